@@ -13,7 +13,6 @@ set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dest=${HARVGEN_CLOUD_INIT_DIR:-$repo_root/.tmp/real/cloud-init}
-alt=$repo_root/.tmp/real/apt-alt
 mkdir -p "$dest"
 
 need=()
@@ -23,39 +22,18 @@ if [[ ${#need[@]} == 0 ]]; then
   exit 0
 fi
 
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-mkdir -p "$alt/lists/partial" "$alt/cache/archives/partial" "$alt/sources.list.d"
-cat > "$alt/sources.list" <<SL
-deb [signed-by=$keyring] http://deb.debian.org/debian trixie main
-deb [signed-by=$keyring] http://deb.debian.org/debian sid main
-SL
-: > "$alt/status"
-cat > "$alt/apt.conf" <<CONF
-Dir::Etc::sourcelist "$alt/sources.list";
-Dir::Etc::sourceparts "$alt/sources.list.d";
-Dir::State::Lists "$alt/lists";
-Dir::State::status "$alt/status";
-Dir::Cache "$alt/cache";
-Dir::Cache::archives "$alt/cache/archives";
-APT::Default-Release "";
-CONF
-
 # shellcheck source=lib/apt.sh
 source "$repo_root/scripts/lib/apt.sh"
 work_dir cloud-init
-if id _apt >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then chown _apt "$alt/lists/partial" "$alt/cache/archives/partial"; fi
+alt_apt
 
-alt_updated=
 for suite in "${need[@]}"; do
   rm -f "$work"/dl/*.deb
   if [[ $suite == bookworm ]]; then
     download cloud-init
   else
-    if [[ -z $alt_updated ]]; then
-      APT_CONFIG=$alt/apt.conf apt-get update -q >/dev/null
-      alt_updated=1
-    fi
-    version=$(APT_CONFIG=$alt/apt.conf apt-cache madison cloud-init | awk -v s="$suite" '$0 ~ " "s"/" {print $3; exit}')
+    alt_update
+    version=$(alt_version cloud-init "$suite")
     if [[ -z $version ]]; then
       echo "fetch-cloud-init: no cloud-init in Debian $suite" >&2
       exit 1

@@ -20,7 +20,8 @@
 // named files: real-program files by name (`lifecycle`), `unit` for every unit file, `unit:<name>`
 // for one (with `unit`, plain names are unit files). `--dir <dir>` takes the unit files from <dir>
 // instead of test/ (the runner's own test runs it on test/fixtures/run-tests/). As root, the files
-// the vm lane's tests download (the test kernel, cloud-init's packages, the signed shim and GRUB)
+// the vm lane's tests download (the test kernel, cloud-init's packages, the signed shim and GRUB,
+// Debian 13's iPXE)
 // are fetched once, in the background, while the other lane runs: no two files fetch them at once.
 //
 // Each file runs as the leader of its own process group. A file still running after its time limit
@@ -164,12 +165,12 @@ const lanes = (
 ).filter((l) => l.jobs.length > 0);
 
 // The files the vm lane's tests download from Debian (scripts/fetch-*.sh: the test kernel,
-// cloud-init's packages, the signed shim and GRUB; about 75 s on a clean clone, bound by the
+// cloud-init's packages, the signed shim and GRUB, Debian 13's iPXE; about 75 s on a clean clone, bound by the
 // network) are fetched once, in the background, as root: the other lane starts at once, and the
 // vm lane takes the other lane's last files until they are there (nextJob), so that the download
 // costs the run no time. A failure here is not the run's: the tests that need the files report
 // it themselves (and fail in CI, HARVGEN_REQUIRE_REAL=1); the fetch's output is printed.
-const FETCHES = ['fetch-test-kernel.sh', 'fetch-cloud-init.sh', 'fetch-secureboot.sh'];
+const FETCHES = ['fetch-test-kernel.sh', 'fetch-cloud-init.sh', 'fetch-secureboot.sh', 'fetch-ipxe.sh'];
 /** The fetch's process group while it runs (stopped on Ctrl-C like a file's). */
 let fetching;
 let fetchDone = true;

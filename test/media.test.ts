@@ -8,7 +8,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build, compileSite, type Diagnostic } from '../src/index.ts';
 import { status } from '../src/status/index.ts';
-import { escapers, UnsafeValueError } from '../src/formats/escape.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { mediaLoaders, mediaSite, type MediaDoc } from './helpers/media.ts';
 
@@ -37,20 +36,23 @@ test('a node with medium: iso gets its own ISO, listed in manifest.json with its
   assert.is(listed.sha256, sha(iso!.contents));
   const bytes = bytesOf(iso!.contents);
   assert.ok(bytes.byteLength < 2 * 1024 * 1024, `the ISO is small: ${bytes.byteLength} bytes`);
-  // The BIOS path: the node's script URL and static address; the UEFI path: GRUB's config.
+  // One script for both firmwares: the node's script URL and static address, and the mark of a
+  // boot medium (the node's script then never gives up); on the CD for ISOLINUX and in the FAT
+  // image as autoexec.ipxe (with ipxe.efi as the firmware's default loader).
   const text = bytes.toString('latin1');
-  assert.match(text, '#!ipxe\n# harvgen: boot ISO of node hv-m1');
-  assert.match(text, 'set harvgen_entry http://10.0.9.5/real_media/ipxe/52-54-00-4d-00-01.ipxe');
-  assert.match(text, 'set net${harvgen_n}/ip 10.0.5.11');
-  assert.match(text, 'set net${harvgen_n}/gateway 10.0.5.1');
-  assert.match(text, "net_add_route harvgen_default 0.0.0.0/0 gw '10.0.5.1'");
-  assert.match(text, "net_add_route harvgen_lan '10.0.5.0/24' harvgen");
-  assert.match(text, "linux '(http,10.0.9.5)/real_media/artifacts/harvester-v1.4.1-vmlinuz-amd64'");
-  assert.not.match(text, "'initrd=initrd'", "GRUB hands the initrd over itself: iPXE's initrd= stays off its line");
-  // The generic node's kernel line gets its static address (no DHCP after the ISO either).
-  const os = bytesOf(files.get('media/os-m1.iso')!.contents).toString('latin1');
-  assert.match(os, "'ip=10.0.5.12::10.0.5.1:255.255.255.0:os-m1::none:10.0.5.1'");
-  const netcfg = /'network-config=([A-Za-z0-9+/=]+)'/.exec(os)?.[1];
+  const script = renderedScript(text);
+  assert.match(script, 'set harvgen_medium iso\n');
+  assert.match(script, 'set harvgen_entry http://10.0.9.5/real_media/ipxe/52-54-00-4d-00-01.ipxe');
+  assert.match(script, 'set net${harvgen_n}/ip 10.0.5.11');
+  assert.match(script, 'set net${harvgen_n}/gateway 10.0.5.1');
+  assert.is(text.split(script).length - 1, 2, "the same script twice: isolinux/node.ipxe and the FAT image's autoexec.ipxe");
+  assert.match(text, 'AUTOEX~1IPX', "the FAT image's short alias of autoexec.ipxe");
+  assert.match(text, 'file:/autoexec.ipxe', "ipxe.efi (the stand-in's bytes) is in the image");
+  assert.not.match(text, 'grub', 'no GRUB config');
+  // The generic node's kernel line (in its own script, which the ISO runs) gets its static address.
+  const osScript = files.get('ipxe/52-54-00-4d-00-02.ipxe')!.contents as string;
+  assert.match(osScript, ' ip=10.0.5.12::10.0.5.1:255.255.255.0:os-m1::none:10.0.5.1 ');
+  const netcfg = / network-config=([A-Za-z0-9+/=]+)/.exec(osScript)?.[1];
   assert.ok(netcfg, "cloud-init's network config on the generic node's kernel line");
   assert.equal(JSON.parse(Buffer.from(netcfg!, 'base64').toString()), {
     version: 2,
@@ -64,6 +66,13 @@ test('a node with medium: iso gets its own ISO, listed in manifest.json with its
     },
   });
 });
+
+/** The ISO's iPXE script, found in the image's bytes. */
+function renderedScript(image: string): string {
+  const at = image.indexOf('#!ipxe\n# harvgen: boot ISO of node');
+  assert.ok(at >= 0, 'the script is in the image');
+  return image.slice(at, image.indexOf('exit 1\n', at) + 'exit 1\n'.length);
+}
 
 test('the ISO is byte-identical from two directories, and changes with a boot program', async () => {
   const one = await compileSite(site(undefined, tempDir('media-a')));
@@ -137,17 +146,8 @@ test('rules: a media node needs a static address, boot programs, a kind and URLs
     noLoaders.map((d) => d.code),
     ['MEDIA_NEEDS_LOADERS'],
   );
-  const https = await found((d) => (d.os_profiles.busybox.kernel = 'https://10.0.9.5/real_media/os/vmlinuz'));
-  assert.equal(
-    https.map((d) => d.code),
-    ['MEDIA_UNSUPPORTED'],
-  );
-  assert.match(https[0]!.message, 'plain HTTP only');
-  // On BIOS iPXE runs the node's own script, which fetches https itself: allowed.
-  assert.equal(
-    await found((d) => ((d.os_profiles.busybox.kernel = 'https://10.0.9.5/real_media/os/vmlinuz'), (d.boot.firmware = 'bios'))),
-    [],
-  );
+  // Both firmwares run iPXE, which fetches what the node's script names, https too.
+  assert.equal(await found((d) => (d.os_profiles.busybox.kernel = 'https://10.0.9.5/real_media/os/vmlinuz')), []);
   const arm = await found((d) => (d.nodes[1].arch = 'arm64'));
   assert.equal(
     arm.map((d) => d.code),
@@ -184,11 +184,30 @@ test('rules: the BMC must be an address nginx can allow; loaders are checked', a
     ['BOOT_MEDIA_LOADER_MISSING'],
   );
   assert.match(missing[0]!.message, 'ldlinux.c32');
-  const notEfi = await found(() => undefined, loaders(undefined, { 'bootx64.efi': new Uint8Array(100) }));
+  const notEfi = await found(() => undefined, loaders(undefined, { 'ipxe.efi': new Uint8Array(100) }));
   assert.equal(
     notEfi.map((d) => d.code),
     ['BOOT_MEDIA_LOADER_INVALID'],
   );
+  // An iPXE that runs no script from its medium (Debian 12's, 2019) would look for DHCP instead.
+  const old = await found(() => undefined, loaders(undefined, { 'ipxe.efi': Uint8Array.from([0x4d, 0x5a, ...new Uint8Array(6000)]) }));
+  assert.equal(
+    old.map((d) => d.code),
+    ['BOOT_MEDIA_LOADER_INVALID'],
+  );
+  assert.match(old[0]!.message, 'no autoexec.ipxe in it');
+  assert.match(old[0]!.hint!, "Debian 13's ipxe package");
+  // UTF-16, as some iPXE builds name it, counts too.
+  const wide = Uint8Array.from([0x4d, 0x5a, ...new Uint8Array(100), ...Buffer.from('autoexec.ipxe', 'utf16le')]);
+  assert.equal(await found(() => undefined, loaders(undefined, { 'ipxe.efi': wide })), []);
+  // A directory made for the GRUB path (bootx64.efi, no ipxe.efi): the hint says what changed.
+  const grubDir = loaders(undefined, { 'ipxe.efi': undefined, 'bootx64.efi': Uint8Array.from([0x4d, 0x5a, 1, 2]) });
+  const grub = await found(() => undefined, grubDir);
+  assert.equal(
+    grub.map((d) => d.code),
+    ['BOOT_MEDIA_LOADER_MISSING'],
+  );
+  assert.match(grub[0]!.hint!, 'the bootx64.efi there is not used');
   // No node boots from an ISO: the directory is not read at all.
   assert.equal(await found((d) => (d.defaults.medium = 'network'), join(tempDir('none'), 'missing')), []);
 });
@@ -232,35 +251,32 @@ test('build writes the ISO; a second build leaves it untouched', async () => {
   assert.is(manifest.files.find((f: Doc) => f.path === 'media/hv-m1.iso').sha256, sha(bytes));
 });
 
-test('status: a node booting from its ISO on UEFI fetches no script; its kernel from its address starts the boot', async () => {
+test("status: the BMC's download of a node's ISO is counted apart, from its address only; the boot starts with the node's script", async () => {
   const dir = site();
   const log = join(tempDir('media-status'), 'access.log');
-  const line = (ip: string, path: string) => `${ip} - - [26/Nov/2026:22:00:00 +0000] "GET ${path} HTTP/1.1" 200 100 "-" "GRUB 2.06"`;
-  writeFileSync(log, `${line('10.0.5.201', '/real_media/media/hv-m1.iso')}\n`);
+  const line = (ip: string, path: string, status = 200) =>
+    `${ip} - - [26/Nov/2026:22:00:00 +0000] "GET ${path} HTTP/1.1" ${status} 100 "-" "curl/7.88"`;
+  const iso = '/real_media/media/hv-m1.iso';
+  writeFileSync(log, [line('10.0.5.201', iso), line('10.0.5.99', iso), line('10.0.5.202', iso, 403)].join('\n') + '\n');
   const before = await status({ sites: [dir], logs: [log] });
-  assert.is(before.nodes.find((n) => n.hostname === 'hv-m1')?.verdict, 'never-booted', "the BMC's fetch of the ISO is no boot");
-  writeFileSync(
-    log,
-    `${line('10.0.5.201', '/real_media/media/hv-m1.iso')}\n${line('10.0.5.11', '/real_media/artifacts/harvester-v1.4.1-vmlinuz-amd64')}\n`,
-  );
-  const after = await status({ sites: [dir], logs: [log] });
-  assert.is(after.nodes.find((n) => n.hostname === 'hv-m1')?.verdict, 'booting');
-});
-
-test('grub escapers: one single-quoted word; a quote, a control character or (in a kernel argument) whitespace is refused', () => {
-  assert.is(escapers.grub('10.0.5.1'), "'10.0.5.1'");
-  assert.is(escapers.grub('a;b $x'), "'a;b $x'");
-  assert.is(escapers.grubArg('ds=nocloud;s=http://x/'), "'ds=nocloud;s=http://x/'");
-  for (const bad of ["a'b", 'a\nb', 'x\u2028y'])
-    assert.throws(
-      () => escapers.grub(bad),
-      (e: unknown) => e instanceof UnsafeValueError,
-    );
-  for (const bad of ['a b', '', "it's"])
-    assert.throws(
-      () => escapers.grubArg(bad),
-      (e: unknown) => e instanceof UnsafeValueError,
-    );
+  const hv = before.nodes.find((n) => n.hostname === 'hv-m1')!;
+  assert.is(hv.verdict, 'never-booted', "the BMC's fetch of the ISO is no boot");
+  assert.equal(hv.medium, { count: 1, last: '2026-11-26T22:00:00.000Z', status: 200, ip: '10.0.5.201' });
+  assert.equal(hv.fetches, {});
+  // Another address (not the node's BMC) fetching its ISO is no machine's: counted apart.
+  assert.is(before.foreignRequests, 2, "the ISO from 10.0.5.99, and os-m1's BMC asking for hv-m1's");
+  const os = before.nodes.find((n) => n.hostname === 'os-m1')!;
+  assert.is(os.medium, undefined);
+  writeFileSync(log, [line('10.0.5.202', '/real_media/media/os-m1.iso', 403)].join('\n') + '\n');
+  const refused = (await status({ sites: [dir], logs: [log] })).nodes.find((n) => n.hostname === 'os-m1')!;
+  assert.equal(refused.medium?.status, 403);
+  assert.match(refused.problems.join('\n'), "its BMC's download of the boot ISO got 403");
+  // Both firmwares run iPXE from the ISO, which fetches the node's script: that starts the boot.
+  writeFileSync(log, [line('10.0.5.201', iso), line('10.0.5.11', '/real_media/ipxe/52-54-00-4d-00-01.ipxe')].join('\n') + '\n');
+  const after = (await status({ sites: [dir], logs: [log] })).nodes.find((n) => n.hostname === 'hv-m1')!;
+  assert.is(after.verdict, 'booting');
+  assert.is(after.last_boot?.ip, '10.0.5.11');
+  assert.is(after.medium?.count, 1);
 });
 
 test.run();

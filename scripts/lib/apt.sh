@@ -16,3 +16,38 @@ work_dir() {
 download() {
   (cd "$work/dl" && apt-get download -q "$@" >/dev/null)
 }
+
+# alt_apt: a private apt state for Debian 13 (trixie) and unstable (sid) under .tmp/real/apt-alt
+# (the host's apt sources and lists are untouched); sets $alt (APT_CONFIG=$alt/apt.conf uses it).
+# alt_update: `apt-get update` of that state, once per script.
+alt_apt() {
+  alt=$repo_root/.tmp/real/apt-alt
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  mkdir -p "$alt/lists/partial" "$alt/cache/archives/partial" "$alt/sources.list.d"
+  cat > "$alt/sources.list" <<SL
+deb [signed-by=$keyring] http://deb.debian.org/debian trixie main
+deb [signed-by=$keyring] http://deb.debian.org/debian sid main
+SL
+  [[ -e $alt/status ]] || : > "$alt/status"
+  cat > "$alt/apt.conf" <<CONF
+Dir::Etc::sourcelist "$alt/sources.list";
+Dir::Etc::sourceparts "$alt/sources.list.d";
+Dir::State::Lists "$alt/lists";
+Dir::State::status "$alt/status";
+Dir::Cache "$alt/cache";
+Dir::Cache::archives "$alt/cache/archives";
+APT::Default-Release "";
+CONF
+  if id _apt >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then chown _apt "$alt/lists/partial" "$alt/cache/archives/partial"; fi
+}
+alt_update() {
+  if [[ -z ${alt_updated:-} ]]; then
+    APT_CONFIG=$alt/apt.conf apt-get update -q >/dev/null
+    alt_updated=1
+  fi
+}
+
+# alt_version PACKAGE SUITE: the version of PACKAGE in SUITE (trixie, sid) of the private state.
+alt_version() {
+  APT_CONFIG=$alt/apt.conf apt-cache madison "$1" | awk -v s="$2" '$0 ~ " "s"/" {print $3; exit}'
+}

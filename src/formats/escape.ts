@@ -221,27 +221,6 @@ export const escapers = {
     return only('a dhcpd MAC', text(value), /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'a MAC address aa:bb:cc:dd:ee:ff');
   },
 
-  /**
-   * One word of a GRUB script (grub.cfg: `echo` text, a command's argument), single-quoted. GRUB's
-   * lexer (grub-core/script/yylex.l, the GRUB manual's "Quoting") reads everything between single
-   * quotes literally, with no escape: a value with a `'` cannot be quoted and is refused.
-   */
-  grub(value: string | number): string {
-    const v = oneLine('a GRUB word', text(value));
-    if (v.includes("'")) refuse('a GRUB word', v, "GRUB has no way to write ' inside single quotes");
-    return `'${v}'`;
-  },
-  /**
-   * One kernel argument on a GRUB `linux` line: a GRUB word (single-quoted, so `;` and `$` stay
-   * inert) that GRUB joins to the others with a space, so whitespace, which would make the
-   * kernel read two arguments, is refused too.
-   */
-  grubArg(value: string | number): string {
-    const v = text(value);
-    if (/\s/.test(v) || v === '') refuse('a kernel argument on a GRUB line', v, 'the kernel would split it at whitespace');
-    return escapers.grub(v);
-  },
-
   /** Text inside an XML comment, which may not contain `--` or end with `-`. */
   xmlComment(value: string | number): string {
     return oneLine('XML comment text', text(value))
@@ -262,7 +241,6 @@ export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escaper
   sh: ['sh', 'comment', 'int'],
   xml: ['xml', 'xmlComment', 'int'],
   dhcpd: ['dhcpdString', 'dhcpdName', 'dhcpdAddress', 'dhcpdMac', 'comment', 'int'],
-  grub: ['grub', 'grubArg', 'int'],
 };
 
 /** A host inside a socat address, where `:` and `,` are separators: an IPv4 address or a DNS name. */

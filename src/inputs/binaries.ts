@@ -2,7 +2,7 @@
 // on the build machine, by fixed file names only (those the validated model's firmware needs,
 // and the standard ones), so no inventory value can make harvgen publish another file. Each is
 // stamped for the up-to-date check like every other input.
-import { lstatSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
@@ -39,7 +39,7 @@ interface BinaryDir {
   /** What to do when the directory is not there. */
   readonly dirHint: string;
   /** Why a missing required name is needed, and what to do. */
-  readonly missing: (name: string) => { readonly why: string; readonly hint: string };
+  readonly missing: (name: string, dir: string) => { readonly why: string; readonly hint: string };
   readonly invalidHint: string;
   readonly systemDir: string;
   /** What is wrong with a file's bytes beyond the common checks (undefined: nothing). */
@@ -102,15 +102,18 @@ export function loadMediaLoaders(
       optional: MEDIA_LOADERS.optional,
       codes: { missing: 'BOOT_MEDIA_LOADER_MISSING', invalid: 'BOOT_MEDIA_LOADER_INVALID' },
       dirHint: 'Make the directory of the boot ISOs\' programs: docs/install-without-pxe.md, "The boot programs".',
-      missing: (name) => ({
+      missing: (name, dir) => ({
         why: `every boot ISO carries ${name}`,
-        hint: `${MEDIA_LOADERS.source[name] ?? 'Copy it there'} (docs/install-without-pxe.md, "The boot programs").`,
+        hint: `${MEDIA_LOADERS.source[name] ?? 'Copy it there'} (docs/install-without-pxe.md, "The boot programs").${
+          name === 'ipxe.efi' && existsSync(resolve(dir, 'bootx64.efi'))
+            ? ' The UEFI path is iPXE now, no longer GRUB: the bootx64.efi there is not used.'
+            : ''
+        }`,
       }),
-      invalidHint: 'Point boot.media_loaders at the directory of the real boot programs (docs/install-without-pxe.md).',
+      invalidHint:
+        "Point boot.media_loaders at the directory of the real boot programs; ipxe.efi from Debian 13's ipxe package (docs/install-without-pxe.md).",
       systemDir: '/usr/lib/harvgen-media',
-      // ISOLINUX gets its boot info table at bytes 8-63 (src/formats/iso9660.ts).
-      check: (name, bytes) =>
-        name === 'isolinux.bin' && bytes.byteLength < 64 ? 'is too short to be ISOLINUX (under 64 bytes)' : undefined,
+      check: mediaLoaderProblem,
     },
     siteDir,
     locate,
@@ -120,17 +123,35 @@ export function loadMediaLoaders(
 
 /** The boot programs every boot ISO carries, by the name they have in `boot.media_loaders`. */
 export const MEDIA_LOADERS = {
-  required: ['bootx64.efi', 'ipxe.lkrn', 'isolinux.bin', 'ldlinux.c32'],
-  /** When `bootx64.efi` is a shim: the GRUB it loads from the same directory. */
-  optional: ['grubx64.efi'],
+  required: ['ipxe.efi', 'ipxe.lkrn', 'isolinux.bin', 'ldlinux.c32'],
+  optional: [],
   source: {
     'isolinux.bin': "Debian's `isolinux` package: /usr/lib/ISOLINUX/isolinux.bin",
     'ldlinux.c32': "Debian's `syslinux-common` package: /usr/lib/syslinux/modules/bios/ldlinux.c32",
-    'ipxe.lkrn': "Debian's `ipxe` package: /boot/ipxe.lkrn",
-    'bootx64.efi':
-      "A GRUB EFI image with its network modules: Debian's `grub-efi-amd64-signed` gcdx64.efi.signed, or one made by grub-mkimage",
+    'ipxe.lkrn': "Debian's `ipxe` package: /usr/lib/ipxe/ipxe.lkrn",
+    'ipxe.efi': "Debian 13's `ipxe` package: /usr/lib/ipxe/ipxe.efi (an iPXE that runs autoexec.ipxe; Debian 12's is too old)",
   } as Readonly<Record<string, string>>,
 } as const;
+
+/**
+ * The UEFI path's loader must be an iPXE that runs `autoexec.ipxe` from the medium it was loaded
+ * from (iPXE's `efi_autoexec`, 2021 and later: Debian 13's ipxe.efi names `file:/autoexec.ipxe`);
+ * an older one (Debian 12's, 2019) would look for DHCP instead and never run the node's script.
+ * Its bytes name the script: `autoexec.ipxe` in ASCII or UTF-16.
+ */
+export function runsAutoexec(bytes: Uint8Array): boolean {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return b.includes('autoexec.ipxe', 0, 'latin1') || b.includes(Buffer.from('autoexec.ipxe', 'utf16le'));
+}
+
+/** What is wrong with one of the boot ISO's programs beyond the common checks (undefined: nothing). */
+function mediaLoaderProblem(name: string, bytes: Uint8Array): string | undefined {
+  // ISOLINUX gets its boot info table at bytes 8-63 (src/formats/iso9660.ts).
+  if (name === 'isolinux.bin' && bytes.byteLength < 64) return 'is too short to be ISOLINUX (under 64 bytes)';
+  if (name === 'ipxe.efi' && !runsAutoexec(bytes))
+    return "is not an iPXE that runs a script from its boot medium (no autoexec.ipxe in it: iPXE before 2021, such as Debian 12's)";
+  return undefined;
+}
 
 /** Read the files of one directory of boot programs, relative to the site directory. */
 function loadBinaryDir(d: BinaryDir, siteDir: string, locate: Locator, repo: RepoBoundary): LoadedBinaries {
@@ -191,7 +212,7 @@ function loadBinaryDir(d: BinaryDir, siteDir: string, locate: Locator, repo: Rep
     } else if (read.problem !== 'missing') {
       report(d.codes.invalid, `boot.${d.setting}: ${file} ${read.problem}`, d.invalidHint);
     } else if (d.required.has(name)) {
-      const { why, hint } = d.missing(name);
+      const { why, hint } = d.missing(name, dir);
       report(d.codes.missing, `boot.${d.setting}: ${file} does not exist, and ${why}`, hint);
     }
   }

@@ -68,7 +68,11 @@ export function getJson(url: URL, o: RedfishHttpOptions): Promise<Record<string,
               ? 'the BMC refused the credentials'
               : status >= 300 && status < 400
                 ? `a redirect to ${String(res.headers.location ?? '?').slice(0, 200)}, not followed`
-                : 'not the resource asked for';
+                : status >= 500
+                  ? 'the BMC failed to answer (a server error)'
+                  : status === 404 || status === 410
+                    ? 'the BMC has no such resource'
+                    : 'not the resource asked for';
           return fail(new RedfishError(`HTTP ${status}: ${why}`, shown, status));
         }
         const length = Number(res.headers['content-length'] ?? NaN);

@@ -43,6 +43,7 @@ export function renderBmcScript(model: SiteModel, node: ResolvedNode & { readonl
     passwordEnv: bmc.passwordEnv,
     mediumUrl: mediumUrl(model, node) ?? '',
     harvesterIsoUrl: harvesterIsoUrl(model, node),
+    state: node.state,
   };
   if (bmc.type === 'ipmi')
     return renderTemplate('bmc-ipmi.sh', { ...common, host: bmc.host, port: bmc.port, bootdevOptions: uefi ? 'options=efiboot' : '' });

@@ -1,27 +1,24 @@
 // The boot ISO of a node with `medium: iso` (docs/install-without-pxe.md): what its BMC mounts as
-// virtual media where the node can neither PXE nor get DHCP. One image boots both firmwares:
-//   BIOS: El Torito (no emulation) -> ISOLINUX -> Debian's ipxe.lkrn with media.ipxe as its
-//         initrd, which sets the node's static address and runs the MAC's own script;
-//   UEFI: El Torito (platform 0xEF) -> a FAT image -> EFI/BOOT/BOOTX64.EFI (GRUB, or a shim that
-//         loads GRUBX64.EFI) -> grub.cfg, which sets the address and loads the node's kernel and
-//         initrd over HTTP with the command line its script has.
-// The boot programs are the site's (`boot.media_loaders`), copied unmodified; only the two small
-// configs are the node's. Deterministic: the writers take no time or randomness.
+// virtual media where the node can neither PXE nor get DHCP. One image boots both firmwares, and
+// both run the same iPXE script (media.ipxe), which sets the node's static address on the NIC with
+// one of its boot MACs and runs that MAC's own script from the boot server:
+//   BIOS: El Torito (no emulation) -> ISOLINUX -> ipxe.lkrn with the script as its initrd (iPXE
+//         runs an initrd that is a script: src/arch/x86/core/runtime.c, initrd_init);
+//   UEFI: El Torito (platform 0xEF) -> a FAT image -> EFI/BOOT/BOOTX64.EFI (ipxe.efi), which runs
+//         the script at the image's root as `autoexec.ipxe` (iPXE's efi_autoexec). ipxe.efi brings
+//         its own NIC drivers, so it finds the node's NIC where the firmware connected only the
+//         CD (a BMC's one-time boot from its virtual CD).
+// The boot programs are the site's (`boot.media_loaders`), copied unmodified; only the script and
+// ISOLINUX's config are the node's. Deterministic: the writers take no time or randomness.
 import { createHash } from 'node:crypto';
-import { bootImages } from '../derive/boot-images.ts';
-import { grubArgs, grubHttpPath } from '../derive/media.ts';
 import { nodeScriptUrl } from '../derive/file-names.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { fatImage, type ImageFile } from '../formats/fat.ts';
+import { fatImage } from '../formats/fat.ts';
 import { isoImage } from '../formats/iso9660.ts';
-import { formatIpv4, parseIpv4, prefixToMask } from '../util/ipv4.ts';
 import { embedStatics } from './ipxe.ts';
 import { renderPart, renderTemplate } from './templates.ts';
 
-/** GRUB's names of the first NICs under UEFI (grub-core/net/drivers/efi/efinet.c): the ones the ISO looks at. */
-const GRUB_CARDS = Array.from({ length: 16 }, (_, i) => `efinet${i}`);
-
-/** Where each part lives on the ISO (ISOLINUX looks for its config in /isolinux; GRUB in its own directory). */
+/** Where each part lives: on the ISO (ISOLINUX looks for its config in /isolinux), and in the FAT image of the UEFI entry. */
 export const MEDIUM_FILES = {
   isolinux: 'isolinux/isolinux.bin',
   ldlinux: 'isolinux/ldlinux.c32',
@@ -29,13 +26,13 @@ export const MEDIUM_FILES = {
   ipxe: 'isolinux/ipxe.lkrn',
   script: 'isolinux/node.ipxe',
   efiImage: 'efi.img',
-  grubCfg: 'EFI/BOOT/GRUB.CFG',
+  /** In the FAT image: the firmware's default loader path (UEFI 2.x, "Removable Media Boot Behavior"). */
+  efiLoader: 'EFI/BOOT/BOOTX64.EFI',
+  /** In the FAT image: the script ipxe.efi runs, at the root of the medium it was loaded from. */
+  autoexec: 'autoexec.ipxe',
 } as const;
 
-/**
- * ISOLINUX's config: boot iPXE with the node's script as its initrd (iPXE runs an initrd that is
- * a script: src/arch/x86/core/runtime.c, initrd_init).
- */
+/** ISOLINUX's config: boot iPXE with the node's script as its initrd. */
 const ISOLINUX_CFG = `# harvgen: boot ISO, BIOS path. Generated; do not edit.
 DEFAULT harvgen
 PROMPT 0
@@ -61,13 +58,7 @@ export function renderMedium(model: SiteModel, node: ResolvedNode, loaders: Read
     return bytes;
   };
   const text = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
-  const grub = text(renderMediumGrub(model, node));
-  const shimmed = loaders.get('grubx64.efi');
-  const efi: ImageFile[] = [
-    { path: 'EFI/BOOT/BOOTX64.EFI', bytes: need('bootx64.efi') },
-    ...(shimmed ? [{ path: 'EFI/BOOT/GRUBX64.EFI', bytes: shimmed }] : []),
-    { path: MEDIUM_FILES.grubCfg, bytes: grub },
-  ];
+  const script = text(renderMediumScript(model, node));
   return isoImage({
     volumeId: 'HARVGEN',
     files: [
@@ -75,18 +66,21 @@ export function renderMedium(model: SiteModel, node: ResolvedNode, loaders: Read
       { path: MEDIUM_FILES.ldlinux, bytes: need('ldlinux.c32') },
       { path: MEDIUM_FILES.isolinuxCfg, bytes: text(ISOLINUX_CFG) },
       { path: MEDIUM_FILES.ipxe, bytes: need('ipxe.lkrn') },
-      { path: MEDIUM_FILES.script, bytes: text(renderMediumScript(model, node)) },
-      { path: MEDIUM_FILES.efiImage, bytes: fatImage(efi) },
-      // The same grub.cfg on the CD itself: a GRUB that sees the whole CD as its device (not the
-      // FAT image it was loaded from) finds it at the same path there.
-      { path: MEDIUM_FILES.grubCfg, bytes: grub },
+      { path: MEDIUM_FILES.script, bytes: script },
+      {
+        path: MEDIUM_FILES.efiImage,
+        bytes: fatImage([
+          { path: MEDIUM_FILES.efiLoader, bytes: need('ipxe.efi') },
+          { path: MEDIUM_FILES.autoexec, bytes: script },
+        ]),
+      },
     ],
     biosBoot: { path: MEDIUM_FILES.isolinux },
     efiBoot: { path: MEDIUM_FILES.efiImage },
   });
 }
 
-/** The BIOS path's iPXE script: the node's static address on the NIC with one of its boot MACs, then that MAC's script. */
+/** The ISO's iPXE script (both firmwares): the node's static address on the NIC with one of its boot MACs, then that MAC's script. */
 export function renderMediumScript(model: SiteModel, node: ResolvedNode): string {
   const statics = embedStatics([node], 0);
   return renderTemplate(
@@ -103,51 +97,4 @@ export function renderMediumScript(model: SiteModel, node: ResolvedNode): string
       './embed-static.ipxe.eta': renderPart('embed-static.ipxe.eta', { statics }),
     },
   );
-}
-
-/** The UEFI path's grub.cfg: the node's static address on the NIC with one of its boot MACs, then that MAC's kernel, initrds and command line. */
-export function renderMediumGrub(model: SiteModel, node: ResolvedNode): string {
-  const ip = node.ip ?? '';
-  const mask = prefixToMask(Math.min(32, Math.max(0, node.prefix)));
-  const network = `${formatIpv4(((parseIpv4(ip) ?? 0) & mask) >>> 0)}/${node.prefix}`;
-  const boots = node.macs.map((mac) => {
-    const none = {
-      mac,
-      local: false,
-      unfetchable: '',
-      kernel: '',
-      kernelPath: '',
-      args: [] as string[],
-      initrds: [] as string[],
-      initrdPaths: [] as string[],
-    };
-    const images = bootImages(model, node, mac);
-    if (!images) return { ...none, local: true };
-    // A URL GRUB cannot fetch (https; the `media` rule refuses it on UEFI sites): this branch says so.
-    const urls = [images.kernel, ...images.initrds.map((i) => i.url)];
-    const unfetchable = urls.find((u) => grubHttpPath(u) === undefined);
-    if (unfetchable !== undefined) return { ...none, unfetchable };
-    return {
-      ...none,
-      kernel: images.kernel,
-      kernelPath: grubHttpPath(images.kernel)!,
-      args: grubArgs(images),
-      initrds: images.initrds.map((i) => i.url),
-      initrdPaths: images.initrds.map((i) => grubHttpPath(i.url)!),
-    };
-  });
-  return renderTemplate('media.grub.cfg', {
-    site: model.site,
-    hostname: node.hostname,
-    server: model.boot.server,
-    retryDelay: model.boot.retryDelay,
-    cards: GRUB_CARDS,
-    macs: node.macs,
-    ip,
-    cidr: `${ip}/${node.prefix}`,
-    network,
-    gateway: node.gateway,
-    dns: node.dns,
-    boots,
-  });
 }

@@ -36,6 +36,8 @@ export interface NodeAggregate {
   /** The first request of its own files with verify's User-Agent from its own address (counted, noted once). */
   verifyAgent?: Seen;
   lastScript?: Seen & { mac: string };
+  /** Its boot medium fetched by its BMC (`medium: iso`): counted apart from what the node fetched. */
+  medium?: { count: number; last: Seen };
   /** Config/seed fetches and STARTED events since the last install, times (for loops: the first two kept). */
   starts: number[];
 }
@@ -70,6 +72,14 @@ export class NodeLog {
     const f = this.agg.fetches[kind];
     this.agg.fetches[kind] = { count: (f?.count ?? 0) + 1, last: seen(r) };
     if (r.status >= 400) this.problem(problemOf(this.model, kind, r, this.node));
+  }
+  /** Its boot medium fetched by its BMC: no boot of the node's (its script starts one). */
+  mediumFetch(r: LogRequest): void {
+    this.agg.medium = { count: (this.agg.medium?.count ?? 0) + 1, last: seen(r) };
+    if (r.status >= 400)
+      this.problem(
+        `${iso(r.time)} from ${r.ip}: its BMC's download of the boot ISO got ${r.status} (the BMC cannot mount it: \`media-boot\` fails with the BMC's reason)`,
+      );
   }
   /** A problem, the newest MAX_NODE_PROBLEMS kept. */
   problem(text: string): void {
@@ -130,9 +140,9 @@ export function summarize(site: string, node: ResolvedNode, l: NodeAggregate, lo
     const last = accepted[accepted.length - 1]!.event;
     verdict = last === 'STARTED' ? 'installing' : last === 'SUCCEEDED' ? 'installed' : 'failed';
   } else if (fetched('config') && l.fetches.config!.last.time >= (l.lastScript?.time ?? 0)) verdict = 'installing';
-  // A boot starts with the node's script; from its boot ISO on UEFI, GRUB fetches the kernel
-  // itself and no script (src/render/media.ts).
-  else if (!l.lastScript && !(node.medium === 'iso' && l.fetches.kernel)) verdict = 'never-booted';
+  // A boot starts with the node's script, from the network or from its boot ISO (whose iPXE
+  // fetches it on both firmwares); the BMC's download of the ISO is no boot.
+  else if (!l.lastScript) verdict = 'never-booted';
   else if (node.boot !== 'harvester' && fetched('kernel') && (node.boot !== 'os' || fetched('initrd'))) verdict = 'booted';
   else if (node.boot === 'iscsi') verdict = 'booted';
   // `local`: its script, then its disk; a kernel, config or seed asked for since (even refused) is no disk boot.
@@ -153,6 +163,9 @@ export function summarize(site: string, node: ResolvedNode, l: NodeAggregate, lo
       ? { last_boot: { time: iso(l.lastScript.time), ip: l.lastScript.ip, mac: l.lastScript.mac, status: l.lastScript.status } }
       : {}),
     fetches,
+    ...(l.medium
+      ? { medium: { count: l.medium.count, last: iso(l.medium.last.time), status: l.medium.last.status, ip: l.medium.last.ip } }
+      : {}),
     events: l.events.map(({ at: _at, ...e }) => e),
     installs: l.installs ?? 0,
     ...(l.eventsOmitted ? { events_omitted: l.eventsOmitted } : {}),

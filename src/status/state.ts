@@ -71,7 +71,7 @@ function validAggregate(a: unknown): a is SiteAggregate {
   for (const n of Object.values(a.nodes)) {
     if (!isObj(n) || !isObj(n.fetches) || !Array.isArray(n.events) || !Array.isArray(n.problems) || !Array.isArray(n.starts)) return false;
     if (!n.problems.every((p) => typeof p === 'string') || !n.starts.every(isNum)) return false;
-    for (const f of Object.values(n.fetches))
+    for (const f of [...Object.values(n.fetches), ...(n.medium === undefined ? [] : [n.medium])])
       if (!isObj(f) || !isNum(f.count) || !isObj(f.last) || !isNum(f.last.time) || typeof f.last.ip !== 'string' || !isNum(f.last.status))
         return false;
     for (const e of n.events)

@@ -9,6 +9,7 @@ import { kindOf } from '../render/kinds/index.ts';
 import { CONFIG_FORMATS, type ConfigFormat } from '../derive/configs/index.ts';
 import type { SiteModel } from '../model/index.ts';
 import { nodeAllow, poolsAllow } from '../render/access.ts';
+import { mediumAllow } from '../derive/media.ts';
 import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
 import { namesKeyed } from '../derive/file-names.ts';
 import { addressAllowed } from '../util/ipv4.ts';
@@ -68,7 +69,8 @@ type Kind =
   | { kind: 'served'; format: ConfigFormat; owner: string }
   | { kind: 'event'; host: string; event: StatusEvent['event'] }
   | { kind: 'discover' }
-  | { kind: 'file'; what: 'kernel' | 'initrd' | 'rootfs' | 'iso' };
+  | { kind: 'file'; what: 'kernel' | 'initrd' | 'rootfs' | 'iso' }
+  | { kind: 'medium'; host: string };
 
 /** How requests of one site are recognised. */
 interface Matcher {
@@ -79,6 +81,8 @@ interface Matcher {
   /** Each served config format's names (src/derive/configs/), with the fetch kind it counts as. */
   readonly configs: readonly { readonly re: RegExp; readonly format: ConfigFormat }[];
   readonly event: RegExp;
+  /** A node's boot medium (`media/<hostname>.iso`, keyed under nginx.file_key), which its BMC fetches. */
+  readonly medium: RegExp;
   /** URL path -> kind of release or OS file. */
   readonly files: ReadonlyMap<string, 'kernel' | 'initrd' | 'rootfs' | 'iso'>;
 }
@@ -109,6 +113,7 @@ function matcher(model: SiteModel): Matcher {
       re: new RegExp(`^${p}/${escapeRe(format.dir)}/${format.pattern(namesKeyed(model)).status}$`),
     })),
     event: new RegExp(`^${p}/${LAYOUT.eventsDir}/([a-z0-9-]+|${UNKNOWN_EVENT_HOST})/(STARTED|SUCCEEDED|FAILED)$`),
+    medium: new RegExp(`^${p}/${DIRS.media}/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:${TAG})?\\.iso$`),
     files,
   };
 }
@@ -122,6 +127,7 @@ function classify(m: Matcher, r: LogRequest): Kind | undefined {
   }
   if ((x = m.event.exec(r.path))) return { kind: 'event', host: x[1]!, event: x[2] as StatusEvent['event'] };
   if (r.path === `${m.prefix}/${LAYOUT.discover}`) return { kind: 'discover' };
+  if ((x = m.medium.exec(r.path))) return { kind: 'medium', host: x[1]! };
   const f = m.files.get(r.path);
   return f ? { kind: 'file', what: f } : undefined;
 }
@@ -145,6 +151,7 @@ export function modelFingerprint(model: SiteModel): string {
     script: m.script.source,
     configs: m.configs.map((c) => c.re.source),
     event: m.event.source,
+    medium: m.medium.source,
     files: [...m.files].sort(),
     pool: poolsAllow(model),
     server: serverAddresses(model),
@@ -194,6 +201,8 @@ export class SiteTally {
     const m = this.m;
     const k = classify(m, r);
     if (!k && !(m.prefix === '' || r.path.startsWith(`${m.prefix}/`))) return; // another site's
+    // A boot medium is its BMC's to fetch (from the BMC's address), not the node's: counted apart.
+    if (k?.kind === 'medium') return this.medium(k, r);
     const subject = k ? this.subjectOf(k) : undefined;
     const judged = this.verify.judge(r, subject);
     if (judged === 'verify') {
@@ -215,6 +224,27 @@ export class SiteTally {
       l.agg.verifyAgent ??= seen(r);
     }
     if (k) this.addKind(k, r);
+  }
+
+  /**
+   * A node's boot medium asked for: from its BMC's address (`mediumAllow`), the node's `medium`
+   * (the BMC's download, not a boot: what starts a boot is the script the medium's iPXE fetches);
+   * from the boot server, a server request; from anywhere else, a foreign one.
+   */
+  private medium(k: Extract<Kind, { kind: 'medium' }>, r: LogRequest): void {
+    const l = this.byHost.get(k.host);
+    const origin = this.origins.of(r.ip, 'other');
+    if (origin === 'server') {
+      this.aggregate.serverRequests = (this.aggregate.serverRequests ?? 0) + 1;
+      return;
+    }
+    if (!l || l.node.medium !== 'iso' || !addressAllowed(r.ip, mediumAllow(l.node))) {
+      this.aggregate.foreignRequests = (this.aggregate.foreignRequests ?? 0) + 1;
+      return;
+    }
+    this.aggregate.requests++;
+    if (this.aggregate.lastRequest === undefined || r.time > this.aggregate.lastRequest) this.aggregate.lastRequest = r.time;
+    l.mediumFetch(r);
   }
 
   /** A request of no node's (src/status/origin.ts): counted apart; a node's config refused to another address is still its problem. */
@@ -242,6 +272,8 @@ export class SiteTally {
       case 'event':
       case 'discover':
         return { of: 'report' };
+      case 'medium':
+        return { of: 'shared-file' };
     }
   }
 
@@ -266,6 +298,8 @@ export class SiteTally {
         return this.event(k, r);
       case 'discover':
         return this.discover(r);
+      case 'medium':
+        return;
     }
   }
 

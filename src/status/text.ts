@@ -32,6 +32,7 @@ export function nodeLine(n: NodeStatus, width: number): string {
   if (n.last_boot) parts.push(`boot ${hhmm(n.last_boot.time)} from ${n.last_boot.ip} (${n.last_boot.mac})`);
   const f = Object.entries(n.fetches).map(([k, v]) => `${k} ${v.status}${v.count > 1 ? ` x${v.count}` : ''}`);
   if (f.length > 0) parts.push(f.join(' '));
+  if (n.medium) parts.push(`boot ISO ${n.medium.status}${n.medium.count > 1 ? ` x${n.medium.count}` : ''} (its BMC, ${n.medium.ip})`);
   if (n.events.length > 0)
     parts.push(n.events.map((e) => `${e.event} ${hhmm(e.time).slice(11)}${e.accepted ? '' : ' (ignored)'}`).join(' '));
   const indent = ' '.repeat(width + 2);

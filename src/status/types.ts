@@ -49,6 +49,8 @@ export interface NodeStatus {
   /** The last script fetch: when, from which address, for which MAC. */
   readonly last_boot?: { readonly time: string; readonly ip: string; readonly mac: string; readonly status: number };
   readonly fetches: Partial<Record<FetchKind, FetchSummary>>;
+  /** Its boot medium (`medium: iso`) fetched by its BMC, from the BMC's address: apart from the node's fetches (no boot). */
+  readonly medium?: FetchSummary;
   readonly events: readonly StatusEvent[];
   /** Older events not listed (the newest MAX_NODE_EVENTS are). */
   readonly events_omitted?: number;

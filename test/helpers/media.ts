@@ -14,7 +14,8 @@ export function mediaLoaders(dir = join(tempDir('media-loaders'), 'loaders'), ch
     'isolinux.bin': new Uint8Array(4096).fill(0x11),
     'ldlinux.c32': new Uint8Array(3000).fill(0x22),
     'ipxe.lkrn': new Uint8Array(5000).fill(0x33),
-    'bootx64.efi': Uint8Array.from([0x4d, 0x5a, ...new Uint8Array(6000).fill(0x44)]),
+    // An EFI binary that names the script iPXE runs from its medium (src/inputs/binaries.ts, runsAutoexec).
+    'ipxe.efi': Uint8Array.from([0x4d, 0x5a, ...new Uint8Array(6000).fill(0x44), ...Buffer.from('file:/autoexec.ipxe\0')]),
     ...change,
   };
   for (const [name, bytes] of Object.entries(files)) if (bytes) writeFileSync(join(dir, name), bytes);

@@ -1,12 +1,9 @@
 // Boot ISOs (`medium: iso`, src/render/media.ts): what the ISO must write as data to reach the
-// boot server with no DHCP, and what its two boot paths can load.
-//   BIOS: ipxe.lkrn runs media.ipxe, then the node's own script (any URL iPXE can fetch).
-//   UEFI: GRUB 2.06 loads the kernel and initrds itself, over its `http` module, which speaks
-//         plain HTTP only (grub-core/net/http.c: no TLS).
-import { bootImages } from '../../derive/boot-images.ts';
+// boot server with no DHCP, and what it can boot. Both firmwares run iPXE (ipxe.lkrn, ipxe.efi)
+// with the ISO's script, then the node's own script: any URL iPXE can fetch.
 import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { atLeast } from '../../harvester/versions.ts';
-import { nodeAt, nodeFirmware, type ResolvedNode, type SiteModel } from '../../model/index.ts';
+import { nodeAt, type ResolvedNode, type SiteModel } from '../../model/index.ts';
 import { isoFromLocal, mediumAllow } from '../../derive/media.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
 import { eachNode, type Finding, type Rule } from '../rule.ts';
@@ -29,25 +26,25 @@ export const mediaRule: Rule = {
       if (node.medium !== 'iso') return;
       const at = nodeAt(node, 'medium');
       const say = (f: Omit<Finding, 'node' | 'at'> & { at?: Finding['at'] }) => report({ node: node.hostname, at, target: 'key', ...f });
-      for (const problem of [unsupported(model, node), needsStatic(model, node)]) if (problem) say(problem);
+      for (const problem of [unsupported(node), needsStatic(model, node)]) if (problem) say(problem);
       if (model.boot.mediaLoaders === undefined)
         say({
           code: 'MEDIA_NEEDS_LOADERS',
           message: `node ${node.hostname} boots from its own ISO (medium: iso), and the site names no boot.media_loaders to make it from`,
-          hint: 'Set boot.media_loaders to the directory of the boot programs (isolinux.bin, ldlinux.c32, ipxe.lkrn, bootx64.efi): docs/install-without-pxe.md, "The boot programs".',
+          hint: 'Set boot.media_loaders to the directory of the boot programs (isolinux.bin, ldlinux.c32, ipxe.lkrn, ipxe.efi): docs/install-without-pxe.md, "The boot programs".',
         });
       if (model.boot.secureBoot !== undefined)
         say({
           code: 'MEDIA_UNSUPPORTED',
           severity: 'warning',
-          message: `node ${node.hostname}'s boot ISO boots only with Secure Boot off: no signed GRUB can fetch over HTTP (Debian's signed CD GRUB has no http module and loads none under Secure Boot)`,
+          message: `node ${node.hostname}'s boot ISO boots only with Secure Boot off: its iPXE (ipxe.efi) is not signed by a key the firmware trusts`,
           hint: 'Turn Secure Boot off in the node\'s firmware for the install from its ISO (docs/install-without-pxe.md, "The boot programs"), or boot it from the network.',
         });
       if (node.boot === 'harvester' && node.vlan !== undefined && node.vlan > 1)
         say({
           code: 'MEDIA_VLAN_UNTAGGED',
           at: nodeAt(node, 'vlan'),
-          message: `node ${node.hostname} is on VLAN ${node.vlan}, and its boot ISO sends untagged: neither Debian's iPXE (no \`vcreate\`) nor GRUB 2.06 (no \`net_set_vlan\`) can tag, so the ISO, and the installer it starts, reach the boot server untagged`,
+          message: `node ${node.hostname} is on VLAN ${node.vlan}, and its boot ISO sends untagged: the ISO's script tags no VLAN, so the ISO, and the installer it starts, reach the boot server untagged`,
           hint: 'Give the boot NIC\'s switch port this VLAN untagged (native) for the install, and tagged once the node is installed: the installed system tags it as its config says (docs/install-without-pxe.md, "VLANs").',
         });
       if (model.nginx.access === 'nodes' && mediumAllow(node).length === 0)
@@ -64,11 +61,11 @@ export const mediaRule: Rule = {
 };
 
 /** Why the ISO cannot boot this node at all, if it cannot. */
-function unsupported(model: SiteModel, node: ResolvedNode): Omit<Finding, 'node' | 'at'> | undefined {
+function unsupported(node: ResolvedNode): Omit<Finding, 'node' | 'at'> | undefined {
   const no = (why: string, hint: string) => ({ code: 'MEDIA_UNSUPPORTED' as const, message: `node ${node.hostname}: ${why}`, hint });
   if (node.boot === 'iscsi')
     return no(
-      "an iSCSI node boots its target by iPXE `sanboot`, which the ISO's UEFI path (GRUB) cannot do",
+      "an iSCSI node from a boot ISO is not supported: its script would sanboot the target over the ISO's static address, which no test here has shown",
       'Boot iSCSI nodes from the network (medium: network).',
     );
   if (node.arch !== 'x86_64')
@@ -76,16 +73,6 @@ function unsupported(model: SiteModel, node: ResolvedNode): Omit<Finding, 'node'
       `the boot ISO's programs are for x86-64, and this node is ${node.arch}`,
       'Boot arm64 nodes from the network (medium: network).',
     );
-  if (nodeFirmware(model, node) !== 'uefi') return undefined;
-  for (const mac of node.macs) {
-    const images = bootImages(model, node, mac);
-    const tls = images && [images.kernel, ...images.initrds.map((i) => i.url)].find((u) => !u.startsWith('http://'));
-    if (tls)
-      return no(
-        `on UEFI the ISO's GRUB loads the kernel and initrds itself, and its http module cannot fetch ${tls} (plain HTTP only)`,
-        'Serve the kernel and initrds over http:// (the boot server or a mirror); the installer checks what it downloads.',
-      );
-  }
   return undefined;
 }
 

@@ -3,8 +3,6 @@
 // installer kernel command line must fit the kernel's limit (x86 COMMAND_LINE_SIZE is 2048
 // bytes with the final NUL; longer lines are cut silently, dropping harvgen's own arguments).
 import { bootImages } from '../../derive/boot-images.ts';
-import { grubCmdline } from '../../derive/media.ts';
-import { nodeFirmware } from '../../model/index.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
 import { eachNode, type Rule } from '../rule.ts';
 
@@ -31,14 +29,12 @@ export const outputValuesRule: Rule = {
         // A node that boots its disk or an iSCSI target has no kernel command line.
         const images = bootImages(model, node, mac);
         if (images === undefined) break;
-        // From a boot ISO on UEFI, GRUB puts BOOT_IMAGE=<kernel> first (src/derive/media.ts, grubCmdline).
-        const viaGrub = node.medium === 'iso' && nodeFirmware(model, node) === 'uefi';
-        const length = Buffer.byteLength(viaGrub ? grubCmdline(images) : images.args.join(' '));
+        const length = Buffer.byteLength(images.args.join(' '));
         if (length <= MAX_CMDLINE) continue;
         report({
           code: 'NODE_CMDLINE_TOO_LONG',
           node: node.hostname,
-          message: `the installer command line of node ${node.hostname} (NIC ${mac}) is ${length} bytes${viaGrub ? " as its boot ISO's GRUB passes it (BOOT_IMAGE= first)" : ''}; the kernel keeps only ${MAX_CMDLINE}`,
+          message: `the installer command line of node ${node.hostname} (NIC ${mac}) is ${length} bytes; the kernel keeps only ${MAX_CMDLINE}`,
           hint: 'Shorten `kernel_args` (node or `boot.kernel_args`) or the URLs (`boot.server`, `harvester.artifacts`); the kernel would silently cut the end.',
           at:
             (node.boot === 'harvester' ? node.sources.kernel_args : undefined) ??

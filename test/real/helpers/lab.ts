@@ -67,6 +67,12 @@ export interface LabOptions {
    * to but does not serve itself, e.g. a generic OS profile's kernel and initrds.
    */
   serve?: Readonly<Record<string, string>>;
+  /**
+   * URL paths nginx hands to another HTTP server in the lab's namespace, path -> port on
+   * 127.0.0.1 (a test-only exact-match `location` with `proxy_pass`, unbuffered): a server that
+   * misbehaves on purpose, e.g. one that cuts a download short.
+   */
+  proxy?: Readonly<Record<string, number>>;
   /** Extra files for the TFTP root, name -> local file (e.g. a signed shim and its loader). */
   tftp?: Readonly<Record<string, string>>;
   /**
@@ -185,13 +191,23 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
       daemons.push(dnsmasqDaemon);
     }
 
-    const snippet = await readFile(path.join(tree.dir, 'nginx/harvgen.conf'), 'utf8');
+    let snippet = await readFile(path.join(tree.dir, 'nginx/harvgen.conf'), 'utf8');
+    const proxied: string[] = [];
+    for (const [urlPath, port] of Object.entries(opts.proxy ?? {})) {
+      if (!/^\/[A-Za-z0-9._~/-]+$/.test(urlPath) || !Number.isInteger(port))
+        throw new Error(`lab: cannot proxy ${JSON.stringify(urlPath)}`);
+      // The generated config's own location of that path (a release file's) answers from the proxy instead.
+      const block = `location = ${urlPath} { proxy_pass http://127.0.0.1:${port}; proxy_buffering off; }`;
+      const own = new RegExp(`location = ${urlPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\{[^}]*\\}`);
+      if (own.test(snippet)) snippet = snippet.replace(own, block);
+      else proxied.push(`    ${block}`);
+    }
     const artUrl = release ? new URL(release.kernel) : undefined;
     const artPath = artUrl ? path.posix.dirname(artUrl.pathname) + '/' : undefined;
     if (artUrl && hostPort(artUrl.href).host !== server.host) {
       throw new Error(`artifacts ${artUrl.href} are not on boot.server ${tree.manifest.boot.server}: the lab cannot serve them`);
     }
-    const extra: string[] = [];
+    const extra: string[] = [...proxied];
     let nginx = await prepareNginx({ prefix: path.join(workDir, 'nginx'), snippet, rewrite: { treeDir: tree.dir, artifactsDir: artDir } });
     if (artPath && !nginx.server.hasArtifactsLocation) {
       // The generated block does not serve the release files itself (they may live on another

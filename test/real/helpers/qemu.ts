@@ -47,9 +47,13 @@ export interface BootOptions {
   secureBoot?: boolean;
   /**
    * An ISO image in a CD drive that boots first (`bootindex=0`), as a BMC's virtual CD; the NIC
-   * then has no option ROM and no boot entry (whatever boots drives it itself).
+   * then has no option ROM and, on UEFI, is in no boot order: OVMF connects only the devices
+   * QEMU's boot order names (ConnectDevicesFromQemu), so the firmware has connected the CD alone,
+   * as after a BMC's one-time boot from its virtual CD, and whatever boots drives the NIC itself.
+   * `nicInBootOrder` puts the NIC after the CD (the firmware then connects it too).
    */
   cdrom?: string;
+  nicInBootOrder?: boolean;
   /** The NIC's `-device` value in place of the default (a virtio-net NIC), e.g. an e1000 with its UEFI ROM. */
   nic?: string;
 }
@@ -104,11 +108,8 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
       ? ['-drive', `if=none,id=cd0,media=cdrom,format=raw,readonly=on,file=${o.cdrom}`, '-device', 'ide-cd,drive=cd0,bus=ide.1,bootindex=0']
       : []),
   ];
-  // Booting from the CD: the NIC has no option ROM. On UEFI it is in the boot order after the CD,
-  // as on a machine whose network stack is on: OVMF connects only the devices QEMU's boot order
-  // names (ConnectDevicesFromQemu), and GRUB's efinet drives the NIC through the firmware's SNP.
-  const nic =
-    o.nic ?? (o.cdrom ? `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${o.firmware === 'uefi' ? ',bootindex=1' : ''}` : undefined);
+  // Booting from the CD: the NIC has no option ROM, and is in the boot order only when asked.
+  const nic = o.nic ?? (o.cdrom ? `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${o.nicInBootOrder ? ',bootindex=1' : ''}` : undefined);
   if (o.firmware === 'bios') {
     if (o.directKernel) {
       const k = o.directKernel;

@@ -251,14 +251,14 @@ export interface RedfishServer {
   close(): Promise<void>;
 }
 
-/** A self-signed certificate for 127.0.0.1 and localhost (openssl must exist: callers check requireProgram('openssl')). */
-export async function certificate(): Promise<{ key: string; cert: string; certFile: string; keyFile: string }> {
+/** A self-signed certificate for 127.0.0.1, localhost and `ips` (openssl must exist: callers check requireProgram('openssl')). */
+export async function certificate(ips: readonly string[] = []): Promise<{ key: string; cert: string; certFile: string; keyFile: string }> {
   const dir = tempDir('redfish-tls');
   const key = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
   const r = await run([
     'openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=bmc.test',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', certFile,
+    '-addext', `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...ips.map((ip) => `IP:${ip}`)].join(',')}`, '-keyout', key, '-out', certFile,
   ]); // prettier-ignore
   if (r.code !== 0) throw new Error(`openssl could not make a certificate\n${describe(r)}`);
   return { key: readFileSync(key, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile, keyFile: key };

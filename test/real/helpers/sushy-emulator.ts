@@ -1,41 +1,35 @@
 /**
- * OpenStack sushy-tools' Redfish emulator (`sushy-emulator`, fake driver) for the opt-in test
- * bmc-sushy-tools.test.ts. harvgen never downloads, vendors, builds nor installs sushy-tools: the
- * caller names a source tree (HARVGEN_SUSHY_TOOLS) that was obtained outside harvgen, and the
- * emulator runs from it with PYTHONPATH under Debian's /usr/bin/python3 (its dependencies from
- * Debian: python3-flask, python3-tenacity, python3-bcrypt, python3-webob, python3-requests).
+ * OpenStack sushy-tools' Redfish emulator (`sushy-emulator`), as published on PyPI and installed
+ * unpatched by scripts/install-bmc-emulators.sh (.ci/bmc-emulators.txt), with either of its
+ * drivers: `fake` (systems held in memory: bmc-sushy-tools.test.ts) or `libvirt` (the domains of a
+ * libvirtd: bmc-emulators.test.ts, test/real/helpers/virt.ts).
  *
- * The emulator listens on 127.0.0.1 only, over TLS (the self-signed certificate of
- * redfish-server.ts's certificate()), with Basic auth (an htpasswd file with a bcrypt entry, `htpasswd -iB`, the password on
- * standard input), its state and downloaded images in a temp dir. Werkzeug logs every request it
- * answers (`"METHOD /path HTTP/1.1" STATUS`), which requestsSince() parses.
+ * The emulator listens on 127.0.0.1, or in a network namespace at an address of it (a BMC on its
+ * management network), over TLS (the self-signed certificate of redfish-server.ts's
+ * certificate()), with Basic auth (an htpasswd file with a bcrypt entry, `htpasswd -iB`, the
+ * password on standard input), its state and downloaded images in a temp dir. Werkzeug logs every
+ * request it answers (`"METHOD /path HTTP/1.1" STATUS`), which requestsSince() parses.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { tempDir } from '../../helpers/tmp.ts';
 import { freePort } from './http.ts';
+import type { Netns } from './netns.ts';
 import { describe, run, startDaemon, waitFor, type Daemon } from './proc.ts';
 import { findProgram } from './programs.ts';
 import { certificate } from './redfish-server.ts';
+import { OVMF_CODE, OVMF_VARS } from './qemu.ts';
+import { BMC_VENV } from './virt.ts';
 
-/** The interpreter that sees Debian's python3-* packages (a pyenv `python3` on PATH may not). */
-export const SUSHY_PYTHON = '/usr/bin/python3';
-/** The Python modules the emulator imports at run time (besides the standard library). */
-export const SUSHY_MODULES = ['flask', 'werkzeug', 'requests', 'tenacity', 'bcrypt', 'webob'] as const;
-/** Debian packages that provide them. */
-export const SUSHY_DEBIAN_PACKAGES = 'python3-flask python3-tenacity python3-bcrypt python3-webob python3-requests';
+/** The emulator's command, from the venv. */
+export const SUSHY_EMULATOR = path.join(BMC_VENV, 'bin', 'sushy-emulator');
+/** How to install it. */
+export const SUSHY_INSTALL = 'bash scripts/install-bmc-emulators.sh (sushy-tools and virtualbmc from PyPI, pinned)';
 
-/**
- * Why the emulator cannot run here (undefined when it can): the source tree, the interpreter and
- * its modules, and the programs the test uses.
- */
-export async function sushyUnavailable(src: string | undefined): Promise<string | undefined> {
-  if (!src) return 'HARVGEN_SUSHY_TOOLS is not set';
-  if (!existsSync(path.join(src, 'sushy_tools', 'emulator', 'main.py'))) return `${src} holds no sushy_tools/emulator/main.py`;
-  if (!existsSync(SUSHY_PYTHON)) return `${SUSHY_PYTHON} is missing`;
-  const imp = await run([SUSHY_PYTHON, '-c', `import ${SUSHY_MODULES.join(', ')}`], { timeoutMs: 30_000 });
-  if (imp.code !== 0) return `${SUSHY_PYTHON} cannot import ${SUSHY_MODULES.join(', ')}: ${imp.stderr.trim().split('\n').at(-1) ?? ''}`;
+/** Why the emulator cannot run here (undefined when it can): the venv, and the programs the tests use. */
+export function sushyUnavailable(): string | undefined {
+  if (!existsSync(SUSHY_EMULATOR)) return `${SUSHY_EMULATOR} is missing: ${SUSHY_INSTALL}`;
   const missing = ['curl', 'jq', 'openssl', 'htpasswd'].filter((p) => !findProgram(p));
   if (missing.length) return `missing programs: ${missing.join(', ')}`;
   return undefined;
@@ -100,15 +94,19 @@ function noProxyEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** A Python string literal (JSON's escapes are Python's for these paths). */
 const py = (s: string) => JSON.stringify(s);
 
-/** Start the emulator from the source tree `src`, with Basic auth for user/password and these systems. */
+/** Which driver, with its systems: held in memory (`fake`) or the domains of a libvirtd (its URI). */
+export type SushyDriver = { fake: FakeSystem[] } | { libvirt: string };
+
+/** Start the emulator with Basic auth for user/password; in `ns` at `listen` when given, else on 127.0.0.1. */
 export async function startSushyEmulator(o: {
-  src: string;
   user: string;
   password: string;
-  systems: FakeSystem[];
+  driver: SushyDriver;
+  ns?: Netns;
+  listen?: string;
 }): Promise<SushyEmulator> {
   const dir = tempDir('sushy');
-  const { certFile, keyFile } = await certificate();
+  const { certFile, keyFile } = await certificate(o.listen ? [o.listen] : []);
   const htpasswd = path.join(dir, 'htpasswd');
   const h = await run(['htpasswd', '-iBc', htpasswd, o.user], { input: o.password });
   if (h.code !== 0) throw new Error(`htpasswd:\n${describe(h)}`);
@@ -116,61 +114,50 @@ export async function startSushyEmulator(o: {
   const tmp = path.join(dir, 'tmp'); // the emulator downloads virtual media images to $TMPDIR
   mkdirSync(state);
   mkdirSync(tmp);
-  const systems = o.systems
-    .map(
-      (s) =>
-        `    {'uuid': ${py(s.uuid)}, 'name': ${py(s.name)}, 'power_state': ${py(s.power_state)}, 'external_notifier': False,\n` +
-        `     'nics': [${s.nics.map((n) => `{'mac': ${py(n.mac)}, 'ip': ${py(n.ip)}}`).join(', ')}]},`,
-    )
-    .join('\n');
+  const host = o.listen ?? '127.0.0.1';
+  const drive =
+    'fake' in o.driver
+      ? `SUSHY_EMULATOR_FAKE_DRIVER = True
+SUSHY_EMULATOR_FAKE_SYSTEMS = [
+${o.driver.fake
+  .map(
+    (s) =>
+      `    {'uuid': ${py(s.uuid)}, 'name': ${py(s.name)}, 'power_state': ${py(s.power_state)}, 'external_notifier': False,\n` +
+      `     'nics': [${s.nics.map((n) => `{'mac': ${py(n.mac)}, 'ip': ${py(n.ip)}}`).join(', ')}]},`,
+  )
+  .join('\n')}
+]
+`
+      : `SUSHY_EMULATOR_LIBVIRT_URI = ${py(o.driver.libvirt)}
+SUSHY_EMULATOR_STORAGE_POOL = 'default'
+# A write of BootSourceOverrideMode makes the libvirt driver rebuild the loader and its variable
+# store from these (its defaults are files Debian's ovmf does not ship in that form).
+SUSHY_EMULATOR_BOOT_LOADER_MAP = {'UEFI': {'x86_64': ${py(OVMF_CODE)}}, 'Legacy': {'x86_64': None}}
+SUSHY_EMULATOR_SECURE_BOOT_DISABLED_NVRAM = ${py(OVMF_VARS)}
+`;
   const ca = readFileSync(certFile, 'utf8');
   const auth = `Basic ${Buffer.from(`${o.user}:${o.password}`).toString('base64')}`;
   let lastError = '';
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await freePort();
+    // In a namespace of its own the address is the BMC's alone: the port Redfish clients expect.
+    const port = o.ns ? 443 : await freePort();
     const configFile = path.join(dir, 'emulator.conf');
     const config = `# Written by harvgen's test/real/helpers/sushy-emulator.ts
-SUSHY_EMULATOR_LISTEN_IP = '127.0.0.1'
+SUSHY_EMULATOR_LISTEN_IP = ${py(host)}
 SUSHY_EMULATOR_LISTEN_PORT = ${port}
 SUSHY_EMULATOR_SSL_CERT = ${py(certFile)}
 SUSHY_EMULATOR_SSL_KEY = ${py(keyFile)}
 SUSHY_EMULATOR_AUTH_FILE = ${py(htpasswd)}
-SUSHY_EMULATOR_FAKE_DRIVER = True
 SUSHY_EMULATOR_STATE_DIR = ${py(state)}
 SUSHY_EMULATOR_VMEDIA_VERIFY_SSL = False
-SUSHY_EMULATOR_FAKE_SYSTEMS = [
-${systems}
-]
-`;
+${drive}`;
     writeFileSync(configFile, config);
-    const daemon = startDaemon(
-      'sushy-emulator',
-      [SUSHY_PYTHON, '-m', 'sushy_tools.emulator.main', '--config', configFile, '--fake', '-i', '127.0.0.1', '-p', String(port)],
-      { cwd: dir, env: noProxyEnv({ PYTHONPATH: o.src, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', TMPDIR: tmp }) },
-    );
-    const get = (p: string): Promise<Answer> =>
-      new Promise((resolve, reject) => {
-        const sep = p.includes('?') ? '&' : '?';
-        const req = https.request(
-          { host: '127.0.0.1', port, path: `${p}${sep}${PROBE}`, method: 'GET', ca, agent: false, headers: { Authorization: auth } },
-          (res) => {
-            let text = '';
-            res.setEncoding('utf8').on('data', (d: string) => (text += d));
-            res.on('end', () => {
-              let body: Record<string, unknown> = {};
-              try {
-                body = JSON.parse(text) as Record<string, unknown>;
-              } catch {
-                // not JSON: the caller looks at text
-              }
-              resolve({ status: res.statusCode ?? 0, body, text });
-            });
-          },
-        );
-        req.setTimeout(10_000, () => req.destroy(new Error(`GET ${p}: timeout`)));
-        req.on('error', reject);
-        req.end();
-      });
+    const argv = [SUSHY_EMULATOR, '--config', configFile, ...('fake' in o.driver ? ['--fake'] : []), '-i', host, '-p', String(port)];
+    const daemon = startDaemon('sushy-emulator', o.ns ? o.ns.exec(argv) : argv, {
+      cwd: dir,
+      env: noProxyEnv({ PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', TMPDIR: tmp }),
+    });
+    const get = o.ns ? curlGet(o.ns, host, port, certFile, o.user, o.password) : localGet(port, ca, auth);
     const ready = await waitFor(
       async () =>
         daemon.exited() ||
@@ -182,10 +169,16 @@ ${systems}
       200,
     );
     if (ready && !daemon.exited()) {
-      const lines = (mark: number) => daemon.output().slice(mark).split('\n');
+      // Werkzeug colours its access log lines (ANSI escapes), whether or not a terminal reads them.
+      const lines = (mark: number) =>
+        daemon
+          .output()
+          .slice(mark)
+          .replace(/\x1b\[[0-9;]*m/g, '')
+          .split('\n');
       return {
         port,
-        base: `https://127.0.0.1:${port}`,
+        base: `https://${host}:${port}`,
         certFile,
         daemon,
         dir,
@@ -203,7 +196,52 @@ ${systems}
     }
     await daemon.stop();
     lastError = `attempt ${attempt}, port ${port}: ${ready ? 'exited' : 'no answer in 30 s'}\n$ ${daemon.cmd}\n${daemon.output()}`;
-    if (!/Address already in use/.test(daemon.output())) break;
+    if (!/Address already in use/.test(daemon.output()) || o.ns) break;
   }
   throw new Error(`sushy-emulator did not start:\n${lastError}`);
+}
+
+/** A JSON answer from its text (not JSON: an empty body, and the caller looks at the text). */
+function answer(status: number, text: string): Answer {
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return { status, body, text };
+}
+
+/** GET on 127.0.0.1 with Node's https (a `?harvgen-probe` query marks it in the log). */
+function localGet(port: number, ca: string, auth: string): (p: string) => Promise<Answer> {
+  return (p) =>
+    new Promise((resolve, reject) => {
+      const sep = p.includes('?') ? '&' : '?';
+      const req = https.request(
+        { host: '127.0.0.1', port, path: `${p}${sep}${PROBE}`, method: 'GET', ca, agent: false, headers: { Authorization: auth } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () => resolve(answer(res.statusCode ?? 0, text)));
+        },
+      );
+      req.setTimeout(10_000, () => req.destroy(new Error(`GET ${p}: timeout`)));
+      req.on('error', reject);
+      req.end();
+    });
+}
+
+/** GET from inside `ns` with curl (the emulator's address is reachable there only); credentials on curl's standard input. */
+function curlGet(ns: Netns, host: string, port: number, certFile: string, user: string, password: string): (p: string) => Promise<Answer> {
+  return async (p) => {
+    const sep = p.includes('?') ? '&' : '?';
+    const url = `https://${host}:${port}${p}${sep}${PROBE}`;
+    const r = await run(ns.exec(['curl', '-sS', '-q', '--max-time', '10', '--cacert', certFile, '-K', '-', '-w', '\n%{http_code}', url]), {
+      input: `user = ${JSON.stringify(`${user}:${password}`)}\n`,
+      timeoutMs: 15_000,
+    });
+    if (r.code !== 0) throw new Error(`GET ${p}: ${describe(r)}`);
+    const at = r.stdout.lastIndexOf('\n');
+    return answer(Number(r.stdout.slice(at + 1)), r.stdout.slice(0, at));
+  };
 }
