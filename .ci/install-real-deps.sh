@@ -39,6 +39,8 @@
 #   python3-oauthlib python3-netifaces python3-jsonpatch
 #                    what cloud-init's own code imports: test/real/cloud-init.test.ts runs Debian's
 #                    cloud-init packages, unpacked (never installed) by scripts/fetch-cloud-init.sh
+#   (scripts/fetch-ipxe.sh downloads Debian 13's ipxe and unpacks it, never installs it: the boot ISO
+#                    tests' ipxe.efi and ipxe.lkrn)
 #   (scripts/fetch-secureboot.sh downloads shim-signed and grub-efi-amd64-signed and unpacks them,
 #                    never installs them: test/real/secureboot.test.ts boots their signed files)
 #   libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils
@@ -46,6 +48,11 @@
 #                    domain on this x86-64 host (test/real/lab-arm64.test.ts); the driver wants the
 #                    libvirt-qemu user and group to exist (libvirt-daemon-system would create them, but
 #                    it also starts a network), so they are created below when missing
+#   libvirt-daemon python3-libvirt python3-venv
+#                    the BMC emulator tests (test/real/bmc-emulators.test.ts): a libvirtd the tests start
+#                    themselves (no systemd, in a network and mount namespace of their own), and the
+#                    venv of scripts/install-bmc-emulators.sh (sushy-tools and virtualbmc from PyPI,
+#                    pinned in .ci/bmc-emulators.txt) over Debian's libvirt binding
 #   openssh-client   ssh-keygen -Y sign/verify: signed deploy trees (test/real/signing.test.ts)
 #   git, rsync       the README's workflow, followed in a temporary repository (test/real/workflow.test.ts):
 #                    commit, a clone for CI, the deploy tree copied to the served directory
@@ -82,7 +89,7 @@ fi
 packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
   busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools xorriso genisoimage isolinux syslinux-common tgt
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
-  python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
+  python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu libvirt-daemon python3-libvirt python3-venv qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
   openssh-client shellcheck dash openipmi ipmitool jq openssl curl python3-sushy
   kea-dhcp4-server kea-dhcp6-server isc-dhcp-server zsh man-db network-manager)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
@@ -103,8 +110,11 @@ fi
 getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
 getent passwd libvirt-qemu >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin -g libvirt-qemu libvirt-qemu
 
-[[ ${1:-} == --packages-only ]] && exit 0
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$repo_root/scripts/install-bmc-emulators.sh"
+
+[[ ${1:-} == --packages-only ]] && exit 0
 "$repo_root/scripts/fetch-test-kernel.sh"
 "$repo_root/scripts/fetch-cloud-init.sh"
 "$repo_root/scripts/fetch-secureboot.sh"
+"$repo_root/scripts/fetch-ipxe.sh"

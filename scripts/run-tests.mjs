@@ -69,8 +69,12 @@ if (!Number.isInteger(width) || width < 1) {
   process.exit(2);
 }
 
-/** Real-program test files that boot QEMU guests (they run in the `vm` lane, longest first). */
+/**
+ * Real-program test files that boot QEMU guests (they run in the `vm` lane, longest first;
+ * bmc-emulators boots its guests through libvirt, started by the BMC emulators).
+ */
 const VM_FILES = [
+  'bmc-emulators',
   'lifecycle',
   'reinstall',
   'http-boot-offer',
@@ -115,8 +119,9 @@ const testNames = (dir) =>
 const unitNames = testNames(unitDir).sort((a, b) => Number(b.startsWith('cli')) - Number(a.startsWith('cli')));
 
 const realNames = testNames('test/real');
-// A file that boots guests belongs to the vm lane (two lanes of guests would overload 2 cores).
-const boots = realNames.filter((n) => /\bbootVm\(/.test(readFileSync(join(repo, 'test/real', `${n}.test.ts`), 'utf8')));
+// A file that boots guests (QEMU directly, or libvirt domains) belongs to the vm lane (two lanes of
+// guests would overload 2 cores).
+const boots = realNames.filter((n) => /\b(bootVm|defineDomain)\(/.test(readFileSync(join(repo, 'test/real', `${n}.test.ts`), 'utf8')));
 const unlisted = boots.filter((n) => !VM_FILES.includes(n));
 if (unlisted.length > 0) {
   console.error(`run-tests: ${unlisted.join(', ')} boot QEMU guests: add them to VM_FILES in scripts/run-tests.mjs`);

@@ -19,7 +19,6 @@
 // connected, as the UEFI loader finds no NIC.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHash } from 'node:crypto';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -32,6 +31,7 @@ import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.
 import { buildFixtureTrees, type SiteTree } from './helpers/tree.ts';
 import { markers, requests, selectedCases } from './helpers/boot-log.ts';
 import { FETCHED_IPXE, mediaLoaders, mediaLoadersAvailable } from './helpers/media-loaders.ts';
+import { nodeBootProblems } from './helpers/node-boot.ts';
 import { describe, run, startDaemon, type Daemon } from './helpers/proc.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -63,6 +63,8 @@ interface MediaCase {
   wrongGateway?: true;
   /** The GRUB medium harvgen wrote before, with its retry loop (the mutation): a cut initrd loses the command line. */
   grubRetry?: true;
+  /** The same GRUB medium with the NIC in no boot order (the mutation): GRUB's efinet finds no card. */
+  grubNoNic?: true;
   /** snponly.efi as the UEFI loader (the mutation): with the NIC unconnected by the firmware, no NIC is found. */
   snponly?: true;
   title: string;
@@ -138,6 +140,13 @@ const CASES: MediaCase[] = [
     fault: { file: 'initrd', cut: 1 },
     grubRetry: true,
     title: "mutation: the GRUB medium harvgen wrote before retries a cut initrd and boots the kernel without the node's command line",
+  },
+  {
+    id: 'uefi-grub-no-nic',
+    firmware: 'uefi',
+    hostname: 'hv-m1',
+    grubNoNic: true,
+    title: 'mutation: the GRUB medium harvgen wrote before finds no NIC when the firmware connected only the CD',
   },
   {
     id: 'uefi-snponly',
@@ -293,7 +302,7 @@ async function startFlaky(lab: Lab, fault: Fault, artifacts: { kernel: string; i
 }
 
 async function runCase(c: MediaCase, tree: SiteTree, artifacts: { kernel: string; initrd: string }): Promise<Outcome> {
-  const built = c.grubRetry ? await grubMedium(tree, c.hostname) : isoPath(tree, c.hostname);
+  const built = c.grubRetry || c.grubNoNic ? await grubMedium(tree, c.hostname) : isoPath(tree, c.hostname);
   const iso = c.wrongGateway ? await withWrongGateway(built) : built;
   const node = tree.manifest.nodes.find((n) => n.hostname === c.hostname)!;
   const out: Outcome = { tree, iso, access: '', dhcp: '', flaky: '' };
@@ -311,7 +320,7 @@ async function runCase(c: MediaCase, tree: SiteTree, artifacts: { kernel: string
             ns: lab.ns,
             tap: lab.tap,
             workDir: lab.workDir,
-            timeoutMs: c.wrongGateway || c.snponly ? 75_000 : c.fault?.missing ? RETRY_LIMIT_MS : LIMIT_MS[c.firmware],
+            timeoutMs: c.wrongGateway || c.snponly || c.grubNoNic ? 75_000 : c.fault?.missing ? RETRY_LIMIT_MS : LIMIT_MS[c.firmware],
             cdrom: iso,
             // GRUB's efinet drives only a NIC the firmware connected: the old medium had it in the boot order.
             nicInBootOrder: c.grubRetry,
@@ -320,6 +329,7 @@ async function runCase(c: MediaCase, tree: SiteTree, artifacts: { kernel: string
               for (const fatal of ['Kernel panic', 'HARVGEN-ERROR', 'Shell> ', 'grub> ']) if (s.includes(fatal)) return fatal;
               // The GRUB mutant's kernel may have no ip= to go on with: it is enough that it booted.
               if (c.grubRetry && /^HARVGEN-CMDLINE:/m.test(s)) return 'the kernel booted';
+              if (c.grubNoNic && /card not found/.test(s)) return 'card not found';
               return undefined;
             },
           });
@@ -344,8 +354,6 @@ async function runCase(c: MediaCase, tree: SiteTree, artifacts: { kernel: string
   return out;
 }
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
 /** Everything wrong with a boot that should have worked. */
 async function problems(c: MediaCase, o: Outcome): Promise<string[]> {
   const p: string[] = [];
@@ -355,32 +363,7 @@ async function problems(c: MediaCase, o: Outcome): Promise<string[]> {
   if (r.timedOut) p.push(`timed out after ${r.ms} ms`);
   if (r.stoppedBecause) p.push(`stopped early: "${r.stoppedBecause}"`);
   if (/DHCP-PACKET/.test(o.dhcp) && !/DHCP-WITNESS listening/.test(o.dhcp)) p.push('the DHCP witness did not start');
-  const m = markers(r.serial);
-  if (!m.cmdline) return [...p, 'the test kernel never reached /init'];
-  const node = o.tree.manifest.nodes.find((n) => n.hostname === c.hostname)!;
-  const args = m.cmdline.split(/\s+/);
-  const ip = args.filter((a) => a.startsWith('ip='));
-  if (ip.length !== 1 || !ip[0]!.startsWith(`ip=${node.ip}::${GATEWAY}:255.255.255.0:${c.hostname}:`) || !/:none(:|$)/.test(ip[0]!))
-    p.push(`kernel ip= ${ip.join(' ') || '(none)'}, expected ip=${node.ip}::${GATEWAY}:255.255.255.0:${c.hostname}:<if>:none`);
-  if (!args.includes(`BOOTIF=01-${node.macs[0]!.replace(/:/g, '-')}`)) p.push('no BOOTIF of the boot NIC');
-  const ipLine = m.lines.find((l) => l.startsWith('HARVGEN-IP:')) ?? '';
-  if (!ipLine.includes(`inet ${node.ip}/`)) p.push(`guest address: "${ipLine}", expected ${node.ip}`);
-  if (c.hostname === 'hv-m1') {
-    const rc = m.lines.find((l) => l.startsWith('HARVGEN-FETCH-RC:'));
-    if (rc !== 'HARVGEN-FETCH-RC: 0') p.push(`config fetch: ${rc ?? 'never attempted'}`);
-    const want = await readFile(path.join(o.tree.dir, node.config!.path));
-    if (!m.config || !m.config.equals(want)) p.push("the config the guest fetched is not the node's config file");
-  } else {
-    const s = cleanSerial(r.serial);
-    const rc = /^HARVGEN-NOCLOUD-user-data-RC: (\d+)$/m.exec(s)?.[1];
-    const sha = /^HARVGEN-NOCLOUD-user-data-SHA256: ([0-9a-f]{64})/m.exec(s)?.[1];
-    if (rc !== '0') p.push(`user-data fetch rc ${rc ?? '(never)'}`);
-    const seed = o.tree.manifest.files.find((f) => f.path.startsWith('cloud-init/') && f.path.endsWith('/user-data'));
-    if (!seed) p.push('no user-data in the manifest');
-    else if (sha !== sha256(await readFile(path.join(o.tree.dir, seed.path))))
-      p.push('the user-data the guest fetched is not the seed file');
-  }
-  return p;
+  return [...p, ...(await nodeBootProblems(o.tree, c.hostname, r.serial, GATEWAY))];
 }
 
 /** What to print when a boot went wrong. */
@@ -410,13 +393,14 @@ for (const c of SELECTED) {
     assert.ok(o.result && !o.error, report(o, ['no boot result']));
     // No DHCP server ran, and nothing answered DHCP: the witness logs what it got and sends nothing.
     assert.ok(/DHCP-WITNESS listening/.test(o.dhcp), `the DHCP witness did not listen:\n${o.dhcp}`);
-    if (c.wrongGateway || c.snponly) {
+    if (c.wrongGateway || c.snponly || c.grubNoNic) {
       const m = markers(o.result!.serial);
       const fetched = requests(o.access).filter((q) => q.status === 200);
       assert.is(m.cmdline, undefined, report(o, ['a kernel booted']));
       assert.is(fetched.length, 0, report(o, ['the boot server answered the node']));
       if (c.snponly)
         assert.match(cleanSerial(o.result!.serial), /harvgen: no NIC of hv-m1 reached/, report(o, ['the ISO did not say it found no NIC']));
+      if (c.grubNoNic) assert.match(cleanSerial(o.result!.serial), /card not found/, report(o, ['GRUB found a NIC']));
       return;
     }
     const found = await problems(c, o);

@@ -14,15 +14,27 @@ import type { SiteTree } from './tree.ts';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Everything wrong with the boot of `hostname` (a static node whose gateway is `gateway`); [] when it got what it should. */
-export async function nodeBootProblems(tree: SiteTree, hostname: string, serial: string, gateway: string): Promise<string[]> {
+/**
+ * Everything wrong with the boot of `hostname` (a static node whose gateway is `gateway`); [] when
+ * it got what it should. `staticIp: false`: its kernel line need not carry the static `ip=` (a
+ * generic node that boots from the network takes its reserved address from DHCP).
+ */
+export async function nodeBootProblems(
+  tree: SiteTree,
+  hostname: string,
+  serial: string,
+  gateway: string,
+  opts: { staticIp?: boolean } = {},
+): Promise<string[]> {
   const p: string[] = [];
   const m = markers(serial);
   if (!m.cmdline) return ['the test kernel never reached /init'];
   const node = tree.manifest.nodes.find((n) => n.hostname === hostname)!;
   const args = m.cmdline.split(/\s+/);
   const ip = args.filter((a) => a.startsWith('ip='));
-  if (ip.length !== 1 || !ip[0]!.startsWith(`ip=${node.ip}::${gateway}:255.255.255.0:${hostname}:`) || !/:none(:|$)/.test(ip[0]!))
+  if (opts.staticIp === false && ip.length === 0) {
+    // A DHCP address: its reservation, checked on the guest's NIC below.
+  } else if (ip.length !== 1 || !ip[0]!.startsWith(`ip=${node.ip}::${gateway}:255.255.255.0:${hostname}:`) || !/:none(:|$)/.test(ip[0]!))
     p.push(`kernel ip= ${ip.join(' ') || '(none)'}, expected ip=${node.ip}::${gateway}:255.255.255.0:${hostname}:<if>:none`);
   if (!args.includes(`BOOTIF=01-${node.macs[0]!.replace(/:/g, '-')}`)) p.push('no BOOTIF of the boot NIC');
   const ipLine = m.lines.find((l) => l.startsWith('HARVGEN-IP:')) ?? '';
@@ -37,9 +49,8 @@ export async function nodeBootProblems(tree: SiteTree, hostname: string, serial:
     const rc = /^HARVGEN-NOCLOUD-user-data-RC: (\d+)$/m.exec(s)?.[1];
     const sha = /^HARVGEN-NOCLOUD-user-data-SHA256: ([0-9a-f]{64})/m.exec(s)?.[1];
     if (rc !== '0') p.push(`user-data fetch rc ${rc ?? '(never)'}`);
-    const seed = tree.manifest.files.find(
-      (f) => f.path.startsWith('cloud-init/') && f.path.includes(hostname) && f.path.endsWith('/user-data'),
-    );
+    const url = node.cloud_init?.[0]?.url;
+    const seed = url === undefined ? undefined : tree.manifest.files.find((f) => f.url === `${url.replace(/\/$/, '')}/user-data`);
     if (!seed) p.push('no user-data of the node in the manifest');
     else if (sha !== sha256(await readFile(path.join(tree.dir, seed.path)))) p.push('the user-data the guest fetched is not the seed file');
   }

@@ -77,7 +77,19 @@ export interface SushyEmulator {
   requestsSince(mark: number): LoggedRequest[];
   /** Its other output lines after mark (errors, warnings, tracebacks). */
   messagesSince(mark: number): string[];
+  /**
+   * In a namespace: the requests clients sent, bodies and all, as the recording pass-through in
+   * front of the emulator saw them (test/real/helpers/record-proxy.mjs), from `from` on (an index).
+   */
+  recorded(from?: number): RecordedRequest[];
   stop(): Promise<void>;
+}
+
+/** A request as the recording pass-through saw it. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  body: string;
 }
 
 /** Werkzeug's access log line: `127.0.0.1 - - [date] "GET /path HTTP/1.1" 200 -`. */
@@ -139,12 +151,15 @@ SUSHY_EMULATOR_SECURE_BOOT_DISABLED_NVRAM = ${py(OVMF_VARS)}
   const auth = `Basic ${Buffer.from(`${o.user}:${o.password}`).toString('base64')}`;
   let lastError = '';
   for (let attempt = 1; attempt <= 3; attempt++) {
-    // In a namespace of its own the address is the BMC's alone: the port Redfish clients expect.
+    // In a namespace of its own the address is the BMC's alone: clients reach the port they
+    // expect, 443, through a pass-through that records what they send; the emulator is behind it.
     const port = o.ns ? 443 : await freePort();
+    const inner = o.ns ? 8443 : port;
+    const bind = o.ns ? '127.0.0.1' : host;
     const configFile = path.join(dir, 'emulator.conf');
     const config = `# Written by harvgen's test/real/helpers/sushy-emulator.ts
-SUSHY_EMULATOR_LISTEN_IP = ${py(host)}
-SUSHY_EMULATOR_LISTEN_PORT = ${port}
+SUSHY_EMULATOR_LISTEN_IP = ${py(bind)}
+SUSHY_EMULATOR_LISTEN_PORT = ${inner}
 SUSHY_EMULATOR_SSL_CERT = ${py(certFile)}
 SUSHY_EMULATOR_SSL_KEY = ${py(keyFile)}
 SUSHY_EMULATOR_AUTH_FILE = ${py(htpasswd)}
@@ -152,11 +167,16 @@ SUSHY_EMULATOR_STATE_DIR = ${py(state)}
 SUSHY_EMULATOR_VMEDIA_VERIFY_SSL = False
 ${drive}`;
     writeFileSync(configFile, config);
-    const argv = [SUSHY_EMULATOR, '--config', configFile, ...('fake' in o.driver ? ['--fake'] : []), '-i', host, '-p', String(port)];
+    const argv = [SUSHY_EMULATOR, '--config', configFile, ...('fake' in o.driver ? ['--fake'] : []), '-i', bind, '-p', String(inner)];
     const daemon = startDaemon('sushy-emulator', o.ns ? o.ns.exec(argv) : argv, {
       cwd: dir,
       env: noProxyEnv({ PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', TMPDIR: tmp }),
     });
+    const proxyConfig = path.join(dir, 'record-proxy.json');
+    writeFileSync(proxyConfig, JSON.stringify({ listen: host, port, upstream: inner, key: keyFile, cert: certFile }));
+    const recorder = o.ns
+      ? startDaemon('record-proxy', o.ns.exec([process.execPath, path.join(import.meta.dirname, 'record-proxy.mjs'), proxyConfig]))
+      : undefined;
     const get = o.ns ? curlGet(o.ns, host, port, certFile, o.user, o.password) : localGet(port, ca, auth);
     const ready = await waitFor(
       async () =>
@@ -191,9 +211,20 @@ ${drive}`;
             return m && !m[2]!.includes(PROBE) ? [{ method: m[1]!, path: m[2]!, status: Number(m[3]) }] : [];
           }),
         messagesSince: (mark) => lines(mark).filter((l) => l.trim() !== '' && !ACCESS.test(l)),
-        stop: () => daemon.stop(),
+        recorded: (from = 0) =>
+          (recorder?.output() ?? '')
+            .split('\n')
+            .filter((l) => l.startsWith('RECORD {'))
+            .map((l) => JSON.parse(l.slice('RECORD '.length)) as RecordedRequest)
+            .filter((q) => !q.path.includes(PROBE))
+            .slice(from),
+        stop: async () => {
+          await recorder?.stop();
+          await daemon.stop();
+        },
       };
     }
+    await recorder?.stop();
     await daemon.stop();
     lastError = `attempt ${attempt}, port ${port}: ${ready ? 'exited' : 'no answer in 30 s'}\n$ ${daemon.cmd}\n${daemon.output()}`;
     if (!/Address already in use/.test(daemon.output()) || o.ns) break;
