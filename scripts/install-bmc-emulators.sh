@@ -11,13 +11,13 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 reqs=$repo_root/.ci/bmc-emulators.txt
 venv=${HARVGEN_BMC_VENV:-$repo_root/.tmp/real/bmc-venv}
 if [[ -x $venv/bin/sushy-emulator && -x $venv/bin/vbmcd ]] && cmp -s "$reqs" "$venv/requirements.txt"; then
-  echo "install-bmc-emulators: $(grep -E '^(sushy-tools|virtualbmc)==' "$reqs" | tr '\n' ' ')already in $venv"
+  echo "install-bmc-emulators: $(grep -Eo '^(sushy-tools|virtualbmc)==[^ ]*' "$reqs" | tr '\n' ' ')already in $venv"
   exit 0
 fi
 rm -rf "$venv"
 mkdir -p "$(dirname "$venv")"
 /usr/bin/python3 -m venv --system-site-packages "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$reqs"
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --require-hashes -r "$reqs"
 "$venv/bin/python" -c 'import libvirt, sushy_tools, virtualbmc, pyghmi'
 cp "$reqs" "$venv/requirements.txt"
-echo "install-bmc-emulators: $(grep -E '^(sushy-tools|virtualbmc)==' "$reqs" | tr '\n' ' ')-> $venv"
+echo "install-bmc-emulators: $(grep -Eo '^(sushy-tools|virtualbmc)==[^ ]*' "$reqs" | tr '\n' ' ')-> $venv"

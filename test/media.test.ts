@@ -197,6 +197,16 @@ test('rules: the BMC must be an address nginx can allow; loaders are checked', a
   );
   assert.match(old[0]!.message, 'no autoexec.ipxe in it');
   assert.match(old[0]!.hint!, "Debian 13's ipxe package");
+  // snponly.efi runs autoexec.ipxe too, but drives only a NIC the firmware connected.
+  const snp = await found(
+    () => undefined,
+    loaders(undefined, { 'ipxe.efi': Uint8Array.from([0x4d, 0x5a, ...Buffer.from('snponly file:/autoexec.ipxe')]) }),
+  );
+  assert.equal(
+    snp.map((d) => d.code),
+    ['BOOT_MEDIA_LOADER_INVALID'],
+  );
+  assert.match(snp[0]!.message, "is iPXE's snponly.efi");
   // UTF-16, as some iPXE builds name it, counts too.
   const wide = Uint8Array.from([0x4d, 0x5a, ...new Uint8Array(100), ...Buffer.from('autoexec.ipxe', 'utf16le')]);
   assert.equal(await found(() => undefined, loaders(undefined, { 'ipxe.efi': wide })), []);
@@ -271,6 +281,15 @@ test("status: the BMC's download of a node's ISO is counted apart, from its addr
   const refused = (await status({ sites: [dir], logs: [log] })).nodes.find((n) => n.hostname === 'os-m1')!;
   assert.equal(refused.medium?.status, 403);
   assert.match(refused.problems.join('\n'), "its BMC's download of the boot ISO got 403");
+  // Keyed names (nginx.file_key): the ISO's tag is part of its name, not of the hostname.
+  const keyedDir = site((d) => (d.nginx = { file_key: { file: 'file-key' } }));
+  writeFileSync(join(keyedDir, 'file-key'), `${'k'.repeat(40)}\n`);
+  const keyedIso = (await compileSite(keyedDir, { secrets: 'filled' })).artifacts!.find((a) => /^media\/hv-m1-/.test(a.path))!.path;
+  writeFileSync(log, [line('10.0.5.201', `/real_media/${keyedIso}`), line('10.0.5.201', iso, 404)].join('\n') + '\n');
+  const keyed = await status({ sites: [keyedDir], logs: [log] });
+  const kv = keyed.nodes.find((n) => n.hostname === 'hv-m1')!;
+  assert.equal(kv.medium, { count: 1, last: '2026-11-26T22:00:00.000Z', status: 200, ip: '10.0.5.201' }, JSON.stringify(kv));
+  assert.is(keyed.foreignRequests, 1, "the plain name of a keyed ISO is no node's");
   // Both firmwares run iPXE from the ISO, which fetches the node's script: that starts the boot.
   writeFileSync(log, [line('10.0.5.201', iso), line('10.0.5.11', '/real_media/ipxe/52-54-00-4d-00-01.ipxe')].join('\n') + '\n');
   const after = (await status({ sites: [dir], logs: [log] })).nodes.find((n) => n.hostname === 'hv-m1')!;

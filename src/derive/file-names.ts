@@ -6,10 +6,10 @@ import { createHmac } from 'node:crypto';
 import { FILE_KEY_MARKER } from '../load/file-key.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { LAYOUT } from './layout.ts';
+import { TAG_LENGTH } from './name-patterns.ts';
 import { HARVESTER_CONFIG, NOCLOUD_SEED, servedConfigs, type ConfigFormat } from './configs/index.ts';
 
-/** Hex characters of a tag: 128 bits of HMAC-SHA256. */
-export const TAG_LENGTH = 32;
+export { TAG_LENGTH };
 
 /** The tag the committed tree shows in place of each real one. */
 export const MASKED_TAG = 'x'.repeat(TAG_LENGTH);

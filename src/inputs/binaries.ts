@@ -144,12 +144,24 @@ export function runsAutoexec(bytes: Uint8Array): boolean {
   return b.includes('autoexec.ipxe', 0, 'latin1') || b.includes(Buffer.from('autoexec.ipxe', 'utf16le'));
 }
 
+/**
+ * iPXE's `snponly.efi` drives the NIC only through the firmware's own driver, so it finds none
+ * where the firmware connected only the virtual CD; its bytes name the build (`snponly`), which
+ * `ipxe.efi`'s (all drivers) do not.
+ */
+export function snpOnly(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('snponly', 0, 'latin1');
+}
+
 /** What is wrong with one of the boot ISO's programs beyond the common checks (undefined: nothing). */
 function mediaLoaderProblem(name: string, bytes: Uint8Array): string | undefined {
   // ISOLINUX gets its boot info table at bytes 8-63 (src/formats/iso9660.ts).
   if (name === 'isolinux.bin' && bytes.byteLength < 64) return 'is too short to be ISOLINUX (under 64 bytes)';
-  if (name === 'ipxe.efi' && !runsAutoexec(bytes))
+  if (name !== 'ipxe.efi') return undefined;
+  if (!runsAutoexec(bytes))
     return "is not an iPXE that runs a script from its boot medium (no autoexec.ipxe in it: iPXE before 2021, such as Debian 12's)";
+  if (snpOnly(bytes))
+    return "is iPXE's snponly.efi, which drives only a NIC the firmware connected: a machine booted from its virtual CD alone would find none (copy ipxe.efi, with iPXE's own NIC drivers)";
   return undefined;
 }
 

@@ -12,6 +12,7 @@ import { nodeAllow, poolsAllow } from '../render/access.ts';
 import { mediumAllow } from '../derive/media.ts';
 import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
 import { namesKeyed } from '../derive/file-names.ts';
+import { HOSTNAME_PATTERN, TAG_PATTERN } from '../derive/name-patterns.ts';
 import { addressAllowed } from '../util/ipv4.ts';
 import type { LogRequest } from './log.ts';
 import { completeNode, emptyNode, iso, NodeLog, seen, summarize, type NodeAggregate } from './node-tally.ts';
@@ -24,7 +25,6 @@ import type { NodeStatus, StatusEvent, UnknownMachine } from './types.ts';
 
 const MAC_HEX = '[0-9a-f]{2}(?:-[0-9a-f]{2}){5}';
 /** A keyed name's tag (the committed tree's `x`s too). */
-const TAG = '-(?:[0-9a-f]{32}|x{32})';
 
 /** The unknown machines a site keeps (a log can name any number of made-up MACs), and the addresses kept of each. */
 export const MAX_STRANGERS = 10_000;
@@ -107,13 +107,14 @@ function matcher(model: SiteModel): Matcher {
     prefix: model.boot.prefix,
     keyed: namesKeyed(model),
     // A keyed site's names carry the tag (the hostname before it); the plain script name is the stub.
-    script: new RegExp(`^${p}/${DIRS.scripts}/(${MAC_HEX})(${TAG})?\\.ipxe$`),
+    script: new RegExp(`^${p}/${DIRS.scripts}/(${MAC_HEX})(${TAG_PATTERN})?\\.ipxe$`),
     configs: CONFIG_FORMATS.map((format) => ({
       format,
       re: new RegExp(`^${p}/${escapeRe(format.dir)}/${format.pattern(namesKeyed(model)).status}$`),
     })),
     event: new RegExp(`^${p}/${LAYOUT.eventsDir}/([a-z0-9-]+|${UNKNOWN_EVENT_HOST})/(STARTED|SUCCEEDED|FAILED)$`),
-    medium: new RegExp(`^${p}/${DIRS.media}/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:${TAG})?\\.iso$`),
+    // Keyed names carry the tag, which a hostname-shaped name could swallow: it is required then.
+    medium: new RegExp(`^${p}/${DIRS.media}/(${HOSTNAME_PATTERN})${namesKeyed(model) ? TAG_PATTERN : ''}\\.iso$`),
     files,
   };
 }
@@ -155,7 +156,7 @@ export function modelFingerprint(model: SiteModel): string {
     files: [...m.files].sort(),
     pool: poolsAllow(model),
     server: serverAddresses(model),
-    nodes: model.nodes.map((n) => [n.hostname, n.macs, n.ip ?? null, n.boot, n.state, nodeAllow(model, n)]),
+    nodes: model.nodes.map((n) => [n.hostname, n.macs, n.ip ?? null, n.boot, n.state, nodeAllow(model, n), n.medium, mediumAllow(n)]),
   };
   return createHash('sha256').update(JSON.stringify(facts)).digest('hex');
 }
@@ -201,14 +202,14 @@ export class SiteTally {
     const m = this.m;
     const k = classify(m, r);
     if (!k && !(m.prefix === '' || r.path.startsWith(`${m.prefix}/`))) return; // another site's
-    // A boot medium is its BMC's to fetch (from the BMC's address), not the node's: counted apart.
-    if (k?.kind === 'medium') return this.medium(k, r);
     const subject = k ? this.subjectOf(k) : undefined;
     const judged = this.verify.judge(r, subject);
     if (judged === 'verify') {
       this.aggregate.verifyRequests++;
       return;
     }
+    // A boot medium is its BMC's to fetch (from the BMC's address), not the node's: counted apart.
+    if (k?.kind === 'medium') return this.medium(k, r);
     const origin = this.origins.of(
       r.ip,
       subject?.of === 'node' ? subject : subject?.of === 'report' || subject?.of === 'unknown-mac' ? 'any' : 'other',
@@ -272,8 +273,11 @@ export class SiteTally {
       case 'event':
       case 'discover':
         return { of: 'report' };
-      case 'medium':
-        return { of: 'shared-file' };
+      case 'medium': {
+        // verify's own fetch of an ISO from an address no machine uses is verify's.
+        const l = this.byHost.get(k.host);
+        return l ? { of: 'node', node: l.node } : { of: 'shared-file' };
+      }
     }
   }
 

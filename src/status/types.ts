@@ -49,7 +49,7 @@ export interface NodeStatus {
   /** The last script fetch: when, from which address, for which MAC. */
   readonly last_boot?: { readonly time: string; readonly ip: string; readonly mac: string; readonly status: number };
   readonly fetches: Partial<Record<FetchKind, FetchSummary>>;
-  /** Its boot medium (`medium: iso`) fetched by its BMC, from the BMC's address: apart from the node's fetches (no boot). */
+  /** Its boot medium (`medium: iso`) fetched by its BMC, from the BMC's address: apart from the node's fetches (no boot); `count` is requests (a BMC reading in ranges makes several). */
   readonly medium?: FetchSummary;
   readonly events: readonly StatusEvent[];
   /** Older events not listed (the newest MAX_NODE_EVENTS are). */

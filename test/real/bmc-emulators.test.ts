@@ -34,12 +34,14 @@ import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { status } from '../../src/status/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { dhcpWitness } from './helpers/dhcp.ts';
 import { requests } from './helpers/boot-log.ts';
 import { ensureKernel, buildInitramfs, REPO_ROOT } from './helpers/initramfs.ts';
 import { startLab, type Lab } from './helpers/lab.ts';
 import { mediaLoaders, mediaLoadersAvailable } from './helpers/media-loaders.ts';
+import { biosMarkerDisk, DISK_MARKER, UEFI_DISK_PROGRAMS, uefiMarkerDisk } from './helpers/disks.ts';
 import { nodeBootDone, nodeBootProblems } from './helpers/node-boot.ts';
-import { describe, run, startDaemon, waitFor, type Daemon, type RunResult } from './helpers/proc.ts';
+import { describe, run, waitFor, type Daemon, type RunResult } from './helpers/proc.ts';
 import { requireFetched, requireProgram, requireRoot } from './helpers/programs.ts';
 import { cleanSerial, limiter } from './helpers/qemu.ts';
 import { startSushyEmulator, sushyUnavailable, type RecordedRequest, type SushyEmulator } from './helpers/sushy-emulator.ts';
@@ -123,7 +125,7 @@ async function startRig(
   tree: SiteTree,
   hostname: Hostname,
   artifacts: { kernel: string; initrd: string },
-  opts: { source?: string; serve?: Record<string, string> } = {},
+  opts: { source?: string; serve?: Record<string, string>; disk?: string } = {},
 ): Promise<Rig> {
   const firmware = tree.manifest.boot.firmware as Firmware;
   const network = inputOf(tree).defaults.medium === 'network';
@@ -141,7 +143,7 @@ async function startRig(
       serve: { '/real_media/os/vmlinuz': artifacts.kernel, '/real_media/os/initrd.img': artifacts.initrd, ...opts.serve },
     });
     stops.push(() => lab.stop());
-    const witness = network ? undefined : dhcpWitness(lab);
+    const witness = network ? undefined : dhcpWitness(lab.ns);
     if (witness) stops.push(() => witness.stop());
     const lv = await startLibvirt(lab.ns);
     stops.push(() => lv.stop());
@@ -152,6 +154,7 @@ async function startRig(
       tap: lab.tap,
       serial: path.join(lab.workDir, `${hostname}-serial.log`),
       dir: lab.workDir,
+      ...(opts.disk ? { disk: opts.disk } : {}),
     });
     const net = await bmcNetwork(lab.ns, address, opts.source);
     stops.push(() => net.delete());
@@ -196,24 +199,18 @@ async function startRig(
   }
 }
 
-/** A DHCP witness in the lab's namespace: logs each DHCP packet on port 67 and answers none (as test/real/media.test.ts). */
-function dhcpWitness(lab: Lab): Daemon {
-  const code = [
-    "const s = require('node:dgram').createSocket({ type: 'udp4', reuseAddr: false });",
-    "s.on('message', (m, r) => console.log(`DHCP-PACKET from ${r.address}:${r.port} op=${m[0]} len=${m.length}`));",
-    "s.bind(67, () => { s.setBroadcast(true); console.log('DHCP-WITNESS listening'); });",
-  ].join('\n');
-  return startDaemon('dhcp-witness', lab.ns.exec([process.execPath, '-e', code]));
-}
-
-/** The serial console until the boot is over (or the limit). */
-async function watchBoot(dom: Domain, limitMs: number): Promise<{ serial: string; ended?: string }> {
+/** The serial console until `done` says the boot is over (default: the test initramfs's end), or the limit. */
+async function watchBoot(
+  dom: Domain,
+  limitMs: number,
+  done: (serial: string) => string | undefined = nodeBootDone,
+): Promise<{ serial: string; ended?: string }> {
   let serial = '';
   let ended: string | undefined;
   await waitFor(
     () => {
       serial = existsSync(dom.serial) ? readFileSync(dom.serial, 'latin1') : '';
-      ended = nodeBootDone(serial);
+      ended = done(serial);
       return ended !== undefined;
     },
     limitMs,
@@ -541,19 +538,28 @@ verbTest(
       );
       assert.is(bare(await rig.dom.dumpxml()), before);
       assert.is(await rig.dom.state(), 'shut off');
-      // The default: an override the BMC keeps is exit 3, and the machine is not reset.
+      // The default: an override the BMC keeps is exit 3, the machine is not reset, and what the
+      // run changed is undone: one override asked for (no second write, no boot mode), then
+      // cleared, the ISO ejected again.
       mark = s.mark();
+      const from = s.recorded().length;
       const kept = await rig.script(['media-boot']);
       assert.is(kept.code, 3, rigReport('media-boot without --keep-override', kept));
       assert.match(
         kept.stderr,
-        /BootSourceOverrideEnabled reads Continuous, not Once \(after 2 writes\): this BMC keeps boot overrides; --keep-override accepts that/,
+        /BootSourceOverrideEnabled reads Continuous, not Once: this BMC keeps boot overrides \(the node would boot from Cd at every start\), so the override was cleared, \S+\/VirtualMedia\/Cd ejected again; --keep-override accepts that/,
       );
       assert.not.ok(
         since(s, mark).some((l) => /Reset/.test(l)),
         rigReport('a reset was sent', kept, since(s, mark).join('\n')),
       );
       assert.is(await rig.dom.state(), 'shut off');
+      const asked = s.recorded(from).filter((q) => q.method === 'PATCH' && q.body.includes('"Once"'));
+      assert.is(asked.length, 1, JSON.stringify(s.recorded(from)));
+      assert.not.match(asked[0]!.body, 'BootSourceOverrideMode');
+      const left = await rig.dom.dumpxml();
+      assert.not.match(left, /device='cdrom'/, 'the ISO was ejected again');
+      assert.match((await s.get(`/redfish/v1/Systems/${rig.dom.uuid}`)).text, /"BootSourceOverrideTarget": "Hdd"/);
       // --keep-override is refused for a node that installs at every start (and nothing is sent).
       mark = s.mark();
       const install = await run(
@@ -575,7 +581,7 @@ verbTest(
 );
 
 verbTest(
-  'sushy-tools: eject clears the kept CD override and empties the CD; a second eject sends nothing; power-status and power-cycle from off and on',
+  'sushy-tools: clear-override returns a kept CD override to the disk; eject empties the CD, and a second sends nothing; power-status and power-cycle from off and on',
   async () => {
     if (!bmcReady()) return;
     await withRig({ firmware: 'uefi', medium: 'iso', bmc: 'redfish' }, 'hv-m1', async (rig) => {
@@ -584,7 +590,7 @@ verbTest(
       assert.equal([off.code, off.stdout], [0, 'hv-m1: Off\n'], rigReport('power-status', off));
       const boot = await rig.script(['--keep-override', 'media-boot']);
       assert.is(boot.code, 0, rigReport('media-boot', boot));
-      assert.match(boot.stdout, /boot at every start from Cd, On/);
+      assert.match(boot.stdout, /boot from Cd at every start until clear-override, On/);
       assert.is(await rig.dom.state(), 'running');
       const id = (await rig.lv.virsh(['domid', 'hv-m1'])).trim();
       const cycle = await rig.script(['power-cycle']);
@@ -594,15 +600,29 @@ verbTest(
         rigReport('power-cycle from On', cycle),
       );
       assert.is.not((await rig.lv.virsh(['domid', 'hv-m1'])).trim(), id, 'ForceRestart started the domain anew');
+      // The kept override back to normal: sushy-tools refuses Disabled (it wants a target), so the disk.
       let mark = s.mark();
+      const cleared = await rig.script(['clear-override']);
+      assert.is(cleared.code, 0, rigReport('clear-override', cleared));
+      assert.match(
+        cleared.stdout,
+        /the BMC refuses BootSourceOverrideEnabled Disabled \(HTTP 400: [^)]*BootSourceOverrideTarget[^)]*\): the disk \(Hdd\) as its override instead/,
+      );
+      assert.match(cleared.stdout, /hv-m1: boot override cleared \(was Cd, Continuous; reads Hdd, Continuous\)\n$/);
+      assert.is(
+        since(s, mark).filter((l) => l.startsWith('PATCH ')).length,
+        2,
+        `Disabled, refused, then Hdd:\n${since(s, mark).join('\n')}`,
+      );
+      const again = await rig.script(['clear-override']);
+      assert.equal(
+        [again.code, again.stdout],
+        [0, 'hv-m1: no boot override to clear (Hdd, Continuous)\n'],
+        rigReport('clear-override again', again),
+      );
+      mark = s.mark();
       const eject = await rig.script(['eject']);
       assert.is(eject.code, 0, rigReport('eject', eject));
-      // sushy-tools refuses Disabled (it wants a target): the disk as the override instead.
-      assert.match(
-        eject.stdout,
-        /the BMC refuses BootSourceOverrideEnabled Disabled \(HTTP 400[^)]*\): the disk \(Hdd\) as its override instead/,
-      );
-      assert.match(eject.stdout, /boot override cleared \(was Cd, Continuous; reads Hdd, Continuous\)/);
       assert.match(
         eject.stdout,
         /ejected http:\/\/10\.0\.9\.5\/real_media\/media\/hv-m1\.iso from \S+\/VirtualMedia\/Cd; read back: empty/,
@@ -611,30 +631,66 @@ verbTest(
         since(s, mark).some((l) => /^POST \S+EjectMedia 20\d$/.test(l)),
         since(s, mark).join('\n'),
       );
-      const xml = await rig.dom.dumpxml();
-      assert.not.match(xml, /device='cdrom'/, 'sushy-tools took the CD out of the domain');
+      assert.not.match(await rig.dom.dumpxml(), /device='cdrom'/, 'sushy-tools took the CD out of the domain');
       mark = s.mark();
-      const again = await rig.script(['eject']);
-      assert.is(again.code, 0, rigReport('second eject', again));
-      assert.match(again.stdout, /is empty: nothing to eject/);
+      const second = await rig.script(['eject']);
+      assert.is(second.code, 0, rigReport('second eject', second));
+      assert.match(second.stdout, /is empty: nothing to eject/);
       assert.equal(
         since(s, mark).filter((l) => !l.startsWith('GET ')),
         [],
         'the second eject sent no change',
       );
-      const cleared = await rig.script(['clear-override']);
-      assert.equal(
-        [cleared.code, /no boot override to clear|boot override cleared/.test(cleared.stdout)],
-        [0, true],
-        rigReport('clear-override', cleared),
-      );
       const log = readFileSync(rig.bmcLog, 'utf8');
       assert.match(log, /\thv-m1\tmedia-boot\t0\t/);
+      assert.match(log, /\thv-m1\tclear-override\t0\t/);
       assert.match(log, /\thv-m1\teject\t0\t[^\n]*nothing to eject/);
       assert.not.match(log, /power-status/, 'reads are not logged');
     });
   },
 );
+
+const INSTALLED = [
+  {
+    firmware: 'uefi',
+    title:
+      'sushy-tools, UEFI: with the override kept, an installed install-once node boots its ISO, whose script finds the installed system and boots the disk, installing nothing',
+  },
+  {
+    firmware: 'bios',
+    title:
+      'sushy-tools, BIOS: with the override kept, an installed install-once node boots its ISO, whose script finds the installed system and boots the disk, installing nothing',
+  },
+] as const;
+
+for (const { firmware, title } of INSTALLED)
+  verbTest(title, async () => {
+    if (!bmcReady() || !requireProgram(...UEFI_DISK_PROGRAMS)) return;
+    const disk = firmware === 'uefi' ? await uefiMarkerDisk() : await biosMarkerDisk();
+    await withRig(
+      { firmware, medium: 'iso', bmc: 'redfish' },
+      'hv-m1',
+      async (rig) => {
+        const boot = await rig.script(['--keep-override', 'media-boot']);
+        assert.is(boot.code, 0, rigReport('media-boot', boot));
+        const { serial, ended } = await watchBoot(rig.dom, BOOT_MS[firmware], (t) =>
+          cleanSerial(t).includes(DISK_MARKER) ? 'the disk booted' : nodeBootDone(t),
+        );
+        const got = requests(await rig.lab.accessLog());
+        const report = `${rigReport('media-boot', boot)}\nserial:\n${cleanSerial(serial).slice(-3000)}\naccess:\n${JSON.stringify(got)}`;
+        assert.is(ended, 'the disk booted', report);
+        assert.ok(
+          got.some((q) => q.ip === '10.0.5.11' && q.path === '/real_media/ipxe/52-54-00-4d-00-01.ipxe' && q.status === 200),
+          report,
+        );
+        assert.not.ok(
+          got.some((q) => q.path.includes('/artifacts/')),
+          `the node fetched its installer: ${report}`,
+        );
+      },
+      { disk },
+    );
+  });
 
 verbTest(
   'sushy-tools: a wrong password changes nothing (the BMC says 401); an ISO the BMC may not fetch fails with the reason the BMC gives',

@@ -13,7 +13,8 @@
 // its state afterwards are printed as a table. The lines marked DISAGREEMENT are where sushy-tools
 // and the scripts' read-back (docs/day-2.md, "Every change is read back") part ways:
 // - sushy-tools renders BootSourceOverrideEnabled "Continuous" whatever was PATCHed, so a strict
-//   read-back of `Once` ends in exit 3;
+//   read-back of `Once` ends in exit 3, after the script undid what it changed; with
+//   --keep-override (the node is install-once) the same subcommands go on;
 // - the fake driver cannot store HttpBootUri: http-boot-once's PATCH is answered 400 (after the
 //   emulator downloaded the URI and attached it as its Cd), exit 1.
 // Each such expectation is derived from what the emulator was seen to do in this run, so a later
@@ -70,6 +71,8 @@ async function sushySite(emuPort: number, files: string, system: string | undefi
     network: { cidr: '10.30.0.0/24', gateway: '10.30.0.1', dns: ['10.30.0.1'], dhcp_range: '10.30.0.100-10.30.0.199' },
     cluster: { vip: '10.30.0.10', token: 'test-token', ssh_authorized_keys: ['github:harvgen-ops'] },
     defaults: {
+      // A node whose script boots its disk once installed: --keep-override accepts a kept override for it.
+      state: 'install-once',
       install: { device: '/dev/vda' },
       bmc: { user: { env: 'T_BMC_USER' }, password: { env: 'T_BMC_PASSWORD' } },
     },
@@ -270,22 +273,35 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
     check(/would PATCH/.test(s.r.stdout + s.r.stderr), 'prints the PATCH it would send', s);
     check(/dry run: nothing was changed\n$/.test(s.r.stdout), 'last line: dry run: nothing was changed', s);
 
-    // pxe-once: the PATCH reaches the emulator, which then reads Target Pxe, Mode UEFI.
+    // pxe-once: the PATCH reaches the emulator. A BMC that keeps the override (Continuous) is
+    // refused without --keep-override: one override asked for (no second write), then undone.
     s = await sh('pxe-once', ['pxe-once']);
     const pxePatches = s.requests.filter((q) => q.method === 'PATCH');
-    check(pxePatches.length >= 1 && pxePatches.every((q) => q.path === sys && q.status === 204), `PATCH ${sys} answered 204`, s);
-    check(s.state.target === 'Pxe' && s.state.mode === 'UEFI', 'the emulator reads Target Pxe, Mode UEFI', s);
-    if (s.state.enabled !== 'Once') {
-      // DISAGREEMENT (observed: sushy-tools reads BootSourceOverrideEnabled Continuous): exit 3,
-      // after one more PATCH (with Mode), the message naming the field.
+    check(pxePatches[0]?.path === sys && pxePatches[0].status === 204, `PATCH ${sys} answered 204`, s);
+    if (/this BMC keeps boot overrides/.test(s.r.stderr)) {
+      // DISAGREEMENT (observed: sushy-tools reads BootSourceOverrideEnabled Continuous): exit 3 after
+      // the first read-back, the override cleared (Disabled refused, so the disk), nothing reset.
       check(s.r.code === 3, 'DISAGREEMENT: exit 3 (Enabled reads back other than Once)', s);
       check(
-        /BootSourceOverrideEnabled/.test(s.r.stderr) && s.r.stderr.includes(s.state.enabled),
+        /BootSourceOverrideEnabled reads Continuous, not Once: /.test(s.r.stderr),
         'DISAGREEMENT: the message names the field and what it reads',
         s,
       );
-      check(pxePatches.length === 2, 'DISAGREEMENT: a second PATCH before giving up', s);
-    } else check(s.r.code === 0, 'exit 0', s);
+      check(
+        pxePatches.length === 3 && pxePatches[1]!.status === 400 && pxePatches[2]!.status === 204,
+        'DISAGREEMENT: no second write; the undo: Disabled refused (400), then Hdd',
+        s,
+      );
+      check(s.state.target === 'Hdd' && /the override was cleared/.test(s.r.stderr), 'DISAGREEMENT: the override undone (Hdd)', s);
+      // --keep-override: accepted and said so.
+      s = await sh('pxe-once --keep-override', ['--keep-override', 'pxe-once']);
+      check(s.r.code === 0, 'exit 0', s);
+      check(/the BMC keeps the override \(BootSourceOverrideEnabled reads Continuous\)/.test(s.r.stdout), 'says the BMC keeps it', s);
+      check(s.state.target === 'Pxe' && s.state.mode === 'UEFI', 'the emulator reads Target Pxe, Mode UEFI', s);
+    } else {
+      check(s.r.code === 0, 'exit 0', s);
+      check(s.state.target === 'Pxe' && s.state.mode === 'UEFI', 'the emulator reads Target Pxe, Mode UEFI', s);
+    }
 
     // http-boot-once.
     s = await sh('http-boot-once', ['http-boot-once']);
@@ -314,12 +330,11 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
       await waitOn(s);
     }
 
-    // virtual-media twice: the second ejects the first. The emulator downloads each image.
+    // virtual-media twice: the second ejects the first. The emulator downloads each image. Without
+    // --keep-override a kept override is refused and the image ejected again; with it, kept.
     for (const iso of ['harvester-a.iso', 'harvester-b.iso']) {
       const url = `${files.url}/${iso}`;
       const was = await readState(emu, sys, cd);
-      // Ejected when Inserted is true or an image is set.
-      const eject = was.inserted || was.image !== '';
       s = await sh(`virtual-media .../${iso}${was.inserted ? ' (Cd was inserted)' : ''}`, ['virtual-media', url]);
       const posts = s.requests.filter((q) => q.method === 'POST');
       check(
@@ -332,14 +347,20 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
         'InsertMedia',
         s,
       );
-      check(posts.some((q) => q.path.endsWith('/Actions/VirtualMedia.EjectMedia')) === eject, `EjectMedia ${eject ? '' : 'not '}sent`, s);
       check(s.downloads.includes(`GET /${iso}`), 'the emulator downloaded the image', s);
+      if (/this BMC keeps boot overrides/.test(s.r.stderr)) {
+        // DISAGREEMENT (observed: Enabled reads Continuous): exit 3, the image ejected again.
+        check(
+          s.r.code === 3 && /, \S+\/VirtualMedia\/Cd ejected again;/.test(s.r.stderr),
+          'DISAGREEMENT: exit 3, the image ejected again',
+          s,
+        );
+        check(!s.state.inserted && s.state.image === '', 'DISAGREEMENT: the Cd is empty again', s);
+        s = await sh(`virtual-media --keep-override .../${iso}`, ['--keep-override', 'virtual-media', url]);
+        check(s.r.code === 0, 'exit 0', s);
+      } else check(s.r.code === 0, 'exit 0', s);
       check(s.state.image === url && s.state.inserted, 'the Cd holds the image', s);
       check(s.state.target === 'Cd', 'boot target Cd', s);
-      if (s.state.enabled !== 'Once') {
-        // DISAGREEMENT (observed: Enabled reads Continuous): the media reads back, the Cd override does not.
-        check(s.r.code === 3 && /BootSourceOverrideEnabled/.test(s.r.stderr), 'DISAGREEMENT: exit 3 naming BootSourceOverrideEnabled', s);
-      } else check(s.r.code === 0, 'exit 0', s);
     }
 
     s = await sh('status', ['status']);
@@ -358,13 +379,18 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
     s = await sh('media-boot', ['media-boot']);
     check(s.downloads.includes(`GET /${medium.path}`), `the emulator downloaded ${medium.path}`, s);
     check(files.sent.get(`/${medium.path}`) === listed, `what it downloaded is the file manifest.json lists (sha256 ${listed})`, s);
+    let resets = s.requests.filter((q) => q.path.endsWith('/Actions/ComputerSystem.Reset'));
+    if (/this BMC keeps boot overrides/.test(s.r.stderr)) {
+      // DISAGREEMENT (observed: Enabled reads Continuous): exit 3 at the override's read-back, before
+      // any reset, the ISO ejected again and the override cleared.
+      check(s.r.code === 3 && resets.length === 0, 'DISAGREEMENT: exit 3, no reset', s);
+      check(!s.state.inserted && s.state.target === 'Hdd', 'DISAGREEMENT: the ISO ejected, the override cleared', s);
+      s = await sh('media-boot --keep-override', ['--keep-override', 'media-boot']);
+      resets = s.requests.filter((q) => q.path.endsWith('/Actions/ComputerSystem.Reset'));
+    }
+    check(s.r.code === 0 && resets.length === 1, 'exit 0 after one reset', s);
     check(s.state.image === medium.url && s.state.inserted, 'the Cd holds the boot ISO', s);
     check(s.state.target === 'Cd', 'boot target Cd', s);
-    const resets = s.requests.filter((q) => q.path.endsWith('/Actions/ComputerSystem.Reset'));
-    if (s.state.enabled !== 'Once') {
-      // DISAGREEMENT (observed: Enabled reads Continuous): exit 3 at the override's read-back, before any reset.
-      check(s.r.code === 3 && /BootSourceOverrideEnabled/.test(s.r.stderr) && resets.length === 0, 'DISAGREEMENT: exit 3, no reset', s);
-    } else check(s.r.code === 0 && resets.length === 1, 'exit 0 after one reset', s);
 
     // eject: the drive empties; a second eject sends nothing.
     s = await sh('eject', ['eject']);
@@ -374,7 +400,7 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
 
     s = await sh('--dry-run pxe-once', ['--dry-run', 'pxe-once']);
     check(!writes(s).length, 'no PATCH or POST reached the emulator', s);
-    check(s.state.target === 'Cd', 'the boot target is unchanged', s);
+    check(s.state.target === 'Hdd', 'the boot target is unchanged (eject returned the kept CD override to the disk)', s);
     check(s.r.code === 0, 'exit 0', s);
 
     // A wrong password: the emulator answers 401, the script exits 1 with it.
@@ -390,7 +416,9 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
 
     console.log(`\nbmc-sushy-tools\n${table(steps, sys)}`);
     if (existsSync(bmcLog)) console.log(`HARVGEN_BMC_LOG:\n${readFileSync(bmcLog, 'utf8')}`);
-    const changing = steps.filter((x) => /^(pxe-once|http-boot-once|power-cycle|virtual-media|media-boot|eject)/.test(x.label));
+    const changing = steps.filter((x) =>
+      /^(pxe-once|http-boot-once|power-cycle|virtual-media|media-boot|eject|clear-override)/.test(x.label),
+    );
     const logged = existsSync(bmcLog) ? readFileSync(bmcLog, 'utf8').trimEnd().split('\n') : [];
     assert.equal(
       logged.map((l) => l.split('\t').slice(3, 5).join(' ')),

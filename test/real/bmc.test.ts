@@ -24,6 +24,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { build } from '../../src/index.ts';
+import { mediaLoaders } from '../helpers/media.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { requireProgram, findProgram } from './helpers/programs.ts';
 import { describe, run, startDaemon, waitFor, type RunResult } from './helpers/proc.ts';
@@ -390,21 +391,13 @@ const closeServer = (server: Server) =>
   });
 
 /**
- * Boot programs the build accepts (an EFI one starts with MZ). The BMC scripts do not look into
- * the ISO: test/real/media.test.ts boots one made from the real programs.
- */
-function fakeLoaders(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  for (const name of ['isolinux.bin', 'ldlinux.c32', 'ipxe.lkrn', 'bootx64.efi'])
-    writeFileSync(path.join(dir, name), Buffer.concat([Buffer.from('MZ'), Buffer.alloc(4094, name.length)]));
-}
-
-/**
  * What the sites of the boot ISO tests share: Harvester `version`, everything served from
  * `http://127.0.0.1:<httpPort>`, boot programs (stand-ins) in `<dir>/loaders`.
  */
 function mediaSiteHead(dir: string, httpPort: number, version: string) {
-  fakeLoaders(path.join(dir, 'loaders'));
+  // Stand-in boot programs the build accepts: the BMC scripts do not look into the ISO
+  // (test/real/media.test.ts boots one made from the real programs).
+  mediaLoaders(path.join(dir, 'loaders'));
   return {
     harvester: { version, artifacts: `http://127.0.0.1:${httpPort}/artifacts` },
     boot: { server: `http://127.0.0.1:${httpPort}`, firmware: 'uefi', media_loaders: 'loaders' },

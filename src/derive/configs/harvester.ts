@@ -1,9 +1,8 @@
 // The Harvester installer's config: one YAML file per Harvester node, named by its hostname,
 // which `harvester.install.config_url=` on the installer's kernel line points at
 // (src/derive/harvester/cmdline.ts).
+import { HOSTNAME_PATTERN, TAG_PATTERN } from '../name-patterns.ts';
 import type { ConfigFormat } from './types.ts';
-
-const HOST = '[a-z0-9](?:[a-z0-9-]*[a-z0-9])?';
 
 export const HARVESTER_CONFIG: ConfigFormat = {
   name: 'harvester',
@@ -15,7 +14,7 @@ export const HARVESTER_CONFIG: ConfigFormat = {
   pattern: (keyed) => ({
     // A keyed name (`hv-1-<tag>.yaml`) is a hostname-shaped name too.
     nginx: '[a-z0-9]([a-z0-9-]*[a-z0-9])?\\.yaml',
-    status: `(${HOST})${keyed ? '-(?:[0-9a-f]{32}|x{32})' : ''}\\.yaml`,
+    status: `(${HOSTNAME_PATTERN})${keyed ? TAG_PATTERN : ''}\\.yaml`,
   }),
   protection: { address: 'node', keyed: true, noStore: true },
   content: 'text',

@@ -3,6 +3,7 @@
 // (src/derive/os/cmdline.ts).
 import { macToHyphen } from '../../util/mac.ts';
 import { cloudInitFiles } from './cloud-init.ts';
+import { TAG_PATTERN } from '../name-patterns.ts';
 import type { ConfigFormat } from './types.ts';
 
 const MAC = '[0-9a-f]{2}(-[0-9a-f]{2}){5}';
@@ -19,7 +20,7 @@ export const NOCLOUD_SEED: ConfigFormat = {
   entries: ENTRIES,
   pattern: (keyed) => ({
     nginx: `${MAC}${keyed ? '-[0-9a-f]{32}' : ''}/(${ENTRIES.join('|')})`,
-    status: `(${MAC_STATUS})${keyed ? '-(?:[0-9a-f]{32}|x{32})' : ''}/(?:${ENTRIES.join('|')})`,
+    status: `(${MAC_STATUS})${keyed ? TAG_PATTERN : ''}/(?:${ENTRIES.join('|')})`,
   }),
   protection: { address: 'node', keyed: true, noStore: true },
   content: 'text',

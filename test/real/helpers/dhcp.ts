@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createNetns, type Netns } from './netns.ts';
 import { startDnsmasq, writeTestableConf } from './dnsmasq.ts';
-import { run, describe, type Daemon } from './proc.ts';
+import { run, describe, startDaemon, type Daemon } from './proc.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { IPXE_DIR } from './lab.ts';
 import type { SiteTree } from './tree.ts';
@@ -152,4 +152,18 @@ export async function withDhcpPair<T>(tree: SiteTree, fn: (pair: DhcpPair) => Pr
     await client?.delete();
     await server.delete();
   }
+}
+
+/**
+ * A DHCP witness in a namespace: logs each DHCP packet on port 67 (`DHCP-PACKET from ...`) and
+ * answers none. It binds the port alone (no SO_REUSEADDR), so its `DHCP-WITNESS listening` line
+ * also shows that no DHCP server holds port 67 there.
+ */
+export function dhcpWitness(ns: Netns): Daemon {
+  const code = [
+    "const s = require('node:dgram').createSocket({ type: 'udp4', reuseAddr: false });",
+    "s.on('message', (m, r) => console.log(`DHCP-PACKET from ${r.address}:${r.port} op=${m[0]} len=${m.length}`));",
+    "s.bind(67, () => { s.setBroadcast(true); console.log('DHCP-WITNESS listening'); });",
+  ].join('\n');
+  return startDaemon('dhcp-witness', ns.exec([process.execPath, '-e', code]));
 }

@@ -35,15 +35,13 @@ export function mediaLoadersAvailable(): boolean {
 
 let made: Promise<string> | undefined;
 
-/** The loaders directory (made once per process); `change` puts other files under some names (a mutation). */
-export function mediaLoaders(change: Partial<Record<keyof typeof SOURCES, string>> = {}): Promise<string> {
-  const make = async (label: string) => {
-    const dir = path.join(tempDir(label), 'loaders');
+/** The loaders directory (made once per process). */
+export function mediaLoaders(): Promise<string> {
+  made ??= (async () => {
+    const dir = path.join(tempDir('media-loaders'), 'loaders');
     await mkdir(dir, { recursive: true });
-    for (const [name, from] of Object.entries({ ...SOURCES, ...change })) await copyFile(from, path.join(dir, name));
+    for (const [name, from] of Object.entries(SOURCES)) await copyFile(from, path.join(dir, name));
     return dir;
-  };
-  if (Object.keys(change).length > 0) return make('media-loaders-changed');
-  made ??= make('media-loaders');
+  })();
   return made;
 }

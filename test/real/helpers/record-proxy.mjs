@@ -14,14 +14,11 @@ const MAX_BODY = 1024 * 1024;
 https
   .createServer({ key: readFileSync(c.key), cert: readFileSync(c.cert) }, (req, res) => {
     const chunks = [];
-    let size = 0;
-    req.on('data', (d) => {
-      size += d.length;
-      if (size <= MAX_BODY) chunks.push(d);
-    });
+    req.on('data', (d) => chunks.push(d));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      console.log(`RECORD ${JSON.stringify({ method: req.method, path: req.url, body: body.toString('utf8') })}`);
+      // Recorded up to MAX_BODY (a BMC script's requests are small); forwarded whole.
+      console.log(`RECORD ${JSON.stringify({ method: req.method, path: req.url, body: body.subarray(0, MAX_BODY).toString('utf8') })}`);
       const up = https.request(
         { host: '127.0.0.1', port: c.upstream, method: req.method, path: req.url, headers: req.headers, rejectUnauthorized: false },
         (answer) => {
@@ -30,7 +27,8 @@ https
         },
       );
       up.on('error', (e) => {
-        res.writeHead(502).end(String(e));
+        if (res.headersSent) res.destroy(e);
+        else res.writeHead(502).end(String(e));
       });
       up.end(body);
     });

@@ -38,8 +38,17 @@ export interface Libvirt {
   stop(): Promise<void>;
 }
 
+/** One daemon starts at a time in this process: the first probes QEMU and writes the shared capabilities cache. */
+let starting: Promise<unknown> = Promise.resolve();
+
 /** Start libvirtd in `ns`, with a storage pool `default` (sushy-tools' virtual media uploads there). */
-export async function startLibvirt(ns: Netns): Promise<Libvirt> {
+export function startLibvirt(ns: Netns): Promise<Libvirt> {
+  const started = starting.then(() => startOneLibvirt(ns));
+  starting = started.catch(() => undefined);
+  return started;
+}
+
+async function startOneLibvirt(ns: Netns): Promise<Libvirt> {
   const dir = tempDir('libvirt');
   const sock = path.join(dir, 'sock');
   const pool = path.join(dir, 'pool');
