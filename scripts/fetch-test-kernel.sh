@@ -4,8 +4,9 @@
 # Downloads Debian's generic amd64 kernel package with `apt-get download` (the package is
 # NOT installed), and extracts into .tmp/real/kernel/:
 #   vmlinuz             the kernel
-#   modules/*.ko        the NIC drivers the test initramfs loads, and 8021q (the guest's tagged
-#                       VLAN, `vlan=` on its command line), with their dependencies
+#   modules/*.ko        the NIC drivers the test initramfs loads, 8021q (the guest's tagged
+#                       VLAN, `vlan=` on its command line) and the disk drivers of the disk
+#                       test (virtio-scsi, SCSI disks, virtio-blk), with their dependencies
 #   modules.list        module file names in load order (dependencies first)
 #   VERSION             the kernel package name
 # Idempotent: does nothing when .tmp/real/kernel/VERSION exists (delete the dir to refetch).
@@ -16,8 +17,9 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dest=${HARVGEN_KERNEL_DIR:-$repo_root/.tmp/real/kernel}
 
 # Leaf modules we want; their dependencies are resolved from each module's .modinfo.
-# 8021q pulls in llc, stp, garp and mrp (packed in that load order, dependencies first).
-wanted=(virtio_net virtio_pci e1000 8021q)
+# 8021q pulls in llc, stp, garp and mrp (packed in that load order, dependencies first);
+# virtio_scsi and sd_mod pull in scsi_mod and scsi_common.
+wanted=(virtio_net virtio_pci e1000 8021q virtio_scsi sd_mod virtio_blk)
 
 if [[ -s $dest/VERSION && -s $dest/vmlinuz && -s $dest/modules.list ]]; then
   echo "fetch-test-kernel: $(cat "$dest/VERSION") already in $dest"

@@ -71,7 +71,8 @@ if (!Number.isInteger(width) || width < 1) {
 
 /**
  * Real-program test files that boot QEMU guests (they run in the `vm` lane, longest first;
- * bmc-emulators boots its guests through libvirt, started by the BMC emulators).
+ * bmc-emulators boots its guests through libvirt, started by the BMC emulators; disk-selector
+ * runs QEMU itself, with no network).
  */
 const VM_FILES = [
   'bmc-emulators',
@@ -89,6 +90,7 @@ const VM_FILES = [
   'ipxe-204',
   'ipv6',
   'vlan',
+  'disk-selector',
 ];
 
 const uvu = join(repo, 'node_modules/uvu/bin.js');

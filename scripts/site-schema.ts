@@ -76,14 +76,43 @@ const nic = obj(
 /** A disk by its path under /dev: no control character (udev writes a space in a name as the text `\x20`). */
 const DISK_PATH = '^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$';
 
+/** Printable text without leading or trailing blanks (a serial, a model). */
+const PRINTABLE = '^[!-~]([ -~]{0,126}[!-~])?$';
+
+/**
+ * A disk by its path, or by what it is: a selector resolved against the node's measured facts
+ * (src/facts/disk-selector.ts). JSON Schema applies `pattern` to a string and the properties to
+ * a map, as for the secret references.
+ */
+const disk = (description: string) => ({
+  type: ['string', 'object'],
+  description: `${description} Either a path under \`/dev/\` without control characters, or a map that names the disk by what it is (\`serial\`, \`wwn\`, \`model\`, \`min_gib\`, \`max_gib\`; every key given must match): harvgen finds it among the disks measured of the node's machine (\`harvgen facts\`, a dump) and writes its \`/dev/disk/by-id/\` path (docs/inventory.md, "The install disk by what it is").`,
+  pattern: DISK_PATH,
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    serial: str("The disk's serial number, as its facts file lists it.", { pattern: PRINTABLE, maxLength: 128 }),
+    wwn: str(
+      "The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).",
+      { pattern: '^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$' },
+    ),
+    model: str('The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.', {
+      pattern: PRINTABLE,
+      maxLength: 128,
+    }),
+    min_gib: { type: 'integer', minimum: 1, maximum: 1048576, description: 'The disk has at least this many GiB (2^30 bytes).' },
+    max_gib: { type: 'integer', minimum: 1, maximum: 1048576, description: 'The disk has at most this many GiB.' },
+  },
+  title: 'DiskSelectorInput',
+});
+
 const installSettings = obj(
   'Disk and installer settings for the node (`install.*` in the Harvester config).',
   {
-    device: str(
-      'Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.',
-      { pattern: DISK_PATH },
+    device: disk(
+      'Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning.',
     ),
-    data_disk: str('Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.', { pattern: DISK_PATH }),
+    data_disk: disk('Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.'),
     // The installer's schema wants a word (`^\S+$`, its `console=` argument): an empty or spaced
     // value is refused here, at the value, instead of failing the rendered config as a harvgen bug.
     tty: str('Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).', { pattern: CONSOLE_PATTERN }),

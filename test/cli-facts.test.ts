@@ -108,6 +108,11 @@ test('FACTS_READ_FAILED: no credentials, or not a dump, is a clear error with a 
   const usage = runCli(['facts', dir, '--dump', junk]);
   assert.is(usage.code, 2);
   assert.match(usage.stderr + usage.stdout, /--dump needs exactly one --node/);
+  const system = runCli(['facts', dir, '--node', 'n1', '--system', '/redfish/v1/Systems/1']);
+  assert.is(system.code, 2);
+  assert.match(system.stderr + system.stdout, /--system goes with --bmc/);
+  const help = runCli(['facts', '--help']);
+  assert.match(help.stdout, /--system <path>/);
 });
 
 test.run();

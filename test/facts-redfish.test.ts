@@ -3,7 +3,7 @@
 // same YAML twice, the facts are what the mockup holds, the variants get the installer's verdict
 // of each release, and every answer the client reads is bounded.
 import { cpSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { check } from '../src/index.ts';
@@ -16,9 +16,9 @@ import { tempDir } from './helpers/tmp.ts';
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'redfish');
 const CREDS = { BMC_USER: 'admin', BMC_PASSWORD: 'secret', T: 'token.123', P: 'password.123' };
 
-/** The mockup served over TLS (the client speaks https to a BMC), closed after fn. */
+/** The mockup served over TLS (a name under test/fixtures/redfish/, or a directory) (the client speaks https to a BMC), closed after fn. */
 async function withBmc<T>(mockup: string, fn: (address: string, server: MockupServer) => Promise<T>, opts: MockupOptions = {}): Promise<T> {
-  const server = await startMockup(join(FIXTURES, mockup), { ...opts, tls: true });
+  const server = await startMockup(resolve(FIXTURES, mockup), { ...opts, tls: true });
   try {
     return await fn(new URL(server.url).host, server);
   } finally {
@@ -102,6 +102,11 @@ test('public-rackmount1: the facts are what the mockup holds (identity, threads,
         ['12:44:6a:3b:88:90', 1000],
         ['aa:bb:cc:dd:ee:fe', 100],
       ],
+    );
+    // The mockup's second NIC is set to another MAC than its permanent one: both kept.
+    assert.equal(
+      r.nics.map((n) => n.configuredMac),
+      [undefined, 'aa:bb:cc:dd:ee:00', undefined],
     );
     assert.equal(
       r.disks!.map((d) => [d.model, d.sizeGib]),
@@ -256,6 +261,150 @@ test('a machine without a node yet: --bmc/--as writes its facts, check says no n
     assert.ok(c.diagnostics.some((d) => d.code === 'MEASURED_NODE_UNKNOWN' && d.file?.endsWith('facts/hv-new.yaml')));
     const bad = await measureFacts({ site: dir, env: CREDS, bmc: { address, as: '../x', insecure: true } });
     assert.is(bad.diagnostics[0]?.code, 'CLI_USAGE');
+  });
+});
+
+/** A copy of mockup `base` with `edit` applied to its JSON resources (paths under redfish/v1/). */
+function edited(base: string, edit: (json: (path: string, f: (j: Record<string, unknown>) => void) => void, root: string) => void): string {
+  const dir = join(tempDir('rf-edited'), base);
+  cpSync(join(FIXTURES, base), dir, { recursive: true });
+  const root = join(dir, 'redfish', 'v1');
+  edit((path, f) => {
+    const file = join(root, path, 'index.json');
+    const j = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    f(j);
+    writeFileSync(file, JSON.stringify(j));
+  }, root);
+  return dir;
+}
+
+const NIC1 = 'Systems/437XR1138R2/EthernetInterfaces/12446A3B0411';
+const NIC2 = 'Systems/437XR1138R2/EthernetInterfaces/12446A3B8890';
+
+/** check's findings (code: message) on a site of one node `node` measured from `mockup` at v1.8.1. */
+async function findings(mockup: string, node: string): Promise<string[]> {
+  return withBmc(mockup, async (address) => {
+    const dir = site(address, 'v1.8.1', node);
+    const m = await measureFacts({ site: dir, env: CREDS, now: AT('2026-11-27T01:00:00Z') });
+    assert.is(m.machines[0]?.status, 'written', JSON.stringify(m));
+    const r = await check({ sites: [dir], env: CREDS });
+    return r.diagnostics.filter((d) => /^(INSTALLER|MEASURED)_/.test(d.code)).map((d) => `${d.code}: ${d.message}`);
+  });
+}
+
+test('a NIC set to a virtual MAC: the facts keep both, and a node that boots from the virtual one is that NIC', async () => {
+  // Redfish's MACAddress is the NIC's current address (what DHCP and the installer see),
+  // PermanentMACAddress its burnt-in one: a FlexAddress or NPAR NIC has them differ.
+  const mockup = edited('public-rackmount1', (json) => {
+    json(NIC1, (j) => (j.MACAddress = '02:00:0A:00:00:11'));
+    // An empty permanent MAC: the current one names the NIC, which is not dropped.
+    json(NIC2, (j) => (j.PermanentMACAddress = ''));
+  });
+  const r = await withBmc(mockup, (address) =>
+    readRedfish({ origin: `https://${address}` }, { user: 'admin', password: 'secret', insecure: true }),
+  );
+  assert.equal(
+    r.nics.map((n) => [n.mac, n.configuredMac]),
+    [
+      ['12:44:6a:3b:04:11', '02:00:0a:00:00:11'],
+      ['aa:bb:cc:dd:ee:00', undefined],
+      ['aa:bb:cc:dd:ee:fe', undefined],
+    ],
+  );
+  const got = await findings(mockup, 'mac: "02:00:0a:00:00:11", ip: 10.0.0.11');
+  assert.not.ok(
+    got.some((f) => f.startsWith('MEASURED_MAC_MISSING')),
+    got.join('\n'),
+  );
+  // The NIC is tied by its virtual MAC: its speed is judged.
+  assert.ok(
+    got.some((f) => /^INSTALLER_PREFLIGHT_FAILS: a NIC of the management interface links at 1000 Mbps/.test(f)),
+    got.join('\n'),
+  );
+  // A MAC neither address of any NIC is still missing.
+  const wrong = await findings(mockup, 'mac: "02:00:0a:00:00:99", ip: 10.0.0.11');
+  assert.ok(
+    wrong.some((f) => /^MEASURED_MAC_MISSING: node n1 names MAC 02:00:0a:00:00:99/.test(f)),
+    wrong.join('\n'),
+  );
+});
+
+test('interfaces named by kernel name only, facts without names: every NIC that is up below 10 Gbps fails; mixed, a warning; none with a speed, settled', async () => {
+  const named = 'mac: "12:44:6a:3b:04:11", ip: 10.0.0.11, interfaces: [{ name: eno1 }], hardware: { nic_speed_mbps: 25000 }';
+  // The mockup's NICs: 1000, 1000 and 100 Mbps. Whichever eno1 is, the installer's check fails;
+  // the declared 25 Gbps does not stand against the measurement.
+  const slow = await findings('public-rackmount1', named);
+  assert.ok(
+    slow.some((f) =>
+      /^INSTALLER_PREFLIGHT_FAILS: none of the machine's NICs that are up reaches 10 Gbps \(the fastest links at 1000 Mbps\)/.test(f),
+    ),
+    slow.join('\n'),
+  );
+  // One NIC at 25 Gbps, the others at 1: harvgen cannot tell which eno1 is, and says so.
+  const mixed = await findings(
+    edited('public-rackmount1', (json) => json(NIC2, (j) => (j.SpeedMbps = 25000))),
+    named,
+  );
+  assert.not.ok(
+    mixed.some((f) => f.startsWith('INSTALLER_PREFLIGHT_FAILS')),
+    mixed.join('\n'),
+  );
+  const untied = mixed.filter((f) => f.startsWith('MEASURED_NIC_UNTIED'));
+  assert.is(untied.length, 1, mixed.join('\n'));
+  assert.match(untied[0]!, /names NIC eno1 by kernel name only/);
+  assert.match(untied[0]!, /12:44:6a:3b:88:90 25000 Mbps/);
+  // No NIC with a speed (virtio): none is checked, and the declared slow speed does not stand.
+  const none = await findings(
+    edited('public-rackmount1', (json) => {
+      for (const nic of [NIC1, NIC2, 'Systems/437XR1138R2/EthernetInterfaces/ToManager']) json(nic, (j) => delete j.SpeedMbps);
+    }),
+    named.replace('25000', '1000'),
+  );
+  assert.not.ok(
+    none.some((f) => /^(INSTALLER_PREFLIGHT_FAILS: .*Mbps|MEASURED_NIC_UNTIED)/.test(f)),
+    none.join('\n'),
+  );
+  // Mutation: with the interface named by MAC, the one NIC is judged, not the fastest.
+  const byMac = await findings(
+    edited('public-rackmount1', (json) => json(NIC2, (j) => (j.SpeedMbps = 25000))),
+    'mac: "12:44:6a:3b:04:11", ip: 10.0.0.11, interfaces: [{ mac: "12:44:6a:3b:04:11" }]',
+  );
+  assert.ok(
+    byMac.some((f) => /^INSTALLER_PREFLIGHT_FAILS: a NIC of the management interface links at 1000 Mbps/.test(f)),
+    byMac.join('\n'),
+  );
+});
+
+test('a BMC of several systems: --bmc needs --system, which picks one; a malformed one is a usage error', async () => {
+  const mockup = edited('public-rackmount1', (json, root) => {
+    cpSync(join(root, 'Systems', '437XR1138R2'), join(root, 'Systems', 'blade2'), { recursive: true });
+    json('Systems/blade2', (j) => {
+      j.Id = 'blade2';
+      j['@odata.id'] = '/redfish/v1/Systems/blade2';
+      j.ProcessorSummary = { ...(j.ProcessorSummary as object), LogicalProcessorCount: 48 };
+    });
+    json('Systems', (j) => {
+      j.Members = [{ '@odata.id': '/redfish/v1/Systems/437XR1138R2' }, { '@odata.id': '/redfish/v1/Systems/blade2' }];
+      j['Members@odata.count'] = 2;
+    });
+  });
+  await withBmc(mockup, async (address) => {
+    const dir = site('127.0.0.1:9');
+    const both = await measureFacts({ site: dir, env: CREDS, bmc: { address, as: 'hv-new', insecure: true } });
+    const failed = both.machines[0]!.diagnostics[0]!;
+    assert.is(failed.code, 'FACTS_READ_FAILED');
+    assert.match(failed.message, /the BMC has 2 systems \(\/redfish\/v1\/Systems\/437XR1138R2, \/redfish\/v1\/Systems\/blade2\)/);
+    assert.match(failed.message, /--system with --bmc/);
+    const one = await measureFacts({
+      site: dir,
+      env: CREDS,
+      bmc: { address, as: 'hv-new', insecure: true, system: '/redfish/v1/Systems/blade2' },
+    });
+    assert.is(one.machines[0]!.status, 'written', JSON.stringify(one.machines[0]!.diagnostics));
+    assert.match(readFileSync(join(dir, 'facts', 'hv-new.yaml'), 'utf8'), /\/redfish\/v1\/Systems\/blade2/);
+    const bad = await measureFacts({ site: dir, env: CREDS, bmc: { address, as: 'hv-new', insecure: true, system: 'blade2; rm' } });
+    assert.is(bad.diagnostics[0]?.code, 'CLI_USAGE');
+    assert.match(bad.diagnostics[0]!.message, /--system "blade2; rm" is not a Redfish system/);
   });
 });
 

@@ -20,8 +20,8 @@ interface Case {
   v: string;
   /** Nodes given `install.cordoned` as a field, with its value. */
   field?: Partial<Record<Host, boolean>>;
-  /** Nodes given `install.cordoned` under their `config:`. */
-  config?: Partial<Record<Host, boolean>>;
+  /** Nodes given `install.cordoned` under their `config:` (a boolean, or what a user may write instead). */
+  config?: Partial<Record<Host, unknown>>;
   /** `install.cordoned` in `defaults:`. */
   defaults?: boolean;
   /** The witness's role set under its `config:` (`install.role: witness`) instead of `harvester_role`. */
@@ -247,6 +247,36 @@ test('config: install.cordoned on a v1.8.1 node fails the build against that rel
   const r = await compileSite(site({ v: 'v1.8.1', config: { j: true }, want: [], src: '' }));
   const found = r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.path}`);
   assert.equal(found, ['HARVESTER_CONFIG_INVALID nodes[1].config.install.cordoned']);
+});
+
+test("config: install.cordoned given as text or a number is read as the installer's mapper reads it: a warning saying so, and that boolean written", async () => {
+  const cases: [unknown, boolean, RegExp][] = [
+    ['no', false, /is "no", not true or false: the Harvester v1\.9\.0 installer reads it as false, and harvgen writes false/],
+    ['yes', true, /is "yes", not true or false: the Harvester v1\.9\.0 installer reads it as true/],
+    [
+      'on',
+      false,
+      /is "on", not true or false: the Harvester v1\.9\.0 installer reads it as false \(only true, t, yes and y read as true\)/,
+    ],
+    [1, false, /is 1, not true or false: .* reads it as false \(only true, t, yes and y read as true\)/],
+  ];
+  for (const [value, read, message] of cases) {
+    const r = await compileSite(site({ v: 'v1.9.0', config: { j: value }, want: [], src: '' }));
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    assert.equal(errors, [], `${String(value)}: ${JSON.stringify(errors)}`);
+    const warned = r.diagnostics.filter((d) => d.code === 'INSTALLER_VALUE_READ_AS');
+    assert.is(warned.length, 1, String(value));
+    assert.match(warned[0]!.message, message);
+    assert.is(warned[0]!.path, 'nodes[1].config.install.cordoned');
+    const config = parse(r.artifacts!.find((a) => a.path === 'harvester/j.yaml')!.contents as string) as { install: Doc };
+    assert.is(config.install.cordoned, read, String(value));
+  }
+  // Read as true on the create node, it is the installer's refusal.
+  const create = await compileSite(site({ v: 'v1.9.0', config: { c: 'Y' }, want: [], src: '' }));
+  assert.equal(
+    create.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code),
+    [CORD],
+  );
 });
 
 test('every known release says where its rules were read: repository, tag or commit, files', () => {

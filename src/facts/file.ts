@@ -31,9 +31,20 @@ export function factsDocument(f: MeasuredFacts): Record<string, unknown> {
   );
   if (f.disks)
     doc.disks = f.disks.map((d) =>
-      defined({ name: d.name, by_id: d.byId, model: d.model, serial: d.serial, size_gib: d.sizeGib, media: d.media, protocol: d.protocol }),
+      defined({
+        name: d.name,
+        by_id: d.byId,
+        wwn: d.wwn,
+        model: d.model,
+        serial: d.serial,
+        size_gib: d.sizeGib,
+        media: d.media,
+        protocol: d.protocol,
+      }),
     );
-  doc.nics = f.nics.map((n) => defined({ mac: n.mac, speed_mbps: n.speedMbps, link: n.link, name: n.name, driver: n.driver }));
+  doc.nics = f.nics.map((n) =>
+    defined({ mac: n.mac, configured_mac: n.configuredMac, speed_mbps: n.speedMbps, link: n.link, name: n.name, driver: n.driver }),
+  );
   return doc;
 }
 
@@ -66,6 +77,7 @@ export function factsFromDocument(raw: Raw): MeasuredFacts {
         ...defined({
           name: d.name,
           byId: d.by_id,
+          wwn: d.wwn,
           model: d.model,
           serial: d.serial,
           media: d.media,
@@ -76,7 +88,10 @@ export function factsFromDocument(raw: Raw): MeasuredFacts {
   );
   const nics = ((raw.nics ?? []) as Raw[]).map(
     (n): MeasuredNic =>
-      ({ mac: n.mac, ...defined({ speedMbps: n.speed_mbps, link: n.link, name: n.name, driver: n.driver }) }) as MeasuredNic,
+      ({
+        mac: n.mac,
+        ...defined({ configuredMac: n.configured_mac, speedMbps: n.speed_mbps, link: n.link, name: n.name, driver: n.driver }),
+      }) as MeasuredNic,
   );
   return {
     measured: { source: m.source, from: m.from, at: m.at } as MeasuredFacts['measured'],

@@ -6,6 +6,10 @@ import type { HardwareFacts } from '../harvester/hardware-facts.ts';
 import { MEASURED_LAYER } from '../types/layers.ts';
 import type { InventoryPath } from '../util/paths.ts';
 import type { MeasuredDisk, MeasuredFacts } from './types.ts';
+import { diskPaths } from './disk-selector.ts';
+
+/** The installer's production NIC speed (pkg/preflight MinNetworkGbpsProd, 10 Gbps). */
+const PRODUCTION_NIC_MBPS = 10000;
 
 /** What a node's config and inventory say that the measured facts are matched against. */
 export interface NodeShape {
@@ -28,6 +32,13 @@ export interface MeasuredView {
    */
   readonly settled: readonly (keyof HardwareFacts)[];
   readonly firmware?: { readonly value: 'uefi' | 'bios'; readonly at: InventoryPath };
+  /**
+   * NICs of the management interface named only by kernel name, which facts without names
+   * (Redfish) cannot tie to a measured NIC. `fastest`: every NIC that is up is below 10 Gbps, and
+   * `nicSpeedMbps` is the fastest of them (whichever the installer checks fails); otherwise their
+   * speeds differ across 10 Gbps and harvgen cannot judge (`speeds`, said in a warning).
+   */
+  readonly nicUntied?: { readonly names: readonly string[]; readonly fastest: boolean; readonly speeds?: string };
   /**
    * The config's install device is not among the machine's disks: it has none, or the facts name
    * their disks (a dump) and none has that path. Redfish names no disk as the kernel will: there,
@@ -60,11 +71,16 @@ export function measuredView(m: MeasuredFacts, node: NodeShape): MeasuredView {
   const data = node.dataDisk !== '' && node.dataDisk !== node.device ? diskNamed(disks, node.dataDisk, false) : undefined;
   if (data !== undefined) put('dataDiskGib', disks[data]!.sizeGib, [...base, 'disks', data, 'size_gib']);
   // The installer checks each NIC of the management interface; one with no speed (virtio's -1)
-  // or a link down (its sysfs speed is -1 or unreadable) it skips.
+  // or a link down (its sysfs speed is -1 or unreadable) it skips. A NIC is the measured one of
+  // its MAC (the permanent one or the one it is set to now), or of its name when it has no MAC.
   let slowest: number | undefined;
   let nicsMeasured = false;
+  const untiedNames: string[] = [];
   node.interfaces.forEach((nic) => {
-    const i = m.nics.findIndex((n) => (nic.mac !== undefined ? n.mac === nic.mac : nic.name !== undefined && n.name === nic.name));
+    const i = m.nics.findIndex((n) =>
+      nic.mac !== undefined ? n.mac === nic.mac || n.configuredMac === nic.mac : nic.name !== undefined && n.name === nic.name,
+    );
+    if (i < 0 && nic.mac === undefined && nic.name !== undefined && !m.nics.some((n) => n.name !== undefined)) untiedNames.push(nic.name);
     if (i >= 0) nicsMeasured = true;
     const speed = i < 0 || m.nics[i]!.link === 'down' ? undefined : m.nics[i]!.speedMbps;
     if (i >= 0 && m.nics[i]!.driver !== undefined && facts.nicDriver === undefined)
@@ -72,13 +88,31 @@ export function measuredView(m: MeasuredFacts, node: NodeShape): MeasuredView {
     if (speed !== undefined && (slowest === undefined || speed < m.nics[slowest]!.speedMbps!)) slowest = i;
   });
   if (slowest !== undefined) put('nicSpeedMbps', m.nics[slowest]!.speedMbps, [...base, 'nics', slowest, 'speed_mbps']);
+  // Interfaces named only by kernel name, with facts that name no NIC (Redfish): the installer
+  // checks NICs the facts cannot tie to them. The NICs that are up with a speed stand in: all
+  // below 10 Gbps, the installer fails whichever it checks (judged on the fastest); all without a
+  // speed, none is checked; mixed, harvgen cannot tell and says so.
+  let nicUntied: MeasuredView['nicUntied'];
+  if (untiedNames.length > 0) {
+    const up = m.nics.map((n, i) => [n, i] as const).filter(([n]) => n.link !== 'down' && n.speedMbps !== undefined);
+    nicsMeasured = true;
+    if (up.length > 0 && up.every(([n]) => n.speedMbps! < PRODUCTION_NIC_MBPS)) {
+      const [fastest, i] = up.reduce((a, b) => (b[0].speedMbps! > a[0].speedMbps! ? b : a));
+      if (facts.nicSpeedMbps === undefined || fastest.speedMbps! < facts.nicSpeedMbps)
+        put('nicSpeedMbps', fastest.speedMbps, [...base, 'nics', i, 'speed_mbps']);
+      nicUntied = { names: untiedNames, fastest: true };
+    } else if (up.length > 0) {
+      nicUntied = { names: untiedNames, fastest: false, speeds: up.map(([n]) => `${n.mac} ${n.speedMbps} Mbps`).join(', ') };
+    }
+  }
   const settled: (keyof HardwareFacts)[] = [];
-  if (nicsMeasured && facts.nicSpeedMbps === undefined) settled.push('nicSpeedMbps');
+  if (nicsMeasured && facts.nicSpeedMbps === undefined && nicUntied?.fastest !== false) settled.push('nicSpeedMbps');
   if (m.memoryGib === undefined && m.memoryTotalGib !== undefined) settled.push('memoryGib');
   return {
     facts,
     at,
     settled,
+    ...(nicUntied ? { nicUntied } : {}),
     ...(m.firmware ? { firmware: { value: m.firmware, at: [...base, 'firmware'] } } : {}),
     // No device at all is NODE_DEVICE_MISSING's, not the machine's.
     ...(m.disks && node.device !== '' && install === undefined && (m.disks.length === 0 || m.disks.some(named))
@@ -103,7 +137,7 @@ const named = (d: MeasuredDisk): boolean => d.name !== undefined || d.byId !== u
  */
 function diskNamed(disks: readonly MeasuredDisk[], device: string, onlyOne: boolean): number | undefined {
   if (device !== '') {
-    const i = disks.findIndex((d) => d.byId === device || (d.name !== undefined && `/dev/${d.name}` === device));
+    const i = disks.findIndex((d) => diskPaths(d).includes(device));
     if (i >= 0) return i;
   }
   return onlyOne && disks.length === 1 && !named(disks[0]!) ? 0 : undefined;

@@ -29,6 +29,11 @@ export interface MeasuredDisk {
   readonly name?: string;
   /** A stable `/dev/disk/by-id/` path: dump only (the kernel's udev names it). */
   readonly byId?: string;
+  /**
+   * The disk's World Wide Name, lowercase: `0x<hex>` (NAA: a dump's `wwn-0x...` link, Redfish
+   * Identifiers) or `eui.<hex>` (NVMe: a dump's `nvme-eui....` link, Redfish EUI/NGUID).
+   */
+  readonly wwn?: string;
   readonly model?: string;
   readonly serial?: string;
   /** Size in GiB (2^30 bytes), floored, as the installer's disk checks compute it. */
@@ -41,8 +46,13 @@ export interface MeasuredDisk {
 
 /** One NIC the machine has. */
 export interface MeasuredNic {
-  /** Lowercase colon form. */
+  /** Lowercase colon form: the NIC's permanent MAC (Redfish PermanentMACAddress), else its current one. */
   readonly mac: string;
+  /**
+   * The MAC the NIC is set to now (Redfish MACAddress) where it differs from `mac` (a virtual or
+   * FlexAddress MAC): what the firmware, DHCP and the installer see.
+   */
+  readonly configuredMac?: string;
   /** Link speed in Mbit/s; absent when none is reported (virtio: the kernel's -1; Redfish: no SpeedMbps). */
   readonly speedMbps?: number;
   readonly link?: 'up' | 'down';

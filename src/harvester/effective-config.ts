@@ -15,6 +15,11 @@ export interface EffectiveConfig {
   at(key: string): InventoryPath;
   /** How the value at `key` got there. */
   origin(key: string): ConfigOrigin;
+  /**
+   * The value `config:` gives at `key` as the inventory wrote it (undefined when `config:` sets
+   * none), before the installer's reading of it (src/harvester/installer-values.ts) that `get` shows.
+   */
+  given(key: string): unknown;
 }
 
 /** `config`: a `config:` key (any layer); `field`: an inventory setting harvgen writes; `default`: harvgen's own. */

@@ -65,6 +65,29 @@ export function installerSchemaFor(minor: string): Record<string, unknown> {
   return copy;
 }
 
+const booleans = new Map<string, readonly string[]>();
+
+/** The dotted keys of the boolean settings release line `minor` knows (maps of maps only; not inside lists). */
+export function booleanKeys(minor: string): readonly string[] {
+  let keys = booleans.get(minor);
+  if (keys === undefined) {
+    // A release harvgen does not know has no schema: HARVESTER_VERSION_UNSUPPORTED says so.
+    const v = /^\d+\.\d+$/.test(minor) ? parseVersion(`${minor}.0`) : undefined;
+    if (v === undefined || !isSupported(v)) return [];
+    const found: string[] = [];
+    const walk = (node: unknown, prefix: string): void => {
+      if (!isObject(node)) return;
+      if (node.type === 'boolean' && prefix !== '') found.push(prefix);
+      const props = node.properties;
+      if (isObject(props)) for (const [k, sub] of Object.entries(props)) walk(sub, prefix === '' ? k : `${prefix}.${k}`);
+    };
+    walk(installerSchemaFor(minor), '');
+    keys = Object.freeze(found.sort());
+    booleans.set(minor, keys);
+  }
+  return keys;
+}
+
 /** Validate an installer config (parsed YAML) against release line `minor`; empty when valid. */
 export function validateInstallerConfig(minor: string, config: unknown): InstallerSchemaIssue[] {
   const validate = validatorFor(minor);

@@ -49,6 +49,9 @@ for d in /sys/block/*; do
   echo "disk $n rotational $(cat "$d/queue/rotational" 2>/dev/null)"
   [ -r "$d/device/model" ] && echo "disk $n model $(cat "$d/device/model")"
   [ -r "$d/device/serial" ] && echo "disk $n serial $(cat "$d/device/serial")"
+  [ -r "$d/serial" ] && echo "disk $n serial $(cat "$d/serial")"
+  command -v udevadm >/dev/null 2>&1 &&
+    udevadm info --query=property --name="$n" 2>/dev/null | sed -n "s/^ID_SCSI_SERIAL=/disk $n scsi_serial /p; s/^ID_SERIAL_SHORT=/disk $n serial_short /p"
 done
 for l in /dev/disk/by-id/*; do
   [ -L "$l" ] || continue
@@ -120,7 +123,8 @@ class DumpReader {
       if (!table.has(name) && table.size >= 256) return;
       const fields = table.get(name) ?? new Map<string, string>();
       table.set(name, fields);
-      fields.set(field, value.trim());
+      // The first non-empty value of a field stands (a disk's serial from sysfs before udev's).
+      if (!fields.get(field)) fields.set(field, value.trim());
     }
   }
 
@@ -159,14 +163,22 @@ class DumpReader {
       if (sectors === undefined || !/^\d{1,15}$/.test(sectors)) continue;
       // Loop, RAM, optical and device-mapper devices are not install disks.
       if (/^(loop|ram|sr|dm-|zram|md)/.test(name) || sectors === '0' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) continue;
-      const ids = (this.byId.get(name) ?? []).filter((id) => !/^(wwn-|nvme-eui\.|dm-|lvm-|md-)/.test(id)).sort();
+      const links = this.byId.get(name) ?? [];
+      const ids = links.filter((id) => !/^(wwn-|nvme-eui\.|dm-|lvm-|md-)/.test(id)).sort();
+      // The WWN as udev names its link: `wwn-0x<hex>` (ATA, SCSI), `nvme-eui.<hex>` (NVMe).
+      const wwn = links
+        .map((id) => /^(?:wwn-(0x[0-9a-f]{8,64})|nvme-(eui\.[0-9a-f]{8,64}))$/i.exec(id))
+        .flatMap((m) => (m ? [(m[1] ?? m[2]!).toLowerCase()] : []))
+        .sort()[0];
       const rot = f.get('rotational');
       out.push({
         name,
         ...defined({
           byId: ids[0] !== undefined ? `/dev/disk/by-id/${ids[0]}` : undefined,
+          wwn,
           model: reportedText(f.get('model')),
-          serial: reportedText(f.get('serial')),
+          // sysfs (NVMe, virtio), else udev's: a SCSI disk's unit serial (VPD page 0x80), an ATA disk's.
+          serial: reportedText(f.get('serial') || f.get('scsi_serial') || f.get('serial_short')),
           media: rot === '0' ? 'SSD' : rot === '1' ? 'HDD' : undefined,
         }),
         sizeGib: Math.floor((Number(sectors) * 512) / 2 ** 30),

@@ -34,7 +34,7 @@ export interface FactsOptions {
   /** A dump file (`harvgen facts --script`'s output) of the one node named. */
   readonly dump?: string;
   /** A machine the inventory does not have yet: its BMC address (`host[:port]`), its facts file named `as`. */
-  readonly bmc?: { readonly address: string; readonly as: string; readonly insecure?: boolean };
+  readonly bmc?: { readonly address: string; readonly as: string; readonly insecure?: boolean; readonly system?: string };
   /** Measure and report, write nothing. */
   readonly dryRun?: boolean;
   /** Environment the BMC credentials are read from (default process.env). */
@@ -108,7 +108,12 @@ function planMachines(model: SiteModel, o: FactsOptions): { machines: Machine[] 
         `--bmc ${JSON.stringify(o.bmc.address)} is not a BMC address`,
         'Give a host name, an IPv4 address or a bracketed IPv6 address, with an optional :port.',
       );
-    return { machines: [{ hostname: o.bmc.as, bmc }] };
+    if (o.bmc.system !== undefined && !isValueOfKind('redfishSystem', o.bmc.system))
+      return usage(
+        `--system ${JSON.stringify(o.bmc.system)} is not a Redfish system`,
+        "Give the path of one of the BMC's systems, as `/redfish/v1/Systems` lists them: `/redfish/v1/Systems/<id>`.",
+      );
+    return { machines: [{ hostname: o.bmc.as, bmc: o.bmc.system !== undefined ? { ...bmc, system: o.bmc.system } : bmc }] };
   }
   const byName = new Map(model.nodes.map((n) => [n.hostname, n]));
   for (const h of o.nodes ?? []) {
@@ -199,7 +204,7 @@ async function measureOne(m: Machine, file: string, shown: string, o: FactsOptio
         `${m.hostname}'s BMC (${m.bmc.address}): ${e.url.slice(0, 200)}: ${e.message}`,
         e.status === 401 || e.status === 403
           ? `Check ${m.bmc.userEnv} and ${m.bmc.passwordEnv}.`
-          : `Check that the BMC answers Redfish at https://${host}:${m.bmc.port}/redfish/v1/ (\`bmc.insecure: true\` for a self-signed certificate, \`bmc.system\` when it has several systems).`,
+          : `Check that the BMC answers Redfish at https://${host}:${m.bmc.port}/redfish/v1/ (${o.bmc ? '--insecure for a self-signed certificate, --system when it has several systems' : '\`bmc.insecure: true\` for a self-signed certificate, \`bmc.system\` when it has several systems'}).`,
       );
     }
   }

@@ -132,7 +132,7 @@ function chooseSystem(systems: { path: string; value: Json }[], want: string | u
   }
   if (systems.length !== 1) {
     throw new RedfishError(
-      `the BMC has ${systems.length} systems (${systems.map((s) => s.path).join(', ')}): name the node's in \`bmc.system\``,
+      `the BMC has ${systems.length} systems (${systems.map((s) => s.path).join(', ')}): name the machine's (a node's \`bmc.system\`, or --system with --bmc)`,
       origin,
     );
   }
@@ -208,6 +208,7 @@ function diskOf(d: Json): MeasuredDisk | undefined {
     ...defined({
       model: reportedText(d.Model),
       serial: reportedText(d.SerialNumber),
+      wwn: durableWwn(d.Identifiers),
       media: d.MediaType === 'SSD' || d.MediaType === 'HDD' || d.MediaType === 'SMR' ? d.MediaType : undefined,
       protocol: typeof d.Protocol === 'string' && /^[A-Za-z0-9]{1,16}$/.test(d.Protocol) ? d.Protocol : undefined,
     }),
@@ -215,16 +216,39 @@ function diskOf(d: Json): MeasuredDisk | undefined {
   };
 }
 
+/**
+ * A drive's World Wide Name from its Redfish `Identifiers`: NAA as `0x<hex>`, EUI-64 and NGUID as
+ * `eui.<hex>` (the forms a dump's udev links take); undefined when it reports none of those.
+ */
+function durableWwn(ids: unknown): string | undefined {
+  if (!Array.isArray(ids)) return undefined;
+  for (const id of ids.slice(0, 16) as Json[]) {
+    if (!id || typeof id !== 'object' || typeof id.DurableName !== 'string') continue;
+    const hex = id.DurableName.replace(/^(0x|naa\.|eui\.)/i, '')
+      .replace(/:/g, '')
+      .toLowerCase();
+    if (!/^[0-9a-f]{8,64}$/.test(hex)) continue;
+    if (id.DurableNameFormat === 'NAA') return `0x${hex}`;
+    if (id.DurableNameFormat === 'EUI' || id.DurableNameFormat === 'NGUID') return `eui.${hex}`;
+  }
+  return undefined;
+}
+
 /** The system's Ethernet interfaces with a MAC. */
 async function ethernet(walk: Walk, sys: Json): Promise<MeasuredNic[]> {
   const out: MeasuredNic[] = [];
   for (const e of (await walk.linked(sys.EthernetInterfaces)) ?? []) {
-    const mac = normalizeMac(String(e.PermanentMACAddress ?? e.MACAddress ?? ''));
+    // The permanent MAC names the NIC; the one it is set to now (a virtual MAC), when another, is
+    // what the firmware, DHCP and the installer see: both kept, either matches a node's MAC.
+    const permanent = normalizeMac(String(e.PermanentMACAddress ?? ''));
+    const current = normalizeMac(String(e.MACAddress ?? ''));
+    const mac = permanent ?? current;
     if (mac === undefined || out.some((n) => n.mac === mac)) continue;
+    const configuredMac = current !== undefined && current !== mac ? current : undefined;
     const speed = count(e.SpeedMbps);
     const link: MeasuredNic['link'] =
       e.LinkStatus === 'LinkUp' ? 'up' : e.LinkStatus === 'LinkDown' || e.LinkStatus === 'NoLink' ? 'down' : undefined;
-    out.push({ mac, ...defined({ speedMbps: speed !== undefined && speed > 0 ? speed : undefined, link }) });
+    out.push({ mac, ...defined({ configuredMac, speedMbps: speed !== undefined && speed > 0 ? speed : undefined, link }) });
   }
   return out.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
 }

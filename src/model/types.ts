@@ -2,6 +2,7 @@
 // final. Renderers see only this (frozen), never the raw input.
 import type { HardwareFacts } from '../harvester/hardware-facts.ts';
 import type { MeasuredFacts } from '../facts/types.ts';
+import type { DiskSelector } from '../facts/disk-selector.ts';
 import type { HarvesterVersion } from '../harvester/versions.ts';
 import type { Code } from '../diagnostics/codes.ts';
 import type { InventoryPath } from '../util/paths.ts';
@@ -15,8 +16,12 @@ export interface ResolvedNic {
 
 /** Install settings after defaults. */
 export interface ResolvedInstall {
+  /** The install disk by path. */
   readonly device?: string;
+  /** The install disk by what it is: its path is the measured disk it matches (src/derive/disks.ts). */
+  readonly deviceSelector?: DiskSelector;
   readonly dataDisk?: string;
+  readonly dataDiskSelector?: DiskSelector;
   readonly tty?: string;
   readonly persistentPartitionSize?: string;
   readonly wipeAllDisks?: boolean;

@@ -1,6 +1,61 @@
 /* Generated from scripts/site-schema.ts by `npm run gen:schema`. Do not edit by hand. */
 
 /**
+ * Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, "The install disk by what it is").
+ */
+export type DiskSelectorInput =
+  | string
+  | {
+      /**
+       * The disk's serial number, as its facts file lists it.
+       */
+      serial?: string;
+      /**
+       * The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).
+       */
+      wwn?: string;
+      /**
+       * The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.
+       */
+      model?: string;
+      /**
+       * The disk has at least this many GiB (2^30 bytes).
+       */
+      min_gib?: number;
+      /**
+       * The disk has at most this many GiB.
+       */
+      max_gib?: number;
+    };
+/**
+ * Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, "The install disk by what it is").
+ */
+export type DiskSelectorInput1 =
+  | string
+  | {
+      /**
+       * The disk's serial number, as its facts file lists it.
+       */
+      serial?: string;
+      /**
+       * The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).
+       */
+      wwn?: string;
+      /**
+       * The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.
+       */
+      model?: string;
+      /**
+       * The disk has at least this many GiB (2^30 bytes).
+       */
+      min_gib?: number;
+      /**
+       * The disk has at most this many GiB.
+       */
+      max_gib?: number;
+    };
+
+/**
  * One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.
  */
 export interface SiteInput {
@@ -891,14 +946,8 @@ export interface BmcInput {
  * Disk and installer settings for the node (`install.*` in the Harvester config).
  */
 export interface InstallInput {
-  /**
-   * Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.
-   */
-  device?: string;
-  /**
-   * Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.
-   */
-  data_disk?: string;
+  device?: DiskSelectorInput;
+  data_disk?: DiskSelectorInput1;
   /**
    * Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).
    */

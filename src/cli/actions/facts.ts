@@ -11,6 +11,7 @@ export interface FactsFlags {
   bmc?: string;
   as?: string;
   insecure?: boolean;
+  system?: string;
   script?: boolean;
   dryRun?: boolean;
   timeout?: number;
@@ -29,6 +30,8 @@ export async function runFacts(dir: string | undefined, flags: FactsFlags, out: 
   if (dir === undefined) return out.usageError('facts needs a site directory (or --script)');
   const nodes = flags.node === undefined ? [] : Array.isArray(flags.node) ? flags.node.map(String) : [String(flags.node)];
   if ((flags.bmc === undefined) !== (flags.as === undefined)) return out.usageError('--bmc and --as go together');
+  if (flags.system !== undefined && flags.bmc === undefined)
+    return out.usageError("--system goes with --bmc (a node's own BMC system is its `bmc.system`)");
   if (flags.bmc !== undefined && (nodes.length > 0 || flags.dump !== undefined))
     return out.usageError('--bmc measures a new machine: not with --node or --dump');
   const timeout = flags.timeout === undefined ? undefined : Number(flags.timeout);
@@ -37,7 +40,16 @@ export async function runFacts(dir: string | undefined, flags: FactsFlags, out: 
     site: dir,
     nodes,
     ...(flags.dump !== undefined ? { dump: String(flags.dump) } : {}),
-    ...(flags.bmc !== undefined ? { bmc: { address: String(flags.bmc), as: String(flags.as), insecure: flags.insecure === true } } : {}),
+    ...(flags.bmc !== undefined
+      ? {
+          bmc: {
+            address: String(flags.bmc),
+            as: String(flags.as),
+            insecure: flags.insecure === true,
+            ...(flags.system !== undefined ? { system: String(flags.system) } : {}),
+          },
+        }
+      : {}),
     dryRun: flags.dryRun === true,
     ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
   });

@@ -21,11 +21,13 @@ export function register(cli: CAC, out: CliOutput): void {
     )
     .option('--as <hostname>', 'The hostname the facts file of --bmc is named after')
     .option('--insecure', "With --bmc: do not verify the BMC's TLS certificate")
+    .option('--system <path>', "With --bmc: which of the BMC's systems is the machine (/redfish/v1/Systems/<id>, as a node's bmc.system)")
     .option('--script', 'Print the collector script to run on a machine (as root) for --dump, and exit')
     .option('--dry-run', 'Measure and say what would change, write nothing')
     .option('--timeout <seconds>', 'Time limit of each machine (default 120)')
     .example('harvgen facts sites/location_x --node node1')
     .example('harvgen facts --script > collect.sh   # then on the machine: sudo sh collect.sh > node1.facts')
     .example('harvgen facts sites/location_x --node node1 --dump node1.facts')
+    .example('harvgen facts sites/location_x --bmc 10.0.0.31 --as node4 --system /redfish/v1/Systems/2')
     .action(async (dir: string | undefined, flags: FactsFlags) => (await implementation()).runFacts(dir, flags, out));
 }

@@ -4,12 +4,14 @@
 import { sharedShape } from '../../util/shared-shape.ts';
 import { atLeast } from '../../harvester/versions.ts';
 import { witnessKeepsDataSettings } from '../../harvester/witness.ts';
-import { validateInstallerConfig, type InstallerSchemaIssue } from '../../harvester/installer-schema.ts';
+import { booleanKeys, validateInstallerConfig, type InstallerSchemaIssue } from '../../harvester/installer-schema.ts';
+import { asInstallerReads } from '../../harvester/installer-values.ts';
 import type { HarvesterNode, ResolvedCluster, SiteModel } from '../../model/index.ts';
 import { deepMerge, onVlan, scopeOf } from '../../model/index.ts';
 import { deriveSalt, isCryptHash, sha512Crypt } from '../../util/sha512-crypt.ts';
 import { toYaml } from '../../formats/yaml.ts';
 import { INSTALL_EVENTS, LAYOUT, UNKNOWN_EVENT_HOST } from '../layout.ts';
+import { diskPath } from '../disks.ts';
 import { generationCommand, generationMarker, withGenerationCommand } from './reinstall.ts';
 import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong } from '../../load/secrets.ts';
 import type { SecretMode } from '../../types/secret-mode.ts';
@@ -48,11 +50,13 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
   if (node.vlan !== undefined) mgmt.vlan_id = node.vlan;
 
   const install: Record<string, unknown> = { mode: node.role, management_interface: mgmt };
-  if (node.install.device !== undefined) install.device = node.install.device;
+  const device = diskPath(model, node, 'device');
+  if (device !== undefined) install.device = device;
   // A witness's data disk and persistent partition: written where its release's installer uses
   // them (before v1.6.0), left out from v1.6.0 (src/harvester/witness.ts).
   const keepData = node.harvesterRole !== 'witness' || witnessKeepsDataSettings(v);
-  if (node.install.dataDisk !== undefined && keepData) install.data_disk = node.install.dataDisk;
+  const dataDisk = diskPath(model, node, 'dataDisk');
+  if (dataDisk !== undefined && keepData) install.data_disk = dataDisk;
   // On a VLAN scope the installer, on the VLAN as the config says, reaches the boot server there.
   const scope = scopeOf(model, node);
   const reach = (url: string) => (scope ? onVlan(model, scope, url) : url);
@@ -88,9 +92,13 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
   if (model.boot.report && Array.isArray(own)) {
     merged.install = { ...(merged.install as Record<string, unknown>), webhooks: [...own, ...reportWebhooks(model, node)] };
   }
+  // What the installer reads of `config:`'s values (src/harvester/installer-values.ts): the
+  // lower-cased method and VIP mode, the mapper's booleans. Written so, the file is what the
+  // installer uses (and what the installed system gets).
+  const read = asInstallerReads(merged, booleanKeys(`${v.major}.${v.minor}`));
   // A reinstall generation: its marker's command after the user's own after-install commands.
   const marker = generationMarker(model, node);
-  return marker === undefined ? merged : withGenerationCommand(merged, generationCommand(marker));
+  return marker === undefined ? read : withGenerationCommand(read, generationCommand(marker));
 }
 
 /** Hashes of this process by salt and password: each distinct password is hashed once per build (and watch). */

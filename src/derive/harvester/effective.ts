@@ -9,6 +9,9 @@ import { buildHarvesterConfig } from './config.ts';
 import type { SecretMode } from '../../types/secret-mode.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 import type { ConfigOrigin, EffectiveConfig } from '../../harvester/effective-config.ts';
+import { getKey } from '../../harvester/config-keys.ts';
+
+export { getKey };
 
 /**
  * The inventory settings each key harvgen writes comes from, strongest first: node settings (keys
@@ -116,17 +119,8 @@ function buildEffective(model: SiteModel, node: HarvesterNode): EffectiveConfig 
     get: (key) => getKey(doc, key),
     at: (key) => origin(key).at,
     origin: (key) => origin(key).origin,
+    given: (key) => getKey(node.config, key),
   };
-}
-
-/** The value at a dotted key of a parsed document (maps only). */
-export function getKey(doc: unknown, key: string): unknown {
-  let v: unknown = doc;
-  for (const k of key.split('.')) {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-    v = (v as Record<string, unknown>)[k];
-  }
-  return v;
 }
 
 /** The node's config names a data disk other than its install disk (as the installer reads it). */

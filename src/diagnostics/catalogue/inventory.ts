@@ -269,6 +269,26 @@ export const INVENTORY_CODES = {
   ),
   NODE_DEVICE_MISSING: c('error', 'invalid', 'A node has no install device.'),
   NODE_DATA_DISK_IS_DEVICE: c('error', 'invalid', '`install.data_disk` is the install device.'),
+  NODE_DISK_SELECTOR_UNMEASURED: c(
+    'error',
+    'invalid',
+    '`install.device` or `install.data_disk` names a disk by what it is, and no facts of the machine name its disks as its kernel does (no facts file, or facts from the BMC): take a dump on the machine (`harvgen facts --script`, `--dump`).',
+  ),
+  NODE_DISK_SELECTOR_NO_MATCH: c(
+    'error',
+    'invalid',
+    "A disk selector (`serial`, `wwn`, `model`, `min_gib`, `max_gib`) matches none of the disks measured of the node's machine; the message lists them.",
+  ),
+  NODE_DISK_SELECTOR_SEVERAL: c(
+    'error',
+    'invalid',
+    "A disk selector matches several of the machine's disks; harvgen does not guess which one the installer should take.",
+  ),
+  NODE_DISK_SELECTOR_NO_PATH: c(
+    'error',
+    'invalid',
+    'The disk a selector matches has no `/dev/disk/by-id/` name (a virtual disk without a serial): only its kernel name, which can change between boots.',
+  ),
   NODE_DEVICE_UNSTABLE: c('warning', 'invalid', 'An install disk uses an unstable `/dev/sdX` name.'),
   NODE_PLACEHOLDER: c(
     'warning',
@@ -430,6 +450,16 @@ export const INVENTORY_CODES = {
     'invalid',
     "A webhook the installer cannot prepare (event, method, or a `url`/`payload` template outside the accepted subset): it would drop every webhook of the node, harvgen's install reports included.",
   ),
+  INSTALLER_VALUE_READ_AS: c(
+    'warning',
+    'invalid',
+    'A boolean installer setting given in `config:` as something else (`"no"`, `1`, `on`): the installer reads it as the boolean its config mapper makes of it, which harvgen writes.',
+  ),
+  NODE_VLAN_CONFIG_MISMATCH: c(
+    'error',
+    'invalid',
+    "The node's `vlan` and the `install.management_interface.vlan_id` its `config:` sets differ: the installer boots on the one and the installed system tags the other.",
+  ),
   INSTALLER_SETTING_INVALID: c(
     'error',
     'invalid',
@@ -455,6 +485,11 @@ export const INVENTORY_CODES = {
     'warning',
     'invalid',
     "A node's boot MAC or management interface NIC is none of the NICs measured on its machine: a typing error, or the facts belong to another machine.",
+  ),
+  MEASURED_NIC_UNTIED: c(
+    'warning',
+    'invalid',
+    "The management interface names its NICs by kernel name only, the facts (Redfish) name none, and the machine's NICs that are up differ across the installer's 10 Gbps: harvgen cannot tell whether the preflight's NIC speed check passes.",
   ),
   MEASURED_NODE_UNKNOWN: c(
     'warning',

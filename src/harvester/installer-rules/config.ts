@@ -2,10 +2,37 @@
 // `skipchecks` where the release has none.
 import { registryJsonProblem } from '../registry-json.ts';
 import { webhookProblem } from '../webhooks.ts';
+import { booleanKeys } from '../installer-schema.ts';
+import { mapperBool } from '../installer-values.ts';
 import type { InstallerRule, RuleHit } from './subject.ts';
 
 /** The config rules, in the order the installer meets them. */
 export const CONFIG_RULES: readonly InstallerRule[] = [
+  {
+    id: 'boolean-values',
+    code: 'INSTALLER_VALUE_READ_AS',
+    releases: '>=1.2.0',
+    when: 'a boolean setting that `config:` gives as something else (`"no"`, `1`, `on`, a list): the installer\'s config mapper takes a boolean as it is, and anything else as true only when its text, trimmed and lower-cased, is `true`, `t`, `yes` or `y`',
+    effect: 'reads the boolean that gives, without a word (`on` and `1` read false); harvgen writes that boolean',
+    source:
+      'pkg/config/schemas.go LoadHarvesterConfig (yaml.v3 into a map, then the schema mapper), rancher/mapper convert.go ToBool @v1.2.2 to v1.8.1; pkg/installer/config/schemas.go @v1.9.0-rc6 (harvester/harvester)',
+    check(s) {
+      const hits: RuleHit[] = [];
+      for (const key of booleanKeys(`${s.version.major}.${s.version.minor}`)) {
+        const given = s.config.given(key);
+        if (given === undefined || typeof given === 'boolean') continue;
+        const read = mapperBool(given);
+        const surprising = !read && /^(1|on|enable|enabled)$/i.test(String(given).trim());
+        hits.push({
+          severity: 'warning',
+          message: `${key} of node ${s.node.hostname} is ${JSON.stringify(given)}, not true or false: the Harvester ${s.version.raw} installer reads it as ${String(read)}${surprising ? ` (only true, t, yes and y read as true)` : ''}, and harvgen writes ${String(read)}`,
+          hint: `Write \`${key.slice(key.lastIndexOf('.') + 1)}: ${String(read)}\`${surprising ? ' (or true, if that was meant)' : ''}.`,
+          at: s.config.at(key),
+        });
+      }
+      return hits;
+    },
+  },
   {
     id: 'webhooks',
     code: 'INSTALLER_WEBHOOK_INVALID',

@@ -1,6 +1,6 @@
 // The installer's preflight checks (pkg/preflight, from v1.3.0): the firmware, CPUs, memory, NIC
 // speed, a virtualized machine and /dev/kvm. Each stops the install unless skipchecks lifts it.
-import { installView, skip, type InstallerRule } from './subject.ts';
+import { installView, skip, type InstallerRule, type RuleSubject } from './subject.ts';
 
 /** A preflight check: fails below `min` of fact `fact` (memory has its own, memoryRule). */
 function preflight(
@@ -8,7 +8,7 @@ function preflight(
   fact: 'cpus' | 'nicSpeedMbps',
   min: number,
   releases: string,
-  what: (have: number) => string,
+  what: (have: number, s: RuleSubject) => string,
   source: string,
   when: string,
 ): InstallerRule {
@@ -26,7 +26,7 @@ function preflight(
       const have = s.facts[fact];
       if (have === undefined || have >= min || installView(s).skipchecks) return undefined;
       return {
-        message: `${what(have)}, ${shortBy(fact, min - have)} short: the Harvester ${s.version.raw} installer's preflight check ${checkName} stops the install of node ${s.node.hostname}`,
+        message: `${what(have, s)}, ${shortBy(fact, min - have)} short: the Harvester ${s.version.raw} installer's preflight check ${checkName} stops the install of node ${s.node.hostname}`,
         hint: `Give the machine more (the installer's production minimums: 16 CPUs, 64 GiB, 10 Gbps), ${skip}.`,
         at: s.factAt(fact),
       };
@@ -148,8 +148,10 @@ export const PREFLIGHT_RULES: readonly InstallerRule[] = [
     'nicSpeedMbps',
     10000,
     '>=1.3.0',
-    (n) =>
-      `a NIC of the management interface links at ${n} Mbps (the installer checks every NIC it lists); Harvester requires 10 Gbps for production use (1 Gbps for testing)`,
+    (n, s) =>
+      s.nicSpeedUntied
+        ? `none of the machine's NICs that are up reaches 10 Gbps (the fastest links at ${n} Mbps), so neither does the NIC the management interface names by kernel name; Harvester requires 10 Gbps for production use (1 Gbps for testing)`
+        : `a NIC of the management interface links at ${n} Mbps (the installer checks every NIC it lists); Harvester requires 10 Gbps for production use (1 Gbps for testing)`,
     'pkg/preflight/checks.go NetworkSpeedCheck, install_panels.go doNetworkSpeedCheck (each NIC of install.management_interface.interfaces) @v1.3.0, same to v1.8.1',
     'a NIC of the management interface slower than 10 Gbps (`hardware.nic_speed_mbps` is the speed of the slowest NIC the management interface lists: the installer checks each one; lab `nic_model: e1000e`; virtio reports no speed and is not checked)',
   ),

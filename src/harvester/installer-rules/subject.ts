@@ -31,6 +31,11 @@ export interface RuleSubject {
   readonly deviceMissing?: InventoryPath;
   /** The measured disks, said for a message (`sda 447 GiB, sdb 1863 GiB`). */
   readonly disks?: string;
+  /**
+   * The management interface's NICs are named only by kernel name and the facts name none:
+   * `nicSpeedMbps` is the fastest of the machine's NICs that are up, all below 10 Gbps.
+   */
+  readonly nicSpeedUntied?: boolean;
   readonly facts: HardwareFacts;
   /** Where a fact (`memoryGib`, ...) was declared: the node's `hardware:` or lab sizing. */
   readonly factAt: (fact: keyof HardwareFacts) => InventoryPath;

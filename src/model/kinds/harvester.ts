@@ -3,6 +3,9 @@
 import { sharedShape } from '../../util/shared-shape.ts';
 import type { NodeInput } from '../../types/site-input.ts';
 import { normalizeMac } from '../../util/mac.ts';
+import { getKey } from '../../harvester/config-keys.ts';
+import { installerMethod } from '../../harvester/installer-values.ts';
+import { diskSelector } from '../../facts/disk-selector.ts';
 import { BUILTIN_DEFAULTS as D } from '../defaults.ts';
 import type { NodeReader } from '../layers.ts';
 import type { HarvesterNode, ModelProblem, ResolvedNic } from '../types.ts';
@@ -46,11 +49,17 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
       )
     : base.macs.map((mac) => ({ mac }));
   const config = r.config();
+  // A method in `config:` is the one the installer uses, in any case (it lower-cases it:
+  // src/harvester/installer-values.ts): the node's method, for the kernel line and every rule.
+  const configMethod = installerMethod(getKey(config, 'install.management_interface.method'));
+  const configMethodAt = sources['config.install.management_interface.method'];
+  if (configMethod !== undefined && configMethodAt !== undefined) sources.method = configMethodAt;
   const version = r.pick('harvester_version') ?? harvester.version;
   const mtu = r.pick('mtu');
   const reinstall = r.pick('reinstall');
   return {
     ...base,
+    ...(configMethod !== undefined ? { method: configMethod } : {}),
     boot: 'harvester',
     role: node.role ?? 'join',
     harvesterRole: r.pick('harvester_role') ?? D.node.harvesterRole,
@@ -59,8 +68,11 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
     bond: { ...D.node.bond, ...bondIn },
     interfaces,
     install: sharedShape({
-      ...(install.device !== undefined ? { device: install.device } : {}),
-      ...(install.data_disk !== undefined ? { dataDisk: install.data_disk } : {}),
+      // A disk by path, or by what it is (resolved against the measured facts: src/derive/disks.ts).
+      ...(typeof install.device === 'string' ? { device: install.device } : {}),
+      ...(typeof install.device === 'object' ? { deviceSelector: diskSelector(install.device) } : {}),
+      ...(typeof install.data_disk === 'string' ? { dataDisk: install.data_disk } : {}),
+      ...(typeof install.data_disk === 'object' ? { dataDiskSelector: diskSelector(install.data_disk) } : {}),
       ...(install.tty !== undefined ? { tty: install.tty } : {}),
       ...(install.persistent_partition_size !== undefined ? { persistentPartitionSize: install.persistent_partition_size } : {}),
       ...(install.wipe_all_disks !== undefined ? { wipeAllDisks: install.wipe_all_disks } : {}),

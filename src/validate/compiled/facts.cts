@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/facts.schema.json","title":"MeasuredFactsFile","description":"A machine's hardware as measured by `harvgen facts` (its BMC over Redfish, or a dump taken on the machine), `sites/<site>/facts/<hostname>.yaml`. harvgen checks the Harvester installer's rules of the node's release against these facts as against declared `hardware:`, and says where the two disagree (docs/facts.md). Written by harvgen; review it, commit it, edit it only to correct it.","type":"object","additionalProperties":false,"required":["measured"],"definitions":{"text":{"type":"string","maxLength":128,"pattern":"^[^\\u0000-\\u001f\\u007f]*$"}},"properties":{"measured":{"type":"object","description":"Where and when the facts were measured.","additionalProperties":false,"required":["source","from","at"],"properties":{"source":{"enum":["redfish","dump"],"description":"`redfish`: the node's BMC; `dump`: the output of the collector script (`harvgen facts --script`) run on the machine."},"from":{"$ref":"#/definitions/text","description":"The ComputerSystem URL (never with credentials), or the dump file's name."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$","description":"When (UTC). A later measurement that finds the same facts keeps it."}}},"identity":{"type":"object","description":"The machine's identity as its firmware reports it (SMBIOS system information).","additionalProperties":false,"properties":{"manufacturer":{"$ref":"#/definitions/text"},"model":{"$ref":"#/definitions/text"},"serial":{"$ref":"#/definitions/text"},"uuid":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}}},"firmware":{"enum":["uefi","bios"],"description":"How the machine boots: UEFI or legacy BIOS."},"secure_boot":{"type":"boolean","description":"UEFI Secure Boot is enforced."},"cpus":{"type":"integer","minimum":1,"maximum":65536,"description":"Logical CPUs (`nproc --all`)."},"memory_gib":{"type":"integer","minimum":0,"maximum":1048576,"description":"Installed memory in GiB, floored (the sum dmidecode type 19 reports; Redfish: the memory modules' capacity)."},"memory_total_gib":{"type":"integer","minimum":0,"maximum":1048576,"description":"The kernel's MemTotal in GiB, floored (a dump only)."},"virtualized":{"type":"boolean","description":"The machine is a virtual machine."},"kvm":{"type":"boolean","description":"`/dev/kvm` exists (a dump only)."},"disks":{"type":"array","maxItems":256,"description":"Every disk the machine has.","items":{"type":"object","additionalProperties":false,"required":["size_gib"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9._-]{1,64}$","description":"Kernel name (`sda`, `nvme0n1`)."},"by_id":{"type":"string","pattern":"^/dev/disk/by-id/[A-Za-z0-9._:+@-]{1,200}$","description":"A stable path for `install.device`."},"model":{"$ref":"#/definitions/text"},"serial":{"$ref":"#/definitions/text"},"size_gib":{"type":"integer","minimum":0,"maximum":2147483647,"description":"Size in GiB (2^30 bytes), floored."},"media":{"enum":["SSD","HDD","SMR"]},"protocol":{"type":"string","pattern":"^[A-Za-z0-9]{1,16}$"}}}},"nics":{"type":"array","maxItems":256,"description":"Every NIC the machine has.","items":{"type":"object","additionalProperties":false,"required":["mac"],"properties":{"mac":{"type":"string","pattern":"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$"},"speed_mbps":{"type":"integer","minimum":1,"maximum":10000000,"description":"Link speed in Mbit/s; absent when the machine reports none (virtio)."},"link":{"enum":["up","down"]},"name":{"type":"string","pattern":"^[A-Za-z0-9._@-]{1,15}$"},"driver":{"type":"string","pattern":"^[a-z0-9_-]{1,32}$"}}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/facts.schema.json","title":"MeasuredFactsFile","description":"A machine's hardware as measured by `harvgen facts` (its BMC over Redfish, or a dump taken on the machine), `sites/<site>/facts/<hostname>.yaml`. harvgen checks the Harvester installer's rules of the node's release against these facts as against declared `hardware:`, and says where the two disagree (docs/facts.md). Written by harvgen; review it, commit it, edit it only to correct it.","type":"object","additionalProperties":false,"required":["measured"],"definitions":{"text":{"type":"string","maxLength":128,"pattern":"^[^\\u0000-\\u001f\\u007f]*$"}},"properties":{"measured":{"type":"object","description":"Where and when the facts were measured.","additionalProperties":false,"required":["source","from","at"],"properties":{"source":{"enum":["redfish","dump"],"description":"`redfish`: the node's BMC; `dump`: the output of the collector script (`harvgen facts --script`) run on the machine."},"from":{"$ref":"#/definitions/text","description":"The ComputerSystem URL (never with credentials), or the dump file's name."},"at":{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$","description":"When (UTC). A later measurement that finds the same facts keeps it."}}},"identity":{"type":"object","description":"The machine's identity as its firmware reports it (SMBIOS system information).","additionalProperties":false,"properties":{"manufacturer":{"$ref":"#/definitions/text"},"model":{"$ref":"#/definitions/text"},"serial":{"$ref":"#/definitions/text"},"uuid":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}}},"firmware":{"enum":["uefi","bios"],"description":"How the machine boots: UEFI or legacy BIOS."},"secure_boot":{"type":"boolean","description":"UEFI Secure Boot is enforced."},"cpus":{"type":"integer","minimum":1,"maximum":65536,"description":"Logical CPUs (`nproc --all`)."},"memory_gib":{"type":"integer","minimum":0,"maximum":1048576,"description":"Installed memory in GiB, floored (the sum dmidecode type 19 reports; Redfish: the memory modules' capacity)."},"memory_total_gib":{"type":"integer","minimum":0,"maximum":1048576,"description":"The kernel's MemTotal in GiB, floored (a dump only)."},"virtualized":{"type":"boolean","description":"The machine is a virtual machine."},"kvm":{"type":"boolean","description":"`/dev/kvm` exists (a dump only)."},"disks":{"type":"array","maxItems":256,"description":"Every disk the machine has.","items":{"type":"object","additionalProperties":false,"required":["size_gib"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9._-]{1,64}$","description":"Kernel name (`sda`, `nvme0n1`)."},"by_id":{"type":"string","pattern":"^/dev/disk/by-id/[A-Za-z0-9._:+@-]{1,200}$","description":"A stable path for `install.device`."},"wwn":{"type":"string","pattern":"^(0x|eui\\.)[0-9a-f]{8,64}$","description":"World Wide Name: `0x<hex>` (NAA) or `eui.<hex>` (NVMe)."},"model":{"$ref":"#/definitions/text"},"serial":{"$ref":"#/definitions/text"},"size_gib":{"type":"integer","minimum":0,"maximum":2147483647,"description":"Size in GiB (2^30 bytes), floored."},"media":{"enum":["SSD","HDD","SMR"]},"protocol":{"type":"string","pattern":"^[A-Za-z0-9]{1,16}$"}}}},"nics":{"type":"array","maxItems":256,"description":"Every NIC the machine has.","items":{"type":"object","additionalProperties":false,"required":["mac"],"properties":{"mac":{"type":"string","pattern":"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$","description":"The NIC's permanent MAC, else its current one."},"configured_mac":{"type":"string","pattern":"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$","description":"The MAC the NIC is set to now, where it differs from `mac` (a virtual MAC): what DHCP and the installer see."},"speed_mbps":{"type":"integer","minimum":1,"maximum":10000000,"description":"Link speed in Mbit/s; absent when the machine reports none (virtio)."},"link":{"enum":["up","down"]},"name":{"type":"string","pattern":"^[A-Za-z0-9._@-]{1,15}$"},"driver":{"type":"string","pattern":"^[a-z0-9_-]{1,32}$"}}}}}};
 const schema12 = {"type":"string","maxLength":128,"pattern":"^[^\\u0000-\\u001f\\u007f]*$"};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
@@ -12,10 +12,11 @@ const pattern1 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]
 const pattern5 = new RegExp("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", "u");
 const pattern6 = new RegExp("^[A-Za-z0-9._-]{1,64}$", "u");
 const pattern7 = new RegExp("^/dev/disk/by-id/[A-Za-z0-9._:+@-]{1,200}$", "u");
-const pattern10 = new RegExp("^[A-Za-z0-9]{1,16}$", "u");
-const pattern11 = new RegExp("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", "u");
-const pattern12 = new RegExp("^[A-Za-z0-9._@-]{1,15}$", "u");
-const pattern13 = new RegExp("^[a-z0-9_-]{1,32}$", "u");
+const pattern8 = new RegExp("^(0x|eui\\.)[0-9a-f]{8,64}$", "u");
+const pattern11 = new RegExp("^[A-Za-z0-9]{1,16}$", "u");
+const pattern12 = new RegExp("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", "u");
+const pattern14 = new RegExp("^[A-Za-z0-9._@-]{1,15}$", "u");
+const pattern15 = new RegExp("^[a-z0-9_-]{1,32}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/facts.schema.json" */;
@@ -516,7 +517,7 @@ vErrors.push(err40);
 errors++;
 }
 for(const key3 in data17){
-if(!(((((((key3 === "name") || (key3 === "by_id")) || (key3 === "model")) || (key3 === "serial")) || (key3 === "size_gib")) || (key3 === "media")) || (key3 === "protocol"))){
+if(!((((((((key3 === "name") || (key3 === "by_id")) || (key3 === "wwn")) || (key3 === "model")) || (key3 === "serial")) || (key3 === "size_gib")) || (key3 === "media")) || (key3 === "protocol"))){
 const err41 = {instancePath:instancePath+"/disks/" + i0,schemaPath:"#/properties/disks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.disks.items,data:data17};
 if(vErrors === null){
 vErrors = [err41];
@@ -577,11 +578,11 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data17.model !== undefined){
-let data20 = data17.model;
+if(data17.wwn !== undefined){
+let data20 = data17.wwn;
 if(typeof data20 === "string"){
-if(func3(data20) > 128){
-const err46 = {instancePath:instancePath+"/disks/" + i0+"/model",schemaPath:"#/definitions/text/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema12,data:data20};
+if(!pattern8.test(data20)){
+const err46 = {instancePath:instancePath+"/disks/" + i0+"/wwn",schemaPath:"#/properties/disks/items/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^(0x|eui\\.)[0-9a-f]{8,64}$"},message:"must match pattern \""+"^(0x|eui\\.)[0-9a-f]{8,64}$"+"\"",schema:"^(0x|eui\\.)[0-9a-f]{8,64}$",parentSchema:schema11.properties.disks.items.properties.wwn,data:data20};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -590,8 +591,9 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(!pattern0.test(data20)){
-const err47 = {instancePath:instancePath+"/disks/" + i0+"/model",schemaPath:"#/definitions/text/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]*$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]*$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]*$",parentSchema:schema12,data:data20};
+}
+else {
+const err47 = {instancePath:instancePath+"/disks/" + i0+"/wwn",schemaPath:"#/properties/disks/items/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.disks.items.properties.wwn.type,parentSchema:schema11.properties.disks.items.properties.wwn,data:data20};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -601,8 +603,11 @@ vErrors.push(err47);
 errors++;
 }
 }
-else {
-const err48 = {instancePath:instancePath+"/disks/" + i0+"/model",schemaPath:"#/definitions/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data20};
+if(data17.model !== undefined){
+let data21 = data17.model;
+if(typeof data21 === "string"){
+if(func3(data21) > 128){
+const err48 = {instancePath:instancePath+"/disks/" + i0+"/model",schemaPath:"#/definitions/text/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema12,data:data21};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -611,12 +616,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-}
-if(data17.serial !== undefined){
-let data21 = data17.serial;
-if(typeof data21 === "string"){
-if(func3(data21) > 128){
-const err49 = {instancePath:instancePath+"/disks/" + i0+"/serial",schemaPath:"#/definitions/text/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema12,data:data21};
+if(!pattern0.test(data21)){
+const err49 = {instancePath:instancePath+"/disks/" + i0+"/model",schemaPath:"#/definitions/text/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]*$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]*$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]*$",parentSchema:schema12,data:data21};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -625,8 +626,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(!pattern0.test(data21)){
-const err50 = {instancePath:instancePath+"/disks/" + i0+"/serial",schemaPath:"#/definitions/text/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]*$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]*$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]*$",parentSchema:schema12,data:data21};
+}
+else {
+const err50 = {instancePath:instancePath+"/disks/" + i0+"/model",schemaPath:"#/definitions/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data21};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -636,8 +638,11 @@ vErrors.push(err50);
 errors++;
 }
 }
-else {
-const err51 = {instancePath:instancePath+"/disks/" + i0+"/serial",schemaPath:"#/definitions/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data21};
+if(data17.serial !== undefined){
+let data22 = data17.serial;
+if(typeof data22 === "string"){
+if(func3(data22) > 128){
+const err51 = {instancePath:instancePath+"/disks/" + i0+"/serial",schemaPath:"#/definitions/text/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema12,data:data22};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -646,11 +651,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data17.size_gib !== undefined){
-let data22 = data17.size_gib;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-const err52 = {instancePath:instancePath+"/disks/" + i0+"/size_gib",schemaPath:"#/properties/disks/items/properties/size_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.disks.items.properties.size_gib.type,parentSchema:schema11.properties.disks.items.properties.size_gib,data:data22};
+if(!pattern0.test(data22)){
+const err52 = {instancePath:instancePath+"/disks/" + i0+"/serial",schemaPath:"#/definitions/text/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]*$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]*$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]*$",parentSchema:schema12,data:data22};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -659,9 +661,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 > 2147483647 || isNaN(data22)){
-const err53 = {instancePath:instancePath+"/disks/" + i0+"/size_gib",schemaPath:"#/properties/disks/items/properties/size_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.disks.items.properties.size_gib,data:data22};
+}
+else {
+const err53 = {instancePath:instancePath+"/disks/" + i0+"/serial",schemaPath:"#/definitions/text/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data22};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -670,8 +672,11 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data22 < 0 || isNaN(data22)){
-const err54 = {instancePath:instancePath+"/disks/" + i0+"/size_gib",schemaPath:"#/properties/disks/items/properties/size_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.disks.items.properties.size_gib,data:data22};
+}
+if(data17.size_gib !== undefined){
+let data23 = data17.size_gib;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err54 = {instancePath:instancePath+"/disks/" + i0+"/size_gib",schemaPath:"#/properties/disks/items/properties/size_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.disks.items.properties.size_gib.type,parentSchema:schema11.properties.disks.items.properties.size_gib,data:data23};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -680,12 +685,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-}
-if(data17.media !== undefined){
-let data23 = data17.media;
-if(!(((data23 === "SSD") || (data23 === "HDD")) || (data23 === "SMR"))){
-const err55 = {instancePath:instancePath+"/disks/" + i0+"/media",schemaPath:"#/properties/disks/items/properties/media/enum",keyword:"enum",params:{allowedValues: schema11.properties.disks.items.properties.media.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.disks.items.properties.media.enum,parentSchema:schema11.properties.disks.items.properties.media,data:data23};
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 2147483647 || isNaN(data23)){
+const err55 = {instancePath:instancePath+"/disks/" + i0+"/size_gib",schemaPath:"#/properties/disks/items/properties/size_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.disks.items.properties.size_gib,data:data23};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -694,12 +696,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data17.protocol !== undefined){
-let data24 = data17.protocol;
-if(typeof data24 === "string"){
-if(!pattern10.test(data24)){
-const err56 = {instancePath:instancePath+"/disks/" + i0+"/protocol",schemaPath:"#/properties/disks/items/properties/protocol/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]{1,16}$"},message:"must match pattern \""+"^[A-Za-z0-9]{1,16}$"+"\"",schema:"^[A-Za-z0-9]{1,16}$",parentSchema:schema11.properties.disks.items.properties.protocol,data:data24};
+if(data23 < 0 || isNaN(data23)){
+const err56 = {instancePath:instancePath+"/disks/" + i0+"/size_gib",schemaPath:"#/properties/disks/items/properties/size_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.disks.items.properties.size_gib,data:data23};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -709,8 +707,11 @@ vErrors.push(err56);
 errors++;
 }
 }
-else {
-const err57 = {instancePath:instancePath+"/disks/" + i0+"/protocol",schemaPath:"#/properties/disks/items/properties/protocol/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.disks.items.properties.protocol.type,parentSchema:schema11.properties.disks.items.properties.protocol,data:data24};
+}
+if(data17.media !== undefined){
+let data24 = data17.media;
+if(!(((data24 === "SSD") || (data24 === "HDD")) || (data24 === "SMR"))){
+const err57 = {instancePath:instancePath+"/disks/" + i0+"/media",schemaPath:"#/properties/disks/items/properties/media/enum",keyword:"enum",params:{allowedValues: schema11.properties.disks.items.properties.media.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.disks.items.properties.media.enum,parentSchema:schema11.properties.disks.items.properties.media,data:data24};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -720,9 +721,11 @@ vErrors.push(err57);
 errors++;
 }
 }
-}
-else {
-const err58 = {instancePath:instancePath+"/disks/" + i0,schemaPath:"#/properties/disks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.disks.items.type,parentSchema:schema11.properties.disks.items,data:data17};
+if(data17.protocol !== undefined){
+let data25 = data17.protocol;
+if(typeof data25 === "string"){
+if(!pattern11.test(data25)){
+const err58 = {instancePath:instancePath+"/disks/" + i0+"/protocol",schemaPath:"#/properties/disks/items/properties/protocol/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]{1,16}$"},message:"must match pattern \""+"^[A-Za-z0-9]{1,16}$"+"\"",schema:"^[A-Za-z0-9]{1,16}$",parentSchema:schema11.properties.disks.items.properties.protocol,data:data25};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -732,9 +735,8 @@ vErrors.push(err58);
 errors++;
 }
 }
-}
 else {
-const err59 = {instancePath:instancePath+"/disks",schemaPath:"#/properties/disks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.disks.type,parentSchema:schema11.properties.disks,data:data16};
+const err59 = {instancePath:instancePath+"/disks/" + i0+"/protocol",schemaPath:"#/properties/disks/items/properties/protocol/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.disks.items.properties.protocol.type,parentSchema:schema11.properties.disks.items.properties.protocol,data:data25};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -744,11 +746,9 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data.nics !== undefined){
-let data25 = data.nics;
-if(Array.isArray(data25)){
-if(data25.length > 256){
-const err60 = {instancePath:instancePath+"/nics",schemaPath:"#/properties/nics/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.nics,data:data25};
+}
+else {
+const err60 = {instancePath:instancePath+"/disks/" + i0,schemaPath:"#/properties/disks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.disks.items.type,parentSchema:schema11.properties.disks.items,data:data17};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -757,12 +757,10 @@ vErrors.push(err60);
 }
 errors++;
 }
-const len1 = data25.length;
-for(let i1=0; i1<len1; i1++){
-let data26 = data25[i1];
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-if(data26.mac === undefined){
-const err61 = {instancePath:instancePath+"/nics/" + i1,schemaPath:"#/properties/nics/items/required",keyword:"required",params:{missingProperty: "mac"},message:"must have required property '"+"mac"+"'",schema:schema11.properties.nics.items.required,parentSchema:schema11.properties.nics.items,data:data26};
+}
+}
+else {
+const err61 = {instancePath:instancePath+"/disks",schemaPath:"#/properties/disks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.disks.type,parentSchema:schema11.properties.disks,data:data16};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -771,9 +769,12 @@ vErrors.push(err61);
 }
 errors++;
 }
-for(const key4 in data26){
-if(!(((((key4 === "mac") || (key4 === "speed_mbps")) || (key4 === "link")) || (key4 === "name")) || (key4 === "driver"))){
-const err62 = {instancePath:instancePath+"/nics/" + i1,schemaPath:"#/properties/nics/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nics.items,data:data26};
+}
+if(data.nics !== undefined){
+let data26 = data.nics;
+if(Array.isArray(data26)){
+if(data26.length > 256){
+const err62 = {instancePath:instancePath+"/nics",schemaPath:"#/properties/nics/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.nics,data:data26};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -782,12 +783,12 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-if(data26.mac !== undefined){
-let data27 = data26.mac;
-if(typeof data27 === "string"){
-if(!pattern11.test(data27)){
-const err63 = {instancePath:instancePath+"/nics/" + i1+"/mac",schemaPath:"#/properties/nics/items/properties/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{2}(:[0-9a-f]{2}){5}$"},message:"must match pattern \""+"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$"+"\"",schema:"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$",parentSchema:schema11.properties.nics.items.properties.mac,data:data27};
+const len1 = data26.length;
+for(let i1=0; i1<len1; i1++){
+let data27 = data26[i1];
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.mac === undefined){
+const err63 = {instancePath:instancePath+"/nics/" + i1,schemaPath:"#/properties/nics/items/required",keyword:"required",params:{missingProperty: "mac"},message:"must have required property '"+"mac"+"'",schema:schema11.properties.nics.items.required,parentSchema:schema11.properties.nics.items,data:data27};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -796,9 +797,9 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/nics/" + i1+"/mac",schemaPath:"#/properties/nics/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nics.items.properties.mac.type,parentSchema:schema11.properties.nics.items.properties.mac,data:data27};
+for(const key4 in data27){
+if(!((((((key4 === "mac") || (key4 === "configured_mac")) || (key4 === "speed_mbps")) || (key4 === "link")) || (key4 === "name")) || (key4 === "driver"))){
+const err64 = {instancePath:instancePath+"/nics/" + i1,schemaPath:"#/properties/nics/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nics.items,data:data27};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -808,10 +809,11 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data26.speed_mbps !== undefined){
-let data28 = data26.speed_mbps;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
-const err65 = {instancePath:instancePath+"/nics/" + i1+"/speed_mbps",schemaPath:"#/properties/nics/items/properties/speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nics.items.properties.speed_mbps.type,parentSchema:schema11.properties.nics.items.properties.speed_mbps,data:data28};
+if(data27.mac !== undefined){
+let data28 = data27.mac;
+if(typeof data28 === "string"){
+if(!pattern12.test(data28)){
+const err65 = {instancePath:instancePath+"/nics/" + i1+"/mac",schemaPath:"#/properties/nics/items/properties/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{2}(:[0-9a-f]{2}){5}$"},message:"must match pattern \""+"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$"+"\"",schema:"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$",parentSchema:schema11.properties.nics.items.properties.mac,data:data28};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -820,9 +822,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 > 10000000 || isNaN(data28)){
-const err66 = {instancePath:instancePath+"/nics/" + i1+"/speed_mbps",schemaPath:"#/properties/nics/items/properties/speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000000},message:"must be <= 10000000",schema:10000000,parentSchema:schema11.properties.nics.items.properties.speed_mbps,data:data28};
+}
+else {
+const err66 = {instancePath:instancePath+"/nics/" + i1+"/mac",schemaPath:"#/properties/nics/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nics.items.properties.mac.type,parentSchema:schema11.properties.nics.items.properties.mac,data:data28};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -831,8 +833,12 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(data28 < 1 || isNaN(data28)){
-const err67 = {instancePath:instancePath+"/nics/" + i1+"/speed_mbps",schemaPath:"#/properties/nics/items/properties/speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nics.items.properties.speed_mbps,data:data28};
+}
+if(data27.configured_mac !== undefined){
+let data29 = data27.configured_mac;
+if(typeof data29 === "string"){
+if(!pattern12.test(data29)){
+const err67 = {instancePath:instancePath+"/nics/" + i1+"/configured_mac",schemaPath:"#/properties/nics/items/properties/configured_mac/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{2}(:[0-9a-f]{2}){5}$"},message:"must match pattern \""+"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$"+"\"",schema:"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$",parentSchema:schema11.properties.nics.items.properties.configured_mac,data:data29};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -842,11 +848,8 @@ vErrors.push(err67);
 errors++;
 }
 }
-}
-if(data26.link !== undefined){
-let data29 = data26.link;
-if(!((data29 === "up") || (data29 === "down"))){
-const err68 = {instancePath:instancePath+"/nics/" + i1+"/link",schemaPath:"#/properties/nics/items/properties/link/enum",keyword:"enum",params:{allowedValues: schema11.properties.nics.items.properties.link.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nics.items.properties.link.enum,parentSchema:schema11.properties.nics.items.properties.link,data:data29};
+else {
+const err68 = {instancePath:instancePath+"/nics/" + i1+"/configured_mac",schemaPath:"#/properties/nics/items/properties/configured_mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nics.items.properties.configured_mac.type,parentSchema:schema11.properties.nics.items.properties.configured_mac,data:data29};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -856,11 +859,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data26.name !== undefined){
-let data30 = data26.name;
-if(typeof data30 === "string"){
-if(!pattern12.test(data30)){
-const err69 = {instancePath:instancePath+"/nics/" + i1+"/name",schemaPath:"#/properties/nics/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@-]{1,15}$"},message:"must match pattern \""+"^[A-Za-z0-9._@-]{1,15}$"+"\"",schema:"^[A-Za-z0-9._@-]{1,15}$",parentSchema:schema11.properties.nics.items.properties.name,data:data30};
+if(data27.speed_mbps !== undefined){
+let data30 = data27.speed_mbps;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err69 = {instancePath:instancePath+"/nics/" + i1+"/speed_mbps",schemaPath:"#/properties/nics/items/properties/speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nics.items.properties.speed_mbps.type,parentSchema:schema11.properties.nics.items.properties.speed_mbps,data:data30};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -869,9 +871,9 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-else {
-const err70 = {instancePath:instancePath+"/nics/" + i1+"/name",schemaPath:"#/properties/nics/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nics.items.properties.name.type,parentSchema:schema11.properties.nics.items.properties.name,data:data30};
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 > 10000000 || isNaN(data30)){
+const err70 = {instancePath:instancePath+"/nics/" + i1+"/speed_mbps",schemaPath:"#/properties/nics/items/properties/speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000000},message:"must be <= 10000000",schema:10000000,parentSchema:schema11.properties.nics.items.properties.speed_mbps,data:data30};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -880,12 +882,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data26.driver !== undefined){
-let data31 = data26.driver;
-if(typeof data31 === "string"){
-if(!pattern13.test(data31)){
-const err71 = {instancePath:instancePath+"/nics/" + i1+"/driver",schemaPath:"#/properties/nics/items/properties/driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_-]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_-]{1,32}$"+"\"",schema:"^[a-z0-9_-]{1,32}$",parentSchema:schema11.properties.nics.items.properties.driver,data:data31};
+if(data30 < 1 || isNaN(data30)){
+const err71 = {instancePath:instancePath+"/nics/" + i1+"/speed_mbps",schemaPath:"#/properties/nics/items/properties/speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nics.items.properties.speed_mbps,data:data30};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -895,8 +893,11 @@ vErrors.push(err71);
 errors++;
 }
 }
-else {
-const err72 = {instancePath:instancePath+"/nics/" + i1+"/driver",schemaPath:"#/properties/nics/items/properties/driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nics.items.properties.driver.type,parentSchema:schema11.properties.nics.items.properties.driver,data:data31};
+}
+if(data27.link !== undefined){
+let data31 = data27.link;
+if(!((data31 === "up") || (data31 === "down"))){
+const err72 = {instancePath:instancePath+"/nics/" + i1+"/link",schemaPath:"#/properties/nics/items/properties/link/enum",keyword:"enum",params:{allowedValues: schema11.properties.nics.items.properties.link.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nics.items.properties.link.enum,parentSchema:schema11.properties.nics.items.properties.link,data:data31};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -906,9 +907,11 @@ vErrors.push(err72);
 errors++;
 }
 }
-}
-else {
-const err73 = {instancePath:instancePath+"/nics/" + i1,schemaPath:"#/properties/nics/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nics.items.type,parentSchema:schema11.properties.nics.items,data:data26};
+if(data27.name !== undefined){
+let data32 = data27.name;
+if(typeof data32 === "string"){
+if(!pattern14.test(data32)){
+const err73 = {instancePath:instancePath+"/nics/" + i1+"/name",schemaPath:"#/properties/nics/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@-]{1,15}$"},message:"must match pattern \""+"^[A-Za-z0-9._@-]{1,15}$"+"\"",schema:"^[A-Za-z0-9._@-]{1,15}$",parentSchema:schema11.properties.nics.items.properties.name,data:data32};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -918,9 +921,8 @@ vErrors.push(err73);
 errors++;
 }
 }
-}
 else {
-const err74 = {instancePath:instancePath+"/nics",schemaPath:"#/properties/nics/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nics.type,parentSchema:schema11.properties.nics,data:data25};
+const err74 = {instancePath:instancePath+"/nics/" + i1+"/name",schemaPath:"#/properties/nics/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nics.items.properties.name.type,parentSchema:schema11.properties.nics.items.properties.name,data:data32};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -930,14 +932,63 @@ vErrors.push(err74);
 errors++;
 }
 }
-}
-else {
-const err75 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data27.driver !== undefined){
+let data33 = data27.driver;
+if(typeof data33 === "string"){
+if(!pattern15.test(data33)){
+const err75 = {instancePath:instancePath+"/nics/" + i1+"/driver",schemaPath:"#/properties/nics/items/properties/driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_-]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_-]{1,32}$"+"\"",schema:"^[a-z0-9_-]{1,32}$",parentSchema:schema11.properties.nics.items.properties.driver,data:data33};
 if(vErrors === null){
 vErrors = [err75];
 }
 else {
 vErrors.push(err75);
+}
+errors++;
+}
+}
+else {
+const err76 = {instancePath:instancePath+"/nics/" + i1+"/driver",schemaPath:"#/properties/nics/items/properties/driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nics.items.properties.driver.type,parentSchema:schema11.properties.nics.items.properties.driver,data:data33};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/nics/" + i1,schemaPath:"#/properties/nics/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nics.items.type,parentSchema:schema11.properties.nics.items,data:data27};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/nics",schemaPath:"#/properties/nics/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nics.type,parentSchema:schema11.properties.nics,data:data26};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+}
+else {
+const err79 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
 }
 errors++;
 }

@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/layer.schema.json","title":"LayerInput","type":"object","description":"Node settings shared by sites: `sites/_defaults.yaml` (every node of every site) or `sites/_profiles/<name>.yaml` (the nodes that name the profile). Precedence: node > its profile > site defaults > their profile > repo defaults > their profile > built-in.","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/layer.schema.json","title":"LayerInput","type":"object","description":"Node settings shared by sites: `sites/_defaults.yaml` (every node of every site) or `sites/_profiles/<name>.yaml` (the nodes that name the profile). Precedence: node > its profile > site defaults > their profile > repo defaults > their profile > built-in.","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$", "u");
@@ -15,10 +15,12 @@ const pattern6 = new RegExp("^[A-Z_][A-Z0-9_]{0,63}$", "u");
 const pattern8 = new RegExp("^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern9 = new RegExp("^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$", "u");
 const pattern11 = new RegExp("^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
-const pattern13 = new RegExp("^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$", "u");
-const pattern14 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
-const pattern15 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$", "u");
-const pattern16 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
+const pattern12 = new RegExp("^[!-~]([ -~]{0,126}[!-~])?$", "u");
+const pattern13 = new RegExp("^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$", "u");
+const pattern19 = new RegExp("^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$", "u");
+const pattern20 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
+const pattern21 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$", "u");
+const pattern22 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/layer.schema.json" */;
@@ -1019,9 +1021,8 @@ errors++;
 }
 if(data35.device !== undefined){
 let data36 = data35.device;
-if(typeof data36 === "string"){
-if(!pattern11.test(data36)){
-const err82 = {instancePath:instancePath+"/install/device",schemaPath:"#/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.install.properties.device,data:data36};
+if((typeof data36 !== "string") && (!(data36 && typeof data36 == "object" && !Array.isArray(data36)))){
+const err82 = {instancePath:instancePath+"/install/device",schemaPath:"#/properties/install/properties/device/type",keyword:"type",params:{type: schema11.properties.install.properties.device.type},message:"must be string,object",schema:schema11.properties.install.properties.device.type,parentSchema:schema11.properties.install.properties.device,data:data36};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1030,9 +1031,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-else {
-const err83 = {instancePath:instancePath+"/install/device",schemaPath:"#/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.device.type,parentSchema:schema11.properties.install.properties.device,data:data36};
+if(typeof data36 === "string"){
+if(!pattern11.test(data36)){
+const err83 = {instancePath:instancePath+"/install/device",schemaPath:"#/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.install.properties.device,data:data36};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1042,11 +1043,9 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data35.data_disk !== undefined){
-let data37 = data35.data_disk;
-if(typeof data37 === "string"){
-if(!pattern11.test(data37)){
-const err84 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.install.properties.data_disk,data:data37};
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+if(Object.keys(data36).length < 1){
+const err84 = {instancePath:instancePath+"/install/device",schemaPath:"#/properties/install/properties/device/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.install.properties.device,data:data36};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1055,9 +1054,9 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-else {
-const err85 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.data_disk.type,parentSchema:schema11.properties.install.properties.data_disk,data:data37};
+for(const key8 in data36){
+if(!(((((key8 === "serial") || (key8 === "wwn")) || (key8 === "model")) || (key8 === "min_gib")) || (key8 === "max_gib"))){
+const err85 = {instancePath:instancePath+"/install/device",schemaPath:"#/properties/install/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.device,data:data36};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1067,11 +1066,11 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data35.tty !== undefined){
-let data38 = data35.tty;
-if(typeof data38 === "string"){
-if(!pattern13.test(data38)){
-const err86 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.install.properties.tty,data:data38};
+if(data36.serial !== undefined){
+let data37 = data36.serial;
+if(typeof data37 === "string"){
+if(func3(data37) > 128){
+const err86 = {instancePath:instancePath+"/install/device/serial",schemaPath:"#/properties/install/properties/device/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.install.properties.device.properties.serial,data:data37};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1080,9 +1079,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-else {
-const err87 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data38};
+if(!pattern12.test(data37)){
+const err87 = {instancePath:instancePath+"/install/device/serial",schemaPath:"#/properties/install/properties/device/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.install.properties.device.properties.serial,data:data37};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1092,11 +1090,8 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data35.persistent_partition_size !== undefined){
-let data39 = data35.persistent_partition_size;
-if(typeof data39 === "string"){
-if(!pattern14.test(data39)){
-const err88 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data39};
+else {
+const err88 = {instancePath:instancePath+"/install/device/serial",schemaPath:"#/properties/install/properties/device/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.device.properties.serial.type,parentSchema:schema11.properties.install.properties.device.properties.serial,data:data37};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1106,8 +1101,11 @@ vErrors.push(err88);
 errors++;
 }
 }
-else {
-const err89 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data39};
+if(data36.wwn !== undefined){
+let data38 = data36.wwn;
+if(typeof data38 === "string"){
+if(!pattern13.test(data38)){
+const err89 = {instancePath:instancePath+"/install/device/wwn",schemaPath:"#/properties/install/properties/device/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.install.properties.device.properties.wwn,data:data38};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1117,10 +1115,8 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data35.wipe_all_disks !== undefined){
-let data40 = data35.wipe_all_disks;
-if(typeof data40 !== "boolean"){
-const err90 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data40};
+else {
+const err90 = {instancePath:instancePath+"/install/device/wwn",schemaPath:"#/properties/install/properties/device/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.device.properties.wwn.type,parentSchema:schema11.properties.install.properties.device.properties.wwn,data:data38};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1130,14 +1126,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data35.wipe_disks_list !== undefined){
-let data41 = data35.wipe_disks_list;
-if(Array.isArray(data41)){
-const len0 = data41.length;
-for(let i0=0; i0<len0; i0++){
-let data42 = data41[i0];
-if(typeof data42 !== "string"){
-const err91 = {instancePath:instancePath+"/install/wipe_disks_list/" + i0,schemaPath:"#/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.install.properties.wipe_disks_list.items,data:data42};
+if(data36.model !== undefined){
+let data39 = data36.model;
+if(typeof data39 === "string"){
+if(func3(data39) > 128){
+const err91 = {instancePath:instancePath+"/install/device/model",schemaPath:"#/properties/install/properties/device/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.install.properties.device.properties.model,data:data39};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1146,10 +1139,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-}
-else {
-const err92 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data41};
+if(!pattern12.test(data39)){
+const err92 = {instancePath:instancePath+"/install/device/model",schemaPath:"#/properties/install/properties/device/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.install.properties.device.properties.model,data:data39};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1159,10 +1150,8 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data35.cordoned !== undefined){
-let data43 = data35.cordoned;
-if(typeof data43 !== "boolean"){
-const err93 = {instancePath:instancePath+"/install/cordoned",schemaPath:"#/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.cordoned.type,parentSchema:schema11.properties.install.properties.cordoned,data:data43};
+else {
+const err93 = {instancePath:instancePath+"/install/device/model",schemaPath:"#/properties/install/properties/device/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.device.properties.model.type,parentSchema:schema11.properties.install.properties.device.properties.model,data:data39};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1172,10 +1161,10 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data35.power_off !== undefined){
-let data44 = data35.power_off;
-if(typeof data44 !== "boolean"){
-const err94 = {instancePath:instancePath+"/install/power_off",schemaPath:"#/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.power_off.type,parentSchema:schema11.properties.install.properties.power_off,data:data44};
+if(data36.min_gib !== undefined){
+let data40 = data36.min_gib;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err94 = {instancePath:instancePath+"/install/device/min_gib",schemaPath:"#/properties/install/properties/device/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.device.properties.min_gib.type,parentSchema:schema11.properties.install.properties.device.properties.min_gib,data:data40};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1184,11 +1173,9 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-if(data35.iso_url !== undefined){
-let data45 = data35.iso_url;
-if(typeof data45 !== "string"){
-const err95 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data45};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 1048576 || isNaN(data40)){
+const err95 = {instancePath:instancePath+"/install/device/min_gib",schemaPath:"#/properties/install/properties/device/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.install.properties.device.properties.min_gib,data:data40};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1197,8 +1184,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(!(data45 === "local")){
-const err96 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.install.properties.iso_url,data:data45};
+if(data40 < 1 || isNaN(data40)){
+const err96 = {instancePath:instancePath+"/install/device/min_gib",schemaPath:"#/properties/install/properties/device/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.device.properties.min_gib,data:data40};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1209,8 +1196,10 @@ errors++;
 }
 }
 }
-else {
-const err97 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data35};
+if(data36.max_gib !== undefined){
+let data41 = data36.max_gib;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err97 = {instancePath:instancePath+"/install/device/max_gib",schemaPath:"#/properties/install/properties/device/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.device.properties.max_gib.type,parentSchema:schema11.properties.install.properties.device.properties.max_gib,data:data41};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1219,12 +1208,9 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-if(data.interfaces !== undefined){
-let data46 = data.interfaces;
-if(Array.isArray(data46)){
-if(data46.length < 1){
-const err98 = {instancePath:instancePath+"/interfaces",schemaPath:"#/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.interfaces,data:data46};
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 1048576 || isNaN(data41)){
+const err98 = {instancePath:instancePath+"/install/device/max_gib",schemaPath:"#/properties/install/properties/device/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.install.properties.device.properties.max_gib,data:data41};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1233,13 +1219,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-const len1 = data46.length;
-for(let i1=0; i1<len1; i1++){
-let data47 = data46[i1];
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-for(const key8 in data47){
-if(!((key8 === "name") || (key8 === "mac"))){
-const err99 = {instancePath:instancePath+"/interfaces/" + i1,schemaPath:"#/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.interfaces.items,data:data47};
+if(data41 < 1 || isNaN(data41)){
+const err99 = {instancePath:instancePath+"/install/device/max_gib",schemaPath:"#/properties/install/properties/device/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.device.properties.max_gib,data:data41};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1249,11 +1230,13 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data47.name !== undefined){
-let data48 = data47.name;
-if(typeof data48 === "string"){
-if(func3(data48) > 15){
-const err100 = {instancePath:instancePath+"/interfaces/" + i1+"/name",schemaPath:"#/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.interfaces.items.properties.name,data:data48};
+}
+}
+}
+if(data35.data_disk !== undefined){
+let data42 = data35.data_disk;
+if((typeof data42 !== "string") && (!(data42 && typeof data42 == "object" && !Array.isArray(data42)))){
+const err100 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/properties/install/properties/data_disk/type",keyword:"type",params:{type: schema11.properties.install.properties.data_disk.type},message:"must be string,object",schema:schema11.properties.install.properties.data_disk.type,parentSchema:schema11.properties.install.properties.data_disk,data:data42};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1262,8 +1245,9 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(!pattern15.test(data48)){
-const err101 = {instancePath:instancePath+"/interfaces/" + i1+"/name",schemaPath:"#/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.interfaces.items.properties.name,data:data48};
+if(typeof data42 === "string"){
+if(!pattern11.test(data42)){
+const err101 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.install.properties.data_disk,data:data42};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1273,8 +1257,9 @@ vErrors.push(err101);
 errors++;
 }
 }
-else {
-const err102 = {instancePath:instancePath+"/interfaces/" + i1+"/name",schemaPath:"#/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.interfaces.items.properties.name,data:data48};
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(Object.keys(data42).length < 1){
+const err102 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/properties/install/properties/data_disk/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.install.properties.data_disk,data:data42};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1283,11 +1268,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-if(data47.mac !== undefined){
-let data49 = data47.mac;
-if(typeof data49 !== "string"){
-const err103 = {instancePath:instancePath+"/interfaces/" + i1+"/mac",schemaPath:"#/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.interfaces.items.properties.mac,data:data49};
+for(const key9 in data42){
+if(!(((((key9 === "serial") || (key9 === "wwn")) || (key9 === "model")) || (key9 === "min_gib")) || (key9 === "max_gib"))){
+const err103 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/properties/install/properties/data_disk/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.data_disk,data:data42};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1297,9 +1280,11 @@ vErrors.push(err103);
 errors++;
 }
 }
-}
-else {
-const err104 = {instancePath:instancePath+"/interfaces/" + i1,schemaPath:"#/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.interfaces.items.type,parentSchema:schema11.properties.interfaces.items,data:data47};
+if(data42.serial !== undefined){
+let data43 = data42.serial;
+if(typeof data43 === "string"){
+if(func3(data43) > 128){
+const err104 = {instancePath:instancePath+"/install/data_disk/serial",schemaPath:"#/properties/install/properties/data_disk/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.install.properties.data_disk.properties.serial,data:data43};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1308,10 +1293,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-}
-else {
-const err105 = {instancePath:instancePath+"/interfaces",schemaPath:"#/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.interfaces.type,parentSchema:schema11.properties.interfaces,data:data46};
+if(!pattern12.test(data43)){
+const err105 = {instancePath:instancePath+"/install/data_disk/serial",schemaPath:"#/properties/install/properties/data_disk/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.install.properties.data_disk.properties.serial,data:data43};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1321,10 +1304,8 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data.method !== undefined){
-let data50 = data.method;
-if(typeof data50 !== "string"){
-const err106 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.method.type,parentSchema:schema11.properties.method,data:data50};
+else {
+const err106 = {instancePath:instancePath+"/install/data_disk/serial",schemaPath:"#/properties/install/properties/data_disk/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.data_disk.properties.serial.type,parentSchema:schema11.properties.install.properties.data_disk.properties.serial,data:data43};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1333,8 +1314,12 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(!((data50 === "dhcp") || (data50 === "static"))){
-const err107 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.method.enum,parentSchema:schema11.properties.method,data:data50};
+}
+if(data42.wwn !== undefined){
+let data44 = data42.wwn;
+if(typeof data44 === "string"){
+if(!pattern13.test(data44)){
+const err107 = {instancePath:instancePath+"/install/data_disk/wwn",schemaPath:"#/properties/install/properties/data_disk/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.install.properties.data_disk.properties.wwn,data:data44};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1344,10 +1329,8 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data.prefix !== undefined){
-let data51 = data.prefix;
-if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
-const err108 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.prefix.type,parentSchema:schema11.properties.prefix,data:data51};
+else {
+const err108 = {instancePath:instancePath+"/install/data_disk/wwn",schemaPath:"#/properties/install/properties/data_disk/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.data_disk.properties.wwn.type,parentSchema:schema11.properties.install.properties.data_disk.properties.wwn,data:data44};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1356,9 +1339,12 @@ vErrors.push(err108);
 }
 errors++;
 }
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 > 32 || isNaN(data51)){
-const err109 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.prefix,data:data51};
+}
+if(data42.model !== undefined){
+let data45 = data42.model;
+if(typeof data45 === "string"){
+if(func3(data45) > 128){
+const err109 = {instancePath:instancePath+"/install/data_disk/model",schemaPath:"#/properties/install/properties/data_disk/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.install.properties.data_disk.properties.model,data:data45};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1367,8 +1353,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(data51 < 1 || isNaN(data51)){
-const err110 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.prefix,data:data51};
+if(!pattern12.test(data45)){
+const err110 = {instancePath:instancePath+"/install/data_disk/model",schemaPath:"#/properties/install/properties/data_disk/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.install.properties.data_disk.properties.model,data:data45};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1378,11 +1364,8 @@ vErrors.push(err110);
 errors++;
 }
 }
-}
-if(data.netmask !== undefined){
-let data52 = data.netmask;
-if(typeof data52 !== "string"){
-const err111 = {instancePath:instancePath+"/netmask",schemaPath:"#/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.netmask.type,parentSchema:schema11.properties.netmask,data:data52};
+else {
+const err111 = {instancePath:instancePath+"/install/data_disk/model",schemaPath:"#/properties/install/properties/data_disk/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.data_disk.properties.model.type,parentSchema:schema11.properties.install.properties.data_disk.properties.model,data:data45};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1392,10 +1375,10 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data.gateway !== undefined){
-let data53 = data.gateway;
-if(typeof data53 !== "string"){
-const err112 = {instancePath:instancePath+"/gateway",schemaPath:"#/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.gateway.type,parentSchema:schema11.properties.gateway,data:data53};
+if(data42.min_gib !== undefined){
+let data46 = data42.min_gib;
+if(!(((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46))) && (isFinite(data46)))){
+const err112 = {instancePath:instancePath+"/install/data_disk/min_gib",schemaPath:"#/properties/install/properties/data_disk/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.data_disk.properties.min_gib.type,parentSchema:schema11.properties.install.properties.data_disk.properties.min_gib,data:data46};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1404,12 +1387,9 @@ vErrors.push(err112);
 }
 errors++;
 }
-}
-if(data.dns !== undefined){
-let data54 = data.dns;
-if(Array.isArray(data54)){
-if(data54.length > 8){
-const err113 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.dns,data:data54};
+if((typeof data46 == "number") && (isFinite(data46))){
+if(data46 > 1048576 || isNaN(data46)){
+const err113 = {instancePath:instancePath+"/install/data_disk/min_gib",schemaPath:"#/properties/install/properties/data_disk/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.install.properties.data_disk.properties.min_gib,data:data46};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1418,11 +1398,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-const len2 = data54.length;
-for(let i2=0; i2<len2; i2++){
-let data55 = data54[i2];
-if(typeof data55 !== "string"){
-const err114 = {instancePath:instancePath+"/dns/" + i2,schemaPath:"#/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dns.items.type,parentSchema:schema11.properties.dns.items,data:data55};
+if(data46 < 1 || isNaN(data46)){
+const err114 = {instancePath:instancePath+"/install/data_disk/min_gib",schemaPath:"#/properties/install/properties/data_disk/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.data_disk.properties.min_gib,data:data46};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1433,8 +1410,10 @@ errors++;
 }
 }
 }
-else {
-const err115 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.dns.type,parentSchema:schema11.properties.dns,data:data54};
+if(data42.max_gib !== undefined){
+let data47 = data42.max_gib;
+if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
+const err115 = {instancePath:instancePath+"/install/data_disk/max_gib",schemaPath:"#/properties/install/properties/data_disk/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.data_disk.properties.max_gib.type,parentSchema:schema11.properties.install.properties.data_disk.properties.max_gib,data:data47};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1443,11 +1422,9 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-if(data.mtu !== undefined){
-let data56 = data.mtu;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-const err116 = {instancePath:instancePath+"/mtu",schemaPath:"#/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.mtu.type,parentSchema:schema11.properties.mtu,data:data56};
+if((typeof data47 == "number") && (isFinite(data47))){
+if(data47 > 1048576 || isNaN(data47)){
+const err116 = {instancePath:instancePath+"/install/data_disk/max_gib",schemaPath:"#/properties/install/properties/data_disk/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.install.properties.data_disk.properties.max_gib,data:data47};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1456,11 +1433,8 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-if(data.vlan !== undefined){
-let data57 = data.vlan;
-if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-const err117 = {instancePath:instancePath+"/vlan",schemaPath:"#/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.vlan.type,parentSchema:schema11.properties.vlan,data:data57};
+if(data47 < 1 || isNaN(data47)){
+const err117 = {instancePath:instancePath+"/install/data_disk/max_gib",schemaPath:"#/properties/install/properties/data_disk/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.data_disk.properties.max_gib,data:data47};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1470,14 +1444,14 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data.bond !== undefined){
-let data58 = data.bond;
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-for(const key9 in data58){
-if(!((key9 === "mode") || (key9 === "miimon"))){
-let data59 = data58[key9];
-if((typeof data59 !== "string") && (!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59))))){
-const err118 = {instancePath:instancePath+"/bond/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.bond.additionalProperties.type,parentSchema:schema11.properties.bond.additionalProperties,data:data59};
+}
+}
+}
+if(data35.tty !== undefined){
+let data48 = data35.tty;
+if(typeof data48 === "string"){
+if(!pattern19.test(data48)){
+const err118 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.install.properties.tty,data:data48};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1487,11 +1461,8 @@ vErrors.push(err118);
 errors++;
 }
 }
-}
-if(data58.mode !== undefined){
-let data60 = data58.mode;
-if(typeof data60 !== "string"){
-const err119 = {instancePath:instancePath+"/bond/mode",schemaPath:"#/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.bond.properties.mode.type,parentSchema:schema11.properties.bond.properties.mode,data:data60};
+else {
+const err119 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data48};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1500,8 +1471,12 @@ vErrors.push(err119);
 }
 errors++;
 }
-if(!(((((((data60 === "balance-rr") || (data60 === "active-backup")) || (data60 === "balance-xor")) || (data60 === "broadcast")) || (data60 === "802.3ad")) || (data60 === "balance-tlb")) || (data60 === "balance-alb"))){
-const err120 = {instancePath:instancePath+"/bond/mode",schemaPath:"#/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.bond.properties.mode.enum,parentSchema:schema11.properties.bond.properties.mode,data:data60};
+}
+if(data35.persistent_partition_size !== undefined){
+let data49 = data35.persistent_partition_size;
+if(typeof data49 === "string"){
+if(!pattern20.test(data49)){
+const err120 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data49};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1511,10 +1486,8 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data58.miimon !== undefined){
-let data61 = data58.miimon;
-if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
-const err121 = {instancePath:instancePath+"/bond/miimon",schemaPath:"#/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.bond.properties.miimon.type,parentSchema:schema11.properties.bond.properties.miimon,data:data61};
+else {
+const err121 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data49};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1523,9 +1496,11 @@ vErrors.push(err121);
 }
 errors++;
 }
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 < 0 || isNaN(data61)){
-const err122 = {instancePath:instancePath+"/bond/miimon",schemaPath:"#/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.bond.properties.miimon,data:data61};
+}
+if(data35.wipe_all_disks !== undefined){
+let data50 = data35.wipe_all_disks;
+if(typeof data50 !== "boolean"){
+const err122 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data50};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1535,10 +1510,14 @@ vErrors.push(err122);
 errors++;
 }
 }
-}
-}
-else {
-const err123 = {instancePath:instancePath+"/bond",schemaPath:"#/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bond.type,parentSchema:schema11.properties.bond,data:data58};
+if(data35.wipe_disks_list !== undefined){
+let data51 = data35.wipe_disks_list;
+if(Array.isArray(data51)){
+const len0 = data51.length;
+for(let i0=0; i0<len0; i0++){
+let data52 = data51[i0];
+if(typeof data52 !== "string"){
+const err123 = {instancePath:instancePath+"/install/wipe_disks_list/" + i0,schemaPath:"#/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.install.properties.wipe_disks_list.items,data:data52};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1548,15 +1527,9 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data.kernel_args !== undefined){
-let data62 = data.kernel_args;
-if(Array.isArray(data62)){
-const len3 = data62.length;
-for(let i3=0; i3<len3; i3++){
-let data63 = data62[i3];
-if(typeof data63 === "string"){
-if(func3(data63) > 1024){
-const err124 = {instancePath:instancePath+"/kernel_args/" + i3,schemaPath:"#/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.kernel_args.items,data:data63};
+}
+else {
+const err124 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data51};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1565,8 +1538,11 @@ vErrors.push(err124);
 }
 errors++;
 }
-if(!pattern16.test(data63)){
-const err125 = {instancePath:instancePath+"/kernel_args/" + i3,schemaPath:"#/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.kernel_args.items,data:data63};
+}
+if(data35.cordoned !== undefined){
+let data53 = data35.cordoned;
+if(typeof data53 !== "boolean"){
+const err125 = {instancePath:instancePath+"/install/cordoned",schemaPath:"#/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.cordoned.type,parentSchema:schema11.properties.install.properties.cordoned,data:data53};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1576,8 +1552,10 @@ vErrors.push(err125);
 errors++;
 }
 }
-else {
-const err126 = {instancePath:instancePath+"/kernel_args/" + i3,schemaPath:"#/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.kernel_args.items.type,parentSchema:schema11.properties.kernel_args.items,data:data63};
+if(data35.power_off !== undefined){
+let data54 = data35.power_off;
+if(typeof data54 !== "boolean"){
+const err126 = {instancePath:instancePath+"/install/power_off",schemaPath:"#/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.power_off.type,parentSchema:schema11.properties.install.properties.power_off,data:data54};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1587,9 +1565,10 @@ vErrors.push(err126);
 errors++;
 }
 }
-}
-else {
-const err127 = {instancePath:instancePath+"/kernel_args",schemaPath:"#/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.kernel_args.type,parentSchema:schema11.properties.kernel_args,data:data62};
+if(data35.iso_url !== undefined){
+let data55 = data35.iso_url;
+if(typeof data55 !== "string"){
+const err127 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data55};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1598,11 +1577,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-if(data.config !== undefined){
-let data64 = data.config;
-if(!(data64 && typeof data64 == "object" && !Array.isArray(data64))){
-const err128 = {instancePath:instancePath+"/config",schemaPath:"#/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.config.type,parentSchema:schema11.properties.config,data:data64};
+if(!(data55 === "local")){
+const err128 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.install.properties.iso_url,data:data55};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1612,10 +1588,9 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(data.state !== undefined){
-let data65 = data.state;
-if(typeof data65 !== "string"){
-const err129 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.state.type,parentSchema:schema11.properties.state,data:data65};
+}
+else {
+const err129 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data35};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1624,8 +1599,12 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(!(((data65 === "install") || (data65 === "local")) || (data65 === "install-once"))){
-const err130 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.state.enum,parentSchema:schema11.properties.state,data:data65};
+}
+if(data.interfaces !== undefined){
+let data56 = data.interfaces;
+if(Array.isArray(data56)){
+if(data56.length < 1){
+const err130 = {instancePath:instancePath+"/interfaces",schemaPath:"#/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.interfaces,data:data56};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1634,11 +1613,13 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-if(data.medium !== undefined){
-let data66 = data.medium;
-if(typeof data66 !== "string"){
-const err131 = {instancePath:instancePath+"/medium",schemaPath:"#/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.medium.type,parentSchema:schema11.properties.medium,data:data66};
+const len1 = data56.length;
+for(let i1=0; i1<len1; i1++){
+let data57 = data56[i1];
+if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
+for(const key10 in data57){
+if(!((key10 === "name") || (key10 === "mac"))){
+const err131 = {instancePath:instancePath+"/interfaces/" + i1,schemaPath:"#/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.interfaces.items,data:data57};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1647,8 +1628,12 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(!((data66 === "network") || (data66 === "iso"))){
-const err132 = {instancePath:instancePath+"/medium",schemaPath:"#/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.medium.enum,parentSchema:schema11.properties.medium,data:data66};
+}
+if(data57.name !== undefined){
+let data58 = data57.name;
+if(typeof data58 === "string"){
+if(func3(data58) > 15){
+const err132 = {instancePath:instancePath+"/interfaces/" + i1+"/name",schemaPath:"#/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.interfaces.items.properties.name,data:data58};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1657,11 +1642,8 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-if(data.reinstall !== undefined){
-let data67 = data.reinstall;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err133 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.reinstall.type,parentSchema:schema11.properties.reinstall,data:data67};
+if(!pattern21.test(data58)){
+const err133 = {instancePath:instancePath+"/interfaces/" + i1+"/name",schemaPath:"#/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.interfaces.items.properties.name,data:data58};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1670,9 +1652,9 @@ vErrors.push(err133);
 }
 errors++;
 }
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 > 999999999 || isNaN(data67)){
-const err134 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.reinstall,data:data67};
+}
+else {
+const err134 = {instancePath:instancePath+"/interfaces/" + i1+"/name",schemaPath:"#/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.interfaces.items.properties.name,data:data58};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1681,8 +1663,11 @@ vErrors.push(err134);
 }
 errors++;
 }
-if(data67 < 0 || isNaN(data67)){
-const err135 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.reinstall,data:data67};
+}
+if(data57.mac !== undefined){
+let data59 = data57.mac;
+if(typeof data59 !== "string"){
+const err135 = {instancePath:instancePath+"/interfaces/" + i1+"/mac",schemaPath:"#/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.interfaces.items.properties.mac,data:data59};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1693,12 +1678,8 @@ errors++;
 }
 }
 }
-if(data.lab !== undefined){
-let data68 = data.lab;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key10 in data68){
-if(!(((((key10 === "memory_mib") || (key10 === "vcpus")) || (key10 === "disk_gib")) || (key10 === "data_disk_gib")) || (key10 === "nic_model"))){
-const err136 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data68};
+else {
+const err136 = {instancePath:instancePath+"/interfaces/" + i1,schemaPath:"#/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.interfaces.items.type,parentSchema:schema11.properties.interfaces.items,data:data57};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1708,10 +1689,9 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data68.memory_mib !== undefined){
-let data69 = data68.memory_mib;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-const err137 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.lab.properties.memory_mib,data:data69};
+}
+else {
+const err137 = {instancePath:instancePath+"/interfaces",schemaPath:"#/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.interfaces.type,parentSchema:schema11.properties.interfaces,data:data56};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1720,9 +1700,11 @@ vErrors.push(err137);
 }
 errors++;
 }
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 > 16777216 || isNaN(data69)){
-const err138 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.lab.properties.memory_mib,data:data69};
+}
+if(data.method !== undefined){
+let data60 = data.method;
+if(typeof data60 !== "string"){
+const err138 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.method.type,parentSchema:schema11.properties.method,data:data60};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1731,8 +1713,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data69 < 8192 || isNaN(data69)){
-const err139 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.lab.properties.memory_mib,data:data69};
+if(!((data60 === "dhcp") || (data60 === "static"))){
+const err139 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.method.enum,parentSchema:schema11.properties.method,data:data60};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1742,11 +1724,10 @@ vErrors.push(err139);
 errors++;
 }
 }
-}
-if(data68.vcpus !== undefined){
-let data70 = data68.vcpus;
-if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
-const err140 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.lab.properties.vcpus,data:data70};
+if(data.prefix !== undefined){
+let data61 = data.prefix;
+if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
+const err140 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.prefix.type,parentSchema:schema11.properties.prefix,data:data61};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1755,9 +1736,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 > 256 || isNaN(data70)){
-const err141 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.lab.properties.vcpus,data:data70};
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 > 32 || isNaN(data61)){
+const err141 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.prefix,data:data61};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1766,8 +1747,8 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(data70 < 1 || isNaN(data70)){
-const err142 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.lab.properties.vcpus,data:data70};
+if(data61 < 1 || isNaN(data61)){
+const err142 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.prefix,data:data61};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1778,10 +1759,10 @@ errors++;
 }
 }
 }
-if(data68.disk_gib !== undefined){
-let data71 = data68.disk_gib;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err143 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.lab.properties.disk_gib,data:data71};
+if(data.netmask !== undefined){
+let data62 = data.netmask;
+if(typeof data62 !== "string"){
+const err143 = {instancePath:instancePath+"/netmask",schemaPath:"#/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.netmask.type,parentSchema:schema11.properties.netmask,data:data62};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1790,9 +1771,11 @@ vErrors.push(err143);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 1048576 || isNaN(data71)){
-const err144 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.lab.properties.disk_gib,data:data71};
+}
+if(data.gateway !== undefined){
+let data63 = data.gateway;
+if(typeof data63 !== "string"){
+const err144 = {instancePath:instancePath+"/gateway",schemaPath:"#/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.gateway.type,parentSchema:schema11.properties.gateway,data:data63};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1801,8 +1784,12 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data71 < 60 || isNaN(data71)){
-const err145 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.lab.properties.disk_gib,data:data71};
+}
+if(data.dns !== undefined){
+let data64 = data.dns;
+if(Array.isArray(data64)){
+if(data64.length > 8){
+const err145 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.dns,data:data64};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1811,12 +1798,11 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-}
-if(data68.data_disk_gib !== undefined){
-let data72 = data68.data_disk_gib;
-if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
-const err146 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data72};
+const len2 = data64.length;
+for(let i2=0; i2<len2; i2++){
+let data65 = data64[i2];
+if(typeof data65 !== "string"){
+const err146 = {instancePath:instancePath+"/dns/" + i2,schemaPath:"#/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dns.items.type,parentSchema:schema11.properties.dns.items,data:data65};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1825,9 +1811,10 @@ vErrors.push(err146);
 }
 errors++;
 }
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 > 1048576 || isNaN(data72)){
-const err147 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data72};
+}
+}
+else {
+const err147 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.dns.type,parentSchema:schema11.properties.dns,data:data64};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1836,8 +1823,11 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data72 < 50 || isNaN(data72)){
-const err148 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data72};
+}
+if(data.mtu !== undefined){
+let data66 = data.mtu;
+if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
+const err148 = {instancePath:instancePath+"/mtu",schemaPath:"#/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.mtu.type,parentSchema:schema11.properties.mtu,data:data66};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1847,11 +1837,10 @@ vErrors.push(err148);
 errors++;
 }
 }
-}
-if(data68.nic_model !== undefined){
-let data73 = data68.nic_model;
-if(typeof data73 !== "string"){
-const err149 = {instancePath:instancePath+"/lab/nic_model",schemaPath:"#/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.lab.properties.nic_model,data:data73};
+if(data.vlan !== undefined){
+let data67 = data.vlan;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err149 = {instancePath:instancePath+"/vlan",schemaPath:"#/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.vlan.type,parentSchema:schema11.properties.vlan,data:data67};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1860,8 +1849,15 @@ vErrors.push(err149);
 }
 errors++;
 }
-if(!((data73 === "virtio") || (data73 === "e1000e"))){
-const err150 = {instancePath:instancePath+"/lab/nic_model",schemaPath:"#/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.lab.properties.nic_model,data:data73};
+}
+if(data.bond !== undefined){
+let data68 = data.bond;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key11 in data68){
+if(!((key11 === "mode") || (key11 === "miimon"))){
+let data69 = data68[key11];
+if((typeof data69 !== "string") && (!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69))))){
+const err150 = {instancePath:instancePath+"/bond/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.bond.additionalProperties.type,parentSchema:schema11.properties.bond.additionalProperties,data:data69};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1872,8 +1868,10 @@ errors++;
 }
 }
 }
-else {
-const err151 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data68};
+if(data68.mode !== undefined){
+let data70 = data68.mode;
+if(typeof data70 !== "string"){
+const err151 = {instancePath:instancePath+"/bond/mode",schemaPath:"#/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.bond.properties.mode.type,parentSchema:schema11.properties.bond.properties.mode,data:data70};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1882,15 +1880,397 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-}
-else {
-const err152 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(!(((((((data70 === "balance-rr") || (data70 === "active-backup")) || (data70 === "balance-xor")) || (data70 === "broadcast")) || (data70 === "802.3ad")) || (data70 === "balance-tlb")) || (data70 === "balance-alb"))){
+const err152 = {instancePath:instancePath+"/bond/mode",schemaPath:"#/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.bond.properties.mode.enum,parentSchema:schema11.properties.bond.properties.mode,data:data70};
 if(vErrors === null){
 vErrors = [err152];
 }
 else {
 vErrors.push(err152);
+}
+errors++;
+}
+}
+if(data68.miimon !== undefined){
+let data71 = data68.miimon;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err153 = {instancePath:instancePath+"/bond/miimon",schemaPath:"#/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.bond.properties.miimon.type,parentSchema:schema11.properties.bond.properties.miimon,data:data71};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 < 0 || isNaN(data71)){
+const err154 = {instancePath:instancePath+"/bond/miimon",schemaPath:"#/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.bond.properties.miimon,data:data71};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err155 = {instancePath:instancePath+"/bond",schemaPath:"#/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bond.type,parentSchema:schema11.properties.bond,data:data68};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+}
+if(data.kernel_args !== undefined){
+let data72 = data.kernel_args;
+if(Array.isArray(data72)){
+const len3 = data72.length;
+for(let i3=0; i3<len3; i3++){
+let data73 = data72[i3];
+if(typeof data73 === "string"){
+if(func3(data73) > 1024){
+const err156 = {instancePath:instancePath+"/kernel_args/" + i3,schemaPath:"#/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.kernel_args.items,data:data73};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+if(!pattern22.test(data73)){
+const err157 = {instancePath:instancePath+"/kernel_args/" + i3,schemaPath:"#/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.kernel_args.items,data:data73};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+else {
+const err158 = {instancePath:instancePath+"/kernel_args/" + i3,schemaPath:"#/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.kernel_args.items.type,parentSchema:schema11.properties.kernel_args.items,data:data73};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/kernel_args",schemaPath:"#/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.kernel_args.type,parentSchema:schema11.properties.kernel_args,data:data72};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+}
+if(data.config !== undefined){
+let data74 = data.config;
+if(!(data74 && typeof data74 == "object" && !Array.isArray(data74))){
+const err160 = {instancePath:instancePath+"/config",schemaPath:"#/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.config.type,parentSchema:schema11.properties.config,data:data74};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+}
+if(data.state !== undefined){
+let data75 = data.state;
+if(typeof data75 !== "string"){
+const err161 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.state.type,parentSchema:schema11.properties.state,data:data75};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+if(!(((data75 === "install") || (data75 === "local")) || (data75 === "install-once"))){
+const err162 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.state.enum,parentSchema:schema11.properties.state,data:data75};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+}
+if(data.medium !== undefined){
+let data76 = data.medium;
+if(typeof data76 !== "string"){
+const err163 = {instancePath:instancePath+"/medium",schemaPath:"#/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.medium.type,parentSchema:schema11.properties.medium,data:data76};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+if(!((data76 === "network") || (data76 === "iso"))){
+const err164 = {instancePath:instancePath+"/medium",schemaPath:"#/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.medium.enum,parentSchema:schema11.properties.medium,data:data76};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+}
+if(data.reinstall !== undefined){
+let data77 = data.reinstall;
+if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
+const err165 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.reinstall.type,parentSchema:schema11.properties.reinstall,data:data77};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+if((typeof data77 == "number") && (isFinite(data77))){
+if(data77 > 999999999 || isNaN(data77)){
+const err166 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.reinstall,data:data77};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+if(data77 < 0 || isNaN(data77)){
+const err167 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.reinstall,data:data77};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+}
+}
+if(data.lab !== undefined){
+let data78 = data.lab;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+for(const key12 in data78){
+if(!(((((key12 === "memory_mib") || (key12 === "vcpus")) || (key12 === "disk_gib")) || (key12 === "data_disk_gib")) || (key12 === "nic_model"))){
+const err168 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data78};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+}
+if(data78.memory_mib !== undefined){
+let data79 = data78.memory_mib;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
+const err169 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.lab.properties.memory_mib,data:data79};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 > 16777216 || isNaN(data79)){
+const err170 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.lab.properties.memory_mib,data:data79};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+if(data79 < 8192 || isNaN(data79)){
+const err171 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.lab.properties.memory_mib,data:data79};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+}
+}
+if(data78.vcpus !== undefined){
+let data80 = data78.vcpus;
+if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
+const err172 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.lab.properties.vcpus,data:data80};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+if((typeof data80 == "number") && (isFinite(data80))){
+if(data80 > 256 || isNaN(data80)){
+const err173 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.lab.properties.vcpus,data:data80};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
+}
+errors++;
+}
+if(data80 < 1 || isNaN(data80)){
+const err174 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.lab.properties.vcpus,data:data80};
+if(vErrors === null){
+vErrors = [err174];
+}
+else {
+vErrors.push(err174);
+}
+errors++;
+}
+}
+}
+if(data78.disk_gib !== undefined){
+let data81 = data78.disk_gib;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err175 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.lab.properties.disk_gib,data:data81};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
+}
+errors++;
+}
+if((typeof data81 == "number") && (isFinite(data81))){
+if(data81 > 1048576 || isNaN(data81)){
+const err176 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.lab.properties.disk_gib,data:data81};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
+}
+errors++;
+}
+if(data81 < 60 || isNaN(data81)){
+const err177 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.lab.properties.disk_gib,data:data81};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
+}
+errors++;
+}
+}
+}
+if(data78.data_disk_gib !== undefined){
+let data82 = data78.data_disk_gib;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err178 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data82};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
+}
+errors++;
+}
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 > 1048576 || isNaN(data82)){
+const err179 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data82};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+if(data82 < 50 || isNaN(data82)){
+const err180 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data82};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+}
+}
+if(data78.nic_model !== undefined){
+let data83 = data78.nic_model;
+if(typeof data83 !== "string"){
+const err181 = {instancePath:instancePath+"/lab/nic_model",schemaPath:"#/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.lab.properties.nic_model,data:data83};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
+}
+errors++;
+}
+if(!((data83 === "virtio") || (data83 === "e1000e"))){
+const err182 = {instancePath:instancePath+"/lab/nic_model",schemaPath:"#/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.lab.properties.nic_model,data:data83};
+if(vErrors === null){
+vErrors = [err182];
+}
+else {
+vErrors.push(err182);
+}
+errors++;
+}
+}
+}
+else {
+const err183 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data78};
+if(vErrors === null){
+vErrors = [err183];
+}
+else {
+vErrors.push(err183);
+}
+errors++;
+}
+}
+}
+else {
+const err184 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err184];
+}
+else {
+vErrors.push(err184);
 }
 errors++;
 }

@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"},"upgrade":{"type":"object","description":"An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.","additionalProperties":false,"properties":{"to":{"type":"string","description":"The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"iso_checksum":{"type":"string","description":"SHA-512 of the target's ISO for the cluster's architecture (its create node's), 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (`-arm64.sha512` for an arm64 cluster; Harvester refuses any other form).","pattern":"^[a-f0-9]{128}$"},"release_date":{"type":"string","description":"The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.","pattern":"^[0-9]{8}$"},"apply":{"type":"boolean","description":"Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI."},"done":{"type":"boolean","description":"The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false."}},"required":["to","iso_checksum"]}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), and `ipxe.lkrn` and `ipxe.efi` (Debian 13's `ipxe`: an `ipxe.efi` that runs `autoexec.ipxe` from its medium; Debian 12's does not). They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."}},"required":["cidr","gateway","dns","dhcp_range"]},"dependencies":{"cidr":["gateway","dns","dhcp_range"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"},"upgrade":{"type":"object","description":"An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.","additionalProperties":false,"properties":{"to":{"type":"string","description":"The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"iso_checksum":{"type":"string","description":"SHA-512 of the target's ISO for the cluster's architecture (its create node's), 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (`-arm64.sha512` for an arm64 cluster; Harvester refuses any other form).","pattern":"^[a-f0-9]{128}$"},"release_date":{"type":"string","description":"The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.","pattern":"^[0-9]{8}$"},"apply":{"type":"boolean","description":"Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI."},"done":{"type":"boolean","description":"The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false."}},"required":["to","iso_checksum"]}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), and `ipxe.lkrn` and `ipxe.efi` (Debian 13's `ipxe`: an `ipxe.efi` that runs `autoexec.ipxe` from its medium; Debian 12's does not). They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."}},"required":["cidr","gateway","dns","dhcp_range"]},"dependencies":{"cidr":["gateway","dns","dhcp_range"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$", "u");
@@ -32,18 +32,20 @@ const pattern35 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9
 const pattern36 = new RegExp("^[A-Z_][A-Z0-9_]{0,63}$", "u");
 const pattern38 = new RegExp("^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$", "u");
 const pattern41 = new RegExp("^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
-const pattern44 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
-const pattern65 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$", "u");
-const pattern66 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
-const pattern67 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
-const pattern69 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
-const pattern74 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
-const pattern75 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
-const pattern76 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
-const pattern78 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
-const pattern79 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
-const pattern82 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
-const pattern83 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
+const pattern42 = new RegExp("^[!-~]([ -~]{0,126}[!-~])?$", "u");
+const pattern43 = new RegExp("^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$", "u");
+const pattern50 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
+const pattern77 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$", "u");
+const pattern78 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
+const pattern79 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
+const pattern81 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
+const pattern86 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
+const pattern87 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
+const pattern88 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
+const pattern90 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
+const pattern91 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
+const pattern94 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
+const pattern95 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/site.schema.json" */;
@@ -3923,9 +3925,8 @@ errors++;
 }
 if(data136.device !== undefined){
 let data137 = data136.device;
-if(typeof data137 === "string"){
-if(!pattern41.test(data137)){
-const err316 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
+if((typeof data137 !== "string") && (!(data137 && typeof data137 == "object" && !Array.isArray(data137)))){
+const err316 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: schema11.properties.defaults.properties.install.properties.device.type},message:"must be string,object",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3934,9 +3935,9 @@ vErrors.push(err316);
 }
 errors++;
 }
-}
-else {
-const err317 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
+if(typeof data137 === "string"){
+if(!pattern41.test(data137)){
+const err317 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -3946,11 +3947,9 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data136.data_disk !== undefined){
-let data138 = data136.data_disk;
-if(typeof data138 === "string"){
-if(!pattern41.test(data138)){
-const err318 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data138};
+if(data137 && typeof data137 == "object" && !Array.isArray(data137)){
+if(Object.keys(data137).length < 1){
+const err318 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -3959,9 +3958,9 @@ vErrors.push(err318);
 }
 errors++;
 }
-}
-else {
-const err319 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data138};
+for(const key23 in data137){
+if(!(((((key23 === "serial") || (key23 === "wwn")) || (key23 === "model")) || (key23 === "min_gib")) || (key23 === "max_gib"))){
+const err319 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -3971,11 +3970,11 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data136.tty !== undefined){
-let data139 = data136.tty;
-if(typeof data139 === "string"){
-if(!pattern8.test(data139)){
-const err320 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data139};
+if(data137.serial !== undefined){
+let data138 = data137.serial;
+if(typeof data138 === "string"){
+if(func3(data138) > 128){
+const err320 = {instancePath:instancePath+"/defaults/install/device/serial",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.serial,data:data138};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -3984,9 +3983,8 @@ vErrors.push(err320);
 }
 errors++;
 }
-}
-else {
-const err321 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data139};
+if(!pattern42.test(data138)){
+const err321 = {instancePath:instancePath+"/defaults/install/device/serial",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.serial,data:data138};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -3996,11 +3994,8 @@ vErrors.push(err321);
 errors++;
 }
 }
-if(data136.persistent_partition_size !== undefined){
-let data140 = data136.persistent_partition_size;
-if(typeof data140 === "string"){
-if(!pattern44.test(data140)){
-const err322 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data140};
+else {
+const err322 = {instancePath:instancePath+"/defaults/install/device/serial",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.properties.serial.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.serial,data:data138};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4010,8 +4005,11 @@ vErrors.push(err322);
 errors++;
 }
 }
-else {
-const err323 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data140};
+if(data137.wwn !== undefined){
+let data139 = data137.wwn;
+if(typeof data139 === "string"){
+if(!pattern43.test(data139)){
+const err323 = {instancePath:instancePath+"/defaults/install/device/wwn",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.wwn,data:data139};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4021,10 +4019,8 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data136.wipe_all_disks !== undefined){
-let data141 = data136.wipe_all_disks;
-if(typeof data141 !== "boolean"){
-const err324 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data141};
+else {
+const err324 = {instancePath:instancePath+"/defaults/install/device/wwn",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.properties.wwn.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.wwn,data:data139};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4034,14 +4030,11 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data136.wipe_disks_list !== undefined){
-let data142 = data136.wipe_disks_list;
-if(Array.isArray(data142)){
-const len12 = data142.length;
-for(let i12=0; i12<len12; i12++){
-let data143 = data142[i12];
-if(typeof data143 !== "string"){
-const err325 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i12,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data143};
+if(data137.model !== undefined){
+let data140 = data137.model;
+if(typeof data140 === "string"){
+if(func3(data140) > 128){
+const err325 = {instancePath:instancePath+"/defaults/install/device/model",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.model,data:data140};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4050,10 +4043,8 @@ vErrors.push(err325);
 }
 errors++;
 }
-}
-}
-else {
-const err326 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data142};
+if(!pattern42.test(data140)){
+const err326 = {instancePath:instancePath+"/defaults/install/device/model",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.model,data:data140};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4063,10 +4054,8 @@ vErrors.push(err326);
 errors++;
 }
 }
-if(data136.cordoned !== undefined){
-let data144 = data136.cordoned;
-if(typeof data144 !== "boolean"){
-const err327 = {instancePath:instancePath+"/defaults/install/cordoned",schemaPath:"#/properties/defaults/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.cordoned.type,parentSchema:schema11.properties.defaults.properties.install.properties.cordoned,data:data144};
+else {
+const err327 = {instancePath:instancePath+"/defaults/install/device/model",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.properties.model.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.model,data:data140};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4076,10 +4065,10 @@ vErrors.push(err327);
 errors++;
 }
 }
-if(data136.power_off !== undefined){
-let data145 = data136.power_off;
-if(typeof data145 !== "boolean"){
-const err328 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data145};
+if(data137.min_gib !== undefined){
+let data141 = data137.min_gib;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err328 = {instancePath:instancePath+"/defaults/install/device/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib,data:data141};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4088,11 +4077,9 @@ vErrors.push(err328);
 }
 errors++;
 }
-}
-if(data136.iso_url !== undefined){
-let data146 = data136.iso_url;
-if(typeof data146 !== "string"){
-const err329 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data146};
+if((typeof data141 == "number") && (isFinite(data141))){
+if(data141 > 1048576 || isNaN(data141)){
+const err329 = {instancePath:instancePath+"/defaults/install/device/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib,data:data141};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4101,8 +4088,8 @@ vErrors.push(err329);
 }
 errors++;
 }
-if(!(data146 === "local")){
-const err330 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data146};
+if(data141 < 1 || isNaN(data141)){
+const err330 = {instancePath:instancePath+"/defaults/install/device/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib,data:data141};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4113,8 +4100,10 @@ errors++;
 }
 }
 }
-else {
-const err331 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data136};
+if(data137.max_gib !== undefined){
+let data142 = data137.max_gib;
+if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
+const err331 = {instancePath:instancePath+"/defaults/install/device/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib,data:data142};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4123,12 +4112,9 @@ vErrors.push(err331);
 }
 errors++;
 }
-}
-if(data101.interfaces !== undefined){
-let data147 = data101.interfaces;
-if(Array.isArray(data147)){
-if(data147.length < 1){
-const err332 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data147};
+if((typeof data142 == "number") && (isFinite(data142))){
+if(data142 > 1048576 || isNaN(data142)){
+const err332 = {instancePath:instancePath+"/defaults/install/device/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib,data:data142};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4137,13 +4123,8 @@ vErrors.push(err332);
 }
 errors++;
 }
-const len13 = data147.length;
-for(let i13=0; i13<len13; i13++){
-let data148 = data147[i13];
-if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
-for(const key23 in data148){
-if(!((key23 === "name") || (key23 === "mac"))){
-const err333 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data148};
+if(data142 < 1 || isNaN(data142)){
+const err333 = {instancePath:instancePath+"/defaults/install/device/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib,data:data142};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4153,11 +4134,13 @@ vErrors.push(err333);
 errors++;
 }
 }
-if(data148.name !== undefined){
-let data149 = data148.name;
-if(typeof data149 === "string"){
-if(func3(data149) > 15){
-const err334 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data149};
+}
+}
+}
+if(data136.data_disk !== undefined){
+let data143 = data136.data_disk;
+if((typeof data143 !== "string") && (!(data143 && typeof data143 == "object" && !Array.isArray(data143)))){
+const err334 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: schema11.properties.defaults.properties.install.properties.data_disk.type},message:"must be string,object",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4166,8 +4149,9 @@ vErrors.push(err334);
 }
 errors++;
 }
-if(!pattern21.test(data149)){
-const err335 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data149};
+if(typeof data143 === "string"){
+if(!pattern41.test(data143)){
+const err335 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4177,8 +4161,9 @@ vErrors.push(err335);
 errors++;
 }
 }
-else {
-const err336 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data149};
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+if(Object.keys(data143).length < 1){
+const err336 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4187,11 +4172,9 @@ vErrors.push(err336);
 }
 errors++;
 }
-}
-if(data148.mac !== undefined){
-let data150 = data148.mac;
-if(typeof data150 !== "string"){
-const err337 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data150};
+for(const key24 in data143){
+if(!(((((key24 === "serial") || (key24 === "wwn")) || (key24 === "model")) || (key24 === "min_gib")) || (key24 === "max_gib"))){
+const err337 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4201,9 +4184,11 @@ vErrors.push(err337);
 errors++;
 }
 }
-}
-else {
-const err338 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data148};
+if(data143.serial !== undefined){
+let data144 = data143.serial;
+if(typeof data144 === "string"){
+if(func3(data144) > 128){
+const err338 = {instancePath:instancePath+"/defaults/install/data_disk/serial",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial,data:data144};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4212,10 +4197,8 @@ vErrors.push(err338);
 }
 errors++;
 }
-}
-}
-else {
-const err339 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data147};
+if(!pattern42.test(data144)){
+const err339 = {instancePath:instancePath+"/defaults/install/data_disk/serial",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial,data:data144};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4225,10 +4208,8 @@ vErrors.push(err339);
 errors++;
 }
 }
-if(data101.method !== undefined){
-let data151 = data101.method;
-if(typeof data151 !== "string"){
-const err340 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data151};
+else {
+const err340 = {instancePath:instancePath+"/defaults/install/data_disk/serial",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial,data:data144};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4237,8 +4218,12 @@ vErrors.push(err340);
 }
 errors++;
 }
-if(!((data151 === "dhcp") || (data151 === "static"))){
-const err341 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data151};
+}
+if(data143.wwn !== undefined){
+let data145 = data143.wwn;
+if(typeof data145 === "string"){
+if(!pattern43.test(data145)){
+const err341 = {instancePath:instancePath+"/defaults/install/data_disk/wwn",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.wwn,data:data145};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4248,10 +4233,8 @@ vErrors.push(err341);
 errors++;
 }
 }
-if(data101.prefix !== undefined){
-let data152 = data101.prefix;
-if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
-const err342 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data152};
+else {
+const err342 = {instancePath:instancePath+"/defaults/install/data_disk/wwn",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.wwn.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.wwn,data:data145};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4260,9 +4243,12 @@ vErrors.push(err342);
 }
 errors++;
 }
-if((typeof data152 == "number") && (isFinite(data152))){
-if(data152 > 32 || isNaN(data152)){
-const err343 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data152};
+}
+if(data143.model !== undefined){
+let data146 = data143.model;
+if(typeof data146 === "string"){
+if(func3(data146) > 128){
+const err343 = {instancePath:instancePath+"/defaults/install/data_disk/model",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model,data:data146};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4271,8 +4257,8 @@ vErrors.push(err343);
 }
 errors++;
 }
-if(data152 < 1 || isNaN(data152)){
-const err344 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data152};
+if(!pattern42.test(data146)){
+const err344 = {instancePath:instancePath+"/defaults/install/data_disk/model",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model,data:data146};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4282,11 +4268,8 @@ vErrors.push(err344);
 errors++;
 }
 }
-}
-if(data101.netmask !== undefined){
-let data153 = data101.netmask;
-if(typeof data153 !== "string"){
-const err345 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data153};
+else {
+const err345 = {instancePath:instancePath+"/defaults/install/data_disk/model",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model,data:data146};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4296,10 +4279,10 @@ vErrors.push(err345);
 errors++;
 }
 }
-if(data101.gateway !== undefined){
-let data154 = data101.gateway;
-if(typeof data154 !== "string"){
-const err346 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data154};
+if(data143.min_gib !== undefined){
+let data147 = data143.min_gib;
+if(!(((typeof data147 == "number") && (!(data147 % 1) && !isNaN(data147))) && (isFinite(data147)))){
+const err346 = {instancePath:instancePath+"/defaults/install/data_disk/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib,data:data147};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4308,12 +4291,9 @@ vErrors.push(err346);
 }
 errors++;
 }
-}
-if(data101.dns !== undefined){
-let data155 = data101.dns;
-if(Array.isArray(data155)){
-if(data155.length > 8){
-const err347 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data155};
+if((typeof data147 == "number") && (isFinite(data147))){
+if(data147 > 1048576 || isNaN(data147)){
+const err347 = {instancePath:instancePath+"/defaults/install/data_disk/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib,data:data147};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4322,11 +4302,8 @@ vErrors.push(err347);
 }
 errors++;
 }
-const len14 = data155.length;
-for(let i14=0; i14<len14; i14++){
-let data156 = data155[i14];
-if(typeof data156 !== "string"){
-const err348 = {instancePath:instancePath+"/defaults/dns/" + i14,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data156};
+if(data147 < 1 || isNaN(data147)){
+const err348 = {instancePath:instancePath+"/defaults/install/data_disk/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib,data:data147};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4337,8 +4314,10 @@ errors++;
 }
 }
 }
-else {
-const err349 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data155};
+if(data143.max_gib !== undefined){
+let data148 = data143.max_gib;
+if(!(((typeof data148 == "number") && (!(data148 % 1) && !isNaN(data148))) && (isFinite(data148)))){
+const err349 = {instancePath:instancePath+"/defaults/install/data_disk/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib,data:data148};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4347,11 +4326,9 @@ vErrors.push(err349);
 }
 errors++;
 }
-}
-if(data101.mtu !== undefined){
-let data157 = data101.mtu;
-if(!(((typeof data157 == "number") && (!(data157 % 1) && !isNaN(data157))) && (isFinite(data157)))){
-const err350 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data157};
+if((typeof data148 == "number") && (isFinite(data148))){
+if(data148 > 1048576 || isNaN(data148)){
+const err350 = {instancePath:instancePath+"/defaults/install/data_disk/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib,data:data148};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4360,11 +4337,8 @@ vErrors.push(err350);
 }
 errors++;
 }
-}
-if(data101.vlan !== undefined){
-let data158 = data101.vlan;
-if(!(((typeof data158 == "number") && (!(data158 % 1) && !isNaN(data158))) && (isFinite(data158)))){
-const err351 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data158};
+if(data148 < 1 || isNaN(data148)){
+const err351 = {instancePath:instancePath+"/defaults/install/data_disk/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib,data:data148};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4374,14 +4348,14 @@ vErrors.push(err351);
 errors++;
 }
 }
-if(data101.bond !== undefined){
-let data159 = data101.bond;
-if(data159 && typeof data159 == "object" && !Array.isArray(data159)){
-for(const key24 in data159){
-if(!((key24 === "mode") || (key24 === "miimon"))){
-let data160 = data159[key24];
-if((typeof data160 !== "string") && (!(((typeof data160 == "number") && (!(data160 % 1) && !isNaN(data160))) && (isFinite(data160))))){
-const err352 = {instancePath:instancePath+"/defaults/bond/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data160};
+}
+}
+}
+if(data136.tty !== undefined){
+let data149 = data136.tty;
+if(typeof data149 === "string"){
+if(!pattern8.test(data149)){
+const err352 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data149};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4391,11 +4365,8 @@ vErrors.push(err352);
 errors++;
 }
 }
-}
-if(data159.mode !== undefined){
-let data161 = data159.mode;
-if(typeof data161 !== "string"){
-const err353 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data161};
+else {
+const err353 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data149};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4404,8 +4375,12 @@ vErrors.push(err353);
 }
 errors++;
 }
-if(!(((((((data161 === "balance-rr") || (data161 === "active-backup")) || (data161 === "balance-xor")) || (data161 === "broadcast")) || (data161 === "802.3ad")) || (data161 === "balance-tlb")) || (data161 === "balance-alb"))){
-const err354 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data161};
+}
+if(data136.persistent_partition_size !== undefined){
+let data150 = data136.persistent_partition_size;
+if(typeof data150 === "string"){
+if(!pattern50.test(data150)){
+const err354 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data150};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4415,10 +4390,8 @@ vErrors.push(err354);
 errors++;
 }
 }
-if(data159.miimon !== undefined){
-let data162 = data159.miimon;
-if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
-const err355 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data162};
+else {
+const err355 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data150};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4427,9 +4400,11 @@ vErrors.push(err355);
 }
 errors++;
 }
-if((typeof data162 == "number") && (isFinite(data162))){
-if(data162 < 0 || isNaN(data162)){
-const err356 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data162};
+}
+if(data136.wipe_all_disks !== undefined){
+let data151 = data136.wipe_all_disks;
+if(typeof data151 !== "boolean"){
+const err356 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data151};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4439,10 +4414,14 @@ vErrors.push(err356);
 errors++;
 }
 }
-}
-}
-else {
-const err357 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data159};
+if(data136.wipe_disks_list !== undefined){
+let data152 = data136.wipe_disks_list;
+if(Array.isArray(data152)){
+const len12 = data152.length;
+for(let i12=0; i12<len12; i12++){
+let data153 = data152[i12];
+if(typeof data153 !== "string"){
+const err357 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i12,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data153};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4452,15 +4431,9 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data101.kernel_args !== undefined){
-let data163 = data101.kernel_args;
-if(Array.isArray(data163)){
-const len15 = data163.length;
-for(let i15=0; i15<len15; i15++){
-let data164 = data163[i15];
-if(typeof data164 === "string"){
-if(func3(data164) > 1024){
-const err358 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data164};
+}
+else {
+const err358 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data152};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4469,8 +4442,11 @@ vErrors.push(err358);
 }
 errors++;
 }
-if(!pattern9.test(data164)){
-const err359 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data164};
+}
+if(data136.cordoned !== undefined){
+let data154 = data136.cordoned;
+if(typeof data154 !== "boolean"){
+const err359 = {instancePath:instancePath+"/defaults/install/cordoned",schemaPath:"#/properties/defaults/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.cordoned.type,parentSchema:schema11.properties.defaults.properties.install.properties.cordoned,data:data154};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4480,8 +4456,10 @@ vErrors.push(err359);
 errors++;
 }
 }
-else {
-const err360 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data164};
+if(data136.power_off !== undefined){
+let data155 = data136.power_off;
+if(typeof data155 !== "boolean"){
+const err360 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data155};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4491,9 +4469,10 @@ vErrors.push(err360);
 errors++;
 }
 }
-}
-else {
-const err361 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data163};
+if(data136.iso_url !== undefined){
+let data156 = data136.iso_url;
+if(typeof data156 !== "string"){
+const err361 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data156};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4502,11 +4481,8 @@ vErrors.push(err361);
 }
 errors++;
 }
-}
-if(data101.config !== undefined){
-let data165 = data101.config;
-if(!(data165 && typeof data165 == "object" && !Array.isArray(data165))){
-const err362 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data165};
+if(!(data156 === "local")){
+const err362 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data156};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4516,10 +4492,9 @@ vErrors.push(err362);
 errors++;
 }
 }
-if(data101.state !== undefined){
-let data166 = data101.state;
-if(typeof data166 !== "string"){
-const err363 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data166};
+}
+else {
+const err363 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data136};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4528,8 +4503,12 @@ vErrors.push(err363);
 }
 errors++;
 }
-if(!(((data166 === "install") || (data166 === "local")) || (data166 === "install-once"))){
-const err364 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data166};
+}
+if(data101.interfaces !== undefined){
+let data157 = data101.interfaces;
+if(Array.isArray(data157)){
+if(data157.length < 1){
+const err364 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data157};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4538,11 +4517,13 @@ vErrors.push(err364);
 }
 errors++;
 }
-}
-if(data101.medium !== undefined){
-let data167 = data101.medium;
-if(typeof data167 !== "string"){
-const err365 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data167};
+const len13 = data157.length;
+for(let i13=0; i13<len13; i13++){
+let data158 = data157[i13];
+if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
+for(const key25 in data158){
+if(!((key25 === "name") || (key25 === "mac"))){
+const err365 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data158};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4551,8 +4532,12 @@ vErrors.push(err365);
 }
 errors++;
 }
-if(!((data167 === "network") || (data167 === "iso"))){
-const err366 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data167};
+}
+if(data158.name !== undefined){
+let data159 = data158.name;
+if(typeof data159 === "string"){
+if(func3(data159) > 15){
+const err366 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data159};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4561,11 +4546,8 @@ vErrors.push(err366);
 }
 errors++;
 }
-}
-if(data101.reinstall !== undefined){
-let data168 = data101.reinstall;
-if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
-const err367 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data168};
+if(!pattern21.test(data159)){
+const err367 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data159};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4574,9 +4556,9 @@ vErrors.push(err367);
 }
 errors++;
 }
-if((typeof data168 == "number") && (isFinite(data168))){
-if(data168 > 999999999 || isNaN(data168)){
-const err368 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data168};
+}
+else {
+const err368 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data159};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4585,8 +4567,11 @@ vErrors.push(err368);
 }
 errors++;
 }
-if(data168 < 0 || isNaN(data168)){
-const err369 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data168};
+}
+if(data158.mac !== undefined){
+let data160 = data158.mac;
+if(typeof data160 !== "string"){
+const err369 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data160};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4597,12 +4582,8 @@ errors++;
 }
 }
 }
-if(data101.lab !== undefined){
-let data169 = data101.lab;
-if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
-for(const key25 in data169){
-if(!(((((key25 === "memory_mib") || (key25 === "vcpus")) || (key25 === "disk_gib")) || (key25 === "data_disk_gib")) || (key25 === "nic_model"))){
-const err370 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data169};
+else {
+const err370 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data158};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4612,10 +4593,9 @@ vErrors.push(err370);
 errors++;
 }
 }
-if(data169.memory_mib !== undefined){
-let data170 = data169.memory_mib;
-if(!(((typeof data170 == "number") && (!(data170 % 1) && !isNaN(data170))) && (isFinite(data170)))){
-const err371 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data170};
+}
+else {
+const err371 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data157};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4624,9 +4604,11 @@ vErrors.push(err371);
 }
 errors++;
 }
-if((typeof data170 == "number") && (isFinite(data170))){
-if(data170 > 16777216 || isNaN(data170)){
-const err372 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data170};
+}
+if(data101.method !== undefined){
+let data161 = data101.method;
+if(typeof data161 !== "string"){
+const err372 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data161};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4635,8 +4617,8 @@ vErrors.push(err372);
 }
 errors++;
 }
-if(data170 < 8192 || isNaN(data170)){
-const err373 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data170};
+if(!((data161 === "dhcp") || (data161 === "static"))){
+const err373 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data161};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4646,11 +4628,10 @@ vErrors.push(err373);
 errors++;
 }
 }
-}
-if(data169.vcpus !== undefined){
-let data171 = data169.vcpus;
-if(!(((typeof data171 == "number") && (!(data171 % 1) && !isNaN(data171))) && (isFinite(data171)))){
-const err374 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data171};
+if(data101.prefix !== undefined){
+let data162 = data101.prefix;
+if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
+const err374 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data162};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4659,9 +4640,9 @@ vErrors.push(err374);
 }
 errors++;
 }
-if((typeof data171 == "number") && (isFinite(data171))){
-if(data171 > 256 || isNaN(data171)){
-const err375 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data171};
+if((typeof data162 == "number") && (isFinite(data162))){
+if(data162 > 32 || isNaN(data162)){
+const err375 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data162};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4670,8 +4651,8 @@ vErrors.push(err375);
 }
 errors++;
 }
-if(data171 < 1 || isNaN(data171)){
-const err376 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data171};
+if(data162 < 1 || isNaN(data162)){
+const err376 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data162};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4682,10 +4663,10 @@ errors++;
 }
 }
 }
-if(data169.disk_gib !== undefined){
-let data172 = data169.disk_gib;
-if(!(((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172))) && (isFinite(data172)))){
-const err377 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data172};
+if(data101.netmask !== undefined){
+let data163 = data101.netmask;
+if(typeof data163 !== "string"){
+const err377 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data163};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4694,9 +4675,11 @@ vErrors.push(err377);
 }
 errors++;
 }
-if((typeof data172 == "number") && (isFinite(data172))){
-if(data172 > 1048576 || isNaN(data172)){
-const err378 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data172};
+}
+if(data101.gateway !== undefined){
+let data164 = data101.gateway;
+if(typeof data164 !== "string"){
+const err378 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data164};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4705,8 +4688,12 @@ vErrors.push(err378);
 }
 errors++;
 }
-if(data172 < 60 || isNaN(data172)){
-const err379 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data172};
+}
+if(data101.dns !== undefined){
+let data165 = data101.dns;
+if(Array.isArray(data165)){
+if(data165.length > 8){
+const err379 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data165};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4715,12 +4702,11 @@ vErrors.push(err379);
 }
 errors++;
 }
-}
-}
-if(data169.data_disk_gib !== undefined){
-let data173 = data169.data_disk_gib;
-if(!(((typeof data173 == "number") && (!(data173 % 1) && !isNaN(data173))) && (isFinite(data173)))){
-const err380 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data173};
+const len14 = data165.length;
+for(let i14=0; i14<len14; i14++){
+let data166 = data165[i14];
+if(typeof data166 !== "string"){
+const err380 = {instancePath:instancePath+"/defaults/dns/" + i14,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data166};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4729,9 +4715,10 @@ vErrors.push(err380);
 }
 errors++;
 }
-if((typeof data173 == "number") && (isFinite(data173))){
-if(data173 > 1048576 || isNaN(data173)){
-const err381 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data173};
+}
+}
+else {
+const err381 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data165};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4740,8 +4727,11 @@ vErrors.push(err381);
 }
 errors++;
 }
-if(data173 < 50 || isNaN(data173)){
-const err382 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data173};
+}
+if(data101.mtu !== undefined){
+let data167 = data101.mtu;
+if(!(((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167))) && (isFinite(data167)))){
+const err382 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data167};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4751,11 +4741,10 @@ vErrors.push(err382);
 errors++;
 }
 }
-}
-if(data169.nic_model !== undefined){
-let data174 = data169.nic_model;
-if(typeof data174 !== "string"){
-const err383 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data174};
+if(data101.vlan !== undefined){
+let data168 = data101.vlan;
+if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
+const err383 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data168};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4764,8 +4753,15 @@ vErrors.push(err383);
 }
 errors++;
 }
-if(!((data174 === "virtio") || (data174 === "e1000e"))){
-const err384 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data174};
+}
+if(data101.bond !== undefined){
+let data169 = data101.bond;
+if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
+for(const key26 in data169){
+if(!((key26 === "mode") || (key26 === "miimon"))){
+let data170 = data169[key26];
+if((typeof data170 !== "string") && (!(((typeof data170 == "number") && (!(data170 % 1) && !isNaN(data170))) && (isFinite(data170))))){
+const err384 = {instancePath:instancePath+"/defaults/bond/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data170};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4776,8 +4772,10 @@ errors++;
 }
 }
 }
-else {
-const err385 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data169};
+if(data169.mode !== undefined){
+let data171 = data169.mode;
+if(typeof data171 !== "string"){
+const err385 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data171};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4786,10 +4784,8 @@ vErrors.push(err385);
 }
 errors++;
 }
-}
-}
-else {
-const err386 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data101};
+if(!(((((((data171 === "balance-rr") || (data171 === "active-backup")) || (data171 === "balance-xor")) || (data171 === "broadcast")) || (data171 === "802.3ad")) || (data171 === "balance-tlb")) || (data171 === "balance-alb"))){
+const err386 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data171};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4799,16 +4795,10 @@ vErrors.push(err386);
 errors++;
 }
 }
-if(data.nodes !== undefined){
-let data175 = data.nodes;
-if(Array.isArray(data175)){
-const len16 = data175.length;
-for(let i16=0; i16<len16; i16++){
-let data176 = data175[i16];
-if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
-for(const key26 in data176){
-if(!(func2.call(schema11.properties.nodes.items.properties, key26))){
-const err387 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data176};
+if(data169.miimon !== undefined){
+let data172 = data169.miimon;
+if(!(((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172))) && (isFinite(data172)))){
+const err387 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data172};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4817,11 +4807,9 @@ vErrors.push(err387);
 }
 errors++;
 }
-}
-if(data176.hostname !== undefined){
-let data177 = data176.hostname;
-if(typeof data177 !== "string"){
-const err388 = {instancePath:instancePath+"/nodes/" + i16+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data177};
+if((typeof data172 == "number") && (isFinite(data172))){
+if(data172 < 0 || isNaN(data172)){
+const err388 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data172};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4831,10 +4819,10 @@ vErrors.push(err388);
 errors++;
 }
 }
-if(data176.mac !== undefined){
-let data178 = data176.mac;
-if(typeof data178 !== "string"){
-const err389 = {instancePath:instancePath+"/nodes/" + i16+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data178};
+}
+}
+else {
+const err389 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data169};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4844,11 +4832,15 @@ vErrors.push(err389);
 errors++;
 }
 }
-if(data176.macs !== undefined){
-let data179 = data176.macs;
-if(Array.isArray(data179)){
-if(data179.length > 32){
-const err390 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data179};
+if(data101.kernel_args !== undefined){
+let data173 = data101.kernel_args;
+if(Array.isArray(data173)){
+const len15 = data173.length;
+for(let i15=0; i15<len15; i15++){
+let data174 = data173[i15];
+if(typeof data174 === "string"){
+if(func3(data174) > 1024){
+const err390 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data174};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4857,8 +4849,8 @@ vErrors.push(err390);
 }
 errors++;
 }
-if(data179.length < 1){
-const err391 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data179};
+if(!pattern9.test(data174)){
+const err391 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data174};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -4867,11 +4859,9 @@ vErrors.push(err391);
 }
 errors++;
 }
-const len17 = data179.length;
-for(let i17=0; i17<len17; i17++){
-let data180 = data179[i17];
-if(typeof data180 !== "string"){
-const err392 = {instancePath:instancePath+"/nodes/" + i16+"/macs/" + i17,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data180};
+}
+else {
+const err392 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data174};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -4883,7 +4873,7 @@ errors++;
 }
 }
 else {
-const err393 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data179};
+const err393 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data173};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -4893,10 +4883,10 @@ vErrors.push(err393);
 errors++;
 }
 }
-if(data176.ip !== undefined){
-let data181 = data176.ip;
-if(typeof data181 !== "string"){
-const err394 = {instancePath:instancePath+"/nodes/" + i16+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data181};
+if(data101.config !== undefined){
+let data175 = data101.config;
+if(!(data175 && typeof data175 == "object" && !Array.isArray(data175))){
+const err394 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data175};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -4906,11 +4896,10 @@ vErrors.push(err394);
 errors++;
 }
 }
-if(data176.ip6 !== undefined){
-let data182 = data176.ip6;
-if(typeof data182 === "string"){
-if(!pattern19.test(data182)){
-const err395 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data182};
+if(data101.state !== undefined){
+let data176 = data101.state;
+if(typeof data176 !== "string"){
+const err395 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data176};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -4919,9 +4908,8 @@ vErrors.push(err395);
 }
 errors++;
 }
-}
-else {
-const err396 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data182};
+if(!(((data176 === "install") || (data176 === "local")) || (data176 === "install-once"))){
+const err396 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data176};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -4931,10 +4919,10 @@ vErrors.push(err396);
 errors++;
 }
 }
-if(data176.role !== undefined){
-let data183 = data176.role;
-if(typeof data183 !== "string"){
-const err397 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data183};
+if(data101.medium !== undefined){
+let data177 = data101.medium;
+if(typeof data177 !== "string"){
+const err397 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data177};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -4943,8 +4931,8 @@ vErrors.push(err397);
 }
 errors++;
 }
-if(!((data183 === "create") || (data183 === "join"))){
-const err398 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data183};
+if(!((data177 === "network") || (data177 === "iso"))){
+const err398 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data177};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -4954,11 +4942,10 @@ vErrors.push(err398);
 errors++;
 }
 }
-if(data176.os !== undefined){
-let data184 = data176.os;
-if(typeof data184 === "string"){
-if(!pattern0.test(data184)){
-const err399 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data184};
+if(data101.reinstall !== undefined){
+let data178 = data101.reinstall;
+if(!(((typeof data178 == "number") && (!(data178 % 1) && !isNaN(data178))) && (isFinite(data178)))){
+const err399 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data178};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -4967,9 +4954,9 @@ vErrors.push(err399);
 }
 errors++;
 }
-}
-else {
-const err400 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data184};
+if((typeof data178 == "number") && (isFinite(data178))){
+if(data178 > 999999999 || isNaN(data178)){
+const err400 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data178};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -4978,13 +4965,8 @@ vErrors.push(err400);
 }
 errors++;
 }
-}
-if(data176.cloud_init !== undefined){
-let data185 = data176.cloud_init;
-if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
-for(const key27 in data185){
-if(!((((key27 === "user_data") || (key27 === "user_data_file")) || (key27 === "vendor_data")) || (key27 === "meta_data"))){
-const err401 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data185};
+if(data178 < 0 || isNaN(data178)){
+const err401 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data178};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -4994,10 +4976,13 @@ vErrors.push(err401);
 errors++;
 }
 }
-if(data185.user_data !== undefined){
-let data186 = data185.user_data;
-if(!(data186 && typeof data186 == "object" && !Array.isArray(data186))){
-const err402 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data186};
+}
+if(data101.lab !== undefined){
+let data179 = data101.lab;
+if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
+for(const key27 in data179){
+if(!(((((key27 === "memory_mib") || (key27 === "vcpus")) || (key27 === "disk_gib")) || (key27 === "data_disk_gib")) || (key27 === "nic_model"))){
+const err402 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data179};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -5007,11 +4992,10 @@ vErrors.push(err402);
 errors++;
 }
 }
-if(data185.user_data_file !== undefined){
-let data187 = data185.user_data_file;
-if(typeof data187 === "string"){
-if(func3(data187) > 1024){
-const err403 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data187};
+if(data179.memory_mib !== undefined){
+let data180 = data179.memory_mib;
+if(!(((typeof data180 == "number") && (!(data180 % 1) && !isNaN(data180))) && (isFinite(data180)))){
+const err403 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data180};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -5020,8 +5004,9 @@ vErrors.push(err403);
 }
 errors++;
 }
-if(func3(data187) < 1){
-const err404 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data187};
+if((typeof data180 == "number") && (isFinite(data180))){
+if(data180 > 16777216 || isNaN(data180)){
+const err404 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data180};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5030,8 +5015,8 @@ vErrors.push(err404);
 }
 errors++;
 }
-if(!pattern12.test(data187)){
-const err405 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data187};
+if(data180 < 8192 || isNaN(data180)){
+const err405 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data180};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5041,8 +5026,11 @@ vErrors.push(err405);
 errors++;
 }
 }
-else {
-const err406 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data187};
+}
+if(data179.vcpus !== undefined){
+let data181 = data179.vcpus;
+if(!(((typeof data181 == "number") && (!(data181 % 1) && !isNaN(data181))) && (isFinite(data181)))){
+const err406 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data181};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5051,11 +5039,9 @@ vErrors.push(err406);
 }
 errors++;
 }
-}
-if(data185.vendor_data !== undefined){
-let data188 = data185.vendor_data;
-if(!(data188 && typeof data188 == "object" && !Array.isArray(data188))){
-const err407 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data188};
+if((typeof data181 == "number") && (isFinite(data181))){
+if(data181 > 256 || isNaN(data181)){
+const err407 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data181};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5064,11 +5050,8 @@ vErrors.push(err407);
 }
 errors++;
 }
-}
-if(data185.meta_data !== undefined){
-let data189 = data185.meta_data;
-if(!(data189 && typeof data189 == "object" && !Array.isArray(data189))){
-const err408 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data189};
+if(data181 < 1 || isNaN(data181)){
+const err408 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data181};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5079,8 +5062,10 @@ errors++;
 }
 }
 }
-else {
-const err409 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data185};
+if(data179.disk_gib !== undefined){
+let data182 = data179.disk_gib;
+if(!(((typeof data182 == "number") && (!(data182 % 1) && !isNaN(data182))) && (isFinite(data182)))){
+const err409 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data182};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5089,11 +5074,9 @@ vErrors.push(err409);
 }
 errors++;
 }
-}
-if(data176.arch !== undefined){
-let data190 = data176.arch;
-if(typeof data190 !== "string"){
-const err410 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data190};
+if((typeof data182 == "number") && (isFinite(data182))){
+if(data182 > 1048576 || isNaN(data182)){
+const err410 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data182};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5102,8 +5085,8 @@ vErrors.push(err410);
 }
 errors++;
 }
-if(!((data190 === "x86_64") || (data190 === "arm64"))){
-const err411 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data190};
+if(data182 < 60 || isNaN(data182)){
+const err411 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data182};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5113,11 +5096,11 @@ vErrors.push(err411);
 errors++;
 }
 }
-if(data176.iscsi !== undefined){
-let data191 = data176.iscsi;
-if(data191 && typeof data191 == "object" && !Array.isArray(data191)){
-if(data191.server === undefined){
-const err412 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data191};
+}
+if(data179.data_disk_gib !== undefined){
+let data183 = data179.data_disk_gib;
+if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
+const err412 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data183};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5126,8 +5109,9 @@ vErrors.push(err412);
 }
 errors++;
 }
-if(data191.target === undefined){
-const err413 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data191};
+if((typeof data183 == "number") && (isFinite(data183))){
+if(data183 > 1048576 || isNaN(data183)){
+const err413 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data183};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5136,9 +5120,8 @@ vErrors.push(err413);
 }
 errors++;
 }
-for(const key28 in data191){
-if(!(((((key28 === "server") || (key28 === "port")) || (key28 === "lun")) || (key28 === "target")) || (key28 === "initiator"))){
-const err414 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data191};
+if(data183 < 50 || isNaN(data183)){
+const err414 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data183};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5148,10 +5131,11 @@ vErrors.push(err414);
 errors++;
 }
 }
-if(data191.server !== undefined){
-let data192 = data191.server;
-if(typeof data192 !== "string"){
-const err415 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data192};
+}
+if(data179.nic_model !== undefined){
+let data184 = data179.nic_model;
+if(typeof data184 !== "string"){
+const err415 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data184};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5160,11 +5144,8 @@ vErrors.push(err415);
 }
 errors++;
 }
-}
-if(data191.port !== undefined){
-let data193 = data191.port;
-if(!(((typeof data193 == "number") && (!(data193 % 1) && !isNaN(data193))) && (isFinite(data193)))){
-const err416 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data193};
+if(!((data184 === "virtio") || (data184 === "e1000e"))){
+const err416 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data184};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5173,9 +5154,10 @@ vErrors.push(err416);
 }
 errors++;
 }
-if((typeof data193 == "number") && (isFinite(data193))){
-if(data193 > 65535 || isNaN(data193)){
-const err417 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data193};
+}
+}
+else {
+const err417 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data179};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5184,8 +5166,10 @@ vErrors.push(err417);
 }
 errors++;
 }
-if(data193 < 1 || isNaN(data193)){
-const err418 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data193};
+}
+}
+else {
+const err418 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data101};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5195,11 +5179,16 @@ vErrors.push(err418);
 errors++;
 }
 }
-}
-if(data191.lun !== undefined){
-let data194 = data191.lun;
-if(!(((typeof data194 == "number") && (!(data194 % 1) && !isNaN(data194))) && (isFinite(data194)))){
-const err419 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data194};
+if(data.nodes !== undefined){
+let data185 = data.nodes;
+if(Array.isArray(data185)){
+const len16 = data185.length;
+for(let i16=0; i16<len16; i16++){
+let data186 = data185[i16];
+if(data186 && typeof data186 == "object" && !Array.isArray(data186)){
+for(const key28 in data186){
+if(!(func2.call(schema11.properties.nodes.items.properties, key28))){
+const err419 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data186};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5208,9 +5197,11 @@ vErrors.push(err419);
 }
 errors++;
 }
-if((typeof data194 == "number") && (isFinite(data194))){
-if(data194 > 255 || isNaN(data194)){
-const err420 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data194};
+}
+if(data186.hostname !== undefined){
+let data187 = data186.hostname;
+if(typeof data187 !== "string"){
+const err420 = {instancePath:instancePath+"/nodes/" + i16+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data187};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5219,8 +5210,11 @@ vErrors.push(err420);
 }
 errors++;
 }
-if(data194 < 0 || isNaN(data194)){
-const err421 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data194};
+}
+if(data186.mac !== undefined){
+let data188 = data186.mac;
+if(typeof data188 !== "string"){
+const err421 = {instancePath:instancePath+"/nodes/" + i16+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data188};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5230,12 +5224,11 @@ vErrors.push(err421);
 errors++;
 }
 }
-}
-if(data191.target !== undefined){
-let data195 = data191.target;
-if(typeof data195 === "string"){
-if(func3(data195) > 223){
-const err422 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data195};
+if(data186.macs !== undefined){
+let data189 = data186.macs;
+if(Array.isArray(data189)){
+if(data189.length > 32){
+const err422 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data189};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5244,8 +5237,8 @@ vErrors.push(err422);
 }
 errors++;
 }
-if(!pattern32.test(data195)){
-const err423 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data195};
+if(data189.length < 1){
+const err423 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data189};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5254,9 +5247,11 @@ vErrors.push(err423);
 }
 errors++;
 }
-}
-else {
-const err424 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data195};
+const len17 = data189.length;
+for(let i17=0; i17<len17; i17++){
+let data190 = data189[i17];
+if(typeof data190 !== "string"){
+const err424 = {instancePath:instancePath+"/nodes/" + i16+"/macs/" + i17,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data190};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5266,11 +5261,9 @@ vErrors.push(err424);
 errors++;
 }
 }
-if(data191.initiator !== undefined){
-let data196 = data191.initiator;
-if(typeof data196 === "string"){
-if(func3(data196) > 223){
-const err425 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data196};
+}
+else {
+const err425 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data189};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5279,8 +5272,11 @@ vErrors.push(err425);
 }
 errors++;
 }
-if(!pattern32.test(data196)){
-const err426 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data196};
+}
+if(data186.ip !== undefined){
+let data191 = data186.ip;
+if(typeof data191 !== "string"){
+const err426 = {instancePath:instancePath+"/nodes/" + i16+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data191};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5290,8 +5286,11 @@ vErrors.push(err426);
 errors++;
 }
 }
-else {
-const err427 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data196};
+if(data186.ip6 !== undefined){
+let data192 = data186.ip6;
+if(typeof data192 === "string"){
+if(!pattern19.test(data192)){
+const err427 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data192};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5301,9 +5300,8 @@ vErrors.push(err427);
 errors++;
 }
 }
-}
 else {
-const err428 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data191};
+const err428 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data192};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5313,12 +5311,10 @@ vErrors.push(err428);
 errors++;
 }
 }
-if(data176.hardware !== undefined){
-let data197 = data176.hardware;
-if(data197 && typeof data197 == "object" && !Array.isArray(data197)){
-for(const key29 in data197){
-if(!((((((((key29 === "memory_gib") || (key29 === "cpus")) || (key29 === "disk_gib")) || (key29 === "data_disk_gib")) || (key29 === "nic_speed_mbps")) || (key29 === "nic_driver")) || (key29 === "virtualized")) || (key29 === "kvm"))){
-const err429 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data197};
+if(data186.role !== undefined){
+let data193 = data186.role;
+if(typeof data193 !== "string"){
+const err429 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data193};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5327,12 +5323,8 @@ vErrors.push(err429);
 }
 errors++;
 }
-}
-if(data197.memory_gib !== undefined){
-let data198 = data197.memory_gib;
-if((typeof data198 == "number") && (isFinite(data198))){
-if(data198 > 65536 || isNaN(data198)){
-const err430 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data198};
+if(!((data193 === "create") || (data193 === "join"))){
+const err430 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data193};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5341,8 +5333,12 @@ vErrors.push(err430);
 }
 errors++;
 }
-if(data198 < 0.5 || isNaN(data198)){
-const err431 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data198};
+}
+if(data186.os !== undefined){
+let data194 = data186.os;
+if(typeof data194 === "string"){
+if(!pattern0.test(data194)){
+const err431 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data194};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5353,7 +5349,7 @@ errors++;
 }
 }
 else {
-const err432 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data198};
+const err432 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data194};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5363,10 +5359,12 @@ vErrors.push(err432);
 errors++;
 }
 }
-if(data197.cpus !== undefined){
-let data199 = data197.cpus;
-if(!(((typeof data199 == "number") && (!(data199 % 1) && !isNaN(data199))) && (isFinite(data199)))){
-const err433 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data199};
+if(data186.cloud_init !== undefined){
+let data195 = data186.cloud_init;
+if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
+for(const key29 in data195){
+if(!((((key29 === "user_data") || (key29 === "user_data_file")) || (key29 === "vendor_data")) || (key29 === "meta_data"))){
+const err433 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data195};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5375,9 +5373,11 @@ vErrors.push(err433);
 }
 errors++;
 }
-if((typeof data199 == "number") && (isFinite(data199))){
-if(data199 > 4096 || isNaN(data199)){
-const err434 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data199};
+}
+if(data195.user_data !== undefined){
+let data196 = data195.user_data;
+if(!(data196 && typeof data196 == "object" && !Array.isArray(data196))){
+const err434 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data196};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5386,8 +5386,12 @@ vErrors.push(err434);
 }
 errors++;
 }
-if(data199 < 1 || isNaN(data199)){
-const err435 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data199};
+}
+if(data195.user_data_file !== undefined){
+let data197 = data195.user_data_file;
+if(typeof data197 === "string"){
+if(func3(data197) > 1024){
+const err435 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data197};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5396,13 +5400,8 @@ vErrors.push(err435);
 }
 errors++;
 }
-}
-}
-if(data197.disk_gib !== undefined){
-let data200 = data197.disk_gib;
-if((typeof data200 == "number") && (isFinite(data200))){
-if(data200 > 1048576 || isNaN(data200)){
-const err436 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data200};
+if(func3(data197) < 1){
+const err436 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data197};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5411,8 +5410,8 @@ vErrors.push(err436);
 }
 errors++;
 }
-if(data200 < 1 || isNaN(data200)){
-const err437 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data200};
+if(!pattern12.test(data197)){
+const err437 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data197};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -5423,7 +5422,7 @@ errors++;
 }
 }
 else {
-const err438 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data200};
+const err438 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data197};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -5433,11 +5432,10 @@ vErrors.push(err438);
 errors++;
 }
 }
-if(data197.data_disk_gib !== undefined){
-let data201 = data197.data_disk_gib;
-if((typeof data201 == "number") && (isFinite(data201))){
-if(data201 > 1048576 || isNaN(data201)){
-const err439 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data201};
+if(data195.vendor_data !== undefined){
+let data198 = data195.vendor_data;
+if(!(data198 && typeof data198 == "object" && !Array.isArray(data198))){
+const err439 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data198};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -5446,8 +5444,11 @@ vErrors.push(err439);
 }
 errors++;
 }
-if(data201 < 1 || isNaN(data201)){
-const err440 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data201};
+}
+if(data195.meta_data !== undefined){
+let data199 = data195.meta_data;
+if(!(data199 && typeof data199 == "object" && !Array.isArray(data199))){
+const err440 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data199};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -5457,8 +5458,9 @@ vErrors.push(err440);
 errors++;
 }
 }
+}
 else {
-const err441 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data201};
+const err441 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data195};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -5468,10 +5470,10 @@ vErrors.push(err441);
 errors++;
 }
 }
-if(data197.nic_speed_mbps !== undefined){
-let data202 = data197.nic_speed_mbps;
-if(!(((typeof data202 == "number") && (!(data202 % 1) && !isNaN(data202))) && (isFinite(data202)))){
-const err442 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data202};
+if(data186.arch !== undefined){
+let data200 = data186.arch;
+if(typeof data200 !== "string"){
+const err442 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data200};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -5480,9 +5482,8 @@ vErrors.push(err442);
 }
 errors++;
 }
-if((typeof data202 == "number") && (isFinite(data202))){
-if(data202 > 1000000 || isNaN(data202)){
-const err443 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data202};
+if(!((data200 === "x86_64") || (data200 === "arm64"))){
+const err443 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data200};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -5491,8 +5492,12 @@ vErrors.push(err443);
 }
 errors++;
 }
-if(data202 < 10 || isNaN(data202)){
-const err444 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data202};
+}
+if(data186.iscsi !== undefined){
+let data201 = data186.iscsi;
+if(data201 && typeof data201 == "object" && !Array.isArray(data201)){
+if(data201.server === undefined){
+const err444 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data201};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -5501,13 +5506,8 @@ vErrors.push(err444);
 }
 errors++;
 }
-}
-}
-if(data197.nic_driver !== undefined){
-let data203 = data197.nic_driver;
-if(typeof data203 === "string"){
-if(!pattern34.test(data203)){
-const err445 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data203};
+if(data201.target === undefined){
+const err445 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data201};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -5516,9 +5516,9 @@ vErrors.push(err445);
 }
 errors++;
 }
-}
-else {
-const err446 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data203};
+for(const key30 in data201){
+if(!(((((key30 === "server") || (key30 === "port")) || (key30 === "lun")) || (key30 === "target")) || (key30 === "initiator"))){
+const err446 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data201};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -5528,10 +5528,10 @@ vErrors.push(err446);
 errors++;
 }
 }
-if(data197.virtualized !== undefined){
-let data204 = data197.virtualized;
-if(typeof data204 !== "boolean"){
-const err447 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data204};
+if(data201.server !== undefined){
+let data202 = data201.server;
+if(typeof data202 !== "string"){
+const err447 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data202};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -5541,10 +5541,10 @@ vErrors.push(err447);
 errors++;
 }
 }
-if(data197.kvm !== undefined){
-let data205 = data197.kvm;
-if(typeof data205 !== "boolean"){
-const err448 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data205};
+if(data201.port !== undefined){
+let data203 = data201.port;
+if(!(((typeof data203 == "number") && (!(data203 % 1) && !isNaN(data203))) && (isFinite(data203)))){
+const err448 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data203};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -5553,10 +5553,9 @@ vErrors.push(err448);
 }
 errors++;
 }
-}
-}
-else {
-const err449 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data197};
+if((typeof data203 == "number") && (isFinite(data203))){
+if(data203 > 65535 || isNaN(data203)){
+const err449 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data203};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -5565,13 +5564,8 @@ vErrors.push(err449);
 }
 errors++;
 }
-}
-if(data176.bmc !== undefined){
-let data206 = data176.bmc;
-if(data206 && typeof data206 == "object" && !Array.isArray(data206)){
-for(const key30 in data206){
-if(!((((((key30 === "type") || (key30 === "address")) || (key30 === "user")) || (key30 === "password")) || (key30 === "system")) || (key30 === "insecure"))){
-const err450 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data206};
+if(data203 < 1 || isNaN(data203)){
+const err450 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data203};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -5581,10 +5575,11 @@ vErrors.push(err450);
 errors++;
 }
 }
-if(data206.type !== undefined){
-let data207 = data206.type;
-if(typeof data207 !== "string"){
-const err451 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data207};
+}
+if(data201.lun !== undefined){
+let data204 = data201.lun;
+if(!(((typeof data204 == "number") && (!(data204 % 1) && !isNaN(data204))) && (isFinite(data204)))){
+const err451 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data204};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -5593,8 +5588,9 @@ vErrors.push(err451);
 }
 errors++;
 }
-if(!((data207 === "redfish") || (data207 === "ipmi"))){
-const err452 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data207};
+if((typeof data204 == "number") && (isFinite(data204))){
+if(data204 > 255 || isNaN(data204)){
+const err452 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data204};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -5603,12 +5599,8 @@ vErrors.push(err452);
 }
 errors++;
 }
-}
-if(data206.address !== undefined){
-let data208 = data206.address;
-if(typeof data208 === "string"){
-if(func3(data208) > 260){
-const err453 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data208};
+if(data204 < 0 || isNaN(data204)){
+const err453 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data204};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -5617,8 +5609,13 @@ vErrors.push(err453);
 }
 errors++;
 }
-if(!pattern35.test(data208)){
-const err454 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data208};
+}
+}
+if(data201.target !== undefined){
+let data205 = data201.target;
+if(typeof data205 === "string"){
+if(func3(data205) > 223){
+const err454 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data205};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -5627,9 +5624,8 @@ vErrors.push(err454);
 }
 errors++;
 }
-}
-else {
-const err455 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data208};
+if(!pattern32.test(data205)){
+const err455 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data205};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -5639,11 +5635,8 @@ vErrors.push(err455);
 errors++;
 }
 }
-if(data206.user !== undefined){
-let data209 = data206.user;
-if(data209 && typeof data209 == "object" && !Array.isArray(data209)){
-if(data209.env === undefined){
-const err456 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data209};
+else {
+const err456 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data205};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -5652,9 +5645,12 @@ vErrors.push(err456);
 }
 errors++;
 }
-for(const key31 in data209){
-if(!(key31 === "env")){
-const err457 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data209};
+}
+if(data201.initiator !== undefined){
+let data206 = data201.initiator;
+if(typeof data206 === "string"){
+if(func3(data206) > 223){
+const err457 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data206};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -5663,12 +5659,8 @@ vErrors.push(err457);
 }
 errors++;
 }
-}
-if(data209.env !== undefined){
-let data210 = data209.env;
-if(typeof data210 === "string"){
-if(!pattern36.test(data210)){
-const err458 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data210};
+if(!pattern32.test(data206)){
+const err458 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data206};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -5679,7 +5671,7 @@ errors++;
 }
 }
 else {
-const err459 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data210};
+const err459 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data206};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -5691,7 +5683,7 @@ errors++;
 }
 }
 else {
-const err460 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data209};
+const err460 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data201};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -5701,11 +5693,12 @@ vErrors.push(err460);
 errors++;
 }
 }
-if(data206.password !== undefined){
-let data211 = data206.password;
-if(data211 && typeof data211 == "object" && !Array.isArray(data211)){
-if(data211.env === undefined){
-const err461 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data211};
+if(data186.hardware !== undefined){
+let data207 = data186.hardware;
+if(data207 && typeof data207 == "object" && !Array.isArray(data207)){
+for(const key31 in data207){
+if(!((((((((key31 === "memory_gib") || (key31 === "cpus")) || (key31 === "disk_gib")) || (key31 === "data_disk_gib")) || (key31 === "nic_speed_mbps")) || (key31 === "nic_driver")) || (key31 === "virtualized")) || (key31 === "kvm"))){
+const err461 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data207};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -5714,9 +5707,12 @@ vErrors.push(err461);
 }
 errors++;
 }
-for(const key32 in data211){
-if(!(key32 === "env")){
-const err462 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data211};
+}
+if(data207.memory_gib !== undefined){
+let data208 = data207.memory_gib;
+if((typeof data208 == "number") && (isFinite(data208))){
+if(data208 > 65536 || isNaN(data208)){
+const err462 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data208};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -5725,12 +5721,8 @@ vErrors.push(err462);
 }
 errors++;
 }
-}
-if(data211.env !== undefined){
-let data212 = data211.env;
-if(typeof data212 === "string"){
-if(!pattern36.test(data212)){
-const err463 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data212};
+if(data208 < 0.5 || isNaN(data208)){
+const err463 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data208};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -5741,7 +5733,7 @@ errors++;
 }
 }
 else {
-const err464 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data212};
+const err464 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data208};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -5751,9 +5743,10 @@ vErrors.push(err464);
 errors++;
 }
 }
-}
-else {
-const err465 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data211};
+if(data207.cpus !== undefined){
+let data209 = data207.cpus;
+if(!(((typeof data209 == "number") && (!(data209 % 1) && !isNaN(data209))) && (isFinite(data209)))){
+const err465 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data209};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -5762,12 +5755,9 @@ vErrors.push(err465);
 }
 errors++;
 }
-}
-if(data206.system !== undefined){
-let data213 = data206.system;
-if(typeof data213 === "string"){
-if(func3(data213) > 160){
-const err466 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data213};
+if((typeof data209 == "number") && (isFinite(data209))){
+if(data209 > 4096 || isNaN(data209)){
+const err466 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data209};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -5776,8 +5766,8 @@ vErrors.push(err466);
 }
 errors++;
 }
-if(!pattern38.test(data213)){
-const err467 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data213};
+if(data209 < 1 || isNaN(data209)){
+const err467 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data209};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -5787,8 +5777,12 @@ vErrors.push(err467);
 errors++;
 }
 }
-else {
-const err468 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data213};
+}
+if(data207.disk_gib !== undefined){
+let data210 = data207.disk_gib;
+if((typeof data210 == "number") && (isFinite(data210))){
+if(data210 > 1048576 || isNaN(data210)){
+const err468 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data210};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -5797,11 +5791,8 @@ vErrors.push(err468);
 }
 errors++;
 }
-}
-if(data206.insecure !== undefined){
-let data214 = data206.insecure;
-if(typeof data214 !== "boolean"){
-const err469 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data214};
+if(data210 < 1 || isNaN(data210)){
+const err469 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data210};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -5811,9 +5802,8 @@ vErrors.push(err469);
 errors++;
 }
 }
-}
 else {
-const err470 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data206};
+const err470 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data210};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -5823,11 +5813,11 @@ vErrors.push(err470);
 errors++;
 }
 }
-if(data176.harvester_version !== undefined){
-let data215 = data176.harvester_version;
-if(typeof data215 === "string"){
-if(func3(data215) > 32){
-const err471 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data215};
+if(data207.data_disk_gib !== undefined){
+let data211 = data207.data_disk_gib;
+if((typeof data211 == "number") && (isFinite(data211))){
+if(data211 > 1048576 || isNaN(data211)){
+const err471 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data211};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -5836,8 +5826,8 @@ vErrors.push(err471);
 }
 errors++;
 }
-if(!pattern1.test(data215)){
-const err472 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data215};
+if(data211 < 1 || isNaN(data211)){
+const err472 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data211};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -5848,7 +5838,7 @@ errors++;
 }
 }
 else {
-const err473 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data215};
+const err473 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data211};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -5858,11 +5848,10 @@ vErrors.push(err473);
 errors++;
 }
 }
-if(data176.profile !== undefined){
-let data216 = data176.profile;
-if(typeof data216 === "string"){
-if(!pattern0.test(data216)){
-const err474 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data216};
+if(data207.nic_speed_mbps !== undefined){
+let data212 = data207.nic_speed_mbps;
+if(!(((typeof data212 == "number") && (!(data212 % 1) && !isNaN(data212))) && (isFinite(data212)))){
+const err474 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data212};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -5871,9 +5860,9 @@ vErrors.push(err474);
 }
 errors++;
 }
-}
-else {
-const err475 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data216};
+if((typeof data212 == "number") && (isFinite(data212))){
+if(data212 > 1000000 || isNaN(data212)){
+const err475 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data212};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -5882,11 +5871,8 @@ vErrors.push(err475);
 }
 errors++;
 }
-}
-if(data176.harvester_role !== undefined){
-let data217 = data176.harvester_role;
-if(typeof data217 !== "string"){
-const err476 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data217};
+if(data212 < 10 || isNaN(data212)){
+const err476 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data212};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -5895,8 +5881,13 @@ vErrors.push(err476);
 }
 errors++;
 }
-if(!((((data217 === "default") || (data217 === "management")) || (data217 === "worker")) || (data217 === "witness"))){
-const err477 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data217};
+}
+}
+if(data207.nic_driver !== undefined){
+let data213 = data207.nic_driver;
+if(typeof data213 === "string"){
+if(!pattern34.test(data213)){
+const err477 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data213};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -5906,12 +5897,8 @@ vErrors.push(err477);
 errors++;
 }
 }
-if(data176.install !== undefined){
-let data218 = data176.install;
-if(data218 && typeof data218 == "object" && !Array.isArray(data218)){
-for(const key33 in data218){
-if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key33))){
-const err478 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data218};
+else {
+const err478 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data213};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -5921,11 +5908,10 @@ vErrors.push(err478);
 errors++;
 }
 }
-if(data218.device !== undefined){
-let data219 = data218.device;
-if(typeof data219 === "string"){
-if(!pattern41.test(data219)){
-const err479 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data219};
+if(data207.virtualized !== undefined){
+let data214 = data207.virtualized;
+if(typeof data214 !== "boolean"){
+const err479 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data214};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -5935,8 +5921,10 @@ vErrors.push(err479);
 errors++;
 }
 }
-else {
-const err480 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data219};
+if(data207.kvm !== undefined){
+let data215 = data207.kvm;
+if(typeof data215 !== "boolean"){
+const err480 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data215};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -5946,11 +5934,9 @@ vErrors.push(err480);
 errors++;
 }
 }
-if(data218.data_disk !== undefined){
-let data220 = data218.data_disk;
-if(typeof data220 === "string"){
-if(!pattern41.test(data220)){
-const err481 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data220};
+}
+else {
+const err481 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data207};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -5960,8 +5946,12 @@ vErrors.push(err481);
 errors++;
 }
 }
-else {
-const err482 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data220};
+if(data186.bmc !== undefined){
+let data216 = data186.bmc;
+if(data216 && typeof data216 == "object" && !Array.isArray(data216)){
+for(const key32 in data216){
+if(!((((((key32 === "type") || (key32 === "address")) || (key32 === "user")) || (key32 === "password")) || (key32 === "system")) || (key32 === "insecure"))){
+const err482 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data216};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -5971,11 +5961,10 @@ vErrors.push(err482);
 errors++;
 }
 }
-if(data218.tty !== undefined){
-let data221 = data218.tty;
-if(typeof data221 === "string"){
-if(!pattern8.test(data221)){
-const err483 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data221};
+if(data216.type !== undefined){
+let data217 = data216.type;
+if(typeof data217 !== "string"){
+const err483 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data217};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -5984,9 +5973,8 @@ vErrors.push(err483);
 }
 errors++;
 }
-}
-else {
-const err484 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data221};
+if(!((data217 === "redfish") || (data217 === "ipmi"))){
+const err484 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data217};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -5996,11 +5984,11 @@ vErrors.push(err484);
 errors++;
 }
 }
-if(data218.persistent_partition_size !== undefined){
-let data222 = data218.persistent_partition_size;
-if(typeof data222 === "string"){
-if(!pattern44.test(data222)){
-const err485 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data222};
+if(data216.address !== undefined){
+let data218 = data216.address;
+if(typeof data218 === "string"){
+if(func3(data218) > 260){
+const err485 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data218};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -6009,9 +5997,8 @@ vErrors.push(err485);
 }
 errors++;
 }
-}
-else {
-const err486 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data222};
+if(!pattern35.test(data218)){
+const err486 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data218};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -6021,10 +6008,8 @@ vErrors.push(err486);
 errors++;
 }
 }
-if(data218.wipe_all_disks !== undefined){
-let data223 = data218.wipe_all_disks;
-if(typeof data223 !== "boolean"){
-const err487 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data223};
+else {
+const err487 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data218};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -6034,14 +6019,11 @@ vErrors.push(err487);
 errors++;
 }
 }
-if(data218.wipe_disks_list !== undefined){
-let data224 = data218.wipe_disks_list;
-if(Array.isArray(data224)){
-const len18 = data224.length;
-for(let i18=0; i18<len18; i18++){
-let data225 = data224[i18];
-if(typeof data225 !== "string"){
-const err488 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list/" + i18,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data225};
+if(data216.user !== undefined){
+let data219 = data216.user;
+if(data219 && typeof data219 == "object" && !Array.isArray(data219)){
+if(data219.env === undefined){
+const err488 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data219};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -6050,10 +6032,9 @@ vErrors.push(err488);
 }
 errors++;
 }
-}
-}
-else {
-const err489 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data224};
+for(const key33 in data219){
+if(!(key33 === "env")){
+const err489 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data219};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -6063,10 +6044,11 @@ vErrors.push(err489);
 errors++;
 }
 }
-if(data218.cordoned !== undefined){
-let data226 = data218.cordoned;
-if(typeof data226 !== "boolean"){
-const err490 = {instancePath:instancePath+"/nodes/" + i16+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data226};
+if(data219.env !== undefined){
+let data220 = data219.env;
+if(typeof data220 === "string"){
+if(!pattern36.test(data220)){
+const err490 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data220};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -6076,10 +6058,8 @@ vErrors.push(err490);
 errors++;
 }
 }
-if(data218.power_off !== undefined){
-let data227 = data218.power_off;
-if(typeof data227 !== "boolean"){
-const err491 = {instancePath:instancePath+"/nodes/" + i16+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data227};
+else {
+const err491 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data220};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -6089,10 +6069,9 @@ vErrors.push(err491);
 errors++;
 }
 }
-if(data218.iso_url !== undefined){
-let data228 = data218.iso_url;
-if(typeof data228 !== "string"){
-const err492 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data228};
+}
+else {
+const err492 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data219};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -6101,8 +6080,12 @@ vErrors.push(err492);
 }
 errors++;
 }
-if(!(data228 === "local")){
-const err493 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data228};
+}
+if(data216.password !== undefined){
+let data221 = data216.password;
+if(data221 && typeof data221 == "object" && !Array.isArray(data221)){
+if(data221.env === undefined){
+const err493 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data221};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -6111,10 +6094,9 @@ vErrors.push(err493);
 }
 errors++;
 }
-}
-}
-else {
-const err494 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data218};
+for(const key34 in data221){
+if(!(key34 === "env")){
+const err494 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data221};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -6124,11 +6106,11 @@ vErrors.push(err494);
 errors++;
 }
 }
-if(data176.interfaces !== undefined){
-let data229 = data176.interfaces;
-if(Array.isArray(data229)){
-if(data229.length < 1){
-const err495 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data229};
+if(data221.env !== undefined){
+let data222 = data221.env;
+if(typeof data222 === "string"){
+if(!pattern36.test(data222)){
+const err495 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data222};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -6137,13 +6119,9 @@ vErrors.push(err495);
 }
 errors++;
 }
-const len19 = data229.length;
-for(let i19=0; i19<len19; i19++){
-let data230 = data229[i19];
-if(data230 && typeof data230 == "object" && !Array.isArray(data230)){
-for(const key34 in data230){
-if(!((key34 === "name") || (key34 === "mac"))){
-const err496 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data230};
+}
+else {
+const err496 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data222};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -6153,11 +6131,9 @@ vErrors.push(err496);
 errors++;
 }
 }
-if(data230.name !== undefined){
-let data231 = data230.name;
-if(typeof data231 === "string"){
-if(func3(data231) > 15){
-const err497 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data231};
+}
+else {
+const err497 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data221};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -6166,8 +6142,12 @@ vErrors.push(err497);
 }
 errors++;
 }
-if(!pattern21.test(data231)){
-const err498 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data231};
+}
+if(data216.system !== undefined){
+let data223 = data216.system;
+if(typeof data223 === "string"){
+if(func3(data223) > 160){
+const err498 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data223};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -6176,9 +6156,8 @@ vErrors.push(err498);
 }
 errors++;
 }
-}
-else {
-const err499 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data231};
+if(!pattern38.test(data223)){
+const err499 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data223};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -6188,10 +6167,8 @@ vErrors.push(err499);
 errors++;
 }
 }
-if(data230.mac !== undefined){
-let data232 = data230.mac;
-if(typeof data232 !== "string"){
-const err500 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data232};
+else {
+const err500 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data223};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -6201,9 +6178,10 @@ vErrors.push(err500);
 errors++;
 }
 }
-}
-else {
-const err501 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data230};
+if(data216.insecure !== undefined){
+let data224 = data216.insecure;
+if(typeof data224 !== "boolean"){
+const err501 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data224};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -6215,7 +6193,7 @@ errors++;
 }
 }
 else {
-const err502 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data229};
+const err502 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data216};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -6225,10 +6203,11 @@ vErrors.push(err502);
 errors++;
 }
 }
-if(data176.method !== undefined){
-let data233 = data176.method;
-if(typeof data233 !== "string"){
-const err503 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data233};
+if(data186.harvester_version !== undefined){
+let data225 = data186.harvester_version;
+if(typeof data225 === "string"){
+if(func3(data225) > 32){
+const err503 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data225};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -6237,8 +6216,8 @@ vErrors.push(err503);
 }
 errors++;
 }
-if(!((data233 === "dhcp") || (data233 === "static"))){
-const err504 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data233};
+if(!pattern1.test(data225)){
+const err504 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data225};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -6248,10 +6227,8 @@ vErrors.push(err504);
 errors++;
 }
 }
-if(data176.prefix !== undefined){
-let data234 = data176.prefix;
-if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
-const err505 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data234};
+else {
+const err505 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data225};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -6260,9 +6237,12 @@ vErrors.push(err505);
 }
 errors++;
 }
-if((typeof data234 == "number") && (isFinite(data234))){
-if(data234 > 32 || isNaN(data234)){
-const err506 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data234};
+}
+if(data186.profile !== undefined){
+let data226 = data186.profile;
+if(typeof data226 === "string"){
+if(!pattern0.test(data226)){
+const err506 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data226};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -6271,8 +6251,9 @@ vErrors.push(err506);
 }
 errors++;
 }
-if(data234 < 1 || isNaN(data234)){
-const err507 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data234};
+}
+else {
+const err507 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data226};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -6282,11 +6263,10 @@ vErrors.push(err507);
 errors++;
 }
 }
-}
-if(data176.netmask !== undefined){
-let data235 = data176.netmask;
-if(typeof data235 !== "string"){
-const err508 = {instancePath:instancePath+"/nodes/" + i16+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data235};
+if(data186.harvester_role !== undefined){
+let data227 = data186.harvester_role;
+if(typeof data227 !== "string"){
+const err508 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data227};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -6295,11 +6275,8 @@ vErrors.push(err508);
 }
 errors++;
 }
-}
-if(data176.gateway !== undefined){
-let data236 = data176.gateway;
-if(typeof data236 !== "string"){
-const err509 = {instancePath:instancePath+"/nodes/" + i16+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data236};
+if(!((((data227 === "default") || (data227 === "management")) || (data227 === "worker")) || (data227 === "witness"))){
+const err509 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data227};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -6309,11 +6286,12 @@ vErrors.push(err509);
 errors++;
 }
 }
-if(data176.dns !== undefined){
-let data237 = data176.dns;
-if(Array.isArray(data237)){
-if(data237.length > 8){
-const err510 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data237};
+if(data186.install !== undefined){
+let data228 = data186.install;
+if(data228 && typeof data228 == "object" && !Array.isArray(data228)){
+for(const key35 in data228){
+if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key35))){
+const err510 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data228};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -6322,11 +6300,11 @@ vErrors.push(err510);
 }
 errors++;
 }
-const len20 = data237.length;
-for(let i20=0; i20<len20; i20++){
-let data238 = data237[i20];
-if(typeof data238 !== "string"){
-const err511 = {instancePath:instancePath+"/nodes/" + i16+"/dns/" + i20,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data238};
+}
+if(data228.device !== undefined){
+let data229 = data228.device;
+if((typeof data229 !== "string") && (!(data229 && typeof data229 == "object" && !Array.isArray(data229)))){
+const err511 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.install.properties.device.type},message:"must be string,object",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data229};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -6335,10 +6313,9 @@ vErrors.push(err511);
 }
 errors++;
 }
-}
-}
-else {
-const err512 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data237};
+if(typeof data229 === "string"){
+if(!pattern41.test(data229)){
+const err512 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data229};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -6348,10 +6325,9 @@ vErrors.push(err512);
 errors++;
 }
 }
-if(data176.mtu !== undefined){
-let data239 = data176.mtu;
-if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
-const err513 = {instancePath:instancePath+"/nodes/" + i16+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data239};
+if(data229 && typeof data229 == "object" && !Array.isArray(data229)){
+if(Object.keys(data229).length < 1){
+const err513 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data229};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -6360,11 +6336,9 @@ vErrors.push(err513);
 }
 errors++;
 }
-}
-if(data176.vlan !== undefined){
-let data240 = data176.vlan;
-if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
-const err514 = {instancePath:instancePath+"/nodes/" + i16+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data240};
+for(const key36 in data229){
+if(!(((((key36 === "serial") || (key36 === "wwn")) || (key36 === "model")) || (key36 === "min_gib")) || (key36 === "max_gib"))){
+const err514 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data229};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -6374,14 +6348,11 @@ vErrors.push(err514);
 errors++;
 }
 }
-if(data176.bond !== undefined){
-let data241 = data176.bond;
-if(data241 && typeof data241 == "object" && !Array.isArray(data241)){
-for(const key35 in data241){
-if(!((key35 === "mode") || (key35 === "miimon"))){
-let data242 = data241[key35];
-if((typeof data242 !== "string") && (!(((typeof data242 == "number") && (!(data242 % 1) && !isNaN(data242))) && (isFinite(data242))))){
-const err515 = {instancePath:instancePath+"/nodes/" + i16+"/bond/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data242};
+if(data229.serial !== undefined){
+let data230 = data229.serial;
+if(typeof data230 === "string"){
+if(func3(data230) > 128){
+const err515 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data230};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -6390,12 +6361,8 @@ vErrors.push(err515);
 }
 errors++;
 }
-}
-}
-if(data241.mode !== undefined){
-let data243 = data241.mode;
-if(typeof data243 !== "string"){
-const err516 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data243};
+if(!pattern42.test(data230)){
+const err516 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data230};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -6404,8 +6371,9 @@ vErrors.push(err516);
 }
 errors++;
 }
-if(!(((((((data243 === "balance-rr") || (data243 === "active-backup")) || (data243 === "balance-xor")) || (data243 === "broadcast")) || (data243 === "802.3ad")) || (data243 === "balance-tlb")) || (data243 === "balance-alb"))){
-const err517 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data243};
+}
+else {
+const err517 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data230};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -6415,10 +6383,11 @@ vErrors.push(err517);
 errors++;
 }
 }
-if(data241.miimon !== undefined){
-let data244 = data241.miimon;
-if(!(((typeof data244 == "number") && (!(data244 % 1) && !isNaN(data244))) && (isFinite(data244)))){
-const err518 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data244};
+if(data229.wwn !== undefined){
+let data231 = data229.wwn;
+if(typeof data231 === "string"){
+if(!pattern43.test(data231)){
+const err518 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn,data:data231};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -6427,9 +6396,9 @@ vErrors.push(err518);
 }
 errors++;
 }
-if((typeof data244 == "number") && (isFinite(data244))){
-if(data244 < 0 || isNaN(data244)){
-const err519 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data244};
+}
+else {
+const err519 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn,data:data231};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -6439,10 +6408,11 @@ vErrors.push(err519);
 errors++;
 }
 }
-}
-}
-else {
-const err520 = {instancePath:instancePath+"/nodes/" + i16+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data241};
+if(data229.model !== undefined){
+let data232 = data229.model;
+if(typeof data232 === "string"){
+if(func3(data232) > 128){
+const err520 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data232};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -6451,16 +6421,8 @@ vErrors.push(err520);
 }
 errors++;
 }
-}
-if(data176.kernel_args !== undefined){
-let data245 = data176.kernel_args;
-if(Array.isArray(data245)){
-const len21 = data245.length;
-for(let i21=0; i21<len21; i21++){
-let data246 = data245[i21];
-if(typeof data246 === "string"){
-if(func3(data246) > 1024){
-const err521 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data246};
+if(!pattern42.test(data232)){
+const err521 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data232};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -6469,8 +6431,9 @@ vErrors.push(err521);
 }
 errors++;
 }
-if(!pattern9.test(data246)){
-const err522 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data246};
+}
+else {
+const err522 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.model.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data232};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -6480,8 +6443,10 @@ vErrors.push(err522);
 errors++;
 }
 }
-else {
-const err523 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data246};
+if(data229.min_gib !== undefined){
+let data233 = data229.min_gib;
+if(!(((typeof data233 == "number") && (!(data233 % 1) && !isNaN(data233))) && (isFinite(data233)))){
+const err523 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data233};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -6490,10 +6455,9 @@ vErrors.push(err523);
 }
 errors++;
 }
-}
-}
-else {
-const err524 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data245};
+if((typeof data233 == "number") && (isFinite(data233))){
+if(data233 > 1048576 || isNaN(data233)){
+const err524 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data233};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -6502,11 +6466,8 @@ vErrors.push(err524);
 }
 errors++;
 }
-}
-if(data176.config !== undefined){
-let data247 = data176.config;
-if(!(data247 && typeof data247 == "object" && !Array.isArray(data247))){
-const err525 = {instancePath:instancePath+"/nodes/" + i16+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data247};
+if(data233 < 1 || isNaN(data233)){
+const err525 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data233};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -6516,10 +6477,11 @@ vErrors.push(err525);
 errors++;
 }
 }
-if(data176.state !== undefined){
-let data248 = data176.state;
-if(typeof data248 !== "string"){
-const err526 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data248};
+}
+if(data229.max_gib !== undefined){
+let data234 = data229.max_gib;
+if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
+const err526 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data234};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -6528,8 +6490,9 @@ vErrors.push(err526);
 }
 errors++;
 }
-if(!(((data248 === "install") || (data248 === "local")) || (data248 === "install-once"))){
-const err527 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data248};
+if((typeof data234 == "number") && (isFinite(data234))){
+if(data234 > 1048576 || isNaN(data234)){
+const err527 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data234};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -6538,11 +6501,8 @@ vErrors.push(err527);
 }
 errors++;
 }
-}
-if(data176.medium !== undefined){
-let data249 = data176.medium;
-if(typeof data249 !== "string"){
-const err528 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data249};
+if(data234 < 1 || isNaN(data234)){
+const err528 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data234};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -6551,8 +6511,14 @@ vErrors.push(err528);
 }
 errors++;
 }
-if(!((data249 === "network") || (data249 === "iso"))){
-const err529 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data249};
+}
+}
+}
+}
+if(data228.data_disk !== undefined){
+let data235 = data228.data_disk;
+if((typeof data235 !== "string") && (!(data235 && typeof data235 == "object" && !Array.isArray(data235)))){
+const err529 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.install.properties.data_disk.type},message:"must be string,object",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data235};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -6561,11 +6527,9 @@ vErrors.push(err529);
 }
 errors++;
 }
-}
-if(data176.reinstall !== undefined){
-let data250 = data176.reinstall;
-if(!(((typeof data250 == "number") && (!(data250 % 1) && !isNaN(data250))) && (isFinite(data250)))){
-const err530 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data250};
+if(typeof data235 === "string"){
+if(!pattern41.test(data235)){
+const err530 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data235};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -6574,9 +6538,10 @@ vErrors.push(err530);
 }
 errors++;
 }
-if((typeof data250 == "number") && (isFinite(data250))){
-if(data250 > 999999999 || isNaN(data250)){
-const err531 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data250};
+}
+if(data235 && typeof data235 == "object" && !Array.isArray(data235)){
+if(Object.keys(data235).length < 1){
+const err531 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data235};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -6585,8 +6550,9 @@ vErrors.push(err531);
 }
 errors++;
 }
-if(data250 < 0 || isNaN(data250)){
-const err532 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data250};
+for(const key37 in data235){
+if(!(((((key37 === "serial") || (key37 === "wwn")) || (key37 === "model")) || (key37 === "min_gib")) || (key37 === "max_gib"))){
+const err532 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data235};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -6596,13 +6562,11 @@ vErrors.push(err532);
 errors++;
 }
 }
-}
-if(data176.lab !== undefined){
-let data251 = data176.lab;
-if(data251 && typeof data251 == "object" && !Array.isArray(data251)){
-for(const key36 in data251){
-if(!(((((key36 === "memory_mib") || (key36 === "vcpus")) || (key36 === "disk_gib")) || (key36 === "data_disk_gib")) || (key36 === "nic_model"))){
-const err533 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data251};
+if(data235.serial !== undefined){
+let data236 = data235.serial;
+if(typeof data236 === "string"){
+if(func3(data236) > 128){
+const err533 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data236};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -6611,11 +6575,8 @@ vErrors.push(err533);
 }
 errors++;
 }
-}
-if(data251.memory_mib !== undefined){
-let data252 = data251.memory_mib;
-if(!(((typeof data252 == "number") && (!(data252 % 1) && !isNaN(data252))) && (isFinite(data252)))){
-const err534 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data252};
+if(!pattern42.test(data236)){
+const err534 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data236};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -6624,9 +6585,9 @@ vErrors.push(err534);
 }
 errors++;
 }
-if((typeof data252 == "number") && (isFinite(data252))){
-if(data252 > 16777216 || isNaN(data252)){
-const err535 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data252};
+}
+else {
+const err535 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data236};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -6635,8 +6596,12 @@ vErrors.push(err535);
 }
 errors++;
 }
-if(data252 < 8192 || isNaN(data252)){
-const err536 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data252};
+}
+if(data235.wwn !== undefined){
+let data237 = data235.wwn;
+if(typeof data237 === "string"){
+if(!pattern43.test(data237)){
+const err536 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn,data:data237};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -6646,11 +6611,8 @@ vErrors.push(err536);
 errors++;
 }
 }
-}
-if(data251.vcpus !== undefined){
-let data253 = data251.vcpus;
-if(!(((typeof data253 == "number") && (!(data253 % 1) && !isNaN(data253))) && (isFinite(data253)))){
-const err537 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data253};
+else {
+const err537 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn,data:data237};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -6659,9 +6621,12 @@ vErrors.push(err537);
 }
 errors++;
 }
-if((typeof data253 == "number") && (isFinite(data253))){
-if(data253 > 256 || isNaN(data253)){
-const err538 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data253};
+}
+if(data235.model !== undefined){
+let data238 = data235.model;
+if(typeof data238 === "string"){
+if(func3(data238) > 128){
+const err538 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data238};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -6670,8 +6635,8 @@ vErrors.push(err538);
 }
 errors++;
 }
-if(data253 < 1 || isNaN(data253)){
-const err539 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data253};
+if(!pattern42.test(data238)){
+const err539 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data238};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -6681,11 +6646,8 @@ vErrors.push(err539);
 errors++;
 }
 }
-}
-if(data251.disk_gib !== undefined){
-let data254 = data251.disk_gib;
-if(!(((typeof data254 == "number") && (!(data254 % 1) && !isNaN(data254))) && (isFinite(data254)))){
-const err540 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data254};
+else {
+const err540 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data238};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -6694,9 +6656,11 @@ vErrors.push(err540);
 }
 errors++;
 }
-if((typeof data254 == "number") && (isFinite(data254))){
-if(data254 > 1048576 || isNaN(data254)){
-const err541 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data254};
+}
+if(data235.min_gib !== undefined){
+let data239 = data235.min_gib;
+if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
+const err541 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data239};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -6705,8 +6669,9 @@ vErrors.push(err541);
 }
 errors++;
 }
-if(data254 < 60 || isNaN(data254)){
-const err542 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data254};
+if((typeof data239 == "number") && (isFinite(data239))){
+if(data239 > 1048576 || isNaN(data239)){
+const err542 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data239};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -6715,12 +6680,8 @@ vErrors.push(err542);
 }
 errors++;
 }
-}
-}
-if(data251.data_disk_gib !== undefined){
-let data255 = data251.data_disk_gib;
-if(!(((typeof data255 == "number") && (!(data255 % 1) && !isNaN(data255))) && (isFinite(data255)))){
-const err543 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data255};
+if(data239 < 1 || isNaN(data239)){
+const err543 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data239};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -6729,9 +6690,12 @@ vErrors.push(err543);
 }
 errors++;
 }
-if((typeof data255 == "number") && (isFinite(data255))){
-if(data255 > 1048576 || isNaN(data255)){
-const err544 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data255};
+}
+}
+if(data235.max_gib !== undefined){
+let data240 = data235.max_gib;
+if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
+const err544 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data240};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -6740,8 +6704,9 @@ vErrors.push(err544);
 }
 errors++;
 }
-if(data255 < 50 || isNaN(data255)){
-const err545 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data255};
+if((typeof data240 == "number") && (isFinite(data240))){
+if(data240 > 1048576 || isNaN(data240)){
+const err545 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data240};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -6750,12 +6715,8 @@ vErrors.push(err545);
 }
 errors++;
 }
-}
-}
-if(data251.nic_model !== undefined){
-let data256 = data251.nic_model;
-if(typeof data256 !== "string"){
-const err546 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data256};
+if(data240 < 1 || isNaN(data240)){
+const err546 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data240};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -6764,8 +6725,15 @@ vErrors.push(err546);
 }
 errors++;
 }
-if(!((data256 === "virtio") || (data256 === "e1000e"))){
-const err547 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data256};
+}
+}
+}
+}
+if(data228.tty !== undefined){
+let data241 = data228.tty;
+if(typeof data241 === "string"){
+if(!pattern8.test(data241)){
+const err547 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data241};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -6775,9 +6743,8 @@ vErrors.push(err547);
 errors++;
 }
 }
-}
 else {
-const err548 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data251};
+const err548 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data241};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -6787,9 +6754,11 @@ vErrors.push(err548);
 errors++;
 }
 }
-}
-else {
-const err549 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data176};
+if(data228.persistent_partition_size !== undefined){
+let data242 = data228.persistent_partition_size;
+if(typeof data242 === "string"){
+if(!pattern50.test(data242)){
+const err549 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data242};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -6799,9 +6768,8 @@ vErrors.push(err549);
 errors++;
 }
 }
-}
 else {
-const err550 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data175};
+const err550 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data242};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -6811,12 +6779,10 @@ vErrors.push(err550);
 errors++;
 }
 }
-if(data.lab !== undefined){
-let data257 = data.lab;
-if(data257 && typeof data257 == "object" && !Array.isArray(data257)){
-for(const key37 in data257){
-if(!(((((key37 === "network_name") || (key37 === "bridge")) || (key37 === "disk_dir")) || (key37 === "tftp_root")) || (key37 === "host_arch"))){
-const err551 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data257};
+if(data228.wipe_all_disks !== undefined){
+let data243 = data228.wipe_all_disks;
+if(typeof data243 !== "boolean"){
+const err551 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data243};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -6826,11 +6792,14 @@ vErrors.push(err551);
 errors++;
 }
 }
-if(data257.network_name !== undefined){
-let data258 = data257.network_name;
-if(typeof data258 === "string"){
-if(!pattern65.test(data258)){
-const err552 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data258};
+if(data228.wipe_disks_list !== undefined){
+let data244 = data228.wipe_disks_list;
+if(Array.isArray(data244)){
+const len18 = data244.length;
+for(let i18=0; i18<len18; i18++){
+let data245 = data244[i18];
+if(typeof data245 !== "string"){
+const err552 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list/" + i18,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data245};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -6840,8 +6809,9 @@ vErrors.push(err552);
 errors++;
 }
 }
+}
 else {
-const err553 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data258};
+const err553 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data244};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -6851,11 +6821,10 @@ vErrors.push(err553);
 errors++;
 }
 }
-if(data257.bridge !== undefined){
-let data259 = data257.bridge;
-if(typeof data259 === "string"){
-if(!pattern66.test(data259)){
-const err554 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data259};
+if(data228.cordoned !== undefined){
+let data246 = data228.cordoned;
+if(typeof data246 !== "boolean"){
+const err554 = {instancePath:instancePath+"/nodes/" + i16+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data246};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -6865,8 +6834,10 @@ vErrors.push(err554);
 errors++;
 }
 }
-else {
-const err555 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data259};
+if(data228.power_off !== undefined){
+let data247 = data228.power_off;
+if(typeof data247 !== "boolean"){
+const err555 = {instancePath:instancePath+"/nodes/" + i16+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data247};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -6876,11 +6847,10 @@ vErrors.push(err555);
 errors++;
 }
 }
-if(data257.disk_dir !== undefined){
-let data260 = data257.disk_dir;
-if(typeof data260 === "string"){
-if(func3(data260) > 512){
-const err556 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data260};
+if(data228.iso_url !== undefined){
+let data248 = data228.iso_url;
+if(typeof data248 !== "string"){
+const err556 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data248};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -6889,8 +6859,8 @@ vErrors.push(err556);
 }
 errors++;
 }
-if(!pattern67.test(data260)){
-const err557 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data260};
+if(!(data248 === "local")){
+const err557 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data248};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -6900,8 +6870,9 @@ vErrors.push(err557);
 errors++;
 }
 }
+}
 else {
-const err558 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data260};
+const err558 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data228};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -6911,11 +6882,11 @@ vErrors.push(err558);
 errors++;
 }
 }
-if(data257.tftp_root !== undefined){
-let data261 = data257.tftp_root;
-if(typeof data261 === "string"){
-if(func3(data261) > 512){
-const err559 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data261};
+if(data186.interfaces !== undefined){
+let data249 = data186.interfaces;
+if(Array.isArray(data249)){
+if(data249.length < 1){
+const err559 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data249};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -6924,8 +6895,13 @@ vErrors.push(err559);
 }
 errors++;
 }
-if(!pattern67.test(data261)){
-const err560 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data261};
+const len19 = data249.length;
+for(let i19=0; i19<len19; i19++){
+let data250 = data249[i19];
+if(data250 && typeof data250 == "object" && !Array.isArray(data250)){
+for(const key38 in data250){
+if(!((key38 === "name") || (key38 === "mac"))){
+const err560 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data250};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -6935,8 +6911,11 @@ vErrors.push(err560);
 errors++;
 }
 }
-else {
-const err561 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data261};
+if(data250.name !== undefined){
+let data251 = data250.name;
+if(typeof data251 === "string"){
+if(func3(data251) > 15){
+const err561 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data251};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -6945,11 +6924,8 @@ vErrors.push(err561);
 }
 errors++;
 }
-}
-if(data257.host_arch !== undefined){
-let data262 = data257.host_arch;
-if(typeof data262 !== "string"){
-const err562 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data262};
+if(!pattern21.test(data251)){
+const err562 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data251};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -6958,8 +6934,9 @@ vErrors.push(err562);
 }
 errors++;
 }
-if(!((data262 === "x86_64") || (data262 === "arm64"))){
-const err563 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data262};
+}
+else {
+const err563 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data251};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -6969,9 +6946,10 @@ vErrors.push(err563);
 errors++;
 }
 }
-}
-else {
-const err564 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data257};
+if(data250.mac !== undefined){
+let data252 = data250.mac;
+if(typeof data252 !== "string"){
+const err564 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data252};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -6981,12 +6959,9 @@ vErrors.push(err564);
 errors++;
 }
 }
-if(data.nginx !== undefined){
-let data263 = data.nginx;
-if(data263 && typeof data263 == "object" && !Array.isArray(data263)){
-for(const key38 in data263){
-if(!(((((((key38 === "listen") || (key38 === "root")) || (key38 === "artifacts_dir")) || (key38 === "access_log")) || (key38 === "access")) || (key38 === "file_key")) || (key38 === "real_ip"))){
-const err565 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data263};
+}
+else {
+const err565 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data250};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -6996,11 +6971,9 @@ vErrors.push(err565);
 errors++;
 }
 }
-if(data263.listen !== undefined){
-let data264 = data263.listen;
-if(typeof data264 === "string"){
-if(func3(data264) > 47){
-const err566 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 47},message:"must NOT have more than 47 characters",schema:47,parentSchema:schema11.properties.nginx.properties.listen,data:data264};
+}
+else {
+const err566 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data249};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -7009,8 +6982,11 @@ vErrors.push(err566);
 }
 errors++;
 }
-if(!pattern69.test(data264)){
-const err567 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data264};
+}
+if(data186.method !== undefined){
+let data253 = data186.method;
+if(typeof data253 !== "string"){
+const err567 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data253};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -7019,9 +6995,8 @@ vErrors.push(err567);
 }
 errors++;
 }
-}
-else {
-const err568 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data264};
+if(!((data253 === "dhcp") || (data253 === "static"))){
+const err568 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data253};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -7031,11 +7006,10 @@ vErrors.push(err568);
 errors++;
 }
 }
-if(data263.root !== undefined){
-let data265 = data263.root;
-if(typeof data265 === "string"){
-if(func3(data265) > 512){
-const err569 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data265};
+if(data186.prefix !== undefined){
+let data254 = data186.prefix;
+if(!(((typeof data254 == "number") && (!(data254 % 1) && !isNaN(data254))) && (isFinite(data254)))){
+const err569 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data254};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -7044,8 +7018,9 @@ vErrors.push(err569);
 }
 errors++;
 }
-if(!pattern67.test(data265)){
-const err570 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data265};
+if((typeof data254 == "number") && (isFinite(data254))){
+if(data254 > 32 || isNaN(data254)){
+const err570 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data254};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -7054,9 +7029,8 @@ vErrors.push(err570);
 }
 errors++;
 }
-}
-else {
-const err571 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data265};
+if(data254 < 1 || isNaN(data254)){
+const err571 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data254};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -7066,11 +7040,11 @@ vErrors.push(err571);
 errors++;
 }
 }
-if(data263.artifacts_dir !== undefined){
-let data266 = data263.artifacts_dir;
-if(typeof data266 === "string"){
-if(func3(data266) > 512){
-const err572 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data266};
+}
+if(data186.netmask !== undefined){
+let data255 = data186.netmask;
+if(typeof data255 !== "string"){
+const err572 = {instancePath:instancePath+"/nodes/" + i16+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data255};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -7079,8 +7053,11 @@ vErrors.push(err572);
 }
 errors++;
 }
-if(!pattern67.test(data266)){
-const err573 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data266};
+}
+if(data186.gateway !== undefined){
+let data256 = data186.gateway;
+if(typeof data256 !== "string"){
+const err573 = {instancePath:instancePath+"/nodes/" + i16+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data256};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -7090,8 +7067,11 @@ vErrors.push(err573);
 errors++;
 }
 }
-else {
-const err574 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data266};
+if(data186.dns !== undefined){
+let data257 = data186.dns;
+if(Array.isArray(data257)){
+if(data257.length > 8){
+const err574 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data257};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -7100,12 +7080,11 @@ vErrors.push(err574);
 }
 errors++;
 }
-}
-if(data263.access_log !== undefined){
-let data267 = data263.access_log;
-if(typeof data267 === "string"){
-if(func3(data267) > 512){
-const err575 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data267};
+const len20 = data257.length;
+for(let i20=0; i20<len20; i20++){
+let data258 = data257[i20];
+if(typeof data258 !== "string"){
+const err575 = {instancePath:instancePath+"/nodes/" + i16+"/dns/" + i20,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data258};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -7114,8 +7093,10 @@ vErrors.push(err575);
 }
 errors++;
 }
-if(!pattern67.test(data267)){
-const err576 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data267};
+}
+}
+else {
+const err576 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data257};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -7125,8 +7106,10 @@ vErrors.push(err576);
 errors++;
 }
 }
-else {
-const err577 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data267};
+if(data186.mtu !== undefined){
+let data259 = data186.mtu;
+if(!(((typeof data259 == "number") && (!(data259 % 1) && !isNaN(data259))) && (isFinite(data259)))){
+const err577 = {instancePath:instancePath+"/nodes/" + i16+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data259};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -7136,10 +7119,10 @@ vErrors.push(err577);
 errors++;
 }
 }
-if(data263.access !== undefined){
-let data268 = data263.access;
-if(typeof data268 !== "string"){
-const err578 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data268};
+if(data186.vlan !== undefined){
+let data260 = data186.vlan;
+if(!(((typeof data260 == "number") && (!(data260 % 1) && !isNaN(data260))) && (isFinite(data260)))){
+const err578 = {instancePath:instancePath+"/nodes/" + i16+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data260};
 if(vErrors === null){
 vErrors = [err578];
 }
@@ -7148,8 +7131,15 @@ vErrors.push(err578);
 }
 errors++;
 }
-if(!((data268 === "nodes") || (data268 === "open"))){
-const err579 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data268};
+}
+if(data186.bond !== undefined){
+let data261 = data186.bond;
+if(data261 && typeof data261 == "object" && !Array.isArray(data261)){
+for(const key39 in data261){
+if(!((key39 === "mode") || (key39 === "miimon"))){
+let data262 = data261[key39];
+if((typeof data262 !== "string") && (!(((typeof data262 == "number") && (!(data262 % 1) && !isNaN(data262))) && (isFinite(data262))))){
+const err579 = {instancePath:instancePath+"/nodes/" + i16+"/bond/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data262};
 if(vErrors === null){
 vErrors = [err579];
 }
@@ -7159,10 +7149,11 @@ vErrors.push(err579);
 errors++;
 }
 }
-if(data263.file_key !== undefined){
-let data269 = data263.file_key;
-if((typeof data269 !== "string") && (!(data269 && typeof data269 == "object" && !Array.isArray(data269)))){
-const err580 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data269};
+}
+if(data261.mode !== undefined){
+let data263 = data261.mode;
+if(typeof data263 !== "string"){
+const err580 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data263};
 if(vErrors === null){
 vErrors = [err580];
 }
@@ -7171,9 +7162,8 @@ vErrors.push(err580);
 }
 errors++;
 }
-if(typeof data269 === "string"){
-if(func3(data269) < 1){
-const err581 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data269};
+if(!(((((((data263 === "balance-rr") || (data263 === "active-backup")) || (data263 === "balance-xor")) || (data263 === "broadcast")) || (data263 === "802.3ad")) || (data263 === "balance-tlb")) || (data263 === "balance-alb"))){
+const err581 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data263};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -7183,9 +7173,10 @@ vErrors.push(err581);
 errors++;
 }
 }
-if(data269 && typeof data269 == "object" && !Array.isArray(data269)){
-if(Object.keys(data269).length > 1){
-const err582 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data269};
+if(data261.miimon !== undefined){
+let data264 = data261.miimon;
+if(!(((typeof data264 == "number") && (!(data264 % 1) && !isNaN(data264))) && (isFinite(data264)))){
+const err582 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data264};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -7194,8 +7185,9 @@ vErrors.push(err582);
 }
 errors++;
 }
-if(Object.keys(data269).length < 1){
-const err583 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data269};
+if((typeof data264 == "number") && (isFinite(data264))){
+if(data264 < 0 || isNaN(data264)){
+const err583 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data264};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -7204,9 +7196,11 @@ vErrors.push(err583);
 }
 errors++;
 }
-for(const key39 in data269){
-if(!((key39 === "env") || (key39 === "file"))){
-const err584 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data269};
+}
+}
+}
+else {
+const err584 = {instancePath:instancePath+"/nodes/" + i16+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data261};
 if(vErrors === null){
 vErrors = [err584];
 }
@@ -7216,11 +7210,15 @@ vErrors.push(err584);
 errors++;
 }
 }
-if(data269.env !== undefined){
-let data270 = data269.env;
-if(typeof data270 === "string"){
-if(!pattern22.test(data270)){
-const err585 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data270};
+if(data186.kernel_args !== undefined){
+let data265 = data186.kernel_args;
+if(Array.isArray(data265)){
+const len21 = data265.length;
+for(let i21=0; i21<len21; i21++){
+let data266 = data265[i21];
+if(typeof data266 === "string"){
+if(func3(data266) > 1024){
+const err585 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data266};
 if(vErrors === null){
 vErrors = [err585];
 }
@@ -7229,9 +7227,8 @@ vErrors.push(err585);
 }
 errors++;
 }
-}
-else {
-const err586 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data270};
+if(!pattern9.test(data266)){
+const err586 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data266};
 if(vErrors === null){
 vErrors = [err586];
 }
@@ -7241,11 +7238,8 @@ vErrors.push(err586);
 errors++;
 }
 }
-if(data269.file !== undefined){
-let data271 = data269.file;
-if(typeof data271 === "string"){
-if(func3(data271) < 1){
-const err587 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data271};
+else {
+const err587 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data266};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -7255,8 +7249,9 @@ vErrors.push(err587);
 errors++;
 }
 }
+}
 else {
-const err588 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data271};
+const err588 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data265};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -7266,13 +7261,10 @@ vErrors.push(err588);
 errors++;
 }
 }
-}
-}
-if(data263.real_ip !== undefined){
-let data272 = data263.real_ip;
-if(data272 && typeof data272 == "object" && !Array.isArray(data272)){
-if(data272.from === undefined){
-const err589 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data272};
+if(data186.config !== undefined){
+let data267 = data186.config;
+if(!(data267 && typeof data267 == "object" && !Array.isArray(data267))){
+const err589 = {instancePath:instancePath+"/nodes/" + i16+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data267};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -7281,8 +7273,11 @@ vErrors.push(err589);
 }
 errors++;
 }
-if(data272.header === undefined){
-const err590 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data272};
+}
+if(data186.state !== undefined){
+let data268 = data186.state;
+if(typeof data268 !== "string"){
+const err590 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data268};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -7291,9 +7286,8 @@ vErrors.push(err590);
 }
 errors++;
 }
-for(const key40 in data272){
-if(!((key40 === "from") || (key40 === "header"))){
-const err591 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data272};
+if(!(((data268 === "install") || (data268 === "local")) || (data268 === "install-once"))){
+const err591 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data268};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -7303,11 +7297,10 @@ vErrors.push(err591);
 errors++;
 }
 }
-if(data272.from !== undefined){
-let data273 = data272.from;
-if(Array.isArray(data273)){
-if(data273.length > 64){
-const err592 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data273};
+if(data186.medium !== undefined){
+let data269 = data186.medium;
+if(typeof data269 !== "string"){
+const err592 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data269};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -7316,8 +7309,8 @@ vErrors.push(err592);
 }
 errors++;
 }
-if(data273.length < 1){
-const err593 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data273};
+if(!((data269 === "network") || (data269 === "iso"))){
+const err593 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data269};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -7326,12 +7319,11 @@ vErrors.push(err593);
 }
 errors++;
 }
-const len22 = data273.length;
-for(let i22=0; i22<len22; i22++){
-let data274 = data273[i22];
-if(typeof data274 === "string"){
-if(!pattern74.test(data274)){
-const err594 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data274};
+}
+if(data186.reinstall !== undefined){
+let data270 = data186.reinstall;
+if(!(((typeof data270 == "number") && (!(data270 % 1) && !isNaN(data270))) && (isFinite(data270)))){
+const err594 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data270};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -7340,9 +7332,9 @@ vErrors.push(err594);
 }
 errors++;
 }
-}
-else {
-const err595 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data274};
+if((typeof data270 == "number") && (isFinite(data270))){
+if(data270 > 999999999 || isNaN(data270)){
+const err595 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data270};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -7351,19 +7343,8 @@ vErrors.push(err595);
 }
 errors++;
 }
-}
-let i23 = data273.length;
-let j0;
-if(i23 > 1){
-const indices0 = {};
-for(;i23--;){
-let item0 = data273[i23];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err596 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data273};
+if(data270 < 0 || isNaN(data270)){
+const err596 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data270};
 if(vErrors === null){
 vErrors = [err596];
 }
@@ -7371,14 +7352,15 @@ else {
 vErrors.push(err596);
 }
 errors++;
-break;
-}
-indices0[item0] = i23;
 }
 }
 }
-else {
-const err597 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data273};
+if(data186.lab !== undefined){
+let data271 = data186.lab;
+if(data271 && typeof data271 == "object" && !Array.isArray(data271)){
+for(const key40 in data271){
+if(!(((((key40 === "memory_mib") || (key40 === "vcpus")) || (key40 === "disk_gib")) || (key40 === "data_disk_gib")) || (key40 === "nic_model"))){
+const err597 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data271};
 if(vErrors === null){
 vErrors = [err597];
 }
@@ -7388,11 +7370,10 @@ vErrors.push(err597);
 errors++;
 }
 }
-if(data272.header !== undefined){
-let data275 = data272.header;
-if(typeof data275 === "string"){
-if(!pattern75.test(data275)){
-const err598 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data275};
+if(data271.memory_mib !== undefined){
+let data272 = data271.memory_mib;
+if(!(((typeof data272 == "number") && (!(data272 % 1) && !isNaN(data272))) && (isFinite(data272)))){
+const err598 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data272};
 if(vErrors === null){
 vErrors = [err598];
 }
@@ -7401,9 +7382,9 @@ vErrors.push(err598);
 }
 errors++;
 }
-}
-else {
-const err599 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data275};
+if((typeof data272 == "number") && (isFinite(data272))){
+if(data272 > 16777216 || isNaN(data272)){
+const err599 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data272};
 if(vErrors === null){
 vErrors = [err599];
 }
@@ -7412,10 +7393,8 @@ vErrors.push(err599);
 }
 errors++;
 }
-}
-}
-else {
-const err600 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data272};
+if(data272 < 8192 || isNaN(data272)){
+const err600 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data272};
 if(vErrors === null){
 vErrors = [err600];
 }
@@ -7426,8 +7405,10 @@ errors++;
 }
 }
 }
-else {
-const err601 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data263};
+if(data271.vcpus !== undefined){
+let data273 = data271.vcpus;
+if(!(((typeof data273 == "number") && (!(data273 % 1) && !isNaN(data273))) && (isFinite(data273)))){
+const err601 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data273};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -7436,13 +7417,9 @@ vErrors.push(err601);
 }
 errors++;
 }
-}
-if(data.dnsmasq !== undefined){
-let data276 = data.dnsmasq;
-if(data276 && typeof data276 == "object" && !Array.isArray(data276)){
-for(const key41 in data276){
-if(!(((((((key41 === "interface") || (key41 === "tftp_root")) || (key41 === "lease_time")) || (key41 === "dns")) || (key41 === "host")) || (key41 === "hosts_dir")) || (key41 === "mode"))){
-const err602 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data276};
+if((typeof data273 == "number") && (isFinite(data273))){
+if(data273 > 256 || isNaN(data273)){
+const err602 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data273};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -7451,12 +7428,8 @@ vErrors.push(err602);
 }
 errors++;
 }
-}
-if(data276.interface !== undefined){
-let data277 = data276.interface;
-if(typeof data277 === "string"){
-if(func3(data277) > 16){
-const err603 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data277};
+if(data273 < 1 || isNaN(data273)){
+const err603 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data273};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -7465,8 +7438,12 @@ vErrors.push(err603);
 }
 errors++;
 }
-if(!pattern76.test(data277)){
-const err604 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data277};
+}
+}
+if(data271.disk_gib !== undefined){
+let data274 = data271.disk_gib;
+if(!(((typeof data274 == "number") && (!(data274 % 1) && !isNaN(data274))) && (isFinite(data274)))){
+const err604 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data274};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -7475,9 +7452,9 @@ vErrors.push(err604);
 }
 errors++;
 }
-}
-else {
-const err605 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data277};
+if((typeof data274 == "number") && (isFinite(data274))){
+if(data274 > 1048576 || isNaN(data274)){
+const err605 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data274};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -7486,12 +7463,8 @@ vErrors.push(err605);
 }
 errors++;
 }
-}
-if(data276.tftp_root !== undefined){
-let data278 = data276.tftp_root;
-if(typeof data278 === "string"){
-if(func3(data278) > 512){
-const err606 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data278};
+if(data274 < 60 || isNaN(data274)){
+const err606 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data274};
 if(vErrors === null){
 vErrors = [err606];
 }
@@ -7500,8 +7473,12 @@ vErrors.push(err606);
 }
 errors++;
 }
-if(!pattern67.test(data278)){
-const err607 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data278};
+}
+}
+if(data271.data_disk_gib !== undefined){
+let data275 = data271.data_disk_gib;
+if(!(((typeof data275 == "number") && (!(data275 % 1) && !isNaN(data275))) && (isFinite(data275)))){
+const err607 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data275};
 if(vErrors === null){
 vErrors = [err607];
 }
@@ -7510,9 +7487,9 @@ vErrors.push(err607);
 }
 errors++;
 }
-}
-else {
-const err608 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data278};
+if((typeof data275 == "number") && (isFinite(data275))){
+if(data275 > 1048576 || isNaN(data275)){
+const err608 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data275};
 if(vErrors === null){
 vErrors = [err608];
 }
@@ -7521,12 +7498,8 @@ vErrors.push(err608);
 }
 errors++;
 }
-}
-if(data276.lease_time !== undefined){
-let data279 = data276.lease_time;
-if(typeof data279 === "string"){
-if(!pattern78.test(data279)){
-const err609 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data279};
+if(data275 < 50 || isNaN(data275)){
+const err609 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data275};
 if(vErrors === null){
 vErrors = [err609];
 }
@@ -7536,8 +7509,11 @@ vErrors.push(err609);
 errors++;
 }
 }
-else {
-const err610 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data279};
+}
+if(data271.nic_model !== undefined){
+let data276 = data271.nic_model;
+if(typeof data276 !== "string"){
+const err610 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data276};
 if(vErrors === null){
 vErrors = [err610];
 }
@@ -7546,11 +7522,8 @@ vErrors.push(err610);
 }
 errors++;
 }
-}
-if(data276.dns !== undefined){
-let data280 = data276.dns;
-if(typeof data280 !== "boolean"){
-const err611 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data280};
+if(!((data276 === "virtio") || (data276 === "e1000e"))){
+const err611 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data276};
 if(vErrors === null){
 vErrors = [err611];
 }
@@ -7560,11 +7533,9 @@ vErrors.push(err611);
 errors++;
 }
 }
-if(data276.host !== undefined){
-let data281 = data276.host;
-if(typeof data281 === "string"){
-if(func3(data281) > 253){
-const err612 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data281};
+}
+else {
+const err612 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data271};
 if(vErrors === null){
 vErrors = [err612];
 }
@@ -7573,8 +7544,10 @@ vErrors.push(err612);
 }
 errors++;
 }
-if(func3(data281) < 1){
-const err613 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data281};
+}
+}
+else {
+const err613 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data186};
 if(vErrors === null){
 vErrors = [err613];
 }
@@ -7583,8 +7556,10 @@ vErrors.push(err613);
 }
 errors++;
 }
-if(!pattern79.test(data281)){
-const err614 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data281};
+}
+}
+else {
+const err614 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data185};
 if(vErrors === null){
 vErrors = [err614];
 }
@@ -7594,8 +7569,12 @@ vErrors.push(err614);
 errors++;
 }
 }
-else {
-const err615 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data281};
+if(data.lab !== undefined){
+let data277 = data.lab;
+if(data277 && typeof data277 == "object" && !Array.isArray(data277)){
+for(const key41 in data277){
+if(!(((((key41 === "network_name") || (key41 === "bridge")) || (key41 === "disk_dir")) || (key41 === "tftp_root")) || (key41 === "host_arch"))){
+const err615 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data277};
 if(vErrors === null){
 vErrors = [err615];
 }
@@ -7605,11 +7584,11 @@ vErrors.push(err615);
 errors++;
 }
 }
-if(data276.hosts_dir !== undefined){
-let data282 = data276.hosts_dir;
-if(typeof data282 === "string"){
-if(func3(data282) > 512){
-const err616 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data282};
+if(data277.network_name !== undefined){
+let data278 = data277.network_name;
+if(typeof data278 === "string"){
+if(!pattern77.test(data278)){
+const err616 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data278};
 if(vErrors === null){
 vErrors = [err616];
 }
@@ -7618,8 +7597,9 @@ vErrors.push(err616);
 }
 errors++;
 }
-if(!pattern67.test(data282)){
-const err617 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data282};
+}
+else {
+const err617 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data278};
 if(vErrors === null){
 vErrors = [err617];
 }
@@ -7629,8 +7609,11 @@ vErrors.push(err617);
 errors++;
 }
 }
-else {
-const err618 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data282};
+if(data277.bridge !== undefined){
+let data279 = data277.bridge;
+if(typeof data279 === "string"){
+if(!pattern78.test(data279)){
+const err618 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data279};
 if(vErrors === null){
 vErrors = [err618];
 }
@@ -7640,10 +7623,8 @@ vErrors.push(err618);
 errors++;
 }
 }
-if(data276.mode !== undefined){
-let data283 = data276.mode;
-if(typeof data283 !== "string"){
-const err619 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data283};
+else {
+const err619 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data279};
 if(vErrors === null){
 vErrors = [err619];
 }
@@ -7652,8 +7633,12 @@ vErrors.push(err619);
 }
 errors++;
 }
-if(!((data283 === "server") || (data283 === "proxy"))){
-const err620 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data283};
+}
+if(data277.disk_dir !== undefined){
+let data280 = data277.disk_dir;
+if(typeof data280 === "string"){
+if(func3(data280) > 512){
+const err620 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data280};
 if(vErrors === null){
 vErrors = [err620];
 }
@@ -7662,10 +7647,8 @@ vErrors.push(err620);
 }
 errors++;
 }
-}
-}
-else {
-const err621 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data276};
+if(!pattern79.test(data280)){
+const err621 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data280};
 if(vErrors === null){
 vErrors = [err621];
 }
@@ -7675,12 +7658,8 @@ vErrors.push(err621);
 errors++;
 }
 }
-if(data.dhcp !== undefined){
-let data284 = data.dhcp;
-if(data284 && typeof data284 == "object" && !Array.isArray(data284)){
-for(const key42 in data284){
-if(!((key42 === "server") || (key42 === "next_server"))){
-const err622 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data284};
+else {
+const err622 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data280};
 if(vErrors === null){
 vErrors = [err622];
 }
@@ -7690,10 +7669,11 @@ vErrors.push(err622);
 errors++;
 }
 }
-if(data284.server !== undefined){
-let data285 = data284.server;
-if(typeof data285 !== "string"){
-const err623 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data285};
+if(data277.tftp_root !== undefined){
+let data281 = data277.tftp_root;
+if(typeof data281 === "string"){
+if(func3(data281) > 512){
+const err623 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data281};
 if(vErrors === null){
 vErrors = [err623];
 }
@@ -7702,8 +7682,8 @@ vErrors.push(err623);
 }
 errors++;
 }
-if(!(((data285 === "dnsmasq") || (data285 === "kea")) || (data285 === "isc"))){
-const err624 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data285};
+if(!pattern79.test(data281)){
+const err624 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data281};
 if(vErrors === null){
 vErrors = [err624];
 }
@@ -7713,10 +7693,8 @@ vErrors.push(err624);
 errors++;
 }
 }
-if(data284.next_server !== undefined){
-let data286 = data284.next_server;
-if(typeof data286 !== "string"){
-const err625 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data286};
+else {
+const err625 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data281};
 if(vErrors === null){
 vErrors = [err625];
 }
@@ -7726,9 +7704,10 @@ vErrors.push(err625);
 errors++;
 }
 }
-}
-else {
-const err626 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data284};
+if(data277.host_arch !== undefined){
+let data282 = data277.host_arch;
+if(typeof data282 !== "string"){
+const err626 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data282};
 if(vErrors === null){
 vErrors = [err626];
 }
@@ -7737,13 +7716,8 @@ vErrors.push(err626);
 }
 errors++;
 }
-}
-if(data.bss !== undefined){
-let data287 = data.bss;
-if(data287 && typeof data287 == "object" && !Array.isArray(data287)){
-for(const key43 in data287){
-if(!(key43 === "export")){
-const err627 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data287};
+if(!((data282 === "x86_64") || (data282 === "arm64"))){
+const err627 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data282};
 if(vErrors === null){
 vErrors = [err627];
 }
@@ -7753,10 +7727,9 @@ vErrors.push(err627);
 errors++;
 }
 }
-if(data287.export !== undefined){
-let data288 = data287.export;
-if(typeof data288 !== "boolean"){
-const err628 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data288};
+}
+else {
+const err628 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data277};
 if(vErrors === null){
 vErrors = [err628];
 }
@@ -7766,9 +7739,12 @@ vErrors.push(err628);
 errors++;
 }
 }
-}
-else {
-const err629 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data287};
+if(data.nginx !== undefined){
+let data283 = data.nginx;
+if(data283 && typeof data283 == "object" && !Array.isArray(data283)){
+for(const key42 in data283){
+if(!(((((((key42 === "listen") || (key42 === "root")) || (key42 === "artifacts_dir")) || (key42 === "access_log")) || (key42 === "access")) || (key42 === "file_key")) || (key42 === "real_ip"))){
+const err629 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data283};
 if(vErrors === null){
 vErrors = [err629];
 }
@@ -7778,11 +7754,11 @@ vErrors.push(err629);
 errors++;
 }
 }
-if(data.signing !== undefined){
-let data289 = data.signing;
-if(data289 && typeof data289 == "object" && !Array.isArray(data289)){
-if(data289.private_key === undefined){
-const err630 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data289};
+if(data283.listen !== undefined){
+let data284 = data283.listen;
+if(typeof data284 === "string"){
+if(func3(data284) > 47){
+const err630 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 47},message:"must NOT have more than 47 characters",schema:47,parentSchema:schema11.properties.nginx.properties.listen,data:data284};
 if(vErrors === null){
 vErrors = [err630];
 }
@@ -7791,8 +7767,8 @@ vErrors.push(err630);
 }
 errors++;
 }
-if(data289.public_key === undefined){
-const err631 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data289};
+if(!pattern81.test(data284)){
+const err631 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data284};
 if(vErrors === null){
 vErrors = [err631];
 }
@@ -7801,9 +7777,9 @@ vErrors.push(err631);
 }
 errors++;
 }
-for(const key44 in data289){
-if(!((key44 === "private_key") || (key44 === "public_key"))){
-const err632 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data289};
+}
+else {
+const err632 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data284};
 if(vErrors === null){
 vErrors = [err632];
 }
@@ -7813,11 +7789,11 @@ vErrors.push(err632);
 errors++;
 }
 }
-if(data289.private_key !== undefined){
-let data290 = data289.private_key;
-if(data290 && typeof data290 == "object" && !Array.isArray(data290)){
-if(Object.keys(data290).length > 1){
-const err633 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data290};
+if(data283.root !== undefined){
+let data285 = data283.root;
+if(typeof data285 === "string"){
+if(func3(data285) > 512){
+const err633 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data285};
 if(vErrors === null){
 vErrors = [err633];
 }
@@ -7826,8 +7802,8 @@ vErrors.push(err633);
 }
 errors++;
 }
-if(Object.keys(data290).length < 1){
-const err634 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data290};
+if(!pattern79.test(data285)){
+const err634 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data285};
 if(vErrors === null){
 vErrors = [err634];
 }
@@ -7836,9 +7812,9 @@ vErrors.push(err634);
 }
 errors++;
 }
-for(const key45 in data290){
-if(!((key45 === "env") || (key45 === "file"))){
-const err635 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data290};
+}
+else {
+const err635 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data285};
 if(vErrors === null){
 vErrors = [err635];
 }
@@ -7848,11 +7824,11 @@ vErrors.push(err635);
 errors++;
 }
 }
-if(data290.env !== undefined){
-let data291 = data290.env;
-if(typeof data291 === "string"){
-if(!pattern22.test(data291)){
-const err636 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data291};
+if(data283.artifacts_dir !== undefined){
+let data286 = data283.artifacts_dir;
+if(typeof data286 === "string"){
+if(func3(data286) > 512){
+const err636 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data286};
 if(vErrors === null){
 vErrors = [err636];
 }
@@ -7861,9 +7837,8 @@ vErrors.push(err636);
 }
 errors++;
 }
-}
-else {
-const err637 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data291};
+if(!pattern79.test(data286)){
+const err637 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data286};
 if(vErrors === null){
 vErrors = [err637];
 }
@@ -7873,11 +7848,8 @@ vErrors.push(err637);
 errors++;
 }
 }
-if(data290.file !== undefined){
-let data292 = data290.file;
-if(typeof data292 === "string"){
-if(func3(data292) < 1){
-const err638 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data292};
+else {
+const err638 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data286};
 if(vErrors === null){
 vErrors = [err638];
 }
@@ -7887,8 +7859,11 @@ vErrors.push(err638);
 errors++;
 }
 }
-else {
-const err639 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data292};
+if(data283.access_log !== undefined){
+let data287 = data283.access_log;
+if(typeof data287 === "string"){
+if(func3(data287) > 512){
+const err639 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data287};
 if(vErrors === null){
 vErrors = [err639];
 }
@@ -7897,10 +7872,8 @@ vErrors.push(err639);
 }
 errors++;
 }
-}
-}
-else {
-const err640 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data290};
+if(!pattern79.test(data287)){
+const err640 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data287};
 if(vErrors === null){
 vErrors = [err640];
 }
@@ -7910,11 +7883,8 @@ vErrors.push(err640);
 errors++;
 }
 }
-if(data289.public_key !== undefined){
-let data293 = data289.public_key;
-if(typeof data293 === "string"){
-if(func3(data293) > 4096){
-const err641 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data293};
+else {
+const err641 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data287};
 if(vErrors === null){
 vErrors = [err641];
 }
@@ -7923,8 +7893,11 @@ vErrors.push(err641);
 }
 errors++;
 }
-if(!pattern82.test(data293)){
-const err642 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data293};
+}
+if(data283.access !== undefined){
+let data288 = data283.access;
+if(typeof data288 !== "string"){
+const err642 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data288};
 if(vErrors === null){
 vErrors = [err642];
 }
@@ -7933,9 +7906,8 @@ vErrors.push(err642);
 }
 errors++;
 }
-}
-else {
-const err643 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data293};
+if(!((data288 === "nodes") || (data288 === "open"))){
+const err643 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data288};
 if(vErrors === null){
 vErrors = [err643];
 }
@@ -7945,9 +7917,10 @@ vErrors.push(err643);
 errors++;
 }
 }
-}
-else {
-const err644 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data289};
+if(data283.file_key !== undefined){
+let data289 = data283.file_key;
+if((typeof data289 !== "string") && (!(data289 && typeof data289 == "object" && !Array.isArray(data289)))){
+const err644 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data289};
 if(vErrors === null){
 vErrors = [err644];
 }
@@ -7956,12 +7929,9 @@ vErrors.push(err644);
 }
 errors++;
 }
-}
-if(data.publish !== undefined){
-let data294 = data.publish;
-if(data294 && typeof data294 == "object" && !Array.isArray(data294)){
-if(data294.registry === undefined){
-const err645 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data294};
+if(typeof data289 === "string"){
+if(func3(data289) < 1){
+const err645 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data289};
 if(vErrors === null){
 vErrors = [err645];
 }
@@ -7970,8 +7940,10 @@ vErrors.push(err645);
 }
 errors++;
 }
-if(data294.key === undefined){
-const err646 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data294};
+}
+if(data289 && typeof data289 == "object" && !Array.isArray(data289)){
+if(Object.keys(data289).length > 1){
+const err646 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data289};
 if(vErrors === null){
 vErrors = [err646];
 }
@@ -7980,9 +7952,8 @@ vErrors.push(err646);
 }
 errors++;
 }
-for(const key46 in data294){
-if(!(((((key46 === "registry") || (key46 === "key")) || (key46 === "keep")) || (key46 === "state_dir")) || (key46 === "key_file"))){
-const err647 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data294};
+if(Object.keys(data289).length < 1){
+const err647 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data289};
 if(vErrors === null){
 vErrors = [err647];
 }
@@ -7991,12 +7962,9 @@ vErrors.push(err647);
 }
 errors++;
 }
-}
-if(data294.registry !== undefined){
-let data295 = data294.registry;
-if(typeof data295 === "string"){
-if(func3(data295) > 200){
-const err648 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data295};
+for(const key43 in data289){
+if(!((key43 === "env") || (key43 === "file"))){
+const err648 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data289};
 if(vErrors === null){
 vErrors = [err648];
 }
@@ -8005,8 +7973,12 @@ vErrors.push(err648);
 }
 errors++;
 }
-if(!pattern83.test(data295)){
-const err649 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data295};
+}
+if(data289.env !== undefined){
+let data290 = data289.env;
+if(typeof data290 === "string"){
+if(!pattern22.test(data290)){
+const err649 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data290};
 if(vErrors === null){
 vErrors = [err649];
 }
@@ -8017,7 +7989,7 @@ errors++;
 }
 }
 else {
-const err650 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data295};
+const err650 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data290};
 if(vErrors === null){
 vErrors = [err650];
 }
@@ -8027,10 +7999,11 @@ vErrors.push(err650);
 errors++;
 }
 }
-if(data294.key !== undefined){
-let data296 = data294.key;
-if((typeof data296 !== "string") && (!(data296 && typeof data296 == "object" && !Array.isArray(data296)))){
-const err651 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data296};
+if(data289.file !== undefined){
+let data291 = data289.file;
+if(typeof data291 === "string"){
+if(func3(data291) < 1){
+const err651 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data291};
 if(vErrors === null){
 vErrors = [err651];
 }
@@ -8039,9 +8012,9 @@ vErrors.push(err651);
 }
 errors++;
 }
-if(typeof data296 === "string"){
-if(func3(data296) < 1){
-const err652 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data296};
+}
+else {
+const err652 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data291};
 if(vErrors === null){
 vErrors = [err652];
 }
@@ -8051,9 +8024,13 @@ vErrors.push(err652);
 errors++;
 }
 }
-if(data296 && typeof data296 == "object" && !Array.isArray(data296)){
-if(Object.keys(data296).length > 1){
-const err653 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data296};
+}
+}
+if(data283.real_ip !== undefined){
+let data292 = data283.real_ip;
+if(data292 && typeof data292 == "object" && !Array.isArray(data292)){
+if(data292.from === undefined){
+const err653 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data292};
 if(vErrors === null){
 vErrors = [err653];
 }
@@ -8062,8 +8039,8 @@ vErrors.push(err653);
 }
 errors++;
 }
-if(Object.keys(data296).length < 1){
-const err654 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data296};
+if(data292.header === undefined){
+const err654 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data292};
 if(vErrors === null){
 vErrors = [err654];
 }
@@ -8072,9 +8049,9 @@ vErrors.push(err654);
 }
 errors++;
 }
-for(const key47 in data296){
-if(!((key47 === "env") || (key47 === "file"))){
-const err655 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data296};
+for(const key44 in data292){
+if(!((key44 === "from") || (key44 === "header"))){
+const err655 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data292};
 if(vErrors === null){
 vErrors = [err655];
 }
@@ -8084,11 +8061,11 @@ vErrors.push(err655);
 errors++;
 }
 }
-if(data296.env !== undefined){
-let data297 = data296.env;
-if(typeof data297 === "string"){
-if(!pattern22.test(data297)){
-const err656 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data297};
+if(data292.from !== undefined){
+let data293 = data292.from;
+if(Array.isArray(data293)){
+if(data293.length > 64){
+const err656 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data293};
 if(vErrors === null){
 vErrors = [err656];
 }
@@ -8097,9 +8074,8 @@ vErrors.push(err656);
 }
 errors++;
 }
-}
-else {
-const err657 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data297};
+if(data293.length < 1){
+const err657 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data293};
 if(vErrors === null){
 vErrors = [err657];
 }
@@ -8108,12 +8084,12 @@ vErrors.push(err657);
 }
 errors++;
 }
-}
-if(data296.file !== undefined){
-let data298 = data296.file;
-if(typeof data298 === "string"){
-if(func3(data298) < 1){
-const err658 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data298};
+const len22 = data293.length;
+for(let i22=0; i22<len22; i22++){
+let data294 = data293[i22];
+if(typeof data294 === "string"){
+if(!pattern86.test(data294)){
+const err658 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data294};
 if(vErrors === null){
 vErrors = [err658];
 }
@@ -8124,7 +8100,7 @@ errors++;
 }
 }
 else {
-const err659 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data298};
+const err659 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data294};
 if(vErrors === null){
 vErrors = [err659];
 }
@@ -8134,12 +8110,18 @@ vErrors.push(err659);
 errors++;
 }
 }
+let i23 = data293.length;
+let j0;
+if(i23 > 1){
+const indices0 = {};
+for(;i23--;){
+let item0 = data293[i23];
+if(typeof item0 !== "string"){
+continue;
 }
-}
-if(data294.keep !== undefined){
-let data299 = data294.keep;
-if(!(((typeof data299 == "number") && (!(data299 % 1) && !isNaN(data299))) && (isFinite(data299)))){
-const err660 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data299};
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err660 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data293};
 if(vErrors === null){
 vErrors = [err660];
 }
@@ -8147,10 +8129,14 @@ else {
 vErrors.push(err660);
 }
 errors++;
+break;
 }
-if((typeof data299 == "number") && (isFinite(data299))){
-if(data299 > 100 || isNaN(data299)){
-const err661 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data299};
+indices0[item0] = i23;
+}
+}
+}
+else {
+const err661 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data293};
 if(vErrors === null){
 vErrors = [err661];
 }
@@ -8159,8 +8145,12 @@ vErrors.push(err661);
 }
 errors++;
 }
-if(data299 < 2 || isNaN(data299)){
-const err662 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data299};
+}
+if(data292.header !== undefined){
+let data295 = data292.header;
+if(typeof data295 === "string"){
+if(!pattern87.test(data295)){
+const err662 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data295};
 if(vErrors === null){
 vErrors = [err662];
 }
@@ -8170,12 +8160,8 @@ vErrors.push(err662);
 errors++;
 }
 }
-}
-if(data294.state_dir !== undefined){
-let data300 = data294.state_dir;
-if(typeof data300 === "string"){
-if(func3(data300) > 512){
-const err663 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data300};
+else {
+const err663 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data295};
 if(vErrors === null){
 vErrors = [err663];
 }
@@ -8184,8 +8170,10 @@ vErrors.push(err663);
 }
 errors++;
 }
-if(!pattern67.test(data300)){
-const err664 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data300};
+}
+}
+else {
+const err664 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data292};
 if(vErrors === null){
 vErrors = [err664];
 }
@@ -8195,8 +8183,9 @@ vErrors.push(err664);
 errors++;
 }
 }
+}
 else {
-const err665 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data300};
+const err665 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data283};
 if(vErrors === null){
 vErrors = [err665];
 }
@@ -8206,11 +8195,12 @@ vErrors.push(err665);
 errors++;
 }
 }
-if(data294.key_file !== undefined){
-let data301 = data294.key_file;
-if(typeof data301 === "string"){
-if(func3(data301) > 512){
-const err666 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data301};
+if(data.dnsmasq !== undefined){
+let data296 = data.dnsmasq;
+if(data296 && typeof data296 == "object" && !Array.isArray(data296)){
+for(const key45 in data296){
+if(!(((((((key45 === "interface") || (key45 === "tftp_root")) || (key45 === "lease_time")) || (key45 === "dns")) || (key45 === "host")) || (key45 === "hosts_dir")) || (key45 === "mode"))){
+const err666 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data296};
 if(vErrors === null){
 vErrors = [err666];
 }
@@ -8219,8 +8209,12 @@ vErrors.push(err666);
 }
 errors++;
 }
-if(!pattern67.test(data301)){
-const err667 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data301};
+}
+if(data296.interface !== undefined){
+let data297 = data296.interface;
+if(typeof data297 === "string"){
+if(func3(data297) > 16){
+const err667 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data297};
 if(vErrors === null){
 vErrors = [err667];
 }
@@ -8229,9 +8223,8 @@ vErrors.push(err667);
 }
 errors++;
 }
-}
-else {
-const err668 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data301};
+if(!pattern88.test(data297)){
+const err668 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data297};
 if(vErrors === null){
 vErrors = [err668];
 }
@@ -8241,9 +8234,8 @@ vErrors.push(err668);
 errors++;
 }
 }
-}
 else {
-const err669 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data294};
+const err669 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data297};
 if(vErrors === null){
 vErrors = [err669];
 }
@@ -8253,12 +8245,11 @@ vErrors.push(err669);
 errors++;
 }
 }
-if(data.outputs !== undefined){
-let data302 = data.outputs;
-if(data302 && typeof data302 == "object" && !Array.isArray(data302)){
-for(const key48 in data302){
-if(!((((((((key48 === "lab") || (key48 === "forward")) || (key48 === "dhcp")) || (key48 === "nginx")) || (key48 === "embed")) || (key48 === "oci")) || (key48 === "fetch")) || (key48 === "bmc"))){
-const err670 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data302};
+if(data296.tftp_root !== undefined){
+let data298 = data296.tftp_root;
+if(typeof data298 === "string"){
+if(func3(data298) > 512){
+const err670 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data298};
 if(vErrors === null){
 vErrors = [err670];
 }
@@ -8267,11 +8258,8 @@ vErrors.push(err670);
 }
 errors++;
 }
-}
-if(data302.lab !== undefined){
-let data303 = data302.lab;
-if(typeof data303 !== "boolean"){
-const err671 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data303};
+if(!pattern79.test(data298)){
+const err671 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data298};
 if(vErrors === null){
 vErrors = [err671];
 }
@@ -8281,10 +8269,8 @@ vErrors.push(err671);
 errors++;
 }
 }
-if(data302.forward !== undefined){
-let data304 = data302.forward;
-if(typeof data304 !== "boolean"){
-const err672 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data304};
+else {
+const err672 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data298};
 if(vErrors === null){
 vErrors = [err672];
 }
@@ -8294,10 +8280,11 @@ vErrors.push(err672);
 errors++;
 }
 }
-if(data302.dhcp !== undefined){
-let data305 = data302.dhcp;
-if(typeof data305 !== "boolean"){
-const err673 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data305};
+if(data296.lease_time !== undefined){
+let data299 = data296.lease_time;
+if(typeof data299 === "string"){
+if(!pattern90.test(data299)){
+const err673 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data299};
 if(vErrors === null){
 vErrors = [err673];
 }
@@ -8307,10 +8294,8 @@ vErrors.push(err673);
 errors++;
 }
 }
-if(data302.nginx !== undefined){
-let data306 = data302.nginx;
-if(typeof data306 !== "boolean"){
-const err674 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data306};
+else {
+const err674 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data299};
 if(vErrors === null){
 vErrors = [err674];
 }
@@ -8320,10 +8305,10 @@ vErrors.push(err674);
 errors++;
 }
 }
-if(data302.embed !== undefined){
-let data307 = data302.embed;
-if(typeof data307 !== "boolean"){
-const err675 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data307};
+if(data296.dns !== undefined){
+let data300 = data296.dns;
+if(typeof data300 !== "boolean"){
+const err675 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data300};
 if(vErrors === null){
 vErrors = [err675];
 }
@@ -8333,10 +8318,11 @@ vErrors.push(err675);
 errors++;
 }
 }
-if(data302.oci !== undefined){
-let data308 = data302.oci;
-if(typeof data308 !== "boolean"){
-const err676 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data308};
+if(data296.host !== undefined){
+let data301 = data296.host;
+if(typeof data301 === "string"){
+if(func3(data301) > 253){
+const err676 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data301};
 if(vErrors === null){
 vErrors = [err676];
 }
@@ -8345,11 +8331,8 @@ vErrors.push(err676);
 }
 errors++;
 }
-}
-if(data302.fetch !== undefined){
-let data309 = data302.fetch;
-if(typeof data309 !== "boolean"){
-const err677 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data309};
+if(func3(data301) < 1){
+const err677 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data301};
 if(vErrors === null){
 vErrors = [err677];
 }
@@ -8358,11 +8341,8 @@ vErrors.push(err677);
 }
 errors++;
 }
-}
-if(data302.bmc !== undefined){
-let data310 = data302.bmc;
-if(typeof data310 !== "boolean"){
-const err678 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data310};
+if(!pattern91.test(data301)){
+const err678 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data301};
 if(vErrors === null){
 vErrors = [err678];
 }
@@ -8372,9 +8352,8 @@ vErrors.push(err678);
 errors++;
 }
 }
-}
 else {
-const err679 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data302};
+const err679 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data301};
 if(vErrors === null){
 vErrors = [err679];
 }
@@ -8384,12 +8363,11 @@ vErrors.push(err679);
 errors++;
 }
 }
-if(data.forward !== undefined){
-let data311 = data.forward;
-if(data311 && typeof data311 == "object" && !Array.isArray(data311)){
-for(const key49 in data311){
-if(!(((key49 === "enabled") || (key49 === "ports")) || (key49 === "listen_address"))){
-const err680 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data311};
+if(data296.hosts_dir !== undefined){
+let data302 = data296.hosts_dir;
+if(typeof data302 === "string"){
+if(func3(data302) > 512){
+const err680 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data302};
 if(vErrors === null){
 vErrors = [err680];
 }
@@ -8398,11 +8376,8 @@ vErrors.push(err680);
 }
 errors++;
 }
-}
-if(data311.enabled !== undefined){
-let data312 = data311.enabled;
-if(typeof data312 !== "boolean"){
-const err681 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data312};
+if(!pattern79.test(data302)){
+const err681 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data302};
 if(vErrors === null){
 vErrors = [err681];
 }
@@ -8412,11 +8387,8 @@ vErrors.push(err681);
 errors++;
 }
 }
-if(data311.ports !== undefined){
-let data313 = data311.ports;
-if(Array.isArray(data313)){
-if(data313.length < 1){
-const err682 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data313};
+else {
+const err682 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data302};
 if(vErrors === null){
 vErrors = [err682];
 }
@@ -8425,11 +8397,11 @@ vErrors.push(err682);
 }
 errors++;
 }
-const len23 = data313.length;
-for(let i24=0; i24<len23; i24++){
-let data314 = data313[i24];
-if(!(((typeof data314 == "number") && (!(data314 % 1) && !isNaN(data314))) && (isFinite(data314)))){
-const err683 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data314};
+}
+if(data296.mode !== undefined){
+let data303 = data296.mode;
+if(typeof data303 !== "string"){
+const err683 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data303};
 if(vErrors === null){
 vErrors = [err683];
 }
@@ -8438,9 +8410,8 @@ vErrors.push(err683);
 }
 errors++;
 }
-if((typeof data314 == "number") && (isFinite(data314))){
-if(data314 > 65535 || isNaN(data314)){
-const err684 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data314};
+if(!((data303 === "server") || (data303 === "proxy"))){
+const err684 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data303};
 if(vErrors === null){
 vErrors = [err684];
 }
@@ -8449,8 +8420,10 @@ vErrors.push(err684);
 }
 errors++;
 }
-if(data314 < 1 || isNaN(data314)){
-const err685 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data314};
+}
+}
+else {
+const err685 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data296};
 if(vErrors === null){
 vErrors = [err685];
 }
@@ -8460,19 +8433,12 @@ vErrors.push(err685);
 errors++;
 }
 }
-}
-let i25 = data313.length;
-let j1;
-if(i25 > 1){
-const indices1 = {};
-for(;i25--;){
-let item1 = data313[i25];
-if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err686 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i25, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i25+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data313};
+if(data.dhcp !== undefined){
+let data304 = data.dhcp;
+if(data304 && typeof data304 == "object" && !Array.isArray(data304)){
+for(const key46 in data304){
+if(!((key46 === "server") || (key46 === "next_server"))){
+const err686 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data304};
 if(vErrors === null){
 vErrors = [err686];
 }
@@ -8480,14 +8446,12 @@ else {
 vErrors.push(err686);
 }
 errors++;
-break;
-}
-indices1[item1] = i25;
 }
 }
-}
-else {
-const err687 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data313};
+if(data304.server !== undefined){
+let data305 = data304.server;
+if(typeof data305 !== "string"){
+const err687 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data305};
 if(vErrors === null){
 vErrors = [err687];
 }
@@ -8496,11 +8460,8 @@ vErrors.push(err687);
 }
 errors++;
 }
-}
-if(data311.listen_address !== undefined){
-let data315 = data311.listen_address;
-if(typeof data315 !== "string"){
-const err688 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data315};
+if(!(((data305 === "dnsmasq") || (data305 === "kea")) || (data305 === "isc"))){
+const err688 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data305};
 if(vErrors === null){
 vErrors = [err688];
 }
@@ -8510,9 +8471,10 @@ vErrors.push(err688);
 errors++;
 }
 }
-}
-else {
-const err689 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data311};
+if(data304.next_server !== undefined){
+let data306 = data304.next_server;
+if(typeof data306 !== "string"){
+const err689 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data306};
 if(vErrors === null){
 vErrors = [err689];
 }
@@ -8524,12 +8486,808 @@ errors++;
 }
 }
 else {
-const err690 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err690 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data304};
 if(vErrors === null){
 vErrors = [err690];
 }
 else {
 vErrors.push(err690);
+}
+errors++;
+}
+}
+if(data.bss !== undefined){
+let data307 = data.bss;
+if(data307 && typeof data307 == "object" && !Array.isArray(data307)){
+for(const key47 in data307){
+if(!(key47 === "export")){
+const err691 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data307};
+if(vErrors === null){
+vErrors = [err691];
+}
+else {
+vErrors.push(err691);
+}
+errors++;
+}
+}
+if(data307.export !== undefined){
+let data308 = data307.export;
+if(typeof data308 !== "boolean"){
+const err692 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data308};
+if(vErrors === null){
+vErrors = [err692];
+}
+else {
+vErrors.push(err692);
+}
+errors++;
+}
+}
+}
+else {
+const err693 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data307};
+if(vErrors === null){
+vErrors = [err693];
+}
+else {
+vErrors.push(err693);
+}
+errors++;
+}
+}
+if(data.signing !== undefined){
+let data309 = data.signing;
+if(data309 && typeof data309 == "object" && !Array.isArray(data309)){
+if(data309.private_key === undefined){
+const err694 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data309};
+if(vErrors === null){
+vErrors = [err694];
+}
+else {
+vErrors.push(err694);
+}
+errors++;
+}
+if(data309.public_key === undefined){
+const err695 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data309};
+if(vErrors === null){
+vErrors = [err695];
+}
+else {
+vErrors.push(err695);
+}
+errors++;
+}
+for(const key48 in data309){
+if(!((key48 === "private_key") || (key48 === "public_key"))){
+const err696 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data309};
+if(vErrors === null){
+vErrors = [err696];
+}
+else {
+vErrors.push(err696);
+}
+errors++;
+}
+}
+if(data309.private_key !== undefined){
+let data310 = data309.private_key;
+if(data310 && typeof data310 == "object" && !Array.isArray(data310)){
+if(Object.keys(data310).length > 1){
+const err697 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data310};
+if(vErrors === null){
+vErrors = [err697];
+}
+else {
+vErrors.push(err697);
+}
+errors++;
+}
+if(Object.keys(data310).length < 1){
+const err698 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data310};
+if(vErrors === null){
+vErrors = [err698];
+}
+else {
+vErrors.push(err698);
+}
+errors++;
+}
+for(const key49 in data310){
+if(!((key49 === "env") || (key49 === "file"))){
+const err699 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data310};
+if(vErrors === null){
+vErrors = [err699];
+}
+else {
+vErrors.push(err699);
+}
+errors++;
+}
+}
+if(data310.env !== undefined){
+let data311 = data310.env;
+if(typeof data311 === "string"){
+if(!pattern22.test(data311)){
+const err700 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data311};
+if(vErrors === null){
+vErrors = [err700];
+}
+else {
+vErrors.push(err700);
+}
+errors++;
+}
+}
+else {
+const err701 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data311};
+if(vErrors === null){
+vErrors = [err701];
+}
+else {
+vErrors.push(err701);
+}
+errors++;
+}
+}
+if(data310.file !== undefined){
+let data312 = data310.file;
+if(typeof data312 === "string"){
+if(func3(data312) < 1){
+const err702 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data312};
+if(vErrors === null){
+vErrors = [err702];
+}
+else {
+vErrors.push(err702);
+}
+errors++;
+}
+}
+else {
+const err703 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data312};
+if(vErrors === null){
+vErrors = [err703];
+}
+else {
+vErrors.push(err703);
+}
+errors++;
+}
+}
+}
+else {
+const err704 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data310};
+if(vErrors === null){
+vErrors = [err704];
+}
+else {
+vErrors.push(err704);
+}
+errors++;
+}
+}
+if(data309.public_key !== undefined){
+let data313 = data309.public_key;
+if(typeof data313 === "string"){
+if(func3(data313) > 4096){
+const err705 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data313};
+if(vErrors === null){
+vErrors = [err705];
+}
+else {
+vErrors.push(err705);
+}
+errors++;
+}
+if(!pattern94.test(data313)){
+const err706 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data313};
+if(vErrors === null){
+vErrors = [err706];
+}
+else {
+vErrors.push(err706);
+}
+errors++;
+}
+}
+else {
+const err707 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data313};
+if(vErrors === null){
+vErrors = [err707];
+}
+else {
+vErrors.push(err707);
+}
+errors++;
+}
+}
+}
+else {
+const err708 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data309};
+if(vErrors === null){
+vErrors = [err708];
+}
+else {
+vErrors.push(err708);
+}
+errors++;
+}
+}
+if(data.publish !== undefined){
+let data314 = data.publish;
+if(data314 && typeof data314 == "object" && !Array.isArray(data314)){
+if(data314.registry === undefined){
+const err709 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data314};
+if(vErrors === null){
+vErrors = [err709];
+}
+else {
+vErrors.push(err709);
+}
+errors++;
+}
+if(data314.key === undefined){
+const err710 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data314};
+if(vErrors === null){
+vErrors = [err710];
+}
+else {
+vErrors.push(err710);
+}
+errors++;
+}
+for(const key50 in data314){
+if(!(((((key50 === "registry") || (key50 === "key")) || (key50 === "keep")) || (key50 === "state_dir")) || (key50 === "key_file"))){
+const err711 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data314};
+if(vErrors === null){
+vErrors = [err711];
+}
+else {
+vErrors.push(err711);
+}
+errors++;
+}
+}
+if(data314.registry !== undefined){
+let data315 = data314.registry;
+if(typeof data315 === "string"){
+if(func3(data315) > 200){
+const err712 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data315};
+if(vErrors === null){
+vErrors = [err712];
+}
+else {
+vErrors.push(err712);
+}
+errors++;
+}
+if(!pattern95.test(data315)){
+const err713 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data315};
+if(vErrors === null){
+vErrors = [err713];
+}
+else {
+vErrors.push(err713);
+}
+errors++;
+}
+}
+else {
+const err714 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data315};
+if(vErrors === null){
+vErrors = [err714];
+}
+else {
+vErrors.push(err714);
+}
+errors++;
+}
+}
+if(data314.key !== undefined){
+let data316 = data314.key;
+if((typeof data316 !== "string") && (!(data316 && typeof data316 == "object" && !Array.isArray(data316)))){
+const err715 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data316};
+if(vErrors === null){
+vErrors = [err715];
+}
+else {
+vErrors.push(err715);
+}
+errors++;
+}
+if(typeof data316 === "string"){
+if(func3(data316) < 1){
+const err716 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data316};
+if(vErrors === null){
+vErrors = [err716];
+}
+else {
+vErrors.push(err716);
+}
+errors++;
+}
+}
+if(data316 && typeof data316 == "object" && !Array.isArray(data316)){
+if(Object.keys(data316).length > 1){
+const err717 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data316};
+if(vErrors === null){
+vErrors = [err717];
+}
+else {
+vErrors.push(err717);
+}
+errors++;
+}
+if(Object.keys(data316).length < 1){
+const err718 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data316};
+if(vErrors === null){
+vErrors = [err718];
+}
+else {
+vErrors.push(err718);
+}
+errors++;
+}
+for(const key51 in data316){
+if(!((key51 === "env") || (key51 === "file"))){
+const err719 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data316};
+if(vErrors === null){
+vErrors = [err719];
+}
+else {
+vErrors.push(err719);
+}
+errors++;
+}
+}
+if(data316.env !== undefined){
+let data317 = data316.env;
+if(typeof data317 === "string"){
+if(!pattern22.test(data317)){
+const err720 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data317};
+if(vErrors === null){
+vErrors = [err720];
+}
+else {
+vErrors.push(err720);
+}
+errors++;
+}
+}
+else {
+const err721 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data317};
+if(vErrors === null){
+vErrors = [err721];
+}
+else {
+vErrors.push(err721);
+}
+errors++;
+}
+}
+if(data316.file !== undefined){
+let data318 = data316.file;
+if(typeof data318 === "string"){
+if(func3(data318) < 1){
+const err722 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data318};
+if(vErrors === null){
+vErrors = [err722];
+}
+else {
+vErrors.push(err722);
+}
+errors++;
+}
+}
+else {
+const err723 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data318};
+if(vErrors === null){
+vErrors = [err723];
+}
+else {
+vErrors.push(err723);
+}
+errors++;
+}
+}
+}
+}
+if(data314.keep !== undefined){
+let data319 = data314.keep;
+if(!(((typeof data319 == "number") && (!(data319 % 1) && !isNaN(data319))) && (isFinite(data319)))){
+const err724 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data319};
+if(vErrors === null){
+vErrors = [err724];
+}
+else {
+vErrors.push(err724);
+}
+errors++;
+}
+if((typeof data319 == "number") && (isFinite(data319))){
+if(data319 > 100 || isNaN(data319)){
+const err725 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data319};
+if(vErrors === null){
+vErrors = [err725];
+}
+else {
+vErrors.push(err725);
+}
+errors++;
+}
+if(data319 < 2 || isNaN(data319)){
+const err726 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data319};
+if(vErrors === null){
+vErrors = [err726];
+}
+else {
+vErrors.push(err726);
+}
+errors++;
+}
+}
+}
+if(data314.state_dir !== undefined){
+let data320 = data314.state_dir;
+if(typeof data320 === "string"){
+if(func3(data320) > 512){
+const err727 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data320};
+if(vErrors === null){
+vErrors = [err727];
+}
+else {
+vErrors.push(err727);
+}
+errors++;
+}
+if(!pattern79.test(data320)){
+const err728 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data320};
+if(vErrors === null){
+vErrors = [err728];
+}
+else {
+vErrors.push(err728);
+}
+errors++;
+}
+}
+else {
+const err729 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data320};
+if(vErrors === null){
+vErrors = [err729];
+}
+else {
+vErrors.push(err729);
+}
+errors++;
+}
+}
+if(data314.key_file !== undefined){
+let data321 = data314.key_file;
+if(typeof data321 === "string"){
+if(func3(data321) > 512){
+const err730 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data321};
+if(vErrors === null){
+vErrors = [err730];
+}
+else {
+vErrors.push(err730);
+}
+errors++;
+}
+if(!pattern79.test(data321)){
+const err731 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data321};
+if(vErrors === null){
+vErrors = [err731];
+}
+else {
+vErrors.push(err731);
+}
+errors++;
+}
+}
+else {
+const err732 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data321};
+if(vErrors === null){
+vErrors = [err732];
+}
+else {
+vErrors.push(err732);
+}
+errors++;
+}
+}
+}
+else {
+const err733 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data314};
+if(vErrors === null){
+vErrors = [err733];
+}
+else {
+vErrors.push(err733);
+}
+errors++;
+}
+}
+if(data.outputs !== undefined){
+let data322 = data.outputs;
+if(data322 && typeof data322 == "object" && !Array.isArray(data322)){
+for(const key52 in data322){
+if(!((((((((key52 === "lab") || (key52 === "forward")) || (key52 === "dhcp")) || (key52 === "nginx")) || (key52 === "embed")) || (key52 === "oci")) || (key52 === "fetch")) || (key52 === "bmc"))){
+const err734 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data322};
+if(vErrors === null){
+vErrors = [err734];
+}
+else {
+vErrors.push(err734);
+}
+errors++;
+}
+}
+if(data322.lab !== undefined){
+let data323 = data322.lab;
+if(typeof data323 !== "boolean"){
+const err735 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data323};
+if(vErrors === null){
+vErrors = [err735];
+}
+else {
+vErrors.push(err735);
+}
+errors++;
+}
+}
+if(data322.forward !== undefined){
+let data324 = data322.forward;
+if(typeof data324 !== "boolean"){
+const err736 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data324};
+if(vErrors === null){
+vErrors = [err736];
+}
+else {
+vErrors.push(err736);
+}
+errors++;
+}
+}
+if(data322.dhcp !== undefined){
+let data325 = data322.dhcp;
+if(typeof data325 !== "boolean"){
+const err737 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data325};
+if(vErrors === null){
+vErrors = [err737];
+}
+else {
+vErrors.push(err737);
+}
+errors++;
+}
+}
+if(data322.nginx !== undefined){
+let data326 = data322.nginx;
+if(typeof data326 !== "boolean"){
+const err738 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data326};
+if(vErrors === null){
+vErrors = [err738];
+}
+else {
+vErrors.push(err738);
+}
+errors++;
+}
+}
+if(data322.embed !== undefined){
+let data327 = data322.embed;
+if(typeof data327 !== "boolean"){
+const err739 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data327};
+if(vErrors === null){
+vErrors = [err739];
+}
+else {
+vErrors.push(err739);
+}
+errors++;
+}
+}
+if(data322.oci !== undefined){
+let data328 = data322.oci;
+if(typeof data328 !== "boolean"){
+const err740 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data328};
+if(vErrors === null){
+vErrors = [err740];
+}
+else {
+vErrors.push(err740);
+}
+errors++;
+}
+}
+if(data322.fetch !== undefined){
+let data329 = data322.fetch;
+if(typeof data329 !== "boolean"){
+const err741 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data329};
+if(vErrors === null){
+vErrors = [err741];
+}
+else {
+vErrors.push(err741);
+}
+errors++;
+}
+}
+if(data322.bmc !== undefined){
+let data330 = data322.bmc;
+if(typeof data330 !== "boolean"){
+const err742 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data330};
+if(vErrors === null){
+vErrors = [err742];
+}
+else {
+vErrors.push(err742);
+}
+errors++;
+}
+}
+}
+else {
+const err743 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data322};
+if(vErrors === null){
+vErrors = [err743];
+}
+else {
+vErrors.push(err743);
+}
+errors++;
+}
+}
+if(data.forward !== undefined){
+let data331 = data.forward;
+if(data331 && typeof data331 == "object" && !Array.isArray(data331)){
+for(const key53 in data331){
+if(!(((key53 === "enabled") || (key53 === "ports")) || (key53 === "listen_address"))){
+const err744 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data331};
+if(vErrors === null){
+vErrors = [err744];
+}
+else {
+vErrors.push(err744);
+}
+errors++;
+}
+}
+if(data331.enabled !== undefined){
+let data332 = data331.enabled;
+if(typeof data332 !== "boolean"){
+const err745 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data332};
+if(vErrors === null){
+vErrors = [err745];
+}
+else {
+vErrors.push(err745);
+}
+errors++;
+}
+}
+if(data331.ports !== undefined){
+let data333 = data331.ports;
+if(Array.isArray(data333)){
+if(data333.length < 1){
+const err746 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data333};
+if(vErrors === null){
+vErrors = [err746];
+}
+else {
+vErrors.push(err746);
+}
+errors++;
+}
+const len23 = data333.length;
+for(let i24=0; i24<len23; i24++){
+let data334 = data333[i24];
+if(!(((typeof data334 == "number") && (!(data334 % 1) && !isNaN(data334))) && (isFinite(data334)))){
+const err747 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data334};
+if(vErrors === null){
+vErrors = [err747];
+}
+else {
+vErrors.push(err747);
+}
+errors++;
+}
+if((typeof data334 == "number") && (isFinite(data334))){
+if(data334 > 65535 || isNaN(data334)){
+const err748 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data334};
+if(vErrors === null){
+vErrors = [err748];
+}
+else {
+vErrors.push(err748);
+}
+errors++;
+}
+if(data334 < 1 || isNaN(data334)){
+const err749 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data334};
+if(vErrors === null){
+vErrors = [err749];
+}
+else {
+vErrors.push(err749);
+}
+errors++;
+}
+}
+}
+let i25 = data333.length;
+let j1;
+if(i25 > 1){
+const indices1 = {};
+for(;i25--;){
+let item1 = data333[i25];
+if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err750 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i25, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i25+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data333};
+if(vErrors === null){
+vErrors = [err750];
+}
+else {
+vErrors.push(err750);
+}
+errors++;
+break;
+}
+indices1[item1] = i25;
+}
+}
+}
+else {
+const err751 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data333};
+if(vErrors === null){
+vErrors = [err751];
+}
+else {
+vErrors.push(err751);
+}
+errors++;
+}
+}
+if(data331.listen_address !== undefined){
+let data335 = data331.listen_address;
+if(typeof data335 !== "string"){
+const err752 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data335};
+if(vErrors === null){
+vErrors = [err752];
+}
+else {
+vErrors.push(err752);
+}
+errors++;
+}
+}
+}
+else {
+const err753 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data331};
+if(vErrors === null){
+vErrors = [err753];
+}
+else {
+vErrors.push(err753);
+}
+errors++;
+}
+}
+}
+else {
+const err754 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err754];
+}
+else {
+vErrors.push(err754);
 }
 errors++;
 }

@@ -31,10 +31,15 @@ function checkUnknownJoin({ input, model, report }: RuleContext): void {
     // Its MACs are unknown, so neither a MAC-pinned NIC nor a per-node disk can be used.
     // The device as the installer reads it: a setting, or `install.device` under `config:`.
     if (typeof effectiveConfig(model, join).get('install.device') !== 'string') {
+      const selector = join.install.deviceSelector !== undefined;
       report({
         code: 'BOOT_UNKNOWN_JOIN_INCOMPLETE',
-        message: '`boot.unknown: join` needs an install device for machines the inventory does not know',
-        hint: 'Set `install: { device: ... }` in `defaults` (or the repo defaults): the disk every unknown machine is installed on.',
+        message: selector
+          ? '`boot.unknown: join` installs machines the inventory does not know on the `install.device` of `defaults`, which names its disk by what it is: no facts were measured of an unknown machine, so nothing resolves it'
+          : '`boot.unknown: join` needs an install device for machines the inventory does not know',
+        hint: selector
+          ? 'Give `defaults` a device path (`/dev/disk/by-path/...` names the same slot on like machines), and the selectors to the nodes.'
+          : 'Set `install: { device: ... }` in `defaults` (or the repo defaults): the disk every unknown machine is installed on.',
         at: ['boot', 'unknown'],
       });
     }

@@ -26,7 +26,7 @@ const COMPARED: readonly [keyof HardwareFacts, string, string][] = [
 
 export const measuredRule: Rule = {
   name: 'measured',
-  codes: ['MEASURED_FACT_DISAGREES', 'MEASURED_MAC_MISSING', 'MEASURED_NODE_UNKNOWN'],
+  codes: ['MEASURED_FACT_DISAGREES', 'MEASURED_MAC_MISSING', 'MEASURED_NIC_UNTIED', 'MEASURED_NODE_UNKNOWN'],
   check(ctx) {
     const { model } = ctx;
     if (model.measured === undefined) return;
@@ -61,7 +61,7 @@ function whence(node: { hostname: string }, m: MeasuredFacts): string {
 /** Every boot MAC and management NIC MAC is a NIC the machine has. */
 function checkMacs(node: ResolvedNode, m: MeasuredFacts, report: (f: Finding) => void): void {
   if (m.nics.length === 0) return;
-  const have = new Set(m.nics.map((n) => n.mac));
+  const have = new Set(m.nics.flatMap((n) => (n.configuredMac !== undefined ? [n.mac, n.configuredMac] : [n.mac])));
   const seen = new Set<string>();
   const wanted: [string, InventoryPath | undefined][] = node.macs.map((mac) => [mac, node.sources.macs]);
   if (node.boot === 'harvester') {
@@ -100,6 +100,16 @@ function checkMacs(node: ResolvedNode, m: MeasuredFacts, report: (f: Finding) =>
 function checkHardware(model: SiteModel, node: ResolvedNode & { boot: 'harvester' }, m: MeasuredFacts, report: (f: Finding) => void): void {
   const view = nodeMeasured(model, node);
   if (view === undefined) return;
+  if (view.nicUntied !== undefined && !view.nicUntied.fastest) {
+    const names = view.nicUntied.names.join(', ');
+    report({
+      code: 'MEASURED_NIC_UNTIED',
+      node: node.hostname,
+      message: `the management interface of node ${node.hostname} names NIC${view.nicUntied.names.length > 1 ? 's' : ''} ${names} by kernel name only, and its facts (${whence(node, m)}) name no NIC: of the NICs that are up (${view.nicUntied.speeds}), some reach 10 Gbps and some do not, so harvgen cannot tell whether the installer's NIC speed preflight check passes`,
+      hint: "Name the interface's NICs by MAC (`interfaces: [{ mac: ... }]`), or measure the machine with the collector script (`harvgen facts --script`, run on it, then `--dump`), which names its NICs as its kernel does.",
+      at: node.sources.interfaces ?? ['nodes', node.index],
+    });
+  }
   for (const [fact, key, unit] of COMPARED) {
     const declared = node.hardware[fact];
     const measured = view.facts[fact];

@@ -6,6 +6,10 @@ import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { nodeAt } from '../../model/index.ts';
 import { eachNode, type Finding, type Rule } from '../rule.ts';
 import { PLACEHOLDER_DISK } from '../../util/init-placeholders.ts';
+import { nodeDisks } from '../../derive/disks.ts';
+import { measuredOf } from '../../derive/measured.ts';
+import { describeDisk, describeSelector, diskPaths } from '../../facts/disk-selector.ts';
+import type { MeasuredDisk } from '../../facts/types.ts';
 
 /** Install device present and stable; data disk distinct; witness disk settings; wipe list. */
 export const nodeDisksRule: Rule = {
@@ -17,6 +21,10 @@ export const nodeDisksRule: Rule = {
     'NODE_WITNESS_DATA_DISK',
     'NODE_WIPE_LIST_HAS_DEVICE',
     'NODE_PLACEHOLDER',
+    'NODE_DISK_SELECTOR_UNMEASURED',
+    'NODE_DISK_SELECTOR_NO_MATCH',
+    'NODE_DISK_SELECTOR_SEVERAL',
+    'NODE_DISK_SELECTOR_NO_PATH',
   ],
   check(ctx) {
     const { model } = ctx;
@@ -33,7 +41,9 @@ export const nodeDisksRule: Rule = {
       const dataDisk = str('install.data_disk');
       const list = config.get('install.wipe_disks_list');
       const wipeDisksList = Array.isArray(list) ? list : undefined;
-      if (device === undefined) {
+      for (const f of selectorFindings(model, node, device)) report(f);
+      // A selector that chose no disk is said above.
+      if (device === undefined && node.install.deviceSelector === undefined) {
         report({
           code: 'NODE_DEVICE_MISSING',
           message: `node ${node.hostname} has no install device`,
@@ -87,6 +97,96 @@ export const nodeDisksRule: Rule = {
     });
   },
 };
+
+/**
+ * Why a disk named by what it is (`install.device: { serial: ... }`) chose no disk among the
+ * node's measured facts (src/facts/disk-selector.ts), and a data disk that chose the install disk
+ * by another path. `device` is the install disk's path as the installer reads it.
+ */
+function selectorFindings(model: SiteModel, node: HarvesterNode, device: string | undefined): Finding[] {
+  const chosen = nodeDisks(model, node);
+  const out: Finding[] = [];
+  const facts = `facts/${node.hostname}.yaml`;
+  const measure = `take a dump on the machine (\`harvgen facts --script > collect.sh\`, run \`sudo sh collect.sh > ${node.hostname}.facts\` there) and import it (\`harvgen facts <site-dir> --node ${node.hostname} --dump ${node.hostname}.facts\`)`;
+  for (const [which, field] of [
+    ['device', 'install.device'],
+    ['dataDisk', 'install.data_disk'],
+  ] as const) {
+    const choice = chosen[which];
+    const selector = which === 'device' ? node.install.deviceSelector : node.install.dataDiskSelector;
+    if (choice === undefined || selector === undefined) continue;
+    const what = `${field} of node ${node.hostname} (${describeSelector(selector)})`;
+    const at = nodeAt(node, field);
+    const seen = (m: readonly MeasuredDisk[]) => (m.length > 0 ? m.map(describeDisk).join('; ') : 'none');
+    const disks = measuredOf(model, node.hostname)?.disks ?? [];
+    switch (choice.kind) {
+      case 'chosen':
+        continue;
+      case 'unmeasured':
+        out.push({
+          code: 'NODE_DISK_SELECTOR_UNMEASURED',
+          message: `${what} names a disk by what it is, but no facts were measured of its machine (no ${facts}): harvgen cannot tell which disk that is`,
+          hint: `Measure the machine: ${measure}. Or give the disk's path.`,
+          node: node.hostname,
+          at,
+        });
+        break;
+      case 'no-disks':
+      case 'unnamed':
+        out.push({
+          code: 'NODE_DISK_SELECTOR_UNMEASURED',
+          message:
+            choice.kind === 'no-disks'
+              ? `${what} names a disk by what it is, but ${facts} lists no disks (its BMC reported none)`
+              : `${what} names a disk by what it is, but ${facts} comes from the machine's BMC, which lists its drives, not the disks its kernel sees and their /dev/disk/by-id/ names (behind a RAID controller the kernel sees volumes instead). Of the BMC's drives, the selector matches: ${seen(choice.matched)}`,
+          hint: `Measure the machine where its kernel runs: ${measure}.`,
+          node: node.hostname,
+          at,
+        });
+        break;
+      case 'none':
+        out.push({
+          code: 'NODE_DISK_SELECTOR_NO_MATCH',
+          message: `${what} matches none of the machine's disks (${facts}: ${seen(disks)})`,
+          hint: `Correct the selector to one of those disks, or measure the machine again (\`harvgen facts\`) if its disks changed.`,
+          node: node.hostname,
+          at,
+        });
+        break;
+      case 'several':
+        out.push({
+          code: 'NODE_DISK_SELECTOR_SEVERAL',
+          message: `${what} matches ${choice.matched.length} of the machine's disks (${facts}: ${seen(choice.matched)}): the installer would get one of them, harvgen will not guess which`,
+          hint: 'Add a key that tells them apart: `serial` or `wwn` names one disk; `min_gib`/`max_gib` bound the size.',
+          node: node.hostname,
+          at,
+        });
+        break;
+      case 'no-link':
+        out.push({
+          code: 'NODE_DISK_SELECTOR_NO_PATH',
+          message: `${what} is disk ${describeDisk(choice.disk)}, which has no /dev/disk/by-id/ name (${facts}): only its kernel name, which can change between boots`,
+          hint: `Give the disk a serial number its kernel reports (a virtual disk: \`serial=\` in QEMU, \`<serial>\` in libvirt) and measure again, or set its path: /dev/${choice.disk.name ?? '...'}.`,
+          node: node.hostname,
+          at,
+        });
+        break;
+    }
+  }
+  // A data disk chosen by what it is that is the install disk under another of its paths (the
+  // paths' equality is NODE_DATA_DISK_IS_DEVICE's own test).
+  const data = chosen.dataDisk;
+  if (data?.kind === 'chosen' && device !== undefined && device !== data.path && diskPaths(data.disk).includes(device)) {
+    out.push({
+      code: 'NODE_DATA_DISK_IS_DEVICE',
+      message: `install.data_disk of node ${node.hostname} (${describeSelector(node.install.dataDiskSelector!)}) is disk ${describeDisk(data.disk)}, the install device ${device}`,
+      hint: 'Remove data_disk to keep VM data on the install disk, or name a second disk.',
+      node: node.hostname,
+      at: nodeAt(node, 'install.data_disk'),
+    });
+  }
+  return out;
+}
 
 /**
  * A witness's data disk and persistent partition, said truly for its release

@@ -1,5 +1,6 @@
 // nodes: link settings the installer (or its TUI) range-checks.
 import { nicNameFor } from '../../derive/harvester/cmdline.ts';
+import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { nodeAt, scopeOf } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/types.ts';
 import { normalizeMac } from '../../util/mac.ts';
@@ -16,6 +17,7 @@ export const nodeLinkRule: Rule = {
     'NODE_MTU_RANGE',
     'NODE_VLAN_RANGE',
     'NODE_VLAN_INSTALLER_UNTAGGED',
+    'NODE_VLAN_CONFIG_MISMATCH',
     'NODE_BOOT_MAC_NOT_BONDED',
     'NODE_IP_NEEDED',
     'BOOT_UNKNOWN_JOIN_DHCP',
@@ -55,6 +57,7 @@ export const nodeLinkRule: Rule = {
           });
         }
       }
+      checkVlanAgreesWithConfig(ctx, node, report);
       // Several DHCP servers: the installer's address comes from its kernel line, the node's `ip`.
       if (ctx.model.network.dhcpServers === 'several' && node.ip === undefined) {
         report({
@@ -107,5 +110,31 @@ function checkBootMacBonded(input: RuleContext['input'], node: HarvesterNode, re
         ? ` With \`method: dhcp\` the bond asks for its address with the MAC of a bonded NIC, not with the boot MAC harvgen reserved the node's IP for.`
         : ''),
     at,
+  });
+}
+
+/** A tag the installer makes a VLAN interface for: 2-4094 (0 and 1 are untagged: cos.go needVlanInterface). */
+function tagOf(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 2 && v <= 4094 ? v : undefined;
+}
+
+/**
+ * The node's `vlan` (what its kernel line tags: src/derive/harvester/cmdline.ts) against the
+ * `vlan_id` its `config:` writes (what the installed system tags, and what an automatic DHCP
+ * install re-applies during the install from v1.4): one VLAN, or the node ends on the wrong one.
+ */
+function checkVlanAgreesWithConfig(ctx: RuleContext, node: HarvesterNode, report: Parameters<Parameters<typeof eachNode>[2]>[1]): void {
+  // Without `vlan:` a `config:` vlan_id is the node's one VLAN setting (the installed system's).
+  if (node.vlan === undefined) return;
+  const cfg = effectiveConfig(ctx.model, node);
+  if (cfg.origin('install.management_interface.vlan_id') !== 'config') return;
+  const given = cfg.get('install.management_interface.vlan_id');
+  if (tagOf(given) === tagOf(node.vlan)) return;
+  report({
+    code: 'NODE_VLAN_CONFIG_MISMATCH',
+    node: node.hostname,
+    message: `node ${node.hostname} is on ${tagOf(node.vlan) !== undefined ? `VLAN ${node.vlan}` : `untagged VLAN ${node.vlan}`} (\`vlan\`), but its \`config:\` sets install.management_interface.vlan_id ${JSON.stringify(given)}: its installer boots on the one (the kernel line) and the installed system tags the other`,
+    hint: 'Say the VLAN once, with `vlan:` (harvgen writes vlan_id and the kernel line from it), and remove vlan_id from `config:`.',
+    at: cfg.at('install.management_interface.vlan_id'),
   });
 }

@@ -28,8 +28,9 @@ export interface TestKernel {
 export async function ensureKernel(): Promise<TestKernel> {
   const versionFile = path.join(KERNEL_DIR, 'VERSION');
   const listFile = path.join(KERNEL_DIR, 'modules.list');
-  // A cache from before 8021q was packed (the guest's tagged VLAN needs it): fetch it again.
-  if ((await exists(listFile)) && !(await readFile(listFile, 'utf8')).split('\n').includes('8021q.ko')) {
+  // A cache from before 8021q and the disk drivers were packed (the guest's tagged VLAN, the disk
+  // test): fetch it again.
+  if ((await exists(listFile)) && !(await readFile(listFile, 'utf8')).split('\n').includes('virtio_scsi.ko')) {
     await rm(KERNEL_DIR, { recursive: true, force: true });
   }
   if (!(await exists(versionFile))) {
@@ -73,20 +74,26 @@ export function buildInitramfs(kernel: TestKernel): Promise<string> {
     await chmod(path.join(root, 'etc/udhcpc.script'), 0o755);
     await writeFile(path.join(root, 'modules.list'), kernel.modules.join('\n') + '\n');
     for (const m of kernel.modules) await copyFile(path.join(kernel.modulesDir, m), path.join(root, 'modules', m));
-    const files = await listTree(root);
-    const r = await run(['cpio', '--quiet', '-o', '-H', 'newc', '-R', '0:0', '-F', path.join(dir, 'initramfs.cpio')], {
-      cwd: root,
-      input: files.join('\n') + '\n',
-      timeoutMs: 60_000,
-    });
-    if (r.code !== 0) throw new Error(`cpio failed\n${describe(r)}`);
     const out = path.join(dir, 'initramfs.cpio.gz');
-    await writeFile(out, gzipSync(await readFile(path.join(dir, 'initramfs.cpio'))));
-    await rm(path.join(dir, 'initramfs.cpio'));
-    await rm(root, { recursive: true });
+    await packInitramfs(root, out);
     return out;
   })();
   return cached;
+}
+
+/** Pack directory `root` as a gzipped newc cpio at `out` (files owned by root), then remove `root`. */
+export async function packInitramfs(root: string, out: string): Promise<void> {
+  const files = await listTree(root);
+  const cpio = `${out}.cpio`;
+  const r = await run(['cpio', '--quiet', '-o', '-H', 'newc', '-R', '0:0', '-F', cpio], {
+    cwd: root,
+    input: files.join('\n') + '\n',
+    timeoutMs: 60_000,
+  });
+  if (r.code !== 0) throw new Error(`cpio failed\n${describe(r)}`);
+  await writeFile(out, gzipSync(await readFile(cpio)));
+  await rm(cpio);
+  await rm(root, { recursive: true });
 }
 
 async function listTree(root: string, rel = '.'): Promise<string[]> {

@@ -73,6 +73,11 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   ipmitool: 'ipmitool',
   ipmi_sim: 'openipmi',
   '/usr/lib/python3/dist-packages/sushy/__init__.py': 'python3-sushy',
+  ldd: 'libc-bin',
+  '/usr/bin/udevadm': 'udev',
+  '/lib/udev/scsi_id': 'udev',
+  '/lib/udev/ata_id': 'udev',
+  '/lib/udev/rules.d/60-persistent-storage.rules': 'udev',
 };
 
 /** True when HARVGEN_REQUIRE_REAL=1: a missing program fails instead of skipping. */

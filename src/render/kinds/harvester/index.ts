@@ -8,6 +8,8 @@ import type { KindRenderer } from '../types.ts';
 import { MASK } from '../../../types/explain.ts';
 import { configUrl, installerConfigUrl, installerImages } from '../../../derive/harvester/cmdline.ts';
 import { generationMarker, generationMarkerUri } from '../../../derive/harvester/reinstall.ts';
+import { nodeDisks } from '../../../derive/disks.ts';
+import type { DiskSelector } from '../../../facts/disk-selector.ts';
 import { harvesterConfigPath } from '../../../derive/file-names.ts';
 
 /** The script of a Harvester node's MAC; without a MAC, of an unknown machine joining. */
@@ -36,6 +38,9 @@ const INSTALL_KEYS: Readonly<Record<string, string>> = {
   wipeDisksList: 'wipe_disks_list',
   cordoned: 'cordoned',
   powerOff: 'power_off',
+  isoUrl: 'iso_url',
+  deviceSelector: 'device',
+  dataDiskSelector: 'data_disk',
 };
 
 export const harvesterKind: KindRenderer<HarvesterNode> = {
@@ -94,7 +99,30 @@ export const harvesterKind: KindRenderer<HarvesterNode> = {
         for (const [k, v] of Object.entries(node.bond)) sink.add(`bond.${k}`, v, sink.field(`bond.${k}`));
         for (const [k, v] of Object.entries(node.install)) {
           const name = INSTALL_KEYS[k] ?? k;
-          if (v !== undefined) sink.add(`install.${name}`, v, sink.field(`install.${name}`));
+          if (v === undefined) continue;
+          if (k !== 'deviceSelector' && k !== 'dataDiskSelector') {
+            sink.add(`install.${name}`, v, sink.field(`install.${name}`));
+            continue;
+          }
+          // A disk by what it is: the selector as written, and the disk it chose among the facts.
+          const sel = v as DiskSelector;
+          sink.add(
+            `install.${name}`,
+            {
+              ...(sel.serial !== undefined ? { serial: sel.serial } : {}),
+              ...(sel.wwn !== undefined ? { wwn: sel.wwn } : {}),
+              ...(sel.model !== undefined ? { model: sel.model } : {}),
+              ...(sel.minGib !== undefined ? { min_gib: sel.minGib } : {}),
+              ...(sel.maxGib !== undefined ? { max_gib: sel.maxGib } : {}),
+            },
+            sink.field(`install.${name}`),
+          );
+          const chosen = nodeDisks(model, node)[k === 'deviceSelector' ? 'device' : 'dataDisk'];
+          sink.add(
+            `install.${name} chosen`,
+            chosen?.kind === 'chosen' ? chosen.path : `none (${chosen?.kind ?? 'unmeasured'}: harvgen check says why)`,
+            { kind: 'derived', from: `the selector and facts/${node.hostname}.yaml` },
+          );
         }
         return;
       case 'settings':
