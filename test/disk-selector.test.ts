@@ -174,8 +174,14 @@ test("serial, WWN, model and size resolve to the disk's by-id path in the config
 test('explain shows the selector where it is written and the disk it chose', async () => {
   const r = await explain({ site: site('{ device: { serial: S45PNA0M100002, min_gib: 400 } }'), node: 'n1', env: ENV });
   const text = formatExplanation(r.explanation!);
-  assert.match(text, /install\.device +\{"serial":"S45PNA0M100002","min_gib":400\}\n +<- .*site\.yaml:8:\d+ \(nodes\[0\]\.install\.device\)/);
-  assert.match(text, /install\.device chosen +\/dev\/disk\/by-id\/ata-SAMSUNG_MZ7LH480_S45PNA0M100002\n +<- derived from the selector and facts\/n1\.yaml/);
+  assert.match(
+    text,
+    /install\.device +\{"serial":"S45PNA0M100002","min_gib":400\}\n +<- .*site\.yaml:8:\d+ \(nodes\[0\]\.install\.device\)/,
+  );
+  assert.match(
+    text,
+    /install\.device chosen +\/dev\/disk\/by-id\/ata-SAMSUNG_MZ7LH480_S45PNA0M100002\n +<- derived from the selector and facts\/n1\.yaml/,
+  );
 });
 
 test('none, several, no stable path: refused at the selector, with the disks seen', async () => {
