@@ -9,7 +9,7 @@ import { check } from '../src/index.ts';
 import { factsText } from '../src/facts/file.ts';
 import type { MeasuredFacts } from '../src/facts/types.ts';
 import { discover } from '../src/status/discover.ts';
-import { proposedDisk } from '../src/status/discover-measured.ts';
+import { measuredMatch, proposedDisk } from '../src/status/discover-measured.ts';
 import { line, site } from './helpers/status.ts';
 
 const MAC = '52:54:00:ff:00:07';
@@ -56,6 +56,15 @@ test('a stub of a measured machine: named by its MAC (a forged MAC or UUID canno
     c.diagnostics.filter((d) => /^(SCHEMA|MEASURED|NODE_DEVICE)/.test(d.code)).map((d) => `${d.code} ${d.message}`),
     [],
   );
+});
+
+test('a machine booting from a NIC set to a virtual MAC is matched by that MAC (configured_mac), not only its permanent one', () => {
+  const virtual = '02:00:0a:00:00:07';
+  const facts: MeasuredFacts = { ...FACTS, nics: [{ mac: MAC, configuredMac: virtual, link: 'up', name: 'eno1' }] };
+  const model = { nodes: [], measured: { 'hv-7': facts } } as unknown as Parameters<typeof measuredMatch>[0];
+  assert.equal(measuredMatch(model, { mac: virtual } as Parameters<typeof measuredMatch>[1])?.by, 'mac');
+  assert.equal(measuredMatch(model, { mac: MAC } as Parameters<typeof measuredMatch>[1])?.hostname, 'hv-7');
+  assert.is(measuredMatch(model, { mac: '02:00:0a:00:00:08' } as Parameters<typeof measuredMatch>[1]), undefined);
 });
 
 test('the proposed disk: the smallest with a stable path that holds 250 GiB, else the largest; none without by-id paths', () => {

@@ -11,7 +11,7 @@ import { build, check, explain, formatExplanation } from '../src/index.ts';
 import { factsText } from '../src/facts/file.ts';
 import { parseDump } from '../src/measure/dump.ts';
 import type { MeasuredFacts } from '../src/facts/types.ts';
-import { chooseDisk, diskMatches } from '../src/facts/disk-selector.ts';
+import { chooseDisk, diskMatches, globMatches } from '../src/facts/disk-selector.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const MAC = '52:54:00:00:00:01';
@@ -213,7 +213,7 @@ test('none, several, no stable path: refused at the selector, with the disks see
   assert.is(same.length, 1, same.join('\n'));
   assert.match(
     same[0]!,
-    /^NODE_DATA_DISK_IS_DEVICE .*install\.data_disk of node n1 \(WWN 0x5002538e00000001\) is disk sda .* the install device \/dev\/disk\/by-id\/ata-SAMSUNG/,
+    /^NODE_DATA_DISK_IS_DEVICE .*install\.data_disk \/dev\/disk\/by-id\/wwn-0x5002538e00000001 of node n1 is the install device \/dev\/disk\/by-id\/ata-SAMSUNG_MZ7LH480_S45PNA0M100001 \(facts\/n1\.yaml: both are sda /,
   );
 });
 
@@ -269,6 +269,107 @@ test('a selector of bad shape is a schema error at its key; unknown machines can
   );
   assert.is(join.length, 1, join.join('\n'));
   assert.match(join[0]!, /^BOOT_UNKNOWN_JOIN_INCOMPLETE .*names its disk by what it is: no facts were measured of an unknown machine/);
+});
+
+test('the model glob: * for any run, no other metacharacter, and no backtracking blow-up', () => {
+  assert.ok(globMatches('SAMSUNG*480', 'samsung mz7lh480'));
+  assert.ok(globMatches('*', ''));
+  assert.ok(globMatches('a*b*c', 'axxbyyc'));
+  assert.not.ok(globMatches('a?b', 'axb'), '? is a character');
+  assert.ok(globMatches('a.b(1)+', 'A.B(1)+'));
+  assert.not.ok(globMatches('a.b', 'axb'), '. is a character');
+  // Many stars against a long model that does not match: answered at once (a regular expression
+  // of .* took seconds here).
+  const started = process.hrtime.bigint();
+  assert.not.ok(globMatches('*a'.repeat(30) + '*b', 'a'.repeat(120)));
+  assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 1000);
+});
+
+test('the same disk under two names: a data disk or a wipe-list entry that is the selected install disk is refused', async () => {
+  const data = await errors(site('{ device: { serial: S45PNA0M100001 }, data_disk: /dev/sda }'));
+  assert.ok(
+    data.some((e) =>
+      /^NODE_DATA_DISK_IS_DEVICE .*install\.data_disk \/dev\/sda of node n1 is the install device \/dev\/disk\/by-id\/ata-SAMSUNG_MZ7LH480_S45PNA0M100001 \(facts\/n1\.yaml: both are sda /.test(
+        e,
+      ),
+    ),
+    data.join('\n'),
+  );
+  const wipe = await errors(
+    site('{ device: { wwn: "0x5002538e00000002" }, wipe_disks_list: [/dev/disk/by-id/ata-SAMSUNG_MZ7LH480_S45PNA0M100002] }'),
+  );
+  assert.ok(
+    wipe.some((e) =>
+      /^NODE_WIPE_LIST_HAS_DEVICE .*contains \/dev\/disk\/by-id\/ata-SAMSUNG_MZ7LH480_S45PNA0M100002, which is its install disk \(facts\/n1\.yaml: both are sdb /.test(
+        e,
+      ),
+    ),
+    wipe.join('\n'),
+  );
+  // Another disk in the wipe list is no finding.
+  assert.equal(await errors(site('{ device: { serial: S45PNA0M100001 }, wipe_disks_list: [/dev/sdb] }')), []);
+});
+
+test('a selector the config never carries is not judged: config: sets the key, or a witness from v1.6 has no data disk', async () => {
+  const overridden = await errors(site('{ device: { serial: NOPE } }', null));
+  assert.ok(
+    overridden.some((e) => e.startsWith('NODE_DISK_SELECTOR_UNMEASURED')),
+    'without config: the selector is judged',
+  );
+  const dir = site('{ device: { serial: NOPE } }', null);
+  writeFileSync(
+    join(dir, 'site.yaml'),
+    readFileSync(join(dir, 'site.yaml'), 'utf8').replace(
+      'install: { device: { serial: NOPE } } }',
+      'install: { device: { serial: NOPE } }, config: { install: { device: /dev/disk/by-id/os } } }',
+    ),
+  );
+  assert.equal(await errors(dir), []);
+  // A witness (v1.8) whose data disk harvgen leaves out: its selector chooses nothing and is no error.
+  const witness = site('{ device: /dev/disk/by-id/os }', null);
+  writeFileSync(
+    join(witness, 'site.yaml'),
+    readFileSync(join(witness, 'site.yaml'), 'utf8').replace(
+      `  - { hostname: n1, mac: "${MAC}", ip: 10.0.0.11, install: { device: /dev/disk/by-id/os } }`,
+      [
+        '  - { hostname: c1, mac: "52:54:00:00:00:0c", ip: 10.0.0.12, role: create, install: { device: /dev/disk/by-id/os } }',
+        `  - { hostname: n1, mac: "${MAC}", ip: 10.0.0.11, harvester_role: witness, install: { device: /dev/disk/by-id/os, data_disk: { serial: NOPE } } }`,
+      ].join('\n'),
+    ),
+  );
+  const r = await check({ sites: [witness], env: ENV });
+  assert.ok(
+    r.diagnostics.some((d) => d.code === 'NODE_WITNESS_DATA_DISK'),
+    JSON.stringify(r.diagnostics.map((d) => d.code)),
+  );
+  assert.not.ok(r.diagnostics.some((d) => d.code.startsWith('NODE_DISK_SELECTOR')));
+});
+
+test('facts from a BMC that lists no drives (behind a RAID controller) are no facts to resolve a selector by', async () => {
+  const bmc: MeasuredFacts = {
+    measured: { source: 'redfish', from: 'https://10.0.9.21/redfish/v1/Systems/1', at: '2026-11-27T00:00:00Z' },
+    identity: {},
+    disks: [],
+    nics: [{ mac: MAC, speedMbps: 10000, link: 'up' }],
+  };
+  const got = await errors(site('{ device: { serial: S45PNA0M100001 } }', bmc));
+  assert.is(got.length, 1, got.join('\n'));
+  assert.match(got[0]!, /^NODE_DISK_SELECTOR_UNMEASURED .*comes from the machine's BMC/);
+});
+
+test('unknown machines cannot join on a data disk selector either', async () => {
+  const join = await errors(
+    site(
+      '{ device: /dev/disk/by-id/ata-SAMSUNG_MZ7LH480_S45PNA0M100001 }',
+      dumpFacts(),
+      'defaults: { install: { device: /dev/disk/by-path/pci-0000:00:1f.2-ata-1, data_disk: { model: "SAMSUNG*" } }, interfaces: [{ name: eno1 }] }',
+      'boot: { server: http://10.0.0.1, unknown: join }',
+    ),
+  );
+  assert.ok(
+    join.some((e) => /^BOOT_UNKNOWN_JOIN_INCOMPLETE .*`install\.data_disk` of `defaults`, which names its disk by what it is/.test(e)),
+    join.join('\n'),
+  );
 });
 
 test.run();

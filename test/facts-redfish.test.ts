@@ -329,7 +329,7 @@ test('a NIC set to a virtual MAC: the facts keep both, and a node that boots fro
   );
 });
 
-test('interfaces named by kernel name only, facts without names: every NIC that is up below 10 Gbps fails; mixed, a warning; none with a speed, settled', async () => {
+test('interfaces named by kernel name only, facts without names: every NIC that is up below 10 Gbps fails; mixed, a warning; no speed, the declared one stands', async () => {
   const named = 'mac: "12:44:6a:3b:04:11", ip: 10.0.0.11, interfaces: [{ name: eno1 }], hardware: { nic_speed_mbps: 25000 }';
   // The mockup's NICs: 1000, 1000 and 100 Mbps. Whichever eno1 is, the installer's check fails;
   // the declared 25 Gbps does not stand against the measurement.
@@ -353,16 +353,32 @@ test('interfaces named by kernel name only, facts without names: every NIC that 
   assert.is(untied.length, 1, mixed.join('\n'));
   assert.match(untied[0]!, /names NIC eno1 by kernel name only/);
   assert.match(untied[0]!, /12:44:6a:3b:88:90 25000 Mbps/);
-  // No NIC with a speed (virtio): none is checked, and the declared slow speed does not stand.
+  // No NIC reports a speed (a BMC without SpeedMbps, the host off): nothing is settled, and the
+  // declared speed stands (here 1 Gbps, which the installer would refuse).
   const none = await findings(
     edited('public-rackmount1', (json) => {
       for (const nic of [NIC1, NIC2, 'Systems/437XR1138R2/EthernetInterfaces/ToManager']) json(nic, (j) => delete j.SpeedMbps);
     }),
     named.replace('25000', '1000'),
   );
-  assert.not.ok(
-    none.some((f) => /^(INSTALLER_PREFLIGHT_FAILS: .*Mbps|MEASURED_NIC_UNTIED)/.test(f)),
+  assert.ok(
+    none.some((f) => /^INSTALLER_PREFLIGHT_FAILS: a NIC of the management interface links at 1000 Mbps/.test(f)),
     none.join('\n'),
+  );
+  assert.not.ok(
+    none.some((f) => f.startsWith('MEASURED_NIC_UNTIED')),
+    none.join('\n'),
+  );
+  // Every NIC that is up at 25 Gbps: whichever eno1 is, the check passes, and no warning.
+  const fast = await findings(
+    edited('public-rackmount1', (json) => {
+      for (const nic of [NIC1, NIC2, 'Systems/437XR1138R2/EthernetInterfaces/ToManager']) json(nic, (j) => (j.SpeedMbps = 25000));
+    }),
+    named.replace('25000', '1000'),
+  );
+  assert.not.ok(
+    fast.some((f) => /^(INSTALLER_PREFLIGHT_FAILS: .*Mbps|MEASURED_NIC_UNTIED)/.test(f)),
+    fast.join('\n'),
   );
   // Mutation: with the interface named by MAC, the one NIC is judged, not the fastest.
   const byMac = await findings(

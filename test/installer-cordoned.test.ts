@@ -12,6 +12,7 @@ import { check, compileSite } from '../src/index.ts';
 import { INSTALLER_RULES } from '../src/harvester/installer-rules.ts';
 import { KNOWN_RELEASES } from '../src/harvester/releases.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { mapperBool } from '../src/harvester/installer-values.ts';
 
 type Doc = Record<string, unknown>;
 type Host = 'c' | 'j' | 'w';
@@ -215,6 +216,29 @@ for (const [table, cases] of [
     });
   }
 }
+
+test('mapperBool reads as rancher/mapper convert.ToBool does (Singular, then ToString of Singular again, trimmed, lower-cased)', () => {
+  // convert.go: ToBool(v) = Singular(v) is a bool ? it : ToString(v) in {true, t, yes, y};
+  // ToString(v) = TrimSpace(fmt.Sprint(Singular(v))).
+  const cases: [unknown, boolean][] = [
+    [true, true],
+    [false, false],
+    ['yes', true],
+    [' Y ', true],
+    ['T', true],
+    ['on', false],
+    [1, false],
+    ['1', false],
+    [[], false],
+    [['yes'], true],
+    [[['yes']], true],
+    [[[true]], true],
+    [[false, true], false],
+    [{ a: 'yes' }, false],
+    [null, false],
+  ];
+  for (const [v, want] of cases) assert.is(mapperBool(v), want, JSON.stringify(v));
+});
 
 test('every case names the installer source and tag that decide it; every rule has cases on both sides', () => {
   for (const [name, c] of [...CREATE_CASES, ...WITNESS_CASES, ...GATE_CASES, ...RELEASE_CASES]) {

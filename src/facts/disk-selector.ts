@@ -54,24 +54,44 @@ export function describeSelector(s: DiskSelector): string {
   ].join(', ');
 }
 
-/** A WWN's hex digits, whatever its spelling. */
-const wwnDigits = (w: string): string => w.replace(/^(0x|naa\.|eui\.|wwn-0x)/i, '').toLowerCase();
+/** A WWN as `naa:<hex>` or `eui:<hex>`, whatever its spelling (a bare hex or `0x` is NAA). */
+const wwnKey = (w: string): string => {
+  const eui = /^eui\./i.test(w);
+  return `${eui ? 'eui' : 'naa'}:${w.replace(/^(0x|naa\.|eui\.|wwn-0x)/i, '').toLowerCase()}`;
+};
 
-/** `*` globbing, case-insensitive, of a whole (trimmed) model. */
-function modelMatches(pattern: string, model: string): boolean {
-  const re = pattern
-    .trim()
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${re}$`, 'is').test(model.trim());
+/**
+ * `*` globbing, case-insensitive, of a whole (trimmed) model: the two-pointer matcher, linear in
+ * practice and never worse than the product of the lengths (no regular expression to backtrack).
+ */
+export function globMatches(pattern: string, text: string): boolean {
+  const p = [...pattern.trim().toLowerCase()];
+  const t = [...text.trim().toLowerCase()];
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  while (j < t.length) {
+    if (i < p.length && p[i] !== '*' && p[i] === t[j]) {
+      i++;
+      j++;
+    } else if (i < p.length && p[i] === '*') {
+      star = i++;
+      mark = j;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++mark;
+    } else return false;
+  }
+  while (i < p.length && p[i] === '*') i++;
+  return i === p.length;
 }
 
 /** The disk is what the selector says. */
 export function diskMatches(d: MeasuredDisk, s: DiskSelector): boolean {
   if (s.serial !== undefined && d.serial !== s.serial.trim()) return false;
-  if (s.wwn !== undefined && (d.wwn === undefined || wwnDigits(d.wwn) !== wwnDigits(s.wwn))) return false;
-  if (s.model !== undefined && (d.model === undefined || !modelMatches(s.model, d.model))) return false;
+  if (s.wwn !== undefined && (d.wwn === undefined || wwnKey(d.wwn) !== wwnKey(s.wwn))) return false;
+  if (s.model !== undefined && (d.model === undefined || !globMatches(s.model, d.model))) return false;
   if (s.minGib !== undefined && d.sizeGib < s.minGib) return false;
   if (s.maxGib !== undefined && d.sizeGib > s.maxGib) return false;
   return true;
@@ -126,7 +146,9 @@ export function chooseDisk(m: MeasuredFacts | undefined, s: DiskSelector): DiskC
   if (m === undefined) return { kind: 'unmeasured' };
   if (m.disks === undefined) return { kind: 'no-disks' };
   const matched = m.disks.flatMap((d, index) => (diskMatches(d, s) ? [{ d, index }] : []));
-  if (m.disks.length > 0 && !m.disks.some((d) => d.name !== undefined)) return { kind: 'unnamed', matched: matched.map((x) => x.d) };
+  // A BMC's drives are not the kernel's disks (whatever it lists, or none behind a RAID controller).
+  if (m.measured.source !== 'dump' || (m.disks.length > 0 && !m.disks.some((d) => d.name !== undefined)))
+    return { kind: 'unnamed', matched: matched.map((x) => x.d) };
   if (matched.length === 0) return { kind: 'none' };
   if (matched.length > 1) return { kind: 'several', matched: matched.map((x) => x.d) };
   const { d, index } = matched[0]!;

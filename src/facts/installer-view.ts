@@ -89,20 +89,27 @@ export function measuredView(m: MeasuredFacts, node: NodeShape): MeasuredView {
   });
   if (slowest !== undefined) put('nicSpeedMbps', m.nics[slowest]!.speedMbps, [...base, 'nics', slowest, 'speed_mbps']);
   // Interfaces named only by kernel name, with facts that name no NIC (Redfish): the installer
-  // checks NICs the facts cannot tie to them. The NICs that are up with a speed stand in: all
-  // below 10 Gbps, the installer fails whichever it checks (judged on the fastest); all without a
-  // speed, none is checked; mixed, harvgen cannot tell and says so.
+  // checks NICs the facts cannot tie to them. The NICs that report a speed stand in: all below
+  // 10 Gbps (and one of them up), the installer fails whichever it checks that is up (judged on
+  // the fastest); some at 10 Gbps or more and some below, harvgen cannot tell and says so.
   let nicUntied: MeasuredView['nicUntied'];
   if (untiedNames.length > 0) {
-    const up = m.nics.map((n, i) => [n, i] as const).filter(([n]) => n.link !== 'down' && n.speedMbps !== undefined);
-    nicsMeasured = true;
-    if (up.length > 0 && up.every(([n]) => n.speedMbps! < PRODUCTION_NIC_MBPS)) {
-      const [fastest, i] = up.reduce((a, b) => (b[0].speedMbps! > a[0].speedMbps! ? b : a));
+    // NICs whose link is up and that report a speed. A BMC that reports neither (the host off, or
+    // no SpeedMbps) settles nothing: a declared speed stands. A NIC of unknown link with a speed
+    // counts against the verdict only when it reaches 10 Gbps (it may be the one named).
+    const withSpeed = m.nics.map((n, i) => [n, i] as const).filter(([n]) => n.link !== 'down' && n.speedMbps !== undefined);
+    const up = withSpeed.filter(([n]) => n.link === 'up');
+    if (up.length > 0) nicsMeasured = true;
+    if (up.length > 0 && withSpeed.every(([n]) => n.speedMbps! < PRODUCTION_NIC_MBPS)) {
+      const [fastest, i] = withSpeed.reduce((a, b) => (b[0].speedMbps! > a[0].speedMbps! ? b : a));
       if (facts.nicSpeedMbps === undefined || fastest.speedMbps! < facts.nicSpeedMbps)
         put('nicSpeedMbps', fastest.speedMbps, [...base, 'nics', i, 'speed_mbps']);
       nicUntied = { names: untiedNames, fastest: true };
-    } else if (up.length > 0) {
-      nicUntied = { names: untiedNames, fastest: false, speeds: up.map(([n]) => `${n.mac} ${n.speedMbps} Mbps`).join(', ') };
+    } else if (
+      withSpeed.some(([n]) => n.speedMbps! >= PRODUCTION_NIC_MBPS) &&
+      withSpeed.some(([n]) => n.speedMbps! < PRODUCTION_NIC_MBPS)
+    ) {
+      nicUntied = { names: untiedNames, fastest: false, speeds: withSpeed.map(([n]) => `${n.mac} ${n.speedMbps} Mbps`).join(', ') };
     }
   }
   const settled: (keyof HardwareFacts)[] = [];

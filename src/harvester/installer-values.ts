@@ -42,10 +42,13 @@ export function installerMethod(v: unknown): 'dhcp' | 'static' | undefined {
 
 /** rancher/mapper's `convert.ToBool`: what the installer reads for a boolean key. */
 export function mapperBool(v: unknown): boolean {
-  const one = Array.isArray(v) ? v[0] : v; // convert.Singular: a list's first item
+  // convert.Singular (a list's first item), then a boolean as it is; else convert.ToString, which
+  // takes Singular again, and Go's fmt.Sprint of what is left (a map prints as `map[...]`).
+  const one = Array.isArray(v) ? v[0] : v;
   if (typeof one === 'boolean') return one;
-  if (one === undefined || one === null) return false;
-  const text = (typeof one === 'object' ? JSON.stringify(one) : String(one)).trim().toLowerCase();
+  const two = Array.isArray(one) ? one[0] : one;
+  if (two === undefined || two === null || (typeof two === 'object' && !Array.isArray(two))) return false;
+  const text = (Array.isArray(two) ? `[${two.map(String).join(' ')}]` : String(two)).trim().toLowerCase();
   return text === 'true' || text === 't' || text === 'yes' || text === 'y';
 }
 

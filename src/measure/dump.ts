@@ -51,7 +51,8 @@ for d in /sys/block/*; do
   [ -r "$d/device/serial" ] && echo "disk $n serial $(cat "$d/device/serial")"
   [ -r "$d/serial" ] && echo "disk $n serial $(cat "$d/serial")"
   command -v udevadm >/dev/null 2>&1 &&
-    udevadm info --query=property --name="$n" 2>/dev/null | sed -n "s/^ID_SCSI_SERIAL=/disk $n scsi_serial /p; s/^ID_SERIAL_SHORT=/disk $n serial_short /p"
+    udevadm info --query=property --path="$d" 2>/dev/null | sed -n 's/^ID_SCSI_SERIAL=/scsi_serial /p; s/^ID_SERIAL_SHORT=/serial_short /p' |
+    while read -r k v; do printf 'disk %s %s %s\\n' "$n" "$k" "$v"; done
 done
 for l in /dev/disk/by-id/*; do
   [ -L "$l" ] || continue
@@ -165,10 +166,11 @@ class DumpReader {
       if (/^(loop|ram|sr|dm-|zram|md)/.test(name) || sectors === '0' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) continue;
       const links = this.byId.get(name) ?? [];
       const ids = links.filter((id) => !/^(wwn-|nvme-eui\.|dm-|lvm-|md-)/.test(id)).sort();
-      // The WWN as udev names its link: `wwn-0x<hex>` (ATA, SCSI), `nvme-eui.<hex>` (NVMe).
+      // The WWN as udev names its link, `wwn-0x<hex>` (ATA, SCSI) or `nvme-eui.<hex>` (NVMe), kept
+      // as spelled there so that the path made of it is the link udev made.
       const wwn = links
         .map((id) => /^(?:wwn-(0x[0-9a-f]{8,64})|nvme-(eui\.[0-9a-f]{8,64}))$/i.exec(id))
-        .flatMap((m) => (m ? [(m[1] ?? m[2]!).toLowerCase()] : []))
+        .flatMap((m) => (m ? [m[1] ?? m[2]!] : []))
         .sort()[0];
       const rot = f.get('rotational');
       out.push({

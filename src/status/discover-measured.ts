@@ -19,7 +19,7 @@ export interface MeasuredMatch {
 export function measuredMatch(model: SiteModel, u: UnknownMachine): MeasuredMatch | undefined {
   const nodes = new Set(model.nodes.map((n) => n.hostname));
   const free = Object.entries(model.measured ?? {}).filter(([host]) => !nodes.has(host) && HOSTNAME.test(host));
-  const byMac = free.find(([, f]) => f.nics.some((n) => n.mac === u.mac));
+  const byMac = free.find(([, f]) => f.nics.some((n) => n.mac === u.mac || n.configuredMac === u.mac));
   if (byMac) return { hostname: byMac[0], facts: byMac[1], by: 'mac' };
   const uuid = u.report?.uuid?.toLowerCase();
   const byUuid = uuid ? free.find(([, f]) => f.identity.uuid === uuid) : undefined;

@@ -43,6 +43,15 @@ function checkUnknownJoin({ input, model, report }: RuleContext): void {
         at: ['boot', 'unknown'],
       });
     }
+    if (join.install.dataDiskSelector !== undefined && typeof effectiveConfig(model, join).get('install.data_disk') !== 'string') {
+      report({
+        code: 'BOOT_UNKNOWN_JOIN_INCOMPLETE',
+        message:
+          '`boot.unknown: join` installs machines the inventory does not know with the `install.data_disk` of `defaults`, which names its disk by what it is: no facts were measured of an unknown machine, so nothing resolves it',
+        hint: 'Give `defaults` a data disk path (`/dev/disk/by-path/...` names the same slot on like machines), or none, and the selectors to the nodes.',
+        at: ['boot', 'unknown'],
+      });
+    }
     if (!join.interfaces.some((nic) => nic.name !== undefined)) {
       report({
         code: 'BOOT_UNKNOWN_JOIN_INCOMPLETE',

@@ -1,6 +1,6 @@
 // nodes: install and data disks.
 import { atLeast } from '../../harvester/versions.ts';
-import { witnessHasNoData } from '../../harvester/witness.ts';
+import { witnessHasNoData, witnessKeepsDataSettings } from '../../harvester/witness.ts';
 import type { HarvesterNode, SiteModel } from '../../model/index.ts';
 import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { nodeAt } from '../../model/index.ts';
@@ -41,7 +41,7 @@ export const nodeDisksRule: Rule = {
       const dataDisk = str('install.data_disk');
       const list = config.get('install.wipe_disks_list');
       const wipeDisksList = Array.isArray(list) ? list : undefined;
-      for (const f of selectorFindings(model, node, device)) report(f);
+      for (const f of selectorFindings(model, node)) report(f);
       // A selector that chose no disk is said above.
       if (device === undefined && node.install.deviceSelector === undefined) {
         report({
@@ -73,10 +73,17 @@ export const nodeDisksRule: Rule = {
           });
         }
       }
-      if (dataDisk !== undefined && dataDisk === device) {
+      // The same disk by two of its names tells only where the facts name both (a dump).
+      const disks = measuredOf(model, node.hostname)?.disks ?? [];
+      const diskOf = (path: string) => disks.findIndex((d) => diskPaths(d).includes(path));
+      const same = (a: string | undefined, b: string | undefined): boolean =>
+        a !== undefined && b !== undefined && (a === b || (diskOf(a) >= 0 && diskOf(a) === diskOf(b)));
+      const which = (path: string) =>
+        path === device ? '' : ` (facts/${node.hostname}.yaml: both are ${describeDisk(disks[diskOf(path)]!)})`;
+      if (dataDisk !== undefined && same(dataDisk, device)) {
         report({
           code: 'NODE_DATA_DISK_IS_DEVICE',
-          message: `install.data_disk of node ${node.hostname} is the install device ${device}`,
+          message: `install.data_disk ${dataDisk} of node ${node.hostname} is the install device ${device}${which(dataDisk)}`,
           hint: 'Remove data_disk to keep VM data on the install disk, or name a second disk.',
           node: node.hostname,
           at: config.get('install.data_disk') !== undefined ? config.at('install.data_disk') : nodeAt(node, 'install.data_disk'),
@@ -84,10 +91,10 @@ export const nodeDisksRule: Rule = {
       }
       for (const f of witnessDataFindings(model, node)) report(f);
       wipeDisksList?.forEach((disk, i) => {
-        if (disk === device || disk === dataDisk) {
+        if (typeof disk === 'string' && (same(disk, device) || same(disk, dataDisk))) {
           report({
             code: 'NODE_WIPE_LIST_HAS_DEVICE',
-            message: `install.wipe_disks_list of node ${node.hostname} contains ${disk}, which is its ${disk === device ? 'install' : 'data'} disk`,
+            message: `install.wipe_disks_list of node ${node.hostname} contains ${disk}, which is its ${same(disk, device) ? 'install' : 'data'} disk${same(disk, device) ? which(disk) : ''}`,
             hint: 'Remove it from the list; that disk is formatted anyway.',
             node: node.hostname,
             at: [...config.at('install.wipe_disks_list'), i],
@@ -100,11 +107,11 @@ export const nodeDisksRule: Rule = {
 
 /**
  * Why a disk named by what it is (`install.device: { serial: ... }`) chose no disk among the
- * node's measured facts (src/facts/disk-selector.ts), and a data disk that chose the install disk
- * by another path. `device` is the install disk's path as the installer reads it.
+ * node's measured facts (src/facts/disk-selector.ts), for a disk the config carries.
  */
-function selectorFindings(model: SiteModel, node: HarvesterNode, device: string | undefined): Finding[] {
+function selectorFindings(model: SiteModel, node: HarvesterNode): Finding[] {
   const chosen = nodeDisks(model, node);
+  const config = effectiveConfig(model, node);
   const out: Finding[] = [];
   const facts = `facts/${node.hostname}.yaml`;
   const measure = `take a dump on the machine (\`harvgen facts --script > collect.sh\`, run \`sudo sh collect.sh > ${node.hostname}.facts\` there) and import it (\`harvgen facts <site-dir> --node ${node.hostname} --dump ${node.hostname}.facts\`)`;
@@ -115,6 +122,10 @@ function selectorFindings(model: SiteModel, node: HarvesterNode, device: string 
     const choice = chosen[which];
     const selector = which === 'device' ? node.install.deviceSelector : node.install.dataDiskSelector;
     if (choice === undefined || selector === undefined) continue;
+    // A disk the config never carries: the same key under `config:` wins over the selector, and a
+    // witness's data disk is left out from v1.6 (NODE_WITNESS_DATA_DISK says so).
+    if (config.get(field) !== undefined && config.origin(field) === 'config') continue;
+    if (which === 'dataDisk' && node.harvesterRole === 'witness' && !witnessKeepsDataSettings(node.release.version)) continue;
     const what = `${field} of node ${node.hostname} (${describeSelector(selector)})`;
     const at = nodeAt(node, field);
     const seen = (m: readonly MeasuredDisk[]) => (m.length > 0 ? m.map(describeDisk).join('; ') : 'none');
@@ -172,18 +183,6 @@ function selectorFindings(model: SiteModel, node: HarvesterNode, device: string 
         });
         break;
     }
-  }
-  // A data disk chosen by what it is that is the install disk under another of its paths (the
-  // paths' equality is NODE_DATA_DISK_IS_DEVICE's own test).
-  const data = chosen.dataDisk;
-  if (data?.kind === 'chosen' && device !== undefined && device !== data.path && diskPaths(data.disk).includes(device)) {
-    out.push({
-      code: 'NODE_DATA_DISK_IS_DEVICE',
-      message: `install.data_disk of node ${node.hostname} (${describeSelector(node.install.dataDiskSelector!)}) is disk ${describeDisk(data.disk)}, the install device ${device}`,
-      hint: 'Remove data_disk to keep VM data on the install disk, or name a second disk.',
-      node: node.hostname,
-      at: nodeAt(node, 'install.data_disk'),
-    });
   }
   return out;
 }
