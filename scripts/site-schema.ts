@@ -3,6 +3,9 @@
 // test/schema-drift.test.ts fails when either is stale.
 import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
 import { CONFIG_FORMATS } from '../src/derive/configs/index.ts';
+import { MEDIA } from '../src/derive/media/index.ts';
+import { DHCP_SERVERS } from '../src/derive/dhcp-servers/index.ts';
+import { BUILTIN_DEFAULTS } from '../src/model/defaults.ts';
 import { MAX_PUBLIC_KEY, PUBLIC_KEY_PATTERN } from '../src/util/ssh-public-key.ts';
 
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
@@ -383,9 +386,18 @@ const nodeSettings = {
   },
   medium: {
     type: 'string',
-    enum: ['network', 'iso'],
+    enum: Object.keys(MEDIA),
+    description: `How the machine reaches its boot script: ${Object.values(MEDIA)
+      .map((m) => `\`${m.name}\`: ${m.description}`)
+      .join(
+        '; ',
+      )}. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from \`boot.server\` over HTTP; it needs \`method: static\`, \`ip\` and \`boot.media_loaders\` (docs/install-without-pxe.md).`,
+  },
+  medium_image: {
+    type: 'string',
+    enum: ['shared', 'own'],
     description:
-      "How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md).",
+      'Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site\'s one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes\' addresses (docs/install-without-pxe.md, "One image for many nodes").',
   },
   reinstall: {
     type: 'integer',
@@ -884,9 +896,13 @@ const schema = {
     dhcp: obj('Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, "Choosing a DHCP form").', {
       server: {
         type: 'string',
-        enum: ['dnsmasq', 'kea', 'isc'],
-        description:
-          '`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`.',
+        enum: Object.keys(DHCP_SERVERS),
+        description: `${Object.values(DHCP_SERVERS)
+          .map((s) => `\`${s.name}\`${s.name === BUILTIN_DEFAULTS.dhcp.server ? ' (default)' : ''}: ${s.description}`)
+          .join('. ')}. A server that is not its own TFTP server (${Object.values(DHCP_SERVERS)
+          .filter((s) => !s.tftp)
+          .map((s) => `\`${s.name}\``)
+          .join(', ')}) gets no dnsmasq file: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at \`next_server\`.`,
       },
       next_server: ipv4(
         'With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address.',

@@ -205,7 +205,8 @@ async function compileMedium() {
     node(3, { method: 'static', medium: 'iso', bmc: { address: '10.0.1.3', type: 'ipmi' } }),
   ];
   writeFileSync(join(dir, 'site.yaml'), stringify({ ...HEAD, boot: { ...HEAD.boot, media_loaders: 'loaders' }, nodes }));
-  return compileSite(dir);
+  // The deploy tree's files: the committed tree lists the image and holds none.
+  return compileSite(dir, { secrets: 'filled' });
 }
 
 test('a node with medium: iso gets a BMC script naming the URL of its boot ISO; a network node gets none', async () => {
@@ -216,9 +217,10 @@ test('a node with medium: iso gets a BMC script naming the URL of its boot ISO; 
   const [n1, n2, n3] = model.nodes as [ResolvedNode, ResolvedNode, ResolvedNode];
   const url = mediumUrl(model, n1)!;
   assert.is(url, `http://10.0.0.1/${mediumPath(model, n1)}`, 'under boot.server');
-  assert.ok(f.has(mediumPath(model, n1)), 'the URL names a file of the tree');
+  assert.ok(f.has(mediumPath(model, n1)!), 'the URL names a file of the tree');
   assert.ok(f.get('bmc/n1.sh')!.includes(`\nmedium_url=${url}\n`), 'Redfish');
   assert.ok(f.get('bmc/n3.sh')!.includes(`\nmedium_url=${mediumUrl(model, n3)!}\n`), 'IPMI');
+  assert.is(mediumUrl(model, n3), url, 'both ISO nodes mount the one shared image');
   assert.is(mediumUrl(model, n2), undefined);
   assert.ok(f.get('bmc/n2.sh')!.includes("\nmedium_url=''\n"));
 });

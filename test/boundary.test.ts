@@ -97,9 +97,11 @@ test('finding 1: a link in the repository to a directory outside it is refused; 
     d.boot!.ipxe_binaries = 'bin';
   });
   symlinkSync(shared, join(ok, 'bin'));
-  const good = await build({ sites: [ok], outDir: out });
+  // The deploy tree holds the binary (the committed tree lists it only).
+  const deployOut = join(tempDir('bnd-bin-deploy'), 'deploy');
+  const good = await build({ sites: [ok], outDir: deployOut, secrets: 'filled' });
   assert.ok(good.ok, JSON.stringify(good.diagnostics));
-  assert.is(readFileSync(join(out, 'y/snponly.efi'), 'utf8'), 'MZ shared loader');
+  assert.is(readFileSync(join(deployOut, 'y/snponly.efi'), 'utf8'), 'MZ shared loader');
 });
 
 test('finding 2: without a .git, secret and user-data files beside the site are outside (not ~/.vault-token through ../..)', async () => {

@@ -13,6 +13,7 @@ import { renderSite } from '../src/render/index.ts';
 import { escapers, UnsafeValueError } from '../src/formats/escape.ts';
 import { bootClasses, leaseSeconds } from '../src/derive/dhcp-boot.ts';
 import { deployHints } from '../src/cli/hints.ts';
+import { DHCP_SERVERS, dhcpServerOf } from '../src/derive/dhcp-servers/index.ts';
 import { explainNode } from '../src/explain/index.ts';
 import { exampleSite } from './helpers/example.ts';
 import { PAYLOADS } from './helpers/payloads.ts';
@@ -359,6 +360,29 @@ test('ISC: a forged domain with quotes stays one string; forged names, addresses
       JSON.stringify(d.diagnostics),
     );
   }
+});
+
+test("each DHCP server is a declaration: its files are the site's only DHCP files; a name with no declaration reaches no renderer", async () => {
+  const every = new Set(
+    Object.values(DHCP_SERVERS).flatMap((s) => s.files({ network: { ipv4: {}, ipv6: {} } } as unknown as SiteModel).map((f) => f.path)),
+  );
+  for (const server of Object.keys(DHCP_SERVERS) as (keyof typeof DHCP_SERVERS)[]) {
+    const r = await compileSite(site(server));
+    assert.ok(r.model, JSON.stringify(r.diagnostics.filter((d) => d.severity === 'error')));
+    const mine = DHCP_SERVERS[server].files(r.model!).map((f) => f.path);
+    const written = r.artifacts!.map((a) => a.path).filter((p) => every.has(p));
+    assert.equal(written, [...mine].sort(), `${server} writes its own files and no other server's`);
+  }
+  // The schema's enum is the declarations' names: another name is refused at its line.
+  const bogus = await check({ sites: [site('dnsmasq', (d) => (d.dhcp = { server: 'udhcpd' }))] });
+  assert.not.ok(bogus.ok);
+  assert.ok(
+    bogus.diagnostics.some((d) => d.path === 'dhcp.server' && d.line !== undefined),
+    JSON.stringify(bogus.diagnostics),
+  );
+  // Past validation, a model naming no declaration is a bug: no server's config is written for it.
+  assert.throws(() => dhcpServerOf({ dhcp: { server: 'udhcpd' as 'kea' } }), /has no declaration/);
+  assert.throws(() => dhcpServerOf({ dhcp: { server: 'toString' as 'kea' } }), /has no declaration/);
 });
 
 test.run();

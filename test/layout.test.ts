@@ -12,10 +12,11 @@ function layoutPatterns(): RegExp[] {
   const ARG = '\u0000';
   return Object.values(LAYOUT).map((entry) => {
     if (typeof entry === 'string') return new RegExp(`^${quote(entry)}$`);
-    // MAC-named entries take the MAC as their argument (written with hyphens).
-    const sample = entry('00:00:00:00:00:00');
-    const text = sample.includes('00-00-00-00-00-00') ? sample.replace('00-00-00-00-00-00', ARG) : entry(ARG);
-    return new RegExp(`^${quote(text).replace(ARG, '[^/]+')}${text.endsWith('/') ? '[^/]+' : ''}$`);
+    // MAC-named entries take the MAC as their argument (written with hyphens); every argument a wildcard.
+    const call = entry as (...args: string[]) => string;
+    const sample = call('00:00:00:00:00:00', ARG);
+    const text = sample.includes('00-00-00-00-00-00') ? sample.replace('00-00-00-00-00-00', ARG) : call(ARG, ARG);
+    return new RegExp(`^${quote(text).replaceAll(ARG, '[^/]+')}${text.endsWith('/') ? '[^/]+' : ''}$`);
   });
 }
 

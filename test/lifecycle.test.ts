@@ -1,7 +1,7 @@
 // The boot lifecycle and every way into the tree (issue 11), as rendered: install-once and
 // local scripts, the unknown-machine policies, UEFI HTTP boot, copied iPXE binaries, Secure
 // Boot, embed.ipxe and the OCI launch script. test/real/lifecycle.test.ts boots them in QEMU.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -243,7 +243,7 @@ test('http_boot answers HTTPClient in dnsmasq and the libvirt network with a URL
   assert.not.match(text(off, 'nginx/harvgen.conf'), /snponly\.efi/);
 });
 
-test('ipxe_binaries copies the binaries byte for byte, lists them in the manifest, and a change rebuilds', async () => {
+test('ipxe_binaries: the deploy tree copies the binaries byte for byte, the committed tree lists them in the manifest and holds none, and a change rebuilds', async () => {
   const bin = join(tempDir('ipxe-bin'), 'ipxe');
   mkdirSync(bin);
   const efi = Buffer.concat([Buffer.from('MZ'), Buffer.from([0, 1, 2, 255, 254, 0x0a, 0x0d])]);
@@ -262,7 +262,16 @@ test('ipxe_binaries copies the binaries byte for byte, lists them in the manifes
   // Inputs changed within RACY_MS of a build are never trusted (src/load/stamps.ts): let them settle.
   const settle = () => new Promise((r) => setTimeout(r, 150));
   await settle();
-  const r1 = await build({ sites: [dir], outDir: out });
+  const committed = join(tempDir('ipxe-bin-committed'), 'out');
+  const r0 = await build({ sites: [dir], outDir: committed });
+  assert.ok(r0.ok, JSON.stringify(r0.diagnostics));
+  assert.not.ok(existsSync(join(committed, 'location_x/snponly.efi')), 'no binary in the committed tree');
+  const listed = (JSON.parse(readFileSync(join(committed, 'location_x/manifest.json'), 'utf8')) as { files: { path: string }[] }).files;
+  assert.ok(
+    listed.some((f) => f.path === 'snponly.efi'),
+    'the committed manifest lists it',
+  );
+  const r1 = await build({ sites: [dir], outDir: out, secrets: 'filled' });
   assert.ok(r1.ok, JSON.stringify(r1.diagnostics));
   const tree = join(out, 'location_x');
   assert.ok(readFileSync(join(tree, 'snponly.efi')).equals(efi), 'snponly.efi copied byte for byte');
@@ -276,12 +285,12 @@ test('ipxe_binaries copies the binaries byte for byte, lists them in the manifes
   assert.match(nginx, /location = \/undionly\.kpxe \{/);
   assert.not.match(nginx, /ipxe\.efi/, 'only binaries that exist are served');
   // No change: up to date. A new binary: compiled again and copied.
-  const r2 = await build({ sites: [dir], outDir: out });
+  const r2 = await build({ sites: [dir], outDir: out, secrets: 'filled' });
   assert.ok(r2.sites[0]!.upToDate, 'nothing changed');
   const changed = Buffer.concat([efi, Buffer.from('v2')]);
   writeFileSync(join(bin, 'snponly.efi'), changed);
   await settle();
-  const r3 = await build({ sites: [dir], outDir: out });
+  const r3 = await build({ sites: [dir], outDir: out, secrets: 'filled' });
   assert.not.ok(r3.sites[0]!.upToDate, 'a changed binary is noticed');
   assert.ok(readFileSync(join(tree, 'snponly.efi')).equals(changed));
 });

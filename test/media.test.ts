@@ -1,12 +1,13 @@
-// Boot ISOs (`medium: iso`, src/render/media.ts): what the tree holds for a node that boots from
-// its own ISO, and what the rules refuse. test/real/media.test.ts boots the ISOs in QEMU with no
-// DHCP; test/media-image.test.ts reads the image formats back.
+// Boot media (`medium: iso`, `medium: usb`; src/derive/media/, src/render/media.ts): what the tree
+// holds for nodes that boot from an image, and what the rules refuse. test/real/media.test.ts boots
+// the images in QEMU with no DHCP; test/media-image.test.ts reads the image formats back.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build, compileSite, type Diagnostic } from '../src/index.ts';
+import type { CompileOptions } from '../src/pipeline.ts';
 import { status } from '../src/status/index.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { mediaLoaders, mediaSite, type MediaDoc } from './helpers/media.ts';
@@ -18,33 +19,60 @@ type Doc = MediaDoc;
 const codes = (ds: readonly Diagnostic[]) => ds.map((d) => d.code);
 const sha = (b: string | Uint8Array) => createHash('sha256').update(b).digest('hex');
 const bytesOf = (c: string | Uint8Array) => (typeof c === 'string' ? Buffer.from(c) : Buffer.from(c));
+/** The deploy tree's files (the committed tree lists the images and holds none). */
+const deploy = (dir: string, options: CompileOptions = {}) => compileSite(dir, { secrets: 'filled', ...options });
+const SHARED = 'media/shared.boot.iso';
 
-test('a node with medium: iso gets its own ISO, listed in manifest.json with its URL, holding its two boot configs', async () => {
-  const r = await compileSite(site());
+test('the nodes of medium: iso share one ISO holding their table, listed in manifest.json with its URL; the committed tree holds no image', async () => {
+  const r = await deploy(site());
   assert.equal(
     codes(r.diagnostics).filter((c) => c.startsWith('MEDIA') || c.startsWith('BOOT_MEDIA')),
     [],
   );
   const files = new Map(r.artifacts!.map((a) => [a.path, a]));
-  const iso = files.get('media/hv-m1.iso');
-  assert.ok(iso, 'media/hv-m1.iso is written');
-  assert.is(iso!.url, 'http://10.0.9.5/real_media/media/hv-m1.iso');
+  assert.equal(
+    [...files.keys()].filter((p) => p.startsWith('media/')),
+    [SHARED],
+    'one image for both nodes',
+  );
+  const iso = files.get(SHARED)!;
+  assert.is(iso.url, `http://10.0.9.5/real_media/${SHARED}`);
   const manifest = JSON.parse(files.get('manifest.json')!.contents as string) as Doc;
-  const node = manifest.nodes.find((n: Doc) => n.hostname === 'hv-m1');
-  assert.equal(node.medium, { path: 'media/hv-m1.iso', url: 'http://10.0.9.5/real_media/media/hv-m1.iso' });
-  const listed = manifest.files.find((f: Doc) => f.path === 'media/hv-m1.iso');
-  assert.is(listed.sha256, sha(iso!.contents));
-  const bytes = bytesOf(iso!.contents);
+  for (const host of ['hv-m1', 'os-m1'])
+    assert.equal(manifest.nodes.find((n: Doc) => n.hostname === host).medium, {
+      path: SHARED,
+      url: `http://10.0.9.5/real_media/${SHARED}`,
+    });
+  const listed = manifest.files.find((f: Doc) => f.path === SHARED);
+  assert.is(listed.sha256, sha(iso.contents));
+  const bytes = bytesOf(iso.contents);
   assert.ok(bytes.byteLength < 2 * 1024 * 1024, `the ISO is small: ${bytes.byteLength} bytes`);
-  // One script for both firmwares: the node's script URL and static address, and the mark of a
-  // boot medium (the node's script then never gives up); on the CD for ISOLINUX and in the FAT
-  // image as autoexec.ipxe (with ipxe.efi as the firmware's default loader).
+  // The committed tree: the same manifest entry (path, size, SHA-256), no bytes, no iPXE binary.
+  const committed = await compileSite(site());
+  assert.ok(!committed.artifacts!.some((a) => a.path.startsWith('media/')), 'no image in the committed tree');
+  const cm = JSON.parse(committed.artifacts!.find((a) => a.path === 'manifest.json')!.contents as string) as Doc;
+  assert.equal(
+    cm.files.find((f: Doc) => f.path === SHARED),
+    listed,
+  );
+  // One script for both firmwares: the table of both nodes (boot MAC, static address, script URL)
+  // and the mark of a boot medium (the node's script then never gives up); on the CD for
+  // ISOLINUX and in the FAT image as autoexec.ipxe (with ipxe.efi as the firmware's default loader).
   const text = bytes.toString('latin1');
   const script = renderedScript(text);
   assert.match(script, 'set harvgen_medium iso\n');
-  assert.match(script, 'set harvgen_entry http://10.0.9.5/real_media/ipxe/52-54-00-4d-00-01.ipxe');
-  assert.match(script, 'set net${harvgen_n}/ip 10.0.5.11');
+  for (const [mac, ip] of [
+    ['52:54:00:4d:00:01', '10.0.5.11'],
+    ['52:54:00:4d:00:02', '10.0.5.12'],
+  ] as const) {
+    assert.match(
+      script,
+      `iseq \${net\${harvgen_n}/mac} ${mac} && set harvgen_entry http://10.0.9.5/real_media/ipxe/${mac.replaceAll(':', '-')}.ipxe`,
+    );
+    assert.match(script, ip);
+  }
   assert.match(script, 'set net${harvgen_n}/gateway 10.0.5.1');
+  assert.match(script, 'none of its NICs has a boot MAC of its table', 'an unknown machine is told so');
   assert.is(text.split(script).length - 1, 2, "the same script twice: isolinux/node.ipxe and the FAT image's autoexec.ipxe");
   assert.match(text, 'AUTOEX~1IPX', "the FAT image's short alias of autoexec.ipxe");
   assert.match(text, 'file:/autoexec.ipxe', "ipxe.efi (the stand-in's bytes) is in the image");
@@ -67,21 +95,46 @@ test('a node with medium: iso gets its own ISO, listed in manifest.json with its
   });
 });
 
+test('medium_image: own gives the node an image of its own, which names no other node; medium: usb a hybrid disk image', async () => {
+  const r = await deploy(site((d) => (d.nodes[0].medium_image = 'own')));
+  const paths = r.artifacts!.map((a) => a.path).filter((p) => p.startsWith('media/'));
+  assert.equal(paths, ['media/hv-m1.iso', SHARED]);
+  const own = renderedScript(bytesOf(r.artifacts!.find((a) => a.path === 'media/hv-m1.iso')!.contents).toString('latin1'));
+  assert.match(own, '52:54:00:4d:00:01');
+  assert.not.match(own, '52:54:00:4d:00:02', "the other node's MAC is not on it");
+  assert.not.match(own, '10.0.5.12', 'nor its address');
+  const shared = renderedScript(bytesOf(r.artifacts!.find((a) => a.path === SHARED)!.contents).toString('latin1'));
+  assert.not.match(shared, '52:54:00:4d:00:01', 'the shared image leaves out the node with its own');
+  // A USB disk image: the same ISO, made a disk too (an MBR and an EFI system partition).
+  const usb = await deploy(site((d) => (d.defaults.medium = 'usb')));
+  const img = usb.artifacts!.find((a) => a.path === 'media/shared.boot.img');
+  assert.ok(
+    img,
+    usb
+      .artifacts!.map((a) => a.path)
+      .filter((p) => p.startsWith('media/'))
+      .join(),
+  );
+  const disk = bytesOf(img!.contents);
+  assert.is(disk.readUInt16LE(510), 0xaa55, 'an MBR boot signature');
+  assert.is(disk[446], 0x80, 'the first partition is active');
+  assert.is(disk[446 + 16 + 4], 0xef, 'the second partition is an EFI system partition');
+  assert.match(renderedScript(disk.toString('latin1')), 'set harvgen_medium usb\n');
+});
+
 /** The ISO's iPXE script, found in the image's bytes. */
 function renderedScript(image: string): string {
-  const at = image.indexOf('#!ipxe\n# harvgen: boot ISO of node');
+  const at = image.indexOf('#!ipxe\n# harvgen: ');
   assert.ok(at >= 0, 'the script is in the image');
   return image.slice(at, image.indexOf('exit 1\n', at) + 'exit 1\n'.length);
 }
 
 test('the ISO is byte-identical from two directories, and changes with a boot program', async () => {
-  const one = await compileSite(site(undefined, tempDir('media-a')));
-  const two = await compileSite(site(undefined, tempDir('media-b')));
-  const iso = (r: typeof one) => sha(r.artifacts!.find((a) => a.path === 'media/hv-m1.iso')!.contents);
+  const one = await deploy(site(undefined, tempDir('media-a')));
+  const two = await deploy(site(undefined, tempDir('media-b')));
+  const iso = (r: typeof one) => sha(r.artifacts!.find((a) => a.path === SHARED)!.contents);
   assert.is(iso(one), iso(two));
-  const other = await compileSite(
-    site(undefined, tempDir('media-c'), loaders(undefined, { 'ipxe.lkrn': new Uint8Array(5000).fill(0x34) })),
-  );
+  const other = await deploy(site(undefined, tempDir('media-c'), loaders(undefined, { 'ipxe.lkrn': new Uint8Array(5000).fill(0x34) })));
   assert.is.not(iso(other), iso(one));
 });
 
@@ -89,41 +142,42 @@ test("watch's render cache makes the ISO again when a boot program changes (the 
   const loaderDir = loaders();
   const dir = site(undefined, undefined, loaderDir);
   const renderCaches = new Map();
-  const iso = async () => sha((await compileSite(dir, { renderCaches })).artifacts!.find((a) => a.path === 'media/hv-m1.iso')!.contents);
+  const iso = async () => sha((await deploy(dir, { renderCaches })).artifacts!.find((a) => a.path === SHARED)!.contents);
   const first = await iso();
   assert.is(await iso(), first, 'nothing changed: the same ISO');
   writeFileSync(join(loaderDir, 'ipxe.lkrn'), new Uint8Array(5000).fill(0x35));
   const second = await iso();
   assert.is.not(second, first, 'a changed ipxe.lkrn makes a new ISO');
-  assert.is(
-    second,
-    sha((await compileSite(dir)).artifacts!.find((a) => a.path === 'media/hv-m1.iso')!.contents),
-    'the one a fresh compile makes',
-  );
+  assert.is(second, sha((await deploy(dir)).artifacts!.find((a) => a.path === SHARED)!.contents), 'the one a fresh compile makes');
 });
 
-test("nginx: the ISO is served only to the node's BMC (nginx.access: nodes), by pattern under access: open", async () => {
+test("nginx: the shared ISO is served only to its nodes' BMCs (nginx.access: nodes), by pattern under access: open", async () => {
   const r = await compileSite(site());
   const nginx = r.artifacts!.find((a) => a.path === 'nginx/harvgen.conf')!.contents as string;
-  const block = /location = \/real_media\/media\/hv-m1\.iso \{[\s\S]*?alias [^\n]*\n/.exec(nginx)?.[0] ?? '';
+  const block = /location = \/real_media\/media\/shared\.boot\.iso \{[\s\S]*?alias [^\n]*\n/.exec(nginx)?.[0] ?? '';
   assert.match(block, 'allow 10.0.5.201;');
+  assert.match(block, 'allow 10.0.5.202;');
   assert.match(block, 'deny all;');
   assert.match(block, 'default_type application/octet-stream;');
+  const own = await compileSite(site((d) => (d.nodes[0].medium_image = 'own')));
+  const ownConf = own.artifacts!.find((a) => a.path === 'nginx/harvgen.conf')!.contents as string;
+  const ownBlock = /location = \/real_media\/media\/hv-m1\.iso \{[\s\S]*?alias [^\n]*\n/.exec(ownConf)?.[0] ?? '';
+  assert.match(ownBlock, 'allow 10.0.5.201;');
+  assert.not.match(ownBlock, '10.0.5.202', "another node's BMC may not fetch a node's own image");
   const open = await compileSite(site((d) => (d.nginx = { access: 'open' })));
   const conf = open.artifacts!.find((a) => a.path === 'nginx/harvgen.conf')!.contents as string;
-  assert.match(conf, 'location ~ "^/real_media/media/([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.iso)$"');
+  assert.match(conf, 'location ~ "^/real_media/media/(([a-z0-9](?:[a-z0-9-]*[a-z0-9])?|shared\\.boot)\\.(iso|img))$"');
 });
 
-test('nginx.file_key: the ISO has a keyed name, and holds the keyed script URL', async () => {
+test('nginx.file_key: the shared ISO has a keyed name, and holds the keyed script URLs', async () => {
   const dir = site((d) => (d.nginx = { file_key: { file: 'file-key' } }));
   writeFileSync(join(dir, 'file-key'), `${'k'.repeat(40)}\n`);
-  const r = await compileSite(dir, { secrets: 'filled' });
-  const iso = r.artifacts!.find((a) => /^media\/hv-m1-[0-9a-f]{32}\.iso$/.test(a.path));
+  const r = await deploy(dir);
+  const iso = r.artifacts!.find((a) => /^media\/shared\.boot-[0-9a-f]{32}\.iso$/.test(a.path));
   assert.ok(iso, `keyed ISO name: ${r.artifacts!.map((a) => a.path).filter((p) => p.startsWith('media/'))}`);
-  assert.match(
-    bytesOf(iso!.contents).toString('latin1'),
-    /set harvgen_entry http:\/\/10\.0\.9\.5\/real_media\/ipxe\/52-54-00-4d-00-01-[0-9a-f]{32}\.ipxe/,
-  );
+  const text = bytesOf(iso!.contents).toString('latin1');
+  assert.match(text, /set harvgen_entry http:\/\/10\.0\.9\.5\/real_media\/ipxe\/52-54-00-4d-00-01-[0-9a-f]{32}\.ipxe/);
+  assert.match(text, /set harvgen_entry http:\/\/10\.0\.9\.5\/real_media\/ipxe\/52-54-00-4d-00-02-[0-9a-f]{32}\.ipxe/);
 });
 
 /** The diagnostics of the fixture with `change`, as code@line. */
@@ -251,40 +305,73 @@ test('install.iso_url: local needs v1.9 and a node with a boot ISO; it reaches t
   assert.match(config, 'iso_url: local');
 });
 
-test('build writes the ISO; a second build leaves it untouched', async () => {
+test('build: the committed tree lists the ISO and holds none; the deploy tree writes it, and a second build leaves it untouched', async () => {
   const dir = site();
   const out = join(tempDir('media-out'), 'out');
   const first = await build({ sites: [dir], outDir: out });
   assert.ok(first.ok, JSON.stringify(first.diagnostics.filter((d) => d.severity === 'error')));
-  const bytes = readFileSync(join(out, 'real_media/media/hv-m1.iso'));
-  const manifest = JSON.parse(readFileSync(join(out, 'real_media/manifest.json'), 'utf8')) as Doc;
-  assert.is(manifest.files.find((f: Doc) => f.path === 'media/hv-m1.iso').sha256, sha(bytes));
+  assert.not.ok(existsSync(join(out, 'real_media', SHARED)), 'no image in the committed tree');
+  // A tree an earlier harvgen wrote, with a node's own ISO in it and in its manifest: the next
+  // build removes it.
+  mkdirSync(join(out, 'real_media/media'), { recursive: true });
+  const old = new Uint8Array(2048);
+  writeFileSync(join(out, 'real_media/media/hv-m1.iso'), old);
+  const manifestPath = join(out, 'real_media/manifest.json');
+  const before = JSON.parse(readFileSync(manifestPath, 'utf8')) as Doc;
+  before.files.push({ path: 'media/hv-m1.iso', size: old.byteLength, sha256: sha(old) });
+  writeFileSync(manifestPath, JSON.stringify(before));
+  const migrated = await build({ sites: [dir], outDir: out, force: true });
+  assert.ok(migrated.ok, JSON.stringify(migrated.diagnostics.filter((d) => d.severity === 'error')));
+  assert.not.ok(existsSync(join(out, 'real_media/media/hv-m1.iso')), 'the old image is gone, with no manual step');
+  const listed = (JSON.parse(readFileSync(join(out, 'real_media/manifest.json'), 'utf8')) as Doc).files.find((f: Doc) => f.path === SHARED);
+  const deployOut = join(tempDir('media-deploy'), 'out');
+  const made = await build({ sites: [dir], outDir: deployOut, secrets: 'filled' });
+  assert.ok(made.ok, JSON.stringify(made.diagnostics.filter((d) => d.severity === 'error')));
+  const path = join(deployOut, 'real_media', SHARED);
+  const bytes = readFileSync(path);
+  const manifest = JSON.parse(readFileSync(join(deployOut, 'real_media/manifest.json'), 'utf8')) as Doc;
+  assert.is(manifest.files.find((f: Doc) => f.path === SHARED).sha256, sha(bytes));
+  assert.equal(
+    listed,
+    manifest.files.find((f: Doc) => f.path === SHARED),
+    'both trees list the same image',
+  );
+  const { mtimeMs } = statSync(path);
+  const again = await build({ sites: [dir], outDir: deployOut, secrets: 'filled' });
+  assert.ok(again.ok);
+  assert.is(statSync(path).mtimeMs, mtimeMs, 'the unchanged image is not written again');
 });
 
-test("status: the BMC's download of a node's ISO is counted apart, from its address only; the boot starts with the node's script", async () => {
+test("status: a BMC's download of the shared ISO is counted for its node, from its address only; the boot starts with the node's script", async () => {
   const dir = site();
   const log = join(tempDir('media-status'), 'access.log');
   const line = (ip: string, path: string, status = 200) =>
     `${ip} - - [26/Nov/2026:22:00:00 +0000] "GET ${path} HTTP/1.1" ${status} 100 "-" "curl/7.88"`;
-  const iso = '/real_media/media/hv-m1.iso';
+  const iso = `/real_media/${SHARED}`;
   writeFileSync(log, [line('10.0.5.201', iso), line('10.0.5.99', iso), line('10.0.5.202', iso, 403)].join('\n') + '\n');
   const before = await status({ sites: [dir], logs: [log] });
   const hv = before.nodes.find((n) => n.hostname === 'hv-m1')!;
   assert.is(hv.verdict, 'never-booted', "the BMC's fetch of the ISO is no boot");
   assert.equal(hv.medium, { count: 1, last: '2026-11-26T22:00:00.000Z', status: 200, ip: '10.0.5.201' });
   assert.equal(hv.fetches, {});
-  // Another address (not the node's BMC) fetching its ISO is no machine's: counted apart.
-  assert.is(before.foreignRequests, 2, "the ISO from 10.0.5.99, and os-m1's BMC asking for hv-m1's");
+  // Another address (no node's BMC) fetching the ISO is no machine's: counted apart.
+  assert.is(before.foreignRequests, 1, 'the ISO from 10.0.5.99');
   const os = before.nodes.find((n) => n.hostname === 'os-m1')!;
-  assert.is(os.medium, undefined);
-  writeFileSync(log, [line('10.0.5.202', '/real_media/media/os-m1.iso', 403)].join('\n') + '\n');
-  const refused = (await status({ sites: [dir], logs: [log] })).nodes.find((n) => n.hostname === 'os-m1')!;
-  assert.equal(refused.medium?.status, 403);
-  assert.match(refused.problems.join('\n'), "its BMC's download of the boot ISO got 403");
-  // Keyed names (nginx.file_key): the ISO's tag is part of its name, not of the hostname.
+  assert.equal(os.medium?.status, 403);
+  assert.match(os.problems.join('\n'), "its BMC's download of the boot ISO got 403");
+  // A node's own image (medium_image: own) is its own BMC's only.
+  const ownDir = site((d) => (d.nodes[0].medium_image = 'own'));
+  writeFileSync(
+    log,
+    [line('10.0.5.202', '/real_media/media/hv-m1.iso'), line('10.0.5.201', '/real_media/media/hv-m1.iso')].join('\n') + '\n',
+  );
+  const own = await status({ sites: [ownDir], logs: [log] });
+  assert.is(own.nodes.find((n) => n.hostname === 'hv-m1')!.medium?.ip, '10.0.5.201');
+  assert.is(own.foreignRequests, 1, "os-m1's BMC asking for hv-m1's own image");
+  // Keyed names (nginx.file_key): the ISO's tag is part of its name.
   const keyedDir = site((d) => (d.nginx = { file_key: { file: 'file-key' } }));
   writeFileSync(join(keyedDir, 'file-key'), `${'k'.repeat(40)}\n`);
-  const keyedIso = (await compileSite(keyedDir, { secrets: 'filled' })).artifacts!.find((a) => /^media\/hv-m1-/.test(a.path))!.path;
+  const keyedIso = (await deploy(keyedDir)).artifacts!.find((a) => a.path.startsWith('media/shared.boot-'))!.path;
   writeFileSync(log, [line('10.0.5.201', `/real_media/${keyedIso}`), line('10.0.5.201', iso, 404)].join('\n') + '\n');
   const keyed = await status({ sites: [keyedDir], logs: [log] });
   const kv = keyed.nodes.find((n) => n.hostname === 'hv-m1')!;

@@ -75,6 +75,7 @@ const SAMPLES: Readonly<Record<string, unknown>> = {
   config: { os: { ntp_servers: ['10.0.0.4'] } },
   state: 'local',
   medium: 'iso',
+  medium_image: 'own',
   reinstall: 2,
   lab: { vcpus: 3 },
   bmc: { address: '10.0.1.9' },

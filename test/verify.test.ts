@@ -196,9 +196,9 @@ test('a one-byte edit is VERIFY_DRIFT at its URL (exit 1)', async () => {
   }
 });
 
-test("a node's boot ISO (medium: iso) is checked like any file: a one-byte edit is VERIFY_DRIFT at its URL", async () => {
+test("a node's boot ISO (medium: iso, medium_image: own) is checked like any file: a one-byte edit is VERIFY_DRIFT at its URL", async () => {
   // The media fixture, its BMC at verify's own address (nginx serves an ISO to the BMC only).
-  const dir = mediaSite((doc) => (doc.nodes[0].bmc = { address: '127.0.0.1' }));
+  const dir = mediaSite((doc) => ((doc.nodes[0].bmc = { address: '127.0.0.1' }), (doc.nodes[0].medium_image = 'own')));
   const out = join(tempDir('verify-media'), 'deploy');
   const built = await build({ sites: [dir], outDir: out, secrets: 'filled' });
   assert.ok(built.ok, JSON.stringify(built.diagnostics.filter((d) => d.severity === 'error')));

@@ -3,6 +3,7 @@
 // user-data files, iPXE binaries, not only the YAML files): a change to any of them rebuilds.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
@@ -588,7 +589,13 @@ test('watch rebuilds when a user-data file or an iPXE binary outside the site di
     writeFileSync(join(bin, 'snponly.efi'), efi2);
     await wait;
     assert.is(events.length, 3, 'the binary alone triggered a build');
-    assert.ok(readFileSync(join(tree, 'snponly.efi')).equals(efi2), 'the new binary is copied');
+    // The committed tree lists the binary by its digest (the deploy tree holds it).
+    const listed = (JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as { files: { path: string; sha256: string }[] }).files;
+    assert.is(
+      listed.find((f) => f.path === 'snponly.efi')?.sha256,
+      createHash('sha256').update(efi2).digest('hex'),
+      'the new binary is listed',
+    );
     // A broken user-data file fails the build (the output is kept); mending it builds again.
     wait = next();
     writeFileSync(userData, 'hostname: rancher-3\n');

@@ -3,6 +3,7 @@
 // never told to run a script it does not have (a site of only generic OS nodes has no
 // artifacts/fetch.sh; a site without a lab section may have no libvirt/define.sh). All the
 // wording is here, in deployHints.
+import { DHCP_SERVERS } from '../derive/dhcp-servers/index.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 
 /** A built site: its name, output directory and files (relative to it). */
@@ -16,7 +17,12 @@ export interface BuiltSite {
 const holdsSecrets = (f: string) => f.startsWith(`${DIRS.configs}/`) || f === LAYOUT.unknownJoinConfig;
 
 /** The files deployHints reads of a site's: the ones it names, and one that holds secrets, if any. */
-const named = new Set<string>([LAYOUT.nginx, LAYOUT.dnsmasq, LAYOUT.kea, LAYOUT.dhcpd, LAYOUT.defineScript, LAYOUT.fetchScript]);
+const named = new Set<string>([
+  LAYOUT.nginx,
+  ...Object.values(DHCP_SERVERS).map((s) => s.nextStep.file),
+  LAYOUT.defineScript,
+  LAYOUT.fetchScript,
+]);
 
 /**
  * Of a site's files, those deployHints reads (it says the same of them as of all of them): a build
@@ -55,11 +61,9 @@ export function deployHints(sites: readonly BuiltSite[], secrets: 'markers' | 'f
     lines.push(`  serve:   copy ${dirs} to the web server and include its ${LAYOUT.nginx}${which(LAYOUT.nginx)}`);
   } else lines.push(`  serve:   copy ${dirs} to the web server`);
   // Each site's DHCP form (`dhcp.server`): the file it has says which.
-  const forms = [
-    { file: LAYOUT.dnsmasq, verb: `include ${LAYOUT.dnsmasqGlobal} (once per dnsmasq) and` },
-    { file: LAYOUT.kea, verb: 'merge into Kea' },
-    { file: LAYOUT.dhcpd, verb: 'include into dhcpd.conf' },
-  ].filter((f) => having(f.file).length > 0);
+  const forms = Object.values(DHCP_SERVERS)
+    .map((s) => s.nextStep)
+    .filter((f) => having(f.file).length > 0);
   const dhcp = forms.length > 0 ? forms.map((f) => `${f.verb} ${f.file}${which(f.file)}`).join(', ') : undefined;
   const lab =
     having(LAYOUT.defineScript).length > 0 ? `for a libvirt lab run ${LAYOUT.defineScript}${which(LAYOUT.defineScript)}` : undefined;

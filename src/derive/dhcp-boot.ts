@@ -1,6 +1,7 @@
 // What a site's DHCP server must answer, whatever the server: the boot file of each kind of client
 // (the iPXE split) and the reservations. dnsmasq (dnsmasq.ts), the libvirt network, Kea
 // (kea.ts) and ISC dhcpd (dhcpd.ts) each write these facts in their own syntax; none decides them.
+import { mediumOf } from './media/index.ts';
 import { hasArm64, uefiBootFile } from '../model/boot-files.ts';
 import type { ResolvedNode, SiteModel, VlanScope } from '../model/index.ts';
 import { scopeOf } from '../model/index.ts';
@@ -150,5 +151,5 @@ export function serverBase6(model: SiteModel): string {
  */
 export function servedOverIpv6(model: SiteModel, node: ResolvedNode): boolean {
   if (!model.network.ipv6 || node.boot === 'harvester') return false;
-  return node.ip6 !== undefined || (node.method !== 'static' && node.medium !== 'iso');
+  return node.ip6 !== undefined || (node.method !== 'static' && mediumOf(node).dhcp);
 }

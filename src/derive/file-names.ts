@@ -5,6 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { FILE_KEY_MARKER } from '../load/file-key.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { imageOf } from './media/index.ts';
 import { LAYOUT } from './layout.ts';
 import { TAG_LENGTH } from './name-patterns.ts';
 import { HARVESTER_CONFIG, NOCLOUD_SEED, servedConfigs, type ConfigFormat } from './configs/index.ts';
@@ -51,15 +52,23 @@ export function nodeScriptUrl(model: SiteModel, mac: string): string {
   return `${model.boot.server}/${nodeScriptPath(model, mac)}`;
 }
 
-/** The path of the boot ISO of a node with `medium: iso` (keyed like its other files: it holds the node's network). */
-export function mediumPath(model: SiteModel, node: ResolvedNode): string {
-  const plain = LAYOUT.medium(node.hostname);
-  return withTag(plain, keyedTag(model, plain));
+/** The plain path of the image a node boots from (its own, or its medium's shared one); undefined for network boot. */
+export function plainMediumPath(node: Pick<ResolvedNode, 'hostname' | 'medium' | 'mediumImage'>): string | undefined {
+  const image = imageOf(node);
+  if (!image) return undefined;
+  return node.mediumImage === 'own' ? LAYOUT.medium(node.hostname, image.ext) : LAYOUT.sharedMedium(image.ext);
+}
+
+/** The path of the image a node boots from (keyed like its other files: it holds the nodes' network); undefined for network boot. */
+export function mediumPath(model: SiteModel, node: ResolvedNode): string | undefined {
+  const plain = plainMediumPath(node);
+  return plain === undefined ? undefined : withTag(plain, keyedTag(model, plain));
 }
 
 /** The URL the node's BMC inserts as virtual media (`bmc/<hostname>.sh media-boot`); undefined for a node that boots from the network. */
 export function mediumUrl(model: SiteModel, node: ResolvedNode): string | undefined {
-  return node.medium === 'iso' ? `${model.boot.server}/${mediumPath(model, node)}` : undefined;
+  const path = mediumPath(model, node);
+  return path === undefined ? undefined : `${model.boot.server}/${path}`;
 }
 
 /** The path of one owner's served config of `format` (keyed under `nginx.file_key`, as every format is). */
@@ -84,6 +93,7 @@ export function harvesterConfigPath(model: SiteModel, node: ResolvedNode): strin
  * that the server does not answer them (a copy left from before the key).
  */
 export function plainDataPaths(node: ResolvedNode): string[] {
-  const media = node.medium === 'iso' ? [LAYOUT.medium(node.hostname)] : [];
+  const medium = plainMediumPath(node);
+  const media = medium !== undefined ? [medium] : [];
   return [...servedConfigs(node).flatMap(({ format, owners }) => owners.map((o) => format.plain(o))), ...media];
 }

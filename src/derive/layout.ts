@@ -4,6 +4,11 @@
 import { macToHyphen } from '../util/mac.ts';
 import { HARVESTER_CONFIG, NOCLOUD_SEED } from './configs/index.ts';
 
+/** The name of a medium's shared image (`media/shared.boot.<ext>`): not a hostname, which has no dot. */
+export const SHARED_MEDIUM = 'shared.boot';
+/** SHARED_MEDIUM as a regular expression (nginx, status). */
+export const SHARED_MEDIUM_PATTERN = 'shared\\.boot';
+
 /** The file name of the script that runs a BMC subcommand over several nodes. */
 export const BMC_ALL_SCRIPT = 'all.sh';
 
@@ -15,7 +20,7 @@ export const DIRS = {
   configs: HARVESTER_CONFIG.dir,
   /** One NoCloud seed directory per boot MAC of a generic OS node (src/derive/configs/nocloud.ts). */
   cloudInit: NOCLOUD_SEED.dir,
-  /** One boot ISO per node with `medium: iso` (src/render/media.ts). */
+  /** The images of the media (src/derive/media/, src/render/media.ts): one shared per medium, one per node that has its own. */
   media: 'media',
   /** The config of unknown machines joining (`boot.unknown: join`). */
   unknown: 'unknown',
@@ -38,8 +43,10 @@ export const LAYOUT = {
   /** The NoCloud seed directory of one boot MAC, with a trailing slash. */
   cloudInitDir: NOCLOUD_SEED.plain,
   harvesterConfig: HARVESTER_CONFIG.plain,
-  /** The boot ISO of one node with `medium: iso`: `media/hv-1.iso`. */
-  medium: (hostname: string) => `${DIRS.media}/${hostname}.iso`,
+  /** The image of a node's own (`medium_image: own`): `media/hv-1.iso`. */
+  medium: (hostname: string, ext: string) => `${DIRS.media}/${hostname}.${ext}`,
+  /** The site's shared image of a medium: `media/shared.boot.iso` (no hostname has a dot). */
+  sharedMedium: (ext: string) => `${DIRS.media}/${SHARED_MEDIUM}.${ext}`,
   unknownJoinConfig: `${DIRS.unknown}/join.yaml`,
   labDomain: (hostname: string) => `${DIRS.libvirt}/${hostname}.xml`,
   labNetwork: `${DIRS.libvirt}/network.xml`,

@@ -3,6 +3,7 @@
 // what harvgen derives from them (URLs, the kernel command line). Secrets are masked: the
 // cluster secrets, every value at a `token` or `password` key (under `config:`), and any value
 // that holds a secret of the site (a password reused as another field's value).
+import { dhcpServerOf } from '../derive/dhcp-servers/index.ts';
 import { siteSecretValues, type CompiledSite } from '../pipeline.ts';
 import { redact } from '../load/secrets.ts';
 import { SECRET_KEYS } from '../load/mask.ts';
@@ -14,7 +15,6 @@ import { normalizeMac } from '../util/mac.ts';
 import { formatPath } from '../util/paths.ts';
 import { MASK, type ExplainedValue, type ExplainSink, type Explanation, type Provenance } from '../types/explain.ts';
 import { nodeScriptUrl } from '../derive/file-names.ts';
-import { LAYOUT } from '../derive/layout.ts';
 
 export type { ExplainedValue, Explanation, Provenance } from '../types/explain.ts';
 
@@ -90,7 +90,7 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   kind.explain(model, 'settings', sink);
   // Which DHCP form answers the node, and the file that holds its reservation (`dhcp.server`).
   const server = model.dhcp.server;
-  const dhcpFile = server === 'kea' ? LAYOUT.kea : server === 'isc' ? LAYOUT.dhcpd : LAYOUT.dnsmasq;
+  const dhcpFile = dhcpServerOf(model).reservations(model);
   const written = model.outputs.dhcp ? dhcpFile : 'not written (outputs.dhcp: false)';
   add('dhcp', `${server}: ${written}`, site.locate?.has(['dhcp', 'server']) ? where(['dhcp', 'server']) : { kind: 'built-in' });
   for (const mac of node.macs) {

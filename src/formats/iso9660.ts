@@ -27,7 +27,19 @@ export interface IsoOptions {
   readonly biosBoot?: { readonly path: string };
   /** El Torito UEFI entry (platform ID 0xEF, no emulation): a FAT image that is one of `files`. */
   readonly efiBoot?: { readonly path: string };
+  /**
+   * Make the image a disk as well (an "isohybrid" image, as syslinux's isohybrid and xorriso's
+   * -isohybrid-mbr write it): `mbr` is ISOLINUX's hybrid MBR code (isohdpfx.bin, 432 bytes), which
+   * a BIOS booting the disk runs and which starts `biosBoot` (ISOLINUX) at the LBA written after
+   * it; the partition table holds the whole image as an entry of type 0 (bootable, ignored by a
+   * UEFI firmware) and `efiBoot`'s FAT image as an EFI system partition (type 0xEF), which a UEFI
+   * firmware boots as a removable disk. Needs both boot entries.
+   */
+  readonly hybrid?: { readonly mbr: Uint8Array };
 }
+
+/** The MBR code of isohdpfx.bin: the bytes before the MBR's fields (ISOLINUX's isohybrid MBRSIZE). */
+export const HYBRID_MBR_CODE = 432;
 
 const BLOCK = 2048;
 const PVD_LBA = 16; // ECMA-119 6.2.1: the system area is logical sectors 0 to 15
@@ -86,7 +98,41 @@ export function isoImage(o: IsoOptions): Uint8Array {
   for (const d of plan.dirs) writeDirectory(image, d);
   for (const f of plan.files) image.set(f === bios ? withBootInfoTable(f) : f.bytes, f.lba * BLOCK);
   if (plan.catalog !== undefined) writeCatalog(image, plan.catalog, bios, efi);
+  if (o.hybrid) {
+    if (!bios || !efi) throw new Error('isoImage: a hybrid image needs both boot entries');
+    writeHybridMbr(image, o.hybrid.mbr, bios, efi);
+  }
   return image;
+}
+
+/**
+ * The hybrid image's MBR, in the system area's first 512 bytes (which ISO 9660 leaves to the
+ * system, ECMA-119 6.2.1), as syslinux's isohybrid writes it (utils/isohybrid.c: the code, at 432
+ * ISOLINUX's LBA in 512-byte sectors, 4 zero bytes, the disk signature, 2 zero bytes, the table,
+ * 55 AA). Partition 1: bootable, type 0 (an empty entry a UEFI firmware skips), the whole image;
+ * partition 2: the EFI system partition, the FAT image's extent. The CHS fields say "use the LBA"
+ * (0xFE 0xFF 0xFF), as for any disk past 8 GiB. The signature is fixed: the image stays the same
+ * bytes for the same files.
+ */
+function writeHybridMbr(image: Uint8Array, mbr: Uint8Array, bios: IsoFile, efi: IsoFile): void {
+  if (mbr.byteLength < HYBRID_MBR_CODE) throw new Error(`isoImage: the hybrid MBR code is ${mbr.byteLength} bytes, not ${HYBRID_MBR_CODE}`);
+  const SECTOR = 512;
+  const v = new DataView(image.buffer, image.byteOffset, SECTOR);
+  image.set(mbr.subarray(0, HYBRID_MBR_CODE), 0);
+  v.setUint32(432, bios.lba * (BLOCK / SECTOR), true);
+  v.setUint32(436, 0, true);
+  v.setUint32(440, 0x48475631, true); // 'HGV1'
+  v.setUint16(444, 0, true);
+  const entry = (index: number, status: number, type: number, start: number, sectors: number) => {
+    const at = 446 + index * 16;
+    image.set([status, 0xfe, 0xff, 0xff, type, 0xfe, 0xff, 0xff], at);
+    v.setUint32(at + 8, start, true);
+    v.setUint32(at + 12, sectors, true);
+  };
+  entry(0, 0x80, 0x00, 0, image.byteLength / SECTOR);
+  entry(1, 0x00, 0xef, efi.lba * (BLOCK / SECTOR), Math.ceil(efi.bytes.length / SECTOR));
+  image[510] = 0x55;
+  image[511] = 0xaa;
 }
 
 /** ECMA-119 7.6 (directory identifiers: d-characters, at most 31), lower case taken as upper case. */

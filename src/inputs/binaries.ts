@@ -2,6 +2,8 @@
 // on the build machine, by fixed file names only (those the validated model's firmware needs,
 // and the standard ones), so no inventory value can make harvgen publish another file. Each is
 // stamped for the up-to-date check like every other input.
+import { imageOf } from '../derive/media/index.ts';
+import { HYBRID_MBR_CODE } from '../formats/iso9660.ts';
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
@@ -93,17 +95,19 @@ export function loadMediaLoaders(
   locate: Locator,
   repo: RepoBoundary = repoBoundary(siteDir),
 ): LoadedBinaries {
-  if (!model.nodes.some((n) => n.medium === 'iso')) return { files: new Map(), diagnostics: [], stamps: [] };
+  // The programs of every medium a node boots from (src/derive/media/: each image names its own).
+  const required = new Set(model.nodes.flatMap((n) => imageOf(n)?.loaders ?? []));
+  if (required.size === 0) return { files: new Map(), diagnostics: [], stamps: [] };
   return loadBinaryDir(
     {
       setting: 'media_loaders',
       given: model.boot.mediaLoaders,
-      required: new Set(MEDIA_LOADERS.required),
+      required,
       optional: MEDIA_LOADERS.optional,
       codes: { missing: 'BOOT_MEDIA_LOADER_MISSING', invalid: 'BOOT_MEDIA_LOADER_INVALID' },
       dirHint: 'Make the directory of the boot ISOs\' programs: docs/install-without-pxe.md, "The boot programs".',
       missing: (name, dir) => ({
-        why: `every boot ISO carries ${name}`,
+        why: `every ${[...new Set(model.nodes.flatMap((n) => (imageOf(n)?.loaders.includes(name) ? [imageOf(n)!.title] : [])))].join(' and ')} carries ${name}`,
         hint: `${MEDIA_LOADERS.source[name] ?? 'Copy it there'} (docs/install-without-pxe.md, "The boot programs").${
           name === 'ipxe.efi' && existsSync(resolve(dir, 'bootx64.efi'))
             ? ' The UEFI path is iPXE now, no longer GRUB: the bootx64.efi there is not used.'
@@ -121,11 +125,11 @@ export function loadMediaLoaders(
   );
 }
 
-/** The boot programs every boot ISO carries, by the name they have in `boot.media_loaders`. */
+/** Where to find each boot program of the media's images (src/derive/media/: which image needs which), by its name in `boot.media_loaders`. */
 export const MEDIA_LOADERS = {
-  required: ['ipxe.efi', 'ipxe.lkrn', 'isolinux.bin', 'ldlinux.c32'],
   optional: [],
   source: {
+    'isohdpfx.bin': "Debian's `isolinux` package: /usr/lib/ISOLINUX/isohdpfx.bin (the hybrid MBR of a USB image)",
     'isolinux.bin': "Debian's `isolinux` package: /usr/lib/ISOLINUX/isolinux.bin",
     'ldlinux.c32': "Debian's `syslinux-common` package: /usr/lib/syslinux/modules/bios/ldlinux.c32",
     'ipxe.lkrn': "Debian's `ipxe` package: /usr/lib/ipxe/ipxe.lkrn",
@@ -157,6 +161,8 @@ export function snpOnly(bytes: Uint8Array): boolean {
 function mediaLoaderProblem(name: string, bytes: Uint8Array): string | undefined {
   // ISOLINUX gets its boot info table at bytes 8-63 (src/formats/iso9660.ts).
   if (name === 'isolinux.bin' && bytes.byteLength < 64) return 'is too short to be ISOLINUX (under 64 bytes)';
+  if (name === 'isohdpfx.bin' && bytes.byteLength < HYBRID_MBR_CODE)
+    return `is too short to be ISOLINUX's hybrid MBR (under ${HYBRID_MBR_CODE} bytes)`;
   if (name !== 'ipxe.efi') return undefined;
   if (!runsAutoexec(bytes))
     return "is not an iPXE that runs a script from its boot medium (no autoexec.ipxe in it: iPXE before 2021, such as Debian 12's)";

@@ -26,6 +26,7 @@ export const BUILTIN_DEFAULTS = Object.freeze({
     method: 'dhcp',
     state: 'install',
     medium: 'network',
+    mediumImage: 'shared',
     bond: Object.freeze({ mode: 'active-backup', miimon: 100 }),
     lab: Object.freeze({ memoryMib: 16384, vcpus: 8, diskGib: 250, dataDiskGib: 100, nicModel: 'virtio' as const }),
   }),

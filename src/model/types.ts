@@ -3,6 +3,8 @@
 import type { HardwareFacts } from '../harvester/hardware-facts.ts';
 import type { MeasuredFacts } from '../facts/types.ts';
 import type { DiskSelector } from '../facts/disk-selector.ts';
+import type { MediumName } from '../derive/media/types.ts';
+import type { DhcpServerName } from '../derive/dhcp-servers/types.ts';
 import type { HarvesterVersion } from '../harvester/versions.ts';
 import type { Code } from '../diagnostics/codes.ts';
 import type { InventoryPath } from '../util/paths.ts';
@@ -102,8 +104,10 @@ export interface NodeBase {
   readonly gateway: string;
   readonly dns: readonly string[];
   readonly state: 'install' | 'local' | 'install-once';
-  /** How the machine reaches its boot script: network boot, or its own boot ISO (`medium: iso`, src/render/media.ts). */
-  readonly medium: 'network' | 'iso';
+  /** How the machine reaches its boot script: a boot medium's name (src/derive/media/: network boot, a boot ISO, a USB image). */
+  readonly medium: MediumName;
+  /** The image of its medium it boots: the site's shared one, or its own (`medium_image`). */
+  readonly mediumImage: 'shared' | 'own';
   readonly lab: {
     readonly memoryMib: number;
     readonly vcpus: number;
@@ -320,7 +324,7 @@ export interface SiteModel {
    * The site's DHCP server (`dhcp:`): which config render writes (dnsmasq, Kea or ISC dhcpd), and
    * for Kea and ISC the TFTP server firmware PXE is sent to (absent when boot.server's host is a name).
    */
-  readonly dhcp: { readonly server: 'dnsmasq' | 'kea' | 'isc'; readonly nextServer?: string };
+  readonly dhcp: { readonly server: DhcpServerName; readonly nextServer?: string };
   /** `bss.export`: write bss/bootparameters.json. */
   readonly bss: { readonly export: boolean };
   readonly forward: { readonly ports: readonly number[]; readonly listenAddress?: string };

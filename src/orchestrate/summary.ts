@@ -2,6 +2,7 @@
 // site compiled on a worker thread (src/orchestrate/pool.ts) comes back with this in place of its
 // model and locator, which never cross threads; a site compiled in process is summarized from its
 // model, so that both paths read the same values.
+import { dhcpServerOf } from '../derive/dhcp-servers/index.ts';
 import type { Locator } from '../load/index.ts';
 import type { SiteModel } from '../model/index.ts';
 import type { CrossSiteFacts } from '../validate/cross-site-facts.ts';
@@ -30,7 +31,7 @@ export interface Summarized {
 export function summarize(model: SiteModel): SiteSummary {
   return {
     server: `${model.boot.host}:${model.boot.port}`,
-    ...(model.dnsmasq.host !== undefined && model.dhcp.server === 'dnsmasq' ? { dnsmasq: model.dnsmasq.host } : {}),
+    ...(model.dnsmasq.host !== undefined && dhcpServerOf(model).sharedHost ? { dnsmasq: model.dnsmasq.host } : {}),
     nodes: model.nodes.length,
   };
 }

@@ -9,7 +9,7 @@ import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
 import { parseIpv6, rangeToCidrs6, reservation6 } from '../util/ipv6.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 import { configFilePath, mediumPath } from '../derive/file-names.ts';
-import { mediumAllow } from '../derive/media.ts';
+import { mediumAllow } from '../derive/media/index.ts';
 import { servedOverIpv6 } from '../derive/dhcp-boot.ts';
 import { formatOfPath, servedConfigs } from '../derive/configs/index.ts';
 import { sameItems } from '../util/same-items.ts';
@@ -87,7 +87,8 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
     const allow = nodeAllow(model, node);
     const paths: string[] = [];
     for (const { format, owners: of } of servedConfigs(node)) for (const o of of) paths.push(configFilePath(model, format, o));
-    const medium = node.medium === 'iso' ? { path: mediumPath(model, node), allow: mediumAllow(node) } : undefined;
+    const path = mediumPath(model, node);
+    const medium = path !== undefined ? { path, allow: mediumAllow(node) } : undefined;
     return { allow, paths, medium };
   };
   // An entry with the same addresses and paths as the one it replaces leaves the list as it was.
@@ -107,7 +108,8 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
     owners = new Map<string, readonly string[]>();
     for (const own of owns) {
       for (const path of own.paths) owners.set(path, own.allow);
-      if (own.medium) owners.set(own.medium.path, own.medium.allow);
+      // A shared image is every sharing node's BMC's to fetch.
+      if (own.medium) owners.set(own.medium.path, [...new Set([...(owners.get(own.medium.path) ?? []), ...own.medium.allow])]);
     }
     // An unknown machine joins Harvester, over IPv4 only.
     if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));

@@ -134,6 +134,12 @@ export class LazyBytes implements Artifact {
     readonly size: number,
     readonly sha256: string,
     make: () => Uint8Array,
+    /**
+     * A binary only the deploy tree holds: the committed tree lists it in manifest.json (its size
+     * and SHA-256) and does not write it (git keeps no image; the deploy tree, publish and pull
+     * carry the bytes).
+     */
+    readonly deployOnly = false,
   ) {
     if (url !== undefined) this.url = url;
     // An own, enumerable accessor: a spread or a structured clone gets the bytes.

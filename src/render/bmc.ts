@@ -6,7 +6,7 @@ import { nodeFirmware } from '../model/boot.ts';
 import type { ResolvedBmc, ResolvedNode, SiteModel } from '../model/types.ts';
 import { uefiBootFile } from '../model/boot-files.ts';
 import { mediumUrl } from '../derive/file-names.ts';
-import { isoFromLocal } from '../derive/media.ts';
+import { imageOf, isoFromLocal } from '../derive/media/index.ts';
 import { renderTemplate } from './templates.ts';
 
 /** The nodes that have a BMC script, in inventory order. */
@@ -27,13 +27,14 @@ export function httpBootUrl(model: SiteModel, node: ResolvedNode): string {
  * config, so a `config:` key counts as the field does.
  */
 export function harvesterIsoUrl(model: SiteModel, node: ResolvedNode): string {
-  return node.medium === 'iso' && isoFromLocal(model, node) ? node.release.isoUrl : '';
+  return imageOf(node)?.slot.bootTarget === 'Cd' && isoFromLocal(model, node) ? node.release.isoUrl : '';
 }
 
 /** bmc/<hostname>.sh of a node with a BMC. */
 export function renderBmcScript(model: SiteModel, node: ResolvedNode & { readonly bmc: ResolvedBmc }): string {
   const { bmc } = node;
   const uefi = nodeFirmware(model, node) === 'uefi';
+  const image = imageOf(node);
   // The node's boot ISO ('' for a node that boots from the network) and the Harvester ISO beside
   // it ('' unless install.iso_url: local): `media-boot` mounts them.
   const common = {
@@ -42,6 +43,11 @@ export function renderBmcScript(model: SiteModel, node: ResolvedNode & { readonl
     userEnv: bmc.userEnv,
     passwordEnv: bmc.passwordEnv,
     mediumUrl: mediumUrl(model, node) ?? '',
+    // The image's slot and one-time boot target, as its medium declares them ('' without an image).
+    mediumTitle: image?.title ?? '',
+    mediumTypes: image?.slot.mediaTypes.join(' ') ?? '',
+    mediumSlot: image?.slot.name ?? '',
+    mediumBoot: image?.slot.bootTarget ?? '',
     harvesterIsoUrl: harvesterIsoUrl(model, node),
     state: node.state,
   };

@@ -4,7 +4,7 @@
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { TextParts, type Artifact } from './artifact.ts';
+import { isLazy, TextParts, type Artifact } from './artifact.ts';
 import { installers, releases } from '../model/served-releases.ts';
 import { renderFetchScript } from './fetch.ts';
 import { renderApplyScript, renderUpgrade, renderVersion } from './upgrade.ts';
@@ -14,17 +14,18 @@ import { forwardUnitName, forwardUnits, renderForwardUnit } from './systemd.ts';
 import { pullUnitNames, renderPullConfig, renderPullService, renderPullTimer } from './publish.ts';
 import { renderEmbedScript, renderEntryScript, renderKeyedStub, renderOciLaunchScript, renderUnknownScript } from './ipxe.ts';
 import { mediumPath, namesKeyed, nodeScriptPath } from '../derive/file-names.ts';
-import { loadersDigest, renderMedium } from './media.ts';
+import { loadersDigest, renderMedium, renderMediumScript } from './media.ts';
 import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
 import { computeAlways, nodeMemo, type NodeMemo } from './fragments.ts';
 import type { Keep } from './templates.ts';
-import { dnsmasqHostPath, hasDnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal, renderDnsmasqHostFile } from './dnsmasq.ts';
+import { dnsmasqHostPath, hasDnsmasqHostFiles, renderDnsmasqHostFile } from './dnsmasq.ts';
+import { DHCP_RENDERERS } from './dhcp-servers.ts';
+import { dhcpServerOf } from '../derive/dhcp-servers/index.ts';
 import { renderManifest } from './manifest.ts';
-import { renderKea, renderKea6 } from './kea.ts';
-import { renderDhcpd } from './dhcpd.ts';
+import { imageOf, sharedImages, type SiteImage } from '../derive/media/index.ts';
 import { protectedFiles } from './access.ts';
 import { bmcNodes, renderBmcAll, renderBmcScript } from './bmc.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
@@ -82,6 +83,15 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   if (cache && !cache.digest) cache.last = { nodes: model.nodes, entries };
   if (model.unknownJoin) budget.render(model.unknownJoin, tree.add);
   tree.diagnostics.push(...budget.diagnostics());
+  // The site's shared images, one per medium some node shares: each carries its nodes' table.
+  const loaders = inputs.mediaLoaders;
+  if (loaders)
+    for (const shared of sharedImages(model))
+      tree.add(mediumPath(model, shared.nodes[0]!)!, () => sharedImage(model, shared, loaders), {
+        served: true,
+        lazy: true,
+        deployOnly: true,
+      });
   const guarded = addSiteFiles(
     model,
     tree,
@@ -92,8 +102,10 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   // Sorted once: manifest.json lists the files in this order, and takes its own place in it.
   sortFiles(tree.files, tree.diagnostics, cache && !cache.digest ? cache : undefined);
   const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.digest ? undefined : cache?.shas, guarded, memo });
-  insertSorted(tree.files, tree.spilledParts(LAYOUT.manifest, manifest, 0o644) ?? new TextParts(LAYOUT.manifest, manifest, 0o644));
-  return { artifacts: tree.files, diagnostics: tree.diagnostics };
+  // The committed tree lists the images and holds none (git keeps no binary); the deploy tree does.
+  const files = secrets === 'markers' && tree.files.some(listedOnly) ? tree.files.filter((a) => !listedOnly(a)) : tree.files;
+  insertSorted(files, tree.spilledParts(LAYOUT.manifest, manifest, 0o644) ?? new TextParts(LAYOUT.manifest, manifest, 0o644));
+  return { artifacts: files, diagnostics: tree.diagnostics };
 }
 
 /** The scripts every machine may fetch first (boot.ipxe, unknown.ipxe), the optional entry scripts, the iPXE binaries. */
@@ -108,7 +120,32 @@ function addEntryScripts(
   add(LAYOUT.unknownScript, () => renderUnknownScript(model), { served: true });
   if (model.outputs.embed) add(LAYOUT.embedScript, () => renderEmbedScript(model, memo, keep(LAYOUT.embedScript)));
   if (model.outputs.oci) add(LAYOUT.ociLaunchScript, () => renderOciLaunchScript(model));
-  for (const [name, bytes] of binaries) add(name, () => bytes, { served: true });
+  // The iPXE binaries: listed in the committed tree, held by the deploy tree (no binary in git).
+  for (const [name, bytes] of binaries) add(name, () => bytes, { served: true, lazy: true, deployOnly: true });
+}
+
+/** A binary the committed tree lists and does not hold (an image, an iPXE binary). */
+const listedOnly = (a: Artifact): boolean => isLazy(a) && a.deployOnly;
+
+/**
+ * A shared image's bytes, made again only when its table or the boot programs change: a build
+ * that changed no node of the table (watch, or a plain build in one process) keeps the last one.
+ */
+function sharedImage(model: SiteModel, shared: SiteImage, loaders: ReadonlyMap<string, Uint8Array>): Uint8Array {
+  const key = `${shared.plain}\0${loadersKey(loaders)}\0${renderMediumScript(model, shared.nodes, shared.image)}`;
+  const last = lastShared.get(shared.plain);
+  if (last && last.key === key) return last.bytes;
+  const bytes = renderMedium(model, shared.nodes, shared.image, loaders);
+  lastShared.set(shared.plain, { key, bytes });
+  return bytes;
+}
+const lastShared = new Map<string, { key: string; bytes: Uint8Array }>();
+
+/** The boot programs' digest, once per map of them. */
+function loadersKey(loaders: ReadonlyMap<string, Uint8Array>): string {
+  let digest = digests.get(loaders);
+  if (digest === undefined) digests.set(loaders, (digest = loadersDigest(loaders)));
+  return digest;
 }
 
 /** One node's files: its scripts, what its kind serves, its config, its lab domain, its BMC script (reused from `cache` when unchanged). */
@@ -167,9 +204,11 @@ function addNode(
       add(path, render, { ...opts, limit: (bytes) => opts.limit(bytes) && ((configBytes = bytes), true) }),
     );
   }
+  // A node's own image (a shared one is the site's: addSiteFiles).
   const loaders = inputs.mediaLoaders;
-  if (node.medium === 'iso' && loaders)
-    add(mediumPath(model, node), () => renderMedium(model, node, loaders), { served: true, lazy: true });
+  const image = imageOf(node);
+  if (image && node.mediumImage === 'own' && loaders)
+    add(mediumPath(model, node)!, () => renderMedium(model, [node], image, loaders), { served: true, lazy: true, deployOnly: true });
   if (model.outputs.lab) add(LAYOUT.labDomain(node.hostname), () => renderLibvirtDomain(model, node));
   const bmc = node.bmc;
   if (bmc && model.outputs.bmc) add(LAYOUT.bmcScript(node.hostname), () => renderBmcScript(model, { ...node, bmc }), { mode: 0o755 });
@@ -196,10 +235,8 @@ function addNode(
 /** What a node's render-cache key adds for its boot ISO: the digest of the boot programs (kept per map). */
 function mediaKey(node: ResolvedNode, inputs: RenderInputs): string {
   const loaders = inputs.mediaLoaders;
-  if (node.medium !== 'iso' || !loaders) return '';
-  let digest = digests.get(loaders);
-  if (digest === undefined) digests.set(loaders, (digest = loadersDigest(loaders)));
-  return `\0media:${digest}`;
+  if (!imageOf(node) || node.mediumImage !== 'own' || !loaders) return '';
+  return `\0media:${loadersKey(loaders)}`;
 }
 const digests = new WeakMap<ReadonlyMap<string, Uint8Array>, string>();
 
@@ -256,7 +293,7 @@ function addSiteFiles(
 
 /** Whether the site's dnsmasq config takes one reservation file per node (`dhcp-hostsdir`): addDhcp's dnsmasq, not in proxy mode. */
 function dnsmasqHostFiles(model: SiteModel): boolean {
-  return model.outputs.dhcp && model.dhcp.server !== 'kea' && model.dhcp.server !== 'isc' && hasDnsmasqHostFiles(model);
+  return model.outputs.dhcp && dhcpServerOf(model).hostFiles && hasDnsmasqHostFiles(model);
 }
 
 /**
@@ -264,16 +301,8 @@ function dnsmasqHostFiles(model: SiteModel): boolean {
  * network would answer each other's clients.
  */
 function addDhcp(model: SiteModel, tree: TreeFiles): void {
-  const add = tree.add;
-  if (model.dhcp.server === 'kea') {
-    if (model.network.ipv4) add(LAYOUT.kea, () => renderKea(model));
-    if (model.network.ipv6) add(LAYOUT.kea6, () => renderKea6(model));
-  } else if (model.dhcp.server === 'isc') add(LAYOUT.dhcpd, () => renderDhcpd(model));
-  else {
-    add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
-    add(LAYOUT.dnsmasqGlobal, () => renderDnsmasqGlobal(model));
-    // Each node's reservation file (dhcp-hostsdir) is one of its node's files: addNode.
-  }
+  // Each node's reservation file (dnsmasq's dhcp-hostsdir) is one of its node's files: addNode.
+  for (const f of dhcpServerOf(model).files(model)) tree.add(f.path, () => DHCP_RENDERERS[f.format](model));
 }
 
 /** The served files that only their node may fetch (src/render/access.ts). */

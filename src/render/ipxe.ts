@@ -90,7 +90,7 @@ export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlwa
     const all = embedStatics(statics, 0);
     return renderTemplate('embed.ipxe', data, {
       './embed-match.ipxe.eta': renderPart('embed-match.ipxe.eta', { statics: all }),
-      './embed-static.ipxe.eta': renderPart('embed-static.ipxe.eta', { statics: all }),
+      './embed-static.ipxe.eta': renderPart('embed-static.ipxe.eta', { statics: all, known: '' }),
     });
   }
   // Each node's blocks rendered apart, kept across watch's rebuilds while the node and its place
@@ -119,7 +119,7 @@ export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlwa
         return {
           start,
           match: renderPart('embed-match.ipxe.eta', { statics: mine }),
-          block: renderPart('embed-static.ipxe.eta', { statics: mine }),
+          block: renderPart('embed-static.ipxe.eta', { statics: mine, known: '' }),
         };
       },
       (kept) => kept.start === start,

@@ -1,5 +1,6 @@
 // manifest.json: what was generated, for humans, tests and deploy tooling. Lists every node
 // with its URLs and every file with its SHA-256. It holds no secrets and is not served.
+import { imageOf } from '../derive/media/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { computeAlways, memoEach, type NodeMemo } from './fragments.ts';
 import { artifactSha, artifactSize, isOnDisk, isSpilled, knownSha, type Artifact } from './artifact.ts';
@@ -219,6 +220,6 @@ function manifestNode(model: SiteModel, n: ResolvedNode) {
     macs: [...n.macs],
     ipxe: n.macs.map((mac) => ({ mac, path: nodeScriptPath(model, mac), url: nodeScriptUrl(model, mac) })),
     ...kind.tail,
-    ...(n.medium === 'iso' ? { medium: { path: mediumPath(model, n), url: mediumUrl(model, n)! } } : {}),
+    ...(imageOf(n) ? { medium: { path: mediumPath(model, n)!, url: mediumUrl(model, n)! } } : {}),
   };
 }

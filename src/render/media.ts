@@ -16,6 +16,7 @@ import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { fatImage } from '../formats/fat.ts';
 import { isoImage } from '../formats/iso9660.ts';
 import { embedStatics } from './ipxe.ts';
+import type { MediumImage } from '../derive/media/index.ts';
 import { renderPart, renderTemplate } from './templates.ts';
 
 /** Where each part lives: on the ISO (ISOLINUX looks for its config in /isolinux), and in the FAT image of the UEFI entry. */
@@ -49,8 +50,17 @@ export function loadersDigest(loaders: ReadonlyMap<string, Uint8Array>): string 
   return h.digest('hex');
 }
 
-/** `media/<hostname>.iso`: the node's boot ISO, from the boot programs of `boot.media_loaders` (MEDIA_LOADERS). */
-export function renderMedium(model: SiteModel, node: ResolvedNode, loaders: ReadonlyMap<string, Uint8Array>): Uint8Array {
+/**
+ * The image of a medium (`media/shared.boot.<ext>`, or a node's own `media/<hostname>.<ext>`) for
+ * `nodes`, from the boot programs of `boot.media_loaders` (MEDIA_LOADERS): an ISO, or for the
+ * `hybrid` layout the same ISO made a disk as well (src/formats/iso9660.ts, `hybrid`).
+ */
+export function renderMedium(
+  model: SiteModel,
+  nodes: readonly ResolvedNode[],
+  image: MediumImage,
+  loaders: ReadonlyMap<string, Uint8Array>,
+): Uint8Array {
   const need = (name: string): Uint8Array => {
     const bytes = loaders.get(name);
     // The inputs stage reports a missing program (BOOT_MEDIA_LOADER_MISSING) before render runs.
@@ -58,7 +68,7 @@ export function renderMedium(model: SiteModel, node: ResolvedNode, loaders: Read
     return bytes;
   };
   const text = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
-  const script = text(renderMediumScript(model, node));
+  const script = text(renderMediumScript(model, nodes, image));
   return isoImage({
     volumeId: 'HARVGEN',
     files: [
@@ -77,24 +87,32 @@ export function renderMedium(model: SiteModel, node: ResolvedNode, loaders: Read
     ],
     biosBoot: { path: MEDIUM_FILES.isolinux },
     efiBoot: { path: MEDIUM_FILES.efiImage },
+    ...(image.layout === 'hybrid' ? { hybrid: { mbr: need('isohdpfx.bin') } } : {}),
   });
 }
 
-/** The ISO's iPXE script (both firmwares): the node's static address on the NIC with one of its boot MACs, then that MAC's script. */
-export function renderMediumScript(model: SiteModel, node: ResolvedNode): string {
-  const statics = embedStatics([node], 0);
+/**
+ * The image's iPXE script (both firmwares): the table of its nodes, each boot MAC with its node's
+ * static address; the NIC with a MAC of the table gets that address and runs that MAC's script
+ * from the boot server. A machine none of whose NICs is in the table is told so and left alone.
+ */
+export function renderMediumScript(model: SiteModel, nodes: readonly ResolvedNode[], image: MediumImage): string {
+  const statics = embedStatics(nodes, 0);
+  const own = nodes.length === 1 && nodes[0]!.mediumImage === 'own';
   return renderTemplate(
     'media.ipxe',
     {
       site: model.site,
-      hostname: node.hostname,
+      medium: nodes[0]!.medium,
+      title: image.title,
+      what: own ? `node ${nodes[0]!.hostname}` : `${nodes.length} node(s)`,
       server: model.boot.server,
       retryDelay: model.boot.retryDelay,
-      scripts: node.macs.map((mac) => ({ mac, url: nodeScriptUrl(model, mac) })),
+      scripts: nodes.flatMap((n) => n.macs.map((mac) => ({ mac, url: nodeScriptUrl(model, mac) }))),
     },
     {
       './embed-match.ipxe.eta': renderPart('embed-match.ipxe.eta', { statics }),
-      './embed-static.ipxe.eta': renderPart('embed-static.ipxe.eta', { statics }),
+      './embed-static.ipxe.eta': renderPart('embed-static.ipxe.eta', { statics, known: 'harvgen_known' }),
     },
   );
 }

@@ -1,5 +1,6 @@
 // The site's nginx config: the whole server block (nginx/harvgen.conf) or its locations alone
 // (nginx/locations.conf), from templates/nginx.conf.eta.
+import { imageOf, mediaNamePattern } from '../derive/media/index.ts';
 import type { SiteModel } from '../model/index.ts';
 import { servedBinaries } from '../model/boot-files.ts';
 import { servedArtifacts } from '../model/served-releases.ts';
@@ -51,7 +52,9 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
       locationRealIp: standalone ? undefined : realIp,
       // A boot ISO is served as bytes; every other protected file as text.
       protected: opts.protected.map((f) => ({ ...f, binary: f.path.startsWith(`${DIRS.media}/`) })),
-      media: open && model.nodes.some((n) => n.medium === 'iso'),
+      media: open && model.nodes.some((n) => imageOf(n) !== undefined),
+      // The images' names (their declarations'): a pattern of harvgen's own, not an inventory value.
+      mediaName: mediaNamePattern(namesKeyed(model)),
       artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
       unknownJoin: open && model.boot.unknown === 'join',
       // With `nginx.access: open`, each served config format by pattern (its declaration,

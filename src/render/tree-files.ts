@@ -11,8 +11,10 @@ export interface AddOptions {
   readonly served?: boolean;
   readonly mode?: number;
   readonly limit?: (bytes: number) => boolean;
-  /** Made again whenever its bytes are needed, not kept (LazyBytes: a node's boot ISO). */
+  /** Made again whenever its bytes are needed, not kept (LazyBytes: a boot medium's image). */
   readonly lazy?: boolean;
+  /** With `lazy`: a binary the committed tree lists and does not hold (LazyBytes.deployOnly). */
+  readonly deployOnly?: boolean;
 }
 
 /** Adds one file to the tree. */
@@ -55,7 +57,15 @@ export class TreeFiles {
     if (opts.limit && !opts.limit(typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength)) return undefined;
     const url = opts.served ? this.prefix + path : undefined;
     if (opts.lazy && typeof contents !== 'string')
-      return new LazyBytes(path, opts.mode ?? 0o644, url, contents.byteLength, sha256Hex(contents), render as () => Uint8Array);
+      return new LazyBytes(
+        path,
+        opts.mode ?? 0o644,
+        url,
+        contents.byteLength,
+        sha256Hex(contents),
+        render as () => Uint8Array,
+        opts.deployOnly === true,
+      );
     if (this.spill && typeof contents === 'string' && this.spill.wants(contents.length)) {
       const put = this.spill.putText(contents);
       if (put) return new SpilledText(path, opts.mode ?? 0o644, url, put.place, put.size, put.sha256);

@@ -9,10 +9,10 @@ import { kindOf } from '../render/kinds/index.ts';
 import { CONFIG_FORMATS, type ConfigFormat } from '../derive/configs/index.ts';
 import type { SiteModel } from '../model/index.ts';
 import { nodeAllow, poolsAllow } from '../render/access.ts';
-import { mediumAllow } from '../derive/media.ts';
-import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
+import { imageOf, mediaNamePattern, mediumAllow } from '../derive/media/index.ts';
+import { DIRS, LAYOUT, SHARED_MEDIUM, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
 import { namesKeyed } from '../derive/file-names.ts';
-import { HOSTNAME_PATTERN, TAG_PATTERN } from '../derive/name-patterns.ts';
+import { TAG_PATTERN } from '../derive/name-patterns.ts';
 import { addressAllowed } from '../util/ipv4.ts';
 import type { LogRequest } from './log.ts';
 import { completeNode, emptyNode, iso, NodeLog, seen, summarize, type NodeAggregate } from './node-tally.ts';
@@ -70,7 +70,7 @@ type Kind =
   | { kind: 'event'; host: string; event: StatusEvent['event'] }
   | { kind: 'discover' }
   | { kind: 'file'; what: 'kernel' | 'initrd' | 'rootfs' | 'iso' }
-  | { kind: 'medium'; host: string };
+  | { kind: 'medium'; host: string; ext: string };
 
 /** How requests of one site are recognised. */
 interface Matcher {
@@ -114,7 +114,8 @@ function matcher(model: SiteModel): Matcher {
     })),
     event: new RegExp(`^${p}/${LAYOUT.eventsDir}/([a-z0-9-]+|${UNKNOWN_EVENT_HOST})/(STARTED|SUCCEEDED|FAILED)$`),
     // Keyed names carry the tag, which a hostname-shaped name could swallow: it is required then.
-    medium: new RegExp(`^${p}/${DIRS.media}/(${HOSTNAME_PATTERN})${namesKeyed(model) ? TAG_PATTERN : ''}\\.iso$`),
+    // A node's own image (its hostname), or a medium's shared one (`shared.boot`), of any medium's extension.
+    medium: new RegExp(`^${p}/${DIRS.media}/${mediaNamePattern(namesKeyed(model))}$`),
     files,
   };
 }
@@ -128,7 +129,7 @@ function classify(m: Matcher, r: LogRequest): Kind | undefined {
   }
   if ((x = m.event.exec(r.path))) return { kind: 'event', host: x[1]!, event: x[2] as StatusEvent['event'] };
   if (r.path === `${m.prefix}/${LAYOUT.discover}`) return { kind: 'discover' };
-  if ((x = m.medium.exec(r.path))) return { kind: 'medium', host: x[1]! };
+  if ((x = m.medium.exec(r.path))) return { kind: 'medium', host: x[1]!, ext: x[2]! };
   const f = m.files.get(r.path);
   return f ? { kind: 'file', what: f } : undefined;
 }
@@ -156,7 +157,17 @@ export function modelFingerprint(model: SiteModel): string {
     files: [...m.files].sort(),
     pool: poolsAllow(model),
     server: serverAddresses(model),
-    nodes: model.nodes.map((n) => [n.hostname, n.macs, n.ip ?? null, n.boot, n.state, nodeAllow(model, n), n.medium, mediumAllow(n)]),
+    nodes: model.nodes.map((n) => [
+      n.hostname,
+      n.macs,
+      n.ip ?? null,
+      n.boot,
+      n.state,
+      nodeAllow(model, n),
+      n.medium,
+      n.mediumImage,
+      mediumAllow(n),
+    ]),
   };
   return createHash('sha256').update(JSON.stringify(facts)).digest('hex');
 }
@@ -167,6 +178,16 @@ export class SiteTally {
   private readonly logs: NodeLog[];
   private readonly byMac = new Map<string, NodeLog>();
   private readonly byHost = new Map<string, NodeLog>();
+  /** The nodes that share the image of each extension, in inventory order (made when first asked). */
+  private readonly sharers = new Map<string, NodeLog[]>();
+  private sharing(ext: string): NodeLog[] {
+    let list = this.sharers.get(ext);
+    if (!list) {
+      list = [...this.byHost.values()].filter((l) => l.node.mediumImage === 'shared' && imageOf(l.node)?.ext === ext);
+      this.sharers.set(ext, list);
+    }
+    return list;
+  }
   private readonly pool: ReturnType<typeof poolsAllow>;
   private readonly m: Matcher;
   private readonly verify: VerifyFilter;
@@ -233,13 +254,16 @@ export class SiteTally {
    * from the boot server, a server request; from anywhere else, a foreign one.
    */
   private medium(k: Extract<Kind, { kind: 'medium' }>, r: LogRequest): void {
-    const l = this.byHost.get(k.host);
+    // A node's own image is its own; a shared one is the node's whose BMC fetched it.
+    const l =
+      k.host === SHARED_MEDIUM ? this.sharing(k.ext).find((n) => addressAllowed(r.ip, mediumAllow(n.node))) : this.byHost.get(k.host);
     const origin = this.origins.of(r.ip, 'other');
     if (origin === 'server') {
       this.aggregate.serverRequests = (this.aggregate.serverRequests ?? 0) + 1;
       return;
     }
-    if (!l || l.node.medium !== 'iso' || !addressAllowed(r.ip, mediumAllow(l.node))) {
+    const own = k.host !== SHARED_MEDIUM;
+    if (!l || imageOf(l.node)?.ext !== k.ext || (l.node.mediumImage === 'own') !== own || !addressAllowed(r.ip, mediumAllow(l.node))) {
       this.aggregate.foreignRequests = (this.aggregate.foreignRequests ?? 0) + 1;
       return;
     }

@@ -4,6 +4,7 @@
 // of the run. A serial build takes the same facts in process (with the site's locator, which
 // parses for a position only when a check reports one), so that the checks see the same values
 // either way.
+import { dhcpServerOf } from '../derive/dhcp-servers/index.ts';
 import type { Locator, SourceLocation } from '../load/index.ts';
 import type { SiteModel } from '../model/index.ts';
 import { DNSMASQ_GLOBAL_KEYS, dnsmasqGlobals, type DnsmasqGlobals } from '../derive/dnsmasq-globals.ts';
@@ -73,7 +74,7 @@ export function crossSiteFacts(model: SiteModel, locate: Locator, resolve = fals
     // A model with errors may not get that far; the site has its own errors to show.
     outside = undefined;
   }
-  const shared = model.dnsmasq.host !== undefined && model.dhcp.server === 'dnsmasq';
+  const shared = model.dnsmasq.host !== undefined && dhcpServerOf(model).sharedHost;
   return {
     site: model.site,
     host: model.boot.host,

@@ -12,6 +12,8 @@ export function mediaLoaders(dir = join(tempDir('media-loaders'), 'loaders'), ch
   mkdirSync(dir, { recursive: true });
   const files: Record<string, Uint8Array | undefined> = {
     'isolinux.bin': new Uint8Array(4096).fill(0x11),
+    // ISOLINUX's hybrid MBR code (the USB image's first 432 bytes).
+    'isohdpfx.bin': new Uint8Array(432).fill(0x55),
     'ldlinux.c32': new Uint8Array(3000).fill(0x22),
     'ipxe.lkrn': new Uint8Array(5000).fill(0x33),
     // An EFI binary that names the script iPXE runs from its medium (src/inputs/binaries.ts, runsAutoexec).

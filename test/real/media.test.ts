@@ -1,5 +1,9 @@
-// Boot ISOs (`medium: iso`, docs/install-without-pxe.md) booted for real, with no DHCP server on
-// the nodes' segment. Per boot: a fresh network namespace whose tap holds the nodes' gateway
+// Boot media (`medium: iso`, `medium: usb`, docs/install-without-pxe.md) booted for real, with no
+// DHCP server on the nodes' segment. Both nodes of the fixture share one image (`media/shared.boot.iso`,
+// the table of both): each boot finds its node by its MAC. A third machine, whose MAC is in no
+// table, boots the same image and is told so, asking nothing of the network. The USB image
+// (`media/shared.boot.img`, a hybrid of the ISO with an MBR and an EFI system partition) boots
+// both firmwares from a USB stick. Per boot: a fresh network namespace whose tap holds the nodes' gateway
 // (10.0.5.1/24) and the boot server's own address on another network (10.0.9.5/24), the generated
 // nginx server block on that address, no dnsmasq, and a DHCP witness: a UDP listener on port 67
 // that logs every DHCP packet it gets and answers none. QEMU boots the node's ISO from a CD drive
@@ -68,6 +72,10 @@ interface MediaCase {
   grubNoNic?: true;
   /** snponly.efi as the UEFI loader (the mutation): with the NIC unconnected by the firmware, no NIC is found. */
   snponly?: true;
+  /** The site's USB image (`medium: usb`) as a USB stick, in place of the ISO in a CD drive. */
+  usb?: true;
+  /** A machine whose MAC is in no table boots the shared image: told so, it asks nothing of the network. */
+  unknownMac?: string;
   title: string;
 }
 
@@ -121,6 +129,35 @@ const CASES: MediaCase[] = [
     title: "UEFI: a kernel answered 404 is tried again, and the boot ends with the node's command line and config",
   },
   {
+    id: 'uefi-unknown',
+    firmware: 'uefi',
+    hostname: 'hv-m1',
+    unknownMac: '52:54:00:4d:00:99',
+    title: 'UEFI: a machine whose MAC is in no table boots the shared ISO, is told so on its console and asks nothing of the network',
+  },
+  {
+    id: 'bios-unknown',
+    firmware: 'bios',
+    hostname: 'hv-m1',
+    unknownMac: '52:54:00:4d:00:98',
+    title: 'BIOS: a machine whose MAC is in no table boots the shared ISO, is told so on its console and asks nothing of the network',
+  },
+  {
+    id: 'uefi-usb',
+    firmware: 'uefi',
+    hostname: 'hv-m1',
+    usb: true,
+    title:
+      "UEFI (OVMF, only the USB stick connected): the shared USB image boots the Harvester node's installer with its command line and config, no DHCP",
+  },
+  {
+    id: 'bios-usb',
+    firmware: 'bios',
+    hostname: 'os-m1',
+    usb: true,
+    title: "BIOS (SeaBIOS): the shared USB image boots the generic node's kernel with a static ip= and its NoCloud seed, no DHCP",
+  },
+  {
     id: 'uefi-wrong-gateway',
     firmware: 'uefi',
     hostname: 'hv-m1',
@@ -169,22 +206,28 @@ interface Outcome {
   error?: unknown;
 }
 
-/** The site built for one firmware, with the loaders made from Debian's packages. */
-async function siteFor(firmware: Firmware, loaders: string, label: string = firmware): Promise<SiteTree> {
+/** The site built for one firmware (and medium), with the loaders made from Debian's packages. */
+async function siteFor(firmware: Firmware, loaders: string, medium: 'iso' | 'usb' = 'iso'): Promise<SiteTree> {
+  const label = `${firmware}-${medium}`;
   const dir = path.join(tempDir(`media-${label}`), 'site');
   await cp(FIXTURE, dir, { recursive: true });
-  const doc = parseYaml(await readFile(path.join(dir, 'site.yaml'), 'utf8')) as { boot: Record<string, unknown> };
+  const doc = parseYaml(await readFile(path.join(dir, 'site.yaml'), 'utf8')) as {
+    boot: Record<string, unknown>;
+    defaults: Record<string, unknown>;
+  };
   doc.boot.media_loaders = loaders;
   doc.boot.firmware = firmware;
+  doc.defaults.medium = medium;
   await writeFile(path.join(dir, 'site.yaml'), stringifyYaml(doc));
   return (await buildFixtureTrees(`media-${label}`, { site: dir })).site;
 }
 
-/** The ISO of `hostname` in `tree` (its manifest entry). */
+/** The image `hostname` boots in `tree` (its manifest entry: the medium's shared image). */
 function isoPath(tree: SiteTree, hostname: string): string {
-  const f = tree.manifest.files.find((x) => new RegExp(`^media/${hostname}(-[0-9a-f]{32})?\\.iso$`).test(x.path));
-  if (!f) throw new Error(`${tree.label}: manifest.json lists no ISO of ${hostname}`);
-  return path.join(tree.dir, f.path);
+  const medium = tree.manifest.nodes.find((n) => n.hostname === hostname)?.medium;
+  if (!medium || !tree.manifest.files.some((f) => f.path === medium.path))
+    throw new Error(`${tree.label}: manifest.json lists no image of ${hostname}`);
+  return path.join(tree.dir, medium.path);
 }
 
 /** A copy of `iso` with every occurrence of the gateway replaced by another address of the same length. */
@@ -282,9 +325,12 @@ const outcome = lazyBoots(
     const loaders = await mediaLoaders();
     const initrd = await buildInitramfs(kernel);
     const trees = { bios: await siteFor('bios', loaders), uefi: await siteFor('uefi', loaders) };
-    return { kernel: kernel.vmlinuz, initrd, trees };
+    const usb = SELECTED.some((c) => c.usb)
+      ? { bios: await siteFor('bios', loaders, 'usb'), uefi: await siteFor('uefi', loaders, 'usb') }
+      : undefined;
+    return { kernel: kernel.vmlinuz, initrd, trees, usb };
   },
-  (c, { kernel, initrd, trees }) => runCase(c, trees[c.firmware], { kernel, initrd }),
+  (c, { kernel, initrd, trees, usb }) => runCase(c, (c.usb ? usb! : trees)[c.firmware], { kernel, initrd }),
 );
 
 /** The path of the release file a fault is about. */
@@ -315,6 +361,7 @@ async function runCase(c: MediaCase, tree: SiteTree, artifacts: { kernel: string
   const iso = c.wrongGateway ? await withWrongGateway(built) : built;
   const node = tree.manifest.nodes.find((n) => n.hostname === c.hostname)!;
   const out: Outcome = { tree, iso, access: '', dhcp: '', flaky: '' };
+  const fails = c.wrongGateway || c.snponly || c.grubNoNic || c.unknownMac !== undefined;
   try {
     await withLab(
       tree,
@@ -325,12 +372,12 @@ async function runCase(c: MediaCase, tree: SiteTree, artifacts: { kernel: string
         try {
           out.result = await bootVm({
             firmware: c.firmware,
-            mac: node.macs[0]!,
+            mac: c.unknownMac ?? node.macs[0]!,
             ns: lab.ns,
             tap: lab.tap,
             workDir: lab.workDir,
-            timeoutMs: c.wrongGateway || c.snponly || c.grubNoNic ? 75_000 : c.fault?.missing ? RETRY_LIMIT_MS : LIMIT_MS[c.firmware],
-            cdrom: iso,
+            timeoutMs: fails ? 75_000 : c.fault?.missing ? RETRY_LIMIT_MS : LIMIT_MS[c.firmware],
+            ...(c.usb ? { usbDisk: iso } : { cdrom: iso }),
             // GRUB's efinet drives only a NIC the firmware connected: the old medium had it in the boot order.
             nicInBootOrder: c.grubRetry,
             stopWhen: (raw) => {
@@ -339,6 +386,8 @@ async function runCase(c: MediaCase, tree: SiteTree, artifacts: { kernel: string
               // The GRUB mutant's kernel may have no ip= to go on with: it is enough that it booted.
               if (c.grubRetry && /^HARVGEN-CMDLINE:/m.test(s)) return 'the kernel booted';
               if (c.grubNoNic && /card not found/.test(s)) return 'card not found';
+              // The unknown machine's last word; it then sleeps for ever.
+              if (c.unknownMac && /it boots nothing from this medium/.test(flat(raw))) return 'told it is no node';
               return undefined;
             },
           });
@@ -394,6 +443,7 @@ const ready = (c: MediaCase) =>
   requireRoot() &&
   mediaLoadersAvailable() &&
   requireProgram('qemu-system-x86_64', 'nginx', 'ip', '/usr/share/OVMF/OVMF_CODE_4M.fd') &&
+  (!c.usb || requireProgram('/usr/lib/ISOLINUX/isohdpfx.bin')) &&
   (!(c.grubRetry || c.grubNoNic) || requireProgram('grub-mkimage')) &&
   (!c.snponly || requireProgram('xorriso'));
 
@@ -404,6 +454,22 @@ for (const c of SELECTED) {
     assert.ok(o.result && !o.error, report(o, ['no boot result']));
     // No DHCP server ran, and nothing answered DHCP: the witness logs what it got and sends nothing.
     assert.ok(/DHCP-WITNESS listening/.test(o.dhcp), `the DHCP witness did not listen:\n${o.dhcp}`);
+    if (c.unknownMac) {
+      // Told on its console which of its NICs it has, and that it is no node of the table.
+      const serial = flat(o.result!.serial);
+      assert.match(
+        serial,
+        /harvgen: this machine is no node of this boot ISO \(site real_media\): none of its NICs has a boot MAC of its table/,
+        report(o, ['no message']),
+      );
+      assert.match(serial, `harvgen:   net0 ${c.unknownMac}`, report(o, ['its NIC is not listed']));
+      assert.is(o.result!.stoppedBecause, 'told it is no node', report(o, ['it did not stop at the message']));
+      // It asked nothing: no DHCP packet, no request to the boot server, no address set.
+      assert.not.match(o.dhcp, /DHCP-PACKET/, report(o, ['it sent DHCP']));
+      assert.equal(requests(o.access), [], report(o, ['it asked the boot server']));
+      assert.not.match(serial, /static address/, report(o, ["it took a node's address"]));
+      return;
+    }
     if (c.wrongGateway || c.snponly || c.grubNoNic) {
       const m = markers(o.result!.serial);
       const fetched = requests(o.access).filter((q) => q.status === 200);
@@ -413,7 +479,7 @@ for (const c of SELECTED) {
       if (c.snponly || c.wrongGateway)
         assert.match(
           flat(o.result!.serial),
-          /harvgen: no NIC of hv-m1 reached http:\/\/10\.0\.9\.5\/real_media; trying again/,
+          /harvgen: no NIC of its node reached http:\/\/10\.0\.9\.5\/real_media; trying again/,
           report(o, ['the ISO did not say it reached nothing']),
         );
       if (c.grubNoNic) assert.match(cleanSerial(o.result!.serial), /card not found/, report(o, ['GRUB found a NIC']));
@@ -429,6 +495,8 @@ for (const c of SELECTED) {
       return;
     }
     assert.equal(found, [], report(o, found));
+    // Both nodes boot the one image of their medium: the shared one, whose table holds them both.
+    assert.is(path.basename(o.iso), c.usb ? 'shared.boot.img' : 'shared.boot.iso');
     // Each file the boot fetched came from the node's own address, through its gateway.
     const node = o.tree.manifest.nodes.find((n) => n.hostname === c.hostname)!;
     const from = new Set(requests(o.access).map((q) => q.ip));

@@ -2,6 +2,7 @@
 // outputs diff cleanly: initrd= (UEFI), network (pinned to the boot NIC), live root, consoles,
 // installer keys, then the site's and the node's extra arguments. Secrets never go here
 // (/proc/cmdline is world readable): token and password stay in the node's config file.
+import { mediumOf } from '../media/index.ts';
 import type { HarvesterNode, ResolvedNode, SiteModel } from '../../model/index.ts';
 import { HARVESTER_CONFIG } from '../configs/index.ts';
 import { nodeFirmware, onVlan, scopeOf } from '../../model/index.ts';
@@ -94,9 +95,9 @@ export function kernelArgs(model: SiteModel, node: HarvesterNode, mac: string | 
   // that name in the installed system's bond, where it no longer exists after the reboot. Without
   // a name (and for an unknown machine) the installer runs untagged (NODE_VLAN_INSTALLER_UNTAGGED).
   const nic = mac !== undefined ? nicNameFor(node, mac) : undefined;
-  // A node booting its own ISO installs untagged, as its ISO's loader reaches the boot server
-  // (MEDIA_VLAN_UNTAGGED): the installed system tags the VLAN.
-  const vlanIf = node.vlan !== undefined && node.vlan > 1 && nic !== undefined && node.medium !== 'iso' ? `vlan${node.vlan}` : undefined;
+  // A node booting from a medium that tags no VLAN installs untagged, as its loader reaches the
+  // boot server (MEDIA_VLAN_UNTAGGED): the installed system tags the VLAN.
+  const vlanIf = node.vlan !== undefined && node.vlan > 1 && nic !== undefined && mediumOf(node).tagsVlan ? `vlan${node.vlan}` : undefined;
   // On a VLAN scope of the site (`network.vlans`), the installer reaches the boot server at its
   // address on the VLAN: the URLs on boot.server's origin name that address.
   const scope = vlanIf !== undefined ? scopeOf(model, node) : undefined;

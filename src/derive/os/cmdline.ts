@@ -1,4 +1,5 @@
 // The kernel command line of a generic OS node, and its cloud-init NoCloud seed.
+import { mediumOf } from '../media/index.ts';
 import type { OsNode, SiteModel } from '../../model/index.ts';
 import { nodeFirmware } from '../../model/index.ts';
 import { macToHyphen } from '../../util/mac.ts';
@@ -29,9 +30,9 @@ export function ownerFor(format: ConfigFormat, node: OsNode, mac: string): strin
   return format.owner === 'mac' ? mac : node.hostname;
 }
 
-/** The `ip=` of a generic node that boots from its own ISO (`medium: iso`, a static address), else undefined. */
+/** The `ip=` of a generic node that boots from a medium without DHCP (`medium: iso`, a static address), else undefined. */
 export function mediaStaticIp(node: OsNode): string | undefined {
-  if (node.medium !== 'iso' || node.method !== 'static' || node.ip === undefined) return undefined;
+  if (mediumOf(node).dhcp || node.method !== 'static' || node.ip === undefined) return undefined;
   const dns = node.dns.slice(0, 2);
   return `ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}::none${dns.length > 0 ? `:${dns.join(':')}` : ''}`;
 }
@@ -44,7 +45,7 @@ export function mediaStaticIp(node: OsNode): string | undefined {
  * either; test/real/media-cloud-init.test.ts runs that code of each Debian release on it.
  */
 export function mediaNetworkConfig(node: OsNode, mac: string): string | undefined {
-  if (!node.os.cloudInit || node.medium !== 'iso' || node.method !== 'static' || node.ip === undefined) return undefined;
+  if (!node.os.cloudInit || mediumOf(node).dhcp || node.method !== 'static' || node.ip === undefined) return undefined;
   return networkConfigArg(node, mac, {
     addresses: [`${node.ip}/${node.prefix}`],
     routes: [{ to: '0.0.0.0/0', via: node.gateway }],

@@ -116,7 +116,11 @@ export const INVENTORY_CODES = {
   ),
   // network section
   NET_CIDR_INVALID: c('error', 'invalid', '`network.cidr` (or a block of `nginx.real_ip.from`) is not a valid IPv4 network.'),
-  DHCP_BOOT_FILE_TOO_LONG: c('error', 'invalid', 'With `dhcp.server: kea`, a boot file URL is longer than the 127 bytes Kea accepts.'),
+  DHCP_BOOT_FILE_TOO_LONG: c(
+    'error',
+    'invalid',
+    "A boot file URL is longer than the site's DHCP server accepts (with `dhcp.server: kea`, 127 bytes).",
+  ),
   DHCP_FORM_CONFLICT: c('error', 'invalid', '`dnsmasq.mode: proxy` with `dhcp.server: kea` or `isc`: proxy DHCP is a dnsmasq form.'),
   NET_IP_INVALID: c('error', 'invalid', 'A value that must be an IPv4 address is not one.'),
   NET_GATEWAY_OUTSIDE: c('error', 'invalid', 'The gateway is not a usable address of the network.'),

@@ -68,6 +68,7 @@ export function resolveBase(r: NodeReader, ctx: SiteContext, scope?: ScopeDefaul
     dns: dns ?? scope?.dns ?? ctx.input.network.dns ?? [],
     state: r.pick('state') ?? D.node.state,
     medium: r.pick('medium') ?? D.node.medium,
+    mediumImage: r.pick('medium_image') ?? D.node.mediumImage,
     lab: {
       memoryMib: lab.memory_mib ?? D.node.lab.memoryMib,
       vcpus: lab.vcpus ?? D.node.lab.vcpus,

@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/layer.schema.json","title":"LayerInput","type":"object","description":"Node settings shared by sites: `sites/_defaults.yaml` (every node of every site) or `sites/_profiles/<name>.yaml` (the nodes that name the profile). Precedence: node > its profile > site defaults > their profile > repo defaults > their profile > built-in.","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/layer.schema.json","title":"LayerInput","type":"object","description":"Node settings shared by sites: `sites/_defaults.yaml` (every node of every site) or `sites/_profiles/<name>.yaml` (the nodes that name the profile). Precedence: node > its profile > site defaults > their profile > repo defaults > their profile > built-in.","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$", "u");
@@ -2027,7 +2027,7 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(!((data76 === "network") || (data76 === "iso"))){
+if(!(((data76 === "network") || (data76 === "iso")) || (data76 === "usb"))){
 const err164 = {instancePath:instancePath+"/medium",schemaPath:"#/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.medium.enum,parentSchema:schema11.properties.medium,data:data76};
 if(vErrors === null){
 vErrors = [err164];
@@ -2038,10 +2038,10 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data.reinstall !== undefined){
-let data77 = data.reinstall;
-if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
-const err165 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.reinstall.type,parentSchema:schema11.properties.reinstall,data:data77};
+if(data.medium_image !== undefined){
+let data77 = data.medium_image;
+if(typeof data77 !== "string"){
+const err165 = {instancePath:instancePath+"/medium_image",schemaPath:"#/properties/medium_image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.medium_image.type,parentSchema:schema11.properties.medium_image,data:data77};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2050,9 +2050,8 @@ vErrors.push(err165);
 }
 errors++;
 }
-if((typeof data77 == "number") && (isFinite(data77))){
-if(data77 > 999999999 || isNaN(data77)){
-const err166 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.reinstall,data:data77};
+if(!((data77 === "shared") || (data77 === "own"))){
+const err166 = {instancePath:instancePath+"/medium_image",schemaPath:"#/properties/medium_image/enum",keyword:"enum",params:{allowedValues: schema11.properties.medium_image.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.medium_image.enum,parentSchema:schema11.properties.medium_image,data:data77};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2061,8 +2060,11 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data77 < 0 || isNaN(data77)){
-const err167 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.reinstall,data:data77};
+}
+if(data.reinstall !== undefined){
+let data78 = data.reinstall;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err167 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.reinstall.type,parentSchema:schema11.properties.reinstall,data:data78};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2071,14 +2073,9 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-}
-if(data.lab !== undefined){
-let data78 = data.lab;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-for(const key12 in data78){
-if(!(((((key12 === "memory_mib") || (key12 === "vcpus")) || (key12 === "disk_gib")) || (key12 === "data_disk_gib")) || (key12 === "nic_model"))){
-const err168 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data78};
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 999999999 || isNaN(data78)){
+const err168 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.reinstall,data:data78};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2087,11 +2084,8 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data78.memory_mib !== undefined){
-let data79 = data78.memory_mib;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err169 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.lab.properties.memory_mib,data:data79};
+if(data78 < 0 || isNaN(data78)){
+const err169 = {instancePath:instancePath+"/reinstall",schemaPath:"#/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.reinstall,data:data78};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2100,9 +2094,14 @@ vErrors.push(err169);
 }
 errors++;
 }
-if((typeof data79 == "number") && (isFinite(data79))){
-if(data79 > 16777216 || isNaN(data79)){
-const err170 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.lab.properties.memory_mib,data:data79};
+}
+}
+if(data.lab !== undefined){
+let data79 = data.lab;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+for(const key12 in data79){
+if(!(((((key12 === "memory_mib") || (key12 === "vcpus")) || (key12 === "disk_gib")) || (key12 === "data_disk_gib")) || (key12 === "nic_model"))){
+const err170 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data79};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2111,8 +2110,11 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(data79 < 8192 || isNaN(data79)){
-const err171 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.lab.properties.memory_mib,data:data79};
+}
+if(data79.memory_mib !== undefined){
+let data80 = data79.memory_mib;
+if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
+const err171 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.lab.properties.memory_mib,data:data80};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2121,12 +2123,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-}
-if(data78.vcpus !== undefined){
-let data80 = data78.vcpus;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-const err172 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.lab.properties.vcpus,data:data80};
+if((typeof data80 == "number") && (isFinite(data80))){
+if(data80 > 16777216 || isNaN(data80)){
+const err172 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.lab.properties.memory_mib,data:data80};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2135,9 +2134,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-if((typeof data80 == "number") && (isFinite(data80))){
-if(data80 > 256 || isNaN(data80)){
-const err173 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.lab.properties.vcpus,data:data80};
+if(data80 < 8192 || isNaN(data80)){
+const err173 = {instancePath:instancePath+"/lab/memory_mib",schemaPath:"#/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.lab.properties.memory_mib,data:data80};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2146,8 +2144,12 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data80 < 1 || isNaN(data80)){
-const err174 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.lab.properties.vcpus,data:data80};
+}
+}
+if(data79.vcpus !== undefined){
+let data81 = data79.vcpus;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err174 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.lab.properties.vcpus,data:data81};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2156,12 +2158,9 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-}
-if(data78.disk_gib !== undefined){
-let data81 = data78.disk_gib;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err175 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.lab.properties.disk_gib,data:data81};
+if((typeof data81 == "number") && (isFinite(data81))){
+if(data81 > 256 || isNaN(data81)){
+const err175 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.lab.properties.vcpus,data:data81};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2170,9 +2169,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 1048576 || isNaN(data81)){
-const err176 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.lab.properties.disk_gib,data:data81};
+if(data81 < 1 || isNaN(data81)){
+const err176 = {instancePath:instancePath+"/lab/vcpus",schemaPath:"#/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.lab.properties.vcpus,data:data81};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2181,8 +2179,12 @@ vErrors.push(err176);
 }
 errors++;
 }
-if(data81 < 60 || isNaN(data81)){
-const err177 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.lab.properties.disk_gib,data:data81};
+}
+}
+if(data79.disk_gib !== undefined){
+let data82 = data79.disk_gib;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err177 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.lab.properties.disk_gib,data:data82};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2191,12 +2193,9 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-}
-if(data78.data_disk_gib !== undefined){
-let data82 = data78.data_disk_gib;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err178 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data82};
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 > 1048576 || isNaN(data82)){
+const err178 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.lab.properties.disk_gib,data:data82};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2205,9 +2204,8 @@ vErrors.push(err178);
 }
 errors++;
 }
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 > 1048576 || isNaN(data82)){
-const err179 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data82};
+if(data82 < 60 || isNaN(data82)){
+const err179 = {instancePath:instancePath+"/lab/disk_gib",schemaPath:"#/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.lab.properties.disk_gib,data:data82};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2216,8 +2214,12 @@ vErrors.push(err179);
 }
 errors++;
 }
-if(data82 < 50 || isNaN(data82)){
-const err180 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data82};
+}
+}
+if(data79.data_disk_gib !== undefined){
+let data83 = data79.data_disk_gib;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err180 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data83};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2226,12 +2228,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-}
-if(data78.nic_model !== undefined){
-let data83 = data78.nic_model;
-if(typeof data83 !== "string"){
-const err181 = {instancePath:instancePath+"/lab/nic_model",schemaPath:"#/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.lab.properties.nic_model,data:data83};
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 > 1048576 || isNaN(data83)){
+const err181 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data83};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2240,8 +2239,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(!((data83 === "virtio") || (data83 === "e1000e"))){
-const err182 = {instancePath:instancePath+"/lab/nic_model",schemaPath:"#/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.lab.properties.nic_model,data:data83};
+if(data83 < 50 || isNaN(data83)){
+const err182 = {instancePath:instancePath+"/lab/data_disk_gib",schemaPath:"#/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.lab.properties.data_disk_gib,data:data83};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2252,8 +2251,10 @@ errors++;
 }
 }
 }
-else {
-const err183 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data78};
+if(data79.nic_model !== undefined){
+let data84 = data79.nic_model;
+if(typeof data84 !== "string"){
+const err183 = {instancePath:instancePath+"/lab/nic_model",schemaPath:"#/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.lab.properties.nic_model,data:data84};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2262,15 +2263,37 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-}
-else {
-const err184 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(!((data84 === "virtio") || (data84 === "e1000e"))){
+const err184 = {instancePath:instancePath+"/lab/nic_model",schemaPath:"#/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.lab.properties.nic_model,data:data84};
 if(vErrors === null){
 vErrors = [err184];
 }
 else {
 vErrors.push(err184);
+}
+errors++;
+}
+}
+}
+else {
+const err185 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data79};
+if(vErrors === null){
+vErrors = [err185];
+}
+else {
+vErrors.push(err185);
+}
+errors++;
+}
+}
+}
+else {
+const err186 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
 }
 errors++;
 }

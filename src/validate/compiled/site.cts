@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"},"upgrade":{"type":"object","description":"An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.","additionalProperties":false,"properties":{"to":{"type":"string","description":"The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"iso_checksum":{"type":"string","description":"SHA-512 of the target's ISO for the cluster's architecture (its create node's), 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (`-arm64.sha512` for an arm64 cluster; Harvester refuses any other form).","pattern":"^[a-f0-9]{128}$"},"release_date":{"type":"string","description":"The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.","pattern":"^[0-9]{8}$"},"apply":{"type":"boolean","description":"Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI."},"done":{"type":"boolean","description":"The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false."}},"required":["to","iso_checksum"]}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), and `ipxe.lkrn` and `ipxe.efi` (Debian 13's `ipxe`: an `ipxe.efi` that runs `autoexec.ipxe` from its medium; Debian 12's does not). They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."}},"required":["cidr","gateway","dns","dhcp_range"]},"dependencies":{"cidr":["gateway","dns","dhcp_range"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"},"upgrade":{"type":"object","description":"An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.","additionalProperties":false,"properties":{"to":{"type":"string","description":"The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"iso_checksum":{"type":"string","description":"SHA-512 of the target's ISO for the cluster's architecture (its create node's), 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (`-arm64.sha512` for an arm64 cluster; Harvester refuses any other form).","pattern":"^[a-f0-9]{128}$"},"release_date":{"type":"string","description":"The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.","pattern":"^[0-9]{8}$"},"apply":{"type":"boolean","description":"Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI."},"done":{"type":"boolean","description":"The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false."}},"required":["to","iso_checksum"]}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), and `ipxe.lkrn` and `ipxe.efi` (Debian 13's `ipxe`: an `ipxe.efi` that runs `autoexec.ipxe` from its medium; Debian 12's does not). They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."}},"required":["cidr","gateway","dns","dhcp_range"]},"dependencies":{"cidr":["gateway","dns","dhcp_range"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf` (and `dnsmasq/global.conf`, once per dnsmasq), DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea), and `kea/harvgen6.json` with `network.ipv6`. `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. A server that is not its own TFTP server (`kea`, `isc`) gets no dnsmasq file: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$", "u");
@@ -4931,7 +4931,7 @@ vErrors.push(err397);
 }
 errors++;
 }
-if(!((data177 === "network") || (data177 === "iso"))){
+if(!(((data177 === "network") || (data177 === "iso")) || (data177 === "usb"))){
 const err398 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data177};
 if(vErrors === null){
 vErrors = [err398];
@@ -4942,10 +4942,10 @@ vErrors.push(err398);
 errors++;
 }
 }
-if(data101.reinstall !== undefined){
-let data178 = data101.reinstall;
-if(!(((typeof data178 == "number") && (!(data178 % 1) && !isNaN(data178))) && (isFinite(data178)))){
-const err399 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data178};
+if(data101.medium_image !== undefined){
+let data178 = data101.medium_image;
+if(typeof data178 !== "string"){
+const err399 = {instancePath:instancePath+"/defaults/medium_image",schemaPath:"#/properties/defaults/properties/medium_image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium_image.type,parentSchema:schema11.properties.defaults.properties.medium_image,data:data178};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -4954,9 +4954,8 @@ vErrors.push(err399);
 }
 errors++;
 }
-if((typeof data178 == "number") && (isFinite(data178))){
-if(data178 > 999999999 || isNaN(data178)){
-const err400 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data178};
+if(!((data178 === "shared") || (data178 === "own"))){
+const err400 = {instancePath:instancePath+"/defaults/medium_image",schemaPath:"#/properties/defaults/properties/medium_image/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium_image.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium_image.enum,parentSchema:schema11.properties.defaults.properties.medium_image,data:data178};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -4965,8 +4964,11 @@ vErrors.push(err400);
 }
 errors++;
 }
-if(data178 < 0 || isNaN(data178)){
-const err401 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data178};
+}
+if(data101.reinstall !== undefined){
+let data179 = data101.reinstall;
+if(!(((typeof data179 == "number") && (!(data179 % 1) && !isNaN(data179))) && (isFinite(data179)))){
+const err401 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data179};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -4975,14 +4977,9 @@ vErrors.push(err401);
 }
 errors++;
 }
-}
-}
-if(data101.lab !== undefined){
-let data179 = data101.lab;
-if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
-for(const key27 in data179){
-if(!(((((key27 === "memory_mib") || (key27 === "vcpus")) || (key27 === "disk_gib")) || (key27 === "data_disk_gib")) || (key27 === "nic_model"))){
-const err402 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data179};
+if((typeof data179 == "number") && (isFinite(data179))){
+if(data179 > 999999999 || isNaN(data179)){
+const err402 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data179};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -4991,11 +4988,8 @@ vErrors.push(err402);
 }
 errors++;
 }
-}
-if(data179.memory_mib !== undefined){
-let data180 = data179.memory_mib;
-if(!(((typeof data180 == "number") && (!(data180 % 1) && !isNaN(data180))) && (isFinite(data180)))){
-const err403 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data180};
+if(data179 < 0 || isNaN(data179)){
+const err403 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data179};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -5004,9 +4998,14 @@ vErrors.push(err403);
 }
 errors++;
 }
-if((typeof data180 == "number") && (isFinite(data180))){
-if(data180 > 16777216 || isNaN(data180)){
-const err404 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data180};
+}
+}
+if(data101.lab !== undefined){
+let data180 = data101.lab;
+if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
+for(const key27 in data180){
+if(!(((((key27 === "memory_mib") || (key27 === "vcpus")) || (key27 === "disk_gib")) || (key27 === "data_disk_gib")) || (key27 === "nic_model"))){
+const err404 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data180};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5015,8 +5014,11 @@ vErrors.push(err404);
 }
 errors++;
 }
-if(data180 < 8192 || isNaN(data180)){
-const err405 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data180};
+}
+if(data180.memory_mib !== undefined){
+let data181 = data180.memory_mib;
+if(!(((typeof data181 == "number") && (!(data181 % 1) && !isNaN(data181))) && (isFinite(data181)))){
+const err405 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data181};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5025,12 +5027,9 @@ vErrors.push(err405);
 }
 errors++;
 }
-}
-}
-if(data179.vcpus !== undefined){
-let data181 = data179.vcpus;
-if(!(((typeof data181 == "number") && (!(data181 % 1) && !isNaN(data181))) && (isFinite(data181)))){
-const err406 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data181};
+if((typeof data181 == "number") && (isFinite(data181))){
+if(data181 > 16777216 || isNaN(data181)){
+const err406 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data181};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5039,9 +5038,8 @@ vErrors.push(err406);
 }
 errors++;
 }
-if((typeof data181 == "number") && (isFinite(data181))){
-if(data181 > 256 || isNaN(data181)){
-const err407 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data181};
+if(data181 < 8192 || isNaN(data181)){
+const err407 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data181};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5050,8 +5048,12 @@ vErrors.push(err407);
 }
 errors++;
 }
-if(data181 < 1 || isNaN(data181)){
-const err408 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data181};
+}
+}
+if(data180.vcpus !== undefined){
+let data182 = data180.vcpus;
+if(!(((typeof data182 == "number") && (!(data182 % 1) && !isNaN(data182))) && (isFinite(data182)))){
+const err408 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data182};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5060,12 +5062,9 @@ vErrors.push(err408);
 }
 errors++;
 }
-}
-}
-if(data179.disk_gib !== undefined){
-let data182 = data179.disk_gib;
-if(!(((typeof data182 == "number") && (!(data182 % 1) && !isNaN(data182))) && (isFinite(data182)))){
-const err409 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data182};
+if((typeof data182 == "number") && (isFinite(data182))){
+if(data182 > 256 || isNaN(data182)){
+const err409 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data182};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5074,9 +5073,8 @@ vErrors.push(err409);
 }
 errors++;
 }
-if((typeof data182 == "number") && (isFinite(data182))){
-if(data182 > 1048576 || isNaN(data182)){
-const err410 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data182};
+if(data182 < 1 || isNaN(data182)){
+const err410 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data182};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5085,8 +5083,12 @@ vErrors.push(err410);
 }
 errors++;
 }
-if(data182 < 60 || isNaN(data182)){
-const err411 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data182};
+}
+}
+if(data180.disk_gib !== undefined){
+let data183 = data180.disk_gib;
+if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
+const err411 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data183};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5095,12 +5097,9 @@ vErrors.push(err411);
 }
 errors++;
 }
-}
-}
-if(data179.data_disk_gib !== undefined){
-let data183 = data179.data_disk_gib;
-if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
-const err412 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data183};
+if((typeof data183 == "number") && (isFinite(data183))){
+if(data183 > 1048576 || isNaN(data183)){
+const err412 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data183};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5109,9 +5108,8 @@ vErrors.push(err412);
 }
 errors++;
 }
-if((typeof data183 == "number") && (isFinite(data183))){
-if(data183 > 1048576 || isNaN(data183)){
-const err413 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data183};
+if(data183 < 60 || isNaN(data183)){
+const err413 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data183};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5120,8 +5118,12 @@ vErrors.push(err413);
 }
 errors++;
 }
-if(data183 < 50 || isNaN(data183)){
-const err414 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data183};
+}
+}
+if(data180.data_disk_gib !== undefined){
+let data184 = data180.data_disk_gib;
+if(!(((typeof data184 == "number") && (!(data184 % 1) && !isNaN(data184))) && (isFinite(data184)))){
+const err414 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data184};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5130,12 +5132,9 @@ vErrors.push(err414);
 }
 errors++;
 }
-}
-}
-if(data179.nic_model !== undefined){
-let data184 = data179.nic_model;
-if(typeof data184 !== "string"){
-const err415 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data184};
+if((typeof data184 == "number") && (isFinite(data184))){
+if(data184 > 1048576 || isNaN(data184)){
+const err415 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data184};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5144,8 +5143,8 @@ vErrors.push(err415);
 }
 errors++;
 }
-if(!((data184 === "virtio") || (data184 === "e1000e"))){
-const err416 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data184};
+if(data184 < 50 || isNaN(data184)){
+const err416 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data184};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5156,8 +5155,10 @@ errors++;
 }
 }
 }
-else {
-const err417 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data179};
+if(data180.nic_model !== undefined){
+let data185 = data180.nic_model;
+if(typeof data185 !== "string"){
+const err417 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data185};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5166,10 +5167,8 @@ vErrors.push(err417);
 }
 errors++;
 }
-}
-}
-else {
-const err418 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data101};
+if(!((data185 === "virtio") || (data185 === "e1000e"))){
+const err418 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data185};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5179,16 +5178,9 @@ vErrors.push(err418);
 errors++;
 }
 }
-if(data.nodes !== undefined){
-let data185 = data.nodes;
-if(Array.isArray(data185)){
-const len16 = data185.length;
-for(let i16=0; i16<len16; i16++){
-let data186 = data185[i16];
-if(data186 && typeof data186 == "object" && !Array.isArray(data186)){
-for(const key28 in data186){
-if(!(func2.call(schema11.properties.nodes.items.properties, key28))){
-const err419 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data186};
+}
+else {
+const err419 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data180};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5198,10 +5190,9 @@ vErrors.push(err419);
 errors++;
 }
 }
-if(data186.hostname !== undefined){
-let data187 = data186.hostname;
-if(typeof data187 !== "string"){
-const err420 = {instancePath:instancePath+"/nodes/" + i16+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data187};
+}
+else {
+const err420 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data101};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5211,10 +5202,16 @@ vErrors.push(err420);
 errors++;
 }
 }
-if(data186.mac !== undefined){
-let data188 = data186.mac;
-if(typeof data188 !== "string"){
-const err421 = {instancePath:instancePath+"/nodes/" + i16+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data188};
+if(data.nodes !== undefined){
+let data186 = data.nodes;
+if(Array.isArray(data186)){
+const len16 = data186.length;
+for(let i16=0; i16<len16; i16++){
+let data187 = data186[i16];
+if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
+for(const key28 in data187){
+if(!(func2.call(schema11.properties.nodes.items.properties, key28))){
+const err421 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data187};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5224,11 +5221,10 @@ vErrors.push(err421);
 errors++;
 }
 }
-if(data186.macs !== undefined){
-let data189 = data186.macs;
-if(Array.isArray(data189)){
-if(data189.length > 32){
-const err422 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data189};
+if(data187.hostname !== undefined){
+let data188 = data187.hostname;
+if(typeof data188 !== "string"){
+const err422 = {instancePath:instancePath+"/nodes/" + i16+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data188};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5237,8 +5233,11 @@ vErrors.push(err422);
 }
 errors++;
 }
-if(data189.length < 1){
-const err423 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data189};
+}
+if(data187.mac !== undefined){
+let data189 = data187.mac;
+if(typeof data189 !== "string"){
+const err423 = {instancePath:instancePath+"/nodes/" + i16+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data189};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5247,11 +5246,12 @@ vErrors.push(err423);
 }
 errors++;
 }
-const len17 = data189.length;
-for(let i17=0; i17<len17; i17++){
-let data190 = data189[i17];
-if(typeof data190 !== "string"){
-const err424 = {instancePath:instancePath+"/nodes/" + i16+"/macs/" + i17,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data190};
+}
+if(data187.macs !== undefined){
+let data190 = data187.macs;
+if(Array.isArray(data190)){
+if(data190.length > 32){
+const err424 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data190};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5260,10 +5260,8 @@ vErrors.push(err424);
 }
 errors++;
 }
-}
-}
-else {
-const err425 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data189};
+if(data190.length < 1){
+const err425 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data190};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5272,11 +5270,11 @@ vErrors.push(err425);
 }
 errors++;
 }
-}
-if(data186.ip !== undefined){
-let data191 = data186.ip;
+const len17 = data190.length;
+for(let i17=0; i17<len17; i17++){
+let data191 = data190[i17];
 if(typeof data191 !== "string"){
-const err426 = {instancePath:instancePath+"/nodes/" + i16+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data191};
+const err426 = {instancePath:instancePath+"/nodes/" + i16+"/macs/" + i17,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data191};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5286,11 +5284,9 @@ vErrors.push(err426);
 errors++;
 }
 }
-if(data186.ip6 !== undefined){
-let data192 = data186.ip6;
-if(typeof data192 === "string"){
-if(!pattern19.test(data192)){
-const err427 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data192};
+}
+else {
+const err427 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data190};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5300,8 +5296,10 @@ vErrors.push(err427);
 errors++;
 }
 }
-else {
-const err428 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data192};
+if(data187.ip !== undefined){
+let data192 = data187.ip;
+if(typeof data192 !== "string"){
+const err428 = {instancePath:instancePath+"/nodes/" + i16+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data192};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5311,10 +5309,11 @@ vErrors.push(err428);
 errors++;
 }
 }
-if(data186.role !== undefined){
-let data193 = data186.role;
-if(typeof data193 !== "string"){
-const err429 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data193};
+if(data187.ip6 !== undefined){
+let data193 = data187.ip6;
+if(typeof data193 === "string"){
+if(!pattern19.test(data193)){
+const err429 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data193};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5323,8 +5322,9 @@ vErrors.push(err429);
 }
 errors++;
 }
-if(!((data193 === "create") || (data193 === "join"))){
-const err430 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data193};
+}
+else {
+const err430 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data193};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5334,11 +5334,10 @@ vErrors.push(err430);
 errors++;
 }
 }
-if(data186.os !== undefined){
-let data194 = data186.os;
-if(typeof data194 === "string"){
-if(!pattern0.test(data194)){
-const err431 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data194};
+if(data187.role !== undefined){
+let data194 = data187.role;
+if(typeof data194 !== "string"){
+const err431 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data194};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5347,9 +5346,8 @@ vErrors.push(err431);
 }
 errors++;
 }
-}
-else {
-const err432 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data194};
+if(!((data194 === "create") || (data194 === "join"))){
+const err432 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data194};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5359,12 +5357,11 @@ vErrors.push(err432);
 errors++;
 }
 }
-if(data186.cloud_init !== undefined){
-let data195 = data186.cloud_init;
-if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
-for(const key29 in data195){
-if(!((((key29 === "user_data") || (key29 === "user_data_file")) || (key29 === "vendor_data")) || (key29 === "meta_data"))){
-const err433 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data195};
+if(data187.os !== undefined){
+let data195 = data187.os;
+if(typeof data195 === "string"){
+if(!pattern0.test(data195)){
+const err433 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data195};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5374,10 +5371,8 @@ vErrors.push(err433);
 errors++;
 }
 }
-if(data195.user_data !== undefined){
-let data196 = data195.user_data;
-if(!(data196 && typeof data196 == "object" && !Array.isArray(data196))){
-const err434 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data196};
+else {
+const err434 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data195};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5387,11 +5382,12 @@ vErrors.push(err434);
 errors++;
 }
 }
-if(data195.user_data_file !== undefined){
-let data197 = data195.user_data_file;
-if(typeof data197 === "string"){
-if(func3(data197) > 1024){
-const err435 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data197};
+if(data187.cloud_init !== undefined){
+let data196 = data187.cloud_init;
+if(data196 && typeof data196 == "object" && !Array.isArray(data196)){
+for(const key29 in data196){
+if(!((((key29 === "user_data") || (key29 === "user_data_file")) || (key29 === "vendor_data")) || (key29 === "meta_data"))){
+const err435 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data196};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5400,8 +5396,11 @@ vErrors.push(err435);
 }
 errors++;
 }
-if(func3(data197) < 1){
-const err436 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data197};
+}
+if(data196.user_data !== undefined){
+let data197 = data196.user_data;
+if(!(data197 && typeof data197 == "object" && !Array.isArray(data197))){
+const err436 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data197};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5410,8 +5409,12 @@ vErrors.push(err436);
 }
 errors++;
 }
-if(!pattern12.test(data197)){
-const err437 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data197};
+}
+if(data196.user_data_file !== undefined){
+let data198 = data196.user_data_file;
+if(typeof data198 === "string"){
+if(func3(data198) > 1024){
+const err437 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -5420,9 +5423,8 @@ vErrors.push(err437);
 }
 errors++;
 }
-}
-else {
-const err438 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data197};
+if(func3(data198) < 1){
+const err438 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -5431,11 +5433,8 @@ vErrors.push(err438);
 }
 errors++;
 }
-}
-if(data195.vendor_data !== undefined){
-let data198 = data195.vendor_data;
-if(!(data198 && typeof data198 == "object" && !Array.isArray(data198))){
-const err439 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data198};
+if(!pattern12.test(data198)){
+const err439 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -5445,10 +5444,8 @@ vErrors.push(err439);
 errors++;
 }
 }
-if(data195.meta_data !== undefined){
-let data199 = data195.meta_data;
-if(!(data199 && typeof data199 == "object" && !Array.isArray(data199))){
-const err440 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data199};
+else {
+const err440 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -5458,9 +5455,10 @@ vErrors.push(err440);
 errors++;
 }
 }
-}
-else {
-const err441 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data195};
+if(data196.vendor_data !== undefined){
+let data199 = data196.vendor_data;
+if(!(data199 && typeof data199 == "object" && !Array.isArray(data199))){
+const err441 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data199};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -5470,10 +5468,10 @@ vErrors.push(err441);
 errors++;
 }
 }
-if(data186.arch !== undefined){
-let data200 = data186.arch;
-if(typeof data200 !== "string"){
-const err442 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data200};
+if(data196.meta_data !== undefined){
+let data200 = data196.meta_data;
+if(!(data200 && typeof data200 == "object" && !Array.isArray(data200))){
+const err442 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data200};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -5482,8 +5480,10 @@ vErrors.push(err442);
 }
 errors++;
 }
-if(!((data200 === "x86_64") || (data200 === "arm64"))){
-const err443 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data200};
+}
+}
+else {
+const err443 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data196};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -5493,11 +5493,10 @@ vErrors.push(err443);
 errors++;
 }
 }
-if(data186.iscsi !== undefined){
-let data201 = data186.iscsi;
-if(data201 && typeof data201 == "object" && !Array.isArray(data201)){
-if(data201.server === undefined){
-const err444 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data201};
+if(data187.arch !== undefined){
+let data201 = data187.arch;
+if(typeof data201 !== "string"){
+const err444 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data201};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -5506,8 +5505,8 @@ vErrors.push(err444);
 }
 errors++;
 }
-if(data201.target === undefined){
-const err445 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data201};
+if(!((data201 === "x86_64") || (data201 === "arm64"))){
+const err445 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data201};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -5516,9 +5515,12 @@ vErrors.push(err445);
 }
 errors++;
 }
-for(const key30 in data201){
-if(!(((((key30 === "server") || (key30 === "port")) || (key30 === "lun")) || (key30 === "target")) || (key30 === "initiator"))){
-const err446 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data201};
+}
+if(data187.iscsi !== undefined){
+let data202 = data187.iscsi;
+if(data202 && typeof data202 == "object" && !Array.isArray(data202)){
+if(data202.server === undefined){
+const err446 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -5527,11 +5529,8 @@ vErrors.push(err446);
 }
 errors++;
 }
-}
-if(data201.server !== undefined){
-let data202 = data201.server;
-if(typeof data202 !== "string"){
-const err447 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data202};
+if(data202.target === undefined){
+const err447 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -5540,11 +5539,9 @@ vErrors.push(err447);
 }
 errors++;
 }
-}
-if(data201.port !== undefined){
-let data203 = data201.port;
-if(!(((typeof data203 == "number") && (!(data203 % 1) && !isNaN(data203))) && (isFinite(data203)))){
-const err448 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data203};
+for(const key30 in data202){
+if(!(((((key30 === "server") || (key30 === "port")) || (key30 === "lun")) || (key30 === "target")) || (key30 === "initiator"))){
+const err448 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -5553,9 +5550,11 @@ vErrors.push(err448);
 }
 errors++;
 }
-if((typeof data203 == "number") && (isFinite(data203))){
-if(data203 > 65535 || isNaN(data203)){
-const err449 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data203};
+}
+if(data202.server !== undefined){
+let data203 = data202.server;
+if(typeof data203 !== "string"){
+const err449 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data203};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -5564,8 +5563,11 @@ vErrors.push(err449);
 }
 errors++;
 }
-if(data203 < 1 || isNaN(data203)){
-const err450 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data203};
+}
+if(data202.port !== undefined){
+let data204 = data202.port;
+if(!(((typeof data204 == "number") && (!(data204 % 1) && !isNaN(data204))) && (isFinite(data204)))){
+const err450 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data204};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -5574,12 +5576,9 @@ vErrors.push(err450);
 }
 errors++;
 }
-}
-}
-if(data201.lun !== undefined){
-let data204 = data201.lun;
-if(!(((typeof data204 == "number") && (!(data204 % 1) && !isNaN(data204))) && (isFinite(data204)))){
-const err451 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data204};
+if((typeof data204 == "number") && (isFinite(data204))){
+if(data204 > 65535 || isNaN(data204)){
+const err451 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data204};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -5588,9 +5587,8 @@ vErrors.push(err451);
 }
 errors++;
 }
-if((typeof data204 == "number") && (isFinite(data204))){
-if(data204 > 255 || isNaN(data204)){
-const err452 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data204};
+if(data204 < 1 || isNaN(data204)){
+const err452 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data204};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -5599,8 +5597,12 @@ vErrors.push(err452);
 }
 errors++;
 }
-if(data204 < 0 || isNaN(data204)){
-const err453 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data204};
+}
+}
+if(data202.lun !== undefined){
+let data205 = data202.lun;
+if(!(((typeof data205 == "number") && (!(data205 % 1) && !isNaN(data205))) && (isFinite(data205)))){
+const err453 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data205};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -5609,13 +5611,9 @@ vErrors.push(err453);
 }
 errors++;
 }
-}
-}
-if(data201.target !== undefined){
-let data205 = data201.target;
-if(typeof data205 === "string"){
-if(func3(data205) > 223){
-const err454 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data205};
+if((typeof data205 == "number") && (isFinite(data205))){
+if(data205 > 255 || isNaN(data205)){
+const err454 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data205};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -5624,8 +5622,8 @@ vErrors.push(err454);
 }
 errors++;
 }
-if(!pattern32.test(data205)){
-const err455 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data205};
+if(data205 < 0 || isNaN(data205)){
+const err455 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data205};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -5635,8 +5633,12 @@ vErrors.push(err455);
 errors++;
 }
 }
-else {
-const err456 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data205};
+}
+if(data202.target !== undefined){
+let data206 = data202.target;
+if(typeof data206 === "string"){
+if(func3(data206) > 223){
+const err456 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data206};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -5645,12 +5647,8 @@ vErrors.push(err456);
 }
 errors++;
 }
-}
-if(data201.initiator !== undefined){
-let data206 = data201.initiator;
-if(typeof data206 === "string"){
-if(func3(data206) > 223){
-const err457 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data206};
+if(!pattern32.test(data206)){
+const err457 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data206};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -5659,8 +5657,9 @@ vErrors.push(err457);
 }
 errors++;
 }
-if(!pattern32.test(data206)){
-const err458 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data206};
+}
+else {
+const err458 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data206};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -5670,8 +5669,11 @@ vErrors.push(err458);
 errors++;
 }
 }
-else {
-const err459 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data206};
+if(data202.initiator !== undefined){
+let data207 = data202.initiator;
+if(typeof data207 === "string"){
+if(func3(data207) > 223){
+const err459 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data207};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -5680,10 +5682,8 @@ vErrors.push(err459);
 }
 errors++;
 }
-}
-}
-else {
-const err460 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data201};
+if(!pattern32.test(data207)){
+const err460 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data207};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -5693,12 +5693,8 @@ vErrors.push(err460);
 errors++;
 }
 }
-if(data186.hardware !== undefined){
-let data207 = data186.hardware;
-if(data207 && typeof data207 == "object" && !Array.isArray(data207)){
-for(const key31 in data207){
-if(!((((((((key31 === "memory_gib") || (key31 === "cpus")) || (key31 === "disk_gib")) || (key31 === "data_disk_gib")) || (key31 === "nic_speed_mbps")) || (key31 === "nic_driver")) || (key31 === "virtualized")) || (key31 === "kvm"))){
-const err461 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data207};
+else {
+const err461 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data207};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -5708,11 +5704,9 @@ vErrors.push(err461);
 errors++;
 }
 }
-if(data207.memory_gib !== undefined){
-let data208 = data207.memory_gib;
-if((typeof data208 == "number") && (isFinite(data208))){
-if(data208 > 65536 || isNaN(data208)){
-const err462 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data208};
+}
+else {
+const err462 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -5721,8 +5715,13 @@ vErrors.push(err462);
 }
 errors++;
 }
-if(data208 < 0.5 || isNaN(data208)){
-const err463 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data208};
+}
+if(data187.hardware !== undefined){
+let data208 = data187.hardware;
+if(data208 && typeof data208 == "object" && !Array.isArray(data208)){
+for(const key31 in data208){
+if(!((((((((key31 === "memory_gib") || (key31 === "cpus")) || (key31 === "disk_gib")) || (key31 === "data_disk_gib")) || (key31 === "nic_speed_mbps")) || (key31 === "nic_driver")) || (key31 === "virtualized")) || (key31 === "kvm"))){
+const err463 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data208};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -5732,8 +5731,11 @@ vErrors.push(err463);
 errors++;
 }
 }
-else {
-const err464 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data208};
+if(data208.memory_gib !== undefined){
+let data209 = data208.memory_gib;
+if((typeof data209 == "number") && (isFinite(data209))){
+if(data209 > 65536 || isNaN(data209)){
+const err464 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data209};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -5742,11 +5744,8 @@ vErrors.push(err464);
 }
 errors++;
 }
-}
-if(data207.cpus !== undefined){
-let data209 = data207.cpus;
-if(!(((typeof data209 == "number") && (!(data209 % 1) && !isNaN(data209))) && (isFinite(data209)))){
-const err465 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data209};
+if(data209 < 0.5 || isNaN(data209)){
+const err465 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data209};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -5755,9 +5754,9 @@ vErrors.push(err465);
 }
 errors++;
 }
-if((typeof data209 == "number") && (isFinite(data209))){
-if(data209 > 4096 || isNaN(data209)){
-const err466 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data209};
+}
+else {
+const err466 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data209};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -5766,8 +5765,11 @@ vErrors.push(err466);
 }
 errors++;
 }
-if(data209 < 1 || isNaN(data209)){
-const err467 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data209};
+}
+if(data208.cpus !== undefined){
+let data210 = data208.cpus;
+if(!(((typeof data210 == "number") && (!(data210 % 1) && !isNaN(data210))) && (isFinite(data210)))){
+const err467 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data210};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -5776,13 +5778,9 @@ vErrors.push(err467);
 }
 errors++;
 }
-}
-}
-if(data207.disk_gib !== undefined){
-let data210 = data207.disk_gib;
 if((typeof data210 == "number") && (isFinite(data210))){
-if(data210 > 1048576 || isNaN(data210)){
-const err468 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data210};
+if(data210 > 4096 || isNaN(data210)){
+const err468 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data210};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -5792,7 +5790,7 @@ vErrors.push(err468);
 errors++;
 }
 if(data210 < 1 || isNaN(data210)){
-const err469 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data210};
+const err469 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data210};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -5802,8 +5800,12 @@ vErrors.push(err469);
 errors++;
 }
 }
-else {
-const err470 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data210};
+}
+if(data208.disk_gib !== undefined){
+let data211 = data208.disk_gib;
+if((typeof data211 == "number") && (isFinite(data211))){
+if(data211 > 1048576 || isNaN(data211)){
+const err470 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data211};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -5812,12 +5814,8 @@ vErrors.push(err470);
 }
 errors++;
 }
-}
-if(data207.data_disk_gib !== undefined){
-let data211 = data207.data_disk_gib;
-if((typeof data211 == "number") && (isFinite(data211))){
-if(data211 > 1048576 || isNaN(data211)){
-const err471 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data211};
+if(data211 < 1 || isNaN(data211)){
+const err471 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data211};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -5826,8 +5824,9 @@ vErrors.push(err471);
 }
 errors++;
 }
-if(data211 < 1 || isNaN(data211)){
-const err472 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data211};
+}
+else {
+const err472 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data211};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -5837,8 +5836,11 @@ vErrors.push(err472);
 errors++;
 }
 }
-else {
-const err473 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data211};
+if(data208.data_disk_gib !== undefined){
+let data212 = data208.data_disk_gib;
+if((typeof data212 == "number") && (isFinite(data212))){
+if(data212 > 1048576 || isNaN(data212)){
+const err473 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data212};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -5847,11 +5849,8 @@ vErrors.push(err473);
 }
 errors++;
 }
-}
-if(data207.nic_speed_mbps !== undefined){
-let data212 = data207.nic_speed_mbps;
-if(!(((typeof data212 == "number") && (!(data212 % 1) && !isNaN(data212))) && (isFinite(data212)))){
-const err474 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data212};
+if(data212 < 1 || isNaN(data212)){
+const err474 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data212};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -5860,9 +5859,9 @@ vErrors.push(err474);
 }
 errors++;
 }
-if((typeof data212 == "number") && (isFinite(data212))){
-if(data212 > 1000000 || isNaN(data212)){
-const err475 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data212};
+}
+else {
+const err475 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data212};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -5871,8 +5870,11 @@ vErrors.push(err475);
 }
 errors++;
 }
-if(data212 < 10 || isNaN(data212)){
-const err476 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data212};
+}
+if(data208.nic_speed_mbps !== undefined){
+let data213 = data208.nic_speed_mbps;
+if(!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213)))){
+const err476 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data213};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -5881,13 +5883,9 @@ vErrors.push(err476);
 }
 errors++;
 }
-}
-}
-if(data207.nic_driver !== undefined){
-let data213 = data207.nic_driver;
-if(typeof data213 === "string"){
-if(!pattern34.test(data213)){
-const err477 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data213};
+if((typeof data213 == "number") && (isFinite(data213))){
+if(data213 > 1000000 || isNaN(data213)){
+const err477 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data213};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -5896,9 +5894,8 @@ vErrors.push(err477);
 }
 errors++;
 }
-}
-else {
-const err478 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data213};
+if(data213 < 10 || isNaN(data213)){
+const err478 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data213};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -5908,10 +5905,12 @@ vErrors.push(err478);
 errors++;
 }
 }
-if(data207.virtualized !== undefined){
-let data214 = data207.virtualized;
-if(typeof data214 !== "boolean"){
-const err479 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data214};
+}
+if(data208.nic_driver !== undefined){
+let data214 = data208.nic_driver;
+if(typeof data214 === "string"){
+if(!pattern34.test(data214)){
+const err479 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data214};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -5921,10 +5920,8 @@ vErrors.push(err479);
 errors++;
 }
 }
-if(data207.kvm !== undefined){
-let data215 = data207.kvm;
-if(typeof data215 !== "boolean"){
-const err480 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data215};
+else {
+const err480 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data214};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -5934,9 +5931,10 @@ vErrors.push(err480);
 errors++;
 }
 }
-}
-else {
-const err481 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data207};
+if(data208.virtualized !== undefined){
+let data215 = data208.virtualized;
+if(typeof data215 !== "boolean"){
+const err481 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data215};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -5946,12 +5944,10 @@ vErrors.push(err481);
 errors++;
 }
 }
-if(data186.bmc !== undefined){
-let data216 = data186.bmc;
-if(data216 && typeof data216 == "object" && !Array.isArray(data216)){
-for(const key32 in data216){
-if(!((((((key32 === "type") || (key32 === "address")) || (key32 === "user")) || (key32 === "password")) || (key32 === "system")) || (key32 === "insecure"))){
-const err482 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data216};
+if(data208.kvm !== undefined){
+let data216 = data208.kvm;
+if(typeof data216 !== "boolean"){
+const err482 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data216};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -5961,10 +5957,9 @@ vErrors.push(err482);
 errors++;
 }
 }
-if(data216.type !== undefined){
-let data217 = data216.type;
-if(typeof data217 !== "string"){
-const err483 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data217};
+}
+else {
+const err483 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data208};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -5973,8 +5968,13 @@ vErrors.push(err483);
 }
 errors++;
 }
-if(!((data217 === "redfish") || (data217 === "ipmi"))){
-const err484 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data217};
+}
+if(data187.bmc !== undefined){
+let data217 = data187.bmc;
+if(data217 && typeof data217 == "object" && !Array.isArray(data217)){
+for(const key32 in data217){
+if(!((((((key32 === "type") || (key32 === "address")) || (key32 === "user")) || (key32 === "password")) || (key32 === "system")) || (key32 === "insecure"))){
+const err484 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data217};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -5984,11 +5984,10 @@ vErrors.push(err484);
 errors++;
 }
 }
-if(data216.address !== undefined){
-let data218 = data216.address;
-if(typeof data218 === "string"){
-if(func3(data218) > 260){
-const err485 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data218};
+if(data217.type !== undefined){
+let data218 = data217.type;
+if(typeof data218 !== "string"){
+const err485 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data218};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -5997,8 +5996,8 @@ vErrors.push(err485);
 }
 errors++;
 }
-if(!pattern35.test(data218)){
-const err486 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data218};
+if(!((data218 === "redfish") || (data218 === "ipmi"))){
+const err486 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data218};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -6008,8 +6007,11 @@ vErrors.push(err486);
 errors++;
 }
 }
-else {
-const err487 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data218};
+if(data217.address !== undefined){
+let data219 = data217.address;
+if(typeof data219 === "string"){
+if(func3(data219) > 260){
+const err487 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data219};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -6018,12 +6020,8 @@ vErrors.push(err487);
 }
 errors++;
 }
-}
-if(data216.user !== undefined){
-let data219 = data216.user;
-if(data219 && typeof data219 == "object" && !Array.isArray(data219)){
-if(data219.env === undefined){
-const err488 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data219};
+if(!pattern35.test(data219)){
+const err488 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data219};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -6032,9 +6030,9 @@ vErrors.push(err488);
 }
 errors++;
 }
-for(const key33 in data219){
-if(!(key33 === "env")){
-const err489 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data219};
+}
+else {
+const err489 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data219};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -6044,11 +6042,11 @@ vErrors.push(err489);
 errors++;
 }
 }
-if(data219.env !== undefined){
-let data220 = data219.env;
-if(typeof data220 === "string"){
-if(!pattern36.test(data220)){
-const err490 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data220};
+if(data217.user !== undefined){
+let data220 = data217.user;
+if(data220 && typeof data220 == "object" && !Array.isArray(data220)){
+if(data220.env === undefined){
+const err490 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data220};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -6057,9 +6055,9 @@ vErrors.push(err490);
 }
 errors++;
 }
-}
-else {
-const err491 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data220};
+for(const key33 in data220){
+if(!(key33 === "env")){
+const err491 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data220};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -6069,9 +6067,11 @@ vErrors.push(err491);
 errors++;
 }
 }
-}
-else {
-const err492 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data219};
+if(data220.env !== undefined){
+let data221 = data220.env;
+if(typeof data221 === "string"){
+if(!pattern36.test(data221)){
+const err492 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data221};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -6081,11 +6081,8 @@ vErrors.push(err492);
 errors++;
 }
 }
-if(data216.password !== undefined){
-let data221 = data216.password;
-if(data221 && typeof data221 == "object" && !Array.isArray(data221)){
-if(data221.env === undefined){
-const err493 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data221};
+else {
+const err493 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data221};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -6094,9 +6091,10 @@ vErrors.push(err493);
 }
 errors++;
 }
-for(const key34 in data221){
-if(!(key34 === "env")){
-const err494 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data221};
+}
+}
+else {
+const err494 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data220};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -6106,11 +6104,11 @@ vErrors.push(err494);
 errors++;
 }
 }
-if(data221.env !== undefined){
-let data222 = data221.env;
-if(typeof data222 === "string"){
-if(!pattern36.test(data222)){
-const err495 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data222};
+if(data217.password !== undefined){
+let data222 = data217.password;
+if(data222 && typeof data222 == "object" && !Array.isArray(data222)){
+if(data222.env === undefined){
+const err495 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data222};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -6119,9 +6117,9 @@ vErrors.push(err495);
 }
 errors++;
 }
-}
-else {
-const err496 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data222};
+for(const key34 in data222){
+if(!(key34 === "env")){
+const err496 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data222};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -6131,9 +6129,11 @@ vErrors.push(err496);
 errors++;
 }
 }
-}
-else {
-const err497 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data221};
+if(data222.env !== undefined){
+let data223 = data222.env;
+if(typeof data223 === "string"){
+if(!pattern36.test(data223)){
+const err497 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data223};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -6143,11 +6143,8 @@ vErrors.push(err497);
 errors++;
 }
 }
-if(data216.system !== undefined){
-let data223 = data216.system;
-if(typeof data223 === "string"){
-if(func3(data223) > 160){
-const err498 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data223};
+else {
+const err498 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data223};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -6156,8 +6153,10 @@ vErrors.push(err498);
 }
 errors++;
 }
-if(!pattern38.test(data223)){
-const err499 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data223};
+}
+}
+else {
+const err499 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data222};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -6167,8 +6166,11 @@ vErrors.push(err499);
 errors++;
 }
 }
-else {
-const err500 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data223};
+if(data217.system !== undefined){
+let data224 = data217.system;
+if(typeof data224 === "string"){
+if(func3(data224) > 160){
+const err500 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data224};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -6177,11 +6179,8 @@ vErrors.push(err500);
 }
 errors++;
 }
-}
-if(data216.insecure !== undefined){
-let data224 = data216.insecure;
-if(typeof data224 !== "boolean"){
-const err501 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data224};
+if(!pattern38.test(data224)){
+const err501 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data224};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -6191,9 +6190,8 @@ vErrors.push(err501);
 errors++;
 }
 }
-}
 else {
-const err502 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data216};
+const err502 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data224};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -6203,11 +6201,10 @@ vErrors.push(err502);
 errors++;
 }
 }
-if(data186.harvester_version !== undefined){
-let data225 = data186.harvester_version;
-if(typeof data225 === "string"){
-if(func3(data225) > 32){
-const err503 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data225};
+if(data217.insecure !== undefined){
+let data225 = data217.insecure;
+if(typeof data225 !== "boolean"){
+const err503 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data225};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -6216,8 +6213,10 @@ vErrors.push(err503);
 }
 errors++;
 }
-if(!pattern1.test(data225)){
-const err504 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data225};
+}
+}
+else {
+const err504 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data217};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -6227,8 +6226,11 @@ vErrors.push(err504);
 errors++;
 }
 }
-else {
-const err505 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data225};
+if(data187.harvester_version !== undefined){
+let data226 = data187.harvester_version;
+if(typeof data226 === "string"){
+if(func3(data226) > 32){
+const err505 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data226};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -6237,12 +6239,8 @@ vErrors.push(err505);
 }
 errors++;
 }
-}
-if(data186.profile !== undefined){
-let data226 = data186.profile;
-if(typeof data226 === "string"){
-if(!pattern0.test(data226)){
-const err506 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data226};
+if(!pattern1.test(data226)){
+const err506 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data226};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -6253,7 +6251,7 @@ errors++;
 }
 }
 else {
-const err507 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data226};
+const err507 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data226};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -6263,10 +6261,11 @@ vErrors.push(err507);
 errors++;
 }
 }
-if(data186.harvester_role !== undefined){
-let data227 = data186.harvester_role;
-if(typeof data227 !== "string"){
-const err508 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data227};
+if(data187.profile !== undefined){
+let data227 = data187.profile;
+if(typeof data227 === "string"){
+if(!pattern0.test(data227)){
+const err508 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data227};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -6275,8 +6274,9 @@ vErrors.push(err508);
 }
 errors++;
 }
-if(!((((data227 === "default") || (data227 === "management")) || (data227 === "worker")) || (data227 === "witness"))){
-const err509 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data227};
+}
+else {
+const err509 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data227};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -6286,12 +6286,10 @@ vErrors.push(err509);
 errors++;
 }
 }
-if(data186.install !== undefined){
-let data228 = data186.install;
-if(data228 && typeof data228 == "object" && !Array.isArray(data228)){
-for(const key35 in data228){
-if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key35))){
-const err510 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data228};
+if(data187.harvester_role !== undefined){
+let data228 = data187.harvester_role;
+if(typeof data228 !== "string"){
+const err510 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data228};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -6300,11 +6298,8 @@ vErrors.push(err510);
 }
 errors++;
 }
-}
-if(data228.device !== undefined){
-let data229 = data228.device;
-if((typeof data229 !== "string") && (!(data229 && typeof data229 == "object" && !Array.isArray(data229)))){
-const err511 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.install.properties.device.type},message:"must be string,object",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data229};
+if(!((((data228 === "default") || (data228 === "management")) || (data228 === "worker")) || (data228 === "witness"))){
+const err511 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data228};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -6313,9 +6308,13 @@ vErrors.push(err511);
 }
 errors++;
 }
-if(typeof data229 === "string"){
-if(!pattern41.test(data229)){
-const err512 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data229};
+}
+if(data187.install !== undefined){
+let data229 = data187.install;
+if(data229 && typeof data229 == "object" && !Array.isArray(data229)){
+for(const key35 in data229){
+if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key35))){
+const err512 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data229};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -6325,9 +6324,10 @@ vErrors.push(err512);
 errors++;
 }
 }
-if(data229 && typeof data229 == "object" && !Array.isArray(data229)){
-if(Object.keys(data229).length < 1){
-const err513 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data229};
+if(data229.device !== undefined){
+let data230 = data229.device;
+if((typeof data230 !== "string") && (!(data230 && typeof data230 == "object" && !Array.isArray(data230)))){
+const err513 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.install.properties.device.type},message:"must be string,object",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -6336,9 +6336,9 @@ vErrors.push(err513);
 }
 errors++;
 }
-for(const key36 in data229){
-if(!(((((key36 === "serial") || (key36 === "wwn")) || (key36 === "model")) || (key36 === "min_gib")) || (key36 === "max_gib"))){
-const err514 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data229};
+if(typeof data230 === "string"){
+if(!pattern41.test(data230)){
+const err514 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -6348,11 +6348,9 @@ vErrors.push(err514);
 errors++;
 }
 }
-if(data229.serial !== undefined){
-let data230 = data229.serial;
-if(typeof data230 === "string"){
-if(func3(data230) > 128){
-const err515 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data230};
+if(data230 && typeof data230 == "object" && !Array.isArray(data230)){
+if(Object.keys(data230).length < 1){
+const err515 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -6361,8 +6359,9 @@ vErrors.push(err515);
 }
 errors++;
 }
-if(!pattern42.test(data230)){
-const err516 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data230};
+for(const key36 in data230){
+if(!(((((key36 === "serial") || (key36 === "wwn")) || (key36 === "model")) || (key36 === "min_gib")) || (key36 === "max_gib"))){
+const err516 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -6372,8 +6371,11 @@ vErrors.push(err516);
 errors++;
 }
 }
-else {
-const err517 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data230};
+if(data230.serial !== undefined){
+let data231 = data230.serial;
+if(typeof data231 === "string"){
+if(func3(data231) > 128){
+const err517 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data231};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -6382,12 +6384,8 @@ vErrors.push(err517);
 }
 errors++;
 }
-}
-if(data229.wwn !== undefined){
-let data231 = data229.wwn;
-if(typeof data231 === "string"){
-if(!pattern43.test(data231)){
-const err518 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn,data:data231};
+if(!pattern42.test(data231)){
+const err518 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data231};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -6398,7 +6396,7 @@ errors++;
 }
 }
 else {
-const err519 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn,data:data231};
+const err519 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data231};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -6408,11 +6406,11 @@ vErrors.push(err519);
 errors++;
 }
 }
-if(data229.model !== undefined){
-let data232 = data229.model;
+if(data230.wwn !== undefined){
+let data232 = data230.wwn;
 if(typeof data232 === "string"){
-if(func3(data232) > 128){
-const err520 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data232};
+if(!pattern43.test(data232)){
+const err520 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn,data:data232};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -6421,8 +6419,9 @@ vErrors.push(err520);
 }
 errors++;
 }
-if(!pattern42.test(data232)){
-const err521 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data232};
+}
+else {
+const err521 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn,data:data232};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -6432,8 +6431,11 @@ vErrors.push(err521);
 errors++;
 }
 }
-else {
-const err522 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.model.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data232};
+if(data230.model !== undefined){
+let data233 = data230.model;
+if(typeof data233 === "string"){
+if(func3(data233) > 128){
+const err522 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data233};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -6442,11 +6444,8 @@ vErrors.push(err522);
 }
 errors++;
 }
-}
-if(data229.min_gib !== undefined){
-let data233 = data229.min_gib;
-if(!(((typeof data233 == "number") && (!(data233 % 1) && !isNaN(data233))) && (isFinite(data233)))){
-const err523 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data233};
+if(!pattern42.test(data233)){
+const err523 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data233};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -6455,9 +6454,9 @@ vErrors.push(err523);
 }
 errors++;
 }
-if((typeof data233 == "number") && (isFinite(data233))){
-if(data233 > 1048576 || isNaN(data233)){
-const err524 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data233};
+}
+else {
+const err524 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.model.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data233};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -6466,8 +6465,11 @@ vErrors.push(err524);
 }
 errors++;
 }
-if(data233 < 1 || isNaN(data233)){
-const err525 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data233};
+}
+if(data230.min_gib !== undefined){
+let data234 = data230.min_gib;
+if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
+const err525 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data234};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -6476,12 +6478,9 @@ vErrors.push(err525);
 }
 errors++;
 }
-}
-}
-if(data229.max_gib !== undefined){
-let data234 = data229.max_gib;
-if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
-const err526 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data234};
+if((typeof data234 == "number") && (isFinite(data234))){
+if(data234 > 1048576 || isNaN(data234)){
+const err526 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data234};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -6490,9 +6489,8 @@ vErrors.push(err526);
 }
 errors++;
 }
-if((typeof data234 == "number") && (isFinite(data234))){
-if(data234 > 1048576 || isNaN(data234)){
-const err527 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data234};
+if(data234 < 1 || isNaN(data234)){
+const err527 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data234};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -6501,8 +6499,12 @@ vErrors.push(err527);
 }
 errors++;
 }
-if(data234 < 1 || isNaN(data234)){
-const err528 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data234};
+}
+}
+if(data230.max_gib !== undefined){
+let data235 = data230.max_gib;
+if(!(((typeof data235 == "number") && (!(data235 % 1) && !isNaN(data235))) && (isFinite(data235)))){
+const err528 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data235};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -6511,14 +6513,9 @@ vErrors.push(err528);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data228.data_disk !== undefined){
-let data235 = data228.data_disk;
-if((typeof data235 !== "string") && (!(data235 && typeof data235 == "object" && !Array.isArray(data235)))){
-const err529 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.install.properties.data_disk.type},message:"must be string,object",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data235};
+if((typeof data235 == "number") && (isFinite(data235))){
+if(data235 > 1048576 || isNaN(data235)){
+const err529 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data235};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -6527,9 +6524,8 @@ vErrors.push(err529);
 }
 errors++;
 }
-if(typeof data235 === "string"){
-if(!pattern41.test(data235)){
-const err530 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data235};
+if(data235 < 1 || isNaN(data235)){
+const err530 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data235};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -6539,9 +6535,13 @@ vErrors.push(err530);
 errors++;
 }
 }
-if(data235 && typeof data235 == "object" && !Array.isArray(data235)){
-if(Object.keys(data235).length < 1){
-const err531 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data235};
+}
+}
+}
+if(data229.data_disk !== undefined){
+let data236 = data229.data_disk;
+if((typeof data236 !== "string") && (!(data236 && typeof data236 == "object" && !Array.isArray(data236)))){
+const err531 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.install.properties.data_disk.type},message:"must be string,object",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -6550,9 +6550,9 @@ vErrors.push(err531);
 }
 errors++;
 }
-for(const key37 in data235){
-if(!(((((key37 === "serial") || (key37 === "wwn")) || (key37 === "model")) || (key37 === "min_gib")) || (key37 === "max_gib"))){
-const err532 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data235};
+if(typeof data236 === "string"){
+if(!pattern41.test(data236)){
+const err532 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -6562,11 +6562,9 @@ vErrors.push(err532);
 errors++;
 }
 }
-if(data235.serial !== undefined){
-let data236 = data235.serial;
-if(typeof data236 === "string"){
-if(func3(data236) > 128){
-const err533 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data236};
+if(data236 && typeof data236 == "object" && !Array.isArray(data236)){
+if(Object.keys(data236).length < 1){
+const err533 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -6575,8 +6573,9 @@ vErrors.push(err533);
 }
 errors++;
 }
-if(!pattern42.test(data236)){
-const err534 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data236};
+for(const key37 in data236){
+if(!(((((key37 === "serial") || (key37 === "wwn")) || (key37 === "model")) || (key37 === "min_gib")) || (key37 === "max_gib"))){
+const err534 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -6586,8 +6585,11 @@ vErrors.push(err534);
 errors++;
 }
 }
-else {
-const err535 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data236};
+if(data236.serial !== undefined){
+let data237 = data236.serial;
+if(typeof data237 === "string"){
+if(func3(data237) > 128){
+const err535 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data237};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -6596,12 +6598,8 @@ vErrors.push(err535);
 }
 errors++;
 }
-}
-if(data235.wwn !== undefined){
-let data237 = data235.wwn;
-if(typeof data237 === "string"){
-if(!pattern43.test(data237)){
-const err536 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn,data:data237};
+if(!pattern42.test(data237)){
+const err536 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data237};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -6612,7 +6610,7 @@ errors++;
 }
 }
 else {
-const err537 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn,data:data237};
+const err537 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data237};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -6622,11 +6620,11 @@ vErrors.push(err537);
 errors++;
 }
 }
-if(data235.model !== undefined){
-let data238 = data235.model;
+if(data236.wwn !== undefined){
+let data238 = data236.wwn;
 if(typeof data238 === "string"){
-if(func3(data238) > 128){
-const err538 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data238};
+if(!pattern43.test(data238)){
+const err538 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn,data:data238};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -6635,8 +6633,9 @@ vErrors.push(err538);
 }
 errors++;
 }
-if(!pattern42.test(data238)){
-const err539 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data238};
+}
+else {
+const err539 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn,data:data238};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -6646,8 +6645,11 @@ vErrors.push(err539);
 errors++;
 }
 }
-else {
-const err540 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data238};
+if(data236.model !== undefined){
+let data239 = data236.model;
+if(typeof data239 === "string"){
+if(func3(data239) > 128){
+const err540 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data239};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -6656,11 +6658,8 @@ vErrors.push(err540);
 }
 errors++;
 }
-}
-if(data235.min_gib !== undefined){
-let data239 = data235.min_gib;
-if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
-const err541 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data239};
+if(!pattern42.test(data239)){
+const err541 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data239};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -6669,9 +6668,9 @@ vErrors.push(err541);
 }
 errors++;
 }
-if((typeof data239 == "number") && (isFinite(data239))){
-if(data239 > 1048576 || isNaN(data239)){
-const err542 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data239};
+}
+else {
+const err542 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data239};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -6680,8 +6679,11 @@ vErrors.push(err542);
 }
 errors++;
 }
-if(data239 < 1 || isNaN(data239)){
-const err543 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data239};
+}
+if(data236.min_gib !== undefined){
+let data240 = data236.min_gib;
+if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
+const err543 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data240};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -6690,12 +6692,9 @@ vErrors.push(err543);
 }
 errors++;
 }
-}
-}
-if(data235.max_gib !== undefined){
-let data240 = data235.max_gib;
-if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
-const err544 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data240};
+if((typeof data240 == "number") && (isFinite(data240))){
+if(data240 > 1048576 || isNaN(data240)){
+const err544 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data240};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -6704,9 +6703,8 @@ vErrors.push(err544);
 }
 errors++;
 }
-if((typeof data240 == "number") && (isFinite(data240))){
-if(data240 > 1048576 || isNaN(data240)){
-const err545 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data240};
+if(data240 < 1 || isNaN(data240)){
+const err545 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data240};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -6715,8 +6713,12 @@ vErrors.push(err545);
 }
 errors++;
 }
-if(data240 < 1 || isNaN(data240)){
-const err546 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data240};
+}
+}
+if(data236.max_gib !== undefined){
+let data241 = data236.max_gib;
+if(!(((typeof data241 == "number") && (!(data241 % 1) && !isNaN(data241))) && (isFinite(data241)))){
+const err546 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data241};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -6725,15 +6727,9 @@ vErrors.push(err546);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data228.tty !== undefined){
-let data241 = data228.tty;
-if(typeof data241 === "string"){
-if(!pattern8.test(data241)){
-const err547 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data241};
+if((typeof data241 == "number") && (isFinite(data241))){
+if(data241 > 1048576 || isNaN(data241)){
+const err547 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data241};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -6742,9 +6738,8 @@ vErrors.push(err547);
 }
 errors++;
 }
-}
-else {
-const err548 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data241};
+if(data241 < 1 || isNaN(data241)){
+const err548 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data241};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -6754,11 +6749,14 @@ vErrors.push(err548);
 errors++;
 }
 }
-if(data228.persistent_partition_size !== undefined){
-let data242 = data228.persistent_partition_size;
+}
+}
+}
+if(data229.tty !== undefined){
+let data242 = data229.tty;
 if(typeof data242 === "string"){
-if(!pattern50.test(data242)){
-const err549 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data242};
+if(!pattern8.test(data242)){
+const err549 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data242};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -6769,7 +6767,7 @@ errors++;
 }
 }
 else {
-const err550 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data242};
+const err550 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data242};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -6779,10 +6777,11 @@ vErrors.push(err550);
 errors++;
 }
 }
-if(data228.wipe_all_disks !== undefined){
-let data243 = data228.wipe_all_disks;
-if(typeof data243 !== "boolean"){
-const err551 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data243};
+if(data229.persistent_partition_size !== undefined){
+let data243 = data229.persistent_partition_size;
+if(typeof data243 === "string"){
+if(!pattern50.test(data243)){
+const err551 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data243};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -6792,14 +6791,8 @@ vErrors.push(err551);
 errors++;
 }
 }
-if(data228.wipe_disks_list !== undefined){
-let data244 = data228.wipe_disks_list;
-if(Array.isArray(data244)){
-const len18 = data244.length;
-for(let i18=0; i18<len18; i18++){
-let data245 = data244[i18];
-if(typeof data245 !== "string"){
-const err552 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list/" + i18,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data245};
+else {
+const err552 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data243};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -6809,9 +6802,10 @@ vErrors.push(err552);
 errors++;
 }
 }
-}
-else {
-const err553 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data244};
+if(data229.wipe_all_disks !== undefined){
+let data244 = data229.wipe_all_disks;
+if(typeof data244 !== "boolean"){
+const err553 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data244};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -6821,10 +6815,14 @@ vErrors.push(err553);
 errors++;
 }
 }
-if(data228.cordoned !== undefined){
-let data246 = data228.cordoned;
-if(typeof data246 !== "boolean"){
-const err554 = {instancePath:instancePath+"/nodes/" + i16+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data246};
+if(data229.wipe_disks_list !== undefined){
+let data245 = data229.wipe_disks_list;
+if(Array.isArray(data245)){
+const len18 = data245.length;
+for(let i18=0; i18<len18; i18++){
+let data246 = data245[i18];
+if(typeof data246 !== "string"){
+const err554 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list/" + i18,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data246};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -6834,10 +6832,9 @@ vErrors.push(err554);
 errors++;
 }
 }
-if(data228.power_off !== undefined){
-let data247 = data228.power_off;
-if(typeof data247 !== "boolean"){
-const err555 = {instancePath:instancePath+"/nodes/" + i16+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data247};
+}
+else {
+const err555 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data245};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -6847,10 +6844,10 @@ vErrors.push(err555);
 errors++;
 }
 }
-if(data228.iso_url !== undefined){
-let data248 = data228.iso_url;
-if(typeof data248 !== "string"){
-const err556 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data248};
+if(data229.cordoned !== undefined){
+let data247 = data229.cordoned;
+if(typeof data247 !== "boolean"){
+const err556 = {instancePath:instancePath+"/nodes/" + i16+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data247};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -6859,8 +6856,11 @@ vErrors.push(err556);
 }
 errors++;
 }
-if(!(data248 === "local")){
-const err557 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data248};
+}
+if(data229.power_off !== undefined){
+let data248 = data229.power_off;
+if(typeof data248 !== "boolean"){
+const err557 = {instancePath:instancePath+"/nodes/" + i16+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data248};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -6870,9 +6870,10 @@ vErrors.push(err557);
 errors++;
 }
 }
-}
-else {
-const err558 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data228};
+if(data229.iso_url !== undefined){
+let data249 = data229.iso_url;
+if(typeof data249 !== "string"){
+const err558 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data249};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -6881,12 +6882,8 @@ vErrors.push(err558);
 }
 errors++;
 }
-}
-if(data186.interfaces !== undefined){
-let data249 = data186.interfaces;
-if(Array.isArray(data249)){
-if(data249.length < 1){
-const err559 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data249};
+if(!(data249 === "local")){
+const err559 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data249};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -6895,13 +6892,10 @@ vErrors.push(err559);
 }
 errors++;
 }
-const len19 = data249.length;
-for(let i19=0; i19<len19; i19++){
-let data250 = data249[i19];
-if(data250 && typeof data250 == "object" && !Array.isArray(data250)){
-for(const key38 in data250){
-if(!((key38 === "name") || (key38 === "mac"))){
-const err560 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data250};
+}
+}
+else {
+const err560 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data229};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -6911,11 +6905,11 @@ vErrors.push(err560);
 errors++;
 }
 }
-if(data250.name !== undefined){
-let data251 = data250.name;
-if(typeof data251 === "string"){
-if(func3(data251) > 15){
-const err561 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data251};
+if(data187.interfaces !== undefined){
+let data250 = data187.interfaces;
+if(Array.isArray(data250)){
+if(data250.length < 1){
+const err561 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data250};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -6924,8 +6918,13 @@ vErrors.push(err561);
 }
 errors++;
 }
-if(!pattern21.test(data251)){
-const err562 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data251};
+const len19 = data250.length;
+for(let i19=0; i19<len19; i19++){
+let data251 = data250[i19];
+if(data251 && typeof data251 == "object" && !Array.isArray(data251)){
+for(const key38 in data251){
+if(!((key38 === "name") || (key38 === "mac"))){
+const err562 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data251};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -6935,8 +6934,11 @@ vErrors.push(err562);
 errors++;
 }
 }
-else {
-const err563 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data251};
+if(data251.name !== undefined){
+let data252 = data251.name;
+if(typeof data252 === "string"){
+if(func3(data252) > 15){
+const err563 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data252};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -6945,11 +6947,8 @@ vErrors.push(err563);
 }
 errors++;
 }
-}
-if(data250.mac !== undefined){
-let data252 = data250.mac;
-if(typeof data252 !== "string"){
-const err564 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data252};
+if(!pattern21.test(data252)){
+const err564 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data252};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -6959,9 +6958,8 @@ vErrors.push(err564);
 errors++;
 }
 }
-}
 else {
-const err565 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data250};
+const err565 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data252};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -6971,9 +6969,10 @@ vErrors.push(err565);
 errors++;
 }
 }
-}
-else {
-const err566 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data249};
+if(data251.mac !== undefined){
+let data253 = data251.mac;
+if(typeof data253 !== "string"){
+const err566 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data253};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -6983,10 +6982,9 @@ vErrors.push(err566);
 errors++;
 }
 }
-if(data186.method !== undefined){
-let data253 = data186.method;
-if(typeof data253 !== "string"){
-const err567 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data253};
+}
+else {
+const err567 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data251};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -6995,8 +6993,10 @@ vErrors.push(err567);
 }
 errors++;
 }
-if(!((data253 === "dhcp") || (data253 === "static"))){
-const err568 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data253};
+}
+}
+else {
+const err568 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data250};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -7006,10 +7006,10 @@ vErrors.push(err568);
 errors++;
 }
 }
-if(data186.prefix !== undefined){
-let data254 = data186.prefix;
-if(!(((typeof data254 == "number") && (!(data254 % 1) && !isNaN(data254))) && (isFinite(data254)))){
-const err569 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data254};
+if(data187.method !== undefined){
+let data254 = data187.method;
+if(typeof data254 !== "string"){
+const err569 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data254};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -7018,9 +7018,8 @@ vErrors.push(err569);
 }
 errors++;
 }
-if((typeof data254 == "number") && (isFinite(data254))){
-if(data254 > 32 || isNaN(data254)){
-const err570 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data254};
+if(!((data254 === "dhcp") || (data254 === "static"))){
+const err570 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data254};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -7029,8 +7028,11 @@ vErrors.push(err570);
 }
 errors++;
 }
-if(data254 < 1 || isNaN(data254)){
-const err571 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data254};
+}
+if(data187.prefix !== undefined){
+let data255 = data187.prefix;
+if(!(((typeof data255 == "number") && (!(data255 % 1) && !isNaN(data255))) && (isFinite(data255)))){
+const err571 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data255};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -7039,12 +7041,9 @@ vErrors.push(err571);
 }
 errors++;
 }
-}
-}
-if(data186.netmask !== undefined){
-let data255 = data186.netmask;
-if(typeof data255 !== "string"){
-const err572 = {instancePath:instancePath+"/nodes/" + i16+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data255};
+if((typeof data255 == "number") && (isFinite(data255))){
+if(data255 > 32 || isNaN(data255)){
+const err572 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data255};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -7053,11 +7052,8 @@ vErrors.push(err572);
 }
 errors++;
 }
-}
-if(data186.gateway !== undefined){
-let data256 = data186.gateway;
-if(typeof data256 !== "string"){
-const err573 = {instancePath:instancePath+"/nodes/" + i16+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data256};
+if(data255 < 1 || isNaN(data255)){
+const err573 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data255};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -7067,11 +7063,11 @@ vErrors.push(err573);
 errors++;
 }
 }
-if(data186.dns !== undefined){
-let data257 = data186.dns;
-if(Array.isArray(data257)){
-if(data257.length > 8){
-const err574 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data257};
+}
+if(data187.netmask !== undefined){
+let data256 = data187.netmask;
+if(typeof data256 !== "string"){
+const err574 = {instancePath:instancePath+"/nodes/" + i16+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data256};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -7080,11 +7076,11 @@ vErrors.push(err574);
 }
 errors++;
 }
-const len20 = data257.length;
-for(let i20=0; i20<len20; i20++){
-let data258 = data257[i20];
-if(typeof data258 !== "string"){
-const err575 = {instancePath:instancePath+"/nodes/" + i16+"/dns/" + i20,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data258};
+}
+if(data187.gateway !== undefined){
+let data257 = data187.gateway;
+if(typeof data257 !== "string"){
+const err575 = {instancePath:instancePath+"/nodes/" + i16+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data257};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -7094,9 +7090,11 @@ vErrors.push(err575);
 errors++;
 }
 }
-}
-else {
-const err576 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data257};
+if(data187.dns !== undefined){
+let data258 = data187.dns;
+if(Array.isArray(data258)){
+if(data258.length > 8){
+const err576 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data258};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -7105,11 +7103,11 @@ vErrors.push(err576);
 }
 errors++;
 }
-}
-if(data186.mtu !== undefined){
-let data259 = data186.mtu;
-if(!(((typeof data259 == "number") && (!(data259 % 1) && !isNaN(data259))) && (isFinite(data259)))){
-const err577 = {instancePath:instancePath+"/nodes/" + i16+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data259};
+const len20 = data258.length;
+for(let i20=0; i20<len20; i20++){
+let data259 = data258[i20];
+if(typeof data259 !== "string"){
+const err577 = {instancePath:instancePath+"/nodes/" + i16+"/dns/" + i20,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data259};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -7119,10 +7117,9 @@ vErrors.push(err577);
 errors++;
 }
 }
-if(data186.vlan !== undefined){
-let data260 = data186.vlan;
-if(!(((typeof data260 == "number") && (!(data260 % 1) && !isNaN(data260))) && (isFinite(data260)))){
-const err578 = {instancePath:instancePath+"/nodes/" + i16+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data260};
+}
+else {
+const err578 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data258};
 if(vErrors === null){
 vErrors = [err578];
 }
@@ -7132,14 +7129,10 @@ vErrors.push(err578);
 errors++;
 }
 }
-if(data186.bond !== undefined){
-let data261 = data186.bond;
-if(data261 && typeof data261 == "object" && !Array.isArray(data261)){
-for(const key39 in data261){
-if(!((key39 === "mode") || (key39 === "miimon"))){
-let data262 = data261[key39];
-if((typeof data262 !== "string") && (!(((typeof data262 == "number") && (!(data262 % 1) && !isNaN(data262))) && (isFinite(data262))))){
-const err579 = {instancePath:instancePath+"/nodes/" + i16+"/bond/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data262};
+if(data187.mtu !== undefined){
+let data260 = data187.mtu;
+if(!(((typeof data260 == "number") && (!(data260 % 1) && !isNaN(data260))) && (isFinite(data260)))){
+const err579 = {instancePath:instancePath+"/nodes/" + i16+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data260};
 if(vErrors === null){
 vErrors = [err579];
 }
@@ -7149,11 +7142,10 @@ vErrors.push(err579);
 errors++;
 }
 }
-}
-if(data261.mode !== undefined){
-let data263 = data261.mode;
-if(typeof data263 !== "string"){
-const err580 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data263};
+if(data187.vlan !== undefined){
+let data261 = data187.vlan;
+if(!(((typeof data261 == "number") && (!(data261 % 1) && !isNaN(data261))) && (isFinite(data261)))){
+const err580 = {instancePath:instancePath+"/nodes/" + i16+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data261};
 if(vErrors === null){
 vErrors = [err580];
 }
@@ -7162,8 +7154,15 @@ vErrors.push(err580);
 }
 errors++;
 }
-if(!(((((((data263 === "balance-rr") || (data263 === "active-backup")) || (data263 === "balance-xor")) || (data263 === "broadcast")) || (data263 === "802.3ad")) || (data263 === "balance-tlb")) || (data263 === "balance-alb"))){
-const err581 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data263};
+}
+if(data187.bond !== undefined){
+let data262 = data187.bond;
+if(data262 && typeof data262 == "object" && !Array.isArray(data262)){
+for(const key39 in data262){
+if(!((key39 === "mode") || (key39 === "miimon"))){
+let data263 = data262[key39];
+if((typeof data263 !== "string") && (!(((typeof data263 == "number") && (!(data263 % 1) && !isNaN(data263))) && (isFinite(data263))))){
+const err581 = {instancePath:instancePath+"/nodes/" + i16+"/bond/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data263};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -7173,10 +7172,11 @@ vErrors.push(err581);
 errors++;
 }
 }
-if(data261.miimon !== undefined){
-let data264 = data261.miimon;
-if(!(((typeof data264 == "number") && (!(data264 % 1) && !isNaN(data264))) && (isFinite(data264)))){
-const err582 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data264};
+}
+if(data262.mode !== undefined){
+let data264 = data262.mode;
+if(typeof data264 !== "string"){
+const err582 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data264};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -7185,9 +7185,8 @@ vErrors.push(err582);
 }
 errors++;
 }
-if((typeof data264 == "number") && (isFinite(data264))){
-if(data264 < 0 || isNaN(data264)){
-const err583 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data264};
+if(!(((((((data264 === "balance-rr") || (data264 === "active-backup")) || (data264 === "balance-xor")) || (data264 === "broadcast")) || (data264 === "802.3ad")) || (data264 === "balance-tlb")) || (data264 === "balance-alb"))){
+const err583 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data264};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -7197,10 +7196,10 @@ vErrors.push(err583);
 errors++;
 }
 }
-}
-}
-else {
-const err584 = {instancePath:instancePath+"/nodes/" + i16+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data261};
+if(data262.miimon !== undefined){
+let data265 = data262.miimon;
+if(!(((typeof data265 == "number") && (!(data265 % 1) && !isNaN(data265))) && (isFinite(data265)))){
+const err584 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data265};
 if(vErrors === null){
 vErrors = [err584];
 }
@@ -7209,16 +7208,9 @@ vErrors.push(err584);
 }
 errors++;
 }
-}
-if(data186.kernel_args !== undefined){
-let data265 = data186.kernel_args;
-if(Array.isArray(data265)){
-const len21 = data265.length;
-for(let i21=0; i21<len21; i21++){
-let data266 = data265[i21];
-if(typeof data266 === "string"){
-if(func3(data266) > 1024){
-const err585 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data266};
+if((typeof data265 == "number") && (isFinite(data265))){
+if(data265 < 0 || isNaN(data265)){
+const err585 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data265};
 if(vErrors === null){
 vErrors = [err585];
 }
@@ -7227,8 +7219,11 @@ vErrors.push(err585);
 }
 errors++;
 }
-if(!pattern9.test(data266)){
-const err586 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data266};
+}
+}
+}
+else {
+const err586 = {instancePath:instancePath+"/nodes/" + i16+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data262};
 if(vErrors === null){
 vErrors = [err586];
 }
@@ -7238,8 +7233,15 @@ vErrors.push(err586);
 errors++;
 }
 }
-else {
-const err587 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data266};
+if(data187.kernel_args !== undefined){
+let data266 = data187.kernel_args;
+if(Array.isArray(data266)){
+const len21 = data266.length;
+for(let i21=0; i21<len21; i21++){
+let data267 = data266[i21];
+if(typeof data267 === "string"){
+if(func3(data267) > 1024){
+const err587 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data267};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -7248,10 +7250,8 @@ vErrors.push(err587);
 }
 errors++;
 }
-}
-}
-else {
-const err588 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data265};
+if(!pattern9.test(data267)){
+const err588 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data267};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -7261,10 +7261,8 @@ vErrors.push(err588);
 errors++;
 }
 }
-if(data186.config !== undefined){
-let data267 = data186.config;
-if(!(data267 && typeof data267 == "object" && !Array.isArray(data267))){
-const err589 = {instancePath:instancePath+"/nodes/" + i16+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data267};
+else {
+const err589 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data267};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -7274,10 +7272,9 @@ vErrors.push(err589);
 errors++;
 }
 }
-if(data186.state !== undefined){
-let data268 = data186.state;
-if(typeof data268 !== "string"){
-const err590 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data268};
+}
+else {
+const err590 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data266};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -7286,8 +7283,11 @@ vErrors.push(err590);
 }
 errors++;
 }
-if(!(((data268 === "install") || (data268 === "local")) || (data268 === "install-once"))){
-const err591 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data268};
+}
+if(data187.config !== undefined){
+let data268 = data187.config;
+if(!(data268 && typeof data268 == "object" && !Array.isArray(data268))){
+const err591 = {instancePath:instancePath+"/nodes/" + i16+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data268};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -7297,10 +7297,10 @@ vErrors.push(err591);
 errors++;
 }
 }
-if(data186.medium !== undefined){
-let data269 = data186.medium;
+if(data187.state !== undefined){
+let data269 = data187.state;
 if(typeof data269 !== "string"){
-const err592 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data269};
+const err592 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data269};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -7309,8 +7309,8 @@ vErrors.push(err592);
 }
 errors++;
 }
-if(!((data269 === "network") || (data269 === "iso"))){
-const err593 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data269};
+if(!(((data269 === "install") || (data269 === "local")) || (data269 === "install-once"))){
+const err593 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data269};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -7320,10 +7320,10 @@ vErrors.push(err593);
 errors++;
 }
 }
-if(data186.reinstall !== undefined){
-let data270 = data186.reinstall;
-if(!(((typeof data270 == "number") && (!(data270 % 1) && !isNaN(data270))) && (isFinite(data270)))){
-const err594 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data270};
+if(data187.medium !== undefined){
+let data270 = data187.medium;
+if(typeof data270 !== "string"){
+const err594 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data270};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -7332,9 +7332,8 @@ vErrors.push(err594);
 }
 errors++;
 }
-if((typeof data270 == "number") && (isFinite(data270))){
-if(data270 > 999999999 || isNaN(data270)){
-const err595 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data270};
+if(!(((data270 === "network") || (data270 === "iso")) || (data270 === "usb"))){
+const err595 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data270};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -7343,8 +7342,11 @@ vErrors.push(err595);
 }
 errors++;
 }
-if(data270 < 0 || isNaN(data270)){
-const err596 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data270};
+}
+if(data187.medium_image !== undefined){
+let data271 = data187.medium_image;
+if(typeof data271 !== "string"){
+const err596 = {instancePath:instancePath+"/nodes/" + i16+"/medium_image",schemaPath:"#/properties/nodes/items/properties/medium_image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium_image.type,parentSchema:schema11.properties.nodes.items.properties.medium_image,data:data271};
 if(vErrors === null){
 vErrors = [err596];
 }
@@ -7353,14 +7355,8 @@ vErrors.push(err596);
 }
 errors++;
 }
-}
-}
-if(data186.lab !== undefined){
-let data271 = data186.lab;
-if(data271 && typeof data271 == "object" && !Array.isArray(data271)){
-for(const key40 in data271){
-if(!(((((key40 === "memory_mib") || (key40 === "vcpus")) || (key40 === "disk_gib")) || (key40 === "data_disk_gib")) || (key40 === "nic_model"))){
-const err597 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data271};
+if(!((data271 === "shared") || (data271 === "own"))){
+const err597 = {instancePath:instancePath+"/nodes/" + i16+"/medium_image",schemaPath:"#/properties/nodes/items/properties/medium_image/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium_image.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium_image.enum,parentSchema:schema11.properties.nodes.items.properties.medium_image,data:data271};
 if(vErrors === null){
 vErrors = [err597];
 }
@@ -7370,10 +7366,10 @@ vErrors.push(err597);
 errors++;
 }
 }
-if(data271.memory_mib !== undefined){
-let data272 = data271.memory_mib;
+if(data187.reinstall !== undefined){
+let data272 = data187.reinstall;
 if(!(((typeof data272 == "number") && (!(data272 % 1) && !isNaN(data272))) && (isFinite(data272)))){
-const err598 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data272};
+const err598 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data272};
 if(vErrors === null){
 vErrors = [err598];
 }
@@ -7383,8 +7379,8 @@ vErrors.push(err598);
 errors++;
 }
 if((typeof data272 == "number") && (isFinite(data272))){
-if(data272 > 16777216 || isNaN(data272)){
-const err599 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data272};
+if(data272 > 999999999 || isNaN(data272)){
+const err599 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data272};
 if(vErrors === null){
 vErrors = [err599];
 }
@@ -7393,8 +7389,8 @@ vErrors.push(err599);
 }
 errors++;
 }
-if(data272 < 8192 || isNaN(data272)){
-const err600 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data272};
+if(data272 < 0 || isNaN(data272)){
+const err600 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data272};
 if(vErrors === null){
 vErrors = [err600];
 }
@@ -7405,10 +7401,12 @@ errors++;
 }
 }
 }
-if(data271.vcpus !== undefined){
-let data273 = data271.vcpus;
-if(!(((typeof data273 == "number") && (!(data273 % 1) && !isNaN(data273))) && (isFinite(data273)))){
-const err601 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data273};
+if(data187.lab !== undefined){
+let data273 = data187.lab;
+if(data273 && typeof data273 == "object" && !Array.isArray(data273)){
+for(const key40 in data273){
+if(!(((((key40 === "memory_mib") || (key40 === "vcpus")) || (key40 === "disk_gib")) || (key40 === "data_disk_gib")) || (key40 === "nic_model"))){
+const err601 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data273};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -7417,9 +7415,11 @@ vErrors.push(err601);
 }
 errors++;
 }
-if((typeof data273 == "number") && (isFinite(data273))){
-if(data273 > 256 || isNaN(data273)){
-const err602 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data273};
+}
+if(data273.memory_mib !== undefined){
+let data274 = data273.memory_mib;
+if(!(((typeof data274 == "number") && (!(data274 % 1) && !isNaN(data274))) && (isFinite(data274)))){
+const err602 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data274};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -7428,8 +7428,9 @@ vErrors.push(err602);
 }
 errors++;
 }
-if(data273 < 1 || isNaN(data273)){
-const err603 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data273};
+if((typeof data274 == "number") && (isFinite(data274))){
+if(data274 > 16777216 || isNaN(data274)){
+const err603 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data274};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -7438,12 +7439,8 @@ vErrors.push(err603);
 }
 errors++;
 }
-}
-}
-if(data271.disk_gib !== undefined){
-let data274 = data271.disk_gib;
-if(!(((typeof data274 == "number") && (!(data274 % 1) && !isNaN(data274))) && (isFinite(data274)))){
-const err604 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data274};
+if(data274 < 8192 || isNaN(data274)){
+const err604 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data274};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -7452,9 +7449,12 @@ vErrors.push(err604);
 }
 errors++;
 }
-if((typeof data274 == "number") && (isFinite(data274))){
-if(data274 > 1048576 || isNaN(data274)){
-const err605 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data274};
+}
+}
+if(data273.vcpus !== undefined){
+let data275 = data273.vcpus;
+if(!(((typeof data275 == "number") && (!(data275 % 1) && !isNaN(data275))) && (isFinite(data275)))){
+const err605 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data275};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -7463,8 +7463,9 @@ vErrors.push(err605);
 }
 errors++;
 }
-if(data274 < 60 || isNaN(data274)){
-const err606 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data274};
+if((typeof data275 == "number") && (isFinite(data275))){
+if(data275 > 256 || isNaN(data275)){
+const err606 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data275};
 if(vErrors === null){
 vErrors = [err606];
 }
@@ -7473,12 +7474,8 @@ vErrors.push(err606);
 }
 errors++;
 }
-}
-}
-if(data271.data_disk_gib !== undefined){
-let data275 = data271.data_disk_gib;
-if(!(((typeof data275 == "number") && (!(data275 % 1) && !isNaN(data275))) && (isFinite(data275)))){
-const err607 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data275};
+if(data275 < 1 || isNaN(data275)){
+const err607 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data275};
 if(vErrors === null){
 vErrors = [err607];
 }
@@ -7487,9 +7484,12 @@ vErrors.push(err607);
 }
 errors++;
 }
-if((typeof data275 == "number") && (isFinite(data275))){
-if(data275 > 1048576 || isNaN(data275)){
-const err608 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data275};
+}
+}
+if(data273.disk_gib !== undefined){
+let data276 = data273.disk_gib;
+if(!(((typeof data276 == "number") && (!(data276 % 1) && !isNaN(data276))) && (isFinite(data276)))){
+const err608 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data276};
 if(vErrors === null){
 vErrors = [err608];
 }
@@ -7498,8 +7498,9 @@ vErrors.push(err608);
 }
 errors++;
 }
-if(data275 < 50 || isNaN(data275)){
-const err609 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data275};
+if((typeof data276 == "number") && (isFinite(data276))){
+if(data276 > 1048576 || isNaN(data276)){
+const err609 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data276};
 if(vErrors === null){
 vErrors = [err609];
 }
@@ -7508,12 +7509,8 @@ vErrors.push(err609);
 }
 errors++;
 }
-}
-}
-if(data271.nic_model !== undefined){
-let data276 = data271.nic_model;
-if(typeof data276 !== "string"){
-const err610 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data276};
+if(data276 < 60 || isNaN(data276)){
+const err610 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data276};
 if(vErrors === null){
 vErrors = [err610];
 }
@@ -7522,8 +7519,12 @@ vErrors.push(err610);
 }
 errors++;
 }
-if(!((data276 === "virtio") || (data276 === "e1000e"))){
-const err611 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data276};
+}
+}
+if(data273.data_disk_gib !== undefined){
+let data277 = data273.data_disk_gib;
+if(!(((typeof data277 == "number") && (!(data277 % 1) && !isNaN(data277))) && (isFinite(data277)))){
+const err611 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data277};
 if(vErrors === null){
 vErrors = [err611];
 }
@@ -7532,10 +7533,9 @@ vErrors.push(err611);
 }
 errors++;
 }
-}
-}
-else {
-const err612 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data271};
+if((typeof data277 == "number") && (isFinite(data277))){
+if(data277 > 1048576 || isNaN(data277)){
+const err612 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data277};
 if(vErrors === null){
 vErrors = [err612];
 }
@@ -7544,10 +7544,8 @@ vErrors.push(err612);
 }
 errors++;
 }
-}
-}
-else {
-const err613 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data186};
+if(data277 < 50 || isNaN(data277)){
+const err613 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data277};
 if(vErrors === null){
 vErrors = [err613];
 }
@@ -7558,8 +7556,10 @@ errors++;
 }
 }
 }
-else {
-const err614 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data185};
+if(data273.nic_model !== undefined){
+let data278 = data273.nic_model;
+if(typeof data278 !== "string"){
+const err614 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data278};
 if(vErrors === null){
 vErrors = [err614];
 }
@@ -7568,13 +7568,8 @@ vErrors.push(err614);
 }
 errors++;
 }
-}
-if(data.lab !== undefined){
-let data277 = data.lab;
-if(data277 && typeof data277 == "object" && !Array.isArray(data277)){
-for(const key41 in data277){
-if(!(((((key41 === "network_name") || (key41 === "bridge")) || (key41 === "disk_dir")) || (key41 === "tftp_root")) || (key41 === "host_arch"))){
-const err615 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data277};
+if(!((data278 === "virtio") || (data278 === "e1000e"))){
+const err615 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data278};
 if(vErrors === null){
 vErrors = [err615];
 }
@@ -7584,11 +7579,9 @@ vErrors.push(err615);
 errors++;
 }
 }
-if(data277.network_name !== undefined){
-let data278 = data277.network_name;
-if(typeof data278 === "string"){
-if(!pattern77.test(data278)){
-const err616 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data278};
+}
+else {
+const err616 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data273};
 if(vErrors === null){
 vErrors = [err616];
 }
@@ -7598,8 +7591,9 @@ vErrors.push(err616);
 errors++;
 }
 }
+}
 else {
-const err617 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data278};
+const err617 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data187};
 if(vErrors === null){
 vErrors = [err617];
 }
@@ -7609,11 +7603,9 @@ vErrors.push(err617);
 errors++;
 }
 }
-if(data277.bridge !== undefined){
-let data279 = data277.bridge;
-if(typeof data279 === "string"){
-if(!pattern78.test(data279)){
-const err618 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data279};
+}
+else {
+const err618 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data186};
 if(vErrors === null){
 vErrors = [err618];
 }
@@ -7623,8 +7615,12 @@ vErrors.push(err618);
 errors++;
 }
 }
-else {
-const err619 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data279};
+if(data.lab !== undefined){
+let data279 = data.lab;
+if(data279 && typeof data279 == "object" && !Array.isArray(data279)){
+for(const key41 in data279){
+if(!(((((key41 === "network_name") || (key41 === "bridge")) || (key41 === "disk_dir")) || (key41 === "tftp_root")) || (key41 === "host_arch"))){
+const err619 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data279};
 if(vErrors === null){
 vErrors = [err619];
 }
@@ -7634,11 +7630,11 @@ vErrors.push(err619);
 errors++;
 }
 }
-if(data277.disk_dir !== undefined){
-let data280 = data277.disk_dir;
+if(data279.network_name !== undefined){
+let data280 = data279.network_name;
 if(typeof data280 === "string"){
-if(func3(data280) > 512){
-const err620 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data280};
+if(!pattern77.test(data280)){
+const err620 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data280};
 if(vErrors === null){
 vErrors = [err620];
 }
@@ -7647,8 +7643,9 @@ vErrors.push(err620);
 }
 errors++;
 }
-if(!pattern79.test(data280)){
-const err621 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data280};
+}
+else {
+const err621 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data280};
 if(vErrors === null){
 vErrors = [err621];
 }
@@ -7658,8 +7655,11 @@ vErrors.push(err621);
 errors++;
 }
 }
-else {
-const err622 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data280};
+if(data279.bridge !== undefined){
+let data281 = data279.bridge;
+if(typeof data281 === "string"){
+if(!pattern78.test(data281)){
+const err622 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data281};
 if(vErrors === null){
 vErrors = [err622];
 }
@@ -7669,11 +7669,8 @@ vErrors.push(err622);
 errors++;
 }
 }
-if(data277.tftp_root !== undefined){
-let data281 = data277.tftp_root;
-if(typeof data281 === "string"){
-if(func3(data281) > 512){
-const err623 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data281};
+else {
+const err623 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data281};
 if(vErrors === null){
 vErrors = [err623];
 }
@@ -7682,8 +7679,12 @@ vErrors.push(err623);
 }
 errors++;
 }
-if(!pattern79.test(data281)){
-const err624 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data281};
+}
+if(data279.disk_dir !== undefined){
+let data282 = data279.disk_dir;
+if(typeof data282 === "string"){
+if(func3(data282) > 512){
+const err624 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data282};
 if(vErrors === null){
 vErrors = [err624];
 }
@@ -7692,9 +7693,8 @@ vErrors.push(err624);
 }
 errors++;
 }
-}
-else {
-const err625 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data281};
+if(!pattern79.test(data282)){
+const err625 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data282};
 if(vErrors === null){
 vErrors = [err625];
 }
@@ -7704,10 +7704,8 @@ vErrors.push(err625);
 errors++;
 }
 }
-if(data277.host_arch !== undefined){
-let data282 = data277.host_arch;
-if(typeof data282 !== "string"){
-const err626 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data282};
+else {
+const err626 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data282};
 if(vErrors === null){
 vErrors = [err626];
 }
@@ -7716,8 +7714,12 @@ vErrors.push(err626);
 }
 errors++;
 }
-if(!((data282 === "x86_64") || (data282 === "arm64"))){
-const err627 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data282};
+}
+if(data279.tftp_root !== undefined){
+let data283 = data279.tftp_root;
+if(typeof data283 === "string"){
+if(func3(data283) > 512){
+const err627 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data283};
 if(vErrors === null){
 vErrors = [err627];
 }
@@ -7726,10 +7728,8 @@ vErrors.push(err627);
 }
 errors++;
 }
-}
-}
-else {
-const err628 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data277};
+if(!pattern79.test(data283)){
+const err628 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data283};
 if(vErrors === null){
 vErrors = [err628];
 }
@@ -7739,12 +7739,8 @@ vErrors.push(err628);
 errors++;
 }
 }
-if(data.nginx !== undefined){
-let data283 = data.nginx;
-if(data283 && typeof data283 == "object" && !Array.isArray(data283)){
-for(const key42 in data283){
-if(!(((((((key42 === "listen") || (key42 === "root")) || (key42 === "artifacts_dir")) || (key42 === "access_log")) || (key42 === "access")) || (key42 === "file_key")) || (key42 === "real_ip"))){
-const err629 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data283};
+else {
+const err629 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data283};
 if(vErrors === null){
 vErrors = [err629];
 }
@@ -7754,11 +7750,10 @@ vErrors.push(err629);
 errors++;
 }
 }
-if(data283.listen !== undefined){
-let data284 = data283.listen;
-if(typeof data284 === "string"){
-if(func3(data284) > 47){
-const err630 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 47},message:"must NOT have more than 47 characters",schema:47,parentSchema:schema11.properties.nginx.properties.listen,data:data284};
+if(data279.host_arch !== undefined){
+let data284 = data279.host_arch;
+if(typeof data284 !== "string"){
+const err630 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data284};
 if(vErrors === null){
 vErrors = [err630];
 }
@@ -7767,8 +7762,8 @@ vErrors.push(err630);
 }
 errors++;
 }
-if(!pattern81.test(data284)){
-const err631 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data284};
+if(!((data284 === "x86_64") || (data284 === "arm64"))){
+const err631 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data284};
 if(vErrors === null){
 vErrors = [err631];
 }
@@ -7778,8 +7773,9 @@ vErrors.push(err631);
 errors++;
 }
 }
+}
 else {
-const err632 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data284};
+const err632 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data279};
 if(vErrors === null){
 vErrors = [err632];
 }
@@ -7789,11 +7785,12 @@ vErrors.push(err632);
 errors++;
 }
 }
-if(data283.root !== undefined){
-let data285 = data283.root;
-if(typeof data285 === "string"){
-if(func3(data285) > 512){
-const err633 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data285};
+if(data.nginx !== undefined){
+let data285 = data.nginx;
+if(data285 && typeof data285 == "object" && !Array.isArray(data285)){
+for(const key42 in data285){
+if(!(((((((key42 === "listen") || (key42 === "root")) || (key42 === "artifacts_dir")) || (key42 === "access_log")) || (key42 === "access")) || (key42 === "file_key")) || (key42 === "real_ip"))){
+const err633 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data285};
 if(vErrors === null){
 vErrors = [err633];
 }
@@ -7802,8 +7799,12 @@ vErrors.push(err633);
 }
 errors++;
 }
-if(!pattern79.test(data285)){
-const err634 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data285};
+}
+if(data285.listen !== undefined){
+let data286 = data285.listen;
+if(typeof data286 === "string"){
+if(func3(data286) > 47){
+const err634 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 47},message:"must NOT have more than 47 characters",schema:47,parentSchema:schema11.properties.nginx.properties.listen,data:data286};
 if(vErrors === null){
 vErrors = [err634];
 }
@@ -7812,9 +7813,8 @@ vErrors.push(err634);
 }
 errors++;
 }
-}
-else {
-const err635 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data285};
+if(!pattern81.test(data286)){
+const err635 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data286};
 if(vErrors === null){
 vErrors = [err635];
 }
@@ -7824,11 +7824,8 @@ vErrors.push(err635);
 errors++;
 }
 }
-if(data283.artifacts_dir !== undefined){
-let data286 = data283.artifacts_dir;
-if(typeof data286 === "string"){
-if(func3(data286) > 512){
-const err636 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data286};
+else {
+const err636 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data286};
 if(vErrors === null){
 vErrors = [err636];
 }
@@ -7837,8 +7834,12 @@ vErrors.push(err636);
 }
 errors++;
 }
-if(!pattern79.test(data286)){
-const err637 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data286};
+}
+if(data285.root !== undefined){
+let data287 = data285.root;
+if(typeof data287 === "string"){
+if(func3(data287) > 512){
+const err637 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data287};
 if(vErrors === null){
 vErrors = [err637];
 }
@@ -7847,9 +7848,8 @@ vErrors.push(err637);
 }
 errors++;
 }
-}
-else {
-const err638 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data286};
+if(!pattern79.test(data287)){
+const err638 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data287};
 if(vErrors === null){
 vErrors = [err638];
 }
@@ -7859,11 +7859,8 @@ vErrors.push(err638);
 errors++;
 }
 }
-if(data283.access_log !== undefined){
-let data287 = data283.access_log;
-if(typeof data287 === "string"){
-if(func3(data287) > 512){
-const err639 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data287};
+else {
+const err639 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data287};
 if(vErrors === null){
 vErrors = [err639];
 }
@@ -7872,8 +7869,12 @@ vErrors.push(err639);
 }
 errors++;
 }
-if(!pattern79.test(data287)){
-const err640 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data287};
+}
+if(data285.artifacts_dir !== undefined){
+let data288 = data285.artifacts_dir;
+if(typeof data288 === "string"){
+if(func3(data288) > 512){
+const err640 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data288};
 if(vErrors === null){
 vErrors = [err640];
 }
@@ -7882,9 +7883,8 @@ vErrors.push(err640);
 }
 errors++;
 }
-}
-else {
-const err641 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data287};
+if(!pattern79.test(data288)){
+const err641 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data288};
 if(vErrors === null){
 vErrors = [err641];
 }
@@ -7894,10 +7894,8 @@ vErrors.push(err641);
 errors++;
 }
 }
-if(data283.access !== undefined){
-let data288 = data283.access;
-if(typeof data288 !== "string"){
-const err642 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data288};
+else {
+const err642 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data288};
 if(vErrors === null){
 vErrors = [err642];
 }
@@ -7906,8 +7904,12 @@ vErrors.push(err642);
 }
 errors++;
 }
-if(!((data288 === "nodes") || (data288 === "open"))){
-const err643 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data288};
+}
+if(data285.access_log !== undefined){
+let data289 = data285.access_log;
+if(typeof data289 === "string"){
+if(func3(data289) > 512){
+const err643 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data289};
 if(vErrors === null){
 vErrors = [err643];
 }
@@ -7916,11 +7918,8 @@ vErrors.push(err643);
 }
 errors++;
 }
-}
-if(data283.file_key !== undefined){
-let data289 = data283.file_key;
-if((typeof data289 !== "string") && (!(data289 && typeof data289 == "object" && !Array.isArray(data289)))){
-const err644 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data289};
+if(!pattern79.test(data289)){
+const err644 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data289};
 if(vErrors === null){
 vErrors = [err644];
 }
@@ -7929,9 +7928,9 @@ vErrors.push(err644);
 }
 errors++;
 }
-if(typeof data289 === "string"){
-if(func3(data289) < 1){
-const err645 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data289};
+}
+else {
+const err645 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data289};
 if(vErrors === null){
 vErrors = [err645];
 }
@@ -7941,9 +7940,10 @@ vErrors.push(err645);
 errors++;
 }
 }
-if(data289 && typeof data289 == "object" && !Array.isArray(data289)){
-if(Object.keys(data289).length > 1){
-const err646 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data289};
+if(data285.access !== undefined){
+let data290 = data285.access;
+if(typeof data290 !== "string"){
+const err646 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data290};
 if(vErrors === null){
 vErrors = [err646];
 }
@@ -7952,8 +7952,8 @@ vErrors.push(err646);
 }
 errors++;
 }
-if(Object.keys(data289).length < 1){
-const err647 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data289};
+if(!((data290 === "nodes") || (data290 === "open"))){
+const err647 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data290};
 if(vErrors === null){
 vErrors = [err647];
 }
@@ -7962,9 +7962,11 @@ vErrors.push(err647);
 }
 errors++;
 }
-for(const key43 in data289){
-if(!((key43 === "env") || (key43 === "file"))){
-const err648 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data289};
+}
+if(data285.file_key !== undefined){
+let data291 = data285.file_key;
+if((typeof data291 !== "string") && (!(data291 && typeof data291 == "object" && !Array.isArray(data291)))){
+const err648 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
 if(vErrors === null){
 vErrors = [err648];
 }
@@ -7973,12 +7975,9 @@ vErrors.push(err648);
 }
 errors++;
 }
-}
-if(data289.env !== undefined){
-let data290 = data289.env;
-if(typeof data290 === "string"){
-if(!pattern22.test(data290)){
-const err649 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data290};
+if(typeof data291 === "string"){
+if(func3(data291) < 1){
+const err649 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
 if(vErrors === null){
 vErrors = [err649];
 }
@@ -7988,8 +7987,9 @@ vErrors.push(err649);
 errors++;
 }
 }
-else {
-const err650 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data290};
+if(data291 && typeof data291 == "object" && !Array.isArray(data291)){
+if(Object.keys(data291).length > 1){
+const err650 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
 if(vErrors === null){
 vErrors = [err650];
 }
@@ -7998,12 +7998,8 @@ vErrors.push(err650);
 }
 errors++;
 }
-}
-if(data289.file !== undefined){
-let data291 = data289.file;
-if(typeof data291 === "string"){
-if(func3(data291) < 1){
-const err651 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data291};
+if(Object.keys(data291).length < 1){
+const err651 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
 if(vErrors === null){
 vErrors = [err651];
 }
@@ -8012,9 +8008,9 @@ vErrors.push(err651);
 }
 errors++;
 }
-}
-else {
-const err652 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data291};
+for(const key43 in data291){
+if(!((key43 === "env") || (key43 === "file"))){
+const err652 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
 if(vErrors === null){
 vErrors = [err652];
 }
@@ -8024,13 +8020,11 @@ vErrors.push(err652);
 errors++;
 }
 }
-}
-}
-if(data283.real_ip !== undefined){
-let data292 = data283.real_ip;
-if(data292 && typeof data292 == "object" && !Array.isArray(data292)){
-if(data292.from === undefined){
-const err653 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data292};
+if(data291.env !== undefined){
+let data292 = data291.env;
+if(typeof data292 === "string"){
+if(!pattern22.test(data292)){
+const err653 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data292};
 if(vErrors === null){
 vErrors = [err653];
 }
@@ -8039,8 +8033,9 @@ vErrors.push(err653);
 }
 errors++;
 }
-if(data292.header === undefined){
-const err654 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data292};
+}
+else {
+const err654 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data292};
 if(vErrors === null){
 vErrors = [err654];
 }
@@ -8049,9 +8044,12 @@ vErrors.push(err654);
 }
 errors++;
 }
-for(const key44 in data292){
-if(!((key44 === "from") || (key44 === "header"))){
-const err655 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data292};
+}
+if(data291.file !== undefined){
+let data293 = data291.file;
+if(typeof data293 === "string"){
+if(func3(data293) < 1){
+const err655 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data293};
 if(vErrors === null){
 vErrors = [err655];
 }
@@ -8061,11 +8059,8 @@ vErrors.push(err655);
 errors++;
 }
 }
-if(data292.from !== undefined){
-let data293 = data292.from;
-if(Array.isArray(data293)){
-if(data293.length > 64){
-const err656 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data293};
+else {
+const err656 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data293};
 if(vErrors === null){
 vErrors = [err656];
 }
@@ -8074,8 +8069,14 @@ vErrors.push(err656);
 }
 errors++;
 }
-if(data293.length < 1){
-const err657 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data293};
+}
+}
+}
+if(data285.real_ip !== undefined){
+let data294 = data285.real_ip;
+if(data294 && typeof data294 == "object" && !Array.isArray(data294)){
+if(data294.from === undefined){
+const err657 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
 if(vErrors === null){
 vErrors = [err657];
 }
@@ -8084,12 +8085,8 @@ vErrors.push(err657);
 }
 errors++;
 }
-const len22 = data293.length;
-for(let i22=0; i22<len22; i22++){
-let data294 = data293[i22];
-if(typeof data294 === "string"){
-if(!pattern86.test(data294)){
-const err658 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data294};
+if(data294.header === undefined){
+const err658 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
 if(vErrors === null){
 vErrors = [err658];
 }
@@ -8098,9 +8095,9 @@ vErrors.push(err658);
 }
 errors++;
 }
-}
-else {
-const err659 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data294};
+for(const key44 in data294){
+if(!((key44 === "from") || (key44 === "header"))){
+const err659 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
 if(vErrors === null){
 vErrors = [err659];
 }
@@ -8110,18 +8107,11 @@ vErrors.push(err659);
 errors++;
 }
 }
-let i23 = data293.length;
-let j0;
-if(i23 > 1){
-const indices0 = {};
-for(;i23--;){
-let item0 = data293[i23];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err660 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data293};
+if(data294.from !== undefined){
+let data295 = data294.from;
+if(Array.isArray(data295)){
+if(data295.length > 64){
+const err660 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
 if(vErrors === null){
 vErrors = [err660];
 }
@@ -8129,14 +8119,9 @@ else {
 vErrors.push(err660);
 }
 errors++;
-break;
 }
-indices0[item0] = i23;
-}
-}
-}
-else {
-const err661 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data293};
+if(data295.length < 1){
+const err661 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
 if(vErrors === null){
 vErrors = [err661];
 }
@@ -8145,12 +8130,12 @@ vErrors.push(err661);
 }
 errors++;
 }
-}
-if(data292.header !== undefined){
-let data295 = data292.header;
-if(typeof data295 === "string"){
-if(!pattern87.test(data295)){
-const err662 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data295};
+const len22 = data295.length;
+for(let i22=0; i22<len22; i22++){
+let data296 = data295[i22];
+if(typeof data296 === "string"){
+if(!pattern86.test(data296)){
+const err662 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data296};
 if(vErrors === null){
 vErrors = [err662];
 }
@@ -8161,7 +8146,7 @@ errors++;
 }
 }
 else {
-const err663 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data295};
+const err663 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data296};
 if(vErrors === null){
 vErrors = [err663];
 }
@@ -8171,9 +8156,18 @@ vErrors.push(err663);
 errors++;
 }
 }
+let i23 = data295.length;
+let j0;
+if(i23 > 1){
+const indices0 = {};
+for(;i23--;){
+let item0 = data295[i23];
+if(typeof item0 !== "string"){
+continue;
 }
-else {
-const err664 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data292};
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err664 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
 if(vErrors === null){
 vErrors = [err664];
 }
@@ -8181,11 +8175,14 @@ else {
 vErrors.push(err664);
 }
 errors++;
+break;
+}
+indices0[item0] = i23;
 }
 }
 }
 else {
-const err665 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data283};
+const err665 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
 if(vErrors === null){
 vErrors = [err665];
 }
@@ -8195,12 +8192,11 @@ vErrors.push(err665);
 errors++;
 }
 }
-if(data.dnsmasq !== undefined){
-let data296 = data.dnsmasq;
-if(data296 && typeof data296 == "object" && !Array.isArray(data296)){
-for(const key45 in data296){
-if(!(((((((key45 === "interface") || (key45 === "tftp_root")) || (key45 === "lease_time")) || (key45 === "dns")) || (key45 === "host")) || (key45 === "hosts_dir")) || (key45 === "mode"))){
-const err666 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data296};
+if(data294.header !== undefined){
+let data297 = data294.header;
+if(typeof data297 === "string"){
+if(!pattern87.test(data297)){
+const err666 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data297};
 if(vErrors === null){
 vErrors = [err666];
 }
@@ -8210,11 +8206,8 @@ vErrors.push(err666);
 errors++;
 }
 }
-if(data296.interface !== undefined){
-let data297 = data296.interface;
-if(typeof data297 === "string"){
-if(func3(data297) > 16){
-const err667 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data297};
+else {
+const err667 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data297};
 if(vErrors === null){
 vErrors = [err667];
 }
@@ -8223,8 +8216,10 @@ vErrors.push(err667);
 }
 errors++;
 }
-if(!pattern88.test(data297)){
-const err668 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data297};
+}
+}
+else {
+const err668 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
 if(vErrors === null){
 vErrors = [err668];
 }
@@ -8234,8 +8229,9 @@ vErrors.push(err668);
 errors++;
 }
 }
+}
 else {
-const err669 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data297};
+const err669 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data285};
 if(vErrors === null){
 vErrors = [err669];
 }
@@ -8245,11 +8241,12 @@ vErrors.push(err669);
 errors++;
 }
 }
-if(data296.tftp_root !== undefined){
-let data298 = data296.tftp_root;
-if(typeof data298 === "string"){
-if(func3(data298) > 512){
-const err670 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data298};
+if(data.dnsmasq !== undefined){
+let data298 = data.dnsmasq;
+if(data298 && typeof data298 == "object" && !Array.isArray(data298)){
+for(const key45 in data298){
+if(!(((((((key45 === "interface") || (key45 === "tftp_root")) || (key45 === "lease_time")) || (key45 === "dns")) || (key45 === "host")) || (key45 === "hosts_dir")) || (key45 === "mode"))){
+const err670 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data298};
 if(vErrors === null){
 vErrors = [err670];
 }
@@ -8258,8 +8255,12 @@ vErrors.push(err670);
 }
 errors++;
 }
-if(!pattern79.test(data298)){
-const err671 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data298};
+}
+if(data298.interface !== undefined){
+let data299 = data298.interface;
+if(typeof data299 === "string"){
+if(func3(data299) > 16){
+const err671 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
 if(vErrors === null){
 vErrors = [err671];
 }
@@ -8268,9 +8269,8 @@ vErrors.push(err671);
 }
 errors++;
 }
-}
-else {
-const err672 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data298};
+if(!pattern88.test(data299)){
+const err672 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
 if(vErrors === null){
 vErrors = [err672];
 }
@@ -8280,11 +8280,8 @@ vErrors.push(err672);
 errors++;
 }
 }
-if(data296.lease_time !== undefined){
-let data299 = data296.lease_time;
-if(typeof data299 === "string"){
-if(!pattern90.test(data299)){
-const err673 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data299};
+else {
+const err673 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
 if(vErrors === null){
 vErrors = [err673];
 }
@@ -8294,8 +8291,11 @@ vErrors.push(err673);
 errors++;
 }
 }
-else {
-const err674 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data299};
+if(data298.tftp_root !== undefined){
+let data300 = data298.tftp_root;
+if(typeof data300 === "string"){
+if(func3(data300) > 512){
+const err674 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
 if(vErrors === null){
 vErrors = [err674];
 }
@@ -8304,11 +8304,8 @@ vErrors.push(err674);
 }
 errors++;
 }
-}
-if(data296.dns !== undefined){
-let data300 = data296.dns;
-if(typeof data300 !== "boolean"){
-const err675 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data300};
+if(!pattern79.test(data300)){
+const err675 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
 if(vErrors === null){
 vErrors = [err675];
 }
@@ -8318,11 +8315,8 @@ vErrors.push(err675);
 errors++;
 }
 }
-if(data296.host !== undefined){
-let data301 = data296.host;
-if(typeof data301 === "string"){
-if(func3(data301) > 253){
-const err676 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data301};
+else {
+const err676 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
 if(vErrors === null){
 vErrors = [err676];
 }
@@ -8331,8 +8325,12 @@ vErrors.push(err676);
 }
 errors++;
 }
-if(func3(data301) < 1){
-const err677 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data301};
+}
+if(data298.lease_time !== undefined){
+let data301 = data298.lease_time;
+if(typeof data301 === "string"){
+if(!pattern90.test(data301)){
+const err677 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data301};
 if(vErrors === null){
 vErrors = [err677];
 }
@@ -8341,8 +8339,9 @@ vErrors.push(err677);
 }
 errors++;
 }
-if(!pattern91.test(data301)){
-const err678 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data301};
+}
+else {
+const err678 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data301};
 if(vErrors === null){
 vErrors = [err678];
 }
@@ -8352,8 +8351,10 @@ vErrors.push(err678);
 errors++;
 }
 }
-else {
-const err679 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data301};
+if(data298.dns !== undefined){
+let data302 = data298.dns;
+if(typeof data302 !== "boolean"){
+const err679 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data302};
 if(vErrors === null){
 vErrors = [err679];
 }
@@ -8363,11 +8364,11 @@ vErrors.push(err679);
 errors++;
 }
 }
-if(data296.hosts_dir !== undefined){
-let data302 = data296.hosts_dir;
-if(typeof data302 === "string"){
-if(func3(data302) > 512){
-const err680 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data302};
+if(data298.host !== undefined){
+let data303 = data298.host;
+if(typeof data303 === "string"){
+if(func3(data303) > 253){
+const err680 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
 if(vErrors === null){
 vErrors = [err680];
 }
@@ -8376,8 +8377,8 @@ vErrors.push(err680);
 }
 errors++;
 }
-if(!pattern79.test(data302)){
-const err681 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data302};
+if(func3(data303) < 1){
+const err681 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
 if(vErrors === null){
 vErrors = [err681];
 }
@@ -8386,9 +8387,8 @@ vErrors.push(err681);
 }
 errors++;
 }
-}
-else {
-const err682 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data302};
+if(!pattern91.test(data303)){
+const err682 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
 if(vErrors === null){
 vErrors = [err682];
 }
@@ -8398,10 +8398,8 @@ vErrors.push(err682);
 errors++;
 }
 }
-if(data296.mode !== undefined){
-let data303 = data296.mode;
-if(typeof data303 !== "string"){
-const err683 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data303};
+else {
+const err683 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
 if(vErrors === null){
 vErrors = [err683];
 }
@@ -8410,8 +8408,12 @@ vErrors.push(err683);
 }
 errors++;
 }
-if(!((data303 === "server") || (data303 === "proxy"))){
-const err684 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data303};
+}
+if(data298.hosts_dir !== undefined){
+let data304 = data298.hosts_dir;
+if(typeof data304 === "string"){
+if(func3(data304) > 512){
+const err684 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
 if(vErrors === null){
 vErrors = [err684];
 }
@@ -8420,10 +8422,8 @@ vErrors.push(err684);
 }
 errors++;
 }
-}
-}
-else {
-const err685 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data296};
+if(!pattern79.test(data304)){
+const err685 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
 if(vErrors === null){
 vErrors = [err685];
 }
@@ -8433,12 +8433,8 @@ vErrors.push(err685);
 errors++;
 }
 }
-if(data.dhcp !== undefined){
-let data304 = data.dhcp;
-if(data304 && typeof data304 == "object" && !Array.isArray(data304)){
-for(const key46 in data304){
-if(!((key46 === "server") || (key46 === "next_server"))){
-const err686 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data304};
+else {
+const err686 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
 if(vErrors === null){
 vErrors = [err686];
 }
@@ -8448,10 +8444,10 @@ vErrors.push(err686);
 errors++;
 }
 }
-if(data304.server !== undefined){
-let data305 = data304.server;
+if(data298.mode !== undefined){
+let data305 = data298.mode;
 if(typeof data305 !== "string"){
-const err687 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data305};
+const err687 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data305};
 if(vErrors === null){
 vErrors = [err687];
 }
@@ -8460,8 +8456,8 @@ vErrors.push(err687);
 }
 errors++;
 }
-if(!(((data305 === "dnsmasq") || (data305 === "kea")) || (data305 === "isc"))){
-const err688 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data305};
+if(!((data305 === "server") || (data305 === "proxy"))){
+const err688 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data305};
 if(vErrors === null){
 vErrors = [err688];
 }
@@ -8471,10 +8467,9 @@ vErrors.push(err688);
 errors++;
 }
 }
-if(data304.next_server !== undefined){
-let data306 = data304.next_server;
-if(typeof data306 !== "string"){
-const err689 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data306};
+}
+else {
+const err689 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data298};
 if(vErrors === null){
 vErrors = [err689];
 }
@@ -8484,9 +8479,12 @@ vErrors.push(err689);
 errors++;
 }
 }
-}
-else {
-const err690 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data304};
+if(data.dhcp !== undefined){
+let data306 = data.dhcp;
+if(data306 && typeof data306 == "object" && !Array.isArray(data306)){
+for(const key46 in data306){
+if(!((key46 === "server") || (key46 === "next_server"))){
+const err690 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data306};
 if(vErrors === null){
 vErrors = [err690];
 }
@@ -8496,12 +8494,10 @@ vErrors.push(err690);
 errors++;
 }
 }
-if(data.bss !== undefined){
-let data307 = data.bss;
-if(data307 && typeof data307 == "object" && !Array.isArray(data307)){
-for(const key47 in data307){
-if(!(key47 === "export")){
-const err691 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data307};
+if(data306.server !== undefined){
+let data307 = data306.server;
+if(typeof data307 !== "string"){
+const err691 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data307};
 if(vErrors === null){
 vErrors = [err691];
 }
@@ -8510,11 +8506,8 @@ vErrors.push(err691);
 }
 errors++;
 }
-}
-if(data307.export !== undefined){
-let data308 = data307.export;
-if(typeof data308 !== "boolean"){
-const err692 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data308};
+if(!(((data307 === "dnsmasq") || (data307 === "kea")) || (data307 === "isc"))){
+const err692 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data307};
 if(vErrors === null){
 vErrors = [err692];
 }
@@ -8524,9 +8517,10 @@ vErrors.push(err692);
 errors++;
 }
 }
-}
-else {
-const err693 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data307};
+if(data306.next_server !== undefined){
+let data308 = data306.next_server;
+if(typeof data308 !== "string"){
+const err693 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data308};
 if(vErrors === null){
 vErrors = [err693];
 }
@@ -8536,11 +8530,9 @@ vErrors.push(err693);
 errors++;
 }
 }
-if(data.signing !== undefined){
-let data309 = data.signing;
-if(data309 && typeof data309 == "object" && !Array.isArray(data309)){
-if(data309.private_key === undefined){
-const err694 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data309};
+}
+else {
+const err694 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data306};
 if(vErrors === null){
 vErrors = [err694];
 }
@@ -8549,8 +8541,13 @@ vErrors.push(err694);
 }
 errors++;
 }
-if(data309.public_key === undefined){
-const err695 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data309};
+}
+if(data.bss !== undefined){
+let data309 = data.bss;
+if(data309 && typeof data309 == "object" && !Array.isArray(data309)){
+for(const key47 in data309){
+if(!(key47 === "export")){
+const err695 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data309};
 if(vErrors === null){
 vErrors = [err695];
 }
@@ -8559,9 +8556,11 @@ vErrors.push(err695);
 }
 errors++;
 }
-for(const key48 in data309){
-if(!((key48 === "private_key") || (key48 === "public_key"))){
-const err696 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data309};
+}
+if(data309.export !== undefined){
+let data310 = data309.export;
+if(typeof data310 !== "boolean"){
+const err696 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data310};
 if(vErrors === null){
 vErrors = [err696];
 }
@@ -8571,11 +8570,9 @@ vErrors.push(err696);
 errors++;
 }
 }
-if(data309.private_key !== undefined){
-let data310 = data309.private_key;
-if(data310 && typeof data310 == "object" && !Array.isArray(data310)){
-if(Object.keys(data310).length > 1){
-const err697 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data310};
+}
+else {
+const err697 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data309};
 if(vErrors === null){
 vErrors = [err697];
 }
@@ -8584,8 +8581,12 @@ vErrors.push(err697);
 }
 errors++;
 }
-if(Object.keys(data310).length < 1){
-const err698 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data310};
+}
+if(data.signing !== undefined){
+let data311 = data.signing;
+if(data311 && typeof data311 == "object" && !Array.isArray(data311)){
+if(data311.private_key === undefined){
+const err698 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data311};
 if(vErrors === null){
 vErrors = [err698];
 }
@@ -8594,9 +8595,8 @@ vErrors.push(err698);
 }
 errors++;
 }
-for(const key49 in data310){
-if(!((key49 === "env") || (key49 === "file"))){
-const err699 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data310};
+if(data311.public_key === undefined){
+const err699 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data311};
 if(vErrors === null){
 vErrors = [err699];
 }
@@ -8605,12 +8605,9 @@ vErrors.push(err699);
 }
 errors++;
 }
-}
-if(data310.env !== undefined){
-let data311 = data310.env;
-if(typeof data311 === "string"){
-if(!pattern22.test(data311)){
-const err700 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data311};
+for(const key48 in data311){
+if(!((key48 === "private_key") || (key48 === "public_key"))){
+const err700 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data311};
 if(vErrors === null){
 vErrors = [err700];
 }
@@ -8620,8 +8617,11 @@ vErrors.push(err700);
 errors++;
 }
 }
-else {
-const err701 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data311};
+if(data311.private_key !== undefined){
+let data312 = data311.private_key;
+if(data312 && typeof data312 == "object" && !Array.isArray(data312)){
+if(Object.keys(data312).length > 1){
+const err701 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
 if(vErrors === null){
 vErrors = [err701];
 }
@@ -8630,12 +8630,8 @@ vErrors.push(err701);
 }
 errors++;
 }
-}
-if(data310.file !== undefined){
-let data312 = data310.file;
-if(typeof data312 === "string"){
-if(func3(data312) < 1){
-const err702 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data312};
+if(Object.keys(data312).length < 1){
+const err702 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
 if(vErrors === null){
 vErrors = [err702];
 }
@@ -8644,9 +8640,9 @@ vErrors.push(err702);
 }
 errors++;
 }
-}
-else {
-const err703 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data312};
+for(const key49 in data312){
+if(!((key49 === "env") || (key49 === "file"))){
+const err703 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
 if(vErrors === null){
 vErrors = [err703];
 }
@@ -8656,9 +8652,11 @@ vErrors.push(err703);
 errors++;
 }
 }
-}
-else {
-const err704 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data310};
+if(data312.env !== undefined){
+let data313 = data312.env;
+if(typeof data313 === "string"){
+if(!pattern22.test(data313)){
+const err704 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data313};
 if(vErrors === null){
 vErrors = [err704];
 }
@@ -8668,11 +8666,8 @@ vErrors.push(err704);
 errors++;
 }
 }
-if(data309.public_key !== undefined){
-let data313 = data309.public_key;
-if(typeof data313 === "string"){
-if(func3(data313) > 4096){
-const err705 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data313};
+else {
+const err705 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data313};
 if(vErrors === null){
 vErrors = [err705];
 }
@@ -8681,8 +8676,12 @@ vErrors.push(err705);
 }
 errors++;
 }
-if(!pattern94.test(data313)){
-const err706 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data313};
+}
+if(data312.file !== undefined){
+let data314 = data312.file;
+if(typeof data314 === "string"){
+if(func3(data314) < 1){
+const err706 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data314};
 if(vErrors === null){
 vErrors = [err706];
 }
@@ -8693,7 +8692,7 @@ errors++;
 }
 }
 else {
-const err707 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data313};
+const err707 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data314};
 if(vErrors === null){
 vErrors = [err707];
 }
@@ -8705,7 +8704,7 @@ errors++;
 }
 }
 else {
-const err708 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data309};
+const err708 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
 if(vErrors === null){
 vErrors = [err708];
 }
@@ -8715,11 +8714,11 @@ vErrors.push(err708);
 errors++;
 }
 }
-if(data.publish !== undefined){
-let data314 = data.publish;
-if(data314 && typeof data314 == "object" && !Array.isArray(data314)){
-if(data314.registry === undefined){
-const err709 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data314};
+if(data311.public_key !== undefined){
+let data315 = data311.public_key;
+if(typeof data315 === "string"){
+if(func3(data315) > 4096){
+const err709 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data315};
 if(vErrors === null){
 vErrors = [err709];
 }
@@ -8728,8 +8727,8 @@ vErrors.push(err709);
 }
 errors++;
 }
-if(data314.key === undefined){
-const err710 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data314};
+if(!pattern94.test(data315)){
+const err710 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data315};
 if(vErrors === null){
 vErrors = [err710];
 }
@@ -8738,9 +8737,9 @@ vErrors.push(err710);
 }
 errors++;
 }
-for(const key50 in data314){
-if(!(((((key50 === "registry") || (key50 === "key")) || (key50 === "keep")) || (key50 === "state_dir")) || (key50 === "key_file"))){
-const err711 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data314};
+}
+else {
+const err711 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data315};
 if(vErrors === null){
 vErrors = [err711];
 }
@@ -8750,11 +8749,9 @@ vErrors.push(err711);
 errors++;
 }
 }
-if(data314.registry !== undefined){
-let data315 = data314.registry;
-if(typeof data315 === "string"){
-if(func3(data315) > 200){
-const err712 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data315};
+}
+else {
+const err712 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data311};
 if(vErrors === null){
 vErrors = [err712];
 }
@@ -8763,8 +8760,12 @@ vErrors.push(err712);
 }
 errors++;
 }
-if(!pattern95.test(data315)){
-const err713 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data315};
+}
+if(data.publish !== undefined){
+let data316 = data.publish;
+if(data316 && typeof data316 == "object" && !Array.isArray(data316)){
+if(data316.registry === undefined){
+const err713 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data316};
 if(vErrors === null){
 vErrors = [err713];
 }
@@ -8773,9 +8774,8 @@ vErrors.push(err713);
 }
 errors++;
 }
-}
-else {
-const err714 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data315};
+if(data316.key === undefined){
+const err714 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data316};
 if(vErrors === null){
 vErrors = [err714];
 }
@@ -8784,11 +8784,9 @@ vErrors.push(err714);
 }
 errors++;
 }
-}
-if(data314.key !== undefined){
-let data316 = data314.key;
-if((typeof data316 !== "string") && (!(data316 && typeof data316 == "object" && !Array.isArray(data316)))){
-const err715 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data316};
+for(const key50 in data316){
+if(!(((((key50 === "registry") || (key50 === "key")) || (key50 === "keep")) || (key50 === "state_dir")) || (key50 === "key_file"))){
+const err715 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data316};
 if(vErrors === null){
 vErrors = [err715];
 }
@@ -8797,9 +8795,12 @@ vErrors.push(err715);
 }
 errors++;
 }
-if(typeof data316 === "string"){
-if(func3(data316) < 1){
-const err716 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data316};
+}
+if(data316.registry !== undefined){
+let data317 = data316.registry;
+if(typeof data317 === "string"){
+if(func3(data317) > 200){
+const err716 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data317};
 if(vErrors === null){
 vErrors = [err716];
 }
@@ -8808,10 +8809,8 @@ vErrors.push(err716);
 }
 errors++;
 }
-}
-if(data316 && typeof data316 == "object" && !Array.isArray(data316)){
-if(Object.keys(data316).length > 1){
-const err717 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data316};
+if(!pattern95.test(data317)){
+const err717 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data317};
 if(vErrors === null){
 vErrors = [err717];
 }
@@ -8820,8 +8819,9 @@ vErrors.push(err717);
 }
 errors++;
 }
-if(Object.keys(data316).length < 1){
-const err718 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data316};
+}
+else {
+const err718 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data317};
 if(vErrors === null){
 vErrors = [err718];
 }
@@ -8830,9 +8830,11 @@ vErrors.push(err718);
 }
 errors++;
 }
-for(const key51 in data316){
-if(!((key51 === "env") || (key51 === "file"))){
-const err719 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data316};
+}
+if(data316.key !== undefined){
+let data318 = data316.key;
+if((typeof data318 !== "string") && (!(data318 && typeof data318 == "object" && !Array.isArray(data318)))){
+const err719 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data318};
 if(vErrors === null){
 vErrors = [err719];
 }
@@ -8841,12 +8843,9 @@ vErrors.push(err719);
 }
 errors++;
 }
-}
-if(data316.env !== undefined){
-let data317 = data316.env;
-if(typeof data317 === "string"){
-if(!pattern22.test(data317)){
-const err720 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data317};
+if(typeof data318 === "string"){
+if(func3(data318) < 1){
+const err720 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data318};
 if(vErrors === null){
 vErrors = [err720];
 }
@@ -8856,8 +8855,9 @@ vErrors.push(err720);
 errors++;
 }
 }
-else {
-const err721 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data317};
+if(data318 && typeof data318 == "object" && !Array.isArray(data318)){
+if(Object.keys(data318).length > 1){
+const err721 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data318};
 if(vErrors === null){
 vErrors = [err721];
 }
@@ -8866,12 +8866,8 @@ vErrors.push(err721);
 }
 errors++;
 }
-}
-if(data316.file !== undefined){
-let data318 = data316.file;
-if(typeof data318 === "string"){
-if(func3(data318) < 1){
-const err722 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data318};
+if(Object.keys(data318).length < 1){
+const err722 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data318};
 if(vErrors === null){
 vErrors = [err722];
 }
@@ -8880,9 +8876,9 @@ vErrors.push(err722);
 }
 errors++;
 }
-}
-else {
-const err723 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data318};
+for(const key51 in data318){
+if(!((key51 === "env") || (key51 === "file"))){
+const err723 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data318};
 if(vErrors === null){
 vErrors = [err723];
 }
@@ -8892,12 +8888,11 @@ vErrors.push(err723);
 errors++;
 }
 }
-}
-}
-if(data314.keep !== undefined){
-let data319 = data314.keep;
-if(!(((typeof data319 == "number") && (!(data319 % 1) && !isNaN(data319))) && (isFinite(data319)))){
-const err724 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data319};
+if(data318.env !== undefined){
+let data319 = data318.env;
+if(typeof data319 === "string"){
+if(!pattern22.test(data319)){
+const err724 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data319};
 if(vErrors === null){
 vErrors = [err724];
 }
@@ -8906,9 +8901,9 @@ vErrors.push(err724);
 }
 errors++;
 }
-if((typeof data319 == "number") && (isFinite(data319))){
-if(data319 > 100 || isNaN(data319)){
-const err725 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data319};
+}
+else {
+const err725 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data319};
 if(vErrors === null){
 vErrors = [err725];
 }
@@ -8917,8 +8912,12 @@ vErrors.push(err725);
 }
 errors++;
 }
-if(data319 < 2 || isNaN(data319)){
-const err726 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data319};
+}
+if(data318.file !== undefined){
+let data320 = data318.file;
+if(typeof data320 === "string"){
+if(func3(data320) < 1){
+const err726 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data320};
 if(vErrors === null){
 vErrors = [err726];
 }
@@ -8928,12 +8927,8 @@ vErrors.push(err726);
 errors++;
 }
 }
-}
-if(data314.state_dir !== undefined){
-let data320 = data314.state_dir;
-if(typeof data320 === "string"){
-if(func3(data320) > 512){
-const err727 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data320};
+else {
+const err727 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data320};
 if(vErrors === null){
 vErrors = [err727];
 }
@@ -8942,8 +8937,13 @@ vErrors.push(err727);
 }
 errors++;
 }
-if(!pattern79.test(data320)){
-const err728 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data320};
+}
+}
+}
+if(data316.keep !== undefined){
+let data321 = data316.keep;
+if(!(((typeof data321 == "number") && (!(data321 % 1) && !isNaN(data321))) && (isFinite(data321)))){
+const err728 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data321};
 if(vErrors === null){
 vErrors = [err728];
 }
@@ -8952,9 +8952,9 @@ vErrors.push(err728);
 }
 errors++;
 }
-}
-else {
-const err729 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data320};
+if((typeof data321 == "number") && (isFinite(data321))){
+if(data321 > 100 || isNaN(data321)){
+const err729 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data321};
 if(vErrors === null){
 vErrors = [err729];
 }
@@ -8963,12 +8963,8 @@ vErrors.push(err729);
 }
 errors++;
 }
-}
-if(data314.key_file !== undefined){
-let data321 = data314.key_file;
-if(typeof data321 === "string"){
-if(func3(data321) > 512){
-const err730 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data321};
+if(data321 < 2 || isNaN(data321)){
+const err730 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data321};
 if(vErrors === null){
 vErrors = [err730];
 }
@@ -8977,8 +8973,13 @@ vErrors.push(err730);
 }
 errors++;
 }
-if(!pattern79.test(data321)){
-const err731 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data321};
+}
+}
+if(data316.state_dir !== undefined){
+let data322 = data316.state_dir;
+if(typeof data322 === "string"){
+if(func3(data322) > 512){
+const err731 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data322};
 if(vErrors === null){
 vErrors = [err731];
 }
@@ -8987,9 +8988,8 @@ vErrors.push(err731);
 }
 errors++;
 }
-}
-else {
-const err732 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data321};
+if(!pattern79.test(data322)){
+const err732 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data322};
 if(vErrors === null){
 vErrors = [err732];
 }
@@ -8999,9 +8999,8 @@ vErrors.push(err732);
 errors++;
 }
 }
-}
 else {
-const err733 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data314};
+const err733 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data322};
 if(vErrors === null){
 vErrors = [err733];
 }
@@ -9011,12 +9010,11 @@ vErrors.push(err733);
 errors++;
 }
 }
-if(data.outputs !== undefined){
-let data322 = data.outputs;
-if(data322 && typeof data322 == "object" && !Array.isArray(data322)){
-for(const key52 in data322){
-if(!((((((((key52 === "lab") || (key52 === "forward")) || (key52 === "dhcp")) || (key52 === "nginx")) || (key52 === "embed")) || (key52 === "oci")) || (key52 === "fetch")) || (key52 === "bmc"))){
-const err734 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data322};
+if(data316.key_file !== undefined){
+let data323 = data316.key_file;
+if(typeof data323 === "string"){
+if(func3(data323) > 512){
+const err734 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data323};
 if(vErrors === null){
 vErrors = [err734];
 }
@@ -9025,11 +9023,8 @@ vErrors.push(err734);
 }
 errors++;
 }
-}
-if(data322.lab !== undefined){
-let data323 = data322.lab;
-if(typeof data323 !== "boolean"){
-const err735 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data323};
+if(!pattern79.test(data323)){
+const err735 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data323};
 if(vErrors === null){
 vErrors = [err735];
 }
@@ -9039,10 +9034,8 @@ vErrors.push(err735);
 errors++;
 }
 }
-if(data322.forward !== undefined){
-let data324 = data322.forward;
-if(typeof data324 !== "boolean"){
-const err736 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data324};
+else {
+const err736 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data323};
 if(vErrors === null){
 vErrors = [err736];
 }
@@ -9052,10 +9045,9 @@ vErrors.push(err736);
 errors++;
 }
 }
-if(data322.dhcp !== undefined){
-let data325 = data322.dhcp;
-if(typeof data325 !== "boolean"){
-const err737 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data325};
+}
+else {
+const err737 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data316};
 if(vErrors === null){
 vErrors = [err737];
 }
@@ -9065,10 +9057,12 @@ vErrors.push(err737);
 errors++;
 }
 }
-if(data322.nginx !== undefined){
-let data326 = data322.nginx;
-if(typeof data326 !== "boolean"){
-const err738 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data326};
+if(data.outputs !== undefined){
+let data324 = data.outputs;
+if(data324 && typeof data324 == "object" && !Array.isArray(data324)){
+for(const key52 in data324){
+if(!((((((((key52 === "lab") || (key52 === "forward")) || (key52 === "dhcp")) || (key52 === "nginx")) || (key52 === "embed")) || (key52 === "oci")) || (key52 === "fetch")) || (key52 === "bmc"))){
+const err738 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data324};
 if(vErrors === null){
 vErrors = [err738];
 }
@@ -9078,10 +9072,10 @@ vErrors.push(err738);
 errors++;
 }
 }
-if(data322.embed !== undefined){
-let data327 = data322.embed;
-if(typeof data327 !== "boolean"){
-const err739 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data327};
+if(data324.lab !== undefined){
+let data325 = data324.lab;
+if(typeof data325 !== "boolean"){
+const err739 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data325};
 if(vErrors === null){
 vErrors = [err739];
 }
@@ -9091,10 +9085,10 @@ vErrors.push(err739);
 errors++;
 }
 }
-if(data322.oci !== undefined){
-let data328 = data322.oci;
-if(typeof data328 !== "boolean"){
-const err740 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data328};
+if(data324.forward !== undefined){
+let data326 = data324.forward;
+if(typeof data326 !== "boolean"){
+const err740 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data326};
 if(vErrors === null){
 vErrors = [err740];
 }
@@ -9104,10 +9098,10 @@ vErrors.push(err740);
 errors++;
 }
 }
-if(data322.fetch !== undefined){
-let data329 = data322.fetch;
-if(typeof data329 !== "boolean"){
-const err741 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data329};
+if(data324.dhcp !== undefined){
+let data327 = data324.dhcp;
+if(typeof data327 !== "boolean"){
+const err741 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data327};
 if(vErrors === null){
 vErrors = [err741];
 }
@@ -9117,10 +9111,10 @@ vErrors.push(err741);
 errors++;
 }
 }
-if(data322.bmc !== undefined){
-let data330 = data322.bmc;
-if(typeof data330 !== "boolean"){
-const err742 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data330};
+if(data324.nginx !== undefined){
+let data328 = data324.nginx;
+if(typeof data328 !== "boolean"){
+const err742 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data328};
 if(vErrors === null){
 vErrors = [err742];
 }
@@ -9130,9 +9124,10 @@ vErrors.push(err742);
 errors++;
 }
 }
-}
-else {
-const err743 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data322};
+if(data324.embed !== undefined){
+let data329 = data324.embed;
+if(typeof data329 !== "boolean"){
+const err743 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data329};
 if(vErrors === null){
 vErrors = [err743];
 }
@@ -9142,12 +9137,10 @@ vErrors.push(err743);
 errors++;
 }
 }
-if(data.forward !== undefined){
-let data331 = data.forward;
-if(data331 && typeof data331 == "object" && !Array.isArray(data331)){
-for(const key53 in data331){
-if(!(((key53 === "enabled") || (key53 === "ports")) || (key53 === "listen_address"))){
-const err744 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data331};
+if(data324.oci !== undefined){
+let data330 = data324.oci;
+if(typeof data330 !== "boolean"){
+const err744 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data330};
 if(vErrors === null){
 vErrors = [err744];
 }
@@ -9157,10 +9150,10 @@ vErrors.push(err744);
 errors++;
 }
 }
-if(data331.enabled !== undefined){
-let data332 = data331.enabled;
-if(typeof data332 !== "boolean"){
-const err745 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data332};
+if(data324.fetch !== undefined){
+let data331 = data324.fetch;
+if(typeof data331 !== "boolean"){
+const err745 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data331};
 if(vErrors === null){
 vErrors = [err745];
 }
@@ -9170,11 +9163,10 @@ vErrors.push(err745);
 errors++;
 }
 }
-if(data331.ports !== undefined){
-let data333 = data331.ports;
-if(Array.isArray(data333)){
-if(data333.length < 1){
-const err746 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data333};
+if(data324.bmc !== undefined){
+let data332 = data324.bmc;
+if(typeof data332 !== "boolean"){
+const err746 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data332};
 if(vErrors === null){
 vErrors = [err746];
 }
@@ -9183,11 +9175,10 @@ vErrors.push(err746);
 }
 errors++;
 }
-const len23 = data333.length;
-for(let i24=0; i24<len23; i24++){
-let data334 = data333[i24];
-if(!(((typeof data334 == "number") && (!(data334 % 1) && !isNaN(data334))) && (isFinite(data334)))){
-const err747 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data334};
+}
+}
+else {
+const err747 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data324};
 if(vErrors === null){
 vErrors = [err747];
 }
@@ -9196,9 +9187,13 @@ vErrors.push(err747);
 }
 errors++;
 }
-if((typeof data334 == "number") && (isFinite(data334))){
-if(data334 > 65535 || isNaN(data334)){
-const err748 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data334};
+}
+if(data.forward !== undefined){
+let data333 = data.forward;
+if(data333 && typeof data333 == "object" && !Array.isArray(data333)){
+for(const key53 in data333){
+if(!(((key53 === "enabled") || (key53 === "ports")) || (key53 === "listen_address"))){
+const err748 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data333};
 if(vErrors === null){
 vErrors = [err748];
 }
@@ -9207,8 +9202,11 @@ vErrors.push(err748);
 }
 errors++;
 }
-if(data334 < 1 || isNaN(data334)){
-const err749 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data334};
+}
+if(data333.enabled !== undefined){
+let data334 = data333.enabled;
+if(typeof data334 !== "boolean"){
+const err749 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data334};
 if(vErrors === null){
 vErrors = [err749];
 }
@@ -9218,19 +9216,11 @@ vErrors.push(err749);
 errors++;
 }
 }
-}
-let i25 = data333.length;
-let j1;
-if(i25 > 1){
-const indices1 = {};
-for(;i25--;){
-let item1 = data333[i25];
-if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err750 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i25, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i25+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data333};
+if(data333.ports !== undefined){
+let data335 = data333.ports;
+if(Array.isArray(data335)){
+if(data335.length < 1){
+const err750 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data335};
 if(vErrors === null){
 vErrors = [err750];
 }
@@ -9238,14 +9228,12 @@ else {
 vErrors.push(err750);
 }
 errors++;
-break;
 }
-indices1[item1] = i25;
-}
-}
-}
-else {
-const err751 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data333};
+const len23 = data335.length;
+for(let i24=0; i24<len23; i24++){
+let data336 = data335[i24];
+if(!(((typeof data336 == "number") && (!(data336 % 1) && !isNaN(data336))) && (isFinite(data336)))){
+const err751 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data336};
 if(vErrors === null){
 vErrors = [err751];
 }
@@ -9254,11 +9242,9 @@ vErrors.push(err751);
 }
 errors++;
 }
-}
-if(data331.listen_address !== undefined){
-let data335 = data331.listen_address;
-if(typeof data335 !== "string"){
-const err752 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data335};
+if((typeof data336 == "number") && (isFinite(data336))){
+if(data336 > 65535 || isNaN(data336)){
+const err752 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data336};
 if(vErrors === null){
 vErrors = [err752];
 }
@@ -9267,10 +9253,8 @@ vErrors.push(err752);
 }
 errors++;
 }
-}
-}
-else {
-const err753 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data331};
+if(data336 < 1 || isNaN(data336)){
+const err753 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data336};
 if(vErrors === null){
 vErrors = [err753];
 }
@@ -9281,13 +9265,75 @@ errors++;
 }
 }
 }
-else {
-const err754 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+let i25 = data335.length;
+let j1;
+if(i25 > 1){
+const indices1 = {};
+for(;i25--;){
+let item1 = data335[i25];
+if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err754 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i25, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i25+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data335};
 if(vErrors === null){
 vErrors = [err754];
 }
 else {
 vErrors.push(err754);
+}
+errors++;
+break;
+}
+indices1[item1] = i25;
+}
+}
+}
+else {
+const err755 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data335};
+if(vErrors === null){
+vErrors = [err755];
+}
+else {
+vErrors.push(err755);
+}
+errors++;
+}
+}
+if(data333.listen_address !== undefined){
+let data337 = data333.listen_address;
+if(typeof data337 !== "string"){
+const err756 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data337};
+if(vErrors === null){
+vErrors = [err756];
+}
+else {
+vErrors.push(err756);
+}
+errors++;
+}
+}
+}
+else {
+const err757 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data333};
+if(vErrors === null){
+vErrors = [err757];
+}
+else {
+vErrors.push(err757);
+}
+errors++;
+}
+}
+}
+else {
+const err758 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err758];
+}
+else {
+vErrors.push(err758);
 }
 errors++;
 }

@@ -4,16 +4,15 @@
 import { parseIpv4 } from '../../util/ipv4.ts';
 import type { Rule } from '../rule.ts';
 import { bootClasses, ipxeHostBootFile } from '../../derive/dhcp-boot.ts';
-
-/** Longest `boot-file-name` kea-dhcp4 accepts (the 128-byte file field, NUL-terminated). */
-const MAX_KEA_BOOT_FILE = 127;
+import { dhcpServerOf } from '../../derive/dhcp-servers/index.ts';
 
 /** `dhcp.next_server` is an IPv4 address, and Kea and ISC sites have one. */
 export const dhcpServerRule: Rule = {
   name: 'dhcp-server',
   codes: ['NET_IP_INVALID', 'NET_NEXT_SERVER_MISSING', 'DHCP_FORM_CONFLICT', 'DHCP_BOOT_FILE_TOO_LONG'],
   check({ input, model, report }) {
-    if (model.dhcp.server !== 'dnsmasq' && input.dnsmasq?.mode === 'proxy') {
+    const server = dhcpServerOf(model);
+    if (!server.proxy && input.dnsmasq?.mode === 'proxy') {
       report({
         code: 'DHCP_FORM_CONFLICT',
         message: `dnsmasq.mode: proxy is a dnsmasq form, but dhcp.server is ${model.dhcp.server}: no dnsmasq file is written`,
@@ -22,17 +21,18 @@ export const dhcpServerRule: Rule = {
         target: 'value',
       });
     }
-    if (model.dhcp.server === 'kea') {
+    const max = server.bootFileMax;
+    if (max !== undefined) {
       // Kea puts boot-file-name in the BOOTP file field and refuses more than 127 bytes (kea-dhcp4 -t).
       const files = [
         ...bootClasses(model).map((c) => c.file),
         ...model.nodes.flatMap((n) => n.macs.map((m) => ipxeHostBootFile(model, m) ?? '')),
       ];
       const longest = files.reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a), '');
-      if (Buffer.byteLength(longest) > MAX_KEA_BOOT_FILE) {
+      if (Buffer.byteLength(longest) > max) {
         report({
           code: 'DHCP_BOOT_FILE_TOO_LONG',
-          message: `the boot file URL ${longest} is ${Buffer.byteLength(longest)} bytes long; Kea's boot-file-name (the BOOTP file field) holds at most ${MAX_KEA_BOOT_FILE}`,
+          message: `the boot file URL ${longest} is ${Buffer.byteLength(longest)} bytes long; ${server.title}'s boot file name (the BOOTP file field) holds at most ${max}`,
           hint: `Shorten boot.server (its path prefix, or a shorter host name)${model.nginx.fileKey !== undefined ? ': with nginx.file_key a script URL is 61 characters longer than boot.server' : ''}.`,
           at: ['boot', 'server'],
           target: 'value',
@@ -51,7 +51,7 @@ export const dhcpServerRule: Rule = {
       return;
     }
     // next-server is DHCPv4's (DHCPv6 names the TFTP server in the boot file URL).
-    if (model.dhcp.server === 'dnsmasq' || model.dhcp.nextServer !== undefined || !model.network.ipv4) return;
+    if (server.tftp || model.dhcp.nextServer !== undefined || !model.network.ipv4) return;
     report({
       code: 'NET_NEXT_SERVER_MISSING',
       message: `dhcp.server ${model.dhcp.server} needs the address of the TFTP server that gives firmware PXE its iPXE, and boot.server's host "${model.boot.host}" is a name`,

@@ -3,6 +3,8 @@
 // refused with the reason: a Harvester node needs IPv4 (its installer config has no IPv6 field),
 // and on an IPv6-only network so does everything that writes an IPv4 address (a static address,
 // an iSCSI portal, a boot ISO, the libvirt lab), as do the DHCP forms that have no DHCPv6 here.
+import { DHCP_SERVERS, dhcpServerOf } from '../../derive/dhcp-servers/index.ts';
+import { mediumOf } from '../../derive/media/index.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
 import { checkIpv6, formatIpv6, inNetwork6, parseCidr6, reservation6, type Ipv6Network } from '../../util/ipv6.ts';
 import { nodeAt } from '../../model/index.ts';
@@ -223,15 +225,17 @@ function checkServer(
 function checkDhcpForms({ input, model, report }: RuleContext): void {
   if (!model.network.ipv6) return;
   const code = 'DHCP_IPV6_UNSUPPORTED';
-  if (model.dhcp.server === 'isc') {
+  const server = dhcpServerOf(model);
+  if (server.ipv6 === 'no') {
+    const able = Object.values(DHCP_SERVERS).filter((s) => s.ipv6 !== 'no');
     report({
       code,
-      message: 'network.ipv6 with `dhcp.server: isc`: harvgen writes no ISC DHCPv6 config',
-      hint: 'Use `dhcp.server: dnsmasq` (DHCPv6 and router advertisements) or `kea` (DHCPv6, `kea/harvgen6.json`), or remove network.ipv6.',
+      message: `network.ipv6 with \`dhcp.server: ${server.name}\`: harvgen writes no ${server.title} DHCPv6 config`,
+      hint: `Use ${able.map((s) => `\`dhcp.server: ${s.name}\``).join(' or ')} (DHCPv6), or remove network.ipv6.`,
       at: input.dhcp?.server !== undefined ? ['dhcp', 'server'] : ['network', 'ipv6'],
     });
   }
-  if (model.dhcp.server === 'dnsmasq' && model.dnsmasq.mode === 'proxy') {
+  if (server.proxy && model.dnsmasq.mode === 'proxy') {
     report({
       code,
       message: 'network.ipv6 with `dnsmasq.mode: proxy`: a proxy answers DHCPv4 PXE only',
@@ -239,11 +243,11 @@ function checkDhcpForms({ input, model, report }: RuleContext): void {
       at: ['dnsmasq', 'mode'],
     });
   }
-  if (model.dhcp.server === 'kea' && (model.dnsmasq.interface === undefined || model.dnsmasq.interface.includes('*'))) {
+  if (server.ipv6 === 'named' && (model.dnsmasq.interface === undefined || model.dnsmasq.interface.includes('*'))) {
     report({
       code,
-      message: 'network.ipv6 with `dhcp.server: kea` needs the interface Kea serves it on',
-      hint: "Set `dnsmasq.interface` to the interface's name (e.g. `eth1`): Kea picks a directly connected DHCPv6 client's subnet by the interface its request came in on (the client's own address is link-local).",
+      message: `network.ipv6 with \`dhcp.server: ${server.name}\` needs the interface ${server.title} serves it on`,
+      hint: `Set \`dnsmasq.interface\` to the interface's name (e.g. \`eth1\`): ${server.title} picks a directly connected DHCPv6 client's subnet by the interface its request came in on (the client's own address is link-local).`,
       at: input.dnsmasq?.interface !== undefined ? ['dnsmasq', 'interface'] : ['dhcp', 'server'],
     });
   }
@@ -255,11 +259,12 @@ function checkDhcpForms({ input, model, report }: RuleContext): void {
       at: ['nginx', 'file_key'],
     });
   }
-  if (model.boot.httpBoot && model.dhcp.server === 'dnsmasq') {
+  if (model.boot.httpBoot && server.ipv6 !== 'no' && !server.httpBootV6) {
+    const able = Object.values(DHCP_SERVERS).filter((s) => s.httpBootV6);
     report({
       code: 'BOOT_HTTP_IPV6_DNSMASQ',
-      message: 'UEFI HTTP boot over IPv6 gets no answer from dnsmasq (`boot.http_boot` with network.ipv6)',
-      hint: 'UEFI firmware takes an HTTP boot offer over IPv6 only with its vendor class echoed under enterprise number 343, which dnsmasq cannot send. Such machines boot over IPv4, or by PXE over IPv6; use `dhcp.server: kea` for HTTP boot over IPv6.',
+      message: `UEFI HTTP boot over IPv6 gets no answer from ${server.title} (\`boot.http_boot\` with network.ipv6)`,
+      hint: `UEFI firmware takes an HTTP boot offer over IPv6 only with its vendor class echoed under enterprise number 343, which ${server.title} cannot send. Such machines boot over IPv4, or by PXE over IPv6; use ${able.map((s) => `\`dhcp.server: ${s.name}\``).join(' or ')} for HTTP boot over IPv6.`,
       at: ['boot', 'http_boot'],
     });
   }
@@ -356,6 +361,7 @@ function checkNodeNeedsIpv4({ model, report }: RuleContext, node: ResolvedNode):
   if (node.ip !== undefined) refuse('`ip` is an IPv4 address', ['nodes', node.index, 'ip']);
   if (node.method === 'static') refuse('`method: static` sets an IPv4 address', nodeAt(node, 'method'));
   if (node.boot === 'iscsi') refuse('an iSCSI portal (`iscsi.server`) is IPv4', nodeAt(node, 'iscsi.server'));
-  if (node.medium === 'iso') refuse('a boot ISO (`medium: iso`) sets an IPv4 address', nodeAt(node, 'medium'));
+  if (!mediumOf(node).ipv6)
+    refuse(`a ${mediumOf(node).image?.title ?? 'boot medium'} (\`medium: ${node.medium}\`) sets an IPv4 address`, nodeAt(node, 'medium'));
   if (node.arch === 'arm64') refuse('arm64 firmware gets no iPXE over DHCPv6 (harvgen answers x86-64 UEFI there)', nodeAt(node, 'arch'));
 }

@@ -1,4 +1,5 @@
 // nodes: link settings the installer (or its TUI) range-checks.
+import { mediumOf } from '../../derive/media/index.ts';
 import { nicNameFor } from '../../derive/harvester/cmdline.ts';
 import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { nodeAt, scopeOf } from '../../model/index.ts';
@@ -43,9 +44,9 @@ export const nodeLinkRule: Rule = {
           node: node.hostname,
           at: nodeAt(node, 'vlan'),
         });
-      } else if (node.vlan !== undefined && node.vlan > 1 && node.medium !== 'iso' && scopeOf(ctx.model, node) === undefined) {
+      } else if (node.vlan !== undefined && node.vlan > 1 && mediumOf(node).tagsVlan && scopeOf(ctx.model, node) === undefined) {
         // (On a VLAN scope of the site an untagged installer is an error: NODE_VLAN_SCOPE_MISMATCH.)
-        // The installer tags only a boot NIC the inventory names (cmdline.ts); the ISO has its own warning (media).
+        // The installer tags only a boot NIC the inventory names (cmdline.ts); a medium that tags no VLAN has its own warning (media).
         const unnamed = node.macs.filter((mac) => nicNameFor(node, mac) === undefined);
         if (unnamed.length > 0) {
           report({

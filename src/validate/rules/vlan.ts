@@ -9,6 +9,8 @@
 //    would be in the wrong scope, its config served to an address it never has);
 //  - a node on a scope whose installer cannot tag (a boot NIC no interface names, a boot ISO)
 //    is refused: it would ask for its VLAN address untagged.
+import { dhcpServerOf } from '../../derive/dhcp-servers/index.ts';
+import { mediumOf } from '../../derive/media/index.ts';
 import { inNetwork, networksOverlap, parseCidr, parseIpv4, splitRange, unusableNetwork, type Ipv4Network } from '../../util/ipv4.ts';
 import { nicNameFor } from '../../derive/harvester/cmdline.ts';
 import { clusterScope, nodeAt, scopeOf } from '../../model/index.ts';
@@ -65,7 +67,7 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
       at: ['network', 'vlans'],
       target: 'key',
     });
-  if (model.dnsmasq.mode === 'proxy' && model.dhcp.server === 'dnsmasq')
+  if (model.dnsmasq.mode === 'proxy' && dhcpServerOf(model).proxy)
     report({
       code: 'NET_VLAN_INVALID',
       message: '`network.vlans` with a proxy dnsmasq (`dnsmasq.mode: proxy`), which gives no addresses',
@@ -185,7 +187,8 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
       hint: 'Give each machine a node entry (its MACs and NIC names), or set `boot.unknown: wait`.',
       at: ['boot', 'unknown'],
     });
-  if (model.dhcp.server === 'kea' && model.dnsmasq.interface !== undefined) {
+  const server = dhcpServerOf(model);
+  if (server.vlanOnParent && model.dnsmasq.interface !== undefined) {
     const parent = model.dnsmasq.interface;
     vlans.forEach((v, k) => {
       if (!v.interface.startsWith(`${parent}.`)) return;
@@ -240,11 +243,12 @@ function checkNode({ input, model, report }: RuleContext, node: ResolvedNode, ne
     });
   }
   if (!scope || node.boot !== 'harvester') return;
-  if (node.medium === 'iso') {
+  const medium = mediumOf(node);
+  if (!medium.tagsVlan) {
     report({
       code: 'NODE_VLAN_SCOPE_MISMATCH',
-      message: `node ${node.hostname} boots its own ISO on VLAN ${scope.id} of \`network.vlans\`: the ISO and its installer reach the boot server untagged, at boot.server, not at the VLAN's ${scope.server}`,
-      hint: 'Boot it over the network (`medium: pxe`), or take it off the VLAN scope (remove `network.vlans`: the installed system still tags the VLAN as its config says).',
+      message: `node ${node.hostname} boots from a ${medium.image?.title ?? 'medium'} on VLAN ${scope.id} of \`network.vlans\`: the image and its installer reach the boot server untagged, at boot.server, not at the VLAN's ${scope.server}`,
+      hint: 'Boot it over the network (`medium: network`), or take it off the VLAN scope (remove `network.vlans`: the installed system still tags the VLAN as its config says).',
       node: node.hostname,
       at: nodeAt(node, 'medium'),
     });

@@ -53,6 +53,11 @@ export interface BootOptions {
    * `nicInBootOrder` puts the NIC after the CD (the firmware then connects it too).
    */
   cdrom?: string;
+  /**
+   * A raw disk image as a USB stick (usb-storage on an xHCI controller, read-only) that boots
+   * first (`bootindex=0`), as a BMC's virtual USB stick or a stick in a port; the NIC as with `cdrom`.
+   */
+  usbDisk?: string;
   nicInBootOrder?: boolean;
   /** The NIC's `-device` value in place of the default (a virtio-net NIC), e.g. an e1000 with its UEFI ROM. */
   nic?: string;
@@ -107,9 +112,20 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
     ...(o.cdrom
       ? ['-drive', `if=none,id=cd0,media=cdrom,format=raw,readonly=on,file=${o.cdrom}`, '-device', 'ide-cd,drive=cd0,bus=ide.1,bootindex=0']
       : []),
+    ...(o.usbDisk
+      ? [
+          '-device',
+          'qemu-xhci,id=xhci',
+          '-drive',
+          `if=none,id=usb0,format=raw,readonly=on,file=${o.usbDisk}`,
+          '-device',
+          'usb-storage,bus=xhci.0,drive=usb0,bootindex=0',
+        ]
+      : []),
   ];
   // Booting from the CD: the NIC has no option ROM, and is in the boot order only when asked.
-  const nic = o.nic ?? (o.cdrom ? `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${o.nicInBootOrder ? ',bootindex=1' : ''}` : undefined);
+  const nic =
+    o.nic ?? (o.cdrom || o.usbDisk ? `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${o.nicInBootOrder ? ',bootindex=1' : ''}` : undefined);
   if (o.firmware === 'bios') {
     if (o.directKernel) {
       const k = o.directKernel;

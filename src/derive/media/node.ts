@@ -1,7 +1,7 @@
 // Facts of a node's boot ISO (`medium: iso`) that the rules and the renderers share.
-import type { HarvesterNode, ResolvedNode, SiteModel } from '../model/index.ts';
-import { effectiveConfig } from './harvester/effective.ts';
-import { parseIpv4 } from '../util/ipv4.ts';
+import type { HarvesterNode, ResolvedNode, SiteModel } from '../../model/index.ts';
+import { effectiveConfig } from '../harvester/effective.ts';
+import { parseIpv4 } from '../../util/ipv4.ts';
 
 /**
  * Who fetches a node's boot ISO: its BMC, which mounts it as virtual media, at its address when
