@@ -28,6 +28,14 @@
 // minutes is stopped and reported as such. About 30 minutes on the 2-core development VM, nearly all
 // of it the large build (about 9 minutes) and its check (about 12).
 //   npm run bench -- --rss [--rounds 2] [--only rich-10k-100sites] [--dir /dev/shm]
+// `--media` measures boot media only: one site of 1,000 nodes (`--quick`: 300) with `medium:
+// network` (the floor of the run), `medium: iso` (one shared image) and `medium: iso` with
+// `medium_image: own` (an image per node), each a cold `build --deploy` and a cold committed
+// `build`, the bytes of the images and of the committed tree, and what a deploy build writes after
+// a one-node edit (a kernel argument; then its address, which the shared image's table holds). It
+// checks the limits (shared: at most 1.3x network, at most 5 MB of images, no image written by
+// the one-node edit) and writes bench/results-media.json.
+//   npm run bench -- --media [--rounds 3] [--quick]
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg as loadavgOf, totalmem, tmpdir } from 'node:os';
@@ -424,6 +432,175 @@ if (flag('--bounds')) {
   const bounds = measureBounds(value('--rounds') ? Number(value('--rounds')) : 2);
   rmSync(work, { recursive: true, force: true });
   printBounds(bounds);
+  process.exit(0);
+}
+
+/** One medium setting of `--media`'s site: how a cold build, an edit and the trees came out. */
+interface MediaCase {
+  name: string;
+  /** Cold `build --deploy` into a fresh directory, and the committed `build`: median ms, peak RSS. */
+  deploy: { ms: number; rssMb: number };
+  committed: { ms: number; rssMb: number };
+  /** Bytes under `media/` of the deploy tree, and of the committed tree (git's share). */
+  mediaBytes: number;
+  committedBytes: number;
+  committedMediaBytes: number;
+  /** After editing one node (a kernel argument, not its address), then after changing its address: files and bytes the deploy build wrote. */
+  edit: { files: number; bytes: number; images: number; ms: number };
+  addressEdit: { files: number; bytes: number; images: number; ms: number };
+}
+
+/** Every file under `dir` with its size and mtime. */
+function snapshot(dir: string): Map<string, { size: number; mtimeMs: number }> {
+  const out = new Map<string, { size: number; mtimeMs: number }>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const st = statSync(p);
+        out.set(p, { size: st.size, mtimeMs: st.mtimeMs });
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The files of `after` that are new or rewritten since `before`: how many, their bytes, and how many are images (under `media/`). */
+function rewritten(
+  before: ReturnType<typeof snapshot>,
+  after: ReturnType<typeof snapshot>,
+): { files: number; bytes: number; images: number } {
+  let files = 0;
+  let bytes = 0;
+  let images = 0;
+  for (const [p, a] of after) {
+    const b = before.get(p);
+    if (b && b.mtimeMs === a.mtimeMs && b.size === a.size) continue;
+    files++;
+    bytes += a.size;
+    if (p.includes('/media/')) images++;
+  }
+  return { files, bytes, images };
+}
+
+const sumBytes = (dir: string, under = '') =>
+  [...snapshot(dir).entries()].filter(([p]) => p.startsWith(join(dir, under))).reduce((n, [, f]) => n + f.size, 0);
+
+/**
+ * `--media`: one site of 1,000 nodes built with `medium: network` (the floor of this run), with
+ * `medium: iso` (one shared image), and with `medium: iso` and `medium_image: own` (an image per
+ * node, as every ISO node had before the shared image). The boot programs are stand-ins of
+ * Debian's sizes (isolinux.bin, ldlinux.c32, ipxe.lkrn, ipxe.efi). Each setting: a cold
+ * `build --deploy` and a cold committed `build`, interleaved round by round; the bytes of its
+ * images; then one node edited twice (a kernel argument, then its address), each followed by a
+ * deploy build, and what that wrote.
+ */
+function measureMedia(rounds: number, nodes: number): MediaCase[] {
+  const root = join(work, 'media');
+  const [dir] = generateRepo(root, 1, nodes);
+  const loaders = join(root, 'loaders');
+  mkdirSync(loaders);
+  // Debian's sizes (isolinux 6.04, iPXE 1.21.1+git-20220113 of Debian 13): what the images carry.
+  const fill = (n: number, b: number, head: Buffer = Buffer.alloc(0)) => Buffer.concat([head, Buffer.alloc(n - head.length, b)]);
+  writeFileSync(join(loaders, 'isolinux.bin'), fill(38_912, 0x11));
+  writeFileSync(join(loaders, 'ldlinux.c32'), fill(119_524, 0x22));
+  writeFileSync(join(loaders, 'ipxe.lkrn'), fill(351_727, 0x33));
+  writeFileSync(join(loaders, 'ipxe.efi'), fill(996_864, 0x44, Buffer.from('MZ\0\0file:/autoexec.ipxe\0')));
+  const site = readFileSync(join(dir!, 'site.yaml'), 'utf8');
+  const settings: [string, string][] = [
+    ['network', ''],
+    ['iso (shared)', '  medium: iso\n  method: static\n'],
+    ['iso (own)', '  medium: iso\n  medium_image: own\n  method: static\n'],
+  ];
+  const withSetting = (extra: string) =>
+    site.replace('\ndefaults:\n', `\ndefaults:\n${extra}`).replace('\nboot:\n', `\nboot:\n  media_loaders: ../../loaders\n`) +
+    '\nnginx:\n  access: open\n';
+  const samples = new Map<string, { deploy: Run[]; committed: Run[] }>(settings.map(([n]) => [n, { deploy: [], committed: [] }]));
+  for (let round = 0; round < rounds; round++)
+    for (const [name, extra] of settings) {
+      writeFileSync(join(dir!, 'site.yaml'), withSetting(extra));
+      const d = join(work, `media-deploy-${round}-${name.replace(/\W+/g, '')}`);
+      const c = join(work, `media-out-${round}-${name.replace(/\W+/g, '')}`);
+      samples.get(name)!.deploy.push(run([bin, 'build', dir!, '--deploy', '--out', d], root));
+      samples.get(name)!.committed.push(run([bin, 'build', dir!, '--out', c], root));
+      if (round < rounds - 1) {
+        rmSync(d, { recursive: true, force: true });
+        rmSync(c, { recursive: true, force: true });
+      }
+    }
+  const med = (xs: Run[]) => ({ ms: median(xs.map((x) => x.ms)), rssMb: median(xs.map((x) => x.rssMb)) });
+  const cases: MediaCase[] = [];
+  const nodeFile0 = nodeFile(root, 0, 0);
+  const nodeText0 = readFileSync(nodeFile0, 'utf8');
+  for (const [name, extra] of settings) {
+    writeFileSync(join(dir!, 'site.yaml'), withSetting(extra));
+    const tag = name.replace(/\W+/g, '');
+    const deployRoot = join(work, `media-deploy-${rounds - 1}-${tag}`);
+    const siteOf = (root: string) =>
+      join(
+        root,
+        readdirSync(root).find((d) => !d.startsWith('.'))!,
+      );
+    const tree = siteOf(deployRoot);
+    const committedRoot = join(work, `media-out-${rounds - 1}-${tag}`);
+    const committedTree = siteOf(committedRoot);
+    const editWith = (text: string) => {
+      writeFileSync(nodeFile0, text);
+      const before = snapshot(tree);
+      const r = run([bin, 'build', dir!, '--deploy', '--out', deployRoot], root);
+      return { ...rewritten(before, snapshot(tree)), ms: r.ms };
+    };
+    const edit = editWith(`${nodeText0}kernel_args: [quiet]\n`);
+    const address = nodeText0.replace(
+      /^ip: (\S+)\.(\d+)$/m,
+      (_, net: string, last: string) => `ip: ${net}.${Number(last) === 254 ? 253 : 254}`,
+    );
+    const addressEdit = editWith(address);
+    writeFileSync(nodeFile0, nodeText0);
+    cases.push({
+      name,
+      ...samples.get(name)!,
+      deploy: med(samples.get(name)!.deploy),
+      committed: med(samples.get(name)!.committed),
+      mediaBytes: sumBytes(tree, 'media'),
+      committedBytes: sumBytes(committedTree),
+      committedMediaBytes: sumBytes(committedTree, 'media'),
+      edit,
+      addressEdit,
+    });
+  }
+  return cases;
+}
+
+if (flag('--media')) {
+  const nodes = quick ? 300 : 1000;
+  const rounds = value('--rounds') ? Number(value('--rounds')) : 3;
+  process.stderr.write(`  media: one site of ${nodes} nodes, ${rounds} rounds (load ${loadavg()})...\n`);
+  const cases = measureMedia(rounds, nodes);
+  rmSync(work, { recursive: true, force: true });
+  const mb = (b: number) => (b / 1024 / 1024).toFixed(2);
+  const floor = cases[0]!;
+  console.log(
+    `\n| medium (${nodes} nodes) | deploy ms | /network | committed ms | /network | peak RSS MB (deploy) | media MB (deploy) | committed tree MB | of it media MB | one-node edit: files, KB, images | address edit: files, KB, images |`,
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const c of cases)
+    console.log(
+      `| ${c.name} | ${c.deploy.ms.toFixed(0)} | ${(c.deploy.ms / floor.deploy.ms).toFixed(2)}x | ${c.committed.ms.toFixed(0)} | ${(c.committed.ms / floor.committed.ms).toFixed(2)}x | ${c.deploy.rssMb.toFixed(0)} | ${mb(c.mediaBytes)} | ${mb(c.committedBytes)} | ${mb(c.committedMediaBytes)} | ${c.edit.files}, ${(c.edit.bytes / 1024).toFixed(1)}, ${c.edit.images} | ${c.addressEdit.files}, ${(c.addressEdit.bytes / 1024).toFixed(1)}, ${c.addressEdit.images} |`,
+    );
+  const shared = cases[1]!;
+  const limits = [
+    { what: 'iso (shared) deploy / network deploy', value: shared.deploy.ms / floor.deploy.ms, limit: 1.3 },
+    { what: 'iso (shared) committed / network committed', value: shared.committed.ms / floor.committed.ms, limit: 1.3 },
+    { what: 'iso (shared) media MB', value: shared.mediaBytes / 1024 / 1024, limit: 5 },
+    { what: 'iso (shared) one-node edit: images written', value: shared.edit.images, limit: 0 },
+  ].map((l) => ({ ...l, value: Math.round(l.value * 1000) / 1000, met: l.value <= l.limit }));
+  for (const l of limits) console.log(`limit ${l.what}: ${l.value} (<= ${l.limit}: ${l.met ? 'met' : 'MISSED'})`);
+  const file = join(repo, 'bench/results-media.json');
+  writeFileSync(file, JSON.stringify({ version: 1, machine: machineOf(), nodes, rounds, cases, limits }, null, 2) + '\n');
+  console.log(`\nwrote ${relative(process.cwd(), file)}`);
   process.exit(0);
 }
 

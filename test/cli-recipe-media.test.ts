@@ -6,70 +6,12 @@
 // script in the declared slot, planned by verify and counted by `status`; the DHCP server's file
 // is written in place of every other server's, the rules ask for what it lacks, and explain and
 // the next steps name it.
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tempDir } from './helpers/tmp.ts';
 import { mediaLoaders } from './helpers/media.ts';
-
-const repo = join(import.meta.dirname, '..');
-
-function run(cwd: string, args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 180_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** The copy's CLI from its sources (its bin/ runs dist/, which the copy has not built). */
-function cli(cwd: string, args: string[]) {
-  return run(cwd, [
-    '--input-type=module',
-    '-e',
-    `import { main } from './src/cli.ts'; process.exitCode = await main(${JSON.stringify(args)});`,
-  ]);
-}
-
-/** A copy of the sources with `edits` (path -> new text, or a replacement to make in it) applied, the schema regenerated and type-checked. */
-function copyWith(label: string, edits: Record<string, string | [string, string][]>): string {
-  const copy = join(tempDir(label), 'harvgen');
-  mkdirSync(copy);
-  for (const d of ['src', 'scripts', 'schema', 'templates', 'bin', 'docs']) cpSync(join(repo, d), join(copy, d), { recursive: true });
-  for (const f of ['package.json', 'tsconfig.json', 'README.md']) cpSync(join(repo, f), join(copy, f));
-  symlinkSync(join(repo, 'node_modules'), join(copy, 'node_modules'));
-  mkdirSync(join(copy, '.git'));
-  for (const [path, edit] of Object.entries(edits)) {
-    const file = join(copy, path);
-    if (typeof edit === 'string') {
-      writeFileSync(file, edit);
-      continue;
-    }
-    let text = readFileSync(file, 'utf8');
-    for (const [from, to] of edit) {
-      assert.ok(text.includes(from), `${path} has ${from}`);
-      text = text.replace(from, to);
-    }
-    writeFileSync(file, text);
-  }
-  const gen = run(copy, ['scripts/gen-schema.ts']);
-  assert.is(gen.code, 0, gen.err);
-  const tsc = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'], {
-    cwd: copy,
-    encoding: 'utf8',
-  });
-  // tsconfig includes test/ and bench/, which the copy has not: only src/ and scripts/ are compiled.
-  assert.equal(
-    (tsc.stdout + tsc.stderr).split('\n').filter((l) => /^(src|scripts)\//.test(l)),
-    [],
-    'the copy type-checks',
-  );
-  return copy;
-}
+import { cli, copyWith, run } from './helpers/recipe.ts';
 
 const DVD = `// A boot DVD: the boot ISO's layout, mounted in a BMC's virtual DVD drive only.
 import type { Medium } from './types.ts';
@@ -97,7 +39,7 @@ test('a new boot medium through the recipe alone: its image made and listed, ser
     'src/derive/media/types.ts': [
       ["export type MediumName = 'network' | 'iso' | 'usb';", "export type MediumName = 'network' | 'iso' | 'usb' | 'dvd';"],
     ],
-    'src/derive/media/index.ts': [
+    'src/derive/media/list.ts': [
       ["import { USB } from './usb.ts';", "import { USB } from './usb.ts';\nimport { DVD } from './dvd.ts';"],
       ['{ network: NETWORK, iso: ISO, usb: USB }', '{ network: NETWORK, iso: ISO, usb: USB, dvd: DVD }'],
     ],
@@ -186,11 +128,13 @@ export const UDHCPD: DhcpServer = {
 `;
 
 const UDHCPD_RENDER = `import type { SiteModel } from '../model/index.ts';
+import { escapers } from '../formats/escape.ts';
 
-/** udhcpd's static leases: one line per boot MAC with a fixed address. */
+/** udhcpd's static leases: one line per boot MAC with a fixed address (its words as dhcpd's, escaped). */
 export function renderUdhcpd(model: SiteModel): string {
   const lines = ['# harvgen: udhcpd leases. Generated; do not edit.'];
-  for (const n of model.nodes) for (const mac of n.macs) if (n.ip !== undefined) lines.push(\`static_lease \${mac} \${n.ip}\`);
+  for (const n of model.nodes)
+    for (const mac of n.macs) if (n.ip !== undefined) lines.push(\`static_lease \${escapers.dhcpdMac(mac)} \${escapers.dhcpdAddress(n.ip)}\`);
   return lines.join('\\n') + '\\n';
 }
 `;
@@ -198,8 +142,10 @@ export function renderUdhcpd(model: SiteModel): string {
 test("a new DHCP server through the recipe alone: its file in place of every other server's, its needs checked, named by explain and the next steps", async () => {
   const copy = copyWith('recipe-dhcp', {
     'src/derive/dhcp-servers/udhcpd.ts': UDHCPD,
-    'src/derive/dhcp-servers/types.ts': [
+    'src/derive/dhcp-servers/names.ts': [
       ["export type DhcpServerName = 'dnsmasq' | 'kea' | 'isc';", "export type DhcpServerName = 'dnsmasq' | 'kea' | 'isc' | 'udhcpd';"],
+    ],
+    'src/derive/dhcp-servers/types.ts': [
       [
         "export type DhcpFileFormat = 'dnsmasq' | 'dnsmasq-global' | 'kea4' | 'kea6' | 'dhcpd';",
         "export type DhcpFileFormat = 'dnsmasq' | 'dnsmasq-global' | 'kea4' | 'kea6' | 'dhcpd' | 'udhcpd';",

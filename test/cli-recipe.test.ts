@@ -5,14 +5,11 @@
 // nginx location), protected (the node's address only), keyed (nginx.file_key), pointed at by the
 // kernel line, planned by verify (served to the node, refused to a stranger, no listing) and
 // recognised by `status`, with no other change anywhere.
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tempDir } from './helpers/tmp.ts';
-
-const repo = join(import.meta.dirname, '..');
+import { cli, copyWith, run } from './helpers/recipe.ts';
 
 const DECLARATION = `// An Ignition-like config: one JSON file per OS node, by hostname.
 import type { ConfigFormat } from './types.ts';
@@ -64,57 +61,21 @@ nodes:
     os: flatcar
 `;
 
-/** The copy's CLI from its sources (its bin/ runs dist/, which the copy has not built). */
-function cli(cwd: string, args: string[]) {
-  return run(cwd, [
-    '--input-type=module',
-    '-e',
-    `import { main } from './src/cli.ts'; process.exitCode = await main(${JSON.stringify(args)});`,
-  ]);
-}
-
-function run(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', RECIPE_FILE_KEY: 'k'.repeat(40), ...env },
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+// The file key of the recipe's site (`nginx.file_key: { env: RECIPE_FILE_KEY }`), for the copy's CLI.
+process.env.RECIPE_FILE_KEY = 'k'.repeat(40);
 
 test('a new config format through the recipe alone: served, protected, keyed, on the kernel line, verified, recognised by status', async () => {
-  // The copy of the sources: what the recipe changes, and nothing else.
-  const copy = join(tempDir('recipe'), 'harvgen');
-  mkdirSync(copy);
-  for (const d of ['src', 'scripts', 'schema', 'templates', 'bin', 'docs']) cpSync(join(repo, d), join(copy, d), { recursive: true });
-  for (const f of ['package.json', 'tsconfig.json', 'README.md']) cpSync(join(repo, f), join(copy, f));
-  symlinkSync(join(repo, 'node_modules'), join(copy, 'node_modules'));
-  mkdirSync(join(copy, '.git'));
-  // The recipe: 1. the declaration, 2. its line in the list, 3. the generated files.
-  writeFileSync(join(copy, 'src/derive/configs/ignition-example.ts'), DECLARATION);
-  const index = join(copy, 'src/derive/configs/index.ts');
-  const list = readFileSync(index, 'utf8');
-  const listed = list
-    .replace(
-      "import { NOCLOUD_SEED } from './nocloud.ts';",
-      "import { NOCLOUD_SEED } from './nocloud.ts';\nimport { IGNITION_EXAMPLE } from './ignition-example.ts';",
-    )
-    .replace('[HARVESTER_CONFIG, NOCLOUD_SEED]', '[HARVESTER_CONFIG, NOCLOUD_SEED, IGNITION_EXAMPLE]');
-  assert.is.not(listed, list, 'the list of formats has the one line the recipe names');
-  writeFileSync(index, listed);
-  const gen = run(copy, ['scripts/gen-schema.ts']);
-  assert.is(gen.code, 0, gen.err);
-  const tsc = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'], {
-    cwd: copy,
-    encoding: 'utf8',
+  // The recipe: 1. the declaration, 2. its line in the list, 3. the generated files (copyWith).
+  const copy = copyWith('recipe', {
+    'src/derive/configs/ignition-example.ts': DECLARATION,
+    'src/derive/configs/index.ts': [
+      [
+        "import { NOCLOUD_SEED } from './nocloud.ts';",
+        "import { NOCLOUD_SEED } from './nocloud.ts';\nimport { IGNITION_EXAMPLE } from './ignition-example.ts';",
+      ],
+      ['[HARVESTER_CONFIG, NOCLOUD_SEED]', '[HARVESTER_CONFIG, NOCLOUD_SEED, IGNITION_EXAMPLE]'],
+    ],
   });
-  // tsconfig includes test/ and bench/, which the copy has not: only src/ and scripts/ are compiled.
-  assert.equal(
-    (tsc.stdout + tsc.stderr).split('\n').filter((l) => /^(src|scripts)\//.test(l)),
-    [],
-    'the copy type-checks',
-  );
 
   const site = join(copy, 'sites', 'recipe');
   mkdirSync(site, { recursive: true });

@@ -454,7 +454,7 @@ for (const c of SELECTED) {
       // The BMC fetched the ISO from its own address; nothing asked DHCP an answer.
       const bmc = bmcAddress(o.tree, c.hostname);
       assert.ok(
-        got.some((q) => q.ip === bmc && q.path === `/real_media/media/${c.hostname}.iso` && q.status === 200),
+        got.some((q) => q.ip === bmc && q.path === '/real_media/media/shared.boot.iso' && q.status === 200),
         bootReport(o, ['the BMC did not fetch the ISO from its address']),
       );
       assert.ok(/DHCP-WITNESS listening/.test(o.dhcp), bootReport(o, ['the DHCP witness did not listen']));
@@ -625,7 +625,7 @@ verbTest(
       assert.is(eject.code, 0, rigReport('eject', eject));
       assert.match(
         eject.stdout,
-        /ejected http:\/\/10\.0\.9\.5\/real_media\/media\/hv-m1\.iso from \S+\/VirtualMedia\/Cd; read back: empty/,
+        /ejected http:\/\/10\.0\.9\.5\/real_media\/media\/shared\.boot\.iso from \S+\/VirtualMedia\/Cd; read back: empty/,
       );
       assert.ok(
         since(s, mark).some((l) => /^POST \S+EjectMedia 20\d$/.test(l)),
@@ -718,7 +718,7 @@ verbTest(
         assert.match(refused.stderr, /InsertMedia: HTTP 400: Cannot download virtual media: got error 403 from the server/);
         const access = requests(await rig.lab.accessLog());
         assert.ok(
-          access.some((q) => q.ip === '10.0.5.209' && q.path === '/real_media/media/hv-m1.iso' && q.status === 403),
+          access.some((q) => q.ip === '10.0.5.209' && q.path === '/real_media/media/shared.boot.iso' && q.status === 403),
           JSON.stringify(access),
         );
         assert.not.ok(
@@ -751,7 +751,7 @@ verbTest(
         assert.match(xml, /<disk type='file' device='floppy'>\s*<driver[^>]*>\s*<source file='[^']*\/harvester-v1-9-0-amd64-iso-/, xml);
         const eject = await rig.script(['eject']);
         assert.is(eject.code, 0, rigReport('eject', eject));
-        assert.match(eject.stdout, /ejected \S+hv-m1\.iso from \S+\/VirtualMedia\/Cd/);
+        assert.match(eject.stdout, /ejected \S+shared\.boot\.iso from \S+\/VirtualMedia\/Cd/);
         assert.match(eject.stdout, /ejected \S+harvester-v1\.9\.0-amd64\.iso from \S+\/VirtualMedia\/Floppy/);
         assert.not.match(await rig.dom.dumpxml(), /device='(cdrom|floppy)'/);
       },

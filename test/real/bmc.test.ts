@@ -43,9 +43,10 @@ function walk(dir: string, rel = ''): string[] {
   );
 }
 
-async function buildSite(site: string, label: string): Promise<string> {
+async function buildSite(site: string, label: string, deploy = false): Promise<string> {
   const out = path.join(tempDir(label), 'out');
-  const r = await build({ sites: [site], outDir: out, cwd: REPO_ROOT });
+  // The deploy tree holds the images (the committed tree lists them only).
+  const r = await build({ sites: [site], outDir: out, cwd: REPO_ROOT, ...(deploy ? { secrets: 'filled' as const } : {}) });
   assert.ok(r.ok, JSON.stringify(r.diagnostics, null, 2));
   return r.sites[0]!.dir;
 }
@@ -423,6 +424,8 @@ async function mediumSite(redfishPort: number, httpPort: number): Promise<string
         ip: '10.30.0.21',
         method: 'static',
         medium: 'iso',
+        // An image of its own (the BMC scripts are what these tests are about): media/m1.iso.
+        medium_image: 'own',
         bmc: { address: `127.0.0.1:${redfishPort}`, system: '/redfish/v1/Systems/sys-1' },
       },
       { hostname: 'm2', mac: '52:54:00:30:00:12', bmc: { address: `localhost:${redfishPort}`, system: '/redfish/v1/Systems/sys-2' } },
@@ -432,12 +435,13 @@ async function mediumSite(redfishPort: number, httpPort: number): Promise<string
         ip: '10.30.0.23',
         method: 'static',
         medium: 'iso',
+        medium_image: 'own',
         bmc: { type: 'ipmi', address: '127.0.0.1:1' },
       },
     ],
   };
   writeFileSync(path.join(dir, 'site.yaml'), stringify(site));
-  return buildSite(dir, 'bmc-medium');
+  return buildSite(dir, 'bmc-medium', true);
 }
 
 /** What the service holds that a change would alter (a dry run must leave it as it is). */
@@ -639,6 +643,7 @@ async function isoLocalSite(httpPort: number, ports: readonly number[]): Promise
     ...mediaSiteHead(dir, httpPort, 'v1.9.0'),
     defaults: {
       medium: 'iso',
+      medium_image: 'own',
       method: 'static',
       install: { device: '/dev/vda', iso_url: 'local' },
       bmc: { user: { env: 'T_BMC_USER' }, password: { env: 'T_BMC_PASSWORD' } },
@@ -651,7 +656,7 @@ async function isoLocalSite(httpPort: number, ports: readonly number[]): Promise
     })),
   };
   writeFileSync(path.join(dir, 'site.yaml'), stringify(site));
-  return buildSite(dir, 'bmc-iso-local');
+  return buildSite(dir, 'bmc-iso-local', true);
 }
 
 /** A change a run sent, as a step: `eject <medium>`, `insert <medium> <image>`, `boot <target> <enabled>`, `reset <type>`. */

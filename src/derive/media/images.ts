@@ -3,7 +3,7 @@
 import type { ResolvedNode, SiteModel } from '../../model/index.ts';
 import { LAYOUT, SHARED_MEDIUM_PATTERN } from '../layout.ts';
 import { HOSTNAME_PATTERN, TAG_PATTERN } from '../name-patterns.ts';
-import { MEDIA } from './index.ts';
+import { MEDIA } from './list.ts';
 import type { Medium, MediumImage } from './types.ts';
 
 /** One image of the site, and the nodes whose table it carries. */
