@@ -572,7 +572,8 @@ const schema = {
           type: 'integer',
           minimum: 1,
           maximum: 20,
-          description: 'How many times the iPXE scripts try a failed fetch before giving up (default 3).',
+          description:
+            'How many times the iPXE scripts try a failed fetch before giving up (default 3), the same on BIOS and UEFI. A node\'s script that gives up returns to the firmware, whose next step is its own: a firmware may go on to its next boot entry, or start network boot again (then the tries start over, which looks like retrying without end). From a boot medium the script never gives up (docs/install-without-pxe.md, "Retries").',
         },
         retry_delay: { type: 'integer', minimum: 1, maximum: 300, description: 'Seconds between iPXE fetch attempts (default 5).' },
         unknown_wait: {
@@ -608,7 +609,7 @@ const schema = {
           { minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
         ),
         media_loaders: str(
-          "Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), and `ipxe.lkrn` and `ipxe.efi` (Debian 13's `ipxe`: an `ipxe.efi` that runs `autoexec.ipxe` from its medium; Debian 12's does not). They are copied unmodified into every node's ISO (docs/install-without-pxe.md).",
+          "Directory on the build machine holding the boot programs of the boot media (`medium: iso` or `usb`). A relative path is relative to the site directory (the one with `site.yaml`), also when it is written in `sites/_defaults.yaml` or a profile. By fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` and `ipxe.efi` (Debian 13's `ipxe`: an `ipxe.efi` that runs `autoexec.ipxe` from its medium; Debian 12's does not), and for USB images `isohdpfx.bin` (Debian's `isolinux`). They are copied unmodified into every image (docs/install-without-pxe.md).",
           { minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
         ),
         secure_boot: obj(
@@ -981,7 +982,7 @@ const schema = {
         dhcp: {
           type: 'boolean',
           description:
-            "The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand.",
+            "The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true. Turn it off when no DHCP server of yours serves the segment: another team's server is configured by hand (reserve the nodes' `ip` there, and let it hand out iPXE's boot file as docs/deploy.md shows), or every node boots from a medium with no DHCP (`medium: iso` or `usb`). Nothing else changes: the scripts, configs and nginx are the same.",
         },
         nginx: {
           type: 'boolean',

@@ -425,4 +425,28 @@ test('one BMC in `defaults` shared by three nodes, one named all: reported as a 
   );
 });
 
+test("the Redfish script says why curl got no answer: a certificate it does not trust is no 'no answer'", async () => {
+  const { bin, sh } = await mediumScripts('bmc-curl-exit');
+  writeFileSync(join(bin, 'jq'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  const with_ = (status: number, said: string) =>
+    writeFileSync(join(bin, 'curl'), `#!/bin/sh\ncat >/dev/null\necho 'curl: (${status}) ${said}' >&2\nexit ${status}\n`, { mode: 0o755 });
+  const cases: [number, string, RegExp][] = [
+    [
+      60,
+      'SSL certificate problem: self-signed certificate',
+      /TLS failed \(curl exit 60\): a certificate this machine does not trust .*bmc\.insecure: true/,
+    ],
+    [7, 'Failed to connect', /no connection to the BMC at 10\.0\.1\.1: refused or unreachable \(curl exit 7\)/],
+    [28, 'Operation timed out', /did not answer in time \(curl exit 28\)/],
+    [2, 'Failed initialization', /no answer from the BMC at 10\.0\.1\.1 \(curl exit 2\)/],
+  ];
+  for (const [status, said, message] of cases) {
+    with_(status, said);
+    const p = sh('n1.sh', 'power-status');
+    assert.is(p.status, 1, p.stderr);
+    assert.match(p.stderr, message, p.stderr);
+    if (status === 60) assert.not.match(p.stderr, 'no answer');
+  }
+});
+
 test.run();

@@ -3,7 +3,7 @@
 // <dir>` used to read the directory as the flag's value, build every site and write; the CLI now
 // puts boolean flags last before parsing (booleanFlagsLast in src/cli/options.ts). Each case runs the real
 // binary with the flag before and after the directories and checks what the flag does.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -104,6 +104,27 @@ for (const [where, argv] of both('build', ['-q'], [X])) {
     assert.match(r.stdout, /^location_x: /);
   });
 }
+
+test('build --quiet prints errors, not warnings: the number of warnings not shown instead', () => {
+  const site = join(tempDir('flags-quiet-warn'), 'site');
+  mkdirSync(site, { recursive: true });
+  // Inline secrets: two SECRET_INLINE warnings.
+  writeFileSync(
+    join(site, 'site.yaml'),
+    readFileSync(join(X, 'site.yaml'), 'utf8')
+      .replace('token: { file: secrets/token }', 'token: quiet-token-1234')
+      .replace('password: { file: secrets/password }', 'password: quiet-password'),
+  );
+  const out = join(tempDir('flags-quiet-out'), 'out');
+  const loud = runCli(['build', site, '--out', out], repo);
+  assert.is(loud.code, 0, loud.stderr);
+  assert.match(loud.stderr, 'SECRET_INLINE');
+  const quiet = runCli(['build', site, '--out', out, '--quiet', '--force'], repo);
+  assert.is(quiet.code, 0, quiet.stderr);
+  assert.not.match(quiet.stderr, 'SECRET_INLINE');
+  assert.match(quiet.stderr, '2 warning(s) not shown (--quiet)');
+  assert.is(quiet.stdout.trim().split('\n').length, 1, quiet.stdout);
+});
 
 for (const [where, argv] of both('build', ['--diff'], [X])) {
   test(`build --diff (${where} the directory) prints a diff of that site only and writes nothing`, () => {

@@ -2,7 +2,7 @@
 // a line per node, the unknown machines, --json, exit 2 for an unreadable log; a stub per unknown
 // machine in discovered/.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { discover } from '../src/status/discover.ts';
 import { join } from 'node:path';
@@ -127,6 +127,28 @@ test('--log-dir: a summary line per site, --state reruns that read only the new 
   assert.is(doc.nodes.length, 0, 'node detail only with --nodes');
   const detailed = runCli(['status', ...args, '--json', '--nodes']);
   assert.is(assertJson<{ nodes: unknown[] }>(detailed.stdout, 'status --nodes --json').nodes.length, 14);
+  // A log of site b that cannot be read (a link to a device in its place): exit 2, and no verdict for b,
+  // in text, JSON or metrics; a's are given.
+  const broken = join(root, 'logs-broken');
+  mkdirSync(join(broken, 'a'), { recursive: true });
+  writeFileSync(join(broken, 'a', 'access.log'), text);
+  mkdirSync(join(broken, 'b'), { recursive: true });
+  symlinkSync('/dev/null', join(broken, 'b', 'access.log'));
+  const bargs = [...dirs, '--log-dir', broken, '--deployed-at', '2026-11-01T00:00:00Z'];
+  const unread = runCli(['status', ...bargs, '--nodes']);
+  assert.is(unread.code, 2, unread.stderr);
+  assert.match(unread.stderr, 'STATUS_LOG_UNREADABLE');
+  assert.match(unread.stderr, 'b: no verdicts: a log could not be read');
+  assert.match(unread.stdout, /^a +7 node\(s\)/m);
+  assert.not.match(unread.stdout, /^b +7 node\(s\)/m, unread.stdout);
+  const unreadJson = assertJson<{ summaries: { site: string }[] }>(
+    runCli(['status', ...bargs, '--json']).stdout,
+    'status --json, b unreadable',
+  );
+  assert.equal(
+    unreadJson.summaries.map((x) => x.site),
+    ['a'],
+  );
   // Several sites with --log: a summary line each too; --nodes for the node lines.
   const log = join(root, 'logs', 'a', 'access.log');
   const shared = runCli(['status', ...dirs, '--log', log]);

@@ -61,6 +61,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   PULL_FAILED: 'pull',
   SITE_SERVER_CONFLICT: 'shared-server',
   SITE_SHARED_ARTIFACTS: 'shared-server',
+  SITE_MAC_DUPLICATE: 'shared-server',
   SITE_DNSMASQ_CONFLICT: 'dnsmasq-shared',
   EMIT_WRITE_FAILED: 'build',
   EMIT_STALE: 'build',

@@ -58,6 +58,33 @@ test('a stub of a measured machine: named by its MAC (a forged MAC or UUID canno
   );
 });
 
+test("a machine that reports a measured machine's UUID from another MAC: its stub takes neither that machine's name nor its disk", async () => {
+  const dir = site();
+  mkdirSync(join(dir, 'facts'));
+  writeFileSync(join(dir, 'facts', 'hv-7.yaml'), factsText('hv-7', FACTS));
+  const log = join(dir, '..', 'access.log');
+  const other = '52:54:00:ff:00:66';
+  // unknown.ipxe's report: the MAC and the SMBIOS UUID the machine says it has.
+  writeFileSync(
+    log,
+    `${line('10.0.0.161', 8, `/harvgen-discover?mac=${other.replaceAll(':', '-')}&uuid=${FACTS.identity.uuid}&serial=SN-7`, 200)}\n${line('10.0.0.161', 9, `/ipxe/${other.replaceAll(':', '-')}.ipxe`, 404)}\n`,
+  );
+  const r = await discover({ sites: [dir], logs: [log], write: true, cwd: dir });
+  assert.equal(
+    r.unknown.map((u) => [u.stub, u.written]),
+    [['discovered/new-525400ff0066.yaml', true]],
+  );
+  const stub = readFileSync(join(dir, 'discovered', 'new-525400ff0066.yaml'), 'utf8');
+  assert.not.match(stub, /^hostname:/m, stub);
+  assert.not.match(stub, 'ata-SSD_2');
+  assert.not.match(stub, 'nodes/hv-7.yaml');
+  assert.match(stub, /^# {3}mv \.\/discovered\/new-525400ff0066\.yaml \.\/nodes\/<hostname>\.yaml /m);
+  assert.match(
+    stub,
+    "It reported the SMBIOS UUID of the machine measured as hv-7 (facts/hv-7.yaml), but none of that machine's NICs has its MAC",
+  );
+});
+
 test('a machine booting from a NIC set to a virtual MAC is matched by that MAC (configured_mac), not only its permanent one', () => {
   const virtual = '02:00:0a:00:00:07';
   const facts: MeasuredFacts = { ...FACTS, nics: [{ mac: MAC, configuredMac: virtual, link: 'up', name: 'eno1' }] };

@@ -6,6 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { discover, MAX_STUBS, schemaPathFrom } from '../src/status/discover.ts';
+import { MAX_STRANGERS } from '../src/status/tally.ts';
+import { runCli } from './helpers/cli.ts';
 import { line, site } from './helpers/status.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -67,6 +69,7 @@ test('discovered/ as a link to elsewhere, or a file: DISCOVER_DIR_UNSAFE, nothin
   );
   assert.equal(readdirSync(elsewhere), []);
   assert.not.ok(r.unknown[0]!.written);
+  assert.not.ok(r.unknown[0]!.kept, 'no stub was there to keep');
   // Only said when it would write: a dry run says what it would do.
   assert.equal((await discover({ sites: [dir], logs: [log], write: false, cwd: dir })).diagnostics, []);
 });
@@ -83,6 +86,34 @@ test(`one run writes at most ${MAX_STUBS} stubs and says how many more it left`,
   assert.is(readdirSync(join(dir, 'discovered')).length, MAX_STUBS);
   const capped = r.diagnostics.find((d) => d.code === 'DISCOVER_CAPPED');
   assert.match(capped?.message ?? '', new RegExp(`^${MAX_STUBS} stubs written.*; 30 more unknown MAC`));
+  // The ones left out were never written, so none is "kept"; a second run keeps the ones it wrote.
+  assert.is(r.unknown.filter((u) => u.kept).length, 0);
+  const again = await discover({ sites: [dir], logs: [log], write: true, cwd: dir });
+  assert.is(again.unknown.filter((u) => u.kept).length, MAX_STUBS);
+  assert.is(again.unknown.filter((u) => u.written).length, 30);
+});
+
+test(`the CLI says "no stub" for a stub it did not write, and notes the unknown MACs past the ${MAX_STRANGERS.toLocaleString('en')} a site lists`, () => {
+  const dir = site();
+  const macs = Array.from(
+    { length: MAX_STRANGERS + 5 },
+    (_, i) =>
+      `02:00:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+  );
+  const log = unknownLog(dir, macs);
+  const r = runCli(['discover', dir, '--log', log]);
+  assert.is(r.code, 0, r.stderr);
+  const verbs = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('  ')[0]);
+  assert.is(verbs.filter((v) => v === 'wrote').length, MAX_STUBS);
+  assert.is(verbs.filter((v) => v === 'no stub').length, MAX_STRANGERS - MAX_STUBS, `past the ${MAX_STUBS} stubs of a run: not "kept"`);
+  assert.not.match(r.stdout, /new-020000002710\.yaml/, 'the MACs past the 10,000 listed are not listed');
+  assert.not.match(r.stdout, /^kept /m);
+  assert.match(r.stderr, 'note: st: ');
+  assert.match(r.stderr, /5 request\(s\) of unknown MACs past the first 10000 not listed/);
+  assert.match(r.stderr, /10000 unknown machine\(s\) listed \(more were left out: note above\)/);
 });
 
 test.run();

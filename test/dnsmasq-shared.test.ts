@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { build, check, compileSite } from '../src/index.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { exampleSite } from './helpers/example.ts';
+import { exampleSite, ownMacs } from './helpers/example.ts';
 
 /**
  * A copy of location_x named `name` on network 10.0.<net>.0/24 (every address moved), its boot
@@ -21,6 +21,11 @@ function site(root: string, name: string, net: number, dnsmasq: Record<string, u
   mkdirSync(dir, { recursive: true });
   const doc = exampleSite();
   doc.site = name as never;
+  // Machines of its own: 52:54:00:aa:<net>:0N.
+  (doc.nodes as unknown as Record<string, unknown>[]).forEach((n, i) => {
+    delete n.macs;
+    n.mac = `52:54:00:aa:${net.toString(16).padStart(2, '0')}:0${i + 1}`;
+  });
   doc.dnsmasq = { host: 'boot1', ...dnsmasq };
   writeFileSync(join(dir, 'site.yaml'), stringify(doc).replaceAll('192.168.122.', `10.0.${net}.`));
   return dir;
@@ -35,6 +40,7 @@ function prefixedSite(root: string, p: string, dnsmasq?: Record<string, unknown>
   mkdirSync(dir, { recursive: true });
   const doc = exampleSite();
   doc.site = `site_${p}` as never;
+  ownMacs(doc, `site_${p}`);
   if (dnsmasq) doc.dnsmasq = dnsmasq;
   doc.boot = { ...doc.boot, server: `http://192.168.122.1/${p}` };
   doc.harvester = { ...doc.harvester, artifacts: `http://192.168.122.1/${p}/artifacts/v1.4.1` };
@@ -73,7 +79,7 @@ test('sites on one dnsmasq that agree pass, and get the same global.conf', async
     [...fa.keys()].filter((p) => p.startsWith('dnsmasq/hosts/')),
     ['dnsmasq/hosts/site_a.hv-1', 'dnsmasq/hosts/site_a.hv-2', 'dnsmasq/hosts/site_a.hv-3'],
   );
-  assert.match(fa.get('dnsmasq/hosts/site_a.hv-1')!, /^52:54:00:aa:bb:01,10\.0\.1\.11,hv-1$/m);
+  assert.match(fa.get('dnsmasq/hosts/site_a.hv-1')!, /^52:54:00:aa:01:01,10\.0\.1\.11,hv-1$/m);
 });
 
 test('sites on one dnsmasq with different TFTP roots are SITE_DNSMASQ_CONFLICT at the tftp_root that was set', async () => {

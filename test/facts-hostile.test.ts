@@ -111,6 +111,26 @@ test('a dump cut short (no last line) is refused; a dump without systemd-detect-
   assert.is(parseDump(DUMP().replace('virt none\n', 'virt \n')).virtualized, undefined);
 });
 
+test('a dump of more lines than the bound is refused as such, not as cut short; one at the bound ending in "end" is read', () => {
+  const filler = (n: number) => Array.from({ length: n }, (_, i) => `note ${i}`);
+  // DUMP() has 12 lines and its final newline; 100,001 lines in all is the most (the magic line and 100,000 more).
+  const at = DUMP(filler(100_001 - 12));
+  assert.is(at.split('\n').length - 1, 100_001);
+  assert.is(parseDump(at).cpus, 32);
+  assert.throws(
+    () => parseDump(DUMP(filler(100_002 - 12))),
+    (e: unknown) =>
+      e instanceof DumpError && /more than 100001 lines/.test((e as Error).message) && !/cut short/.test((e as Error).message),
+  );
+});
+
+test('a value the machine reports with bidirectional or zero-width marks is kept without them', () => {
+  const f = parseDump(DUMP(['system product_serial SN\u202eLIVE-1\u200b', 'system sys_vendor Ex\u2066ample']));
+  assert.is(f.identity.serial, 'SN LIVE-1');
+  assert.is(f.identity.manufacturer, 'Ex ample');
+  assert.not.match(JSON.stringify(f), /[\u202e\u200b\u2066]/);
+});
+
 test('values a facts file cannot hold fail the machine and write nothing; the same machine under another dump name is unchanged', async () => {
   const dir = site([`{ hostname: n1, mac: "${MAC}", ip: 10.0.0.11, install: { device: /dev/disk/by-id/ata-X_1 } }`]);
   rmSync(join(dir, 'facts'), { recursive: true });

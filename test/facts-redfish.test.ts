@@ -225,6 +225,23 @@ test('each answer is bounded: a huge, endless, hanging, redirecting or non-JSON 
   }
 });
 
+test('a machine whose time runs out (--timeout) says so in words, not as a DOMException', async () => {
+  const sys = '/redfish/v1/Systems/437XR1138R2/Memory';
+  await withBmc(
+    'public-rackmount1',
+    async (address) => {
+      const e = await readRedfish(
+        { origin: `https://${address}` },
+        { user: 'admin', password: 'secret', insecure: true, timeoutMs: 60_000, signal: AbortSignal.timeout(300) },
+      ).catch((x: unknown) => x);
+      assert.instance(e, RedfishError, String(e));
+      assert.match((e as RedfishError).message, "the machine's time ran out (--timeout)");
+      assert.not.match((e as RedfishError).message, 'TimeoutError');
+    },
+    { hostile: { [sys]: 'hang' } },
+  );
+});
+
 test('the credentials go nowhere else: a link outside the service is not followed; a wrong password says so', async () => {
   const dir = tempDir('rf-link');
   // A copy of the service root whose Systems link points at another host.
@@ -238,6 +255,19 @@ test('the credentials go nowhere else: a link outside the service is not followe
     assert.equal(server.requests, ['/redfish/v1/']);
   } finally {
     await server.close();
+  }
+  // The same host, a path that only starts like the service's: not followed either.
+  const sibling = tempDir('rf-link-sibling');
+  const root2 = join(sibling, 'redfish', 'v1');
+  mkdirSync(root2, { recursive: true });
+  writeFileSync(join(root2, 'index.json'), JSON.stringify({ Systems: { '@odata.id': '/redfish/v1evil/Systems' } }));
+  const server2 = await startMockup(sibling);
+  try {
+    const e = await readRedfish({ origin: server2.url }, { user: 'admin', password: 'secret', insecure: false }).catch((x: unknown) => x);
+    assert.match(String((e as Error).message), /\/redfish\/v1evil\/Systems, outside .*not followed/);
+    assert.equal(server2.requests, ['/redfish/v1/']);
+  } finally {
+    await server2.close();
   }
   await withBmc('public-rackmount1', async (address) => {
     const r = await measureFacts({ site: site(address), env: { ...CREDS, BMC_PASSWORD: 'wrong' } });

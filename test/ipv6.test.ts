@@ -275,6 +275,15 @@ test('refused: a Harvester node on an IPv6-only network, a boot server IPv6 mach
   assert.ok(none.some((e) => e.startsWith('SCHEMA_REQUIRED')));
   // Part of IPv4 beside IPv6: the rest of it is asked for.
   assert.ok((await errors({ ...V6_ONLY, network: { ipv6: v6, cidr: '10.0.0.0/24' } })).length > 0);
+  // One key missing of four: that one is named, once; the keys that are there are not.
+  const r = await check({
+    sites: [site({ ...V6_ONLY, network: { cidr: '10.0.0.0/24', gateway: '10.0.0.1', dns: ['10.0.0.1'] } })],
+  });
+  const shape = r.diagnostics.filter((d) => d.code.startsWith('SCHEMA'));
+  assert.equal(
+    shape.map((d) => `${d.code} ${d.message}`),
+    ['SCHEMA_REQUIRED missing required key "dhcp_range" in network'],
+  );
 });
 
 test('hostile IPv6 values stop at the schema: nothing but hex digits and colons reaches a rule or a file', async () => {

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { check, compileSite } from '../src/index.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { runCli } from './helpers/cli.ts';
-import { exampleSite } from './helpers/example.ts';
+import { exampleSite, ownMacs } from './helpers/example.ts';
 
 const base = exampleSite();
 
@@ -18,6 +18,7 @@ function site(root: string, name: string, server: string, artifacts: string): st
   mkdirSync(dir, { recursive: true });
   const doc = structuredClone(base);
   doc.site = name as never;
+  ownMacs(doc, name);
   doc.boot = { ...doc.boot, server };
   doc.harvester = { ...doc.harvester, artifacts };
   writeFileSync(join(dir, 'site.yaml'), stringify(doc));
@@ -140,6 +141,50 @@ test('a site on a shared server with its release files outside its prefix is SIT
     ['SITE_SHARED_ARTIFACTS harvester.artifacts'],
   );
   assert.ok(r.diagnostics[0]!.file!.endsWith('site_a/site.yaml'));
+});
+
+test('the same boot MAC in two sites is SITE_MAC_DUPLICATE: an error on one boot server, a warning on two; never within one site (its own rule)', async () => {
+  const root = tempDir('shared-mac');
+  const a = site(root, 'site_a', 'http://192.168.122.1/a', 'http://192.168.122.1/a/artifacts/v1.4.1');
+  const b = site(root, 'site_b', 'http://192.168.122.1/b', 'http://192.168.122.1/b/artifacts/v1.4.1');
+  const c = site(root, 'site_c', 'http://192.168.123.1', 'http://192.168.123.1/artifacts/v1.4.1');
+  // site_b and site_c take site_a's second machine.
+  const copy = (dir: string, node: number) => {
+    const text = readFileSync(join(dir, 'site.yaml'), 'utf8');
+    const mac = /mac: (\S+)/g;
+    const theirs = [...readFileSync(join(a, 'site.yaml'), 'utf8').matchAll(mac)].map((m) => m[1]!);
+    let k = 0;
+    writeFileSync(
+      join(dir, 'site.yaml'),
+      text.replace(mac, (whole: string) => (k++ === node ? `mac: ${theirs[1]!.toUpperCase()}` : whole)),
+    );
+  };
+  copy(b, 0);
+  copy(c, 2);
+  const shared = await check({ sites: [a, b] });
+  const d = shared.diagnostics.filter((x) => x.code === 'SITE_MAC_DUPLICATE');
+  assert.is(d.length, 1, JSON.stringify(shared.diagnostics));
+  assert.is(d[0]!.severity, 'error');
+  assert.not.ok(shared.ok);
+  assert.ok(d[0]!.file!.endsWith('site_b/site.yaml') && d[0]!.line !== undefined, JSON.stringify(d[0]));
+  assert.match(
+    d[0]!.message,
+    /sites site_a and site_b both have a node with the boot MAC 52:54:[0-9a-f:]+ \(hv-2 of site_a, hv-1 of site_b\): their shared boot server would serve the machine two scripts/,
+  );
+  const apart = await check({ sites: [a, c] });
+  const w = apart.diagnostics.filter((x) => x.code === 'SITE_MAC_DUPLICATE');
+  assert.equal(
+    w.map((x) => x.severity),
+    ['warning'],
+    JSON.stringify(apart.diagnostics),
+  );
+  assert.match(w[0]!.message, /\(hv-2 of site_a, hv-3 of site_c\)$/);
+  // Each alone: no word.
+  for (const s of [a, b, c])
+    assert.equal(
+      (await check({ sites: [s] })).diagnostics.filter((x) => x.code === 'SITE_MAC_DUPLICATE'),
+      [],
+    );
 });
 
 test.run();

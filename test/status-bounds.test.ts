@@ -39,6 +39,18 @@ test('a FIFO as a log, or a link to one, is refused at once (not read, no hang)'
   assert.equal(read([h.fifo, h.fifoLink]), { logs: ['ENOTREG', 'ENOTREG'], incremental: ['ENOTREG', 'ENOTREG'] });
 });
 
+test("an unreadable log's message says what is wrong in words, not by its code", async () => {
+  const { unreadableDiagnostics, bmcUnreadableDiagnostics } = await import('../src/status/index.ts');
+  for (const d of [
+    ...unreadableDiagnostics([{ file: 'a.log', problem: 'ENOTREG' }]),
+    ...bmcUnreadableDiagnostics([{ file: 'b.log', problem: 'ENOTREG' }]),
+  ]) {
+    assert.match(d.message, 'not a regular file: a FIFO, a socket or a device');
+    assert.not.match(d.message, 'ENOTREG');
+  }
+  assert.match(unreadableDiagnostics([{ file: 'a.log', problem: 'ENOENT' }])[0]!.message, '(no such file)');
+});
+
 test('a link to /dev/zero is refused, never read', () => {
   const h = hostileFiles('status-zero');
   assert.equal(read([h.zero]), { logs: ['ENOTREG'], incremental: ['ENOTREG'] });

@@ -228,6 +228,13 @@ test('apply.sh run against a stub kubectl: it stops on another cluster, a cordon
     ['a node without a Ready condition', { STUB_READY: 'u1=True u2= ' }, /nodes not Ready: u2=/],
     ['kubectl failing', { STUB_FAIL: 'nodes' }, /^/],
     ['no KUBECONFIG', { KUBECONFIG: undefined }, /set KUBECONFIG/],
+    // What the cluster says is printed as it is: dash's echo would make `\033[2J` a terminal escape and stop at `\c`.
+    [
+      'backslashes from the cluster',
+      { STUB_RUNNING: 'v1.7\\033[2J\\cend' },
+      /the cluster runs v1\.7\\033\[2J\\cend, the inventory says v1\.8\.2/,
+    ],
+    ['backslashes in a node name', { STUB_CORDONED: 'u\\e[31m ' }, /cordoned nodes: u\\e\[31m; uncordon/],
   ];
   for (const [what, env, message] of refused) {
     const r = run(env);
@@ -500,6 +507,20 @@ test('review: the Upgrade name is a DNS label, the ISO follows the cluster arch 
   assert.equal(await findings(input((s) => (s.harvester.iso_url = 'http://10.50.0.5/iso/harvester.iso'))), [
     'error HARVESTER_ARTIFACTS_NO_VERSION harvester.iso_url',
   ]);
+});
+
+test('a downgrade is refused with a hint that says so, not one to upgrade in hops', async () => {
+  const r = await check({ sites: [site(input((s) => (s.harvester.upgrade.to = 'v1.8.1')))] });
+  const d = r.diagnostics.find((x) => x.code === 'UPGRADE_HOP_UNSUPPORTED');
+  assert.ok(d, JSON.stringify(r.diagnostics));
+  assert.match(d!.message, 'downgrading is prohibited');
+  assert.not.match(d!.hint ?? '', 'hops');
+  assert.match(d!.hint ?? '', 'never goes back to an older release');
+  // A hop below the target's minimum still says to upgrade in hops.
+  const low = await check({
+    sites: [site(input((s) => ((s.harvester.version = 'v1.7.3'), (s.harvester.artifacts = 'http://10.50.0.5/artifacts/v1.7.3'))))],
+  });
+  assert.match(low.diagnostics.find((x) => x.code === 'UPGRADE_HOP_UNSUPPORTED')?.hint ?? '', 'Upgrade in hops');
 });
 
 test.run();

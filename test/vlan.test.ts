@@ -3,12 +3,17 @@
 // listen and allow lines), what stays as it was without `vlans`, and what the rule refuses: every
 // way the VLAN of iPXE's kernel line, the config's vlan_id, the DHCP scope and nginx's access
 // could disagree. The programs that act run the generated files in test/real/vlan.test.ts.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
+import { MEDIA } from '../src/derive/media/index.ts';
+import { status } from '../src/status/index.ts';
+import { readDeployManifest, type DeployManifest } from '../src/verify/manifest.ts';
+import { defaultServers } from '../src/verify/index.ts';
+import { planSite, serverFor } from '../src/verify/plan.ts';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
-import { check, compileSite } from '../src/index.ts';
+import { build, check, compileSite } from '../src/index.ts';
 import { serverAddresses } from '../src/status/origin.ts';
 import { resolveSite } from '../src/model/index.ts';
 import type { SiteInput } from '../src/types/site-input.ts';
@@ -452,6 +457,72 @@ test('sites on one dnsmasq: a VLAN of one overlapping the other\u2019s network o
   const conflicts = r.diagnostics.filter((d) => d.code === 'SITE_DNSMASQ_CONFLICT');
   assert.is(conflicts.length, 1, JSON.stringify(r.diagnostics.filter((d) => d.severity === 'error')));
   assert.match(conflicts[0]!.message, /10\.100\.0\.0\/24, a VLAN and 10\.100\.0\.0\/24/);
+});
+
+test('hints that do not mislead: a node on a VLAN no scope serves is not said to install on the native network; an ISO node on a scope is told a medium the schema takes', async () => {
+  const all = async (change: (s: Record<string, any>) => void) =>
+    (await check({ sites: [site(input(change))] })).diagnostics.map((d) => ({ code: d.code, message: d.message, hint: d.hint ?? '' }));
+  const lost = await all((s) => (s.nodes[1].vlan = 101));
+  assert.ok(
+    lost.some((d) => d.code === 'NODE_VLAN_NO_SCOPE'),
+    JSON.stringify(lost),
+  );
+  assert.not.ok(
+    lost.some((d) => d.code === 'CLUSTER_NETWORKS_SPLIT'),
+    `a node whose VLAN no scope serves installs on no known network: ${JSON.stringify(lost)}`,
+  );
+  const iso = await all((s) => (s.nodes[0].medium = 'iso'));
+  const mismatch = iso.find((d) => d.code === 'NODE_VLAN_SCOPE_MISMATCH');
+  assert.ok(mismatch, JSON.stringify(iso));
+  const named = /`medium: ([a-z]+)`/.exec(mismatch!.hint)?.[1];
+  assert.ok(named !== undefined && named in MEDIA, `the hint names a medium the schema takes: ${mismatch!.hint}`);
+});
+
+test("status: a VLAN node's script fetched from the native pool (its iPXE boots there) is its boot; from elsewhere it is foreign", async () => {
+  const dir = site(input());
+  const log = join(dir, '..', 'access.log');
+  const at = (ip: string, path: string) => `${ip} - - [26/Nov/2026:22:00:00 +0000] "GET ${path} HTTP/1.1" 200 100 "-" "iPXE/1.21.1"`;
+  // Node a (VLAN 100, ip 10.100.0.21) boots on the native network: its iPXE has 10.40.0.150 from the pool.
+  writeFileSync(
+    log,
+    [at('10.40.0.150', '/ipxe/52-54-00-00-00-01.ipxe'), at('10.40.0.77', '/ipxe/52-54-00-00-00-02.ipxe')].join('\n') + '\n',
+  );
+  const r = await status({ sites: [dir], logs: [log] });
+  const a = r.nodes.find((n) => n.hostname === 'a')!;
+  assert.is(a.verdict, 'booting', JSON.stringify(a));
+  assert.is(a.last_boot?.ip, '10.40.0.150');
+  // 10.40.0.77 is outside the native pool and no node's: foreign, b never booted.
+  assert.is(r.nodes.find((n) => n.hostname === 'b')!.verdict, 'never-booted');
+  assert.is(r.foreignRequests, 1);
+});
+
+test("verify checks the boot server's address on each VLAN by default, where the VLAN installers fetch their root and config", async () => {
+  const dir = site(input());
+  const out = join(tempDir('vlan-verify'), 'deploy');
+  const r = await build({ sites: [dir], outDir: out, secrets: 'filled' });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics.filter((d) => d.severity === 'error')));
+  const tree = join(out, 'vl');
+  const read = readDeployManifest(tree);
+  assert.ok('manifest' in read, JSON.stringify(read));
+  const m = (read as { manifest: DeployManifest }).manifest;
+  assert.equal(defaultServers(m), ['http://10.40.0.5:8080', 'http://10.100.0.5:8080']);
+  // The plan for the VLAN address asks it for node a's config, as a's installer does.
+  const checks = planSite(m, serverFor(m.boot.server, 'http://10.100.0.5:8080'));
+  assert.ok(
+    checks.some((c) => c.url === 'http://10.100.0.5:8080/harvester/a.yaml'),
+    checks.map((c) => c.url).join('\n'),
+  );
+  // A manifest edited to send verify elsewhere (another port, a path, credentials) keeps none of it.
+  const text = readFileSync(join(tree, 'manifest.json'), 'utf8');
+  const forged = JSON.parse(text) as { boot: { vlan_servers: string[] } };
+  forged.boot.vlan_servers = [
+    'http://10.100.0.5:9999',
+    'http://evil.example:8080/x',
+    'http://u:p@10.100.0.5:8080',
+    'http://10.100.0.6:8080',
+  ];
+  const again = readDeployManifest(tree, JSON.stringify(forged)) as { manifest: DeployManifest };
+  assert.equal(defaultServers(again.manifest), ['http://10.40.0.5:8080', 'http://10.100.0.6:8080']);
 });
 
 test.run();

@@ -6,7 +6,9 @@
 export function reportedText(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   const t = v
-    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    // Control characters, and the bidirectional and zero-width marks that reorder or hide text
+    // where a reviewer reads it (U+202E would show a serial backwards), become spaces.
+    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, ' ')
     .trim()
     .slice(0, 128)
     .trim();

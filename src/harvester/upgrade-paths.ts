@@ -57,6 +57,13 @@ export function hopRefusal(installed: string, target: string, min: string | unde
   return undefined;
 }
 
+/** Whether `target` is older than `installed` (a downgrade, which the guard always refuses). */
+export function isDowngrade(installed: string, target: string): boolean {
+  const from = parseVersion(installed);
+  const to = parseVersion(target);
+  return from !== undefined && to !== undefined && compareVersions(from, to) > 0;
+}
+
 /** A release as the guard reads it: semver after a leading `v`, with its prerelease (`rc3`). */
 interface Semver {
   readonly major: number;

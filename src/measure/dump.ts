@@ -71,9 +71,12 @@ export type DumpFacts = Omit<MeasuredFacts, 'measured'>;
 /** The facts of a dump's text. Throws DumpError when it is not one. */
 export function parseDump(text: string): DumpFacts {
   if (text.length > MAX_DUMP_BYTES) throw new DumpError(`larger than ${MAX_DUMP_BYTES} bytes: not a facts dump`);
-  const lines = text.split('\n', MAX_DUMP_LINES + 1);
+  // The magic line and at most MAX_DUMP_LINES more (a final newline ends the last, it adds none).
+  const lines = (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n', MAX_DUMP_LINES + 2);
+  if (lines.length > MAX_DUMP_LINES + 1)
+    throw new DumpError(`more than ${MAX_DUMP_LINES + 1} lines: more than the collector writes of one machine`);
   if (lines[0]?.trim() !== MAGIC) throw new DumpError(`its first line is not "${MAGIC}": not the output of \`harvgen facts --script\``);
-  const body = lines.slice(1, MAX_DUMP_LINES + 1).map((l) => l.replace(/\r$/, ''));
+  const body = lines.slice(1).map((l) => l.replace(/\r$/, ''));
   // The collector's last line: a dump cut short would say the machine has fewer disks and NICs than it has.
   if (!body.includes('end'))
     throw new DumpError('it does not end with the collector\'s last line ("end"): a dump cut short, or an older collector; take it again');

@@ -104,9 +104,14 @@ export function getJson(url: URL, o: RedfishHttpOptions): Promise<Record<string,
         });
       },
     );
-    req.on('error', (e) =>
-      fail(new RedfishError(o.signal?.aborted ? `stopped: ${String(o.signal.reason ?? 'aborted')}` : e.message, shown)),
-    );
+    req.on('error', (e) => fail(new RedfishError(o.signal?.aborted ? stoppedBecause(o.signal.reason) : e.message, shown)));
     req.end();
   });
+}
+
+/** Why a walk was stopped, in words (an AbortSignal.timeout's reason prints as a DOMException). */
+function stoppedBecause(reason: unknown): string {
+  if (reason instanceof Error && reason.name === 'TimeoutError')
+    return "the machine's time ran out (--timeout): its BMC answered too slowly";
+  return `stopped: ${reason instanceof Error ? reason.message : String(reason ?? 'aborted')}`;
 }

@@ -85,7 +85,9 @@ class Walk {
 
   async get(path: string): Promise<Json> {
     const url = new URL(path, this.origin);
-    if (url.origin !== this.origin || !url.pathname.startsWith('/redfish/v1')) {
+    // The service's own paths: `/redfish/v1` and below it, not `/redfish/v1evil/`.
+    const within = url.pathname === '/redfish/v1' || url.pathname.startsWith('/redfish/v1/');
+    if (url.origin !== this.origin || !within) {
       throw new RedfishError(
         `the service links to ${url.href.slice(0, 200)}, outside ${this.origin}/redfish/v1: not followed (the BMC's credentials go nowhere else)`,
         url.href,

@@ -57,6 +57,8 @@ export interface Manifest {
      * their plain names serve a stub script (`ipxe/`) or nothing.
      */
     file_names?: 'keyed';
+    /** `boot.server` at the boot server's address on each VLAN (`network.vlans`), where those installers fetch their root and config. */
+    vlan_servers?: string[];
   };
   /** URLs of the release files (served by the artifacts server, not by this tree). */
   readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };

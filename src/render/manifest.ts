@@ -1,7 +1,7 @@
 // manifest.json: what was generated, for humans, tests and deploy tooling. Lists every node
 // with its URLs and every file with its SHA-256. It holds no secrets and is not served.
 import { imageOf } from '../derive/media/index.ts';
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { onVlan, type ResolvedNode, type SiteModel } from '../model/index.ts';
 import { computeAlways, memoEach, type NodeMemo } from './fragments.ts';
 import { artifactSha, artifactSize, isOnDisk, isSpilled, knownSha, type Artifact } from './artifact.ts';
 import { uefiBootFile } from '../model/boot-files.ts';
@@ -72,6 +72,8 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
       ...(model.unknownJoin ? { unknown_config_url: configUrl(model, model.unknownJoin) } : {}),
       ...(model.boot.httpBoot ? { http_boot_url: `${model.boot.server}/${uefiBootFile(model)}` } : {}),
       ...(namesKeyed(model) ? { file_names: 'keyed' as const } : {}),
+      // The boot server as each VLAN's installers reach it (`network.vlans`): verify checks these too.
+      ...(model.network.vlans.length > 0 ? { vlan_servers: vlanServers(model) } : {}),
     },
     // The site's release files, when a node installs them (nginx serves and fetch.sh downloads only those).
     ...(model.release && releases(model).includes(model.release)
@@ -222,4 +224,14 @@ function manifestNode(model: SiteModel, n: ResolvedNode) {
     ...kind.tail,
     ...(imageOf(n) ? { medium: { path: mediumPath(model, n)!, url: mediumUrl(model, n)! } } : {}),
   };
+}
+
+/** `boot.server` at the boot server's address on each VLAN of `network.vlans` (port and path kept), once each. */
+function vlanServers(model: SiteModel): string[] {
+  const trailing = model.boot.server.endsWith('/');
+  const at = (scope: SiteModel['network']['vlans'][number]) => {
+    const url = onVlan(model, scope, model.boot.server);
+    return !trailing && url.endsWith('/') ? url.slice(0, -1) : url;
+  };
+  return [...new Set(model.network.vlans.map(at))];
 }

@@ -93,6 +93,8 @@ export function renderUpgrade(model: SiteModel, u: SiteUpgrade): string {
  * upgrade webhook refuses and harvgen can see from outside (a cordoned node, a node not Ready),
  * applies the Version, then creates the Upgrade once (an Upgrade already there is left alone).
  * Every kubectl is run on its own, never inside a pipeline, so that `set -e` stops on its failure.
+ * What the cluster says is printed with `printf '%s'`, never `echo`: dash's echo would turn a
+ * backslash in it into a terminal escape.
  */
 export function renderApplyScript(model: SiteModel, u: SiteUpgrade): string {
   const sh = escapers.sh;
@@ -110,23 +112,23 @@ export function renderApplyScript(model: SiteModel, u: SiteUpgrade): string {
     "# The cluster's running release (Harvester's server-version setting): the inventory's harvester.version.",
     "running=$(kubectl get settings.harvesterhci.io server-version -o jsonpath='{.value}')",
     'if [ "$running" = "$to" ]; then',
-    '  echo "apply.sh: the cluster runs $to already: record the upgrade done (harvester.upgrade.done: true)" >&2',
+    '  printf \'apply.sh: the cluster runs %s already: record the upgrade done (harvester.upgrade.done: true)\\n\' "$to" >&2',
     '  exit 1',
     'fi',
     'if [ "$running" != "$from" ]; then',
-    '  echo "apply.sh: the cluster runs ${running:-an unknown release}, the inventory says $from (harvester.version): the kubeconfig of another cluster, or an inventory behind its cluster" >&2',
+    '  printf \'apply.sh: the cluster runs %s, the inventory says %s (harvester.version): the kubeconfig of another cluster, or an inventory behind its cluster\\n\' "${running:-an unknown release}" "$from" >&2',
     '  exit 1',
     'fi',
     '# Harvester refuses an upgrade while a node is cordoned or not Ready (its upgrade webhook): say which first.',
     'cordoned=$(kubectl get nodes -o jsonpath=\'{range .items[?(@.spec.unschedulable==true)]}{.metadata.name}{" "}{end}\')',
     'if [ -n "$cordoned" ]; then',
-    '  echo "apply.sh: cordoned nodes: ${cordoned% }; uncordon them (kubectl uncordon <node>) before the upgrade" >&2',
+    '  printf \'apply.sh: cordoned nodes: %s; uncordon them (kubectl uncordon <node>) before the upgrade\\n\' "${cordoned% }" >&2',
     '  exit 1',
     'fi',
     'ready=$(kubectl get nodes -o jsonpath=\'{range .items[*]}{.metadata.name}{"="}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}\')',
-    "notready=$(echo \"$ready\" | tr ' ' '\\n' | grep -v '=True$' | grep . | tr '\\n' ' ' || true)",
+    "notready=$(printf '%s' \"$ready\" | tr ' ' '\\n' | grep -v '=True$' | grep . | tr '\\n' ' ' || true)",
     'if [ -n "$notready" ]; then',
-    '  echo "apply.sh: nodes not Ready: $notready" >&2',
+    '  printf \'apply.sh: nodes not Ready: %s\\n\' "$notready" >&2',
     '  exit 1',
     'fi',
     'kubectl apply -f "$here/version.yaml"',

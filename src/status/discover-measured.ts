@@ -35,8 +35,20 @@ export function proposedDisk(disks: readonly MeasuredDisk[]): MeasuredDisk | und
   return stable.find((d) => d.sizeGib >= 250) ?? stable[stable.length - 1];
 }
 
-/** The stub's comment lines and fields from the facts (`clean` makes reported text comment-safe). */
+/**
+ * The stub's comment lines and fields from the facts (`clean` makes reported text comment-safe).
+ * Matched by the UUID alone (the machine's MAC is none of the facts' NICs), the stub takes nothing
+ * of the facts: a UUID is what a machine says of itself, and anyone on the boot network can say
+ * another's. It only says so.
+ */
 export function measuredStub(m: MeasuredMatch, clean: (s: string) => string): { comments: string[]; fields: string[] } {
+  if (m.by === 'uuid')
+    return {
+      comments: [
+        `# It reported the SMBIOS UUID of the machine measured as ${m.hostname} (facts/${m.hostname}.yaml), but none of that machine's NICs has its MAC: a UUID is what a machine says of itself, so this stub takes nothing of those facts. If it is that machine, measure it again (harvgen facts) with this NIC, then run discover again.`,
+      ],
+      fields: [],
+    };
   const f = m.facts;
   const id = f.identity;
   const who = [

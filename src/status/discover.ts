@@ -33,9 +33,10 @@ export interface DiscoverOptions extends StatusOptions {
 }
 
 export interface DiscoveredMachine extends UnknownMachine {
-  /** The stub's path (relative to cwd), and whether this run wrote it. */
+  /** The stub's path (relative to cwd), whether this run wrote it, and whether one was there already (kept as it is). */
   readonly stub: string;
   readonly written: boolean;
+  readonly kept: boolean;
 }
 
 export interface DiscoverResult {
@@ -43,6 +44,8 @@ export interface DiscoverResult {
   readonly unknown: readonly DiscoveredMachine[];
   readonly diagnostics: readonly Diagnostic[];
   readonly requests: number;
+  /** What the run left out (a site's unknown MACs past the most it lists). */
+  readonly notes: readonly string[];
   /** Requests judged harvgen verify's, left out (src/status/verify-requests.ts). */
   readonly verifyRequests: number;
 }
@@ -72,7 +75,8 @@ export function stubText(u: UnknownMachine, siteDirName: string, schemaPath: str
   // Named by its MAC even when facts name the machine: a machine that reports a measured one's MAC
   // or UUID first must not take the name of its stub.
   const host = suggestedHostname(u.mac);
-  const name = measured?.hostname ?? '<hostname>';
+  // Only a MAC of the facts names the node: a UUID alone is a claim (measuredStub).
+  const name = measured?.by === 'mac' ? measured.hostname : '<hostname>';
   const stub = measured ? measuredStub(measured, commentText) : { comments: [], fields: [] };
   const r = u.report ?? {};
   const facts = [
@@ -127,7 +131,8 @@ export async function discover(options: DiscoverOptions): Promise<DiscoverResult
       const file = join(dir, `${suggestedHostname(u.mac)}.yaml`);
       const text = stubText(u, relative(cwd, s.dir) || '.', schemaPathFrom(dir), measured);
       // A stub that is there already (or a link in its place) may have been edited: never overwritten.
-      const fresh = options.write && unsafe === undefined && lstatSync(file, { throwIfNoEntry: false }) === undefined;
+      const there = unsafe === undefined && lstatSync(file, { throwIfNoEntry: false }) !== undefined;
+      const fresh = options.write && unsafe === undefined && !there;
       const write = fresh && written < MAX_STUBS;
       if (fresh && !write) capped++;
       if (write) {
@@ -135,7 +140,7 @@ export async function discover(options: DiscoverOptions): Promise<DiscoverResult
         writeFileAtomic(file, text);
         written++;
       }
-      out.push({ ...u, stub: relative(cwd, file), written: write });
+      out.push({ ...u, stub: relative(cwd, file), written: write, kept: there });
     }
   }
   if (capped > 0)
@@ -151,6 +156,7 @@ export async function discover(options: DiscoverOptions): Promise<DiscoverResult
     diagnostics: [...result.diagnostics, ...diagnostics],
     requests: result.requests,
     verifyRequests: result.verifyRequests,
+    notes: result.notes ?? [],
   };
 }
 

@@ -7,7 +7,7 @@ import type { SiteModel } from '../model/index.ts';
 import { compileModel } from '../pipeline.ts';
 import type { LogRequest } from './log.ts';
 import { streamLogs } from './read-logs.ts';
-import { unreadableHint } from './problems.ts';
+import { problemWords, unreadableHint } from './problems.ts';
 import { streamIncremental } from './cursor.ts';
 import { MAX_STRANGERS, modelFingerprint, SiteTally, type SiteAggregate } from './tally.ts';
 import { loadUnit, newUnit, StateWriter, unitFile, unusableReason } from './state.ts';
@@ -43,7 +43,7 @@ export function unreadableDiagnostics(unreadable: readonly { file: string; probl
   return unreadable.map((u) => ({
     code: 'STATUS_LOG_UNREADABLE',
     severity: 'error',
-    message: `the log ${u.file} cannot be read (${u.problem})`,
+    message: `the log ${u.file} cannot be read (${problemWords(u.problem)})`,
     hint: unreadableHint(u.problem),
     file: u.file,
   }));
@@ -54,7 +54,7 @@ export function bmcUnreadableDiagnostics(unreadable: readonly { file: string; pr
   return unreadable.map((u) => ({
     code: 'STATUS_BMC_LOG_UNREADABLE',
     severity: 'error',
-    message: `the BMC log ${u.file} cannot be read (${u.problem})`,
+    message: `the BMC log ${u.file} cannot be read (${problemWords(u.problem)})`,
     hint: bmcUnreadableHint(u.problem),
     file: u.file,
   }));

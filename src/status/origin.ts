@@ -7,7 +7,7 @@
 // status does not know from an address of no node and outside the DHCP pool, are
 // `foreign_requests`. Both are counted apart, not tallied. An unknown MAC's script and reports,
 // and install events (judged by their own check), may come from any address but the server's.
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { scopeOf, type ResolvedNode, type SiteModel } from '../model/index.ts';
 import { addressAllowed, parseIpv4 } from '../util/ipv4.ts';
 
 /** Where a request came from, for the tally. */
@@ -29,9 +29,10 @@ export class Origins {
 
   /** @param allows each node's addresses (`nodeAllow`); @param pool the DHCP pool (`poolAllow`). */
   constructor(
-    model: SiteModel,
+    private readonly model: SiteModel,
     private readonly allows: ReadonlyMap<ResolvedNode, readonly string[]>,
     private readonly pool: readonly string[],
+    private readonly nativePool: readonly string[] = [],
   ) {
     this.server = serverAddresses(model);
   }
@@ -60,11 +61,16 @@ export class Origins {
    * only; for what any machine may send from any address (`any`: an install event, judged by its
    * own check, an unknown MAC's script or report), anything but the server's.
    */
-  of(ip: string, about: { node: ResolvedNode } | 'any' | 'other'): Origin {
+  of(ip: string, about: { node: ResolvedNode; script?: boolean } | 'any' | 'other'): Origin {
     const c = this.classOf(ip);
     if (c.server) return 'server';
     if (about === 'any') return 'counted';
     if (about === 'other') return c.machine ? 'counted' : 'foreign';
-    return addressAllowed(ip, this.allows.get(about.node) ?? []) ? 'counted' : 'foreign';
+    if (addressAllowed(ip, this.allows.get(about.node) ?? [])) return 'counted';
+    // A node on a VLAN scope network-boots on the native network (docs/vlan.md, topology A): its
+    // iPXE fetches the node's script from an address of the native pool before its installer
+    // moves to the VLAN.
+    if (about.script === true && scopeOf(this.model, about.node) && addressAllowed(ip, this.nativePool)) return 'counted';
+    return 'foreign';
   }
 }

@@ -25,6 +25,25 @@ function fileUrl(os: ResolvedOs, r: LogRequest): string | undefined {
 }
 
 /** Why a log cannot be read, and what to do about it (`problem`: the error code, or the message of one without). */
+/** What a log's problem code means, in words (the message prints these, not the code). */
+export function problemWords(problem: string): string {
+  switch (problem) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'ENOTREG':
+      return 'not a regular file: a FIFO, a socket or a device';
+    case 'EFBIG':
+      return 'too large';
+    default:
+      return problem;
+  }
+}
+
 export function unreadableHint(problem: string): string {
   switch (problem) {
     case 'ENOENT':

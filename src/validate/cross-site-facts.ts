@@ -9,6 +9,7 @@ import type { Locator, SourceLocation } from '../load/index.ts';
 import type { SiteModel } from '../model/index.ts';
 import { DNSMASQ_GLOBAL_KEYS, dnsmasqGlobals, type DnsmasqGlobals } from '../derive/dnsmasq-globals.ts';
 import { servedArtifacts } from '../model/served-releases.ts';
+import { PLACEHOLDER_MAC } from '../util/init-placeholders.ts';
 
 /** Where one inventory path was written, and whether it exists. */
 interface Position {
@@ -26,6 +27,9 @@ export interface CrossSiteFacts {
   readonly prefix: string;
   /** The site's release version, as written. */
   readonly release?: string;
+  /** Each boot MAC of the site's nodes (lowercase, colons), and its node's hostname at the same index. */
+  readonly macs: readonly string[];
+  readonly macOwners: readonly string[];
   /** The first release file the site serves outside its prefix (its location). */
   readonly outside?: string;
   /** The site's dnsmasq when it is a shared one (`dnsmasq.host`, DHCP by dnsmasq). */
@@ -75,8 +79,19 @@ export function crossSiteFacts(model: SiteModel, locate: Locator, resolve = fals
     outside = undefined;
   }
   const shared = model.dnsmasq.host !== undefined && dhcpServerOf(model).sharedHost;
+  const macs: string[] = [];
+  const macOwners: string[] = [];
+  for (const n of model.nodes)
+    for (const mac of n.macs) {
+      // `harvgen init`'s placeholders are the same in every new site, and reported as such.
+      if (PLACEHOLDER_MAC.test(mac)) continue;
+      macs.push(mac);
+      macOwners.push(n.hostname);
+    }
   return {
     site: model.site,
+    macs,
+    macOwners,
     host: model.boot.host,
     port: model.boot.port,
     prefix,

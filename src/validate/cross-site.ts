@@ -75,5 +75,55 @@ export function crossSiteChecks(sites: readonly CrossSiteFacts[]): Diagnostic[] 
     }
   }
   out.push(...dnsmasqSharingDiagnostics(sites));
+  out.push(...duplicateMacs(sites));
+  return out;
+}
+
+/**
+ * A boot MAC of nodes in two sites of the run: the machine is one, and two sites would boot it
+ * (each DHCP answers it with its own site's script), or one of the entries names the wrong
+ * machine. With a shared boot server or dnsmasq the two answers meet: an error, else a warning.
+ * Reported once per pair of sites, at the later site, with at most 10 MACs named.
+ */
+function duplicateMacs(sites: readonly CrossSiteFacts[]): Diagnostic[] {
+  const first = new Map<string, { site: CrossSiteFacts; host: string }>();
+  const pairs = new Map<string, { a: CrossSiteFacts; b: CrossSiteFacts; macs: string[] }>();
+  for (const s of sites)
+    s.macs.forEach((mac, i) => {
+      const seen = first.get(mac);
+      if (!seen) {
+        first.set(mac, { site: s, host: s.macOwners[i]! });
+        return;
+      }
+      if (seen.site === s) return; // one site's own duplicates are its rules' (NODE_DUPLICATE_MAC)
+      const key = `${seen.site.site}\u0000${s.site}`;
+      const pair = pairs.get(key) ?? { a: seen.site, b: s, macs: [] };
+      pairs.set(key, pair);
+      pair.macs.push(`${mac} (${seen.host} of ${seen.site.site}, ${s.macOwners[i]} of ${s.site})`);
+    });
+  const out: Diagnostic[] = [];
+  for (const { a, b, macs } of pairs.values()) {
+    const sameServer = a.host === b.host && a.port === b.port;
+    const sameDnsmasq = a.dnsmasq !== undefined && a.dnsmasq.host === b.dnsmasq?.host;
+    const named = macs.slice(0, 10).join('; ') + (macs.length > 10 ? `; and ${macs.length - 10} more` : '');
+    out.push(
+      findingToDiagnostic(
+        {
+          code: 'SITE_MAC_DUPLICATE',
+          ...(sameServer || sameDnsmasq ? { severity: 'error' as const } : {}),
+          message: `sites ${a.site} and ${b.site} both have ${macs.length === 1 ? 'a node with the boot MAC' : `nodes with ${macs.length} boot MACs`} ${named}${
+            sameDnsmasq
+              ? ': their shared dnsmasq would hold two reservations for one machine'
+              : sameServer
+                ? `: their shared boot server would serve the machine two scripts`
+                : ''
+          }`,
+          hint: 'A machine is one node of one site: remove it from the site it left (or correct the MAC that was copied).',
+          at: ['site'],
+        },
+        factsLocator(b),
+      ),
+    );
+  }
   return out;
 }

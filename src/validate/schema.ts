@@ -167,6 +167,10 @@ function keywordDiagnostic(site: ErrorSite): Diagnostic | undefined {
     case 'additionalProperties':
       return unknownKeyDiagnostic(site);
     case 'required':
+    // A key another one needs (`cidr` needs `gateway`): the one missing, said as a missing key (the
+    // same diagnostic as `required`'s, so one is printed; ajv's own message lists every dependent key).
+    case 'dependencies':
+    case 'dependentRequired':
       return missingKeyDiagnostic(site);
     case 'type':
       return wrongTypeDiagnostic(site);

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
 import { createAgents } from './http.ts';
-import { readDeployManifest } from './manifest.ts';
+import { readDeployManifest, type DeployManifest } from './manifest.ts';
 import { planReleases, planSite, servedCheck, serverFor, type Check, type ReleaseSums } from './plan.ts';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { Run } from './run.ts';
@@ -253,7 +253,7 @@ function planTree(t: TreeOf, key: TrustedKey | undefined, options: Pick<VerifyOp
     file: join(out, 'manifest.json'),
   }));
   const extra = t.extraServed.filter((f) => isSafeRelativePath(f.path) && /^[0-9a-f]{64}$/.test(f.sha256) && Number.isSafeInteger(f.size));
-  for (const u of options.urls && options.urls.length > 0 ? options.urls : [m.boot.server]) {
+  for (const u of options.urls && options.urls.length > 0 ? options.urls : defaultServers(m)) {
     const server = serverFor(m.boot.server, u);
     plan.checks.push(...planSite(m, server, t.secretFiles), ...extra.map((f) => servedCheck(m.site, server, f.path, f)));
     if (!options.releases) continue;
@@ -270,6 +270,11 @@ function planTree(t: TreeOf, key: TrustedKey | undefined, options: Pick<VerifyOp
     served: m.files.filter((f) => f.url !== undefined).length + extra.length,
     diagnostics,
   };
+}
+
+/** The servers verify checks by default: boot.server, and the boot server's address on each VLAN its installers fetch from. */
+export function defaultServers(m: Pick<DeployManifest, 'boot'>): string[] {
+  return [m.boot.server, ...(m.boot.vlan_servers ?? [])];
 }
 
 /** Each check once: the same URL twice (two sites sharing release files) is fetched once. */

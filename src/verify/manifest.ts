@@ -13,7 +13,7 @@ export interface DeployManifest {
   readonly site: string;
   readonly secrets: 'filled' | 'markers';
   readonly harvester_version?: string;
-  readonly boot: { readonly server: string };
+  readonly boot: { readonly server: string; readonly vlan_servers?: readonly string[] };
   readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };
   /** A planned upgrade: the target's ISO and the SHA-512 the inventory pins (kept only in this exact shape). */
   readonly upgrade?: { version: string; iso: string; iso_sha512: string };
@@ -109,7 +109,30 @@ export function readDeployManifest(siteOut: string, text?: string): ReadManifest
     /^[a-f0-9]{128}$/.test(u.iso_sha512)
       ? { version: u.version, iso: u.iso, iso_sha512: u.iso_sha512 }
       : undefined;
+  // The VLAN addresses, kept only as boot.server with another host (a request is made to each).
+  const base = new URL(boot.server);
+  const vlanServers = (
+    Array.isArray((boot as { vlan_servers?: unknown }).vlan_servers) ? (boot as { vlan_servers: unknown[] }).vlan_servers : []
+  )
+    .filter((v): v is string => typeof v === 'string' && v.length <= 300 && /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v))
+    .filter((v) => {
+      const u = new URL(v);
+      return (
+        u.protocol === base.protocol &&
+        u.port === base.port &&
+        u.pathname.replace(/\/+$/, '') === base.pathname.replace(/\/+$/, '') &&
+        u.username === '' &&
+        u.search === ''
+      );
+    });
   const { upgrade: _ignored, ...rest } = m as unknown as DeployManifest;
-  const manifest = { ...rest, ...(upgrade ? { upgrade } : {}), files, nodes, plainData: keyed ? plainDataOf(files) : [] };
+  const manifest = {
+    ...rest,
+    boot: { server: boot.server, ...(vlanServers.length > 0 ? { vlan_servers: vlanServers } : {}) },
+    ...(upgrade ? { upgrade } : {}),
+    files,
+    nodes,
+    plainData: keyed ? plainDataOf(files) : [],
+  };
   return { manifest, dropped };
 }

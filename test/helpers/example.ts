@@ -66,3 +66,19 @@ network:
 ${before}cluster:
 `;
 }
+
+/**
+ * Give the nodes of a copy of an example site MACs of its own (by `seed`, e.g. the copy's site
+ * name): two sites of one run with the same machines are SITE_MAC_DUPLICATE.
+ */
+export function ownMacs(doc: Record<string, unknown>, seed: string): void {
+  let h = 0;
+  for (const c of seed) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  const hex = (n: number) => (n & 0xff).toString(16).padStart(2, '0');
+  const nodes = (doc.nodes ?? []) as Record<string, unknown>[];
+  nodes.forEach((n, i) => {
+    const mac = `52:54:${hex(h >>> 16)}:${hex(h >>> 8)}:${hex(h)}:${hex(i + 1)}`;
+    delete n.macs;
+    n.mac = mac;
+  });
+}

@@ -23,7 +23,7 @@ export async function runDiscover(dirs: string[], flags: LogFlags & { dryRun?: b
         diagnostics: result.diagnostics,
         debug: flags.debug === true,
         extra: {
-          unknown: result.unknown.map(({ written: _w, ...u }) => u),
+          unknown: result.unknown.map(({ written: _w, kept: _k, ...u }) => u),
           requests: result.requests,
           verify_requests: result.verifyRequests,
         },
@@ -32,11 +32,16 @@ export async function runDiscover(dirs: string[], flags: LogFlags & { dryRun?: b
     return exitCode(ok, result.diagnostics);
   }
   out.report(result.diagnostics, {}, flags);
-  for (const u of result.unknown) out.print(`${u.written ? 'wrote' : flags.dryRun ? 'would write' : 'kept'}  ${u.stub}  (${u.mac})`);
+  // Each stub as it stands: written now, one there already (kept as it may be edited), or none
+  // (the diagnostics above say why: discovered/ unsafe, or the most one run writes).
+  const verb = (u: (typeof result.unknown)[number]) => (u.written ? 'wrote' : flags.dryRun ? 'would write' : u.kept ? 'kept' : 'no stub');
+  for (const u of result.unknown) out.print(`${verb(u)}  ${u.stub}  (${u.mac})`);
+  for (const n of result.notes) out.note(`note: ${n}`);
+  const listed = result.notes.length > 0 ? ' listed (more were left out: note above)' : '';
   out.note(
     result.unknown.length === 0
       ? `no unknown machine in ${result.requests} request(s)${verifyNote(result.verifyRequests)}`
-      : `${result.unknown.length} unknown machine(s)${verifyNote(result.verifyRequests)}: review each stub, then move it into nodes/ (\`harvgen help day-2\`)`,
+      : `${result.unknown.length} unknown machine(s)${listed}${verifyNote(result.verifyRequests)}: review each stub, then move it into nodes/ (\`harvgen help day-2\`)`,
   );
   return exitCode(ok, result.diagnostics);
 }

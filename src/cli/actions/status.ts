@@ -185,6 +185,18 @@ async function runFleet(
       if (!flags.json) out.report(s.diagnostics, {}, flags);
       continue;
     }
+    // A log of the site that could not be read: its verdicts would be judged without its requests
+    // (as with --log): none are given, in text, JSON or metrics.
+    if (s.diagnostics.some((d) => d.code === 'STATUS_LOG_UNREADABLE')) {
+      sites.push(jsonSite({ dir: s.summary.dir, site: s.summary.site, summary: { nodes: s.summary.nodes }, diagnostics: s.diagnostics }));
+      if (!flags.json) {
+        out.report(s.diagnostics, {}, flags);
+        out.note(
+          `${s.summary.site}: no verdicts: a log could not be read, and without its requests they would be wrong (fix the log above and run again)`,
+        );
+      }
+      continue;
+    }
     summaries.push(s.summary);
     sites.push(jsonSite({ dir: s.summary.dir, site: s.summary.site, summary: { nodes: s.summary.nodes }, diagnostics: s.diagnostics }));
     if (flags.json) {

@@ -24,7 +24,7 @@ export function register(cli: CAC, out: CliOutput): void {
   )
     .option('--dry-run', 'Show what would change; write nothing')
     .option('--check', 'Fail when the output directory is not what the inventory builds (for CI)')
-    .option('-q, --quiet', 'Print only problems and one line per site')
+    .option('-q, --quiet', 'Print only errors, the number of warnings and one line per site')
     .option('--diff', 'Print a unified diff of every file that would change (implies --dry-run unless --check)')
     .option('--all-or-nothing', 'Write nothing when any site has errors')
     .option('--force', 'Compile every site and compare every output file byte by byte, trusting no timestamp')
@@ -77,8 +77,12 @@ async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<n
     out.printJson(jsonBuildOutput('build', listed(result), flags.debug === true, diffs ? { diffs } : undefined));
     return exitCode(result.ok, result.diagnostics);
   }
-  out.report(result.diagnostics, sourcesOf(result.compiled), flags);
+  // --quiet: errors only, and how many warnings were not shown (a rich site's run them to 100s of KB).
+  const shown = flags.quiet === true ? result.diagnostics.filter((d) => d.severity === 'error') : result.diagnostics;
+  out.report(shown, sourcesOf(result.compiled), flags);
   const { errors, warnings } = countDiagnostics(result.diagnostics);
+  if (flags.quiet === true && warnings > 0 && result.ok)
+    out.note(`${warnings} warning(s) not shown (--quiet): build without --quiet, or run check, to see them`);
   if (!result.ok && result.sites.length === 0) out.note(`${errors} error(s), ${warnings} warning(s); nothing was written`);
   else if (!result.ok) {
     const skipped = result.compiled.filter((c) => !result.sites.some((s) => s.site === c.site && c.site !== undefined));

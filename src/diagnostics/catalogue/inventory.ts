@@ -147,6 +147,11 @@ export const INVENTORY_CODES = {
     'invalid',
     '`network.ipv6` with a DHCP form that serves no DHCPv6 here: ISC dhcpd, a dnsmasq proxy, Kea without an interface, or keyed script names.',
   ),
+  BOOT_SERVER_LOOPBACK: c(
+    'warning',
+    'invalid',
+    "`boot.server`'s host is a loopback address (127.0.0.0/8, ::1, localhost), which no machine reaches the boot server at.",
+  ),
   BOOT_HTTP_IPV6_DNSMASQ: c(
     'warning',
     'invalid',

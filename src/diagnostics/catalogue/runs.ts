@@ -5,6 +5,11 @@ import { c, type CodeInfo } from './info.ts';
 export const RUN_CODES = {
   // across the sites of one run
   SITE_SERVER_CONFLICT: c('error', 'invalid', 'Two sites are served at the same boot server URL (same host, port and path prefix).'),
+  SITE_MAC_DUPLICATE: c(
+    'warning',
+    'invalid',
+    'The same boot MAC belongs to nodes of two sites of the run (an error when the sites share a boot server or a dnsmasq).',
+  ),
   SITE_SHARED_ARTIFACTS: c('error', 'invalid', 'A site on a shared boot server serves its release files outside its own path prefix.'),
   SITE_DNSMASQ_CONFLICT: c(
     'error',

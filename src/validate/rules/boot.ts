@@ -7,14 +7,37 @@ import type { Rule, RuleContext } from '../rule.ts';
 /** `unknown: join` has what an unknown machine needs; Secure Boot fits the site; UEFI `exit` with ipxe.efi. */
 export const bootRule: Rule = {
   name: 'boot',
-  codes: ['BOOT_UNKNOWN_JOIN_INCOMPLETE', 'BOOT_SECURE_BOOT_INVALID', 'BOOT_EXIT_MAY_HANG', 'BOOT_SECURE_BOOT_NO_SHIM'],
+  codes: [
+    'BOOT_UNKNOWN_JOIN_INCOMPLETE',
+    'BOOT_SECURE_BOOT_INVALID',
+    'BOOT_EXIT_MAY_HANG',
+    'BOOT_SECURE_BOOT_NO_SHIM',
+    'BOOT_SERVER_LOOPBACK',
+  ],
   check(ctx) {
+    checkLoopback(ctx);
     checkUnknownJoin(ctx);
     checkSecureBoot(ctx);
     checkOsShims(ctx);
     checkExitMayHang(ctx);
   },
 };
+
+/**
+ * `boot.server` on a loopback address (127.0.0.0/8, ::1, `localhost`): every machine would fetch
+ * its scripts from itself. A warning: a test of the tree on the build machine may want it.
+ */
+function checkLoopback({ model, report }: RuleContext): void {
+  const host = model.boot.host.toLowerCase().replace(/^\[|\]$/g, '');
+  const loopback = /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost' || host.endsWith('.localhost');
+  if (!loopback || model.nodes.length === 0) return;
+  report({
+    code: 'BOOT_SERVER_LOOPBACK',
+    message: `boot.server's host ${model.boot.host} is a loopback address: each machine would ask itself for its boot script, and every script, config and release URL of the tree names it`,
+    hint: 'Name the boot server by an address (or name) the machines reach on their network, e.g. `boot.server: http://192.168.122.1`.',
+    at: ['boot', 'server'],
+  });
+}
 
 /** `boot.unknown: join` needs a cluster to join, an install device and a NIC name (the machines' MACs are unknown). */
 function checkUnknownJoin({ input, model, report }: RuleContext): void {

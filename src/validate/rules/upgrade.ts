@@ -3,7 +3,7 @@
 // (its upgrade controller's version guard; research-upgrade.md §2b), and refuses to start while a
 // node is cordoned (its upgrade webhook, every release since v1.2.0; §2a). harvgen says both
 // before anything runs.
-import { hopRefusal, minUpgradable } from '../../harvester/upgrade-paths.ts';
+import { hopRefusal, isDowngrade, minUpgradable } from '../../harvester/upgrade-paths.ts';
 import { nodeAt } from '../../model/index.ts';
 import type { Rule } from '../rule.ts';
 
@@ -45,8 +45,9 @@ export const upgradeRule: Rule = {
       report({
         code: 'UPGRADE_HOP_UNSUPPORTED',
         message: `Harvester refuses the upgrade from ${h.version} to ${u.to}: ${refusal} (its version guard, which runs only after the cluster downloaded the ISO)`,
-        hint:
-          min !== undefined
+        hint: isDowngrade(h.version, u.to)
+          ? `Harvester never goes back to an older release: name a target newer than ${h.version} (harvester.version, what the cluster runs), or remove \`harvester.upgrade\`.`
+          : min !== undefined
             ? `Upgrade in hops: ${u.to} upgrades from ${min} or later; upgrade to a release of that line first (harvester.version stays what the cluster runs).`
             : 'Pick a target newer than `harvester.version`.',
         at,

@@ -39,8 +39,11 @@ function checkOneNetwork({ model, report }: RuleContext): void {
   if (!creator) return;
   const home = clusterScope(model);
   const name = (s: typeof home) => (s ? `VLAN ${s.id} (${s.cidr})` : `the native network (${model.network.ipv4?.cidr ?? ''})`);
+  // A node whose VLAN no scope serves is NODE_VLAN_NO_SCOPE's: it installs on no known network.
+  const lost = (n: ResolvedNode) => n.boot === 'harvester' && n.vlan !== undefined && n.vlan > 1 && scopeOf(model, n) === undefined;
+  if (lost(creator)) return;
   for (const node of model.nodes) {
-    if (node.boot !== 'harvester' || node === creator) continue;
+    if (node.boot !== 'harvester' || node === creator || lost(node)) continue;
     const own = scopeOf(model, node);
     if (own === home) continue;
     report({
