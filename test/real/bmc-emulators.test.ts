@@ -747,7 +747,7 @@ verbTest(
         assert.match(boot.stdout, /the Harvester ISO in \S+\/VirtualMedia\/Floppy/);
         const xml = await rig.dom.dumpxml();
         // sushy-tools stores each download as a volume named after the URL's file name.
-        assert.match(xml, /<disk type='file' device='cdrom'>\s*<driver[^>]*>\s*<source file='[^']*\/hv-m1-iso-/, xml);
+        assert.match(xml, /<disk type='file' device='cdrom'>\s*<driver[^>]*>\s*<source file='[^']*\/shared-boot-iso-/, xml);
         assert.match(xml, /<disk type='file' device='floppy'>\s*<driver[^>]*>\s*<source file='[^']*\/harvester-v1-9-0-amd64-iso-/, xml);
         const eject = await rig.script(['eject']);
         assert.is(eject.code, 0, rigReport('eject', eject));
