@@ -91,7 +91,8 @@ async function sushySite(emuPort: number, files: string, system: string | undefi
   Object.assign(site.boot, { media_loaders: mediaLoaders() });
   writeFileSync(path.join(dir, 'site.yaml'), stringify(site));
   const out = path.join(tempDir('sushy-out'), 'out');
-  const r = await build({ sites: [dir], outDir: out, cwd: REPO_ROOT });
+  // The deploy tree: it holds the boot ISO (the committed tree lists it only).
+  const r = await build({ sites: [dir], outDir: out, cwd: REPO_ROOT, secrets: 'filled' });
   assert.ok(r.ok, JSON.stringify(r.diagnostics, null, 2));
   return r.sites[0]!.dir;
 }

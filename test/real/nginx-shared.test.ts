@@ -13,7 +13,7 @@ import { requireProgram } from './helpers/programs.ts';
 import { startNginx, nginxTest, nginxFailure, wrapVerbatim, sharedServerBlock } from './helpers/nginx.ts';
 import { freePort, httpGet } from './helpers/http.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { exampleSite } from '../helpers/example.ts';
+import { exampleSite, ownMacs } from '../helpers/example.ts';
 
 test('two sites on one server: nginx -t accepts the shared server block and each site is served under its prefix', async () => {
   if (!requireProgram('nginx')) return;
@@ -25,6 +25,7 @@ test('two sites on one server: nginx -t accepts the shared server block and each
   for (const name of ['site_a', 'site_b']) {
     const doc = structuredClone(base);
     doc.site = name as never;
+    ownMacs(doc, name);
     doc.boot = { ...doc.boot, server: `http://192.168.122.1/${name}` };
     doc.harvester = { ...doc.harvester, artifacts: `http://192.168.122.1/${name}/artifacts/v1.4.1` };
     // The tree is "deployed" where it was built; the release files live in one shared directory.
