@@ -2,8 +2,9 @@
 // real nginx, registry and netns: test/real/fleet.test.ts): the served link lands on a whole,
 // checked tree equal to `build --deploy`'s; a tampered blob, a wrong key, a replaced tag or an
 // older artifact is refused and the served tree stays; rollback; pruning keeps N.
-import { existsSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { publish } from '../src/publish/index.ts';
@@ -141,6 +142,39 @@ test('rollback serves the previous version; pruning keeps the newest N and never
   const r5 = await s.pullNow();
   assert.is(r5.action, 'switched');
   assert.is(r5.digest, fifth);
+});
+
+test('binaries the committed tree only lists (iPXE binaries) travel as public layers, shared by digest, and land in the served tree', async () => {
+  const s = await setup();
+  // The site copies iPXE binaries from a directory of the repository.
+  const bin = join(s.repo.site, 'ipxe-bin');
+  mkdirSync(bin);
+  const efi = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(70_000, 7)]);
+  writeFileSync(join(bin, 'snponly.efi'), efi);
+  const yaml = join(s.repo.site, 'site.yaml');
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/\nboot:\n/, '\nboot:\n  ipxe_binaries: ipxe-bin\n'));
+  s.repo.commit('ipxe binaries');
+  const published = await publish({ sites: [s.repo.site], sinkFor: (x) => s.reg.sink(x), cwd: s.repo.root, recordDir: null });
+  assert.equal(
+    published.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    [],
+  );
+  // Public: the committed manifest lists the same bytes (a sealed copy would be another blob per site).
+  const blobs = [...s.reg.blobs.values()].flatMap((repo) => [...repo.values()]);
+  const plain = (b: Buffer) => {
+    try {
+      return gunzipSync(b);
+    } catch {
+      return b;
+    }
+  };
+  assert.ok(
+    blobs.some((b) => plain(b).equals(efi)),
+    'snponly.efi is a plain layer of its own bytes (gzipped), not sealed',
+  );
+  const r = await s.pullNow();
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  assert.ok(readFileSync(join(s.served(), 'snponly.efi')).equals(efi), 'the served tree holds the binary');
 });
 
 test('a boot server path that is a directory (an rsynced tree) is never replaced', async () => {

@@ -94,6 +94,10 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
     return digest;
   };
   const committed = new Map(input.committed.map((a) => [a.path, bytesOf(a.contents)]));
+  // The binaries the committed tree lists and does not hold (images, iPXE binaries): public when
+  // the committed manifest lists the same bytes (as when it held them: a public layer, shared by
+  // digest with every site that has it).
+  const listedOnly = listedShas(input.committed, committed);
   const owner = nodeOwner(input.site, input.nodes);
   // The parts by key: '' the site part, then each node part (a few nodes, nodeParts) in order.
   const groups = new Map<string, Descriptor[]>([['', []]]);
@@ -124,7 +128,7 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
     const host = owner(a.path);
     const node = host === '' ? '' : partOf.get(host)!;
     const group = groups.get(node)!;
-    const isPublic = twin !== undefined && twin.equals(bytes);
+    const isPublic = twin !== undefined ? twin.equals(bytes) : listedOnly.get(a.path) === sha256(bytes).slice(7);
     if (isPublic) publicFiles.push({ path: a.path, sha256: sha256(bytes).slice(7), size: bytes.length });
     if (packable(node, a.path, bytes.length)) {
       if (!isPublic) sealed++;
@@ -266,6 +270,14 @@ function sortLayers(layers: readonly Descriptor[]): Descriptor[] {
 
 function sortKeys(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** The SHA-256 the committed manifest lists for each file it does not hold. */
+function listedShas(committed: readonly Artifact[], held: ReadonlyMap<string, unknown>): ReadonlyMap<string, string> {
+  const m = committed.find((a) => a.path === 'manifest.json');
+  if (!m) return new Map();
+  const files = (JSON.parse(bytesOf(m.contents).toString('utf8')) as { files?: { path: string; sha256?: string }[] }).files ?? [];
+  return new Map(files.filter((f) => !held.has(f.path) && typeof f.sha256 === 'string').map((f) => [f.path, f.sha256!]));
 }
 
 /** Paths nginx serves to any client (manifest.json: a `url` and no `allow`): what the center can fetch. */
