@@ -97,7 +97,8 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
   // The binaries the committed tree lists and does not hold (images, iPXE binaries): public when
   // the committed manifest lists the same bytes (as when it held them: a public layer, shared by
   // digest with every site that has it).
-  const listedOnly = listedShas(input.committed, committed);
+  const listed = committedList(input.committed);
+  const listedOnly = listedShas(listed, committed);
   const owner = nodeOwner(input.site, input.nodes);
   // The parts by key: '' the site part, then each node part (a few nodes, nodeParts) in order.
   const groups = new Map<string, Descriptor[]>([['', []]]);
@@ -211,7 +212,7 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
     parts,
     blobs,
     releases: input.releases,
-    sample: samplePublic(publicFiles, openlyServed(input.committed)),
+    sample: samplePublic(publicFiles, openlyServed(listed)),
     counts: { public: publicFiles.length, sealed, nodes: input.nodes.length },
   };
 }
@@ -272,20 +273,20 @@ function sortKeys(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-/** The SHA-256 the committed manifest lists for each file it does not hold. */
-function listedShas(committed: readonly Artifact[], held: ReadonlyMap<string, unknown>): ReadonlyMap<string, string> {
+/** The committed tree's manifest.json entries (what listedShas and openlyServed read). */
+type ListedFile = { path: string; sha256?: string; url?: string; allow?: unknown };
+function committedList(committed: readonly Artifact[]): readonly ListedFile[] {
   const m = committed.find((a) => a.path === 'manifest.json');
-  if (!m) return new Map();
-  const files = (JSON.parse(bytesOf(m.contents).toString('utf8')) as { files?: { path: string; sha256?: string }[] }).files ?? [];
+  return m ? ((JSON.parse(bytesOf(m.contents).toString('utf8')) as { files?: ListedFile[] }).files ?? []) : [];
+}
+
+/** The SHA-256 the committed manifest lists for each file it does not hold. */
+function listedShas(files: readonly ListedFile[], held: ReadonlyMap<string, unknown>): ReadonlyMap<string, string> {
   return new Map(files.filter((f) => !held.has(f.path) && typeof f.sha256 === 'string').map((f) => [f.path, f.sha256!]));
 }
 
 /** Paths nginx serves to any client (manifest.json: a `url` and no `allow`): what the center can fetch. */
-function openlyServed(committed: readonly Artifact[]): ReadonlySet<string> {
-  const m = committed.find((a) => a.path === 'manifest.json');
-  if (!m) return new Set();
-  const files =
-    (JSON.parse(bytesOf(m.contents).toString('utf8')) as { files?: { path: string; url?: string; allow?: unknown }[] }).files ?? [];
+function openlyServed(files: readonly ListedFile[]): ReadonlySet<string> {
   return new Set(files.filter((f) => f.url !== undefined && f.allow === undefined).map((f) => f.path));
 }
 

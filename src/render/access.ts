@@ -106,11 +106,16 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
   let owners = ownersKept.get(owns);
   if (!owners) {
     owners = new Map<string, readonly string[]>();
+    // A shared image is every sharing node's BMC's to fetch: the union, gathered once (not copied per node).
+    const media = new Map<string, Set<string>>();
     for (const own of owns) {
       for (const path of own.paths) owners.set(path, own.allow);
-      // A shared image is every sharing node's BMC's to fetch.
-      if (own.medium) owners.set(own.medium.path, [...new Set([...(owners.get(own.medium.path) ?? []), ...own.medium.allow])]);
+      if (!own.medium) continue;
+      let allow = media.get(own.medium.path);
+      if (!allow) media.set(own.medium.path, (allow = new Set()));
+      for (const a of own.medium.allow) allow.add(a);
     }
+    for (const [path, allow] of media) owners.set(path, [...allow]);
     // An unknown machine joins Harvester, over IPv4 only.
     if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
     if (memo !== computeAlways) ownersKept.set(owns, owners);

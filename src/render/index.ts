@@ -132,10 +132,11 @@ const listedOnly = (a: Artifact): boolean => isLazy(a) && a.deployOnly;
  * that changed no node of the table (watch, or a plain build in one process) keeps the last one.
  */
 function sharedImage(model: SiteModel, shared: SiteImage, loaders: ReadonlyMap<string, Uint8Array>): Uint8Array {
-  const key = `${shared.plain}\0${loadersKey(loaders)}\0${renderMediumScript(model, shared.nodes, shared.image)}`;
+  const script = renderMediumScript(model, shared.nodes, shared.image);
+  const key = `${shared.plain}\0${loadersKey(loaders)}\0${script}`;
   const last = lastShared.get(shared.plain);
   if (last && last.key === key) return last.bytes;
-  const bytes = renderMedium(model, shared.nodes, shared.image, loaders);
+  const bytes = renderMedium(model, shared.nodes, shared.image, loaders, script);
   lastShared.set(shared.plain, { key, bytes });
   return bytes;
 }

@@ -60,6 +60,8 @@ export function renderMedium(
   nodes: readonly ResolvedNode[],
   image: MediumImage,
   loaders: ReadonlyMap<string, Uint8Array>,
+  /** The image's script, when the caller has rendered it already (renderMediumScript). */
+  scriptText: string = renderMediumScript(model, nodes, image),
 ): Uint8Array {
   const need = (name: string): Uint8Array => {
     const bytes = loaders.get(name);
@@ -68,7 +70,7 @@ export function renderMedium(
     return bytes;
   };
   const text = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
-  const script = text(renderMediumScript(model, nodes, image));
+  const script = text(scriptText);
   return isoImage({
     volumeId: 'HARVGEN',
     files: [

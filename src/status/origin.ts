@@ -9,6 +9,7 @@
 // and install events (judged by their own check), may come from any address but the server's.
 import { scopeOf, type ResolvedNode, type SiteModel } from '../model/index.ts';
 import { addressAllowed, parseIpv4 } from '../util/ipv4.ts';
+import { poolAllow } from '../render/access.ts';
 
 /** Where a request came from, for the tally. */
 export type Origin = 'server' | 'foreign' | 'counted';
@@ -32,10 +33,13 @@ export class Origins {
     private readonly model: SiteModel,
     private readonly allows: ReadonlyMap<ResolvedNode, readonly string[]>,
     private readonly pool: readonly string[],
-    private readonly nativePool: readonly string[] = [],
   ) {
     this.server = serverAddresses(model);
+    this.nativePool = poolAllow(model);
   }
+
+  /** The native network's DHCP pool, where a VLAN node's iPXE fetches its script. */
+  private readonly nativePool: readonly string[];
 
   /** Per address: the boot server's, and may it be some machine's; a few thousand kept (a log has few addresses). */
   private readonly seen = new Map<string, { server: boolean; machine: boolean }>();

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { kindOf } from '../render/kinds/index.ts';
 import { CONFIG_FORMATS, type ConfigFormat } from '../derive/configs/index.ts';
 import type { SiteModel } from '../model/index.ts';
-import { nodeAllow, poolAllow, poolsAllow } from '../render/access.ts';
+import { nodeAllow, poolsAllow } from '../render/access.ts';
 import { imageOf, mediaNamePattern, mediumAllow } from '../derive/media/index.ts';
 import { DIRS, LAYOUT, SHARED_MEDIUM, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
 import { namesKeyed } from '../derive/file-names.ts';
@@ -211,7 +211,7 @@ export class SiteTally {
     this.m = matcher(model);
     const allows = new Map(this.logs.map((l) => [l.node, l.allow]));
     this.verify = new VerifyFilter(allows);
-    this.origins = new Origins(model, allows, this.pool, poolAllow(model));
+    this.origins = new Origins(model, allows, this.pool);
   }
 
   /** Count the requests (in time order); those of other sites' prefixes are passed over. */

@@ -18,7 +18,7 @@ import { ensureKernel } from './helpers/initramfs.ts';
 import { buildDiskInitramfs, UDEV_FILES } from './helpers/disk-initramfs.ts';
 import { requireProgram } from './helpers/programs.ts';
 import { describe, run } from './helpers/proc.ts';
-import { cleanSerial } from './helpers/qemu.ts';
+import { cleanSerial, qemuBase } from './helpers/qemu.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 /** The two disks: the system disk (300 GiB) and the data disk (200 GiB). */
@@ -49,21 +49,7 @@ async function boot(work: string, name: string, disks: [typeof SYSTEM, string][]
   const initrd = await buildDiskInitramfs(kernel);
   const serialPath = path.join(work, `${name}.serial`);
   const argv = [
-    'qemu-system-x86_64',
-    '-accel',
-    'tcg',
-    '-m',
-    '512',
-    '-smp',
-    '1',
-    '-nodefaults',
-    '-display',
-    'none',
-    '-monitor',
-    'none',
-    '-serial',
-    `file:${serialPath}`,
-    '-no-reboot',
+    ...qemuBase(serialPath),
     '-machine',
     'pc',
     '-kernel',

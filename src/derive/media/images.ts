@@ -14,7 +14,6 @@ export interface SiteImage {
   readonly plain: string;
   /** The nodes it boots, in inventory order. */
   readonly nodes: readonly ResolvedNode[];
-  readonly shared: boolean;
 }
 
 const kept = new WeakMap<readonly ResolvedNode[], readonly SiteImage[]>();
@@ -27,19 +26,11 @@ export function sharedImages(model: SiteModel): readonly SiteImage[] {
       const image = medium.image;
       if (!image) return [];
       const nodes = model.nodes.filter((n) => n.medium === medium.name && n.mediumImage === 'shared');
-      return nodes.length === 0 ? [] : [{ medium, image, plain: LAYOUT.sharedMedium(image.ext), nodes, shared: true }];
+      return nodes.length === 0 ? [] : [{ medium, image, plain: LAYOUT.sharedMedium(image.ext), nodes }];
     });
     kept.set(model.nodes, images);
   }
   return images;
-}
-
-/** The nodes that boot the same image as `node` (itself alone for its own image; none for network boot). */
-export function imageNodes(model: SiteModel, node: ResolvedNode): readonly ResolvedNode[] {
-  const image = MEDIA[node.medium].image;
-  if (!image) return [];
-  if (node.mediumImage === 'own') return [node];
-  return sharedImages(model).find((i) => i.medium.name === node.medium)?.nodes ?? [];
 }
 
 /**

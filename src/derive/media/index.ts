@@ -2,4 +2,4 @@
 export type { Medium, MediumImage, MediumName } from './types.ts';
 export { MEDIA, imageOf, mediumOf } from './list.ts';
 export { isoFromLocal, mediumAllow } from './node.ts';
-export { imageNodes, mediaNamePattern, sharedImages, type SiteImage } from './images.ts';
+export { mediaNamePattern, sharedImages, type SiteImage } from './images.ts';

@@ -77,9 +77,9 @@ export interface BootResult {
   cmd: string;
 }
 
-/** argv of the VM (exported for the failure report and the docs). */
-export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): string[] {
-  const common = [
+/** The start of every test VM's argv: TCG, 512 MiB, one CPU, no devices, the serial console to `serialPath`. */
+export function qemuBase(serialPath: string): string[] {
+  return [
     'qemu-system-x86_64',
     '-accel',
     'tcg',
@@ -95,9 +95,12 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
     '-serial',
     `file:${serialPath}`,
     '-no-reboot', // a reboot (or triple fault) ends the run instead of looping
-    '-netdev',
-    `tap,id=n0,ifname=${o.tap},script=no,downscript=no`,
   ];
+}
+
+/** argv of the VM (exported for the failure report and the docs). */
+export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): string[] {
+  const common = [...qemuBase(serialPath), '-netdev', `tap,id=n0,ifname=${o.tap},script=no,downscript=no`];
   const extra = [
     ...(o.disk
       ? [
