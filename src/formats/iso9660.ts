@@ -16,6 +16,7 @@
 // Deterministic: sorted directories, fixed dates, no identifiers that change between runs.
 import type { ImageFile } from './fat.ts';
 
+import { writeHybridMbr } from './hybrid-mbr.ts';
 export type { ImageFile } from './fat.ts';
 
 export interface IsoOptions {
@@ -38,8 +39,7 @@ export interface IsoOptions {
   readonly hybrid?: { readonly mbr: Uint8Array };
 }
 
-/** The MBR code of isohdpfx.bin: the bytes before the MBR's fields (ISOLINUX's isohybrid MBRSIZE). */
-export const HYBRID_MBR_CODE = 432;
+export { HYBRID_MBR_CODE } from './hybrid-mbr.ts';
 
 const BLOCK = 2048;
 const PVD_LBA = 16; // ECMA-119 6.2.1: the system area is logical sectors 0 to 15
@@ -100,39 +100,9 @@ export function isoImage(o: IsoOptions): Uint8Array {
   if (plan.catalog !== undefined) writeCatalog(image, plan.catalog, bios, efi);
   if (o.hybrid) {
     if (!bios || !efi) throw new Error('isoImage: a hybrid image needs both boot entries');
-    writeHybridMbr(image, o.hybrid.mbr, bios, efi);
+    writeHybridMbr(image, o.hybrid.mbr, { lba: bios.lba * (BLOCK / 512) }, { lba: efi.lba * (BLOCK / 512), bytes: efi.bytes.length });
   }
   return image;
-}
-
-/**
- * The hybrid image's MBR, in the system area's first 512 bytes (which ISO 9660 leaves to the
- * system, ECMA-119 6.2.1), as syslinux's isohybrid writes it (utils/isohybrid.c: the code, at 432
- * ISOLINUX's LBA in 512-byte sectors, 4 zero bytes, the disk signature, 2 zero bytes, the table,
- * 55 AA). Partition 1: bootable, type 0 (an empty entry a UEFI firmware skips), the whole image;
- * partition 2: the EFI system partition, the FAT image's extent. The CHS fields say "use the LBA"
- * (0xFE 0xFF 0xFF), as for any disk past 8 GiB. The signature is fixed: the image stays the same
- * bytes for the same files.
- */
-function writeHybridMbr(image: Uint8Array, mbr: Uint8Array, bios: IsoFile, efi: IsoFile): void {
-  if (mbr.byteLength < HYBRID_MBR_CODE) throw new Error(`isoImage: the hybrid MBR code is ${mbr.byteLength} bytes, not ${HYBRID_MBR_CODE}`);
-  const SECTOR = 512;
-  const v = new DataView(image.buffer, image.byteOffset, SECTOR);
-  image.set(mbr.subarray(0, HYBRID_MBR_CODE), 0);
-  v.setUint32(432, bios.lba * (BLOCK / SECTOR), true);
-  v.setUint32(436, 0, true);
-  v.setUint32(440, 0x48475631, true); // 'HGV1'
-  v.setUint16(444, 0, true);
-  const entry = (index: number, status: number, type: number, start: number, sectors: number) => {
-    const at = 446 + index * 16;
-    image.set([status, 0xfe, 0xff, 0xff, type, 0xfe, 0xff, 0xff], at);
-    v.setUint32(at + 8, start, true);
-    v.setUint32(at + 12, sectors, true);
-  };
-  entry(0, 0x80, 0x00, 0, image.byteLength / SECTOR);
-  entry(1, 0x00, 0xef, efi.lba * (BLOCK / SECTOR), Math.ceil(efi.bytes.length / SECTOR));
-  image[510] = 0x55;
-  image[511] = 0xaa;
 }
 
 /** ECMA-119 7.6 (directory identifiers: d-characters, at most 31), lower case taken as upper case. */
