@@ -2,27 +2,36 @@
 // real nginx, registry and netns: test/real/fleet.test.ts): the served link lands on a whole,
 // checked tree equal to `build --deploy`'s; a tampered blob, a wrong key, a replaced tag or an
 // older artifact is refused and the served tree stays; rollback; pruning keeps N.
-import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { publish } from '../src/publish/index.ts';
 import { pull } from '../src/pull/index.ts';
 import { compileSite } from '../src/pipeline.ts';
-import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
+import type { Source } from '../src/publish/sink.ts';
+import { fakeReleases, MemoryRegistry, publishedRepo } from './helpers/publish.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const REGISTRY = 'registry.example.net/harvgen';
 const REPO = `${REGISTRY}/location_y`;
 
-async function setup() {
+async function setup(opts: { releases?: string } = {}) {
   const base = tempDir('pull');
   const repo = publishedRepo(REGISTRY, { bootServer: { base } });
   const reg = new MemoryRegistry();
   const config = await repo.pullConfig(base);
   const publishNow = async () => {
-    const r = await publish({ sites: [repo.site], sinkFor: (x) => reg.sink(x), cwd: repo.root, recordDir: null });
+    const r = await publish({
+      sites: [repo.site],
+      sinkFor: (x) => reg.sink(x),
+      cwd: repo.root,
+      recordDir: null,
+      ...(opts.releases !== undefined ? { releasesDir: opts.releases } : {}),
+    });
     assert.equal(
       r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
       [],
@@ -142,6 +151,90 @@ test('rollback serves the previous version; pruning keeps the newest N and never
   const r5 = await s.pullNow();
   assert.is(r5.action, 'switched');
   assert.is(r5.digest, fifth);
+});
+
+/** A published site with release files (v1.6.0), pulled once; the kernel's path on the boot server. */
+async function withReleases() {
+  const s = await setup({ releases: fakeReleases(tempDir('pull-releases')) });
+  const first = await s.publishNow();
+  const r = await s.pullNow();
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  assert.is(r.releasesWritten, 5);
+  const kernel = join(s.base, 'srv/artifacts/v1.6.0/harvester-v1.6.0-vmlinuz-amd64');
+  const bytes = readFileSync(kernel);
+  return { s, first, kernel, bytes };
+}
+
+test('a release file deleted under a served version is put back by the next pull of the same tag', async () => {
+  const { s, kernel, bytes } = await withReleases();
+  rmSync(kernel);
+  const r = await s.pullNow();
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  assert.is(r.action, 'up-to-date');
+  assert.is(r.releasesWritten, 1);
+  assert.ok(readFileSync(kernel).equals(bytes));
+  // One of another size too (a truncated copy).
+  writeFileSync(kernel, 'short');
+  assert.is((await s.pullNow()).releasesWritten, 1);
+  assert.ok(readFileSync(kernel).equals(bytes));
+  assert.equal((await s.pullNow()).releasesWritten, undefined, 'nothing to put back: a plain up-to-date');
+});
+
+test('a rollback, and a switch back to a version still kept, put back the release files missing since', async () => {
+  const { s, first, kernel, bytes } = await withReleases();
+  editNode(s.repo, 'a=1');
+  const second = await s.publishNow();
+  assert.ok((await s.pullNow()).ok);
+  rmSync(kernel);
+  const back = await s.pullNow({ rollback: true });
+  assert.is(back.action, 'rolled-back');
+  assert.is(back.digest, first);
+  assert.is(back.releasesWritten, 1);
+  assert.ok(readFileSync(kernel).equals(bytes));
+  rmSync(kernel);
+  const again = await s.pullNow({ digest: second, allowOlder: true });
+  assert.is(again.action, 'switched');
+  assert.is(again.files, undefined, 'the kept version is not fetched again');
+  assert.is(again.releasesWritten, 1);
+  assert.ok(readFileSync(kernel).equals(bytes));
+  // Pruning drops the record of a version no longer kept.
+  const records = () => readdirSync(join(s.base, 'state/releases')).sort();
+  assert.equal(records(), [`${first.slice(7)}.json`, `${second.slice(7)}.json`]);
+});
+
+test('a rollback whose missing release file cannot be fetched: the verdict is not ok and names the file', async () => {
+  const { s, kernel } = await withReleases();
+  editNode(s.repo, 'a=1');
+  await s.publishNow();
+  assert.ok((await s.pullNow()).ok);
+  rmSync(kernel);
+  // The registry is gone; the local server answers 404 (the kernel's own answer without its file).
+  const server = http.createServer((_req, res) => {
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const gone: Source = {
+      ...s.reg.sink(REPO),
+      streamBlob: () => Promise.reject(new Error('registry unreachable')),
+    };
+    const r = await pull({ config: s.config, source: () => gone, rollback: true, verifyUrl: url, configWaitMs: 200 });
+    assert.is(r.action, 'rolled-back');
+    assert.is(r.ok, false);
+    assert.ok(
+      r.verdict?.problems?.some((p) => p.startsWith(`VERIFY_RELEASE_FILE: ${kernel}: missing`)),
+      JSON.stringify(r.verdict),
+    );
+    assert.match(r.diagnostics[0]!.message, new RegExp(`release files not in place: ${kernel}: missing|nginx does not run its config`));
+    const state = JSON.parse(readFileSync(join(s.base, 'state/state.json'), 'utf8'));
+    assert.is(state.verdict.ok, false);
+    assert.ok(state.verdict.problems.some((p: string) => p.includes(`${kernel}: missing`)));
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
 
 test('binaries the committed tree only lists (iPXE binaries) travel as public layers, shared by digest, and land in the served tree', async () => {

@@ -8,7 +8,15 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { SealKey } from '../publish/seal.ts';
 import type { Source } from '../publish/sink.ts';
 import { fetchTree, PullRefused, readHead } from './fetch.ts';
-import { placeReleases } from './releases.ts';
+import {
+  forgetReleases,
+  placeReleases,
+  recordReleases,
+  releaseFiles,
+  releaseProblems,
+  recordedReleases,
+  restoreReleases,
+} from './releases.ts';
 import { readKeyFile, readPullConfig, PullConfigError, type PullConfig } from './config.ts';
 import { VersionStore, type PullVerdict } from './store.ts';
 import { DurableError } from '../durable/index.ts';
@@ -106,7 +114,10 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     const r = await store.rollback(options.rollbackTo, hooks);
     // Stay there while the tag still names what was left.
     if (r.from !== undefined && r.from !== r.to) store.hold(r.from);
-    return await finish(config, store, options, 'rolled-back', {});
+    // Its release files, put back from the registry when one is missing (a rollback needs the
+    // registry only then); when that fails, the verdict names the files.
+    const repaired = await repairReleases(config, store, () => sourceOf(config, options, deadline), step);
+    return await finish(config, store, options, 'rolled-back', repaired);
   }
   // A run killed between its switch and nginx's reload: reload now.
   if (await store.resumeReload(hooks)) step('reloaded nginx after an interrupted switch');
@@ -121,6 +132,19 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
       action: 'failed',
       diagnostics: [diag('PULL_FAILED', `${source.name}:${config.tag} does not exist`, 'Publish the site first (`harvgen publish`).')],
     };
+  // What is served must have its release files: one deleted since is put back, and verified.
+  const servedNow = store.servedHex();
+  if (
+    servedNow !== undefined &&
+    ((options.digest === undefined && state?.held === digest) || (state?.digest === digest && servedNow === hex0(digest)))
+  ) {
+    const missing = await releaseProblems(config.stateDir, servedNow);
+    if (missing.problems.length > 0) {
+      step(`release files not in place: ${missing.problems.join('; ')}`);
+      const repaired = await repairReleases(config, store, () => source, step);
+      return await finish(config, store, options, 'up-to-date', repaired);
+    }
+  }
   if (options.digest === undefined && state?.held === digest) {
     step(`held at ${state.digest} by a rollback: the tag still names ${digest}, which was rolled back from`);
     return { ok: true, site: config.site, ...(state.digest ? { digest: state.digest } : {}), action: 'up-to-date', diagnostics: [] };
@@ -151,8 +175,15 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     extra.files = fetched.files;
     step('release files');
     extra.releasesWritten = await placeReleases(source, fetched, config.stateDir);
+    recordReleases(config.stateDir, hex, releaseFiles(head.provenance.releases));
     deadline.check();
     store.commit(hex);
+  } else {
+    // A version still kept (a tag moved back to it): its release files may have gone since.
+    step('release files');
+    const files = releaseFiles(head.provenance.releases);
+    recordReleases(config.stateDir, hex, files);
+    extra.releasesWritten = await restoreReleases(source, files, config.stateDir);
   }
   step('switching');
   await store.switchTo(hex, meta(head.provenance, digest), hooks);
@@ -221,8 +252,8 @@ async function finish(
   config: PullConfig,
   store: VersionStore,
   options: PullOptions,
-  action: 'switched' | 'rolled-back',
-  extra: { files?: number; releasesWritten?: number },
+  action: 'switched' | 'rolled-back' | 'up-to-date',
+  extra: { files?: number; releasesWritten?: number; releasesFailed?: string },
 ): Promise<PullResult> {
   const state = store.state()!;
   let verdict: PullVerdict;
@@ -232,10 +263,12 @@ async function finish(
   } else verdict = { ok: false, checks: 0, failed: 0, at: new Date().toISOString(), skipped: NOT_VERIFIED };
   // Always a verdict about what is now served: verify --fleet tells "not verified" from "not finished".
   store.writeVerdict(verdict);
-  store.prune(config.keep);
+  forgetReleases(config.stateDir, store.prune(config.keep));
   // The wait for nginx's new config ran out (src/pull/verify.ts waitForConfig): say that, not a count of checks.
   const code = 'VERIFY_STALE_CONFIG: ';
   const stale = verdict.problems?.find((p) => p.startsWith(code))?.slice(code.length);
+  const gap = 'VERIFY_RELEASE_FILE: ';
+  const gaps = (verdict.problems ?? []).filter((p) => p.startsWith(gap)).map((p) => p.slice(gap.length));
   const diagnostics: Diagnostic[] =
     !verdict.ok && verdict.skipped === undefined
       ? [
@@ -247,19 +280,49 @@ async function finish(
               )
             : diag(
                 'PULL_FAILED',
-                `the local server does not serve ${state.digest} as built: ${verdict.failed} of ${verdict.checks} checks failed`,
-                'See `harvgen verify` of the tree (its first problems are in state.json); `harvgen pull --rollback` serves the previous version again.',
+                `the local server does not serve ${state.digest} as built: ${verdict.failed} of ${verdict.checks} checks failed${
+                  gaps.length > 0 ? ` (release files not in place: ${gaps.join('; ')})` : ''
+                }`,
+                extra.releasesFailed !== undefined
+                  ? `Its release files could not be put back (${extra.releasesFailed}): make the registry reachable and run \`harvgen pull\` again, or copy them into place.`
+                  : 'See `harvgen verify` of the tree (its first problems are in state.json); `harvgen pull --rollback` serves the previous version again.',
               ),
         ]
       : [];
+  const { releasesFailed: _failed, ...counts } = extra;
   return {
     ok: diagnostics.length === 0,
     site: config.site,
     ...(state.digest ? { digest: state.digest } : {}),
     ...(state.previous ? { previous: state.previous } : {}),
     action,
-    ...extra,
+    ...counts,
     verdict,
     diagnostics,
   };
+}
+
+/**
+ * Put back the served version's release files that are not in place (its record, src/pull/releases.ts),
+ * from the registry; never throws for the registry: what failed goes into the result, and the
+ * verdict (which checks the files) says which are missing.
+ */
+async function repairReleases(
+  config: PullConfig,
+  store: VersionStore,
+  source: () => Source,
+  step: (s: string) => void,
+): Promise<{ releasesWritten?: number; releasesFailed?: string }> {
+  const hex = store.servedHex();
+  const files = hex !== undefined ? recordedReleases(config.stateDir, hex) : undefined;
+  if (files === undefined || files.length === 0) return {};
+  const missing = await releaseProblems(config.stateDir, hex!);
+  if (missing.problems.length === 0) return {};
+  step('putting back release files');
+  try {
+    return { releasesWritten: await restoreReleases(source(), files, config.stateDir) };
+  } catch (e) {
+    if (e instanceof PullTimedOut) throw e;
+    return { releasesFailed: (e as Error).message };
+  }
 }

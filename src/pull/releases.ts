@@ -5,9 +5,23 @@
 // `.<name>.harvgen-tmp-<pid>-<hex>`, which the next pull removes when a kill left it), then
 // fsync'd and renamed over it. A file already there is trusted only
 // when its size and modification time are what the last check recorded (releases.json in the state
-// directory), so gigabytes are not hashed again on every pull.
+// directory), so gigabytes are not hashed again on every pull. Each kept version's release files
+// are recorded beside it (`releases/<hex>.json` in the state directory), so that a rollback, or a
+// switch back to a version still kept, puts back what is missing, and pull's verdict checks them.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
@@ -20,6 +34,16 @@ import { pausePoint } from './pause.ts';
 
 type Known = Record<string, { size: number; mtimeMs: number; sha256: string }>;
 
+/** One release file as a signed provenance gives it, and the path it is served from. */
+export interface ReleaseFile {
+  readonly path: string;
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/** The record of a kept version's release files: `<stateDir>/releases/<hex>.json`. */
+const RECORDS = 'releases';
+
 function readKnown(file: string): Known {
   try {
     const k = JSON.parse(readFileSync(file, 'utf8')) as unknown;
@@ -29,41 +53,145 @@ function readKnown(file: string): Known {
   }
 }
 
-/** Put every release file in place; returns how many were written. */
-export async function placeReleases(source: Source, fetched: Fetched, stateDir: string): Promise<number> {
-  const p: Provenance = fetched.provenance;
-  const knownFile = join(stateDir, 'releases.json');
-  const known = readKnown(knownFile);
-  let written = 0;
-  for (const r of p.releases) {
-    const layers = fetched.releases.get(`${r.version}-${r.arch}`);
-    if (!layers) throw new PullRefused(`the provenance names release ${r.version} (${r.arch}), which the artifact does not carry`);
+/** The files a provenance's releases name, each at `<dir>/<name>`; a directory or a name that is not plain is refused. */
+export function releaseFiles(releases: Provenance['releases']): ReleaseFile[] {
+  const out: ReleaseFile[] = [];
+  for (const r of releases) {
     if (!r.dir.startsWith('/') || r.dir.split('/').includes('..'))
       throw new PullRefused(`release directory ${r.dir} is not a plain absolute path`);
-    mkdirSync(r.dir, { recursive: true });
-    removeStaleTemps(r.dir);
     for (const f of r.files) {
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(f.name))
         throw new PullRefused(`release file name ${JSON.stringify(f.name)} is not a plain name`);
+      out.push({ path: join(r.dir, f.name), sha256: f.sha256, size: f.size });
+    }
+  }
+  return out;
+}
+
+/** Put every release file of a checked artifact in place; returns how many were written. */
+export async function placeReleases(source: Source, fetched: Fetched, stateDir: string): Promise<number> {
+  const p: Provenance = fetched.provenance;
+  for (const r of p.releases) {
+    const layers = fetched.releases.get(`${r.version}-${r.arch}`);
+    if (!layers) throw new PullRefused(`the provenance names release ${r.version} (${r.arch}), which the artifact does not carry`);
+    for (const f of r.files) {
       const layer = layers.find((l) => l.name === f.name);
       if (!layer || layer.digest !== `sha256:${f.sha256}` || layer.size !== f.size)
         throw new PullRefused(`release file ${f.name} is not what the signed provenance says`);
-      const target = join(r.dir, f.name);
-      const st = statSync(target, { throwIfNoEntry: false });
-      const k = known[target];
-      if (st && k && st.size === k.size && st.mtimeMs === k.mtimeMs && k.sha256 === f.sha256) continue;
-      if (st && st.size === f.size && (await hashFile(target, 'sha256')).sha256 === f.sha256) {
-        known[target] = { size: st.size, mtimeMs: st.mtimeMs, sha256: f.sha256 };
-        continue;
-      }
-      await download(source, layer.digest, f, target);
-      const now = statSync(target);
-      known[target] = { size: now.size, mtimeMs: now.mtimeMs, sha256: f.sha256 };
-      written++;
     }
   }
-  writeFileAtomic(knownFile, `${JSON.stringify(known, null, 2)}\n`);
+  return await restoreReleases(source, releaseFiles(p.releases), stateDir);
+}
+
+/**
+ * Put back each of `files` that is not in place (missing, another size, other bytes), from the
+ * source's blob of its SHA-256 (a release layer is the file itself); returns how many were written.
+ */
+export async function restoreReleases(source: Source, files: readonly ReleaseFile[], stateDir: string): Promise<number> {
+  const knownFile = join(stateDir, 'releases.json');
+  const known = readKnown(knownFile);
+  let written = 0;
+  const cleaned = new Set<string>();
+  try {
+    for (const f of files) {
+      const dir = dirname(f.path);
+      if (!cleaned.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        removeStaleTemps(dir);
+        cleaned.add(dir);
+      }
+      if ((await releaseProblem(f, known)) === undefined) continue;
+      await download(source, `sha256:${f.sha256}`, f, f.path);
+      const now = statSync(f.path);
+      known[f.path] = { size: now.size, mtimeMs: now.mtimeMs, sha256: f.sha256 };
+      written++;
+    }
+  } finally {
+    writeFileAtomic(knownFile, `${JSON.stringify(known, null, 2)}\n`);
+  }
   return written;
+}
+
+/**
+ * What is wrong with a release file in place, in words, or undefined when it is the file the
+ * provenance gives. A file is hashed only when its size and modification time are not what the
+ * last check recorded in `known` (which this updates).
+ */
+async function releaseProblem(f: ReleaseFile, known: Known): Promise<string | undefined> {
+  const st = lstatSync(f.path, { throwIfNoEntry: false });
+  if (st === undefined) return 'missing';
+  if (!st.isFile()) return 'not a regular file';
+  if (st.size !== f.size) return `${st.size} bytes, the signed provenance gives ${f.size}`;
+  const k = known[f.path];
+  if (k && st.size === k.size && st.mtimeMs === k.mtimeMs && k.sha256 === f.sha256) return undefined;
+  if ((await hashFile(f.path, 'sha256')).sha256 !== f.sha256) return `its SHA-256 is not ${f.sha256}`;
+  known[f.path] = { size: st.size, mtimeMs: st.mtimeMs, sha256: f.sha256 };
+  return undefined;
+}
+
+/** The problems of a kept version's release files (its record), each `<path>: <what is wrong>`; none when it has no record. */
+export async function releaseProblems(stateDir: string, hex: string): Promise<{ checked: number; problems: string[] }> {
+  const files = recordedReleases(stateDir, hex) ?? [];
+  const knownFile = join(stateDir, 'releases.json');
+  const known = readKnown(knownFile);
+  const problems: string[] = [];
+  for (const f of files) {
+    const p = await releaseProblem(f, known);
+    if (p !== undefined) problems.push(`${f.path}: ${p}`);
+  }
+  if (files.length > 0) writeFileAtomic(knownFile, `${JSON.stringify(known, null, 2)}\n`);
+  return { checked: files.length, problems };
+}
+
+const recordFile = (stateDir: string, hex: string) => join(stateDir, RECORDS, `${hex}.json`);
+
+/** Record a version's release files beside it (before it is committed: a kept version always has its record). */
+export function recordReleases(stateDir: string, hex: string, files: readonly ReleaseFile[]): void {
+  mkdirSync(join(stateDir, RECORDS), { recursive: true, mode: 0o755 });
+  writeFileAtomic(recordFile(stateDir, hex), `${JSON.stringify({ format: 1, files }, null, 2)}\n`);
+}
+
+/**
+ * A kept version's release files, as recorded when it was pulled; undefined when there is no
+ * record (a version pulled by a harvgen before the records) or it is not one (refused as such).
+ */
+export function recordedReleases(stateDir: string, hex: string): ReleaseFile[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(recordFile(stateDir, hex), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new PullRefused(`${recordFile(stateDir, hex)} is not JSON: move it aside and pull the version again by its digest`);
+  }
+  const files = (parsed as { files?: unknown }).files;
+  const ok =
+    (parsed as { format?: unknown }).format === 1 &&
+    Array.isArray(files) &&
+    files.every(
+      (f: Partial<ReleaseFile>) =>
+        typeof f?.path === 'string' &&
+        f.path.startsWith('/') &&
+        !f.path.split('/').includes('..') &&
+        typeof f.sha256 === 'string' &&
+        /^[0-9a-f]{64}$/.test(f.sha256) &&
+        Number.isSafeInteger(f.size) &&
+        (f.size as number) >= 0,
+    );
+  if (!ok)
+    throw new PullRefused(
+      `${recordFile(stateDir, hex)} is not a record of release files: move it aside and pull the version again by its digest`,
+    );
+  return (files as ReleaseFile[]).map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
+}
+
+/** Remove the records of versions no longer kept. */
+export function forgetReleases(stateDir: string, hexes: readonly string[]): void {
+  for (const hex of hexes) rmSync(recordFile(stateDir, hex), { force: true });
 }
 
 /** Stream one release file into a temp beside `target`: at most `f.size` bytes, then its SHA-256, then renamed. */

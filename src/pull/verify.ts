@@ -13,6 +13,7 @@ import { readDeployManifest } from '../verify/manifest.ts';
 import { serverFor } from '../verify/plan.ts';
 import { readBounded } from '../util/read-bounded.ts';
 import type { PullConfig } from './config.ts';
+import { releaseProblems } from './releases.ts';
 import type { PullState, VersionStore } from './store.ts';
 
 /** How long, after a reload, nginx may take to answer with the new config (`waitForConfig`). */
@@ -49,8 +50,19 @@ export async function verifyServed(
   const hex = state?.digest?.replace(/^sha256:/, '');
   const tree = hex ? join(config.stateDir, 'versions', hex) : config.root;
   // What the server answers is the new tree's only once nginx runs its config: wait for that first.
+  // The release files the tree's URLs name are served from artifacts_dir, outside the tree: each
+  // must be there as its signed provenance gives it (src/pull/releases.ts).
+  const releases = hex !== undefined ? await releaseProblems(config.stateDir, hex) : { checked: 0, problems: [] };
+  const missing = releases.problems.map((p) => `VERIFY_RELEASE_FILE: ${p} (a release file the served tree's URLs name)`);
   const stale = await waitForConfig(tree, url, configWaitMs);
-  if (stale !== undefined) return { ok: false, checks: 1, failed: 1, at: new Date().toISOString(), problems: [stale] };
+  if (stale !== undefined)
+    return {
+      ok: false,
+      checks: 1 + releases.checked,
+      failed: 1 + missing.length,
+      at: new Date().toISOString(),
+      problems: [stale, ...missing].slice(0, KEEP_PROBLEMS),
+    };
   const once = () =>
     verifyTree({
       tree,
@@ -70,11 +82,14 @@ export async function verifyServed(
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   const failed = result.servers.reduce((n, s) => n + s.failed, 0) + (result.servers.length === 0 ? errors.length : 0);
   return {
-    ok: result.ok,
-    checks: result.checks,
-    failed: result.ok ? 0 : Math.max(failed, errors.length),
+    ok: result.ok && missing.length === 0,
+    checks: result.checks + releases.checked,
+    failed: (result.ok ? 0 : Math.max(failed, errors.length)) + missing.length,
     at: new Date().toISOString(),
-    problems: errors.slice(0, KEEP_PROBLEMS).map((d) => redactKeyed(`${d.code}: ${d.file !== undefined ? `${d.file}: ` : ''}${d.message}`)),
+    problems: [...missing, ...errors.map((d) => redactKeyed(`${d.code}: ${d.file !== undefined ? `${d.file}: ` : ''}${d.message}`))].slice(
+      0,
+      KEEP_PROBLEMS,
+    ),
   };
 }
 

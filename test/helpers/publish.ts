@@ -220,3 +220,23 @@ export class MemoryRegistry {
     };
   }
 }
+
+/** Fake release files of `version` (default v1.6.0: the names location_y serves) and their SHA-512 list, in `<dir>/<version>/`; returns `dir`. */
+export function fakeReleases(dir: string, version = 'v1.6.0'): string {
+  const v = join(dir, version);
+  mkdirSync(v, { recursive: true });
+  const names = [
+    `harvester-${version}-vmlinuz-amd64`,
+    `harvester-${version}-initrd-amd64`,
+    `harvester-${version}-rootfs-amd64.squashfs`,
+    `harvester-${version}-amd64.iso`,
+  ];
+  const lines: string[] = [];
+  for (const n of names) {
+    const bytes = Buffer.from(`fake ${n}\n`.repeat(100));
+    writeFileSync(join(v, n), bytes);
+    lines.push(`${createHash('sha512').update(bytes).digest('hex')}  ${n}`);
+  }
+  writeFileSync(join(v, `harvester-${version}-amd64.sha512`), `${lines.join('\n')}\n`);
+  return dir;
+}

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { configIdOf } from '../../src/render/nginx-config-id.ts';
-import { publishedRepo, writePullConfig, type PublishedRepo } from '../helpers/publish.ts';
+import { fakeReleases, publishedRepo, writePullConfig, type PublishedRepo } from '../helpers/publish.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { createNetns, type Netns } from './helpers/netns.ts';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
@@ -65,26 +65,6 @@ async function get(url: string): Promise<{ status: number; body: string }> {
 
 const served = () => realpathSync(join(w.base, 'srv/location_y'));
 const versionOf = (digest: string) => join(w.base, 'state/versions', digest.slice(7));
-
-/** Fake release files of `version` (default v1.6.0: the names the site serves) and their SHA-512 list. */
-function fakeReleases(dir: string, version = 'v1.6.0'): string {
-  const v = join(dir, version);
-  mkdirSync(v, { recursive: true });
-  const names = [
-    `harvester-${version}-vmlinuz-amd64`,
-    `harvester-${version}-initrd-amd64`,
-    `harvester-${version}-rootfs-amd64.squashfs`,
-    `harvester-${version}-amd64.iso`,
-  ];
-  const lines: string[] = [];
-  for (const n of names) {
-    const bytes = Buffer.from(`fake ${n}\n`.repeat(100));
-    writeFileSync(join(v, n), bytes);
-    lines.push(`${createHash('sha512').update(bytes).digest('hex')}  ${n}`);
-  }
-  writeFileSync(join(v, `harvester-${version}-amd64.sha512`), `${lines.join('\n')}\n`);
-  return dir;
-}
 
 test.before(async () => {
   if (!ready) return;
