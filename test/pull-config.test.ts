@@ -275,6 +275,103 @@ test('a hung server does not stretch the wait past its budget by more than a mom
   }
 });
 
+test('two servers behind one address, one not reloaded: new answers that end in another id after the budget are stale, not settled', async () => {
+  // The old config until 1.3 s, the new one until 1.6 s, then the old one again (the other nginx):
+  // at the end of the 1.5 s budget the last answer was the new id, which had not settled.
+  const started = performance.now();
+  let t: ReturnType<typeof fakeTree> | undefined;
+  const s = await answering(() => {
+    const at = performance.now() - started;
+    return [200, at >= 1300 && at < 1600 ? `${t!.server}\n` : OLD];
+  });
+  try {
+    t = fakeTree(`${s.origin}/pre`, true);
+    const problem = await waitForConfig(t.tree, undefined, 1500);
+    assert.match(problem ?? '', /^VERIFY_STALE_CONFIG: .* answered another config's id \("1{64}"\)/);
+    assert.ok(performance.now() - started < 3000, 'the settling ends soon after the budget');
+  } finally {
+    await s.close();
+  }
+});
+
+test('answers that alternate between the new id and another never settle', async () => {
+  let t: ReturnType<typeof fakeTree> | undefined;
+  const s = await answering((_, n) => [200, n % 2 === 0 ? `${t!.server}\n` : OLD]);
+  try {
+    t = fakeTree(`${s.origin}/pre`, true);
+    for (const budget of [700, 1000, 1300])
+      assert.match((await waitForConfig(t.tree, undefined, budget)) ?? 'settled', /^VERIFY_STALE_CONFIG: /);
+  } finally {
+    await s.close();
+  }
+});
+
+test("an id dripped a byte a second does not stretch the wait past its budget; an oversized answer is not called another config's id", async () => {
+  let t: ReturnType<typeof fakeTree> | undefined;
+  const drip = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '65' });
+    const body = `${t!.server}\n`;
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i >= body.length || res.destroyed) return clearInterval(timer);
+      res.write(body[i++]!);
+    }, 1000);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((r) => drip.listen(0, '127.0.0.1', r));
+  try {
+    t = fakeTree(`http://127.0.0.1:${(drip.address() as AddressInfo).port}/pre`, true);
+    const started = performance.now();
+    const problem = await waitForConfig(t.tree, undefined, 1500);
+    const took = performance.now() - started;
+    assert.ok(took < 2500, `${took} ms`);
+    assert.match(problem ?? '', /answered no answer \(no whole answer within 1(\.\d)? s\)/);
+  } finally {
+    drip.closeAllConnections();
+    await new Promise((r) => drip.close(r));
+  }
+  const big = await answering(() => [200, `${t!.server}\n${'#'.repeat(300)}`]);
+  try {
+    t = fakeTree(`${big.origin}/pre`, true);
+    const problem = await waitForConfig(t.tree, undefined, 600);
+    assert.match(problem ?? '', /answered an answer larger than the 256 bytes an id takes, not the id/);
+    assert.not.match(problem ?? '', /another config's id/);
+  } finally {
+    await big.close();
+  }
+});
+
+test('a server that answers the new id, and endless bodies for everything else: the verdict is recorded (no more failures than checks)', async () => {
+  const { base, reg, config } = await publishedSite();
+  const server = http.createServer((req, res) => {
+    if (req.url === '/.harvgen/config') {
+      res.end(`${configIdOf(readFileSync(join(base, 'srv/location_y/nginx/harvgen.conf'), 'utf8'))}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const chunk = Buffer.alloc(65536, 65);
+    const more = (): void => {
+      while (!res.destroyed && res.write(chunk));
+      if (!res.destroyed) res.once('drain', more);
+    };
+    more();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const r = await pull({ config, source: (c) => reg.sink(c.repository), verifyUrl: url, configWaitMs: 5000 });
+    assert.is(r.action, 'switched', JSON.stringify(r.diagnostics));
+    assert.is(r.verdict?.ok, false);
+    assert.ok(r.verdict!.failed > 0 && r.verdict!.failed <= r.verdict!.checks, JSON.stringify(r.verdict));
+    assert.match(r.diagnostics[0]!.message, /does not serve .* as built: \d+ of \d+ checks failed/);
+    const state = JSON.parse(readFileSync(join(base, 'state/state.json'), 'utf8'));
+    assert.is(state.verdict.ok, false);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
 test('a server that does not answer at all is not waited for: verify reports it unreachable', async () => {
   const { reg, config } = await publishedSite();
   // A port nothing listens on: taken, then let go.

@@ -266,6 +266,32 @@ test('state.json never holds a keyed name: verify problems name keyed files with
   assert.not.match(text, /-[0-9a-f]{32}/);
 });
 
+test('a registry that answers a listed blob larger than its part gives: refused (exit 1, PULL_REFUSED), not a failure', async () => {
+  const s = await setup();
+  const reg = await startHostileRegistry();
+  try {
+    for (const b of s.reg.blobs.get(REPO)!.values()) reg.blob('harvgen/location_y', b);
+    for (const [ref, b] of s.reg.manifests.get(REPO)!) reg.manifest('harvgen/location_y', ref, JSON.parse(b.toString('utf8')).mediaType, b);
+    for (const [tag, d] of s.reg.tags.get(REPO)!) reg.manifest('harvgen/location_y', tag, MEDIA.index, s.reg.manifests.get(REPO)!.get(d)!);
+    const index = JSON.parse(s.reg.manifests.get(REPO)!.get(s.digest)!.toString('utf8'));
+    const entry = index.manifests.find((m: { annotations?: Record<string, string> }) => m.annotations?.['io.harvgen.nodes'] !== undefined);
+    const part = JSON.parse(s.reg.manifests.get(REPO)!.get(entry.digest)!.toString('utf8'));
+    const victim = part.layers[0] as Layer;
+    reg.on(`/v2/harvgen/location_y/blobs/${victim.digest}`, { kind: 'bytes', body: Buffer.alloc(8 << 20, 1) });
+    const config = await s.repo.pullConfig(s.base, (c) => {
+      c.repository = `${reg.host}/harvgen/location_y`;
+      c.insecure = true;
+    });
+    const r = await pull({ config, verify: false });
+    assert.is(r.action, 'refused', JSON.stringify(r.diagnostics));
+    assert.is(r.diagnostics[0]!.code, 'PULL_REFUSED');
+    assert.match(r.diagnostics[0]!.message, new RegExp(`${victim.digest}.* is larger than`), r.diagnostics[0]!.message);
+    assert.not.ok(existsSync(join(s.base, 'srv/location_y')), 'nothing served');
+  } finally {
+    await reg.close();
+  }
+});
+
 test('a registry that drips its answer is given up at --timeout, the lock released; pull.json `insecure` reaches the client', async () => {
   const s = await setup();
   const reg = await startHostileRegistry();

@@ -237,6 +237,22 @@ test('a rollback whose missing release file cannot be fetched: the verdict is no
   }
 });
 
+test('a pull killed before it recorded its verdict (during the wait for nginx): the next run of the same tag verifies', async () => {
+  const s = await setup();
+  await s.publishNow();
+  assert.ok((await s.pullNow()).ok);
+  // What a kill after the switch, before the verdict, leaves: state.json without a verdict.
+  const file = join(s.base, 'state/state.json');
+  const state = JSON.parse(readFileSync(file, 'utf8'));
+  delete state.verdict;
+  writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
+  const r = await s.pullNow();
+  assert.is(r.action, 'up-to-date');
+  assert.is(r.verdict?.skipped, 'not verified: --no-verify', 'a verdict recorded, here that of a run told not to verify');
+  assert.ok(JSON.parse(readFileSync(file, 'utf8')).verdict, 'state.json holds it');
+  assert.equal((await s.pullNow()).action, 'up-to-date');
+});
+
 test('binaries the committed tree only lists (iPXE binaries) travel as public layers, shared by digest, and land in the served tree', async () => {
   const s = await setup();
   // The site copies iPXE binaries from a directory of the repository.

@@ -93,6 +93,26 @@ test('a body longer than the built file is VERIFY_DRIFT, read no further: an end
   }
 });
 
+test('many requests at once to a server whose every answer is endless: no MaxListenersExceededWarning', async () => {
+  const warnings: string[] = [];
+  const listen = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', listen);
+  const s = await serve(Object.fromEntries(served.map((f) => [`/${f.path}`, { kind: 'endless', type: TEXT } as Behaviour])));
+  try {
+    const r = await within(30_000, verify({ sites: [site], outDir: deploy, urls: [s.url], timeoutMs: 5000, concurrency: 32 }));
+    assert.ok(
+      r.diagnostics.filter((d) => d.code === 'VERIFY_DRIFT').length >= served.length / 2,
+      JSON.stringify(r.diagnostics.slice(0, 3)),
+    );
+    // A warning is emitted on the next tick.
+    await new Promise((done) => setImmediate(done));
+    assert.equal(warnings, []);
+  } finally {
+    process.off('warning', listen);
+    await s.close();
+  }
+});
+
 test('a Content-Length that disagrees with the body is said with its numbers (VERIFY_DRIFT), not "did not answer"', async () => {
   // The built size announced, less sent, then the connection closed.
   const body = bytes(a).subarray(0, 600);

@@ -144,6 +144,12 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
       const repaired = await repairReleases(config, store, () => source, step);
       return await finish(config, store, options, 'up-to-date', repaired);
     }
+    // The run that switched to it was killed before it recorded a verdict (during nginx's wait,
+    // or verify): verify now, so that state.json never goes on without one.
+    if (state?.verdict === undefined) {
+      step('no verdict recorded for the served version: verifying');
+      return await finish(config, store, options, 'up-to-date', {});
+    }
   }
   if (options.digest === undefined && state?.held === digest) {
     step(`held at ${state.digest} by a rollback: the tag still names ${digest}, which was rolled back from`);
@@ -195,8 +201,10 @@ function failure(config: PullConfig, store: VersionStore | undefined, e: unknown
   const stays = served(store);
   const still = stays.digest !== undefined ? `${stays.digest} stays served` : 'Nothing was served before, and nothing is now';
   const base = { ok: false, site: config.site, ...stays };
-  // Bytes that do not hash to their digest are a refusal (exit 1), not a failure to fetch.
-  if (e instanceof PullRefused || (e as { kind?: unknown }).kind === 'digest')
+  // Bytes that do not hash to their digest, or more (or fewer) of them than the signed list or the
+  // part gives, are a refusal (exit 1), not a failure to fetch.
+  const kind = (e as { kind?: unknown }).kind;
+  if (e instanceof PullRefused || kind === 'digest' || kind === 'size')
     return {
       ...base,
       action: 'refused',

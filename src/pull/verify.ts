@@ -81,10 +81,12 @@ export async function verifyServed(
   }
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   const failed = result.servers.reduce((n, s) => n + s.failed, 0) + (result.servers.length === 0 ? errors.length : 0);
+  // A problem that is no check of its own (the server answered nothing it was asked) still counts as one.
+  const failedServed = result.ok ? 0 : Math.max(failed, errors.length, 1);
   return {
     ok: result.ok && missing.length === 0,
-    checks: result.checks + releases.checked,
-    failed: (result.ok ? 0 : Math.max(failed, errors.length)) + missing.length,
+    checks: Math.max(result.checks, failedServed) + releases.checked,
+    failed: failedServed + missing.length,
     at: new Date().toISOString(),
     problems: [...missing, ...errors.map((d) => redactKeyed(`${d.code}: ${d.file !== undefined ? `${d.file}: ` : ''}${d.message}`))].slice(
       0,
@@ -111,11 +113,12 @@ export function redactKeyed(text: string): string {
  * the tree's nginx/harvgen.conf's, or its nginx/locations.conf's on a server block shared by sites.
  * Each ask is a new connection (a kept-alive one would stay with an old worker).
  *
- * Undefined once only one of those ids has been answered for SETTLE_MS (or since the first of them,
- * when the budget ran out meanwhile: nginx does run it); at once when the tree's config has no id
- * (built before it, or unreadable: verify says what is wrong); or when nothing has answered for
- * UNREACHABLE_AFTER_MS (verify reports the server unreachable). Else, once `budgetMs` ran out, the
- * problem as state.json records it.
+ * Undefined once only one of those ids has been answered for SETTLE_MS (new answers that began
+ * before the budget ran out may settle a moment after it; another answer meanwhile is stale);
+ * at once when the tree's config has no id (built before it, or unreadable: verify says what is
+ * wrong); or when nothing has answered for UNREACHABLE_AFTER_MS (verify reports the server
+ * unreachable). Else, once `budgetMs` ran out, the problem as state.json records it. Each ask must
+ * be answered whole within what is left of the budget (at most 5 s).
  */
 export async function waitForConfig(
   tree: string,
@@ -141,39 +144,69 @@ export async function waitForConfig(
   let silentSince: number | undefined;
   /** Since when every answer has been the new id. */
   let newSince: number | undefined;
+  const endOf = (since: number | undefined) => (since !== undefined ? Math.max(until, since + SETTLE_MS + 2 * SETTLE_INTERVAL_MS) : until);
   for (;;) {
     const now = performance.now();
-    try {
-      const r = await get(server.origin, path, {
-        // Never past the budget by more than a moment: a hung server does not stretch the wait.
-        timeoutMs: Math.max(200, Math.min(5000, until - now)),
-        hash: 'sha256',
-        keep: 256,
-        maxBytes: 256,
-      });
+    // New answers that began before the budget ran out may finish settling after it; nothing else does.
+    const limit = endOf(newSince);
+    const answer = await askConfig(server.origin, path, Math.max(200, Math.min(5000, limit - now)));
+    if (answer.kind === 'silent') {
+      newSince = undefined;
+      silentSince ??= now;
+      last = `no answer (${answer.why})`;
+      // A server that does not answer at all is not a config to wait for: verify says it is unreachable.
+      if (performance.now() - silentSince >= UNREACHABLE_AFTER_MS) return undefined;
+    } else {
       silentSince = undefined;
-      const body = r.head.toString('latin1');
-      if (r.status === 200 && ids.has(body)) {
+      if (answer.kind === 'id' && ids.has(answer.id)) {
         newSince ??= now;
         if (performance.now() - newSince >= SETTLE_MS) return undefined;
       } else {
         newSince = undefined;
-        last = r.status === 200 ? `another config's id (${JSON.stringify(body.trim().slice(0, 64))})` : `status ${r.status}`;
+        last = answer.kind === 'id' ? `another config's id (${JSON.stringify(answer.id.trim().slice(0, 64))})` : answer.what;
       }
-    } catch (e) {
-      newSince = undefined;
-      silentSince ??= now;
-      last = `no answer (${(e as Error).message})`;
-      // A server that does not answer at all is not a config to wait for: verify says it is unreachable.
-      if (performance.now() - silentSince >= UNREACHABLE_AFTER_MS) return undefined;
     }
     const pause = newSince !== undefined ? SETTLE_INTERVAL_MS : intervalMs;
-    if (performance.now() + pause > until) break;
+    if (performance.now() + pause > endOf(newSince)) break;
     await new Promise((r) => setTimeout(r, pause));
   }
-  if (newSince !== undefined) return undefined;
+  // Never "settled" at the end of the budget on fewer than SETTLE_MS of new answers: a server whose
+  // connections alternate between the new config and another (two nginx, one not reloaded) is stale.
+  if (newSince !== undefined) last = `the new id for less than ${SETTLE_MS} ms, between other answers`;
   const seconds = Math.round((performance.now() - start) / 100) / 10;
   return `VERIFY_STALE_CONFIG: ${server.origin.origin}${path} answered ${last}, not the id of the served tree's ${LAYOUT.nginx} (or ${LAYOUT.nginxLocations}), ${seconds} s after the reload: nginx does not run the new config (did nginx_reload reload this nginx, and does its config include the served ${LAYOUT.nginx}? See nginx's error log)`;
+}
+
+/** The largest answer of `.harvgen/config` read: an id and a newline. */
+const CONFIG_ANSWER_BYTES = 256;
+
+type ConfigAnswer = { kind: 'id'; id: string } | { kind: 'other'; what: string } | { kind: 'silent'; why: string };
+
+/**
+ * One ask of `.harvgen/config` on a new connection, whole within `ms` (a server that drips its
+ * answer a byte a second cannot stretch the wait): the id it answered, another answer in words, or
+ * no answer.
+ */
+async function askConfig(origin: URL, path: string, ms: number): Promise<ConfigAnswer> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error(`no whole answer within ${Math.round(ms / 100) / 10} s`)), ms);
+  try {
+    const r = await get(origin, path, {
+      timeoutMs: ms,
+      hash: 'sha256',
+      keep: CONFIG_ANSWER_BYTES,
+      maxBytes: CONFIG_ANSWER_BYTES,
+      signal: abort.signal,
+    });
+    if (r.status !== 200) return { kind: 'other', what: `status ${r.status}` };
+    if (r.cut === 'over') return { kind: 'other', what: `an answer larger than the ${CONFIG_ANSWER_BYTES} bytes an id takes` };
+    if (r.cut !== undefined) return { kind: 'other', what: `an answer cut short (${r.size} bytes)` };
+    return { kind: 'id', id: r.head.toString('latin1') };
+  } catch (e) {
+    return { kind: 'silent', why: (e as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The text of the tree's nginx config, or undefined when it is not a plain file (no link, no FIFO) of a sane size. */

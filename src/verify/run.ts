@@ -1,5 +1,6 @@
 // One run of verify's requests: made with bounded concurrency and an idle timeout
 // (src/verify/http.ts), each answer judged against what its Check expects, tallied per server.
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { type Diagnostic } from '../diagnostics/types.ts';
 import { get, NetworkError, type Agents, type Fetched } from './http.ts';
 import { allowed, CONTENT_TYPES, parseSums, type Check, type ReleaseSums } from './plan.ts';
@@ -26,6 +27,9 @@ export class Run {
     private readonly o: { timeoutMs: number; concurrency: number; source?: string; signal?: AbortSignal },
   ) {
     for (const c of checks) this.entry(c);
+    // Each request in flight listens to the run's signal until it closes: as many as the
+    // concurrency, and a few of a request closing as the next starts; not a leak to warn about.
+    if (o.signal !== undefined) setMaxListeners(Math.max(getMaxListeners(o.signal), 2 * o.concurrency + 4), o.signal);
   }
 
   private entry(c: Check) {
