@@ -450,7 +450,9 @@ const IPV4_NETWORK = {
     minItems: 1,
     maxItems: 8,
   }),
-  dhcp_range: str('Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.'),
+  dhcp_range: str(
+    'Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`. Needed where a machine leases an address: a network-booting node without `ip`, any node on a VLAN (its firmware boots on this network), and `boot.unknown: join`. Without it the DHCP server answers reserved addresses only, and unknown machines get none; a site whose nodes all boot from a medium needs no pool.',
+  ),
 };
 
 const schema = {
@@ -705,11 +707,12 @@ const schema = {
         },
       },
       {
-        // IPv4 is all four keys, or (on an IPv6-only network, with `ipv6:`) none of them.
+        // IPv4 is `cidr`, `gateway` and `dns` (and a pool, `dhcp_range`, where a machine leases
+        // an address: NET_DHCP_RANGE_REQUIRED), or (on an IPv6-only network, with `ipv6:`) none of them.
         if: { properties: { ipv6: false } },
-        then: { properties: IPV4_NETWORK, required: ['cidr', 'gateway', 'dns', 'dhcp_range'] },
+        then: { properties: IPV4_NETWORK, required: ['cidr', 'gateway', 'dns'] },
         dependencies: {
-          cidr: ['gateway', 'dns', 'dhcp_range'],
+          cidr: ['gateway', 'dns'],
           gateway: ['cidr'],
           dns: ['cidr'],
           dhcp_range: ['cidr'],

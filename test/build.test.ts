@@ -39,6 +39,12 @@ const goldens: { name: string; site: string; expected: string }[] = [
     site: join(repo, 'test/fixtures/build/dhcp-isc/site'),
     expected: join(repo, 'test/fixtures/build/dhcp-isc/expected'),
   },
+  // A network without a pool (no dhcp_range): reservations only, in dnsmasq and libvirt's network.
+  {
+    name: 'fixture no-pool',
+    site: join(repo, 'test/fixtures/build/no-pool/site'),
+    expected: join(repo, 'test/fixtures/build/no-pool/expected'),
+  },
   // IPv6: a dual-stack network served by dnsmasq, and an IPv6-only one served by Kea (DHCPv6 alone).
   {
     name: 'fixture dual-stack',

@@ -83,6 +83,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   VERIFY_UNREACHABLE: 'verify',
   VERIFY_NO_DEPLOY_TREE: 'verify',
   VERIFY_STALE_CONFIG: 'pull-config',
+  VERIFY_RELEASE_FILE: 'pull',
 };
 
 test('every code has a failing fixture or a named test', () => {

@@ -19,9 +19,9 @@ export function siteNetwork(
     return [first, last];
   };
   const ipv4 =
-    n.cidr !== undefined && n.gateway !== undefined && n.dns !== undefined && n.dhcp_range !== undefined
+    n.cidr !== undefined && n.gateway !== undefined && n.dns !== undefined
       ? (() => {
-          const [dhcpStart, dhcpEnd] = range(n.dhcp_range);
+          const [dhcpStart, dhcpEnd] = n.dhcp_range !== undefined ? range(n.dhcp_range) : [];
           return {
             cidr: n.cidr,
             address: cidr ? formatIpv4(cidr.address) : n.cidr,
@@ -29,8 +29,7 @@ export function siteNetwork(
             netmask: formatIpv4(prefixToMask(netPrefix)),
             gateway: n.gateway,
             dns: n.dns,
-            dhcpStart,
-            dhcpEnd,
+            ...(dhcpStart !== undefined && dhcpEnd !== undefined ? { dhcpStart, dhcpEnd } : {}),
           };
         })()
       : undefined;

@@ -388,8 +388,9 @@ export interface Ipv4Net {
   readonly netmask: string;
   readonly gateway: string;
   readonly dns: readonly string[];
-  readonly dhcpStart: string;
-  readonly dhcpEnd: string;
+  /** The dynamic pool (`dhcp_range`); absent: the DHCP server answers reserved addresses only. */
+  readonly dhcpStart?: string;
+  readonly dhcpEnd?: string;
 }
 
 /** `harvester.upgrade` while it has not run: the target release and what its `Version` manifest says. */

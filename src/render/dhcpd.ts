@@ -74,7 +74,10 @@ export function renderDhcpd(model: SiteModel): string {
     '#   dhcpd -t -cf <this file>',
     `# Firmware PXE loads iPXE over TFTP from next-server: a TFTP server there holds undionly.kpxe and ${e.comment(uefiBootFile(model))}.`,
     `subnet ${e.dhcpdAddress(net.address)} netmask ${e.dhcpdAddress(net.netmask)} {`,
-    `  range ${e.dhcpdAddress(net.dhcpStart)} ${e.dhcpdAddress(net.dhcpEnd)};`,
+    // Without a pool (network.dhcp_range) the subnet answers its reservations (host entries) only.
+    ...(net.dhcpStart !== undefined && net.dhcpEnd !== undefined
+      ? [`  range ${e.dhcpdAddress(net.dhcpStart)} ${e.dhcpdAddress(net.dhcpEnd)};`]
+      : []),
     `  default-lease-time ${lease};`,
     `  max-lease-time ${lease};`,
     '  # Installers need a default route from DHCP (Harvester stops without one).',

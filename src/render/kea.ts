@@ -146,7 +146,8 @@ export function renderKea(model: SiteModel): string {
     subnet: k(`${net.address}/${net.prefix}`),
     // Beside VLAN scopes, the native subnet names its interface too (where the site gives one).
     ...(model.network.vlans.length > 0 && keaInterface(model) !== '*' ? { interface: k(keaInterface(model)) } : {}),
-    pools: [{ pool: k(`${net.dhcpStart} - ${net.dhcpEnd}`) }],
+    // Without a pool (network.dhcp_range) the subnet answers its reservations only.
+    ...(net.dhcpStart !== undefined && net.dhcpEnd !== undefined ? { pools: [{ pool: k(`${net.dhcpStart} - ${net.dhcpEnd}`) }] } : {}),
     'valid-lifetime': lease,
     ...(model.dhcp.nextServer !== undefined ? { 'next-server': k(model.dhcp.nextServer) } : {}),
     'option-data': [

@@ -242,7 +242,7 @@ export interface SiteInput {
       | [string, string, string, string, string, string, string]
       | [string, string, string, string, string, string, string, string];
     /**
-     * Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.
+     * Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`. Needed where a machine leases an address: a network-booting node without `ip`, any node on a VLAN (its firmware boots on this network), and `boot.unknown: join`. Without it the DHCP server answers reserved addresses only, and unknown machines get none; a site whose nodes all boot from a medium needs no pool.
      */
     dhcp_range?: string;
     /**

@@ -88,8 +88,30 @@ const MUTATIONS: Record<Server, [string, (t: string) => string][]> = {
   ],
 };
 
+/** The golden fixture without a pool (no network.dhcp_range), built with `dhcp.server` set to `server` (one build each: one boot server). */
+const poolless: Partial<Record<Server, Promise<SiteTree>>> = {};
+function poollessSite(server: Server): Promise<SiteTree> {
+  poolless[server] ??= (async () => {
+    const dir = path.join(tempDir(`dhcp-no-pool-${server}`), 'no-pool');
+    await cp(path.join(REPO_ROOT, 'test/fixtures/build/no-pool/site'), dir, { recursive: true });
+    const yaml = await readFile(path.join(dir, 'site.yaml'), 'utf8');
+    await writeFile(path.join(dir, 'site.yaml'), `${yaml.trimEnd()}\ndhcp:\n  server: ${server}\n`);
+    return (await buildFixtureTrees(`dhcp-no-pool-${server}`, { site: dir })).site;
+  })();
+  return poolless[server];
+}
+
 for (const server of ['kea', 'isc'] as const) {
   const program = server === 'kea' ? 'kea-dhcp4 -t' : 'dhcpd -t -cf';
+  test(`${program} accepts a network without a pool (reservations only): no pool in the file`, async () => {
+    if (!present(server)) return;
+    const tree = await poollessSite(server);
+    const text = await readFile(path.join(tree.dir, FILE[server]), 'utf8');
+    assert.not.match(text, server === 'kea' ? /"pools"/ : /^\s*range /m);
+    assert.match(text, server === 'kea' ? /"ip-address": "10\.40\.0\.11"/ : /fixed-address 10\.40\.0\.11;/);
+    const r = await checkFile(server, tree);
+    assert.is(r.code, 0, `${program} rejected ${tree.label}:\n${r.log}`);
+  });
   for (const key of KEYS) {
     test(`${program} accepts ${FILE[server]} of ${key} (dhcp.server: ${server}) as generated`, async () => {
       if (!present(server)) return;

@@ -125,6 +125,11 @@ export const INVENTORY_CODES = {
   NET_IP_INVALID: c('error', 'invalid', 'A value that must be an IPv4 address is not one.'),
   NET_GATEWAY_OUTSIDE: c('error', 'invalid', 'The gateway is not a usable address of the network.'),
   NET_DHCP_RANGE_INVALID: c('error', 'invalid', '`network.dhcp_range` is malformed, reversed or outside the network.'),
+  NET_DHCP_RANGE_REQUIRED: c(
+    'error',
+    'invalid',
+    'A machine leases an address on the network (a network-booting node without `ip`, a node on a VLAN, `boot.unknown: join`), and `network.dhcp_range` gives no pool.',
+  ),
   NET_DNS_INVALID: c('error', 'invalid', 'A DNS server is not an IPv4 address.'),
   NET_IPV6_INVALID: c(
     'error',

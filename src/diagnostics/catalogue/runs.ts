@@ -77,6 +77,11 @@ export const RUN_CODES = {
     'failed',
     "`pull`: after the reload, the boot server did not answer `.harvgen/config` with the id of the new tree's nginx config (`nginx/harvgen.conf`, or `nginx/locations.conf` on a server block shared by sites) within 30 s, but another id or another status: nginx still runs another config (the reload command reloaded another nginx or failed, or nginx does not include the served config). The verdict in state.json fails, nothing else is checked, and pull ends with `PULL_FAILED` (exit 2).",
   ),
+  VERIFY_RELEASE_FILE: c(
+    'error',
+    'failed',
+    '`pull`: a release file of the served version (kernel, initrd, root image, ISO) is not in `nginx.artifacts_dir` as its signed provenance gives it (missing, another size, other bytes), and could not be put back from the registry. The verdict in state.json fails and names the file; pull ends with `PULL_FAILED` (exit 2).',
+  ),
   VERIFY_NO_DEPLOY_TREE: c(
     'error',
     'failed',

@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"},"upgrade":{"type":"object","description":"An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.","additionalProperties":false,"properties":{"to":{"type":"string","description":"The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"iso_checksum":{"type":"string","description":"SHA-512 of the target's ISO for the cluster's architecture (its create node's), 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (`-arm64.sha512` for an arm64 cluster; Harvester refuses any other form).","pattern":"^[a-f0-9]{128}$"},"release_date":{"type":"string","description":"The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.","pattern":"^[0-9]{8}$"},"apply":{"type":"boolean","description":"Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI."},"done":{"type":"boolean","description":"The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false."}},"required":["to","iso_checksum"]}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3), the same on BIOS and UEFI. A node's script that gives up returns to the firmware, whose next step is its own: a firmware may go on to its next boot entry, or start network boot again (then the tries start over, which looks like retrying without end). From a boot medium the script never gives up (docs/install-without-pxe.md, \"Retries\")."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the boot media (`medium: iso` or `usb`). A relative path is relative to the site directory (the one with `site.yaml`), also when it is written in `sites/_defaults.yaml` or a profile. By fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` and `ipxe.efi` (Debian 13's `ipxe`: an `ipxe.efi` that runs `autoexec.ipxe` from its medium; Debian 12's does not), and for USB images `isohdpfx.bin` (Debian's `isolinux`). They are copied unmodified into every image (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."}},"required":["cidr","gateway","dns","dhcp_range"]},"dependencies":{"cidr":["gateway","dns","dhcp_range"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf` (and `dnsmasq/global.conf`, once per dnsmasq), DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea), and `kea/harvgen6.json` with `network.ipv6`. `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. A server that is not its own TFTP server (`kea`, `isc`) gets no dnsmasq file: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true. Turn it off when no DHCP server of yours serves the segment: another team's server is configured by hand (reserve the nodes' `ip` there, and let it hand out iPXE's boot file as docs/deploy.md shows), or every node boots from a medium with no DHCP (`medium: iso` or `usb`). Nothing else changes: the scripts, configs and nginx are the same."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"},"upgrade":{"type":"object","description":"An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.","additionalProperties":false,"properties":{"to":{"type":"string","description":"The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"iso_checksum":{"type":"string","description":"SHA-512 of the target's ISO for the cluster's architecture (its create node's), 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (`-arm64.sha512` for an arm64 cluster; Harvester refuses any other form).","pattern":"^[a-f0-9]{128}$"},"release_date":{"type":"string","description":"The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.","pattern":"^[0-9]{8}$"},"apply":{"type":"boolean","description":"Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI."},"done":{"type":"boolean","description":"The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false."}},"required":["to","iso_checksum"]}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3), the same on BIOS and UEFI. A node's script that gives up returns to the firmware, whose next step is its own: a firmware may go on to its next boot entry, or start network boot again (then the tries start over, which looks like retrying without end). From a boot medium the script never gives up (docs/install-without-pxe.md, \"Retries\")."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the boot media (`medium: iso` or `usb`). A relative path is relative to the site directory (the one with `site.yaml`), also when it is written in `sites/_defaults.yaml` or a profile. By fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` and `ipxe.efi` (Debian 13's `ipxe`: an `ipxe.efi` that runs `autoexec.ipxe` from its medium; Debian 12's does not), and for USB images `isohdpfx.bin` (Debian's `isolinux`). They are copied unmodified into every image (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`. Needed where a machine leases an address: a network-booting node without `ip`, any node on a VLAN (its firmware boots on this network), and `boot.unknown: join`. Without it the DHCP server answers reserved addresses only, and unknown machines get none; a site whose nodes all boot from a medium needs no pool."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`. Needed where a machine leases an address: a network-booting node without `ip`, any node on a VLAN (its firmware boots on this network), and `boot.unknown: join`. Without it the DHCP server answers reserved addresses only, and unknown machines get none; a site whose nodes all boot from a medium needs no pool."}},"required":["cidr","gateway","dns"]},"dependencies":{"cidr":["gateway","dns"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf` (and `dnsmasq/global.conf`, once per dnsmasq), DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea), and `kea/harvgen6.json` with `network.ipv6`. `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. A server that is not its own TFTP server (`kea`, `isc`) gets no dnsmasq file: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true. Turn it off when no DHCP server of yours serves the segment: another team's server is configured by hand (reserve the nodes' `ip` there, and let it hand out iPXE's boot file as docs/deploy.md shows), or every node boots from a medium with no DHCP (`medium: iso` or `usb`). Nothing else changes: the scripts, configs and nginx are the same."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$", "u");
@@ -1244,8 +1244,10 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data38.dhcp_range === undefined){
-const err99 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data38};
+if(data38.cidr !== undefined){
+let data40 = data38.cidr;
+if(typeof data40 !== "string"){
+const err99 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/then/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.cidr.type,parentSchema:schema11.properties.network.then.properties.cidr,data:data40};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1254,10 +1256,11 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data38.cidr !== undefined){
-let data40 = data38.cidr;
-if(typeof data40 !== "string"){
-const err100 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/then/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.cidr.type,parentSchema:schema11.properties.network.then.properties.cidr,data:data40};
+}
+if(data38.gateway !== undefined){
+let data41 = data38.gateway;
+if(typeof data41 !== "string"){
+const err100 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/then/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.gateway.type,parentSchema:schema11.properties.network.then.properties.gateway,data:data41};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1267,10 +1270,11 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data38.gateway !== undefined){
-let data41 = data38.gateway;
-if(typeof data41 !== "string"){
-const err101 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/then/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.gateway.type,parentSchema:schema11.properties.network.then.properties.gateway,data:data41};
+if(data38.dns !== undefined){
+let data42 = data38.dns;
+if(Array.isArray(data42)){
+if(data42.length > 8){
+const err101 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.then.properties.dns,data:data42};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1279,12 +1283,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-if(data38.dns !== undefined){
-let data42 = data38.dns;
-if(Array.isArray(data42)){
-if(data42.length > 8){
-const err102 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.then.properties.dns,data:data42};
+if(data42.length < 1){
+const err102 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.then.properties.dns,data:data42};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1293,8 +1293,11 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(data42.length < 1){
-const err103 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.then.properties.dns,data:data42};
+const len2 = data42.length;
+for(let i2=0; i2<len2; i2++){
+let data43 = data42[i2];
+if(typeof data43 !== "string"){
+const err103 = {instancePath:instancePath+"/network/dns/" + i2,schemaPath:"#/properties/network/then/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.dns.items.type,parentSchema:schema11.properties.network.then.properties.dns.items,data:data43};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1303,11 +1306,10 @@ vErrors.push(err103);
 }
 errors++;
 }
-const len2 = data42.length;
-for(let i2=0; i2<len2; i2++){
-let data43 = data42[i2];
-if(typeof data43 !== "string"){
-const err104 = {instancePath:instancePath+"/network/dns/" + i2,schemaPath:"#/properties/network/then/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.dns.items.type,parentSchema:schema11.properties.network.then.properties.dns.items,data:data43};
+}
+}
+else {
+const err104 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.then.properties.dns.type,parentSchema:schema11.properties.network.then.properties.dns,data:data42};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1317,9 +1319,10 @@ vErrors.push(err104);
 errors++;
 }
 }
-}
-else {
-const err105 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.then.properties.dns.type,parentSchema:schema11.properties.network.then.properties.dns,data:data42};
+if(data38.dhcp_range !== undefined){
+let data44 = data38.dhcp_range;
+if(typeof data44 !== "string"){
+const err105 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/then/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.dhcp_range.type,parentSchema:schema11.properties.network.then.properties.dhcp_range,data:data44};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1329,10 +1332,12 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data38.dhcp_range !== undefined){
-let data44 = data38.dhcp_range;
-if(typeof data44 !== "string"){
-const err106 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/then/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.dhcp_range.type,parentSchema:schema11.properties.network.then.properties.dhcp_range,data:data44};
+}
+var _valid0 = _errs95 === errors;
+valid10 = _valid0;
+}
+if(!valid10){
+const err106 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.network.if,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1341,13 +1346,10 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-}
-var _valid0 = _errs95 === errors;
-valid10 = _valid0;
-}
-if(!valid10){
-const err107 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.network.if,parentSchema:schema11.properties.network,data:data38};
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key6 in data38){
+if(!((((((((key6 === "cidr") || (key6 === "gateway")) || (key6 === "dns")) || (key6 === "dhcp_range")) || (key6 === "domain")) || (key6 === "ipv6")) || (key6 === "vlans")) || (key6 === "dhcp_servers"))){
+const err107 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1356,10 +1358,13 @@ vErrors.push(err107);
 }
 errors++;
 }
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-for(const key6 in data38){
-if(!((((((((key6 === "cidr") || (key6 === "gateway")) || (key6 === "dns")) || (key6 === "dhcp_range")) || (key6 === "domain")) || (key6 === "ipv6")) || (key6 === "vlans")) || (key6 === "dhcp_servers"))){
-const err108 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network,data:data38};
+}
+if(data38.cidr !== undefined){
+if(data38.gateway === undefined){
+const err108 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
+    missingProperty: "gateway",
+    depsCount: 2,
+    deps: "gateway, dns"},message:"must have properties gateway, dns when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1368,13 +1373,11 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-if(data38.cidr !== undefined){
-if(data38.gateway === undefined){
+if(data38.dns === undefined){
 const err109 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
-    missingProperty: "gateway",
-    depsCount: 3,
-    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
+    missingProperty: "dns",
+    depsCount: 2,
+    deps: "gateway, dns"},message:"must have properties gateway, dns when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1383,11 +1386,13 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(data38.dns === undefined){
-const err110 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
-    missingProperty: "dns",
-    depsCount: 3,
-    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
+}
+if(data38.gateway !== undefined){
+if(data38.cidr === undefined){
+const err110 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "gateway",
+    missingProperty: "cidr",
+    depsCount: 1,
+    deps: "cidr"},message:"must have property cidr when property gateway is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1396,11 +1401,13 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(data38.dhcp_range === undefined){
-const err111 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
-    missingProperty: "dhcp_range",
-    depsCount: 3,
-    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
+}
+if(data38.dns !== undefined){
+if(data38.cidr === undefined){
+const err111 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "dns",
+    missingProperty: "cidr",
+    depsCount: 1,
+    deps: "cidr"},message:"must have property cidr when property dns is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1410,12 +1417,12 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data38.gateway !== undefined){
+if(data38.dhcp_range !== undefined){
 if(data38.cidr === undefined){
-const err112 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "gateway",
+const err112 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "dhcp_range",
     missingProperty: "cidr",
     depsCount: 1,
-    deps: "cidr"},message:"must have property cidr when property gateway is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
+    deps: "cidr"},message:"must have property cidr when property dhcp_range is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1425,12 +1432,10 @@ vErrors.push(err112);
 errors++;
 }
 }
-if(data38.dns !== undefined){
-if(data38.cidr === undefined){
-const err113 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "dns",
-    missingProperty: "cidr",
-    depsCount: 1,
-    deps: "cidr"},message:"must have property cidr when property dns is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
+if(data38.cidr !== undefined){
+let data45 = data38.cidr;
+if(typeof data45 !== "string"){
+const err113 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.cidr.type,parentSchema:schema11.properties.network.properties.cidr,data:data45};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1440,12 +1445,10 @@ vErrors.push(err113);
 errors++;
 }
 }
-if(data38.dhcp_range !== undefined){
-if(data38.cidr === undefined){
-const err114 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "dhcp_range",
-    missingProperty: "cidr",
-    depsCount: 1,
-    deps: "cidr"},message:"must have property cidr when property dhcp_range is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
+if(data38.gateway !== undefined){
+let data46 = data38.gateway;
+if(typeof data46 !== "string"){
+const err114 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.gateway.type,parentSchema:schema11.properties.network.properties.gateway,data:data46};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1455,10 +1458,11 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data38.cidr !== undefined){
-let data45 = data38.cidr;
-if(typeof data45 !== "string"){
-const err115 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.cidr.type,parentSchema:schema11.properties.network.properties.cidr,data:data45};
+if(data38.dns !== undefined){
+let data47 = data38.dns;
+if(Array.isArray(data47)){
+if(data47.length > 8){
+const err115 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.dns,data:data47};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1467,11 +1471,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-if(data38.gateway !== undefined){
-let data46 = data38.gateway;
-if(typeof data46 !== "string"){
-const err116 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.gateway.type,parentSchema:schema11.properties.network.properties.gateway,data:data46};
+if(data47.length < 1){
+const err116 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.dns,data:data47};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1480,12 +1481,11 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-if(data38.dns !== undefined){
-let data47 = data38.dns;
-if(Array.isArray(data47)){
-if(data47.length > 8){
-const err117 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.dns,data:data47};
+const len3 = data47.length;
+for(let i3=0; i3<len3; i3++){
+let data48 = data47[i3];
+if(typeof data48 !== "string"){
+const err117 = {instancePath:instancePath+"/network/dns/" + i3,schemaPath:"#/properties/network/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dns.items.type,parentSchema:schema11.properties.network.properties.dns.items,data:data48};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1494,8 +1494,10 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(data47.length < 1){
-const err118 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.dns,data:data47};
+}
+}
+else {
+const err118 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.dns.type,parentSchema:schema11.properties.network.properties.dns,data:data47};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1504,11 +1506,11 @@ vErrors.push(err118);
 }
 errors++;
 }
-const len3 = data47.length;
-for(let i3=0; i3<len3; i3++){
-let data48 = data47[i3];
-if(typeof data48 !== "string"){
-const err119 = {instancePath:instancePath+"/network/dns/" + i3,schemaPath:"#/properties/network/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dns.items.type,parentSchema:schema11.properties.network.properties.dns.items,data:data48};
+}
+if(data38.dhcp_range !== undefined){
+let data49 = data38.dhcp_range;
+if(typeof data49 !== "string"){
+const err119 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.dhcp_range,data:data49};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1518,9 +1520,11 @@ vErrors.push(err119);
 errors++;
 }
 }
-}
-else {
-const err120 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.dns.type,parentSchema:schema11.properties.network.properties.dns,data:data47};
+if(data38.domain !== undefined){
+let data50 = data38.domain;
+if(typeof data50 === "string"){
+if(func3(data50) > 253){
+const err120 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.network.properties.domain,data:data50};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1529,11 +1533,8 @@ vErrors.push(err120);
 }
 errors++;
 }
-}
-if(data38.dhcp_range !== undefined){
-let data49 = data38.dhcp_range;
-if(typeof data49 !== "string"){
-const err121 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.dhcp_range,data:data49};
+if(!pattern16.test(data50)){
+const err121 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"+"\"",schema:"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",parentSchema:schema11.properties.network.properties.domain,data:data50};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1543,11 +1544,8 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data38.domain !== undefined){
-let data50 = data38.domain;
-if(typeof data50 === "string"){
-if(func3(data50) > 253){
-const err122 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.network.properties.domain,data:data50};
+else {
+const err122 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.domain.type,parentSchema:schema11.properties.network.properties.domain,data:data50};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1556,8 +1554,12 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(!pattern16.test(data50)){
-const err123 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"+"\"",schema:"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",parentSchema:schema11.properties.network.properties.domain,data:data50};
+}
+if(data38.ipv6 !== undefined){
+let data51 = data38.ipv6;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.prefix === undefined){
+const err123 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/required",keyword:"required",params:{missingProperty: "prefix"},message:"must have required property '"+"prefix"+"'",schema:schema11.properties.network.properties.ipv6.required,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1566,9 +1568,8 @@ vErrors.push(err123);
 }
 errors++;
 }
-}
-else {
-const err124 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.domain.type,parentSchema:schema11.properties.network.properties.domain,data:data50};
+if(data51.dhcp_range === undefined){
+const err124 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.properties.ipv6.required,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1577,12 +1578,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-if(data38.ipv6 !== undefined){
-let data51 = data38.ipv6;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.prefix === undefined){
-const err125 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/required",keyword:"required",params:{missingProperty: "prefix"},message:"must have required property '"+"prefix"+"'",schema:schema11.properties.network.properties.ipv6.required,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
+for(const key7 in data51){
+if(!((((key7 === "prefix") || (key7 === "dhcp_range")) || (key7 === "dns")) || (key7 === "server"))){
+const err125 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1591,8 +1589,12 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data51.dhcp_range === undefined){
-const err126 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.properties.ipv6.required,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
+}
+if(data51.prefix !== undefined){
+let data52 = data51.prefix;
+if(typeof data52 === "string"){
+if(!pattern17.test(data52)){
+const err126 = {instancePath:instancePath+"/network/ipv6/prefix",schemaPath:"#/properties/network/properties/ipv6/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$",parentSchema:schema11.properties.network.properties.ipv6.properties.prefix,data:data52};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1601,9 +1603,9 @@ vErrors.push(err126);
 }
 errors++;
 }
-for(const key7 in data51){
-if(!((((key7 === "prefix") || (key7 === "dhcp_range")) || (key7 === "dns")) || (key7 === "server"))){
-const err127 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
+}
+else {
+const err127 = {instancePath:instancePath+"/network/ipv6/prefix",schemaPath:"#/properties/network/properties/ipv6/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.prefix.type,parentSchema:schema11.properties.network.properties.ipv6.properties.prefix,data:data52};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1613,11 +1615,11 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data51.prefix !== undefined){
-let data52 = data51.prefix;
-if(typeof data52 === "string"){
-if(!pattern17.test(data52)){
-const err128 = {instancePath:instancePath+"/network/ipv6/prefix",schemaPath:"#/properties/network/properties/ipv6/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$",parentSchema:schema11.properties.network.properties.ipv6.properties.prefix,data:data52};
+if(data51.dhcp_range !== undefined){
+let data53 = data51.dhcp_range;
+if(typeof data53 === "string"){
+if(!pattern18.test(data53)){
+const err128 = {instancePath:instancePath+"/network/ipv6/dhcp_range",schemaPath:"#/properties/network/properties/ipv6/properties/dhcp_range/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.dhcp_range,data:data53};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1628,7 +1630,7 @@ errors++;
 }
 }
 else {
-const err129 = {instancePath:instancePath+"/network/ipv6/prefix",schemaPath:"#/properties/network/properties/ipv6/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.prefix.type,parentSchema:schema11.properties.network.properties.ipv6.properties.prefix,data:data52};
+const err129 = {instancePath:instancePath+"/network/ipv6/dhcp_range",schemaPath:"#/properties/network/properties/ipv6/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dhcp_range,data:data53};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1638,11 +1640,11 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data51.dhcp_range !== undefined){
-let data53 = data51.dhcp_range;
-if(typeof data53 === "string"){
-if(!pattern18.test(data53)){
-const err130 = {instancePath:instancePath+"/network/ipv6/dhcp_range",schemaPath:"#/properties/network/properties/ipv6/properties/dhcp_range/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.dhcp_range,data:data53};
+if(data51.dns !== undefined){
+let data54 = data51.dns;
+if(Array.isArray(data54)){
+if(data54.length > 8){
+const err130 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data54};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1651,9 +1653,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-else {
-const err131 = {instancePath:instancePath+"/network/ipv6/dhcp_range",schemaPath:"#/properties/network/properties/ipv6/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dhcp_range,data:data53};
+if(data54.length < 1){
+const err131 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data54};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1662,12 +1663,12 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-if(data51.dns !== undefined){
-let data54 = data51.dns;
-if(Array.isArray(data54)){
-if(data54.length > 8){
-const err132 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data54};
+const len4 = data54.length;
+for(let i4=0; i4<len4; i4++){
+let data55 = data54[i4];
+if(typeof data55 === "string"){
+if(!pattern19.test(data55)){
+const err132 = {instancePath:instancePath+"/network/ipv6/dns/" + i4,schemaPath:"#/properties/network/properties/ipv6/properties/dns/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.dns.items,data:data55};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1676,8 +1677,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(data54.length < 1){
-const err133 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data54};
+}
+else {
+const err133 = {instancePath:instancePath+"/network/ipv6/dns/" + i4,schemaPath:"#/properties/network/properties/ipv6/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.dns.items.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dns.items,data:data55};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1686,12 +1688,10 @@ vErrors.push(err133);
 }
 errors++;
 }
-const len4 = data54.length;
-for(let i4=0; i4<len4; i4++){
-let data55 = data54[i4];
-if(typeof data55 === "string"){
-if(!pattern19.test(data55)){
-const err134 = {instancePath:instancePath+"/network/ipv6/dns/" + i4,schemaPath:"#/properties/network/properties/ipv6/properties/dns/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.dns.items,data:data55};
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.ipv6.properties.dns.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data54};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1701,8 +1701,11 @@ vErrors.push(err134);
 errors++;
 }
 }
-else {
-const err135 = {instancePath:instancePath+"/network/ipv6/dns/" + i4,schemaPath:"#/properties/network/properties/ipv6/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.dns.items.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dns.items,data:data55};
+if(data51.server !== undefined){
+let data56 = data51.server;
+if(typeof data56 === "string"){
+if(!pattern19.test(data56)){
+const err135 = {instancePath:instancePath+"/network/ipv6/server",schemaPath:"#/properties/network/properties/ipv6/properties/server/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.server,data:data56};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1712,9 +1715,8 @@ vErrors.push(err135);
 errors++;
 }
 }
-}
 else {
-const err136 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.ipv6.properties.dns.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data54};
+const err136 = {instancePath:instancePath+"/network/ipv6/server",schemaPath:"#/properties/network/properties/ipv6/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.server.type,parentSchema:schema11.properties.network.properties.ipv6.properties.server,data:data56};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1724,11 +1726,9 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data51.server !== undefined){
-let data56 = data51.server;
-if(typeof data56 === "string"){
-if(!pattern19.test(data56)){
-const err137 = {instancePath:instancePath+"/network/ipv6/server",schemaPath:"#/properties/network/properties/ipv6/properties/server/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.server,data:data56};
+}
+else {
+const err137 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.properties.ipv6.type,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1738,8 +1738,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-else {
-const err138 = {instancePath:instancePath+"/network/ipv6/server",schemaPath:"#/properties/network/properties/ipv6/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.server.type,parentSchema:schema11.properties.network.properties.ipv6.properties.server,data:data56};
+if(data38.vlans !== undefined){
+let data57 = data38.vlans;
+if(Array.isArray(data57)){
+if(data57.length > 64){
+const err138 = {instancePath:instancePath+"/network/vlans",schemaPath:"#/properties/network/properties/vlans/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.network.properties.vlans,data:data57};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1748,10 +1751,12 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-}
-else {
-const err139 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.properties.ipv6.type,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
+const len5 = data57.length;
+for(let i5=0; i5<len5; i5++){
+let data58 = data57[i5];
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+if(data58.id === undefined){
+const err139 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1760,12 +1765,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-if(data38.vlans !== undefined){
-let data57 = data38.vlans;
-if(Array.isArray(data57)){
-if(data57.length > 64){
-const err140 = {instancePath:instancePath+"/network/vlans",schemaPath:"#/properties/network/properties/vlans/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.network.properties.vlans,data:data57};
+if(data58.cidr === undefined){
+const err140 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1774,12 +1775,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-const len5 = data57.length;
-for(let i5=0; i5<len5; i5++){
-let data58 = data57[i5];
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-if(data58.id === undefined){
-const err141 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
+if(data58.gateway === undefined){
+const err141 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1788,8 +1785,8 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(data58.cidr === undefined){
-const err142 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
+if(data58.server === undefined){
+const err142 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1798,8 +1795,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data58.gateway === undefined){
-const err143 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
+if(data58.interface === undefined){
+const err143 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "interface"},message:"must have required property '"+"interface"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1808,8 +1805,9 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data58.server === undefined){
-const err144 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
+for(const key8 in data58){
+if(!(((((((key8 === "id") || (key8 === "cidr")) || (key8 === "gateway")) || (key8 === "server")) || (key8 === "interface")) || (key8 === "dhcp_range")) || (key8 === "dns"))){
+const err144 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1818,8 +1816,11 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data58.interface === undefined){
-const err145 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "interface"},message:"must have required property '"+"interface"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
+}
+if(data58.id !== undefined){
+let data59 = data58.id;
+if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
+const err145 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.network.properties.vlans.items.properties.id.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data59};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1828,9 +1829,9 @@ vErrors.push(err145);
 }
 errors++;
 }
-for(const key8 in data58){
-if(!(((((((key8 === "id") || (key8 === "cidr")) || (key8 === "gateway")) || (key8 === "server")) || (key8 === "interface")) || (key8 === "dhcp_range")) || (key8 === "dns"))){
-const err146 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 > 4094 || isNaN(data59)){
+const err146 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data59};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1839,11 +1840,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-if(data58.id !== undefined){
-let data59 = data58.id;
-if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
-const err147 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.network.properties.vlans.items.properties.id.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data59};
+if(data59 < 2 || isNaN(data59)){
+const err147 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data59};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1852,9 +1850,12 @@ vErrors.push(err147);
 }
 errors++;
 }
-if((typeof data59 == "number") && (isFinite(data59))){
-if(data59 > 4094 || isNaN(data59)){
-const err148 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data59};
+}
+}
+if(data58.cidr !== undefined){
+let data60 = data58.cidr;
+if(typeof data60 !== "string"){
+const err148 = {instancePath:instancePath+"/network/vlans/" + i5+"/cidr",schemaPath:"#/properties/network/properties/vlans/items/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.cidr.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.cidr,data:data60};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1863,8 +1864,11 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data59 < 2 || isNaN(data59)){
-const err149 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data59};
+}
+if(data58.gateway !== undefined){
+let data61 = data58.gateway;
+if(typeof data61 !== "string"){
+const err149 = {instancePath:instancePath+"/network/vlans/" + i5+"/gateway",schemaPath:"#/properties/network/properties/vlans/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.gateway.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.gateway,data:data61};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1874,11 +1878,10 @@ vErrors.push(err149);
 errors++;
 }
 }
-}
-if(data58.cidr !== undefined){
-let data60 = data58.cidr;
-if(typeof data60 !== "string"){
-const err150 = {instancePath:instancePath+"/network/vlans/" + i5+"/cidr",schemaPath:"#/properties/network/properties/vlans/items/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.cidr.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.cidr,data:data60};
+if(data58.server !== undefined){
+let data62 = data58.server;
+if(typeof data62 !== "string"){
+const err150 = {instancePath:instancePath+"/network/vlans/" + i5+"/server",schemaPath:"#/properties/network/properties/vlans/items/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.server.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.server,data:data62};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1888,10 +1891,11 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data58.gateway !== undefined){
-let data61 = data58.gateway;
-if(typeof data61 !== "string"){
-const err151 = {instancePath:instancePath+"/network/vlans/" + i5+"/gateway",schemaPath:"#/properties/network/properties/vlans/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.gateway.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.gateway,data:data61};
+if(data58.interface !== undefined){
+let data63 = data58.interface;
+if(typeof data63 === "string"){
+if(func3(data63) > 15){
+const err151 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data63};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1900,11 +1904,8 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-if(data58.server !== undefined){
-let data62 = data58.server;
-if(typeof data62 !== "string"){
-const err152 = {instancePath:instancePath+"/network/vlans/" + i5+"/server",schemaPath:"#/properties/network/properties/vlans/items/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.server.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.server,data:data62};
+if(!pattern21.test(data63)){
+const err152 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data63};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1914,11 +1915,8 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data58.interface !== undefined){
-let data63 = data58.interface;
-if(typeof data63 === "string"){
-if(func3(data63) > 15){
-const err153 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data63};
+else {
+const err153 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.interface.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data63};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1927,8 +1925,11 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(!pattern21.test(data63)){
-const err154 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data63};
+}
+if(data58.dhcp_range !== undefined){
+let data64 = data58.dhcp_range;
+if(typeof data64 !== "string"){
+const err154 = {instancePath:instancePath+"/network/vlans/" + i5+"/dhcp_range",schemaPath:"#/properties/network/properties/vlans/items/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dhcp_range,data:data64};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1938,8 +1939,11 @@ vErrors.push(err154);
 errors++;
 }
 }
-else {
-const err155 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.interface.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data63};
+if(data58.dns !== undefined){
+let data65 = data58.dns;
+if(Array.isArray(data65)){
+if(data65.length > 8){
+const err155 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data65};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1948,11 +1952,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-if(data58.dhcp_range !== undefined){
-let data64 = data58.dhcp_range;
-if(typeof data64 !== "string"){
-const err156 = {instancePath:instancePath+"/network/vlans/" + i5+"/dhcp_range",schemaPath:"#/properties/network/properties/vlans/items/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dhcp_range,data:data64};
+if(data65.length < 1){
+const err156 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data65};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1961,12 +1962,11 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-if(data58.dns !== undefined){
-let data65 = data58.dns;
-if(Array.isArray(data65)){
-if(data65.length > 8){
-const err157 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data65};
+const len6 = data65.length;
+for(let i6=0; i6<len6; i6++){
+let data66 = data65[i6];
+if(typeof data66 !== "string"){
+const err157 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns/" + i6,schemaPath:"#/properties/network/properties/vlans/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.dns.items.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns.items,data:data66};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1975,8 +1975,10 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data65.length < 1){
-const err158 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data65};
+}
+}
+else {
+const err158 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.vlans.items.properties.dns.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data65};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1985,11 +1987,10 @@ vErrors.push(err158);
 }
 errors++;
 }
-const len6 = data65.length;
-for(let i6=0; i6<len6; i6++){
-let data66 = data65[i6];
-if(typeof data66 !== "string"){
-const err159 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns/" + i6,schemaPath:"#/properties/network/properties/vlans/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.dns.items.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns.items,data:data66};
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.properties.vlans.items.type,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2001,7 +2002,7 @@ errors++;
 }
 }
 else {
-const err160 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.vlans.items.properties.dns.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data65};
+const err160 = {instancePath:instancePath+"/network/vlans",schemaPath:"#/properties/network/properties/vlans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.vlans.type,parentSchema:schema11.properties.network.properties.vlans,data:data57};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2011,9 +2012,10 @@ vErrors.push(err160);
 errors++;
 }
 }
-}
-else {
-const err161 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.properties.vlans.items.type,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
+if(data38.dhcp_servers !== undefined){
+let data67 = data38.dhcp_servers;
+if(typeof data67 !== "string"){
+const err161 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_servers.type,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data67};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2022,10 +2024,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-}
-else {
-const err162 = {instancePath:instancePath+"/network/vlans",schemaPath:"#/properties/network/properties/vlans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.vlans.type,parentSchema:schema11.properties.network.properties.vlans,data:data57};
+if(!((data67 === "one") || (data67 === "several"))){
+const err162 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/enum",keyword:"enum",params:{allowedValues: schema11.properties.network.properties.dhcp_servers.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.network.properties.dhcp_servers.enum,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data67};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2035,10 +2035,9 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data38.dhcp_servers !== undefined){
-let data67 = data38.dhcp_servers;
-if(typeof data67 !== "string"){
-const err163 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_servers.type,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data67};
+}
+else {
+const err163 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.type,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2047,8 +2046,12 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(!((data67 === "one") || (data67 === "several"))){
-const err164 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/enum",keyword:"enum",params:{allowedValues: schema11.properties.network.properties.dhcp_servers.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.network.properties.dhcp_servers.enum,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data67};
+}
+if(data.cluster !== undefined){
+let data68 = data.cluster;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+if(data68.vip === undefined){
+const err164 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data68};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2057,10 +2060,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-}
-else {
-const err165 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.type,parentSchema:schema11.properties.network,data:data38};
+if(data68.token === undefined){
+const err165 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data68};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2069,12 +2070,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-if(data.cluster !== undefined){
-let data68 = data.cluster;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-if(data68.vip === undefined){
-const err166 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data68};
+for(const key9 in data68){
+if(!(func2.call(schema11.properties.cluster.properties, key9))){
+const err166 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster,data:data68};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2083,8 +2081,11 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data68.token === undefined){
-const err167 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data68};
+}
+if(data68.vip !== undefined){
+let data69 = data68.vip;
+if(typeof data69 !== "string"){
+const err167 = {instancePath:instancePath+"/cluster/vip",schemaPath:"#/properties/cluster/properties/vip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip.type,parentSchema:schema11.properties.cluster.properties.vip,data:data69};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2093,9 +2094,11 @@ vErrors.push(err167);
 }
 errors++;
 }
-for(const key9 in data68){
-if(!(func2.call(schema11.properties.cluster.properties, key9))){
-const err168 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster,data:data68};
+}
+if(data68.vip_mode !== undefined){
+let data70 = data68.vip_mode;
+if(typeof data70 !== "string"){
+const err168 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_mode.type,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data70};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2104,11 +2107,8 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data68.vip !== undefined){
-let data69 = data68.vip;
-if(typeof data69 !== "string"){
-const err169 = {instancePath:instancePath+"/cluster/vip",schemaPath:"#/properties/cluster/properties/vip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip.type,parentSchema:schema11.properties.cluster.properties.vip,data:data69};
+if(!((data70 === "static") || (data70 === "dhcp"))){
+const err169 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.cluster.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.cluster.properties.vip_mode.enum,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data70};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2118,10 +2118,10 @@ vErrors.push(err169);
 errors++;
 }
 }
-if(data68.vip_mode !== undefined){
-let data70 = data68.vip_mode;
-if(typeof data70 !== "string"){
-const err170 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_mode.type,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data70};
+if(data68.vip_hw_addr !== undefined){
+let data71 = data68.vip_hw_addr;
+if(typeof data71 !== "string"){
+const err170 = {instancePath:instancePath+"/cluster/vip_hw_addr",schemaPath:"#/properties/cluster/properties/vip_hw_addr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_hw_addr.type,parentSchema:schema11.properties.cluster.properties.vip_hw_addr,data:data71};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2130,8 +2130,11 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(!((data70 === "static") || (data70 === "dhcp"))){
-const err171 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.cluster.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.cluster.properties.vip_mode.enum,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data70};
+}
+if(data68.token !== undefined){
+let data72 = data68.token;
+if((typeof data72 !== "string") && (!(data72 && typeof data72 == "object" && !Array.isArray(data72)))){
+const err171 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/type",keyword:"type",params:{type: schema11.properties.cluster.properties.token.type},message:"must be string,object",schema:schema11.properties.cluster.properties.token.type,parentSchema:schema11.properties.cluster.properties.token,data:data72};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2140,11 +2143,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-if(data68.vip_hw_addr !== undefined){
-let data71 = data68.vip_hw_addr;
-if(typeof data71 !== "string"){
-const err172 = {instancePath:instancePath+"/cluster/vip_hw_addr",schemaPath:"#/properties/cluster/properties/vip_hw_addr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_hw_addr.type,parentSchema:schema11.properties.cluster.properties.vip_hw_addr,data:data71};
+if(typeof data72 === "string"){
+if(func3(data72) < 1){
+const err172 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data72};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2154,10 +2155,9 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data68.token !== undefined){
-let data72 = data68.token;
-if((typeof data72 !== "string") && (!(data72 && typeof data72 == "object" && !Array.isArray(data72)))){
-const err173 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/type",keyword:"type",params:{type: schema11.properties.cluster.properties.token.type},message:"must be string,object",schema:schema11.properties.cluster.properties.token.type,parentSchema:schema11.properties.cluster.properties.token,data:data72};
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+if(Object.keys(data72).length > 1){
+const err173 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data72};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2166,9 +2166,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(typeof data72 === "string"){
-if(func3(data72) < 1){
-const err174 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data72};
+if(Object.keys(data72).length < 1){
+const err174 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data72};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2177,10 +2176,9 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-if(Object.keys(data72).length > 1){
-const err175 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data72};
+for(const key10 in data72){
+if(!((key10 === "env") || (key10 === "file"))){
+const err175 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.token,data:data72};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2189,8 +2187,12 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(Object.keys(data72).length < 1){
-const err176 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data72};
+}
+if(data72.env !== undefined){
+let data73 = data72.env;
+if(typeof data73 === "string"){
+if(!pattern22.test(data73)){
+const err176 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data73};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2199,9 +2201,9 @@ vErrors.push(err176);
 }
 errors++;
 }
-for(const key10 in data72){
-if(!((key10 === "env") || (key10 === "file"))){
-const err177 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.token,data:data72};
+}
+else {
+const err177 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.env.type,parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data73};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2211,11 +2213,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data72.env !== undefined){
-let data73 = data72.env;
-if(typeof data73 === "string"){
-if(!pattern22.test(data73)){
-const err178 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data73};
+if(data72.file !== undefined){
+let data74 = data72.file;
+if(typeof data74 === "string"){
+if(func3(data74) < 1){
+const err178 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data74};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2226,7 +2228,7 @@ errors++;
 }
 }
 else {
-const err179 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.env.type,parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data73};
+const err179 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.file.type,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data74};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2236,11 +2238,12 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data72.file !== undefined){
-let data74 = data72.file;
-if(typeof data74 === "string"){
-if(func3(data74) < 1){
-const err180 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data74};
+}
+}
+if(data68.password !== undefined){
+let data75 = data68.password;
+if((typeof data75 !== "string") && (!(data75 && typeof data75 == "object" && !Array.isArray(data75)))){
+const err180 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/type",keyword:"type",params:{type: schema11.properties.cluster.properties.password.type},message:"must be string,object",schema:schema11.properties.cluster.properties.password.type,parentSchema:schema11.properties.cluster.properties.password,data:data75};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2249,9 +2252,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-else {
-const err181 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.file.type,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data74};
+if(typeof data75 === "string"){
+if(func3(data75) < 1){
+const err181 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data75};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2261,12 +2264,9 @@ vErrors.push(err181);
 errors++;
 }
 }
-}
-}
-if(data68.password !== undefined){
-let data75 = data68.password;
-if((typeof data75 !== "string") && (!(data75 && typeof data75 == "object" && !Array.isArray(data75)))){
-const err182 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/type",keyword:"type",params:{type: schema11.properties.cluster.properties.password.type},message:"must be string,object",schema:schema11.properties.cluster.properties.password.type,parentSchema:schema11.properties.cluster.properties.password,data:data75};
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+if(Object.keys(data75).length > 1){
+const err182 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data75};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2275,9 +2275,8 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(typeof data75 === "string"){
-if(func3(data75) < 1){
-const err183 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data75};
+if(Object.keys(data75).length < 1){
+const err183 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data75};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2286,10 +2285,9 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-if(Object.keys(data75).length > 1){
-const err184 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data75};
+for(const key11 in data75){
+if(!((key11 === "env") || (key11 === "file"))){
+const err184 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.password,data:data75};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2298,8 +2296,12 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(Object.keys(data75).length < 1){
-const err185 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data75};
+}
+if(data75.env !== undefined){
+let data76 = data75.env;
+if(typeof data76 === "string"){
+if(!pattern22.test(data76)){
+const err185 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data76};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2308,9 +2310,9 @@ vErrors.push(err185);
 }
 errors++;
 }
-for(const key11 in data75){
-if(!((key11 === "env") || (key11 === "file"))){
-const err186 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.password,data:data75};
+}
+else {
+const err186 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.env.type,parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data76};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2320,11 +2322,11 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data75.env !== undefined){
-let data76 = data75.env;
-if(typeof data76 === "string"){
-if(!pattern22.test(data76)){
-const err187 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data76};
+if(data75.file !== undefined){
+let data77 = data75.file;
+if(typeof data77 === "string"){
+if(func3(data77) < 1){
+const err187 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data77};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2335,37 +2337,12 @@ errors++;
 }
 }
 else {
-const err188 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.env.type,parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data76};
+const err188 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.file.type,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data77};
 if(vErrors === null){
 vErrors = [err188];
 }
 else {
 vErrors.push(err188);
-}
-errors++;
-}
-}
-if(data75.file !== undefined){
-let data77 = data75.file;
-if(typeof data77 === "string"){
-if(func3(data77) < 1){
-const err189 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data77};
-if(vErrors === null){
-vErrors = [err189];
-}
-else {
-vErrors.push(err189);
-}
-errors++;
-}
-}
-else {
-const err190 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.file.type,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data77};
-if(vErrors === null){
-vErrors = [err190];
-}
-else {
-vErrors.push(err190);
 }
 errors++;
 }
@@ -2379,24 +2356,24 @@ const len7 = data78.length;
 for(let i7=0; i7<len7; i7++){
 let data79 = data78[i7];
 if(typeof data79 !== "string"){
-const err191 = {instancePath:instancePath+"/cluster/ssh_authorized_keys/" + i7,schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys.items,data:data79};
+const err189 = {instancePath:instancePath+"/cluster/ssh_authorized_keys/" + i7,schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys.items,data:data79};
 if(vErrors === null){
-vErrors = [err191];
+vErrors = [err189];
 }
 else {
-vErrors.push(err191);
+vErrors.push(err189);
 }
 errors++;
 }
 }
 }
 else {
-const err192 = {instancePath:instancePath+"/cluster/ssh_authorized_keys",schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys,data:data78};
+const err190 = {instancePath:instancePath+"/cluster/ssh_authorized_keys",schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys,data:data78};
 if(vErrors === null){
-vErrors = [err192];
+vErrors = [err190];
 }
 else {
-vErrors.push(err192);
+vErrors.push(err190);
 }
 errors++;
 }
@@ -2408,7 +2385,32 @@ const len8 = data80.length;
 for(let i8=0; i8<len8; i8++){
 let data81 = data80[i8];
 if(typeof data81 !== "string"){
-const err193 = {instancePath:instancePath+"/cluster/ntp/" + i8,schemaPath:"#/properties/cluster/properties/ntp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ntp.items.type,parentSchema:schema11.properties.cluster.properties.ntp.items,data:data81};
+const err191 = {instancePath:instancePath+"/cluster/ntp/" + i8,schemaPath:"#/properties/cluster/properties/ntp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ntp.items.type,parentSchema:schema11.properties.cluster.properties.ntp.items,data:data81};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+}
+else {
+const err192 = {instancePath:instancePath+"/cluster/ntp",schemaPath:"#/properties/cluster/properties/ntp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ntp.type,parentSchema:schema11.properties.cluster.properties.ntp,data:data80};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+if(data68.pod_cidr !== undefined){
+let data82 = data68.pod_cidr;
+if(typeof data82 !== "string"){
+const err193 = {instancePath:instancePath+"/cluster/pod_cidr",schemaPath:"#/properties/cluster/properties/pod_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.pod_cidr.type,parentSchema:schema11.properties.cluster.properties.pod_cidr,data:data82};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2418,9 +2420,10 @@ vErrors.push(err193);
 errors++;
 }
 }
-}
-else {
-const err194 = {instancePath:instancePath+"/cluster/ntp",schemaPath:"#/properties/cluster/properties/ntp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ntp.type,parentSchema:schema11.properties.cluster.properties.ntp,data:data80};
+if(data68.service_cidr !== undefined){
+let data83 = data68.service_cidr;
+if(typeof data83 !== "string"){
+const err194 = {instancePath:instancePath+"/cluster/service_cidr",schemaPath:"#/properties/cluster/properties/service_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.service_cidr.type,parentSchema:schema11.properties.cluster.properties.service_cidr,data:data83};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2430,41 +2433,15 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data68.pod_cidr !== undefined){
-let data82 = data68.pod_cidr;
-if(typeof data82 !== "string"){
-const err195 = {instancePath:instancePath+"/cluster/pod_cidr",schemaPath:"#/properties/cluster/properties/pod_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.pod_cidr.type,parentSchema:schema11.properties.cluster.properties.pod_cidr,data:data82};
+if(data68.cluster_dns !== undefined){
+let data84 = data68.cluster_dns;
+if(typeof data84 !== "string"){
+const err195 = {instancePath:instancePath+"/cluster/cluster_dns",schemaPath:"#/properties/cluster/properties/cluster_dns/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.cluster_dns.type,parentSchema:schema11.properties.cluster.properties.cluster_dns,data:data84};
 if(vErrors === null){
 vErrors = [err195];
 }
 else {
 vErrors.push(err195);
-}
-errors++;
-}
-}
-if(data68.service_cidr !== undefined){
-let data83 = data68.service_cidr;
-if(typeof data83 !== "string"){
-const err196 = {instancePath:instancePath+"/cluster/service_cidr",schemaPath:"#/properties/cluster/properties/service_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.service_cidr.type,parentSchema:schema11.properties.cluster.properties.service_cidr,data:data83};
-if(vErrors === null){
-vErrors = [err196];
-}
-else {
-vErrors.push(err196);
-}
-errors++;
-}
-}
-if(data68.cluster_dns !== undefined){
-let data84 = data68.cluster_dns;
-if(typeof data84 !== "string"){
-const err197 = {instancePath:instancePath+"/cluster/cluster_dns",schemaPath:"#/properties/cluster/properties/cluster_dns/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.cluster_dns.type,parentSchema:schema11.properties.cluster.properties.cluster_dns,data:data84};
-if(vErrors === null){
-vErrors = [err197];
-}
-else {
-vErrors.push(err197);
 }
 errors++;
 }
@@ -2476,7 +2453,32 @@ const len9 = data85.length;
 for(let i9=0; i9<len9; i9++){
 let data86 = data85[i9];
 if(typeof data86 !== "string"){
-const err198 = {instancePath:instancePath+"/cluster/sans/" + i9,schemaPath:"#/properties/cluster/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.sans.items.type,parentSchema:schema11.properties.cluster.properties.sans.items,data:data86};
+const err196 = {instancePath:instancePath+"/cluster/sans/" + i9,schemaPath:"#/properties/cluster/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.sans.items.type,parentSchema:schema11.properties.cluster.properties.sans.items,data:data86};
+if(vErrors === null){
+vErrors = [err196];
+}
+else {
+vErrors.push(err196);
+}
+errors++;
+}
+}
+}
+else {
+const err197 = {instancePath:instancePath+"/cluster/sans",schemaPath:"#/properties/cluster/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.sans.type,parentSchema:schema11.properties.cluster.properties.sans,data:data85};
+if(vErrors === null){
+vErrors = [err197];
+}
+else {
+vErrors.push(err197);
+}
+errors++;
+}
+}
+if(data68.created !== undefined){
+let data87 = data68.created;
+if(typeof data87 !== "boolean"){
+const err198 = {instancePath:instancePath+"/cluster/created",schemaPath:"#/properties/cluster/properties/created/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.cluster.properties.created.type,parentSchema:schema11.properties.cluster.properties.created,data:data87};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2488,37 +2490,12 @@ errors++;
 }
 }
 else {
-const err199 = {instancePath:instancePath+"/cluster/sans",schemaPath:"#/properties/cluster/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.sans.type,parentSchema:schema11.properties.cluster.properties.sans,data:data85};
+const err199 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.cluster.type,parentSchema:schema11.properties.cluster,data:data68};
 if(vErrors === null){
 vErrors = [err199];
 }
 else {
 vErrors.push(err199);
-}
-errors++;
-}
-}
-if(data68.created !== undefined){
-let data87 = data68.created;
-if(typeof data87 !== "boolean"){
-const err200 = {instancePath:instancePath+"/cluster/created",schemaPath:"#/properties/cluster/properties/created/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.cluster.properties.created.type,parentSchema:schema11.properties.cluster.properties.created,data:data87};
-if(vErrors === null){
-vErrors = [err200];
-}
-else {
-vErrors.push(err200);
-}
-errors++;
-}
-}
-}
-else {
-const err201 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.cluster.type,parentSchema:schema11.properties.cluster,data:data68};
-if(vErrors === null){
-vErrors = [err201];
-}
-else {
-vErrors.push(err201);
 }
 errors++;
 }
@@ -2530,24 +2507,24 @@ for(const key12 in data88){
 const _errs202 = errors;
 if(typeof key12 === "string"){
 if(!pattern0.test(key12)){
-const err202 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.os_profiles.propertyNames,data:key12,propertyName:key12};
+const err200 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.os_profiles.propertyNames,data:key12,propertyName:key12};
 if(vErrors === null){
-vErrors = [err202];
+vErrors = [err200];
 }
 else {
-vErrors.push(err202);
+vErrors.push(err200);
 }
 errors++;
 }
 }
 var valid36 = _errs202 === errors;
 if(!valid36){
-const err203 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames",keyword:"propertyNames",params:{propertyName: key12},message:"property name must be valid",schema:schema11.properties.os_profiles.propertyNames,parentSchema:schema11.properties.os_profiles,data:data88};
+const err201 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames",keyword:"propertyNames",params:{propertyName: key12},message:"property name must be valid",schema:schema11.properties.os_profiles.propertyNames,parentSchema:schema11.properties.os_profiles,data:data88};
 if(vErrors === null){
-vErrors = [err203];
+vErrors = [err201];
 }
 else {
-vErrors.push(err203);
+vErrors.push(err201);
 }
 errors++;
 }
@@ -2560,24 +2537,24 @@ const _errs207 = errors;
 if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
 let missing1;
 if((data89.cloud_init === undefined) && (missing1 = "cloud_init")){
-const err204 = {};
+const err202 = {};
 if(vErrors === null){
-vErrors = [err204];
+vErrors = [err202];
 }
 else {
-vErrors.push(err204);
+vErrors.push(err202);
 }
 errors++;
 }
 else {
 if(data89.cloud_init !== undefined){
 if(false !== data89.cloud_init){
-const err205 = {};
+const err203 = {};
 if(vErrors === null){
-vErrors = [err205];
+vErrors = [err203];
 }
 else {
-vErrors.push(err205);
+vErrors.push(err203);
 }
 errors++;
 }
@@ -2598,12 +2575,12 @@ if(_valid1){
 const _errs209 = errors;
 if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
 if(data89.config_format !== undefined){
-const err206 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/then/properties/config_format/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format.not,parentSchema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format,data:data89.config_format};
+const err204 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/then/properties/config_format/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format.not,parentSchema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format,data:data89.config_format};
 if(vErrors === null){
-vErrors = [err206];
+vErrors = [err204];
 }
 else {
-vErrors.push(err206);
+vErrors.push(err204);
 }
 errors++;
 }
@@ -2612,7 +2589,28 @@ var _valid1 = _errs209 === errors;
 valid38 = _valid1;
 }
 if(!valid38){
-const err207 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.os_profiles.additionalProperties.if,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
+const err205 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.os_profiles.additionalProperties.if,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
+}
+errors++;
+}
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.kernel === undefined){
+const err206 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
+if(vErrors === null){
+vErrors = [err206];
+}
+else {
+vErrors.push(err206);
+}
+errors++;
+}
+if(data89.initrds === undefined){
+const err207 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "initrds"},message:"must have required property '"+"initrds"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2621,9 +2619,9 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-if(data89.kernel === undefined){
-const err208 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
+for(const key14 in data89){
+if(!(((((((key14 === "kernel") || (key14 === "shim")) || (key14 === "initrds")) || (key14 === "params")) || (key14 === "root")) || (key14 === "cloud_init")) || (key14 === "config_format"))){
+const err208 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2632,8 +2630,12 @@ vErrors.push(err208);
 }
 errors++;
 }
-if(data89.initrds === undefined){
-const err209 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "initrds"},message:"must have required property '"+"initrds"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
+}
+if(data89.kernel !== undefined){
+let data92 = data89.kernel;
+if(typeof data92 === "string"){
+if(func3(data92) > 1024){
+const err209 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data92};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2642,9 +2644,8 @@ vErrors.push(err209);
 }
 errors++;
 }
-for(const key14 in data89){
-if(!(((((((key14 === "kernel") || (key14 === "shim")) || (key14 === "initrds")) || (key14 === "params")) || (key14 === "root")) || (key14 === "cloud_init")) || (key14 === "config_format"))){
-const err210 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
+if(!pattern2.test(data92)){
+const err210 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data92};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2654,11 +2655,8 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data89.kernel !== undefined){
-let data92 = data89.kernel;
-if(typeof data92 === "string"){
-if(func3(data92) > 1024){
-const err211 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data92};
+else {
+const err211 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.kernel.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data92};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2667,8 +2665,12 @@ vErrors.push(err211);
 }
 errors++;
 }
-if(!pattern2.test(data92)){
-const err212 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data92};
+}
+if(data89.shim !== undefined){
+let data93 = data89.shim;
+if(typeof data93 === "string"){
+if(func3(data93) > 1024){
+const err212 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data93};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2677,9 +2679,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-else {
-const err213 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.kernel.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data92};
+if(!pattern2.test(data93)){
+const err213 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data93};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2689,11 +2690,8 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data89.shim !== undefined){
-let data93 = data89.shim;
-if(typeof data93 === "string"){
-if(func3(data93) > 1024){
-const err214 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data93};
+else {
+const err214 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.shim.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data93};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2702,8 +2700,12 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(!pattern2.test(data93)){
-const err215 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data93};
+}
+if(data89.initrds !== undefined){
+let data94 = data89.initrds;
+if(Array.isArray(data94)){
+if(data94.length > 8){
+const err215 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data94};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2712,9 +2714,8 @@ vErrors.push(err215);
 }
 errors++;
 }
-}
-else {
-const err216 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.shim.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data93};
+if(data94.length < 1){
+const err216 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data94};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2723,12 +2724,12 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
-if(data89.initrds !== undefined){
-let data94 = data89.initrds;
-if(Array.isArray(data94)){
-if(data94.length > 8){
-const err217 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data94};
+const len10 = data94.length;
+for(let i10=0; i10<len10; i10++){
+let data95 = data94[i10];
+if(typeof data95 === "string"){
+if(func3(data95) > 1024){
+const err217 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data95};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2737,8 +2738,8 @@ vErrors.push(err217);
 }
 errors++;
 }
-if(data94.length < 1){
-const err218 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data94};
+if(!pattern2.test(data95)){
+const err218 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data95};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2747,12 +2748,9 @@ vErrors.push(err218);
 }
 errors++;
 }
-const len10 = data94.length;
-for(let i10=0; i10<len10; i10++){
-let data95 = data94[i10];
-if(typeof data95 === "string"){
-if(func3(data95) > 1024){
-const err219 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data95};
+}
+else {
+const err219 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data95};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2761,36 +2759,15 @@ vErrors.push(err219);
 }
 errors++;
 }
-if(!pattern2.test(data95)){
-const err220 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data95};
+}
+}
+else {
+const err220 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data94};
 if(vErrors === null){
 vErrors = [err220];
 }
 else {
 vErrors.push(err220);
-}
-errors++;
-}
-}
-else {
-const err221 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data95};
-if(vErrors === null){
-vErrors = [err221];
-}
-else {
-vErrors.push(err221);
-}
-errors++;
-}
-}
-}
-else {
-const err222 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data94};
-if(vErrors === null){
-vErrors = [err222];
-}
-else {
-vErrors.push(err222);
 }
 errors++;
 }
@@ -2803,7 +2780,28 @@ for(let i11=0; i11<len11; i11++){
 let data97 = data96[i11];
 if(typeof data97 === "string"){
 if(func3(data97) > 1024){
-const err223 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data97};
+const err221 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data97};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+if(!pattern9.test(data97)){
+const err222 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data97};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+}
+else {
+const err223 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.params.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data97};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2812,8 +2810,10 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(!pattern9.test(data97)){
-const err224 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data97};
+}
+}
+else {
+const err224 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params",schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.params.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params,data:data96};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2823,8 +2823,11 @@ vErrors.push(err224);
 errors++;
 }
 }
-else {
-const err225 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.params.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data97};
+if(data89.root !== undefined){
+let data98 = data89.root;
+if(typeof data98 === "string"){
+if(func3(data98) > 1024){
+const err225 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data98};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2833,10 +2836,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-}
-else {
-const err226 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params",schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.params.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params,data:data96};
+if(!pattern29.test(data98)){
+const err226 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data98};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2846,11 +2847,8 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data89.root !== undefined){
-let data98 = data89.root;
-if(typeof data98 === "string"){
-if(func3(data98) > 1024){
-const err227 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data98};
+else {
+const err227 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.root.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data98};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2859,8 +2857,11 @@ vErrors.push(err227);
 }
 errors++;
 }
-if(!pattern29.test(data98)){
-const err228 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data98};
+}
+if(data89.cloud_init !== undefined){
+let data99 = data89.cloud_init;
+if(typeof data99 !== "boolean"){
+const err228 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/cloud_init",schemaPath:"#/properties/os_profiles/additionalProperties/properties/cloud_init/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init,data:data99};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2870,8 +2871,10 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.root.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data98};
+if(data89.config_format !== undefined){
+let data100 = data89.config_format;
+if(typeof data100 !== "string"){
+const err229 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data100};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2880,11 +2883,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-if(data89.cloud_init !== undefined){
-let data99 = data89.cloud_init;
-if(typeof data99 !== "boolean"){
-const err230 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/cloud_init",schemaPath:"#/properties/os_profiles/additionalProperties/properties/cloud_init/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init,data:data99};
+if(!(data100 === "nocloud")){
+const err230 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.os_profiles.additionalProperties.properties.config_format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.enum,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data100};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2894,10 +2894,9 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data89.config_format !== undefined){
-let data100 = data89.config_format;
-if(typeof data100 !== "string"){
-const err231 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data100};
+}
+else {
+const err231 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.additionalProperties.type,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2906,8 +2905,10 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(!(data100 === "nocloud")){
-const err232 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.os_profiles.additionalProperties.properties.config_format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.enum,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data100};
+}
+}
+else {
+const err232 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.type,parentSchema:schema11.properties.os_profiles,data:data88};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2917,9 +2918,12 @@ vErrors.push(err232);
 errors++;
 }
 }
-}
-else {
-const err233 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.additionalProperties.type,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
+if(data.defaults !== undefined){
+let data101 = data.defaults;
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+for(const key15 in data101){
+if(!(func2.call(schema11.properties.defaults.properties, key15))){
+const err233 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults,data:data101};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2929,9 +2933,11 @@ vErrors.push(err233);
 errors++;
 }
 }
-}
-else {
-const err234 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.type,parentSchema:schema11.properties.os_profiles,data:data88};
+if(data101.os !== undefined){
+let data102 = data101.os;
+if(typeof data102 === "string"){
+if(!pattern0.test(data102)){
+const err234 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.os,data:data102};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2941,12 +2947,8 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data.defaults !== undefined){
-let data101 = data.defaults;
-if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
-for(const key15 in data101){
-if(!(func2.call(schema11.properties.defaults.properties, key15))){
-const err235 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults,data:data101};
+else {
+const err235 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.os.type,parentSchema:schema11.properties.defaults.properties.os,data:data102};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2956,11 +2958,12 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data101.os !== undefined){
-let data102 = data101.os;
-if(typeof data102 === "string"){
-if(!pattern0.test(data102)){
-const err236 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.os,data:data102};
+if(data101.cloud_init !== undefined){
+let data103 = data101.cloud_init;
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+for(const key16 in data103){
+if(!((((key16 === "user_data") || (key16 === "user_data_file")) || (key16 === "vendor_data")) || (key16 === "meta_data"))){
+const err236 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data103};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2970,8 +2973,10 @@ vErrors.push(err236);
 errors++;
 }
 }
-else {
-const err237 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.os.type,parentSchema:schema11.properties.defaults.properties.os,data:data102};
+if(data103.user_data !== undefined){
+let data104 = data103.user_data;
+if(!(data104 && typeof data104 == "object" && !Array.isArray(data104))){
+const err237 = {instancePath:instancePath+"/defaults/cloud_init/user_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data,data:data104};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -2981,12 +2986,11 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data101.cloud_init !== undefined){
-let data103 = data101.cloud_init;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-for(const key16 in data103){
-if(!((((key16 === "user_data") || (key16 === "user_data_file")) || (key16 === "vendor_data")) || (key16 === "meta_data"))){
-const err238 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data103};
+if(data103.user_data_file !== undefined){
+let data105 = data103.user_data_file;
+if(typeof data105 === "string"){
+if(func3(data105) > 1024){
+const err238 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -2995,11 +2999,8 @@ vErrors.push(err238);
 }
 errors++;
 }
-}
-if(data103.user_data !== undefined){
-let data104 = data103.user_data;
-if(!(data104 && typeof data104 == "object" && !Array.isArray(data104))){
-const err239 = {instancePath:instancePath+"/defaults/cloud_init/user_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data,data:data104};
+if(func3(data105) < 1){
+const err239 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3008,12 +3009,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-}
-if(data103.user_data_file !== undefined){
-let data105 = data103.user_data_file;
-if(typeof data105 === "string"){
-if(func3(data105) > 1024){
-const err240 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
+if(!pattern12.test(data105)){
+const err240 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3022,8 +3019,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-if(func3(data105) < 1){
-const err241 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
+}
+else {
+const err241 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3032,8 +3030,11 @@ vErrors.push(err241);
 }
 errors++;
 }
-if(!pattern12.test(data105)){
-const err242 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
+}
+if(data103.vendor_data !== undefined){
+let data106 = data103.vendor_data;
+if(!(data106 && typeof data106 == "object" && !Array.isArray(data106))){
+const err242 = {instancePath:instancePath+"/defaults/cloud_init/vendor_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data,data:data106};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3043,8 +3044,10 @@ vErrors.push(err242);
 errors++;
 }
 }
-else {
-const err243 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
+if(data103.meta_data !== undefined){
+let data107 = data103.meta_data;
+if(!(data107 && typeof data107 == "object" && !Array.isArray(data107))){
+const err243 = {instancePath:instancePath+"/defaults/cloud_init/meta_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.meta_data,data:data107};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3054,10 +3057,9 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data103.vendor_data !== undefined){
-let data106 = data103.vendor_data;
-if(!(data106 && typeof data106 == "object" && !Array.isArray(data106))){
-const err244 = {instancePath:instancePath+"/defaults/cloud_init/vendor_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data,data:data106};
+}
+else {
+const err244 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.type,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data103};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3067,10 +3069,10 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data103.meta_data !== undefined){
-let data107 = data103.meta_data;
-if(!(data107 && typeof data107 == "object" && !Array.isArray(data107))){
-const err245 = {instancePath:instancePath+"/defaults/cloud_init/meta_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.meta_data,data:data107};
+if(data101.arch !== undefined){
+let data108 = data101.arch;
+if(typeof data108 !== "string"){
+const err245 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.arch.type,parentSchema:schema11.properties.defaults.properties.arch,data:data108};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3079,10 +3081,8 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-}
-else {
-const err246 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.type,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data103};
+if(!((data108 === "x86_64") || (data108 === "arm64"))){
+const err246 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.arch.enum,parentSchema:schema11.properties.defaults.properties.arch,data:data108};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3092,10 +3092,11 @@ vErrors.push(err246);
 errors++;
 }
 }
-if(data101.arch !== undefined){
-let data108 = data101.arch;
-if(typeof data108 !== "string"){
-const err247 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.arch.type,parentSchema:schema11.properties.defaults.properties.arch,data:data108};
+if(data101.iscsi !== undefined){
+let data109 = data101.iscsi;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+if(data109.server === undefined){
+const err247 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3104,8 +3105,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-if(!((data108 === "x86_64") || (data108 === "arm64"))){
-const err248 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.arch.enum,parentSchema:schema11.properties.defaults.properties.arch,data:data108};
+if(data109.target === undefined){
+const err248 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3114,12 +3115,9 @@ vErrors.push(err248);
 }
 errors++;
 }
-}
-if(data101.iscsi !== undefined){
-let data109 = data101.iscsi;
-if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
-if(data109.server === undefined){
-const err249 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
+for(const key17 in data109){
+if(!(((((key17 === "server") || (key17 === "port")) || (key17 === "lun")) || (key17 === "target")) || (key17 === "initiator"))){
+const err249 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3128,8 +3126,11 @@ vErrors.push(err249);
 }
 errors++;
 }
-if(data109.target === undefined){
-const err250 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
+}
+if(data109.server !== undefined){
+let data110 = data109.server;
+if(typeof data110 !== "string"){
+const err250 = {instancePath:instancePath+"/defaults/iscsi/server",schemaPath:"#/properties/defaults/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.server.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.server,data:data110};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3138,9 +3139,11 @@ vErrors.push(err250);
 }
 errors++;
 }
-for(const key17 in data109){
-if(!(((((key17 === "server") || (key17 === "port")) || (key17 === "lun")) || (key17 === "target")) || (key17 === "initiator"))){
-const err251 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
+}
+if(data109.port !== undefined){
+let data111 = data109.port;
+if(!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))){
+const err251 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.port.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data111};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3149,11 +3152,9 @@ vErrors.push(err251);
 }
 errors++;
 }
-}
-if(data109.server !== undefined){
-let data110 = data109.server;
-if(typeof data110 !== "string"){
-const err252 = {instancePath:instancePath+"/defaults/iscsi/server",schemaPath:"#/properties/defaults/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.server.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.server,data:data110};
+if((typeof data111 == "number") && (isFinite(data111))){
+if(data111 > 65535 || isNaN(data111)){
+const err252 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data111};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3162,11 +3163,8 @@ vErrors.push(err252);
 }
 errors++;
 }
-}
-if(data109.port !== undefined){
-let data111 = data109.port;
-if(!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))){
-const err253 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.port.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data111};
+if(data111 < 1 || isNaN(data111)){
+const err253 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data111};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3175,9 +3173,12 @@ vErrors.push(err253);
 }
 errors++;
 }
-if((typeof data111 == "number") && (isFinite(data111))){
-if(data111 > 65535 || isNaN(data111)){
-const err254 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data111};
+}
+}
+if(data109.lun !== undefined){
+let data112 = data109.lun;
+if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
+const err254 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data112};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3186,8 +3187,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-if(data111 < 1 || isNaN(data111)){
-const err255 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data111};
+if((typeof data112 == "number") && (isFinite(data112))){
+if(data112 > 255 || isNaN(data112)){
+const err255 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data112};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3196,38 +3198,13 @@ vErrors.push(err255);
 }
 errors++;
 }
-}
-}
-if(data109.lun !== undefined){
-let data112 = data109.lun;
-if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
-const err256 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data112};
+if(data112 < 0 || isNaN(data112)){
+const err256 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data112};
 if(vErrors === null){
 vErrors = [err256];
 }
 else {
 vErrors.push(err256);
-}
-errors++;
-}
-if((typeof data112 == "number") && (isFinite(data112))){
-if(data112 > 255 || isNaN(data112)){
-const err257 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data112};
-if(vErrors === null){
-vErrors = [err257];
-}
-else {
-vErrors.push(err257);
-}
-errors++;
-}
-if(data112 < 0 || isNaN(data112)){
-const err258 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data112};
-if(vErrors === null){
-vErrors = [err258];
-}
-else {
-vErrors.push(err258);
 }
 errors++;
 }
@@ -3237,7 +3214,28 @@ if(data109.target !== undefined){
 let data113 = data109.target;
 if(typeof data113 === "string"){
 if(func3(data113) > 223){
-const err259 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data113};
+const err257 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data113};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+if(!pattern32.test(data113)){
+const err258 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data113};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+}
+else {
+const err259 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.target.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data113};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3246,8 +3244,12 @@ vErrors.push(err259);
 }
 errors++;
 }
-if(!pattern32.test(data113)){
-const err260 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data113};
+}
+if(data109.initiator !== undefined){
+let data114 = data109.initiator;
+if(typeof data114 === "string"){
+if(func3(data114) > 223){
+const err260 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data114};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3256,9 +3258,8 @@ vErrors.push(err260);
 }
 errors++;
 }
-}
-else {
-const err261 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.target.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data113};
+if(!pattern32.test(data114)){
+const err261 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data114};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3268,11 +3269,8 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data109.initiator !== undefined){
-let data114 = data109.initiator;
-if(typeof data114 === "string"){
-if(func3(data114) > 223){
-const err262 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data114};
+else {
+const err262 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data114};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3281,8 +3279,10 @@ vErrors.push(err262);
 }
 errors++;
 }
-if(!pattern32.test(data114)){
-const err263 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data114};
+}
+}
+else {
+const err263 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.iscsi.type,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3292,8 +3292,12 @@ vErrors.push(err263);
 errors++;
 }
 }
-else {
-const err264 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data114};
+if(data101.hardware !== undefined){
+let data115 = data101.hardware;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+for(const key18 in data115){
+if(!((((((((key18 === "memory_gib") || (key18 === "cpus")) || (key18 === "disk_gib")) || (key18 === "data_disk_gib")) || (key18 === "nic_speed_mbps")) || (key18 === "nic_driver")) || (key18 === "virtualized")) || (key18 === "kvm"))){
+const err264 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.hardware,data:data115};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3303,9 +3307,11 @@ vErrors.push(err264);
 errors++;
 }
 }
-}
-else {
-const err265 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.iscsi.type,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
+if(data115.memory_gib !== undefined){
+let data116 = data115.memory_gib;
+if((typeof data116 == "number") && (isFinite(data116))){
+if(data116 > 65536 || isNaN(data116)){
+const err265 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data116};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3314,13 +3320,8 @@ vErrors.push(err265);
 }
 errors++;
 }
-}
-if(data101.hardware !== undefined){
-let data115 = data101.hardware;
-if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
-for(const key18 in data115){
-if(!((((((((key18 === "memory_gib") || (key18 === "cpus")) || (key18 === "disk_gib")) || (key18 === "data_disk_gib")) || (key18 === "nic_speed_mbps")) || (key18 === "nic_driver")) || (key18 === "virtualized")) || (key18 === "kvm"))){
-const err266 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.hardware,data:data115};
+if(data116 < 0.5 || isNaN(data116)){
+const err266 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data116};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3330,11 +3331,8 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data115.memory_gib !== undefined){
-let data116 = data115.memory_gib;
-if((typeof data116 == "number") && (isFinite(data116))){
-if(data116 > 65536 || isNaN(data116)){
-const err267 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data116};
+else {
+const err267 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data116};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3343,8 +3341,11 @@ vErrors.push(err267);
 }
 errors++;
 }
-if(data116 < 0.5 || isNaN(data116)){
-const err268 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data116};
+}
+if(data115.cpus !== undefined){
+let data117 = data115.cpus;
+if(!(((typeof data117 == "number") && (!(data117 % 1) && !isNaN(data117))) && (isFinite(data117)))){
+const err268 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data117};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3353,9 +3354,9 @@ vErrors.push(err268);
 }
 errors++;
 }
-}
-else {
-const err269 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data116};
+if((typeof data117 == "number") && (isFinite(data117))){
+if(data117 > 4096 || isNaN(data117)){
+const err269 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data117};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3364,37 +3365,13 @@ vErrors.push(err269);
 }
 errors++;
 }
-}
-if(data115.cpus !== undefined){
-let data117 = data115.cpus;
-if(!(((typeof data117 == "number") && (!(data117 % 1) && !isNaN(data117))) && (isFinite(data117)))){
-const err270 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data117};
+if(data117 < 1 || isNaN(data117)){
+const err270 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data117};
 if(vErrors === null){
 vErrors = [err270];
 }
 else {
 vErrors.push(err270);
-}
-errors++;
-}
-if((typeof data117 == "number") && (isFinite(data117))){
-if(data117 > 4096 || isNaN(data117)){
-const err271 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data117};
-if(vErrors === null){
-vErrors = [err271];
-}
-else {
-vErrors.push(err271);
-}
-errors++;
-}
-if(data117 < 1 || isNaN(data117)){
-const err272 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data117};
-if(vErrors === null){
-vErrors = [err272];
-}
-else {
-vErrors.push(err272);
 }
 errors++;
 }
@@ -3404,7 +3381,28 @@ if(data115.disk_gib !== undefined){
 let data118 = data115.disk_gib;
 if((typeof data118 == "number") && (isFinite(data118))){
 if(data118 > 1048576 || isNaN(data118)){
-const err273 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data118};
+const err271 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data118};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+if(data118 < 1 || isNaN(data118)){
+const err272 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data118};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+}
+}
+else {
+const err273 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data118};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3413,8 +3411,12 @@ vErrors.push(err273);
 }
 errors++;
 }
-if(data118 < 1 || isNaN(data118)){
-const err274 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data118};
+}
+if(data115.data_disk_gib !== undefined){
+let data119 = data115.data_disk_gib;
+if((typeof data119 == "number") && (isFinite(data119))){
+if(data119 > 1048576 || isNaN(data119)){
+const err274 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data119};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3423,9 +3425,8 @@ vErrors.push(err274);
 }
 errors++;
 }
-}
-else {
-const err275 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data118};
+if(data119 < 1 || isNaN(data119)){
+const err275 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data119};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3435,11 +3436,8 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(data115.data_disk_gib !== undefined){
-let data119 = data115.data_disk_gib;
-if((typeof data119 == "number") && (isFinite(data119))){
-if(data119 > 1048576 || isNaN(data119)){
-const err276 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data119};
+else {
+const err276 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data119};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3448,8 +3446,11 @@ vErrors.push(err276);
 }
 errors++;
 }
-if(data119 < 1 || isNaN(data119)){
-const err277 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data119};
+}
+if(data115.nic_speed_mbps !== undefined){
+let data120 = data115.nic_speed_mbps;
+if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
+const err277 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data120};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3458,9 +3459,9 @@ vErrors.push(err277);
 }
 errors++;
 }
-}
-else {
-const err278 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data119};
+if((typeof data120 == "number") && (isFinite(data120))){
+if(data120 > 1000000 || isNaN(data120)){
+const err278 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data120};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3469,37 +3470,13 @@ vErrors.push(err278);
 }
 errors++;
 }
-}
-if(data115.nic_speed_mbps !== undefined){
-let data120 = data115.nic_speed_mbps;
-if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
-const err279 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data120};
+if(data120 < 10 || isNaN(data120)){
+const err279 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data120};
 if(vErrors === null){
 vErrors = [err279];
 }
 else {
 vErrors.push(err279);
-}
-errors++;
-}
-if((typeof data120 == "number") && (isFinite(data120))){
-if(data120 > 1000000 || isNaN(data120)){
-const err280 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data120};
-if(vErrors === null){
-vErrors = [err280];
-}
-else {
-vErrors.push(err280);
-}
-errors++;
-}
-if(data120 < 10 || isNaN(data120)){
-const err281 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data120};
-if(vErrors === null){
-vErrors = [err281];
-}
-else {
-vErrors.push(err281);
 }
 errors++;
 }
@@ -3509,7 +3486,31 @@ if(data115.nic_driver !== undefined){
 let data121 = data115.nic_driver;
 if(typeof data121 === "string"){
 if(!pattern34.test(data121)){
-const err282 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data121};
+const err280 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data121};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+}
+else {
+const err281 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data121};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
+}
+errors++;
+}
+}
+if(data115.virtualized !== undefined){
+let data122 = data115.virtualized;
+if(typeof data122 !== "boolean"){
+const err282 = {instancePath:instancePath+"/defaults/hardware/virtualized",schemaPath:"#/properties/defaults/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.virtualized,data:data122};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3519,8 +3520,10 @@ vErrors.push(err282);
 errors++;
 }
 }
-else {
-const err283 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data121};
+if(data115.kvm !== undefined){
+let data123 = data115.kvm;
+if(typeof data123 !== "boolean"){
+const err283 = {instancePath:instancePath+"/defaults/hardware/kvm",schemaPath:"#/properties/defaults/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.kvm,data:data123};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3530,10 +3533,9 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data115.virtualized !== undefined){
-let data122 = data115.virtualized;
-if(typeof data122 !== "boolean"){
-const err284 = {instancePath:instancePath+"/defaults/hardware/virtualized",schemaPath:"#/properties/defaults/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.virtualized,data:data122};
+}
+else {
+const err284 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.hardware.type,parentSchema:schema11.properties.defaults.properties.hardware,data:data115};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3543,10 +3545,12 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data115.kvm !== undefined){
-let data123 = data115.kvm;
-if(typeof data123 !== "boolean"){
-const err285 = {instancePath:instancePath+"/defaults/hardware/kvm",schemaPath:"#/properties/defaults/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.kvm,data:data123};
+if(data101.bmc !== undefined){
+let data124 = data101.bmc;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+for(const key19 in data124){
+if(!((((((key19 === "type") || (key19 === "address")) || (key19 === "user")) || (key19 === "password")) || (key19 === "system")) || (key19 === "insecure"))){
+const err285 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc,data:data124};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3556,9 +3560,10 @@ vErrors.push(err285);
 errors++;
 }
 }
-}
-else {
-const err286 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.hardware.type,parentSchema:schema11.properties.defaults.properties.hardware,data:data115};
+if(data124.type !== undefined){
+let data125 = data124.type;
+if(typeof data125 !== "string"){
+const err286 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.type.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data125};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3567,13 +3572,8 @@ vErrors.push(err286);
 }
 errors++;
 }
-}
-if(data101.bmc !== undefined){
-let data124 = data101.bmc;
-if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
-for(const key19 in data124){
-if(!((((((key19 === "type") || (key19 === "address")) || (key19 === "user")) || (key19 === "password")) || (key19 === "system")) || (key19 === "insecure"))){
-const err287 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc,data:data124};
+if(!((data125 === "redfish") || (data125 === "ipmi"))){
+const err287 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bmc.properties.type.enum,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data125};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3583,10 +3583,11 @@ vErrors.push(err287);
 errors++;
 }
 }
-if(data124.type !== undefined){
-let data125 = data124.type;
-if(typeof data125 !== "string"){
-const err288 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.type.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data125};
+if(data124.address !== undefined){
+let data126 = data124.address;
+if(typeof data126 === "string"){
+if(func3(data126) > 260){
+const err288 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data126};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3595,8 +3596,8 @@ vErrors.push(err288);
 }
 errors++;
 }
-if(!((data125 === "redfish") || (data125 === "ipmi"))){
-const err289 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bmc.properties.type.enum,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data125};
+if(!pattern35.test(data126)){
+const err289 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data126};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3606,11 +3607,8 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data124.address !== undefined){
-let data126 = data124.address;
-if(typeof data126 === "string"){
-if(func3(data126) > 260){
-const err290 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data126};
+else {
+const err290 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.address.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data126};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3619,8 +3617,12 @@ vErrors.push(err290);
 }
 errors++;
 }
-if(!pattern35.test(data126)){
-const err291 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data126};
+}
+if(data124.user !== undefined){
+let data127 = data124.user;
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+if(data127.env === undefined){
+const err291 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.user.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data127};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3629,9 +3631,9 @@ vErrors.push(err291);
 }
 errors++;
 }
-}
-else {
-const err292 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.address.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data126};
+for(const key20 in data127){
+if(!(key20 === "env")){
+const err292 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data127};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3641,11 +3643,11 @@ vErrors.push(err292);
 errors++;
 }
 }
-if(data124.user !== undefined){
-let data127 = data124.user;
-if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
-if(data127.env === undefined){
-const err293 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.user.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data127};
+if(data127.env !== undefined){
+let data128 = data127.env;
+if(typeof data128 === "string"){
+if(!pattern36.test(data128)){
+const err293 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data128};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3654,9 +3656,9 @@ vErrors.push(err293);
 }
 errors++;
 }
-for(const key20 in data127){
-if(!(key20 === "env")){
-const err294 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data127};
+}
+else {
+const err294 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data128};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3666,11 +3668,9 @@ vErrors.push(err294);
 errors++;
 }
 }
-if(data127.env !== undefined){
-let data128 = data127.env;
-if(typeof data128 === "string"){
-if(!pattern36.test(data128)){
-const err295 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data128};
+}
+else {
+const err295 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.user.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data127};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3680,8 +3680,11 @@ vErrors.push(err295);
 errors++;
 }
 }
-else {
-const err296 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data128};
+if(data124.password !== undefined){
+let data129 = data124.password;
+if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
+if(data129.env === undefined){
+const err296 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.password.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data129};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3690,10 +3693,9 @@ vErrors.push(err296);
 }
 errors++;
 }
-}
-}
-else {
-const err297 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.user.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data127};
+for(const key21 in data129){
+if(!(key21 === "env")){
+const err297 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data129};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3703,11 +3705,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data124.password !== undefined){
-let data129 = data124.password;
-if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
-if(data129.env === undefined){
-const err298 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.password.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data129};
+if(data129.env !== undefined){
+let data130 = data129.env;
+if(typeof data130 === "string"){
+if(!pattern36.test(data130)){
+const err298 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data130};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3716,9 +3718,9 @@ vErrors.push(err298);
 }
 errors++;
 }
-for(const key21 in data129){
-if(!(key21 === "env")){
-const err299 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data129};
+}
+else {
+const err299 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data130};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3728,11 +3730,9 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data129.env !== undefined){
-let data130 = data129.env;
-if(typeof data130 === "string"){
-if(!pattern36.test(data130)){
-const err300 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data130};
+}
+else {
+const err300 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.password.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data129};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3742,8 +3742,11 @@ vErrors.push(err300);
 errors++;
 }
 }
-else {
-const err301 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data130};
+if(data124.system !== undefined){
+let data131 = data124.system;
+if(typeof data131 === "string"){
+if(func3(data131) > 160){
+const err301 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data131};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3752,10 +3755,8 @@ vErrors.push(err301);
 }
 errors++;
 }
-}
-}
-else {
-const err302 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.password.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data129};
+if(!pattern38.test(data131)){
+const err302 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data131};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3765,11 +3766,8 @@ vErrors.push(err302);
 errors++;
 }
 }
-if(data124.system !== undefined){
-let data131 = data124.system;
-if(typeof data131 === "string"){
-if(func3(data131) > 160){
-const err303 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data131};
+else {
+const err303 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.system.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data131};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3778,8 +3776,11 @@ vErrors.push(err303);
 }
 errors++;
 }
-if(!pattern38.test(data131)){
-const err304 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data131};
+}
+if(data124.insecure !== undefined){
+let data132 = data124.insecure;
+if(typeof data132 !== "boolean"){
+const err304 = {instancePath:instancePath+"/defaults/bmc/insecure",schemaPath:"#/properties/defaults/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.insecure,data:data132};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3789,8 +3790,9 @@ vErrors.push(err304);
 errors++;
 }
 }
+}
 else {
-const err305 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.system.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data131};
+const err305 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.type,parentSchema:schema11.properties.defaults.properties.bmc,data:data124};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3800,10 +3802,11 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data124.insecure !== undefined){
-let data132 = data124.insecure;
-if(typeof data132 !== "boolean"){
-const err306 = {instancePath:instancePath+"/defaults/bmc/insecure",schemaPath:"#/properties/defaults/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.insecure,data:data132};
+if(data101.harvester_version !== undefined){
+let data133 = data101.harvester_version;
+if(typeof data133 === "string"){
+if(func3(data133) > 32){
+const err306 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data133};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3812,10 +3815,8 @@ vErrors.push(err306);
 }
 errors++;
 }
-}
-}
-else {
-const err307 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.type,parentSchema:schema11.properties.defaults.properties.bmc,data:data124};
+if(!pattern1.test(data133)){
+const err307 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.defaults.properties.harvester_version,data:data133};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3825,11 +3826,8 @@ vErrors.push(err307);
 errors++;
 }
 }
-if(data101.harvester_version !== undefined){
-let data133 = data101.harvester_version;
-if(typeof data133 === "string"){
-if(func3(data133) > 32){
-const err308 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data133};
+else {
+const err308 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_version.type,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data133};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3838,8 +3836,12 @@ vErrors.push(err308);
 }
 errors++;
 }
-if(!pattern1.test(data133)){
-const err309 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.defaults.properties.harvester_version,data:data133};
+}
+if(data101.profile !== undefined){
+let data134 = data101.profile;
+if(typeof data134 === "string"){
+if(!pattern0.test(data134)){
+const err309 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.profile,data:data134};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3850,7 +3852,7 @@ errors++;
 }
 }
 else {
-const err310 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_version.type,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data133};
+const err310 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.profile.type,parentSchema:schema11.properties.defaults.properties.profile,data:data134};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3860,11 +3862,10 @@ vErrors.push(err310);
 errors++;
 }
 }
-if(data101.profile !== undefined){
-let data134 = data101.profile;
-if(typeof data134 === "string"){
-if(!pattern0.test(data134)){
-const err311 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.profile,data:data134};
+if(data101.harvester_role !== undefined){
+let data135 = data101.harvester_role;
+if(typeof data135 !== "string"){
+const err311 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_role.type,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data135};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3873,9 +3874,8 @@ vErrors.push(err311);
 }
 errors++;
 }
-}
-else {
-const err312 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.profile.type,parentSchema:schema11.properties.defaults.properties.profile,data:data134};
+if(!((((data135 === "default") || (data135 === "management")) || (data135 === "worker")) || (data135 === "witness"))){
+const err312 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.harvester_role.enum,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data135};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3885,10 +3885,12 @@ vErrors.push(err312);
 errors++;
 }
 }
-if(data101.harvester_role !== undefined){
-let data135 = data101.harvester_role;
-if(typeof data135 !== "string"){
-const err313 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_role.type,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data135};
+if(data101.install !== undefined){
+let data136 = data101.install;
+if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
+for(const key22 in data136){
+if(!(func2.call(schema11.properties.defaults.properties.install.properties, key22))){
+const err313 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install,data:data136};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3897,8 +3899,11 @@ vErrors.push(err313);
 }
 errors++;
 }
-if(!((((data135 === "default") || (data135 === "management")) || (data135 === "worker")) || (data135 === "witness"))){
-const err314 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.harvester_role.enum,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data135};
+}
+if(data136.device !== undefined){
+let data137 = data136.device;
+if((typeof data137 !== "string") && (!(data137 && typeof data137 == "object" && !Array.isArray(data137)))){
+const err314 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: schema11.properties.defaults.properties.install.properties.device.type},message:"must be string,object",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3907,13 +3912,9 @@ vErrors.push(err314);
 }
 errors++;
 }
-}
-if(data101.install !== undefined){
-let data136 = data101.install;
-if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
-for(const key22 in data136){
-if(!(func2.call(schema11.properties.defaults.properties.install.properties, key22))){
-const err315 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install,data:data136};
+if(typeof data137 === "string"){
+if(!pattern41.test(data137)){
+const err315 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3923,10 +3924,9 @@ vErrors.push(err315);
 errors++;
 }
 }
-if(data136.device !== undefined){
-let data137 = data136.device;
-if((typeof data137 !== "string") && (!(data137 && typeof data137 == "object" && !Array.isArray(data137)))){
-const err316 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: schema11.properties.defaults.properties.install.properties.device.type},message:"must be string,object",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
+if(data137 && typeof data137 == "object" && !Array.isArray(data137)){
+if(Object.keys(data137).length < 1){
+const err316 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3935,9 +3935,9 @@ vErrors.push(err316);
 }
 errors++;
 }
-if(typeof data137 === "string"){
-if(!pattern41.test(data137)){
-const err317 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
+for(const key23 in data137){
+if(!(((((key23 === "serial") || (key23 === "wwn")) || (key23 === "model")) || (key23 === "min_gib")) || (key23 === "max_gib"))){
+const err317 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -3947,9 +3947,11 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data137 && typeof data137 == "object" && !Array.isArray(data137)){
-if(Object.keys(data137).length < 1){
-const err318 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
+if(data137.serial !== undefined){
+let data138 = data137.serial;
+if(typeof data138 === "string"){
+if(func3(data138) > 128){
+const err318 = {instancePath:instancePath+"/defaults/install/device/serial",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.serial,data:data138};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -3958,9 +3960,8 @@ vErrors.push(err318);
 }
 errors++;
 }
-for(const key23 in data137){
-if(!(((((key23 === "serial") || (key23 === "wwn")) || (key23 === "model")) || (key23 === "min_gib")) || (key23 === "max_gib"))){
-const err319 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
+if(!pattern42.test(data138)){
+const err319 = {instancePath:instancePath+"/defaults/install/device/serial",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.serial,data:data138};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -3970,11 +3971,8 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data137.serial !== undefined){
-let data138 = data137.serial;
-if(typeof data138 === "string"){
-if(func3(data138) > 128){
-const err320 = {instancePath:instancePath+"/defaults/install/device/serial",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.serial,data:data138};
+else {
+const err320 = {instancePath:instancePath+"/defaults/install/device/serial",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.properties.serial.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.serial,data:data138};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -3983,8 +3981,12 @@ vErrors.push(err320);
 }
 errors++;
 }
-if(!pattern42.test(data138)){
-const err321 = {instancePath:instancePath+"/defaults/install/device/serial",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.serial,data:data138};
+}
+if(data137.wwn !== undefined){
+let data139 = data137.wwn;
+if(typeof data139 === "string"){
+if(!pattern43.test(data139)){
+const err321 = {instancePath:instancePath+"/defaults/install/device/wwn",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.wwn,data:data139};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -3995,7 +3997,7 @@ errors++;
 }
 }
 else {
-const err322 = {instancePath:instancePath+"/defaults/install/device/serial",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.properties.serial.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.serial,data:data138};
+const err322 = {instancePath:instancePath+"/defaults/install/device/wwn",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.properties.wwn.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.wwn,data:data139};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4005,11 +4007,11 @@ vErrors.push(err322);
 errors++;
 }
 }
-if(data137.wwn !== undefined){
-let data139 = data137.wwn;
-if(typeof data139 === "string"){
-if(!pattern43.test(data139)){
-const err323 = {instancePath:instancePath+"/defaults/install/device/wwn",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.wwn,data:data139};
+if(data137.model !== undefined){
+let data140 = data137.model;
+if(typeof data140 === "string"){
+if(func3(data140) > 128){
+const err323 = {instancePath:instancePath+"/defaults/install/device/model",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.model,data:data140};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4018,9 +4020,8 @@ vErrors.push(err323);
 }
 errors++;
 }
-}
-else {
-const err324 = {instancePath:instancePath+"/defaults/install/device/wwn",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.properties.wwn.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.wwn,data:data139};
+if(!pattern42.test(data140)){
+const err324 = {instancePath:instancePath+"/defaults/install/device/model",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.model,data:data140};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4030,11 +4031,8 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data137.model !== undefined){
-let data140 = data137.model;
-if(typeof data140 === "string"){
-if(func3(data140) > 128){
-const err325 = {instancePath:instancePath+"/defaults/install/device/model",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.model,data:data140};
+else {
+const err325 = {instancePath:instancePath+"/defaults/install/device/model",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.properties.model.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.model,data:data140};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4043,8 +4041,11 @@ vErrors.push(err325);
 }
 errors++;
 }
-if(!pattern42.test(data140)){
-const err326 = {instancePath:instancePath+"/defaults/install/device/model",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.model,data:data140};
+}
+if(data137.min_gib !== undefined){
+let data141 = data137.min_gib;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err326 = {instancePath:instancePath+"/defaults/install/device/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib,data:data141};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4053,9 +4054,9 @@ vErrors.push(err326);
 }
 errors++;
 }
-}
-else {
-const err327 = {instancePath:instancePath+"/defaults/install/device/model",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.properties.model.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.model,data:data140};
+if((typeof data141 == "number") && (isFinite(data141))){
+if(data141 > 1048576 || isNaN(data141)){
+const err327 = {instancePath:instancePath+"/defaults/install/device/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib,data:data141};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4064,11 +4065,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-}
-if(data137.min_gib !== undefined){
-let data141 = data137.min_gib;
-if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
-const err328 = {instancePath:instancePath+"/defaults/install/device/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib,data:data141};
+if(data141 < 1 || isNaN(data141)){
+const err328 = {instancePath:instancePath+"/defaults/install/device/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib,data:data141};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4077,9 +4075,12 @@ vErrors.push(err328);
 }
 errors++;
 }
-if((typeof data141 == "number") && (isFinite(data141))){
-if(data141 > 1048576 || isNaN(data141)){
-const err329 = {instancePath:instancePath+"/defaults/install/device/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib,data:data141};
+}
+}
+if(data137.max_gib !== undefined){
+let data142 = data137.max_gib;
+if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
+const err329 = {instancePath:instancePath+"/defaults/install/device/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib,data:data142};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4088,8 +4089,9 @@ vErrors.push(err329);
 }
 errors++;
 }
-if(data141 < 1 || isNaN(data141)){
-const err330 = {instancePath:instancePath+"/defaults/install/device/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.min_gib,data:data141};
+if((typeof data142 == "number") && (isFinite(data142))){
+if(data142 > 1048576 || isNaN(data142)){
+const err330 = {instancePath:instancePath+"/defaults/install/device/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib,data:data142};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4098,38 +4100,13 @@ vErrors.push(err330);
 }
 errors++;
 }
-}
-}
-if(data137.max_gib !== undefined){
-let data142 = data137.max_gib;
-if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
-const err331 = {instancePath:instancePath+"/defaults/install/device/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib,data:data142};
+if(data142 < 1 || isNaN(data142)){
+const err331 = {instancePath:instancePath+"/defaults/install/device/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib,data:data142};
 if(vErrors === null){
 vErrors = [err331];
 }
 else {
 vErrors.push(err331);
-}
-errors++;
-}
-if((typeof data142 == "number") && (isFinite(data142))){
-if(data142 > 1048576 || isNaN(data142)){
-const err332 = {instancePath:instancePath+"/defaults/install/device/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib,data:data142};
-if(vErrors === null){
-vErrors = [err332];
-}
-else {
-vErrors.push(err332);
-}
-errors++;
-}
-if(data142 < 1 || isNaN(data142)){
-const err333 = {instancePath:instancePath+"/defaults/install/device/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/device/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.device.properties.max_gib,data:data142};
-if(vErrors === null){
-vErrors = [err333];
-}
-else {
-vErrors.push(err333);
 }
 errors++;
 }
@@ -4140,7 +4117,30 @@ errors++;
 if(data136.data_disk !== undefined){
 let data143 = data136.data_disk;
 if((typeof data143 !== "string") && (!(data143 && typeof data143 == "object" && !Array.isArray(data143)))){
-const err334 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: schema11.properties.defaults.properties.install.properties.data_disk.type},message:"must be string,object",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
+const err332 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: schema11.properties.defaults.properties.install.properties.data_disk.type},message:"must be string,object",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
+if(vErrors === null){
+vErrors = [err332];
+}
+else {
+vErrors.push(err332);
+}
+errors++;
+}
+if(typeof data143 === "string"){
+if(!pattern41.test(data143)){
+const err333 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
+if(vErrors === null){
+vErrors = [err333];
+}
+else {
+vErrors.push(err333);
+}
+errors++;
+}
+}
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+if(Object.keys(data143).length < 1){
+const err334 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4149,9 +4149,9 @@ vErrors.push(err334);
 }
 errors++;
 }
-if(typeof data143 === "string"){
-if(!pattern41.test(data143)){
-const err335 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
+for(const key24 in data143){
+if(!(((((key24 === "serial") || (key24 === "wwn")) || (key24 === "model")) || (key24 === "min_gib")) || (key24 === "max_gib"))){
+const err335 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4161,9 +4161,11 @@ vErrors.push(err335);
 errors++;
 }
 }
-if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
-if(Object.keys(data143).length < 1){
-const err336 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
+if(data143.serial !== undefined){
+let data144 = data143.serial;
+if(typeof data144 === "string"){
+if(func3(data144) > 128){
+const err336 = {instancePath:instancePath+"/defaults/install/data_disk/serial",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial,data:data144};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4172,9 +4174,8 @@ vErrors.push(err336);
 }
 errors++;
 }
-for(const key24 in data143){
-if(!(((((key24 === "serial") || (key24 === "wwn")) || (key24 === "model")) || (key24 === "min_gib")) || (key24 === "max_gib"))){
-const err337 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data143};
+if(!pattern42.test(data144)){
+const err337 = {instancePath:instancePath+"/defaults/install/data_disk/serial",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial,data:data144};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4184,11 +4185,8 @@ vErrors.push(err337);
 errors++;
 }
 }
-if(data143.serial !== undefined){
-let data144 = data143.serial;
-if(typeof data144 === "string"){
-if(func3(data144) > 128){
-const err338 = {instancePath:instancePath+"/defaults/install/data_disk/serial",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial,data:data144};
+else {
+const err338 = {instancePath:instancePath+"/defaults/install/data_disk/serial",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial,data:data144};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4197,8 +4195,12 @@ vErrors.push(err338);
 }
 errors++;
 }
-if(!pattern42.test(data144)){
-const err339 = {instancePath:instancePath+"/defaults/install/data_disk/serial",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial,data:data144};
+}
+if(data143.wwn !== undefined){
+let data145 = data143.wwn;
+if(typeof data145 === "string"){
+if(!pattern43.test(data145)){
+const err339 = {instancePath:instancePath+"/defaults/install/data_disk/wwn",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.wwn,data:data145};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4209,7 +4211,7 @@ errors++;
 }
 }
 else {
-const err340 = {instancePath:instancePath+"/defaults/install/data_disk/serial",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.serial,data:data144};
+const err340 = {instancePath:instancePath+"/defaults/install/data_disk/wwn",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.wwn.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.wwn,data:data145};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4219,11 +4221,11 @@ vErrors.push(err340);
 errors++;
 }
 }
-if(data143.wwn !== undefined){
-let data145 = data143.wwn;
-if(typeof data145 === "string"){
-if(!pattern43.test(data145)){
-const err341 = {instancePath:instancePath+"/defaults/install/data_disk/wwn",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.wwn,data:data145};
+if(data143.model !== undefined){
+let data146 = data143.model;
+if(typeof data146 === "string"){
+if(func3(data146) > 128){
+const err341 = {instancePath:instancePath+"/defaults/install/data_disk/model",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model,data:data146};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4232,9 +4234,8 @@ vErrors.push(err341);
 }
 errors++;
 }
-}
-else {
-const err342 = {instancePath:instancePath+"/defaults/install/data_disk/wwn",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.wwn.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.wwn,data:data145};
+if(!pattern42.test(data146)){
+const err342 = {instancePath:instancePath+"/defaults/install/data_disk/model",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model,data:data146};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4244,11 +4245,8 @@ vErrors.push(err342);
 errors++;
 }
 }
-if(data143.model !== undefined){
-let data146 = data143.model;
-if(typeof data146 === "string"){
-if(func3(data146) > 128){
-const err343 = {instancePath:instancePath+"/defaults/install/data_disk/model",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model,data:data146};
+else {
+const err343 = {instancePath:instancePath+"/defaults/install/data_disk/model",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model,data:data146};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4257,8 +4255,11 @@ vErrors.push(err343);
 }
 errors++;
 }
-if(!pattern42.test(data146)){
-const err344 = {instancePath:instancePath+"/defaults/install/data_disk/model",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model,data:data146};
+}
+if(data143.min_gib !== undefined){
+let data147 = data143.min_gib;
+if(!(((typeof data147 == "number") && (!(data147 % 1) && !isNaN(data147))) && (isFinite(data147)))){
+const err344 = {instancePath:instancePath+"/defaults/install/data_disk/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib,data:data147};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4267,9 +4268,9 @@ vErrors.push(err344);
 }
 errors++;
 }
-}
-else {
-const err345 = {instancePath:instancePath+"/defaults/install/data_disk/model",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.model,data:data146};
+if((typeof data147 == "number") && (isFinite(data147))){
+if(data147 > 1048576 || isNaN(data147)){
+const err345 = {instancePath:instancePath+"/defaults/install/data_disk/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib,data:data147};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4278,11 +4279,8 @@ vErrors.push(err345);
 }
 errors++;
 }
-}
-if(data143.min_gib !== undefined){
-let data147 = data143.min_gib;
-if(!(((typeof data147 == "number") && (!(data147 % 1) && !isNaN(data147))) && (isFinite(data147)))){
-const err346 = {instancePath:instancePath+"/defaults/install/data_disk/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib,data:data147};
+if(data147 < 1 || isNaN(data147)){
+const err346 = {instancePath:instancePath+"/defaults/install/data_disk/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib,data:data147};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4291,9 +4289,12 @@ vErrors.push(err346);
 }
 errors++;
 }
-if((typeof data147 == "number") && (isFinite(data147))){
-if(data147 > 1048576 || isNaN(data147)){
-const err347 = {instancePath:instancePath+"/defaults/install/data_disk/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib,data:data147};
+}
+}
+if(data143.max_gib !== undefined){
+let data148 = data143.max_gib;
+if(!(((typeof data148 == "number") && (!(data148 % 1) && !isNaN(data148))) && (isFinite(data148)))){
+const err347 = {instancePath:instancePath+"/defaults/install/data_disk/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib,data:data148};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4302,8 +4303,9 @@ vErrors.push(err347);
 }
 errors++;
 }
-if(data147 < 1 || isNaN(data147)){
-const err348 = {instancePath:instancePath+"/defaults/install/data_disk/min_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.min_gib,data:data147};
+if((typeof data148 == "number") && (isFinite(data148))){
+if(data148 > 1048576 || isNaN(data148)){
+const err348 = {instancePath:instancePath+"/defaults/install/data_disk/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib,data:data148};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4312,38 +4314,13 @@ vErrors.push(err348);
 }
 errors++;
 }
-}
-}
-if(data143.max_gib !== undefined){
-let data148 = data143.max_gib;
-if(!(((typeof data148 == "number") && (!(data148 % 1) && !isNaN(data148))) && (isFinite(data148)))){
-const err349 = {instancePath:instancePath+"/defaults/install/data_disk/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib,data:data148};
+if(data148 < 1 || isNaN(data148)){
+const err349 = {instancePath:instancePath+"/defaults/install/data_disk/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib,data:data148};
 if(vErrors === null){
 vErrors = [err349];
 }
 else {
 vErrors.push(err349);
-}
-errors++;
-}
-if((typeof data148 == "number") && (isFinite(data148))){
-if(data148 > 1048576 || isNaN(data148)){
-const err350 = {instancePath:instancePath+"/defaults/install/data_disk/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib,data:data148};
-if(vErrors === null){
-vErrors = [err350];
-}
-else {
-vErrors.push(err350);
-}
-errors++;
-}
-if(data148 < 1 || isNaN(data148)){
-const err351 = {instancePath:instancePath+"/defaults/install/data_disk/max_gib",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk.properties.max_gib,data:data148};
-if(vErrors === null){
-vErrors = [err351];
-}
-else {
-vErrors.push(err351);
 }
 errors++;
 }
@@ -4355,7 +4332,32 @@ if(data136.tty !== undefined){
 let data149 = data136.tty;
 if(typeof data149 === "string"){
 if(!pattern8.test(data149)){
-const err352 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data149};
+const err350 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data149};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+}
+else {
+const err351 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data149};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+}
+if(data136.persistent_partition_size !== undefined){
+let data150 = data136.persistent_partition_size;
+if(typeof data150 === "string"){
+if(!pattern50.test(data150)){
+const err352 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data150};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4366,7 +4368,7 @@ errors++;
 }
 }
 else {
-const err353 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data149};
+const err353 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data150};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4376,40 +4378,15 @@ vErrors.push(err353);
 errors++;
 }
 }
-if(data136.persistent_partition_size !== undefined){
-let data150 = data136.persistent_partition_size;
-if(typeof data150 === "string"){
-if(!pattern50.test(data150)){
-const err354 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data150};
+if(data136.wipe_all_disks !== undefined){
+let data151 = data136.wipe_all_disks;
+if(typeof data151 !== "boolean"){
+const err354 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data151};
 if(vErrors === null){
 vErrors = [err354];
 }
 else {
 vErrors.push(err354);
-}
-errors++;
-}
-}
-else {
-const err355 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data150};
-if(vErrors === null){
-vErrors = [err355];
-}
-else {
-vErrors.push(err355);
-}
-errors++;
-}
-}
-if(data136.wipe_all_disks !== undefined){
-let data151 = data136.wipe_all_disks;
-if(typeof data151 !== "boolean"){
-const err356 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data151};
-if(vErrors === null){
-vErrors = [err356];
-}
-else {
-vErrors.push(err356);
 }
 errors++;
 }
@@ -4421,7 +4398,32 @@ const len12 = data152.length;
 for(let i12=0; i12<len12; i12++){
 let data153 = data152[i12];
 if(typeof data153 !== "string"){
-const err357 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i12,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data153};
+const err355 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i12,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data153};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+}
+}
+else {
+const err356 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data152};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
+}
+errors++;
+}
+}
+if(data136.cordoned !== undefined){
+let data154 = data136.cordoned;
+if(typeof data154 !== "boolean"){
+const err357 = {instancePath:instancePath+"/defaults/install/cordoned",schemaPath:"#/properties/defaults/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.cordoned.type,parentSchema:schema11.properties.defaults.properties.install.properties.cordoned,data:data154};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4431,9 +4433,10 @@ vErrors.push(err357);
 errors++;
 }
 }
-}
-else {
-const err358 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data152};
+if(data136.power_off !== undefined){
+let data155 = data136.power_off;
+if(typeof data155 !== "boolean"){
+const err358 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data155};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4443,10 +4446,10 @@ vErrors.push(err358);
 errors++;
 }
 }
-if(data136.cordoned !== undefined){
-let data154 = data136.cordoned;
-if(typeof data154 !== "boolean"){
-const err359 = {instancePath:instancePath+"/defaults/install/cordoned",schemaPath:"#/properties/defaults/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.cordoned.type,parentSchema:schema11.properties.defaults.properties.install.properties.cordoned,data:data154};
+if(data136.iso_url !== undefined){
+let data156 = data136.iso_url;
+if(typeof data156 !== "string"){
+const err359 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data156};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4455,11 +4458,8 @@ vErrors.push(err359);
 }
 errors++;
 }
-}
-if(data136.power_off !== undefined){
-let data155 = data136.power_off;
-if(typeof data155 !== "boolean"){
-const err360 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data155};
+if(!(data156 === "local")){
+const err360 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data156};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4469,10 +4469,9 @@ vErrors.push(err360);
 errors++;
 }
 }
-if(data136.iso_url !== undefined){
-let data156 = data136.iso_url;
-if(typeof data156 !== "string"){
-const err361 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data156};
+}
+else {
+const err361 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data136};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4481,39 +4480,17 @@ vErrors.push(err361);
 }
 errors++;
 }
-if(!(data156 === "local")){
-const err362 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data156};
-if(vErrors === null){
-vErrors = [err362];
-}
-else {
-vErrors.push(err362);
-}
-errors++;
-}
-}
-}
-else {
-const err363 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data136};
-if(vErrors === null){
-vErrors = [err363];
-}
-else {
-vErrors.push(err363);
-}
-errors++;
-}
 }
 if(data101.interfaces !== undefined){
 let data157 = data101.interfaces;
 if(Array.isArray(data157)){
 if(data157.length < 1){
-const err364 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data157};
+const err362 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data157};
 if(vErrors === null){
-vErrors = [err364];
+vErrors = [err362];
 }
 else {
-vErrors.push(err364);
+vErrors.push(err362);
 }
 errors++;
 }
@@ -4523,7 +4500,31 @@ let data158 = data157[i13];
 if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
 for(const key25 in data158){
 if(!((key25 === "name") || (key25 === "mac"))){
-const err365 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data158};
+const err363 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data158};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+}
+if(data158.name !== undefined){
+let data159 = data158.name;
+if(typeof data159 === "string"){
+if(func3(data159) > 15){
+const err364 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data159};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+if(!pattern21.test(data159)){
+const err365 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data159};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4533,11 +4534,8 @@ vErrors.push(err365);
 errors++;
 }
 }
-if(data158.name !== undefined){
-let data159 = data158.name;
-if(typeof data159 === "string"){
-if(func3(data159) > 15){
-const err366 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data159};
+else {
+const err366 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data159};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4546,8 +4544,11 @@ vErrors.push(err366);
 }
 errors++;
 }
-if(!pattern21.test(data159)){
-const err367 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data159};
+}
+if(data158.mac !== undefined){
+let data160 = data158.mac;
+if(typeof data160 !== "string"){
+const err367 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data160};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4557,8 +4558,9 @@ vErrors.push(err367);
 errors++;
 }
 }
+}
 else {
-const err368 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data159};
+const err368 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data158};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4568,10 +4570,9 @@ vErrors.push(err368);
 errors++;
 }
 }
-if(data158.mac !== undefined){
-let data160 = data158.mac;
-if(typeof data160 !== "string"){
-const err369 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data160};
+}
+else {
+const err369 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data157};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4581,9 +4582,10 @@ vErrors.push(err369);
 errors++;
 }
 }
-}
-else {
-const err370 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data158};
+if(data101.method !== undefined){
+let data161 = data101.method;
+if(typeof data161 !== "string"){
+const err370 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data161};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4592,10 +4594,8 @@ vErrors.push(err370);
 }
 errors++;
 }
-}
-}
-else {
-const err371 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data157};
+if(!((data161 === "dhcp") || (data161 === "static"))){
+const err371 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data161};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4605,10 +4605,10 @@ vErrors.push(err371);
 errors++;
 }
 }
-if(data101.method !== undefined){
-let data161 = data101.method;
-if(typeof data161 !== "string"){
-const err372 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data161};
+if(data101.prefix !== undefined){
+let data162 = data101.prefix;
+if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
+const err372 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data162};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4617,8 +4617,9 @@ vErrors.push(err372);
 }
 errors++;
 }
-if(!((data161 === "dhcp") || (data161 === "static"))){
-const err373 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data161};
+if((typeof data162 == "number") && (isFinite(data162))){
+if(data162 > 32 || isNaN(data162)){
+const err373 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data162};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4627,11 +4628,8 @@ vErrors.push(err373);
 }
 errors++;
 }
-}
-if(data101.prefix !== undefined){
-let data162 = data101.prefix;
-if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
-const err374 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data162};
+if(data162 < 1 || isNaN(data162)){
+const err374 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data162};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4640,9 +4638,12 @@ vErrors.push(err374);
 }
 errors++;
 }
-if((typeof data162 == "number") && (isFinite(data162))){
-if(data162 > 32 || isNaN(data162)){
-const err375 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data162};
+}
+}
+if(data101.netmask !== undefined){
+let data163 = data101.netmask;
+if(typeof data163 !== "string"){
+const err375 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data163};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4651,8 +4652,11 @@ vErrors.push(err375);
 }
 errors++;
 }
-if(data162 < 1 || isNaN(data162)){
-const err376 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data162};
+}
+if(data101.gateway !== undefined){
+let data164 = data101.gateway;
+if(typeof data164 !== "string"){
+const err376 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data164};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4662,11 +4666,11 @@ vErrors.push(err376);
 errors++;
 }
 }
-}
-if(data101.netmask !== undefined){
-let data163 = data101.netmask;
-if(typeof data163 !== "string"){
-const err377 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data163};
+if(data101.dns !== undefined){
+let data165 = data101.dns;
+if(Array.isArray(data165)){
+if(data165.length > 8){
+const err377 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data165};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4675,11 +4679,11 @@ vErrors.push(err377);
 }
 errors++;
 }
-}
-if(data101.gateway !== undefined){
-let data164 = data101.gateway;
-if(typeof data164 !== "string"){
-const err378 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data164};
+const len14 = data165.length;
+for(let i14=0; i14<len14; i14++){
+let data166 = data165[i14];
+if(typeof data166 !== "string"){
+const err378 = {instancePath:instancePath+"/defaults/dns/" + i14,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data166};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4689,11 +4693,9 @@ vErrors.push(err378);
 errors++;
 }
 }
-if(data101.dns !== undefined){
-let data165 = data101.dns;
-if(Array.isArray(data165)){
-if(data165.length > 8){
-const err379 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data165};
+}
+else {
+const err379 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data165};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4702,11 +4704,11 @@ vErrors.push(err379);
 }
 errors++;
 }
-const len14 = data165.length;
-for(let i14=0; i14<len14; i14++){
-let data166 = data165[i14];
-if(typeof data166 !== "string"){
-const err380 = {instancePath:instancePath+"/defaults/dns/" + i14,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data166};
+}
+if(data101.mtu !== undefined){
+let data167 = data101.mtu;
+if(!(((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167))) && (isFinite(data167)))){
+const err380 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data167};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4716,40 +4718,15 @@ vErrors.push(err380);
 errors++;
 }
 }
-}
-else {
-const err381 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data165};
+if(data101.vlan !== undefined){
+let data168 = data101.vlan;
+if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
+const err381 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data168};
 if(vErrors === null){
 vErrors = [err381];
 }
 else {
 vErrors.push(err381);
-}
-errors++;
-}
-}
-if(data101.mtu !== undefined){
-let data167 = data101.mtu;
-if(!(((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167))) && (isFinite(data167)))){
-const err382 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data167};
-if(vErrors === null){
-vErrors = [err382];
-}
-else {
-vErrors.push(err382);
-}
-errors++;
-}
-}
-if(data101.vlan !== undefined){
-let data168 = data101.vlan;
-if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
-const err383 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data168};
-if(vErrors === null){
-vErrors = [err383];
-}
-else {
-vErrors.push(err383);
 }
 errors++;
 }
@@ -4761,7 +4738,31 @@ for(const key26 in data169){
 if(!((key26 === "mode") || (key26 === "miimon"))){
 let data170 = data169[key26];
 if((typeof data170 !== "string") && (!(((typeof data170 == "number") && (!(data170 % 1) && !isNaN(data170))) && (isFinite(data170))))){
-const err384 = {instancePath:instancePath+"/defaults/bond/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data170};
+const err382 = {instancePath:instancePath+"/defaults/bond/" + key26.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data170};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+}
+}
+if(data169.mode !== undefined){
+let data171 = data169.mode;
+if(typeof data171 !== "string"){
+const err383 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data171};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+if(!(((((((data171 === "balance-rr") || (data171 === "active-backup")) || (data171 === "balance-xor")) || (data171 === "broadcast")) || (data171 === "802.3ad")) || (data171 === "balance-tlb")) || (data171 === "balance-alb"))){
+const err384 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data171};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4771,11 +4772,10 @@ vErrors.push(err384);
 errors++;
 }
 }
-}
-if(data169.mode !== undefined){
-let data171 = data169.mode;
-if(typeof data171 !== "string"){
-const err385 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data171};
+if(data169.miimon !== undefined){
+let data172 = data169.miimon;
+if(!(((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172))) && (isFinite(data172)))){
+const err385 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data172};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4784,8 +4784,9 @@ vErrors.push(err385);
 }
 errors++;
 }
-if(!(((((((data171 === "balance-rr") || (data171 === "active-backup")) || (data171 === "balance-xor")) || (data171 === "broadcast")) || (data171 === "802.3ad")) || (data171 === "balance-tlb")) || (data171 === "balance-alb"))){
-const err386 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data171};
+if((typeof data172 == "number") && (isFinite(data172))){
+if(data172 < 0 || isNaN(data172)){
+const err386 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data172};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4795,39 +4796,15 @@ vErrors.push(err386);
 errors++;
 }
 }
-if(data169.miimon !== undefined){
-let data172 = data169.miimon;
-if(!(((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172))) && (isFinite(data172)))){
-const err387 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data172};
+}
+}
+else {
+const err387 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data169};
 if(vErrors === null){
 vErrors = [err387];
 }
 else {
 vErrors.push(err387);
-}
-errors++;
-}
-if((typeof data172 == "number") && (isFinite(data172))){
-if(data172 < 0 || isNaN(data172)){
-const err388 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data172};
-if(vErrors === null){
-vErrors = [err388];
-}
-else {
-vErrors.push(err388);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err389 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data169};
-if(vErrors === null){
-vErrors = [err389];
-}
-else {
-vErrors.push(err389);
 }
 errors++;
 }
@@ -4840,7 +4817,28 @@ for(let i15=0; i15<len15; i15++){
 let data174 = data173[i15];
 if(typeof data174 === "string"){
 if(func3(data174) > 1024){
-const err390 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data174};
+const err388 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data174};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+if(!pattern9.test(data174)){
+const err389 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data174};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+}
+else {
+const err390 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data174};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4849,8 +4847,10 @@ vErrors.push(err390);
 }
 errors++;
 }
-if(!pattern9.test(data174)){
-const err391 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data174};
+}
+}
+else {
+const err391 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data173};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -4860,8 +4860,10 @@ vErrors.push(err391);
 errors++;
 }
 }
-else {
-const err392 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data174};
+if(data101.config !== undefined){
+let data175 = data101.config;
+if(!(data175 && typeof data175 == "object" && !Array.isArray(data175))){
+const err392 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data175};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -4871,9 +4873,10 @@ vErrors.push(err392);
 errors++;
 }
 }
-}
-else {
-const err393 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data173};
+if(data101.state !== undefined){
+let data176 = data101.state;
+if(typeof data176 !== "string"){
+const err393 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data176};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -4882,11 +4885,8 @@ vErrors.push(err393);
 }
 errors++;
 }
-}
-if(data101.config !== undefined){
-let data175 = data101.config;
-if(!(data175 && typeof data175 == "object" && !Array.isArray(data175))){
-const err394 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data175};
+if(!(((data176 === "install") || (data176 === "local")) || (data176 === "install-once"))){
+const err394 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data176};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -4896,10 +4896,10 @@ vErrors.push(err394);
 errors++;
 }
 }
-if(data101.state !== undefined){
-let data176 = data101.state;
-if(typeof data176 !== "string"){
-const err395 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data176};
+if(data101.medium !== undefined){
+let data177 = data101.medium;
+if(typeof data177 !== "string"){
+const err395 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data177};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -4908,8 +4908,8 @@ vErrors.push(err395);
 }
 errors++;
 }
-if(!(((data176 === "install") || (data176 === "local")) || (data176 === "install-once"))){
-const err396 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data176};
+if(!(((data177 === "network") || (data177 === "iso")) || (data177 === "usb"))){
+const err396 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data177};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -4919,10 +4919,10 @@ vErrors.push(err396);
 errors++;
 }
 }
-if(data101.medium !== undefined){
-let data177 = data101.medium;
-if(typeof data177 !== "string"){
-const err397 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data177};
+if(data101.medium_image !== undefined){
+let data178 = data101.medium_image;
+if(typeof data178 !== "string"){
+const err397 = {instancePath:instancePath+"/defaults/medium_image",schemaPath:"#/properties/defaults/properties/medium_image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium_image.type,parentSchema:schema11.properties.defaults.properties.medium_image,data:data178};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -4931,8 +4931,8 @@ vErrors.push(err397);
 }
 errors++;
 }
-if(!(((data177 === "network") || (data177 === "iso")) || (data177 === "usb"))){
-const err398 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data177};
+if(!((data178 === "shared") || (data178 === "own"))){
+const err398 = {instancePath:instancePath+"/defaults/medium_image",schemaPath:"#/properties/defaults/properties/medium_image/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium_image.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium_image.enum,parentSchema:schema11.properties.defaults.properties.medium_image,data:data178};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -4942,10 +4942,10 @@ vErrors.push(err398);
 errors++;
 }
 }
-if(data101.medium_image !== undefined){
-let data178 = data101.medium_image;
-if(typeof data178 !== "string"){
-const err399 = {instancePath:instancePath+"/defaults/medium_image",schemaPath:"#/properties/defaults/properties/medium_image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium_image.type,parentSchema:schema11.properties.defaults.properties.medium_image,data:data178};
+if(data101.reinstall !== undefined){
+let data179 = data101.reinstall;
+if(!(((typeof data179 == "number") && (!(data179 % 1) && !isNaN(data179))) && (isFinite(data179)))){
+const err399 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data179};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -4954,8 +4954,9 @@ vErrors.push(err399);
 }
 errors++;
 }
-if(!((data178 === "shared") || (data178 === "own"))){
-const err400 = {instancePath:instancePath+"/defaults/medium_image",schemaPath:"#/properties/defaults/properties/medium_image/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium_image.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium_image.enum,parentSchema:schema11.properties.defaults.properties.medium_image,data:data178};
+if((typeof data179 == "number") && (isFinite(data179))){
+if(data179 > 999999999 || isNaN(data179)){
+const err400 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data179};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -4964,37 +4965,13 @@ vErrors.push(err400);
 }
 errors++;
 }
-}
-if(data101.reinstall !== undefined){
-let data179 = data101.reinstall;
-if(!(((typeof data179 == "number") && (!(data179 % 1) && !isNaN(data179))) && (isFinite(data179)))){
-const err401 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data179};
+if(data179 < 0 || isNaN(data179)){
+const err401 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data179};
 if(vErrors === null){
 vErrors = [err401];
 }
 else {
 vErrors.push(err401);
-}
-errors++;
-}
-if((typeof data179 == "number") && (isFinite(data179))){
-if(data179 > 999999999 || isNaN(data179)){
-const err402 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data179};
-if(vErrors === null){
-vErrors = [err402];
-}
-else {
-vErrors.push(err402);
-}
-errors++;
-}
-if(data179 < 0 || isNaN(data179)){
-const err403 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data179};
-if(vErrors === null){
-vErrors = [err403];
-}
-else {
-vErrors.push(err403);
 }
 errors++;
 }
@@ -5005,7 +4982,31 @@ let data180 = data101.lab;
 if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
 for(const key27 in data180){
 if(!(((((key27 === "memory_mib") || (key27 === "vcpus")) || (key27 === "disk_gib")) || (key27 === "data_disk_gib")) || (key27 === "nic_model"))){
-const err404 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data180};
+const err402 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data180};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+}
+if(data180.memory_mib !== undefined){
+let data181 = data180.memory_mib;
+if(!(((typeof data181 == "number") && (!(data181 % 1) && !isNaN(data181))) && (isFinite(data181)))){
+const err403 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data181};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+if((typeof data181 == "number") && (isFinite(data181))){
+if(data181 > 16777216 || isNaN(data181)){
+const err404 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data181};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5014,11 +5015,8 @@ vErrors.push(err404);
 }
 errors++;
 }
-}
-if(data180.memory_mib !== undefined){
-let data181 = data180.memory_mib;
-if(!(((typeof data181 == "number") && (!(data181 % 1) && !isNaN(data181))) && (isFinite(data181)))){
-const err405 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data181};
+if(data181 < 8192 || isNaN(data181)){
+const err405 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data181};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5027,9 +5025,12 @@ vErrors.push(err405);
 }
 errors++;
 }
-if((typeof data181 == "number") && (isFinite(data181))){
-if(data181 > 16777216 || isNaN(data181)){
-const err406 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data181};
+}
+}
+if(data180.vcpus !== undefined){
+let data182 = data180.vcpus;
+if(!(((typeof data182 == "number") && (!(data182 % 1) && !isNaN(data182))) && (isFinite(data182)))){
+const err406 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data182};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5038,8 +5039,9 @@ vErrors.push(err406);
 }
 errors++;
 }
-if(data181 < 8192 || isNaN(data181)){
-const err407 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data181};
+if((typeof data182 == "number") && (isFinite(data182))){
+if(data182 > 256 || isNaN(data182)){
+const err407 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data182};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5048,12 +5050,8 @@ vErrors.push(err407);
 }
 errors++;
 }
-}
-}
-if(data180.vcpus !== undefined){
-let data182 = data180.vcpus;
-if(!(((typeof data182 == "number") && (!(data182 % 1) && !isNaN(data182))) && (isFinite(data182)))){
-const err408 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data182};
+if(data182 < 1 || isNaN(data182)){
+const err408 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data182};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5062,9 +5060,12 @@ vErrors.push(err408);
 }
 errors++;
 }
-if((typeof data182 == "number") && (isFinite(data182))){
-if(data182 > 256 || isNaN(data182)){
-const err409 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data182};
+}
+}
+if(data180.disk_gib !== undefined){
+let data183 = data180.disk_gib;
+if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
+const err409 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data183};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5073,8 +5074,9 @@ vErrors.push(err409);
 }
 errors++;
 }
-if(data182 < 1 || isNaN(data182)){
-const err410 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data182};
+if((typeof data183 == "number") && (isFinite(data183))){
+if(data183 > 1048576 || isNaN(data183)){
+const err410 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data183};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5083,12 +5085,8 @@ vErrors.push(err410);
 }
 errors++;
 }
-}
-}
-if(data180.disk_gib !== undefined){
-let data183 = data180.disk_gib;
-if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
-const err411 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data183};
+if(data183 < 60 || isNaN(data183)){
+const err411 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data183};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5097,9 +5095,12 @@ vErrors.push(err411);
 }
 errors++;
 }
-if((typeof data183 == "number") && (isFinite(data183))){
-if(data183 > 1048576 || isNaN(data183)){
-const err412 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data183};
+}
+}
+if(data180.data_disk_gib !== undefined){
+let data184 = data180.data_disk_gib;
+if(!(((typeof data184 == "number") && (!(data184 % 1) && !isNaN(data184))) && (isFinite(data184)))){
+const err412 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data184};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5108,8 +5109,9 @@ vErrors.push(err412);
 }
 errors++;
 }
-if(data183 < 60 || isNaN(data183)){
-const err413 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data183};
+if((typeof data184 == "number") && (isFinite(data184))){
+if(data184 > 1048576 || isNaN(data184)){
+const err413 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data184};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5118,12 +5120,8 @@ vErrors.push(err413);
 }
 errors++;
 }
-}
-}
-if(data180.data_disk_gib !== undefined){
-let data184 = data180.data_disk_gib;
-if(!(((typeof data184 == "number") && (!(data184 % 1) && !isNaN(data184))) && (isFinite(data184)))){
-const err414 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data184};
+if(data184 < 50 || isNaN(data184)){
+const err414 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data184};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5132,9 +5130,12 @@ vErrors.push(err414);
 }
 errors++;
 }
-if((typeof data184 == "number") && (isFinite(data184))){
-if(data184 > 1048576 || isNaN(data184)){
-const err415 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data184};
+}
+}
+if(data180.nic_model !== undefined){
+let data185 = data180.nic_model;
+if(typeof data185 !== "string"){
+const err415 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data185};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5143,8 +5144,8 @@ vErrors.push(err415);
 }
 errors++;
 }
-if(data184 < 50 || isNaN(data184)){
-const err416 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data184};
+if(!((data185 === "virtio") || (data185 === "e1000e"))){
+const err416 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data185};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5155,10 +5156,8 @@ errors++;
 }
 }
 }
-if(data180.nic_model !== undefined){
-let data185 = data180.nic_model;
-if(typeof data185 !== "string"){
-const err417 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data185};
+else {
+const err417 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data180};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5167,37 +5166,15 @@ vErrors.push(err417);
 }
 errors++;
 }
-if(!((data185 === "virtio") || (data185 === "e1000e"))){
-const err418 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data185};
+}
+}
+else {
+const err418 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data101};
 if(vErrors === null){
 vErrors = [err418];
 }
 else {
 vErrors.push(err418);
-}
-errors++;
-}
-}
-}
-else {
-const err419 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data180};
-if(vErrors === null){
-vErrors = [err419];
-}
-else {
-vErrors.push(err419);
-}
-errors++;
-}
-}
-}
-else {
-const err420 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data101};
-if(vErrors === null){
-vErrors = [err420];
-}
-else {
-vErrors.push(err420);
 }
 errors++;
 }
@@ -5211,7 +5188,33 @@ let data187 = data186[i16];
 if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
 for(const key28 in data187){
 if(!(func2.call(schema11.properties.nodes.items.properties, key28))){
-const err421 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data187};
+const err419 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data187};
+if(vErrors === null){
+vErrors = [err419];
+}
+else {
+vErrors.push(err419);
+}
+errors++;
+}
+}
+if(data187.hostname !== undefined){
+let data188 = data187.hostname;
+if(typeof data188 !== "string"){
+const err420 = {instancePath:instancePath+"/nodes/" + i16+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data188};
+if(vErrors === null){
+vErrors = [err420];
+}
+else {
+vErrors.push(err420);
+}
+errors++;
+}
+}
+if(data187.mac !== undefined){
+let data189 = data187.mac;
+if(typeof data189 !== "string"){
+const err421 = {instancePath:instancePath+"/nodes/" + i16+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data189};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5221,10 +5224,11 @@ vErrors.push(err421);
 errors++;
 }
 }
-if(data187.hostname !== undefined){
-let data188 = data187.hostname;
-if(typeof data188 !== "string"){
-const err422 = {instancePath:instancePath+"/nodes/" + i16+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data188};
+if(data187.macs !== undefined){
+let data190 = data187.macs;
+if(Array.isArray(data190)){
+if(data190.length > 32){
+const err422 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data190};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5233,11 +5237,8 @@ vErrors.push(err422);
 }
 errors++;
 }
-}
-if(data187.mac !== undefined){
-let data189 = data187.mac;
-if(typeof data189 !== "string"){
-const err423 = {instancePath:instancePath+"/nodes/" + i16+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data189};
+if(data190.length < 1){
+const err423 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data190};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5246,12 +5247,11 @@ vErrors.push(err423);
 }
 errors++;
 }
-}
-if(data187.macs !== undefined){
-let data190 = data187.macs;
-if(Array.isArray(data190)){
-if(data190.length > 32){
-const err424 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data190};
+const len17 = data190.length;
+for(let i17=0; i17<len17; i17++){
+let data191 = data190[i17];
+if(typeof data191 !== "string"){
+const err424 = {instancePath:instancePath+"/nodes/" + i16+"/macs/" + i17,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data191};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5260,8 +5260,10 @@ vErrors.push(err424);
 }
 errors++;
 }
-if(data190.length < 1){
-const err425 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data190};
+}
+}
+else {
+const err425 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data190};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5270,11 +5272,11 @@ vErrors.push(err425);
 }
 errors++;
 }
-const len17 = data190.length;
-for(let i17=0; i17<len17; i17++){
-let data191 = data190[i17];
-if(typeof data191 !== "string"){
-const err426 = {instancePath:instancePath+"/nodes/" + i16+"/macs/" + i17,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data191};
+}
+if(data187.ip !== undefined){
+let data192 = data187.ip;
+if(typeof data192 !== "string"){
+const err426 = {instancePath:instancePath+"/nodes/" + i16+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data192};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5284,9 +5286,11 @@ vErrors.push(err426);
 errors++;
 }
 }
-}
-else {
-const err427 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data190};
+if(data187.ip6 !== undefined){
+let data193 = data187.ip6;
+if(typeof data193 === "string"){
+if(!pattern19.test(data193)){
+const err427 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data193};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5296,10 +5300,8 @@ vErrors.push(err427);
 errors++;
 }
 }
-if(data187.ip !== undefined){
-let data192 = data187.ip;
-if(typeof data192 !== "string"){
-const err428 = {instancePath:instancePath+"/nodes/" + i16+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data192};
+else {
+const err428 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data193};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5309,11 +5311,10 @@ vErrors.push(err428);
 errors++;
 }
 }
-if(data187.ip6 !== undefined){
-let data193 = data187.ip6;
-if(typeof data193 === "string"){
-if(!pattern19.test(data193)){
-const err429 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data193};
+if(data187.role !== undefined){
+let data194 = data187.role;
+if(typeof data194 !== "string"){
+const err429 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data194};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5322,9 +5323,8 @@ vErrors.push(err429);
 }
 errors++;
 }
-}
-else {
-const err430 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data193};
+if(!((data194 === "create") || (data194 === "join"))){
+const err430 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data194};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5334,10 +5334,11 @@ vErrors.push(err430);
 errors++;
 }
 }
-if(data187.role !== undefined){
-let data194 = data187.role;
-if(typeof data194 !== "string"){
-const err431 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data194};
+if(data187.os !== undefined){
+let data195 = data187.os;
+if(typeof data195 === "string"){
+if(!pattern0.test(data195)){
+const err431 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data195};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5346,8 +5347,9 @@ vErrors.push(err431);
 }
 errors++;
 }
-if(!((data194 === "create") || (data194 === "join"))){
-const err432 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data194};
+}
+else {
+const err432 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data195};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5357,11 +5359,12 @@ vErrors.push(err432);
 errors++;
 }
 }
-if(data187.os !== undefined){
-let data195 = data187.os;
-if(typeof data195 === "string"){
-if(!pattern0.test(data195)){
-const err433 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data195};
+if(data187.cloud_init !== undefined){
+let data196 = data187.cloud_init;
+if(data196 && typeof data196 == "object" && !Array.isArray(data196)){
+for(const key29 in data196){
+if(!((((key29 === "user_data") || (key29 === "user_data_file")) || (key29 === "vendor_data")) || (key29 === "meta_data"))){
+const err433 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data196};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5371,8 +5374,10 @@ vErrors.push(err433);
 errors++;
 }
 }
-else {
-const err434 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data195};
+if(data196.user_data !== undefined){
+let data197 = data196.user_data;
+if(!(data197 && typeof data197 == "object" && !Array.isArray(data197))){
+const err434 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data197};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5382,12 +5387,11 @@ vErrors.push(err434);
 errors++;
 }
 }
-if(data187.cloud_init !== undefined){
-let data196 = data187.cloud_init;
-if(data196 && typeof data196 == "object" && !Array.isArray(data196)){
-for(const key29 in data196){
-if(!((((key29 === "user_data") || (key29 === "user_data_file")) || (key29 === "vendor_data")) || (key29 === "meta_data"))){
-const err435 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data196};
+if(data196.user_data_file !== undefined){
+let data198 = data196.user_data_file;
+if(typeof data198 === "string"){
+if(func3(data198) > 1024){
+const err435 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5396,11 +5400,8 @@ vErrors.push(err435);
 }
 errors++;
 }
-}
-if(data196.user_data !== undefined){
-let data197 = data196.user_data;
-if(!(data197 && typeof data197 == "object" && !Array.isArray(data197))){
-const err436 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data197};
+if(func3(data198) < 1){
+const err436 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5409,12 +5410,8 @@ vErrors.push(err436);
 }
 errors++;
 }
-}
-if(data196.user_data_file !== undefined){
-let data198 = data196.user_data_file;
-if(typeof data198 === "string"){
-if(func3(data198) > 1024){
-const err437 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
+if(!pattern12.test(data198)){
+const err437 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -5423,8 +5420,9 @@ vErrors.push(err437);
 }
 errors++;
 }
-if(func3(data198) < 1){
-const err438 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
+}
+else {
+const err438 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -5433,8 +5431,11 @@ vErrors.push(err438);
 }
 errors++;
 }
-if(!pattern12.test(data198)){
-const err439 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
+}
+if(data196.vendor_data !== undefined){
+let data199 = data196.vendor_data;
+if(!(data199 && typeof data199 == "object" && !Array.isArray(data199))){
+const err439 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data199};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -5444,8 +5445,10 @@ vErrors.push(err439);
 errors++;
 }
 }
-else {
-const err440 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data198};
+if(data196.meta_data !== undefined){
+let data200 = data196.meta_data;
+if(!(data200 && typeof data200 == "object" && !Array.isArray(data200))){
+const err440 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data200};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -5455,10 +5458,9 @@ vErrors.push(err440);
 errors++;
 }
 }
-if(data196.vendor_data !== undefined){
-let data199 = data196.vendor_data;
-if(!(data199 && typeof data199 == "object" && !Array.isArray(data199))){
-const err441 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data199};
+}
+else {
+const err441 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data196};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -5468,10 +5470,10 @@ vErrors.push(err441);
 errors++;
 }
 }
-if(data196.meta_data !== undefined){
-let data200 = data196.meta_data;
-if(!(data200 && typeof data200 == "object" && !Array.isArray(data200))){
-const err442 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data200};
+if(data187.arch !== undefined){
+let data201 = data187.arch;
+if(typeof data201 !== "string"){
+const err442 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data201};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -5480,10 +5482,8 @@ vErrors.push(err442);
 }
 errors++;
 }
-}
-}
-else {
-const err443 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data196};
+if(!((data201 === "x86_64") || (data201 === "arm64"))){
+const err443 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data201};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -5493,10 +5493,11 @@ vErrors.push(err443);
 errors++;
 }
 }
-if(data187.arch !== undefined){
-let data201 = data187.arch;
-if(typeof data201 !== "string"){
-const err444 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data201};
+if(data187.iscsi !== undefined){
+let data202 = data187.iscsi;
+if(data202 && typeof data202 == "object" && !Array.isArray(data202)){
+if(data202.server === undefined){
+const err444 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -5505,8 +5506,8 @@ vErrors.push(err444);
 }
 errors++;
 }
-if(!((data201 === "x86_64") || (data201 === "arm64"))){
-const err445 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data201};
+if(data202.target === undefined){
+const err445 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -5515,12 +5516,9 @@ vErrors.push(err445);
 }
 errors++;
 }
-}
-if(data187.iscsi !== undefined){
-let data202 = data187.iscsi;
-if(data202 && typeof data202 == "object" && !Array.isArray(data202)){
-if(data202.server === undefined){
-const err446 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
+for(const key30 in data202){
+if(!(((((key30 === "server") || (key30 === "port")) || (key30 === "lun")) || (key30 === "target")) || (key30 === "initiator"))){
+const err446 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -5529,8 +5527,11 @@ vErrors.push(err446);
 }
 errors++;
 }
-if(data202.target === undefined){
-const err447 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
+}
+if(data202.server !== undefined){
+let data203 = data202.server;
+if(typeof data203 !== "string"){
+const err447 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data203};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -5539,9 +5540,11 @@ vErrors.push(err447);
 }
 errors++;
 }
-for(const key30 in data202){
-if(!(((((key30 === "server") || (key30 === "port")) || (key30 === "lun")) || (key30 === "target")) || (key30 === "initiator"))){
-const err448 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
+}
+if(data202.port !== undefined){
+let data204 = data202.port;
+if(!(((typeof data204 == "number") && (!(data204 % 1) && !isNaN(data204))) && (isFinite(data204)))){
+const err448 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data204};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -5550,11 +5553,9 @@ vErrors.push(err448);
 }
 errors++;
 }
-}
-if(data202.server !== undefined){
-let data203 = data202.server;
-if(typeof data203 !== "string"){
-const err449 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data203};
+if((typeof data204 == "number") && (isFinite(data204))){
+if(data204 > 65535 || isNaN(data204)){
+const err449 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data204};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -5563,11 +5564,8 @@ vErrors.push(err449);
 }
 errors++;
 }
-}
-if(data202.port !== undefined){
-let data204 = data202.port;
-if(!(((typeof data204 == "number") && (!(data204 % 1) && !isNaN(data204))) && (isFinite(data204)))){
-const err450 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data204};
+if(data204 < 1 || isNaN(data204)){
+const err450 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data204};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -5576,9 +5574,12 @@ vErrors.push(err450);
 }
 errors++;
 }
-if((typeof data204 == "number") && (isFinite(data204))){
-if(data204 > 65535 || isNaN(data204)){
-const err451 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data204};
+}
+}
+if(data202.lun !== undefined){
+let data205 = data202.lun;
+if(!(((typeof data205 == "number") && (!(data205 % 1) && !isNaN(data205))) && (isFinite(data205)))){
+const err451 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data205};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -5587,8 +5588,9 @@ vErrors.push(err451);
 }
 errors++;
 }
-if(data204 < 1 || isNaN(data204)){
-const err452 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data204};
+if((typeof data205 == "number") && (isFinite(data205))){
+if(data205 > 255 || isNaN(data205)){
+const err452 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data205};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -5597,38 +5599,13 @@ vErrors.push(err452);
 }
 errors++;
 }
-}
-}
-if(data202.lun !== undefined){
-let data205 = data202.lun;
-if(!(((typeof data205 == "number") && (!(data205 % 1) && !isNaN(data205))) && (isFinite(data205)))){
-const err453 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data205};
+if(data205 < 0 || isNaN(data205)){
+const err453 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data205};
 if(vErrors === null){
 vErrors = [err453];
 }
 else {
 vErrors.push(err453);
-}
-errors++;
-}
-if((typeof data205 == "number") && (isFinite(data205))){
-if(data205 > 255 || isNaN(data205)){
-const err454 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data205};
-if(vErrors === null){
-vErrors = [err454];
-}
-else {
-vErrors.push(err454);
-}
-errors++;
-}
-if(data205 < 0 || isNaN(data205)){
-const err455 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data205};
-if(vErrors === null){
-vErrors = [err455];
-}
-else {
-vErrors.push(err455);
 }
 errors++;
 }
@@ -5638,7 +5615,28 @@ if(data202.target !== undefined){
 let data206 = data202.target;
 if(typeof data206 === "string"){
 if(func3(data206) > 223){
-const err456 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data206};
+const err454 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data206};
+if(vErrors === null){
+vErrors = [err454];
+}
+else {
+vErrors.push(err454);
+}
+errors++;
+}
+if(!pattern32.test(data206)){
+const err455 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data206};
+if(vErrors === null){
+vErrors = [err455];
+}
+else {
+vErrors.push(err455);
+}
+errors++;
+}
+}
+else {
+const err456 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data206};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -5647,8 +5645,12 @@ vErrors.push(err456);
 }
 errors++;
 }
-if(!pattern32.test(data206)){
-const err457 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data206};
+}
+if(data202.initiator !== undefined){
+let data207 = data202.initiator;
+if(typeof data207 === "string"){
+if(func3(data207) > 223){
+const err457 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data207};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -5657,9 +5659,8 @@ vErrors.push(err457);
 }
 errors++;
 }
-}
-else {
-const err458 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data206};
+if(!pattern32.test(data207)){
+const err458 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data207};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -5669,11 +5670,8 @@ vErrors.push(err458);
 errors++;
 }
 }
-if(data202.initiator !== undefined){
-let data207 = data202.initiator;
-if(typeof data207 === "string"){
-if(func3(data207) > 223){
-const err459 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data207};
+else {
+const err459 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data207};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -5682,8 +5680,10 @@ vErrors.push(err459);
 }
 errors++;
 }
-if(!pattern32.test(data207)){
-const err460 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data207};
+}
+}
+else {
+const err460 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -5693,8 +5693,12 @@ vErrors.push(err460);
 errors++;
 }
 }
-else {
-const err461 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data207};
+if(data187.hardware !== undefined){
+let data208 = data187.hardware;
+if(data208 && typeof data208 == "object" && !Array.isArray(data208)){
+for(const key31 in data208){
+if(!((((((((key31 === "memory_gib") || (key31 === "cpus")) || (key31 === "disk_gib")) || (key31 === "data_disk_gib")) || (key31 === "nic_speed_mbps")) || (key31 === "nic_driver")) || (key31 === "virtualized")) || (key31 === "kvm"))){
+const err461 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data208};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -5704,9 +5708,11 @@ vErrors.push(err461);
 errors++;
 }
 }
-}
-else {
-const err462 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data202};
+if(data208.memory_gib !== undefined){
+let data209 = data208.memory_gib;
+if((typeof data209 == "number") && (isFinite(data209))){
+if(data209 > 65536 || isNaN(data209)){
+const err462 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data209};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -5715,13 +5721,8 @@ vErrors.push(err462);
 }
 errors++;
 }
-}
-if(data187.hardware !== undefined){
-let data208 = data187.hardware;
-if(data208 && typeof data208 == "object" && !Array.isArray(data208)){
-for(const key31 in data208){
-if(!((((((((key31 === "memory_gib") || (key31 === "cpus")) || (key31 === "disk_gib")) || (key31 === "data_disk_gib")) || (key31 === "nic_speed_mbps")) || (key31 === "nic_driver")) || (key31 === "virtualized")) || (key31 === "kvm"))){
-const err463 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data208};
+if(data209 < 0.5 || isNaN(data209)){
+const err463 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data209};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -5731,11 +5732,8 @@ vErrors.push(err463);
 errors++;
 }
 }
-if(data208.memory_gib !== undefined){
-let data209 = data208.memory_gib;
-if((typeof data209 == "number") && (isFinite(data209))){
-if(data209 > 65536 || isNaN(data209)){
-const err464 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data209};
+else {
+const err464 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data209};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -5744,8 +5742,11 @@ vErrors.push(err464);
 }
 errors++;
 }
-if(data209 < 0.5 || isNaN(data209)){
-const err465 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data209};
+}
+if(data208.cpus !== undefined){
+let data210 = data208.cpus;
+if(!(((typeof data210 == "number") && (!(data210 % 1) && !isNaN(data210))) && (isFinite(data210)))){
+const err465 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data210};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -5754,9 +5755,9 @@ vErrors.push(err465);
 }
 errors++;
 }
-}
-else {
-const err466 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data209};
+if((typeof data210 == "number") && (isFinite(data210))){
+if(data210 > 4096 || isNaN(data210)){
+const err466 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data210};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -5765,37 +5766,13 @@ vErrors.push(err466);
 }
 errors++;
 }
-}
-if(data208.cpus !== undefined){
-let data210 = data208.cpus;
-if(!(((typeof data210 == "number") && (!(data210 % 1) && !isNaN(data210))) && (isFinite(data210)))){
-const err467 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data210};
+if(data210 < 1 || isNaN(data210)){
+const err467 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data210};
 if(vErrors === null){
 vErrors = [err467];
 }
 else {
 vErrors.push(err467);
-}
-errors++;
-}
-if((typeof data210 == "number") && (isFinite(data210))){
-if(data210 > 4096 || isNaN(data210)){
-const err468 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data210};
-if(vErrors === null){
-vErrors = [err468];
-}
-else {
-vErrors.push(err468);
-}
-errors++;
-}
-if(data210 < 1 || isNaN(data210)){
-const err469 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data210};
-if(vErrors === null){
-vErrors = [err469];
-}
-else {
-vErrors.push(err469);
 }
 errors++;
 }
@@ -5805,7 +5782,28 @@ if(data208.disk_gib !== undefined){
 let data211 = data208.disk_gib;
 if((typeof data211 == "number") && (isFinite(data211))){
 if(data211 > 1048576 || isNaN(data211)){
-const err470 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data211};
+const err468 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data211};
+if(vErrors === null){
+vErrors = [err468];
+}
+else {
+vErrors.push(err468);
+}
+errors++;
+}
+if(data211 < 1 || isNaN(data211)){
+const err469 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data211};
+if(vErrors === null){
+vErrors = [err469];
+}
+else {
+vErrors.push(err469);
+}
+errors++;
+}
+}
+else {
+const err470 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data211};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -5814,8 +5812,12 @@ vErrors.push(err470);
 }
 errors++;
 }
-if(data211 < 1 || isNaN(data211)){
-const err471 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data211};
+}
+if(data208.data_disk_gib !== undefined){
+let data212 = data208.data_disk_gib;
+if((typeof data212 == "number") && (isFinite(data212))){
+if(data212 > 1048576 || isNaN(data212)){
+const err471 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data212};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -5824,9 +5826,8 @@ vErrors.push(err471);
 }
 errors++;
 }
-}
-else {
-const err472 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data211};
+if(data212 < 1 || isNaN(data212)){
+const err472 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data212};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -5836,11 +5837,8 @@ vErrors.push(err472);
 errors++;
 }
 }
-if(data208.data_disk_gib !== undefined){
-let data212 = data208.data_disk_gib;
-if((typeof data212 == "number") && (isFinite(data212))){
-if(data212 > 1048576 || isNaN(data212)){
-const err473 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data212};
+else {
+const err473 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data212};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -5849,8 +5847,11 @@ vErrors.push(err473);
 }
 errors++;
 }
-if(data212 < 1 || isNaN(data212)){
-const err474 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data212};
+}
+if(data208.nic_speed_mbps !== undefined){
+let data213 = data208.nic_speed_mbps;
+if(!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213)))){
+const err474 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data213};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -5859,9 +5860,9 @@ vErrors.push(err474);
 }
 errors++;
 }
-}
-else {
-const err475 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data212};
+if((typeof data213 == "number") && (isFinite(data213))){
+if(data213 > 1000000 || isNaN(data213)){
+const err475 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data213};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -5870,37 +5871,13 @@ vErrors.push(err475);
 }
 errors++;
 }
-}
-if(data208.nic_speed_mbps !== undefined){
-let data213 = data208.nic_speed_mbps;
-if(!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213)))){
-const err476 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data213};
+if(data213 < 10 || isNaN(data213)){
+const err476 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data213};
 if(vErrors === null){
 vErrors = [err476];
 }
 else {
 vErrors.push(err476);
-}
-errors++;
-}
-if((typeof data213 == "number") && (isFinite(data213))){
-if(data213 > 1000000 || isNaN(data213)){
-const err477 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data213};
-if(vErrors === null){
-vErrors = [err477];
-}
-else {
-vErrors.push(err477);
-}
-errors++;
-}
-if(data213 < 10 || isNaN(data213)){
-const err478 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data213};
-if(vErrors === null){
-vErrors = [err478];
-}
-else {
-vErrors.push(err478);
 }
 errors++;
 }
@@ -5910,7 +5887,31 @@ if(data208.nic_driver !== undefined){
 let data214 = data208.nic_driver;
 if(typeof data214 === "string"){
 if(!pattern34.test(data214)){
-const err479 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data214};
+const err477 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data214};
+if(vErrors === null){
+vErrors = [err477];
+}
+else {
+vErrors.push(err477);
+}
+errors++;
+}
+}
+else {
+const err478 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data214};
+if(vErrors === null){
+vErrors = [err478];
+}
+else {
+vErrors.push(err478);
+}
+errors++;
+}
+}
+if(data208.virtualized !== undefined){
+let data215 = data208.virtualized;
+if(typeof data215 !== "boolean"){
+const err479 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data215};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -5920,8 +5921,10 @@ vErrors.push(err479);
 errors++;
 }
 }
-else {
-const err480 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data214};
+if(data208.kvm !== undefined){
+let data216 = data208.kvm;
+if(typeof data216 !== "boolean"){
+const err480 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data216};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -5931,10 +5934,9 @@ vErrors.push(err480);
 errors++;
 }
 }
-if(data208.virtualized !== undefined){
-let data215 = data208.virtualized;
-if(typeof data215 !== "boolean"){
-const err481 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data215};
+}
+else {
+const err481 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data208};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -5944,10 +5946,12 @@ vErrors.push(err481);
 errors++;
 }
 }
-if(data208.kvm !== undefined){
-let data216 = data208.kvm;
-if(typeof data216 !== "boolean"){
-const err482 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data216};
+if(data187.bmc !== undefined){
+let data217 = data187.bmc;
+if(data217 && typeof data217 == "object" && !Array.isArray(data217)){
+for(const key32 in data217){
+if(!((((((key32 === "type") || (key32 === "address")) || (key32 === "user")) || (key32 === "password")) || (key32 === "system")) || (key32 === "insecure"))){
+const err482 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data217};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -5957,9 +5961,10 @@ vErrors.push(err482);
 errors++;
 }
 }
-}
-else {
-const err483 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data208};
+if(data217.type !== undefined){
+let data218 = data217.type;
+if(typeof data218 !== "string"){
+const err483 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data218};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -5968,13 +5973,8 @@ vErrors.push(err483);
 }
 errors++;
 }
-}
-if(data187.bmc !== undefined){
-let data217 = data187.bmc;
-if(data217 && typeof data217 == "object" && !Array.isArray(data217)){
-for(const key32 in data217){
-if(!((((((key32 === "type") || (key32 === "address")) || (key32 === "user")) || (key32 === "password")) || (key32 === "system")) || (key32 === "insecure"))){
-const err484 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data217};
+if(!((data218 === "redfish") || (data218 === "ipmi"))){
+const err484 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data218};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -5984,10 +5984,11 @@ vErrors.push(err484);
 errors++;
 }
 }
-if(data217.type !== undefined){
-let data218 = data217.type;
-if(typeof data218 !== "string"){
-const err485 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data218};
+if(data217.address !== undefined){
+let data219 = data217.address;
+if(typeof data219 === "string"){
+if(func3(data219) > 260){
+const err485 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data219};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -5996,8 +5997,8 @@ vErrors.push(err485);
 }
 errors++;
 }
-if(!((data218 === "redfish") || (data218 === "ipmi"))){
-const err486 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data218};
+if(!pattern35.test(data219)){
+const err486 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data219};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -6007,11 +6008,8 @@ vErrors.push(err486);
 errors++;
 }
 }
-if(data217.address !== undefined){
-let data219 = data217.address;
-if(typeof data219 === "string"){
-if(func3(data219) > 260){
-const err487 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data219};
+else {
+const err487 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data219};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -6020,8 +6018,12 @@ vErrors.push(err487);
 }
 errors++;
 }
-if(!pattern35.test(data219)){
-const err488 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data219};
+}
+if(data217.user !== undefined){
+let data220 = data217.user;
+if(data220 && typeof data220 == "object" && !Array.isArray(data220)){
+if(data220.env === undefined){
+const err488 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data220};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -6030,9 +6032,9 @@ vErrors.push(err488);
 }
 errors++;
 }
-}
-else {
-const err489 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data219};
+for(const key33 in data220){
+if(!(key33 === "env")){
+const err489 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data220};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -6042,11 +6044,11 @@ vErrors.push(err489);
 errors++;
 }
 }
-if(data217.user !== undefined){
-let data220 = data217.user;
-if(data220 && typeof data220 == "object" && !Array.isArray(data220)){
-if(data220.env === undefined){
-const err490 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data220};
+if(data220.env !== undefined){
+let data221 = data220.env;
+if(typeof data221 === "string"){
+if(!pattern36.test(data221)){
+const err490 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data221};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -6055,9 +6057,9 @@ vErrors.push(err490);
 }
 errors++;
 }
-for(const key33 in data220){
-if(!(key33 === "env")){
-const err491 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data220};
+}
+else {
+const err491 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data221};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -6067,11 +6069,9 @@ vErrors.push(err491);
 errors++;
 }
 }
-if(data220.env !== undefined){
-let data221 = data220.env;
-if(typeof data221 === "string"){
-if(!pattern36.test(data221)){
-const err492 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data221};
+}
+else {
+const err492 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data220};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -6081,8 +6081,11 @@ vErrors.push(err492);
 errors++;
 }
 }
-else {
-const err493 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data221};
+if(data217.password !== undefined){
+let data222 = data217.password;
+if(data222 && typeof data222 == "object" && !Array.isArray(data222)){
+if(data222.env === undefined){
+const err493 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data222};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -6091,10 +6094,9 @@ vErrors.push(err493);
 }
 errors++;
 }
-}
-}
-else {
-const err494 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data220};
+for(const key34 in data222){
+if(!(key34 === "env")){
+const err494 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data222};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -6104,11 +6106,11 @@ vErrors.push(err494);
 errors++;
 }
 }
-if(data217.password !== undefined){
-let data222 = data217.password;
-if(data222 && typeof data222 == "object" && !Array.isArray(data222)){
-if(data222.env === undefined){
-const err495 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data222};
+if(data222.env !== undefined){
+let data223 = data222.env;
+if(typeof data223 === "string"){
+if(!pattern36.test(data223)){
+const err495 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data223};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -6117,9 +6119,9 @@ vErrors.push(err495);
 }
 errors++;
 }
-for(const key34 in data222){
-if(!(key34 === "env")){
-const err496 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data222};
+}
+else {
+const err496 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data223};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -6129,11 +6131,9 @@ vErrors.push(err496);
 errors++;
 }
 }
-if(data222.env !== undefined){
-let data223 = data222.env;
-if(typeof data223 === "string"){
-if(!pattern36.test(data223)){
-const err497 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data223};
+}
+else {
+const err497 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data222};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -6143,8 +6143,11 @@ vErrors.push(err497);
 errors++;
 }
 }
-else {
-const err498 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data223};
+if(data217.system !== undefined){
+let data224 = data217.system;
+if(typeof data224 === "string"){
+if(func3(data224) > 160){
+const err498 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data224};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -6153,10 +6156,8 @@ vErrors.push(err498);
 }
 errors++;
 }
-}
-}
-else {
-const err499 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data222};
+if(!pattern38.test(data224)){
+const err499 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data224};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -6166,11 +6167,8 @@ vErrors.push(err499);
 errors++;
 }
 }
-if(data217.system !== undefined){
-let data224 = data217.system;
-if(typeof data224 === "string"){
-if(func3(data224) > 160){
-const err500 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data224};
+else {
+const err500 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data224};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -6179,8 +6177,11 @@ vErrors.push(err500);
 }
 errors++;
 }
-if(!pattern38.test(data224)){
-const err501 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data224};
+}
+if(data217.insecure !== undefined){
+let data225 = data217.insecure;
+if(typeof data225 !== "boolean"){
+const err501 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data225};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -6190,8 +6191,9 @@ vErrors.push(err501);
 errors++;
 }
 }
+}
 else {
-const err502 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data224};
+const err502 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data217};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -6201,10 +6203,11 @@ vErrors.push(err502);
 errors++;
 }
 }
-if(data217.insecure !== undefined){
-let data225 = data217.insecure;
-if(typeof data225 !== "boolean"){
-const err503 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data225};
+if(data187.harvester_version !== undefined){
+let data226 = data187.harvester_version;
+if(typeof data226 === "string"){
+if(func3(data226) > 32){
+const err503 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data226};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -6213,10 +6216,8 @@ vErrors.push(err503);
 }
 errors++;
 }
-}
-}
-else {
-const err504 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data217};
+if(!pattern1.test(data226)){
+const err504 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data226};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -6226,11 +6227,8 @@ vErrors.push(err504);
 errors++;
 }
 }
-if(data187.harvester_version !== undefined){
-let data226 = data187.harvester_version;
-if(typeof data226 === "string"){
-if(func3(data226) > 32){
-const err505 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data226};
+else {
+const err505 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data226};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -6239,8 +6237,12 @@ vErrors.push(err505);
 }
 errors++;
 }
-if(!pattern1.test(data226)){
-const err506 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data226};
+}
+if(data187.profile !== undefined){
+let data227 = data187.profile;
+if(typeof data227 === "string"){
+if(!pattern0.test(data227)){
+const err506 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data227};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -6251,7 +6253,7 @@ errors++;
 }
 }
 else {
-const err507 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data226};
+const err507 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data227};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -6261,11 +6263,10 @@ vErrors.push(err507);
 errors++;
 }
 }
-if(data187.profile !== undefined){
-let data227 = data187.profile;
-if(typeof data227 === "string"){
-if(!pattern0.test(data227)){
-const err508 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data227};
+if(data187.harvester_role !== undefined){
+let data228 = data187.harvester_role;
+if(typeof data228 !== "string"){
+const err508 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data228};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -6274,9 +6275,8 @@ vErrors.push(err508);
 }
 errors++;
 }
-}
-else {
-const err509 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data227};
+if(!((((data228 === "default") || (data228 === "management")) || (data228 === "worker")) || (data228 === "witness"))){
+const err509 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data228};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -6286,10 +6286,12 @@ vErrors.push(err509);
 errors++;
 }
 }
-if(data187.harvester_role !== undefined){
-let data228 = data187.harvester_role;
-if(typeof data228 !== "string"){
-const err510 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data228};
+if(data187.install !== undefined){
+let data229 = data187.install;
+if(data229 && typeof data229 == "object" && !Array.isArray(data229)){
+for(const key35 in data229){
+if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key35))){
+const err510 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data229};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -6298,8 +6300,11 @@ vErrors.push(err510);
 }
 errors++;
 }
-if(!((((data228 === "default") || (data228 === "management")) || (data228 === "worker")) || (data228 === "witness"))){
-const err511 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data228};
+}
+if(data229.device !== undefined){
+let data230 = data229.device;
+if((typeof data230 !== "string") && (!(data230 && typeof data230 == "object" && !Array.isArray(data230)))){
+const err511 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.install.properties.device.type},message:"must be string,object",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -6308,13 +6313,9 @@ vErrors.push(err511);
 }
 errors++;
 }
-}
-if(data187.install !== undefined){
-let data229 = data187.install;
-if(data229 && typeof data229 == "object" && !Array.isArray(data229)){
-for(const key35 in data229){
-if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key35))){
-const err512 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data229};
+if(typeof data230 === "string"){
+if(!pattern41.test(data230)){
+const err512 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -6324,10 +6325,9 @@ vErrors.push(err512);
 errors++;
 }
 }
-if(data229.device !== undefined){
-let data230 = data229.device;
-if((typeof data230 !== "string") && (!(data230 && typeof data230 == "object" && !Array.isArray(data230)))){
-const err513 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.install.properties.device.type},message:"must be string,object",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
+if(data230 && typeof data230 == "object" && !Array.isArray(data230)){
+if(Object.keys(data230).length < 1){
+const err513 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -6336,9 +6336,9 @@ vErrors.push(err513);
 }
 errors++;
 }
-if(typeof data230 === "string"){
-if(!pattern41.test(data230)){
-const err514 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
+for(const key36 in data230){
+if(!(((((key36 === "serial") || (key36 === "wwn")) || (key36 === "model")) || (key36 === "min_gib")) || (key36 === "max_gib"))){
+const err514 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -6348,9 +6348,11 @@ vErrors.push(err514);
 errors++;
 }
 }
-if(data230 && typeof data230 == "object" && !Array.isArray(data230)){
-if(Object.keys(data230).length < 1){
-const err515 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
+if(data230.serial !== undefined){
+let data231 = data230.serial;
+if(typeof data231 === "string"){
+if(func3(data231) > 128){
+const err515 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data231};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -6359,9 +6361,8 @@ vErrors.push(err515);
 }
 errors++;
 }
-for(const key36 in data230){
-if(!(((((key36 === "serial") || (key36 === "wwn")) || (key36 === "model")) || (key36 === "min_gib")) || (key36 === "max_gib"))){
-const err516 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data230};
+if(!pattern42.test(data231)){
+const err516 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data231};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -6371,11 +6372,8 @@ vErrors.push(err516);
 errors++;
 }
 }
-if(data230.serial !== undefined){
-let data231 = data230.serial;
-if(typeof data231 === "string"){
-if(func3(data231) > 128){
-const err517 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data231};
+else {
+const err517 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data231};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -6384,8 +6382,12 @@ vErrors.push(err517);
 }
 errors++;
 }
-if(!pattern42.test(data231)){
-const err518 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data231};
+}
+if(data230.wwn !== undefined){
+let data232 = data230.wwn;
+if(typeof data232 === "string"){
+if(!pattern43.test(data232)){
+const err518 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn,data:data232};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -6396,7 +6398,7 @@ errors++;
 }
 }
 else {
-const err519 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.serial,data:data231};
+const err519 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn,data:data232};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -6406,11 +6408,11 @@ vErrors.push(err519);
 errors++;
 }
 }
-if(data230.wwn !== undefined){
-let data232 = data230.wwn;
-if(typeof data232 === "string"){
-if(!pattern43.test(data232)){
-const err520 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn,data:data232};
+if(data230.model !== undefined){
+let data233 = data230.model;
+if(typeof data233 === "string"){
+if(func3(data233) > 128){
+const err520 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data233};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -6419,9 +6421,8 @@ vErrors.push(err520);
 }
 errors++;
 }
-}
-else {
-const err521 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.wwn,data:data232};
+if(!pattern42.test(data233)){
+const err521 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data233};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -6431,11 +6432,8 @@ vErrors.push(err521);
 errors++;
 }
 }
-if(data230.model !== undefined){
-let data233 = data230.model;
-if(typeof data233 === "string"){
-if(func3(data233) > 128){
-const err522 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data233};
+else {
+const err522 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.model.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data233};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -6444,8 +6442,11 @@ vErrors.push(err522);
 }
 errors++;
 }
-if(!pattern42.test(data233)){
-const err523 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data233};
+}
+if(data230.min_gib !== undefined){
+let data234 = data230.min_gib;
+if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
+const err523 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data234};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -6454,9 +6455,9 @@ vErrors.push(err523);
 }
 errors++;
 }
-}
-else {
-const err524 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/model",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.model.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.model,data:data233};
+if((typeof data234 == "number") && (isFinite(data234))){
+if(data234 > 1048576 || isNaN(data234)){
+const err524 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data234};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -6465,11 +6466,8 @@ vErrors.push(err524);
 }
 errors++;
 }
-}
-if(data230.min_gib !== undefined){
-let data234 = data230.min_gib;
-if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
-const err525 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data234};
+if(data234 < 1 || isNaN(data234)){
+const err525 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data234};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -6478,9 +6476,12 @@ vErrors.push(err525);
 }
 errors++;
 }
-if((typeof data234 == "number") && (isFinite(data234))){
-if(data234 > 1048576 || isNaN(data234)){
-const err526 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data234};
+}
+}
+if(data230.max_gib !== undefined){
+let data235 = data230.max_gib;
+if(!(((typeof data235 == "number") && (!(data235 % 1) && !isNaN(data235))) && (isFinite(data235)))){
+const err526 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data235};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -6489,8 +6490,9 @@ vErrors.push(err526);
 }
 errors++;
 }
-if(data234 < 1 || isNaN(data234)){
-const err527 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.min_gib,data:data234};
+if((typeof data235 == "number") && (isFinite(data235))){
+if(data235 > 1048576 || isNaN(data235)){
+const err527 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data235};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -6499,38 +6501,13 @@ vErrors.push(err527);
 }
 errors++;
 }
-}
-}
-if(data230.max_gib !== undefined){
-let data235 = data230.max_gib;
-if(!(((typeof data235 == "number") && (!(data235 % 1) && !isNaN(data235))) && (isFinite(data235)))){
-const err528 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data235};
+if(data235 < 1 || isNaN(data235)){
+const err528 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data235};
 if(vErrors === null){
 vErrors = [err528];
 }
 else {
 vErrors.push(err528);
-}
-errors++;
-}
-if((typeof data235 == "number") && (isFinite(data235))){
-if(data235 > 1048576 || isNaN(data235)){
-const err529 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data235};
-if(vErrors === null){
-vErrors = [err529];
-}
-else {
-vErrors.push(err529);
-}
-errors++;
-}
-if(data235 < 1 || isNaN(data235)){
-const err530 = {instancePath:instancePath+"/nodes/" + i16+"/install/device/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/device/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.device.properties.max_gib,data:data235};
-if(vErrors === null){
-vErrors = [err530];
-}
-else {
-vErrors.push(err530);
 }
 errors++;
 }
@@ -6541,7 +6518,30 @@ errors++;
 if(data229.data_disk !== undefined){
 let data236 = data229.data_disk;
 if((typeof data236 !== "string") && (!(data236 && typeof data236 == "object" && !Array.isArray(data236)))){
-const err531 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.install.properties.data_disk.type},message:"must be string,object",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
+const err529 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.install.properties.data_disk.type},message:"must be string,object",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
+if(vErrors === null){
+vErrors = [err529];
+}
+else {
+vErrors.push(err529);
+}
+errors++;
+}
+if(typeof data236 === "string"){
+if(!pattern41.test(data236)){
+const err530 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
+if(vErrors === null){
+vErrors = [err530];
+}
+else {
+vErrors.push(err530);
+}
+errors++;
+}
+}
+if(data236 && typeof data236 == "object" && !Array.isArray(data236)){
+if(Object.keys(data236).length < 1){
+const err531 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -6550,9 +6550,9 @@ vErrors.push(err531);
 }
 errors++;
 }
-if(typeof data236 === "string"){
-if(!pattern41.test(data236)){
-const err532 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
+for(const key37 in data236){
+if(!(((((key37 === "serial") || (key37 === "wwn")) || (key37 === "model")) || (key37 === "min_gib")) || (key37 === "max_gib"))){
+const err532 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -6562,9 +6562,11 @@ vErrors.push(err532);
 errors++;
 }
 }
-if(data236 && typeof data236 == "object" && !Array.isArray(data236)){
-if(Object.keys(data236).length < 1){
-const err533 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
+if(data236.serial !== undefined){
+let data237 = data236.serial;
+if(typeof data237 === "string"){
+if(func3(data237) > 128){
+const err533 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data237};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -6573,9 +6575,8 @@ vErrors.push(err533);
 }
 errors++;
 }
-for(const key37 in data236){
-if(!(((((key37 === "serial") || (key37 === "wwn")) || (key37 === "model")) || (key37 === "min_gib")) || (key37 === "max_gib"))){
-const err534 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data236};
+if(!pattern42.test(data237)){
+const err534 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data237};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -6585,11 +6586,8 @@ vErrors.push(err534);
 errors++;
 }
 }
-if(data236.serial !== undefined){
-let data237 = data236.serial;
-if(typeof data237 === "string"){
-if(func3(data237) > 128){
-const err535 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data237};
+else {
+const err535 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data237};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -6598,8 +6596,12 @@ vErrors.push(err535);
 }
 errors++;
 }
-if(!pattern42.test(data237)){
-const err536 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data237};
+}
+if(data236.wwn !== undefined){
+let data238 = data236.wwn;
+if(typeof data238 === "string"){
+if(!pattern43.test(data238)){
+const err536 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn,data:data238};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -6610,7 +6612,7 @@ errors++;
 }
 }
 else {
-const err537 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/serial",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/serial/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.serial,data:data237};
+const err537 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn,data:data238};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -6620,11 +6622,11 @@ vErrors.push(err537);
 errors++;
 }
 }
-if(data236.wwn !== undefined){
-let data238 = data236.wwn;
-if(typeof data238 === "string"){
-if(!pattern43.test(data238)){
-const err538 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/wwn/pattern",keyword:"pattern",params:{pattern: "^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},message:"must match pattern \""+"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"+"\"",schema:"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn,data:data238};
+if(data236.model !== undefined){
+let data239 = data236.model;
+if(typeof data239 === "string"){
+if(func3(data239) > 128){
+const err538 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data239};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -6633,9 +6635,8 @@ vErrors.push(err538);
 }
 errors++;
 }
-}
-else {
-const err539 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/wwn",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/wwn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.wwn,data:data238};
+if(!pattern42.test(data239)){
+const err539 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data239};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -6645,11 +6646,8 @@ vErrors.push(err539);
 errors++;
 }
 }
-if(data236.model !== undefined){
-let data239 = data236.model;
-if(typeof data239 === "string"){
-if(func3(data239) > 128){
-const err540 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data239};
+else {
+const err540 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data239};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -6658,8 +6656,11 @@ vErrors.push(err540);
 }
 errors++;
 }
-if(!pattern42.test(data239)){
-const err541 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/pattern",keyword:"pattern",params:{pattern: "^[!-~]([ -~]{0,126}[!-~])?$"},message:"must match pattern \""+"^[!-~]([ -~]{0,126}[!-~])?$"+"\"",schema:"^[!-~]([ -~]{0,126}[!-~])?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data239};
+}
+if(data236.min_gib !== undefined){
+let data240 = data236.min_gib;
+if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
+const err541 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data240};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -6668,9 +6669,9 @@ vErrors.push(err541);
 }
 errors++;
 }
-}
-else {
-const err542 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/model",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.model,data:data239};
+if((typeof data240 == "number") && (isFinite(data240))){
+if(data240 > 1048576 || isNaN(data240)){
+const err542 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data240};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -6679,11 +6680,8 @@ vErrors.push(err542);
 }
 errors++;
 }
-}
-if(data236.min_gib !== undefined){
-let data240 = data236.min_gib;
-if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
-const err543 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data240};
+if(data240 < 1 || isNaN(data240)){
+const err543 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data240};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -6692,9 +6690,12 @@ vErrors.push(err543);
 }
 errors++;
 }
-if((typeof data240 == "number") && (isFinite(data240))){
-if(data240 > 1048576 || isNaN(data240)){
-const err544 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data240};
+}
+}
+if(data236.max_gib !== undefined){
+let data241 = data236.max_gib;
+if(!(((typeof data241 == "number") && (!(data241 % 1) && !isNaN(data241))) && (isFinite(data241)))){
+const err544 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data241};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -6703,8 +6704,9 @@ vErrors.push(err544);
 }
 errors++;
 }
-if(data240 < 1 || isNaN(data240)){
-const err545 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/min_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/min_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.min_gib,data:data240};
+if((typeof data241 == "number") && (isFinite(data241))){
+if(data241 > 1048576 || isNaN(data241)){
+const err545 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data241};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -6713,38 +6715,13 @@ vErrors.push(err545);
 }
 errors++;
 }
-}
-}
-if(data236.max_gib !== undefined){
-let data241 = data236.max_gib;
-if(!(((typeof data241 == "number") && (!(data241 % 1) && !isNaN(data241))) && (isFinite(data241)))){
-const err546 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data241};
+if(data241 < 1 || isNaN(data241)){
+const err546 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data241};
 if(vErrors === null){
 vErrors = [err546];
 }
 else {
 vErrors.push(err546);
-}
-errors++;
-}
-if((typeof data241 == "number") && (isFinite(data241))){
-if(data241 > 1048576 || isNaN(data241)){
-const err547 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data241};
-if(vErrors === null){
-vErrors = [err547];
-}
-else {
-vErrors.push(err547);
-}
-errors++;
-}
-if(data241 < 1 || isNaN(data241)){
-const err548 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk/max_gib",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/properties/max_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk.properties.max_gib,data:data241};
-if(vErrors === null){
-vErrors = [err548];
-}
-else {
-vErrors.push(err548);
 }
 errors++;
 }
@@ -6756,7 +6733,32 @@ if(data229.tty !== undefined){
 let data242 = data229.tty;
 if(typeof data242 === "string"){
 if(!pattern8.test(data242)){
-const err549 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data242};
+const err547 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data242};
+if(vErrors === null){
+vErrors = [err547];
+}
+else {
+vErrors.push(err547);
+}
+errors++;
+}
+}
+else {
+const err548 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data242};
+if(vErrors === null){
+vErrors = [err548];
+}
+else {
+vErrors.push(err548);
+}
+errors++;
+}
+}
+if(data229.persistent_partition_size !== undefined){
+let data243 = data229.persistent_partition_size;
+if(typeof data243 === "string"){
+if(!pattern50.test(data243)){
+const err549 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data243};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -6767,7 +6769,7 @@ errors++;
 }
 }
 else {
-const err550 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data242};
+const err550 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data243};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -6777,40 +6779,15 @@ vErrors.push(err550);
 errors++;
 }
 }
-if(data229.persistent_partition_size !== undefined){
-let data243 = data229.persistent_partition_size;
-if(typeof data243 === "string"){
-if(!pattern50.test(data243)){
-const err551 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data243};
+if(data229.wipe_all_disks !== undefined){
+let data244 = data229.wipe_all_disks;
+if(typeof data244 !== "boolean"){
+const err551 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data244};
 if(vErrors === null){
 vErrors = [err551];
 }
 else {
 vErrors.push(err551);
-}
-errors++;
-}
-}
-else {
-const err552 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data243};
-if(vErrors === null){
-vErrors = [err552];
-}
-else {
-vErrors.push(err552);
-}
-errors++;
-}
-}
-if(data229.wipe_all_disks !== undefined){
-let data244 = data229.wipe_all_disks;
-if(typeof data244 !== "boolean"){
-const err553 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data244};
-if(vErrors === null){
-vErrors = [err553];
-}
-else {
-vErrors.push(err553);
 }
 errors++;
 }
@@ -6822,7 +6799,32 @@ const len18 = data245.length;
 for(let i18=0; i18<len18; i18++){
 let data246 = data245[i18];
 if(typeof data246 !== "string"){
-const err554 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list/" + i18,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data246};
+const err552 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list/" + i18,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data246};
+if(vErrors === null){
+vErrors = [err552];
+}
+else {
+vErrors.push(err552);
+}
+errors++;
+}
+}
+}
+else {
+const err553 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data245};
+if(vErrors === null){
+vErrors = [err553];
+}
+else {
+vErrors.push(err553);
+}
+errors++;
+}
+}
+if(data229.cordoned !== undefined){
+let data247 = data229.cordoned;
+if(typeof data247 !== "boolean"){
+const err554 = {instancePath:instancePath+"/nodes/" + i16+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data247};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -6832,9 +6834,10 @@ vErrors.push(err554);
 errors++;
 }
 }
-}
-else {
-const err555 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data245};
+if(data229.power_off !== undefined){
+let data248 = data229.power_off;
+if(typeof data248 !== "boolean"){
+const err555 = {instancePath:instancePath+"/nodes/" + i16+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data248};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -6844,10 +6847,10 @@ vErrors.push(err555);
 errors++;
 }
 }
-if(data229.cordoned !== undefined){
-let data247 = data229.cordoned;
-if(typeof data247 !== "boolean"){
-const err556 = {instancePath:instancePath+"/nodes/" + i16+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data247};
+if(data229.iso_url !== undefined){
+let data249 = data229.iso_url;
+if(typeof data249 !== "string"){
+const err556 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data249};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -6856,11 +6859,8 @@ vErrors.push(err556);
 }
 errors++;
 }
-}
-if(data229.power_off !== undefined){
-let data248 = data229.power_off;
-if(typeof data248 !== "boolean"){
-const err557 = {instancePath:instancePath+"/nodes/" + i16+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data248};
+if(!(data249 === "local")){
+const err557 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data249};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -6870,10 +6870,9 @@ vErrors.push(err557);
 errors++;
 }
 }
-if(data229.iso_url !== undefined){
-let data249 = data229.iso_url;
-if(typeof data249 !== "string"){
-const err558 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data249};
+}
+else {
+const err558 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data229};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -6882,39 +6881,17 @@ vErrors.push(err558);
 }
 errors++;
 }
-if(!(data249 === "local")){
-const err559 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data249};
-if(vErrors === null){
-vErrors = [err559];
-}
-else {
-vErrors.push(err559);
-}
-errors++;
-}
-}
-}
-else {
-const err560 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data229};
-if(vErrors === null){
-vErrors = [err560];
-}
-else {
-vErrors.push(err560);
-}
-errors++;
-}
 }
 if(data187.interfaces !== undefined){
 let data250 = data187.interfaces;
 if(Array.isArray(data250)){
 if(data250.length < 1){
-const err561 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data250};
+const err559 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data250};
 if(vErrors === null){
-vErrors = [err561];
+vErrors = [err559];
 }
 else {
-vErrors.push(err561);
+vErrors.push(err559);
 }
 errors++;
 }
@@ -6924,7 +6901,31 @@ let data251 = data250[i19];
 if(data251 && typeof data251 == "object" && !Array.isArray(data251)){
 for(const key38 in data251){
 if(!((key38 === "name") || (key38 === "mac"))){
-const err562 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data251};
+const err560 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data251};
+if(vErrors === null){
+vErrors = [err560];
+}
+else {
+vErrors.push(err560);
+}
+errors++;
+}
+}
+if(data251.name !== undefined){
+let data252 = data251.name;
+if(typeof data252 === "string"){
+if(func3(data252) > 15){
+const err561 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data252};
+if(vErrors === null){
+vErrors = [err561];
+}
+else {
+vErrors.push(err561);
+}
+errors++;
+}
+if(!pattern21.test(data252)){
+const err562 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data252};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -6934,11 +6935,8 @@ vErrors.push(err562);
 errors++;
 }
 }
-if(data251.name !== undefined){
-let data252 = data251.name;
-if(typeof data252 === "string"){
-if(func3(data252) > 15){
-const err563 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data252};
+else {
+const err563 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data252};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -6947,8 +6945,11 @@ vErrors.push(err563);
 }
 errors++;
 }
-if(!pattern21.test(data252)){
-const err564 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data252};
+}
+if(data251.mac !== undefined){
+let data253 = data251.mac;
+if(typeof data253 !== "string"){
+const err564 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data253};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -6958,8 +6959,9 @@ vErrors.push(err564);
 errors++;
 }
 }
+}
 else {
-const err565 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data252};
+const err565 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data251};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -6969,10 +6971,9 @@ vErrors.push(err565);
 errors++;
 }
 }
-if(data251.mac !== undefined){
-let data253 = data251.mac;
-if(typeof data253 !== "string"){
-const err566 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data253};
+}
+else {
+const err566 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data250};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -6982,9 +6983,10 @@ vErrors.push(err566);
 errors++;
 }
 }
-}
-else {
-const err567 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data251};
+if(data187.method !== undefined){
+let data254 = data187.method;
+if(typeof data254 !== "string"){
+const err567 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data254};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -6993,10 +6995,8 @@ vErrors.push(err567);
 }
 errors++;
 }
-}
-}
-else {
-const err568 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data250};
+if(!((data254 === "dhcp") || (data254 === "static"))){
+const err568 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data254};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -7006,10 +7006,10 @@ vErrors.push(err568);
 errors++;
 }
 }
-if(data187.method !== undefined){
-let data254 = data187.method;
-if(typeof data254 !== "string"){
-const err569 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data254};
+if(data187.prefix !== undefined){
+let data255 = data187.prefix;
+if(!(((typeof data255 == "number") && (!(data255 % 1) && !isNaN(data255))) && (isFinite(data255)))){
+const err569 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data255};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -7018,8 +7018,9 @@ vErrors.push(err569);
 }
 errors++;
 }
-if(!((data254 === "dhcp") || (data254 === "static"))){
-const err570 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data254};
+if((typeof data255 == "number") && (isFinite(data255))){
+if(data255 > 32 || isNaN(data255)){
+const err570 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data255};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -7028,11 +7029,8 @@ vErrors.push(err570);
 }
 errors++;
 }
-}
-if(data187.prefix !== undefined){
-let data255 = data187.prefix;
-if(!(((typeof data255 == "number") && (!(data255 % 1) && !isNaN(data255))) && (isFinite(data255)))){
-const err571 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data255};
+if(data255 < 1 || isNaN(data255)){
+const err571 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data255};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -7041,9 +7039,12 @@ vErrors.push(err571);
 }
 errors++;
 }
-if((typeof data255 == "number") && (isFinite(data255))){
-if(data255 > 32 || isNaN(data255)){
-const err572 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data255};
+}
+}
+if(data187.netmask !== undefined){
+let data256 = data187.netmask;
+if(typeof data256 !== "string"){
+const err572 = {instancePath:instancePath+"/nodes/" + i16+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data256};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -7052,8 +7053,11 @@ vErrors.push(err572);
 }
 errors++;
 }
-if(data255 < 1 || isNaN(data255)){
-const err573 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data255};
+}
+if(data187.gateway !== undefined){
+let data257 = data187.gateway;
+if(typeof data257 !== "string"){
+const err573 = {instancePath:instancePath+"/nodes/" + i16+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data257};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -7063,11 +7067,11 @@ vErrors.push(err573);
 errors++;
 }
 }
-}
-if(data187.netmask !== undefined){
-let data256 = data187.netmask;
-if(typeof data256 !== "string"){
-const err574 = {instancePath:instancePath+"/nodes/" + i16+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data256};
+if(data187.dns !== undefined){
+let data258 = data187.dns;
+if(Array.isArray(data258)){
+if(data258.length > 8){
+const err574 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data258};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -7076,11 +7080,11 @@ vErrors.push(err574);
 }
 errors++;
 }
-}
-if(data187.gateway !== undefined){
-let data257 = data187.gateway;
-if(typeof data257 !== "string"){
-const err575 = {instancePath:instancePath+"/nodes/" + i16+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data257};
+const len20 = data258.length;
+for(let i20=0; i20<len20; i20++){
+let data259 = data258[i20];
+if(typeof data259 !== "string"){
+const err575 = {instancePath:instancePath+"/nodes/" + i16+"/dns/" + i20,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data259};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -7090,11 +7094,9 @@ vErrors.push(err575);
 errors++;
 }
 }
-if(data187.dns !== undefined){
-let data258 = data187.dns;
-if(Array.isArray(data258)){
-if(data258.length > 8){
-const err576 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data258};
+}
+else {
+const err576 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data258};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -7103,11 +7105,11 @@ vErrors.push(err576);
 }
 errors++;
 }
-const len20 = data258.length;
-for(let i20=0; i20<len20; i20++){
-let data259 = data258[i20];
-if(typeof data259 !== "string"){
-const err577 = {instancePath:instancePath+"/nodes/" + i16+"/dns/" + i20,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data259};
+}
+if(data187.mtu !== undefined){
+let data260 = data187.mtu;
+if(!(((typeof data260 == "number") && (!(data260 % 1) && !isNaN(data260))) && (isFinite(data260)))){
+const err577 = {instancePath:instancePath+"/nodes/" + i16+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data260};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -7117,40 +7119,15 @@ vErrors.push(err577);
 errors++;
 }
 }
-}
-else {
-const err578 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data258};
+if(data187.vlan !== undefined){
+let data261 = data187.vlan;
+if(!(((typeof data261 == "number") && (!(data261 % 1) && !isNaN(data261))) && (isFinite(data261)))){
+const err578 = {instancePath:instancePath+"/nodes/" + i16+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data261};
 if(vErrors === null){
 vErrors = [err578];
 }
 else {
 vErrors.push(err578);
-}
-errors++;
-}
-}
-if(data187.mtu !== undefined){
-let data260 = data187.mtu;
-if(!(((typeof data260 == "number") && (!(data260 % 1) && !isNaN(data260))) && (isFinite(data260)))){
-const err579 = {instancePath:instancePath+"/nodes/" + i16+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data260};
-if(vErrors === null){
-vErrors = [err579];
-}
-else {
-vErrors.push(err579);
-}
-errors++;
-}
-}
-if(data187.vlan !== undefined){
-let data261 = data187.vlan;
-if(!(((typeof data261 == "number") && (!(data261 % 1) && !isNaN(data261))) && (isFinite(data261)))){
-const err580 = {instancePath:instancePath+"/nodes/" + i16+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data261};
-if(vErrors === null){
-vErrors = [err580];
-}
-else {
-vErrors.push(err580);
 }
 errors++;
 }
@@ -7162,7 +7139,31 @@ for(const key39 in data262){
 if(!((key39 === "mode") || (key39 === "miimon"))){
 let data263 = data262[key39];
 if((typeof data263 !== "string") && (!(((typeof data263 == "number") && (!(data263 % 1) && !isNaN(data263))) && (isFinite(data263))))){
-const err581 = {instancePath:instancePath+"/nodes/" + i16+"/bond/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data263};
+const err579 = {instancePath:instancePath+"/nodes/" + i16+"/bond/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data263};
+if(vErrors === null){
+vErrors = [err579];
+}
+else {
+vErrors.push(err579);
+}
+errors++;
+}
+}
+}
+if(data262.mode !== undefined){
+let data264 = data262.mode;
+if(typeof data264 !== "string"){
+const err580 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data264};
+if(vErrors === null){
+vErrors = [err580];
+}
+else {
+vErrors.push(err580);
+}
+errors++;
+}
+if(!(((((((data264 === "balance-rr") || (data264 === "active-backup")) || (data264 === "balance-xor")) || (data264 === "broadcast")) || (data264 === "802.3ad")) || (data264 === "balance-tlb")) || (data264 === "balance-alb"))){
+const err581 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data264};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -7172,11 +7173,10 @@ vErrors.push(err581);
 errors++;
 }
 }
-}
-if(data262.mode !== undefined){
-let data264 = data262.mode;
-if(typeof data264 !== "string"){
-const err582 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data264};
+if(data262.miimon !== undefined){
+let data265 = data262.miimon;
+if(!(((typeof data265 == "number") && (!(data265 % 1) && !isNaN(data265))) && (isFinite(data265)))){
+const err582 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data265};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -7185,8 +7185,9 @@ vErrors.push(err582);
 }
 errors++;
 }
-if(!(((((((data264 === "balance-rr") || (data264 === "active-backup")) || (data264 === "balance-xor")) || (data264 === "broadcast")) || (data264 === "802.3ad")) || (data264 === "balance-tlb")) || (data264 === "balance-alb"))){
-const err583 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data264};
+if((typeof data265 == "number") && (isFinite(data265))){
+if(data265 < 0 || isNaN(data265)){
+const err583 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data265};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -7196,39 +7197,15 @@ vErrors.push(err583);
 errors++;
 }
 }
-if(data262.miimon !== undefined){
-let data265 = data262.miimon;
-if(!(((typeof data265 == "number") && (!(data265 % 1) && !isNaN(data265))) && (isFinite(data265)))){
-const err584 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data265};
+}
+}
+else {
+const err584 = {instancePath:instancePath+"/nodes/" + i16+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data262};
 if(vErrors === null){
 vErrors = [err584];
 }
 else {
 vErrors.push(err584);
-}
-errors++;
-}
-if((typeof data265 == "number") && (isFinite(data265))){
-if(data265 < 0 || isNaN(data265)){
-const err585 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data265};
-if(vErrors === null){
-vErrors = [err585];
-}
-else {
-vErrors.push(err585);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err586 = {instancePath:instancePath+"/nodes/" + i16+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data262};
-if(vErrors === null){
-vErrors = [err586];
-}
-else {
-vErrors.push(err586);
 }
 errors++;
 }
@@ -7241,7 +7218,28 @@ for(let i21=0; i21<len21; i21++){
 let data267 = data266[i21];
 if(typeof data267 === "string"){
 if(func3(data267) > 1024){
-const err587 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data267};
+const err585 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data267};
+if(vErrors === null){
+vErrors = [err585];
+}
+else {
+vErrors.push(err585);
+}
+errors++;
+}
+if(!pattern9.test(data267)){
+const err586 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data267};
+if(vErrors === null){
+vErrors = [err586];
+}
+else {
+vErrors.push(err586);
+}
+errors++;
+}
+}
+else {
+const err587 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data267};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -7250,8 +7248,10 @@ vErrors.push(err587);
 }
 errors++;
 }
-if(!pattern9.test(data267)){
-const err588 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data267};
+}
+}
+else {
+const err588 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data266};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -7261,8 +7261,10 @@ vErrors.push(err588);
 errors++;
 }
 }
-else {
-const err589 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data267};
+if(data187.config !== undefined){
+let data268 = data187.config;
+if(!(data268 && typeof data268 == "object" && !Array.isArray(data268))){
+const err589 = {instancePath:instancePath+"/nodes/" + i16+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data268};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -7272,9 +7274,10 @@ vErrors.push(err589);
 errors++;
 }
 }
-}
-else {
-const err590 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data266};
+if(data187.state !== undefined){
+let data269 = data187.state;
+if(typeof data269 !== "string"){
+const err590 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data269};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -7283,11 +7286,8 @@ vErrors.push(err590);
 }
 errors++;
 }
-}
-if(data187.config !== undefined){
-let data268 = data187.config;
-if(!(data268 && typeof data268 == "object" && !Array.isArray(data268))){
-const err591 = {instancePath:instancePath+"/nodes/" + i16+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data268};
+if(!(((data269 === "install") || (data269 === "local")) || (data269 === "install-once"))){
+const err591 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data269};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -7297,10 +7297,10 @@ vErrors.push(err591);
 errors++;
 }
 }
-if(data187.state !== undefined){
-let data269 = data187.state;
-if(typeof data269 !== "string"){
-const err592 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data269};
+if(data187.medium !== undefined){
+let data270 = data187.medium;
+if(typeof data270 !== "string"){
+const err592 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data270};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -7309,8 +7309,8 @@ vErrors.push(err592);
 }
 errors++;
 }
-if(!(((data269 === "install") || (data269 === "local")) || (data269 === "install-once"))){
-const err593 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data269};
+if(!(((data270 === "network") || (data270 === "iso")) || (data270 === "usb"))){
+const err593 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data270};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -7320,10 +7320,10 @@ vErrors.push(err593);
 errors++;
 }
 }
-if(data187.medium !== undefined){
-let data270 = data187.medium;
-if(typeof data270 !== "string"){
-const err594 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data270};
+if(data187.medium_image !== undefined){
+let data271 = data187.medium_image;
+if(typeof data271 !== "string"){
+const err594 = {instancePath:instancePath+"/nodes/" + i16+"/medium_image",schemaPath:"#/properties/nodes/items/properties/medium_image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium_image.type,parentSchema:schema11.properties.nodes.items.properties.medium_image,data:data271};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -7332,8 +7332,8 @@ vErrors.push(err594);
 }
 errors++;
 }
-if(!(((data270 === "network") || (data270 === "iso")) || (data270 === "usb"))){
-const err595 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data270};
+if(!((data271 === "shared") || (data271 === "own"))){
+const err595 = {instancePath:instancePath+"/nodes/" + i16+"/medium_image",schemaPath:"#/properties/nodes/items/properties/medium_image/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium_image.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium_image.enum,parentSchema:schema11.properties.nodes.items.properties.medium_image,data:data271};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -7343,10 +7343,10 @@ vErrors.push(err595);
 errors++;
 }
 }
-if(data187.medium_image !== undefined){
-let data271 = data187.medium_image;
-if(typeof data271 !== "string"){
-const err596 = {instancePath:instancePath+"/nodes/" + i16+"/medium_image",schemaPath:"#/properties/nodes/items/properties/medium_image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium_image.type,parentSchema:schema11.properties.nodes.items.properties.medium_image,data:data271};
+if(data187.reinstall !== undefined){
+let data272 = data187.reinstall;
+if(!(((typeof data272 == "number") && (!(data272 % 1) && !isNaN(data272))) && (isFinite(data272)))){
+const err596 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data272};
 if(vErrors === null){
 vErrors = [err596];
 }
@@ -7355,8 +7355,9 @@ vErrors.push(err596);
 }
 errors++;
 }
-if(!((data271 === "shared") || (data271 === "own"))){
-const err597 = {instancePath:instancePath+"/nodes/" + i16+"/medium_image",schemaPath:"#/properties/nodes/items/properties/medium_image/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium_image.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium_image.enum,parentSchema:schema11.properties.nodes.items.properties.medium_image,data:data271};
+if((typeof data272 == "number") && (isFinite(data272))){
+if(data272 > 999999999 || isNaN(data272)){
+const err597 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data272};
 if(vErrors === null){
 vErrors = [err597];
 }
@@ -7365,37 +7366,13 @@ vErrors.push(err597);
 }
 errors++;
 }
-}
-if(data187.reinstall !== undefined){
-let data272 = data187.reinstall;
-if(!(((typeof data272 == "number") && (!(data272 % 1) && !isNaN(data272))) && (isFinite(data272)))){
-const err598 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data272};
+if(data272 < 0 || isNaN(data272)){
+const err598 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data272};
 if(vErrors === null){
 vErrors = [err598];
 }
 else {
 vErrors.push(err598);
-}
-errors++;
-}
-if((typeof data272 == "number") && (isFinite(data272))){
-if(data272 > 999999999 || isNaN(data272)){
-const err599 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data272};
-if(vErrors === null){
-vErrors = [err599];
-}
-else {
-vErrors.push(err599);
-}
-errors++;
-}
-if(data272 < 0 || isNaN(data272)){
-const err600 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data272};
-if(vErrors === null){
-vErrors = [err600];
-}
-else {
-vErrors.push(err600);
 }
 errors++;
 }
@@ -7406,7 +7383,31 @@ let data273 = data187.lab;
 if(data273 && typeof data273 == "object" && !Array.isArray(data273)){
 for(const key40 in data273){
 if(!(((((key40 === "memory_mib") || (key40 === "vcpus")) || (key40 === "disk_gib")) || (key40 === "data_disk_gib")) || (key40 === "nic_model"))){
-const err601 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data273};
+const err599 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data273};
+if(vErrors === null){
+vErrors = [err599];
+}
+else {
+vErrors.push(err599);
+}
+errors++;
+}
+}
+if(data273.memory_mib !== undefined){
+let data274 = data273.memory_mib;
+if(!(((typeof data274 == "number") && (!(data274 % 1) && !isNaN(data274))) && (isFinite(data274)))){
+const err600 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data274};
+if(vErrors === null){
+vErrors = [err600];
+}
+else {
+vErrors.push(err600);
+}
+errors++;
+}
+if((typeof data274 == "number") && (isFinite(data274))){
+if(data274 > 16777216 || isNaN(data274)){
+const err601 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data274};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -7415,11 +7416,8 @@ vErrors.push(err601);
 }
 errors++;
 }
-}
-if(data273.memory_mib !== undefined){
-let data274 = data273.memory_mib;
-if(!(((typeof data274 == "number") && (!(data274 % 1) && !isNaN(data274))) && (isFinite(data274)))){
-const err602 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data274};
+if(data274 < 8192 || isNaN(data274)){
+const err602 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data274};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -7428,9 +7426,12 @@ vErrors.push(err602);
 }
 errors++;
 }
-if((typeof data274 == "number") && (isFinite(data274))){
-if(data274 > 16777216 || isNaN(data274)){
-const err603 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data274};
+}
+}
+if(data273.vcpus !== undefined){
+let data275 = data273.vcpus;
+if(!(((typeof data275 == "number") && (!(data275 % 1) && !isNaN(data275))) && (isFinite(data275)))){
+const err603 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data275};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -7439,8 +7440,9 @@ vErrors.push(err603);
 }
 errors++;
 }
-if(data274 < 8192 || isNaN(data274)){
-const err604 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data274};
+if((typeof data275 == "number") && (isFinite(data275))){
+if(data275 > 256 || isNaN(data275)){
+const err604 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data275};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -7449,12 +7451,8 @@ vErrors.push(err604);
 }
 errors++;
 }
-}
-}
-if(data273.vcpus !== undefined){
-let data275 = data273.vcpus;
-if(!(((typeof data275 == "number") && (!(data275 % 1) && !isNaN(data275))) && (isFinite(data275)))){
-const err605 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data275};
+if(data275 < 1 || isNaN(data275)){
+const err605 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data275};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -7463,9 +7461,12 @@ vErrors.push(err605);
 }
 errors++;
 }
-if((typeof data275 == "number") && (isFinite(data275))){
-if(data275 > 256 || isNaN(data275)){
-const err606 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data275};
+}
+}
+if(data273.disk_gib !== undefined){
+let data276 = data273.disk_gib;
+if(!(((typeof data276 == "number") && (!(data276 % 1) && !isNaN(data276))) && (isFinite(data276)))){
+const err606 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data276};
 if(vErrors === null){
 vErrors = [err606];
 }
@@ -7474,8 +7475,9 @@ vErrors.push(err606);
 }
 errors++;
 }
-if(data275 < 1 || isNaN(data275)){
-const err607 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data275};
+if((typeof data276 == "number") && (isFinite(data276))){
+if(data276 > 1048576 || isNaN(data276)){
+const err607 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data276};
 if(vErrors === null){
 vErrors = [err607];
 }
@@ -7484,12 +7486,8 @@ vErrors.push(err607);
 }
 errors++;
 }
-}
-}
-if(data273.disk_gib !== undefined){
-let data276 = data273.disk_gib;
-if(!(((typeof data276 == "number") && (!(data276 % 1) && !isNaN(data276))) && (isFinite(data276)))){
-const err608 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data276};
+if(data276 < 60 || isNaN(data276)){
+const err608 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data276};
 if(vErrors === null){
 vErrors = [err608];
 }
@@ -7498,9 +7496,12 @@ vErrors.push(err608);
 }
 errors++;
 }
-if((typeof data276 == "number") && (isFinite(data276))){
-if(data276 > 1048576 || isNaN(data276)){
-const err609 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data276};
+}
+}
+if(data273.data_disk_gib !== undefined){
+let data277 = data273.data_disk_gib;
+if(!(((typeof data277 == "number") && (!(data277 % 1) && !isNaN(data277))) && (isFinite(data277)))){
+const err609 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data277};
 if(vErrors === null){
 vErrors = [err609];
 }
@@ -7509,8 +7510,9 @@ vErrors.push(err609);
 }
 errors++;
 }
-if(data276 < 60 || isNaN(data276)){
-const err610 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data276};
+if((typeof data277 == "number") && (isFinite(data277))){
+if(data277 > 1048576 || isNaN(data277)){
+const err610 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data277};
 if(vErrors === null){
 vErrors = [err610];
 }
@@ -7519,12 +7521,8 @@ vErrors.push(err610);
 }
 errors++;
 }
-}
-}
-if(data273.data_disk_gib !== undefined){
-let data277 = data273.data_disk_gib;
-if(!(((typeof data277 == "number") && (!(data277 % 1) && !isNaN(data277))) && (isFinite(data277)))){
-const err611 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data277};
+if(data277 < 50 || isNaN(data277)){
+const err611 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data277};
 if(vErrors === null){
 vErrors = [err611];
 }
@@ -7533,9 +7531,12 @@ vErrors.push(err611);
 }
 errors++;
 }
-if((typeof data277 == "number") && (isFinite(data277))){
-if(data277 > 1048576 || isNaN(data277)){
-const err612 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data277};
+}
+}
+if(data273.nic_model !== undefined){
+let data278 = data273.nic_model;
+if(typeof data278 !== "string"){
+const err612 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data278};
 if(vErrors === null){
 vErrors = [err612];
 }
@@ -7544,8 +7545,8 @@ vErrors.push(err612);
 }
 errors++;
 }
-if(data277 < 50 || isNaN(data277)){
-const err613 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data277};
+if(!((data278 === "virtio") || (data278 === "e1000e"))){
+const err613 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data278};
 if(vErrors === null){
 vErrors = [err613];
 }
@@ -7556,10 +7557,8 @@ errors++;
 }
 }
 }
-if(data273.nic_model !== undefined){
-let data278 = data273.nic_model;
-if(typeof data278 !== "string"){
-const err614 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data278};
+else {
+const err614 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data273};
 if(vErrors === null){
 vErrors = [err614];
 }
@@ -7568,8 +7567,10 @@ vErrors.push(err614);
 }
 errors++;
 }
-if(!((data278 === "virtio") || (data278 === "e1000e"))){
-const err615 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data278};
+}
+}
+else {
+const err615 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data187};
 if(vErrors === null){
 vErrors = [err615];
 }
@@ -7581,7 +7582,7 @@ errors++;
 }
 }
 else {
-const err616 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data273};
+const err616 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data186};
 if(vErrors === null){
 vErrors = [err616];
 }
@@ -7591,9 +7592,12 @@ vErrors.push(err616);
 errors++;
 }
 }
-}
-else {
-const err617 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data187};
+if(data.lab !== undefined){
+let data279 = data.lab;
+if(data279 && typeof data279 == "object" && !Array.isArray(data279)){
+for(const key41 in data279){
+if(!(((((key41 === "network_name") || (key41 === "bridge")) || (key41 === "disk_dir")) || (key41 === "tftp_root")) || (key41 === "host_arch"))){
+const err617 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data279};
 if(vErrors === null){
 vErrors = [err617];
 }
@@ -7603,9 +7607,11 @@ vErrors.push(err617);
 errors++;
 }
 }
-}
-else {
-const err618 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data186};
+if(data279.network_name !== undefined){
+let data280 = data279.network_name;
+if(typeof data280 === "string"){
+if(!pattern77.test(data280)){
+const err618 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data280};
 if(vErrors === null){
 vErrors = [err618];
 }
@@ -7615,12 +7621,8 @@ vErrors.push(err618);
 errors++;
 }
 }
-if(data.lab !== undefined){
-let data279 = data.lab;
-if(data279 && typeof data279 == "object" && !Array.isArray(data279)){
-for(const key41 in data279){
-if(!(((((key41 === "network_name") || (key41 === "bridge")) || (key41 === "disk_dir")) || (key41 === "tftp_root")) || (key41 === "host_arch"))){
-const err619 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data279};
+else {
+const err619 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data280};
 if(vErrors === null){
 vErrors = [err619];
 }
@@ -7630,11 +7632,11 @@ vErrors.push(err619);
 errors++;
 }
 }
-if(data279.network_name !== undefined){
-let data280 = data279.network_name;
-if(typeof data280 === "string"){
-if(!pattern77.test(data280)){
-const err620 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data280};
+if(data279.bridge !== undefined){
+let data281 = data279.bridge;
+if(typeof data281 === "string"){
+if(!pattern78.test(data281)){
+const err620 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data281};
 if(vErrors === null){
 vErrors = [err620];
 }
@@ -7645,7 +7647,7 @@ errors++;
 }
 }
 else {
-const err621 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data280};
+const err621 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data281};
 if(vErrors === null){
 vErrors = [err621];
 }
@@ -7655,11 +7657,11 @@ vErrors.push(err621);
 errors++;
 }
 }
-if(data279.bridge !== undefined){
-let data281 = data279.bridge;
-if(typeof data281 === "string"){
-if(!pattern78.test(data281)){
-const err622 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data281};
+if(data279.disk_dir !== undefined){
+let data282 = data279.disk_dir;
+if(typeof data282 === "string"){
+if(func3(data282) > 512){
+const err622 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data282};
 if(vErrors === null){
 vErrors = [err622];
 }
@@ -7668,9 +7670,8 @@ vErrors.push(err622);
 }
 errors++;
 }
-}
-else {
-const err623 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data281};
+if(!pattern79.test(data282)){
+const err623 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data282};
 if(vErrors === null){
 vErrors = [err623];
 }
@@ -7680,11 +7681,8 @@ vErrors.push(err623);
 errors++;
 }
 }
-if(data279.disk_dir !== undefined){
-let data282 = data279.disk_dir;
-if(typeof data282 === "string"){
-if(func3(data282) > 512){
-const err624 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data282};
+else {
+const err624 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data282};
 if(vErrors === null){
 vErrors = [err624];
 }
@@ -7693,8 +7691,12 @@ vErrors.push(err624);
 }
 errors++;
 }
-if(!pattern79.test(data282)){
-const err625 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data282};
+}
+if(data279.tftp_root !== undefined){
+let data283 = data279.tftp_root;
+if(typeof data283 === "string"){
+if(func3(data283) > 512){
+const err625 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data283};
 if(vErrors === null){
 vErrors = [err625];
 }
@@ -7703,9 +7705,8 @@ vErrors.push(err625);
 }
 errors++;
 }
-}
-else {
-const err626 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data282};
+if(!pattern79.test(data283)){
+const err626 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data283};
 if(vErrors === null){
 vErrors = [err626];
 }
@@ -7715,11 +7716,8 @@ vErrors.push(err626);
 errors++;
 }
 }
-if(data279.tftp_root !== undefined){
-let data283 = data279.tftp_root;
-if(typeof data283 === "string"){
-if(func3(data283) > 512){
-const err627 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data283};
+else {
+const err627 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data283};
 if(vErrors === null){
 vErrors = [err627];
 }
@@ -7728,8 +7726,11 @@ vErrors.push(err627);
 }
 errors++;
 }
-if(!pattern79.test(data283)){
-const err628 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data283};
+}
+if(data279.host_arch !== undefined){
+let data284 = data279.host_arch;
+if(typeof data284 !== "string"){
+const err628 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data284};
 if(vErrors === null){
 vErrors = [err628];
 }
@@ -7738,9 +7739,8 @@ vErrors.push(err628);
 }
 errors++;
 }
-}
-else {
-const err629 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data283};
+if(!((data284 === "x86_64") || (data284 === "arm64"))){
+const err629 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data284};
 if(vErrors === null){
 vErrors = [err629];
 }
@@ -7750,37 +7750,14 @@ vErrors.push(err629);
 errors++;
 }
 }
-if(data279.host_arch !== undefined){
-let data284 = data279.host_arch;
-if(typeof data284 !== "string"){
-const err630 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data284};
+}
+else {
+const err630 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data279};
 if(vErrors === null){
 vErrors = [err630];
 }
 else {
 vErrors.push(err630);
-}
-errors++;
-}
-if(!((data284 === "x86_64") || (data284 === "arm64"))){
-const err631 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data284};
-if(vErrors === null){
-vErrors = [err631];
-}
-else {
-vErrors.push(err631);
-}
-errors++;
-}
-}
-}
-else {
-const err632 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data279};
-if(vErrors === null){
-vErrors = [err632];
-}
-else {
-vErrors.push(err632);
 }
 errors++;
 }
@@ -7790,7 +7767,31 @@ let data285 = data.nginx;
 if(data285 && typeof data285 == "object" && !Array.isArray(data285)){
 for(const key42 in data285){
 if(!(((((((key42 === "listen") || (key42 === "root")) || (key42 === "artifacts_dir")) || (key42 === "access_log")) || (key42 === "access")) || (key42 === "file_key")) || (key42 === "real_ip"))){
-const err633 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data285};
+const err631 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data285};
+if(vErrors === null){
+vErrors = [err631];
+}
+else {
+vErrors.push(err631);
+}
+errors++;
+}
+}
+if(data285.listen !== undefined){
+let data286 = data285.listen;
+if(typeof data286 === "string"){
+if(func3(data286) > 47){
+const err632 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 47},message:"must NOT have more than 47 characters",schema:47,parentSchema:schema11.properties.nginx.properties.listen,data:data286};
+if(vErrors === null){
+vErrors = [err632];
+}
+else {
+vErrors.push(err632);
+}
+errors++;
+}
+if(!pattern81.test(data286)){
+const err633 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data286};
 if(vErrors === null){
 vErrors = [err633];
 }
@@ -7800,11 +7801,8 @@ vErrors.push(err633);
 errors++;
 }
 }
-if(data285.listen !== undefined){
-let data286 = data285.listen;
-if(typeof data286 === "string"){
-if(func3(data286) > 47){
-const err634 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 47},message:"must NOT have more than 47 characters",schema:47,parentSchema:schema11.properties.nginx.properties.listen,data:data286};
+else {
+const err634 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data286};
 if(vErrors === null){
 vErrors = [err634];
 }
@@ -7813,8 +7811,12 @@ vErrors.push(err634);
 }
 errors++;
 }
-if(!pattern81.test(data286)){
-const err635 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data286};
+}
+if(data285.root !== undefined){
+let data287 = data285.root;
+if(typeof data287 === "string"){
+if(func3(data287) > 512){
+const err635 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data287};
 if(vErrors === null){
 vErrors = [err635];
 }
@@ -7823,9 +7825,8 @@ vErrors.push(err635);
 }
 errors++;
 }
-}
-else {
-const err636 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data286};
+if(!pattern79.test(data287)){
+const err636 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data287};
 if(vErrors === null){
 vErrors = [err636];
 }
@@ -7835,11 +7836,8 @@ vErrors.push(err636);
 errors++;
 }
 }
-if(data285.root !== undefined){
-let data287 = data285.root;
-if(typeof data287 === "string"){
-if(func3(data287) > 512){
-const err637 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data287};
+else {
+const err637 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data287};
 if(vErrors === null){
 vErrors = [err637];
 }
@@ -7848,8 +7846,12 @@ vErrors.push(err637);
 }
 errors++;
 }
-if(!pattern79.test(data287)){
-const err638 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data287};
+}
+if(data285.artifacts_dir !== undefined){
+let data288 = data285.artifacts_dir;
+if(typeof data288 === "string"){
+if(func3(data288) > 512){
+const err638 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data288};
 if(vErrors === null){
 vErrors = [err638];
 }
@@ -7858,9 +7860,8 @@ vErrors.push(err638);
 }
 errors++;
 }
-}
-else {
-const err639 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data287};
+if(!pattern79.test(data288)){
+const err639 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data288};
 if(vErrors === null){
 vErrors = [err639];
 }
@@ -7870,11 +7871,8 @@ vErrors.push(err639);
 errors++;
 }
 }
-if(data285.artifacts_dir !== undefined){
-let data288 = data285.artifacts_dir;
-if(typeof data288 === "string"){
-if(func3(data288) > 512){
-const err640 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data288};
+else {
+const err640 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data288};
 if(vErrors === null){
 vErrors = [err640];
 }
@@ -7883,8 +7881,12 @@ vErrors.push(err640);
 }
 errors++;
 }
-if(!pattern79.test(data288)){
-const err641 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data288};
+}
+if(data285.access_log !== undefined){
+let data289 = data285.access_log;
+if(typeof data289 === "string"){
+if(func3(data289) > 512){
+const err641 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data289};
 if(vErrors === null){
 vErrors = [err641];
 }
@@ -7893,9 +7895,8 @@ vErrors.push(err641);
 }
 errors++;
 }
-}
-else {
-const err642 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data288};
+if(!pattern79.test(data289)){
+const err642 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data289};
 if(vErrors === null){
 vErrors = [err642];
 }
@@ -7905,11 +7906,8 @@ vErrors.push(err642);
 errors++;
 }
 }
-if(data285.access_log !== undefined){
-let data289 = data285.access_log;
-if(typeof data289 === "string"){
-if(func3(data289) > 512){
-const err643 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data289};
+else {
+const err643 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data289};
 if(vErrors === null){
 vErrors = [err643];
 }
@@ -7918,8 +7916,11 @@ vErrors.push(err643);
 }
 errors++;
 }
-if(!pattern79.test(data289)){
-const err644 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data289};
+}
+if(data285.access !== undefined){
+let data290 = data285.access;
+if(typeof data290 !== "string"){
+const err644 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data290};
 if(vErrors === null){
 vErrors = [err644];
 }
@@ -7928,9 +7929,8 @@ vErrors.push(err644);
 }
 errors++;
 }
-}
-else {
-const err645 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data289};
+if(!((data290 === "nodes") || (data290 === "open"))){
+const err645 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data290};
 if(vErrors === null){
 vErrors = [err645];
 }
@@ -7940,10 +7940,10 @@ vErrors.push(err645);
 errors++;
 }
 }
-if(data285.access !== undefined){
-let data290 = data285.access;
-if(typeof data290 !== "string"){
-const err646 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data290};
+if(data285.file_key !== undefined){
+let data291 = data285.file_key;
+if((typeof data291 !== "string") && (!(data291 && typeof data291 == "object" && !Array.isArray(data291)))){
+const err646 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
 if(vErrors === null){
 vErrors = [err646];
 }
@@ -7952,8 +7952,9 @@ vErrors.push(err646);
 }
 errors++;
 }
-if(!((data290 === "nodes") || (data290 === "open"))){
-const err647 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data290};
+if(typeof data291 === "string"){
+if(func3(data291) < 1){
+const err647 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
 if(vErrors === null){
 vErrors = [err647];
 }
@@ -7963,10 +7964,9 @@ vErrors.push(err647);
 errors++;
 }
 }
-if(data285.file_key !== undefined){
-let data291 = data285.file_key;
-if((typeof data291 !== "string") && (!(data291 && typeof data291 == "object" && !Array.isArray(data291)))){
-const err648 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
+if(data291 && typeof data291 == "object" && !Array.isArray(data291)){
+if(Object.keys(data291).length > 1){
+const err648 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
 if(vErrors === null){
 vErrors = [err648];
 }
@@ -7975,9 +7975,8 @@ vErrors.push(err648);
 }
 errors++;
 }
-if(typeof data291 === "string"){
-if(func3(data291) < 1){
-const err649 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
+if(Object.keys(data291).length < 1){
+const err649 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
 if(vErrors === null){
 vErrors = [err649];
 }
@@ -7986,10 +7985,9 @@ vErrors.push(err649);
 }
 errors++;
 }
-}
-if(data291 && typeof data291 == "object" && !Array.isArray(data291)){
-if(Object.keys(data291).length > 1){
-const err650 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
+for(const key43 in data291){
+if(!((key43 === "env") || (key43 === "file"))){
+const err650 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
 if(vErrors === null){
 vErrors = [err650];
 }
@@ -7998,8 +7996,12 @@ vErrors.push(err650);
 }
 errors++;
 }
-if(Object.keys(data291).length < 1){
-const err651 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
+}
+if(data291.env !== undefined){
+let data292 = data291.env;
+if(typeof data292 === "string"){
+if(!pattern22.test(data292)){
+const err651 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data292};
 if(vErrors === null){
 vErrors = [err651];
 }
@@ -8008,9 +8010,9 @@ vErrors.push(err651);
 }
 errors++;
 }
-for(const key43 in data291){
-if(!((key43 === "env") || (key43 === "file"))){
-const err652 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data291};
+}
+else {
+const err652 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data292};
 if(vErrors === null){
 vErrors = [err652];
 }
@@ -8020,11 +8022,11 @@ vErrors.push(err652);
 errors++;
 }
 }
-if(data291.env !== undefined){
-let data292 = data291.env;
-if(typeof data292 === "string"){
-if(!pattern22.test(data292)){
-const err653 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data292};
+if(data291.file !== undefined){
+let data293 = data291.file;
+if(typeof data293 === "string"){
+if(func3(data293) < 1){
+const err653 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data293};
 if(vErrors === null){
 vErrors = [err653];
 }
@@ -8035,37 +8037,12 @@ errors++;
 }
 }
 else {
-const err654 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data292};
+const err654 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data293};
 if(vErrors === null){
 vErrors = [err654];
 }
 else {
 vErrors.push(err654);
-}
-errors++;
-}
-}
-if(data291.file !== undefined){
-let data293 = data291.file;
-if(typeof data293 === "string"){
-if(func3(data293) < 1){
-const err655 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data293};
-if(vErrors === null){
-vErrors = [err655];
-}
-else {
-vErrors.push(err655);
-}
-errors++;
-}
-}
-else {
-const err656 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data293};
-if(vErrors === null){
-vErrors = [err656];
-}
-else {
-vErrors.push(err656);
 }
 errors++;
 }
@@ -8076,7 +8053,28 @@ if(data285.real_ip !== undefined){
 let data294 = data285.real_ip;
 if(data294 && typeof data294 == "object" && !Array.isArray(data294)){
 if(data294.from === undefined){
-const err657 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
+const err655 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
+if(vErrors === null){
+vErrors = [err655];
+}
+else {
+vErrors.push(err655);
+}
+errors++;
+}
+if(data294.header === undefined){
+const err656 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
+if(vErrors === null){
+vErrors = [err656];
+}
+else {
+vErrors.push(err656);
+}
+errors++;
+}
+for(const key44 in data294){
+if(!((key44 === "from") || (key44 === "header"))){
+const err657 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
 if(vErrors === null){
 vErrors = [err657];
 }
@@ -8085,8 +8083,12 @@ vErrors.push(err657);
 }
 errors++;
 }
-if(data294.header === undefined){
-const err658 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
+}
+if(data294.from !== undefined){
+let data295 = data294.from;
+if(Array.isArray(data295)){
+if(data295.length > 64){
+const err658 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
 if(vErrors === null){
 vErrors = [err658];
 }
@@ -8095,9 +8097,8 @@ vErrors.push(err658);
 }
 errors++;
 }
-for(const key44 in data294){
-if(!((key44 === "from") || (key44 === "header"))){
-const err659 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
+if(data295.length < 1){
+const err659 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
 if(vErrors === null){
 vErrors = [err659];
 }
@@ -8106,12 +8107,12 @@ vErrors.push(err659);
 }
 errors++;
 }
-}
-if(data294.from !== undefined){
-let data295 = data294.from;
-if(Array.isArray(data295)){
-if(data295.length > 64){
-const err660 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
+const len22 = data295.length;
+for(let i22=0; i22<len22; i22++){
+let data296 = data295[i22];
+if(typeof data296 === "string"){
+if(!pattern86.test(data296)){
+const err660 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data296};
 if(vErrors === null){
 vErrors = [err660];
 }
@@ -8120,38 +8121,14 @@ vErrors.push(err660);
 }
 errors++;
 }
-if(data295.length < 1){
-const err661 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
+}
+else {
+const err661 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data296};
 if(vErrors === null){
 vErrors = [err661];
 }
 else {
 vErrors.push(err661);
-}
-errors++;
-}
-const len22 = data295.length;
-for(let i22=0; i22<len22; i22++){
-let data296 = data295[i22];
-if(typeof data296 === "string"){
-if(!pattern86.test(data296)){
-const err662 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data296};
-if(vErrors === null){
-vErrors = [err662];
-}
-else {
-vErrors.push(err662);
-}
-errors++;
-}
-}
-else {
-const err663 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data296};
-if(vErrors === null){
-vErrors = [err663];
-}
-else {
-vErrors.push(err663);
 }
 errors++;
 }
@@ -8167,12 +8144,12 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err664 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
+const err662 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
 if(vErrors === null){
-vErrors = [err664];
+vErrors = [err662];
 }
 else {
-vErrors.push(err664);
+vErrors.push(err662);
 }
 errors++;
 break;
@@ -8182,7 +8159,32 @@ indices0[item0] = i23;
 }
 }
 else {
-const err665 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
+const err663 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
+if(vErrors === null){
+vErrors = [err663];
+}
+else {
+vErrors.push(err663);
+}
+errors++;
+}
+}
+if(data294.header !== undefined){
+let data297 = data294.header;
+if(typeof data297 === "string"){
+if(!pattern87.test(data297)){
+const err664 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data297};
+if(vErrors === null){
+vErrors = [err664];
+}
+else {
+vErrors.push(err664);
+}
+errors++;
+}
+}
+else {
+const err665 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data297};
 if(vErrors === null){
 vErrors = [err665];
 }
@@ -8192,11 +8194,9 @@ vErrors.push(err665);
 errors++;
 }
 }
-if(data294.header !== undefined){
-let data297 = data294.header;
-if(typeof data297 === "string"){
-if(!pattern87.test(data297)){
-const err666 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data297};
+}
+else {
+const err666 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
 if(vErrors === null){
 vErrors = [err666];
 }
@@ -8206,8 +8206,9 @@ vErrors.push(err666);
 errors++;
 }
 }
+}
 else {
-const err667 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data297};
+const err667 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data285};
 if(vErrors === null){
 vErrors = [err667];
 }
@@ -8217,9 +8218,12 @@ vErrors.push(err667);
 errors++;
 }
 }
-}
-else {
-const err668 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
+if(data.dnsmasq !== undefined){
+let data298 = data.dnsmasq;
+if(data298 && typeof data298 == "object" && !Array.isArray(data298)){
+for(const key45 in data298){
+if(!(((((((key45 === "interface") || (key45 === "tftp_root")) || (key45 === "lease_time")) || (key45 === "dns")) || (key45 === "host")) || (key45 === "hosts_dir")) || (key45 === "mode"))){
+const err668 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data298};
 if(vErrors === null){
 vErrors = [err668];
 }
@@ -8229,9 +8233,11 @@ vErrors.push(err668);
 errors++;
 }
 }
-}
-else {
-const err669 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data285};
+if(data298.interface !== undefined){
+let data299 = data298.interface;
+if(typeof data299 === "string"){
+if(func3(data299) > 16){
+const err669 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
 if(vErrors === null){
 vErrors = [err669];
 }
@@ -8240,13 +8246,8 @@ vErrors.push(err669);
 }
 errors++;
 }
-}
-if(data.dnsmasq !== undefined){
-let data298 = data.dnsmasq;
-if(data298 && typeof data298 == "object" && !Array.isArray(data298)){
-for(const key45 in data298){
-if(!(((((((key45 === "interface") || (key45 === "tftp_root")) || (key45 === "lease_time")) || (key45 === "dns")) || (key45 === "host")) || (key45 === "hosts_dir")) || (key45 === "mode"))){
-const err670 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data298};
+if(!pattern88.test(data299)){
+const err670 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
 if(vErrors === null){
 vErrors = [err670];
 }
@@ -8256,11 +8257,8 @@ vErrors.push(err670);
 errors++;
 }
 }
-if(data298.interface !== undefined){
-let data299 = data298.interface;
-if(typeof data299 === "string"){
-if(func3(data299) > 16){
-const err671 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
+else {
+const err671 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
 if(vErrors === null){
 vErrors = [err671];
 }
@@ -8269,8 +8267,12 @@ vErrors.push(err671);
 }
 errors++;
 }
-if(!pattern88.test(data299)){
-const err672 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
+}
+if(data298.tftp_root !== undefined){
+let data300 = data298.tftp_root;
+if(typeof data300 === "string"){
+if(func3(data300) > 512){
+const err672 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
 if(vErrors === null){
 vErrors = [err672];
 }
@@ -8279,9 +8281,8 @@ vErrors.push(err672);
 }
 errors++;
 }
-}
-else {
-const err673 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
+if(!pattern79.test(data300)){
+const err673 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
 if(vErrors === null){
 vErrors = [err673];
 }
@@ -8291,11 +8292,8 @@ vErrors.push(err673);
 errors++;
 }
 }
-if(data298.tftp_root !== undefined){
-let data300 = data298.tftp_root;
-if(typeof data300 === "string"){
-if(func3(data300) > 512){
-const err674 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
+else {
+const err674 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
 if(vErrors === null){
 vErrors = [err674];
 }
@@ -8304,8 +8302,12 @@ vErrors.push(err674);
 }
 errors++;
 }
-if(!pattern79.test(data300)){
-const err675 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
+}
+if(data298.lease_time !== undefined){
+let data301 = data298.lease_time;
+if(typeof data301 === "string"){
+if(!pattern90.test(data301)){
+const err675 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data301};
 if(vErrors === null){
 vErrors = [err675];
 }
@@ -8316,7 +8318,7 @@ errors++;
 }
 }
 else {
-const err676 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
+const err676 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data301};
 if(vErrors === null){
 vErrors = [err676];
 }
@@ -8326,11 +8328,10 @@ vErrors.push(err676);
 errors++;
 }
 }
-if(data298.lease_time !== undefined){
-let data301 = data298.lease_time;
-if(typeof data301 === "string"){
-if(!pattern90.test(data301)){
-const err677 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data301};
+if(data298.dns !== undefined){
+let data302 = data298.dns;
+if(typeof data302 !== "boolean"){
+const err677 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data302};
 if(vErrors === null){
 vErrors = [err677];
 }
@@ -8340,8 +8341,11 @@ vErrors.push(err677);
 errors++;
 }
 }
-else {
-const err678 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data301};
+if(data298.host !== undefined){
+let data303 = data298.host;
+if(typeof data303 === "string"){
+if(func3(data303) > 253){
+const err678 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
 if(vErrors === null){
 vErrors = [err678];
 }
@@ -8350,11 +8354,8 @@ vErrors.push(err678);
 }
 errors++;
 }
-}
-if(data298.dns !== undefined){
-let data302 = data298.dns;
-if(typeof data302 !== "boolean"){
-const err679 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data302};
+if(func3(data303) < 1){
+const err679 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
 if(vErrors === null){
 vErrors = [err679];
 }
@@ -8363,12 +8364,8 @@ vErrors.push(err679);
 }
 errors++;
 }
-}
-if(data298.host !== undefined){
-let data303 = data298.host;
-if(typeof data303 === "string"){
-if(func3(data303) > 253){
-const err680 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
+if(!pattern91.test(data303)){
+const err680 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
 if(vErrors === null){
 vErrors = [err680];
 }
@@ -8377,8 +8374,9 @@ vErrors.push(err680);
 }
 errors++;
 }
-if(func3(data303) < 1){
-const err681 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
+}
+else {
+const err681 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
 if(vErrors === null){
 vErrors = [err681];
 }
@@ -8387,8 +8385,12 @@ vErrors.push(err681);
 }
 errors++;
 }
-if(!pattern91.test(data303)){
-const err682 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
+}
+if(data298.hosts_dir !== undefined){
+let data304 = data298.hosts_dir;
+if(typeof data304 === "string"){
+if(func3(data304) > 512){
+const err682 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
 if(vErrors === null){
 vErrors = [err682];
 }
@@ -8397,9 +8399,8 @@ vErrors.push(err682);
 }
 errors++;
 }
-}
-else {
-const err683 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
+if(!pattern79.test(data304)){
+const err683 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
 if(vErrors === null){
 vErrors = [err683];
 }
@@ -8409,11 +8410,8 @@ vErrors.push(err683);
 errors++;
 }
 }
-if(data298.hosts_dir !== undefined){
-let data304 = data298.hosts_dir;
-if(typeof data304 === "string"){
-if(func3(data304) > 512){
-const err684 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
+else {
+const err684 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
 if(vErrors === null){
 vErrors = [err684];
 }
@@ -8422,8 +8420,11 @@ vErrors.push(err684);
 }
 errors++;
 }
-if(!pattern79.test(data304)){
-const err685 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
+}
+if(data298.mode !== undefined){
+let data305 = data298.mode;
+if(typeof data305 !== "string"){
+const err685 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data305};
 if(vErrors === null){
 vErrors = [err685];
 }
@@ -8432,9 +8433,8 @@ vErrors.push(err685);
 }
 errors++;
 }
-}
-else {
-const err686 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
+if(!((data305 === "server") || (data305 === "proxy"))){
+const err686 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data305};
 if(vErrors === null){
 vErrors = [err686];
 }
@@ -8444,37 +8444,14 @@ vErrors.push(err686);
 errors++;
 }
 }
-if(data298.mode !== undefined){
-let data305 = data298.mode;
-if(typeof data305 !== "string"){
-const err687 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data305};
+}
+else {
+const err687 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data298};
 if(vErrors === null){
 vErrors = [err687];
 }
 else {
 vErrors.push(err687);
-}
-errors++;
-}
-if(!((data305 === "server") || (data305 === "proxy"))){
-const err688 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data305};
-if(vErrors === null){
-vErrors = [err688];
-}
-else {
-vErrors.push(err688);
-}
-errors++;
-}
-}
-}
-else {
-const err689 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data298};
-if(vErrors === null){
-vErrors = [err689];
-}
-else {
-vErrors.push(err689);
 }
 errors++;
 }
@@ -8484,7 +8461,30 @@ let data306 = data.dhcp;
 if(data306 && typeof data306 == "object" && !Array.isArray(data306)){
 for(const key46 in data306){
 if(!((key46 === "server") || (key46 === "next_server"))){
-const err690 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data306};
+const err688 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data306};
+if(vErrors === null){
+vErrors = [err688];
+}
+else {
+vErrors.push(err688);
+}
+errors++;
+}
+}
+if(data306.server !== undefined){
+let data307 = data306.server;
+if(typeof data307 !== "string"){
+const err689 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data307};
+if(vErrors === null){
+vErrors = [err689];
+}
+else {
+vErrors.push(err689);
+}
+errors++;
+}
+if(!(((data307 === "dnsmasq") || (data307 === "kea")) || (data307 === "isc"))){
+const err690 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data307};
 if(vErrors === null){
 vErrors = [err690];
 }
@@ -8494,10 +8494,10 @@ vErrors.push(err690);
 errors++;
 }
 }
-if(data306.server !== undefined){
-let data307 = data306.server;
-if(typeof data307 !== "string"){
-const err691 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data307};
+if(data306.next_server !== undefined){
+let data308 = data306.next_server;
+if(typeof data308 !== "string"){
+const err691 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data308};
 if(vErrors === null){
 vErrors = [err691];
 }
@@ -8506,8 +8506,10 @@ vErrors.push(err691);
 }
 errors++;
 }
-if(!(((data307 === "dnsmasq") || (data307 === "kea")) || (data307 === "isc"))){
-const err692 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data307};
+}
+}
+else {
+const err692 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data306};
 if(vErrors === null){
 vErrors = [err692];
 }
@@ -8517,10 +8519,12 @@ vErrors.push(err692);
 errors++;
 }
 }
-if(data306.next_server !== undefined){
-let data308 = data306.next_server;
-if(typeof data308 !== "string"){
-const err693 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data308};
+if(data.bss !== undefined){
+let data309 = data.bss;
+if(data309 && typeof data309 == "object" && !Array.isArray(data309)){
+for(const key47 in data309){
+if(!(key47 === "export")){
+const err693 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data309};
 if(vErrors === null){
 vErrors = [err693];
 }
@@ -8530,9 +8534,10 @@ vErrors.push(err693);
 errors++;
 }
 }
-}
-else {
-const err694 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data306};
+if(data309.export !== undefined){
+let data310 = data309.export;
+if(typeof data310 !== "boolean"){
+const err694 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data310};
 if(vErrors === null){
 vErrors = [err694];
 }
@@ -8542,12 +8547,9 @@ vErrors.push(err694);
 errors++;
 }
 }
-if(data.bss !== undefined){
-let data309 = data.bss;
-if(data309 && typeof data309 == "object" && !Array.isArray(data309)){
-for(const key47 in data309){
-if(!(key47 === "export")){
-const err695 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data309};
+}
+else {
+const err695 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data309};
 if(vErrors === null){
 vErrors = [err695];
 }
@@ -8557,10 +8559,11 @@ vErrors.push(err695);
 errors++;
 }
 }
-if(data309.export !== undefined){
-let data310 = data309.export;
-if(typeof data310 !== "boolean"){
-const err696 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data310};
+if(data.signing !== undefined){
+let data311 = data.signing;
+if(data311 && typeof data311 == "object" && !Array.isArray(data311)){
+if(data311.private_key === undefined){
+const err696 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data311};
 if(vErrors === null){
 vErrors = [err696];
 }
@@ -8569,10 +8572,8 @@ vErrors.push(err696);
 }
 errors++;
 }
-}
-}
-else {
-const err697 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data309};
+if(data311.public_key === undefined){
+const err697 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data311};
 if(vErrors === null){
 vErrors = [err697];
 }
@@ -8581,12 +8582,9 @@ vErrors.push(err697);
 }
 errors++;
 }
-}
-if(data.signing !== undefined){
-let data311 = data.signing;
-if(data311 && typeof data311 == "object" && !Array.isArray(data311)){
-if(data311.private_key === undefined){
-const err698 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data311};
+for(const key48 in data311){
+if(!((key48 === "private_key") || (key48 === "public_key"))){
+const err698 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data311};
 if(vErrors === null){
 vErrors = [err698];
 }
@@ -8595,8 +8593,12 @@ vErrors.push(err698);
 }
 errors++;
 }
-if(data311.public_key === undefined){
-const err699 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data311};
+}
+if(data311.private_key !== undefined){
+let data312 = data311.private_key;
+if(data312 && typeof data312 == "object" && !Array.isArray(data312)){
+if(Object.keys(data312).length > 1){
+const err699 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
 if(vErrors === null){
 vErrors = [err699];
 }
@@ -8605,9 +8607,8 @@ vErrors.push(err699);
 }
 errors++;
 }
-for(const key48 in data311){
-if(!((key48 === "private_key") || (key48 === "public_key"))){
-const err700 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data311};
+if(Object.keys(data312).length < 1){
+const err700 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
 if(vErrors === null){
 vErrors = [err700];
 }
@@ -8616,12 +8617,9 @@ vErrors.push(err700);
 }
 errors++;
 }
-}
-if(data311.private_key !== undefined){
-let data312 = data311.private_key;
-if(data312 && typeof data312 == "object" && !Array.isArray(data312)){
-if(Object.keys(data312).length > 1){
-const err701 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
+for(const key49 in data312){
+if(!((key49 === "env") || (key49 === "file"))){
+const err701 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
 if(vErrors === null){
 vErrors = [err701];
 }
@@ -8630,8 +8628,12 @@ vErrors.push(err701);
 }
 errors++;
 }
-if(Object.keys(data312).length < 1){
-const err702 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
+}
+if(data312.env !== undefined){
+let data313 = data312.env;
+if(typeof data313 === "string"){
+if(!pattern22.test(data313)){
+const err702 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data313};
 if(vErrors === null){
 vErrors = [err702];
 }
@@ -8640,9 +8642,9 @@ vErrors.push(err702);
 }
 errors++;
 }
-for(const key49 in data312){
-if(!((key49 === "env") || (key49 === "file"))){
-const err703 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
+}
+else {
+const err703 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data313};
 if(vErrors === null){
 vErrors = [err703];
 }
@@ -8652,11 +8654,11 @@ vErrors.push(err703);
 errors++;
 }
 }
-if(data312.env !== undefined){
-let data313 = data312.env;
-if(typeof data313 === "string"){
-if(!pattern22.test(data313)){
-const err704 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data313};
+if(data312.file !== undefined){
+let data314 = data312.file;
+if(typeof data314 === "string"){
+if(func3(data314) < 1){
+const err704 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data314};
 if(vErrors === null){
 vErrors = [err704];
 }
@@ -8667,7 +8669,7 @@ errors++;
 }
 }
 else {
-const err705 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data313};
+const err705 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data314};
 if(vErrors === null){
 vErrors = [err705];
 }
@@ -8677,11 +8679,9 @@ vErrors.push(err705);
 errors++;
 }
 }
-if(data312.file !== undefined){
-let data314 = data312.file;
-if(typeof data314 === "string"){
-if(func3(data314) < 1){
-const err706 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data314};
+}
+else {
+const err706 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
 if(vErrors === null){
 vErrors = [err706];
 }
@@ -8691,8 +8691,11 @@ vErrors.push(err706);
 errors++;
 }
 }
-else {
-const err707 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data314};
+if(data311.public_key !== undefined){
+let data315 = data311.public_key;
+if(typeof data315 === "string"){
+if(func3(data315) > 4096){
+const err707 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data315};
 if(vErrors === null){
 vErrors = [err707];
 }
@@ -8701,10 +8704,8 @@ vErrors.push(err707);
 }
 errors++;
 }
-}
-}
-else {
-const err708 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data312};
+if(!pattern94.test(data315)){
+const err708 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data315};
 if(vErrors === null){
 vErrors = [err708];
 }
@@ -8714,11 +8715,8 @@ vErrors.push(err708);
 errors++;
 }
 }
-if(data311.public_key !== undefined){
-let data315 = data311.public_key;
-if(typeof data315 === "string"){
-if(func3(data315) > 4096){
-const err709 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data315};
+else {
+const err709 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data315};
 if(vErrors === null){
 vErrors = [err709];
 }
@@ -8727,8 +8725,10 @@ vErrors.push(err709);
 }
 errors++;
 }
-if(!pattern94.test(data315)){
-const err710 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data315};
+}
+}
+else {
+const err710 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data311};
 if(vErrors === null){
 vErrors = [err710];
 }
@@ -8738,8 +8738,11 @@ vErrors.push(err710);
 errors++;
 }
 }
-else {
-const err711 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data315};
+if(data.publish !== undefined){
+let data316 = data.publish;
+if(data316 && typeof data316 == "object" && !Array.isArray(data316)){
+if(data316.registry === undefined){
+const err711 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data316};
 if(vErrors === null){
 vErrors = [err711];
 }
@@ -8748,10 +8751,8 @@ vErrors.push(err711);
 }
 errors++;
 }
-}
-}
-else {
-const err712 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data311};
+if(data316.key === undefined){
+const err712 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data316};
 if(vErrors === null){
 vErrors = [err712];
 }
@@ -8760,12 +8761,9 @@ vErrors.push(err712);
 }
 errors++;
 }
-}
-if(data.publish !== undefined){
-let data316 = data.publish;
-if(data316 && typeof data316 == "object" && !Array.isArray(data316)){
-if(data316.registry === undefined){
-const err713 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data316};
+for(const key50 in data316){
+if(!(((((key50 === "registry") || (key50 === "key")) || (key50 === "keep")) || (key50 === "state_dir")) || (key50 === "key_file"))){
+const err713 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data316};
 if(vErrors === null){
 vErrors = [err713];
 }
@@ -8774,8 +8772,12 @@ vErrors.push(err713);
 }
 errors++;
 }
-if(data316.key === undefined){
-const err714 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data316};
+}
+if(data316.registry !== undefined){
+let data317 = data316.registry;
+if(typeof data317 === "string"){
+if(func3(data317) > 200){
+const err714 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data317};
 if(vErrors === null){
 vErrors = [err714];
 }
@@ -8784,9 +8786,8 @@ vErrors.push(err714);
 }
 errors++;
 }
-for(const key50 in data316){
-if(!(((((key50 === "registry") || (key50 === "key")) || (key50 === "keep")) || (key50 === "state_dir")) || (key50 === "key_file"))){
-const err715 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data316};
+if(!pattern95.test(data317)){
+const err715 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data317};
 if(vErrors === null){
 vErrors = [err715];
 }
@@ -8796,11 +8797,8 @@ vErrors.push(err715);
 errors++;
 }
 }
-if(data316.registry !== undefined){
-let data317 = data316.registry;
-if(typeof data317 === "string"){
-if(func3(data317) > 200){
-const err716 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data317};
+else {
+const err716 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data317};
 if(vErrors === null){
 vErrors = [err716];
 }
@@ -8809,8 +8807,11 @@ vErrors.push(err716);
 }
 errors++;
 }
-if(!pattern95.test(data317)){
-const err717 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data317};
+}
+if(data316.key !== undefined){
+let data318 = data316.key;
+if((typeof data318 !== "string") && (!(data318 && typeof data318 == "object" && !Array.isArray(data318)))){
+const err717 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data318};
 if(vErrors === null){
 vErrors = [err717];
 }
@@ -8819,9 +8820,9 @@ vErrors.push(err717);
 }
 errors++;
 }
-}
-else {
-const err718 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data317};
+if(typeof data318 === "string"){
+if(func3(data318) < 1){
+const err718 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data318};
 if(vErrors === null){
 vErrors = [err718];
 }
@@ -8831,10 +8832,9 @@ vErrors.push(err718);
 errors++;
 }
 }
-if(data316.key !== undefined){
-let data318 = data316.key;
-if((typeof data318 !== "string") && (!(data318 && typeof data318 == "object" && !Array.isArray(data318)))){
-const err719 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data318};
+if(data318 && typeof data318 == "object" && !Array.isArray(data318)){
+if(Object.keys(data318).length > 1){
+const err719 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data318};
 if(vErrors === null){
 vErrors = [err719];
 }
@@ -8843,9 +8843,8 @@ vErrors.push(err719);
 }
 errors++;
 }
-if(typeof data318 === "string"){
-if(func3(data318) < 1){
-const err720 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data318};
+if(Object.keys(data318).length < 1){
+const err720 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data318};
 if(vErrors === null){
 vErrors = [err720];
 }
@@ -8854,10 +8853,9 @@ vErrors.push(err720);
 }
 errors++;
 }
-}
-if(data318 && typeof data318 == "object" && !Array.isArray(data318)){
-if(Object.keys(data318).length > 1){
-const err721 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data318};
+for(const key51 in data318){
+if(!((key51 === "env") || (key51 === "file"))){
+const err721 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data318};
 if(vErrors === null){
 vErrors = [err721];
 }
@@ -8866,8 +8864,12 @@ vErrors.push(err721);
 }
 errors++;
 }
-if(Object.keys(data318).length < 1){
-const err722 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data318};
+}
+if(data318.env !== undefined){
+let data319 = data318.env;
+if(typeof data319 === "string"){
+if(!pattern22.test(data319)){
+const err722 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data319};
 if(vErrors === null){
 vErrors = [err722];
 }
@@ -8876,9 +8878,9 @@ vErrors.push(err722);
 }
 errors++;
 }
-for(const key51 in data318){
-if(!((key51 === "env") || (key51 === "file"))){
-const err723 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data318};
+}
+else {
+const err723 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data319};
 if(vErrors === null){
 vErrors = [err723];
 }
@@ -8888,11 +8890,11 @@ vErrors.push(err723);
 errors++;
 }
 }
-if(data318.env !== undefined){
-let data319 = data318.env;
-if(typeof data319 === "string"){
-if(!pattern22.test(data319)){
-const err724 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data319};
+if(data318.file !== undefined){
+let data320 = data318.file;
+if(typeof data320 === "string"){
+if(func3(data320) < 1){
+const err724 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data320};
 if(vErrors === null){
 vErrors = [err724];
 }
@@ -8903,7 +8905,7 @@ errors++;
 }
 }
 else {
-const err725 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data319};
+const err725 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data320};
 if(vErrors === null){
 vErrors = [err725];
 }
@@ -8913,11 +8915,12 @@ vErrors.push(err725);
 errors++;
 }
 }
-if(data318.file !== undefined){
-let data320 = data318.file;
-if(typeof data320 === "string"){
-if(func3(data320) < 1){
-const err726 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data320};
+}
+}
+if(data316.keep !== undefined){
+let data321 = data316.keep;
+if(!(((typeof data321 == "number") && (!(data321 % 1) && !isNaN(data321))) && (isFinite(data321)))){
+const err726 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data321};
 if(vErrors === null){
 vErrors = [err726];
 }
@@ -8926,9 +8929,9 @@ vErrors.push(err726);
 }
 errors++;
 }
-}
-else {
-const err727 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data320};
+if((typeof data321 == "number") && (isFinite(data321))){
+if(data321 > 100 || isNaN(data321)){
+const err727 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data321};
 if(vErrors === null){
 vErrors = [err727];
 }
@@ -8937,39 +8940,13 @@ vErrors.push(err727);
 }
 errors++;
 }
-}
-}
-}
-if(data316.keep !== undefined){
-let data321 = data316.keep;
-if(!(((typeof data321 == "number") && (!(data321 % 1) && !isNaN(data321))) && (isFinite(data321)))){
-const err728 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data321};
+if(data321 < 2 || isNaN(data321)){
+const err728 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data321};
 if(vErrors === null){
 vErrors = [err728];
 }
 else {
 vErrors.push(err728);
-}
-errors++;
-}
-if((typeof data321 == "number") && (isFinite(data321))){
-if(data321 > 100 || isNaN(data321)){
-const err729 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data321};
-if(vErrors === null){
-vErrors = [err729];
-}
-else {
-vErrors.push(err729);
-}
-errors++;
-}
-if(data321 < 2 || isNaN(data321)){
-const err730 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data321};
-if(vErrors === null){
-vErrors = [err730];
-}
-else {
-vErrors.push(err730);
 }
 errors++;
 }
@@ -8979,7 +8956,28 @@ if(data316.state_dir !== undefined){
 let data322 = data316.state_dir;
 if(typeof data322 === "string"){
 if(func3(data322) > 512){
-const err731 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data322};
+const err729 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data322};
+if(vErrors === null){
+vErrors = [err729];
+}
+else {
+vErrors.push(err729);
+}
+errors++;
+}
+if(!pattern79.test(data322)){
+const err730 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data322};
+if(vErrors === null){
+vErrors = [err730];
+}
+else {
+vErrors.push(err730);
+}
+errors++;
+}
+}
+else {
+const err731 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data322};
 if(vErrors === null){
 vErrors = [err731];
 }
@@ -8988,8 +8986,12 @@ vErrors.push(err731);
 }
 errors++;
 }
-if(!pattern79.test(data322)){
-const err732 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data322};
+}
+if(data316.key_file !== undefined){
+let data323 = data316.key_file;
+if(typeof data323 === "string"){
+if(func3(data323) > 512){
+const err732 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data323};
 if(vErrors === null){
 vErrors = [err732];
 }
@@ -8998,9 +9000,8 @@ vErrors.push(err732);
 }
 errors++;
 }
-}
-else {
-const err733 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data322};
+if(!pattern79.test(data323)){
+const err733 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data323};
 if(vErrors === null){
 vErrors = [err733];
 }
@@ -9010,11 +9011,8 @@ vErrors.push(err733);
 errors++;
 }
 }
-if(data316.key_file !== undefined){
-let data323 = data316.key_file;
-if(typeof data323 === "string"){
-if(func3(data323) > 512){
-const err734 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data323};
+else {
+const err734 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data323};
 if(vErrors === null){
 vErrors = [err734];
 }
@@ -9023,8 +9021,10 @@ vErrors.push(err734);
 }
 errors++;
 }
-if(!pattern79.test(data323)){
-const err735 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data323};
+}
+}
+else {
+const err735 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data316};
 if(vErrors === null){
 vErrors = [err735];
 }
@@ -9034,8 +9034,12 @@ vErrors.push(err735);
 errors++;
 }
 }
-else {
-const err736 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data323};
+if(data.outputs !== undefined){
+let data324 = data.outputs;
+if(data324 && typeof data324 == "object" && !Array.isArray(data324)){
+for(const key52 in data324){
+if(!((((((((key52 === "lab") || (key52 === "forward")) || (key52 === "dhcp")) || (key52 === "nginx")) || (key52 === "embed")) || (key52 === "oci")) || (key52 === "fetch")) || (key52 === "bmc"))){
+const err736 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data324};
 if(vErrors === null){
 vErrors = [err736];
 }
@@ -9045,9 +9049,10 @@ vErrors.push(err736);
 errors++;
 }
 }
-}
-else {
-const err737 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data316};
+if(data324.lab !== undefined){
+let data325 = data324.lab;
+if(typeof data325 !== "boolean"){
+const err737 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data325};
 if(vErrors === null){
 vErrors = [err737];
 }
@@ -9057,12 +9062,10 @@ vErrors.push(err737);
 errors++;
 }
 }
-if(data.outputs !== undefined){
-let data324 = data.outputs;
-if(data324 && typeof data324 == "object" && !Array.isArray(data324)){
-for(const key52 in data324){
-if(!((((((((key52 === "lab") || (key52 === "forward")) || (key52 === "dhcp")) || (key52 === "nginx")) || (key52 === "embed")) || (key52 === "oci")) || (key52 === "fetch")) || (key52 === "bmc"))){
-const err738 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data324};
+if(data324.forward !== undefined){
+let data326 = data324.forward;
+if(typeof data326 !== "boolean"){
+const err738 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data326};
 if(vErrors === null){
 vErrors = [err738];
 }
@@ -9072,10 +9075,10 @@ vErrors.push(err738);
 errors++;
 }
 }
-if(data324.lab !== undefined){
-let data325 = data324.lab;
-if(typeof data325 !== "boolean"){
-const err739 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data325};
+if(data324.dhcp !== undefined){
+let data327 = data324.dhcp;
+if(typeof data327 !== "boolean"){
+const err739 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data327};
 if(vErrors === null){
 vErrors = [err739];
 }
@@ -9085,10 +9088,10 @@ vErrors.push(err739);
 errors++;
 }
 }
-if(data324.forward !== undefined){
-let data326 = data324.forward;
-if(typeof data326 !== "boolean"){
-const err740 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data326};
+if(data324.nginx !== undefined){
+let data328 = data324.nginx;
+if(typeof data328 !== "boolean"){
+const err740 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data328};
 if(vErrors === null){
 vErrors = [err740];
 }
@@ -9098,10 +9101,10 @@ vErrors.push(err740);
 errors++;
 }
 }
-if(data324.dhcp !== undefined){
-let data327 = data324.dhcp;
-if(typeof data327 !== "boolean"){
-const err741 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data327};
+if(data324.embed !== undefined){
+let data329 = data324.embed;
+if(typeof data329 !== "boolean"){
+const err741 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data329};
 if(vErrors === null){
 vErrors = [err741];
 }
@@ -9111,10 +9114,10 @@ vErrors.push(err741);
 errors++;
 }
 }
-if(data324.nginx !== undefined){
-let data328 = data324.nginx;
-if(typeof data328 !== "boolean"){
-const err742 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data328};
+if(data324.oci !== undefined){
+let data330 = data324.oci;
+if(typeof data330 !== "boolean"){
+const err742 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data330};
 if(vErrors === null){
 vErrors = [err742];
 }
@@ -9124,10 +9127,10 @@ vErrors.push(err742);
 errors++;
 }
 }
-if(data324.embed !== undefined){
-let data329 = data324.embed;
-if(typeof data329 !== "boolean"){
-const err743 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data329};
+if(data324.fetch !== undefined){
+let data331 = data324.fetch;
+if(typeof data331 !== "boolean"){
+const err743 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data331};
 if(vErrors === null){
 vErrors = [err743];
 }
@@ -9137,10 +9140,10 @@ vErrors.push(err743);
 errors++;
 }
 }
-if(data324.oci !== undefined){
-let data330 = data324.oci;
-if(typeof data330 !== "boolean"){
-const err744 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data330};
+if(data324.bmc !== undefined){
+let data332 = data324.bmc;
+if(typeof data332 !== "boolean"){
+const err744 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data332};
 if(vErrors === null){
 vErrors = [err744];
 }
@@ -9150,10 +9153,9 @@ vErrors.push(err744);
 errors++;
 }
 }
-if(data324.fetch !== undefined){
-let data331 = data324.fetch;
-if(typeof data331 !== "boolean"){
-const err745 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data331};
+}
+else {
+const err745 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data324};
 if(vErrors === null){
 vErrors = [err745];
 }
@@ -9163,10 +9165,12 @@ vErrors.push(err745);
 errors++;
 }
 }
-if(data324.bmc !== undefined){
-let data332 = data324.bmc;
-if(typeof data332 !== "boolean"){
-const err746 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data332};
+if(data.forward !== undefined){
+let data333 = data.forward;
+if(data333 && typeof data333 == "object" && !Array.isArray(data333)){
+for(const key53 in data333){
+if(!(((key53 === "enabled") || (key53 === "ports")) || (key53 === "listen_address"))){
+const err746 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data333};
 if(vErrors === null){
 vErrors = [err746];
 }
@@ -9176,9 +9180,10 @@ vErrors.push(err746);
 errors++;
 }
 }
-}
-else {
-const err747 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data324};
+if(data333.enabled !== undefined){
+let data334 = data333.enabled;
+if(typeof data334 !== "boolean"){
+const err747 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data334};
 if(vErrors === null){
 vErrors = [err747];
 }
@@ -9188,12 +9193,11 @@ vErrors.push(err747);
 errors++;
 }
 }
-if(data.forward !== undefined){
-let data333 = data.forward;
-if(data333 && typeof data333 == "object" && !Array.isArray(data333)){
-for(const key53 in data333){
-if(!(((key53 === "enabled") || (key53 === "ports")) || (key53 === "listen_address"))){
-const err748 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data333};
+if(data333.ports !== undefined){
+let data335 = data333.ports;
+if(Array.isArray(data335)){
+if(data335.length < 1){
+const err748 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data335};
 if(vErrors === null){
 vErrors = [err748];
 }
@@ -9202,11 +9206,11 @@ vErrors.push(err748);
 }
 errors++;
 }
-}
-if(data333.enabled !== undefined){
-let data334 = data333.enabled;
-if(typeof data334 !== "boolean"){
-const err749 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data334};
+const len23 = data335.length;
+for(let i24=0; i24<len23; i24++){
+let data336 = data335[i24];
+if(!(((typeof data336 == "number") && (!(data336 % 1) && !isNaN(data336))) && (isFinite(data336)))){
+const err749 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data336};
 if(vErrors === null){
 vErrors = [err749];
 }
@@ -9215,12 +9219,9 @@ vErrors.push(err749);
 }
 errors++;
 }
-}
-if(data333.ports !== undefined){
-let data335 = data333.ports;
-if(Array.isArray(data335)){
-if(data335.length < 1){
-const err750 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data335};
+if((typeof data336 == "number") && (isFinite(data336))){
+if(data336 > 65535 || isNaN(data336)){
+const err750 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data336};
 if(vErrors === null){
 vErrors = [err750];
 }
@@ -9229,37 +9230,13 @@ vErrors.push(err750);
 }
 errors++;
 }
-const len23 = data335.length;
-for(let i24=0; i24<len23; i24++){
-let data336 = data335[i24];
-if(!(((typeof data336 == "number") && (!(data336 % 1) && !isNaN(data336))) && (isFinite(data336)))){
-const err751 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data336};
+if(data336 < 1 || isNaN(data336)){
+const err751 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data336};
 if(vErrors === null){
 vErrors = [err751];
 }
 else {
 vErrors.push(err751);
-}
-errors++;
-}
-if((typeof data336 == "number") && (isFinite(data336))){
-if(data336 > 65535 || isNaN(data336)){
-const err752 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data336};
-if(vErrors === null){
-vErrors = [err752];
-}
-else {
-vErrors.push(err752);
-}
-errors++;
-}
-if(data336 < 1 || isNaN(data336)){
-const err753 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data336};
-if(vErrors === null){
-vErrors = [err753];
-}
-else {
-vErrors.push(err753);
 }
 errors++;
 }
@@ -9276,12 +9253,12 @@ continue;
 }
 if(typeof indices1[item1] == "number"){
 j1 = indices1[item1];
-const err754 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i25, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i25+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data335};
+const err752 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i25, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i25+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data335};
 if(vErrors === null){
-vErrors = [err754];
+vErrors = [err752];
 }
 else {
-vErrors.push(err754);
+vErrors.push(err752);
 }
 errors++;
 break;
@@ -9291,7 +9268,32 @@ indices1[item1] = i25;
 }
 }
 else {
-const err755 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data335};
+const err753 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data335};
+if(vErrors === null){
+vErrors = [err753];
+}
+else {
+vErrors.push(err753);
+}
+errors++;
+}
+}
+if(data333.listen_address !== undefined){
+let data337 = data333.listen_address;
+if(typeof data337 !== "string"){
+const err754 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data337};
+if(vErrors === null){
+vErrors = [err754];
+}
+else {
+vErrors.push(err754);
+}
+errors++;
+}
+}
+}
+else {
+const err755 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data333};
 if(vErrors === null){
 vErrors = [err755];
 }
@@ -9301,39 +9303,14 @@ vErrors.push(err755);
 errors++;
 }
 }
-if(data333.listen_address !== undefined){
-let data337 = data333.listen_address;
-if(typeof data337 !== "string"){
-const err756 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data337};
+}
+else {
+const err756 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err756];
 }
 else {
 vErrors.push(err756);
-}
-errors++;
-}
-}
-}
-else {
-const err757 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data333};
-if(vErrors === null){
-vErrors = [err757];
-}
-else {
-vErrors.push(err757);
-}
-errors++;
-}
-}
-}
-else {
-const err758 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
-if(vErrors === null){
-vErrors = [err758];
-}
-else {
-vErrors.push(err758);
 }
 errors++;
 }

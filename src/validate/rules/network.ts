@@ -1,24 +1,65 @@
 // network: the management network itself must be coherent before anything is placed in it.
 import { formatIpv4, inNetwork, parseCidr, parseIpv4, splitRange, unusableNetwork, type Ipv4Network } from '../../util/ipv4.ts';
 import type { Rule, RuleContext } from '../rule.ts';
+import { mediumOf } from '../../derive/media/index.ts';
+import { scopeOf } from '../../model/index.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 
-/** `network:` of a site with IPv4 (checked in `check`: the schema makes the four keys go together). */
-const v4in = (input: SiteInput) => input.network as Required<Pick<SiteInput['network'], 'cidr' | 'gateway' | 'dns' | 'dhcp_range'>>;
+/** `network:` of a site with IPv4 (checked in `check`: the schema makes `cidr`, `gateway` and `dns` go together). */
+const v4in = (input: SiteInput) => input.network as Required<Pick<SiteInput['network'], 'cidr' | 'gateway' | 'dns'>> & SiteInput['network'];
 
 /** `network.cidr`, gateway, DHCP range and DNS servers. */
 export const networkRule: Rule = {
   name: 'network',
-  codes: ['NET_CIDR_INVALID', 'NET_IP_INVALID', 'NET_GATEWAY_OUTSIDE', 'NET_DHCP_RANGE_INVALID', 'NET_DNS_INVALID'],
+  codes: [
+    'NET_CIDR_INVALID',
+    'NET_IP_INVALID',
+    'NET_GATEWAY_OUTSIDE',
+    'NET_DHCP_RANGE_INVALID',
+    'NET_DHCP_RANGE_REQUIRED',
+    'NET_DNS_INVALID',
+  ],
   check(ctx) {
-    // IPv4 is all four keys or none (the schema): none on an IPv6-only network (the ipv6 rule).
+    // IPv4 is `cidr`, `gateway` and `dns`, or none (the schema): none on an IPv6-only network (the ipv6 rule).
     if (ctx.input.network.cidr === undefined) return;
     const net = checkCidr(ctx);
     const gw = checkGateway(ctx, net);
     checkDns(ctx);
-    checkDhcpRange(ctx, { net, gw });
+    if (ctx.input.network.dhcp_range !== undefined) checkDhcpRange(ctx, { net, gw });
+    else checkPoolNeeded(ctx);
   },
 };
+
+/** The most machines named in NET_DHCP_RANGE_REQUIRED's message. */
+const NAMED = 5;
+
+/**
+ * Without `network.dhcp_range` the DHCP server answers reserved addresses only: a machine that
+ * leases an address on the native network needs a pool. Those are a node that boots over the
+ * network (a medium with DHCP) without an `ip`, a node on a VLAN scope (its firmware boots on the
+ * native network first, docs/vlan.md), and an unknown machine under `boot.unknown: join`.
+ */
+function checkPoolNeeded({ model, report }: RuleContext): void {
+  const leasing = model.nodes.filter((n) => mediumOf(n).dhcp && (n.ip === undefined || scopeOf(model, n) !== undefined));
+  const why = [
+    ...leasing
+      .slice(0, NAMED)
+      .map((n) =>
+        scopeOf(model, n) !== undefined
+          ? `node ${n.hostname} (on VLAN ${scopeOf(model, n)!.id}: its firmware boots on this network first)`
+          : `node ${n.hostname} (no \`ip\`)`,
+      ),
+    ...(leasing.length > NAMED ? [`${leasing.length - NAMED} more nodes`] : []),
+    ...(model.boot.unknown === 'join' ? ['unknown machines (`boot.unknown: join` installs them)'] : []),
+  ];
+  if (why.length === 0) return;
+  report({
+    code: 'NET_DHCP_RANGE_REQUIRED',
+    message: `network has no \`dhcp_range\`, so its DHCP server answers reserved addresses only, yet these lease one: ${why.join(', ')}`,
+    hint: "Give `network.dhcp_range` (a pool of free addresses, outside the nodes' `ip`), or give each such node an `ip` (reserved for its MAC); a site whose nodes all boot from a medium needs no pool.",
+    at: ['network'],
+  });
+}
 
 /** `network.cidr` is a network with room for a cluster; the network when it parses. */
 function checkCidr({ input, report }: RuleContext): Ipv4Network | undefined {
@@ -90,7 +131,7 @@ function checkDns({ input, report }: RuleContext): void {
 
 /** `network.dhcp_range` is `first-last` inside the network, within one /16, without the gateway. */
 function checkDhcpRange({ input, report }: RuleContext, { net, gw }: { net: Ipv4Network | undefined; gw: number | undefined }): void {
-  const m = splitRange(v4in(input).dhcp_range);
+  const m = splitRange(v4in(input).dhcp_range ?? '');
   const start = m ? parseIpv4(m[0]) : undefined;
   const end = m ? parseIpv4(m[1]) : undefined;
   const at = ['network', 'dhcp_range'] as const;

@@ -48,13 +48,13 @@ export const nodeAddressRule: Rule = {
     const facts: AddressFacts = {
       input,
       cidrText: v4.cidr,
-      rangeText: `${v4.dhcpStart}-${v4.dhcpEnd}`,
+      rangeText: v4.dhcpStart !== undefined ? `${v4.dhcpStart}-${v4.dhcpEnd}` : '',
       gwText: v4.gateway,
       where: 'network.cidr',
       net: parseCidr(v4.cidr).net,
       gw: parseIpv4(v4.gateway),
-      start: parseIpv4(v4.dhcpStart),
-      end: parseIpv4(v4.dhcpEnd),
+      start: v4.dhcpStart !== undefined ? parseIpv4(v4.dhcpStart) : undefined,
+      end: v4.dhcpEnd !== undefined ? parseIpv4(v4.dhcpEnd) : undefined,
       model,
       report: ctx.report,
     };
