@@ -100,4 +100,21 @@ test('an unreadable log says why: missing, or a directory', async () => {
   assert.match(hints[1]!, /^A directory/);
 });
 
+test('a download retried twenty times is one problem with its count and last time, not twenty lines', async () => {
+  const dir = osSite();
+  const log = join(dir, '..', 'access.log');
+  const lines = [line('10.0.0.21', 1, '/ipxe/52-54-00-00-00-01.ipxe', 200), line('10.0.0.21', 2, '/os/vmlinuz', 404)];
+  for (let i = 0; i < 20; i++) lines.push(line('10.0.0.21', 3 + i, '/os/initrd.img', 404));
+  writeFileSync(log, lines.join('\n') + '\n');
+  const r = await status({ sites: [dir], logs: [log] });
+  const p = byHost(r.nodes).n1!.problems;
+  assert.is(p.length, 2, p.join('\n'));
+  assert.match(p[0]!, /^kernel not found \(404\)/);
+  assert.not.match(p[0]!, /more time/);
+  assert.match(p[1]!, /^initrd not found \(404\) (\S+) from 10\.0\.0\.21: .* \(and 19 more times in a row, the last at (\S+)\)$/);
+  const [, first, last] = /^initrd not found \(404\) (\S+) .*the last at (\S+)\)$/.exec(p[1]!)!;
+  assert.ok(first! < last!, `${first} before ${last}`);
+  assert.is(byHost(r.nodes).n1!.fetches.initrd?.count, 20);
+});
+
 test.run();

@@ -113,7 +113,8 @@ test("a node's problems and events, and a site's unknown machines, are bounded, 
   const dir = tempDir('status-node-bounds');
   const s = site('st', dir);
   const lines: string[] = [];
-  for (let i = 0; i < 200; i++) lines.push(line('10.0.0.13', i % 50, '/harvester/disk.yaml', 404));
+  // Two problems in turn (the same one in a row is counted on one line).
+  for (let i = 0; i < 200; i++) lines.push(line('10.0.0.13', i % 50, '/harvester/disk.yaml', i % 2 ? 404 : 403));
   for (let i = 0; i < 150; i++) lines.push(line('10.0.0.14', 50 + (i % 9), ev('inst', 'STARTED', 4), 200));
   const hex = (n: number) => (n & 0xff).toString(16).padStart(2, '0');
   for (let i = 0; i < MAX_STRANGERS + 50; i++)

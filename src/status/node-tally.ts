@@ -58,6 +58,20 @@ export function completeNode(agg: NodeAggregate): NodeAggregate {
 }
 
 export const iso = (t: number) => new Date(t).toISOString();
+
+/** A time as `iso` writes it. */
+const ISO_TIME = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/;
+/** What a problem says apart from its times. */
+const shapeOf = (text: string) => text.replace(new RegExp(ISO_TIME.source, 'g'), '<time>');
+/** The count `problem()` appends to a problem seen again. */
+const AGAIN = / \(and (\d+) more times? in a row(?:, the last at [^)]*)?\)$/;
+
+/** A kept problem: its first occurrence's text, its shape, and how many more times it came in a row. */
+function repeated(line: string): { first: string; shape: string; more: number } {
+  const m = AGAIN.exec(line);
+  const first = m ? line.slice(0, m.index) : line;
+  return { first, shape: shapeOf(first), more: m ? Number(m[1]) : 0 };
+}
 export const seen = (r: LogRequest): Seen => ({ time: r.time, ip: r.ip, status: r.status });
 
 /** A node's tally while requests are added. */
@@ -81,9 +95,19 @@ export class NodeLog {
         `${iso(r.time)} from ${r.ip}: its BMC's download of the boot ISO got ${r.status} (the BMC cannot mount it: \`media-boot\` fails with the BMC's reason)`,
       );
   }
-  /** A problem, the newest MAX_NODE_PROBLEMS kept. */
+  /**
+   * A problem, the newest MAX_NODE_PROBLEMS kept. The same problem again at another time (a boot
+   * script retrying a download) is counted on the line before, not written again.
+   */
   problem(text: string): void {
     const p = this.agg.problems;
+    const before = p.length > 0 ? repeated(p[p.length - 1]!) : undefined;
+    if (before !== undefined && before.shape === shapeOf(text)) {
+      const at = text.match(ISO_TIME)?.[0];
+      p[p.length - 1] =
+        `${before.first} (and ${before.more + 1} more time${before.more === 0 ? '' : 's'} in a row${at !== undefined ? `, the last at ${at}` : ''})`;
+      return;
+    }
     p.push(text);
     if (p.length > MAX_NODE_PROBLEMS) {
       p.splice(0, p.length - MAX_NODE_PROBLEMS);
