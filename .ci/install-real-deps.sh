@@ -54,6 +54,8 @@
 #                    venv of scripts/install-bmc-emulators.sh (sushy-tools and virtualbmc from PyPI,
 #                    pinned in .ci/bmc-emulators.txt) over Debian's libvirt binding
 #   openssh-client   ssh-keygen -Y sign/verify: signed deploy trees (test/real/signing.test.ts)
+#   (scripts/install-cosign.sh builds sigstore's cosign from the Go module proxy, pinned, with the
+#                    machine's Go: test/real/cosign.test.ts verifies published sites with it)
 #   git, rsync       the README's workflow, followed in a temporary repository (test/real/workflow.test.ts):
 #                    commit, a clone for CI, the deploy tree copied to the served directory
 #   shellcheck dash  every generated shell script (test/real/bmc.test.ts); the BMC scripts run under
@@ -114,6 +116,7 @@ getent passwd libvirt-qemu >/dev/null || useradd --system --no-create-home --she
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$repo_root/scripts/install-bmc-emulators.sh"
+"$repo_root/scripts/install-cosign.sh"
 
 [[ ${1:-} == --packages-only ]] && exit 0
 "$repo_root/scripts/fetch-test-kernel.sh"

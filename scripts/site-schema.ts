@@ -966,8 +966,19 @@ const schema = {
           'Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`).',
         ),
         key_file: value('path', 'Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600).'),
+        cosign_key: {
+          type: ['string', 'object'],
+          minLength: 1,
+          description:
+            'A cosign signing key: `publish` attaches a cosign signature (sigstore\'s tag scheme, `sha256-<digest>.sig`) to every site artifact it pushes, so that `cosign verify --key`, Flux\'s `OCIRepository` (`verify.provider: cosign`), Kyverno and Harbor can check it. An unencrypted PEM private key: Ed25519 (`openssl genpkey -algorithm ed25519 -out secrets/cosign.key`; its signatures are the same at every publish), ECDSA P-256 (`openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out secrets/cosign.key`) or RSA (2048 to 4096 bits). Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git. Needs `cosign_public_key`. docs/fleet.md, "Signatures other tools check".',
+          ...secretRef('key'),
+        },
+        cosign_public_key: str(
+          'The public half of `cosign_key`, as PEM (`-----BEGIN PUBLIC KEY-----` ... `-----END PUBLIC KEY-----`; `openssl pkey -in secrets/cosign.key -pubout`). Plain data, safe to commit: the tree holds it as `publish/cosign.pub`, the file `cosign verify --key` and Flux take.',
+          { pattern: '^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$', maxLength: 1500 },
+        ),
       },
-      { required: ['registry', 'key'] },
+      { required: ['registry', 'key'], dependencies: { cosign_key: ['cosign_public_key'], cosign_public_key: ['cosign_key'] } },
     ),
     outputs: obj(
       'Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).',

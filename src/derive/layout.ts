@@ -57,6 +57,8 @@ export const LAYOUT = {
   forwardUnit: (unit: string) => `${DIRS.systemd}/${unit}`,
   /** `publish:`: what `harvgen pull` reads on the boot server (installed as `PULL_CONFIG_PATH`). */
   pullConfig: `${DIRS.publish}/pull.json`,
+  /** `publish.cosign_public_key`: the key `cosign verify --key`, Flux and Kyverno check the site's artifacts with. */
+  cosignPublicKey: `${DIRS.publish}/cosign.pub`,
   /** `publish:`: the materializer's service and timer. */
   pullUnit: (unit: string) => `${DIRS.publish}/${unit}`,
   /**

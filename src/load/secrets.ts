@@ -32,6 +32,7 @@ export const SECRET_FIELDS: readonly InventoryPath[] = [
   ['cluster', 'password'],
   ['nginx', 'file_key'],
   ['publish', 'key'],
+  ['publish', 'cosign_key'],
 ];
 
 /** Stands in for a secret that could not be resolved, so validation still reports everything else. */

@@ -261,6 +261,9 @@ function sitePublish(input: SiteInput): SitePublish {
     stateDir: p.state_dir ?? `/var/lib/harvgen/${input.site}`,
     keyFile: p.key_file ?? `/etc/harvgen/${input.site}/publish.key`,
     publicKey: input.signing?.public_key ?? '',
+    ...(p.cosign_public_key !== undefined
+      ? { cosign: { key: typeof p.cosign_key === 'string' ? p.cosign_key : '', publicKey: p.cosign_public_key } }
+      : {}),
   };
 }
 

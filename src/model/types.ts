@@ -349,6 +349,11 @@ export interface SitePublish {
   readonly keyFile: string;
   /** `signing.public_key`: the boot server checks every published tree with it (`PUBLISH_UNSIGNED` without). */
   readonly publicKey: string;
+  /**
+   * `cosign_key` and `cosign_public_key`: publish attaches a cosign signature to each artifact.
+   * The key is the PEM text in the deploy build (`harvgen publish`), empty in the committed tree.
+   */
+  readonly cosign?: { readonly key: string; readonly publicKey: string };
 }
 
 /** The families of files a site's tree holds besides its boot scripts, node configs and manifest. */

@@ -14,6 +14,7 @@ import { repoBoundary } from '../load/repo.ts';
 import { buildSiteArtifact, jsonBlob, sha256, type SiteArtifact } from './artifact.ts';
 import { gitState, inputHashes, type Provenance } from './provenance.ts';
 import { releaseParts, type ReleaseCache } from './releases.ts';
+import { CosignKey, signatureTag } from './cosign.ts';
 import { SealKey } from './seal.ts';
 import { signProvenance } from './sign.ts';
 import { pushSite } from './push.ts';
@@ -116,6 +117,8 @@ export async function siteArtifact(
       diagnostics: Diagnostic[];
       /** What the deploy compile read, and the tracked inputs (the site directory, the files read outside it). */
       read: SiteRead;
+      /** `publish.cosign_key`: the key that signs the artifact for cosign, Flux, Kyverno and Harbor. */
+      cosign?: CosignKey;
     }
   | { site?: string; diagnostics: Diagnostic[] }
 > {
@@ -153,6 +156,20 @@ export async function siteArtifact(
     return {
       site,
       diagnostics: [...warnings, problem('PUBLISH_UNSIGNED', `${site} has no signing key`, 'Add `signing:`. docs/fleet.md.')],
+    };
+  const cosign = model.publish.cosign ? CosignKey.from(model.publish.cosign.key, model.publish.cosign.publicKey) : undefined;
+  if (cosign !== undefined && !(cosign instanceof CosignKey))
+    return {
+      site,
+      diagnostics: [
+        ...warnings,
+        problem(
+          'PUBLISH_COSIGN_KEY',
+          `publish.cosign_key of ${site} ${cosign.problem}`,
+          'Make a key pair with `openssl genpkey -algorithm ed25519 -out secrets/cosign.key` and `openssl pkey -in secrets/cosign.key -pubout` (its output is `cosign_public_key`). docs/fleet.md, "Signatures other tools check".',
+          join(dir, 'site.yaml'),
+        ),
+      ],
     };
   const releases = options.releasesDir
     ? await releaseParts(model, resolve(options.releasesDir), releaseCache)
@@ -239,7 +256,16 @@ export async function siteArtifact(
     watched: watchedPaths,
     releases: releases.stamps,
   };
-  return { artifact, record, repository, ...(git ? { commit: git.commit } : {}), ...dirty, diagnostics: warnings, read: readInfo };
+  return {
+    artifact,
+    record,
+    repository,
+    ...(git ? { commit: git.commit } : {}),
+    ...dirty,
+    diagnostics: warnings,
+    read: readInfo,
+    ...(cosign ? { cosign } : {}),
+  };
 }
 
 /** The uncommitted changes of a site's inputs, listed (the first few). */
@@ -314,6 +340,7 @@ async function shipOne({ dir, head, built }: Prepared, options: PublishOptions):
     files: { public: artifact.counts.public, sealed: artifact.counts.sealed },
     nodes: artifact.counts.nodes,
     ...(built.dirty ? { dirty: built.dirty } : {}),
+    ...(built.cosign ? { cosignSignature: signatureTag(artifact.index.digest) } : {}),
   };
   try {
     const previous = await sink.resolveTag(record.tag);
@@ -325,6 +352,7 @@ async function shipOne({ dir, head, built }: Prepared, options: PublishOptions):
         tags,
         options.concurrency ?? 8,
         previous === undefined,
+        built.cosign && { key: built.cosign, repository },
       );
       if (options.recordDir !== null) writeRecord(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), record);
       if (options.remember) remember(dir, options, head, built, tags, diagnostics);

@@ -6,6 +6,7 @@
 import type { ReleasePart, SiteArtifact } from './artifact.ts';
 import type { Sink } from './sink.ts';
 import { pool } from '../oci/graph.ts';
+import { signatureManifest, signatureTag, type CosignKey } from './cosign.ts';
 
 /** The release parts being sent to a releases repository now (by its name and the part's digest). */
 const releaseSends = new Map<string, Promise<void>>();
@@ -63,6 +64,8 @@ export async function pushSite(
   tags: readonly string[],
   concurrency = 8,
   fresh = false,
+  /** Sign the index for cosign (src/publish/cosign.ts) before any tag names it. */
+  cosign?: { readonly key: CosignKey; readonly repository: string },
 ): Promise<void> {
   for (const r of a.releases) await pushRelease(r, site, releases, concurrency);
   const missing: (typeof a.parts)[number][] = [];
@@ -76,7 +79,21 @@ export async function pushSite(
   await pool(blobs, concurrency, (d) => site.putBlob(d, a.blobs.get(d)!, { unchecked: fresh }));
   await pool(missing, concurrency, (p) => site.putManifest(p.digest, p.mediaType, p.bytes));
   // A PUT by tag stores the manifest by its digest too: the index goes once per tag, no more.
-  if (tags.length === 0) await site.putManifest(a.index.digest, a.index.mediaType, a.index.bytes);
+  // Signed for cosign, it goes by digest first, then its signature, then the tags: a verifier
+  // that follows a tag finds the signature there.
+  if (tags.length === 0 || cosign) await site.putManifest(a.index.digest, a.index.mediaType, a.index.bytes);
+  if (cosign) await pushCosignSignature(site, cosign.key, cosign.repository, a.index.digest, fresh);
   for (const t of tags)
     if (fresh || (await site.resolveTag(t)) !== a.index.digest) await site.putManifest(t, a.index.mediaType, a.index.bytes);
+}
+
+/**
+ * The cosign signature of `digest`, unless its tag is there already (an index republished as it
+ * was: its signature stays, as ECDSA signatures differ at every signing).
+ */
+async function pushCosignSignature(site: Sink, key: CosignKey, repository: string, digest: string, fresh: boolean): Promise<void> {
+  if (!fresh && (await site.resolveTag(signatureTag(digest))) !== undefined) return;
+  const s = signatureManifest(key, repository, digest);
+  for (const b of s.blobs) await site.putBlob(b.digest, b.bytes, { unchecked: fresh });
+  await site.putManifest(s.tag, s.manifest.mediaType, s.manifest.bytes);
 }

@@ -34,6 +34,8 @@ export interface PublishedSite {
   readonly changed: boolean;
   /** False when the site was answered from the last publish without compiling (its inputs did not change). */
   readonly compiled: boolean;
+  /** With `publish.cosign_key`: the tag of its cosign signature (`sha256-<hex>.sig`). */
+  readonly signature?: string;
 }
 
 /** A whole run: `publish()`'s result, the sites published and what went over the wire. */
@@ -97,6 +99,7 @@ export function publishedSites(result: PublishResult): PublishedSite[] {
             files: s.files ?? { public: 0, sealed: 0 },
             changed: s.previous !== s.digest,
             compiled: s.unchanged !== true,
+            ...(s.cosignSignature !== undefined ? { signature: s.cosignSignature } : {}),
           },
         ],
   );

@@ -39,6 +39,8 @@ export interface PublishSite {
   readonly nodes?: number;
   /** Not compiled: its inputs, this harvgen and the registry's tag are as when it was last published. */
   readonly unchanged?: true;
+  /** With `publish.cosign_key`: the tag of the artifact's cosign signature (`sha256-<hex>.sig`). */
+  readonly cosignSignature?: string;
   readonly diagnostics: readonly Diagnostic[];
 }
 

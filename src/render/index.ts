@@ -11,7 +11,7 @@ import { renderApplyScript, renderUpgrade, renderVersion } from './upgrade.ts';
 import { renderDefineScript, renderLibvirtDomain, renderLibvirtNetwork } from './libvirt.ts';
 import { renderNginx } from './nginx.ts';
 import { forwardUnitName, forwardUnits, renderForwardUnit } from './systemd.ts';
-import { pullUnitNames, renderPullConfig, renderPullService, renderPullTimer } from './publish.ts';
+import { pullUnitNames, renderCosignPublicKey, renderPullConfig, renderPullService, renderPullTimer } from './publish.ts';
 import { renderEmbedScript, renderEntryScript, renderKeyedStub, renderOciLaunchScript, renderUnknownScript } from './ipxe.ts';
 import { mediumPath, namesKeyed, nodeScriptPath } from '../derive/file-names.ts';
 import { loadersDigest, renderMedium, renderMediumScript } from './media.ts';
@@ -277,6 +277,8 @@ function addSiteFiles(
     add(LAYOUT.pullConfig, () => renderPullConfig(model, p));
     add(LAYOUT.pullUnit(units.service), () => renderPullService(model, p));
     add(LAYOUT.pullUnit(units.timer), () => renderPullTimer(model));
+    const cosign = p.cosign;
+    if (cosign) add(LAYOUT.cosignPublicKey, () => renderCosignPublicKey(cosign.publicKey));
   }
   // A planned upgrade (harvester.upgrade): Harvester's objects for it, never served.
   const u = model.upgrade;

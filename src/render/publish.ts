@@ -74,3 +74,11 @@ export function renderPullTimer(model: SiteModel): string {
     description: `harvgen ${model.site}: pull the published tree every ${PULL_EVERY_MINUTES} minutes`,
   });
 }
+
+/**
+ * `publish/cosign.pub`: the key other tools check the artifact's cosign signature with. The schema
+ * allows only a PEM block of base64 lines (nothing else to escape); one trailing newline.
+ */
+export function renderCosignPublicKey(pem: string): string {
+  return `${pem.replace(/\n*$/, '')}\n`;
+}

@@ -17,6 +17,8 @@ export interface PublishedRepo {
   readonly siteName: string;
   readonly publicKey: string;
   readonly publishKey: string;
+  /** With `cosign`: the PEM public key (`publish.cosign_public_key`, the tree's publish/cosign.pub). */
+  readonly cosignPublicKey?: string;
   /** The secret values the deploy tree holds (for the no-secret checks). */
   readonly secrets: readonly string[];
   commit(message: string): void;
@@ -63,7 +65,13 @@ const git = (root: string, ...args: string[]) =>
 /** location_y, published to `registry` (`host[:port]/namespace`), in a new git repository. */
 export function publishedRepo(
   registry: string,
-  opts: { fileKey?: boolean; label?: string; bootServer?: { base: string; nginxTest?: string[]; nginxReload?: string[] } } = {},
+  opts: {
+    fileKey?: boolean;
+    label?: string;
+    bootServer?: { base: string; nginxTest?: string[]; nginxReload?: string[] };
+    /** A cosign key pair (openssl; ECDSA P-256 unless `ed25519`): `publish.cosign_key` and `cosign_public_key`. */
+    cosign?: boolean | 'ed25519';
+  } = {},
 ): PublishedRepo {
   const root = tempDir(opts.label ?? 'publish');
   const site = join(root, 'sites/location_y');
@@ -81,6 +89,15 @@ export function publishedRepo(
   const publicKey = readFileSync(join(site, 'secrets/sign.pub'), 'utf8').trim();
   let yaml = readFileSync(join(site, 'site.yaml'), 'utf8');
   yaml += `\nsigning:\n  private_key: { file: secrets/sign }\n  public_key: ${publicKey}\npublish:\n  registry: ${registry}\n  key: { file: secrets/publish-key }\n  keep: 3\n`;
+  let cosignPublicKey: string | undefined;
+  if (opts.cosign) {
+    cosignPublicKey = cosignPair(join(site, 'secrets/cosign.key'), opts.cosign === 'ed25519' ? 'ed25519' : 'p256');
+    yaml += `  cosign_key: { file: secrets/cosign.key }\n  cosign_public_key: |\n${cosignPublicKey
+      .trimEnd()
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n')}\n`;
+  }
   if (opts.fileKey) yaml = yaml.replace(/\nnginx:\n/, '\nnginx:\n  file_key: { file: secrets/file-key }\n');
   if (opts.fileKey && !/file_key/.test(yaml)) yaml += 'nginx:\n  file_key: { file: secrets/file-key }\n';
   const b = opts.bootServer?.base;
@@ -109,6 +126,7 @@ export function publishedRepo(
     pullConfig: (base: string, edit: (c: Record<string, unknown>) => void = () => {}) => writePullConfig(site, base, opts.bootServer, edit),
     publicKey,
     publishKey,
+    ...(cosignPublicKey !== undefined ? { cosignPublicKey } : {}),
     secrets: [token, password, fileKey, publishKey],
     commit: (message: string) => {
       git(root, 'add', '-A');
@@ -239,4 +257,14 @@ export function fakeReleases(dir: string, version = 'v1.6.0'): string {
   }
   writeFileSync(join(v, `harvester-${version}-amd64.sha512`), `${lines.join('\n')}\n`);
   return dir;
+}
+
+/** A key pair made with openssl (ECDSA P-256 or Ed25519): the private key (PKCS#8 PEM) written to `file`; returns the public key's PEM. */
+export function cosignPair(file: string, type: 'p256' | 'ed25519' = 'p256'): string {
+  if (type === 'ed25519') execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', file]);
+  else {
+    const ec = execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout']);
+    execFileSync('openssl', ['pkcs8', '-topk8', '-nocrypt', '-out', file], { input: ec });
+  }
+  return execFileSync('openssl', ['pkey', '-in', file, '-pubout'], { encoding: 'utf8' });
 }

@@ -83,7 +83,9 @@ function report(result: PublishSitesResult, flags: RegistryFlags, out: CliOutput
     }
     const what = !p.changed ? 'unchanged' : flags.dryRun ? 'would publish' : command === 'export' ? 'exported' : 'published';
     out.print(
-      `${what.padEnd(13)} ${p.site} ${p.digest} -> ${p.repository}:${p.tags.join(',')} (${p.files.public} public, ${p.files.sealed} sealed files)`,
+      `${what.padEnd(13)} ${p.site} ${p.digest} -> ${p.repository}:${p.tags.join(',')} (${p.files.public} public, ${p.files.sealed} sealed files)${
+        p.signature !== undefined ? `, cosign signature ${p.signature}` : ''
+      }`,
     );
   }
   const skipped = result.published.filter((p) => !p.compiled).length;

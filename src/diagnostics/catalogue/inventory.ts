@@ -84,6 +84,11 @@ export const INVENTORY_CODES = {
     '`publish:` without `signing:`: the boot server serves no published tree whose signature it cannot check.',
   ),
   PUBLISH_KEY_INVALID: c('error', 'invalid', '`publish.key` is not 64 hexadecimal digits (a 256-bit key, `openssl rand -hex 32`).'),
+  PUBLISH_COSIGN_KEY: c(
+    'error',
+    'invalid',
+    '`publish.cosign_public_key` is no Ed25519, ECDSA P-256 or RSA (2048-4096 bit) PEM public key, or `publish.cosign_key` is not an unencrypted PEM private key whose public half it is.',
+  ),
   PUBLISH_SITE_NAME: c(
     'error',
     'invalid',

@@ -19,6 +19,7 @@ import { findingToDiagnostic } from '../finding.ts';
 const PRIVATE_KEYS: readonly { readonly at: InventoryPath; readonly what: string }[] = [
   { at: ['signing', 'private_key'], what: 'the signing key' },
   { at: ['publish', 'key'], what: 'the publishing key' },
+  { at: ['publish', 'cosign_key'], what: 'the cosign key' },
 ];
 
 /** git's answers for one run (publish), by repository root and a directory of key files (or one key file): the paths it listed, or undefined (it could not tell). */

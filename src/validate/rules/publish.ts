@@ -1,7 +1,9 @@
 // publish: (docs/fleet.md). The schema checks the registry's form; here, what the boot server's
 // materializer needs of the rest: a signature to check (it serves nothing unsigned), a sealing
 // key it can use, and a site name that is a registry repository name.
-import type { Rule } from '../rule.ts';
+import type { Rule, RuleContext } from '../rule.ts';
+import type { SiteInput } from '../../types/site-input.ts';
+import { CosignKey, cosignPublicKey } from '../../publish/cosign.ts';
 
 /** Repository path components of the OCI distribution spec. */
 const REPOSITORY_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
@@ -11,7 +13,7 @@ const UNREAD = 'unresolved-secret';
 
 export const publishRule: Rule = {
   name: 'publish',
-  codes: ['PUBLISH_UNSIGNED', 'PUBLISH_KEY_INVALID', 'PUBLISH_SITE_NAME'],
+  codes: ['PUBLISH_UNSIGNED', 'PUBLISH_KEY_INVALID', 'PUBLISH_COSIGN_KEY', 'PUBLISH_SITE_NAME'],
   check({ input, report }) {
     const p = input.publish;
     if (p === undefined) return;
@@ -29,6 +31,7 @@ export const publishRule: Rule = {
         hint: 'Make one with `openssl rand -hex 32 > secrets/publish-key`, name it with `key: { file: secrets/publish-key }`, and put the same file on the boot server (`publish.key_file`).',
         at: ['publish', 'key'],
       });
+    checkCosign(p, report);
     if (!REPOSITORY_COMPONENT.test(input.site))
       report({
         code: 'PUBLISH_SITE_NAME',
@@ -38,3 +41,25 @@ export const publishRule: Rule = {
       });
   },
 };
+
+const COSIGN_HINT =
+  'Make a pair with `openssl genpkey -algorithm ed25519 -out secrets/cosign.key`; `openssl pkey -in secrets/cosign.key -pubout` prints `cosign_public_key`. docs/fleet.md, "Signatures other tools check".';
+
+/** `cosign_public_key` is a key harvgen signs for; in the deploy build, `cosign_key` is its private half. */
+function checkCosign(p: NonNullable<SiteInput['publish']>, report: RuleContext['report']): void {
+  if (p.cosign_public_key === undefined) return;
+  const pub = cosignPublicKey(p.cosign_public_key);
+  if ('problem' in pub) {
+    report({
+      code: 'PUBLISH_COSIGN_KEY',
+      message: `publish.cosign_public_key ${pub.problem}`,
+      hint: COSIGN_HINT,
+      at: ['publish', 'cosign_public_key'],
+    });
+    return;
+  }
+  if (typeof p.cosign_key !== 'string' || p.cosign_key === UNREAD) return;
+  const pair = CosignKey.from(p.cosign_key, p.cosign_public_key);
+  if ('problem' in pair)
+    report({ code: 'PUBLISH_COSIGN_KEY', message: `publish.cosign_key ${pair.problem}`, hint: COSIGN_HINT, at: ['publish', 'cosign_key'] });
+}
