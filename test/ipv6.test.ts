@@ -270,19 +270,19 @@ test('refused: a Harvester node on an IPv6-only network, a boot server IPv6 mach
   await refuses({ ...V6_ONLY, lab: {} }, 'NET_IPV6_ONLY_UNSUPPORTED lab');
   await refuses({ ...V6_ONLY, nginx: { file_key: 'k'.repeat(32) } }, 'DHCP_IPV6_UNSUPPORTED');
   await refuses({ ...V6_ONLY, dhcp: { server: 'kea' } }, 'DHCP_IPV6_UNSUPPORTED');
-  // Neither IPv4 nor IPv6: the four IPv4 keys are asked for.
+  // Neither IPv4 nor IPv6: the IPv4 keys are asked for.
   const none = await errors({ ...V6_ONLY, network: {} });
   assert.ok(none.some((e) => e.startsWith('SCHEMA_REQUIRED')));
   // Part of IPv4 beside IPv6: the rest of it is asked for.
   assert.ok((await errors({ ...V6_ONLY, network: { ipv6: v6, cidr: '10.0.0.0/24' } })).length > 0);
-  // One key missing of four: that one is named, once; the keys that are there are not.
+  // One key missing of three (the pool, dhcp_range, is not required): that one is named, once; the keys that are there are not.
   const r = await check({
-    sites: [site({ ...V6_ONLY, network: { cidr: '10.0.0.0/24', gateway: '10.0.0.1', dns: ['10.0.0.1'] } })],
+    sites: [site({ ...V6_ONLY, network: { cidr: '10.0.0.0/24', dns: ['10.0.0.1'], dhcp_range: '10.0.0.100-10.0.0.199' } })],
   });
   const shape = r.diagnostics.filter((d) => d.code.startsWith('SCHEMA'));
   assert.equal(
     shape.map((d) => `${d.code} ${d.message}`),
-    ['SCHEMA_REQUIRED missing required key "dhcp_range" in network'],
+    ['SCHEMA_REQUIRED missing required key "gateway" in network'],
   );
 });
 

@@ -15,6 +15,7 @@ import { buildSiteArtifact, jsonBlob, sha256, type SiteArtifact } from './artifa
 import { gitState, inputHashes, type Provenance } from './provenance.ts';
 import { releaseParts, type ReleaseCache } from './releases.ts';
 import { CosignKey, signatureTag } from './cosign.ts';
+import { clusterArtifact, clusterTag, type ClusterArtifact } from './cluster.ts';
 import { SealKey } from './seal.ts';
 import { signProvenance } from './sign.ts';
 import { pushSite } from './push.ts';
@@ -119,6 +120,8 @@ export async function siteArtifact(
       read: SiteRead;
       /** `publish.cosign_key`: the key that signs the artifact for cosign, Flux, Kyverno and Harbor. */
       cosign?: CosignKey;
+      /** The cluster side for Flux (`src/publish/cluster.ts`), when the tree holds any. */
+      cluster?: ClusterArtifact;
     }
   | { site?: string; diagnostics: Diagnostic[] }
 > {
@@ -241,6 +244,11 @@ export async function siteArtifact(
     ...(git ? { commit: git.commit } : {}),
   });
   const repository = options.registry ? `${options.registry}/${site.toLowerCase()}` : model.publish.repository;
+  const cluster = clusterArtifact(site, deploy.artifacts, {
+    created: new Date((git?.serial ?? 0) * 1000).toISOString(),
+    ...(git ? { revision: git.commit } : {}),
+    source: `oci://${repository}`,
+  });
   const record: FleetRecord = {
     boot_server: model.boot.server,
     digest: artifact.index.digest,
@@ -265,6 +273,7 @@ export async function siteArtifact(
     diagnostics: warnings,
     read: readInfo,
     ...(cosign ? { cosign } : {}),
+    ...(cluster ? { cluster } : {}),
   };
 }
 
@@ -341,6 +350,7 @@ async function shipOne({ dir, head, built }: Prepared, options: PublishOptions):
     nodes: artifact.counts.nodes,
     ...(built.dirty ? { dirty: built.dirty } : {}),
     ...(built.cosign ? { cosignSignature: signatureTag(artifact.index.digest) } : {}),
+    ...(built.cluster ? { cluster: { digest: built.cluster.manifest.digest, tag: clusterTag(artifact.site) } } : {}),
   };
   try {
     const previous = await sink.resolveTag(record.tag);
@@ -353,6 +363,7 @@ async function shipOne({ dir, head, built }: Prepared, options: PublishOptions):
         options.concurrency ?? 8,
         previous === undefined,
         built.cosign && { key: built.cosign, repository },
+        built.cluster && { artifact: built.cluster, tag: clusterTag(artifact.site) },
       );
       if (options.recordDir !== null) writeRecord(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), record);
       if (options.remember) remember(dir, options, head, built, tags, diagnostics);

@@ -7,6 +7,7 @@ import type { ReleasePart, SiteArtifact } from './artifact.ts';
 import type { Sink } from './sink.ts';
 import { pool } from '../oci/graph.ts';
 import { signatureManifest, signatureTag, type CosignKey } from './cosign.ts';
+import type { ClusterArtifact } from './cluster.ts';
 
 /** The release parts being sent to a releases repository now (by its name and the part's digest). */
 const releaseSends = new Map<string, Promise<void>>();
@@ -66,6 +67,8 @@ export async function pushSite(
   fresh = false,
   /** Sign the index for cosign (src/publish/cosign.ts) before any tag names it. */
   cosign?: { readonly key: CosignKey; readonly repository: string },
+  /** The cluster side for Flux (src/publish/cluster.ts), pushed and signed before the site's tags. */
+  cluster?: { readonly artifact: ClusterArtifact; readonly tag: string },
 ): Promise<void> {
   for (const r of a.releases) await pushRelease(r, site, releases, concurrency);
   const missing: (typeof a.parts)[number][] = [];
@@ -83,6 +86,15 @@ export async function pushSite(
   // that follows a tag finds the signature there.
   if (tags.length === 0 || cosign) await site.putManifest(a.index.digest, a.index.mediaType, a.index.bytes);
   if (cosign) await pushCosignSignature(site, cosign.key, cosign.repository, a.index.digest, fresh);
+  if (cluster) {
+    const c = cluster.artifact;
+    if (fresh || (await site.resolveTag(cluster.tag)) !== c.manifest.digest) {
+      for (const b of c.blobs) await site.putBlob(b.digest, b.bytes, { unchecked: fresh });
+      await site.putManifest(c.manifest.digest, c.manifest.mediaType, c.manifest.bytes);
+      if (cosign) await pushCosignSignature(site, cosign.key, cosign.repository, c.manifest.digest, fresh);
+      await site.putManifest(cluster.tag, c.manifest.mediaType, c.manifest.bytes);
+    }
+  }
   for (const t of tags)
     if (fresh || (await site.resolveTag(t)) !== a.index.digest) await site.putManifest(t, a.index.mediaType, a.index.bytes);
 }

@@ -36,6 +36,8 @@ export interface PublishedSite {
   readonly compiled: boolean;
   /** With `publish.cosign_key`: the tag of its cosign signature (`sha256-<hex>.sig`). */
   readonly signature?: string;
+  /** The cluster side for Flux's OCIRepository, when the tree holds any: its digest and tag (`<site>-cluster`). */
+  readonly cluster?: { readonly digest: string; readonly tag: string };
 }
 
 /** A whole run: `publish()`'s result, the sites published and what went over the wire. */
@@ -100,6 +102,7 @@ export function publishedSites(result: PublishResult): PublishedSite[] {
             changed: s.previous !== s.digest,
             compiled: s.unchanged !== true,
             ...(s.cosignSignature !== undefined ? { signature: s.cosignSignature } : {}),
+            ...(s.cluster !== undefined ? { cluster: s.cluster } : {}),
           },
         ],
   );

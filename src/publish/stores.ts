@@ -246,15 +246,33 @@ export async function importLayout(
     // Releases first: a site's index names them, and a registry takes an index only once all it names is there.
     const named = entries.map((e) => ({ e, name: e.annotations?.[REF_NAME] ?? '' })).filter((x) => x.name !== '');
     const sites = named.filter((x) => x.e.artifactType === MEDIA.site);
-    const others = named.filter((x) => x.e.artifactType !== MEDIA.site);
-    for (const { e, name } of others) await copyArtifact(source, target.graphStore(`${registry}/releases`), e, { tags: [name] });
+    const releases = named.filter((x) => x.e.artifactType === MEDIA.part);
+    // A site's companions (no artifact type): its cluster side (`<site>-cluster`) and the cosign
+    // signatures (`sha256-<hex>.sig`) of its index and cluster side go into the site's repository.
+    const companions = named.filter((x) => x.e.artifactType === undefined);
+    const clusters = companions.filter((x) => x.name.endsWith('-cluster'));
+    const signatures = companions.filter((x) => /^sha256-[0-9a-f]{64}\.sig$/.test(x.name));
+    for (const { e, name } of releases) await copyArtifact(source, target.graphStore(`${registry}/releases`), e, { tags: [name] });
+    const repositoryOf = new Map<string, string>();
     for (const { e, name } of sites) {
       const site = e.annotations?.[ANNOTATION.site] ?? name.replace(/-[0-9a-f]{12}$/, '');
       const repository = `${registry}/${site.toLowerCase()}`;
       await copyArtifact(source, target.graphStore(repository), e, { tags: [name] });
+      repositoryOf.set(e.digest, repository);
+      repositoryOf.set(`site:${site}`, repository);
       const prior = imported.find((i) => i.site === site && i.digest === e.digest);
       if (prior) prior.tags.push(name);
       else imported.push({ site, digest: e.digest, repository, tags: [name] });
+    }
+    for (const { e, name } of clusters) {
+      const repository = repositoryOf.get(`site:${name.slice(0, -'-cluster'.length)}`);
+      if (repository === undefined) continue;
+      await copyArtifact(source, target.graphStore(repository), e, { tags: [name] });
+      repositoryOf.set(e.digest, repository);
+    }
+    for (const { e, name } of signatures) {
+      const repository = repositoryOf.get(name.slice(0, -'.sig'.length).replace('-', ':'));
+      if (repository !== undefined) await copyArtifact(source, target.graphStore(repository), e, { tags: [name] });
     }
     return { imported, diagnostics: [] };
   } catch (e) {

@@ -41,6 +41,8 @@ export interface PublishSite {
   readonly unchanged?: true;
   /** With `publish.cosign_key`: the tag of the artifact's cosign signature (`sha256-<hex>.sig`). */
   readonly cosignSignature?: string;
+  /** The cluster side for Flux (a planned upgrade's Version and Upgrade): its digest and tag (`<site>-cluster`). */
+  readonly cluster?: { readonly digest: string; readonly tag: string };
   readonly diagnostics: readonly Diagnostic[];
 }
 

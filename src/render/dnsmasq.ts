@@ -130,6 +130,8 @@ export function renderDnsmasq(model: SiteModel): string {
     tag,
     // Copies: the template's strict proxy cannot wrap the frozen model's own objects.
     v4: v4 ? { ...v4, dns: [...v4.dns] } : undefined,
+    // The dynamic pool, absent without network.dhcp_range (reservations only).
+    pool: v4?.dhcpStart !== undefined && v4.dhcpEnd !== undefined ? { start: v4.dhcpStart, end: v4.dhcpEnd } : undefined,
     v6: model.network.ipv6 ? { ...model.network.ipv6, dns: [...model.network.ipv6.dns] } : undefined,
     v6Lines: ipv6Lines(model, tag),
     vlanLines: proxy ? [] : vlanLines(model),

@@ -6,7 +6,7 @@
 // tampered index), a signature layer whose payload names another digest, and a signature
 // replaced by one of another payload.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,24 +14,16 @@ import { publishSites } from '../../src/publish/run.ts';
 import { compileSite } from '../../src/pipeline.ts';
 import { cosignPair, publishedRepo } from '../helpers/publish.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { REPO_ROOT } from './helpers/initramfs.ts';
-import { realRequired, requireProgram } from './helpers/programs.ts';
-import { describe, run } from './helpers/proc.ts';
+import { requireProgram } from './helpers/programs.ts';
+import { cosignPresent, cosignVerify } from './helpers/cosign.ts';
+import { describe } from './helpers/proc.ts';
 import { REGISTRY_PROGRAMS, startRegistry, type TestRegistry } from './helpers/registry.ts';
 import { registryTarget } from '../../src/publish/stores.ts';
 import type { Sink, Source } from '../../src/publish/sink.ts';
 
-const COSIGN_VERSION = 'v2.6.5';
-const COSIGN = path.join(REPO_ROOT, `.tmp/real/tools/cosign-${COSIGN_VERSION}/cosign`);
-
-/** cosign is there, or the test is skipped loudly (a failure under HARVGEN_REQUIRE_REAL=1). */
-function cosignPresent(): boolean {
-  if (!requireProgram(...REGISTRY_PROGRAMS, 'openssl', 'git', 'ssh-keygen')) return false;
-  if (existsSync(COSIGN)) return true;
-  const msg = `${COSIGN} is missing: bash scripts/install-cosign.sh (sigstore's cosign ${COSIGN_VERSION} from the Go module proxy)`;
-  if (realRequired()) throw new Error(`${msg} — HARVGEN_REQUIRE_REAL=1 makes this a failure`);
-  console.warn(`\n${'!'.repeat(78)}\nSKIPPED: ${msg}\n${'!'.repeat(78)}`);
-  return false;
+/** The registry programs too, or the test is skipped loudly (a failure under HARVGEN_REQUIRE_REAL=1). */
+function ready(): boolean {
+  return requireProgram(...REGISTRY_PROGRAMS, 'openssl', 'git', 'ssh-keygen') && cosignPresent();
 }
 
 let reg: TestRegistry | undefined;
@@ -42,25 +34,6 @@ test.after(async () => {
 async function registry(): Promise<TestRegistry> {
   reg ??= await startRegistry();
   return reg;
-}
-
-/** `cosign verify` as Flux does it with a key: offline, no transparency log; the registry's CA and credentials. */
-async function cosignVerify(r: TestRegistry, key: string, ref: string) {
-  const home = tempDir('cosign-home');
-  mkdirSync(path.join(home, '.docker'), { recursive: true });
-  // cosign reads registry credentials from Docker's config.json (the same `auths` form as containers' auth.json).
-  writeFileSync(path.join(home, '.docker/config.json'), readFileSync(r.authFile));
-  const out = await run([COSIGN, 'verify', '--key', key, '--insecure-ignore-tlog', '--offline', ref], {
-    timeoutMs: 60_000,
-    env: {
-      ...process.env,
-      HOME: home,
-      DOCKER_CONFIG: path.join(home, '.docker'),
-      SSL_CERT_FILE: r.caFile,
-      TUF_ROOT: path.join(home, 'tuf'),
-    },
-  });
-  return out;
 }
 
 /** Publish location_y with a cosign key of `type` to the test registry; the tree's cosign.pub written to a file. */
@@ -85,7 +58,7 @@ async function publishSigned(r: TestRegistry, type: 'p256' | 'ed25519', label: s
 
 for (const type of ['ed25519', 'p256'] as const) {
   test(`cosign verify --key publish/cosign.pub accepts a site published with an ${type} cosign_key, by tag and by digest`, async () => {
-    if (!cosignPresent()) return;
+    if (!ready()) return;
     const r = await registry();
     const { site, pub, ref } = await publishSigned(r, type, `ok-${type}`);
     for (const target of [`${ref}:location_y`, `${ref}@${site.digest}`]) {
@@ -98,7 +71,7 @@ for (const type of ['ed25519', 'p256'] as const) {
 }
 
 test('mutations cosign refuses: another key, a tag moved to an unsigned index, a payload of another digest, a swapped signature', async () => {
-  if (!cosignPresent()) return;
+  if (!ready()) return;
   const r = await registry();
   const { site, pub, ref } = await publishSigned(r, 'p256', 'mutants');
   const other = path.join(tempDir('cosign-other'), 'other.pub');

@@ -15,11 +15,9 @@ import path from 'node:path';
 import { KNOWN_RELEASES } from '../../src/harvester/releases.ts';
 import { hopRefusal, MIN_UPGRADABLE } from '../../src/harvester/upgrade-paths.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { REPO_ROOT } from './helpers/initramfs.ts';
 import { describe, run } from './helpers/proc.ts';
 import { requireProgram } from './helpers/programs.ts';
-
-const ORACLE = path.join(REPO_ROOT, 'test/oracle/upgrade-guard');
+import { buildOracle } from './helpers/go.ts';
 
 /**
  * The go-common and semver pins of each release line, from the release's go.mod as the Go module
@@ -44,15 +42,6 @@ interface Outcome extends Hop {
   allowed: boolean;
   error?: string;
 }
-
-/** Go's environment: the module and build caches under .tmp (kept between runs), no newer toolchain, go.sum as committed. */
-const GO_ENV = {
-  ...process.env,
-  GOMODCACHE: path.join(REPO_ROOT, '.tmp/real/gomod'),
-  GOCACHE: path.join(REPO_ROOT, '.tmp/real/gocache'),
-  GOTOOLCHAIN: 'local',
-  GOFLAGS: '-mod=readonly',
-};
 
 /**
  * Every ordered pair (from == to included) of the releases harvgen knows whose target has a
@@ -80,8 +69,7 @@ function guardOutcomes(): Promise<Outcome[]> {
       const mine = all.filter((h) => b.line.test(h.to));
       if (mine.length === 0) continue;
       const bin = path.join(dir, `guard-${b.modfile}`);
-      const built = await run(['go', 'build', `-modfile=${b.modfile}`, '-o', bin, '.'], { cwd: ORACLE, env: GO_ENV, timeoutMs: 600_000 });
-      if (built.code !== 0) throw new Error(`building the guard (${b.pins}) failed:\n${describe(built)}`);
+      await buildOracle('upgrade-guard', bin, b.modfile);
       const r = await run([bin], { input: JSON.stringify(mine), timeoutMs: 60_000 });
       if (r.code !== 0) throw new Error(`the guard (${b.pins}) failed:\n${describe(r)}`);
       out.push(...(JSON.parse(r.stdout) as Outcome[]));

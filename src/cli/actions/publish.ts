@@ -85,7 +85,7 @@ function report(result: PublishSitesResult, flags: RegistryFlags, out: CliOutput
     out.print(
       `${what.padEnd(13)} ${p.site} ${p.digest} -> ${p.repository}:${p.tags.join(',')} (${p.files.public} public, ${p.files.sealed} sealed files)${
         p.signature !== undefined ? `, cosign signature ${p.signature}` : ''
-      }`,
+      }${p.cluster !== undefined ? `; cluster side ${p.cluster.digest} -> ${p.repository}:${p.cluster.tag}` : ''}`,
     );
   }
   const skipped = result.published.filter((p) => !p.compiled).length;

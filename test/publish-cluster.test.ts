@@ -1,0 +1,113 @@
+// The cluster side for Flux (src/publish/cluster.ts): a planned upgrade's Version and Upgrade
+// published as an artifact of their own, in Flux's layout (OCI manifest, Flux's config media type,
+// one tar+gzip layer of the manifests at their paths in the tree), tagged `<site>-cluster` and
+// signed for cosign like the index. Flux's own library pulls it in test/real/flux.test.ts.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileSite } from '../src/pipeline.ts';
+import { clusterArtifact, FLUX } from '../src/publish/cluster.ts';
+import { publish } from '../src/publish/index.ts';
+import { signatureTag } from '../src/publish/cosign.ts';
+import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
+
+const REGISTRY = 'registry.example.net/harvgen';
+const REPO = `${REGISTRY}/location_y`;
+const repoRoot = join(import.meta.dirname, '..');
+
+/** The entries of a tar: name, type and bytes. */
+function untar(tar: Buffer): { name: string; type: string; bytes: Buffer; mode: number; mtime: number }[] {
+  const out = [];
+  for (let at = 0; at + 512 <= tar.length;) {
+    const h = tar.subarray(at, at + 512);
+    if (h.every((b) => b === 0)) break;
+    const name = h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+    const size = parseInt(h.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim() || '0', 8);
+    out.push({
+      name,
+      type: String.fromCharCode(h[156]!),
+      mode: parseInt(h.subarray(100, 108).toString('ascii').replace(/\0.*$/s, ''), 8),
+      mtime: parseInt(h.subarray(136, 148).toString('ascii').replace(/\0.*$/s, ''), 8),
+      bytes: tar.subarray(at + 512, at + 512 + size),
+    });
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
+
+test("the upgrade fixture's cluster side: Flux's media types, one layer holding exactly the tree's Version and Upgrade, the same digest every time", async () => {
+  const site = join(repoRoot, 'test/fixtures/build/upgrade/site');
+  const built = await compileSite(site, { cwd: repoRoot });
+  const meta = { created: '2027-01-15T08:00:00.000Z', revision: 'a'.repeat(40), source: `oci://${REGISTRY}/upgrade` };
+  const c = clusterArtifact('upgrade', built.artifacts!, meta)!;
+  assert.ok(c, 'an upgrade planned: a cluster side');
+  assert.equal(c.files, ['upgrade/version.yaml', 'upgrade/upgrade.yaml']);
+  const m = JSON.parse(c.manifest.bytes.toString('utf8'));
+  assert.is(m.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+  assert.is(m.config.mediaType, FLUX.config);
+  assert.is(m.layers.length, 1);
+  assert.is(m.layers[0].mediaType, 'application/vnd.cncf.flux.content.v1.tar+gzip');
+  assert.is(m.annotations['org.opencontainers.image.revision'], meta.revision);
+  assert.is(m.annotations['org.opencontainers.image.created'], meta.created);
+  const layer = c.blobs.find((b) => b.digest === m.layers[0].digest)!;
+  const entries = untar(gunzipSync(layer.bytes));
+  assert.equal(
+    entries.map((e) => `${e.type} ${e.name}`),
+    ['5 upgrade/', '0 upgrade/upgrade.yaml', '0 upgrade/version.yaml'],
+  );
+  for (const e of entries.filter((x) => x.type === '0')) {
+    assert.ok(e.bytes.equals(readFileSync(join(site, '../expected', e.name))), `${e.name} as the tree holds it`);
+    assert.is(e.mode, 0o644);
+    assert.is(e.mtime, 0);
+  }
+  assert.is(layer.bytes[9], 3, 'gzip OS byte fixed');
+  assert.is(clusterArtifact('upgrade', built.artifacts!, meta)!.manifest.digest, c.manifest.digest, 'deterministic');
+  // A tree without an upgrade has no cluster side.
+  const plain = await compileSite(join(repoRoot, 'sites/location_x'), { cwd: repoRoot });
+  assert.is(clusterArtifact('location_x', plain.artifacts!, meta), undefined);
+});
+
+test('publish pushes the cluster side as <site>-cluster, signed for cosign, before the site tag; unchanged, not again', async () => {
+  const repo = publishedRepo(REGISTRY, { cosign: 'ed25519' });
+  const yaml = join(repo.site, 'site.yaml');
+  writeFileSync(
+    yaml,
+    readFileSync(yaml, 'utf8').replace(
+      '  artifacts: http://10.20.0.5:8080/artifacts/v1.6.0\n',
+      `  artifacts: http://10.20.0.5:8080/artifacts/v1.6.0\n  upgrade:\n    to: v1.6.1\n    iso_checksum: ${'ab'.repeat(64)}\n    release_date: '20260915'\n    apply: true\n`,
+    ),
+  );
+  repo.commit('plan an upgrade');
+  const reg = new MemoryRegistry();
+  const order: string[] = [];
+  const sinkFor = (x: string) => {
+    const s = reg.sink(x);
+    return { ...s, putManifest: (ref: string, mt: string, b: Buffer) => (order.push(ref), s.putManifest(ref, mt, b)) };
+  };
+  const r = await publish({ sites: [repo.site], sinkFor, cwd: repo.root, recordDir: null });
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    [],
+  );
+  const s = r.sites[0]!;
+  assert.is(s.cluster?.tag, 'location_y-cluster');
+  const tags = reg.tags.get(REPO)!;
+  assert.is(tags.get('location_y-cluster'), s.cluster!.digest);
+  assert.ok(tags.get(signatureTag(s.cluster!.digest)), 'the cluster side is signed');
+  assert.ok(order.indexOf(signatureTag(s.cluster!.digest)) < order.indexOf('location_y-cluster'), order.join(' '));
+  assert.ok(order.indexOf('location_y-cluster') < order.indexOf('location_y'), order.join(' '));
+  const m = JSON.parse(reg.manifests.get(REPO)!.get(s.cluster!.digest)!.toString('utf8'));
+  const entries = untar(gunzipSync(reg.blobs.get(REPO)!.get(m.layers[0].digest)!));
+  assert.equal(
+    entries.filter((e) => e.type === '0').map((e) => e.name),
+    ['upgrade/upgrade.yaml', 'upgrade/version.yaml'],
+  );
+  assert.match(entries.find((e) => e.name === 'upgrade/version.yaml')!.bytes.toString('utf8'), /kind: Version/);
+  order.length = 0;
+  await publish({ sites: [repo.site], sinkFor, cwd: repo.root, recordDir: null });
+  assert.not.ok(order.includes('location_y-cluster'), `unchanged: ${order.join(' ')}`);
+});
+
+test.run();

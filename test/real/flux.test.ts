@@ -1,0 +1,116 @@
+// The cluster side judged by Flux's own code: a site with a planned upgrade, published with a cosign
+// key to the real Distribution registry (TLS, Basic auth), is pulled from `<site>-cluster` by
+// Flux's OCI library (github.com/fluxcd/pkg/oci v0.70.0, what source-controller's OCIRepository
+// and `flux pull artifact` use; test/oracle/flux-pull), which unpacks exactly the tree's Version and
+// Upgrade, byte for byte; `cosign verify --key` accepts its signature. Mutations: a layer changed
+// in the registry's storage is refused by Flux's library (its digest), and the artifact signed with
+// another key is refused by cosign.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileSite } from '../../src/pipeline.ts';
+import { publishSites } from '../../src/publish/run.ts';
+import { cosignPair, publishedRepo } from '../helpers/publish.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { cosignPresent, cosignVerify } from './helpers/cosign.ts';
+import { buildOracle } from './helpers/go.ts';
+import { describe, run } from './helpers/proc.ts';
+import { requireProgram } from './helpers/programs.ts';
+import { REGISTRY_PROGRAMS, registryBlobFile, startRegistry, type TestRegistry } from './helpers/registry.ts';
+
+function ready(): boolean {
+  return requireProgram(...REGISTRY_PROGRAMS, 'go', 'openssl', 'git', 'ssh-keygen') && cosignPresent();
+}
+
+let reg: TestRegistry | undefined;
+test.after(async () => {
+  await reg?.stop();
+});
+
+let fluxPull: Promise<string> | undefined;
+/** Flux's OCI library as a program (built once). */
+function flux(): Promise<string> {
+  fluxPull ??= buildOracle('flux-pull', path.join(tempDir('flux-pull'), 'flux-pull'));
+  return fluxPull;
+}
+
+/** Pull `ref` with Flux's library into a new directory: its JSON answer, or the failure. */
+async function pullWithFlux(r: TestRegistry, ref: string) {
+  const out = path.join(tempDir('flux-out'), 'artifact');
+  const res = await run([await flux(), ref, out, r.caFile, r.username, r.password], { timeoutMs: 120_000 });
+  return { res, out, json: res.code === 0 ? (JSON.parse(res.stdout) as { digest: string; revision: string; files: string[] }) : undefined };
+}
+
+/** location_y with an upgrade planned (v1.6.0 -> v1.6.1, apply), a cosign key, published to the test registry. */
+async function publishUpgrade(r: TestRegistry) {
+  const repo = publishedRepo(`${r.host}/flux`, { cosign: 'ed25519', label: 'flux' });
+  const yaml = path.join(repo.site, 'site.yaml');
+  writeFileSync(
+    yaml,
+    readFileSync(yaml, 'utf8').replace(
+      '  artifacts: http://10.20.0.5:8080/artifacts/v1.6.0\n',
+      `  artifacts: http://10.20.0.5:8080/artifacts/v1.6.0\n  upgrade:\n    to: v1.6.1\n    iso_checksum: ${'ab'.repeat(64)}\n    release_date: '20260915'\n    apply: true\n`,
+    ),
+  );
+  repo.commit('plan an upgrade');
+  process.env.REGISTRY_AUTH_FILE = r.authFile;
+  const result = await publishSites({ sites: [repo.site], cwd: repo.root, certDir: r.certDir, recordDir: null });
+  if ('problem' in result) throw new Error(String(result.problem));
+  assert.equal(
+    result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+    [],
+  );
+  const site = result.published[0]!;
+  assert.ok(site.cluster, 'a cluster side');
+  const committed = await compileSite(repo.site, { cwd: repo.root });
+  const file = (p: string) => Buffer.from(committed.artifacts!.find((a) => a.path === p)!.contents);
+  const pub = path.join(tempDir('flux-pub'), 'cosign.pub');
+  writeFileSync(pub, file('publish/cosign.pub'));
+  return { repo, site, cluster: site.cluster!, file, pub, ref: `${r.host}/flux/location_y` };
+}
+
+test("Flux's OCI library pulls <site>-cluster and unpacks exactly the tree's Version and Upgrade; cosign verifies its signature", async () => {
+  if (!ready()) return;
+  reg ??= await startRegistry();
+  const { cluster, file, pub, ref } = await publishUpgrade(reg);
+  const pulled = await pullWithFlux(reg, `${ref}:${cluster.tag}`);
+  assert.is(pulled.res.code, 0, describe(pulled.res));
+  assert.equal(pulled.json!.files, ['upgrade/upgrade.yaml', 'upgrade/version.yaml']);
+  for (const f of pulled.json!.files) assert.ok(readFileSync(path.join(pulled.out, f)).equals(file(f)), `${f} as the tree holds it`);
+  assert.is(pulled.json!.digest, `${ref}@${cluster.digest}`);
+  assert.match(pulled.json!.revision, /^[0-9a-f]{40}$/);
+  const v = await cosignVerify(reg, pub, `${ref}:${cluster.tag}`);
+  assert.is(v.code, 0, describe(v));
+  // Another key: refused.
+  const other = path.join(tempDir('flux-other'), 'other.pub');
+  writeFileSync(other, cosignPair(path.join(path.dirname(other), 'other.key'), 'ed25519'));
+  const wrong = await cosignVerify(reg, other, `${ref}:${cluster.tag}`);
+  assert.is(wrong.code, 12, describe(wrong));
+});
+
+test("mutation: a layer changed in the registry's storage is refused by Flux's library", async () => {
+  if (!ready()) return;
+  reg ??= await startRegistry();
+  const { cluster, ref } = await publishUpgrade(reg);
+  // The manifest's one layer, found through Flux's own pull first (so the digest is the one it asks for).
+  const ok = await pullWithFlux(reg, `${ref}@${cluster.digest}`);
+  assert.is(ok.res.code, 0, describe(ok.res));
+  const manifest = await run(
+    ['skopeo', 'inspect', '--raw', '--cert-dir', reg.certDir, '--authfile', reg.authFile, `docker://${ref}@${cluster.digest}`],
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  assert.is(manifest.code, 0, describe(manifest));
+  const layer = (JSON.parse(manifest.stdout) as { layers: { digest: string }[] }).layers[0]!.digest;
+  const data = registryBlobFile(reg.storageDir, layer);
+  const bytes = readFileSync(data);
+  bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
+  writeFileSync(data, bytes);
+  const bad = await pullWithFlux(reg, `${ref}@${cluster.digest}`);
+  assert.is.not(bad.res.code, 0, `Flux's library took a changed layer:\n${describe(bad.res)}`);
+  assert.match(bad.res.stderr, /digest|gzip|checksum|invalid/i);
+});
+
+test.run();

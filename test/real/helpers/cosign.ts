@@ -1,0 +1,42 @@
+/**
+ * sigstore's cosign for the real-program tests: the binary scripts/install-cosign.sh builds (the
+ * version pinned there, unpatched, from the Go module proxy), and `cosign verify --key` as Flux runs
+ * it with a key: offline, no transparency log, against a test registry (its CA and credentials).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../../helpers/tmp.ts';
+import { REPO_ROOT } from './initramfs.ts';
+import { realRequired } from './programs.ts';
+import { run } from './proc.ts';
+import type { TestRegistry } from './registry.ts';
+
+export const COSIGN_VERSION = 'v2.6.5';
+export const COSIGN = path.join(REPO_ROOT, `.tmp/real/tools/cosign-${COSIGN_VERSION}/cosign`);
+
+/** cosign is there, or the caller skips loudly (a failure under HARVGEN_REQUIRE_REAL=1). */
+export function cosignPresent(): boolean {
+  if (existsSync(COSIGN)) return true;
+  const msg = `${COSIGN} is missing: bash scripts/install-cosign.sh (sigstore's cosign ${COSIGN_VERSION} from the Go module proxy)`;
+  if (realRequired()) throw new Error(`${msg} — HARVGEN_REQUIRE_REAL=1 makes this a failure`);
+  console.warn(`\n${'!'.repeat(78)}\nSKIPPED: ${msg}\n${'!'.repeat(78)}`);
+  return false;
+}
+
+/** `cosign verify --key <key> --insecure-ignore-tlog --offline <ref>` against the test registry. */
+export async function cosignVerify(r: TestRegistry, key: string, ref: string) {
+  const home = tempDir('cosign-home');
+  mkdirSync(path.join(home, '.docker'), { recursive: true });
+  // cosign reads registry credentials from Docker's config.json (the same `auths` form as containers' auth.json).
+  writeFileSync(path.join(home, '.docker/config.json'), readFileSync(r.authFile));
+  return run([COSIGN, 'verify', '--key', key, '--insecure-ignore-tlog', '--offline', ref], {
+    timeoutMs: 60_000,
+    env: {
+      ...process.env,
+      HOME: home,
+      DOCKER_CONFIG: path.join(home, '.docker'),
+      SSL_CERT_FILE: r.caFile,
+      TUF_ROOT: path.join(home, 'tuf'),
+    },
+  });
+}
