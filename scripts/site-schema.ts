@@ -919,6 +919,19 @@ const schema = {
           'Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false.',
       },
     }),
+    metal3: obj(
+      'Metal3 (baremetal-operator and Ironic): a `BareMetalHost` per node with a BMC, to install through Metal3 what this inventory describes. docs/metal3.md.',
+      {
+        export: {
+          type: 'boolean',
+          description:
+            "Write `metal3/<hostname>.yaml`, one `BareMetalHost` per node with a BMC (its BMC in Ironic's URL form, boot MAC, boot mode, a credentials Secret by name only, root device hint from the install disk, and the node's boot ISO as a `live-iso` image with its SHA-256), and `metal3/kustomization.yaml` listing them. `METAL3_NODE_NOT_EXPORTED` names the nodes left out; `METAL3_HOST_INVALID` what baremetal-operator would refuse. Default false.",
+        },
+        namespace: str('The namespace of the `BareMetalHost` objects and of their credentials Secrets (default `metal3`).', {
+          pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+        }),
+      },
+    ),
     // Signed trees (docs/verify.md, "Signed trees"): the deploy build signs manifest.json with `private_key`
     // (read by deploy builds only, src/sign/key.ts), verify checks it with `public_key`.
     signing: obj(

@@ -39,6 +39,12 @@ const goldens: { name: string; site: string; expected: string }[] = [
     site: join(repo, 'test/fixtures/build/dhcp-isc/site'),
     expected: join(repo, 'test/fixtures/build/dhcp-isc/expected'),
   },
+  // Metal3 BareMetalHosts (metal3.export): Redfish and IPMI BMCs, root device hints, a node without a BMC left out.
+  {
+    name: 'fixture metal3',
+    site: join(repo, 'test/fixtures/build/metal3/site'),
+    expected: join(repo, 'test/fixtures/build/metal3/expected'),
+  },
   // A network without a pool (no dhcp_range): reservations only, in dnsmasq and libvirt's network.
   {
     name: 'fixture no-pool',

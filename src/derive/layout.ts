@@ -73,6 +73,9 @@ export const LAYOUT = {
    */
   servedConfig: '.harvgen/config',
   bss: 'bss/bootparameters.json',
+  /** `metal3.export`: a node's BareMetalHost, and the kustomization that lists them (never served). */
+  metal3Host: (hostname: string) => `metal3/${hostname}.yaml`,
+  metal3Kustomization: 'metal3/kustomization.yaml',
   dnsmasq: 'dnsmasq/harvgen.conf',
   /** `dhcp.server: kea`: the Kea DHCPv4 config, in place of the dnsmasq file. */
   kea: 'kea/harvgen.json',

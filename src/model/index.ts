@@ -95,6 +95,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
     dnsmasq: siteDnsmasq(input),
     dhcp: { server: input.dhcp?.server ?? D.dhcp.server, ...(nextServer !== undefined ? { nextServer } : {}) },
     bss: { export: input.bss?.export ?? false },
+    metal3: { export: input.metal3?.export ?? false, namespace: input.metal3?.namespace ?? 'metal3' },
     forward: {
       ports: [...(input.forward?.ports ?? D.forward.ports)].sort((a, b) => a - b),
       ...(input.forward?.listen_address !== undefined ? { listenAddress: input.forward.listen_address } : {}),

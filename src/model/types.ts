@@ -327,6 +327,8 @@ export interface SiteModel {
   readonly dhcp: { readonly server: DhcpServerName; readonly nextServer?: string };
   /** `bss.export`: write bss/bootparameters.json. */
   readonly bss: { readonly export: boolean };
+  /** `metal3:`: a BareMetalHost per node with a BMC (src/derive/metal3-host.ts). */
+  readonly metal3: { readonly export: boolean; readonly namespace: string };
   readonly forward: { readonly ports: readonly number[]; readonly listenAddress?: string };
   /** Which families of files the tree holds (`outputs:`; the one place that switches each off). */
   readonly outputs: SiteOutputs;

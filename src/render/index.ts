@@ -19,6 +19,8 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
+import { renderMetal3Host, renderMetal3Kustomization } from './metal3.ts';
+import { isBareMetalHost, metal3Host } from '../derive/metal3-host.ts';
 import { computeAlways, nodeMemo, type NodeMemo } from './fragments.ts';
 import type { Keep } from './templates.ts';
 import { dnsmasqHostPath, hasDnsmasqHostFiles, renderDnsmasqHostFile } from './dnsmasq.ts';
@@ -255,6 +257,7 @@ function addSiteFiles(
   const add = tree.add;
   const o = model.outputs;
   if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model, memo));
+  if (model.metal3.export) addMetal3(model, tree);
   if (o.dhcp) addDhcp(model, tree);
   // Every served file is known here (the node files and the join config came first).
   const guarded = guardedFiles(model, tree.files, memo);
@@ -313,4 +316,23 @@ function guardedFiles(model: SiteModel, files: readonly Artifact[], memo: NodeMe
   const served: string[] = [];
   for (const f of files) if (f.url !== undefined) served.push(f.path);
   return protectedFiles(model, served, memo);
+}
+
+/**
+ * metal3/: a BareMetalHost per node the export takes (src/derive/metal3-host.ts), its boot ISO's
+ * URL and SHA-256 read from the image already in the tree (its bytes are made once), and the
+ * kustomization that lists them.
+ */
+function addMetal3(model: SiteModel, tree: TreeFiles): void {
+  const digests = new Map(tree.files.filter(isLazy).map((f) => [f.path, f.sha256]));
+  const names: string[] = [];
+  for (const node of model.nodes) {
+    const path = mediumPath(model, node);
+    const sha256 = path !== undefined ? digests.get(path) : undefined;
+    const host = metal3Host(model, node, sha256 !== undefined ? { url: `${model.boot.server}/${path}`, sha256 } : undefined);
+    if (!isBareMetalHost(host)) continue;
+    names.push(node.hostname);
+    tree.add(LAYOUT.metal3Host(node.hostname), () => renderMetal3Host(model, host));
+  }
+  tree.add(LAYOUT.metal3Kustomization, () => renderMetal3Kustomization(model, names));
 }

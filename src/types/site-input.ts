@@ -559,6 +559,19 @@ export interface SiteInput {
     export?: boolean;
   };
   /**
+   * Metal3 (baremetal-operator and Ironic): a `BareMetalHost` per node with a BMC, to install through Metal3 what this inventory describes. docs/metal3.md.
+   */
+  metal3?: {
+    /**
+     * Write `metal3/<hostname>.yaml`, one `BareMetalHost` per node with a BMC (its BMC in Ironic's URL form, boot MAC, boot mode, a credentials Secret by name only, root device hint from the install disk, and the node's boot ISO as a `live-iso` image with its SHA-256), and `metal3/kustomization.yaml` listing them. `METAL3_NODE_NOT_EXPORTED` names the nodes left out; `METAL3_HOST_INVALID` what baremetal-operator would refuse. Default false.
+     */
+    export?: boolean;
+    /**
+     * The namespace of the `BareMetalHost` objects and of their credentials Secrets (default `metal3`).
+     */
+    namespace?: string;
+  };
+  /**
    * Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, "Signed trees".
    */
   signing?: {

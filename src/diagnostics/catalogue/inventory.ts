@@ -412,6 +412,16 @@ export const INVENTORY_CODES = {
     'invalid',
     '`bss.export`: a node BSS cannot boot as the tree does (install-once, a command line that differs per MAC, a value BSS rewrites) is left out of bss/bootparameters.json.',
   ),
+  METAL3_NODE_NOT_EXPORTED: c(
+    'warning',
+    'invalid',
+    '`metal3.export`: a node without a BMC is left out of metal3/ (Metal3 drives machines through their BMC).',
+  ),
+  METAL3_HOST_INVALID: c(
+    'error',
+    'invalid',
+    "`metal3.export`: baremetal-operator would refuse the node's BareMetalHost: its install disk is no root device hint (`/dev/<name>` or `/dev/disk/by-path/<name>`), or its hostname is a UUID.",
+  ),
   // cluster section
   CLUSTER_SECTION_MISSING: c('error', 'invalid', 'A node installs Harvester but the site has no `harvester:` or `cluster:` section.'),
   CLUSTER_NO_NODES: c('error', 'invalid', 'The site has no nodes.'),

@@ -18,6 +18,7 @@ import { bootRule } from './boot.ts';
 import { genericNodesRule } from './generic-nodes.ts';
 import { osProfileFilesRule } from './os-profile-files.ts';
 import { bssRule } from './bss.ts';
+import { metal3Rule } from './metal3.ts';
 import { installerRule } from './installer.ts';
 import { measuredRule } from './measured.ts';
 import { nginxAccessRule } from './nginx-access.ts';
@@ -56,6 +57,7 @@ export const RULES: readonly Rule[] = [
   installerRule,
   measuredRule,
   bssRule,
+  metal3Rule,
   nginxAccessRule,
   signingRule,
   publishRule,
