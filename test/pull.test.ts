@@ -199,7 +199,7 @@ test('a rollback, and a switch back to a version still kept, put back the releas
   assert.ok(readFileSync(kernel).equals(bytes));
   // Pruning drops the record of a version no longer kept.
   const records = () => readdirSync(join(s.base, 'state/releases')).sort();
-  assert.equal(records(), [`${first.slice(7)}.json`, `${second.slice(7)}.json`]);
+  assert.equal(records(), [`${first.slice(7)}.json`, `${second.slice(7)}.json`].sort());
 });
 
 test('a rollback whose missing release file cannot be fetched: the verdict is not ok and names the file', async () => {
@@ -251,6 +251,48 @@ test('a pull killed before it recorded its verdict (during the wait for nginx): 
   assert.is(r.verdict?.skipped, 'not verified: --no-verify', 'a verdict recorded, here that of a run told not to verify');
   assert.ok(JSON.parse(readFileSync(file, 'utf8')).verdict, 'state.json holds it');
   assert.equal((await s.pullNow()).action, 'up-to-date');
+});
+
+test("a site mirror: pull.json names <mirror>/<site>, the pull reads it there and records it as the source; a blob the mirror altered is never served", async () => {
+  const base = tempDir('pull-mirror');
+  const repo = publishedRepo(REGISTRY, { bootServer: { base } });
+  const yaml = join(repo.site, 'site.yaml');
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('  keep: 3\n', '  keep: 3\n  mirror: mirror.site-y.example.net/harvgen\n'));
+  repo.commit('pull from the site mirror');
+  const config = await repo.pullConfig(base);
+  const MIRROR = 'mirror.site-y.example.net/harvgen/location_y';
+  assert.is(JSON.parse(readFileSync(config, 'utf8')).repository, MIRROR);
+  const reg = new MemoryRegistry();
+  const r = await publish({ sites: [repo.site], sinkFor: (x) => reg.sink(x), cwd: repo.root, recordDir: null });
+  assert.is(r.sites[0]!.repository, REPO, 'published to the central registry');
+  const digest = r.sites[0]!.digest!;
+  // The mirror holds what the central registry holds (skopeo sync does this: test/real/fleet.test.ts).
+  const mirror = reg.sink(MIRROR);
+  for (const [d, b] of reg.blobs.get(REPO)!) await mirror.putBlob(d, b);
+  for (const [d, b] of reg.manifests.get(REPO)!) await mirror.putManifest(d, 'application/vnd.oci.image.manifest.v1+json', b);
+  for (const [t, d] of reg.tags.get(REPO)!) await mirror.putManifest(t, 'x', reg.manifests.get(REPO)!.get(d)!);
+  const asked: string[] = [];
+  const pulled = await pull({ config, source: (c) => (asked.push(c.repository), reg.sink(c.repository)), verify: false });
+  assert.is(pulled.action, 'switched', JSON.stringify(pulled.diagnostics));
+  assert.is(pulled.digest, digest);
+  assert.equal(asked, [MIRROR]);
+  assert.is(JSON.parse(readFileSync(join(base, 'state/state.json'), 'utf8')).source, MIRROR);
+  // A mirror that changes what it holds: a new version whose node file it altered is refused, the served tree stays.
+  editNode(repo, 'a=1');
+  const second = await publish({ sites: [repo.site], sinkFor: (x) => reg.sink(x), cwd: repo.root, recordDir: null });
+  const next = second.sites[0]!.digest!;
+  for (const [d, b] of reg.blobs.get(REPO)!) await mirror.putBlob(d, b);
+  for (const [d, b] of reg.manifests.get(REPO)!) await mirror.putManifest(d, 'application/vnd.oci.image.manifest.v1+json', b);
+  await mirror.putManifest('location_y', 'x', reg.manifests.get(REPO)!.get(next)!);
+  const index = JSON.parse(reg.manifests.get(REPO)!.get(next)!.toString('utf8'));
+  const part = JSON.parse(reg.manifests.get(REPO)!.get(index.manifests[1].digest)!.toString('utf8'));
+  const victim = part.layers[0].digest as string;
+  reg.blobs.get(MIRROR)!.set(victim, Buffer.concat([reg.blobs.get(REPO)!.get(victim)!, Buffer.from('#')]));
+  const refused = await pull({ config, source: (c) => reg.sink(c.repository), verify: false });
+  // The memory registry checks digests itself (a real one's client says 'refused': test/real/fleet.test.ts).
+  assert.ok(refused.action === 'refused' || refused.action === 'failed', JSON.stringify(refused.diagnostics));
+  assert.match(refused.diagnostics[0]!.message, /digest mismatch|does not hash/);
+  assert.is(readlinkSync(join(base, 'srv/location_y')).split('/').pop(), digest.slice(7), 'the served tree stays');
 });
 
 test('binaries the committed tree only lists (iPXE binaries) travel as public layers, shared by digest, and land in the served tree', async () => {

@@ -173,6 +173,24 @@ test('identity, sample and probes all as they should be: ok, one state request, 
   }
 });
 
+test("each site's registry: the source its state.json names (its mirror), none when it names none or one that is no reference", async () => {
+  const srv = await serveSites({
+    site_a: { state: { ...goodState('site_a'), source: 'mirror-a.example.net:5000/harvgen/site_a' }, files: FILES },
+    site_b: { state: goodState('site_b'), files: FILES },
+    site_c: { state: { ...goodState('site_c'), source: 'evil\u001b[2J text' }, files: FILES },
+  });
+  try {
+    const r = await verifyFleet({
+      dir: record('source', { site_a: { url: srv.url }, site_b: { url: srv.url }, site_c: { url: srv.url } }),
+    });
+    assert.is(bySite(r.sites, 'site_a').source, 'mirror-a.example.net:5000/harvgen/site_a');
+    assert.is(bySite(r.sites, 'site_b').source, null);
+    assert.is(bySite(r.sites, 'site_c').source, null);
+  } finally {
+    await srv.close();
+  }
+});
+
 test('drift: VERIFY_FLEET_DRIFT "serves <digest>, git says <digest>" at the state URL; the sample is not fetched', async () => {
   const srv = await serveSites({ site_a: { state: goodState('site_a', digest(2)), files: FILES } });
   try {

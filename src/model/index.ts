@@ -256,6 +256,7 @@ function sitePublish(input: SiteInput): SitePublish {
   return {
     registry: p.registry,
     repository: `${p.registry}/${name}`,
+    pullRepository: `${p.mirror ?? p.registry}/${name}`,
     tag: input.site,
     key: typeof p.key === 'string' ? p.key : '',
     keep: p.keep ?? 5,

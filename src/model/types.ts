@@ -342,6 +342,8 @@ export interface SitePublish {
   readonly registry: string;
   /** `<registry>/<site>`: the site's own repository. */
   readonly repository: string;
+  /** What the boot server pulls from: `<mirror>/<site>` with `publish.mirror`, else `repository`. */
+  readonly pullRepository: string;
   /** The tag the boot server follows: the site's name. */
   readonly tag: string;
   /** The sealing key in the deploy build (`harvgen publish`); a stand-in in the committed tree. */

@@ -142,7 +142,7 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     if (missing.problems.length > 0) {
       step(`release files not in place: ${missing.problems.join('; ')}`);
       const repaired = await repairReleases(config, store, () => source, step);
-      return await finish(config, store, options, 'up-to-date', repaired);
+      return await finish(config, store, options, 'up-to-date', { ...repaired, source: source.name });
     }
     // The run that switched to it was killed before it recorded a verdict (during nginx's wait,
     // or verify): verify now, so that state.json never goes on without one.
@@ -173,7 +173,7 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     throw new PullRefused(
       `${digest} was built from an older commit (serial ${head.provenance.serial}) than one this server has served (${newest}): a replayed tag; to go back on purpose use \`harvgen pull --rollback\` or --allow-older`,
     );
-  const extra: { files?: number; releasesWritten?: number } = {};
+  const extra: { files?: number; releasesWritten?: number; source: string } = { source: source.name };
   if (!store.has(hex)) {
     const stage = store.stage(hex);
     step('fetching');
@@ -261,7 +261,7 @@ async function finish(
   store: VersionStore,
   options: PullOptions,
   action: 'switched' | 'rolled-back' | 'up-to-date',
-  extra: { files?: number; releasesWritten?: number; releasesFailed?: string },
+  extra: { files?: number; releasesWritten?: number; releasesFailed?: string; source?: string },
 ): Promise<PullResult> {
   const state = store.state()!;
   let verdict: PullVerdict;
@@ -270,7 +270,7 @@ async function finish(
     verdict = await verifyServed(config, store, options.verifyUrl, options.configWaitMs);
   } else verdict = { ok: false, checks: 0, failed: 0, at: new Date().toISOString(), skipped: NOT_VERIFIED };
   // Always a verdict about what is now served: verify --fleet tells "not verified" from "not finished".
-  store.writeVerdict(verdict);
+  store.writeVerdict(verdict, extra.source);
   forgetReleases(config.stateDir, store.prune(config.keep));
   // The wait for nginx's new config ran out (src/pull/verify.ts waitForConfig): say that, not a count of checks.
   const code = 'VERIFY_STALE_CONFIG: ';
@@ -297,7 +297,7 @@ async function finish(
               ),
         ]
       : [];
-  const { releasesFailed: _failed, ...counts } = extra;
+  const { releasesFailed: _failed, source: _source, ...counts } = extra;
   return {
     ok: diagnostics.length === 0,
     site: config.site,

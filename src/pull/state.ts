@@ -38,6 +38,12 @@ export interface PullState {
   /** False from the switch until the reload command succeeded. */
   reloaded?: boolean;
   verdict?: PullVerdict;
+  /**
+   * Where the last run that fetched or checked the served version read it from: the repository
+   * (`host[:port]/path`, a site's own mirror or the central registry) or the OCI layout of
+   * `--from`. `verify --fleet` reports it.
+   */
+  source?: string;
   /** The highest serial ever switched to: a pull refuses anything older unless told (a replayed tag). */
   max_serial?: number;
   /**
@@ -90,6 +96,9 @@ export function isNonNegInt(v: unknown): v is number {
 }
 
 /** Validate a parsed state.json; a message naming the first problem, or undefined. */
+/** A source as state.json records it: a repository (`host[:port]/path`) or a layout (`oci:`/`oci-archive:` and a path). */
+export const SOURCE = /^(?:oci(?:-archive)?:[^\0\n]{1,4096}|[A-Za-z0-9.\-\[\]:]{1,261}\/[a-z0-9._\/-]{1,255})$/;
+
 export function stateProblem(v: unknown, site: string): string | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
   const o = v as Record<string, unknown>;
@@ -103,6 +112,7 @@ export function stateProblem(v: unknown, site: string): string | undefined {
     'switched_at',
     'reloaded',
     'verdict',
+    'source',
     'max_serial',
     'held',
     'history',
@@ -119,6 +129,8 @@ export function stateProblem(v: unknown, site: string): string | undefined {
   if (o.switched_at !== undefined && (typeof o.switched_at !== 'string' || !ISO_TIME.test(o.switched_at)))
     return `"switched_at" must be an ISO 8601 UTC time`;
   if (o.reloaded !== undefined && typeof o.reloaded !== 'boolean') return `"reloaded" must be true or false`;
+  if (o.source !== undefined && (typeof o.source !== 'string' || !SOURCE.test(o.source)))
+    return `"source" must be a repository or an OCI layout reference`;
   if (o.verdict !== undefined) {
     const p = verdictProblem(o.verdict);
     if (p) return `"verdict": ${p}`;
@@ -188,6 +200,7 @@ export function serializeState(s: PullState): string {
       ...(s.verdict.problems ? { problems: [...s.verdict.problems] } : {}),
       ...(s.verdict.skipped !== undefined ? { skipped: s.verdict.skipped } : {}),
     };
+  if (s.source !== undefined) ordered.source = s.source;
   if (s.max_serial !== undefined) ordered.max_serial = s.max_serial;
   if (s.held !== undefined) ordered.held = s.held;
   ordered.history = s.history.map(record);
@@ -208,6 +221,7 @@ export function stateFromHistory(site: string, base: PullState, history: SwitchR
   const prev = history.find((h) => h.digest !== head?.digest);
   if (prev) next.previous = prev.digest;
   if (base.verdict && base.digest === next.digest) next.verdict = base.verdict;
+  if (base.source !== undefined) next.source = base.source;
   const max = Math.max(base.max_serial ?? -1, base.serial ?? -1, head?.serial ?? -1);
   if (max >= 0) next.max_serial = max;
   return next;

@@ -371,14 +371,15 @@ export class VersionStore {
     return pruneVersions(this, keep);
   }
 
-  /** Record verify's verdict about the served version in state.json (atomically). */
-  writeVerdict(verdict: PullVerdict): void {
+  /** Record verify's verdict about the served version in state.json (atomically), and where it was read from when given. */
+  writeVerdict(verdict: PullVerdict, source?: string): void {
     const problem = verdictProblem(verdict);
     if (problem) throw new PullStoreError('bad-argument', `invalid verdict: ${problem}`);
     const s = this.state();
     if (!s?.digest) throw new PullStoreError('version-missing', 'no version is served yet: nothing to record a verdict about');
     this.writeState({
       ...s,
+      ...(source !== undefined ? { source } : {}),
       verdict: {
         ok: verdict.ok,
         checks: verdict.checks,

@@ -43,7 +43,7 @@ export function renderPullConfig(model: SiteModel, publish: SitePublish): string
     nginx_reload: ['nginx', '-s', 'reload'],
     nginx_test: ['nginx', '-t'],
     public_key: publish.publicKey,
-    repository: publish.repository,
+    repository: publish.pullRepository,
     root: model.nginx.root,
     site: model.site,
     state_dir: publish.stateDir,
@@ -61,7 +61,7 @@ export function renderPullService(model: SiteModel, publish: SitePublish): strin
     timer: names.timer,
     config: pullConfigPath(model.site),
     keyFile: publish.keyFile,
-    description: `harvgen ${model.site}: pull the published tree from ${publish.repository} and serve it`,
+    description: `harvgen ${model.site}: pull the published tree from ${publish.pullRepository} and serve it`,
   });
 }
 

@@ -629,6 +629,10 @@ export interface SiteInput {
      */
     key_file?: string;
     /**
+     * The registry and namespace the boot server pulls from, when it is not `registry`: the site's own mirror of the central registry (filled with `skopeo sync`, or a registry's pull-through cache). Its pull.json then names `<mirror>/<site>`; `publish` still pushes to `registry`. The boot server checks the same signatures whichever registry it reads. docs/fleet.md, "Site mirrors". Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).
+     */
+    mirror?: string;
+    /**
      * A cosign signing key: `publish` attaches a cosign signature (sigstore's tag scheme, `sha256-<digest>.sig`) to every site artifact it pushes, so that `cosign verify --key`, Flux's `OCIRepository` (`verify.provider: cosign`), Kyverno and Harbor can check it. An unencrypted PEM private key: Ed25519 (`openssl genpkey -algorithm ed25519 -out secrets/cosign.key`; its signatures are the same at every publish), ECDSA P-256 (`openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out secrets/cosign.key`) or RSA (2048 to 4096 bits). Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git. Needs `cosign_public_key`. docs/fleet.md, "Signatures other tools check".
      */
     cosign_key?:

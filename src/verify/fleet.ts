@@ -11,6 +11,7 @@ import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
 import { DIGEST, listFleetRecords, readFleetRecord, type FleetRecord } from './fleet-record.ts';
 import { createAgents, get, type Fetched } from './http.ts';
 import { STATE_PATH } from './identity.ts';
+import { SOURCE } from '../pull/state.ts';
 import { contentKind, serverFor, treelessProbes, type Check } from './plan.ts';
 import { Run } from './run.ts';
 import type { VerifyServer } from './types.ts';
@@ -46,6 +47,8 @@ export interface FleetSite {
   readonly expected: string | null;
   /** The digest the site serves (its state.json's), when it said. */
   readonly served: string | null;
+  /** Where the site's boot server read what it serves (its state.json's `source`: its mirror, the central registry, a layout), when it said. */
+  readonly source: string | null;
   readonly verdict: FleetVerdict | null;
   /** Requests made. */
   readonly checks: number;
@@ -152,6 +155,7 @@ async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetS
       state: 'record',
       expected: null,
       served: null,
+      source: null,
       verdict: null,
       checks: 0,
       failed: 0,
@@ -175,6 +179,7 @@ async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetS
   let failed = 0;
   let reachable = true;
   let served: string | null = null;
+  let source: string | null = null;
   let verdict: FleetVerdict | null = null;
   try {
     const stateUrl = `${server.origin.origin}${server.prefix}/${STATE_PATH}`;
@@ -204,6 +209,7 @@ async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetS
     if (r !== undefined) {
       const judged = judgeState(rec, r, stateUrl);
       served = judged.served;
+      source = judged.source;
       verdict = judged.verdict;
       if (judged.found.length > 0) failed++;
       found.push(...judged.found);
@@ -253,6 +259,7 @@ async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetS
     state: fleetState(diagnostics, timedOut),
     expected: rec.digest,
     served,
+    source,
     verdict,
     checks,
     failed,
@@ -270,10 +277,11 @@ function judgeState(
   rec: FleetRecord,
   r: Fetched,
   url: string,
-): { found: Diagnostic[]; served: string | null; verdict: FleetVerdict | null; other: boolean } {
+): { found: Diagnostic[]; served: string | null; source: string | null; verdict: FleetVerdict | null; other: boolean } {
   const none = (message: string, hint: string) => ({
     found: [{ code: 'VERIFY_FLEET_STATE', severity: 'error' as const, message: `${rec.site}: ${message}`, hint, file: url }],
     served: null,
+    source: null,
     verdict: null,
     other: false,
   });
@@ -298,7 +306,7 @@ function judgeState(
       `the boot server ${rec.boot_server} serves the site ${s.site}, not ${rec.site}`,
       `Check \`boot_server\` in ${rec.file} and the pull config on that server: two sites at one address, or a server set up for another site.`,
     );
-    return { ...r, served: s.digest, other: true };
+    return { ...r, served: s.digest, source: sourceOf(s), other: true };
   }
   const verdict = readVerdict(s.verdict);
   const found: Diagnostic[] = [];
@@ -335,7 +343,7 @@ function judgeState(
       hint: `Run \`harvgen verify\` on the boot server for the details, or read \`${pullJournal(rec.site)}\` there.`,
       file: url,
     });
-  return { found, served: s.digest, verdict, other };
+  return { found, served: s.digest, source: sourceOf(s), verdict, other };
 }
 
 const SAMPLE_HINT =
@@ -366,4 +374,9 @@ function fleetState(diagnostics: readonly Diagnostic[], timedOut: boolean): Flee
   if (errors.has('VERIFY_DRIFT') || errors.has('VERIFY_EXPOSED')) return 'differs';
   if (errors.has('VERIFY_FLEET_VERDICT')) return 'verdict';
   return 'ok';
+}
+
+/** state.json's `source` when it is one (a boot server's word, printed: never more than a short reference). */
+function sourceOf(s: Record<string, unknown>): string | null {
+  return typeof s.source === 'string' && SOURCE.test(s.source) && s.source.length <= 300 ? s.source : null;
 }

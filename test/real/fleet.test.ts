@@ -14,7 +14,7 @@ import { fakeReleases, publishedRepo, writePullConfig, type PublishedRepo } from
 import { tempDir } from '../helpers/tmp.ts';
 import { createNetns, type Netns } from './helpers/netns.ts';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
-import { killPid, run, startDaemon, waitFor, type Daemon } from './helpers/proc.ts';
+import { describe, killPid, run, startDaemon, waitFor, type Daemon } from './helpers/proc.ts';
 import { REGISTRY_PROGRAMS, registryBlobFile, registryBlobFiles, startRegistry, type TestRegistry } from './helpers/registry.ts';
 
 const bin = resolve(import.meta.dirname, '../../bin/harvgen.js');
@@ -504,6 +504,87 @@ test('the rendered pull service and timer pass systemd-analyze verify without a 
   });
   assert.is(r.code, 0, r.stderr);
   assert.is(`${r.stdout}${r.stderr}`.trim(), '', 'no warning');
+});
+
+test('a site mirror: skopeo sync fills it from the central registry, pull reads it there (every check as before), state.json and verify --fleet name it', async () => {
+  if (!ready) return;
+  const mirror = await startRegistry({ ns: w.ns });
+  try {
+    // The site pulls from its mirror (publish.mirror); publish still pushes to the central registry.
+    const yaml = join(w.repo.site, 'site.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('  keep: 3\n', `  keep: 3\n  mirror: ${mirror.host}/harvgen\n`));
+    w.repo.commit('location_y pulls from its mirror');
+    const p = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
+    assert.is(p.code, 0, p.stderr);
+    const wanted = json(p.stdout).published[0].digest as string;
+    // The mirror is filled by skopeo, as an operator would (every tag of the site's repository).
+    const syncArgv = [
+      'skopeo',
+      'sync',
+      '--all',
+      '--src',
+      'docker',
+      '--dest',
+      'docker',
+      '--src-cert-dir',
+      w.reg.certDir,
+      '--dest-cert-dir',
+      mirror.certDir,
+      '--src-creds',
+      `${w.reg.username}:${w.reg.password}`,
+      '--dest-creds',
+      `${mirror.username}:${mirror.password}`,
+      `${w.reg.host}/harvgen/location_y`,
+      `${mirror.host}/harvgen`,
+    ];
+    const sync = await run(w.ns.exec(syncArgv), { timeoutMs: 180_000 });
+    assert.is(sync.code, 0, describe(sync));
+    // The boot server trusts and logs in to its mirror only (the pull.json the site renders now).
+    const certs = tempDir('mirror-certs');
+    writeFileSync(join(certs, 'mirror.crt'), readFileSync(mirror.caFile));
+    const config = await w.repo.pullConfig(w.base, (c) => {
+      c.cert_dir = certs;
+    });
+    assert.is(JSON.parse(readFileSync(config, 'utf8')).repository, `${mirror.host}/harvgen/location_y`);
+    const pulled = await harvgen(['pull', '--config', config, '--json'], { env: { REGISTRY_AUTH_FILE: mirror.authFile } });
+    assert.is(pulled.code, 0, `${pulled.stdout}\n${pulled.stderr}`);
+    assert.is(json(pulled.stdout).action, 'switched');
+    assert.is(json(pulled.stdout).digest, wanted);
+    assert.is(served(), versionOf(wanted));
+    assert.is(JSON.parse(readFileSync(join(w.base, 'state/state.json'), 'utf8')).source, `${mirror.host}/harvgen/location_y`);
+    // The central registry was never asked by the boot server: the mirror's log has the pull.
+    // This site's record alone (an earlier test left location_z's beside it).
+    const records = tempDir('mirror-records');
+    writeFileSync(join(records, 'location_y.json'), readFileSync(join(w.repo.root, 'published/location_y.json')));
+    const f = await harvgen(['verify', '--fleet', records, '--json']);
+    assert.is(f.code, 0, f.stdout);
+    assert.is(json(f.stdout).fleet[0].source, `${mirror.host}/harvgen/location_y`);
+    const text = await harvgen(['verify', '--fleet', records]);
+    assert.match(text.stdout, new RegExp(`^ok\\s+location_y .* from ${mirror.host.replace(/\./g, '\\.')}/harvgen/location_y`, 'm'));
+    // A blob the mirror altered is refused; the tree served stays.
+    const file = join(w.repo.site, 'nodes/y-hv-02.yaml');
+    writeFileSync(file, `${readFileSync(file, 'utf8').replace(/\nkernel_args:.*\n/, '\n')}kernel_args: [mirror]\n`);
+    w.repo.commit('y-hv-02: mirror');
+    const p2 = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
+    assert.is(p2.code, 0, p2.stderr);
+    const sync2 = await run(w.ns.exec(syncArgv), { timeoutMs: 180_000 });
+    assert.is(sync2.code, 0, describe(sync2));
+    const next = json(p2.stdout).published[0].digest as string;
+    const index = JSON.parse(readFileSync(registryBlobFile(mirror.storageDir, next), 'utf8')) as { manifests: { digest: string }[] };
+    const part = JSON.parse(readFileSync(registryBlobFile(mirror.storageDir, index.manifests[1]!.digest), 'utf8')) as {
+      layers: { digest: string }[];
+    };
+    const blob = registryBlobFile(mirror.storageDir, part.layers[0]!.digest);
+    const bytes = readFileSync(blob);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+    writeFileSync(blob, bytes);
+    const refused = await harvgen(['pull', '--config', config, '--json'], { env: { REGISTRY_AUTH_FILE: mirror.authFile } });
+    assert.is(refused.code, 1, `${refused.stdout}\n${refused.stderr}`);
+    assert.is(json(refused.stdout).action, 'refused');
+    assert.is(served(), versionOf(wanted));
+  } finally {
+    await mirror.stop();
+  }
 });
 
 test.run();

@@ -175,6 +175,7 @@ export async function runFleet(given: string[], flags: VerifyFlags, out: CliOutp
       state: s.state,
       expected: s.expected,
       served: s.served,
+      source: s.source,
       verdict: s.verdict,
       checks: s.checks,
       failed: s.failed,
@@ -195,8 +196,9 @@ export async function runFleet(given: string[], flags: VerifyFlags, out: CliOutp
     const why = problem
       ? `  ${problem.message.startsWith(`${s.site}: `) ? problem.message.slice(s.site.length + 2) : problem.message}`
       : '';
+    const from = s.source !== null ? `  from ${s.source}` : '';
     out.print(
-      `${FLEET_LABEL[s.state].padEnd(11)} ${s.site.padEnd(width)}  ${digest}  ${plural(s.checks, 'check')}  ${s.durationMs} ms${why}`,
+      `${FLEET_LABEL[s.state].padEnd(11)} ${s.site.padEnd(width)}  ${digest}  ${plural(s.checks, 'check')}  ${s.durationMs} ms${from}${why}`,
     );
   }
   const counts = new Map<string, number>();
