@@ -981,7 +981,7 @@ const schema = {
         key_file: value('path', 'Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600).'),
         mirror: value(
           'registry',
-          "The registry and namespace the boot server pulls from, when it is not `registry`: the site's own mirror of the central registry (filled with `skopeo sync`, or a registry's pull-through cache). Its pull.json then names `<mirror>/<site>`; `publish` still pushes to `registry`. The boot server checks the same signatures whichever registry it reads. docs/fleet.md, \"Site mirrors\".",
+          'The registry and namespace the boot server pulls from, when it is not `registry`: the site\'s own mirror of the central registry (filled with `skopeo sync`, or a registry\'s pull-through cache). Its pull.json then names `<mirror>/<site>`; `publish` still pushes to `registry`. The boot server checks the same signatures whichever registry it reads. docs/fleet.md, "Site mirrors".',
         ),
         cosign_key: {
           type: ['string', 'object'],

@@ -253,7 +253,7 @@ test('a pull killed before it recorded its verdict (during the wait for nginx): 
   assert.equal((await s.pullNow()).action, 'up-to-date');
 });
 
-test("a site mirror: pull.json names <mirror>/<site>, the pull reads it there and records it as the source; a blob the mirror altered is never served", async () => {
+test('a site mirror: pull.json names <mirror>/<site>, the pull reads it there and records it as the source; a blob the mirror altered is never served', async () => {
   const base = tempDir('pull-mirror');
   const repo = publishedRepo(REGISTRY, { bootServer: { base } });
   const yaml = join(repo.site, 'site.yaml');
