@@ -2,7 +2,7 @@
 // published as an artifact of their own, in Flux's layout (OCI manifest, Flux's config media type,
 // one tar+gzip layer of the manifests at their paths in the tree), tagged `<site>-cluster` and
 // signed for cosign like the index. Flux's own library pulls it in test/real/flux.test.ts.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
@@ -11,7 +11,7 @@ import { compileSite } from '../src/pipeline.ts';
 import { clusterArtifact, FLUX } from '../src/publish/cluster.ts';
 import { publish } from '../src/publish/index.ts';
 import { signatureTag } from '../src/publish/cosign.ts';
-import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
+import { MemoryRegistry, planUpgrade, publishedRepo } from './helpers/publish.ts';
 
 const REGISTRY = 'registry.example.net/harvgen';
 const REPO = `${REGISTRY}/location_y`;
@@ -71,15 +71,7 @@ test("the upgrade fixture's cluster side: Flux's media types, one layer holding 
 
 test('publish pushes the cluster side as <site>-cluster, signed for cosign, before the site tag; unchanged, not again', async () => {
   const repo = publishedRepo(REGISTRY, { cosign: 'ed25519' });
-  const yaml = join(repo.site, 'site.yaml');
-  writeFileSync(
-    yaml,
-    readFileSync(yaml, 'utf8').replace(
-      '  artifacts: http://10.20.0.5:8080/artifacts/v1.6.0\n',
-      `  artifacts: http://10.20.0.5:8080/artifacts/v1.6.0\n  upgrade:\n    to: v1.6.1\n    iso_checksum: ${'ab'.repeat(64)}\n    release_date: '20260915'\n    apply: true\n`,
-    ),
-  );
-  repo.commit('plan an upgrade');
+  planUpgrade(repo);
   const reg = new MemoryRegistry();
   const order: string[] = [];
   const sinkFor = (x: string) => {

@@ -268,3 +268,16 @@ export function cosignPair(file: string, type: 'p256' | 'ed25519' = 'p256'): str
   }
   return execFileSync('openssl', ['pkey', '-in', file, '-pubout'], { encoding: 'utf8' });
 }
+
+/** Plan an upgrade in the published copy of location_y (v1.6.0 -> v1.6.1, with apply), committed: its tree then has a cluster side. */
+export function planUpgrade(repo: PublishedRepo): void {
+  const yaml = join(repo.site, 'site.yaml');
+  writeFileSync(
+    yaml,
+    readFileSync(yaml, 'utf8').replace(
+      '  artifacts: http://10.20.0.5:8080/artifacts/v1.6.0\n',
+      `  artifacts: http://10.20.0.5:8080/artifacts/v1.6.0\n  upgrade:\n    to: v1.6.1\n    iso_checksum: ${'ab'.repeat(64)}\n    release_date: '20260915'\n    apply: true\n`,
+    ),
+  );
+  repo.commit('plan an upgrade');
+}

@@ -10,14 +10,13 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { publishSites } from '../../src/publish/run.ts';
 import { compileSite } from '../../src/pipeline.ts';
 import { cosignPair, publishedRepo } from '../helpers/publish.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { requireProgram } from './helpers/programs.ts';
 import { cosignPresent, cosignVerify } from './helpers/cosign.ts';
 import { describe } from './helpers/proc.ts';
-import { REGISTRY_PROGRAMS, startRegistry, type TestRegistry } from './helpers/registry.ts';
+import { publishToRegistry, REGISTRY_PROGRAMS, startRegistry, type TestRegistry } from './helpers/registry.ts';
 import { registryTarget } from '../../src/publish/stores.ts';
 import type { Sink, Source } from '../../src/publish/sink.ts';
 
@@ -39,15 +38,7 @@ async function registry(): Promise<TestRegistry> {
 /** Publish location_y with a cosign key of `type` to the test registry; the tree's cosign.pub written to a file. */
 async function publishSigned(r: TestRegistry, type: 'p256' | 'ed25519', label: string) {
   const repo = publishedRepo(`${r.host}/${label}`, { cosign: type === 'ed25519' ? 'ed25519' : true, label });
-  // The registry client finds the credentials through REGISTRY_AUTH_FILE (containers' auth.json).
-  process.env.REGISTRY_AUTH_FILE = r.authFile;
-  const result = await publishSites({ sites: [repo.site], cwd: repo.root, certDir: r.certDir, recordDir: null });
-  if ('problem' in result) throw new Error(String(result.problem));
-  assert.equal(
-    result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
-    [],
-  );
-  const site = result.published[0]!;
+  const site = await publishToRegistry(r, repo);
   assert.match(site.signature ?? '', /^sha256-[0-9a-f]{64}\.sig$/);
   // The key other tools take: the committed tree's publish/cosign.pub.
   const committed = await compileSite(repo.site, { cwd: repo.root });

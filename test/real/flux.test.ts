@@ -10,15 +10,15 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSite } from '../../src/pipeline.ts';
-import { exportSites, publishSites } from '../../src/publish/run.ts';
+import { exportSites } from '../../src/publish/run.ts';
 import { importLayout } from '../../src/publish/stores.ts';
-import { cosignPair, publishedRepo } from '../helpers/publish.ts';
+import { cosignPair, planUpgrade, publishedRepo } from '../helpers/publish.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { cosignPresent, cosignVerify } from './helpers/cosign.ts';
 import { buildOracle } from './helpers/go.ts';
 import { describe, run } from './helpers/proc.ts';
 import { requireProgram } from './helpers/programs.ts';
-import { REGISTRY_PROGRAMS, registryBlobFile, startRegistry, type TestRegistry } from './helpers/registry.ts';
+import { publishToRegistry, REGISTRY_PROGRAMS, registryBlobFile, startRegistry, type TestRegistry } from './helpers/registry.ts';
 
 function ready(): boolean {
   return requireProgram(...REGISTRY_PROGRAMS, 'go', 'openssl', 'git', 'ssh-keygen') && cosignPresent();
@@ -46,23 +46,8 @@ async function pullWithFlux(r: TestRegistry, ref: string) {
 /** location_y with an upgrade planned (v1.6.0 -> v1.6.1, apply), a cosign key, published to the test registry. */
 async function publishUpgrade(r: TestRegistry) {
   const repo = publishedRepo(`${r.host}/flux`, { cosign: 'ed25519', label: 'flux' });
-  const yaml = path.join(repo.site, 'site.yaml');
-  writeFileSync(
-    yaml,
-    readFileSync(yaml, 'utf8').replace(
-      '  artifacts: http://10.20.0.5:8080/artifacts/v1.6.0\n',
-      `  artifacts: http://10.20.0.5:8080/artifacts/v1.6.0\n  upgrade:\n    to: v1.6.1\n    iso_checksum: ${'ab'.repeat(64)}\n    release_date: '20260915'\n    apply: true\n`,
-    ),
-  );
-  repo.commit('plan an upgrade');
-  process.env.REGISTRY_AUTH_FILE = r.authFile;
-  const result = await publishSites({ sites: [repo.site], cwd: repo.root, certDir: r.certDir, recordDir: null });
-  if ('problem' in result) throw new Error(String(result.problem));
-  assert.equal(
-    result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
-    [],
-  );
-  const site = result.published[0]!;
+  planUpgrade(repo);
+  const site = await publishToRegistry(r, repo);
   assert.ok(site.cluster, 'a cluster side');
   const committed = await compileSite(repo.site, { cwd: repo.root });
   const file = (p: string) => Buffer.from(committed.artifacts!.find((a) => a.path === p)!.contents);

@@ -213,3 +213,17 @@ export function registryBlobFile(storageDir: string, digest: string): string {
   const hex = digest.replace(/^sha256:/, '');
   return path.join(storageDir, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
 }
+
+/**
+ * Publish `repo`'s site to the test registry with harvgen's library (its CA, its credentials through
+ * REGISTRY_AUTH_FILE as a user's auth.json); fails on any error. The site as published.
+ */
+export async function publishToRegistry(r: TestRegistry, repo: { readonly site: string; readonly root: string }) {
+  const { publishSites } = await import('../../../src/publish/run.ts');
+  process.env.REGISTRY_AUTH_FILE = r.authFile;
+  const result = await publishSites({ sites: [repo.site], cwd: repo.root, certDir: r.certDir, recordDir: null });
+  if ('problem' in result) throw new Error(String(result.problem));
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
+  if (errors.length > 0) throw new Error(`publish failed: ${errors.join('; ')}`);
+  return result.published[0]!;
+}
