@@ -2,7 +2,7 @@
 // published as an artifact of their own, in Flux's layout (OCI manifest, Flux's config media type,
 // one tar+gzip layer of the manifests at their paths in the tree), tagged `<site>-cluster` and
 // signed for cosign like the index. Flux's own library pulls it in test/real/flux.test.ts.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
@@ -11,7 +11,7 @@ import { compileSite } from '../src/pipeline.ts';
 import { clusterArtifact, FLUX } from '../src/publish/cluster.ts';
 import { publish } from '../src/publish/index.ts';
 import { signatureTag } from '../src/publish/cosign.ts';
-import { MemoryRegistry, planUpgrade, publishedRepo } from './helpers/publish.ts';
+import { cosignPair, MemoryRegistry, planUpgrade, publishedRepo } from './helpers/publish.ts';
 
 const REGISTRY = 'registry.example.net/harvgen';
 const REPO = `${REGISTRY}/location_y`;
@@ -100,6 +100,28 @@ test('publish pushes the cluster side as <site>-cluster, signed for cosign, befo
   order.length = 0;
   await publish({ sites: [repo.site], sinkFor, cwd: repo.root, recordDir: null });
   assert.not.ok(order.includes('location_y-cluster'), `unchanged: ${order.join(' ')}`);
+});
+
+test('a cosign key added to a site whose cluster side is unchanged signs that cluster side too', async () => {
+  const repo = publishedRepo(REGISTRY, {});
+  planUpgrade(repo);
+  const reg = new MemoryRegistry();
+  const run = () => publish({ sites: [repo.site], sinkFor: (x) => reg.sink(x), cwd: repo.root, recordDir: null, allowDirty: true });
+  const before = (await run()).sites[0]!.cluster!.digest;
+  assert.not.ok(reg.tags.get(REPO)!.has(signatureTag(before)), 'no key, no signature');
+  // The key added, not committed: the cluster side's annotations (the commit) stay, so does its digest.
+  const dir = join(repo.site, 'secrets');
+  const pub = cosignPair(join(dir, 'cosign.key'), 'ed25519');
+  const yaml = join(repo.site, 'site.yaml');
+  const indented = pub
+    .trimEnd()
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+  writeFileSync(yaml, `${readFileSync(yaml, 'utf8')}  cosign_key: { file: secrets/cosign.key }\n  cosign_public_key: |\n${indented}\n`);
+  const after = (await run()).sites[0]!;
+  assert.is(after.cluster!.digest, before, 'the cluster side did not change');
+  assert.ok(reg.tags.get(REPO)!.has(signatureTag(before)), 'but it is signed now');
 });
 
 test.run();

@@ -237,6 +237,44 @@ test('a rollback whose missing release file cannot be fetched: the verdict is no
   }
 });
 
+test("a version's record names its release files only through the signed provenance: an edited record is refused, nothing written", async () => {
+  const { s, first, kernel } = await withReleases();
+  const file = join(s.base, 'state/releases', `${first.slice(7)}.json`);
+  const record = JSON.parse(readFileSync(file, 'utf8'));
+  assert.is(record.format, 2);
+  const provenance = JSON.parse(Buffer.from(record.provenance, 'base64').toString('utf8'));
+  const elsewhere = join(s.base, 'elsewhere');
+  provenance.releases[0].dir = elsewhere;
+  record.provenance = Buffer.from(JSON.stringify(provenance)).toString('base64');
+  writeFileSync(file, JSON.stringify(record));
+  rmSync(kernel);
+  const r = await s.pullNow();
+  assert.is(r.action, 'refused', JSON.stringify(r.diagnostics));
+  assert.match(r.diagnostics[0]!.message, /signature does not verify/);
+  assert.not.ok(existsSync(elsewhere), 'nothing written where the edited record says');
+});
+
+test('a version pulled before the records: the next run reads its signed provenance, records it and puts back what is missing', async () => {
+  const { s, kernel, bytes } = await withReleases();
+  rmSync(join(s.base, 'state/releases'), { recursive: true });
+  rmSync(kernel);
+  const r = await s.pullNow();
+  assert.is(r.action, 'up-to-date', JSON.stringify(r.diagnostics));
+  assert.is(r.releasesWritten, 1);
+  assert.ok(readFileSync(kernel).equals(bytes));
+  assert.is(readdirSync(join(s.base, 'state/releases')).length, 1);
+});
+
+test('--no-verify does not hide release files that could not be put back: PULL_FAILED', async () => {
+  const { s, kernel } = await withReleases();
+  rmSync(kernel);
+  const gone: Source = { ...s.reg.sink(REPO), streamBlob: () => Promise.reject(new Error('registry unreachable')) };
+  const r = await pull({ config: s.config, source: () => gone, verify: false });
+  assert.is(r.ok, false);
+  assert.is(r.diagnostics[0]?.code, 'PULL_FAILED');
+  assert.match(r.diagnostics[0]!.message, /release files it needs could not be put back: .*registry unreachable/);
+});
+
 test('a pull killed before it recorded its verdict (during the wait for nginx): the next run of the same tag verifies', async () => {
   const s = await setup();
   await s.publishNow();

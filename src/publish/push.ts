@@ -88,12 +88,14 @@ export async function pushSite(
   if (cosign) await pushCosignSignature(site, cosign.key, cosign.repository, a.index.digest, fresh);
   if (cluster) {
     const c = cluster.artifact;
-    if (fresh || (await site.resolveTag(cluster.tag)) !== c.manifest.digest) {
+    const moved = fresh || (await site.resolveTag(cluster.tag)) !== c.manifest.digest;
+    if (moved) {
       for (const b of c.blobs) await site.putBlob(b.digest, b.bytes, { unchecked: fresh });
       await site.putManifest(c.manifest.digest, c.manifest.mediaType, c.manifest.bytes);
-      if (cosign) await pushCosignSignature(site, cosign.key, cosign.repository, c.manifest.digest, fresh);
-      await site.putManifest(cluster.tag, c.manifest.mediaType, c.manifest.bytes);
     }
+    // Signed even when the tag stays (a cosign key added since): its tag is looked up first.
+    if (cosign) await pushCosignSignature(site, cosign.key, cosign.repository, c.manifest.digest, fresh);
+    if (moved) await site.putManifest(cluster.tag, c.manifest.mediaType, c.manifest.bytes);
   }
   for (const t of tags)
     if (fresh || (await site.resolveTag(t)) !== a.index.digest) await site.putManifest(t, a.index.mediaType, a.index.bytes);

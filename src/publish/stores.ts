@@ -253,11 +253,15 @@ export async function importLayout(
     const clusters = companions.filter((x) => x.name.endsWith('-cluster'));
     const signatures = companions.filter((x) => /^sha256-[0-9a-f]{64}\.sig$/.test(x.name));
     for (const { e, name } of releases) await copyArtifact(source, target.graphStore(`${registry}/releases`), e, { tags: [name] });
+    // As publish does: everything by digest first, then the signatures, then the tags that name
+    // what they sign (a verifier that follows a tag finds its signature there).
     const repositoryOf = new Map<string, string>();
+    const tagged: { e: (typeof named)[number]['e']; name: string; repository: string }[] = [];
     for (const { e, name } of sites) {
       const site = e.annotations?.[ANNOTATION.site] ?? name.replace(/-[0-9a-f]{12}$/, '');
       const repository = `${registry}/${site.toLowerCase()}`;
-      await copyArtifact(source, target.graphStore(repository), e, { tags: [name] });
+      await copyArtifact(source, target.graphStore(repository), e);
+      tagged.push({ e, name, repository });
       repositoryOf.set(e.digest, repository);
       repositoryOf.set(`site:${site}`, repository);
       const prior = imported.find((i) => i.site === site && i.digest === e.digest);
@@ -267,13 +271,15 @@ export async function importLayout(
     for (const { e, name } of clusters) {
       const repository = repositoryOf.get(`site:${name.slice(0, -'-cluster'.length)}`);
       if (repository === undefined) continue;
-      await copyArtifact(source, target.graphStore(repository), e, { tags: [name] });
+      await copyArtifact(source, target.graphStore(repository), e);
+      tagged.push({ e, name, repository });
       repositoryOf.set(e.digest, repository);
     }
     for (const { e, name } of signatures) {
       const repository = repositoryOf.get(name.slice(0, -'.sig'.length).replace('-', ':'));
       if (repository !== undefined) await copyArtifact(source, target.graphStore(repository), e, { tags: [name] });
     }
+    for (const { e, name, repository } of tagged) await copyArtifact(source, target.graphStore(repository), e, { tags: [name] });
     return { imported, diagnostics: [] };
   } catch (e) {
     return { imported: [], diagnostics: [fail(`importing ${text} into ${registry}: ${(e as Error).message}`)] };

@@ -60,7 +60,7 @@ export async function readHead(
   digest: string,
   site: string,
   publicKey: string,
-): Promise<{ index: SiteIndex; provenance: Provenance; sitePart: PartManifest }> {
+): Promise<{ index: SiteIndex; provenance: Provenance; sitePart: PartManifest; signed: { bytes: Buffer; signature: string } }> {
   const index = parseJson<SiteIndex>(await source.getManifest(digest, MAX_MANIFEST), `the index ${digest}`);
   if (index.mediaType !== MEDIA.index || index.artifactType !== MEDIA.site || !Array.isArray(index.manifests))
     throw new PullRefused(`${digest} is not a published harvgen site (its artifact type is ${String(index.artifactType)})`);
@@ -83,7 +83,7 @@ export async function readHead(
   const provenance = parseJson<Provenance>(provenanceBytes, 'the provenance');
   if (provenance.format !== 1 || provenance.site !== site)
     throw new PullRefused(`${digest} is signed for the site ${String(provenance.site)}, not ${site}`);
-  return { index, provenance, sitePart };
+  return { index, provenance, sitePart, signed: { bytes: provenanceBytes, signature } };
 }
 
 /** Fetch the whole tree of a checked head into `stage`; returns what the store and the releases need. */

@@ -19,6 +19,7 @@ import {
 } from './releases.ts';
 import { readKeyFile, readPullConfig, PullConfigError, type PullConfig } from './config.ts';
 import { VersionStore, type PullVerdict } from './store.ts';
+import { SOURCE } from './state.ts';
 import { DurableError } from '../durable/index.ts';
 import { nginxCheck, nginxReload } from './nginx.ts';
 import { DEFAULT_TIMEOUT_MS, PullTimedOut, showDuration, startDeadline, withDeadline, type Deadline } from './deadline.ts';
@@ -138,11 +139,16 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     servedNow !== undefined &&
     ((options.digest === undefined && state?.held === digest) || (state?.digest === digest && servedNow === hex0(digest)))
   ) {
-    const missing = await releaseProblems(config.stateDir, servedNow);
+    // A version pulled before its release files were recorded: its signed provenance read again (once).
+    if (!(await releaseProblems(config.stateDir, servedNow, config.site, config.publicKey)).recorded) {
+      step('recording the release files of the served version');
+      recordReleases(config.stateDir, servedNow, (await readHead(source, `sha256:${servedNow}`, config.site, config.publicKey)).signed);
+    }
+    const missing = await releaseProblems(config.stateDir, servedNow, config.site, config.publicKey);
     if (missing.problems.length > 0) {
       step(`release files not in place: ${missing.problems.join('; ')}`);
       const repaired = await repairReleases(config, store, () => source, step);
-      return await finish(config, store, options, 'up-to-date', { ...repaired, source: source.name });
+      return await finish(config, store, options, 'up-to-date', { ...repaired, ...(SOURCE.test(source.name) ? { source: source.name } : {}) });
     }
     // The run that switched to it was killed before it recorded a verdict (during nginx's wait,
     // or verify): verify now, so that state.json never goes on without one.
@@ -173,7 +179,7 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     throw new PullRefused(
       `${digest} was built from an older commit (serial ${head.provenance.serial}) than one this server has served (${newest}): a replayed tag; to go back on purpose use \`harvgen pull --rollback\` or --allow-older`,
     );
-  const extra: { files?: number; releasesWritten?: number; source: string } = { source: source.name };
+  const extra: { files?: number; releasesWritten?: number; source?: string } = SOURCE.test(source.name) ? { source: source.name } : {};
   if (!store.has(hex)) {
     const stage = store.stage(hex);
     step('fetching');
@@ -181,15 +187,14 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     extra.files = fetched.files;
     step('release files');
     extra.releasesWritten = await placeReleases(source, fetched, config.stateDir);
-    recordReleases(config.stateDir, hex, releaseFiles(head.provenance.releases));
+    recordReleases(config.stateDir, hex, head.signed);
     deadline.check();
     store.commit(hex);
   } else {
     // A version still kept (a tag moved back to it): its release files may have gone since.
     step('release files');
-    const files = releaseFiles(head.provenance.releases);
-    recordReleases(config.stateDir, hex, files);
-    extra.releasesWritten = await restoreReleases(source, files, config.stateDir);
+    recordReleases(config.stateDir, hex, head.signed);
+    extra.releasesWritten = await restoreReleases(source, releaseFiles(head.provenance.releases), config.stateDir);
   }
   step('switching');
   await store.switchTo(hex, meta(head.provenance, digest), hooks);
@@ -277,8 +282,20 @@ async function finish(
   const stale = verdict.problems?.find((p) => p.startsWith(code))?.slice(code.length);
   const gap = 'VERIFY_RELEASE_FILE: ';
   const gaps = (verdict.problems ?? []).filter((p) => p.startsWith(gap)).map((p) => p.slice(gap.length));
+  const unrepaired =
+    extra.releasesFailed !== undefined && verdict.skipped !== undefined
+      ? [
+          diag(
+            'PULL_FAILED',
+            `${state.digest} is served, but release files it needs could not be put back: ${extra.releasesFailed}`,
+            'Make the registry reachable and run `harvgen pull` again, or copy the files into place.',
+          ),
+        ]
+      : [];
   const diagnostics: Diagnostic[] =
-    !verdict.ok && verdict.skipped === undefined
+    unrepaired.length > 0
+      ? unrepaired
+      : !verdict.ok && verdict.skipped === undefined
       ? [
           stale !== undefined
             ? diag(
@@ -322,9 +339,9 @@ async function repairReleases(
   step: (s: string) => void,
 ): Promise<{ releasesWritten?: number; releasesFailed?: string }> {
   const hex = store.servedHex();
-  const files = hex !== undefined ? recordedReleases(config.stateDir, hex) : undefined;
+  const files = hex !== undefined ? recordedReleases(config.stateDir, hex, config.site, config.publicKey) : undefined;
   if (files === undefined || files.length === 0) return {};
-  const missing = await releaseProblems(config.stateDir, hex!);
+  const missing = await releaseProblems(config.stateDir, hex!, config.site, config.publicKey);
   if (missing.problems.length === 0) return {};
   step('putting back release files');
   try {

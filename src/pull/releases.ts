@@ -13,7 +13,6 @@ import {
   closeSync,
   constants,
   fsyncSync,
-  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -30,6 +29,7 @@ import { hashFile } from '../util/hash-file.ts';
 import type { Provenance } from '../publish/provenance.ts';
 import { atomicTempPath, fsyncDir, removeStaleTemps, writeFileAtomic } from '../durable/index.ts';
 import { PullRefused, type Fetched } from './fetch.ts';
+import { checkProvenance } from '../publish/sign.ts';
 import { pausePoint } from './pause.ts';
 
 type Known = Record<string, { size: number; mtimeMs: number; sha256: string }>;
@@ -118,7 +118,8 @@ export async function restoreReleases(source: Source, files: readonly ReleaseFil
  * last check recorded in `known` (which this updates).
  */
 async function releaseProblem(f: ReleaseFile, known: Known): Promise<string | undefined> {
-  const st = lstatSync(f.path, { throwIfNoEntry: false });
+  // A link to the file is taken as the file, as before the records (an operator's shared mirror).
+  const st = statSync(f.path, { throwIfNoEntry: false });
   if (st === undefined) return 'missing';
   if (!st.isFile()) return 'not a regular file';
   if (st.size !== f.size) return `${st.size} bytes, the signed provenance gives ${f.size}`;
@@ -130,8 +131,14 @@ async function releaseProblem(f: ReleaseFile, known: Known): Promise<string | un
 }
 
 /** The problems of a kept version's release files (its record), each `<path>: <what is wrong>`; none when it has no record. */
-export async function releaseProblems(stateDir: string, hex: string): Promise<{ checked: number; problems: string[] }> {
-  const files = recordedReleases(stateDir, hex) ?? [];
+export async function releaseProblems(
+  stateDir: string,
+  hex: string,
+  site: string,
+  publicKey: string,
+): Promise<{ checked: number; problems: string[]; recorded: boolean }> {
+  const recorded = recordedReleases(stateDir, hex, site, publicKey);
+  const files = recorded ?? [];
   const knownFile = join(stateDir, 'releases.json');
   const known = readKnown(knownFile);
   const problems: string[] = [];
@@ -140,53 +147,62 @@ export async function releaseProblems(stateDir: string, hex: string): Promise<{ 
     if (p !== undefined) problems.push(`${f.path}: ${p}`);
   }
   if (files.length > 0) writeFileAtomic(knownFile, `${JSON.stringify(known, null, 2)}\n`);
-  return { checked: files.length, problems };
+  return { checked: files.length, problems, recorded: recorded !== undefined };
 }
 
 const recordFile = (stateDir: string, hex: string) => join(stateDir, RECORDS, `${hex}.json`);
 
-/** Record a version's release files beside it (before it is committed: a kept version always has its record). */
-export function recordReleases(stateDir: string, hex: string, files: readonly ReleaseFile[]): void {
-  mkdirSync(join(stateDir, RECORDS), { recursive: true, mode: 0o755 });
-  writeFileAtomic(recordFile(stateDir, hex), `${JSON.stringify({ format: 1, files }, null, 2)}\n`);
+/** A version's signed provenance, as its artifact carries it: the bytes and their SSHSIG signature. */
+export interface SignedProvenance {
+  readonly bytes: Buffer;
+  readonly signature: string;
 }
 
 /**
- * A kept version's release files, as recorded when it was pulled; undefined when there is no
- * record (a version pulled by a harvgen before the records) or it is not one (refused as such).
+ * Record a version's signed provenance beside it (before it is committed: a kept version always has
+ * its record). Its release files are read back from it, its signature checked again each time:
+ * nothing but the signed provenance decides where pull writes.
  */
-export function recordedReleases(stateDir: string, hex: string): ReleaseFile[] | undefined {
+export function recordReleases(stateDir: string, hex: string, signed: SignedProvenance): void {
+  mkdirSync(join(stateDir, RECORDS), { recursive: true, mode: 0o755 });
+  const record = { format: 2, provenance: signed.bytes.toString('base64'), signature: signed.signature };
+  writeFileAtomic(recordFile(stateDir, hex), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/**
+ * A kept version's release files, from its signed provenance recorded when it was pulled, the
+ * signature checked with the site's public key; undefined when there is no record (a version
+ * pulled by a harvgen before the records, or one of their earlier form). A record whose signature
+ * does not verify, or that is not one, is refused.
+ */
+export function recordedReleases(stateDir: string, hex: string, site: string, publicKey: string): ReleaseFile[] | undefined {
+  const file = recordFile(stateDir, hex);
   let text: string;
   try {
-    text = readFileSync(recordFile(stateDir, hex), 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
-  let parsed: unknown;
+  let parsed: { format?: unknown; provenance?: unknown; signature?: unknown };
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(text) as typeof parsed;
   } catch {
-    throw new PullRefused(`${recordFile(stateDir, hex)} is not JSON: move it aside and pull the version again by its digest`);
+    throw new PullRefused(`${file} is not JSON: move it aside and pull the version again by its digest`);
   }
-  const files = (parsed as { files?: unknown }).files;
-  const ok =
-    (parsed as { format?: unknown }).format === 1 &&
-    Array.isArray(files) &&
-    files.every(
-      (f: Partial<ReleaseFile>) =>
-        typeof f?.path === 'string' &&
-        f.path.startsWith('/') &&
-        !f.path.split('/').includes('..') &&
-        typeof f.sha256 === 'string' &&
-        /^[0-9a-f]{64}$/.test(f.sha256) &&
-        Number.isSafeInteger(f.size) &&
-        (f.size as number) >= 0,
-    );
-  if (!ok)
-    throw new PullRefused(
-      `${recordFile(stateDir, hex)} is not a record of release files: move it aside and pull the version again by its digest`,
-    );
-  return (files as ReleaseFile[]).map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
+  if (parsed.format !== 2) return undefined;
+  if (typeof parsed.provenance !== 'string' || typeof parsed.signature !== 'string' || parsed.signature.length > 64 * 1024)
+    throw new PullRefused(`${file} is not a record of a signed provenance: move it aside and pull the version again by its digest`);
+  const bytes = Buffer.from(parsed.provenance, 'base64');
+  const bad = checkProvenance(publicKey, bytes, parsed.signature);
+  if (bad !== undefined) throw new PullRefused(`${file}: the provenance's signature does not verify with the site's public key (${bad})`);
+  let provenance: Provenance;
+  try {
+    provenance = JSON.parse(bytes.toString('utf8')) as Provenance;
+  } catch {
+    throw new PullRefused(`${file}: the signed provenance is not JSON`);
+  }
+  if (provenance.site !== site || !Array.isArray(provenance.releases)) throw new PullRefused(`${file}: the signed provenance is not this site's`);
+  return releaseFiles(provenance.releases);
 }
 
 /** Remove the records of versions no longer kept. */

@@ -221,7 +221,8 @@ export function stateFromHistory(site: string, base: PullState, history: SwitchR
   const prev = history.find((h) => h.digest !== head?.digest);
   if (prev) next.previous = prev.digest;
   if (base.verdict && base.digest === next.digest) next.verdict = base.verdict;
-  if (base.source !== undefined) next.source = base.source;
+  // Where the version was read from: kept while it is the one served.
+  if (base.source !== undefined && base.digest === next.digest) next.source = base.source;
   const max = Math.max(base.max_serial ?? -1, base.serial ?? -1, head?.serial ?? -1);
   if (max >= 0) next.max_serial = max;
   return next;

@@ -324,7 +324,9 @@ function guardedFiles(model: SiteModel, files: readonly Artifact[], memo: NodeMe
  * kustomization that lists them.
  */
 function addMetal3(model: SiteModel, tree: TreeFiles): void {
-  const digests = new Map(tree.files.filter(isLazy).map((f) => [f.path, f.sha256]));
+  // Under nginx.file_key an image's name is a secret of the deploy tree: the committed tree masks
+  // it, so neither tree names the image (docs/metal3.md says how to add it).
+  const digests = namesKeyed(model) ? new Map<string, string>() : new Map(tree.files.filter(isLazy).map((f) => [f.path, f.sha256]));
   const names: string[] = [];
   for (const node of model.nodes) {
     const path = mediumPath(model, node);

@@ -37,7 +37,9 @@ export const nginxAccessRule: Rule = {
         ipv4 && node.ip === undefined
           ? scope
             ? scopePool
-            : ipv4
+            : ipv4.dhcpStart !== undefined
+              ? ipv4
+              : undefined
           : ipv6 && node.ip6 === undefined && servedOverIpv6(model, node)
             ? ipv6
             : undefined;
