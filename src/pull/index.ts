@@ -148,7 +148,10 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     if (missing.problems.length > 0) {
       step(`release files not in place: ${missing.problems.join('; ')}`);
       const repaired = await repairReleases(config, store, () => source, step);
-      return await finish(config, store, options, 'up-to-date', { ...repaired, ...(SOURCE.test(source.name) ? { source: source.name } : {}) });
+      return await finish(config, store, options, 'up-to-date', {
+        ...repaired,
+        ...(SOURCE.test(source.name) ? { source: source.name } : {}),
+      });
     }
     // The run that switched to it was killed before it recorded a verdict (during nginx's wait,
     // or verify): verify now, so that state.json never goes on without one.
@@ -296,24 +299,24 @@ async function finish(
     unrepaired.length > 0
       ? unrepaired
       : !verdict.ok && verdict.skipped === undefined
-      ? [
-          stale !== undefined
-            ? diag(
-                'PULL_FAILED',
-                `${state.digest} is switched to, but nginx does not run its config: ${stale}`,
-                "Fix the reload command (pull.json `nginx_reload`) or nginx's include of the served nginx/harvgen.conf, and reload nginx; `harvgen verify` of the tree then checks what it serves.",
-              )
-            : diag(
-                'PULL_FAILED',
-                `the local server does not serve ${state.digest} as built: ${verdict.failed} of ${verdict.checks} checks failed${
-                  gaps.length > 0 ? ` (release files not in place: ${gaps.join('; ')})` : ''
-                }`,
-                extra.releasesFailed !== undefined
-                  ? `Its release files could not be put back (${extra.releasesFailed}): make the registry reachable and run \`harvgen pull\` again, or copy them into place.`
-                  : 'See `harvgen verify` of the tree (its first problems are in state.json); `harvgen pull --rollback` serves the previous version again.',
-              ),
-        ]
-      : [];
+        ? [
+            stale !== undefined
+              ? diag(
+                  'PULL_FAILED',
+                  `${state.digest} is switched to, but nginx does not run its config: ${stale}`,
+                  "Fix the reload command (pull.json `nginx_reload`) or nginx's include of the served nginx/harvgen.conf, and reload nginx; `harvgen verify` of the tree then checks what it serves.",
+                )
+              : diag(
+                  'PULL_FAILED',
+                  `the local server does not serve ${state.digest} as built: ${verdict.failed} of ${verdict.checks} checks failed${
+                    gaps.length > 0 ? ` (release files not in place: ${gaps.join('; ')})` : ''
+                  }`,
+                  extra.releasesFailed !== undefined
+                    ? `Its release files could not be put back (${extra.releasesFailed}): make the registry reachable and run \`harvgen pull\` again, or copy them into place.`
+                    : 'See `harvgen verify` of the tree (its first problems are in state.json); `harvgen pull --rollback` serves the previous version again.',
+                ),
+          ]
+        : [];
   const { releasesFailed: _failed, source: _source, ...counts } = extra;
   return {
     ok: diagnostics.length === 0,

@@ -9,18 +9,7 @@
 // are recorded beside it (`releases/<hex>.json` in the state directory), so that a rollback, or a
 // switch back to a version still kept, puts back what is missing, and pull's verdict checks them.
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
@@ -201,7 +190,8 @@ export function recordedReleases(stateDir: string, hex: string, site: string, pu
   } catch {
     throw new PullRefused(`${file}: the signed provenance is not JSON`);
   }
-  if (provenance.site !== site || !Array.isArray(provenance.releases)) throw new PullRefused(`${file}: the signed provenance is not this site's`);
+  if (provenance.site !== site || !Array.isArray(provenance.releases))
+    throw new PullRefused(`${file}: the signed provenance is not this site's`);
   return releaseFiles(provenance.releases);
 }
 

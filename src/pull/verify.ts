@@ -52,7 +52,8 @@ export async function verifyServed(
   // What the server answers is the new tree's only once nginx runs its config: wait for that first.
   // The release files the tree's URLs name are served from artifacts_dir, outside the tree: each
   // must be there as its signed provenance gives it (src/pull/releases.ts).
-  const releases = hex !== undefined ? await releaseProblems(config.stateDir, hex, config.site, config.publicKey) : { checked: 0, problems: [] };
+  const releases =
+    hex !== undefined ? await releaseProblems(config.stateDir, hex, config.site, config.publicKey) : { checked: 0, problems: [] };
   const missing = releases.problems.map((p) => `VERIFY_RELEASE_FILE: ${p} (a release file the served tree's URLs name)`);
   const stale = await waitForConfig(tree, url, configWaitMs);
   if (stale !== undefined)
