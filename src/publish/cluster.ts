@@ -6,12 +6,12 @@
 // `<site>-cluster` in the site's repository, and signed for cosign like the site's index. The boot
 // tree itself stays with `harvgen pull`. Deterministic: the same files and commit give the same
 // digest (tar entries sorted, mtime 0, uid and gid 0; gzip without a name or time).
-import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { LAYOUT } from '../derive/layout.ts';
 import type { Artifact } from '../render/artifact.ts';
 import { BLOCK, roundUp, tarHeader } from '../oci/tar.ts';
 import { ANNOTATION, MEDIA } from './media.ts';
+import { jsonBlob, sha256, type Blob, type ManifestBlob } from './artifact.ts';
 
 /** The files of a tree a cluster applies, in the order they are applied. */
 export const CLUSTER_SIDE: readonly string[] = [LAYOUT.upgradeVersion, LAYOUT.upgradeUpgrade];
@@ -27,17 +27,12 @@ export const FLUX = {
 /** The tag of a site's cluster artifact. */
 export const clusterTag = (site: string) => `${site}-cluster`;
 
-interface Blob {
-  readonly digest: string;
-  readonly bytes: Buffer;
-}
-
-const blob = (bytes: Buffer): Blob => ({ digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, bytes });
+const blob = (bytes: Buffer): Blob => ({ digest: sha256(bytes), bytes });
 
 /** A cluster artifact: its blobs (the config and the layer), its manifest, and the files it holds. */
 export interface ClusterArtifact {
   readonly blobs: readonly Blob[];
-  readonly manifest: Blob & { readonly mediaType: string };
+  readonly manifest: ManifestBlob;
   readonly files: readonly string[];
 }
 
@@ -86,22 +81,20 @@ export function clusterArtifact(
   if (files.length === 0) return undefined;
   const layer = blob(gzipFixed(clusterTar(files)));
   // Flux never reads the config; an empty JSON object, as for OCI artifacts.
-  const config = blob(Buffer.from('{}'));
+  const config = blob(jsonBlob({}));
   const manifest = blob(
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA.manifest,
-        config: { mediaType: FLUX.config, digest: config.digest, size: config.bytes.length },
-        layers: [{ mediaType: FLUX.content, digest: layer.digest, size: layer.bytes.length }],
-        annotations: {
-          [FLUX.created]: meta.created,
-          ...(meta.revision !== undefined ? { [ANNOTATION.revision]: meta.revision } : {}),
-          [FLUX.source]: meta.source,
-          [ANNOTATION.site]: site,
-        },
-      }),
-    ),
+    jsonBlob({
+      schemaVersion: 2,
+      mediaType: MEDIA.manifest,
+      config: { mediaType: FLUX.config, digest: config.digest, size: config.bytes.length },
+      layers: [{ mediaType: FLUX.content, digest: layer.digest, size: layer.bytes.length }],
+      annotations: {
+        [FLUX.created]: meta.created,
+        ...(meta.revision !== undefined ? { [ANNOTATION.revision]: meta.revision } : {}),
+        [FLUX.source]: meta.source,
+        [ANNOTATION.site]: site,
+      },
+    }),
   );
   return { blobs: [config, layer], manifest: { ...manifest, mediaType: MEDIA.manifest }, files: files.map((f) => f.path) };
 }

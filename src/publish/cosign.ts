@@ -5,7 +5,8 @@
 // manifest of one layer (the payload) whose annotation carries the signature, tagged
 // `sha256-<hex>.sig` in the site's repository. harvgen's own signature (the signed provenance
 // inside the index, checked by `harvgen pull`) is unchanged: this one is for other tools.
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { jsonBlob, sha256, type Blob, type ManifestBlob } from './artifact.ts';
 import { MEDIA } from './media.ts';
 
 /** What cosign reads (sigstore/cosign: pkg/types, pkg/oci/static). */
@@ -26,12 +27,10 @@ export function signatureTag(digest: string): string {
  * checks that its digest is the one verified; its docker-reference names the repository.
  */
 export function simpleSigningPayload(repository: string, digest: string): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      critical: { identity: { 'docker-reference': repository }, image: { 'docker-manifest-digest': digest }, type: COSIGN.type },
-      optional: null,
-    }),
-  );
+  return jsonBlob({
+    critical: { identity: { 'docker-reference': repository }, image: { 'docker-manifest-digest': digest }, type: COSIGN.type },
+    optional: null,
+  });
 }
 
 /** Why a cosign key cannot be used, or undefined. */
@@ -119,13 +118,7 @@ export function cosignVerifies(key: KeyObject, payload: Buffer, signature: strin
   }
 }
 
-/** A blob with its digest. */
-interface Blob {
-  readonly digest: string;
-  readonly bytes: Buffer;
-}
-
-const blob = (bytes: Buffer): Blob => ({ digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, bytes });
+const blob = (bytes: Buffer): Blob => ({ digest: sha256(bytes), bytes });
 
 /**
  * The signature manifest of `digest` in `repository`: its blobs (the config and the payload) and
@@ -135,37 +128,33 @@ export function signatureManifest(
   key: CosignKey,
   repository: string,
   digest: string,
-): { blobs: Blob[]; manifest: Blob & { mediaType: string }; tag: string } {
+): { blobs: Blob[]; manifest: ManifestBlob; tag: string } {
   const payload = blob(simpleSigningPayload(repository, digest));
   // An image config as go-containerregistry writes for cosign's one-layer image (its layer's diff id).
   const config = blob(
-    Buffer.from(
-      JSON.stringify({
-        architecture: '',
-        created: '0001-01-01T00:00:00Z',
-        history: [{ created: '0001-01-01T00:00:00Z' }],
-        os: '',
-        rootfs: { type: 'layers', diff_ids: [payload.digest] },
-        config: {},
-      }),
-    ),
+    jsonBlob({
+      architecture: '',
+      created: '0001-01-01T00:00:00Z',
+      history: [{ created: '0001-01-01T00:00:00Z' }],
+      os: '',
+      rootfs: { type: 'layers', diff_ids: [payload.digest] },
+      config: {},
+    }),
   );
   const manifest = blob(
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA.manifest,
-        config: { mediaType: COSIGN.config, size: config.bytes.length, digest: config.digest },
-        layers: [
-          {
-            mediaType: COSIGN.payload,
-            size: payload.bytes.length,
-            digest: payload.digest,
-            annotations: { [COSIGN.signatureAnnotation]: key.sign(payload.bytes) },
-          },
-        ],
-      }),
-    ),
+    jsonBlob({
+      schemaVersion: 2,
+      mediaType: MEDIA.manifest,
+      config: { mediaType: COSIGN.config, size: config.bytes.length, digest: config.digest },
+      layers: [
+        {
+          mediaType: COSIGN.payload,
+          size: payload.bytes.length,
+          digest: payload.digest,
+          annotations: { [COSIGN.signatureAnnotation]: key.sign(payload.bytes) },
+        },
+      ],
+    }),
   );
   return { blobs: [config, payload], manifest: { ...manifest, mediaType: MEDIA.manifest }, tag: signatureTag(digest) };
 }

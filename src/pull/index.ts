@@ -14,8 +14,8 @@ import {
   recordReleases,
   releaseFiles,
   releaseProblems,
-  recordedReleases,
   restoreReleases,
+  type ReleaseFile,
 } from './releases.ts';
 import { readKeyFile, readPullConfig, PullConfigError, type PullConfig } from './config.ts';
 import { VersionStore, type PullVerdict } from './store.ts';
@@ -140,14 +140,15 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     ((options.digest === undefined && state?.held === digest) || (state?.digest === digest && servedNow === hex0(digest)))
   ) {
     // A version pulled before its release files were recorded: its signed provenance read again (once).
-    if (!(await releaseProblems(config.stateDir, servedNow, config.site, config.publicKey)).recorded) {
+    let missing = await releaseProblems(config.stateDir, servedNow, config.site, config.publicKey);
+    if (!missing.recorded) {
       step('recording the release files of the served version');
       recordReleases(config.stateDir, servedNow, (await readHead(source, `sha256:${servedNow}`, config.site, config.publicKey)).signed);
+      missing = await releaseProblems(config.stateDir, servedNow, config.site, config.publicKey);
     }
-    const missing = await releaseProblems(config.stateDir, servedNow, config.site, config.publicKey);
     if (missing.problems.length > 0) {
       step(`release files not in place: ${missing.problems.join('; ')}`);
-      const repaired = await repairReleases(config, store, () => source, step);
+      const repaired = await restoreFrom(() => source, missing.files, config.stateDir, step);
       return await finish(config, store, options, 'up-to-date', {
         ...repaired,
         ...(SOURCE.test(source.name) ? { source: source.name } : {}),
@@ -342,13 +343,21 @@ async function repairReleases(
   step: (s: string) => void,
 ): Promise<{ releasesWritten?: number; releasesFailed?: string }> {
   const hex = store.servedHex();
-  const files = hex !== undefined ? recordedReleases(config.stateDir, hex, config.site, config.publicKey) : undefined;
-  if (files === undefined || files.length === 0) return {};
-  const missing = await releaseProblems(config.stateDir, hex!, config.site, config.publicKey);
-  if (missing.problems.length === 0) return {};
+  if (hex === undefined) return {};
+  const missing = await releaseProblems(config.stateDir, hex, config.site, config.publicKey);
+  return missing.problems.length === 0 ? {} : await restoreFrom(source, missing.files, config.stateDir, step);
+}
+
+/** Put back release files from the source (made only now: a rollback needs the registry only then); a failure is said, not thrown. */
+async function restoreFrom(
+  source: () => Source,
+  files: readonly ReleaseFile[],
+  stateDir: string,
+  step: (s: string) => void,
+): Promise<{ releasesWritten?: number; releasesFailed?: string }> {
   step('putting back release files');
   try {
-    return { releasesWritten: await restoreReleases(source(), files, config.stateDir) };
+    return { releasesWritten: await restoreReleases(source(), files, stateDir) };
   } catch (e) {
     if (e instanceof PullTimedOut) throw e;
     return { releasesFailed: (e as Error).message };

@@ -125,7 +125,7 @@ export async function releaseProblems(
   hex: string,
   site: string,
   publicKey: string,
-): Promise<{ checked: number; problems: string[]; recorded: boolean }> {
+): Promise<{ checked: number; problems: string[]; recorded: boolean; files: readonly ReleaseFile[] }> {
   const recorded = recordedReleases(stateDir, hex, site, publicKey);
   const files = recorded ?? [];
   const knownFile = join(stateDir, 'releases.json');
@@ -136,7 +136,7 @@ export async function releaseProblems(
     if (p !== undefined) problems.push(`${f.path}: ${p}`);
   }
   if (files.length > 0) writeFileAtomic(knownFile, `${JSON.stringify(known, null, 2)}\n`);
-  return { checked: files.length, problems, recorded: recorded !== undefined };
+  return { checked: files.length, problems, recorded: recorded !== undefined, files };
 }
 
 const recordFile = (stateDir: string, hex: string) => join(stateDir, RECORDS, `${hex}.json`);
