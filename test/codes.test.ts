@@ -56,6 +56,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   VERIFY_FLEET_VERDICT: 'verify-fleet',
   PUBLISH_FAILED: 'publish',
   PUBLISH_DIRTY: 'publish',
+  PUBLISH_STATE_NOT_SAVED: 'publish-fleet-state',
   PUBLISH_RELEASE_MISSING: 'real/fleet',
   PULL_REFUSED: 'pull',
   PULL_FAILED: 'pull',

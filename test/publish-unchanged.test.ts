@@ -41,7 +41,16 @@ async function run(
   extra: { force?: boolean; env?: Record<string, string> } = {},
 ) {
   reg.calls.length = 0;
-  const r = await publish({ sites: [site], sinkFor: reg.sinkFor, cwd: root, recordDir: 'published', remember: true, ...extra });
+  // This machine's state alone (the registry's fleet state: publish-fleet-state.test.ts).
+  const r = await publish({
+    sites: [site],
+    sinkFor: reg.sinkFor,
+    cwd: root,
+    recordDir: 'published',
+    remember: true,
+    fleetState: false,
+    ...extra,
+  });
   assert.equal(
     r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`),
     [],
@@ -240,7 +249,14 @@ test('HEAD moved back (a reset, another branch) past commits that touched the si
   assert.is((await run(reg, repo.root, repo.site)).site.unchanged, true);
   // An uncommitted edit, in place, of a tracked file the compile never reads: a full publish refuses it.
   writeFileSync(join(repo.site, 'NOTES.md'), 'rack 5\n');
-  const dirty = await publish({ sites: [repo.site], sinkFor: reg.sinkFor, cwd: repo.root, recordDir: 'published', remember: true });
+  const dirty = await publish({
+    sites: [repo.site],
+    sinkFor: reg.sinkFor,
+    cwd: repo.root,
+    recordDir: 'published',
+    remember: true,
+    fleetState: false,
+  });
   assert.equal(
     dirty.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code),
     ['PUBLISH_DIRTY'],

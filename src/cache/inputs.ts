@@ -22,6 +22,16 @@ const MAX_CONTENT_BOUND = 256 * 1024;
  * from being forged, are enough there.
  */
 export function contentBound(siteDir: string): (stamp: InputStamp) => boolean {
+  const inventory = inventoryInput(siteDir);
+  return (stamp) => stamp[1] >= 0 && stamp[1] <= MAX_CONTENT_BOUND && !inventory(stamp[0]);
+}
+
+/**
+ * For the site in `siteDir`: whether an input path is part of its YAML inventory (site.yaml,
+ * nodes/ and facts/, the shared layers), which git tracks; the others (secret files, user-data,
+ * iPXE binaries) are bound by content.
+ */
+export function inventoryInput(siteDir: string): (path: string) => boolean {
   // The inventory's places, made once per site (not four paths for each of 10,000 stamps).
   const sites = dirname(siteDir);
   const siteYaml = join(siteDir, 'site.yaml');
@@ -29,15 +39,14 @@ export function contentBound(siteDir: string): (stamp: InputStamp) => boolean {
   const facts = join(siteDir, 'facts') + sep;
   const repoDefaults = join(sites, '_defaults.yaml');
   const profiles = join(sites, '_profiles') + sep;
-  return ([path, size]) => {
-    if (size < 0 || size > MAX_CONTENT_BOUND) return false;
+  return (path) => {
     const yaml = /\.ya?ml$/.test(path);
-    const inventory =
+    return (
       path === siteYaml ||
       (yaml && (path.startsWith(nodes) || path.startsWith(facts))) ||
       path === repoDefaults ||
-      (yaml && path.startsWith(profiles));
-    return !inventory;
+      (yaml && path.startsWith(profiles))
+    );
   };
 }
 

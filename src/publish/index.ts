@@ -19,11 +19,22 @@ import { clusterArtifact, clusterTag, type ClusterArtifact } from './cluster.ts'
 import { SealKey } from './seal.ts';
 import { signProvenance } from './sign.ts';
 import { pushSite } from './push.ts';
-import { GitChanges } from './git-changes.ts';
+import { GitChanges, gitPaths, gitPathsWithin } from './git-changes.ts';
 import { pruneStates } from './state.ts';
 import { headBefore, remember, unchanged, type SiteRead } from './remembered.ts';
 import { writeRecord, type FleetRecord } from './record.ts';
 import type { Sink } from './sink.ts';
+import type { SigningKey } from '../sign/key.ts';
+import {
+  answerFromState,
+  entryDigest,
+  FLEET_STATE_REPOSITORY,
+  FleetStates,
+  makeEntry,
+  namespaceOf,
+  recordedNamespaces,
+  stateStore,
+} from './fleet-state.ts';
 
 export { MEDIA, ANNOTATION } from './media.ts';
 export { SealKey, SealError } from './seal.ts';
@@ -44,6 +55,12 @@ export interface PublishOptions extends PublishRunOptions {
    * (publish to a registry; never export). `force` turns the answering off.
    */
   readonly remember?: boolean;
+  /**
+   * With `remember`: read and write the registry's fleet state (src/publish/fleet-state.ts), one
+   * artifact per namespace that answers unchanged sites on any machine without a request per site
+   * (default true; false: this machine's state alone, and the registry's tag of each site).
+   */
+  readonly fleetState?: boolean;
 }
 
 /** Publish every site; never throws for a site's problems or a registry's answers. */
@@ -55,18 +72,25 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   keyAnswersForSites(options, keyFileAnswers);
   const git = new GitChanges(undefined, options.sites.length);
   if (options.remember) pruneStates();
+  // The registry's fleet state (src/publish/fleet-state.ts): read once per namespace, written once.
+  const states =
+    options.remember && options.recordDir !== null && options.fleetState !== false
+      ? new FleetStates((ns) => stateStore(options.sinkFor(`${ns}/${FLEET_STATE_REPOSITORY}`)))
+      : undefined;
+  if (states && !options.force) states.load(recordedNamespaces(recordDirOf(options), options.registry));
   // In two stages: the next site compiles while the last SENDING sites' artifacts are sent (the
   // registry works while harvgen computes). At most SENDING + 1 sites in memory; results in order.
   const sending: Promise<PublishSite>[] = [];
   for (const dir of options.sites) {
-    const prepared = await prepareOne(dir, options, releaseCache, git, keyFileAnswers).catch((e: unknown) => failed(dir, e));
+    const prepared = await prepareOne(dir, options, releaseCache, git, keyFileAnswers, states).catch((e: unknown) => failed(dir, e));
     sending.push(
-      'built' in prepared ? shipOne(prepared, options).catch((e: unknown) => failed(prepared.dir, e)) : Promise.resolve(prepared),
+      'built' in prepared ? shipOne(prepared, options, states).catch((e: unknown) => failed(prepared.dir, e)) : Promise.resolve(prepared),
     );
     while (sending.length > SENDING) sites.push(await sending.shift()!);
   }
   for (const p of sending) sites.push(await p);
-  const diagnostics = sites.flatMap((s) => s.diagnostics);
+  const saved = states && !options.dryRun ? await states.save() : [];
+  const diagnostics = [...sites.flatMap((s) => s.diagnostics), ...saved];
   return { ok: !diagnostics.some((d) => d.severity === 'error'), sites, diagnostics, durationMs: Math.round(performance.now() - started) };
 }
 
@@ -82,6 +106,10 @@ function keyAnswersForSites(options: PublishOptions, answers: KeyFileAnswers): v
     answers,
   );
 }
+
+/** Where the run's fleet records are (`published/` unless told). */
+const recordDirOf = (options: Pick<PublishOptions, 'cwd' | 'recordDir'>) =>
+  resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published');
 
 /** Sites sent at once while the next one compiles. */
 const SENDING = 2;
@@ -122,6 +150,8 @@ export async function siteArtifact(
       cosign?: CosignKey;
       /** The cluster side for Flux (`src/publish/cluster.ts`), when the tree holds any. */
       cluster?: ClusterArtifact;
+      /** The signing key (the fleet state's entry is keyed with it). */
+      signing?: SigningKey;
     }
   | { site?: string; diagnostics: Diagnostic[] }
 > {
@@ -274,6 +304,7 @@ export async function siteArtifact(
     read: readInfo,
     ...(cosign ? { cosign } : {}),
     ...(cluster ? { cluster } : {}),
+    signing: signing.key,
   };
 }
 
@@ -315,9 +346,15 @@ async function prepareOne(
   releaseCache: ReleaseCache,
   git: GitChanges,
   keyFileAnswers: KeyFileAnswers,
+  states: FleetStates | undefined,
 ): Promise<PublishSite | Prepared> {
   // HEAD before the site is compiled: a commit made meanwhile falls in the next run's range.
   const head = options.remember ? headBefore(dir, git) : undefined;
+  if (states && !options.force) {
+    // The registry's fleet state first: no request of the site's own.
+    const answered = await answerFromState(dir, states, options, git);
+    if (answered) return answered;
+  }
   if (options.remember && !options.force) {
     const answered = await unchanged(dir, options, git);
     if (answered) return answered;
@@ -333,11 +370,14 @@ async function prepareOne(
 }
 
 /** Push a prepared site, tag it, record it and remember it. */
-async function shipOne({ dir, head, built }: Prepared, options: PublishOptions): Promise<PublishSite> {
-  const { artifact, record, repository } = built;
-  const tags = publishTags(record.tag, artifact.index.digest, built.commit, built.dirty);
+async function shipOne({ dir, head, built }: Prepared, options: PublishOptions, states: FleetStates | undefined): Promise<PublishSite> {
+  const { artifact, repository } = built;
+  const tags = publishTags(built.record.tag, artifact.index.digest, built.commit, built.dirty);
   const dirty = built.dirty ? dirtyWarning(artifact.site, tags, built.dirty) : undefined;
   const diagnostics = dirty ? [...built.diagnostics, dirty] : built.diagnostics;
+  // The fleet state's entry, named by the record (a dirty or partly read site has none).
+  const entry = states && head ? stateEntry(dir, options, head, built, tags, diagnostics) : undefined;
+  const record = entry !== undefined ? withState(built.record, entryDigest(entry)) : built.record;
   const sink = options.sinkFor(repository);
   const releasesRepo = repository.replace(/\/[^/]+$/, '/releases');
   const base = {
@@ -365,8 +405,9 @@ async function shipOne({ dir, head, built }: Prepared, options: PublishOptions):
         built.cosign && { key: built.cosign, repository },
         built.cluster && { artifact: built.cluster, tag: clusterTag(artifact.site) },
       );
-      if (options.recordDir !== null) writeRecord(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), record);
-      if (options.remember) remember(dir, options, head, built, tags, diagnostics);
+      if (options.recordDir !== null) writeRecord(recordDirOf(options), record);
+      if (options.remember) remember(dir, options, head, { ...built, record }, tags, diagnostics);
+      states?.set(namespaceOf(repository), artifact.site, entry ?? null);
     }
     return { ...base, ...(previous !== undefined ? { previous } : {}), diagnostics };
   } catch (e) {
@@ -401,4 +442,48 @@ function plainHttp(e: unknown): boolean {
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const text = `${err.code ?? ''} ${err.message ?? ''} ${err.cause?.code ?? ''} ${err.cause?.message ?? ''}`;
   return /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER|packet length too long|http request/i.test(text);
+}
+
+/** The record naming its site's fleet state entry (`state`, in the record's key order). */
+function withState(record: FleetRecord, state: string): FleetRecord {
+  const { tag, ...rest } = record;
+  return { ...rest, state, tag };
+}
+
+/** A clean, wholly read site's entry in the fleet state (src/publish/fleet-state.ts), or undefined. */
+function stateEntry(
+  dir: string,
+  options: PublishOptions,
+  at: { top: string; head: string },
+  built: Prepared['built'],
+  tags: readonly string[],
+  diagnostics: readonly Diagnostic[],
+): string | undefined {
+  const inputs = built.read.inputs;
+  if (built.dirty || !inputs?.complete || built.signing === undefined) return undefined;
+  // The tracked inputs, and every file looked for and not found (a layer made later is a change).
+  const absent = inputs.stamps.filter((s) => s[1] === -1).map((s) => s[0]);
+  const paths = gitPaths(at.top, [...built.read.paths, ...absent], true);
+  if (paths === undefined) return undefined;
+  return makeEntry({
+    dir,
+    site: built.artifact.site,
+    at,
+    options,
+    signing: built.signing,
+    inputs: inputs.stamps,
+    envNames: (inputs.env ?? []).map(([name]) => name),
+    paths,
+    watched: gitPathsWithin(at.top, built.read.watched),
+    releases: built.read.releases,
+    published: {
+      repository: built.repository,
+      digest: built.artifact.index.digest,
+      tag: built.record.tag,
+      tags,
+      files: { public: built.artifact.counts.public, sealed: built.artifact.counts.sealed },
+      nodes: built.artifact.counts.nodes,
+      diagnostics,
+    },
+  });
 }

@@ -14,6 +14,8 @@ export interface FleetRecord {
   readonly repository: string;
   readonly sample: SiteArtifact['sample'];
   readonly site: string;
+  /** `sha256:<hex>` of the site's entry in the registry's fleet state (src/publish/fleet-state.ts), when it has one. */
+  readonly state?: string;
   readonly tag: string;
 }
 

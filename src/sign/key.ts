@@ -16,9 +16,12 @@ export class SigningKey {
   readonly #text: string;
   /** Where it came from, for messages: `the file secrets/harvgen-sign` or `the environment variable NAME`. */
   readonly source: string;
-  constructor(text: string, source: string) {
+  /** Where to read it again (publish's fleet state, src/publish/fleet-state.ts): the absolute path of its file, or its variable. */
+  readonly ref: { readonly file: string } | { readonly env: string } | undefined;
+  constructor(text: string, source: string, ref?: { readonly file: string } | { readonly env: string }) {
     this.#text = text;
     this.source = source;
+    this.ref = ref;
   }
   /** The key, to hand to ssh-keygen (never to print). */
   get text(): string {
@@ -97,7 +100,8 @@ export async function resolveSigningKey(input: Record<string, unknown>, locate: 
     return { ...NO_KEY, stamps, fromEnv, masked, diagnostics: [k.at(`signing.private_key (${source}) ${long}`, hint, 'SECRET_TOO_LONG')] };
   }
   const env = typeof ref.env === 'string' ? { envValue: [ref.env, text] as const } : {};
-  return { key: new SigningKey(text, source), diagnostics: [], stamps, fromEnv, masked, ...env };
+  const again = typeof ref.env === 'string' ? { env: ref.env } : stamps[0] !== undefined ? { file: stamps[0][0] } : undefined;
+  return { key: new SigningKey(text, source, again), diagnostics: [], stamps, fromEnv, masked, ...env };
 }
 
 /** No key, nothing found. */

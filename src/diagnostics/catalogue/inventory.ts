@@ -109,6 +109,11 @@ export const INVENTORY_CODES = {
     'invalid',
     '`harvgen publish`: the site directory or an input it reads (`_defaults.yaml`, `_profiles/`, a secret file) has uncommitted changes, so `<site>-<commit>` would name inputs no commit holds; commit first, or `--allow-dirty` (tagged `<site>-<commit>-dirty-<digest>`, then a warning).',
   ),
+  PUBLISH_STATE_NOT_SAVED: c(
+    'warning',
+    'failed',
+    '`harvgen publish`: the fleet state (`<namespace>/harvgen-fleet:state`) could not be written; what was published stays published, and the next run compiles those sites again.',
+  ),
   PULL_REFUSED: c(
     'error',
     'invalid',

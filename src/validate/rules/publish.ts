@@ -4,6 +4,7 @@
 import type { Rule, RuleContext } from '../rule.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 import { CosignKey, cosignPublicKey } from '../../publish/cosign.ts';
+import { FLEET_STATE_REPOSITORY } from '../../publish/media.ts';
 
 /** Repository path components of the OCI distribution spec. */
 const REPOSITORY_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
@@ -37,6 +38,13 @@ export const publishRule: Rule = {
         code: 'PUBLISH_SITE_NAME',
         message: `the site name ${input.site} is not a registry repository name, which the site's repository <registry>/${input.site} must be (lower-case letters and digits joined by one \`.\`, one or two \`_\`, or hyphens)`,
         hint: 'Rename the site (`site:`) so that no `_` touches a `-` and it neither starts nor ends with one.',
+        at: ['site'],
+      });
+    else if (input.site === FLEET_STATE_REPOSITORY)
+      report({
+        code: 'PUBLISH_SITE_NAME',
+        message: `the site name ${FLEET_STATE_REPOSITORY} is the repository where publish keeps the fleet state of the registry's namespace`,
+        hint: 'Rename the site (`site:`).',
         at: ['site'],
       });
   },
