@@ -182,6 +182,31 @@ test('pull (in the namespace) switches nginx to the tree, places the release fil
 
 let second = '';
 
+test("the fleet state on a real registry: skopeo reads it; a machine with no cache answers the site from it, with no request of the site's own", async () => {
+  if (!ready) return;
+  const state = await skopeoInspect(`docker://${w.reg.host}/harvgen/harvgen-fleet:state`);
+  assert.is(state.code, 0, state.stderr);
+  const manifest = JSON.parse(state.stdout) as { artifactType: string; layers: { mediaType: string }[] };
+  assert.is(manifest.artifactType, 'application/vnd.harvgen.fleet-state.v1');
+  assert.equal(
+    manifest.layers.map((l) => l.mediaType),
+    ['application/vnd.harvgen.fleet-state.v1+json+gzip'],
+  );
+  const record = JSON.parse(readFileSync(join(w.repo.root, 'published/location_y.json'), 'utf8')) as { state?: string };
+  assert.match(record.state ?? '', /^sha256:[0-9a-f]{64}$/);
+  w.repo.commit('published');
+  // Another machine's cache directory, empty: only the state is read (a HEAD, the manifest, the layer).
+  const cache = tempDir('fleet-empty-cache');
+  const r = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json'], {
+    env: { XDG_CACHE_HOME: cache },
+  });
+  assert.is(r.code, 0, r.stderr);
+  const doc = json(r.stdout);
+  assert.is(doc.published[0].compiled, false, 'not compiled');
+  assert.is(doc.published[0].digest, first);
+  assert.ok(doc.transfer.requests <= 4, `requests: ${doc.transfer.requests}`);
+});
+
 test('a one-node edit uploads only that node part, the site part and the index (counted), and is pulled', async () => {
   if (!ready) return;
   const file = join(w.repo.site, 'nodes/y-hv-02.yaml');

@@ -20,7 +20,10 @@ export function register(cli: CAC, out: CliOutput): void {
       '--releases <dir>',
       'Also publish the release files the sites serve, from this mirror (<dir>/<version>/<file>, as fetch.sh downloads them)',
     )
-    .option('--record <dir>', 'Where the fleet record (<site>.json: the digest each site should serve) is written (default: published)')
+    .option(
+      '--record <dir>',
+      "Where the fleet record (<site>.json: the digest each site should serve, and its entry in the registry's fleet state) is written and read (default: published; commit it)",
+    )
     .option('--dry-run', 'Build, sign and compare with the registry; upload nothing, move no tag, write no record')
     .option(
       '--allow-dirty',
@@ -31,7 +34,7 @@ export function register(cli: CAC, out: CliOutput): void {
     .option('--concurrency <n>', 'Uploads in flight at once (default 8)')
     .option(
       '--force',
-      'Compile every site, even one whose inputs, harvgen and registry tag are as when this machine last published it (those are skipped otherwise)',
+      "Compile every site, even one the registry's fleet state (or this machine's) answers as unchanged, and move back a tag someone else moved",
     )
     .example('harvgen publish sites/location_y')
     .example('harvgen publish sites/* --releases /srv/mirror/harvester --json')
