@@ -90,16 +90,19 @@ test('a fresh clone with no cache answers unchanged sites from one read of the f
   await settle();
   const again = await run(reg, clone.root, clone.sites);
   assert.equal(compiled(again), [false, false], 'neither site compiled');
+  // The state is all that is asked for: its tag, its manifest and each distinct layer once.
   assert.equal(
-    again.calls.map((c) => c.replace(/ .*/, '')),
-    [STATE_REPO, STATE_REPO, STATE_REPO],
+    again.calls.filter((c) => !c.startsWith(`${STATE_REPO} `)),
+    [],
     `only the state is asked for: ${again.calls.join(', ')}`,
   );
+  assert.equal(again.calls.slice(0, 2), [`${STATE_REPO} resolveTag`, `${STATE_REPO} getManifest`]);
+  assert.ok(again.calls.length <= 2 + 16, `${again.calls.length} requests`);
   assert.equal(
     again.result.sites.map((s) => s.digest),
     first.result.sites.map((s) => s.digest),
   );
-  assert.is(record(clone.root, 'location_y'), record(repo.root, 'location_y'), 'the record byte-identical');
+  assert.is(record(clone.root, 'location_y'), record(repo.root, 'location_y'), 'the record as git has it');
 
   // One node of one site edited and committed in the clone: that site alone compiles.
   const node = join(clone.sites[1]!, 'nodes/y-hv-02.yaml');
@@ -107,7 +110,7 @@ test('a fresh clone with no cache answers unchanged sites from one read of the f
   execFileSync('git', ['-C', clone.root, 'commit', '-qam', 'z: nomodeset'], { env: { ...process.env, ...GIT_ID } });
   await settle();
   const edited = await run(reg, clone.root, clone.sites);
-  assert.equal(compiled(edited), [true, false].reverse(), 'location_z compiled, location_y answered');
+  assert.equal(compiled(edited), [false, true], 'location_y answered, location_z compiled');
   assert.not.ok(
     edited.calls.some((c) => c.startsWith(`${REGISTRY}/location_y `)),
     'no request for the unchanged site',
@@ -117,6 +120,27 @@ test('a fresh clone with no cache answers unchanged sites from one read of the f
   await settle();
   assert.equal(compiled(await run(reg, clone.root, clone.sites)), [false, false]);
 });
+
+/** Rewrite the stored state as a registry could: each layer's entries through `edit`, the manifest put again. */
+async function editState(mem: MemoryRegistry, edit: (entries: Record<string, string>) => void): Promise<void> {
+  const sink = mem.sink(STATE_REPO);
+  const digest = (await sink.resolveTag('state'))!;
+  const manifest = JSON.parse((await sink.getManifest(digest, 1 << 20)).toString()) as { layers: { digest: string; size: number }[] };
+  const layers = [];
+  for (const l of manifest.layers) {
+    const doc = JSON.parse(gunzipSync(await sink.getBlob(l.digest, 1 << 24)).toString()) as { entries: Record<string, string> };
+    const before = JSON.stringify(doc.entries);
+    if (Object.keys(doc.entries).length > 0) edit(doc.entries);
+    if (JSON.stringify(doc.entries) === before) {
+      layers.push(l);
+      continue;
+    }
+    const layer = gzipSync(JSON.stringify({ entries: doc.entries, format: 1 }));
+    await sink.putBlob(sha256(layer), layer);
+    layers.push({ ...l, digest: sha256(layer), size: layer.length });
+  }
+  await sink.putManifest('state', 'application/vnd.oci.image.manifest.v1+json', Buffer.from(JSON.stringify({ ...manifest, layers })));
+}
 
 const GIT_ID = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.net', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.net' };
 
@@ -164,21 +188,13 @@ test('an entry the committed record does not name, or a record that names none, 
   await settle();
   await run(reg, repo.root, [repo.site]);
   // Edit the stored entry as a registry could: a later HEAD and no inputs, which would hide any change.
-  const sink = mem.sink(STATE_REPO);
-  const digest = (await sink.resolveTag('state'))!;
-  const manifest = JSON.parse((await sink.getManifest(digest, 1 << 20)).toString()) as { layers: { digest: string; size: number }[] };
-  const doc = JSON.parse(gunzipSync(await sink.getBlob(manifest.layers[0]!.digest, 1 << 24)).toString()) as {
-    entries: Record<string, string>;
-  };
   const node = join(repo.site, 'nodes/y-hv-02.yaml');
   writeFileSync(node, `${readFileSync(node, 'utf8')}kernel_args: [nomodeset]\n`);
   repo.commit('y-hv-02: nomodeset');
   const head = execFileSync('git', ['-C', repo.root, 'rev-parse', 'HEAD']).toString().trim();
-  const forged = JSON.stringify({ ...JSON.parse(doc.entries.location_y!), head, paths: [], watched: [] });
-  const layer = gzipSync(JSON.stringify({ entries: { location_y: forged }, format: 1 }));
-  await sink.putBlob(sha256(layer), layer);
-  const m2 = Buffer.from(JSON.stringify({ ...manifest, layers: [{ ...manifest.layers[0], digest: sha256(layer), size: layer.length }] }));
-  await sink.putManifest('state', 'application/vnd.oci.image.manifest.v1+json', m2);
+  await editState(mem, (entries) => {
+    entries.location_y = JSON.stringify({ ...JSON.parse(entries.location_y!), head, paths: [], watched: [] });
+  });
   await settle();
   const r = await run(reg, repo.root, [repo.site]);
   assert.equal(compiled(r), [true], 'a forged entry: compiled');
@@ -219,6 +235,123 @@ test('a fleet state that cannot be written is a warning: the site is published, 
   const again = await publish({ sites: [repo.site], sinkFor, cwd: repo.root, recordDir: 'published', remember: true });
   assert.is(again.sites[0]!.unchanged, undefined, 'no state: compiled again');
 });
+
+test('inventory git does not see (an ignored node file, a file added where git ignores it) is bound by content', async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'fleet-state-ignored' });
+  // One node file git ignores: the compile reads it, git never reports it.
+  writeFileSync(join(repo.root, '.gitignore'), 'sites/*/secrets/\nsites/*/nodes/y-hv-02.yaml\nsites/*/nodes/*.txt\n');
+  execFileSync('git', ['-C', repo.root, 'rm', '-q', '--cached', 'sites/location_y/nodes/y-hv-02.yaml']);
+  repo.commit('y-hv-02 kept out of git');
+  const reg = logged(new MemoryRegistry());
+  await settle();
+  const first = await run(reg, repo.root, [repo.site]);
+  const entry = await storedEntry(reg, 'location_y');
+  assert.ok(
+    entry.bound.some(([p]) => p === 'sites/location_y/nodes/y-hv-02.yaml'),
+    'the ignored node file is bound by content',
+  );
+  assert.not.ok(
+    entry.bound.some(([p]) => p === 'sites/location_y/nodes/y-hv-01.yaml'),
+    'a tracked one is git-answered',
+  );
+  await settle();
+  assert.equal(compiled(await run(reg, repo.root, [repo.site])), [false]);
+  const node = join(repo.site, 'nodes/y-hv-02.yaml');
+  writeFileSync(node, `${readFileSync(node, 'utf8')}kernel_args: [nomodeset]\n`);
+  await settle();
+  const edited = await run(reg, repo.root, [repo.site]);
+  assert.equal(compiled(edited), [true], 'an edit of the ignored node file: compiled');
+  assert.is.not(edited.result.sites[0]!.digest, first.result.sites[0]!.digest);
+  // A file added where git ignores it changes the listing: compiled (the same digest).
+  await settle();
+  assert.equal(compiled(await run(reg, repo.root, [repo.site])), [false]);
+  writeFileSync(join(repo.site, 'nodes/scratch.txt'), 'notes\n');
+  await settle();
+  assert.equal(compiled(await run(reg, repo.root, [repo.site])), [true], 'a file added: compiled');
+});
+
+test('an uncommitted new layer is PUBLISH_DIRTY, as a full compile says; a record edited by hand is compiled and written again', async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'fleet-state-dirty' });
+  const reg = logged(new MemoryRegistry());
+  await settle();
+  await run(reg, repo.root, [repo.site]);
+  writeFileSync(join(repo.root, 'sites/_defaults.yaml'), 'mtu: 9000\n');
+  await settle();
+  freshCache();
+  const dirty = await publish({ sites: [repo.site], sinkFor: reg.sinkFor, cwd: repo.root, recordDir: 'published', remember: true });
+  assert.equal(
+    dirty.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code),
+    ['PUBLISH_DIRTY'],
+  );
+  rmSync(join(repo.root, 'sites/_defaults.yaml'));
+  const file = join(repo.root, 'published/location_y.json');
+  const good = readFileSync(file, 'utf8');
+  writeFileSync(file, good.replace('"boot_server": "http://10.20.0.5:8080"', '"boot_server": "http://10.20.0.99:8080"'));
+  await settle();
+  const r = await run(reg, repo.root, [repo.site]);
+  assert.equal(compiled(r), [true], 'a record edited by hand: compiled');
+  assert.is(readFileSync(file, 'utf8'), good, 'and written as publish writes it');
+});
+
+test('a state too large to unpack, or an entry another writer added for the same directory, changes nothing but what it must', async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'fleet-state-hostile' });
+  const mem = new MemoryRegistry();
+  const reg = logged(mem);
+  await settle();
+  await run(reg, repo.root, [repo.site]);
+  // A decoy entry for the same directory under another name: not named by a record, never believed.
+  await editState(mem, (entries) => {
+    if (entries.location_y)
+      entries['zz-decoy'] = JSON.stringify({ ...JSON.parse(entries.location_y), site: 'zz-decoy', head: '0'.repeat(40) });
+  });
+  await settle();
+  assert.equal(compiled(await run(reg, repo.root, [repo.site])), [false], 'the decoy shadows nothing');
+  // A layer that unpacks to 200 MB: refused as it unpacks, so the site is compiled (and the state written anew).
+  const bomb = gzipSync(Buffer.alloc(200 * 1024 * 1024, 0x20), { level: 9 });
+  const sink = mem.sink(STATE_REPO);
+  const manifest = JSON.parse((await sink.getManifest((await sink.resolveTag('state'))!, 1 << 20)).toString()) as {
+    layers: { digest: string; size: number }[];
+  };
+  await sink.putBlob(sha256(bomb), bomb);
+  const layers = manifest.layers.map((l, i) => (i === 0 ? { ...l, digest: sha256(bomb), size: bomb.length } : l));
+  await sink.putManifest('state', 'application/vnd.oci.image.manifest.v1+json', Buffer.from(JSON.stringify({ ...manifest, layers })));
+  await settle();
+  const r = await run(reg, repo.root, [repo.site]);
+  assert.equal(compiled(r), [true], 'an unreadable state: compiled');
+  await settle();
+  assert.equal(compiled(await run(reg, repo.root, [repo.site])), [false], 'the state written anew answers');
+});
+
+test('--dry-run writes no state; --force compiles every site and writes it', async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'fleet-state-flags' });
+  const reg = logged(new MemoryRegistry());
+  await settle();
+  const dry = await run(reg, repo.root, [repo.site], { dryRun: true });
+  assert.not.ok(
+    dry.calls.some((c) => c.startsWith(`${STATE_REPO} put`)),
+    'a dry run writes no state',
+  );
+  await run(reg, repo.root, [repo.site]);
+  await settle();
+  const forced = await run(reg, repo.root, [repo.site], { force: true });
+  assert.equal(compiled(forced), [true], '--force: compiled');
+  const firstState = forced.calls.findIndex((c) => c.startsWith(`${STATE_REPO} `));
+  const firstSite = forced.calls.findIndex((c) => c.startsWith(`${REGISTRY}/location_y `));
+  assert.ok(firstSite >= 0 && firstState > firstSite, '--force reads the state only to write it, after the site');
+});
+
+/** The stored entry of a site, parsed. */
+async function storedEntry(reg: ReturnType<typeof logged>, site: string): Promise<{ bound: [string, string][] }> {
+  const sink = reg.sinkFor(STATE_REPO);
+  const manifest = JSON.parse((await sink.getManifest((await sink.resolveTag('state'))!, 1 << 20)).toString()) as {
+    layers: { digest: string }[];
+  };
+  for (const l of manifest.layers) {
+    const doc = JSON.parse(gunzipSync(await sink.getBlob(l.digest, 1 << 24)).toString()) as { entries: Record<string, string> };
+    if (doc.entries[site]) return JSON.parse(doc.entries[site]) as { bound: [string, string][] };
+  }
+  throw new Error(`no entry of ${site}`);
+}
 
 test('a site may not be named harvgen-fleet when it publishes (PUBLISH_SITE_NAME)', async () => {
   const repo = publishedRepo(REGISTRY, { label: 'fleet-state-name' });

@@ -13,8 +13,8 @@
 // (`published/<site>.json`) names the SHA-256 of its site's entry (`state`); an entry that does
 // not hash to it is no entry. So nothing a registry holds can make publish skip a site whose
 // inputs changed; at worst a site is compiled.
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { codeContent } from '../cache/code.ts';
@@ -23,7 +23,6 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { MAX_BOUND_INPUT, stampsHold, type InputStamp } from '../load/stamps.ts';
 import type { SigningKey } from '../sign/key.ts';
 import { readBounded } from '../util/read-bounded.ts';
-import { regularFile } from '../util/lstat.ts';
 import { jsonBlob, sha256 } from './artifact.ts';
 import { touches, type GitChanges } from './git-changes.ts';
 import { FLEET_STATE_REPOSITORY, MEDIA } from './media.ts';
@@ -39,10 +38,13 @@ export const FLEET_STATE_MEDIA = {
   layer: 'application/vnd.harvgen.fleet-state.v1+json+gzip',
   empty: 'application/vnd.oci.empty.v1+json',
 } as const;
-/** Largest fleet state read: its manifest, its compressed layer, and the layer unpacked. */
+/** Entries are kept in this many layers (by the SHA-256 of the site's name): a run that changed one site uploads one. */
+export const STATE_SHARDS = 16;
+/** Largest fleet state read: its manifest, each compressed layer, each layer unpacked, its entries. */
 const MAX_MANIFEST = 64 * 1024;
-const MAX_LAYER = 64 * 1024 * 1024;
-const MAX_UNPACKED = 256 * 1024 * 1024;
+const MAX_LAYER = 16 * 1024 * 1024;
+const MAX_UNPACKED = 64 * 1024 * 1024;
+const MAX_ENTRIES = 65_536;
 /** Largest signing key read again (as the compile reads it: a secret file). */
 const MAX_KEY = 64 * 1024;
 
@@ -62,14 +64,21 @@ export interface StateEntry {
   readonly head: string;
   readonly paths: readonly string[];
   readonly watched: readonly string[];
+  /** Inputs looked for and not found (a layer made later, even where git ignores it, is a change). */
+  readonly absent: readonly string[];
+  /** The directories listed (the site's tree) and the SHA-256 of their listings: a file added where git ignores it is a change. */
+  readonly dirs: readonly string[];
+  readonly listing: string;
   /** Where the signing key is read again: a file from the top, or a variable. */
   readonly signing: { readonly file: string } | { readonly env: string };
-  /** `[path from the top, HMAC]` of each input that is not YAML inventory. */
+  /** `[path from the top, HMAC]` of each input git does not track as it was read (secret files, user-data, ignored or linked inventory). */
   readonly bound: readonly (readonly [string, string])[];
   /** `[variable, HMAC]` of each secret read from the environment. */
   readonly env: readonly (readonly [string, string])[];
-  /** `[path below the release mirror, size]` of each release file published with it. */
-  readonly release_files: readonly (readonly [string, number])[];
+  /** Stamps of the release files published with it (`[path below the mirror, size, mtime, ctime, inode]`): on another machine they compile. */
+  readonly release_files: readonly (readonly [string, number, number, number, number])[];
+  /** SHA-256 of the committed record's text without its `state`: the record is the one it wrote. */
+  readonly record: string;
   readonly published: {
     readonly repository: string;
     readonly digest: string;
@@ -97,46 +106,103 @@ const fromTop = (top: string, path: string): string | undefined => {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? undefined : rel.split(sep).join('/');
 };
 
+const byFirst = <T extends readonly unknown[]>(a: T, b: T) => (String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : 0);
+
+/** SHA-256 of the listings of `dirs` (from the top): the names in each, sorted; undefined when one cannot be listed. */
+function listingOf(top: string, dirs: readonly string[]): string | undefined {
+  const hash = createHash('sha256');
+  for (const d of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(join(top, d)).sort();
+    } catch {
+      return undefined;
+    }
+    hash.update(`${d}\0${names.join('\0')}\n`);
+  }
+  return hash.digest('hex');
+}
+
+/** The record's text without `state`, hashed: what the entry says the committed record holds. */
+export function recordDigest(text: string): string | undefined {
+  try {
+    const { state: _state, ...rest } = JSON.parse(text) as Record<string, unknown>;
+    return sha256(Buffer.from(`${JSON.stringify(rest, null, 2)}\n`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** What makes a site's entry, after it was published. */
 export interface EntryInput {
   readonly dir: string;
   readonly site: string;
   readonly at: { readonly top: string; readonly head: string };
   readonly options: Pick<PublishRunOptions, 'cwd' | 'env' | 'registry' | 'releasesDir'>;
+  readonly git: Pick<GitChanges, 'tracked'>;
   readonly signing: SigningKey;
   readonly inputs: readonly InputStamp[];
   readonly envNames: readonly string[];
   readonly paths: readonly string[];
   readonly watched: readonly string[];
   readonly releases: readonly InputStamp[];
+  /** The record's text as written, without `state`. */
+  readonly record: string;
   readonly published: StateEntry['published'];
 }
 
 /**
  * The entry's text, or undefined when it cannot vouch for the site: an input outside the work
- * tree, one changed since it was read or too large to hash, a signing key that cannot be read
- * again, a secret variable gone.
+ * tree, one changed since it was read (or racy) or too large to hash, a directory that cannot be
+ * listed, a signing key that cannot be read again, a secret variable gone.
  */
 export function makeEntry(input: EntryInput): string | undefined {
+  try {
+    return entryText(input);
+  } catch {
+    return undefined; // a file gone or a directory turned into a file meanwhile: no entry
+  }
+}
+
+function entryText(input: EntryInput): string | undefined {
   const { top } = input.at;
   const dir = fromTop(top, resolve(input.dir));
   const cwdAbs = resolve(input.options.cwd ?? process.cwd());
   const cwd = cwdAbs === top ? '' : fromTop(top, cwdAbs);
   const ref = input.signing.ref;
   const signingFile = ref && 'file' in ref ? fromTop(top, ref.file) : undefined;
-  if (dir === undefined || cwd === undefined || ref === undefined || ('file' in ref && signingFile === undefined)) return undefined;
+  const tracked = input.git.tracked(top);
+  if (dir === undefined || cwd === undefined || ref === undefined || tracked === undefined) return undefined;
+  if ('file' in ref && signingFile === undefined) return undefined;
   const key = fleetKey(input.signing.text);
   const inventory = inventoryInput(resolve(input.dir));
   const bound: [string, string][] = [];
+  const absent: string[] = [];
+  const dirs: string[] = [];
   for (const stamp of input.inputs) {
     const [path, size] = stamp;
-    if (size < 0 || inventory(path) || statSync(path, { throwIfNoEntry: false })?.isFile() !== true) continue;
     const rel = fromTop(top, path);
-    if (rel === undefined || size > MAX_BOUND_INPUT || !stampsHold([stamp])) return undefined;
+    if (rel === undefined || size === -2) return undefined; // outside the work tree, or racy: nothing to vouch for
+    if (size === -1) {
+      absent.push(rel);
+      continue;
+    }
+    const st = statSync(path);
+    if (st.isDirectory()) {
+      dirs.push(rel);
+      continue;
+    }
+    // YAML inventory git tracks, read where git has it (no link on the way): git answers for it.
+    if (inventory(path) && tracked.has(rel) && realpathSync(path) === path) continue;
+    if (!st.isFile() || size > MAX_BOUND_INPUT) return undefined;
     const bytes = readBounded(path, size, { follow: true });
-    if (!bytes) return undefined;
+    // Read, then checked against its stamp: the bytes bound are the bytes the compile read.
+    if (!bytes || !stampsHold([stamp])) return undefined;
     bound.push([rel, mac(key, 'file', rel, bytes)]);
   }
+  dirs.sort();
+  const listing = listingOf(top, dirs);
+  if (listing === undefined) return undefined;
   const env: [string, string][] = [];
   const values = input.options.env ?? process.env;
   for (const name of input.envNames) {
@@ -145,11 +211,11 @@ export function makeEntry(input: EntryInput): string | undefined {
     env.push([name, mac(key, 'env', name, value)]);
   }
   const mirror = input.options.releasesDir ? resolve(input.options.releasesDir) : undefined;
-  const releaseFiles: [string, number][] = [];
-  for (const [path, size] of input.releases) {
+  const releaseFiles: [string, number, number, number, number][] = [];
+  for (const [path, size, mtime, ctime, ino] of input.releases) {
     const rel = mirror !== undefined ? fromTop(mirror, path) : undefined;
-    if (rel === undefined) return undefined;
-    releaseFiles.push([rel, size]);
+    if (rel === undefined || size < 0) return undefined;
+    releaseFiles.push([rel, size, mtime, ctime, ino]);
   }
   const entry: StateEntry = {
     format: 1,
@@ -161,11 +227,15 @@ export function makeEntry(input: EntryInput): string | undefined {
     code: codeContent(),
     head: input.at.head,
     paths: input.paths,
-    watched: input.watched,
+    watched: [...new Set([...input.watched, ...absent])].sort(),
+    absent: [...new Set(absent)].sort(),
+    dirs,
+    listing,
     signing: 'file' in ref ? { file: signingFile! } : { env: ref.env },
-    bound: bound.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
-    env: env.sort((a, b) => (a[0] < b[0] ? -1 : 1)),
-    release_files: releaseFiles.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+    bound: bound.sort(byFirst),
+    env: env.sort(byFirst),
+    release_files: releaseFiles.sort(byFirst),
+    record: sha256(Buffer.from(input.record, 'utf8')),
     published: input.published,
   };
   return JSON.stringify(entry);
@@ -220,11 +290,11 @@ export function entryChanged(
     const value = env[name];
     if (value === undefined || !same(mac(key, 'env', name, value), recorded)) return 'a secret in the environment changed';
   }
+  for (const rel of entry.absent) if (lstatSync(join(top, rel), { throwIfNoEntry: false })) return 'an input was made';
+  if (listingOf(top, entry.dirs) !== entry.listing) return 'a file was added or removed';
   const mirror = options.releasesDir ? resolve(options.releasesDir) : undefined;
-  for (const [rel, size] of entry.release_files) {
-    const st = mirror !== undefined ? regularFile(join(mirror, rel)) : undefined;
-    if (st?.size !== size) return 'a release file changed';
-  }
+  const releases = entry.release_files.map(([rel, ...stamp]): InputStamp => [join(mirror ?? '/nonexistent', rel), ...stamp]);
+  if (!stampsHold(releases)) return 'a release file changed';
   return undefined;
 }
 
@@ -243,8 +313,18 @@ export const namespaceOf = (repository: string): string => repository.replace(/\
 /** Entries by site name: text as stored. */
 type Entries = Map<string, string>;
 
-/** A namespace's state as read: undefined when there is none or it cannot be read (then every site compiles). */
-async function readState(store: StateStore): Promise<Entries | undefined> {
+/** The shard (layer) of a site's entry. */
+const shardOf = (site: string): number => createHash('sha256').update(site).digest()[0]! % STATE_SHARDS;
+
+/** A namespace's state as read: its entries and layers, or undefined when there is none or it cannot be read (then every site compiles). */
+interface ReadState {
+  readonly entries: Entries;
+  /** Each shard's layer, as the manifest names it. */
+  readonly layers: readonly { readonly digest: string; readonly size: number }[];
+}
+
+/** Read a namespace's state: every entry, or with `keep`, only those whose digest it holds (what the committed records name). */
+async function readState(store: StateStore, keep?: ReadonlySet<string>): Promise<ReadState | undefined> {
   try {
     const digest = await store.resolveTag(FLEET_STATE_TAG);
     if (digest === undefined) return undefined;
@@ -252,59 +332,93 @@ async function readState(store: StateStore): Promise<Entries | undefined> {
       artifactType?: unknown;
       layers?: { mediaType?: unknown; digest?: unknown; size?: unknown }[];
     };
-    const layer = manifest.layers?.[0];
-    if (manifest.artifactType !== FLEET_STATE_MEDIA.artifact || layer?.mediaType !== FLEET_STATE_MEDIA.layer) return undefined;
-    if (typeof layer.digest !== 'string' || typeof layer.size !== 'number' || layer.size > MAX_LAYER) return undefined;
-    const body = gunzipSync(await store.getBlob(layer.digest, MAX_LAYER), { maxOutputLength: MAX_UNPACKED });
-    const doc = JSON.parse(body.toString('utf8')) as { format?: unknown; entries?: unknown };
-    if (doc.format !== 1 || typeof doc.entries !== 'object' || doc.entries === null || Array.isArray(doc.entries)) return undefined;
+    const layers = manifest.layers;
+    if (manifest.artifactType !== FLEET_STATE_MEDIA.artifact || !Array.isArray(layers) || layers.length !== STATE_SHARDS) return undefined;
+    for (const l of layers)
+      if (l.mediaType !== FLEET_STATE_MEDIA.layer || typeof l.digest !== 'string' || typeof l.size !== 'number' || l.size > MAX_LAYER)
+        return undefined;
+    const digests = layers.map((l) => l.digest as string);
+    // Each distinct layer once, all at once.
+    const bodies = new Map<string, Promise<Buffer>>();
+    for (const d of digests) if (!bodies.has(d)) bodies.set(d, store.getBlob(d, MAX_LAYER));
     const entries: Entries = new Map();
-    for (const [site, text] of Object.entries(doc.entries)) if (typeof text === 'string') entries.set(site, text);
-    return entries;
+    let seen = 0;
+    for (const d of new Set(digests)) {
+      const body = gunzipSync(await bodies.get(d)!, { maxOutputLength: MAX_UNPACKED });
+      const doc = JSON.parse(body.toString('utf8')) as { format?: unknown; entries?: unknown };
+      if (doc.format !== 1 || typeof doc.entries !== 'object' || doc.entries === null || Array.isArray(doc.entries)) return undefined;
+      for (const [site, text] of Object.entries(doc.entries)) {
+        if (++seen > MAX_ENTRIES) return undefined;
+        if (typeof text === 'string' && (keep === undefined || keep.has(entryDigest(text)))) entries.set(site, text);
+      }
+    }
+    return { entries, layers: layers.map((l) => ({ digest: l.digest as string, size: l.size as number })) };
   } catch {
     return undefined;
   }
 }
 
-/** Write a namespace's state: its layer, an empty config, the manifest tagged `state`. */
-async function writeState(store: StateStore, entries: Entries): Promise<void> {
-  const sorted = Object.fromEntries([...entries].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
-  const layer = gzipSync(jsonBlob({ entries: sorted, format: 1 }), { level: 6 });
+/** The layer of one shard's entries. */
+function shardLayer(entries: Entries, shard: number): Buffer {
+  const mine = [...entries].filter(([site]) => shardOf(site) === shard).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  return gzipSync(jsonBlob({ entries: Object.fromEntries(mine), format: 1 }), { level: 6 });
+}
+
+/** Write a namespace's state: the layers of the shards `changed` (the others are there already), an empty config, the manifest tagged `state`. */
+async function writeState(
+  store: StateStore,
+  entries: Entries,
+  before: ReadState['layers'] | undefined,
+  changed: ReadonlySet<number>,
+): Promise<void> {
   const config = Buffer.from('{}');
-  const layerDigest = sha256(layer);
   const configDigest = sha256(config);
   await store.putBlob(configDigest, config);
-  await store.putBlob(layerDigest, layer);
+  const layers: { digest: string; size: number }[] = [];
+  const put = new Set<string>();
+  for (let shard = 0; shard < STATE_SHARDS; shard++) {
+    if (before !== undefined && !changed.has(shard)) {
+      layers.push(before[shard]!);
+      continue;
+    }
+    const layer = shardLayer(entries, shard);
+    const digest = sha256(layer);
+    if (!put.has(digest)) await store.putBlob(digest, layer);
+    put.add(digest);
+    layers.push({ digest, size: layer.length });
+  }
   const manifest = jsonBlob({
     schemaVersion: 2,
     mediaType: MEDIA.manifest,
     artifactType: FLEET_STATE_MEDIA.artifact,
     config: { mediaType: FLEET_STATE_MEDIA.empty, digest: configDigest, size: config.length },
-    layers: [{ mediaType: FLEET_STATE_MEDIA.layer, digest: layerDigest, size: layer.length }],
+    layers: layers.map((l) => ({ mediaType: FLEET_STATE_MEDIA.layer, ...l })),
   });
   await store.putManifest(FLEET_STATE_TAG, MEDIA.manifest, manifest);
 }
 
 /**
  * The fleet states of one publish run: read once per namespace at the start (the namespaces the
- * committed records name, or `--registry`), looked up by site directory, changed by the sites the
- * run publishes, and written back once per namespace at the end, merged into what is there then.
+ * committed records name, or `--registry`), only the entries those records name kept, looked up
+ * by site directory, changed by the sites the run publishes, and written back once per namespace
+ * at the end, merged into what is there then (and again if another run wrote in between).
  */
 export class FleetStates {
   readonly #stores: (namespace: string) => StateStore | undefined;
-  readonly #read = new Map<string, Promise<Entries | undefined>>();
+  readonly #read = new Map<string, Promise<ReadState | undefined>>();
   readonly #changes = new Map<string, Map<string, string | null>>();
   #byDir: Promise<Map<string, { namespace: string; text: string }>> | undefined;
+
   constructor(stores: (namespace: string) => StateStore | undefined) {
     this.#stores = stores;
   }
 
-  /** Start reading these namespaces' states (each once). */
-  load(namespaces: Iterable<string>): void {
+  /** Start reading these namespaces' states (each once), keeping the entries whose digest is in `named`. */
+  load(namespaces: Iterable<string>, named: ReadonlySet<string>): void {
     for (const ns of namespaces) {
       if (this.#read.has(ns)) continue;
       const store = this.#stores(ns);
-      this.#read.set(ns, store ? readState(store) : Promise.resolve(undefined));
+      this.#read.set(ns, store ? readState(store, named) : Promise.resolve(undefined));
     }
   }
 
@@ -313,7 +427,7 @@ export class FleetStates {
     this.#byDir ??= (async () => {
       const byDir = new Map<string, { namespace: string; text: string }>();
       for (const [namespace, read] of this.#read) {
-        for (const text of (await read)?.values() ?? []) {
+        for (const text of (await read)?.entries.values() ?? []) {
           try {
             const dir = (JSON.parse(text) as { dir?: unknown }).dir;
             if (typeof dir === 'string') byDir.set(dir, { namespace, text });
@@ -341,18 +455,25 @@ export class FleetStates {
       const store = this.#stores(namespace);
       if (!store) continue;
       try {
-        const entries = (await readState(store)) ?? new Map<string, string>();
-        let changed = false;
-        for (const [site, text] of changes) {
-          if (text === null ? entries.delete(site) : entries.get(site) !== text) changed = true;
-          if (text !== null) entries.set(site, text);
+        // Merged into what is there now; read back, and merged once more when another run wrote meanwhile.
+        for (let attempt = 0; ; attempt++) {
+          const now = await readState(store);
+          const entries = new Map(now?.entries);
+          const shards = new Set<number>();
+          for (const [site, text] of changes) {
+            if (text === null ? entries.has(site) : entries.get(site) !== text) shards.add(shardOf(site));
+            if (text === null) entries.delete(site);
+            else entries.set(site, text);
+          }
+          if (shards.size === 0) break;
+          if (attempt === 2) throw new Error('another publish kept writing it');
+          await writeState(store, entries, now?.layers, now === undefined ? new Set() : shards);
         }
-        if (changed) await writeState(store, entries);
       } catch (e) {
         problems.push({
           code: 'PUBLISH_STATE_NOT_SAVED',
           severity: 'warning',
-          message: `the fleet state of ${namespace} was not written (${(e as Error).message}): the sites published are published, and the next run compiles them again`,
+          message: `the fleet state of ${namespace} was not written (${(e as Error).message}): the sites published are published, and a run on another machine compiles them again`,
           hint: `Check that your credentials may push to ${namespace}/${FLEET_STATE_REPOSITORY}.`,
         });
       }
@@ -361,30 +482,32 @@ export class FleetStates {
   }
 }
 
-/** The namespaces of the committed records in `recordDir` that name an entry (with `--registry`, that one alone). */
-export function recordedNamespaces(recordDir: string, registry: string | undefined): string[] {
-  if (registry !== undefined) return [registry];
-  const out = new Set<string>();
+/** What the committed records in `recordDir` say: the namespaces that hold their entries (with `--registry`, that one alone) and the entries' digests. */
+export function recordedStates(recordDir: string, registry: string | undefined): { namespaces: string[]; named: Set<string> } {
+  const namespaces = new Set<string>();
+  const named = new Set<string>();
   let names: string[];
   try {
     names = readdirSync(recordDir).filter((n) => n.endsWith('.json'));
   } catch {
-    return [];
+    return { namespaces: [], named };
   }
   for (const name of names) {
     const record = parseRecord(readRecordText(join(recordDir, name)));
-    if (record?.state !== undefined) out.add(namespaceOf(record.repository));
+    if (record?.state === undefined) continue;
+    namespaces.add(namespaceOf(record.repository));
+    named.add(record.state);
   }
-  return [...out].sort();
+  return { namespaces: registry !== undefined ? [registry] : [...namespaces].sort(), named };
 }
 
-/** The fields of a committed record this module reads, or undefined. */
-function parseRecord(text: string | undefined): { repository: string; digest: string; state?: string } | undefined {
+/** The fields of a committed record this module reads, and its text, or undefined. */
+function parseRecord(text: string | undefined): { repository: string; digest: string; state?: string; text: string } | undefined {
   if (text === undefined) return undefined;
   try {
     const r = JSON.parse(text) as { repository?: unknown; digest?: unknown; state?: unknown };
     if (typeof r.repository !== 'string' || typeof r.digest !== 'string') return undefined;
-    return { repository: r.repository, digest: r.digest, ...(typeof r.state === 'string' ? { state: r.state } : {}) };
+    return { repository: r.repository, digest: r.digest, ...(typeof r.state === 'string' ? { state: r.state } : {}), text };
   } catch {
     return undefined;
   }
@@ -392,8 +515,8 @@ function parseRecord(text: string | undefined): { repository: string; digest: st
 
 /**
  * A site answered from its entry in the fleet state, not compiled and with no request of its own:
- * undefined unless the committed record names this very entry (and its digest) and entryChanged
- * finds nothing.
+ * undefined unless the committed record names this very entry (and is the record it wrote) and
+ * entryChanged finds nothing. Never throws: any doubt compiles the site.
  */
 export async function answerFromState(
   dir: string,
@@ -401,33 +524,33 @@ export async function answerFromState(
   options: Pick<PublishRunOptions, 'cwd' | 'env' | 'registry' | 'releasesDir' | 'recordDir'>,
   git: GitChanges,
 ): Promise<PublishSite | undefined> {
-  const top = git.toplevel(resolve(dir));
-  const rel = top !== undefined ? fromTop(top, resolve(dir)) : undefined;
-  if (top === undefined || rel === undefined || options.recordDir === null) return undefined;
-  const found = await states.entryFor(rel);
-  if (!found) return undefined;
-  let entry: StateEntry;
   try {
-    entry = JSON.parse(found.text) as StateEntry;
+    const top = git.toplevel(resolve(dir));
+    const rel = top !== undefined ? fromTop(top, resolve(dir)) : undefined;
+    if (top === undefined || rel === undefined || options.recordDir === null) return undefined;
+    const found = await states.entryFor(rel);
+    if (!found) return undefined;
+    const entry = JSON.parse(found.text) as StateEntry;
+    if (entry.format !== 1 || typeof entry.site !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(entry.site)) return undefined;
+    const recordDir = resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published');
+    const record = parseRecord(readRecordText(join(recordDir, `${entry.site}.json`)));
+    const p = entry.published;
+    if (record?.state !== entryDigest(found.text) || record.digest !== p.digest || record.repository !== p.repository) return undefined;
+    if (recordDigest(record.text) !== entry.record) return undefined;
+    if (entryChanged(entry, top, options, git) !== undefined) return undefined;
+    return {
+      dir,
+      site: entry.site,
+      repository: p.repository,
+      digest: p.digest,
+      tags: p.tags,
+      files: p.files,
+      nodes: p.nodes,
+      previous: p.digest,
+      unchanged: true,
+      diagnostics: p.diagnostics,
+    };
   } catch {
     return undefined;
   }
-  if (entry.format !== 1 || typeof entry.site !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(entry.site)) return undefined;
-  const recordDir = resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published');
-  const record = parseRecord(readRecordText(join(recordDir, `${entry.site}.json`)));
-  const p = entry.published;
-  if (record?.state !== entryDigest(found.text) || record.digest !== p.digest || record.repository !== p.repository) return undefined;
-  if (entryChanged(entry, top, options, git) !== undefined) return undefined;
-  return {
-    dir,
-    site: entry.site,
-    repository: p.repository,
-    digest: p.digest,
-    tags: p.tags,
-    files: p.files,
-    nodes: p.nodes,
-    previous: p.digest,
-    unchanged: true,
-    diagnostics: p.diagnostics,
-  };
 }

@@ -20,6 +20,7 @@ export class GitChanges {
   private readonly tops = new Map<string, string | undefined>();
   private readonly shallow = new Map<string, boolean>();
   private readonly status = new Map<string, ReadonlySet<string> | undefined>();
+  private readonly trackedFiles = new Map<string, ReadonlySet<string> | undefined>();
   /** When each work tree's status was asked (Date.now() before git ran). */
   private readonly statusAt = new Map<string, number>();
 
@@ -135,6 +136,15 @@ export class GitChanges {
   head(root: string): string | undefined {
     if (!this.heads.has(root)) this.heads.set(root, this.git(root, ['rev-parse', '--verify', '-q', 'HEAD'])?.trim() || undefined);
     return this.heads.get(root);
+  }
+
+  /** The files git tracks (`git ls-files`, from the top), asked once per work tree; undefined when git cannot say. */
+  tracked(root: string): ReadonlySet<string> | undefined {
+    if (!this.trackedFiles.has(root)) {
+      const out = this.git(root, ['ls-files', '-z', '--full-name']);
+      this.trackedFiles.set(root, out === undefined ? undefined : new Set(out.split('\0').filter((e) => e !== '')));
+    }
+    return this.trackedFiles.get(root);
   }
 
   /** A shallow clone: the last commit that changed an input may lie past its history (no state is kept). */

@@ -22,7 +22,7 @@ import { pushSite } from './push.ts';
 import { GitChanges, gitPaths, gitPathsWithin } from './git-changes.ts';
 import { pruneStates } from './state.ts';
 import { headBefore, remember, unchanged, type SiteRead } from './remembered.ts';
-import { writeRecord, type FleetRecord } from './record.ts';
+import { recordText, writeRecord, type FleetRecord } from './record.ts';
 import type { Sink } from './sink.ts';
 import type { SigningKey } from '../sign/key.ts';
 import {
@@ -32,7 +32,7 @@ import {
   FleetStates,
   makeEntry,
   namespaceOf,
-  recordedNamespaces,
+  recordedStates,
   stateStore,
 } from './fleet-state.ts';
 
@@ -61,6 +61,8 @@ export interface PublishOptions extends PublishRunOptions {
    * (default true; false: this machine's state alone, and the registry's tag of each site).
    */
   readonly fleetState?: boolean;
+  /** The fleet state's repository, when not `sinkFor`'s (publishSites: a client with a shorter time limit). */
+  readonly stateFor?: (repository: string) => Sink;
 }
 
 /** Publish every site; never throws for a site's problems or a registry's answers. */
@@ -75,16 +77,21 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   // The registry's fleet state (src/publish/fleet-state.ts): read once per namespace, written once.
   const states =
     options.remember && options.recordDir !== null && options.fleetState !== false
-      ? new FleetStates((ns) => stateStore(options.sinkFor(`${ns}/${FLEET_STATE_REPOSITORY}`)))
+      ? new FleetStates((ns) => stateStore((options.stateFor ?? options.sinkFor)(`${ns}/${FLEET_STATE_REPOSITORY}`)))
       : undefined;
-  if (states && !options.force) states.load(recordedNamespaces(recordDirOf(options), options.registry));
+  if (states && !options.force) {
+    const recorded = recordedStates(recordDirOf(options), options.registry);
+    states.load(recorded.namespaces, recorded.named);
+  }
   // In two stages: the next site compiles while the last SENDING sites' artifacts are sent (the
   // registry works while harvgen computes). At most SENDING + 1 sites in memory; results in order.
   const sending: Promise<PublishSite>[] = [];
   for (const dir of options.sites) {
     const prepared = await prepareOne(dir, options, releaseCache, git, keyFileAnswers, states).catch((e: unknown) => failed(dir, e));
     sending.push(
-      'built' in prepared ? shipOne(prepared, options, states).catch((e: unknown) => failed(prepared.dir, e)) : Promise.resolve(prepared),
+      'built' in prepared
+        ? shipOne(prepared, options, states, git).catch((e: unknown) => failed(prepared.dir, e))
+        : Promise.resolve(prepared),
     );
     while (sending.length > SENDING) sites.push(await sending.shift()!);
   }
@@ -370,13 +377,18 @@ async function prepareOne(
 }
 
 /** Push a prepared site, tag it, record it and remember it. */
-async function shipOne({ dir, head, built }: Prepared, options: PublishOptions, states: FleetStates | undefined): Promise<PublishSite> {
+async function shipOne(
+  { dir, head, built }: Prepared,
+  options: PublishOptions,
+  states: FleetStates | undefined,
+  git: GitChanges,
+): Promise<PublishSite> {
   const { artifact, repository } = built;
   const tags = publishTags(built.record.tag, artifact.index.digest, built.commit, built.dirty);
   const dirty = built.dirty ? dirtyWarning(artifact.site, tags, built.dirty) : undefined;
   const diagnostics = dirty ? [...built.diagnostics, dirty] : built.diagnostics;
   // The fleet state's entry, named by the record (a dirty or partly read site has none).
-  const entry = states && head ? stateEntry(dir, options, head, built, tags, diagnostics) : undefined;
+  const entry = states && head ? stateEntry(dir, options, git, head, built, tags, diagnostics) : undefined;
   const record = entry !== undefined ? withState(built.record, entryDigest(entry)) : built.record;
   const sink = options.sinkFor(repository);
   const releasesRepo = repository.replace(/\/[^/]+$/, '/releases');
@@ -454,6 +466,7 @@ function withState(record: FleetRecord, state: string): FleetRecord {
 function stateEntry(
   dir: string,
   options: PublishOptions,
+  git: GitChanges,
   at: { top: string; head: string },
   built: Prepared['built'],
   tags: readonly string[],
@@ -470,6 +483,8 @@ function stateEntry(
     site: built.artifact.site,
     at,
     options,
+    git,
+    record: recordText(built.record),
     signing: built.signing,
     inputs: inputs.stamps,
     envNames: (inputs.env ?? []).map(([name]) => name),

@@ -65,12 +65,34 @@ export async function publishSites(options: PublishSitesOptions): Promise<Publis
     ...(options.certDir !== undefined ? { certDir: options.certDir } : {}),
     ...(options.onWarning ? { limits: { onWarning: options.onWarning } } : {}),
   });
+  // The fleet state is read before any site compiles: a registry that stalls costs a minute, not the request limit.
+  const states = stores.registryTarget({
+    insecure: options.insecure === true,
+    ...(options.certDir !== undefined ? { certDir: options.certDir } : {}),
+    limits: { requestTimeoutMs: STATE_REQUEST_MS, ...(options.onWarning ? { onWarning: options.onWarning } : {}) },
+  });
   try {
-    const result = await publish({ ...options, sinkFor: registries.sinkFor, remember: true });
-    return { ...result, published: publishedSites(result), transfer: registries.counts() };
+    const result = await publish({ ...options, sinkFor: registries.sinkFor, stateFor: states.sinkFor, remember: true });
+    return { ...result, published: publishedSites(result), transfer: sumCounts(registries.counts(), states.counts()) };
   } finally {
     registries.close();
+    states.close();
   }
+}
+
+/** The time limit of each request for the fleet state (src/publish/fleet-state.ts). */
+const STATE_REQUEST_MS = 60_000;
+
+/** Two clients' transfer, together. */
+function sumCounts(a: SinkCounts, b: SinkCounts): SinkCounts {
+  return {
+    blobsUploaded: a.blobsUploaded + b.blobsUploaded,
+    blobsSkipped: a.blobsSkipped + b.blobsSkipped,
+    blobsMounted: a.blobsMounted + b.blobsMounted,
+    bytesUploaded: a.bytesUploaded + b.bytesUploaded,
+    manifestsPut: a.manifestsPut + b.manifestsPut,
+    requests: a.requests + b.requests,
+  };
 }
 
 /** Write every site (with `releasesDir`, its release files) into an OCI layout, with the digests `publishSites` gives. */
