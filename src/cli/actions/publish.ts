@@ -90,7 +90,9 @@ function report(result: PublishSitesResult, flags: RegistryFlags, out: CliOutput
   }
   const skipped = result.published.filter((p) => !p.compiled).length;
   const notCompiled =
-    skipped > 0 ? `; ${skipped} site(s) not compiled: unchanged since they were published (the fleet state, or this machine's; --force compiles them)` : '';
+    skipped > 0
+      ? `; ${skipped} site(s) not compiled: unchanged since they were published (the fleet state, or this machine's; --force compiles them)`
+      : '';
   out.note(
     flags.dryRun
       ? `dry run: nothing was uploaded or tagged (${counts.requests} request(s) read the registry, in ${result.durationMs} ms)${notCompiled}`
