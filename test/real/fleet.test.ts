@@ -186,16 +186,18 @@ test("the fleet state on a real registry: skopeo reads it; a machine with no cac
   if (!ready) return;
   const state = await skopeoInspect(`docker://${w.reg.host}/harvgen/harvgen-fleet:state`);
   assert.is(state.code, 0, state.stderr);
-  const manifest = JSON.parse(state.stdout) as { artifactType: string; layers: { mediaType: string }[] };
+  const manifest = JSON.parse(state.stdout) as { artifactType: string; layers: { mediaType: string; digest: string }[] };
   assert.is(manifest.artifactType, 'application/vnd.harvgen.fleet-state.v1');
+  // 16 layers by the site name's hash: the site's own and the empty one the others share.
   assert.equal(
     manifest.layers.map((l) => l.mediaType),
-    ['application/vnd.harvgen.fleet-state.v1+json+gzip'],
+    Array(16).fill('application/vnd.harvgen.fleet-state.v1+json+gzip'),
   );
+  assert.is(new Set(manifest.layers.map((l) => l.digest)).size, 2);
   const record = JSON.parse(readFileSync(join(w.repo.root, 'published/location_y.json'), 'utf8')) as { state?: string };
   assert.match(record.state ?? '', /^sha256:[0-9a-f]{64}$/);
   w.repo.commit('published');
-  // Another machine's cache directory, empty: only the state is read (a HEAD, the manifest, the layer).
+  // Another machine's cache directory, empty: only the state is read (its tag, its manifest, its two distinct layers).
   const cache = tempDir('fleet-empty-cache');
   const r = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json'], {
     env: { XDG_CACHE_HOME: cache },
