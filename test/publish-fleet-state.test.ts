@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { publish } from '../src/publish/index.ts';
 import { sha256 } from '../src/publish/artifact.ts';
 import { compileModel } from '../src/pipeline.ts';
-import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
+import { loggedRegistry, MemoryRegistry, publishedRepo } from './helpers/publish.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const REGISTRY = 'registry.example.net/harvgen';
@@ -23,20 +23,7 @@ const freshCache = () => (process.env.XDG_CACHE_HOME = tempDir('fleet-state-cach
 /** Files written in the last 100 ms have racy stamps (never trusted): the tests wait that out. */
 const settle = () => new Promise((r) => setTimeout(r, 150));
 
-/** A registry that logs each call with the repository it went to. */
-function logged(reg: MemoryRegistry) {
-  const calls: string[] = [];
-  const sinkFor = (repository: string) => {
-    const s = reg.sink(repository);
-    return new Proxy(s, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? (...a: unknown[]) => (calls.push(`${repository} ${String(prop)}`), v.apply(target, a)) : v;
-      },
-    });
-  };
-  return { calls, sinkFor };
-}
+const logged = loggedRegistry;
 
 /** location_y and a copy of it, location_z, in one repository. */
 function twoSites(label: string) {

@@ -31,6 +31,8 @@ export { FLEET_STATE_REPOSITORY };
 import { readRecordText } from './record.ts';
 import type { Sink, Source } from './sink.ts';
 import type { PublishRunOptions, PublishSite } from './types.ts';
+import { answeredSite } from './remembered.ts';
+import type { PublishedAnswer } from './state.ts';
 
 export const FLEET_STATE_TAG = 'state';
 export const FLEET_STATE_MEDIA = {
@@ -79,15 +81,7 @@ export interface StateEntry {
   readonly release_files: readonly (readonly [string, number, number, number, number])[];
   /** SHA-256 of the committed record's text without its `state`: the record is the one it wrote. */
   readonly record: string;
-  readonly published: {
-    readonly repository: string;
-    readonly digest: string;
-    readonly tag: string;
-    readonly tags: readonly string[];
-    readonly files: { readonly public: number; readonly sealed: number };
-    readonly nodes: number;
-    readonly diagnostics: readonly Diagnostic[];
-  };
+  readonly published: PublishedAnswer;
 }
 
 /** The record field that names an entry: `sha256:<hex>` of its text. */
@@ -538,18 +532,7 @@ export async function answerFromState(
     if (record?.state !== entryDigest(found.text) || record.digest !== p.digest || record.repository !== p.repository) return undefined;
     if (recordDigest(record.text) !== entry.record) return undefined;
     if (entryChanged(entry, top, options, git) !== undefined) return undefined;
-    return {
-      dir,
-      site: entry.site,
-      repository: p.repository,
-      digest: p.digest,
-      tags: p.tags,
-      files: p.files,
-      nodes: p.nodes,
-      previous: p.digest,
-      unchanged: true,
-      diagnostics: p.diagnostics,
-    };
+    return answeredSite(dir, entry.site, p);
   } catch {
     return undefined;
   }

@@ -21,7 +21,7 @@ import { signProvenance } from './sign.ts';
 import { pushSite } from './push.ts';
 import { GitChanges, gitPaths, gitPathsWithin } from './git-changes.ts';
 import { pruneStates } from './state.ts';
-import { headBefore, remember, unchanged, type SiteRead } from './remembered.ts';
+import { headBefore, publishedAnswer, remember, unchanged, type SiteRead } from './remembered.ts';
 import { recordText, writeRecord, type FleetRecord } from './record.ts';
 import type { Sink } from './sink.ts';
 import type { SigningKey } from '../sign/key.ts';
@@ -491,14 +491,6 @@ function stateEntry(
     paths,
     watched: gitPathsWithin(at.top, built.read.watched),
     releases: built.read.releases,
-    published: {
-      repository: built.repository,
-      digest: built.artifact.index.digest,
-      tag: built.record.tag,
-      tags,
-      files: { public: built.artifact.counts.public, sealed: built.artifact.counts.sealed },
-      nodes: built.artifact.counts.nodes,
-      diagnostics,
-    },
+    published: publishedAnswer(built, tags, diagnostics),
   });
 }

@@ -10,7 +10,7 @@ import type { SiteArtifact } from './artifact.ts';
 import { readRecordText, recordText, writeRecordText, type FleetRecord } from './record.ts';
 import type { Sink } from './sink.ts';
 import { gitPaths, gitPathsWithin, GitChanges } from './git-changes.ts';
-import { changedSince, dropState, loadState, saveState, stateKeyOf } from './state.ts';
+import { changedSince, dropState, loadState, saveState, stateKeyOf, type PublishedAnswer } from './state.ts';
 import type { PublishRunOptions, PublishSite } from './types.ts';
 
 /** What remembering needs of a run's options: where records go, the state's key, the sinks. */
@@ -44,9 +44,14 @@ export async function unchanged(dir: string, options: RememberOptions, git: GitC
     const file = join(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), `${p.site}.json`);
     if (readRecordText(file) !== p.record) writeRecordText(file, p.record);
   }
+  return answeredSite(dir, p.site, p);
+}
+
+/** A site answered without compiling it, from what its last publish answered (this machine's state or the fleet state). */
+export function answeredSite(dir: string, site: string, p: PublishedAnswer): PublishSite {
   return {
     dir,
-    site: p.site,
+    site,
     repository: p.repository,
     digest: p.digest,
     tags: p.tags,
@@ -55,6 +60,23 @@ export async function unchanged(dir: string, options: RememberOptions, git: GitC
     previous: p.digest,
     unchanged: true,
     diagnostics: p.diagnostics,
+  };
+}
+
+/** What a site just published answered: kept by this machine's state and the fleet state. */
+export function publishedAnswer(
+  built: { artifact: SiteArtifact; record: FleetRecord; repository: string },
+  tags: readonly string[],
+  diagnostics: readonly Diagnostic[],
+): PublishedAnswer {
+  return {
+    repository: built.repository,
+    digest: built.artifact.index.digest,
+    tag: built.record.tag,
+    tags,
+    files: { public: built.artifact.counts.public, sealed: built.artifact.counts.sealed },
+    nodes: built.artifact.counts.nodes,
+    diagnostics,
   };
 }
 
@@ -87,16 +109,6 @@ export function remember(
     env: inputs.env ?? [],
     releases: built.read.releases,
     git: { root: at.top, head: at.head, paths, watched: gitPathsWithin(at.top, built.read.watched) },
-    published: {
-      site: built.artifact.site,
-      repository: built.repository,
-      digest: built.artifact.index.digest,
-      tag: built.record.tag,
-      tags,
-      files: { public: built.artifact.counts.public, sealed: built.artifact.counts.sealed },
-      nodes: built.artifact.counts.nodes,
-      record: recordText(built.record),
-      diagnostics,
-    },
+    published: { site: built.artifact.site, ...publishedAnswer(built, tags, diagnostics), record: recordText(built.record) },
   });
 }

@@ -70,19 +70,19 @@ export interface PublishedState extends StateKey {
     /** Every input git could report an uncommitted change of (those, layers, profiles, secret files in the work tree). */
     readonly watched: readonly string[];
   };
-  /** What was published, as the run reported it. */
-  readonly published: {
-    readonly site: string;
-    readonly repository: string;
-    readonly digest: string;
-    readonly tag: string;
-    readonly tags: readonly string[];
-    readonly files: { readonly public: number; readonly sealed: number };
-    readonly nodes: number;
-    /** The fleet record's JSON, byte for byte. */
-    readonly record: string;
-    readonly diagnostics: readonly Diagnostic[];
-  };
+  /** What was published, as the run reported it, and the fleet record's JSON, byte for byte. */
+  readonly published: PublishedAnswer & { readonly site: string; readonly record: string };
+}
+
+/** What a site's publish answered, kept to answer it again without compiling (this machine's state, the registry's fleet state). */
+export interface PublishedAnswer {
+  readonly repository: string;
+  readonly digest: string;
+  readonly tag: string;
+  readonly tags: readonly string[];
+  readonly files: { readonly public: number; readonly sealed: number };
+  readonly nodes: number;
+  readonly diagnostics: readonly Diagnostic[];
 }
 
 /** States not read or written for this long are removed (a renamed site, a CI workspace gone). */

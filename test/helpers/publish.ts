@@ -157,6 +157,21 @@ function later(root: string, n: number, args: string[]): void {
 const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** An in-memory registry: repositories of blobs, manifests and tags, with counters. */
+/** A registry that logs each call as `<repository> <method>`, in order. */
+export function loggedRegistry(reg: MemoryRegistry) {
+  const calls: string[] = [];
+  const sinkFor = (repository: string) => {
+    const s = reg.sink(repository);
+    return new Proxy(s, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? (...a: unknown[]) => (calls.push(`${repository} ${String(prop)}`), v.apply(target, a)) : v;
+      },
+    });
+  };
+  return { calls, sinkFor };
+}
+
 export class MemoryRegistry {
   readonly blobs = new Map<string, Map<string, Buffer>>();
   readonly manifests = new Map<string, Map<string, Buffer>>();
