@@ -73,6 +73,9 @@
 #                    install are stopped and disabled below (Kea's default config listens nowhere and
 #                    dhcpd's has no interfaces, but neither should run on a CI host); kea-dhcp6 -t checks
 #                    the DHCPv6 config of IPv6 networks (test/real/ipv6.test.ts)
+#   keepalived       `keepalived -t` of each failover server's keepalived.conf and a real pair of
+#                    keepalived in network namespaces (test/real/failover.test.ts); its own service is
+#                    stopped and disabled below (its default config is empty, but it should not run)
 #   network-manager  nm-initrd-generator, the program that turns the installer's kernel line into its
 #                    network in the initrd of Harvester v1.7 and later (test/real/installer-network.test.ts);
 #                    its daemon is stopped and disabled below unless it was running before
@@ -95,7 +98,7 @@ packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-client
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu libvirt-daemon python3-libvirt python3-venv qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
   openssh-client shellcheck dash openipmi ipmitool jq openssl curl python3-sushy
-  kea-dhcp4-server kea-dhcp6-server isc-dhcp-server zsh man-db network-manager udev)
+  kea-dhcp4-server kea-dhcp6-server isc-dhcp-server keepalived zsh man-db network-manager udev)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive
@@ -107,7 +110,7 @@ apt-get install -y -q --no-install-recommends "${packages[@]}"
 # network-manager is here for its nm-initrd-generator alone (test/real/installer-network.test.ts):
 # its daemon is stopped too, unless it was running before (a desktop that uses it).
 if [[ -d /run/systemd/system ]]; then
-  systemctl disable --now kea-dhcp4-server.service kea-dhcp6-server.service isc-dhcp-server.service isc-dhcp-server6.service >/dev/null 2>&1 || true
+  systemctl disable --now kea-dhcp4-server.service kea-dhcp6-server.service isc-dhcp-server.service isc-dhcp-server6.service keepalived.service >/dev/null 2>&1 || true
   [[ ${nm_was_active:-} == yes ]] || systemctl disable --now NetworkManager.service >/dev/null 2>&1 || true
 fi
 

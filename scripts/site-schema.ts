@@ -932,6 +932,50 @@ const schema = {
         }),
       },
     ),
+    failover: obj(
+      "Two boot servers for the site (docs/failover.md): both serve the same tree; keepalived (VRRP) holds `boot.server`'s address, the shared address, on the one whose nginx answers, and DHCP fails over with them (Kea's high-availability hook in hot-standby, or two dnsmasq with the same reservations and halves of the pool). harvgen writes `failover/<server>/` for each: its keepalived.conf and its DHCP config.",
+      {
+        interface: value(
+          'ifname',
+          "The boot servers' interface on the nodes' network (the same name on both), where keepalived holds the shared address.",
+        ),
+        virtual_router_id: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 255,
+          description: 'The VRRP router id (1-255), unique among the VRRP routers on that network. Default 51.',
+        },
+        kea_ha_port: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 65535,
+          description:
+            "With `dhcp.server: kea`: the port each Kea listens on for its peer (the HA hook's own HTTP listener). Default 8001.",
+        },
+        kea_hooks_dir: value(
+          'path',
+          "With `dhcp.server: kea`: where the boot servers' Kea keeps its hook libraries (`libdhcp_ha.so`, `libdhcp_lease_cmds.so`). Default `/usr/lib/x86_64-linux-gnu/kea/hooks` (Debian and Ubuntu on x86-64).",
+        ),
+        servers: {
+          type: 'array',
+          minItems: 2,
+          maxItems: 2,
+          description:
+            'The two boot servers, the first preferred (the primary): each with a name and its own address on the network. `boot.server` names the shared address, which neither holds of its own.',
+          items: obj(
+            'One boot server.',
+            {
+              name: str('Its name (lower-case letters, digits and hyphens): the directory of its files, `failover/<name>/`.', {
+                pattern: '^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$',
+              }),
+              address: ipv4('Its own address on the network, inside `network.cidr`.'),
+            },
+            { required: ['name', 'address'] },
+          ),
+        },
+      },
+      { required: ['interface', 'servers'] },
+    ),
     // Signed trees (docs/verify.md, "Signed trees"): the deploy build signs manifest.json with `private_key`
     // (read by deploy builds only, src/sign/key.ts), verify checks it with `public_key`.
     signing: obj(

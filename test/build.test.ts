@@ -45,6 +45,18 @@ const goldens: { name: string; site: string; expected: string }[] = [
     site: join(repo, 'test/fixtures/build/metal3/site'),
     expected: join(repo, 'test/fixtures/build/metal3/expected'),
   },
+  // Two boot servers (failover:): keepalived and the HA hook's Kea config per server, nginx on every address.
+  {
+    name: 'fixture failover-kea',
+    site: join(repo, 'test/fixtures/build/failover-kea/site'),
+    expected: join(repo, 'test/fixtures/build/failover-kea/expected'),
+  },
+  // ... and with dnsmasq: each server half of the pool (an odd pool's extra address to the primary).
+  {
+    name: 'fixture failover-dnsmasq',
+    site: join(repo, 'test/fixtures/build/failover-dnsmasq/site'),
+    expected: join(repo, 'test/fixtures/build/failover-dnsmasq/expected'),
+  },
   // A network without a pool (no dhcp_range): reservations only, in dnsmasq and libvirt's network.
   {
     name: 'fixture no-pool',

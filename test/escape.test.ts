@@ -24,6 +24,7 @@ function formatOf(name: string): string {
   if (name === 'nginx.conf.eta') return 'nginx';
   if (name === 'dnsmasq.conf.eta' || name === 'dnsmasq-global.conf.eta') return 'dnsmasq';
   if (name.endsWith('.grub.cfg.eta')) return 'grub';
+  if (name === 'keepalived.conf.eta') return 'keepalived';
   throw new Error(`test/escape.test.ts does not know the format of templates/${name}: add it`);
 }
 
@@ -158,6 +159,13 @@ test('dnsmasq: a value holds no separator, comment, quote or line break', () => 
     refused(() => escapers.dnsmasq(v), `dnsmasq let ${JSON.stringify(v)} through`);
   }
   assert.is(dnsmasqLine('dhcp-boot', ['tag:!ipxe', 'tag:bios', 'undionly.kpxe']), 'dhcp-boot=tag:!ipxe,tag:bios,undionly.kpxe');
+});
+
+test('keepalived: a value is one word that keepalived neither splits, quotes, opens a block at nor comments out', () => {
+  for (const ok of ['eno1', '10.0.0.5/24', 'harvgen-site_a-boot.a', 'http://10.0.0.2:8080/x/boot.ipxe'])
+    assert.is(escapers.keepalived(ok), ok);
+  for (const bad of ['a b', 'a"b', 'a{', '}', 'a#b', 'a!b', 'a\nb', 'a\tb', "a'b", 'a;b', '$x', ''])
+    refused(() => escapers.keepalived(bad), JSON.stringify(bad));
 });
 
 test('systemd: text keeps % as %% and refuses line breaks and backslashes; arguments are plain words', () => {

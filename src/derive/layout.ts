@@ -76,6 +76,8 @@ export const LAYOUT = {
   /** `metal3.export`: a node's BareMetalHost, and the kustomization that lists them (never served). */
   metal3Host: (hostname: string) => `metal3/${hostname}.yaml`,
   metal3Kustomization: 'metal3/kustomization.yaml',
+  /** `failover:`: one boot server's own files (keepalived.conf, its DHCP config; never served). */
+  failover: (server: string, file: string) => `failover/${server}/${file}`,
   dnsmasq: 'dnsmasq/harvgen.conf',
   /** `dhcp.server: kea`: the Kea DHCPv4 config, in place of the dnsmasq file. */
   kea: 'kea/harvgen.json',

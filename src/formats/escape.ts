@@ -136,6 +136,17 @@ export const escapers = {
     return v;
   },
 
+  /**
+   * One word of a keepalived.conf (a name, an address, an interface, a word of a quoted script
+   * line): keepalived splits on blanks, reads `"` as a quote, `{ }` as blocks and `#`/`!` as a
+   * comment, so only characters that are none of these are written; anything else is refused.
+   */
+  keepalived(value: string | number): string {
+    const v = oneLine('a keepalived word', text(value));
+    if (!/^[A-Za-z0-9._:/@+=-]+$/.test(v)) refuse('a keepalived word', v, 'only letters, digits and ._:/@+=- are allowed there');
+    return v;
+  },
+
   /** One dnsmasq option value (between commas). dnsmasq has no quoting that survives its comma split. */
   dnsmasq(value: string | number): string {
     // Brackets hold IPv6 addresses (`[fd00::10]`, `tftp://[fd00::1]/...`); they split nothing.
@@ -241,6 +252,7 @@ export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escaper
   sh: ['sh', 'comment', 'int'],
   xml: ['xml', 'xmlComment', 'int'],
   dhcpd: ['dhcpdString', 'dhcpdName', 'dhcpdAddress', 'dhcpdMac', 'comment', 'int'],
+  keepalived: ['keepalived', 'comment', 'int'],
 };
 
 /** A host inside a socat address, where `:` and `,` are separators: an IPv4 address or a DNS name. */

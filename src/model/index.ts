@@ -20,6 +20,7 @@ import type {
   ResolvedCluster,
   ResolvedNode,
   ResolvedOs,
+  SiteFailover,
   SiteModel,
   SiteOutputs,
   SitePublish,
@@ -96,6 +97,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
     dhcp: { server: input.dhcp?.server ?? D.dhcp.server, ...(nextServer !== undefined ? { nextServer } : {}) },
     bss: { export: input.bss?.export ?? false },
     metal3: { export: input.metal3?.export ?? false, namespace: input.metal3?.namespace ?? 'metal3' },
+    ...(input.failover ? { failover: siteFailover(input.failover, serverUrl) } : {}),
     forward: {
       ports: [...(input.forward?.ports ?? D.forward.ports)].sort((a, b) => a - b),
       ...(input.forward?.listen_address !== undefined ? { listenAddress: input.forward.listen_address } : {}),
@@ -209,6 +211,23 @@ function siteLab(input: SiteInput): SiteModel['lab'] {
   };
 }
 
+/** `failover:` with its defaults: the first server the primary. */
+function siteFailover(f: NonNullable<SiteInput['failover']>, serverUrl: URL): SiteFailover {
+  return {
+    interface: f.interface,
+    virtualRouterId: f.virtual_router_id ?? 51,
+    keaHaPort: f.kea_ha_port ?? 8001,
+    keaHooksDir: f.kea_hooks_dir ?? '/usr/lib/x86_64-linux-gnu/kea/hooks',
+    shared: serverUrl.hostname,
+    servers: f.servers.map((s, i) => ({
+      name: s.name,
+      address: s.address,
+      role: i === 0 ? ('primary' as const) : ('standby' as const),
+      priority: i === 0 ? 150 : 100,
+    })),
+  };
+}
+
 /** `nginx:` with its defaults. */
 function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['nginx'] {
   const n = input.nginx;
@@ -231,7 +250,9 @@ function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['n
           : `[::]:${port}`;
   // nginx resolves a host name in `listen` when it starts (and fails if it cannot): a
   // name-based boot.server listens on all addresses of its port instead.
-  const listen = n?.listen ?? (isAddressHost(serverUrl.hostname) ? `${serverUrl.hostname}:${port}` : String(port));
+  // With failover the shared address is only sometimes this server's: nginx listens on every address of the port.
+  const listen =
+    n?.listen ?? (isAddressHost(serverUrl.hostname) && input.failover === undefined ? `${serverUrl.hostname}:${port}` : String(port));
   // On the boot server's address on each VLAN (network.vlans), at boot.server's port (the
   // installers there fetch boot.server's URLs with that address), unless nginx already listens
   // on every IPv4 address of that port (`listen` a port or `*:port`); never twice the same.

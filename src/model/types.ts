@@ -329,6 +329,8 @@ export interface SiteModel {
   readonly bss: { readonly export: boolean };
   /** `metal3:`: a BareMetalHost per node with a BMC (src/derive/metal3-host.ts). */
   readonly metal3: { readonly export: boolean; readonly namespace: string };
+  /** `failover:`: two boot servers sharing `boot.server`'s address (src/derive/failover.ts). */
+  readonly failover?: SiteFailover;
   readonly forward: { readonly ports: readonly number[]; readonly listenAddress?: string };
   /** Which families of files the tree holds (`outputs:`; the one place that switches each off). */
   readonly outputs: SiteOutputs;
@@ -358,6 +360,29 @@ export interface SitePublish {
    * The key is the PEM text in the deploy build (`harvgen publish`), empty in the committed tree.
    */
   readonly cosign?: { readonly key: string; readonly publicKey: string };
+}
+
+/** `failover:` with its defaults. */
+export interface SiteFailover {
+  /** The servers' interface on the nodes' network, where keepalived holds the shared address. */
+  readonly interface: string;
+  readonly virtualRouterId: number;
+  /** Kea HA: each peer's own listener port, and where the hook libraries are. */
+  readonly keaHaPort: number;
+  readonly keaHooksDir: string;
+  /** The shared address: boot.server's host, moved by VRRP. */
+  readonly shared: string;
+  /** The first the primary (higher VRRP priority, Kea's `primary`), the second the standby. */
+  readonly servers: readonly FailoverServer[];
+}
+
+/** One of a site's boot servers. */
+export interface FailoverServer {
+  readonly name: string;
+  readonly address: string;
+  readonly role: 'primary' | 'standby';
+  /** Its VRRP priority (the primary's higher). */
+  readonly priority: number;
 }
 
 /** The families of files a site's tree holds besides its boot scripts, node configs and manifest. */

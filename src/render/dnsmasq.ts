@@ -119,19 +119,32 @@ function arm64Lines(model: SiteModel, on: string[]): DnsmasqOption[] {
 
 /** The site's dnsmasq file: only lines scoped to its DHCP range (the process-wide ones are in global.conf). */
 export function renderDnsmasq(model: SiteModel): string {
+  return dnsmasqConf(model, undefined);
+}
+
+/**
+ * The site's dnsmasq file, or with `failover` one boot server's: its own half of the pool
+ * (`pool`, none: reservations only) and a header that says so; everything else the same.
+ */
+export function dnsmasqConf(
+  model: SiteModel,
+  failover: { readonly name: string; readonly peer: string; readonly pool: { start: string; end: string } | undefined } | undefined,
+): string {
   const tag = siteTag(model);
   const proxy = model.dnsmasq.mode === 'proxy';
   const v4 = model.network.ipv4;
+  const sitePool = v4?.dhcpStart !== undefined && v4.dhcpEnd !== undefined ? { start: v4.dhcpStart, end: v4.dhcpEnd } : undefined;
   return renderTemplate('dnsmasq.conf', {
     site: model.site,
+    failover: failover && { name: failover.name, peer: failover.peer },
     proxy,
     interface: model.dnsmasq.interface,
     hostsDir: model.dnsmasq.hostsDir,
     tag,
     // Copies: the template's strict proxy cannot wrap the frozen model's own objects.
     v4: v4 ? { ...v4, dns: [...v4.dns] } : undefined,
-    // The dynamic pool, absent without network.dhcp_range (reservations only).
-    pool: v4?.dhcpStart !== undefined && v4.dhcpEnd !== undefined ? { start: v4.dhcpStart, end: v4.dhcpEnd } : undefined,
+    // The dynamic pool, absent without network.dhcp_range (reservations only); with failover this server's half.
+    pool: failover ? failover.pool : sitePool,
     v6: model.network.ipv6 ? { ...model.network.ipv6, dns: [...model.network.ipv6.dns] } : undefined,
     v6Lines: ipv6Lines(model, tag),
     vlanLines: proxy ? [] : vlanLines(model),

@@ -131,6 +131,11 @@ function keaInterface(model: SiteModel): string {
 
 /** kea/harvgen.json. */
 export function renderKea(model: SiteModel): string {
+  return `${JSON.stringify(keaConfig(model), null, 2)}\n`;
+}
+
+/** The site's Kea DHCPv4 config as an object (kea/harvgen.json; with failover, each server's adds its hooks). */
+export function keaConfig(model: SiteModel): { Dhcp4: Record<string, unknown> } {
   const classes = bootClasses(model);
   const lease = leaseSeconds(model.dnsmasq.leaseTime) ?? 0xffffffff;
   const net = { ...ipv4Of(model), domain: model.network.domain };
@@ -199,7 +204,7 @@ export function renderKea(model: SiteModel): string {
       subnet4: [subnet, ...scopes],
     },
   };
-  return `${JSON.stringify(config, null, 2)}\n`;
+  return config;
 }
 
 /** iPXE over DHCPv6: user class (option 15) "iPXE", its one item after the item's 2-byte length. */

@@ -572,6 +572,57 @@ export interface SiteInput {
     namespace?: string;
   };
   /**
+   * Two boot servers for the site (docs/failover.md): both serve the same tree; keepalived (VRRP) holds `boot.server`'s address, the shared address, on the one whose nginx answers, and DHCP fails over with them (Kea's high-availability hook in hot-standby, or two dnsmasq with the same reservations and halves of the pool). harvgen writes `failover/<server>/` for each: its keepalived.conf and its DHCP config.
+   */
+  failover?: {
+    /**
+     * The boot servers' interface on the nodes' network (the same name on both), where keepalived holds the shared address. Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).
+     */
+    interface: string;
+    /**
+     * The VRRP router id (1-255), unique among the VRRP routers on that network. Default 51.
+     */
+    virtual_router_id?: number;
+    /**
+     * With `dhcp.server: kea`: the port each Kea listens on for its peer (the HA hook's own HTTP listener). Default 8001.
+     */
+    kea_ha_port?: number;
+    /**
+     * With `dhcp.server: kea`: where the boot servers' Kea keeps its hook libraries (`libdhcp_ha.so`, `libdhcp_lease_cmds.so`). Default `/usr/lib/x86_64-linux-gnu/kea/hooks` (Debian and Ubuntu on x86-64). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
+     */
+    kea_hooks_dir?: string;
+    /**
+     * The two boot servers, the first preferred (the primary): each with a name and its own address on the network. `boot.server` names the shared address, which neither holds of its own.
+     *
+     * @minItems 2
+     * @maxItems 2
+     *
+     * Items: One boot server.
+     */
+    servers: [
+      {
+        /**
+         * Its name (lower-case letters, digits and hyphens): the directory of its files, `failover/<name>/`.
+         */
+        name: string;
+        /**
+         * Its own address on the network, inside `network.cidr`. (IPv4 address, dotted quad)
+         */
+        address: string;
+      },
+      {
+        /**
+         * Its name (lower-case letters, digits and hyphens): the directory of its files, `failover/<name>/`.
+         */
+        name: string;
+        /**
+         * Its own address on the network, inside `network.cidr`. (IPv4 address, dotted quad)
+         */
+        address: string;
+      }
+    ];
+  };
+  /**
    * Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, "Signed trees".
    */
   signing?: {

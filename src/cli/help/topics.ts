@@ -27,6 +27,7 @@ export const TOPICS: readonly HelpTopic[] = [
   { name: 'generic-os', page: 'generic-os.md', summary: 'OS profiles, cloud-init, OpenCHAMI BSS, arm64, iSCSI' },
   { name: 'boot-modes', page: 'boot-modes.md', summary: 'Secure Boot, UEFI HTTP boot, embedded iPXE, Oracle Cloud' },
   { name: 'install-without-pxe', page: 'install-without-pxe.md', summary: 'A boot ISO per node, mounted by its BMC, with no DHCP' },
+  { name: 'failover', page: 'failover.md', summary: 'Two boot servers behind one shared address' },
   { name: 'metal3', page: 'metal3.md', summary: 'A BareMetalHost per node for Metal3 and Ironic' },
   {
     name: 'upgrade',

@@ -19,4 +19,9 @@ export const DNSMASQ: DhcpServer = {
   vlanOnParent: false,
   sharedHost: true,
   nextStep: { file: LAYOUT.dnsmasq, verb: `include ${LAYOUT.dnsmasqGlobal} (once per dnsmasq) and` },
+  failover: {
+    file: 'dnsmasq.conf',
+    format: 'dnsmasq',
+    how: "the site's config with half of the pool each (the first server the lower half) and the same reservations, neither authoritative",
+  },
 };

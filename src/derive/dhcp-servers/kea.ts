@@ -23,4 +23,9 @@ export const KEA: DhcpServer = {
   vlanOnParent: true,
   sharedHost: false,
   nextStep: { file: LAYOUT.kea, verb: 'merge into Kea' },
+  failover: {
+    file: 'kea-dhcp4.json',
+    format: 'kea4',
+    how: "the site's config with Kea's high-availability hook in hot-standby (the first server the primary), each Kea talking to the other on `failover.kea_ha_port`",
+  },
 };

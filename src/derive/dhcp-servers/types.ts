@@ -53,6 +53,12 @@ export interface DhcpServer {
   readonly vlanOnParent: boolean;
   /** One process may serve several sites (`dnsmasq.host`: `harvgen status --cross-site` reads it). */
   readonly sharedHost: boolean;
+  /**
+   * With `failover:` (two boot servers): the file each server runs instead of the site's
+   * (`failover/<server>/<file>`), its format, and how two of it share the network; undefined:
+   * harvgen writes no failover config for it (FAILOVER_UNSUPPORTED).
+   */
+  readonly failover?: { readonly file: string; readonly format: 'dnsmasq' | 'kea4'; readonly how: string };
   /** The operator's step after a build, for the file it names: "merge into Kea kea/harvgen.json". */
   readonly nextStep: { readonly file: string; readonly verb: string };
 }

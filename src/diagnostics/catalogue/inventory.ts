@@ -89,6 +89,21 @@ export const INVENTORY_CODES = {
     'invalid',
     '`publish.cosign_public_key` is no Ed25519, ECDSA P-256 or RSA (2048-4096 bit) PEM public key, or `publish.cosign_key` is not an unencrypted PEM private key whose public half it is.',
   ),
+  FAILOVER_SHARED_ADDRESS: c(
+    'error',
+    'invalid',
+    "With `failover:`, `boot.server`'s host is not the shared address it must be: an IPv4 address inside `network.cidr`, outside the DHCP pool, neither server's nor a node's.",
+  ),
+  FAILOVER_SERVER_ADDRESS: c(
+    'error',
+    'invalid',
+    "A `failover.servers` entry's address is not its own on the nodes' network (outside `network.cidr`, in the pool, the shared address, a node's or the other server's), or two servers share a name.",
+  ),
+  FAILOVER_UNSUPPORTED: c(
+    'error',
+    'invalid',
+    '`failover:` with what harvgen writes no failover config for: ISC dhcpd, `network.ipv6`, `network.vlans`, or an `nginx.listen` that names an address.',
+  ),
   PUBLISH_SITE_NAME: c(
     'error',
     'invalid',

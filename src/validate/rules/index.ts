@@ -19,6 +19,7 @@ import { genericNodesRule } from './generic-nodes.ts';
 import { osProfileFilesRule } from './os-profile-files.ts';
 import { bssRule } from './bss.ts';
 import { metal3Rule } from './metal3.ts';
+import { failoverRule } from './failover.ts';
 import { installerRule } from './installer.ts';
 import { measuredRule } from './measured.ts';
 import { nginxAccessRule } from './nginx-access.ts';
@@ -58,6 +59,7 @@ export const RULES: readonly Rule[] = [
   measuredRule,
   bssRule,
   metal3Rule,
+  failoverRule,
   nginxAccessRule,
   signingRule,
   publishRule,

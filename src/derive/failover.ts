@@ -1,0 +1,134 @@
+// Two boot servers for one site (`failover:`, docs/failover.md): what each one's files are made of.
+// Both serve the same tree; keepalived (VRRP) holds the shared address (`boot.server`'s host) on
+// the one whose nginx answers, and DHCP fails over as its server's declaration says
+// (src/derive/dhcp-servers/: `failover`). The rule (src/validate/rules/failover.ts) and render
+// (src/render/failover.ts) read the same functions.
+import type { FailoverServer, SiteFailover, SiteModel } from '../model/index.ts';
+import { formatIpv4, inNetwork, parseCidr, parseIpv4 } from '../util/ipv4.ts';
+import { dhcpServerOf } from './dhcp-servers/index.ts';
+import { LAYOUT } from './layout.ts';
+
+/** What a problem with the failover section says, and where. */
+export interface FailoverProblem {
+  readonly code: 'FAILOVER_SHARED_ADDRESS' | 'FAILOVER_SERVER_ADDRESS' | 'FAILOVER_UNSUPPORTED';
+  readonly message: string;
+  readonly hint: string;
+  readonly at: readonly (string | number)[];
+}
+
+/** The site's failover problems (none: its files can be written). */
+export function failoverProblems(model: SiteModel, nodeAddresses: readonly string[]): FailoverProblem[] {
+  const f = model.failover;
+  if (!f) return [];
+  const out: FailoverProblem[] = [];
+  const v4 = model.network.ipv4;
+  const net = v4 ? parseCidr(v4.cidr).net : undefined;
+  const start = v4?.dhcpStart !== undefined ? parseIpv4(v4.dhcpStart) : undefined;
+  const end = v4?.dhcpEnd !== undefined ? parseIpv4(v4.dhcpEnd) : undefined;
+  const inPool = (ip: number) => start !== undefined && end !== undefined && ip >= start && ip <= end;
+  const nodes = new Set(nodeAddresses);
+  const unsupported = (message: string, hint: string, at: readonly (string | number)[]) =>
+    out.push({ code: 'FAILOVER_UNSUPPORTED', message, hint, at });
+  const dhcp = dhcpServerOf(model);
+  if (model.outputs.dhcp && dhcp.failover === undefined)
+    unsupported(
+      `failover: harvgen writes no failover config for ${dhcp.title}`,
+      'Use `dhcp.server: kea` (its high-availability hook) or `dnsmasq` (two with halves of the pool), or turn the DHCP files off (`outputs: { dhcp: false }`) and fail your DHCP over yourself.',
+      ['dhcp', 'server'],
+    );
+  if (model.network.ipv6)
+    unsupported(
+      'failover: a site with `network.ipv6` is not supported yet (the DHCPv6 side has no failover config)',
+      'Remove `failover:` or `network.ipv6`.',
+      ['network', 'ipv6'],
+    );
+  if (model.network.vlans.length > 0)
+    unsupported(
+      'failover: a site with `network.vlans` is not supported yet (the VLAN scopes have no failover config)',
+      'Remove `failover:` or `network.vlans`.',
+      ['network', 'vlans'],
+    );
+  const listen = model.nginx.listen;
+  if (!/^(?:\*:)?[0-9]+$/.test(listen))
+    unsupported(
+      `failover: nginx.listen ${listen} names an address, which only one of the servers has at a time`,
+      'Remove `nginx.listen` (nginx then listens on every address of the port), or give `*:<port>`.',
+      ['nginx', 'listen'],
+    );
+  const shared = parseIpv4(f.shared);
+  const sharedProblem =
+    shared === undefined || v4 === undefined
+      ? `boot.server's host ${f.shared} is not an IPv4 address: with failover it is the shared address keepalived moves`
+      : net !== undefined && !inNetwork(shared, net)
+        ? `boot.server's host ${f.shared} is outside network.cidr ${v4.cidr}: keepalived holds the shared address on the nodes' network`
+        : inPool(shared)
+          ? `boot.server's host ${f.shared} is in the DHCP pool ${v4.dhcpStart}-${v4.dhcpEnd}`
+          : nodes.has(f.shared)
+            ? `boot.server's host ${f.shared} is a node's address`
+            : undefined;
+  if (sharedProblem)
+    out.push({
+      code: 'FAILOVER_SHARED_ADDRESS',
+      message: sharedProblem,
+      hint: "Name the boot server by an address of its own on the nodes' network, outside the pool, that neither server has: `boot.server: http://<shared address>`.",
+      at: ['boot', 'server'],
+    });
+  const seen = new Map<string, number>();
+  f.servers.forEach((s, i) => {
+    const ip = parseIpv4(s.address);
+    const problem =
+      ip === undefined
+        ? `failover server ${s.name}'s address ${s.address} is not an IPv4 address`
+        : net !== undefined && !inNetwork(ip, net)
+          ? `failover server ${s.name}'s address ${s.address} is outside network.cidr ${v4?.cidr}`
+          : net !== undefined && (ip === net.address || ip === net.broadcast)
+            ? `failover server ${s.name}'s address ${s.address} is the network's ${ip === net.address ? 'network' : 'broadcast'} address`
+            : s.address === f.shared
+              ? `failover server ${s.name}'s address ${s.address} is the shared address (boot.server): each server needs one of its own`
+              : inPool(ip)
+                ? `failover server ${s.name}'s address ${s.address} is in the DHCP pool ${v4?.dhcpStart}-${v4?.dhcpEnd}`
+                : nodes.has(s.address)
+                  ? `failover server ${s.name}'s address ${s.address} is a node's address`
+                  : seen.has(s.address)
+                    ? `failover servers ${f.servers[seen.get(s.address)!]!.name} and ${s.name} have the same address ${s.address}`
+                    : f.servers.findIndex((o) => o.name === s.name) !== i
+                      ? `two failover servers are named ${s.name}: each server's files are in failover/<name>/`
+                      : undefined;
+    seen.set(s.address, i);
+    if (problem)
+      out.push({
+        code: 'FAILOVER_SERVER_ADDRESS',
+        message: problem,
+        hint: "Give each server its own name and its own address on the nodes' network: inside network.cidr, outside the pool, not the shared address nor a node's.",
+        at: ['failover', 'servers', i, problem.includes('named') ? 'name' : 'address'],
+      });
+  });
+  return out;
+}
+
+/** A server's half of the DHCP pool (the primary the lower half); undefined: no pool, or none left for it. */
+export function poolOf(model: SiteModel, server: FailoverServer): { start: string; end: string } | undefined {
+  const v4 = model.network.ipv4;
+  const start = v4?.dhcpStart !== undefined ? parseIpv4(v4.dhcpStart) : undefined;
+  const end = v4?.dhcpEnd !== undefined ? parseIpv4(v4.dhcpEnd) : undefined;
+  if (start === undefined || end === undefined || end < start) return undefined;
+  const half = Math.ceil((end - start + 1) / 2);
+  const [a, b] = server.role === 'primary' ? [start, start + half - 1] : [start + half, end];
+  return b >= a ? { start: formatIpv4(a), end: formatIpv4(b) } : undefined;
+}
+
+/** The files of each server: its keepalived.conf and, where its DHCP server has one, its DHCP config. */
+export function failoverFiles(
+  model: SiteModel,
+): { readonly path: string; readonly server: FailoverServer; readonly kind: 'keepalived' | 'dhcp' }[] {
+  const f = model.failover;
+  if (!f) return [];
+  const dhcp = model.outputs.dhcp ? dhcpServerOf(model).failover : undefined;
+  return f.servers.flatMap((server) => [
+    { path: LAYOUT.failover(server.name, 'keepalived.conf'), server, kind: 'keepalived' as const },
+    ...(dhcp ? [{ path: LAYOUT.failover(server.name, dhcp.file), server, kind: 'dhcp' as const }] : []),
+  ]);
+}
+
+/** The other server of the pair. */
+export const peerOf = (f: SiteFailover, server: FailoverServer): FailoverServer => f.servers.find((s) => s !== server)!;

@@ -1,0 +1,317 @@
+// Two boot servers (`failover:`, docs/failover.md) judged by the programs that run them:
+//  - `keepalived -t` accepts each server's failover/<server>/keepalived.conf without a word, and
+//    refuses a broken copy (an interface the server lacks, an unknown keyword, a VRRP id out of
+//    range); `kea-dhcp4 -t` accepts each server's Kea config with the HA hook (and refuses a hooks
+//    directory that is not there), `dnsmasq --test` each server's dnsmasq.conf;
+//  - Kea's HA hook in a real pair (two network namespaces): both reach hot-standby, and when the
+//    primary dies the standby takes over (partner-down); a server named in no peer is refused when
+//    Kea starts (`kea-dhcp4 -t` does not read the hook's parameters: only a start shows them);
+//  - keepalived and nginx in a real pair behind one network (three namespaces, a bridge in the
+//    client's): the shared address answers from the primary; when its nginx dies, and when the
+//    whole server goes, the other server answers at the same URL. The time from the failure to
+//    the first request served again is printed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { requireProgram, requireRoot } from './helpers/programs.ts';
+import { createNetns, withNetns, type Netns } from './helpers/netns.ts';
+import { describe, run, startDaemon, waitFor, type Daemon } from './helpers/proc.ts';
+import { keaTest, testableKeaConf } from './helpers/kea.ts';
+import { buildFixtureTrees, type SiteTree } from './helpers/tree.ts';
+import { REPO_ROOT } from './helpers/initramfs.ts';
+import { build } from '../../src/index.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+const ready = requireProgram('keepalived', 'kea-dhcp4', 'dnsmasq', 'nginx', 'curl', 'ip') && requireRoot();
+
+let trees: Promise<Record<'kea' | 'dnsmasq', SiteTree>> | undefined;
+const fixtures = () =>
+  (trees ??= buildFixtureTrees('failover', {
+    kea: path.join(REPO_ROOT, 'test/fixtures/build/failover-kea/site'),
+    dnsmasq: path.join(REPO_ROOT, 'test/fixtures/build/failover-dnsmasq/site'),
+  }));
+
+const SERVERS = { kea: ['boot-a', 'boot-b'], dnsmasq: ['pxe1', 'pxe2'] } as const;
+const ADDRESS: Record<string, string> = { 'boot-a': '10.31.0.6', 'boot-b': '10.31.0.7', pxe1: '10.32.0.2', pxe2: '10.32.0.3' };
+const IFACE = { kea: 'eno1', dnsmasq: 'enp1s0' } as const;
+
+/** `keepalived -t` of `file` inside a namespace holding the server's interface (keepalived checks that it exists). */
+async function keepalivedTest(file: string, iface: string, address: string) {
+  return withNetns('kat', async (ns) => {
+    await ns.sh(['ip', 'link', 'add', iface, 'type', 'veth', 'peer', 'name', 'hgkap']);
+    await ns.sh(['ip', 'addr', 'add', `${address}/24`, 'dev', iface]);
+    await ns.sh(['ip', 'link', 'set', iface, 'up']);
+    return run(ns.exec(['keepalived', '-t', '-f', file]), { timeoutMs: 20_000 });
+  });
+}
+
+/** A copy of `file` changed by `edit` (which must change it). */
+function mutated(file: string, edit: (t: string) => string): string {
+  const text = readFileSync(file, 'utf8');
+  const broken = edit(text);
+  if (broken === text) throw new Error(`the mutation did not apply to ${file}`);
+  const out = path.join(tempDir('failover-mutation'), path.basename(file));
+  writeFileSync(out, broken);
+  return out;
+}
+
+for (const kind of ['kea', 'dnsmasq'] as const) {
+  for (const server of SERVERS[kind]) {
+    test(`keepalived -t accepts failover/${server}/keepalived.conf (${kind} fixture) without a word`, async () => {
+      if (!ready) return;
+      const file = path.join((await fixtures())[kind].dir, 'failover', server, 'keepalived.conf');
+      const r = await keepalivedTest(file, IFACE[kind], ADDRESS[server]!);
+      assert.is(r.code, 0, describe(r));
+      assert.is(r.stderr.trim(), '', describe(r));
+      assert.is(r.stdout.trim(), '', describe(r));
+    });
+  }
+}
+
+const KEEPALIVED_MUTATIONS: [string, (t: string) => string][] = [
+  ['an interface the server does not have', (t) => t.replaceAll('interface eno1', 'interface eth9')],
+  ['an unknown keyword', (t) => t.replace('    advert_int 1\n', '    advert_int 1\n    advert_every 1\n')],
+  ['a VRRP id out of range', (t) => t.replace('virtual_router_id 31', 'virtual_router_id 300')],
+];
+for (const [what, edit] of KEEPALIVED_MUTATIONS) {
+  test(`mutation: keepalived -t refuses a keepalived.conf with ${what}`, async () => {
+    if (!ready) return;
+    const file = mutated(path.join((await fixtures()).kea.dir, 'failover/boot-a/keepalived.conf'), edit);
+    const r = await keepalivedTest(file, 'eno1', '10.31.0.6');
+    assert.is.not(r.code, 0, `keepalived accepted ${what}:\n${describe(r)}`);
+  });
+}
+
+test('kea-dhcp4 -t accepts each server’s Kea config with the HA hook, and refuses a hooks directory that is not there', async () => {
+  if (!ready) return;
+  const tree = (await fixtures()).kea;
+  for (const server of SERVERS.kea) {
+    const file = path.join(tree.dir, 'failover', server, 'kea-dhcp4.json');
+    const r = await withNetns('keaha', (ns) => keaTest(ns, file, tempDir('kea-ha-t')));
+    assert.is(r.code, 0, `${server}: ${describe(r)}`);
+  }
+  const broken = mutated(path.join(tree.dir, 'failover/boot-a/kea-dhcp4.json'), (t) =>
+    t.replaceAll('/usr/lib/x86_64-linux-gnu/kea/hooks/', '/usr/lib/nowhere/kea/hooks/'),
+  );
+  const r = await withNetns('keaha', (ns) => keaTest(ns, broken, tempDir('kea-ha-t')));
+  assert.is.not(r.code, 0, `kea-dhcp4 -t accepted missing hook libraries:\n${describe(r)}`);
+});
+
+test('dnsmasq --test accepts each server’s dnsmasq.conf; their pools are the halves of the site’s, their reservations the same', async () => {
+  if (!ready) return;
+  const tree = (await fixtures()).dnsmasq;
+  const ranges: string[] = [];
+  for (const server of SERVERS.dnsmasq) {
+    const file = path.join(tree.dir, 'failover', server, 'dnsmasq.conf');
+    const r = await run(['dnsmasq', '--test', '-C', file], { timeoutMs: 20_000 });
+    assert.is(r.code, 0, `${server}: ${describe(r)}`);
+    ranges.push(/^dhcp-range=set:[^,]+,([^,]+),([^,]+),/m.exec(readFileSync(file, 'utf8'))!.slice(1, 3).join('-'));
+  }
+  assert.equal(ranges, ['10.32.0.100-10.32.0.150', '10.32.0.151-10.32.0.200']);
+});
+
+/** Two namespaces joined by one link, each end named `iface`, with the servers' addresses. */
+async function pair(label: string, iface: string, a: string, b: string): Promise<[Netns, Netns]> {
+  const na = await createNetns(`${label}a`);
+  const nb = await createNetns(`${label}b`);
+  await na.sh(['ip', 'link', 'add', iface, 'type', 'veth', 'peer', 'name', iface, 'netns', nb.name]);
+  for (const [ns, addr] of [
+    [na, a],
+    [nb, b],
+  ] as const) {
+    await ns.sh(['ip', 'addr', 'add', `${addr}/24`, 'dev', iface]);
+    await ns.sh(['ip', 'link', 'set', iface, 'up']);
+  }
+  return [na, nb];
+}
+
+/** A Kea of the pair: its generated config, with the test's lease file and no control socket. */
+function startHaKea(ns: Netns, generated: string, dir: string, change?: (d: Record<string, unknown>) => void): Daemon {
+  mkdirSync(dir, { recursive: true });
+  const conf = path.join(dir, 'kea-dhcp4.json');
+  writeFileSync(
+    conf,
+    testableKeaConf(readFileSync(generated, 'utf8'), {
+      iface: 'eno1',
+      keepInterfaces: true,
+      leaseFile: path.join(dir, 'leases.csv'),
+      ...(change ? { change } : {}),
+    }),
+  );
+  // Kea's HA logger is a child of kea-dhcp4: its state changes reach stdout.
+  return startDaemon(`kea ${path.basename(dir)}`, ns.exec(['kea-dhcp4', '-c', conf]), {
+    env: { ...process.env, KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir, KEA_LOGGER_DESTINATION: 'stdout' },
+  });
+}
+
+const state = (d: Daemon, s: string) => new RegExp(`HA_STATE_TRANSITION server transitions from \\S+ to ${s} state`).test(d.output());
+
+test("Kea's HA hook in a real pair: hot-standby on both, the standby takes over when the primary dies", async () => {
+  if (!ready) return;
+  const tree = (await fixtures()).kea;
+  const [na, nb] = await pair('kha', 'eno1', '10.31.0.6', '10.31.0.7');
+  const work = tempDir('kea-ha-pair');
+  const a = startHaKea(na, path.join(tree.dir, 'failover/boot-a/kea-dhcp4.json'), path.join(work, 'a'));
+  const b = startHaKea(nb, path.join(tree.dir, 'failover/boot-b/kea-dhcp4.json'), path.join(work, 'b'));
+  try {
+    const both = await waitFor(() => state(a, 'HOT-STANDBY') && state(b, 'HOT-STANDBY'), 60_000, 200);
+    assert.ok(both, `the pair did not reach hot-standby:\n--- boot-a\n${a.output().slice(-3000)}\n--- boot-b\n${b.output().slice(-3000)}`);
+    assert.not.match(a.output() + b.output(), /HA_CONFIGURATION_FAILED|ERROR/);
+    const t0 = Date.now();
+    await a.stop();
+    const down = await waitFor(() => state(b, 'PARTNER-DOWN'), 60_000, 200);
+    assert.ok(down, `the standby did not take over:\n${b.output().slice(-3000)}`);
+    console.log(`  Kea HA: the standby was partner-down ${((Date.now() - t0) / 1000).toFixed(1)} s after the primary stopped`);
+  } finally {
+    await a.stop();
+    await b.stop();
+    await na.delete();
+    await nb.delete();
+  }
+});
+
+test('mutation: a Kea that names itself in no peer is refused when it starts (kea-dhcp4 -t says nothing of it)', async () => {
+  if (!ready) return;
+  const tree = (await fixtures()).kea;
+  const [na, nb] = await pair('khm', 'eno1', '10.31.0.6', '10.31.0.7');
+  const k = startHaKea(na, path.join(tree.dir, 'failover/boot-a/kea-dhcp4.json'), tempDir('kea-ha-bad'), (d) => {
+    const hooks = d['hooks-libraries'] as { parameters?: { 'high-availability': { 'this-server-name': string }[] } }[];
+    hooks[1]!.parameters!['high-availability'][0]!['this-server-name'] = 'nobody';
+  });
+  try {
+    const failed = await waitFor(() => /HA_CONFIGURATION_FAILED/.test(k.output()) || k.exited(), 30_000, 200);
+    assert.ok(failed, `Kea started with an unknown this-server-name:\n${k.output().slice(-2000)}`);
+    assert.match(k.output(), /HA_CONFIGURATION_FAILED|this-server-name|nobody/);
+  } finally {
+    await k.stop();
+    await na.delete();
+    await nb.delete();
+  }
+});
+
+/** The dnsmasq fixture with nginx's root and log under `dir`: built there, its tree the served root. */
+async function servedFixture(dir: string): Promise<string> {
+  const site = path.join(dir, 'site');
+  cpSync(path.join(REPO_ROOT, 'test/fixtures/build/failover-dnsmasq/site'), site, { recursive: true });
+  const out = path.join(dir, 'out');
+  const root = path.join(out, 'failover-dnsmasq');
+  writeFileSync(
+    path.join(site, 'site.yaml'),
+    `${readFileSync(path.join(site, 'site.yaml'), 'utf8')}nginx:\n  root: ${root}\n  access_log: ${dir}/access.log\n`,
+  );
+  const r = await build({ sites: [site], outDir: out, secrets: 'filled' });
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'));
+  // nginx's workers (another user) read the tree.
+  for (const d of [dir, out, root]) chmodSync(d, 0o755);
+  return root;
+}
+
+test('keepalived and nginx in a real pair: the shared address answers from the other server when nginx dies, and when the whole server goes', async () => {
+  if (!ready) return;
+  const dir = tempDir('failover-pair');
+  chmodSync(dir, 0o755);
+  const tree = await servedFixture(dir);
+  // The nodes' network: a bridge in the client's namespace, each server's enp1s0 plugged into it.
+  const client = await createNetns('foc');
+  const servers = { pxe1: await createNetns('fo1'), pxe2: await createNetns('fo2') };
+  const daemons: Daemon[] = [];
+  try {
+    await client.sh(['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+    await client.sh(['ip', 'addr', 'add', '10.32.0.100/24', 'dev', 'br0']);
+    await client.sh(['ip', 'link', 'set', 'br0', 'up']);
+    for (const [name, ns] of Object.entries(servers)) {
+      await ns.sh(['ip', 'link', 'add', 'enp1s0', 'type', 'veth', 'peer', 'name', `to-${name}`, 'netns', client.name]);
+      await ns.sh(['ip', 'addr', 'add', `${ADDRESS[name]}/24`, 'dev', 'enp1s0']);
+      await ns.sh(['ip', 'link', 'set', 'enp1s0', 'up']);
+      await client.sh(['ip', 'link', 'set', `to-${name}`, 'master', 'br0']);
+      await client.sh(['ip', 'link', 'set', `to-${name}`, 'up']);
+    }
+    const nginx: Record<string, Daemon> = {};
+    const keepalived: Record<string, Daemon> = {};
+    for (const [name, ns] of Object.entries(servers)) {
+      const prefix = path.join(dir, `nginx-${name}`);
+      mkdirSync(path.join(prefix, 'logs'), { recursive: true });
+      const main = path.join(prefix, 'nginx.conf');
+      writeFileSync(
+        main,
+        `pid ${prefix}/nginx.pid;\nerror_log ${prefix}/logs/error.log;\nevents {}\nhttp {\n    include ${tree}/nginx/harvgen.conf;\n}\n`,
+      );
+      daemons.push((nginx[name] = startDaemon(`nginx ${name}`, ns.exec(['nginx', '-p', prefix, '-c', main, '-g', 'daemon off;']))));
+      const runDir = path.join(dir, `ka-${name}`);
+      mkdirSync(runDir, { recursive: true });
+      const conf = path.join(tree, 'failover', name, 'keepalived.conf');
+      daemons.push(
+        (keepalived[name] = startDaemon(
+          `keepalived ${name}`,
+          ns.exec([
+            'keepalived',
+            '-n',
+            '-l',
+            '-D',
+            '-P',
+            '-f',
+            conf,
+            '-p',
+            `${runDir}/k.pid`,
+            '-r',
+            `${runDir}/v.pid`,
+            '-c',
+            `${runDir}/c.pid`,
+          ]),
+        )),
+      );
+    }
+    const holds = async (name: string) =>
+      (await run(servers[name as 'pxe1'].exec(['ip', '-4', 'addr', 'show', 'enp1s0']))).stdout.includes('10.32.0.5/');
+    const served = async () =>
+      (await run(client.exec(['curl', '-fsS', '--max-time', '1', '-o', '/dev/null', 'http://10.32.0.5/boot.ipxe']), { timeoutMs: 5000 }))
+        .code === 0;
+    assert.ok(
+      await waitFor(() => holds('pxe1'), 30_000, 200),
+      `pxe1 never held the shared address:\n${keepalived.pxe1!.output().slice(-3000)}`,
+    );
+    assert.not.ok(await holds('pxe2'), 'only one server holds it');
+    assert.ok(await waitFor(served, 20_000, 200), 'the shared address serves boot.ipxe');
+    const expected = readFileSync(path.join(tree, 'boot.ipxe'), 'utf8');
+    const body = await run(client.exec(['curl', '-fsS', '--max-time', '2', 'http://10.32.0.5/boot.ipxe']));
+    assert.is(body.stdout, expected, 'the tree as built');
+
+    // 1. nginx dies on the server that holds the address.
+    let t0 = Date.now();
+    await nginx.pxe1!.stop();
+    assert.ok(await waitFor(() => holds('pxe2'), 30_000, 100), `pxe2 did not take the address:\n${keepalived.pxe2!.output().slice(-3000)}`);
+    assert.ok(await waitFor(served, 30_000, 100), 'served again after nginx died');
+    const afterNginx = (Date.now() - t0) / 1000;
+    assert.not.ok(await holds('pxe1'), 'pxe1 gave it up');
+    // pxe1's nginx comes back: nopreempt, pxe2 keeps the address.
+    const prefix1 = path.join(dir, 'nginx-pxe1');
+    daemons.push(
+      (nginx.pxe1 = startDaemon(
+        'nginx pxe1 again',
+        servers.pxe1.exec(['nginx', '-p', prefix1, '-c', path.join(prefix1, 'nginx.conf'), '-g', 'daemon off;']),
+      )),
+    );
+    await new Promise((r) => setTimeout(r, 6000));
+    assert.ok(await holds('pxe2'), 'a recovered server does not take the address back');
+
+    // 2. The whole server that holds it goes (its link down: power, cable, kernel).
+    t0 = Date.now();
+    await client.sh(['ip', 'link', 'set', 'to-pxe2', 'down']);
+    await servers.pxe2.sh(['ip', 'link', 'set', 'enp1s0', 'down']);
+    assert.ok(
+      await waitFor(() => holds('pxe1'), 30_000, 100),
+      `pxe1 did not take the address back:\n${keepalived.pxe1!.output().slice(-3000)}`,
+    );
+    assert.ok(await waitFor(served, 30_000, 100), 'served again after the server went');
+    const afterServer = (Date.now() - t0) / 1000;
+    console.log(
+      `  failover: served again ${afterNginx.toFixed(1)} s after nginx died, ${afterServer.toFixed(1)} s after the whole server went`,
+    );
+  } finally {
+    for (const d of daemons) await d.stop();
+    for (const ns of [client, ...Object.values(servers)]) await ns.delete();
+  }
+});
+
+test.run();
