@@ -209,6 +209,45 @@ test('drift: VERIFY_FLEET_DRIFT "serves <digest>, git says <digest>" at the stat
   }
 });
 
+test('two boot servers (failover): the shared address and each server checked; a server serving another digest is VERIFY_FLEET_DRIFT for it alone', async () => {
+  const shared = await serveSites({ site_a: { state: goodState('site_a'), files: FILES } });
+  const one = await serveSites({ site_a: { state: goodState('site_a'), files: FILES } });
+  const two = await serveSites({ site_a: { state: goodState('site_a', digest(2)), files: FILES } });
+  try {
+    const dir = record('pair', { site_a: { url: shared.url } });
+    const file = join(dir, 'site_a.json');
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...rec, servers: [`${one.url}/site_a`, `${two.url}/site_a`] }));
+    const r = await verifyFleet({ dir });
+    assert.equal(
+      r.sites.map((s) => [s.url, s.state, s.served]),
+      [
+        [`${shared.url}/site_a`, 'ok', digest(1)],
+        [`${one.url}/site_a`, 'ok', digest(1)],
+        [`${two.url}/site_a`, 'drift', digest(2)],
+      ],
+    );
+    assert.not.ok(r.ok);
+    assert.equal(
+      r.diagnostics.map((d) => [d.code, d.file]),
+      [['VERIFY_FLEET_DRIFT', `${two.url}/site_a/${STATE_PATH}`]],
+    );
+    assert.is(r.servers.length, 3);
+    // A record whose servers are no URLs is refused as a record.
+    writeFileSync(file, JSON.stringify({ ...rec, servers: ['ftp://x'] }));
+    const bad = await verifyFleet({ dir });
+    assert.equal(
+      bad.diagnostics.map((d) => d.code),
+      ['VERIFY_FLEET_RECORD'],
+    );
+    assert.match(bad.diagnostics[0]!.message, /servers\[0\]/);
+  } finally {
+    await shared.close();
+    await one.close();
+    await two.close();
+  }
+});
+
 test('another site at the address: VERIFY_FLEET_STATE naming both; no state file: VERIFY_FLEET_STATE (404 explained)', async () => {
   const srv = await serveSites({ site_a: { state: goodState('site_b'), files: FILES }, site_c: { files: FILES } });
   try {

@@ -132,3 +132,11 @@ export function failoverFiles(
 
 /** The other server of the pair. */
 export const peerOf = (f: SiteFailover, server: FailoverServer): FailoverServer => f.servers.find((s) => s !== server)!;
+
+/** Each server's own base URL: boot.server with the server's address in place of the shared one (the fleet record's `servers`). */
+export function failoverUrls(model: SiteModel): string[] {
+  const f = model.failover;
+  if (!f) return [];
+  const u = new URL(model.boot.server);
+  return f.servers.map((s) => `${u.protocol}//${s.address}${u.port ? `:${u.port}` : ''}${model.boot.prefix}`);
+}

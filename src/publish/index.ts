@@ -9,6 +9,7 @@ import { compileModel, renderModelled } from '../pipeline.ts';
 import type { ParseCache } from '../load/index.ts';
 import { listSitesForKeys, type KeyFileAnswers } from '../validate/rules/private-keys.ts';
 import { LAYOUT } from '../derive/layout.ts';
+import { failoverUrls } from '../derive/failover.ts';
 import { harvgenVersion } from '../util/version.ts';
 import { repoBoundary } from '../load/repo.ts';
 import { buildSiteArtifact, jsonBlob, sha256, type SiteArtifact } from './artifact.ts';
@@ -286,11 +287,13 @@ export async function siteArtifact(
     ...(git ? { revision: git.commit } : {}),
     source: `oci://${repository}`,
   });
+  const servers = failoverUrls(model);
   const record: FleetRecord = {
     boot_server: model.boot.server,
     digest: artifact.index.digest,
     repository,
     sample: artifact.sample,
+    ...(servers.length > 0 ? { servers } : {}),
     site,
     tag: model.publish.tag,
   };

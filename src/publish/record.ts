@@ -13,6 +13,8 @@ export interface FleetRecord {
   readonly digest: string;
   readonly repository: string;
   readonly sample: SiteArtifact['sample'];
+  /** With `failover:`: each boot server at its own address (verify --fleet checks each). */
+  readonly servers?: readonly string[];
   readonly site: string;
   /** `sha256:<hex>` of the site's entry in the registry's fleet state (src/publish/fleet-state.ts), when it has one. */
   readonly state?: string;

@@ -14,14 +14,16 @@ import { poolAllow } from '../render/access.ts';
 /** Where a request came from, for the tally. */
 export type Origin = 'server' | 'foreign' | 'counted';
 
-/** The boot server's own addresses: loopback, boot.server's host when it is an address, its IPv6 address (`network.ipv6`) and its address on each VLAN (`network.vlans`). */
+/** The boot server's own addresses: loopback, boot.server's host when it is an address, its IPv6 address (`network.ipv6`), its address on each VLAN (`network.vlans`) and, with `failover:`, each server's own. */
 export function serverAddresses(model: SiteModel): string[] {
   const host = model.boot.host.replace(/^\[|\]$/g, '');
   const own = parseIpv4(host) !== undefined || host.includes(':') ? [host] : [];
   const v6 = model.network.ipv6?.server;
   // And its address on each VLAN it serves (network.vlans).
   const vlans = model.network.vlans.map((v) => v.server).filter((a) => !own.includes(a));
-  return ['127.0.0.0/8', '::1', ...own, ...(v6 && !own.includes(v6) ? [v6] : []), ...vlans];
+  // With failover, each server's own address too (keepalived's check of nginx asks from there).
+  const servers = (model.failover?.servers ?? []).map((s) => s.address);
+  return ['127.0.0.0/8', '::1', ...own, ...(v6 && !own.includes(v6) ? [v6] : []), ...vlans, ...servers];
 }
 
 /** Judges the origin of one site's requests. */

@@ -19,7 +19,12 @@ export interface FleetRecord {
   readonly tag: string;
   /** Public files of the tree to fetch and compare (never a sealed one, never a release file). */
   readonly sample: readonly { readonly path: string; readonly sha256: string; readonly size: number }[];
+  /** With `failover:`: each boot server at its own address (`boot_server` is the shared one); checked each. */
+  readonly servers: readonly string[];
 }
+
+/** The most boot servers a record names besides `boot_server`. */
+const SERVERS_MAX = 8;
 
 /** A record file larger than this is not a fleet record. */
 const RECORD_MAX_BYTES = 1 << 20;
@@ -88,7 +93,19 @@ export function readFleetRecord(file: string): { record: FleetRecord } | { probl
       return { problem: `\`sample[${i}].size\` is not a size in bytes` };
     sample.push({ path: e.path, sha256: e.sha256, size: e.size });
   }
-  return { record: { file, site: r.site, boot_server: r.boot_server, digest: r.digest, repository: r.repository, tag: r.tag, sample } };
+  const servers: string[] = [];
+  if (r.servers !== undefined) {
+    if (!Array.isArray(r.servers) || r.servers.length > SERVERS_MAX)
+      return { problem: `\`servers\` is not a list of at most ${SERVERS_MAX} boot server URLs` };
+    for (const [i, u] of (r.servers as unknown[]).entries()) {
+      const bad = typeof u === 'string' ? baseUrlFault(u) : 'not-url';
+      if (bad !== undefined || typeof u !== 'string') return { problem: `\`servers[${i}]\` ${BOOT_SERVER_PROBLEM[bad ?? 'not-url']}` };
+      servers.push(u);
+    }
+  }
+  return {
+    record: { file, site: r.site, boot_server: r.boot_server, digest: r.digest, repository: r.repository, tag: r.tag, sample, servers },
+  };
 }
 
 /** Why a boot server URL is not one to check (undefined: it is one). */

@@ -109,17 +109,20 @@ export async function verifyFleet(options: VerifyFleetOptions): Promise<VerifyFl
     return { ok: false, sites: [], servers: [], diagnostics: [d], checks: 0, durationMs: Math.round(performance.now() - started) };
   }
   const concurrency = Math.max(1, options.concurrency ?? 32);
-  const sites: FleetSite[] = new Array(listed.files.length);
+  const perRecord: FleetSite[][] = new Array(listed.files.length);
   let next = 0;
   let done = 0;
   const worker = async () => {
     while (next < listed.files.length) {
       const i = next++;
-      sites[i] = await verifyRecord(listed.files[i]!, options);
-      options.onSite?.(sites[i], ++done, listed.files.length);
+      perRecord[i] = await verifyRecord(listed.files[i]!, options);
+      done++;
+      for (const s of perRecord[i]) options.onSite?.(s, done, listed.files.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, listed.files.length) }, worker));
+  // A site with failover is one line per boot server: the shared address first, then each server's own.
+  const sites = perRecord.flat();
   const diagnostics = sites.flatMap((s) => s.diagnostics);
   return {
     ok: !diagnostics.some((d) => d.severity === 'error'),
@@ -135,8 +138,8 @@ export async function verifyFleet(options: VerifyFleetOptions): Promise<VerifyFl
   };
 }
 
-/** One site: its record read, then identity, sample and probes within the site's time limit. */
-async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetSite> {
+/** One site: its record read, then each of its boot servers checked (the shared address and, with failover, each server's own). */
+async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetSite[]> {
   const started = performance.now();
   const read = readFleetRecord(file);
   if ('problem' in read) {
@@ -148,23 +151,31 @@ async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetS
       hint: '`harvgen publish --record` writes the record; restore the file from git (`git checkout -- <file>`) or publish the site again.',
       file,
     };
-    return {
-      record: file,
-      site: stem,
-      url: null,
-      state: 'record',
-      expected: null,
-      served: null,
-      source: null,
-      verdict: null,
-      checks: 0,
-      failed: 0,
-      reachable: true,
-      durationMs: Math.round(performance.now() - started),
-      diagnostics: [d],
-    };
+    return [
+      {
+        record: file,
+        site: stem,
+        url: null,
+        state: 'record',
+        expected: null,
+        served: null,
+        source: null,
+        verdict: null,
+        checks: 0,
+        failed: 0,
+        reachable: true,
+        durationMs: Math.round(performance.now() - started),
+        diagnostics: [d],
+      },
+    ];
   }
   const rec = read.record;
+  return Promise.all([rec.boot_server, ...rec.servers].map((url) => verifyServer(file, rec, url, o)));
+}
+
+/** One boot server of a site: identity, sample and probes within the site's time limit. */
+async function verifyServer(file: string, rec: FleetRecord, url: string, o: VerifyFleetOptions): Promise<FleetSite> {
+  const started = performance.now();
   const limitMs = o.siteTimeoutMs ?? 30_000;
   const abort = new AbortController();
   const timer = setTimeout(
@@ -173,7 +184,7 @@ async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetS
   );
   const perSite = Math.max(1, o.perSite ?? 4);
   const agents = createAgents(perSite);
-  const server = serverFor(rec.boot_server);
+  const server = serverFor(url);
   const found: Diagnostic[] = [];
   let checks = 0;
   let failed = 0;
@@ -207,7 +218,7 @@ async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetS
       });
     }
     if (r !== undefined) {
-      const judged = judgeState(rec, r, stateUrl);
+      const judged = judgeState(rec, r, stateUrl, url);
       served = judged.served;
       source = judged.source;
       verdict = judged.verdict;
@@ -255,7 +266,7 @@ async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetS
   return {
     record: file,
     site: rec.site,
-    url: rec.boot_server,
+    url,
     state: fleetState(diagnostics, timedOut),
     expected: rec.digest,
     served,
@@ -277,6 +288,8 @@ function judgeState(
   rec: FleetRecord,
   r: Fetched,
   url: string,
+  /** The boot server asked (`boot_server`, or one of `servers`). */
+  server: string,
 ): { found: Diagnostic[]; served: string | null; source: string | null; verdict: FleetVerdict | null; other: boolean } {
   const none = (message: string, hint: string) => ({
     found: [{ code: 'VERIFY_FLEET_STATE', severity: 'error' as const, message: `${rec.site}: ${message}`, hint, file: url }],
@@ -303,7 +316,7 @@ function judgeState(
     return none('the state file is not a materializer state (format 1 with `site` and a sha256 `digest`)', STATE_HINT);
   if (s.site !== rec.site) {
     const r = none(
-      `the boot server ${rec.boot_server} serves the site ${s.site}, not ${rec.site}`,
+      `the boot server ${server} serves the site ${s.site}, not ${rec.site}`,
       `Check \`boot_server\` in ${rec.file} and the pull config on that server: two sites at one address, or a server set up for another site.`,
     );
     return { ...r, served: s.digest, source: sourceOf(s), other: true };

@@ -190,13 +190,16 @@ export async function runFleet(given: string[], flags: VerifyFlags, out: CliOutp
   }
   out.report(result.diagnostics, {}, flags);
   const width = Math.max(0, ...result.sites.map((s) => s.site.length));
+  // A site with several boot servers (failover) has a line for each: each says which.
+  const lines = new Map<string, number>();
+  for (const s of result.sites) lines.set(s.site, (lines.get(s.site) ?? 0) + 1);
   for (const s of result.sites) {
     const digest = s.served !== null ? s.served.slice(0, 15) : '-'.padEnd(15);
     const problem = s.diagnostics.find((d) => d.severity === 'error');
     const why = problem
       ? `  ${problem.message.startsWith(`${s.site}: `) ? problem.message.slice(s.site.length + 2) : problem.message}`
       : '';
-    const from = s.source !== null ? `  from ${s.source}` : '';
+    const from = `${(lines.get(s.site) ?? 0) > 1 ? `  at ${s.url}` : ''}${s.source !== null ? `  from ${s.source}` : ''}`;
     out.print(
       `${FLEET_LABEL[s.state].padEnd(11)} ${s.site.padEnd(width)}  ${digest}  ${plural(s.checks, 'check')}  ${s.durationMs} ms${from}${why}`,
     );
