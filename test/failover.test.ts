@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileModel } from '../src/pipeline.ts';
+import { check } from '../src/index.ts';
 import { failoverUrls, poolOf } from '../src/derive/failover.ts';
 import { renderKeepalived } from '../src/render/failover.ts';
 import { UnsafeValueError } from '../src/formats/escape.ts';
@@ -68,12 +69,43 @@ test('refused with failover: IPv6, VLANs, an nginx.listen address, a shared addr
     ],
     ['a server with the shared address', (y) => y.replace('address: 10.32.0.3', 'address: 10.32.0.5'), 'FAILOVER_SERVER_ADDRESS'],
     ['two servers with one name', (y) => y.replace('name: pxe2', 'name: pxe1'), 'FAILOVER_SERVER_ADDRESS'],
+    [
+      'a shared address that is the broadcast address',
+      (y) => y.replace('server: http://10.32.0.5', 'server: http://10.32.0.255'),
+      'FAILOVER_SHARED_ADDRESS',
+    ],
+    [
+      'a shared address that is the gateway',
+      (y) => y.replace('server: http://10.32.0.5', 'server: http://10.32.0.1'),
+      'FAILOVER_SHARED_ADDRESS',
+    ],
+    ["a server with the cluster's VIP", (y) => y.replace('address: 10.32.0.3', 'address: 10.32.0.10'), 'FAILOVER_SERVER_ADDRESS'],
+    ['a server with a DNS server', (y) => y.replace('address: 10.32.0.3', 'address: 10.32.0.53'), 'FAILOVER_SERVER_ADDRESS'],
+    ["TFTP from one server's own address", (y) => `${y}dhcp:\n  next_server: 10.32.0.2\n`, 'FAILOVER_SHARED_ADDRESS'],
+    ["nginx on another port than boot.server's", (y) => `${y}nginx:\n  listen: '*:9090'\n`, 'FAILOVER_UNSUPPORTED'],
   ];
   for (const [what, edit, code] of cases) {
     const r = await compiled(edit);
     assert.ok(r.errors.includes(code), `${what}: ${r.errors.join(', ')}`);
   }
   assert.equal((await compiled()).errors, [], 'the fixture itself is clean');
+});
+
+test('another site at the shared address of a site with two boot servers is refused (their files are whole files)', async () => {
+  const a = await compiled((y) => y.replace('server: http://10.32.0.5', 'server: http://10.32.0.5/a'));
+  const b = join(tempDir('failover-b'), 'other');
+  cpSync(join(repo, 'test/fixtures/build/no-pool/site'), b, { recursive: true });
+  const yaml = join(b, 'site.yaml');
+  writeFileSync(
+    yaml,
+    readFileSync(yaml, 'utf8')
+      .replace(/server: http:\/\/[^\s]+/, 'server: http://10.32.0.5/b')
+      .replace(/^site: .*$/m, 'site: other'),
+  );
+  const r = await check({ sites: [a.dir, b] });
+  const found = r.diagnostics.filter((d) => d.code === 'FAILOVER_UNSUPPORTED');
+  assert.is(found.length, 1, JSON.stringify(r.diagnostics.map((d) => d.code)));
+  assert.match(found[0]!.message, /share http:\/\/10\.32\.0\.5:80/);
 });
 
 test("keepalived.conf: the shared address on the servers' network, the primary's higher priority, the other as the unicast peer, nginx on every address", async () => {
@@ -83,9 +115,14 @@ test("keepalived.conf: the shared address on the servers' network, the primary's
   const ka = renderKeepalived(m, a!);
   assert.match(ka, /\n {8}10\.32\.0\.5\/24 dev enp1s0\n/);
   assert.match(ka, /\n {4}priority 150\n/);
-  assert.match(ka, /\n {4}unicast_src_ip 10\.32\.0\.2\n {4}unicast_peer \{\n {8}10\.32\.0\.3\n/);
+  assert.match(ka, /\n {4}unicast_src_ip 10\.32\.0\.2\n[\s\S]*?\n {4}unicast_peer \{\n {8}10\.32\.0\.3\n/);
   assert.match(ka, /script "\/usr\/bin\/curl -fsS -o \/dev\/null --max-time 2 http:\/\/10\.32\.0\.2:80\/boot\.ipxe"/);
   assert.match(renderKeepalived(m, b!), /\n {4}priority 100\n/);
+  assert.match(ka, /\n {4}check_unicast_src\n/);
+  // boot.server's port and path prefix are where the check asks, at the server's own address.
+  const prefixed = (await compiled((y) => y.replace('server: http://10.32.0.5', 'server: http://10.32.0.5:8080/fo'))).model!;
+  assert.match(renderKeepalived(prefixed, prefixed.failover!.servers[1]!), /http:\/\/10\.32\.0\.3:8080\/fo\/boot\.ipxe"/);
+  assert.is(prefixed.nginx.listen, '8080');
   assert.is(m.nginx.listen, '80');
   // A value that slipped past validation (a forged model) cannot open a block or end a line.
   const forged = { ...m, failover: { ...m.failover!, interface: 'enp1s0 }\n    notify /tmp/x' } } as SiteModel;

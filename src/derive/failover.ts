@@ -27,6 +27,12 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
   const end = v4?.dhcpEnd !== undefined ? parseIpv4(v4.dhcpEnd) : undefined;
   const inPool = (ip: number) => start !== undefined && end !== undefined && ip >= start && ip <= end;
   const nodes = new Set(nodeAddresses);
+  // Addresses the network already gives another job: the gateway, DNS servers, the cluster's VIP.
+  const taken = new Map<string, string>([
+    ...(v4 ? [[v4.gateway, 'the gateway (network.gateway)'] as const] : []),
+    ...(v4?.dns ?? []).map((d) => [d, 'a DNS server (network.dns)'] as const),
+    ...(model.cluster ? [[model.cluster.vip, "the cluster's VIP (cluster.vip)"] as const] : []),
+  ]);
   const unsupported = (message: string, hint: string, at: readonly (string | number)[]) =>
     out.push({ code: 'FAILOVER_UNSUPPORTED', message, hint, at });
   const dhcp = dhcpServerOf(model);
@@ -49,10 +55,18 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
       ['network', 'vlans'],
     );
   const listen = model.nginx.listen;
-  if (!/^(?:\*:)?[0-9]+$/.test(listen))
+  const port = new URL(model.boot.server).port || (model.boot.server.startsWith('https:') ? '443' : '80');
+  const listenPort = /^(?:\*:)?([0-9]+)$/.exec(listen)?.[1];
+  if (listenPort === undefined)
     unsupported(
       `failover: nginx.listen ${listen} names an address, which only one of the servers has at a time`,
       'Remove `nginx.listen` (nginx then listens on every address of the port), or give `*:<port>`.',
+      ['nginx', 'listen'],
+    );
+  else if (listenPort !== port)
+    unsupported(
+      `failover: nginx.listen ${listen} is not boot.server's port ${port}: keepalived's check asks each server at boot.server's port`,
+      'Remove `nginx.listen`, or give `*:<port of boot.server>`.',
       ['nginx', 'listen'],
     );
   const shared = parseIpv4(f.shared);
@@ -61,11 +75,15 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
       ? `boot.server's host ${f.shared} is not an IPv4 address: with failover it is the shared address keepalived moves`
       : net !== undefined && !inNetwork(shared, net)
         ? `boot.server's host ${f.shared} is outside network.cidr ${v4.cidr}: keepalived holds the shared address on the nodes' network`
-        : inPool(shared)
-          ? `boot.server's host ${f.shared} is in the DHCP pool ${v4.dhcpStart}-${v4.dhcpEnd}`
-          : nodes.has(f.shared)
-            ? `boot.server's host ${f.shared} is a node's address`
-            : undefined;
+        : net !== undefined && (shared === net.address || shared === net.broadcast)
+          ? `boot.server's host ${f.shared} is the network's ${shared === net.address ? 'network' : 'broadcast'} address`
+          : taken.has(f.shared)
+            ? `boot.server's host ${f.shared} is ${taken.get(f.shared)}`
+            : inPool(shared)
+              ? `boot.server's host ${f.shared} is in the DHCP pool ${v4.dhcpStart}-${v4.dhcpEnd}`
+              : nodes.has(f.shared)
+                ? `boot.server's host ${f.shared} is a node's address`
+                : undefined;
   if (sharedProblem)
     out.push({
       code: 'FAILOVER_SHARED_ADDRESS',
@@ -85,24 +103,35 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
             ? `failover server ${s.name}'s address ${s.address} is the network's ${ip === net.address ? 'network' : 'broadcast'} address`
             : s.address === f.shared
               ? `failover server ${s.name}'s address ${s.address} is the shared address (boot.server): each server needs one of its own`
-              : inPool(ip)
-                ? `failover server ${s.name}'s address ${s.address} is in the DHCP pool ${v4?.dhcpStart}-${v4?.dhcpEnd}`
-                : nodes.has(s.address)
-                  ? `failover server ${s.name}'s address ${s.address} is a node's address`
-                  : seen.has(s.address)
-                    ? `failover servers ${f.servers[seen.get(s.address)!]!.name} and ${s.name} have the same address ${s.address}`
-                    : f.servers.findIndex((o) => o.name === s.name) !== i
-                      ? `two failover servers are named ${s.name}: each server's files are in failover/<name>/`
+              : taken.has(s.address)
+                ? `failover server ${s.name}'s address ${s.address} is ${taken.get(s.address)}`
+                : inPool(ip)
+                  ? `failover server ${s.name}'s address ${s.address} is in the DHCP pool ${v4?.dhcpStart}-${v4?.dhcpEnd}`
+                  : nodes.has(s.address)
+                    ? `failover server ${s.name}'s address ${s.address} is a node's address`
+                    : seen.has(s.address)
+                      ? `failover servers ${f.servers[seen.get(s.address)!]!.name} and ${s.name} have the same address ${s.address}`
                       : undefined;
     seen.set(s.address, i);
-    if (problem)
+    const named = problem === undefined && f.servers.findIndex((o) => o.name === s.name) !== i;
+    if (problem || named)
       out.push({
         code: 'FAILOVER_SERVER_ADDRESS',
-        message: problem,
-        hint: "Give each server its own name and its own address on the nodes' network: inside network.cidr, outside the pool, not the shared address nor a node's.",
-        at: ['failover', 'servers', i, problem.includes('named') ? 'name' : 'address'],
+        message: problem ?? `two failover servers are named ${s.name}: each server's files are in failover/<name>/`,
+        hint: "Give each server its own name and its own address on the nodes' network: inside network.cidr, outside the pool, not the shared address, the gateway, a DNS server, the cluster's VIP nor a node's.",
+        at: ['failover', 'servers', i, named ? 'name' : 'address'],
       });
   });
+  // TFTP (firmware PXE) from one server's own address would not fail over.
+  const next = model.dhcp.nextServer;
+  const owner = next !== undefined ? f.servers.find((s) => s.address === next) : undefined;
+  if (owner)
+    out.push({
+      code: 'FAILOVER_SHARED_ADDRESS',
+      message: `dhcp.next_server ${next} is ${owner.name}'s own address: firmware PXE would get iPXE from it alone, and not at all while it is down`,
+      hint: `Name the shared address (\`dhcp.next_server: ${f.shared}\`) and run the TFTP server on both servers.`,
+      at: ['dhcp', 'next_server'],
+    });
   return out;
 }
 

@@ -53,7 +53,9 @@ export function renderFailoverDhcp(model: SiteModel, server: FailoverServer, for
  * The site's Kea config with the high-availability hook in hot-standby: the lease commands hook
  * it needs, Kea's multi-threading (the HA hook's own HTTP listener, with no control agent, needs
  * it), and each peer at its address and `failover.kea_ha_port`. Failure is detected from the
- * heartbeats alone (`max-unacked-clients: 0`: iPXE does not count seconds in `secs`).
+ * heartbeats alone (`max-unacked-clients: 0`: iPXE does not count seconds in `secs`). The listener
+ * refuses the commands HA does not use (`restrict-commands`); the ones it uses (lease updates) are
+ * answered to whoever reaches the port, so only the peer should (docs/failover.md).
  */
 function renderKeaFailover(model: SiteModel, server: FailoverServer): string {
   const f = model.failover!;
@@ -76,6 +78,8 @@ function renderKeaFailover(model: SiteModel, server: FailoverServer): string {
               {
                 'this-server-name': k(server.name),
                 mode: 'hot-standby',
+                // Its listener answers the commands HA uses, and refuses every other (config-write, shutdown, ...).
+                'restrict-commands': true,
                 'heartbeat-delay': 3000,
                 'max-response-delay': 10000,
                 'max-ack-delay': 5000,

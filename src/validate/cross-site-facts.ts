@@ -32,6 +32,8 @@ export interface CrossSiteFacts {
   readonly macOwners: readonly string[];
   /** The first release file the site serves outside its prefix (its location). */
   readonly outside?: string;
+  /** `failover:`: two boot servers of the site's own (their keepalived.conf and DHCP config are whole files). */
+  readonly failover?: true;
   /** The site's dnsmasq when it is a shared one (`dnsmasq.host`, DHCP by dnsmasq). */
   readonly dnsmasq?: {
     readonly host: string;
@@ -90,6 +92,7 @@ export function crossSiteFacts(model: SiteModel, locate: Locator, resolve = fals
     }
   return {
     site: model.site,
+    ...(model.failover ? { failover: true as const } : {}),
     macs,
     macOwners,
     host: model.boot.host,

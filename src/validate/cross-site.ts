@@ -38,6 +38,23 @@ export function crossSiteChecks(sites: readonly CrossSiteFacts[]): Diagnostic[] 
   }
   for (const [server, group] of groups) {
     if (group.length < 2) continue;
+    // Two boot servers (failover) serve one site: each server's keepalived.conf and DHCP config are whole files.
+    const withFailover = group.find((s) => s.failover);
+    if (withFailover) {
+      for (const s of group.filter((g) => g !== withFailover))
+        out.push(
+          findingToDiagnostic(
+            {
+              code: 'FAILOVER_UNSUPPORTED',
+              message: `sites ${withFailover.site} and ${s.site} share http://${server}, and ${withFailover.site} has two boot servers (failover:): each server's keepalived.conf and DHCP config is the whole file, for one site`,
+              hint: 'Give the site with `failover:` a shared address of its own (`boot.server`), or serve the other site from other servers.',
+              at: ['boot', 'server'],
+            },
+            factsLocator(s),
+          ),
+        );
+      continue;
+    }
     const byPrefix = new Map<string, CrossSiteFacts>();
     for (const s of group) {
       const first = byPrefix.get(s.prefix);

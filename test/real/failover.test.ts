@@ -12,7 +12,7 @@
 //    the first request served again is printed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { createNetns, withNetns, type Netns } from './helpers/netns.ts';
@@ -98,7 +98,7 @@ test('kea-dhcp4 -t accepts each server’s Kea config with the HA hook, and refu
   assert.is.not(r.code, 0, `kea-dhcp4 -t accepted missing hook libraries:\n${describe(r)}`);
 });
 
-test('dnsmasq --test accepts each server’s dnsmasq.conf; their pools are the halves of the site’s, their reservations the same', async () => {
+test('dnsmasq --test accepts each server’s dnsmasq.conf, whose pools are the halves of the site’s, and refuses a broken copy', async () => {
   if (!ready) return;
   const tree = (await fixtures()).dnsmasq;
   const ranges: string[] = [];
@@ -109,6 +109,10 @@ test('dnsmasq --test accepts each server’s dnsmasq.conf; their pools are the h
     ranges.push(/^dhcp-range=set:[^,]+,([^,]+),([^,]+),/m.exec(readFileSync(file, 'utf8'))!.slice(1, 3).join('-'));
   }
   assert.equal(ranges, ['10.32.0.100-10.32.0.150', '10.32.0.151-10.32.0.200']);
+  // A broken copy (a range whose end is no address) is refused.
+  const broken = mutated(path.join(tree.dir, 'failover/pxe2/dnsmasq.conf'), (t) => t.replace(',10.32.0.200,', ',10.32.0.300,'));
+  const r = await run(['dnsmasq', '--test', '-C', broken], { timeoutMs: 20_000 });
+  assert.is.not(r.code, 0, `dnsmasq --test accepted a broken range:\n${describe(r)}`);
 });
 
 /** Two namespaces joined by one link, each end named `iface`, with the servers' addresses. */
@@ -158,11 +162,25 @@ test("Kea's HA hook in a real pair: hot-standby on both, the standby takes over 
     const both = await waitFor(() => state(a, 'HOT-STANDBY') && state(b, 'HOT-STANDBY'), 60_000, 200);
     assert.ok(both, `the pair did not reach hot-standby:\n--- boot-a\n${a.output().slice(-3000)}\n--- boot-b\n${b.output().slice(-3000)}`);
     assert.not.match(a.output() + b.output(), /HA_CONFIGURATION_FAILED|ERROR/);
+    // The HA listener refuses a command the hook does not use (restrict-commands): config-write.
+    const target = path.join(work, 'written.json');
+    const cmd = JSON.stringify({ command: 'config-write', service: ['dhcp4'], arguments: { filename: target } });
+    const answer = await run(
+      nb.exec(['curl', '-sS', '--max-time', '5', '-H', 'Content-Type: application/json', '-d', cmd, 'http://10.31.0.6:8001/']),
+      { timeoutMs: 10_000 },
+    );
+    // Kea answers `{ "result": 403, "text": "Forbidden" }`; any result but 0 (success) is a refusal.
+    const result = /"result":\s*(\d+)/.exec(answer.stdout)?.[1];
+    assert.ok(result !== undefined && result !== '0', `config-write was not refused: ${describe(answer)}`);
+    assert.not.ok(existsSync(target), 'nothing written');
     const t0 = Date.now();
     await a.stop();
     const down = await waitFor(() => state(b, 'PARTNER-DOWN'), 60_000, 200);
     assert.ok(down, `the standby did not take over:\n${b.output().slice(-3000)}`);
-    console.log(`  Kea HA: the standby was partner-down ${((Date.now() - t0) / 1000).toFixed(1)} s after the primary stopped`);
+    const took = (Date.now() - t0) / 1000;
+    // max-response-delay (10 s) after the last heartbeat (3 s apart), with room for a loaded machine.
+    assert.ok(took < 25, `partner-down only after ${took} s`);
+    console.log(`  Kea HA: the standby was partner-down ${took.toFixed(1)} s after the primary stopped`);
   } finally {
     await a.stop();
     await b.stop();
@@ -305,6 +323,8 @@ test('keepalived and nginx in a real pair: the shared address answers from the o
     );
     assert.ok(await waitFor(served, 30_000, 100), 'served again after the server went');
     const afterServer = (Date.now() - t0) / 1000;
+    // The documented figures (about 3 s; 2 checks 2 s apart, or 3 adverts 1 s apart), with room for a loaded CI machine.
+    assert.ok(afterNginx < 12 && afterServer < 12, `too slow: ${afterNginx} s, ${afterServer} s`);
     console.log(
       `  failover: served again ${afterNginx.toFixed(1)} s after nginx died, ${afterServer.toFixed(1)} s after the whole server went`,
     );

@@ -102,7 +102,7 @@ export const INVENTORY_CODES = {
   FAILOVER_UNSUPPORTED: c(
     'error',
     'invalid',
-    '`failover:` with what harvgen writes no failover config for: ISC dhcpd, `network.ipv6`, `network.vlans`, or an `nginx.listen` that names an address.',
+    '`failover:` with what harvgen writes no failover config for: ISC dhcpd, `network.ipv6`, `network.vlans`, an `nginx.listen` that names an address or another port, or another site served at the same address.',
   ),
   PUBLISH_SITE_NAME: c(
     'error',
