@@ -18,6 +18,7 @@ import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { createNetns, withNetns, type Netns } from './helpers/netns.ts';
 import { describe, run, startDaemon, waitFor, type Daemon } from './helpers/proc.ts';
 import { keaTest, testableKeaConf } from './helpers/kea.ts';
+import { startDnsmasq, testableDnsmasqConf } from './helpers/dnsmasq.ts';
 import { buildFixtureTrees, type SiteTree } from './helpers/tree.ts';
 import { REPO_ROOT } from './helpers/initramfs.ts';
 import { build } from '../../src/index.ts';
@@ -205,6 +206,93 @@ test('mutation: a Kea that names itself in no peer is refused when it starts (ke
     await k.stop();
     await na.delete();
     await nb.delete();
+  }
+});
+
+/** A busybox udhcpc lease of `mac` on `iface` in `ns` (as iPXE asks): its address, or undefined. */
+async function lease(ns: Netns, iface: string, mac: string, script: string): Promise<string | undefined> {
+  await ns.sh(['ip', 'link', 'set', iface, 'down']);
+  await ns.sh(['ip', 'link', 'set', iface, 'address', mac]);
+  await ns.sh(['ip', 'link', 'set', iface, 'up']);
+  const r = await run(
+    ns.exec([
+      'busybox',
+      'udhcpc',
+      '-i',
+      iface,
+      '-f',
+      '-q',
+      '-n',
+      '-R',
+      '-t',
+      '5',
+      '-T',
+      '2',
+      '-s',
+      script,
+      '-x',
+      `0x4d:${Buffer.from('iPXE').toString('hex')}`,
+    ]),
+    { timeoutMs: 40_000 },
+  );
+  return /^HGLEASE ip=(\S+)$/m.exec(r.stdout)?.[1];
+}
+
+test('two dnsmasq with the halves of the pool: with either one down, a node still gets its reservation and a new machine an address of the other half', async () => {
+  if (!ready || !requireProgram('busybox')) return;
+  const tree = (await fixtures()).dnsmasq;
+  const work = tempDir('failover-dnsmasq-pair');
+  const client = await createNetns('fdc');
+  const servers = { pxe1: await createNetns('fd1'), pxe2: await createNetns('fd2') };
+  const daemons: Record<string, Daemon> = {};
+  try {
+    await client.sh(['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+    await client.sh(['ip', 'link', 'set', 'br0', 'up']);
+    await client.sh(['ip', 'link', 'add', 'cl0', 'type', 'veth', 'peer', 'name', 'cl0p']);
+    await client.sh(['ip', 'link', 'set', 'cl0p', 'master', 'br0']);
+    await client.sh(['ip', 'link', 'set', 'cl0p', 'up']);
+    for (const [name, ns] of Object.entries(servers)) {
+      await ns.sh(['ip', 'link', 'add', 'enp1s0', 'type', 'veth', 'peer', 'name', `to-${name}`, 'netns', client.name]);
+      await ns.sh(['ip', 'addr', 'add', `${ADDRESS[name]}/24`, 'dev', 'enp1s0']);
+      await ns.sh(['ip', 'link', 'set', 'enp1s0', 'up']);
+      await client.sh(['ip', 'link', 'set', `to-${name}`, 'master', 'br0']);
+      await client.sh(['ip', 'link', 'set', `to-${name}`, 'up']);
+      // What the server reads: global.conf and its own failover file (host keys replaced: its interface, lease file, TFTP root).
+      const generated = ['dnsmasq/global.conf', `failover/${name}/dnsmasq.conf`]
+        .map((f) => readFileSync(path.join(tree.dir, f), 'utf8'))
+        .join('\n');
+      mkdirSync(path.join(work, name, 'tftp'), { recursive: true });
+      const conf = path.join(work, name, 'dnsmasq.conf');
+      writeFileSync(
+        conf,
+        testableDnsmasqConf(generated, {
+          iface: 'enp1s0',
+          tftpRoot: path.join(work, name, 'tftp'),
+          leaseFile: path.join(work, name, 'leases'),
+          hostsDir: path.join(tree.dir, 'dnsmasq/hosts'),
+        }).text,
+      );
+      daemons[name] = await startDnsmasq(ns, conf);
+    }
+    const script = path.join(work, 'udhcpc.sh');
+    writeFileSync(script, '#!/bin/sh\n[ "$1" = bound ] || exit 0\necho "HGLEASE ip=$ip"\n', { mode: 0o755 });
+    const half = (ip: string | undefined, lo: number, hi: number) =>
+      ip !== undefined && Number(ip.split('.')[3]) >= lo && Number(ip.split('.')[3]) <= hi;
+    assert.is(await lease(client, 'cl0', '52:54:00:32:00:01', script), '10.32.0.11', 'both up: the reservation');
+    for (const [down, up, lo, hi] of [
+      ['pxe1', 'pxe2', 151, 200],
+      ['pxe2', 'pxe1', 100, 150],
+    ] as const) {
+      await daemons[down]!.stop();
+      assert.is(await lease(client, 'cl0', '52:54:00:32:00:02', script), '10.32.0.12', `${down} down: d2's reservation from ${up}`);
+      const fresh = await lease(client, 'cl0', `52:54:00:32:0${down === 'pxe1' ? 'a' : 'b'}:99`, script);
+      assert.ok(half(fresh, lo, hi), `${down} down: a new machine gets ${fresh} from ${up}'s half (.${lo}-.${hi})`);
+      const conf = path.join(work, down, 'dnsmasq.conf');
+      daemons[down] = await startDnsmasq(servers[down], conf);
+    }
+  } finally {
+    for (const d of Object.values(daemons)) await d.stop();
+    for (const ns of [client, ...Object.values(servers)]) await ns.delete();
   }
 });
 
