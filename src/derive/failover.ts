@@ -55,7 +55,7 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
       ['network', 'vlans'],
     );
   const listen = model.nginx.listen;
-  const port = new URL(model.boot.server).port || (model.boot.server.startsWith('https:') ? '443' : '80');
+  const port = String(model.boot.port);
   const listenPort = /^(?:\*:)?([0-9]+)$/.exec(listen)?.[1];
   if (listenPort === undefined)
     unsupported(

@@ -401,14 +401,17 @@ export class FleetStates {
   readonly #stores: (namespace: string) => StateStore | undefined;
   readonly #read = new Map<string, Promise<ReadState | undefined>>();
   readonly #changes = new Map<string, Map<string, string | null>>();
-  #byDir: Promise<Map<string, { namespace: string; text: string }>> | undefined;
+  /** The committed records as read at the start, by site (a site's record is written only by its own publish, later). */
+  #records: ReadonlyMap<string, string> = new Map();
+  #byDir: Promise<Map<string, { namespace: string; text: string; entry: StateEntry }>> | undefined;
 
   constructor(stores: (namespace: string) => StateStore | undefined) {
     this.#stores = stores;
   }
 
-  /** Start reading these namespaces' states (each once), keeping the entries whose digest is in `named`. */
-  load(namespaces: Iterable<string>, named: ReadonlySet<string>): void {
+  /** Start reading these namespaces' states (each once), keeping the entries whose digest is in `named`; `records` are the committed records' texts. */
+  load(namespaces: Iterable<string>, named: ReadonlySet<string>, records: ReadonlyMap<string, string>): void {
+    this.#records = records;
     for (const ns of namespaces) {
       if (this.#read.has(ns)) continue;
       const store = this.#stores(ns);
@@ -417,14 +420,14 @@ export class FleetStates {
   }
 
   /** The entry of the site in `dir` (from the work tree's top), with its namespace; undefined when none. */
-  async entryFor(dir: string): Promise<{ namespace: string; text: string } | undefined> {
+  async entryFor(dir: string): Promise<{ namespace: string; text: string; entry: StateEntry } | undefined> {
     this.#byDir ??= (async () => {
-      const byDir = new Map<string, { namespace: string; text: string }>();
+      const byDir = new Map<string, { namespace: string; text: string; entry: StateEntry }>();
       for (const [namespace, read] of this.#read) {
         for (const text of (await read)?.entries.values() ?? []) {
           try {
-            const dir = (JSON.parse(text) as { dir?: unknown }).dir;
-            if (typeof dir === 'string') byDir.set(dir, { namespace, text });
+            const entry = JSON.parse(text) as StateEntry;
+            if (typeof entry.dir === 'string') byDir.set(entry.dir, { namespace, text, entry });
           } catch {
             // not an entry: the site compiles
           }
@@ -433,6 +436,11 @@ export class FleetStates {
       return byDir;
     })();
     return (await this.#byDir).get(dir);
+  }
+
+  /** The committed record of `site` as read at the start, if any. */
+  recordText(site: string): string | undefined {
+    return this.#records.get(site);
   }
 
   /** Set (or, with null, drop) a site's entry in a namespace; written by `save`. */
@@ -477,22 +485,28 @@ export class FleetStates {
 }
 
 /** What the committed records in `recordDir` say: the namespaces that hold their entries (with `--registry`, that one alone) and the entries' digests. */
-export function recordedStates(recordDir: string, registry: string | undefined): { namespaces: string[]; named: Set<string> } {
+export function recordedStates(
+  recordDir: string,
+  registry: string | undefined,
+): { namespaces: string[]; named: Set<string>; records: Map<string, string> } {
   const namespaces = new Set<string>();
   const named = new Set<string>();
+  const records = new Map<string, string>();
   let names: string[];
   try {
     names = readdirSync(recordDir).filter((n) => n.endsWith('.json'));
   } catch {
-    return { namespaces: [], named };
+    return { namespaces: [], named, records };
   }
   for (const name of names) {
-    const record = parseRecord(readRecordText(join(recordDir, name)));
+    const text = readRecordText(join(recordDir, name));
+    const record = parseRecord(text);
     if (record?.state === undefined) continue;
     namespaces.add(namespaceOf(record.repository));
     named.add(record.state);
+    records.set(name.slice(0, -'.json'.length), record.text);
   }
-  return { namespaces: registry !== undefined ? [registry] : [...namespaces].sort(), named };
+  return { namespaces: registry !== undefined ? [registry] : [...namespaces].sort(), named, records };
 }
 
 /** The fields of a committed record this module reads, and its text, or undefined. */
@@ -524,10 +538,10 @@ export async function answerFromState(
     if (top === undefined || rel === undefined || options.recordDir === null) return undefined;
     const found = await states.entryFor(rel);
     if (!found) return undefined;
-    const entry = JSON.parse(found.text) as StateEntry;
+    const { entry } = found;
     if (entry.format !== 1 || typeof entry.site !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(entry.site)) return undefined;
-    const recordDir = resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published');
-    const record = parseRecord(readRecordText(join(recordDir, `${entry.site}.json`)));
+    // The committed record as read at the start (recordedStates): a site's record is written only by its own publish.
+    const record = parseRecord(states.recordText(entry.site));
     const p = entry.published;
     if (record?.state !== entryDigest(found.text) || record.digest !== p.digest || record.repository !== p.repository) return undefined;
     if (recordDigest(record.text) !== entry.record) return undefined;

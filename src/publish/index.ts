@@ -82,7 +82,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
       : undefined;
   if (states && !options.force) {
     const recorded = recordedStates(recordDirOf(options), options.registry);
-    states.load(recorded.namespaces, recorded.named);
+    states.load(recorded.namespaces, recorded.named, recorded.records);
   }
   // In two stages: the next site compiles while the last SENDING sites' artifacts are sent (the
   // registry works while harvgen computes). At most SENDING + 1 sites in memory; results in order.

@@ -15,8 +15,7 @@ import { renderTemplate } from './templates.ts';
  * this server can serve the site at all (a site's tree always has it).
  */
 export function healthUrl(model: SiteModel, server: FailoverServer): string {
-  const port = new URL(model.boot.server).port || '80';
-  return `http://${server.address}:${port}${model.boot.prefix}/${LAYOUT.entryScript}`;
+  return `http://${server.address}:${model.boot.port}${model.boot.prefix}/${LAYOUT.entryScript}`;
 }
 
 /** One server's keepalived.conf. */
