@@ -91,6 +91,7 @@ const VM_FILES = [
   'ipv6',
   'vlan',
   'disk-selector',
+  'failover-install',
 ];
 
 const uvu = join(repo, 'node_modules/uvu/bin.js');

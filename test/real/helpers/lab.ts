@@ -18,7 +18,7 @@ export const IPXE_DIR = '/usr/lib/ipxe';
 const TFTP_FILES = ['undionly.kpxe', 'ipxe.efi', 'snponly.efi'];
 
 /** Test-only dnsmasq lines. See CONTRIBUTING.md "Real-program tests". */
-function speedupLines(tap: string): string[] {
+export function speedupLines(tap: string): string[] {
   return [
     '# Test-only speedup: iPXE waits ~13 s for an IPv6 router advertisement before it reports',
     '# "Configuring ... ok" when none comes. An RA for a ULA prefix that exists only inside the',

@@ -17,7 +17,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /**
  * Everything wrong with the boot of `hostname` (a static node whose gateway is `gateway`); [] when
  * it got what it should. `staticIp: false`: its kernel line need not carry the static `ip=` (a
- * generic node that boots from the network takes its reserved address from DHCP).
+ * node that boots from the network takes its reserved address from DHCP: no `ip=`, or `ip=dhcp`).
  */
 export async function nodeBootProblems(
   tree: SiteTree,
@@ -32,7 +32,7 @@ export async function nodeBootProblems(
   const node = tree.manifest.nodes.find((n) => n.hostname === hostname)!;
   const args = m.cmdline.split(/\s+/);
   const ip = args.filter((a) => a.startsWith('ip='));
-  if (opts.staticIp === false && ip.length === 0) {
+  if (opts.staticIp === false && ip.every((a) => a === 'ip=dhcp')) {
     // A DHCP address: its reservation, checked on the guest's NIC below.
   } else if (ip.length !== 1 || !ip[0]!.startsWith(`ip=${node.ip}::${gateway}:255.255.255.0:${hostname}:`) || !/:none(:|$)/.test(ip[0]!))
     p.push(`kernel ip= ${ip.join(' ') || '(none)'}, expected ip=${node.ip}::${gateway}:255.255.255.0:${hostname}:<if>:none`);
