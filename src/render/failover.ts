@@ -52,7 +52,10 @@ export function renderFailoverDhcp(model: SiteModel, server: FailoverServer, for
  * The site's Kea config with the high-availability hook in hot-standby: the lease commands hook
  * it needs, Kea's multi-threading (the HA hook's own HTTP listener, with no control agent, needs
  * it), and each peer at its address and `failover.kea_ha_port`. Failure is detected from the
- * heartbeats alone (`max-unacked-clients: 0`: iPXE does not count seconds in `secs`). The listener
+ * heartbeats alone (`max-unacked-clients: 0`: iPXE does not count seconds in `secs`), soon enough
+ * for a machine that starts as the primary dies: iPXE sends its last DHCP discover about 7 s after
+ * its first and then gives up, so the standby must serve within that (a heartbeat a second, 4 s
+ * without an answer; with 10 s it came too late: test/real/failover-install.test.ts). The listener
  * refuses the commands HA does not use (`restrict-commands`); the ones it uses (lease updates) are
  * answered to whoever reaches the port, so only the peer should (docs/failover.md).
  */
@@ -79,8 +82,8 @@ function renderKeaFailover(model: SiteModel, server: FailoverServer): string {
                 mode: 'hot-standby',
                 // Its listener answers the commands HA uses, and refuses every other (config-write, shutdown, ...).
                 'restrict-commands': true,
-                'heartbeat-delay': 3000,
-                'max-response-delay': 10000,
+                'heartbeat-delay': 1000,
+                'max-response-delay': 4000,
                 'max-ack-delay': 5000,
                 'max-unacked-clients': 0,
                 'multi-threading': {

@@ -2,14 +2,16 @@
  * Two boot servers of a `failover:` site, each in a network namespace of its own, and a client
  * namespace whose bridge joins them to a tap (a QEMU node's NIC): on each server the generated
  * keepalived.conf (the shared address), the generated nginx server block (host paths rewritten,
- * see nginx.ts) and the server's own dnsmasq file with global.conf (host keys replaced, see
- * dnsmasq.ts). Nothing leaves the namespaces.
+ * see nginx.ts) and the server's DHCP: its own dnsmasq file with global.conf (host keys replaced,
+ * see dnsmasq.ts), or its Kea config with the HA hook (see kea.ts; the pair is ready once both are
+ * in hot-standby). Nothing leaves the namespaces.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createNetns, type Netns } from './netns.ts';
 import { startDnsmasq, testableDnsmasqConf } from './dnsmasq.ts';
+import { startKea } from './kea.ts';
 import { prepareNginx, readAccessLogs, startNginx, type NginxSetup } from './nginx.ts';
 import { killPid, run, startDaemon, waitFor, type Daemon } from './proc.ts';
 import { IPXE_DIR, speedupLines, type LabArtifacts } from './lab.ts';
@@ -22,7 +24,7 @@ export interface PairServer {
   address: string;
   ns: Netns;
   nginx: NginxSetup;
-  daemons: { dnsmasq?: Daemon; nginx?: Daemon; keepalived?: Daemon };
+  daemons: { dhcp?: Daemon; tftp?: Daemon; nginx?: Daemon; keepalived?: Daemon };
 }
 
 /** A running pair. */
@@ -35,6 +37,8 @@ export interface BootPair {
   /** The shared address (boot.server's host). */
   shared: string;
   servers: PairServer[];
+  /** The DHCP server the site's failover files are for. */
+  dhcp: 'dnsmasq' | 'kea';
   /** The server that holds the shared address now, if one does. */
   holder(): Promise<string | undefined>;
   /** Whether the shared address serves boot.ipxe to the client, within a second. */
@@ -54,6 +58,8 @@ export interface PairOptions {
   limitRate?: string;
   /** A change to one server's generated keepalived.conf (a mutation), applied to a copy. */
   keepalived?: { server: string; edit: (text: string) => string };
+  /** A change to every server's parsed Kea config (a mutation). */
+  kea?: (dhcp4: Record<string, unknown>) => void;
 }
 
 interface FailoverInput {
@@ -120,22 +126,46 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
       const server: PairServer = { name, address, ns, nginx, daemons: {} };
       servers.push(server);
 
-      // What the server reads: global.conf and its own failover file.
-      const generated = ['dnsmasq/global.conf', `failover/${name}/dnsmasq.conf`]
-        .map((f) => readFileSync(path.join(tree.dir, f), 'utf8'))
-        .join('\n');
-      const conf = path.join(dir, 'dnsmasq.conf');
-      writeFileSync(
-        conf,
-        testableDnsmasqConf(generated, {
-          iface,
-          tftpRoot,
-          leaseFile: path.join(dir, 'leases'),
-          hostsDir: path.join(tree.dir, 'dnsmasq/hosts'),
-          extra: speedupLines(iface),
-        }).text,
-      );
-      server.daemons.dnsmasq = await startDnsmasq(ns, conf);
+      const kea = path.join(tree.dir, 'failover', name, 'kea-dhcp4.json');
+      if (existsSync(kea)) {
+        server.daemons.dhcp = await startKea(ns, kea, dir, { iface, keepInterfaces: true, ...(opts.kea ? { change: opts.kea } : {}) });
+        // TFTP beside Kea as docs/deploy.md says to run it: dnsmasq with no DHCPv4 range and no DNS.
+        // Test-only: its router advertisement ends iPXE's wait for one (lab.ts).
+        const tftp = startDaemon(
+          `dnsmasq-tftp ${name}`,
+          ns.exec([
+            'dnsmasq',
+            ...['--no-daemon', '--conf-file=/dev/null', '--port=0', '--enable-tftp', `--tftp-root=${tftpRoot}`],
+            ...[
+              `--interface=${iface}`,
+              '--bind-interfaces',
+              '--enable-ra',
+              `--dhcp-range=::,constructor:${iface},ra-only`,
+              '--log-facility=-',
+            ],
+          ]),
+        );
+        server.daemons.tftp = tftp;
+        await waitFor(() => tftp.exited() || /TFTP root is/.test(tftp.output()), 10_000);
+        if (tftp.exited()) throw new Error(`TFTP-only dnsmasq did not start:\n${tftp.output()}`);
+      } else {
+        // What the server reads: global.conf and its own failover file.
+        const generated = ['dnsmasq/global.conf', `failover/${name}/dnsmasq.conf`]
+          .map((f) => readFileSync(path.join(tree.dir, f), 'utf8'))
+          .join('\n');
+        const conf = path.join(dir, 'dnsmasq.conf');
+        writeFileSync(
+          conf,
+          testableDnsmasqConf(generated, {
+            iface,
+            tftpRoot,
+            leaseFile: path.join(dir, 'leases'),
+            hostsDir: path.join(tree.dir, 'dnsmasq/hosts'),
+            extra: speedupLines(iface),
+          }).text,
+        );
+        server.daemons.dhcp = await startDnsmasq(ns, conf);
+      }
       server.daemons.nginx = await startNginx(nginx, { host: address, port: hostPort(tree.manifest.boot.server).port }, ns);
       const pids = (f: string) => path.join(dir, f);
       let keepalivedConf = path.join(tree.dir, 'failover', name, 'keepalived.conf');
@@ -166,6 +196,7 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
       workDir,
       shared,
       servers,
+      dhcp: existsSync(path.join(tree.dir, 'failover', failover.servers[0]!.name, 'kea-dhcp4.json')) ? 'kea' : 'dnsmasq',
       async holder() {
         for (const s of servers) if (await holds(s)) return s.name;
         return undefined;
@@ -191,7 +222,7 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
         const s = pair.server(name);
         await client.sh(['ip', 'link', 'set', `to-${name}`.slice(0, 15), 'down']);
         await s.ns.sh(['ip', 'link', 'set', failover.interface, 'down']);
-        for (const what of ['keepalived', 'nginx', 'dnsmasq'] as const) await pair.kill(name, what);
+        for (const what of ['keepalived', 'nginx', 'dhcp', 'tftp'] as const) await pair.kill(name, what);
       },
       stop,
     };
@@ -199,6 +230,14 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
     if (!(await waitFor(async () => (await pair.holder()) === first, 30_000, 200)))
       throw new Error(`${first} never held ${shared}:\n${pair.server(first).daemons.keepalived!.output().slice(-3000)}`);
     if (!(await waitFor(() => pair.served(), 20_000, 200))) throw new Error(`${shared} does not serve boot.ipxe`);
+    if (pair.dhcp === 'kea') {
+      // Kea's HA hook serves no client until both peers agree (hot-standby).
+      const hot = (s: PairServer) => /HA_STATE_TRANSITION server transitions from \S+ to HOT-STANDBY state/.test(s.daemons.dhcp!.output());
+      if (!(await waitFor(() => servers.every(hot), 60_000, 200)))
+        throw new Error(
+          `the Kea pair did not reach hot-standby:\n${servers.map((s) => s.daemons.dhcp!.output().slice(-2000)).join('\n---\n')}`,
+        );
+    }
     return pair;
   } catch (err) {
     await stop();
