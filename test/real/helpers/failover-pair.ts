@@ -13,7 +13,7 @@ import { createNetns, type Netns } from './netns.ts';
 import { startDnsmasq, testableDnsmasqConf } from './dnsmasq.ts';
 import { startKea } from './kea.ts';
 import { prepareNginx, readAccessLogs, startNginx, type NginxSetup } from './nginx.ts';
-import { killPid, run, startDaemon, waitFor, type Daemon } from './proc.ts';
+import { killPid, run, sleep, startDaemon, waitFor, type Daemon } from './proc.ts';
 import { IPXE_DIR, speedupLines, type LabArtifacts } from './lab.ts';
 import { hostPort, type SiteTree } from './tree.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -39,7 +39,7 @@ export interface BootPair {
   servers: PairServer[];
   /** The DHCP server the site's failover files are for. */
   dhcp: 'dnsmasq' | 'kea';
-  /** The server that holds the shared address now, if one does. */
+  /** The server that holds the shared address now, if one does (`a+b` when both do). */
   holder(): Promise<string | undefined>;
   /** Whether the shared address serves boot.ipxe to the client, within a second. */
   served(): Promise<boolean>;
@@ -198,8 +198,10 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
       servers,
       dhcp: existsSync(path.join(tree.dir, 'failover', failover.servers[0]!.name, 'kea-dhcp4.json')) ? 'kea' : 'dnsmasq',
       async holder() {
-        for (const s of servers) if (await holds(s)) return s.name;
-        return undefined;
+        // Both at once (split brain) reads as `a+b`, which no test takes for one server.
+        const names: string[] = [];
+        for (const s of servers) if (await holds(s)) names.push(s.name);
+        return names.length ? names.join('+') : undefined;
       },
       async served() {
         const url = `${tree.manifest.boot.server.replace(/\/$/, '')}/boot.ipxe`;
@@ -215,8 +217,11 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
       async kill(name, what) {
         const d = pair.server(name).daemons[what];
         if (!d) return;
-        killPid(d.pid, 'SIGKILL');
-        await d.done;
+        // The whole process tree at once (keepalived's VRRP child would otherwise outlive its parent
+        // until its death signal, and hold the output pipe).
+        const children = (await run(['pgrep', '-P', String(d.pid)], { timeoutMs: 5000 })).stdout.split(/\s+/).filter(Boolean);
+        for (const pid of [d.pid, ...children.map(Number)]) killPid(pid, 'SIGKILL');
+        await Promise.race([d.done, sleep(5000)]);
       },
       async killServer(name) {
         const s = pair.server(name);
