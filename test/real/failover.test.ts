@@ -153,16 +153,31 @@ function startHaKea(ns: Netns, generated: string, dir: string, change?: (d: Reco
 
 const state = (d: Daemon, s: string) => new RegExp(`HA_STATE_TRANSITION server transitions from \\S+ to ${s} state`).test(d.output());
 
-test("Kea's HA hook in a real pair: hot-standby on both, the standby takes over when the primary dies", async () => {
-  if (!ready) return;
+/** The fixture's Kea pair (boot-a primary, boot-b standby) in two namespaces, both in hot-standby, for `fn`; then torn down. */
+async function withHaPair(
+  label: string,
+  fn: (p: { na: Netns; nb: Netns; a: Daemon; b: Daemon; work: string }) => Promise<void>,
+): Promise<void> {
   const tree = (await fixtures()).kea;
-  const [na, nb] = await pair('kha', 'eno1', '10.31.0.6', '10.31.0.7');
-  const work = tempDir('kea-ha-pair');
+  const [na, nb] = await pair(label, 'eno1', '10.31.0.6', '10.31.0.7');
+  const work = tempDir(`kea-ha-${label}`);
   const a = startHaKea(na, path.join(tree.dir, 'failover/boot-a/kea-dhcp4.json'), path.join(work, 'a'));
   const b = startHaKea(nb, path.join(tree.dir, 'failover/boot-b/kea-dhcp4.json'), path.join(work, 'b'));
   try {
     const both = await waitFor(() => state(a, 'HOT-STANDBY') && state(b, 'HOT-STANDBY'), 60_000, 200);
     assert.ok(both, `the pair did not reach hot-standby:\n--- boot-a\n${a.output().slice(-3000)}\n--- boot-b\n${b.output().slice(-3000)}`);
+    await fn({ na, nb, a, b, work });
+  } finally {
+    await a.stop();
+    await b.stop();
+    await na.delete();
+    await nb.delete();
+  }
+}
+
+test("Kea's HA hook in a real pair: hot-standby on both, the standby takes over when the primary dies", async () => {
+  if (!ready) return;
+  await withHaPair('kha', async ({ nb, a, b, work }) => {
     assert.not.match(a.output() + b.output(), /HA_CONFIGURATION_FAILED|ERROR/);
     // The HA listener refuses a command the hook does not use (restrict-commands): config-write.
     const target = path.join(work, 'written.json');
@@ -183,23 +198,12 @@ test("Kea's HA hook in a real pair: hot-standby on both, the standby takes over 
     // max-response-delay (4 s) after the last heartbeat (1 s apart), with room for a loaded machine.
     assert.ok(took < 8, `partner-down only after ${took} s`);
     console.log(`  Kea HA: the standby was partner-down ${took.toFixed(1)} s after the primary stopped`);
-  } finally {
-    await a.stop();
-    await b.stop();
-    await na.delete();
-    await nb.delete();
-  }
+  });
 });
 
 test("Kea's HA pair: when the whole primary goes (its link down), the standby is partner-down once its heartbeat request times out", async () => {
   if (!ready) return;
-  const tree = (await fixtures()).kea;
-  const [na, nb] = await pair('khw', 'eno1', '10.31.0.6', '10.31.0.7');
-  const work = tempDir('kea-ha-whole');
-  const a = startHaKea(na, path.join(tree.dir, 'failover/boot-a/kea-dhcp4.json'), path.join(work, 'a'));
-  const b = startHaKea(nb, path.join(tree.dir, 'failover/boot-b/kea-dhcp4.json'), path.join(work, 'b'));
-  try {
-    assert.ok(await waitFor(() => state(a, 'HOT-STANDBY') && state(b, 'HOT-STANDBY'), 60_000, 200), 'the pair reached hot-standby');
+  await withHaPair('khw', async ({ na, a, b }) => {
     // Power or cable: nothing answers the standby's heartbeat any more (no reset, as from a dead process).
     const t0 = Date.now();
     await na.sh(['ip', 'link', 'set', 'eno1', 'down']);
@@ -210,12 +214,7 @@ test("Kea's HA pair: when the whole primary goes (its link down), the standby is
     // from the last heartbeat answered: about 11 s, whatever the generated delays.
     assert.ok(took >= 8 && took < 25, `partner-down after ${took} s`);
     console.log(`  Kea HA: the standby was partner-down ${took.toFixed(1)} s after the whole primary went`);
-  } finally {
-    await a.stop();
-    await b.stop();
-    await na.delete();
-    await nb.delete();
-  }
+  });
 });
 
 test('mutation: a Kea that names itself in no peer is refused when it starts (kea-dhcp4 -t says nothing of it)', async () => {
