@@ -19,7 +19,8 @@ import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { createNetns, withNetns, type Netns } from './helpers/netns.ts';
 import { describe, run, startDaemon, waitFor, type Daemon } from './helpers/proc.ts';
 import { keaTest, testableKeaConf } from './helpers/kea.ts';
-import { startDnsmasq, testableDnsmasqConf } from './helpers/dnsmasq.ts';
+import { startDnsmasq } from './helpers/dnsmasq.ts';
+import { addBridge, plugServer, writeFailoverDnsmasqConf } from './helpers/failover-pair.ts';
 import { buildFixtureTrees, type SiteTree } from './helpers/tree.ts';
 import { REPO_ROOT } from './helpers/initramfs.ts';
 import { build } from '../../src/index.ts';
@@ -273,32 +274,18 @@ test('two dnsmasq with the halves of the pool: with either one down, a node stil
   const servers = { pxe1: await createNetns('fd1'), pxe2: await createNetns('fd2') };
   const daemons: Record<string, Daemon> = {};
   try {
-    await client.sh(['ip', 'link', 'add', 'br0', 'type', 'bridge']);
-    await client.sh(['ip', 'link', 'set', 'br0', 'up']);
+    await addBridge(client);
     await client.sh(['ip', 'link', 'add', 'cl0', 'type', 'veth', 'peer', 'name', 'cl0p']);
     await client.sh(['ip', 'link', 'set', 'cl0p', 'master', 'br0']);
     await client.sh(['ip', 'link', 'set', 'cl0p', 'up']);
     for (const [name, ns] of Object.entries(servers)) {
-      await ns.sh(['ip', 'link', 'add', 'enp1s0', 'type', 'veth', 'peer', 'name', `to-${name}`, 'netns', client.name]);
-      await ns.sh(['ip', 'addr', 'add', `${ADDRESS[name]}/24`, 'dev', 'enp1s0']);
-      await ns.sh(['ip', 'link', 'set', 'enp1s0', 'up']);
-      await client.sh(['ip', 'link', 'set', `to-${name}`, 'master', 'br0']);
-      await client.sh(['ip', 'link', 'set', `to-${name}`, 'up']);
-      // What the server reads: global.conf and its own failover file (host keys replaced: its interface, lease file, TFTP root).
-      const generated = ['dnsmasq/global.conf', `failover/${name}/dnsmasq.conf`]
-        .map((f) => readFileSync(path.join(tree.dir, f), 'utf8'))
-        .join('\n');
+      await plugServer(client, ns, 'enp1s0', name, [`${ADDRESS[name]}/24`]);
       mkdirSync(path.join(work, name, 'tftp'), { recursive: true });
-      const conf = path.join(work, name, 'dnsmasq.conf');
-      writeFileSync(
-        conf,
-        testableDnsmasqConf(generated, {
-          iface: 'enp1s0',
-          tftpRoot: path.join(work, name, 'tftp'),
-          leaseFile: path.join(work, name, 'leases'),
-          hostsDir: path.join(tree.dir, 'dnsmasq/hosts'),
-        }).text,
-      );
+      const conf = writeFailoverDnsmasqConf(tree.dir, name, path.join(work, name, 'dnsmasq.conf'), {
+        iface: 'enp1s0',
+        tftpRoot: path.join(work, name, 'tftp'),
+        leaseFile: path.join(work, name, 'leases'),
+      });
       daemons[name] = await startDnsmasq(ns, conf);
     }
     const script = path.join(work, 'udhcpc.sh');
@@ -350,16 +337,8 @@ test('keepalived and nginx in a real pair: the shared address answers from the o
   const servers = { pxe1: await createNetns('fo1'), pxe2: await createNetns('fo2') };
   const daemons: Daemon[] = [];
   try {
-    await client.sh(['ip', 'link', 'add', 'br0', 'type', 'bridge']);
-    await client.sh(['ip', 'addr', 'add', '10.32.0.100/24', 'dev', 'br0']);
-    await client.sh(['ip', 'link', 'set', 'br0', 'up']);
-    for (const [name, ns] of Object.entries(servers)) {
-      await ns.sh(['ip', 'link', 'add', 'enp1s0', 'type', 'veth', 'peer', 'name', `to-${name}`, 'netns', client.name]);
-      await ns.sh(['ip', 'addr', 'add', `${ADDRESS[name]}/24`, 'dev', 'enp1s0']);
-      await ns.sh(['ip', 'link', 'set', 'enp1s0', 'up']);
-      await client.sh(['ip', 'link', 'set', `to-${name}`, 'master', 'br0']);
-      await client.sh(['ip', 'link', 'set', `to-${name}`, 'up']);
-    }
+    await addBridge(client, '10.32.0.100/24');
+    for (const [name, ns] of Object.entries(servers)) await plugServer(client, ns, 'enp1s0', name, [`${ADDRESS[name]}/24`]);
     const nginx: Record<string, Daemon> = {};
     const keepalived: Record<string, Daemon> = {};
     for (const [name, ns] of Object.entries(servers)) {

@@ -10,7 +10,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createNetns, type Netns } from './netns.ts';
-import { startDnsmasq, testableDnsmasqConf } from './dnsmasq.ts';
+import { startDnsmasq, testableDnsmasqConf, type DnsmasqCopyOptions } from './dnsmasq.ts';
 import { startKea } from './kea.ts';
 import { prepareNginx, readAccessLogs, startNginx, type NginxSetup } from './nginx.ts';
 import { killPid, run, sleep, startDaemon, waitFor, type Daemon } from './proc.ts';
@@ -67,6 +67,36 @@ interface FailoverInput {
   servers: { name: string; address: string }[];
 }
 
+/** A bridge `br0` in the nodes' namespace, up, holding `address` (CIDR form) when given. */
+export async function addBridge(client: Netns, address?: string): Promise<void> {
+  await client.sh(['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+  if (address) await client.sh(['ip', 'addr', 'add', address, 'dev', 'br0']);
+  await client.sh(['ip', 'link', 'set', 'br0', 'up']);
+}
+
+/** A server's interface `iface` with `addresses` (CIDR form), its other end `to-<name>` plugged into `client`'s br0; all up. */
+export async function plugServer(client: Netns, ns: Netns, iface: string, name: string, addresses: readonly string[]): Promise<void> {
+  const port = `to-${name}`.slice(0, 15);
+  await ns.sh(['ip', 'link', 'add', iface, 'type', 'veth', 'peer', 'name', port, 'netns', client.name]);
+  for (const a of addresses)
+    await ns.sh(['ip', ...(a.includes(':') ? ['-6'] : []), 'addr', 'add', a, 'dev', iface, ...(a.includes(':') ? ['nodad'] : [])]);
+  await ns.sh(['ip', 'link', 'set', iface, 'up']);
+  await client.sh(['ip', 'link', 'set', port, 'master', 'br0']);
+  await client.sh(['ip', 'link', 'set', port, 'up']);
+}
+
+/**
+ * What one server's dnsmasq reads (the tree's dnsmasq/global.conf and failover/<name>/dnsmasq.conf),
+ * host keys replaced (its interface, lease file, TFTP root; the tree's reservations), written to `out`.
+ */
+export function writeFailoverDnsmasqConf(treeDir: string, name: string, out: string, o: Omit<DnsmasqCopyOptions, 'hostsDir'>): string {
+  const generated = ['dnsmasq/global.conf', `failover/${name}/dnsmasq.conf`]
+    .map((f) => readFileSync(path.join(treeDir, f), 'utf8'))
+    .join('\n');
+  writeFileSync(out, testableDnsmasqConf(generated, { ...o, hostsDir: path.join(treeDir, 'dnsmasq/hosts') }).text);
+  return out;
+}
+
 /** Start both servers and wait until the first holds the shared address and it serves boot.ipxe. */
 export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opts: PairOptions = {}): Promise<BootPair> {
   const failover = (tree.input as { failover?: FailoverInput }).failover;
@@ -78,15 +108,15 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
   const clientAddress = net.replace(/\.\d+$/, '.250');
   const client = await createNetns('pairc');
   const servers: PairServer[] = [];
+  // The site's DHCP server, from the files the tree holds for its first server.
+  const dhcp = existsSync(path.join(tree.dir, 'failover', failover.servers[0]!.name, 'kea-dhcp4.json')) ? 'kea' : 'dnsmasq';
   const stop = async (): Promise<void> => {
     for (const s of [...servers].reverse()) for (const d of Object.values(s.daemons).reverse()) await d?.stop();
     for (const s of servers) await s.ns.delete();
     await client.delete();
   };
   try {
-    await client.sh(['ip', 'link', 'add', 'br0', 'type', 'bridge']);
-    await client.sh(['ip', 'addr', 'add', `${clientAddress}/${prefixLen}`, 'dev', 'br0']);
-    await client.sh(['ip', 'link', 'set', 'br0', 'up']);
+    await addBridge(client, `${clientAddress}/${prefixLen}`);
     await client.sh(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
     await client.sh(['ip', 'link', 'set', tap, 'master', 'br0']);
     await client.sh(['ip', 'link', 'set', tap, 'up']);
@@ -108,13 +138,8 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
     for (const [i, { name, address }] of failover.servers.entries()) {
       const ns = await createNetns(`pair${i}`);
       const iface = failover.interface;
-      await ns.sh(['ip', 'link', 'add', iface, 'type', 'veth', 'peer', 'name', `to-${name}`.slice(0, 15), 'netns', client.name]);
-      await ns.sh(['ip', 'addr', 'add', `${address}/${prefixLen}`, 'dev', iface]);
-      // For the RA of speedupLines (IPv4 only otherwise).
-      await ns.sh(['ip', '-6', 'addr', 'add', `fd00:4861:7276::${i + 2}/64`, 'dev', iface, 'nodad']);
-      await ns.sh(['ip', 'link', 'set', iface, 'up']);
-      await client.sh(['ip', 'link', 'set', `to-${name}`.slice(0, 15), 'master', 'br0']);
-      await client.sh(['ip', 'link', 'set', `to-${name}`.slice(0, 15), 'up']);
+      // The IPv6 address is for the RA of speedupLines (IPv4 only otherwise).
+      await plugServer(client, ns, iface, name, [`${address}/${prefixLen}`, `fd00:4861:7276::${i + 2}/64`]);
       const dir = path.join(workDir, name);
       await mkdir(dir);
       const nginx = await prepareNginx({
@@ -126,8 +151,8 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
       const server: PairServer = { name, address, ns, nginx, daemons: {} };
       servers.push(server);
 
-      const kea = path.join(tree.dir, 'failover', name, 'kea-dhcp4.json');
-      if (existsSync(kea)) {
+      if (dhcp === 'kea') {
+        const kea = path.join(tree.dir, 'failover', name, 'kea-dhcp4.json');
         server.daemons.dhcp = await startKea(ns, kea, dir, { iface, keepInterfaces: true, ...(opts.kea ? { change: opts.kea } : {}) });
         // TFTP beside Kea as docs/deploy.md says to run it: dnsmasq with no DHCPv4 range and no DNS.
         // Test-only: its router advertisement ends iPXE's wait for one (lab.ts).
@@ -149,21 +174,12 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
         await waitFor(() => tftp.exited() || /TFTP root is/.test(tftp.output()), 10_000);
         if (tftp.exited()) throw new Error(`TFTP-only dnsmasq did not start:\n${tftp.output()}`);
       } else {
-        // What the server reads: global.conf and its own failover file.
-        const generated = ['dnsmasq/global.conf', `failover/${name}/dnsmasq.conf`]
-          .map((f) => readFileSync(path.join(tree.dir, f), 'utf8'))
-          .join('\n');
-        const conf = path.join(dir, 'dnsmasq.conf');
-        writeFileSync(
-          conf,
-          testableDnsmasqConf(generated, {
-            iface,
-            tftpRoot,
-            leaseFile: path.join(dir, 'leases'),
-            hostsDir: path.join(tree.dir, 'dnsmasq/hosts'),
-            extra: speedupLines(iface),
-          }).text,
-        );
+        const conf = writeFailoverDnsmasqConf(tree.dir, name, path.join(dir, 'dnsmasq.conf'), {
+          iface,
+          tftpRoot,
+          leaseFile: path.join(dir, 'leases'),
+          extra: speedupLines(iface),
+        });
         server.daemons.dhcp = await startDnsmasq(ns, conf);
       }
       server.daemons.nginx = await startNginx(nginx, { host: address, port: hostPort(tree.manifest.boot.server).port }, ns);
@@ -196,7 +212,7 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
       workDir,
       shared,
       servers,
-      dhcp: existsSync(path.join(tree.dir, 'failover', failover.servers[0]!.name, 'kea-dhcp4.json')) ? 'kea' : 'dnsmasq',
+      dhcp,
       async holder() {
         // Both at once (split brain) reads as `a+b`, which no test takes for one server.
         const names: string[] = [];
