@@ -5,7 +5,7 @@ import { compile } from 'json-schema-to-typescript';
 import schema, { layerSchema, nodeSchema } from './site-schema.ts';
 import { CODES } from '../src/diagnostics/codes.ts';
 import { EXIT } from '../src/diagnostics/exit.ts';
-import { INSTALLER_RULES } from '../src/harvester/installer-rules.ts';
+import { INSTALLER_RULES, RULES_IN_CI } from '../src/harvester/installer-rules.ts';
 import { KNOWN_RELEASES } from '../src/harvester/releases.ts';
 import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
 
@@ -126,12 +126,14 @@ export function renderReleasesDocs(): string {
 export function renderInstallerRulesDocs(): string {
   const cell = (t: string) => t.replace(/\|/g, '\\|');
   const rows = [
-    '| rule | releases | when | the installer | skipchecks lifts it | code | source |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| rule | releases | when | the installer | skipchecks lifts it | code | in CI | source |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of INSTALLER_RULES) {
+    const ci = RULES_IN_CI[r.id];
+    const inCi = ci === undefined ? '?' : ci.by === 'installer' ? "run by the installer's code" : `not run: ${ci.why}`;
     rows.push(
-      `| \`${r.id}\` | \`${r.releases}\` | ${cell(r.when)} | ${cell(r.effect)} | ${r.lifted ? `\`${r.lifted}\`` : 'no'} | \`${r.code}\` | ${cell(r.source)} |`,
+      `| \`${r.id}\` | \`${r.releases}\` | ${cell(r.when)} | ${cell(r.effect)} | ${r.lifted ? `\`${r.lifted}\`` : 'no'} | \`${r.code}\` | ${cell(inCi)} | ${cell(r.source)} |`,
     );
   }
   return rows.join('\n') + '\n';

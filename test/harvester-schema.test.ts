@@ -192,10 +192,18 @@ test('a join config without server_url is rejected', () => {
   assert.match(issues[0]?.message ?? '', 'required when install.mode is join');
 });
 
-test('a create config with server_url is rejected', () => {
+test('a create config with server_url is rejected; an empty one passes (the installer reads it as unset)', () => {
   const c = createConfig();
   c.server_url = 'https://192.168.122.120:443';
-  assert.equal(brief(validateInstallerConfig('1.5', c)), [{ path: ['server_url'], keyword: 'not' }]);
+  assert.equal(brief(validateInstallerConfig('1.5', c)), [{ path: ['server_url'], keyword: 'const' }]);
+  c.server_url = '';
+  assert.equal(brief(validateInstallerConfig('1.5', c)), []);
+});
+
+test('a join config with an empty server_url is rejected', () => {
+  const c = joinConfig();
+  c.server_url = '';
+  assert.equal(brief(validateInstallerConfig('1.5', c)), [{ path: ['server_url'], keyword: 'minLength' }]);
 });
 
 test('a server_url with a non-443 port or a path is rejected', () => {

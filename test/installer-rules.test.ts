@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { check } from '../src/index.ts';
-import { INSTALLER_RULES, inReleases, partitionMib } from '../src/harvester/installer-rules.ts';
+import { INSTALLER_RULES, inReleases, partitionMib, RULES_IN_CI } from '../src/harvester/installer-rules.ts';
 import { parseVersion } from '../src/harvester/versions.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -305,6 +305,12 @@ test('every rule names its source and a valid release range; the partition sizes
   assert.is(partitionMib('1.5Gi'), undefined);
   assert.ok(inReleases(parseVersion('v1.8.0-rc2')!, '>=1.8.0'));
   assert.not.ok(inReleases(parseVersion('v1.7.9')!, '>=1.8.0'));
+});
+
+test("every rule says how CI judges it: by the installer's own code, or why not (the rules reference's column)", () => {
+  const ids = INSTALLER_RULES.map((r) => r.id);
+  assert.equal(Object.keys(RULES_IN_CI).sort(), [...ids].sort());
+  for (const [id, j] of Object.entries(RULES_IN_CI)) if (j.by === 'not-run') assert.ok(j.why.length > 10, id);
 });
 
 test.run();

@@ -5,11 +5,14 @@
 //    installed system gets (console/install_panels.go, the install panel's goroutine, every
 //    release v1.2-v1.9: harvester-installer v1.8.1 :2592-2593, harvester v1.9.0-rc6
 //    pkg/installer :2595-2596);
-//  - every boolean key goes through rancher/mapper's `convert.ToBool` when the config is loaded
-//    (config.LoadHarvesterConfig decodes YAML with yaml.v3 into a map, so `no` stays a string,
-//    then the schema mapper converts): a boolean stays itself, and anything else is true only when
-//    its text, trimmed and lower-cased, is `true`, `t`, `yes` or `y` (rancher/mapper convert.go
-//    ToBool, as the installer's go.mod pins it).
+//  - from v1.8, every boolean key goes through rancher/mapper's `convert.ToBool` when the config
+//    is loaded (config.LoadHarvesterConfig decodes YAML with yaml.v3 into a map, so `no` stays a
+//    string, then the schema mapper converts): a boolean stays itself, and anything else is true
+//    only when its text, trimmed and lower-cased, is `true`, `t`, `yes` or `y` (rancher/mapper
+//    convert.go ToBool, as the installer's go.mod pins it);
+//  - before v1.8 the mapper converts no boolean (the installer's own code, run in CI by
+//    test/real/installer-corpus.test.ts, shows it): only the text `true` itself reads true, any
+//    other text or number reads false, and a list or a map fails the config's loading.
 import { getKey } from './config-keys.ts';
 
 /** Keys the installer lower-cases before it reads them. */
@@ -52,12 +55,24 @@ export function mapperBool(v: unknown): boolean {
   return text === 'true' || text === 't' || text === 'yes' || text === 'y';
 }
 
+/** What the installer of a release reads for a boolean key: the boolean, or `refused` (its config fails to load). */
+export function installerBool(v: unknown, version: { readonly major: number; readonly minor: number }): boolean | 'refused' {
+  if (version.major > 1 || version.minor >= 8) return mapperBool(v);
+  if (typeof v === 'boolean') return v;
+  if (Array.isArray(v) || (typeof v === 'object' && v !== null)) return 'refused';
+  return v === 'true';
+}
+
 /**
  * The config as the installer reads it: the lower-cased keys lower-cased, and each boolean key
- * (`booleans`, dotted) that holds something else made the boolean the mapper reads. A new object
+ * (`booleans`, dotted) that holds something else made the boolean the release's installer reads. A new object
  * along each changed path; the rest is shared.
  */
-export function asInstallerReads(config: Record<string, unknown>, booleans: readonly string[]): Record<string, unknown> {
+export function asInstallerReads(
+  config: Record<string, unknown>,
+  booleans: readonly string[],
+  version: { readonly major: number; readonly minor: number },
+): Record<string, unknown> {
   let out = config;
   for (const key of LOWERED_KEYS) {
     const v = getKey(out, key);
@@ -65,7 +80,10 @@ export function asInstallerReads(config: Record<string, unknown>, booleans: read
   }
   for (const key of booleans) {
     const v = getKey(out, key);
-    if (v !== undefined && typeof v !== 'boolean') out = setKey(out, key, mapperBool(v));
+    if (v === undefined || typeof v === 'boolean') continue;
+    const read = installerBool(v, version);
+    // A value the installer cannot load stays as given: the boolean-values rule refuses it.
+    if (read !== 'refused') out = setKey(out, key, read);
   }
   return out;
 }

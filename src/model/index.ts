@@ -41,7 +41,7 @@ export { IGNORED_BY_KIND } from './kinds/index.ts';
 export { resolveBmc } from './kinds/common.ts';
 export { nodeFirmware, kernelShim } from './boot.ts';
 export { modelCache, type ModelCache } from './cache.ts';
-export { clusterScope, ipv4Of, onVlan, scopeOf } from './network.ts';
+export { clusterScope, ipv4Dns, ipv4Of, onVlan, scopeOf } from './network.ts';
 
 /**
  * A resolved site and the problems of resolving it: errors for the nodes whose kind cannot be

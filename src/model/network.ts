@@ -138,3 +138,11 @@ export function clusterNode<N extends { readonly boot: string; readonly role?: s
   }
   return first;
 }
+
+/**
+ * A node's IPv4 DNS servers: the ones its installer's initrd (`nameserver=`, an IPv4 network) and
+ * iPXE (`dns`) can use. Its config lists every one, IPv6 too, as the installer takes them.
+ */
+export function ipv4Dns(node: { readonly dns: readonly string[] }): string[] {
+  return node.dns.filter((d) => parseIpv4(d) !== undefined);
+}

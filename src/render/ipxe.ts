@@ -1,7 +1,7 @@
 // iPXE scripts of the site (those of each node are its kind's, src/render/kinds/): the entry script,
 // the unknown-machine script, the embedded script for networks without harvgen's DHCP and the OCI launch script.
 // Every script starts with the bytes `#!ipxe\n` (a BOM before it hangs BIOS iPXE).
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { ipv4Dns, type ResolvedNode, type SiteModel } from '../model/index.ts';
 import { computeAlways, type NodeMemo } from './fragments.ts';
 import { installerScript } from './kinds/harvester/index.ts';
 import { namesKeyed, nodeScriptUrl } from '../derive/file-names.ts';
@@ -149,7 +149,7 @@ export function embedStatics(nodes: readonly ResolvedNode[], start: number): Emb
         ip: n.ip!,
         netmask: n.netmask,
         gateway: n.gateway,
-        ...(n.dns[0] !== undefined ? { dns: n.dns[0] } : {}),
+        ...(ipv4Dns(n)[0] !== undefined ? { dns: ipv4Dns(n)[0]! } : {}),
       });
     }
   }

@@ -5,7 +5,7 @@
 import { mediumOf } from '../media/index.ts';
 import type { HarvesterNode, ResolvedNode, SiteModel } from '../../model/index.ts';
 import { HARVESTER_CONFIG } from '../configs/index.ts';
-import { nodeFirmware, onVlan, scopeOf } from '../../model/index.ts';
+import { ipv4Dns, nodeFirmware, onVlan, scopeOf } from '../../model/index.ts';
 import { macToHyphen } from '../../util/mac.ts';
 import { kernelArgKey } from '../kernel-args.ts';
 import { LAYOUT } from '../layout.ts';
@@ -106,7 +106,8 @@ export function kernelArgs(model: SiteModel, node: HarvesterNode, mac: string | 
   if (node.ip !== undefined && installerTakesAddress(model, node)) {
     // dracut: ip=<client>::<gateway>:<netmask>:<hostname>:<interface>:none
     args.push(`ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}:${vlanIf ?? nic ?? ''}:none`);
-    for (const dns of node.dns) args.push(`nameserver=${dns}`);
+    // IPv4 ones only: the initrd's network is IPv4 (NetworkManager's initrd generator drops the others).
+    for (const dns of ipv4Dns(node)) args.push(`nameserver=${dns}`);
   } else {
     // A name is put on `ip=` only when the inventory ties it to this MAC; otherwise BOOTIF
     // alone pins DHCP to the boot NIC (dracut configures only the NIC with that MAC).

@@ -95,7 +95,7 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
   // What the installer reads of `config:`'s values (src/harvester/installer-values.ts): the
   // lower-cased method and VIP mode, the mapper's booleans. Written so, the file is what the
   // installer uses (and what the installed system gets).
-  const read = asInstallerReads(merged, booleanKeys(`${v.major}.${v.minor}`));
+  const read = asInstallerReads(merged, booleanKeys(`${v.major}.${v.minor}`), v);
   // A reinstall generation: its marker's command after the user's own after-install commands.
   const marker = generationMarker(model, node);
   return marker === undefined ? read : withGenerationCommand(read, generationCommand(marker));

@@ -478,6 +478,16 @@ export const INVENTORY_CODES = {
     'invalid',
     "The machine's measured facts show no disk at the config's `install.device` (or no disk at all): the installer's device check stops the install, whatever skipchecks says.",
   ),
+  INSTALLER_DEVICE_PATH: c(
+    'error',
+    'invalid',
+    'An install disk, data disk or wipe-list entry that is not a plain device path (a trailing slash, `//`, a `.` or `..` part): the installer looks the path up as written and refuses it.',
+  ),
+  INSTALLER_NIC_INVALID: c(
+    'error',
+    'invalid',
+    'A management interface named `lo` (the installer refuses a loopback interface) or by a name no Linux interface can have (more than 15 characters, a space, `/` or `:`): the installer finds no such interface.',
+  ),
   INSTALLER_DISK_TOO_SMALL: c(
     'error',
     'invalid',
@@ -502,7 +512,7 @@ export const INVENTORY_CODES = {
   INSTALLER_VALUE_READ_AS: c(
     'warning',
     'invalid',
-    'A boolean installer setting given in `config:` as something else (`"no"`, `1`, `on`): the installer reads it as the boolean its config mapper makes of it, which harvgen writes.',
+    'An installer setting in `config:` that the installer reads otherwise than it looks: a boolean given as something else (`"no"`, `1`, `on`), read as the boolean the release makes of it (which harvgen writes; an error where that release cannot load it, a list before v1.8), or an `install.tty` with a space or empty, taken as written.',
   ),
   NODE_VLAN_CONFIG_MISMATCH: c(
     'error',

@@ -3,7 +3,7 @@
 import { registryJsonProblem } from '../registry-json.ts';
 import { webhookProblem } from '../webhooks.ts';
 import { booleanKeys } from '../installer-schema.ts';
-import { mapperBool } from '../installer-values.ts';
+import { installerBool, mapperBool } from '../installer-values.ts';
 import type { InstallerRule, RuleHit } from './subject.ts';
 
 /** The config rules, in the order the installer meets them. */
@@ -12,20 +12,30 @@ export const CONFIG_RULES: readonly InstallerRule[] = [
     id: 'boolean-values',
     code: 'INSTALLER_VALUE_READ_AS',
     releases: '>=1.2.0',
-    when: 'a boolean setting that `config:` gives as something else (`"no"`, `1`, `on`, a list): the installer\'s config mapper takes a boolean as it is, and anything else as true only when its text, trimmed and lower-cased, is `true`, `t`, `yes` or `y`',
-    effect: 'reads the boolean that gives, without a word (`on` and `1` read false); harvgen writes that boolean',
+    when: 'a boolean setting that `config:` gives as something else (`"no"`, `1`, `on`, a list): from v1.8 the installer\'s config mapper takes a boolean as it is, and anything else as true only when its text, trimmed and lower-cased, is `true`, `t`, `yes` or `y`; before v1.8 only the text `true` itself reads true, and a list or a map fails the config',
+    effect:
+      'reads the boolean that gives, without a word (`on` and `1` read false; before v1.8 also `yes` and `TRUE`); harvgen writes that boolean. Before v1.8 a list or a map stops the install ("failed to convert to HarvesterConfig")',
     source:
-      'pkg/config/schemas.go LoadHarvesterConfig (yaml.v3 into a map, then the schema mapper), rancher/mapper convert.go ToBool @v1.2.2 to v1.8.1; pkg/installer/config/schemas.go @v1.9.0-rc6 (harvester/harvester)',
+      "pkg/config/schemas.go LoadHarvesterConfig (yaml.v3 into a map, then the schema mapper), rancher/mapper convert.go ToBool @v1.8.0 to v1.8.1; pkg/installer/config/schemas.go @v1.9.0-rc6 (harvester/harvester); before v1.8 no boolean is converted: the installer's own code (v1.4.3 to v1.7.1, run by the installer oracle)",
     check(s) {
       const hits: RuleHit[] = [];
       for (const key of booleanKeys(`${s.version.major}.${s.version.minor}`)) {
         const given = s.config.given(key);
         if (given === undefined || typeof given === 'boolean') continue;
-        const read = mapperBool(given);
-        const surprising = !read && /^(1|on|enable|enabled)$/i.test(String(given).trim());
+        const read = installerBool(given, s.version);
+        if (read === 'refused') {
+          hits.push({
+            message: `${key} of node ${s.node.hostname} is ${JSON.stringify(given)}, not true or false: the Harvester ${s.version.raw} installer cannot load its config ("failed to convert to HarvesterConfig: json: cannot unmarshal ... of type bool") and stops`,
+            hint: `Write \`${key.slice(key.lastIndexOf('.') + 1)}: true\` or \`false\`.`,
+            at: s.config.at(key),
+            severity: 'error',
+          });
+          continue;
+        }
+        const surprising = !read && (/^(1|on|enable|enabled)$/i.test(String(given).trim()) || mapperBool(given));
         hits.push({
           severity: 'warning',
-          message: `${key} of node ${s.node.hostname} is ${JSON.stringify(given)}, not true or false: the Harvester ${s.version.raw} installer reads it as ${String(read)}${surprising ? ` (only true, t, yes and y read as true)` : ''}, and harvgen writes ${String(read)}`,
+          message: `${key} of node ${s.node.hostname} is ${JSON.stringify(given)}, not true or false: the Harvester ${s.version.raw} installer reads it as ${String(read)}${surprising ? (s.version.minor >= 8 || s.version.major > 1 ? ' (only true, t, yes and y read as true)' : ' (before v1.8 only the text true reads as true)') : ''}, and harvgen writes ${String(read)}`,
           hint: `Write \`${key.slice(key.lastIndexOf('.') + 1)}: ${String(read)}\`${surprising ? ' (or true, if that was meant)' : ''}.`,
           at: s.config.at(key),
         });
@@ -61,6 +71,32 @@ export const CONFIG_RULES: readonly InstallerRule[] = [
         });
       });
       return hits;
+    },
+  },
+  {
+    id: 'tty-spaced',
+    code: 'INSTALLER_VALUE_READ_AS',
+    releases: '>=1.2.0',
+    when: '`install.tty` (in `config:`) with a space in it, or empty',
+    effect:
+      'takes it as written and hands it to the installed system as its console (`console=<tty>`); empty: the first console the installer finds',
+    source:
+      'pkg/config/config.go Install.TTY (any string), pkg/console/install_panels.go addInstallPanel (empty: getFirstConsoleTTY), pkg/config/cos.go ConvertToElementalConfig (elementalConfig.Install.Tty = TTY) @v1.2.0, same to v1.8.1; pkg/installer/... @harvester/harvester v1.9.0-rc6',
+    check(s) {
+      const tty = s.config.get('install.tty');
+      if (typeof tty !== 'string' || (tty !== '' && !/\s/.test(tty))) return undefined;
+      return {
+        message:
+          tty === ''
+            ? `install.tty of node ${s.node.hostname} is empty: the Harvester ${s.version.raw} installer takes the first console it finds for the installed system`
+            : `install.tty "${tty}" of node ${s.node.hostname} has a space: the Harvester ${s.version.raw} installer takes it as written for the installed system's console (\`console=${tty}\`), which is then not one console name`,
+        hint:
+          tty === ''
+            ? 'Remove the key to say the same, or name the console (`tty1`, `ttyS0,115200n8`).'
+            : `Write it without spaces, e.g. \`${tty.replace(/\s+/g, '')}\`.`,
+        at: s.config.at('install.tty'),
+        severity: 'warning',
+      };
     },
   },
   {

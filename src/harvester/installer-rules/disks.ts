@@ -1,6 +1,7 @@
 // The installer's disk rules: the install and data disk minimums, the persistent partition's
 // size (its minimum, and whether it fits the install disk) and `force_mbr`.
-import { inReleases, installView, MIB_PER_GIB, partitionMib, skip, type InstallerRule, type RuleSubject } from './subject.ts';
+import type { InventoryPath } from '../../util/paths.ts';
+import { inReleases, installView, MIB_PER_GIB, partitionMib, skip, type InstallerRule, type RuleHit, type RuleSubject } from './subject.ts';
 
 /** COS_OEM 50 + COS_STATE 15360 + COS_RECOVERY 8192 + ESP 64 + 50 GiB left for VM data (MiB). */
 const FIXED_PARTITIONS_MIB = 74866;
@@ -30,8 +31,68 @@ function setBy(s: RuleSubject, key: string): string {
   return origin === 'config' ? ' (set under `config:`)' : origin === 'default' ? " (harvgen's default)" : '';
 }
 
+/**
+ * Why the installer cannot take `path` as written, or undefined. Its device check runs os.Lstat on
+ * the path as written, compares a path that is no link with lsblk's `/dev/<name>` as a string, and
+ * sizes a data disk with lsblk on the path: a trailing slash fails Lstat ("not a directory"), and
+ * `//` or a `.` part names no disk lsblk lists. A `..` part is refused as well: one spelling.
+ */
+export function devicePathProblem(path: string): string | undefined {
+  if (!path.startsWith('/dev/') || path === '/dev/') return undefined; // the schema's and NODE_DEVICE_MISSING's
+  if (path.endsWith('/')) return 'it ends with a slash';
+  if (path.includes('//')) return 'it has an empty part (`//`)';
+  const part = path.split('/').find((p) => p === '.' || p === '..');
+  if (part !== undefined) return `it has a \`${part}\` part`;
+  return undefined;
+}
+
+/** `path` as it should be written: no trailing slash, no empty or `.` part, `..` resolved. */
+function plainPath(path: string): string {
+  const out: string[] = [];
+  for (const p of path.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') out.pop();
+    else out.push(p);
+  }
+  return `/${out.join('/')}`;
+}
+
 /** The disk rules, in the order the installer meets them. */
 export const DISK_RULES: readonly InstallerRule[] = [
+  {
+    id: 'disk-device-path',
+    code: 'INSTALLER_DEVICE_PATH',
+    releases: '>=1.2.0',
+    when: '`install.device`, a data disk other than it, or (v1.5 and later) a `wipe_disks_list` entry that is not a plain path: a trailing slash, `//`, a `.` or `..` part',
+    effect:
+      'stops the install ("lstat /dev/disk/by-id/x/: not a directory", "device not found", or a data disk it cannot size); skipchecks does not lift it',
+    source:
+      "pkg/console/validator.go checkDevice (os.Lstat on the path as written, filepath.EvalSymlinks only for a link, then a string compare with lsblk's /dev/<name>), util.go validateDataDiskSize (lsblk on the path) @v1.2.0, same to v1.8.1; pkg/installer/console/validator.go @harvester/harvester v1.9.0-rc6",
+    check(s) {
+      const i = installView(s);
+      const wipe = inReleases(s.version, '>=1.5.0') ? s.config.get('install.wipe_disks_list') : undefined;
+      type Named = [what: string, path: unknown, at: () => InventoryPath];
+      const paths: Named[] = [
+        ['install.device', i.device, () => s.config.at('install.device')],
+        ...(i.separate ? [['install.data_disk', i.dataDisk, () => s.config.at('install.data_disk')] as Named] : []),
+        ...(Array.isArray(wipe)
+          ? wipe.map((d: unknown, k): Named => [`install.wipe_disks_list[${k}]`, d, () => [...s.config.at('install.wipe_disks_list'), k]])
+          : []),
+      ];
+      const hits: RuleHit[] = [];
+      for (const [what, path, at] of paths) {
+        if (typeof path !== 'string') continue;
+        const problem = devicePathProblem(path);
+        if (problem === undefined) continue;
+        hits.push({
+          message: `${what} ${path} of node ${s.node.hostname} is not a plain device path: ${problem}; the Harvester ${s.version.raw} installer looks the path up as written and stops the install${path.endsWith('/') ? ` ("lstat ${path}: not a directory")` : ''}`,
+          hint: `Write it as ${plainPath(path)}.`,
+          at: at(),
+        });
+      }
+      return hits;
+    },
+  },
   {
     id: 'disk-device-missing',
     code: 'INSTALLER_DEVICE_MISSING',

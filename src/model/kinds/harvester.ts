@@ -31,7 +31,10 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
       ...(sources.os ? {} : { target: 'key' as const }),
     };
   }
-  const vlan = r.pick('vlan');
+  // 0 is no VLAN and no MTU of its own, as the installer reads them (vlan_id 0: untagged; mtu 0:
+  // the NIC's default): written as unset.
+  const vlanGiven = r.pick('vlan');
+  const vlan = vlanGiven === 0 ? undefined : vlanGiven;
   const base = resolveBase(r, ctx, scopeDefaults(ctx, vlan));
   // Without an explicit `role: create` anywhere, the first Harvester node creates the cluster
   // (resolveSite, once the kind of every node is known).
@@ -55,7 +58,8 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
   const configMethodAt = sources['config.install.management_interface.method'];
   if (configMethod !== undefined && configMethodAt !== undefined) sources.method = configMethodAt;
   const version = r.pick('harvester_version') ?? harvester.version;
-  const mtu = r.pick('mtu');
+  const mtuGiven = r.pick('mtu');
+  const mtu = mtuGiven === 0 ? undefined : mtuGiven;
   const reinstall = r.pick('reinstall');
   return {
     ...base,

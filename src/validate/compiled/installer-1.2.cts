@@ -3,16 +3,18 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.2.schema.json","title":"HarvesterInstallerConfig (Harvester v1.2)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network. The installer lower-cases it before it reads it (harvgen writes it lower-cased).","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode. The installer lower-cases it before it reads it (harvgen writes it lower-cased); `none` passes its check like `static`.","enum":["static","dhcp","none"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipedisks":{"type":"boolean","description":"Wipe disks that hold an older installation.","x-until":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.2.schema.json","title":"HarvesterInstallerConfig (Harvester v1.2)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent (or empty) in create mode. The installer allows no path and no port other than 443.","pattern":"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4 or IPv6) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$","x-message":{"pattern":"must be an IPv4 or IPv6 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network. The installer lower-cases it before it reads it (harvgen writes it lower-cased).","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode. The installer lower-cases it before it reads it (harvgen writes it lower-cased); `none` passes its check like `static`.","enum":["static","dhcp","none"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`. The installer takes any text (empty: the first console it finds); harvgen warns of a space.","pattern":"^[^\\u0000-\\u001f\\u007f]*$"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipedisks":{"type":"boolean","description":"Wipe disks that hold an older installation.","x-until":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"const":"","x-message":{"const":"must be absent (or empty) when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"properties":{"server_url":{"minLength":1,"x-message":{"minLength":"must not be empty when install.mode is join"}}},"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
 const schema12 = {"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}};
 const schema13 = {"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}};
 const schema17 = {"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}};
 const schema19 = {"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}};
-const pattern0 = new RegExp("^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$", "u");
+const func2 = require("ajv/dist/runtime/ucs2length").default;
+const func4 = Object.prototype.hasOwnProperty;
+const pattern0 = new RegExp("^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$", "u");
 const pattern1 = new RegExp("^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$", "u");
 const pattern2 = new RegExp("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$", "u");
 const pattern3 = new RegExp("^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$", "u");
-const pattern4 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$", "u");
+const pattern4 = new RegExp("^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$", "u");
 const pattern5 = new RegExp("^/", "u");
 const pattern6 = new RegExp("^[0-7]{3,4}$", "u");
 const pattern7 = new RegExp("^[A-Za-z0-9_-]+$", "u");
@@ -20,15 +22,14 @@ const pattern8 = new RegExp("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-
 const pattern9 = new RegExp("^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", "u");
 const pattern10 = new RegExp("^/(?!tmp(/|$))", "u");
 const pattern11 = new RegExp("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$", "u");
+const pattern12 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$", "u");
 const pattern13 = new RegExp("^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$", "u");
 const pattern15 = new RegExp("^[0-9]+$", "u");
 const pattern18 = new RegExp("^/dev/\\S+$", "u");
 const pattern20 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
 const pattern21 = new RegExp("^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$", "u");
-const pattern22 = new RegExp("^\\S+$", "u");
+const pattern22 = new RegExp("^[^\\u0000-\\u001f\\u007f]*$", "u");
 const pattern23 = new RegExp("^https?://", "u");
-const func2 = require("ajv/dist/runtime/ucs2length").default;
-const func3 = Object.prototype.hasOwnProperty;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/harvester-config-v1.2.schema.json" */;
@@ -121,7 +122,9 @@ if(_valid0){
 const _errs8 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.server_url !== undefined){
-const err5 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/0/then/properties/server_url/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.allOf[0].then.properties.server_url.not,parentSchema:schema11.allOf[0].then.properties.server_url,data:data.server_url};
+let data2 = data.server_url;
+if("" !== data2){
+const err5 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/0/then/properties/server_url/const",keyword:"const",params:{allowedValue: ""},message:"must be equal to constant",schema:"",parentSchema:schema11.allOf[0].then.properties.server_url,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -129,6 +132,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
+}
 }
 }
 var _valid0 = _errs8 === errors;
@@ -144,10 +148,10 @@ vErrors.push(err6);
 }
 errors++;
 }
-const _errs13 = errors;
+const _errs12 = errors;
 let valid5 = true;
-const _errs14 = errors;
-if(errors === _errs14){
+const _errs13 = errors;
+if(errors === _errs13){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
 if((data.install === undefined) && (missing2 = "install")){
@@ -163,8 +167,8 @@ errors++;
 else {
 if(data.install !== undefined){
 let data3 = data.install;
-const _errs16 = errors;
-if(errors === _errs16){
+const _errs15 = errors;
+if(errors === _errs15){
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 let missing3;
 if((data3.mode === undefined) && (missing3 = "mode")){
@@ -217,18 +221,18 @@ vErrors.push(err11);
 errors++;
 }
 }
-var _valid1 = _errs14 === errors;
-errors = _errs13;
+var _valid1 = _errs13 === errors;
+errors = _errs12;
 if(vErrors !== null){
-if(_errs13){
-vErrors.length = _errs13;
+if(_errs12){
+vErrors.length = _errs12;
 }
 else {
 vErrors = null;
 }
 }
 if(_valid1){
-const _errs19 = errors;
+const _errs18 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.server_url === undefined){
 const err12 = {instancePath,schemaPath:"#/allOf/1/then/required",keyword:"required",params:{missingProperty: "server_url"},message:"must have required property '"+"server_url"+"'",schema:schema11.allOf[1].then.required,parentSchema:schema11.allOf[1].then,data};
@@ -240,12 +244,11 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-var _valid1 = _errs19 === errors;
-valid5 = _valid1;
-}
-if(!valid5){
-const err13 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[1].if,parentSchema:schema11.allOf[1],data};
+if(data.server_url !== undefined){
+let data5 = data.server_url;
+if(typeof data5 === "string"){
+if(func2(data5) < 1){
+const err13 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/1/then/properties/server_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.allOf[1].then.properties.server_url,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -254,14 +257,14 @@ vErrors.push(err13);
 }
 errors++;
 }
-const _errs22 = errors;
-let valid8 = true;
-const _errs23 = errors;
-if(errors === _errs23){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing4;
-if((data.install === undefined) && (missing4 = "install")){
-const err14 = {};
+}
+}
+}
+var _valid1 = _errs18 === errors;
+valid5 = _valid1;
+}
+if(!valid5){
+const err14 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[1].if,parentSchema:schema11.allOf[1],data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -270,14 +273,13 @@ vErrors.push(err14);
 }
 errors++;
 }
-else {
-if(data.install !== undefined){
-let data5 = data.install;
-const _errs25 = errors;
-if(errors === _errs25){
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-let missing5;
-if((data5.management_interface === undefined) && (missing5 = "management_interface")){
+const _errs23 = errors;
+let valid9 = true;
+const _errs24 = errors;
+if(errors === _errs24){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing4;
+if((data.install === undefined) && (missing4 = "install")){
 const err15 = {};
 if(vErrors === null){
 vErrors = [err15];
@@ -288,13 +290,13 @@ vErrors.push(err15);
 errors++;
 }
 else {
-if(data5.management_interface !== undefined){
-let data6 = data5.management_interface;
-const _errs27 = errors;
-if(errors === _errs27){
+if(data.install !== undefined){
+let data6 = data.install;
+const _errs26 = errors;
+if(errors === _errs26){
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-let missing6;
-if((data6.method === undefined) && (missing6 = "method")){
+let missing5;
+if((data6.management_interface === undefined) && (missing5 = "management_interface")){
 const err16 = {};
 if(vErrors === null){
 vErrors = [err16];
@@ -305,8 +307,13 @@ vErrors.push(err16);
 errors++;
 }
 else {
-if(data6.method !== undefined){
-if("static" !== data6.method){
+if(data6.management_interface !== undefined){
+let data7 = data6.management_interface;
+const _errs28 = errors;
+if(errors === _errs28){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+let missing6;
+if((data7.method === undefined) && (missing6 = "method")){
 const err17 = {};
 if(vErrors === null){
 vErrors = [err17];
@@ -316,10 +323,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data7.method !== undefined){
+if("static" !== data7.method){
 const err18 = {};
 if(vErrors === null){
 vErrors = [err18];
@@ -328,7 +334,6 @@ else {
 vErrors.push(err18);
 }
 errors++;
-}
 }
 }
 }
@@ -358,24 +363,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-var _valid2 = _errs23 === errors;
-errors = _errs22;
-if(vErrors !== null){
-if(_errs22){
-vErrors.length = _errs22;
+}
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid2){
-const _errs30 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.os !== undefined){
-let data8 = data.os;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.dns_nameservers === undefined){
-const err21 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/required",keyword:"required",params:{missingProperty: "dns_nameservers"},message:"must have required property '"+"dns_nameservers"+"'",schema:schema11.allOf[2].then.properties.os.required,parentSchema:schema11.allOf[2].then.properties.os,data:data8};
+const err21 = {};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -384,11 +376,25 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(data8.dns_nameservers !== undefined){
-let data9 = data8.dns_nameservers;
-if(Array.isArray(data9)){
-if(data9.length < 1){
-const err22 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data9};
+}
+var _valid2 = _errs24 === errors;
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid2){
+const _errs31 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.os !== undefined){
+let data9 = data.os;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.dns_nameservers === undefined){
+const err22 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/required",keyword:"required",params:{missingProperty: "dns_nameservers"},message:"must have required property '"+"dns_nameservers"+"'",schema:schema11.allOf[2].then.properties.os.required,parentSchema:schema11.allOf[2].then.properties.os,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -397,9 +403,11 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.allOf[2].then.properties.os.properties.dns_nameservers.type,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data9};
+if(data9.dns_nameservers !== undefined){
+let data10 = data9.dns_nameservers;
+if(Array.isArray(data10)){
+if(data10.length < 1){
+const err23 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data10};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -409,9 +417,8 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
 else {
-const err24 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.allOf[2].then.properties.os.type,parentSchema:schema11.allOf[2].then.properties.os,data:data8};
+const err24 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.allOf[2].then.properties.os.properties.dns_nameservers.type,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -422,11 +429,8 @@ errors++;
 }
 }
 }
-var _valid2 = _errs30 === errors;
-valid8 = _valid2;
-}
-if(!valid8){
-const err25 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[2].if,parentSchema:schema11.allOf[2],data};
+else {
+const err25 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.allOf[2].then.properties.os.type,parentSchema:schema11.allOf[2].then.properties.os,data:data9};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -435,9 +439,13 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.scheme_version === undefined){
-const err26 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "scheme_version"},message:"must have required property '"+"scheme_version"+"'",schema:schema11.required,parentSchema:schema11,data};
+}
+}
+var _valid2 = _errs31 === errors;
+valid9 = _valid2;
+}
+if(!valid9){
+const err26 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[2].if,parentSchema:schema11.allOf[2],data};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -446,8 +454,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data.token === undefined){
-const err27 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.scheme_version === undefined){
+const err27 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "scheme_version"},message:"must have required property '"+"scheme_version"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -456,8 +465,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data.os === undefined){
-const err28 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "os"},message:"must have required property '"+"os"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.token === undefined){
+const err28 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -466,8 +475,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-if(data.install === undefined){
-const err29 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "install"},message:"must have required property '"+"install"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.os === undefined){
+const err29 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "os"},message:"must have required property '"+"os"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -476,9 +485,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-for(const key0 in data){
-if(!((((((key0 === "scheme_version") || (key0 === "server_url")) || (key0 === "token")) || (key0 === "system_settings")) || (key0 === "os")) || (key0 === "install"))){
-const err30 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
+if(data.install === undefined){
+const err30 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "install"},message:"must have required property '"+"install"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -487,11 +495,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data.scheme_version !== undefined){
-let data10 = data.scheme_version;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err31 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.scheme_version.type,parentSchema:schema11.properties.scheme_version,data:data10};
+for(const key0 in data){
+if(!((((((key0 === "scheme_version") || (key0 === "server_url")) || (key0 === "token")) || (key0 === "system_settings")) || (key0 === "os")) || (key0 === "install"))){
+const err31 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -500,8 +506,11 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(1 !== data10){
-const err32 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant",schema:1,parentSchema:schema11.properties.scheme_version,data:data10};
+}
+if(data.scheme_version !== undefined){
+let data11 = data.scheme_version;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err32 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.scheme_version.type,parentSchema:schema11.properties.scheme_version,data:data11};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -510,12 +519,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data.server_url !== undefined){
-let data11 = data.server_url;
-if(typeof data11 === "string"){
-if(!pattern0.test(data11)){
-const err33 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/pattern",keyword:"pattern",params:{pattern: "^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},message:"must match pattern \""+"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"+"\"",schema:"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$",parentSchema:schema11.properties.server_url,data:data11};
+if(1 !== data11){
+const err33 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant",schema:1,parentSchema:schema11.properties.scheme_version,data:data11};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -525,8 +530,11 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.server_url.type,parentSchema:schema11.properties.server_url,data:data11};
+if(data.server_url !== undefined){
+let data12 = data.server_url;
+if(typeof data12 === "string"){
+if(!pattern0.test(data12)){
+const err34 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/pattern",keyword:"pattern",params:{pattern: "^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"},message:"must match pattern \""+"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"+"\"",schema:"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$",parentSchema:schema11.properties.server_url,data:data12};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -536,11 +544,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.token !== undefined){
-let data12 = data.token;
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err35 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.token,data:data12};
+else {
+const err35 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.server_url.type,parentSchema:schema11.properties.server_url,data:data12};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -549,8 +554,12 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(!pattern1.test(data12)){
-const err36 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},message:"must match pattern \""+"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"+"\"",schema:"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$",parentSchema:schema11.properties.token,data:data12};
+}
+if(data.token !== undefined){
+let data13 = data.token;
+if(typeof data13 === "string"){
+if(func2(data13) < 1){
+const err36 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -559,9 +568,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-else {
-const err37 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.token.type,parentSchema:schema11.properties.token,data:data12};
+if(!pattern1.test(data13)){
+const err37 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},message:"must match pattern \""+"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"+"\"",schema:"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$",parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -571,12 +579,8 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.system_settings !== undefined){
-let data13 = data.system_settings;
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key1 in data13){
-if(!(func3.call(schema11.properties.system_settings.properties, key1))){
-const err38 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.system_settings,data:data13};
+else {
+const err38 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.token.type,parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -586,10 +590,12 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data13["additional-ca"] !== undefined){
-let data14 = data13["additional-ca"];
-if(typeof data14 !== "string"){
-const err39 = {instancePath:instancePath+"/system_settings/additional-ca",schemaPath:"#/properties/system_settings/properties/additional-ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["additional-ca"].type,parentSchema:schema11.properties.system_settings.properties["additional-ca"],data:data14};
+if(data.system_settings !== undefined){
+let data14 = data.system_settings;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key1 in data14){
+if(!(func4.call(schema11.properties.system_settings.properties, key1))){
+const err39 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.system_settings,data:data14};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -599,10 +605,10 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data13["api-ui-version"] !== undefined){
-let data15 = data13["api-ui-version"];
+if(data14["additional-ca"] !== undefined){
+let data15 = data14["additional-ca"];
 if(typeof data15 !== "string"){
-const err40 = {instancePath:instancePath+"/system_settings/api-ui-version",schemaPath:"#/properties/system_settings/properties/api-ui-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["api-ui-version"].type,parentSchema:schema11.properties.system_settings.properties["api-ui-version"],data:data15};
+const err40 = {instancePath:instancePath+"/system_settings/additional-ca",schemaPath:"#/properties/system_settings/properties/additional-ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["additional-ca"].type,parentSchema:schema11.properties.system_settings.properties["additional-ca"],data:data15};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -612,10 +618,10 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data13["auto-disk-provision-paths"] !== undefined){
-let data16 = data13["auto-disk-provision-paths"];
+if(data14["api-ui-version"] !== undefined){
+let data16 = data14["api-ui-version"];
 if(typeof data16 !== "string"){
-const err41 = {instancePath:instancePath+"/system_settings/auto-disk-provision-paths",schemaPath:"#/properties/system_settings/properties/auto-disk-provision-paths/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-disk-provision-paths"].type,parentSchema:schema11.properties.system_settings.properties["auto-disk-provision-paths"],data:data16};
+const err41 = {instancePath:instancePath+"/system_settings/api-ui-version",schemaPath:"#/properties/system_settings/properties/api-ui-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["api-ui-version"].type,parentSchema:schema11.properties.system_settings.properties["api-ui-version"],data:data16};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -625,10 +631,10 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data13["auto-rotate-rke2-certs"] !== undefined){
-let data17 = data13["auto-rotate-rke2-certs"];
+if(data14["auto-disk-provision-paths"] !== undefined){
+let data17 = data14["auto-disk-provision-paths"];
 if(typeof data17 !== "string"){
-const err42 = {instancePath:instancePath+"/system_settings/auto-rotate-rke2-certs",schemaPath:"#/properties/system_settings/properties/auto-rotate-rke2-certs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"].type,parentSchema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"],data:data17};
+const err42 = {instancePath:instancePath+"/system_settings/auto-disk-provision-paths",schemaPath:"#/properties/system_settings/properties/auto-disk-provision-paths/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-disk-provision-paths"].type,parentSchema:schema11.properties.system_settings.properties["auto-disk-provision-paths"],data:data17};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -638,10 +644,10 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data13["backup-target"] !== undefined){
-let data18 = data13["backup-target"];
+if(data14["auto-rotate-rke2-certs"] !== undefined){
+let data18 = data14["auto-rotate-rke2-certs"];
 if(typeof data18 !== "string"){
-const err43 = {instancePath:instancePath+"/system_settings/backup-target",schemaPath:"#/properties/system_settings/properties/backup-target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["backup-target"].type,parentSchema:schema11.properties.system_settings.properties["backup-target"],data:data18};
+const err43 = {instancePath:instancePath+"/system_settings/auto-rotate-rke2-certs",schemaPath:"#/properties/system_settings/properties/auto-rotate-rke2-certs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"].type,parentSchema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"],data:data18};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -651,10 +657,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data13["cluster-registration-url"] !== undefined){
-let data19 = data13["cluster-registration-url"];
+if(data14["backup-target"] !== undefined){
+let data19 = data14["backup-target"];
 if(typeof data19 !== "string"){
-const err44 = {instancePath:instancePath+"/system_settings/cluster-registration-url",schemaPath:"#/properties/system_settings/properties/cluster-registration-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["cluster-registration-url"].type,parentSchema:schema11.properties.system_settings.properties["cluster-registration-url"],data:data19};
+const err44 = {instancePath:instancePath+"/system_settings/backup-target",schemaPath:"#/properties/system_settings/properties/backup-target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["backup-target"].type,parentSchema:schema11.properties.system_settings.properties["backup-target"],data:data19};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -664,10 +670,10 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data13["containerd-registry"] !== undefined){
-let data20 = data13["containerd-registry"];
+if(data14["cluster-registration-url"] !== undefined){
+let data20 = data14["cluster-registration-url"];
 if(typeof data20 !== "string"){
-const err45 = {instancePath:instancePath+"/system_settings/containerd-registry",schemaPath:"#/properties/system_settings/properties/containerd-registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["containerd-registry"].type,parentSchema:schema11.properties.system_settings.properties["containerd-registry"],data:data20};
+const err45 = {instancePath:instancePath+"/system_settings/cluster-registration-url",schemaPath:"#/properties/system_settings/properties/cluster-registration-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["cluster-registration-url"].type,parentSchema:schema11.properties.system_settings.properties["cluster-registration-url"],data:data20};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -677,10 +683,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data13["csi-driver-config"] !== undefined){
-let data21 = data13["csi-driver-config"];
+if(data14["containerd-registry"] !== undefined){
+let data21 = data14["containerd-registry"];
 if(typeof data21 !== "string"){
-const err46 = {instancePath:instancePath+"/system_settings/csi-driver-config",schemaPath:"#/properties/system_settings/properties/csi-driver-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["csi-driver-config"].type,parentSchema:schema11.properties.system_settings.properties["csi-driver-config"],data:data21};
+const err46 = {instancePath:instancePath+"/system_settings/containerd-registry",schemaPath:"#/properties/system_settings/properties/containerd-registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["containerd-registry"].type,parentSchema:schema11.properties.system_settings.properties["containerd-registry"],data:data21};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -690,10 +696,10 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data13["default-storage-class"] !== undefined){
-let data22 = data13["default-storage-class"];
+if(data14["csi-driver-config"] !== undefined){
+let data22 = data14["csi-driver-config"];
 if(typeof data22 !== "string"){
-const err47 = {instancePath:instancePath+"/system_settings/default-storage-class",schemaPath:"#/properties/system_settings/properties/default-storage-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-storage-class"].type,parentSchema:schema11.properties.system_settings.properties["default-storage-class"],data:data22};
+const err47 = {instancePath:instancePath+"/system_settings/csi-driver-config",schemaPath:"#/properties/system_settings/properties/csi-driver-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["csi-driver-config"].type,parentSchema:schema11.properties.system_settings.properties["csi-driver-config"],data:data22};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -703,10 +709,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data13["default-vm-termination-grace-period-seconds"] !== undefined){
-let data23 = data13["default-vm-termination-grace-period-seconds"];
+if(data14["default-storage-class"] !== undefined){
+let data23 = data14["default-storage-class"];
 if(typeof data23 !== "string"){
-const err48 = {instancePath:instancePath+"/system_settings/default-vm-termination-grace-period-seconds",schemaPath:"#/properties/system_settings/properties/default-vm-termination-grace-period-seconds/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"].type,parentSchema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"],data:data23};
+const err48 = {instancePath:instancePath+"/system_settings/default-storage-class",schemaPath:"#/properties/system_settings/properties/default-storage-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-storage-class"].type,parentSchema:schema11.properties.system_settings.properties["default-storage-class"],data:data23};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -716,10 +722,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data13["harvester-csi-ccm-versions"] !== undefined){
-let data24 = data13["harvester-csi-ccm-versions"];
+if(data14["default-vm-termination-grace-period-seconds"] !== undefined){
+let data24 = data14["default-vm-termination-grace-period-seconds"];
 if(typeof data24 !== "string"){
-const err49 = {instancePath:instancePath+"/system_settings/harvester-csi-ccm-versions",schemaPath:"#/properties/system_settings/properties/harvester-csi-ccm-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"].type,parentSchema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"],data:data24};
+const err49 = {instancePath:instancePath+"/system_settings/default-vm-termination-grace-period-seconds",schemaPath:"#/properties/system_settings/properties/default-vm-termination-grace-period-seconds/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"].type,parentSchema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"],data:data24};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -729,10 +735,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data13["http-proxy"] !== undefined){
-let data25 = data13["http-proxy"];
+if(data14["harvester-csi-ccm-versions"] !== undefined){
+let data25 = data14["harvester-csi-ccm-versions"];
 if(typeof data25 !== "string"){
-const err50 = {instancePath:instancePath+"/system_settings/http-proxy",schemaPath:"#/properties/system_settings/properties/http-proxy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["http-proxy"].type,parentSchema:schema11.properties.system_settings.properties["http-proxy"],data:data25};
+const err50 = {instancePath:instancePath+"/system_settings/harvester-csi-ccm-versions",schemaPath:"#/properties/system_settings/properties/harvester-csi-ccm-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"].type,parentSchema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"],data:data25};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -742,10 +748,10 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data13["kubeconfig-default-token-ttl-minutes"] !== undefined){
-let data26 = data13["kubeconfig-default-token-ttl-minutes"];
+if(data14["http-proxy"] !== undefined){
+let data26 = data14["http-proxy"];
 if(typeof data26 !== "string"){
-const err51 = {instancePath:instancePath+"/system_settings/kubeconfig-default-token-ttl-minutes",schemaPath:"#/properties/system_settings/properties/kubeconfig-default-token-ttl-minutes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"].type,parentSchema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"],data:data26};
+const err51 = {instancePath:instancePath+"/system_settings/http-proxy",schemaPath:"#/properties/system_settings/properties/http-proxy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["http-proxy"].type,parentSchema:schema11.properties.system_settings.properties["http-proxy"],data:data26};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -755,10 +761,10 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data13["log-level"] !== undefined){
-let data27 = data13["log-level"];
+if(data14["kubeconfig-default-token-ttl-minutes"] !== undefined){
+let data27 = data14["kubeconfig-default-token-ttl-minutes"];
 if(typeof data27 !== "string"){
-const err52 = {instancePath:instancePath+"/system_settings/log-level",schemaPath:"#/properties/system_settings/properties/log-level/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["log-level"].type,parentSchema:schema11.properties.system_settings.properties["log-level"],data:data27};
+const err52 = {instancePath:instancePath+"/system_settings/kubeconfig-default-token-ttl-minutes",schemaPath:"#/properties/system_settings/properties/kubeconfig-default-token-ttl-minutes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"].type,parentSchema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"],data:data27};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -768,10 +774,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data13["ntp-servers"] !== undefined){
-let data28 = data13["ntp-servers"];
+if(data14["log-level"] !== undefined){
+let data28 = data14["log-level"];
 if(typeof data28 !== "string"){
-const err53 = {instancePath:instancePath+"/system_settings/ntp-servers",schemaPath:"#/properties/system_settings/properties/ntp-servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ntp-servers"].type,parentSchema:schema11.properties.system_settings.properties["ntp-servers"],data:data28};
+const err53 = {instancePath:instancePath+"/system_settings/log-level",schemaPath:"#/properties/system_settings/properties/log-level/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["log-level"].type,parentSchema:schema11.properties.system_settings.properties["log-level"],data:data28};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -781,10 +787,10 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data13["overcommit-config"] !== undefined){
-let data29 = data13["overcommit-config"];
+if(data14["ntp-servers"] !== undefined){
+let data29 = data14["ntp-servers"];
 if(typeof data29 !== "string"){
-const err54 = {instancePath:instancePath+"/system_settings/overcommit-config",schemaPath:"#/properties/system_settings/properties/overcommit-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["overcommit-config"].type,parentSchema:schema11.properties.system_settings.properties["overcommit-config"],data:data29};
+const err54 = {instancePath:instancePath+"/system_settings/ntp-servers",schemaPath:"#/properties/system_settings/properties/ntp-servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ntp-servers"].type,parentSchema:schema11.properties.system_settings.properties["ntp-servers"],data:data29};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -794,10 +800,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data13["release-download-url"] !== undefined){
-let data30 = data13["release-download-url"];
+if(data14["overcommit-config"] !== undefined){
+let data30 = data14["overcommit-config"];
 if(typeof data30 !== "string"){
-const err55 = {instancePath:instancePath+"/system_settings/release-download-url",schemaPath:"#/properties/system_settings/properties/release-download-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["release-download-url"].type,parentSchema:schema11.properties.system_settings.properties["release-download-url"],data:data30};
+const err55 = {instancePath:instancePath+"/system_settings/overcommit-config",schemaPath:"#/properties/system_settings/properties/overcommit-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["overcommit-config"].type,parentSchema:schema11.properties.system_settings.properties["overcommit-config"],data:data30};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -807,10 +813,10 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data13["server-version"] !== undefined){
-let data31 = data13["server-version"];
+if(data14["release-download-url"] !== undefined){
+let data31 = data14["release-download-url"];
 if(typeof data31 !== "string"){
-const err56 = {instancePath:instancePath+"/system_settings/server-version",schemaPath:"#/properties/system_settings/properties/server-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["server-version"].type,parentSchema:schema11.properties.system_settings.properties["server-version"],data:data31};
+const err56 = {instancePath:instancePath+"/system_settings/release-download-url",schemaPath:"#/properties/system_settings/properties/release-download-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["release-download-url"].type,parentSchema:schema11.properties.system_settings.properties["release-download-url"],data:data31};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -820,10 +826,10 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data13["ssl-certificates"] !== undefined){
-let data32 = data13["ssl-certificates"];
+if(data14["server-version"] !== undefined){
+let data32 = data14["server-version"];
 if(typeof data32 !== "string"){
-const err57 = {instancePath:instancePath+"/system_settings/ssl-certificates",schemaPath:"#/properties/system_settings/properties/ssl-certificates/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-certificates"].type,parentSchema:schema11.properties.system_settings.properties["ssl-certificates"],data:data32};
+const err57 = {instancePath:instancePath+"/system_settings/server-version",schemaPath:"#/properties/system_settings/properties/server-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["server-version"].type,parentSchema:schema11.properties.system_settings.properties["server-version"],data:data32};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -833,10 +839,10 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data13["ssl-parameters"] !== undefined){
-let data33 = data13["ssl-parameters"];
+if(data14["ssl-certificates"] !== undefined){
+let data33 = data14["ssl-certificates"];
 if(typeof data33 !== "string"){
-const err58 = {instancePath:instancePath+"/system_settings/ssl-parameters",schemaPath:"#/properties/system_settings/properties/ssl-parameters/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-parameters"].type,parentSchema:schema11.properties.system_settings.properties["ssl-parameters"],data:data33};
+const err58 = {instancePath:instancePath+"/system_settings/ssl-certificates",schemaPath:"#/properties/system_settings/properties/ssl-certificates/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-certificates"].type,parentSchema:schema11.properties.system_settings.properties["ssl-certificates"],data:data33};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -846,10 +852,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data13["storage-network"] !== undefined){
-let data34 = data13["storage-network"];
+if(data14["ssl-parameters"] !== undefined){
+let data34 = data14["ssl-parameters"];
 if(typeof data34 !== "string"){
-const err59 = {instancePath:instancePath+"/system_settings/storage-network",schemaPath:"#/properties/system_settings/properties/storage-network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["storage-network"].type,parentSchema:schema11.properties.system_settings.properties["storage-network"],data:data34};
+const err59 = {instancePath:instancePath+"/system_settings/ssl-parameters",schemaPath:"#/properties/system_settings/properties/ssl-parameters/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-parameters"].type,parentSchema:schema11.properties.system_settings.properties["ssl-parameters"],data:data34};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -859,10 +865,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data13["support-bundle-expiration"] !== undefined){
-let data35 = data13["support-bundle-expiration"];
+if(data14["storage-network"] !== undefined){
+let data35 = data14["storage-network"];
 if(typeof data35 !== "string"){
-const err60 = {instancePath:instancePath+"/system_settings/support-bundle-expiration",schemaPath:"#/properties/system_settings/properties/support-bundle-expiration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-expiration"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-expiration"],data:data35};
+const err60 = {instancePath:instancePath+"/system_settings/storage-network",schemaPath:"#/properties/system_settings/properties/storage-network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["storage-network"].type,parentSchema:schema11.properties.system_settings.properties["storage-network"],data:data35};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -872,10 +878,10 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data13["support-bundle-image"] !== undefined){
-let data36 = data13["support-bundle-image"];
+if(data14["support-bundle-expiration"] !== undefined){
+let data36 = data14["support-bundle-expiration"];
 if(typeof data36 !== "string"){
-const err61 = {instancePath:instancePath+"/system_settings/support-bundle-image",schemaPath:"#/properties/system_settings/properties/support-bundle-image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-image"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-image"],data:data36};
+const err61 = {instancePath:instancePath+"/system_settings/support-bundle-expiration",schemaPath:"#/properties/system_settings/properties/support-bundle-expiration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-expiration"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-expiration"],data:data36};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -885,10 +891,10 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data13["support-bundle-namespaces"] !== undefined){
-let data37 = data13["support-bundle-namespaces"];
+if(data14["support-bundle-image"] !== undefined){
+let data37 = data14["support-bundle-image"];
 if(typeof data37 !== "string"){
-const err62 = {instancePath:instancePath+"/system_settings/support-bundle-namespaces",schemaPath:"#/properties/system_settings/properties/support-bundle-namespaces/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-namespaces"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-namespaces"],data:data37};
+const err62 = {instancePath:instancePath+"/system_settings/support-bundle-image",schemaPath:"#/properties/system_settings/properties/support-bundle-image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-image"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-image"],data:data37};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -898,10 +904,10 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data13["support-bundle-node-collection-timeout"] !== undefined){
-let data38 = data13["support-bundle-node-collection-timeout"];
+if(data14["support-bundle-namespaces"] !== undefined){
+let data38 = data14["support-bundle-namespaces"];
 if(typeof data38 !== "string"){
-const err63 = {instancePath:instancePath+"/system_settings/support-bundle-node-collection-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-node-collection-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"],data:data38};
+const err63 = {instancePath:instancePath+"/system_settings/support-bundle-namespaces",schemaPath:"#/properties/system_settings/properties/support-bundle-namespaces/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-namespaces"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-namespaces"],data:data38};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -911,10 +917,10 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data13["support-bundle-timeout"] !== undefined){
-let data39 = data13["support-bundle-timeout"];
+if(data14["support-bundle-node-collection-timeout"] !== undefined){
+let data39 = data14["support-bundle-node-collection-timeout"];
 if(typeof data39 !== "string"){
-const err64 = {instancePath:instancePath+"/system_settings/support-bundle-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-timeout"],data:data39};
+const err64 = {instancePath:instancePath+"/system_settings/support-bundle-node-collection-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-node-collection-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"],data:data39};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -924,10 +930,10 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data13["ui-index"] !== undefined){
-let data40 = data13["ui-index"];
+if(data14["support-bundle-timeout"] !== undefined){
+let data40 = data14["support-bundle-timeout"];
 if(typeof data40 !== "string"){
-const err65 = {instancePath:instancePath+"/system_settings/ui-index",schemaPath:"#/properties/system_settings/properties/ui-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-index"],data:data40};
+const err65 = {instancePath:instancePath+"/system_settings/support-bundle-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-timeout"],data:data40};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -937,10 +943,10 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data13["ui-path"] !== undefined){
-let data41 = data13["ui-path"];
+if(data14["ui-index"] !== undefined){
+let data41 = data14["ui-index"];
 if(typeof data41 !== "string"){
-const err66 = {instancePath:instancePath+"/system_settings/ui-path",schemaPath:"#/properties/system_settings/properties/ui-path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-path"].type,parentSchema:schema11.properties.system_settings.properties["ui-path"],data:data41};
+const err66 = {instancePath:instancePath+"/system_settings/ui-index",schemaPath:"#/properties/system_settings/properties/ui-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-index"],data:data41};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -950,10 +956,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data13["ui-plugin-index"] !== undefined){
-let data42 = data13["ui-plugin-index"];
+if(data14["ui-path"] !== undefined){
+let data42 = data14["ui-path"];
 if(typeof data42 !== "string"){
-const err67 = {instancePath:instancePath+"/system_settings/ui-plugin-index",schemaPath:"#/properties/system_settings/properties/ui-plugin-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-plugin-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-plugin-index"],data:data42};
+const err67 = {instancePath:instancePath+"/system_settings/ui-path",schemaPath:"#/properties/system_settings/properties/ui-path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-path"].type,parentSchema:schema11.properties.system_settings.properties["ui-path"],data:data42};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -963,10 +969,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data13["ui-source"] !== undefined){
-let data43 = data13["ui-source"];
+if(data14["ui-plugin-index"] !== undefined){
+let data43 = data14["ui-plugin-index"];
 if(typeof data43 !== "string"){
-const err68 = {instancePath:instancePath+"/system_settings/ui-source",schemaPath:"#/properties/system_settings/properties/ui-source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-source"].type,parentSchema:schema11.properties.system_settings.properties["ui-source"],data:data43};
+const err68 = {instancePath:instancePath+"/system_settings/ui-plugin-index",schemaPath:"#/properties/system_settings/properties/ui-plugin-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-plugin-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-plugin-index"],data:data43};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -976,10 +982,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data13["upgradable-versions"] !== undefined){
-let data44 = data13["upgradable-versions"];
+if(data14["ui-source"] !== undefined){
+let data44 = data14["ui-source"];
 if(typeof data44 !== "string"){
-const err69 = {instancePath:instancePath+"/system_settings/upgradable-versions",schemaPath:"#/properties/system_settings/properties/upgradable-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgradable-versions"].type,parentSchema:schema11.properties.system_settings.properties["upgradable-versions"],data:data44};
+const err69 = {instancePath:instancePath+"/system_settings/ui-source",schemaPath:"#/properties/system_settings/properties/ui-source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-source"].type,parentSchema:schema11.properties.system_settings.properties["ui-source"],data:data44};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -989,10 +995,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data13["upgrade-checker-enabled"] !== undefined){
-let data45 = data13["upgrade-checker-enabled"];
+if(data14["upgradable-versions"] !== undefined){
+let data45 = data14["upgradable-versions"];
 if(typeof data45 !== "string"){
-const err70 = {instancePath:instancePath+"/system_settings/upgrade-checker-enabled",schemaPath:"#/properties/system_settings/properties/upgrade-checker-enabled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-enabled"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-enabled"],data:data45};
+const err70 = {instancePath:instancePath+"/system_settings/upgradable-versions",schemaPath:"#/properties/system_settings/properties/upgradable-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgradable-versions"].type,parentSchema:schema11.properties.system_settings.properties["upgradable-versions"],data:data45};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -1002,10 +1008,10 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data13["upgrade-checker-url"] !== undefined){
-let data46 = data13["upgrade-checker-url"];
+if(data14["upgrade-checker-enabled"] !== undefined){
+let data46 = data14["upgrade-checker-enabled"];
 if(typeof data46 !== "string"){
-const err71 = {instancePath:instancePath+"/system_settings/upgrade-checker-url",schemaPath:"#/properties/system_settings/properties/upgrade-checker-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-url"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-url"],data:data46};
+const err71 = {instancePath:instancePath+"/system_settings/upgrade-checker-enabled",schemaPath:"#/properties/system_settings/properties/upgrade-checker-enabled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-enabled"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-enabled"],data:data46};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -1015,10 +1021,10 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data13["vip-pools"] !== undefined){
-let data47 = data13["vip-pools"];
+if(data14["upgrade-checker-url"] !== undefined){
+let data47 = data14["upgrade-checker-url"];
 if(typeof data47 !== "string"){
-const err72 = {instancePath:instancePath+"/system_settings/vip-pools",schemaPath:"#/properties/system_settings/properties/vip-pools/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vip-pools"].type,parentSchema:schema11.properties.system_settings.properties["vip-pools"],data:data47};
+const err72 = {instancePath:instancePath+"/system_settings/upgrade-checker-url",schemaPath:"#/properties/system_settings/properties/upgrade-checker-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-url"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-url"],data:data47};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1028,10 +1034,10 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data13["vm-force-reset-policy"] !== undefined){
-let data48 = data13["vm-force-reset-policy"];
+if(data14["vip-pools"] !== undefined){
+let data48 = data14["vip-pools"];
 if(typeof data48 !== "string"){
-const err73 = {instancePath:instancePath+"/system_settings/vm-force-reset-policy",schemaPath:"#/properties/system_settings/properties/vm-force-reset-policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vm-force-reset-policy"].type,parentSchema:schema11.properties.system_settings.properties["vm-force-reset-policy"],data:data48};
+const err73 = {instancePath:instancePath+"/system_settings/vip-pools",schemaPath:"#/properties/system_settings/properties/vip-pools/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vip-pools"].type,parentSchema:schema11.properties.system_settings.properties["vip-pools"],data:data48};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1041,10 +1047,10 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data13["volume-snapshot-class"] !== undefined){
-let data49 = data13["volume-snapshot-class"];
+if(data14["vm-force-reset-policy"] !== undefined){
+let data49 = data14["vm-force-reset-policy"];
 if(typeof data49 !== "string"){
-const err74 = {instancePath:instancePath+"/system_settings/volume-snapshot-class",schemaPath:"#/properties/system_settings/properties/volume-snapshot-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["volume-snapshot-class"].type,parentSchema:schema11.properties.system_settings.properties["volume-snapshot-class"],data:data49};
+const err74 = {instancePath:instancePath+"/system_settings/vm-force-reset-policy",schemaPath:"#/properties/system_settings/properties/vm-force-reset-policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vm-force-reset-policy"].type,parentSchema:schema11.properties.system_settings.properties["vm-force-reset-policy"],data:data49};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1054,9 +1060,10 @@ vErrors.push(err74);
 errors++;
 }
 }
-}
-else {
-const err75 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.system_settings.type,parentSchema:schema11.properties.system_settings,data:data13};
+if(data14["volume-snapshot-class"] !== undefined){
+let data50 = data14["volume-snapshot-class"];
+if(typeof data50 !== "string"){
+const err75 = {instancePath:instancePath+"/system_settings/volume-snapshot-class",schemaPath:"#/properties/system_settings/properties/volume-snapshot-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["volume-snapshot-class"].type,parentSchema:schema11.properties.system_settings.properties["volume-snapshot-class"],data:data50};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1066,14 +1073,9 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data.os !== undefined){
-let data50 = data.os;
-const _errs121 = errors;
-let valid16 = false;
-const _errs122 = errors;
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-if(data50.password === undefined){
-const err76 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/0/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema11.properties.os.anyOf[0].required,parentSchema:schema11.properties.os.anyOf[0],data:data50};
+}
+else {
+const err76 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.system_settings.type,parentSchema:schema11.properties.system_settings,data:data14};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1082,11 +1084,15 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data50.password !== undefined){
-let data51 = data50.password;
-if(typeof data51 === "string"){
-if(func2(data51) < 1){
-const err77 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data51};
+}
+if(data.os !== undefined){
+let data51 = data.os;
+const _errs122 = errors;
+let valid17 = false;
+const _errs123 = errors;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.password === undefined){
+const err77 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/0/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema11.properties.os.anyOf[0].required,parentSchema:schema11.properties.os.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1095,9 +1101,11 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-else {
-const err78 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.anyOf[0].properties.password.type,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data51};
+if(data51.password !== undefined){
+let data52 = data51.password;
+if(typeof data52 === "string"){
+if(func2(data52) < 1){
+const err78 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data52};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1107,14 +1115,8 @@ vErrors.push(err78);
 errors++;
 }
 }
-}
-var _valid3 = _errs122 === errors;
-valid16 = valid16 || _valid3;
-if(!valid16){
-const _errs125 = errors;
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-if(data50.ssh_authorized_keys === undefined){
-const err79 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/1/required",keyword:"required",params:{missingProperty: "ssh_authorized_keys"},message:"must have required property '"+"ssh_authorized_keys"+"'",schema:schema11.properties.os.anyOf[1].required,parentSchema:schema11.properties.os.anyOf[1],data:data50};
+else {
+const err79 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.anyOf[0].properties.password.type,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data52};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1123,11 +1125,15 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data50.ssh_authorized_keys !== undefined){
-let data52 = data50.ssh_authorized_keys;
-if(Array.isArray(data52)){
-if(data52.length < 1){
-const err80 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data52};
+}
+}
+var _valid3 = _errs123 === errors;
+valid17 = valid17 || _valid3;
+if(!valid17){
+const _errs126 = errors;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.ssh_authorized_keys === undefined){
+const err80 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/1/required",keyword:"required",params:{missingProperty: "ssh_authorized_keys"},message:"must have required property '"+"ssh_authorized_keys"+"'",schema:schema11.properties.os.anyOf[1].required,parentSchema:schema11.properties.os.anyOf[1],data:data51};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1136,9 +1142,11 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data52};
+if(data51.ssh_authorized_keys !== undefined){
+let data53 = data51.ssh_authorized_keys;
+if(Array.isArray(data53)){
+if(data53.length < 1){
+const err81 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data53};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1148,12 +1156,8 @@ vErrors.push(err81);
 errors++;
 }
 }
-}
-var _valid3 = _errs125 === errors;
-valid16 = valid16 || _valid3;
-}
-if(!valid16){
-const err82 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.anyOf,parentSchema:schema11.properties.os,data:data50};
+else {
+const err82 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data53};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1162,21 +1166,13 @@ vErrors.push(err82);
 }
 errors++;
 }
-else {
-errors = _errs121;
-if(vErrors !== null){
-if(_errs121){
-vErrors.length = _errs121;
-}
-else {
-vErrors = null;
 }
 }
+var _valid3 = _errs126 === errors;
+valid17 = valid17 || _valid3;
 }
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-for(const key2 in data50){
-if(!(func3.call(schema11.properties.os.properties, key2))){
-const err83 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os,data:data50};
+if(!valid17){
+const err83 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.anyOf,parentSchema:schema11.properties.os,data:data51};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1185,12 +1181,21 @@ vErrors.push(err83);
 }
 errors++;
 }
+else {
+errors = _errs122;
+if(vErrors !== null){
+if(_errs122){
+vErrors.length = _errs122;
 }
-if(data50.hostname !== undefined){
-let data53 = data50.hostname;
-if(typeof data53 === "string"){
-if(func2(data53) > 253){
-const err84 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.os.properties.hostname,data:data53};
+else {
+vErrors = null;
+}
+}
+}
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+for(const key2 in data51){
+if(!(func4.call(schema11.properties.os.properties, key2))){
+const err84 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os,data:data51};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1199,8 +1204,12 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(!pattern2.test(data53)){
-const err85 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$",parentSchema:schema11.properties.os.properties.hostname,data:data53};
+}
+if(data51.hostname !== undefined){
+let data54 = data51.hostname;
+if(typeof data54 === "string"){
+if(func2(data54) > 253){
+const err85 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.os.properties.hostname,data:data54};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1209,9 +1218,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-else {
-const err86 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.hostname.type,parentSchema:schema11.properties.os.properties.hostname,data:data53};
+if(!pattern2.test(data54)){
+const err86 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$",parentSchema:schema11.properties.os.properties.hostname,data:data54};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1221,11 +1229,8 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data50.password !== undefined){
-let data54 = data50.password;
-if(typeof data54 === "string"){
-if(func2(data54) < 1){
-const err87 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.password,data:data54};
+else {
+const err87 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.hostname.type,parentSchema:schema11.properties.os.properties.hostname,data:data54};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1234,8 +1239,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(!pattern3.test(data54)){
-const err88 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/pattern",keyword:"pattern",params:{pattern: "^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"},message:"must match pattern \""+"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"+"\"",schema:"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$",parentSchema:schema11.properties.os.properties.password,data:data54};
+}
+if(data51.password !== undefined){
+let data55 = data51.password;
+if(typeof data55 === "string"){
+if(func2(data55) < 1){
+const err88 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.password,data:data55};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1244,9 +1253,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-else {
-const err89 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.password.type,parentSchema:schema11.properties.os.properties.password,data:data54};
+if(!pattern3.test(data55)){
+const err89 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/pattern",keyword:"pattern",params:{pattern: "^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"},message:"must match pattern \""+"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"+"\"",schema:"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$",parentSchema:schema11.properties.os.properties.password,data:data55};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1256,15 +1264,8 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data50.ssh_authorized_keys !== undefined){
-let data55 = data50.ssh_authorized_keys;
-if(Array.isArray(data55)){
-const len0 = data55.length;
-for(let i0=0; i0<len0; i0++){
-let data56 = data55[i0];
-if(typeof data56 === "string"){
-if(func2(data56) < 1){
-const err90 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i0,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data56};
+else {
+const err90 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.password.type,parentSchema:schema11.properties.os.properties.password,data:data55};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1274,8 +1275,15 @@ vErrors.push(err90);
 errors++;
 }
 }
-else {
-const err91 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i0,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data56};
+if(data51.ssh_authorized_keys !== undefined){
+let data56 = data51.ssh_authorized_keys;
+if(Array.isArray(data56)){
+const len0 = data56.length;
+for(let i0=0; i0<len0; i0++){
+let data57 = data56[i0];
+if(typeof data57 === "string"){
+if(func2(data57) < 1){
+const err91 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i0,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data57};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1285,9 +1293,8 @@ vErrors.push(err91);
 errors++;
 }
 }
-}
 else {
-const err92 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys,data:data55};
+const err92 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i0,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data57};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1297,15 +1304,9 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data50.ntp_servers !== undefined){
-let data57 = data50.ntp_servers;
-if(Array.isArray(data57)){
-const len1 = data57.length;
-for(let i1=0; i1<len1; i1++){
-let data58 = data57[i1];
-if(typeof data58 === "string"){
-if(func2(data58) < 1){
-const err93 = {instancePath:instancePath+"/os/ntp_servers/" + i1,schemaPath:"#/properties/os/properties/ntp_servers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data58};
+}
+else {
+const err93 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys,data:data56};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1315,8 +1316,15 @@ vErrors.push(err93);
 errors++;
 }
 }
-else {
-const err94 = {instancePath:instancePath+"/os/ntp_servers/" + i1,schemaPath:"#/properties/os/properties/ntp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ntp_servers.items.type,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data58};
+if(data51.ntp_servers !== undefined){
+let data58 = data51.ntp_servers;
+if(Array.isArray(data58)){
+const len1 = data58.length;
+for(let i1=0; i1<len1; i1++){
+let data59 = data58[i1];
+if(typeof data59 === "string"){
+if(func2(data59) < 1){
+const err94 = {instancePath:instancePath+"/os/ntp_servers/" + i1,schemaPath:"#/properties/os/properties/ntp_servers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data59};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1326,9 +1334,8 @@ vErrors.push(err94);
 errors++;
 }
 }
-}
 else {
-const err95 = {instancePath:instancePath+"/os/ntp_servers",schemaPath:"#/properties/os/properties/ntp_servers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ntp_servers.type,parentSchema:schema11.properties.os.properties.ntp_servers,data:data57};
+const err95 = {instancePath:instancePath+"/os/ntp_servers/" + i1,schemaPath:"#/properties/os/properties/ntp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ntp_servers.items.type,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data59};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1338,15 +1345,9 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data50.dns_nameservers !== undefined){
-let data59 = data50.dns_nameservers;
-if(Array.isArray(data59)){
-const len2 = data59.length;
-for(let i2=0; i2<len2; i2++){
-let data60 = data59[i2];
-if(typeof data60 === "string"){
-if(!pattern4.test(data60)){
-const err96 = {instancePath:instancePath+"/os/dns_nameservers/" + i2,schemaPath:"#/properties/os/properties/dns_nameservers/items/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data60};
+}
+else {
+const err96 = {instancePath:instancePath+"/os/ntp_servers",schemaPath:"#/properties/os/properties/ntp_servers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ntp_servers.type,parentSchema:schema11.properties.os.properties.ntp_servers,data:data58};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1356,8 +1357,15 @@ vErrors.push(err96);
 errors++;
 }
 }
-else {
-const err97 = {instancePath:instancePath+"/os/dns_nameservers/" + i2,schemaPath:"#/properties/os/properties/dns_nameservers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.dns_nameservers.items.type,parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data60};
+if(data51.dns_nameservers !== undefined){
+let data60 = data51.dns_nameservers;
+if(Array.isArray(data60)){
+const len2 = data60.length;
+for(let i2=0; i2<len2; i2++){
+let data61 = data60[i2];
+if(typeof data61 === "string"){
+if(!pattern4.test(data61)){
+const err97 = {instancePath:instancePath+"/os/dns_nameservers/" + i2,schemaPath:"#/properties/os/properties/dns_nameservers/items/pattern",keyword:"pattern",params:{pattern: "^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$"},message:"must match pattern \""+"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$"+"\"",schema:"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$",parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data61};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1367,9 +1375,8 @@ vErrors.push(err97);
 errors++;
 }
 }
-}
 else {
-const err98 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.dns_nameservers.type,parentSchema:schema11.properties.os.properties.dns_nameservers,data:data59};
+const err98 = {instancePath:instancePath+"/os/dns_nameservers/" + i2,schemaPath:"#/properties/os/properties/dns_nameservers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.dns_nameservers.items.type,parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data61};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1379,15 +1386,9 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data50.write_files !== undefined){
-let data61 = data50.write_files;
-if(Array.isArray(data61)){
-const len3 = data61.length;
-for(let i3=0; i3<len3; i3++){
-let data62 = data61[i3];
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-if(data62.path === undefined){
-const err99 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.os.properties.write_files.items.required,parentSchema:schema11.properties.os.properties.write_files.items,data:data62};
+}
+else {
+const err99 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.dns_nameservers.type,parentSchema:schema11.properties.os.properties.dns_nameservers,data:data60};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1396,9 +1397,16 @@ vErrors.push(err99);
 }
 errors++;
 }
-for(const key3 in data62){
-if(!(((((key3 === "path") || (key3 === "content")) || (key3 === "encoding")) || (key3 === "owner")) || (key3 === "permissions"))){
-const err100 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.write_files.items,data:data62};
+}
+if(data51.write_files !== undefined){
+let data62 = data51.write_files;
+if(Array.isArray(data62)){
+const len3 = data62.length;
+for(let i3=0; i3<len3; i3++){
+let data63 = data62[i3];
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.path === undefined){
+const err100 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.os.properties.write_files.items.required,parentSchema:schema11.properties.os.properties.write_files.items,data:data63};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1407,12 +1415,9 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-if(data62.path !== undefined){
-let data63 = data62.path;
-if(typeof data63 === "string"){
-if(!pattern5.test(data63)){
-const err101 = {instancePath:instancePath+"/os/write_files/" + i3+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data63};
+for(const key3 in data63){
+if(!(((((key3 === "path") || (key3 === "content")) || (key3 === "encoding")) || (key3 === "owner")) || (key3 === "permissions"))){
+const err101 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.write_files.items,data:data63};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1422,8 +1427,11 @@ vErrors.push(err101);
 errors++;
 }
 }
-else {
-const err102 = {instancePath:instancePath+"/os/write_files/" + i3+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.path.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data63};
+if(data63.path !== undefined){
+let data64 = data63.path;
+if(typeof data64 === "string"){
+if(!pattern5.test(data64)){
+const err102 = {instancePath:instancePath+"/os/write_files/" + i3+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data64};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1433,10 +1441,8 @@ vErrors.push(err102);
 errors++;
 }
 }
-if(data62.content !== undefined){
-let data64 = data62.content;
-if(typeof data64 !== "string"){
-const err103 = {instancePath:instancePath+"/os/write_files/" + i3+"/content",schemaPath:"#/properties/os/properties/write_files/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.content.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.content,data:data64};
+else {
+const err103 = {instancePath:instancePath+"/os/write_files/" + i3+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.path.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data64};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1446,10 +1452,10 @@ vErrors.push(err103);
 errors++;
 }
 }
-if(data62.encoding !== undefined){
-let data65 = data62.encoding;
+if(data63.content !== undefined){
+let data65 = data63.content;
 if(typeof data65 !== "string"){
-const err104 = {instancePath:instancePath+"/os/write_files/" + i3+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.encoding.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data65};
+const err104 = {instancePath:instancePath+"/os/write_files/" + i3+"/content",schemaPath:"#/properties/os/properties/write_files/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.content.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.content,data:data65};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1458,8 +1464,11 @@ vErrors.push(err104);
 }
 errors++;
 }
-if(!(((((((((data65 === "") || (data65 === "b64")) || (data65 === "base64")) || (data65 === "gz")) || (data65 === "gzip")) || (data65 === "gz+base64")) || (data65 === "gzip+base64")) || (data65 === "gz+b64")) || (data65 === "gzip+b64"))){
-const err105 = {instancePath:instancePath+"/os/write_files/" + i3+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/enum",keyword:"enum",params:{allowedValues: schema11.properties.os.properties.write_files.items.properties.encoding.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os.properties.write_files.items.properties.encoding.enum,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data65};
+}
+if(data63.encoding !== undefined){
+let data66 = data63.encoding;
+if(typeof data66 !== "string"){
+const err105 = {instancePath:instancePath+"/os/write_files/" + i3+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.encoding.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data66};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1468,12 +1477,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-if(data62.owner !== undefined){
-let data66 = data62.owner;
-if(typeof data66 === "string"){
-if(func2(data66) < 1){
-const err106 = {instancePath:instancePath+"/os/write_files/" + i3+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data66};
+if(!(((((((((data66 === "") || (data66 === "b64")) || (data66 === "base64")) || (data66 === "gz")) || (data66 === "gzip")) || (data66 === "gz+base64")) || (data66 === "gzip+base64")) || (data66 === "gz+b64")) || (data66 === "gzip+b64"))){
+const err106 = {instancePath:instancePath+"/os/write_files/" + i3+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/enum",keyword:"enum",params:{allowedValues: schema11.properties.os.properties.write_files.items.properties.encoding.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os.properties.write_files.items.properties.encoding.enum,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data66};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1483,8 +1488,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/os/write_files/" + i3+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.owner.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data66};
+if(data63.owner !== undefined){
+let data67 = data63.owner;
+if(typeof data67 === "string"){
+if(func2(data67) < 1){
+const err107 = {instancePath:instancePath+"/os/write_files/" + i3+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data67};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1494,11 +1502,8 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data62.permissions !== undefined){
-let data67 = data62.permissions;
-if(typeof data67 === "string"){
-if(!pattern6.test(data67)){
-const err108 = {instancePath:instancePath+"/os/write_files/" + i3+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/pattern",keyword:"pattern",params:{pattern: "^[0-7]{3,4}$"},message:"must match pattern \""+"^[0-7]{3,4}$"+"\"",schema:"^[0-7]{3,4}$",parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data67};
+else {
+const err108 = {instancePath:instancePath+"/os/write_files/" + i3+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.owner.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data67};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1508,8 +1513,11 @@ vErrors.push(err108);
 errors++;
 }
 }
-else {
-const err109 = {instancePath:instancePath+"/os/write_files/" + i3+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.permissions.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data67};
+if(data63.permissions !== undefined){
+let data68 = data63.permissions;
+if(typeof data68 === "string"){
+if(!pattern6.test(data68)){
+const err109 = {instancePath:instancePath+"/os/write_files/" + i3+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/pattern",keyword:"pattern",params:{pattern: "^[0-7]{3,4}$"},message:"must match pattern \""+"^[0-7]{3,4}$"+"\"",schema:"^[0-7]{3,4}$",parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data68};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1519,9 +1527,8 @@ vErrors.push(err109);
 errors++;
 }
 }
-}
 else {
-const err110 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.write_files.items.type,parentSchema:schema11.properties.os.properties.write_files.items,data:data62};
+const err110 = {instancePath:instancePath+"/os/write_files/" + i3+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.permissions.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data68};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1533,7 +1540,7 @@ errors++;
 }
 }
 else {
-const err111 = {instancePath:instancePath+"/os/write_files",schemaPath:"#/properties/os/properties/write_files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.write_files.type,parentSchema:schema11.properties.os.properties.write_files,data:data61};
+const err111 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.write_files.items.type,parentSchema:schema11.properties.os.properties.write_files.items,data:data63};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1543,15 +1550,9 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data50.modules !== undefined){
-let data68 = data50.modules;
-if(Array.isArray(data68)){
-const len4 = data68.length;
-for(let i4=0; i4<len4; i4++){
-let data69 = data68[i4];
-if(typeof data69 === "string"){
-if(!pattern7.test(data69)){
-const err112 = {instancePath:instancePath+"/os/modules/" + i4,schemaPath:"#/properties/os/properties/modules/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema11.properties.os.properties.modules.items,data:data69};
+}
+else {
+const err112 = {instancePath:instancePath+"/os/write_files",schemaPath:"#/properties/os/properties/write_files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.write_files.type,parentSchema:schema11.properties.os.properties.write_files,data:data62};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1561,8 +1562,15 @@ vErrors.push(err112);
 errors++;
 }
 }
-else {
-const err113 = {instancePath:instancePath+"/os/modules/" + i4,schemaPath:"#/properties/os/properties/modules/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.modules.items.type,parentSchema:schema11.properties.os.properties.modules.items,data:data69};
+if(data51.modules !== undefined){
+let data69 = data51.modules;
+if(Array.isArray(data69)){
+const len4 = data69.length;
+for(let i4=0; i4<len4; i4++){
+let data70 = data69[i4];
+if(typeof data70 === "string"){
+if(!pattern7.test(data70)){
+const err113 = {instancePath:instancePath+"/os/modules/" + i4,schemaPath:"#/properties/os/properties/modules/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema11.properties.os.properties.modules.items,data:data70};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1572,9 +1580,8 @@ vErrors.push(err113);
 errors++;
 }
 }
-}
 else {
-const err114 = {instancePath:instancePath+"/os/modules",schemaPath:"#/properties/os/properties/modules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.modules.type,parentSchema:schema11.properties.os.properties.modules,data:data68};
+const err114 = {instancePath:instancePath+"/os/modules/" + i4,schemaPath:"#/properties/os/properties/modules/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.modules.items.type,parentSchema:schema11.properties.os.properties.modules.items,data:data70};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1584,13 +1591,9 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data50.sysctls !== undefined){
-let data70 = data50.sysctls;
-if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
-for(const key4 in data70){
-let data71 = data70[key4];
-if(typeof data71 !== "string"){
-const err115 = {instancePath:instancePath+"/os/sysctls/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/sysctls/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.sysctls.additionalProperties.type,parentSchema:schema11.properties.os.properties.sysctls.additionalProperties,data:data71};
+}
+else {
+const err115 = {instancePath:instancePath+"/os/modules",schemaPath:"#/properties/os/properties/modules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.modules.type,parentSchema:schema11.properties.os.properties.modules,data:data69};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1600,9 +1603,13 @@ vErrors.push(err115);
 errors++;
 }
 }
-}
-else {
-const err116 = {instancePath:instancePath+"/os/sysctls",schemaPath:"#/properties/os/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sysctls.type,parentSchema:schema11.properties.os.properties.sysctls,data:data70};
+if(data51.sysctls !== undefined){
+let data71 = data51.sysctls;
+if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
+for(const key4 in data71){
+let data72 = data71[key4];
+if(typeof data72 !== "string"){
+const err116 = {instancePath:instancePath+"/os/sysctls/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/sysctls/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.sysctls.additionalProperties.type,parentSchema:schema11.properties.os.properties.sysctls.additionalProperties,data:data72};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1612,13 +1619,9 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data50.environment !== undefined){
-let data72 = data50.environment;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-for(const key5 in data72){
-let data73 = data72[key5];
-if(typeof data73 !== "string"){
-const err117 = {instancePath:instancePath+"/os/environment/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.environment.additionalProperties.type,parentSchema:schema11.properties.os.properties.environment.additionalProperties,data:data73};
+}
+else {
+const err117 = {instancePath:instancePath+"/os/sysctls",schemaPath:"#/properties/os/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sysctls.type,parentSchema:schema11.properties.os.properties.sysctls,data:data71};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1628,9 +1631,13 @@ vErrors.push(err117);
 errors++;
 }
 }
-}
-else {
-const err118 = {instancePath:instancePath+"/os/environment",schemaPath:"#/properties/os/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.environment.type,parentSchema:schema11.properties.os.properties.environment,data:data72};
+if(data51.environment !== undefined){
+let data73 = data51.environment;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+for(const key5 in data73){
+let data74 = data73[key5];
+if(typeof data74 !== "string"){
+const err118 = {instancePath:instancePath+"/os/environment/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.environment.additionalProperties.type,parentSchema:schema11.properties.os.properties.environment.additionalProperties,data:data74};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1640,14 +1647,9 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data50.labels !== undefined){
-let data74 = data50.labels;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key6 in data74){
-const _errs181 = errors;
-if(typeof key6 === "string"){
-if(func2(key6) > 317){
-const err119 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
+}
+else {
+const err119 = {instancePath:instancePath+"/os/environment",schemaPath:"#/properties/os/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.environment.type,parentSchema:schema11.properties.os.properties.environment,data:data73};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1656,8 +1658,15 @@ vErrors.push(err119);
 }
 errors++;
 }
-if(!pattern8.test(key6)){
-const err120 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"+"\"",schema:"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$",parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
+}
+if(data51.labels !== undefined){
+let data75 = data51.labels;
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key6 in data75){
+const _errs182 = errors;
+if(typeof key6 === "string"){
+if(func2(key6) > 317){
+const err120 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1666,10 +1675,8 @@ vErrors.push(err120);
 }
 errors++;
 }
-}
-var valid33 = _errs181 === errors;
-if(!valid33){
-const err121 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema11.properties.os.properties.labels.propertyNames,parentSchema:schema11.properties.os.properties.labels,data:data74};
+if(!pattern8.test(key6)){
+const err121 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"+"\"",schema:"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$",parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1679,11 +1686,9 @@ vErrors.push(err121);
 errors++;
 }
 }
-for(const key7 in data74){
-let data75 = data74[key7];
-if(typeof data75 === "string"){
-if(!pattern9.test(data75)){
-const err122 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"},message:"must match pattern \""+"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"+"\"",schema:"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data75};
+var valid34 = _errs182 === errors;
+if(!valid34){
+const err122 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema11.properties.os.properties.labels.propertyNames,parentSchema:schema11.properties.os.properties.labels,data:data75};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1693,8 +1698,11 @@ vErrors.push(err122);
 errors++;
 }
 }
-else {
-const err123 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.labels.additionalProperties.type,parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data75};
+for(const key7 in data75){
+let data76 = data75[key7];
+if(typeof data76 === "string"){
+if(!pattern9.test(data76)){
+const err123 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"},message:"must match pattern \""+"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"+"\"",schema:"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data76};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1704,9 +1712,8 @@ vErrors.push(err123);
 errors++;
 }
 }
-}
 else {
-const err124 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.labels.type,parentSchema:schema11.properties.os.properties.labels,data:data74};
+const err124 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.labels.additionalProperties.type,parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data76};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1716,12 +1723,9 @@ vErrors.push(err124);
 errors++;
 }
 }
-if(data50.sshd !== undefined){
-let data76 = data50.sshd;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-for(const key8 in data76){
-if(!(key8 === "sftp")){
-const err125 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.sshd,data:data76};
+}
+else {
+const err125 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.labels.type,parentSchema:schema11.properties.os.properties.labels,data:data75};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1731,10 +1735,12 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(data76.sftp !== undefined){
-let data77 = data76.sftp;
-if(typeof data77 !== "boolean"){
-const err126 = {instancePath:instancePath+"/os/sshd/sftp",schemaPath:"#/properties/os/properties/sshd/properties/sftp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.sshd.properties.sftp.type,parentSchema:schema11.properties.os.properties.sshd.properties.sftp,data:data77};
+if(data51.sshd !== undefined){
+let data77 = data51.sshd;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key8 in data77){
+if(!(key8 === "sftp")){
+const err126 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.sshd,data:data77};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1744,9 +1750,10 @@ vErrors.push(err126);
 errors++;
 }
 }
-}
-else {
-const err127 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sshd.type,parentSchema:schema11.properties.os.properties.sshd,data:data76};
+if(data77.sftp !== undefined){
+let data78 = data77.sftp;
+if(typeof data78 !== "boolean"){
+const err127 = {instancePath:instancePath+"/os/sshd/sftp",schemaPath:"#/properties/os/properties/sshd/properties/sftp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.sshd.properties.sftp.type,parentSchema:schema11.properties.os.properties.sshd.properties.sftp,data:data78};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1756,15 +1763,9 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data50.persistent_state_paths !== undefined){
-let data78 = data50.persistent_state_paths;
-if(Array.isArray(data78)){
-const len5 = data78.length;
-for(let i5=0; i5<len5; i5++){
-let data79 = data78[i5];
-if(typeof data79 === "string"){
-if(!pattern10.test(data79)){
-const err128 = {instancePath:instancePath+"/os/persistent_state_paths/" + i5,schemaPath:"#/properties/os/properties/persistent_state_paths/items/pattern",keyword:"pattern",params:{pattern: "^/(?!tmp(/|$))"},message:"must match pattern \""+"^/(?!tmp(/|$))"+"\"",schema:"^/(?!tmp(/|$))",parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data79};
+}
+else {
+const err128 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sshd.type,parentSchema:schema11.properties.os.properties.sshd,data:data77};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1774,8 +1775,15 @@ vErrors.push(err128);
 errors++;
 }
 }
-else {
-const err129 = {instancePath:instancePath+"/os/persistent_state_paths/" + i5,schemaPath:"#/properties/os/properties/persistent_state_paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.persistent_state_paths.items.type,parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data79};
+if(data51.persistent_state_paths !== undefined){
+let data79 = data51.persistent_state_paths;
+if(Array.isArray(data79)){
+const len5 = data79.length;
+for(let i5=0; i5<len5; i5++){
+let data80 = data79[i5];
+if(typeof data80 === "string"){
+if(!pattern10.test(data80)){
+const err129 = {instancePath:instancePath+"/os/persistent_state_paths/" + i5,schemaPath:"#/properties/os/properties/persistent_state_paths/items/pattern",keyword:"pattern",params:{pattern: "^/(?!tmp(/|$))"},message:"must match pattern \""+"^/(?!tmp(/|$))"+"\"",schema:"^/(?!tmp(/|$))",parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data80};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1785,9 +1793,8 @@ vErrors.push(err129);
 errors++;
 }
 }
-}
 else {
-const err130 = {instancePath:instancePath+"/os/persistent_state_paths",schemaPath:"#/properties/os/properties/persistent_state_paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.persistent_state_paths.type,parentSchema:schema11.properties.os.properties.persistent_state_paths,data:data78};
+const err130 = {instancePath:instancePath+"/os/persistent_state_paths/" + i5,schemaPath:"#/properties/os/properties/persistent_state_paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.persistent_state_paths.items.type,parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data80};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1797,15 +1804,9 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data50.after_install_chroot_commands !== undefined){
-let data80 = data50.after_install_chroot_commands;
-if(Array.isArray(data80)){
-const len6 = data80.length;
-for(let i6=0; i6<len6; i6++){
-let data81 = data80[i6];
-if(typeof data81 === "string"){
-if(func2(data81) < 1){
-const err131 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i6,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data81};
+}
+else {
+const err131 = {instancePath:instancePath+"/os/persistent_state_paths",schemaPath:"#/properties/os/properties/persistent_state_paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.persistent_state_paths.type,parentSchema:schema11.properties.os.properties.persistent_state_paths,data:data79};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1815,8 +1816,15 @@ vErrors.push(err131);
 errors++;
 }
 }
-else {
-const err132 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i6,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.after_install_chroot_commands.items.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data81};
+if(data51.after_install_chroot_commands !== undefined){
+let data81 = data51.after_install_chroot_commands;
+if(Array.isArray(data81)){
+const len6 = data81.length;
+for(let i6=0; i6<len6; i6++){
+let data82 = data81[i6];
+if(typeof data82 === "string"){
+if(func2(data82) < 1){
+const err132 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i6,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data82};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1826,9 +1834,8 @@ vErrors.push(err132);
 errors++;
 }
 }
-}
 else {
-const err133 = {instancePath:instancePath+"/os/after_install_chroot_commands",schemaPath:"#/properties/os/properties/after_install_chroot_commands/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.after_install_chroot_commands.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands,data:data80};
+const err133 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i6,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.after_install_chroot_commands.items.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data82};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1840,7 +1847,7 @@ errors++;
 }
 }
 else {
-const err134 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.type,parentSchema:schema11.properties.os,data:data50};
+const err134 = {instancePath:instancePath+"/os/after_install_chroot_commands",schemaPath:"#/properties/os/properties/after_install_chroot_commands/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.after_install_chroot_commands.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands,data:data81};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1850,16 +1857,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data.install !== undefined){
-let data82 = data.install;
-const _errs204 = errors;
-let valid41 = true;
-const _errs205 = errors;
-if(errors === _errs205){
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-let missing7;
-if((data82.mode === undefined) && (missing7 = "mode")){
-const err135 = {};
+}
+else {
+const err135 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.type,parentSchema:schema11.properties.os,data:data51};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1868,9 +1868,16 @@ vErrors.push(err135);
 }
 errors++;
 }
-else {
-if(data82.mode !== undefined){
-if("create" !== data82.mode){
+}
+if(data.install !== undefined){
+let data83 = data.install;
+const _errs205 = errors;
+let valid42 = true;
+const _errs206 = errors;
+if(errors === _errs206){
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+let missing7;
+if((data83.mode === undefined) && (missing7 = "mode")){
 const err136 = {};
 if(vErrors === null){
 vErrors = [err136];
@@ -1880,10 +1887,9 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data83.mode !== undefined){
+if("create" !== data83.mode){
 const err137 = {};
 if(vErrors === null){
 vErrors = [err137];
@@ -1894,21 +1900,10 @@ vErrors.push(err137);
 errors++;
 }
 }
-var _valid4 = _errs205 === errors;
-errors = _errs204;
-if(vErrors !== null){
-if(_errs204){
-vErrors.length = _errs204;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid4){
-const _errs208 = errors;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-if(data82.vip === undefined){
-const err138 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data82};
+const err138 = {};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1917,8 +1912,22 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data82.vip_mode === undefined){
-const err139 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip_mode"},message:"must have required property '"+"vip_mode"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data82};
+}
+var _valid4 = _errs206 === errors;
+errors = _errs205;
+if(vErrors !== null){
+if(_errs205){
+vErrors.length = _errs205;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid4){
+const _errs209 = errors;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.vip === undefined){
+const err139 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data83};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1927,12 +1936,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-var _valid4 = _errs208 === errors;
-valid41 = _valid4;
-}
-if(!valid41){
-const err140 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[0].if,parentSchema:schema11.properties.install.allOf[0],data:data82};
+if(data83.vip_mode === undefined){
+const err140 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip_mode"},message:"must have required property '"+"vip_mode"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data83};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1941,14 +1946,12 @@ vErrors.push(err140);
 }
 errors++;
 }
-const _errs211 = errors;
-let valid43 = true;
-const _errs212 = errors;
-if(errors === _errs212){
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-let missing8;
-if((data82.vip_mode === undefined) && (missing8 = "vip_mode")){
-const err141 = {};
+}
+var _valid4 = _errs209 === errors;
+valid42 = _valid4;
+}
+if(!valid42){
+const err141 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[0].if,parentSchema:schema11.properties.install.allOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1957,9 +1960,13 @@ vErrors.push(err141);
 }
 errors++;
 }
-else {
-if(data82.vip_mode !== undefined){
-if("dhcp" !== data82.vip_mode){
+const _errs212 = errors;
+let valid44 = true;
+const _errs213 = errors;
+if(errors === _errs213){
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+let missing8;
+if((data83.vip_mode === undefined) && (missing8 = "vip_mode")){
 const err142 = {};
 if(vErrors === null){
 vErrors = [err142];
@@ -1969,10 +1976,9 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data83.vip_mode !== undefined){
+if("dhcp" !== data83.vip_mode){
 const err143 = {};
 if(vErrors === null){
 vErrors = [err143];
@@ -1983,21 +1989,10 @@ vErrors.push(err143);
 errors++;
 }
 }
-var _valid5 = _errs212 === errors;
-errors = _errs211;
-if(vErrors !== null){
-if(_errs211){
-vErrors.length = _errs211;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid5){
-const _errs215 = errors;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-if(data82.vip_hw_addr === undefined){
-const err144 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/then/required",keyword:"required",params:{missingProperty: "vip_hw_addr"},message:"must have required property '"+"vip_hw_addr"+"'",schema:schema11.properties.install.allOf[1].then.required,parentSchema:schema11.properties.install.allOf[1].then,data:data82};
+const err144 = {};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2007,11 +2002,21 @@ vErrors.push(err144);
 errors++;
 }
 }
-var _valid5 = _errs215 === errors;
-valid43 = _valid5;
+var _valid5 = _errs213 === errors;
+errors = _errs212;
+if(vErrors !== null){
+if(_errs212){
+vErrors.length = _errs212;
 }
-if(!valid43){
-const err145 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[1].if,parentSchema:schema11.properties.install.allOf[1],data:data82};
+else {
+vErrors = null;
+}
+}
+if(_valid5){
+const _errs216 = errors;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.vip_hw_addr === undefined){
+const err145 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/then/required",keyword:"required",params:{missingProperty: "vip_hw_addr"},message:"must have required property '"+"vip_hw_addr"+"'",schema:schema11.properties.install.allOf[1].then.required,parentSchema:schema11.properties.install.allOf[1].then,data:data83};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2020,9 +2025,12 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-if(data82.mode === undefined){
-const err146 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data82};
+}
+var _valid5 = _errs216 === errors;
+valid44 = _valid5;
+}
+if(!valid44){
+const err146 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[1].if,parentSchema:schema11.properties.install.allOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2031,8 +2039,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(data82.management_interface === undefined){
-const err147 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "management_interface"},message:"must have required property '"+"management_interface"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data82};
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.mode === undefined){
+const err147 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data83};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2041,8 +2050,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data82.device === undefined){
-const err148 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data82};
+if(data83.management_interface === undefined){
+const err148 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "management_interface"},message:"must have required property '"+"management_interface"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data83};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2051,8 +2060,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data82.iso_url === undefined){
-const err149 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "iso_url"},message:"must have required property '"+"iso_url"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data82};
+if(data83.device === undefined){
+const err149 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data83};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2061,9 +2070,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-for(const key9 in data82){
-if(!(func3.call(schema11.properties.install.properties, key9))){
-const err150 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install,data:data82};
+if(data83.iso_url === undefined){
+const err150 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "iso_url"},message:"must have required property '"+"iso_url"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data83};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2072,11 +2080,9 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-if(data82.mode !== undefined){
-let data85 = data82.mode;
-if(typeof data85 !== "string"){
-const err151 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.mode.type,parentSchema:schema11.properties.install.properties.mode,data:data85};
+for(const key9 in data83){
+if(!(func4.call(schema11.properties.install.properties, key9))){
+const err151 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install,data:data83};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2085,8 +2091,11 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(!((data85 === "create") || (data85 === "join"))){
-const err152 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.mode.enum,parentSchema:schema11.properties.install.properties.mode,data:data85};
+}
+if(data83.mode !== undefined){
+let data86 = data83.mode;
+if(typeof data86 !== "string"){
+const err152 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.mode.type,parentSchema:schema11.properties.install.properties.mode,data:data86};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2095,17 +2104,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-if(data82.management_interface !== undefined){
-let data86 = data82.management_interface;
-const _errs223 = errors;
-let valid47 = true;
-const _errs224 = errors;
-if(errors === _errs224){
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-let missing9;
-if((data86.method === undefined) && (missing9 = "method")){
-const err153 = {};
+if(!((data86 === "create") || (data86 === "join"))){
+const err153 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.mode.enum,parentSchema:schema11.properties.install.properties.mode,data:data86};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2114,9 +2114,16 @@ vErrors.push(err153);
 }
 errors++;
 }
-else {
-if(data86.method !== undefined){
-if("static" !== data86.method){
+}
+if(data83.management_interface !== undefined){
+let data87 = data83.management_interface;
+const _errs224 = errors;
+let valid48 = true;
+const _errs225 = errors;
+if(errors === _errs225){
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+let missing9;
+if((data87.method === undefined) && (missing9 = "method")){
 const err154 = {};
 if(vErrors === null){
 vErrors = [err154];
@@ -2126,10 +2133,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data87.method !== undefined){
+if("static" !== data87.method){
 const err155 = {};
 if(vErrors === null){
 vErrors = [err155];
@@ -2140,21 +2146,10 @@ vErrors.push(err155);
 errors++;
 }
 }
-var _valid6 = _errs224 === errors;
-errors = _errs223;
-if(vErrors !== null){
-if(_errs223){
-vErrors.length = _errs223;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid6){
-const _errs227 = errors;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-if(data86.ip === undefined){
-const err156 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data86};
+const err156 = {};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2163,8 +2158,22 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(data86.subnet_mask === undefined){
-const err157 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "subnet_mask"},message:"must have required property '"+"subnet_mask"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data86};
+}
+var _valid6 = _errs225 === errors;
+errors = _errs224;
+if(vErrors !== null){
+if(_errs224){
+vErrors.length = _errs224;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid6){
+const _errs228 = errors;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+if(data87.ip === undefined){
+const err157 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data87};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2173,8 +2182,8 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data86.gateway === undefined){
-const err158 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data86};
+if(data87.subnet_mask === undefined){
+const err158 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "subnet_mask"},message:"must have required property '"+"subnet_mask"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data87};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2183,10 +2192,8 @@ vErrors.push(err158);
 }
 errors++;
 }
-if(data86.mtu !== undefined){
-let data88 = data86.mtu;
-if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
-const err159 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data88};
+if(data87.gateway === undefined){
+const err159 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data87};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2195,11 +2202,10 @@ vErrors.push(err159);
 }
 errors++;
 }
-const _errs231 = errors;
-let valid50 = false;
-const _errs232 = errors;
-if(0 !== data88){
-const err160 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data88};
+if(data87.mtu !== undefined){
+let data89 = data87.mtu;
+if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
+const err160 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data89};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2208,13 +2214,11 @@ vErrors.push(err160);
 }
 errors++;
 }
-var _valid7 = _errs232 === errors;
-valid50 = valid50 || _valid7;
-if(!valid50){
+const _errs232 = errors;
+let valid51 = false;
 const _errs233 = errors;
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 9000 || isNaN(data88)){
-const err161 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data88};
+if(0 !== data89){
+const err161 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data89};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2223,8 +2227,13 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data88 < 576 || isNaN(data88)){
-const err162 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data88};
+var _valid7 = _errs233 === errors;
+valid51 = valid51 || _valid7;
+if(!valid51){
+const _errs234 = errors;
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 > 9000 || isNaN(data89)){
+const err162 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data89};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2233,12 +2242,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-var _valid7 = _errs233 === errors;
-valid50 = valid50 || _valid7;
-}
-if(!valid50){
-const err163 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data88};
+if(data89 < 576 || isNaN(data89)){
+const err163 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data89};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2247,24 +2252,12 @@ vErrors.push(err163);
 }
 errors++;
 }
-else {
-errors = _errs231;
-if(vErrors !== null){
-if(_errs231){
-vErrors.length = _errs231;
 }
-else {
-vErrors = null;
+var _valid7 = _errs234 === errors;
+valid51 = valid51 || _valid7;
 }
-}
-}
-}
-}
-var _valid6 = _errs227 === errors;
-valid47 = _valid6;
-}
-if(!valid47){
-const err164 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data86};
+if(!valid51){
+const err164 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data89};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2273,9 +2266,24 @@ vErrors.push(err164);
 }
 errors++;
 }
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-if(data86.interfaces === undefined){
-const err165 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data86};
+else {
+errors = _errs232;
+if(vErrors !== null){
+if(_errs232){
+vErrors.length = _errs232;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+var _valid6 = _errs228 === errors;
+valid48 = _valid6;
+}
+if(!valid48){
+const err165 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data87};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2284,8 +2292,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-if(data86.method === undefined){
-const err166 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data86};
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+if(data87.interfaces === undefined){
+const err166 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data87};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2294,9 +2303,8 @@ vErrors.push(err166);
 }
 errors++;
 }
-for(const key10 in data86){
-if(!((((((((key10 === "interfaces") || (key10 === "method")) || (key10 === "ip")) || (key10 === "subnet_mask")) || (key10 === "gateway")) || (key10 === "mtu")) || (key10 === "vlan_id")) || (key10 === "bond_options"))){
-const err167 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data86};
+if(data87.method === undefined){
+const err167 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data87};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2305,12 +2313,9 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-if(data86.interfaces !== undefined){
-let data89 = data86.interfaces;
-if(Array.isArray(data89)){
-if(data89.length < 1){
-const err168 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data89};
+for(const key10 in data87){
+if(!((((((((key10 === "interfaces") || (key10 === "method")) || (key10 === "ip")) || (key10 === "subnet_mask")) || (key10 === "gateway")) || (key10 === "mtu")) || (key10 === "vlan_id")) || (key10 === "bond_options"))){
+const err168 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data87};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2319,15 +2324,12 @@ vErrors.push(err168);
 }
 errors++;
 }
-const len7 = data89.length;
-for(let i7=0; i7<len7; i7++){
-let data90 = data89[i7];
-const _errs240 = errors;
-let valid54 = false;
-const _errs241 = errors;
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-if(data90.name === undefined){
-const err169 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data90};
+}
+if(data87.interfaces !== undefined){
+let data90 = data87.interfaces;
+if(Array.isArray(data90)){
+if(data90.length < 1){
+const err169 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data90};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2336,14 +2338,15 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-var _valid8 = _errs241 === errors;
-valid54 = valid54 || _valid8;
-if(!valid54){
+const len7 = data90.length;
+for(let i7=0; i7<len7; i7++){
+let data91 = data90[i7];
+const _errs241 = errors;
+let valid55 = false;
 const _errs242 = errors;
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-if(data90.hwAddr === undefined){
-const err170 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data90};
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+if(data91.name === undefined){
+const err170 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data91};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2354,10 +2357,12 @@ errors++;
 }
 }
 var _valid8 = _errs242 === errors;
-valid54 = valid54 || _valid8;
-}
-if(!valid54){
-const err171 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data90};
+valid55 = valid55 || _valid8;
+if(!valid55){
+const _errs243 = errors;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+if(data91.hwAddr === undefined){
+const err171 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data91};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2366,21 +2371,12 @@ vErrors.push(err171);
 }
 errors++;
 }
-else {
-errors = _errs240;
-if(vErrors !== null){
-if(_errs240){
-vErrors.length = _errs240;
 }
-else {
-vErrors = null;
+var _valid8 = _errs243 === errors;
+valid55 = valid55 || _valid8;
 }
-}
-}
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-for(const key11 in data90){
-if(!((key11 === "name") || (key11 === "hwAddr"))){
-const err172 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data90};
+if(!valid55){
+const err172 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data91};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2389,12 +2385,21 @@ vErrors.push(err172);
 }
 errors++;
 }
+else {
+errors = _errs241;
+if(vErrors !== null){
+if(_errs241){
+vErrors.length = _errs241;
 }
-if(data90.name !== undefined){
-let data91 = data90.name;
-if(typeof data91 === "string"){
-if(func2(data91) < 1){
-const err173 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data91};
+else {
+vErrors = null;
+}
+}
+}
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+for(const key11 in data91){
+if(!((key11 === "name") || (key11 === "hwAddr"))){
+const err173 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data91};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2404,8 +2409,11 @@ vErrors.push(err173);
 errors++;
 }
 }
-else {
-const err174 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data91};
+if(data91.name !== undefined){
+let data92 = data91.name;
+if(typeof data92 === "string"){
+if(func2(data92) < 1){
+const err174 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data92};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2415,11 +2423,8 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data90.hwAddr !== undefined){
-let data92 = data90.hwAddr;
-if(typeof data92 === "string"){
-if(!pattern11.test(data92)){
-const err175 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema12,data:data92};
+else {
+const err175 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data92};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2429,8 +2434,11 @@ vErrors.push(err175);
 errors++;
 }
 }
-else {
-const err176 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data92};
+if(data91.hwAddr !== undefined){
+let data93 = data91.hwAddr;
+if(typeof data93 === "string"){
+if(!pattern11.test(data93)){
+const err176 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema12,data:data93};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2440,9 +2448,8 @@ vErrors.push(err176);
 errors++;
 }
 }
-}
 else {
-const err177 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data90};
+const err177 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data93};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2454,7 +2461,7 @@ errors++;
 }
 }
 else {
-const err178 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data89};
+const err178 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i7,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data91};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2464,10 +2471,9 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(data86.method !== undefined){
-let data93 = data86.method;
-if(typeof data93 !== "string"){
-const err179 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data93};
+}
+else {
+const err179 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data90};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2476,8 +2482,11 @@ vErrors.push(err179);
 }
 errors++;
 }
-if(!((data93 === "dhcp") || (data93 === "static"))){
-const err180 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data93};
+}
+if(data87.method !== undefined){
+let data94 = data87.method;
+if(typeof data94 !== "string"){
+const err180 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data94};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2486,12 +2495,8 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-if(data86.ip !== undefined){
-let data94 = data86.ip;
-if(typeof data94 === "string"){
-if(!pattern4.test(data94)){
-const err181 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema13,data:data94};
+if(!((data94 === "dhcp") || (data94 === "static"))){
+const err181 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data94};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2501,8 +2506,11 @@ vErrors.push(err181);
 errors++;
 }
 }
-else {
-const err182 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data94};
+if(data87.ip !== undefined){
+let data95 = data87.ip;
+if(typeof data95 === "string"){
+if(!pattern12.test(data95)){
+const err182 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema13,data:data95};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2512,11 +2520,8 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data86.subnet_mask !== undefined){
-let data95 = data86.subnet_mask;
-if(typeof data95 === "string"){
-if(!pattern13.test(data95)){
-const err183 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data95};
+else {
+const err183 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data95};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2526,8 +2531,11 @@ vErrors.push(err183);
 errors++;
 }
 }
-else {
-const err184 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data95};
+if(data87.subnet_mask !== undefined){
+let data96 = data87.subnet_mask;
+if(typeof data96 === "string"){
+if(!pattern13.test(data96)){
+const err184 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data96};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2537,11 +2545,8 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data86.gateway !== undefined){
-let data96 = data86.gateway;
-if(typeof data96 === "string"){
-if(!pattern4.test(data96)){
-const err185 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema13,data:data96};
+else {
+const err185 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data96};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2551,8 +2556,11 @@ vErrors.push(err185);
 errors++;
 }
 }
-else {
-const err186 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data96};
+if(data87.gateway !== undefined){
+let data97 = data87.gateway;
+if(typeof data97 === "string"){
+if(!pattern12.test(data97)){
+const err186 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema13,data:data97};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2562,10 +2570,8 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data86.mtu !== undefined){
-let data97 = data86.mtu;
-if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
-const err187 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data97};
+else {
+const err187 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data97};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2575,10 +2581,10 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data86.vlan_id !== undefined){
-let data98 = data86.vlan_id;
+if(data87.mtu !== undefined){
+let data98 = data87.mtu;
 if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
-const err188 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data98};
+const err188 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data98};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2587,9 +2593,11 @@ vErrors.push(err188);
 }
 errors++;
 }
-if((typeof data98 == "number") && (isFinite(data98))){
-if(data98 > 4094 || isNaN(data98)){
-const err189 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data98};
+}
+if(data87.vlan_id !== undefined){
+let data99 = data87.vlan_id;
+if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
+const err189 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data99};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2598,8 +2606,9 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data98 < 0 || isNaN(data98)){
-const err190 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data98};
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 > 4094 || isNaN(data99)){
+const err190 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data99};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2608,16 +2617,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-}
-if(data86.bond_options !== undefined){
-let data99 = data86.bond_options;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-for(const key12 in data99){
-if(!((key12 === "mode") || (key12 === "miimon"))){
-let data100 = data99[key12];
-if((typeof data100 !== "string") && (!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100))))){
-const err191 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data100};
+if(data99 < 0 || isNaN(data99)){
+const err191 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data99};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2628,10 +2629,14 @@ errors++;
 }
 }
 }
-if(data99.mode !== undefined){
-let data101 = data99.mode;
-if(typeof data101 !== "string"){
-const err192 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data101};
+if(data87.bond_options !== undefined){
+let data100 = data87.bond_options;
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+for(const key12 in data100){
+if(!((key12 === "mode") || (key12 === "miimon"))){
+let data101 = data100[key12];
+if((typeof data101 !== "string") && (!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101))))){
+const err192 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data101};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2640,8 +2645,12 @@ vErrors.push(err192);
 }
 errors++;
 }
-if(!(((((((data101 === "balance-rr") || (data101 === "active-backup")) || (data101 === "balance-xor")) || (data101 === "broadcast")) || (data101 === "802.3ad")) || (data101 === "balance-tlb")) || (data101 === "balance-alb"))){
-const err193 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data101};
+}
+}
+if(data100.mode !== undefined){
+let data102 = data100.mode;
+if(typeof data102 !== "string"){
+const err193 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data102};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2650,11 +2659,8 @@ vErrors.push(err193);
 }
 errors++;
 }
-}
-if(data99.miimon !== undefined){
-let data102 = data99.miimon;
-if((!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))) && (typeof data102 !== "string")){
-const err194 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data102};
+if(!(((((((data102 === "balance-rr") || (data102 === "active-backup")) || (data102 === "balance-xor")) || (data102 === "broadcast")) || (data102 === "802.3ad")) || (data102 === "balance-tlb")) || (data102 === "balance-alb"))){
+const err194 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data102};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2663,9 +2669,11 @@ vErrors.push(err194);
 }
 errors++;
 }
-if((typeof data102 == "number") && (isFinite(data102))){
-if(data102 < 0 || isNaN(data102)){
-const err195 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data102};
+}
+if(data100.miimon !== undefined){
+let data103 = data100.miimon;
+if((!(((typeof data103 == "number") && (!(data103 % 1) && !isNaN(data103))) && (isFinite(data103)))) && (typeof data103 !== "string")){
+const err195 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data103};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2674,10 +2682,9 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-if(typeof data102 === "string"){
-if(!pattern15.test(data102)){
-const err196 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data102};
+if((typeof data103 == "number") && (isFinite(data103))){
+if(data103 < 0 || isNaN(data103)){
+const err196 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data103};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2687,10 +2694,9 @@ vErrors.push(err196);
 errors++;
 }
 }
-}
-}
-else {
-const err197 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data99};
+if(typeof data103 === "string"){
+if(!pattern15.test(data103)){
+const err197 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data103};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2701,8 +2707,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err198 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data86};
+const err198 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data100};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2712,11 +2719,9 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data82.vip !== undefined){
-let data103 = data82.vip;
-if(typeof data103 === "string"){
-if(!pattern4.test(data103)){
-const err199 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema13,data:data103};
+}
+else {
+const err199 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data87};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2726,8 +2731,11 @@ vErrors.push(err199);
 errors++;
 }
 }
-else {
-const err200 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data103};
+if(data83.vip !== undefined){
+let data104 = data83.vip;
+if(typeof data104 === "string"){
+if(!pattern12.test(data104)){
+const err200 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema13,data:data104};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2737,10 +2745,8 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data82.vip_mode !== undefined){
-let data104 = data82.vip_mode;
-if(typeof data104 !== "string"){
-const err201 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data104};
+else {
+const err201 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data104};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2749,8 +2755,11 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(!(((data104 === "static") || (data104 === "dhcp")) || (data104 === "none"))){
-const err202 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data104};
+}
+if(data83.vip_mode !== undefined){
+let data105 = data83.vip_mode;
+if(typeof data105 !== "string"){
+const err202 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data105};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2759,12 +2768,8 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-if(data82.vip_hw_addr !== undefined){
-let data105 = data82.vip_hw_addr;
-if(typeof data105 === "string"){
-if(!pattern11.test(data105)){
-const err203 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema12,data:data105};
+if(!(((data105 === "static") || (data105 === "dhcp")) || (data105 === "none"))){
+const err203 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data105};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2774,8 +2779,11 @@ vErrors.push(err203);
 errors++;
 }
 }
-else {
-const err204 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data105};
+if(data83.vip_hw_addr !== undefined){
+let data106 = data83.vip_hw_addr;
+if(typeof data106 === "string"){
+if(!pattern11.test(data106)){
+const err204 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema12,data:data106};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2785,11 +2793,8 @@ vErrors.push(err204);
 errors++;
 }
 }
-if(data82.device !== undefined){
-let data106 = data82.device;
-if(typeof data106 === "string"){
-if(!pattern18.test(data106)){
-const err205 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema17,data:data106};
+else {
+const err205 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.type,parentSchema:schema12,data:data106};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2799,8 +2804,11 @@ vErrors.push(err205);
 errors++;
 }
 }
-else {
-const err206 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data106};
+if(data83.device !== undefined){
+let data107 = data83.device;
+if(typeof data107 === "string"){
+if(!pattern18.test(data107)){
+const err206 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema17,data:data107};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2810,11 +2818,8 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data82.data_disk !== undefined){
-let data107 = data82.data_disk;
-if(typeof data107 === "string"){
-if(!pattern18.test(data107)){
-const err207 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema17,data:data107};
+else {
+const err207 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data107};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2824,8 +2829,11 @@ vErrors.push(err207);
 errors++;
 }
 }
-else {
-const err208 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data107};
+if(data83.data_disk !== undefined){
+let data108 = data83.data_disk;
+if(typeof data108 === "string"){
+if(!pattern18.test(data108)){
+const err208 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema17,data:data108};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2835,11 +2843,8 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data82.persistent_partition_size !== undefined){
-let data108 = data82.persistent_partition_size;
-if(typeof data108 === "string"){
-if(!pattern20.test(data108)){
-const err209 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data108};
+else {
+const err209 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data108};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2849,8 +2854,11 @@ vErrors.push(err209);
 errors++;
 }
 }
-else {
-const err210 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data108};
+if(data83.persistent_partition_size !== undefined){
+let data109 = data83.persistent_partition_size;
+if(typeof data109 === "string"){
+if(!pattern20.test(data109)){
+const err210 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data109};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2860,10 +2868,8 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data82.iso_url !== undefined){
-let data109 = data82.iso_url;
-if(typeof data109 !== "string"){
-const err211 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data109};
+else {
+const err211 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data109};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2872,9 +2878,11 @@ vErrors.push(err211);
 }
 errors++;
 }
-if(typeof data109 === "string"){
-if(!pattern21.test(data109)){
-const err212 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data109};
+}
+if(data83.iso_url !== undefined){
+let data110 = data83.iso_url;
+if(typeof data110 !== "string"){
+const err212 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data110};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2883,13 +2891,9 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-}
-if(data82.tty !== undefined){
-let data110 = data82.tty;
 if(typeof data110 === "string"){
-if(!pattern22.test(data110)){
-const err213 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema11.properties.install.properties.tty,data:data110};
+if(!pattern21.test(data110)){
+const err213 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data110};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2899,8 +2903,12 @@ vErrors.push(err213);
 errors++;
 }
 }
-else {
-const err214 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data110};
+}
+if(data83.tty !== undefined){
+let data111 = data83.tty;
+if(typeof data111 === "string"){
+if(!pattern22.test(data111)){
+const err214 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]*$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]*$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]*$",parentSchema:schema11.properties.install.properties.tty,data:data111};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2910,10 +2918,8 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data82.force_efi !== undefined){
-let data111 = data82.force_efi;
-if(typeof data111 !== "boolean"){
-const err215 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data111};
+else {
+const err215 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data111};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2923,10 +2929,10 @@ vErrors.push(err215);
 errors++;
 }
 }
-if(data82.force_mbr !== undefined){
-let data112 = data82.force_mbr;
+if(data83.force_efi !== undefined){
+let data112 = data83.force_efi;
 if(typeof data112 !== "boolean"){
-const err216 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data112};
+const err216 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data112};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2936,10 +2942,10 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data82.wipedisks !== undefined){
-let data113 = data82.wipedisks;
+if(data83.force_mbr !== undefined){
+let data113 = data83.force_mbr;
 if(typeof data113 !== "boolean"){
-const err217 = {instancePath:instancePath+"/install/wipedisks",schemaPath:"#/properties/install/properties/wipedisks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipedisks.type,parentSchema:schema11.properties.install.properties.wipedisks,data:data113};
+const err217 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data113};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2949,10 +2955,10 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data82.poweroff !== undefined){
-let data114 = data82.poweroff;
+if(data83.wipedisks !== undefined){
+let data114 = data83.wipedisks;
 if(typeof data114 !== "boolean"){
-const err218 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data114};
+const err218 = {instancePath:instancePath+"/install/wipedisks",schemaPath:"#/properties/install/properties/wipedisks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipedisks.type,parentSchema:schema11.properties.install.properties.wipedisks,data:data114};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2962,10 +2968,10 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data82.debug !== undefined){
-let data115 = data82.debug;
+if(data83.poweroff !== undefined){
+let data115 = data83.poweroff;
 if(typeof data115 !== "boolean"){
-const err219 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data115};
+const err219 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data115};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2975,12 +2981,10 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data82.addons !== undefined){
-let data116 = data82.addons;
-if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
-for(const key13 in data116){
-if(!((((((key13 === "harvester_vm_import_controller") || (key13 === "harvester_pcidevices_controller")) || (key13 === "rancher_logging")) || (key13 === "rancher_monitoring")) || (key13 === "harvester_seeder")) || (key13 === "nvidia_driver_toolkit"))){
-const err220 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data116};
+if(data83.debug !== undefined){
+let data116 = data83.debug;
+if(typeof data116 !== "boolean"){
+const err220 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data116};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2990,11 +2994,12 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data116.harvester_vm_import_controller !== undefined){
-let data117 = data116.harvester_vm_import_controller;
+if(data83.addons !== undefined){
+let data117 = data83.addons;
 if(data117 && typeof data117 == "object" && !Array.isArray(data117)){
-if(data117.enabled === undefined){
-const err221 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data117};
+for(const key13 in data117){
+if(!((((((key13 === "harvester_vm_import_controller") || (key13 === "harvester_pcidevices_controller")) || (key13 === "rancher_logging")) || (key13 === "rancher_monitoring")) || (key13 === "harvester_seeder")) || (key13 === "nvidia_driver_toolkit"))){
+const err221 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data117};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -3003,9 +3008,12 @@ vErrors.push(err221);
 }
 errors++;
 }
-for(const key14 in data117){
-if(!((key14 === "enabled") || (key14 === "values_content"))){
-const err222 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data117};
+}
+if(data117.harvester_vm_import_controller !== undefined){
+let data118 = data117.harvester_vm_import_controller;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+if(data118.enabled === undefined){
+const err222 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data118};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -3014,11 +3022,9 @@ vErrors.push(err222);
 }
 errors++;
 }
-}
-if(data117.enabled !== undefined){
-let data118 = data117.enabled;
-if(typeof data118 !== "boolean"){
-const err223 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data118};
+for(const key14 in data118){
+if(!((key14 === "enabled") || (key14 === "values_content"))){
+const err223 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data118};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -3028,10 +3034,10 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data117.values_content !== undefined){
-let data119 = data117.values_content;
-if(typeof data119 !== "string"){
-const err224 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data119};
+if(data118.enabled !== undefined){
+let data119 = data118.enabled;
+if(typeof data119 !== "boolean"){
+const err224 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data119};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -3041,9 +3047,10 @@ vErrors.push(err224);
 errors++;
 }
 }
-}
-else {
-const err225 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data117};
+if(data118.values_content !== undefined){
+let data120 = data118.values_content;
+if(typeof data120 !== "string"){
+const err225 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data120};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -3053,11 +3060,9 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data116.harvester_pcidevices_controller !== undefined){
-let data120 = data116.harvester_pcidevices_controller;
-if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
-if(data120.enabled === undefined){
-const err226 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data120};
+}
+else {
+const err226 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data118};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -3066,9 +3071,12 @@ vErrors.push(err226);
 }
 errors++;
 }
-for(const key15 in data120){
-if(!((key15 === "enabled") || (key15 === "values_content"))){
-const err227 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data120};
+}
+if(data117.harvester_pcidevices_controller !== undefined){
+let data121 = data117.harvester_pcidevices_controller;
+if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
+if(data121.enabled === undefined){
+const err227 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data121};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -3077,11 +3085,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-if(data120.enabled !== undefined){
-let data121 = data120.enabled;
-if(typeof data121 !== "boolean"){
-const err228 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data121};
+for(const key15 in data121){
+if(!((key15 === "enabled") || (key15 === "values_content"))){
+const err228 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data121};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3091,10 +3097,10 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data120.values_content !== undefined){
-let data122 = data120.values_content;
-if(typeof data122 !== "string"){
-const err229 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data122};
+if(data121.enabled !== undefined){
+let data122 = data121.enabled;
+if(typeof data122 !== "boolean"){
+const err229 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data122};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3104,9 +3110,10 @@ vErrors.push(err229);
 errors++;
 }
 }
-}
-else {
-const err230 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data120};
+if(data121.values_content !== undefined){
+let data123 = data121.values_content;
+if(typeof data123 !== "string"){
+const err230 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data123};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3116,11 +3123,9 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data116.rancher_logging !== undefined){
-let data123 = data116.rancher_logging;
-if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
-if(data123.enabled === undefined){
-const err231 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data123};
+}
+else {
+const err231 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data121};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3129,9 +3134,12 @@ vErrors.push(err231);
 }
 errors++;
 }
-for(const key16 in data123){
-if(!((key16 === "enabled") || (key16 === "values_content"))){
-const err232 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data123};
+}
+if(data117.rancher_logging !== undefined){
+let data124 = data117.rancher_logging;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+if(data124.enabled === undefined){
+const err232 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data124};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3140,11 +3148,9 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-if(data123.enabled !== undefined){
-let data124 = data123.enabled;
-if(typeof data124 !== "boolean"){
-const err233 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data124};
+for(const key16 in data124){
+if(!((key16 === "enabled") || (key16 === "values_content"))){
+const err233 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data124};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3154,10 +3160,10 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data123.values_content !== undefined){
-let data125 = data123.values_content;
-if(typeof data125 !== "string"){
-const err234 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data125};
+if(data124.enabled !== undefined){
+let data125 = data124.enabled;
+if(typeof data125 !== "boolean"){
+const err234 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data125};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3167,9 +3173,10 @@ vErrors.push(err234);
 errors++;
 }
 }
-}
-else {
-const err235 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data123};
+if(data124.values_content !== undefined){
+let data126 = data124.values_content;
+if(typeof data126 !== "string"){
+const err235 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data126};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3179,11 +3186,9 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data116.rancher_monitoring !== undefined){
-let data126 = data116.rancher_monitoring;
-if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
-if(data126.enabled === undefined){
-const err236 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data126};
+}
+else {
+const err236 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data124};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3192,9 +3197,12 @@ vErrors.push(err236);
 }
 errors++;
 }
-for(const key17 in data126){
-if(!((key17 === "enabled") || (key17 === "values_content"))){
-const err237 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data126};
+}
+if(data117.rancher_monitoring !== undefined){
+let data127 = data117.rancher_monitoring;
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+if(data127.enabled === undefined){
+const err237 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data127};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3203,11 +3211,9 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-if(data126.enabled !== undefined){
-let data127 = data126.enabled;
-if(typeof data127 !== "boolean"){
-const err238 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data127};
+for(const key17 in data127){
+if(!((key17 === "enabled") || (key17 === "values_content"))){
+const err238 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data127};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3217,10 +3223,10 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data126.values_content !== undefined){
-let data128 = data126.values_content;
-if(typeof data128 !== "string"){
-const err239 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data128};
+if(data127.enabled !== undefined){
+let data128 = data127.enabled;
+if(typeof data128 !== "boolean"){
+const err239 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data128};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3230,9 +3236,10 @@ vErrors.push(err239);
 errors++;
 }
 }
-}
-else {
-const err240 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data126};
+if(data127.values_content !== undefined){
+let data129 = data127.values_content;
+if(typeof data129 !== "string"){
+const err240 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data129};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3242,11 +3249,9 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data116.harvester_seeder !== undefined){
-let data129 = data116.harvester_seeder;
-if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
-if(data129.enabled === undefined){
-const err241 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data129};
+}
+else {
+const err241 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data127};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3255,9 +3260,12 @@ vErrors.push(err241);
 }
 errors++;
 }
-for(const key18 in data129){
-if(!((key18 === "enabled") || (key18 === "values_content"))){
-const err242 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data129};
+}
+if(data117.harvester_seeder !== undefined){
+let data130 = data117.harvester_seeder;
+if(data130 && typeof data130 == "object" && !Array.isArray(data130)){
+if(data130.enabled === undefined){
+const err242 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data130};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3266,11 +3274,9 @@ vErrors.push(err242);
 }
 errors++;
 }
-}
-if(data129.enabled !== undefined){
-let data130 = data129.enabled;
-if(typeof data130 !== "boolean"){
-const err243 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data130};
+for(const key18 in data130){
+if(!((key18 === "enabled") || (key18 === "values_content"))){
+const err243 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data130};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3280,10 +3286,10 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data129.values_content !== undefined){
-let data131 = data129.values_content;
-if(typeof data131 !== "string"){
-const err244 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data131};
+if(data130.enabled !== undefined){
+let data131 = data130.enabled;
+if(typeof data131 !== "boolean"){
+const err244 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data131};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3293,9 +3299,10 @@ vErrors.push(err244);
 errors++;
 }
 }
-}
-else {
-const err245 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data129};
+if(data130.values_content !== undefined){
+let data132 = data130.values_content;
+if(typeof data132 !== "string"){
+const err245 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data132};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3305,11 +3312,9 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data116.nvidia_driver_toolkit !== undefined){
-let data132 = data116.nvidia_driver_toolkit;
-if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
-if(data132.enabled === undefined){
-const err246 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data132};
+}
+else {
+const err246 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data130};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3318,9 +3323,12 @@ vErrors.push(err246);
 }
 errors++;
 }
-for(const key19 in data132){
-if(!((key19 === "enabled") || (key19 === "values_content"))){
-const err247 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data132};
+}
+if(data117.nvidia_driver_toolkit !== undefined){
+let data133 = data117.nvidia_driver_toolkit;
+if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
+if(data133.enabled === undefined){
+const err247 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema19.required,parentSchema:schema19,data:data133};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3329,11 +3337,9 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-if(data132.enabled !== undefined){
-let data133 = data132.enabled;
-if(typeof data133 !== "boolean"){
-const err248 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data133};
+for(const key19 in data133){
+if(!((key19 === "enabled") || (key19 === "values_content"))){
+const err248 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data:data133};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3343,10 +3349,10 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data132.values_content !== undefined){
-let data134 = data132.values_content;
-if(typeof data134 !== "string"){
-const err249 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data134};
+if(data133.enabled !== undefined){
+let data134 = data133.enabled;
+if(typeof data134 !== "boolean"){
+const err249 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema19.properties.enabled.type,parentSchema:schema19.properties.enabled,data:data134};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3356,9 +3362,10 @@ vErrors.push(err249);
 errors++;
 }
 }
-}
-else {
-const err250 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data132};
+if(data133.values_content !== undefined){
+let data135 = data133.values_content;
+if(typeof data135 !== "string"){
+const err250 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values_content.type,parentSchema:schema19.properties.values_content,data:data135};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3370,7 +3377,7 @@ errors++;
 }
 }
 else {
-const err251 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data116};
+const err251 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data:data133};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3380,12 +3387,9 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data82.harvester !== undefined){
-let data135 = data82.harvester;
-if(data135 && typeof data135 == "object" && !Array.isArray(data135)){
-for(const key20 in data135){
-if(!((key20 === "storage_class") || (key20 === "longhorn"))){
-const err252 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data135};
+}
+else {
+const err252 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data117};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3395,12 +3399,12 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data135.storage_class !== undefined){
-let data136 = data135.storage_class;
+if(data83.harvester !== undefined){
+let data136 = data83.harvester;
 if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
-for(const key21 in data136){
-if(!(key21 === "replica_count")){
-const err253 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data136};
+for(const key20 in data136){
+if(!((key20 === "storage_class") || (key20 === "longhorn"))){
+const err253 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data136};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3410,10 +3414,12 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data136.replica_count !== undefined){
-let data137 = data136.replica_count;
-if(!(((typeof data137 == "number") && (!(data137 % 1) && !isNaN(data137))) && (isFinite(data137)))){
-const err254 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data137};
+if(data136.storage_class !== undefined){
+let data137 = data136.storage_class;
+if(data137 && typeof data137 == "object" && !Array.isArray(data137)){
+for(const key21 in data137){
+if(!(key21 === "replica_count")){
+const err254 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data137};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3422,9 +3428,11 @@ vErrors.push(err254);
 }
 errors++;
 }
-if((typeof data137 == "number") && (isFinite(data137))){
-if(data137 > 3 || isNaN(data137)){
-const err255 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data137};
+}
+if(data137.replica_count !== undefined){
+let data138 = data137.replica_count;
+if(!(((typeof data138 == "number") && (!(data138 % 1) && !isNaN(data138))) && (isFinite(data138)))){
+const err255 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data138};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3433,8 +3441,9 @@ vErrors.push(err255);
 }
 errors++;
 }
-if(data137 < 1 || isNaN(data137)){
-const err256 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data137};
+if((typeof data138 == "number") && (isFinite(data138))){
+if(data138 > 3 || isNaN(data138)){
+const err256 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data138};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3443,11 +3452,8 @@ vErrors.push(err256);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err257 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data136};
+if(data138 < 1 || isNaN(data138)){
+const err257 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data138};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3457,12 +3463,10 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data135.longhorn !== undefined){
-let data138 = data135.longhorn;
-if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
-for(const key22 in data138){
-if(!(key22 === "default_settings")){
-const err258 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data138};
+}
+}
+else {
+const err258 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data137};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3472,12 +3476,12 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data138.default_settings !== undefined){
-let data139 = data138.default_settings;
+if(data136.longhorn !== undefined){
+let data139 = data136.longhorn;
 if(data139 && typeof data139 == "object" && !Array.isArray(data139)){
-for(const key23 in data139){
-if(!(key23 === "guaranteedInstanceManagerCPU")){
-const err259 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data139};
+for(const key22 in data139){
+if(!(key22 === "default_settings")){
+const err259 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data139};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3487,10 +3491,12 @@ vErrors.push(err259);
 errors++;
 }
 }
-if(data139.guaranteedInstanceManagerCPU !== undefined){
-let data140 = data139.guaranteedInstanceManagerCPU;
-if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
-const err260 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data140};
+if(data139.default_settings !== undefined){
+let data140 = data139.default_settings;
+if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
+for(const key23 in data140){
+if(!(key23 === "guaranteedInstanceManagerCPU")){
+const err260 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data140};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3499,9 +3505,11 @@ vErrors.push(err260);
 }
 errors++;
 }
-if((typeof data140 == "number") && (isFinite(data140))){
-if(data140 > 12 || isNaN(data140)){
-const err261 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data140};
+}
+if(data140.guaranteedInstanceManagerCPU !== undefined){
+let data141 = data140.guaranteedInstanceManagerCPU;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err261 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data141};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3510,8 +3518,9 @@ vErrors.push(err261);
 }
 errors++;
 }
-if(data140 < 0 || isNaN(data140)){
-const err262 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data140};
+if((typeof data141 == "number") && (isFinite(data141))){
+if(data141 > 12 || isNaN(data141)){
+const err262 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data141};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3520,11 +3529,8 @@ vErrors.push(err262);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err263 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data139};
+if(data141 < 0 || isNaN(data141)){
+const err263 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data141};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3535,8 +3541,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err264 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data138};
+const err264 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data140};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3548,7 +3555,7 @@ errors++;
 }
 }
 else {
-const err265 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data135};
+const err265 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data139};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3558,15 +3565,9 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data82.webhooks !== undefined){
-let data141 = data82.webhooks;
-if(Array.isArray(data141)){
-const len8 = data141.length;
-for(let i8=0; i8<len8; i8++){
-let data142 = data141[i8];
-if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
-if(data142.event === undefined){
-const err266 = {instancePath:instancePath+"/install/webhooks/" + i8,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data142};
+}
+else {
+const err266 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data136};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3575,8 +3576,16 @@ vErrors.push(err266);
 }
 errors++;
 }
-if(data142.url === undefined){
-const err267 = {instancePath:instancePath+"/install/webhooks/" + i8,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data142};
+}
+if(data83.webhooks !== undefined){
+let data142 = data83.webhooks;
+if(Array.isArray(data142)){
+const len8 = data142.length;
+for(let i8=0; i8<len8; i8++){
+let data143 = data142[i8];
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+if(data143.event === undefined){
+const err267 = {instancePath:instancePath+"/install/webhooks/" + i8,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data143};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3585,9 +3594,8 @@ vErrors.push(err267);
 }
 errors++;
 }
-for(const key24 in data142){
-if(!(((((((key24 === "event") || (key24 === "method")) || (key24 === "url")) || (key24 === "payload")) || (key24 === "headers")) || (key24 === "insecure")) || (key24 === "basicAuth"))){
-const err268 = {instancePath:instancePath+"/install/webhooks/" + i8,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data142};
+if(data143.url === undefined){
+const err268 = {instancePath:instancePath+"/install/webhooks/" + i8,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data143};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3596,11 +3604,9 @@ vErrors.push(err268);
 }
 errors++;
 }
-}
-if(data142.event !== undefined){
-let data143 = data142.event;
-if(typeof data143 !== "string"){
-const err269 = {instancePath:instancePath+"/install/webhooks/" + i8+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data143};
+for(const key24 in data143){
+if(!(((((((key24 === "event") || (key24 === "method")) || (key24 === "url")) || (key24 === "payload")) || (key24 === "headers")) || (key24 === "insecure")) || (key24 === "basicAuth"))){
+const err269 = {instancePath:instancePath+"/install/webhooks/" + i8,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data143};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3609,8 +3615,11 @@ vErrors.push(err269);
 }
 errors++;
 }
-if(!(((data143 === "STARTED") || (data143 === "SUCCEEDED")) || (data143 === "FAILED"))){
-const err270 = {instancePath:instancePath+"/install/webhooks/" + i8+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data143};
+}
+if(data143.event !== undefined){
+let data144 = data143.event;
+if(typeof data144 !== "string"){
+const err270 = {instancePath:instancePath+"/install/webhooks/" + i8+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data144};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3619,11 +3628,8 @@ vErrors.push(err270);
 }
 errors++;
 }
-}
-if(data142.method !== undefined){
-let data144 = data142.method;
-if(typeof data144 !== "string"){
-const err271 = {instancePath:instancePath+"/install/webhooks/" + i8+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data144};
+if(!(((data144 === "STARTED") || (data144 === "SUCCEEDED")) || (data144 === "FAILED"))){
+const err271 = {instancePath:instancePath+"/install/webhooks/" + i8+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data144};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3633,11 +3639,10 @@ vErrors.push(err271);
 errors++;
 }
 }
-if(data142.url !== undefined){
-let data145 = data142.url;
-if(typeof data145 === "string"){
-if(!pattern23.test(data145)){
-const err272 = {instancePath:instancePath+"/install/webhooks/" + i8+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data145};
+if(data143.method !== undefined){
+let data145 = data143.method;
+if(typeof data145 !== "string"){
+const err272 = {instancePath:instancePath+"/install/webhooks/" + i8+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data145};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3647,8 +3652,11 @@ vErrors.push(err272);
 errors++;
 }
 }
-else {
-const err273 = {instancePath:instancePath+"/install/webhooks/" + i8+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data145};
+if(data143.url !== undefined){
+let data146 = data143.url;
+if(typeof data146 === "string"){
+if(!pattern23.test(data146)){
+const err273 = {instancePath:instancePath+"/install/webhooks/" + i8+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data146};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3658,10 +3666,8 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data142.payload !== undefined){
-let data146 = data142.payload;
-if(typeof data146 !== "string"){
-const err274 = {instancePath:instancePath+"/install/webhooks/" + i8+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data146};
+else {
+const err274 = {instancePath:instancePath+"/install/webhooks/" + i8+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data146};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3671,17 +3677,10 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data142.headers !== undefined){
-let data147 = data142.headers;
-if(data147 && typeof data147 == "object" && !Array.isArray(data147)){
-for(const key25 in data147){
-let data148 = data147[key25];
-if(Array.isArray(data148)){
-const len9 = data148.length;
-for(let i9=0; i9<len9; i9++){
-let data149 = data148[i9];
-if(typeof data149 !== "string"){
-const err275 = {instancePath:instancePath+"/install/webhooks/" + i8+"/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i9,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data149};
+if(data143.payload !== undefined){
+let data147 = data143.payload;
+if(typeof data147 !== "string"){
+const err275 = {instancePath:instancePath+"/install/webhooks/" + i8+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data147};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3691,9 +3690,17 @@ vErrors.push(err275);
 errors++;
 }
 }
-}
-else {
-const err276 = {instancePath:instancePath+"/install/webhooks/" + i8+"/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data148};
+if(data143.headers !== undefined){
+let data148 = data143.headers;
+if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
+for(const key25 in data148){
+let data149 = data148[key25];
+if(Array.isArray(data149)){
+const len9 = data149.length;
+for(let i9=0; i9<len9; i9++){
+let data150 = data149[i9];
+if(typeof data150 !== "string"){
+const err276 = {instancePath:instancePath+"/install/webhooks/" + i8+"/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i9,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data150};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3705,7 +3712,7 @@ errors++;
 }
 }
 else {
-const err277 = {instancePath:instancePath+"/install/webhooks/" + i8+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data147};
+const err277 = {instancePath:instancePath+"/install/webhooks/" + i8+"/headers/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data149};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3715,10 +3722,9 @@ vErrors.push(err277);
 errors++;
 }
 }
-if(data142.insecure !== undefined){
-let data150 = data142.insecure;
-if(typeof data150 !== "boolean"){
-const err278 = {instancePath:instancePath+"/install/webhooks/" + i8+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data150};
+}
+else {
+const err278 = {instancePath:instancePath+"/install/webhooks/" + i8+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data148};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3728,12 +3734,10 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data142.basicAuth !== undefined){
-let data151 = data142.basicAuth;
-if(data151 && typeof data151 == "object" && !Array.isArray(data151)){
-for(const key26 in data151){
-if(!((key26 === "user") || (key26 === "password"))){
-const err279 = {instancePath:instancePath+"/install/webhooks/" + i8+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data151};
+if(data143.insecure !== undefined){
+let data151 = data143.insecure;
+if(typeof data151 !== "boolean"){
+const err279 = {instancePath:instancePath+"/install/webhooks/" + i8+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data151};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3743,10 +3747,12 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data151.user !== undefined){
-let data152 = data151.user;
-if(typeof data152 !== "string"){
-const err280 = {instancePath:instancePath+"/install/webhooks/" + i8+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data152};
+if(data143.basicAuth !== undefined){
+let data152 = data143.basicAuth;
+if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
+for(const key26 in data152){
+if(!((key26 === "user") || (key26 === "password"))){
+const err280 = {instancePath:instancePath+"/install/webhooks/" + i8+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data152};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3756,10 +3762,10 @@ vErrors.push(err280);
 errors++;
 }
 }
-if(data151.password !== undefined){
-let data153 = data151.password;
+if(data152.user !== undefined){
+let data153 = data152.user;
 if(typeof data153 !== "string"){
-const err281 = {instancePath:instancePath+"/install/webhooks/" + i8+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data153};
+const err281 = {instancePath:instancePath+"/install/webhooks/" + i8+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data153};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3769,9 +3775,10 @@ vErrors.push(err281);
 errors++;
 }
 }
-}
-else {
-const err282 = {instancePath:instancePath+"/install/webhooks/" + i8+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data151};
+if(data152.password !== undefined){
+let data154 = data152.password;
+if(typeof data154 !== "string"){
+const err282 = {instancePath:instancePath+"/install/webhooks/" + i8+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data154};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3783,7 +3790,7 @@ errors++;
 }
 }
 else {
-const err283 = {instancePath:instancePath+"/install/webhooks/" + i8,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data142};
+const err283 = {instancePath:instancePath+"/install/webhooks/" + i8+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data152};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3795,7 +3802,7 @@ errors++;
 }
 }
 else {
-const err284 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data141};
+const err284 = {instancePath:instancePath+"/install/webhooks/" + i8,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data143};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3807,7 +3814,7 @@ errors++;
 }
 }
 else {
-const err285 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data82};
+const err285 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data142};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3819,12 +3826,24 @@ errors++;
 }
 }
 else {
-const err286 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err286 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data83};
 if(vErrors === null){
 vErrors = [err286];
 }
 else {
 vErrors.push(err286);
+}
+errors++;
+}
+}
+}
+else {
+const err287 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
 }
 errors++;
 }

@@ -3,18 +3,20 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.5.schema.json","title":"HarvesterInstallerConfig (Harvester v1.5)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","x-message":{},"allOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"},"x-note":"an object is accepted from v1.7"}]}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network. The installer lower-cases it before it reads it (harvgen writes it lower-cased).","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode. The installer lower-cases it before it reads it (harvgen writes it lower-cased); `none` passes its check like `static`.","enum":["static","dhcp","none"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.5.schema.json","title":"HarvesterInstallerConfig (Harvester v1.5)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent (or empty) in create mode. The installer allows no path and no port other than 443.","pattern":"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4 or IPv6) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$","x-message":{"pattern":"must be an IPv4 or IPv6 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","x-message":{},"allOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"},"x-note":"an object is accepted from v1.7"}]}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`; empty is `default`.","enum":["","default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network. The installer lower-cases it before it reads it (harvgen writes it lower-cased).","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode. The installer lower-cases it before it reads it (harvgen writes it lower-cased); `none` passes its check like `static`.","enum":["static","dhcp","none"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`. The installer takes any text (empty: the first console it finds); harvgen warns of a space.","pattern":"^[^\\u0000-\\u001f\\u007f]*$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"const":"","x-message":{"const":"must be absent (or empty) when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"properties":{"server_url":{"minLength":1,"x-message":{"minLength":"must not be empty when install.mode is join"}}},"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
 const schema12 = {"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}};
 const schema13 = {"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}};
 const schema14 = {"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}};
 const schema18 = {"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}};
 const schema21 = {"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}};
 const schema24 = {"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}};
-const pattern0 = new RegExp("^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$", "u");
+const func2 = require("ajv/dist/runtime/ucs2length").default;
+const func4 = Object.prototype.hasOwnProperty;
+const pattern0 = new RegExp("^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$", "u");
 const pattern1 = new RegExp("^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$", "u");
 const pattern2 = new RegExp("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$", "u");
 const pattern3 = new RegExp("^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$", "u");
-const pattern4 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$", "u");
+const pattern4 = new RegExp("^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$", "u");
 const pattern5 = new RegExp("^/", "u");
 const pattern6 = new RegExp("^[0-7]{3,4}$", "u");
 const pattern7 = new RegExp("^[A-Za-z0-9_-]+$", "u");
@@ -22,16 +24,15 @@ const pattern8 = new RegExp("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-
 const pattern9 = new RegExp("^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", "u");
 const pattern10 = new RegExp("^/(?!tmp(/|$))", "u");
 const pattern11 = new RegExp("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$", "u");
+const pattern12 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$", "u");
 const pattern13 = new RegExp("^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$", "u");
 const pattern15 = new RegExp("^[0-9]+$", "u");
 const pattern18 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$", "u");
 const pattern21 = new RegExp("^/dev/\\S+$", "u");
 const pattern23 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
 const pattern24 = new RegExp("^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$", "u");
-const pattern25 = new RegExp("^\\S+$", "u");
+const pattern25 = new RegExp("^[^\\u0000-\\u001f\\u007f]*$", "u");
 const pattern27 = new RegExp("^https?://", "u");
-const func2 = require("ajv/dist/runtime/ucs2length").default;
-const func3 = Object.prototype.hasOwnProperty;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/harvester-config-v1.5.schema.json" */;
@@ -124,7 +125,9 @@ if(_valid0){
 const _errs8 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.server_url !== undefined){
-const err5 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/0/then/properties/server_url/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.allOf[0].then.properties.server_url.not,parentSchema:schema11.allOf[0].then.properties.server_url,data:data.server_url};
+let data2 = data.server_url;
+if("" !== data2){
+const err5 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/0/then/properties/server_url/const",keyword:"const",params:{allowedValue: ""},message:"must be equal to constant",schema:"",parentSchema:schema11.allOf[0].then.properties.server_url,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -132,6 +135,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
+}
 }
 }
 var _valid0 = _errs8 === errors;
@@ -147,10 +151,10 @@ vErrors.push(err6);
 }
 errors++;
 }
-const _errs13 = errors;
+const _errs12 = errors;
 let valid5 = true;
-const _errs14 = errors;
-if(errors === _errs14){
+const _errs13 = errors;
+if(errors === _errs13){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
 if((data.install === undefined) && (missing2 = "install")){
@@ -166,8 +170,8 @@ errors++;
 else {
 if(data.install !== undefined){
 let data3 = data.install;
-const _errs16 = errors;
-if(errors === _errs16){
+const _errs15 = errors;
+if(errors === _errs15){
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 let missing3;
 if((data3.mode === undefined) && (missing3 = "mode")){
@@ -220,18 +224,18 @@ vErrors.push(err11);
 errors++;
 }
 }
-var _valid1 = _errs14 === errors;
-errors = _errs13;
+var _valid1 = _errs13 === errors;
+errors = _errs12;
 if(vErrors !== null){
-if(_errs13){
-vErrors.length = _errs13;
+if(_errs12){
+vErrors.length = _errs12;
 }
 else {
 vErrors = null;
 }
 }
 if(_valid1){
-const _errs19 = errors;
+const _errs18 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.server_url === undefined){
 const err12 = {instancePath,schemaPath:"#/allOf/1/then/required",keyword:"required",params:{missingProperty: "server_url"},message:"must have required property '"+"server_url"+"'",schema:schema11.allOf[1].then.required,parentSchema:schema11.allOf[1].then,data};
@@ -243,12 +247,11 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-var _valid1 = _errs19 === errors;
-valid5 = _valid1;
-}
-if(!valid5){
-const err13 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[1].if,parentSchema:schema11.allOf[1],data};
+if(data.server_url !== undefined){
+let data5 = data.server_url;
+if(typeof data5 === "string"){
+if(func2(data5) < 1){
+const err13 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/1/then/properties/server_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.allOf[1].then.properties.server_url,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -257,14 +260,14 @@ vErrors.push(err13);
 }
 errors++;
 }
-const _errs22 = errors;
-let valid8 = true;
-const _errs23 = errors;
-if(errors === _errs23){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing4;
-if((data.install === undefined) && (missing4 = "install")){
-const err14 = {};
+}
+}
+}
+var _valid1 = _errs18 === errors;
+valid5 = _valid1;
+}
+if(!valid5){
+const err14 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[1].if,parentSchema:schema11.allOf[1],data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -273,14 +276,13 @@ vErrors.push(err14);
 }
 errors++;
 }
-else {
-if(data.install !== undefined){
-let data5 = data.install;
-const _errs25 = errors;
-if(errors === _errs25){
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-let missing5;
-if((data5.management_interface === undefined) && (missing5 = "management_interface")){
+const _errs23 = errors;
+let valid9 = true;
+const _errs24 = errors;
+if(errors === _errs24){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing4;
+if((data.install === undefined) && (missing4 = "install")){
 const err15 = {};
 if(vErrors === null){
 vErrors = [err15];
@@ -291,13 +293,13 @@ vErrors.push(err15);
 errors++;
 }
 else {
-if(data5.management_interface !== undefined){
-let data6 = data5.management_interface;
-const _errs27 = errors;
-if(errors === _errs27){
+if(data.install !== undefined){
+let data6 = data.install;
+const _errs26 = errors;
+if(errors === _errs26){
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-let missing6;
-if((data6.method === undefined) && (missing6 = "method")){
+let missing5;
+if((data6.management_interface === undefined) && (missing5 = "management_interface")){
 const err16 = {};
 if(vErrors === null){
 vErrors = [err16];
@@ -308,8 +310,13 @@ vErrors.push(err16);
 errors++;
 }
 else {
-if(data6.method !== undefined){
-if("static" !== data6.method){
+if(data6.management_interface !== undefined){
+let data7 = data6.management_interface;
+const _errs28 = errors;
+if(errors === _errs28){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+let missing6;
+if((data7.method === undefined) && (missing6 = "method")){
 const err17 = {};
 if(vErrors === null){
 vErrors = [err17];
@@ -319,10 +326,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data7.method !== undefined){
+if("static" !== data7.method){
 const err18 = {};
 if(vErrors === null){
 vErrors = [err18];
@@ -331,7 +337,6 @@ else {
 vErrors.push(err18);
 }
 errors++;
-}
 }
 }
 }
@@ -361,24 +366,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-var _valid2 = _errs23 === errors;
-errors = _errs22;
-if(vErrors !== null){
-if(_errs22){
-vErrors.length = _errs22;
+}
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid2){
-const _errs30 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.os !== undefined){
-let data8 = data.os;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.dns_nameservers === undefined){
-const err21 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/required",keyword:"required",params:{missingProperty: "dns_nameservers"},message:"must have required property '"+"dns_nameservers"+"'",schema:schema11.allOf[2].then.properties.os.required,parentSchema:schema11.allOf[2].then.properties.os,data:data8};
+const err21 = {};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -387,11 +379,25 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(data8.dns_nameservers !== undefined){
-let data9 = data8.dns_nameservers;
-if(Array.isArray(data9)){
-if(data9.length < 1){
-const err22 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data9};
+}
+var _valid2 = _errs24 === errors;
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid2){
+const _errs31 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.os !== undefined){
+let data9 = data.os;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.dns_nameservers === undefined){
+const err22 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/required",keyword:"required",params:{missingProperty: "dns_nameservers"},message:"must have required property '"+"dns_nameservers"+"'",schema:schema11.allOf[2].then.properties.os.required,parentSchema:schema11.allOf[2].then.properties.os,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -400,9 +406,11 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.allOf[2].then.properties.os.properties.dns_nameservers.type,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data9};
+if(data9.dns_nameservers !== undefined){
+let data10 = data9.dns_nameservers;
+if(Array.isArray(data10)){
+if(data10.length < 1){
+const err23 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data10};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -412,9 +420,8 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
 else {
-const err24 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.allOf[2].then.properties.os.type,parentSchema:schema11.allOf[2].then.properties.os,data:data8};
+const err24 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.allOf[2].then.properties.os.properties.dns_nameservers.type,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -425,11 +432,8 @@ errors++;
 }
 }
 }
-var _valid2 = _errs30 === errors;
-valid8 = _valid2;
-}
-if(!valid8){
-const err25 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[2].if,parentSchema:schema11.allOf[2],data};
+else {
+const err25 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.allOf[2].then.properties.os.type,parentSchema:schema11.allOf[2].then.properties.os,data:data9};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -438,9 +442,13 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.scheme_version === undefined){
-const err26 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "scheme_version"},message:"must have required property '"+"scheme_version"+"'",schema:schema11.required,parentSchema:schema11,data};
+}
+}
+var _valid2 = _errs31 === errors;
+valid9 = _valid2;
+}
+if(!valid9){
+const err26 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[2].if,parentSchema:schema11.allOf[2],data};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -449,8 +457,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data.token === undefined){
-const err27 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.scheme_version === undefined){
+const err27 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "scheme_version"},message:"must have required property '"+"scheme_version"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -459,8 +468,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data.os === undefined){
-const err28 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "os"},message:"must have required property '"+"os"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.token === undefined){
+const err28 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -469,8 +478,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-if(data.install === undefined){
-const err29 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "install"},message:"must have required property '"+"install"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.os === undefined){
+const err29 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "os"},message:"must have required property '"+"os"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -479,9 +488,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-for(const key0 in data){
-if(!((((((key0 === "scheme_version") || (key0 === "server_url")) || (key0 === "token")) || (key0 === "system_settings")) || (key0 === "os")) || (key0 === "install"))){
-const err30 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
+if(data.install === undefined){
+const err30 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "install"},message:"must have required property '"+"install"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -490,11 +498,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data.scheme_version !== undefined){
-let data10 = data.scheme_version;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err31 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.scheme_version.type,parentSchema:schema11.properties.scheme_version,data:data10};
+for(const key0 in data){
+if(!((((((key0 === "scheme_version") || (key0 === "server_url")) || (key0 === "token")) || (key0 === "system_settings")) || (key0 === "os")) || (key0 === "install"))){
+const err31 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -503,8 +509,11 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(1 !== data10){
-const err32 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant",schema:1,parentSchema:schema11.properties.scheme_version,data:data10};
+}
+if(data.scheme_version !== undefined){
+let data11 = data.scheme_version;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err32 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.scheme_version.type,parentSchema:schema11.properties.scheme_version,data:data11};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -513,12 +522,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data.server_url !== undefined){
-let data11 = data.server_url;
-if(typeof data11 === "string"){
-if(!pattern0.test(data11)){
-const err33 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/pattern",keyword:"pattern",params:{pattern: "^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},message:"must match pattern \""+"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"+"\"",schema:"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$",parentSchema:schema11.properties.server_url,data:data11};
+if(1 !== data11){
+const err33 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant",schema:1,parentSchema:schema11.properties.scheme_version,data:data11};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -528,8 +533,11 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.server_url.type,parentSchema:schema11.properties.server_url,data:data11};
+if(data.server_url !== undefined){
+let data12 = data.server_url;
+if(typeof data12 === "string"){
+if(!pattern0.test(data12)){
+const err34 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/pattern",keyword:"pattern",params:{pattern: "^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"},message:"must match pattern \""+"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"+"\"",schema:"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$",parentSchema:schema11.properties.server_url,data:data12};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -539,11 +547,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.token !== undefined){
-let data12 = data.token;
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err35 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.token,data:data12};
+else {
+const err35 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.server_url.type,parentSchema:schema11.properties.server_url,data:data12};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -552,8 +557,12 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(!pattern1.test(data12)){
-const err36 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},message:"must match pattern \""+"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"+"\"",schema:"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$",parentSchema:schema11.properties.token,data:data12};
+}
+if(data.token !== undefined){
+let data13 = data.token;
+if(typeof data13 === "string"){
+if(func2(data13) < 1){
+const err36 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -562,9 +571,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-else {
-const err37 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.token.type,parentSchema:schema11.properties.token,data:data12};
+if(!pattern1.test(data13)){
+const err37 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},message:"must match pattern \""+"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"+"\"",schema:"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$",parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -574,12 +582,8 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.system_settings !== undefined){
-let data13 = data.system_settings;
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key1 in data13){
-if(!(func3.call(schema11.properties.system_settings.properties, key1))){
-const err38 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.system_settings,data:data13};
+else {
+const err38 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.token.type,parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -589,10 +593,12 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data13["additional-ca"] !== undefined){
-let data14 = data13["additional-ca"];
-if(typeof data14 !== "string"){
-const err39 = {instancePath:instancePath+"/system_settings/additional-ca",schemaPath:"#/properties/system_settings/properties/additional-ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["additional-ca"].type,parentSchema:schema11.properties.system_settings.properties["additional-ca"],data:data14};
+if(data.system_settings !== undefined){
+let data14 = data.system_settings;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key1 in data14){
+if(!(func4.call(schema11.properties.system_settings.properties, key1))){
+const err39 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.system_settings,data:data14};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -602,10 +608,10 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data13["api-ui-version"] !== undefined){
-let data15 = data13["api-ui-version"];
+if(data14["additional-ca"] !== undefined){
+let data15 = data14["additional-ca"];
 if(typeof data15 !== "string"){
-const err40 = {instancePath:instancePath+"/system_settings/api-ui-version",schemaPath:"#/properties/system_settings/properties/api-ui-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["api-ui-version"].type,parentSchema:schema11.properties.system_settings.properties["api-ui-version"],data:data15};
+const err40 = {instancePath:instancePath+"/system_settings/additional-ca",schemaPath:"#/properties/system_settings/properties/additional-ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["additional-ca"].type,parentSchema:schema11.properties.system_settings.properties["additional-ca"],data:data15};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -615,10 +621,10 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data13["auto-disk-provision-paths"] !== undefined){
-let data16 = data13["auto-disk-provision-paths"];
+if(data14["api-ui-version"] !== undefined){
+let data16 = data14["api-ui-version"];
 if(typeof data16 !== "string"){
-const err41 = {instancePath:instancePath+"/system_settings/auto-disk-provision-paths",schemaPath:"#/properties/system_settings/properties/auto-disk-provision-paths/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-disk-provision-paths"].type,parentSchema:schema11.properties.system_settings.properties["auto-disk-provision-paths"],data:data16};
+const err41 = {instancePath:instancePath+"/system_settings/api-ui-version",schemaPath:"#/properties/system_settings/properties/api-ui-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["api-ui-version"].type,parentSchema:schema11.properties.system_settings.properties["api-ui-version"],data:data16};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -628,10 +634,10 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data13["auto-rotate-rke2-certs"] !== undefined){
-let data17 = data13["auto-rotate-rke2-certs"];
+if(data14["auto-disk-provision-paths"] !== undefined){
+let data17 = data14["auto-disk-provision-paths"];
 if(typeof data17 !== "string"){
-const err42 = {instancePath:instancePath+"/system_settings/auto-rotate-rke2-certs",schemaPath:"#/properties/system_settings/properties/auto-rotate-rke2-certs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"].type,parentSchema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"],data:data17};
+const err42 = {instancePath:instancePath+"/system_settings/auto-disk-provision-paths",schemaPath:"#/properties/system_settings/properties/auto-disk-provision-paths/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-disk-provision-paths"].type,parentSchema:schema11.properties.system_settings.properties["auto-disk-provision-paths"],data:data17};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -641,10 +647,10 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data13["backup-target"] !== undefined){
-let data18 = data13["backup-target"];
+if(data14["auto-rotate-rke2-certs"] !== undefined){
+let data18 = data14["auto-rotate-rke2-certs"];
 if(typeof data18 !== "string"){
-const err43 = {instancePath:instancePath+"/system_settings/backup-target",schemaPath:"#/properties/system_settings/properties/backup-target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["backup-target"].type,parentSchema:schema11.properties.system_settings.properties["backup-target"],data:data18};
+const err43 = {instancePath:instancePath+"/system_settings/auto-rotate-rke2-certs",schemaPath:"#/properties/system_settings/properties/auto-rotate-rke2-certs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"].type,parentSchema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"],data:data18};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -654,10 +660,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data13["cluster-registration-url"] !== undefined){
-let data19 = data13["cluster-registration-url"];
+if(data14["backup-target"] !== undefined){
+let data19 = data14["backup-target"];
 if(typeof data19 !== "string"){
-const err44 = {instancePath:instancePath+"/system_settings/cluster-registration-url",schemaPath:"#/properties/system_settings/properties/cluster-registration-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["cluster-registration-url"].type,parentSchema:schema11.properties.system_settings.properties["cluster-registration-url"],data:data19};
+const err44 = {instancePath:instancePath+"/system_settings/backup-target",schemaPath:"#/properties/system_settings/properties/backup-target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["backup-target"].type,parentSchema:schema11.properties.system_settings.properties["backup-target"],data:data19};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -667,10 +673,10 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data13["containerd-registry"] !== undefined){
-let data20 = data13["containerd-registry"];
+if(data14["cluster-registration-url"] !== undefined){
+let data20 = data14["cluster-registration-url"];
 if(typeof data20 !== "string"){
-const err45 = {instancePath:instancePath+"/system_settings/containerd-registry",schemaPath:"#/properties/system_settings/properties/containerd-registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["containerd-registry"].type,parentSchema:schema11.properties.system_settings.properties["containerd-registry"],data:data20};
+const err45 = {instancePath:instancePath+"/system_settings/cluster-registration-url",schemaPath:"#/properties/system_settings/properties/cluster-registration-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["cluster-registration-url"].type,parentSchema:schema11.properties.system_settings.properties["cluster-registration-url"],data:data20};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -680,10 +686,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data13["csi-driver-config"] !== undefined){
-let data21 = data13["csi-driver-config"];
+if(data14["containerd-registry"] !== undefined){
+let data21 = data14["containerd-registry"];
 if(typeof data21 !== "string"){
-const err46 = {instancePath:instancePath+"/system_settings/csi-driver-config",schemaPath:"#/properties/system_settings/properties/csi-driver-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["csi-driver-config"].type,parentSchema:schema11.properties.system_settings.properties["csi-driver-config"],data:data21};
+const err46 = {instancePath:instancePath+"/system_settings/containerd-registry",schemaPath:"#/properties/system_settings/properties/containerd-registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["containerd-registry"].type,parentSchema:schema11.properties.system_settings.properties["containerd-registry"],data:data21};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -693,10 +699,10 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data13["default-storage-class"] !== undefined){
-let data22 = data13["default-storage-class"];
+if(data14["csi-driver-config"] !== undefined){
+let data22 = data14["csi-driver-config"];
 if(typeof data22 !== "string"){
-const err47 = {instancePath:instancePath+"/system_settings/default-storage-class",schemaPath:"#/properties/system_settings/properties/default-storage-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-storage-class"].type,parentSchema:schema11.properties.system_settings.properties["default-storage-class"],data:data22};
+const err47 = {instancePath:instancePath+"/system_settings/csi-driver-config",schemaPath:"#/properties/system_settings/properties/csi-driver-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["csi-driver-config"].type,parentSchema:schema11.properties.system_settings.properties["csi-driver-config"],data:data22};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -706,10 +712,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data13["default-vm-termination-grace-period-seconds"] !== undefined){
-let data23 = data13["default-vm-termination-grace-period-seconds"];
+if(data14["default-storage-class"] !== undefined){
+let data23 = data14["default-storage-class"];
 if(typeof data23 !== "string"){
-const err48 = {instancePath:instancePath+"/system_settings/default-vm-termination-grace-period-seconds",schemaPath:"#/properties/system_settings/properties/default-vm-termination-grace-period-seconds/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"].type,parentSchema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"],data:data23};
+const err48 = {instancePath:instancePath+"/system_settings/default-storage-class",schemaPath:"#/properties/system_settings/properties/default-storage-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-storage-class"].type,parentSchema:schema11.properties.system_settings.properties["default-storage-class"],data:data23};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -719,10 +725,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data13["harvester-csi-ccm-versions"] !== undefined){
-let data24 = data13["harvester-csi-ccm-versions"];
+if(data14["default-vm-termination-grace-period-seconds"] !== undefined){
+let data24 = data14["default-vm-termination-grace-period-seconds"];
 if(typeof data24 !== "string"){
-const err49 = {instancePath:instancePath+"/system_settings/harvester-csi-ccm-versions",schemaPath:"#/properties/system_settings/properties/harvester-csi-ccm-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"].type,parentSchema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"],data:data24};
+const err49 = {instancePath:instancePath+"/system_settings/default-vm-termination-grace-period-seconds",schemaPath:"#/properties/system_settings/properties/default-vm-termination-grace-period-seconds/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"].type,parentSchema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"],data:data24};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -732,10 +738,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data13["http-proxy"] !== undefined){
-let data25 = data13["http-proxy"];
+if(data14["harvester-csi-ccm-versions"] !== undefined){
+let data25 = data14["harvester-csi-ccm-versions"];
 if(typeof data25 !== "string"){
-const err50 = {instancePath:instancePath+"/system_settings/http-proxy",schemaPath:"#/properties/system_settings/properties/http-proxy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["http-proxy"].type,parentSchema:schema11.properties.system_settings.properties["http-proxy"],data:data25};
+const err50 = {instancePath:instancePath+"/system_settings/harvester-csi-ccm-versions",schemaPath:"#/properties/system_settings/properties/harvester-csi-ccm-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"].type,parentSchema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"],data:data25};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -745,10 +751,10 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data13["kubeconfig-default-token-ttl-minutes"] !== undefined){
-let data26 = data13["kubeconfig-default-token-ttl-minutes"];
+if(data14["http-proxy"] !== undefined){
+let data26 = data14["http-proxy"];
 if(typeof data26 !== "string"){
-const err51 = {instancePath:instancePath+"/system_settings/kubeconfig-default-token-ttl-minutes",schemaPath:"#/properties/system_settings/properties/kubeconfig-default-token-ttl-minutes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"].type,parentSchema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"],data:data26};
+const err51 = {instancePath:instancePath+"/system_settings/http-proxy",schemaPath:"#/properties/system_settings/properties/http-proxy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["http-proxy"].type,parentSchema:schema11.properties.system_settings.properties["http-proxy"],data:data26};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -758,10 +764,10 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data13["log-level"] !== undefined){
-let data27 = data13["log-level"];
+if(data14["kubeconfig-default-token-ttl-minutes"] !== undefined){
+let data27 = data14["kubeconfig-default-token-ttl-minutes"];
 if(typeof data27 !== "string"){
-const err52 = {instancePath:instancePath+"/system_settings/log-level",schemaPath:"#/properties/system_settings/properties/log-level/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["log-level"].type,parentSchema:schema11.properties.system_settings.properties["log-level"],data:data27};
+const err52 = {instancePath:instancePath+"/system_settings/kubeconfig-default-token-ttl-minutes",schemaPath:"#/properties/system_settings/properties/kubeconfig-default-token-ttl-minutes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"].type,parentSchema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"],data:data27};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -771,10 +777,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data13["ntp-servers"] !== undefined){
-let data28 = data13["ntp-servers"];
+if(data14["log-level"] !== undefined){
+let data28 = data14["log-level"];
 if(typeof data28 !== "string"){
-const err53 = {instancePath:instancePath+"/system_settings/ntp-servers",schemaPath:"#/properties/system_settings/properties/ntp-servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ntp-servers"].type,parentSchema:schema11.properties.system_settings.properties["ntp-servers"],data:data28};
+const err53 = {instancePath:instancePath+"/system_settings/log-level",schemaPath:"#/properties/system_settings/properties/log-level/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["log-level"].type,parentSchema:schema11.properties.system_settings.properties["log-level"],data:data28};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -784,10 +790,10 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data13["overcommit-config"] !== undefined){
-let data29 = data13["overcommit-config"];
+if(data14["ntp-servers"] !== undefined){
+let data29 = data14["ntp-servers"];
 if(typeof data29 !== "string"){
-const err54 = {instancePath:instancePath+"/system_settings/overcommit-config",schemaPath:"#/properties/system_settings/properties/overcommit-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["overcommit-config"].type,parentSchema:schema11.properties.system_settings.properties["overcommit-config"],data:data29};
+const err54 = {instancePath:instancePath+"/system_settings/ntp-servers",schemaPath:"#/properties/system_settings/properties/ntp-servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ntp-servers"].type,parentSchema:schema11.properties.system_settings.properties["ntp-servers"],data:data29};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -797,10 +803,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data13["release-download-url"] !== undefined){
-let data30 = data13["release-download-url"];
+if(data14["overcommit-config"] !== undefined){
+let data30 = data14["overcommit-config"];
 if(typeof data30 !== "string"){
-const err55 = {instancePath:instancePath+"/system_settings/release-download-url",schemaPath:"#/properties/system_settings/properties/release-download-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["release-download-url"].type,parentSchema:schema11.properties.system_settings.properties["release-download-url"],data:data30};
+const err55 = {instancePath:instancePath+"/system_settings/overcommit-config",schemaPath:"#/properties/system_settings/properties/overcommit-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["overcommit-config"].type,parentSchema:schema11.properties.system_settings.properties["overcommit-config"],data:data30};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -810,10 +816,10 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data13["server-version"] !== undefined){
-let data31 = data13["server-version"];
+if(data14["release-download-url"] !== undefined){
+let data31 = data14["release-download-url"];
 if(typeof data31 !== "string"){
-const err56 = {instancePath:instancePath+"/system_settings/server-version",schemaPath:"#/properties/system_settings/properties/server-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["server-version"].type,parentSchema:schema11.properties.system_settings.properties["server-version"],data:data31};
+const err56 = {instancePath:instancePath+"/system_settings/release-download-url",schemaPath:"#/properties/system_settings/properties/release-download-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["release-download-url"].type,parentSchema:schema11.properties.system_settings.properties["release-download-url"],data:data31};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -823,10 +829,10 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data13["ssl-certificates"] !== undefined){
-let data32 = data13["ssl-certificates"];
+if(data14["server-version"] !== undefined){
+let data32 = data14["server-version"];
 if(typeof data32 !== "string"){
-const err57 = {instancePath:instancePath+"/system_settings/ssl-certificates",schemaPath:"#/properties/system_settings/properties/ssl-certificates/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-certificates"].type,parentSchema:schema11.properties.system_settings.properties["ssl-certificates"],data:data32};
+const err57 = {instancePath:instancePath+"/system_settings/server-version",schemaPath:"#/properties/system_settings/properties/server-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["server-version"].type,parentSchema:schema11.properties.system_settings.properties["server-version"],data:data32};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -836,10 +842,10 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data13["ssl-parameters"] !== undefined){
-let data33 = data13["ssl-parameters"];
+if(data14["ssl-certificates"] !== undefined){
+let data33 = data14["ssl-certificates"];
 if(typeof data33 !== "string"){
-const err58 = {instancePath:instancePath+"/system_settings/ssl-parameters",schemaPath:"#/properties/system_settings/properties/ssl-parameters/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-parameters"].type,parentSchema:schema11.properties.system_settings.properties["ssl-parameters"],data:data33};
+const err58 = {instancePath:instancePath+"/system_settings/ssl-certificates",schemaPath:"#/properties/system_settings/properties/ssl-certificates/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-certificates"].type,parentSchema:schema11.properties.system_settings.properties["ssl-certificates"],data:data33};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -849,10 +855,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data13["storage-network"] !== undefined){
-let data34 = data13["storage-network"];
+if(data14["ssl-parameters"] !== undefined){
+let data34 = data14["ssl-parameters"];
 if(typeof data34 !== "string"){
-const err59 = {instancePath:instancePath+"/system_settings/storage-network",schemaPath:"#/properties/system_settings/properties/storage-network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["storage-network"].type,parentSchema:schema11.properties.system_settings.properties["storage-network"],data:data34};
+const err59 = {instancePath:instancePath+"/system_settings/ssl-parameters",schemaPath:"#/properties/system_settings/properties/ssl-parameters/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-parameters"].type,parentSchema:schema11.properties.system_settings.properties["ssl-parameters"],data:data34};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -862,10 +868,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data13["support-bundle-expiration"] !== undefined){
-let data35 = data13["support-bundle-expiration"];
+if(data14["storage-network"] !== undefined){
+let data35 = data14["storage-network"];
 if(typeof data35 !== "string"){
-const err60 = {instancePath:instancePath+"/system_settings/support-bundle-expiration",schemaPath:"#/properties/system_settings/properties/support-bundle-expiration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-expiration"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-expiration"],data:data35};
+const err60 = {instancePath:instancePath+"/system_settings/storage-network",schemaPath:"#/properties/system_settings/properties/storage-network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["storage-network"].type,parentSchema:schema11.properties.system_settings.properties["storage-network"],data:data35};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -875,10 +881,10 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data13["support-bundle-image"] !== undefined){
-let data36 = data13["support-bundle-image"];
+if(data14["support-bundle-expiration"] !== undefined){
+let data36 = data14["support-bundle-expiration"];
 if(typeof data36 !== "string"){
-const err61 = {instancePath:instancePath+"/system_settings/support-bundle-image",schemaPath:"#/properties/system_settings/properties/support-bundle-image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-image"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-image"],data:data36};
+const err61 = {instancePath:instancePath+"/system_settings/support-bundle-expiration",schemaPath:"#/properties/system_settings/properties/support-bundle-expiration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-expiration"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-expiration"],data:data36};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -888,10 +894,10 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data13["support-bundle-namespaces"] !== undefined){
-let data37 = data13["support-bundle-namespaces"];
+if(data14["support-bundle-image"] !== undefined){
+let data37 = data14["support-bundle-image"];
 if(typeof data37 !== "string"){
-const err62 = {instancePath:instancePath+"/system_settings/support-bundle-namespaces",schemaPath:"#/properties/system_settings/properties/support-bundle-namespaces/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-namespaces"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-namespaces"],data:data37};
+const err62 = {instancePath:instancePath+"/system_settings/support-bundle-image",schemaPath:"#/properties/system_settings/properties/support-bundle-image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-image"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-image"],data:data37};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -901,10 +907,10 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data13["support-bundle-node-collection-timeout"] !== undefined){
-let data38 = data13["support-bundle-node-collection-timeout"];
+if(data14["support-bundle-namespaces"] !== undefined){
+let data38 = data14["support-bundle-namespaces"];
 if(typeof data38 !== "string"){
-const err63 = {instancePath:instancePath+"/system_settings/support-bundle-node-collection-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-node-collection-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"],data:data38};
+const err63 = {instancePath:instancePath+"/system_settings/support-bundle-namespaces",schemaPath:"#/properties/system_settings/properties/support-bundle-namespaces/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-namespaces"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-namespaces"],data:data38};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -914,10 +920,10 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data13["support-bundle-timeout"] !== undefined){
-let data39 = data13["support-bundle-timeout"];
+if(data14["support-bundle-node-collection-timeout"] !== undefined){
+let data39 = data14["support-bundle-node-collection-timeout"];
 if(typeof data39 !== "string"){
-const err64 = {instancePath:instancePath+"/system_settings/support-bundle-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-timeout"],data:data39};
+const err64 = {instancePath:instancePath+"/system_settings/support-bundle-node-collection-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-node-collection-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"],data:data39};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -927,10 +933,10 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data13["ui-index"] !== undefined){
-let data40 = data13["ui-index"];
+if(data14["support-bundle-timeout"] !== undefined){
+let data40 = data14["support-bundle-timeout"];
 if(typeof data40 !== "string"){
-const err65 = {instancePath:instancePath+"/system_settings/ui-index",schemaPath:"#/properties/system_settings/properties/ui-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-index"],data:data40};
+const err65 = {instancePath:instancePath+"/system_settings/support-bundle-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-timeout"],data:data40};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -940,10 +946,10 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data13["ui-path"] !== undefined){
-let data41 = data13["ui-path"];
+if(data14["ui-index"] !== undefined){
+let data41 = data14["ui-index"];
 if(typeof data41 !== "string"){
-const err66 = {instancePath:instancePath+"/system_settings/ui-path",schemaPath:"#/properties/system_settings/properties/ui-path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-path"].type,parentSchema:schema11.properties.system_settings.properties["ui-path"],data:data41};
+const err66 = {instancePath:instancePath+"/system_settings/ui-index",schemaPath:"#/properties/system_settings/properties/ui-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-index"],data:data41};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -953,10 +959,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data13["ui-plugin-index"] !== undefined){
-let data42 = data13["ui-plugin-index"];
+if(data14["ui-path"] !== undefined){
+let data42 = data14["ui-path"];
 if(typeof data42 !== "string"){
-const err67 = {instancePath:instancePath+"/system_settings/ui-plugin-index",schemaPath:"#/properties/system_settings/properties/ui-plugin-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-plugin-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-plugin-index"],data:data42};
+const err67 = {instancePath:instancePath+"/system_settings/ui-path",schemaPath:"#/properties/system_settings/properties/ui-path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-path"].type,parentSchema:schema11.properties.system_settings.properties["ui-path"],data:data42};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -966,10 +972,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data13["ui-source"] !== undefined){
-let data43 = data13["ui-source"];
+if(data14["ui-plugin-index"] !== undefined){
+let data43 = data14["ui-plugin-index"];
 if(typeof data43 !== "string"){
-const err68 = {instancePath:instancePath+"/system_settings/ui-source",schemaPath:"#/properties/system_settings/properties/ui-source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-source"].type,parentSchema:schema11.properties.system_settings.properties["ui-source"],data:data43};
+const err68 = {instancePath:instancePath+"/system_settings/ui-plugin-index",schemaPath:"#/properties/system_settings/properties/ui-plugin-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-plugin-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-plugin-index"],data:data43};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -979,10 +985,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data13["upgradable-versions"] !== undefined){
-let data44 = data13["upgradable-versions"];
+if(data14["ui-source"] !== undefined){
+let data44 = data14["ui-source"];
 if(typeof data44 !== "string"){
-const err69 = {instancePath:instancePath+"/system_settings/upgradable-versions",schemaPath:"#/properties/system_settings/properties/upgradable-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgradable-versions"].type,parentSchema:schema11.properties.system_settings.properties["upgradable-versions"],data:data44};
+const err69 = {instancePath:instancePath+"/system_settings/ui-source",schemaPath:"#/properties/system_settings/properties/ui-source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-source"].type,parentSchema:schema11.properties.system_settings.properties["ui-source"],data:data44};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -992,10 +998,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data13["upgrade-checker-enabled"] !== undefined){
-let data45 = data13["upgrade-checker-enabled"];
+if(data14["upgradable-versions"] !== undefined){
+let data45 = data14["upgradable-versions"];
 if(typeof data45 !== "string"){
-const err70 = {instancePath:instancePath+"/system_settings/upgrade-checker-enabled",schemaPath:"#/properties/system_settings/properties/upgrade-checker-enabled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-enabled"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-enabled"],data:data45};
+const err70 = {instancePath:instancePath+"/system_settings/upgradable-versions",schemaPath:"#/properties/system_settings/properties/upgradable-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgradable-versions"].type,parentSchema:schema11.properties.system_settings.properties["upgradable-versions"],data:data45};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -1005,10 +1011,10 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data13["upgrade-checker-url"] !== undefined){
-let data46 = data13["upgrade-checker-url"];
+if(data14["upgrade-checker-enabled"] !== undefined){
+let data46 = data14["upgrade-checker-enabled"];
 if(typeof data46 !== "string"){
-const err71 = {instancePath:instancePath+"/system_settings/upgrade-checker-url",schemaPath:"#/properties/system_settings/properties/upgrade-checker-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-url"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-url"],data:data46};
+const err71 = {instancePath:instancePath+"/system_settings/upgrade-checker-enabled",schemaPath:"#/properties/system_settings/properties/upgrade-checker-enabled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-enabled"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-enabled"],data:data46};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -1018,10 +1024,10 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data13["vip-pools"] !== undefined){
-let data47 = data13["vip-pools"];
+if(data14["upgrade-checker-url"] !== undefined){
+let data47 = data14["upgrade-checker-url"];
 if(typeof data47 !== "string"){
-const err72 = {instancePath:instancePath+"/system_settings/vip-pools",schemaPath:"#/properties/system_settings/properties/vip-pools/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vip-pools"].type,parentSchema:schema11.properties.system_settings.properties["vip-pools"],data:data47};
+const err72 = {instancePath:instancePath+"/system_settings/upgrade-checker-url",schemaPath:"#/properties/system_settings/properties/upgrade-checker-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-url"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-url"],data:data47};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1031,10 +1037,10 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data13["vm-force-reset-policy"] !== undefined){
-let data48 = data13["vm-force-reset-policy"];
+if(data14["vip-pools"] !== undefined){
+let data48 = data14["vip-pools"];
 if(typeof data48 !== "string"){
-const err73 = {instancePath:instancePath+"/system_settings/vm-force-reset-policy",schemaPath:"#/properties/system_settings/properties/vm-force-reset-policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vm-force-reset-policy"].type,parentSchema:schema11.properties.system_settings.properties["vm-force-reset-policy"],data:data48};
+const err73 = {instancePath:instancePath+"/system_settings/vip-pools",schemaPath:"#/properties/system_settings/properties/vip-pools/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vip-pools"].type,parentSchema:schema11.properties.system_settings.properties["vip-pools"],data:data48};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1044,10 +1050,10 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data13["volume-snapshot-class"] !== undefined){
-let data49 = data13["volume-snapshot-class"];
+if(data14["vm-force-reset-policy"] !== undefined){
+let data49 = data14["vm-force-reset-policy"];
 if(typeof data49 !== "string"){
-const err74 = {instancePath:instancePath+"/system_settings/volume-snapshot-class",schemaPath:"#/properties/system_settings/properties/volume-snapshot-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["volume-snapshot-class"].type,parentSchema:schema11.properties.system_settings.properties["volume-snapshot-class"],data:data49};
+const err74 = {instancePath:instancePath+"/system_settings/vm-force-reset-policy",schemaPath:"#/properties/system_settings/properties/vm-force-reset-policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vm-force-reset-policy"].type,parentSchema:schema11.properties.system_settings.properties["vm-force-reset-policy"],data:data49};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1057,9 +1063,10 @@ vErrors.push(err74);
 errors++;
 }
 }
-}
-else {
-const err75 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.system_settings.type,parentSchema:schema11.properties.system_settings,data:data13};
+if(data14["volume-snapshot-class"] !== undefined){
+let data50 = data14["volume-snapshot-class"];
+if(typeof data50 !== "string"){
+const err75 = {instancePath:instancePath+"/system_settings/volume-snapshot-class",schemaPath:"#/properties/system_settings/properties/volume-snapshot-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["volume-snapshot-class"].type,parentSchema:schema11.properties.system_settings.properties["volume-snapshot-class"],data:data50};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1069,14 +1076,9 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data.os !== undefined){
-let data50 = data.os;
-const _errs121 = errors;
-let valid16 = false;
-const _errs122 = errors;
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-if(data50.password === undefined){
-const err76 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/0/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema11.properties.os.anyOf[0].required,parentSchema:schema11.properties.os.anyOf[0],data:data50};
+}
+else {
+const err76 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.system_settings.type,parentSchema:schema11.properties.system_settings,data:data14};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1085,11 +1087,15 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data50.password !== undefined){
-let data51 = data50.password;
-if(typeof data51 === "string"){
-if(func2(data51) < 1){
-const err77 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data51};
+}
+if(data.os !== undefined){
+let data51 = data.os;
+const _errs122 = errors;
+let valid17 = false;
+const _errs123 = errors;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.password === undefined){
+const err77 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/0/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema11.properties.os.anyOf[0].required,parentSchema:schema11.properties.os.anyOf[0],data:data51};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1098,9 +1104,11 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-else {
-const err78 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.anyOf[0].properties.password.type,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data51};
+if(data51.password !== undefined){
+let data52 = data51.password;
+if(typeof data52 === "string"){
+if(func2(data52) < 1){
+const err78 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data52};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1110,14 +1118,8 @@ vErrors.push(err78);
 errors++;
 }
 }
-}
-var _valid3 = _errs122 === errors;
-valid16 = valid16 || _valid3;
-if(!valid16){
-const _errs125 = errors;
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-if(data50.ssh_authorized_keys === undefined){
-const err79 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/1/required",keyword:"required",params:{missingProperty: "ssh_authorized_keys"},message:"must have required property '"+"ssh_authorized_keys"+"'",schema:schema11.properties.os.anyOf[1].required,parentSchema:schema11.properties.os.anyOf[1],data:data50};
+else {
+const err79 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.anyOf[0].properties.password.type,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data52};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1126,11 +1128,15 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data50.ssh_authorized_keys !== undefined){
-let data52 = data50.ssh_authorized_keys;
-if(Array.isArray(data52)){
-if(data52.length < 1){
-const err80 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data52};
+}
+}
+var _valid3 = _errs123 === errors;
+valid17 = valid17 || _valid3;
+if(!valid17){
+const _errs126 = errors;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.ssh_authorized_keys === undefined){
+const err80 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/1/required",keyword:"required",params:{missingProperty: "ssh_authorized_keys"},message:"must have required property '"+"ssh_authorized_keys"+"'",schema:schema11.properties.os.anyOf[1].required,parentSchema:schema11.properties.os.anyOf[1],data:data51};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1139,9 +1145,11 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data52};
+if(data51.ssh_authorized_keys !== undefined){
+let data53 = data51.ssh_authorized_keys;
+if(Array.isArray(data53)){
+if(data53.length < 1){
+const err81 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data53};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1151,12 +1159,8 @@ vErrors.push(err81);
 errors++;
 }
 }
-}
-var _valid3 = _errs125 === errors;
-valid16 = valid16 || _valid3;
-}
-if(!valid16){
-const err82 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.anyOf,parentSchema:schema11.properties.os,data:data50};
+else {
+const err82 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data53};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1165,21 +1169,13 @@ vErrors.push(err82);
 }
 errors++;
 }
-else {
-errors = _errs121;
-if(vErrors !== null){
-if(_errs121){
-vErrors.length = _errs121;
-}
-else {
-vErrors = null;
 }
 }
+var _valid3 = _errs126 === errors;
+valid17 = valid17 || _valid3;
 }
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-for(const key2 in data50){
-if(!(func3.call(schema11.properties.os.properties, key2))){
-const err83 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os,data:data50};
+if(!valid17){
+const err83 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.anyOf,parentSchema:schema11.properties.os,data:data51};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1188,12 +1184,21 @@ vErrors.push(err83);
 }
 errors++;
 }
+else {
+errors = _errs122;
+if(vErrors !== null){
+if(_errs122){
+vErrors.length = _errs122;
 }
-if(data50.hostname !== undefined){
-let data53 = data50.hostname;
-if(typeof data53 === "string"){
-if(func2(data53) > 253){
-const err84 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.os.properties.hostname,data:data53};
+else {
+vErrors = null;
+}
+}
+}
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+for(const key2 in data51){
+if(!(func4.call(schema11.properties.os.properties, key2))){
+const err84 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os,data:data51};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1202,8 +1207,12 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(!pattern2.test(data53)){
-const err85 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$",parentSchema:schema11.properties.os.properties.hostname,data:data53};
+}
+if(data51.hostname !== undefined){
+let data54 = data51.hostname;
+if(typeof data54 === "string"){
+if(func2(data54) > 253){
+const err85 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.os.properties.hostname,data:data54};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1212,9 +1221,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-else {
-const err86 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.hostname.type,parentSchema:schema11.properties.os.properties.hostname,data:data53};
+if(!pattern2.test(data54)){
+const err86 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$",parentSchema:schema11.properties.os.properties.hostname,data:data54};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1224,11 +1232,8 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data50.password !== undefined){
-let data54 = data50.password;
-if(typeof data54 === "string"){
-if(func2(data54) < 1){
-const err87 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.password,data:data54};
+else {
+const err87 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.hostname.type,parentSchema:schema11.properties.os.properties.hostname,data:data54};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1237,8 +1242,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(!pattern3.test(data54)){
-const err88 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/pattern",keyword:"pattern",params:{pattern: "^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"},message:"must match pattern \""+"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"+"\"",schema:"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$",parentSchema:schema11.properties.os.properties.password,data:data54};
+}
+if(data51.password !== undefined){
+let data55 = data51.password;
+if(typeof data55 === "string"){
+if(func2(data55) < 1){
+const err88 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.password,data:data55};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1247,9 +1256,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-else {
-const err89 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.password.type,parentSchema:schema11.properties.os.properties.password,data:data54};
+if(!pattern3.test(data55)){
+const err89 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/pattern",keyword:"pattern",params:{pattern: "^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"},message:"must match pattern \""+"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"+"\"",schema:"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$",parentSchema:schema11.properties.os.properties.password,data:data55};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1259,15 +1267,8 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data50.ssh_authorized_keys !== undefined){
-let data55 = data50.ssh_authorized_keys;
-if(Array.isArray(data55)){
-const len0 = data55.length;
-for(let i0=0; i0<len0; i0++){
-let data56 = data55[i0];
-if(typeof data56 === "string"){
-if(func2(data56) < 1){
-const err90 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i0,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data56};
+else {
+const err90 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.password.type,parentSchema:schema11.properties.os.properties.password,data:data55};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1277,8 +1278,15 @@ vErrors.push(err90);
 errors++;
 }
 }
-else {
-const err91 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i0,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data56};
+if(data51.ssh_authorized_keys !== undefined){
+let data56 = data51.ssh_authorized_keys;
+if(Array.isArray(data56)){
+const len0 = data56.length;
+for(let i0=0; i0<len0; i0++){
+let data57 = data56[i0];
+if(typeof data57 === "string"){
+if(func2(data57) < 1){
+const err91 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i0,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data57};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1288,9 +1296,8 @@ vErrors.push(err91);
 errors++;
 }
 }
-}
 else {
-const err92 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys,data:data55};
+const err92 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i0,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data57};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1300,15 +1307,9 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data50.ntp_servers !== undefined){
-let data57 = data50.ntp_servers;
-if(Array.isArray(data57)){
-const len1 = data57.length;
-for(let i1=0; i1<len1; i1++){
-let data58 = data57[i1];
-if(typeof data58 === "string"){
-if(func2(data58) < 1){
-const err93 = {instancePath:instancePath+"/os/ntp_servers/" + i1,schemaPath:"#/properties/os/properties/ntp_servers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data58};
+}
+else {
+const err93 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys,data:data56};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1318,8 +1319,15 @@ vErrors.push(err93);
 errors++;
 }
 }
-else {
-const err94 = {instancePath:instancePath+"/os/ntp_servers/" + i1,schemaPath:"#/properties/os/properties/ntp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ntp_servers.items.type,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data58};
+if(data51.ntp_servers !== undefined){
+let data58 = data51.ntp_servers;
+if(Array.isArray(data58)){
+const len1 = data58.length;
+for(let i1=0; i1<len1; i1++){
+let data59 = data58[i1];
+if(typeof data59 === "string"){
+if(func2(data59) < 1){
+const err94 = {instancePath:instancePath+"/os/ntp_servers/" + i1,schemaPath:"#/properties/os/properties/ntp_servers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data59};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1329,9 +1337,8 @@ vErrors.push(err94);
 errors++;
 }
 }
-}
 else {
-const err95 = {instancePath:instancePath+"/os/ntp_servers",schemaPath:"#/properties/os/properties/ntp_servers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ntp_servers.type,parentSchema:schema11.properties.os.properties.ntp_servers,data:data57};
+const err95 = {instancePath:instancePath+"/os/ntp_servers/" + i1,schemaPath:"#/properties/os/properties/ntp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ntp_servers.items.type,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data59};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1341,15 +1348,9 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data50.dns_nameservers !== undefined){
-let data59 = data50.dns_nameservers;
-if(Array.isArray(data59)){
-const len2 = data59.length;
-for(let i2=0; i2<len2; i2++){
-let data60 = data59[i2];
-if(typeof data60 === "string"){
-if(!pattern4.test(data60)){
-const err96 = {instancePath:instancePath+"/os/dns_nameservers/" + i2,schemaPath:"#/properties/os/properties/dns_nameservers/items/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data60};
+}
+else {
+const err96 = {instancePath:instancePath+"/os/ntp_servers",schemaPath:"#/properties/os/properties/ntp_servers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ntp_servers.type,parentSchema:schema11.properties.os.properties.ntp_servers,data:data58};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1359,8 +1360,15 @@ vErrors.push(err96);
 errors++;
 }
 }
-else {
-const err97 = {instancePath:instancePath+"/os/dns_nameservers/" + i2,schemaPath:"#/properties/os/properties/dns_nameservers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.dns_nameservers.items.type,parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data60};
+if(data51.dns_nameservers !== undefined){
+let data60 = data51.dns_nameservers;
+if(Array.isArray(data60)){
+const len2 = data60.length;
+for(let i2=0; i2<len2; i2++){
+let data61 = data60[i2];
+if(typeof data61 === "string"){
+if(!pattern4.test(data61)){
+const err97 = {instancePath:instancePath+"/os/dns_nameservers/" + i2,schemaPath:"#/properties/os/properties/dns_nameservers/items/pattern",keyword:"pattern",params:{pattern: "^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$"},message:"must match pattern \""+"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$"+"\"",schema:"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$",parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data61};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1370,9 +1378,8 @@ vErrors.push(err97);
 errors++;
 }
 }
-}
 else {
-const err98 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.dns_nameservers.type,parentSchema:schema11.properties.os.properties.dns_nameservers,data:data59};
+const err98 = {instancePath:instancePath+"/os/dns_nameservers/" + i2,schemaPath:"#/properties/os/properties/dns_nameservers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.dns_nameservers.items.type,parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data61};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1382,15 +1389,9 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data50.write_files !== undefined){
-let data61 = data50.write_files;
-if(Array.isArray(data61)){
-const len3 = data61.length;
-for(let i3=0; i3<len3; i3++){
-let data62 = data61[i3];
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-if(data62.path === undefined){
-const err99 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.os.properties.write_files.items.required,parentSchema:schema11.properties.os.properties.write_files.items,data:data62};
+}
+else {
+const err99 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.dns_nameservers.type,parentSchema:schema11.properties.os.properties.dns_nameservers,data:data60};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1399,9 +1400,16 @@ vErrors.push(err99);
 }
 errors++;
 }
-for(const key3 in data62){
-if(!(((((key3 === "path") || (key3 === "content")) || (key3 === "encoding")) || (key3 === "owner")) || (key3 === "permissions"))){
-const err100 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.write_files.items,data:data62};
+}
+if(data51.write_files !== undefined){
+let data62 = data51.write_files;
+if(Array.isArray(data62)){
+const len3 = data62.length;
+for(let i3=0; i3<len3; i3++){
+let data63 = data62[i3];
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.path === undefined){
+const err100 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.os.properties.write_files.items.required,parentSchema:schema11.properties.os.properties.write_files.items,data:data63};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1410,12 +1418,9 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-if(data62.path !== undefined){
-let data63 = data62.path;
-if(typeof data63 === "string"){
-if(!pattern5.test(data63)){
-const err101 = {instancePath:instancePath+"/os/write_files/" + i3+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data63};
+for(const key3 in data63){
+if(!(((((key3 === "path") || (key3 === "content")) || (key3 === "encoding")) || (key3 === "owner")) || (key3 === "permissions"))){
+const err101 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.write_files.items,data:data63};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1425,8 +1430,11 @@ vErrors.push(err101);
 errors++;
 }
 }
-else {
-const err102 = {instancePath:instancePath+"/os/write_files/" + i3+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.path.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data63};
+if(data63.path !== undefined){
+let data64 = data63.path;
+if(typeof data64 === "string"){
+if(!pattern5.test(data64)){
+const err102 = {instancePath:instancePath+"/os/write_files/" + i3+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data64};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1436,10 +1444,8 @@ vErrors.push(err102);
 errors++;
 }
 }
-if(data62.content !== undefined){
-let data64 = data62.content;
-if(typeof data64 !== "string"){
-const err103 = {instancePath:instancePath+"/os/write_files/" + i3+"/content",schemaPath:"#/properties/os/properties/write_files/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.content.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.content,data:data64};
+else {
+const err103 = {instancePath:instancePath+"/os/write_files/" + i3+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.path.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data64};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1449,10 +1455,10 @@ vErrors.push(err103);
 errors++;
 }
 }
-if(data62.encoding !== undefined){
-let data65 = data62.encoding;
+if(data63.content !== undefined){
+let data65 = data63.content;
 if(typeof data65 !== "string"){
-const err104 = {instancePath:instancePath+"/os/write_files/" + i3+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.encoding.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data65};
+const err104 = {instancePath:instancePath+"/os/write_files/" + i3+"/content",schemaPath:"#/properties/os/properties/write_files/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.content.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.content,data:data65};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1461,8 +1467,11 @@ vErrors.push(err104);
 }
 errors++;
 }
-if(!(((((((((data65 === "") || (data65 === "b64")) || (data65 === "base64")) || (data65 === "gz")) || (data65 === "gzip")) || (data65 === "gz+base64")) || (data65 === "gzip+base64")) || (data65 === "gz+b64")) || (data65 === "gzip+b64"))){
-const err105 = {instancePath:instancePath+"/os/write_files/" + i3+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/enum",keyword:"enum",params:{allowedValues: schema11.properties.os.properties.write_files.items.properties.encoding.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os.properties.write_files.items.properties.encoding.enum,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data65};
+}
+if(data63.encoding !== undefined){
+let data66 = data63.encoding;
+if(typeof data66 !== "string"){
+const err105 = {instancePath:instancePath+"/os/write_files/" + i3+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.encoding.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data66};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1471,12 +1480,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-if(data62.owner !== undefined){
-let data66 = data62.owner;
-if(typeof data66 === "string"){
-if(func2(data66) < 1){
-const err106 = {instancePath:instancePath+"/os/write_files/" + i3+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data66};
+if(!(((((((((data66 === "") || (data66 === "b64")) || (data66 === "base64")) || (data66 === "gz")) || (data66 === "gzip")) || (data66 === "gz+base64")) || (data66 === "gzip+base64")) || (data66 === "gz+b64")) || (data66 === "gzip+b64"))){
+const err106 = {instancePath:instancePath+"/os/write_files/" + i3+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/enum",keyword:"enum",params:{allowedValues: schema11.properties.os.properties.write_files.items.properties.encoding.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os.properties.write_files.items.properties.encoding.enum,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data66};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1486,8 +1491,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/os/write_files/" + i3+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.owner.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data66};
+if(data63.owner !== undefined){
+let data67 = data63.owner;
+if(typeof data67 === "string"){
+if(func2(data67) < 1){
+const err107 = {instancePath:instancePath+"/os/write_files/" + i3+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data67};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1497,11 +1505,8 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data62.permissions !== undefined){
-let data67 = data62.permissions;
-if(typeof data67 === "string"){
-if(!pattern6.test(data67)){
-const err108 = {instancePath:instancePath+"/os/write_files/" + i3+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/pattern",keyword:"pattern",params:{pattern: "^[0-7]{3,4}$"},message:"must match pattern \""+"^[0-7]{3,4}$"+"\"",schema:"^[0-7]{3,4}$",parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data67};
+else {
+const err108 = {instancePath:instancePath+"/os/write_files/" + i3+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.owner.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data67};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1511,8 +1516,11 @@ vErrors.push(err108);
 errors++;
 }
 }
-else {
-const err109 = {instancePath:instancePath+"/os/write_files/" + i3+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.permissions.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data67};
+if(data63.permissions !== undefined){
+let data68 = data63.permissions;
+if(typeof data68 === "string"){
+if(!pattern6.test(data68)){
+const err109 = {instancePath:instancePath+"/os/write_files/" + i3+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/pattern",keyword:"pattern",params:{pattern: "^[0-7]{3,4}$"},message:"must match pattern \""+"^[0-7]{3,4}$"+"\"",schema:"^[0-7]{3,4}$",parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data68};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1522,9 +1530,8 @@ vErrors.push(err109);
 errors++;
 }
 }
-}
 else {
-const err110 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.write_files.items.type,parentSchema:schema11.properties.os.properties.write_files.items,data:data62};
+const err110 = {instancePath:instancePath+"/os/write_files/" + i3+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.permissions.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data68};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1536,7 +1543,7 @@ errors++;
 }
 }
 else {
-const err111 = {instancePath:instancePath+"/os/write_files",schemaPath:"#/properties/os/properties/write_files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.write_files.type,parentSchema:schema11.properties.os.properties.write_files,data:data61};
+const err111 = {instancePath:instancePath+"/os/write_files/" + i3,schemaPath:"#/properties/os/properties/write_files/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.write_files.items.type,parentSchema:schema11.properties.os.properties.write_files.items,data:data63};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1546,15 +1553,9 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data50.modules !== undefined){
-let data68 = data50.modules;
-if(Array.isArray(data68)){
-const len4 = data68.length;
-for(let i4=0; i4<len4; i4++){
-let data69 = data68[i4];
-if(typeof data69 === "string"){
-if(!pattern7.test(data69)){
-const err112 = {instancePath:instancePath+"/os/modules/" + i4,schemaPath:"#/properties/os/properties/modules/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema11.properties.os.properties.modules.items,data:data69};
+}
+else {
+const err112 = {instancePath:instancePath+"/os/write_files",schemaPath:"#/properties/os/properties/write_files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.write_files.type,parentSchema:schema11.properties.os.properties.write_files,data:data62};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1564,8 +1565,15 @@ vErrors.push(err112);
 errors++;
 }
 }
-else {
-const err113 = {instancePath:instancePath+"/os/modules/" + i4,schemaPath:"#/properties/os/properties/modules/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.modules.items.type,parentSchema:schema11.properties.os.properties.modules.items,data:data69};
+if(data51.modules !== undefined){
+let data69 = data51.modules;
+if(Array.isArray(data69)){
+const len4 = data69.length;
+for(let i4=0; i4<len4; i4++){
+let data70 = data69[i4];
+if(typeof data70 === "string"){
+if(!pattern7.test(data70)){
+const err113 = {instancePath:instancePath+"/os/modules/" + i4,schemaPath:"#/properties/os/properties/modules/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema11.properties.os.properties.modules.items,data:data70};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1575,9 +1583,8 @@ vErrors.push(err113);
 errors++;
 }
 }
-}
 else {
-const err114 = {instancePath:instancePath+"/os/modules",schemaPath:"#/properties/os/properties/modules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.modules.type,parentSchema:schema11.properties.os.properties.modules,data:data68};
+const err114 = {instancePath:instancePath+"/os/modules/" + i4,schemaPath:"#/properties/os/properties/modules/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.modules.items.type,parentSchema:schema11.properties.os.properties.modules.items,data:data70};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1587,13 +1594,9 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data50.sysctls !== undefined){
-let data70 = data50.sysctls;
-if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
-for(const key4 in data70){
-let data71 = data70[key4];
-if(typeof data71 !== "string"){
-const err115 = {instancePath:instancePath+"/os/sysctls/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/sysctls/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.sysctls.additionalProperties.type,parentSchema:schema11.properties.os.properties.sysctls.additionalProperties,data:data71};
+}
+else {
+const err115 = {instancePath:instancePath+"/os/modules",schemaPath:"#/properties/os/properties/modules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.modules.type,parentSchema:schema11.properties.os.properties.modules,data:data69};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1603,9 +1606,13 @@ vErrors.push(err115);
 errors++;
 }
 }
-}
-else {
-const err116 = {instancePath:instancePath+"/os/sysctls",schemaPath:"#/properties/os/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sysctls.type,parentSchema:schema11.properties.os.properties.sysctls,data:data70};
+if(data51.sysctls !== undefined){
+let data71 = data51.sysctls;
+if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
+for(const key4 in data71){
+let data72 = data71[key4];
+if(typeof data72 !== "string"){
+const err116 = {instancePath:instancePath+"/os/sysctls/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/sysctls/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.sysctls.additionalProperties.type,parentSchema:schema11.properties.os.properties.sysctls.additionalProperties,data:data72};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1615,13 +1622,9 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data50.environment !== undefined){
-let data72 = data50.environment;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-for(const key5 in data72){
-let data73 = data72[key5];
-if(typeof data73 !== "string"){
-const err117 = {instancePath:instancePath+"/os/environment/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.environment.additionalProperties.type,parentSchema:schema11.properties.os.properties.environment.additionalProperties,data:data73};
+}
+else {
+const err117 = {instancePath:instancePath+"/os/sysctls",schemaPath:"#/properties/os/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sysctls.type,parentSchema:schema11.properties.os.properties.sysctls,data:data71};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1631,9 +1634,13 @@ vErrors.push(err117);
 errors++;
 }
 }
-}
-else {
-const err118 = {instancePath:instancePath+"/os/environment",schemaPath:"#/properties/os/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.environment.type,parentSchema:schema11.properties.os.properties.environment,data:data72};
+if(data51.environment !== undefined){
+let data73 = data51.environment;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+for(const key5 in data73){
+let data74 = data73[key5];
+if(typeof data74 !== "string"){
+const err118 = {instancePath:instancePath+"/os/environment/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.environment.additionalProperties.type,parentSchema:schema11.properties.os.properties.environment.additionalProperties,data:data74};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1643,14 +1650,9 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data50.labels !== undefined){
-let data74 = data50.labels;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key6 in data74){
-const _errs181 = errors;
-if(typeof key6 === "string"){
-if(func2(key6) > 317){
-const err119 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
+}
+else {
+const err119 = {instancePath:instancePath+"/os/environment",schemaPath:"#/properties/os/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.environment.type,parentSchema:schema11.properties.os.properties.environment,data:data73};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1659,8 +1661,15 @@ vErrors.push(err119);
 }
 errors++;
 }
-if(!pattern8.test(key6)){
-const err120 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"+"\"",schema:"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$",parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
+}
+if(data51.labels !== undefined){
+let data75 = data51.labels;
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key6 in data75){
+const _errs182 = errors;
+if(typeof key6 === "string"){
+if(func2(key6) > 317){
+const err120 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1669,10 +1678,8 @@ vErrors.push(err120);
 }
 errors++;
 }
-}
-var valid33 = _errs181 === errors;
-if(!valid33){
-const err121 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema11.properties.os.properties.labels.propertyNames,parentSchema:schema11.properties.os.properties.labels,data:data74};
+if(!pattern8.test(key6)){
+const err121 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"+"\"",schema:"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$",parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1682,11 +1689,9 @@ vErrors.push(err121);
 errors++;
 }
 }
-for(const key7 in data74){
-let data75 = data74[key7];
-if(typeof data75 === "string"){
-if(!pattern9.test(data75)){
-const err122 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"},message:"must match pattern \""+"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"+"\"",schema:"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data75};
+var valid34 = _errs182 === errors;
+if(!valid34){
+const err122 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema11.properties.os.properties.labels.propertyNames,parentSchema:schema11.properties.os.properties.labels,data:data75};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1696,8 +1701,11 @@ vErrors.push(err122);
 errors++;
 }
 }
-else {
-const err123 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.labels.additionalProperties.type,parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data75};
+for(const key7 in data75){
+let data76 = data75[key7];
+if(typeof data76 === "string"){
+if(!pattern9.test(data76)){
+const err123 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"},message:"must match pattern \""+"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"+"\"",schema:"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data76};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1707,9 +1715,8 @@ vErrors.push(err123);
 errors++;
 }
 }
-}
 else {
-const err124 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.labels.type,parentSchema:schema11.properties.os.properties.labels,data:data74};
+const err124 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.labels.additionalProperties.type,parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data76};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1719,12 +1726,9 @@ vErrors.push(err124);
 errors++;
 }
 }
-if(data50.sshd !== undefined){
-let data76 = data50.sshd;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-for(const key8 in data76){
-if(!(key8 === "sftp")){
-const err125 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.sshd,data:data76};
+}
+else {
+const err125 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.labels.type,parentSchema:schema11.properties.os.properties.labels,data:data75};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1734,10 +1738,12 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(data76.sftp !== undefined){
-let data77 = data76.sftp;
-if(typeof data77 !== "boolean"){
-const err126 = {instancePath:instancePath+"/os/sshd/sftp",schemaPath:"#/properties/os/properties/sshd/properties/sftp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.sshd.properties.sftp.type,parentSchema:schema11.properties.os.properties.sshd.properties.sftp,data:data77};
+if(data51.sshd !== undefined){
+let data77 = data51.sshd;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key8 in data77){
+if(!(key8 === "sftp")){
+const err126 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.sshd,data:data77};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1747,9 +1753,10 @@ vErrors.push(err126);
 errors++;
 }
 }
-}
-else {
-const err127 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sshd.type,parentSchema:schema11.properties.os.properties.sshd,data:data76};
+if(data77.sftp !== undefined){
+let data78 = data77.sftp;
+if(typeof data78 !== "boolean"){
+const err127 = {instancePath:instancePath+"/os/sshd/sftp",schemaPath:"#/properties/os/properties/sshd/properties/sftp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.sshd.properties.sftp.type,parentSchema:schema11.properties.os.properties.sshd.properties.sftp,data:data78};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1759,15 +1766,9 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data50.persistent_state_paths !== undefined){
-let data78 = data50.persistent_state_paths;
-if(Array.isArray(data78)){
-const len5 = data78.length;
-for(let i5=0; i5<len5; i5++){
-let data79 = data78[i5];
-if(typeof data79 === "string"){
-if(!pattern10.test(data79)){
-const err128 = {instancePath:instancePath+"/os/persistent_state_paths/" + i5,schemaPath:"#/properties/os/properties/persistent_state_paths/items/pattern",keyword:"pattern",params:{pattern: "^/(?!tmp(/|$))"},message:"must match pattern \""+"^/(?!tmp(/|$))"+"\"",schema:"^/(?!tmp(/|$))",parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data79};
+}
+else {
+const err128 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sshd.type,parentSchema:schema11.properties.os.properties.sshd,data:data77};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1777,8 +1778,15 @@ vErrors.push(err128);
 errors++;
 }
 }
-else {
-const err129 = {instancePath:instancePath+"/os/persistent_state_paths/" + i5,schemaPath:"#/properties/os/properties/persistent_state_paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.persistent_state_paths.items.type,parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data79};
+if(data51.persistent_state_paths !== undefined){
+let data79 = data51.persistent_state_paths;
+if(Array.isArray(data79)){
+const len5 = data79.length;
+for(let i5=0; i5<len5; i5++){
+let data80 = data79[i5];
+if(typeof data80 === "string"){
+if(!pattern10.test(data80)){
+const err129 = {instancePath:instancePath+"/os/persistent_state_paths/" + i5,schemaPath:"#/properties/os/properties/persistent_state_paths/items/pattern",keyword:"pattern",params:{pattern: "^/(?!tmp(/|$))"},message:"must match pattern \""+"^/(?!tmp(/|$))"+"\"",schema:"^/(?!tmp(/|$))",parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data80};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1788,9 +1796,8 @@ vErrors.push(err129);
 errors++;
 }
 }
-}
 else {
-const err130 = {instancePath:instancePath+"/os/persistent_state_paths",schemaPath:"#/properties/os/properties/persistent_state_paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.persistent_state_paths.type,parentSchema:schema11.properties.os.properties.persistent_state_paths,data:data78};
+const err130 = {instancePath:instancePath+"/os/persistent_state_paths/" + i5,schemaPath:"#/properties/os/properties/persistent_state_paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.persistent_state_paths.items.type,parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data80};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1800,15 +1807,9 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data50.after_install_chroot_commands !== undefined){
-let data80 = data50.after_install_chroot_commands;
-if(Array.isArray(data80)){
-const len6 = data80.length;
-for(let i6=0; i6<len6; i6++){
-let data81 = data80[i6];
-if(typeof data81 === "string"){
-if(func2(data81) < 1){
-const err131 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i6,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data81};
+}
+else {
+const err131 = {instancePath:instancePath+"/os/persistent_state_paths",schemaPath:"#/properties/os/properties/persistent_state_paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.persistent_state_paths.type,parentSchema:schema11.properties.os.properties.persistent_state_paths,data:data79};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1818,8 +1819,15 @@ vErrors.push(err131);
 errors++;
 }
 }
-else {
-const err132 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i6,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.after_install_chroot_commands.items.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data81};
+if(data51.after_install_chroot_commands !== undefined){
+let data81 = data51.after_install_chroot_commands;
+if(Array.isArray(data81)){
+const len6 = data81.length;
+for(let i6=0; i6<len6; i6++){
+let data82 = data81[i6];
+if(typeof data82 === "string"){
+if(func2(data82) < 1){
+const err132 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i6,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data82};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1829,9 +1837,8 @@ vErrors.push(err132);
 errors++;
 }
 }
-}
 else {
-const err133 = {instancePath:instancePath+"/os/after_install_chroot_commands",schemaPath:"#/properties/os/properties/after_install_chroot_commands/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.after_install_chroot_commands.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands,data:data80};
+const err133 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i6,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.after_install_chroot_commands.items.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data82};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1841,12 +1848,9 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data50.externalStorageConfig !== undefined){
-let data82 = data50.externalStorageConfig;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-for(const key9 in data82){
-if(!((key9 === "enabled") || (key9 === "multiPathConfig"))){
-const err134 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data82};
+}
+else {
+const err134 = {instancePath:instancePath+"/os/after_install_chroot_commands",schemaPath:"#/properties/os/properties/after_install_chroot_commands/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.after_install_chroot_commands.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands,data:data81};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1856,10 +1860,12 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data82.enabled !== undefined){
-let data83 = data82.enabled;
-if(typeof data83 !== "boolean"){
-const err135 = {instancePath:instancePath+"/os/externalStorageConfig/enabled",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.externalStorageConfig.properties.enabled.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.enabled,data:data83};
+if(data51.externalStorageConfig !== undefined){
+let data83 = data51.externalStorageConfig;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+for(const key9 in data83){
+if(!((key9 === "enabled") || (key9 === "multiPathConfig"))){
+const err135 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data83};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1869,15 +1875,10 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data82.multiPathConfig !== undefined){
-let data84 = data82.multiPathConfig;
-if(Array.isArray(data84)){
-const len7 = data84.length;
-for(let i7=0; i7<len7; i7++){
-let data85 = data84[i7];
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-if(data85.vendor === undefined){
-const err136 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data85};
+if(data83.enabled !== undefined){
+let data84 = data83.enabled;
+if(typeof data84 !== "boolean"){
+const err136 = {instancePath:instancePath+"/os/externalStorageConfig/enabled",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.externalStorageConfig.properties.enabled.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.enabled,data:data84};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1886,8 +1887,16 @@ vErrors.push(err136);
 }
 errors++;
 }
-if(data85.product === undefined){
-const err137 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data85};
+}
+if(data83.multiPathConfig !== undefined){
+let data85 = data83.multiPathConfig;
+if(Array.isArray(data85)){
+const len7 = data85.length;
+for(let i7=0; i7<len7; i7++){
+let data86 = data85[i7];
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+if(data86.vendor === undefined){
+const err137 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data86};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1896,9 +1905,8 @@ vErrors.push(err137);
 }
 errors++;
 }
-for(const key10 in data85){
-if(!((key10 === "vendor") || (key10 === "product"))){
-const err138 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data85};
+if(data86.product === undefined){
+const err138 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data86};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1907,12 +1915,9 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-if(data85.vendor !== undefined){
-let data86 = data85.vendor;
-if(typeof data86 === "string"){
-if(func2(data86) < 1){
-const err139 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data86};
+for(const key10 in data86){
+if(!((key10 === "vendor") || (key10 === "product"))){
+const err139 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data86};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1922,8 +1927,11 @@ vErrors.push(err139);
 errors++;
 }
 }
-else {
-const err140 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data86};
+if(data86.vendor !== undefined){
+let data87 = data86.vendor;
+if(typeof data87 === "string"){
+if(func2(data87) < 1){
+const err140 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data87};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1933,11 +1941,8 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data85.product !== undefined){
-let data87 = data85.product;
-if(typeof data87 === "string"){
-if(func2(data87) < 1){
-const err141 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data87};
+else {
+const err141 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data87};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1947,8 +1952,11 @@ vErrors.push(err141);
 errors++;
 }
 }
-else {
-const err142 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data87};
+if(data86.product !== undefined){
+let data88 = data86.product;
+if(typeof data88 === "string"){
+if(func2(data88) < 1){
+const err142 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data88};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1958,9 +1966,8 @@ vErrors.push(err142);
 errors++;
 }
 }
-}
 else {
-const err143 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data85};
+const err143 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data88};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1972,7 +1979,7 @@ errors++;
 }
 }
 else {
-const err144 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/allOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.allOf[0].type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.allOf[0],data:data84};
+const err144 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i7,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data86};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1984,7 +1991,7 @@ errors++;
 }
 }
 else {
-const err145 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.externalStorageConfig.type,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data82};
+const err145 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/allOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.allOf[0].type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.allOf[0],data:data85};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1994,10 +2001,9 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data50.additionalKernelArguments !== undefined){
-let data88 = data50.additionalKernelArguments;
-if(typeof data88 !== "string"){
-const err146 = {instancePath:instancePath+"/os/additionalKernelArguments",schemaPath:"#/properties/os/properties/additionalKernelArguments/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.additionalKernelArguments.type,parentSchema:schema11.properties.os.properties.additionalKernelArguments,data:data88};
+}
+else {
+const err146 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.externalStorageConfig.type,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data83};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2007,9 +2013,10 @@ vErrors.push(err146);
 errors++;
 }
 }
-}
-else {
-const err147 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.type,parentSchema:schema11.properties.os,data:data50};
+if(data51.additionalKernelArguments !== undefined){
+let data89 = data51.additionalKernelArguments;
+if(typeof data89 !== "string"){
+const err147 = {instancePath:instancePath+"/os/additionalKernelArguments",schemaPath:"#/properties/os/properties/additionalKernelArguments/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.additionalKernelArguments.type,parentSchema:schema11.properties.os.properties.additionalKernelArguments,data:data89};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2019,16 +2026,9 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data.install !== undefined){
-let data89 = data.install;
-const _errs226 = errors;
-let valid47 = true;
-const _errs227 = errors;
-if(errors === _errs227){
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-let missing7;
-if((data89.mode === undefined) && (missing7 = "mode")){
-const err148 = {};
+}
+else {
+const err148 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.type,parentSchema:schema11.properties.os,data:data51};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2037,9 +2037,16 @@ vErrors.push(err148);
 }
 errors++;
 }
-else {
-if(data89.mode !== undefined){
-if("create" !== data89.mode){
+}
+if(data.install !== undefined){
+let data90 = data.install;
+const _errs227 = errors;
+let valid48 = true;
+const _errs228 = errors;
+if(errors === _errs228){
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+let missing7;
+if((data90.mode === undefined) && (missing7 = "mode")){
 const err149 = {};
 if(vErrors === null){
 vErrors = [err149];
@@ -2049,10 +2056,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data90.mode !== undefined){
+if("create" !== data90.mode){
 const err150 = {};
 if(vErrors === null){
 vErrors = [err150];
@@ -2063,21 +2069,10 @@ vErrors.push(err150);
 errors++;
 }
 }
-var _valid4 = _errs227 === errors;
-errors = _errs226;
-if(vErrors !== null){
-if(_errs226){
-vErrors.length = _errs226;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid4){
-const _errs230 = errors;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-if(data89.vip === undefined){
-const err151 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data89};
+const err151 = {};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2086,8 +2081,22 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data89.vip_mode === undefined){
-const err152 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip_mode"},message:"must have required property '"+"vip_mode"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data89};
+}
+var _valid4 = _errs228 === errors;
+errors = _errs227;
+if(vErrors !== null){
+if(_errs227){
+vErrors.length = _errs227;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid4){
+const _errs231 = errors;
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+if(data90.vip === undefined){
+const err152 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data90};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2096,12 +2105,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-var _valid4 = _errs230 === errors;
-valid47 = _valid4;
-}
-if(!valid47){
-const err153 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[0].if,parentSchema:schema11.properties.install.allOf[0],data:data89};
+if(data90.vip_mode === undefined){
+const err153 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip_mode"},message:"must have required property '"+"vip_mode"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data90};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2110,14 +2115,12 @@ vErrors.push(err153);
 }
 errors++;
 }
-const _errs233 = errors;
-let valid49 = true;
-const _errs234 = errors;
-if(errors === _errs234){
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-let missing8;
-if((data89.vip_mode === undefined) && (missing8 = "vip_mode")){
-const err154 = {};
+}
+var _valid4 = _errs231 === errors;
+valid48 = _valid4;
+}
+if(!valid48){
+const err154 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[0].if,parentSchema:schema11.properties.install.allOf[0],data:data90};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2126,9 +2129,13 @@ vErrors.push(err154);
 }
 errors++;
 }
-else {
-if(data89.vip_mode !== undefined){
-if("dhcp" !== data89.vip_mode){
+const _errs234 = errors;
+let valid50 = true;
+const _errs235 = errors;
+if(errors === _errs235){
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+let missing8;
+if((data90.vip_mode === undefined) && (missing8 = "vip_mode")){
 const err155 = {};
 if(vErrors === null){
 vErrors = [err155];
@@ -2138,10 +2145,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data90.vip_mode !== undefined){
+if("dhcp" !== data90.vip_mode){
 const err156 = {};
 if(vErrors === null){
 vErrors = [err156];
@@ -2152,21 +2158,10 @@ vErrors.push(err156);
 errors++;
 }
 }
-var _valid5 = _errs234 === errors;
-errors = _errs233;
-if(vErrors !== null){
-if(_errs233){
-vErrors.length = _errs233;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid5){
-const _errs237 = errors;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-if(data89.vip_hw_addr === undefined){
-const err157 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/then/required",keyword:"required",params:{missingProperty: "vip_hw_addr"},message:"must have required property '"+"vip_hw_addr"+"'",schema:schema11.properties.install.allOf[1].then.required,parentSchema:schema11.properties.install.allOf[1].then,data:data89};
+const err157 = {};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2176,11 +2171,21 @@ vErrors.push(err157);
 errors++;
 }
 }
-var _valid5 = _errs237 === errors;
-valid49 = _valid5;
+var _valid5 = _errs235 === errors;
+errors = _errs234;
+if(vErrors !== null){
+if(_errs234){
+vErrors.length = _errs234;
 }
-if(!valid49){
-const err158 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[1].if,parentSchema:schema11.properties.install.allOf[1],data:data89};
+else {
+vErrors = null;
+}
+}
+if(_valid5){
+const _errs238 = errors;
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+if(data90.vip_hw_addr === undefined){
+const err158 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/then/required",keyword:"required",params:{missingProperty: "vip_hw_addr"},message:"must have required property '"+"vip_hw_addr"+"'",schema:schema11.properties.install.allOf[1].then.required,parentSchema:schema11.properties.install.allOf[1].then,data:data90};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2189,9 +2194,12 @@ vErrors.push(err158);
 }
 errors++;
 }
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-if(data89.mode === undefined){
-const err159 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data89};
+}
+var _valid5 = _errs238 === errors;
+valid50 = _valid5;
+}
+if(!valid50){
+const err159 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[1].if,parentSchema:schema11.properties.install.allOf[1],data:data90};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2200,8 +2208,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(data89.management_interface === undefined){
-const err160 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "management_interface"},message:"must have required property '"+"management_interface"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data89};
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+if(data90.mode === undefined){
+const err160 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data90};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2210,8 +2219,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(data89.device === undefined){
-const err161 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data89};
+if(data90.management_interface === undefined){
+const err161 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "management_interface"},message:"must have required property '"+"management_interface"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data90};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2220,8 +2229,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data89.iso_url === undefined){
-const err162 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "iso_url"},message:"must have required property '"+"iso_url"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data89};
+if(data90.device === undefined){
+const err162 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data90};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2230,9 +2239,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-for(const key11 in data89){
-if(!(func3.call(schema11.properties.install.properties, key11))){
-const err163 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install,data:data89};
+if(data90.iso_url === undefined){
+const err163 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "iso_url"},message:"must have required property '"+"iso_url"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data90};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2241,11 +2249,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data89.mode !== undefined){
-let data92 = data89.mode;
-if(typeof data92 !== "string"){
-const err164 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.mode.type,parentSchema:schema11.properties.install.properties.mode,data:data92};
+for(const key11 in data90){
+if(!(func4.call(schema11.properties.install.properties, key11))){
+const err164 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install,data:data90};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2254,8 +2260,11 @@ vErrors.push(err164);
 }
 errors++;
 }
-if(!((data92 === "create") || (data92 === "join"))){
-const err165 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.mode.enum,parentSchema:schema11.properties.install.properties.mode,data:data92};
+}
+if(data90.mode !== undefined){
+let data93 = data90.mode;
+if(typeof data93 !== "string"){
+const err165 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.mode.type,parentSchema:schema11.properties.install.properties.mode,data:data93};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2264,11 +2273,8 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-if(data89.role !== undefined){
-let data93 = data89.role;
-if(typeof data93 !== "string"){
-const err166 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.role.type,parentSchema:schema11.properties.install.properties.role,data:data93};
+if(!((data93 === "create") || (data93 === "join"))){
+const err166 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.mode.enum,parentSchema:schema11.properties.install.properties.mode,data:data93};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2277,8 +2283,11 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(!((((data93 === "default") || (data93 === "management")) || (data93 === "worker")) || (data93 === "witness"))){
-const err167 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.role.enum,parentSchema:schema11.properties.install.properties.role,data:data93};
+}
+if(data90.role !== undefined){
+let data94 = data90.role;
+if(typeof data94 !== "string"){
+const err167 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.role.type,parentSchema:schema11.properties.install.properties.role,data:data94};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2287,17 +2296,8 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-if(data89.management_interface !== undefined){
-let data94 = data89.management_interface;
-const _errs248 = errors;
-let valid53 = true;
-const _errs249 = errors;
-if(errors === _errs249){
-if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
-let missing9;
-if((data94.method === undefined) && (missing9 = "method")){
-const err168 = {};
+if(!(((((data94 === "") || (data94 === "default")) || (data94 === "management")) || (data94 === "worker")) || (data94 === "witness"))){
+const err168 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.role.enum,parentSchema:schema11.properties.install.properties.role,data:data94};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2306,9 +2306,16 @@ vErrors.push(err168);
 }
 errors++;
 }
-else {
-if(data94.method !== undefined){
-if("static" !== data94.method){
+}
+if(data90.management_interface !== undefined){
+let data95 = data90.management_interface;
+const _errs249 = errors;
+let valid54 = true;
+const _errs250 = errors;
+if(errors === _errs250){
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+let missing9;
+if((data95.method === undefined) && (missing9 = "method")){
 const err169 = {};
 if(vErrors === null){
 vErrors = [err169];
@@ -2318,10 +2325,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data95.method !== undefined){
+if("static" !== data95.method){
 const err170 = {};
 if(vErrors === null){
 vErrors = [err170];
@@ -2332,21 +2338,10 @@ vErrors.push(err170);
 errors++;
 }
 }
-var _valid6 = _errs249 === errors;
-errors = _errs248;
-if(vErrors !== null){
-if(_errs248){
-vErrors.length = _errs248;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid6){
-const _errs252 = errors;
-if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
-if(data94.ip === undefined){
-const err171 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data94};
+const err171 = {};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2355,8 +2350,22 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(data94.subnet_mask === undefined){
-const err172 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "subnet_mask"},message:"must have required property '"+"subnet_mask"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data94};
+}
+var _valid6 = _errs250 === errors;
+errors = _errs249;
+if(vErrors !== null){
+if(_errs249){
+vErrors.length = _errs249;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid6){
+const _errs253 = errors;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+if(data95.ip === undefined){
+const err172 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data95};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2365,8 +2374,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data94.gateway === undefined){
-const err173 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data94};
+if(data95.subnet_mask === undefined){
+const err173 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "subnet_mask"},message:"must have required property '"+"subnet_mask"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data95};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2375,10 +2384,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data94.mtu !== undefined){
-let data96 = data94.mtu;
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-const err174 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data96};
+if(data95.gateway === undefined){
+const err174 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data95};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2387,11 +2394,10 @@ vErrors.push(err174);
 }
 errors++;
 }
-const _errs256 = errors;
-let valid56 = false;
-const _errs257 = errors;
-if(0 !== data96){
-const err175 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data96};
+if(data95.mtu !== undefined){
+let data97 = data95.mtu;
+if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
+const err175 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data97};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2400,13 +2406,11 @@ vErrors.push(err175);
 }
 errors++;
 }
-var _valid7 = _errs257 === errors;
-valid56 = valid56 || _valid7;
-if(!valid56){
+const _errs257 = errors;
+let valid57 = false;
 const _errs258 = errors;
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 > 9000 || isNaN(data96)){
-const err176 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data96};
+if(0 !== data97){
+const err176 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data97};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2415,8 +2419,13 @@ vErrors.push(err176);
 }
 errors++;
 }
-if(data96 < 576 || isNaN(data96)){
-const err177 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data96};
+var _valid7 = _errs258 === errors;
+valid57 = valid57 || _valid7;
+if(!valid57){
+const _errs259 = errors;
+if((typeof data97 == "number") && (isFinite(data97))){
+if(data97 > 9000 || isNaN(data97)){
+const err177 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data97};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2425,12 +2434,8 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-var _valid7 = _errs258 === errors;
-valid56 = valid56 || _valid7;
-}
-if(!valid56){
-const err178 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data96};
+if(data97 < 576 || isNaN(data97)){
+const err178 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data97};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2439,24 +2444,12 @@ vErrors.push(err178);
 }
 errors++;
 }
-else {
-errors = _errs256;
-if(vErrors !== null){
-if(_errs256){
-vErrors.length = _errs256;
 }
-else {
-vErrors = null;
+var _valid7 = _errs259 === errors;
+valid57 = valid57 || _valid7;
 }
-}
-}
-}
-}
-var _valid6 = _errs252 === errors;
-valid53 = _valid6;
-}
-if(!valid53){
-const err179 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data94};
+if(!valid57){
+const err179 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data97};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2465,9 +2458,24 @@ vErrors.push(err179);
 }
 errors++;
 }
-if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
-if(data94.interfaces === undefined){
-const err180 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
+else {
+errors = _errs257;
+if(vErrors !== null){
+if(_errs257){
+vErrors.length = _errs257;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+var _valid6 = _errs253 === errors;
+valid54 = _valid6;
+}
+if(!valid54){
+const err180 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data95};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2476,8 +2484,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-if(data94.method === undefined){
-const err181 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+if(data95.interfaces === undefined){
+const err181 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data95};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2486,9 +2495,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-for(const key12 in data94){
-if(!((((((((key12 === "interfaces") || (key12 === "method")) || (key12 === "ip")) || (key12 === "subnet_mask")) || (key12 === "gateway")) || (key12 === "mtu")) || (key12 === "vlan_id")) || (key12 === "bond_options"))){
-const err182 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
+if(data95.method === undefined){
+const err182 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data95};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2497,12 +2505,9 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-if(data94.interfaces !== undefined){
-let data97 = data94.interfaces;
-if(Array.isArray(data97)){
-if(data97.length < 1){
-const err183 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data97};
+for(const key12 in data95){
+if(!((((((((key12 === "interfaces") || (key12 === "method")) || (key12 === "ip")) || (key12 === "subnet_mask")) || (key12 === "gateway")) || (key12 === "mtu")) || (key12 === "vlan_id")) || (key12 === "bond_options"))){
+const err183 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data95};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2511,15 +2516,12 @@ vErrors.push(err183);
 }
 errors++;
 }
-const len8 = data97.length;
-for(let i8=0; i8<len8; i8++){
-let data98 = data97[i8];
-const _errs265 = errors;
-let valid60 = false;
-const _errs266 = errors;
-if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
-if(data98.name === undefined){
-const err184 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data98};
+}
+if(data95.interfaces !== undefined){
+let data98 = data95.interfaces;
+if(Array.isArray(data98)){
+if(data98.length < 1){
+const err184 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data98};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2528,14 +2530,15 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-var _valid8 = _errs266 === errors;
-valid60 = valid60 || _valid8;
-if(!valid60){
+const len8 = data98.length;
+for(let i8=0; i8<len8; i8++){
+let data99 = data98[i8];
+const _errs266 = errors;
+let valid61 = false;
 const _errs267 = errors;
-if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
-if(data98.hwAddr === undefined){
-const err185 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data98};
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+if(data99.name === undefined){
+const err185 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data99};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2546,10 +2549,12 @@ errors++;
 }
 }
 var _valid8 = _errs267 === errors;
-valid60 = valid60 || _valid8;
-}
-if(!valid60){
-const err186 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data98};
+valid61 = valid61 || _valid8;
+if(!valid61){
+const _errs268 = errors;
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+if(data99.hwAddr === undefined){
+const err186 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data99};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2558,21 +2563,12 @@ vErrors.push(err186);
 }
 errors++;
 }
-else {
-errors = _errs265;
-if(vErrors !== null){
-if(_errs265){
-vErrors.length = _errs265;
 }
-else {
-vErrors = null;
+var _valid8 = _errs268 === errors;
+valid61 = valid61 || _valid8;
 }
-}
-}
-if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
-for(const key13 in data98){
-if(!((key13 === "name") || (key13 === "hwAddr"))){
-const err187 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data98};
+if(!valid61){
+const err187 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data99};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2581,12 +2577,21 @@ vErrors.push(err187);
 }
 errors++;
 }
+else {
+errors = _errs266;
+if(vErrors !== null){
+if(_errs266){
+vErrors.length = _errs266;
 }
-if(data98.name !== undefined){
-let data99 = data98.name;
-if(typeof data99 === "string"){
-if(func2(data99) < 1){
-const err188 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data99};
+else {
+vErrors = null;
+}
+}
+}
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+for(const key13 in data99){
+if(!((key13 === "name") || (key13 === "hwAddr"))){
+const err188 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data99};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2596,8 +2601,11 @@ vErrors.push(err188);
 errors++;
 }
 }
-else {
-const err189 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data99};
+if(data99.name !== undefined){
+let data100 = data99.name;
+if(typeof data100 === "string"){
+if(func2(data100) < 1){
+const err189 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data100};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2607,11 +2615,8 @@ vErrors.push(err189);
 errors++;
 }
 }
-if(data98.hwAddr !== undefined){
-let data100 = data98.hwAddr;
-if(typeof data100 === "string"){
-if(!pattern11.test(data100)){
-const err190 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema13,data:data100};
+else {
+const err190 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data100};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2621,8 +2626,11 @@ vErrors.push(err190);
 errors++;
 }
 }
-else {
-const err191 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data100};
+if(data99.hwAddr !== undefined){
+let data101 = data99.hwAddr;
+if(typeof data101 === "string"){
+if(!pattern11.test(data101)){
+const err191 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema13,data:data101};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2632,9 +2640,8 @@ vErrors.push(err191);
 errors++;
 }
 }
-}
 else {
-const err192 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data98};
+const err192 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data101};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2646,7 +2653,7 @@ errors++;
 }
 }
 else {
-const err193 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data97};
+const err193 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data99};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2656,10 +2663,9 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data94.method !== undefined){
-let data101 = data94.method;
-if(typeof data101 !== "string"){
-const err194 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data101};
+}
+else {
+const err194 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data98};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2668,8 +2674,11 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(!((data101 === "dhcp") || (data101 === "static"))){
-const err195 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data101};
+}
+if(data95.method !== undefined){
+let data102 = data95.method;
+if(typeof data102 !== "string"){
+const err195 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data102};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2678,12 +2687,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-if(data94.ip !== undefined){
-let data102 = data94.ip;
-if(typeof data102 === "string"){
-if(!pattern4.test(data102)){
-const err196 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data102};
+if(!((data102 === "dhcp") || (data102 === "static"))){
+const err196 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data102};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2693,8 +2698,11 @@ vErrors.push(err196);
 errors++;
 }
 }
-else {
-const err197 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data102};
+if(data95.ip !== undefined){
+let data103 = data95.ip;
+if(typeof data103 === "string"){
+if(!pattern12.test(data103)){
+const err197 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data103};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2704,11 +2712,8 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data94.subnet_mask !== undefined){
-let data103 = data94.subnet_mask;
-if(typeof data103 === "string"){
-if(!pattern13.test(data103)){
-const err198 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data103};
+else {
+const err198 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data103};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2718,8 +2723,11 @@ vErrors.push(err198);
 errors++;
 }
 }
-else {
-const err199 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data103};
+if(data95.subnet_mask !== undefined){
+let data104 = data95.subnet_mask;
+if(typeof data104 === "string"){
+if(!pattern13.test(data104)){
+const err199 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data104};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2729,11 +2737,8 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data94.gateway !== undefined){
-let data104 = data94.gateway;
-if(typeof data104 === "string"){
-if(!pattern4.test(data104)){
-const err200 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data104};
+else {
+const err200 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data104};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2743,8 +2748,11 @@ vErrors.push(err200);
 errors++;
 }
 }
-else {
-const err201 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data104};
+if(data95.gateway !== undefined){
+let data105 = data95.gateway;
+if(typeof data105 === "string"){
+if(!pattern12.test(data105)){
+const err201 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data105};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2754,10 +2762,8 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data94.mtu !== undefined){
-let data105 = data94.mtu;
-if(!(((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105))) && (isFinite(data105)))){
-const err202 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data105};
+else {
+const err202 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data105};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2767,10 +2773,10 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data94.vlan_id !== undefined){
-let data106 = data94.vlan_id;
+if(data95.mtu !== undefined){
+let data106 = data95.mtu;
 if(!(((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106))) && (isFinite(data106)))){
-const err203 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data106};
+const err203 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data106};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2779,9 +2785,11 @@ vErrors.push(err203);
 }
 errors++;
 }
-if((typeof data106 == "number") && (isFinite(data106))){
-if(data106 > 4094 || isNaN(data106)){
-const err204 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data106};
+}
+if(data95.vlan_id !== undefined){
+let data107 = data95.vlan_id;
+if(!(((typeof data107 == "number") && (!(data107 % 1) && !isNaN(data107))) && (isFinite(data107)))){
+const err204 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data107};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2790,8 +2798,9 @@ vErrors.push(err204);
 }
 errors++;
 }
-if(data106 < 0 || isNaN(data106)){
-const err205 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data106};
+if((typeof data107 == "number") && (isFinite(data107))){
+if(data107 > 4094 || isNaN(data107)){
+const err205 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data107};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2800,16 +2809,8 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-}
-if(data94.bond_options !== undefined){
-let data107 = data94.bond_options;
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-for(const key14 in data107){
-if(!((key14 === "mode") || (key14 === "miimon"))){
-let data108 = data107[key14];
-if((typeof data108 !== "string") && (!(((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108))) && (isFinite(data108))))){
-const err206 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key14.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data108};
+if(data107 < 0 || isNaN(data107)){
+const err206 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data107};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2820,10 +2821,14 @@ errors++;
 }
 }
 }
-if(data107.mode !== undefined){
-let data109 = data107.mode;
-if(typeof data109 !== "string"){
-const err207 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data109};
+if(data95.bond_options !== undefined){
+let data108 = data95.bond_options;
+if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
+for(const key14 in data108){
+if(!((key14 === "mode") || (key14 === "miimon"))){
+let data109 = data108[key14];
+if((typeof data109 !== "string") && (!(((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109))) && (isFinite(data109))))){
+const err207 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key14.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data109};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2832,8 +2837,12 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(!(((((((data109 === "balance-rr") || (data109 === "active-backup")) || (data109 === "balance-xor")) || (data109 === "broadcast")) || (data109 === "802.3ad")) || (data109 === "balance-tlb")) || (data109 === "balance-alb"))){
-const err208 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data109};
+}
+}
+if(data108.mode !== undefined){
+let data110 = data108.mode;
+if(typeof data110 !== "string"){
+const err208 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data110};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2842,11 +2851,8 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-if(data107.miimon !== undefined){
-let data110 = data107.miimon;
-if((!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))) && (typeof data110 !== "string")){
-const err209 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data110};
+if(!(((((((data110 === "balance-rr") || (data110 === "active-backup")) || (data110 === "balance-xor")) || (data110 === "broadcast")) || (data110 === "802.3ad")) || (data110 === "balance-tlb")) || (data110 === "balance-alb"))){
+const err209 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data110};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2855,9 +2861,11 @@ vErrors.push(err209);
 }
 errors++;
 }
-if((typeof data110 == "number") && (isFinite(data110))){
-if(data110 < 0 || isNaN(data110)){
-const err210 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data110};
+}
+if(data108.miimon !== undefined){
+let data111 = data108.miimon;
+if((!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))) && (typeof data111 !== "string")){
+const err210 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data111};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2866,10 +2874,9 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-if(typeof data110 === "string"){
-if(!pattern15.test(data110)){
-const err211 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data110};
+if((typeof data111 == "number") && (isFinite(data111))){
+if(data111 < 0 || isNaN(data111)){
+const err211 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data111};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2879,10 +2886,9 @@ vErrors.push(err211);
 errors++;
 }
 }
-}
-}
-else {
-const err212 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data107};
+if(typeof data111 === "string"){
+if(!pattern15.test(data111)){
+const err212 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data111};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2893,8 +2899,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err213 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
+const err213 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data108};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2904,11 +2911,9 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data89.vip !== undefined){
-let data111 = data89.vip;
-if(typeof data111 === "string"){
-if(!pattern4.test(data111)){
-const err214 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data111};
+}
+else {
+const err214 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data95};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2918,8 +2923,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-else {
-const err215 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data111};
+if(data90.vip !== undefined){
+let data112 = data90.vip;
+if(typeof data112 === "string"){
+if(!pattern12.test(data112)){
+const err215 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data112};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2929,10 +2937,8 @@ vErrors.push(err215);
 errors++;
 }
 }
-if(data89.vip_mode !== undefined){
-let data112 = data89.vip_mode;
-if(typeof data112 !== "string"){
-const err216 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data112};
+else {
+const err216 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data112};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2941,8 +2947,11 @@ vErrors.push(err216);
 }
 errors++;
 }
-if(!(((data112 === "static") || (data112 === "dhcp")) || (data112 === "none"))){
-const err217 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data112};
+}
+if(data90.vip_mode !== undefined){
+let data113 = data90.vip_mode;
+if(typeof data113 !== "string"){
+const err217 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data113};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2951,12 +2960,8 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-if(data89.vip_hw_addr !== undefined){
-let data113 = data89.vip_hw_addr;
-if(typeof data113 === "string"){
-if(!pattern11.test(data113)){
-const err218 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema13,data:data113};
+if(!(((data113 === "static") || (data113 === "dhcp")) || (data113 === "none"))){
+const err218 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data113};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2966,8 +2971,11 @@ vErrors.push(err218);
 errors++;
 }
 }
-else {
-const err219 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data113};
+if(data90.vip_hw_addr !== undefined){
+let data114 = data90.vip_hw_addr;
+if(typeof data114 === "string"){
+if(!pattern11.test(data114)){
+const err219 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema13,data:data114};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2977,11 +2985,8 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data89.cluster_pod_cidr !== undefined){
-let data114 = data89.cluster_pod_cidr;
-if(typeof data114 === "string"){
-if(!pattern18.test(data114)){
-const err220 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema18,data:data114};
+else {
+const err220 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data114};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2991,8 +2996,11 @@ vErrors.push(err220);
 errors++;
 }
 }
-else {
-const err221 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data114};
+if(data90.cluster_pod_cidr !== undefined){
+let data115 = data90.cluster_pod_cidr;
+if(typeof data115 === "string"){
+if(!pattern18.test(data115)){
+const err221 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema18,data:data115};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -3002,11 +3010,8 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data89.cluster_service_cidr !== undefined){
-let data115 = data89.cluster_service_cidr;
-if(typeof data115 === "string"){
-if(!pattern18.test(data115)){
-const err222 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema18,data:data115};
+else {
+const err222 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data115};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -3016,8 +3021,11 @@ vErrors.push(err222);
 errors++;
 }
 }
-else {
-const err223 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data115};
+if(data90.cluster_service_cidr !== undefined){
+let data116 = data90.cluster_service_cidr;
+if(typeof data116 === "string"){
+if(!pattern18.test(data116)){
+const err223 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema18,data:data116};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -3027,11 +3035,8 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data89.cluster_dns !== undefined){
-let data116 = data89.cluster_dns;
-if(typeof data116 === "string"){
-if(!pattern4.test(data116)){
-const err224 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data116};
+else {
+const err224 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data116};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -3041,8 +3046,11 @@ vErrors.push(err224);
 errors++;
 }
 }
-else {
-const err225 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data116};
+if(data90.cluster_dns !== undefined){
+let data117 = data90.cluster_dns;
+if(typeof data117 === "string"){
+if(!pattern12.test(data117)){
+const err225 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data117};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -3052,11 +3060,8 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data89.device !== undefined){
-let data117 = data89.device;
-if(typeof data117 === "string"){
-if(!pattern21.test(data117)){
-const err226 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data117};
+else {
+const err226 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data117};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -3066,8 +3071,11 @@ vErrors.push(err226);
 errors++;
 }
 }
-else {
-const err227 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data117};
+if(data90.device !== undefined){
+let data118 = data90.device;
+if(typeof data118 === "string"){
+if(!pattern21.test(data118)){
+const err227 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data118};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -3077,11 +3085,8 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data89.data_disk !== undefined){
-let data118 = data89.data_disk;
-if(typeof data118 === "string"){
-if(!pattern21.test(data118)){
-const err228 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data118};
+else {
+const err228 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data118};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3091,8 +3096,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data118};
+if(data90.data_disk !== undefined){
+let data119 = data90.data_disk;
+if(typeof data119 === "string"){
+if(!pattern21.test(data119)){
+const err229 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data119};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3102,11 +3110,8 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data89.persistent_partition_size !== undefined){
-let data119 = data89.persistent_partition_size;
-if(typeof data119 === "string"){
-if(!pattern23.test(data119)){
-const err230 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data119};
+else {
+const err230 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data119};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3116,8 +3121,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data119};
+if(data90.persistent_partition_size !== undefined){
+let data120 = data90.persistent_partition_size;
+if(typeof data120 === "string"){
+if(!pattern23.test(data120)){
+const err231 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data120};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3127,10 +3135,8 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data89.iso_url !== undefined){
-let data120 = data89.iso_url;
-if(typeof data120 !== "string"){
-const err232 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data120};
+else {
+const err232 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data120};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3139,9 +3145,11 @@ vErrors.push(err232);
 }
 errors++;
 }
-if(typeof data120 === "string"){
-if(!pattern24.test(data120)){
-const err233 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data120};
+}
+if(data90.iso_url !== undefined){
+let data121 = data90.iso_url;
+if(typeof data121 !== "string"){
+const err233 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data121};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3150,13 +3158,9 @@ vErrors.push(err233);
 }
 errors++;
 }
-}
-}
-if(data89.tty !== undefined){
-let data121 = data89.tty;
 if(typeof data121 === "string"){
-if(!pattern25.test(data121)){
-const err234 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema11.properties.install.properties.tty,data:data121};
+if(!pattern24.test(data121)){
+const err234 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data121};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3166,8 +3170,12 @@ vErrors.push(err234);
 errors++;
 }
 }
-else {
-const err235 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data121};
+}
+if(data90.tty !== undefined){
+let data122 = data90.tty;
+if(typeof data122 === "string"){
+if(!pattern25.test(data122)){
+const err235 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]*$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]*$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]*$",parentSchema:schema11.properties.install.properties.tty,data:data122};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3177,10 +3185,8 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data89.skipchecks !== undefined){
-let data122 = data89.skipchecks;
-if(typeof data122 !== "boolean"){
-const err236 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data122};
+else {
+const err236 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data122};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3190,10 +3196,10 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data89.with_net_images !== undefined){
-let data123 = data89.with_net_images;
+if(data90.skipchecks !== undefined){
+let data123 = data90.skipchecks;
 if(typeof data123 !== "boolean"){
-const err237 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data123};
+const err237 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data123};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3203,10 +3209,10 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data89.force_efi !== undefined){
-let data124 = data89.force_efi;
+if(data90.with_net_images !== undefined){
+let data124 = data90.with_net_images;
 if(typeof data124 !== "boolean"){
-const err238 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data124};
+const err238 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data124};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3216,10 +3222,10 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data89.force_mbr !== undefined){
-let data125 = data89.force_mbr;
+if(data90.force_efi !== undefined){
+let data125 = data90.force_efi;
 if(typeof data125 !== "boolean"){
-const err239 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data125};
+const err239 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data125};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3229,10 +3235,10 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data89.wipe_all_disks !== undefined){
-let data126 = data89.wipe_all_disks;
+if(data90.force_mbr !== undefined){
+let data126 = data90.force_mbr;
 if(typeof data126 !== "boolean"){
-const err240 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data126};
+const err240 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data126};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3242,15 +3248,10 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data89.wipe_disks_list !== undefined){
-let data127 = data89.wipe_disks_list;
-if(Array.isArray(data127)){
-const len9 = data127.length;
-for(let i9=0; i9<len9; i9++){
-let data128 = data127[i9];
-if(typeof data128 === "string"){
-if(!pattern21.test(data128)){
-const err241 = {instancePath:instancePath+"/install/wipe_disks_list/" + i9,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data128};
+if(data90.wipe_all_disks !== undefined){
+let data127 = data90.wipe_all_disks;
+if(typeof data127 !== "boolean"){
+const err241 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data127};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3260,8 +3261,15 @@ vErrors.push(err241);
 errors++;
 }
 }
-else {
-const err242 = {instancePath:instancePath+"/install/wipe_disks_list/" + i9,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data128};
+if(data90.wipe_disks_list !== undefined){
+let data128 = data90.wipe_disks_list;
+if(Array.isArray(data128)){
+const len9 = data128.length;
+for(let i9=0; i9<len9; i9++){
+let data129 = data128[i9];
+if(typeof data129 === "string"){
+if(!pattern21.test(data129)){
+const err242 = {instancePath:instancePath+"/install/wipe_disks_list/" + i9,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data129};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3271,9 +3279,8 @@ vErrors.push(err242);
 errors++;
 }
 }
-}
 else {
-const err243 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data127};
+const err243 = {instancePath:instancePath+"/install/wipe_disks_list/" + i9,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data129};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3283,10 +3290,9 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data89.poweroff !== undefined){
-let data129 = data89.poweroff;
-if(typeof data129 !== "boolean"){
-const err244 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data129};
+}
+else {
+const err244 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data128};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3296,10 +3302,10 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data89.debug !== undefined){
-let data130 = data89.debug;
+if(data90.poweroff !== undefined){
+let data130 = data90.poweroff;
 if(typeof data130 !== "boolean"){
-const err245 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data130};
+const err245 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data130};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3309,12 +3315,10 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data89.addons !== undefined){
-let data131 = data89.addons;
-if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
-for(const key15 in data131){
-if(!((((((key15 === "harvester_vm_import_controller") || (key15 === "harvester_pcidevices_controller")) || (key15 === "rancher_logging")) || (key15 === "rancher_monitoring")) || (key15 === "harvester_seeder")) || (key15 === "nvidia_driver_toolkit"))){
-const err246 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data131};
+if(data90.debug !== undefined){
+let data131 = data90.debug;
+if(typeof data131 !== "boolean"){
+const err246 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data131};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3324,11 +3328,12 @@ vErrors.push(err246);
 errors++;
 }
 }
-if(data131.harvester_vm_import_controller !== undefined){
-let data132 = data131.harvester_vm_import_controller;
+if(data90.addons !== undefined){
+let data132 = data90.addons;
 if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
-if(data132.enabled === undefined){
-const err247 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data132};
+for(const key15 in data132){
+if(!((((((key15 === "harvester_vm_import_controller") || (key15 === "harvester_pcidevices_controller")) || (key15 === "rancher_logging")) || (key15 === "rancher_monitoring")) || (key15 === "harvester_seeder")) || (key15 === "nvidia_driver_toolkit"))){
+const err247 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data132};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3337,9 +3342,12 @@ vErrors.push(err247);
 }
 errors++;
 }
-for(const key16 in data132){
-if(!((key16 === "enabled") || (key16 === "values_content"))){
-const err248 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data132};
+}
+if(data132.harvester_vm_import_controller !== undefined){
+let data133 = data132.harvester_vm_import_controller;
+if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
+if(data133.enabled === undefined){
+const err248 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data133};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3348,11 +3356,9 @@ vErrors.push(err248);
 }
 errors++;
 }
-}
-if(data132.enabled !== undefined){
-let data133 = data132.enabled;
-if(typeof data133 !== "boolean"){
-const err249 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data133};
+for(const key16 in data133){
+if(!((key16 === "enabled") || (key16 === "values_content"))){
+const err249 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data133};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3362,10 +3368,10 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data132.values_content !== undefined){
-let data134 = data132.values_content;
-if(typeof data134 !== "string"){
-const err250 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data134};
+if(data133.enabled !== undefined){
+let data134 = data133.enabled;
+if(typeof data134 !== "boolean"){
+const err250 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data134};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3375,9 +3381,10 @@ vErrors.push(err250);
 errors++;
 }
 }
-}
-else {
-const err251 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data132};
+if(data133.values_content !== undefined){
+let data135 = data133.values_content;
+if(typeof data135 !== "string"){
+const err251 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data135};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3387,11 +3394,9 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data131.harvester_pcidevices_controller !== undefined){
-let data135 = data131.harvester_pcidevices_controller;
-if(data135 && typeof data135 == "object" && !Array.isArray(data135)){
-if(data135.enabled === undefined){
-const err252 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data135};
+}
+else {
+const err252 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data133};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3400,9 +3405,12 @@ vErrors.push(err252);
 }
 errors++;
 }
-for(const key17 in data135){
-if(!((key17 === "enabled") || (key17 === "values_content"))){
-const err253 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data135};
+}
+if(data132.harvester_pcidevices_controller !== undefined){
+let data136 = data132.harvester_pcidevices_controller;
+if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
+if(data136.enabled === undefined){
+const err253 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data136};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3411,11 +3419,9 @@ vErrors.push(err253);
 }
 errors++;
 }
-}
-if(data135.enabled !== undefined){
-let data136 = data135.enabled;
-if(typeof data136 !== "boolean"){
-const err254 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data136};
+for(const key17 in data136){
+if(!((key17 === "enabled") || (key17 === "values_content"))){
+const err254 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data136};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3425,10 +3431,10 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data135.values_content !== undefined){
-let data137 = data135.values_content;
-if(typeof data137 !== "string"){
-const err255 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data137};
+if(data136.enabled !== undefined){
+let data137 = data136.enabled;
+if(typeof data137 !== "boolean"){
+const err255 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data137};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3438,9 +3444,10 @@ vErrors.push(err255);
 errors++;
 }
 }
-}
-else {
-const err256 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data135};
+if(data136.values_content !== undefined){
+let data138 = data136.values_content;
+if(typeof data138 !== "string"){
+const err256 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data138};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3450,11 +3457,9 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data131.rancher_logging !== undefined){
-let data138 = data131.rancher_logging;
-if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
-if(data138.enabled === undefined){
-const err257 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data138};
+}
+else {
+const err257 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data136};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3463,9 +3468,12 @@ vErrors.push(err257);
 }
 errors++;
 }
-for(const key18 in data138){
-if(!((key18 === "enabled") || (key18 === "values_content"))){
-const err258 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data138};
+}
+if(data132.rancher_logging !== undefined){
+let data139 = data132.rancher_logging;
+if(data139 && typeof data139 == "object" && !Array.isArray(data139)){
+if(data139.enabled === undefined){
+const err258 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data139};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3474,11 +3482,9 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-if(data138.enabled !== undefined){
-let data139 = data138.enabled;
-if(typeof data139 !== "boolean"){
-const err259 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data139};
+for(const key18 in data139){
+if(!((key18 === "enabled") || (key18 === "values_content"))){
+const err259 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data139};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3488,10 +3494,10 @@ vErrors.push(err259);
 errors++;
 }
 }
-if(data138.values_content !== undefined){
-let data140 = data138.values_content;
-if(typeof data140 !== "string"){
-const err260 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data140};
+if(data139.enabled !== undefined){
+let data140 = data139.enabled;
+if(typeof data140 !== "boolean"){
+const err260 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data140};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3501,9 +3507,10 @@ vErrors.push(err260);
 errors++;
 }
 }
-}
-else {
-const err261 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data138};
+if(data139.values_content !== undefined){
+let data141 = data139.values_content;
+if(typeof data141 !== "string"){
+const err261 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data141};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3513,11 +3520,9 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data131.rancher_monitoring !== undefined){
-let data141 = data131.rancher_monitoring;
-if(data141 && typeof data141 == "object" && !Array.isArray(data141)){
-if(data141.enabled === undefined){
-const err262 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data141};
+}
+else {
+const err262 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data139};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3526,9 +3531,12 @@ vErrors.push(err262);
 }
 errors++;
 }
-for(const key19 in data141){
-if(!((key19 === "enabled") || (key19 === "values_content"))){
-const err263 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data141};
+}
+if(data132.rancher_monitoring !== undefined){
+let data142 = data132.rancher_monitoring;
+if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
+if(data142.enabled === undefined){
+const err263 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data142};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3537,11 +3545,9 @@ vErrors.push(err263);
 }
 errors++;
 }
-}
-if(data141.enabled !== undefined){
-let data142 = data141.enabled;
-if(typeof data142 !== "boolean"){
-const err264 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data142};
+for(const key19 in data142){
+if(!((key19 === "enabled") || (key19 === "values_content"))){
+const err264 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data142};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3551,10 +3557,10 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data141.values_content !== undefined){
-let data143 = data141.values_content;
-if(typeof data143 !== "string"){
-const err265 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data143};
+if(data142.enabled !== undefined){
+let data143 = data142.enabled;
+if(typeof data143 !== "boolean"){
+const err265 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data143};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3564,9 +3570,10 @@ vErrors.push(err265);
 errors++;
 }
 }
-}
-else {
-const err266 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data141};
+if(data142.values_content !== undefined){
+let data144 = data142.values_content;
+if(typeof data144 !== "string"){
+const err266 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data144};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3576,11 +3583,9 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data131.harvester_seeder !== undefined){
-let data144 = data131.harvester_seeder;
-if(data144 && typeof data144 == "object" && !Array.isArray(data144)){
-if(data144.enabled === undefined){
-const err267 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data144};
+}
+else {
+const err267 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data142};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3589,9 +3594,12 @@ vErrors.push(err267);
 }
 errors++;
 }
-for(const key20 in data144){
-if(!((key20 === "enabled") || (key20 === "values_content"))){
-const err268 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data144};
+}
+if(data132.harvester_seeder !== undefined){
+let data145 = data132.harvester_seeder;
+if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
+if(data145.enabled === undefined){
+const err268 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data145};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3600,11 +3608,9 @@ vErrors.push(err268);
 }
 errors++;
 }
-}
-if(data144.enabled !== undefined){
-let data145 = data144.enabled;
-if(typeof data145 !== "boolean"){
-const err269 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data145};
+for(const key20 in data145){
+if(!((key20 === "enabled") || (key20 === "values_content"))){
+const err269 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data145};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3614,10 +3620,10 @@ vErrors.push(err269);
 errors++;
 }
 }
-if(data144.values_content !== undefined){
-let data146 = data144.values_content;
-if(typeof data146 !== "string"){
-const err270 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data146};
+if(data145.enabled !== undefined){
+let data146 = data145.enabled;
+if(typeof data146 !== "boolean"){
+const err270 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data146};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3627,9 +3633,10 @@ vErrors.push(err270);
 errors++;
 }
 }
-}
-else {
-const err271 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data144};
+if(data145.values_content !== undefined){
+let data147 = data145.values_content;
+if(typeof data147 !== "string"){
+const err271 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data147};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3639,11 +3646,9 @@ vErrors.push(err271);
 errors++;
 }
 }
-if(data131.nvidia_driver_toolkit !== undefined){
-let data147 = data131.nvidia_driver_toolkit;
-if(data147 && typeof data147 == "object" && !Array.isArray(data147)){
-if(data147.enabled === undefined){
-const err272 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data147};
+}
+else {
+const err272 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data145};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3652,9 +3657,12 @@ vErrors.push(err272);
 }
 errors++;
 }
-for(const key21 in data147){
-if(!((key21 === "enabled") || (key21 === "values_content"))){
-const err273 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data147};
+}
+if(data132.nvidia_driver_toolkit !== undefined){
+let data148 = data132.nvidia_driver_toolkit;
+if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
+if(data148.enabled === undefined){
+const err273 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data148};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3663,11 +3671,9 @@ vErrors.push(err273);
 }
 errors++;
 }
-}
-if(data147.enabled !== undefined){
-let data148 = data147.enabled;
-if(typeof data148 !== "boolean"){
-const err274 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data148};
+for(const key21 in data148){
+if(!((key21 === "enabled") || (key21 === "values_content"))){
+const err274 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data148};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3677,10 +3683,10 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data147.values_content !== undefined){
-let data149 = data147.values_content;
-if(typeof data149 !== "string"){
-const err275 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data149};
+if(data148.enabled !== undefined){
+let data149 = data148.enabled;
+if(typeof data149 !== "boolean"){
+const err275 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data149};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3690,9 +3696,10 @@ vErrors.push(err275);
 errors++;
 }
 }
-}
-else {
-const err276 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data147};
+if(data148.values_content !== undefined){
+let data150 = data148.values_content;
+if(typeof data150 !== "string"){
+const err276 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data150};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3704,7 +3711,7 @@ errors++;
 }
 }
 else {
-const err277 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data131};
+const err277 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data148};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3714,12 +3721,9 @@ vErrors.push(err277);
 errors++;
 }
 }
-if(data89.harvester !== undefined){
-let data150 = data89.harvester;
-if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
-for(const key22 in data150){
-if(!((key22 === "storage_class") || (key22 === "longhorn"))){
-const err278 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data150};
+}
+else {
+const err278 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data132};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3729,12 +3733,12 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data150.storage_class !== undefined){
-let data151 = data150.storage_class;
+if(data90.harvester !== undefined){
+let data151 = data90.harvester;
 if(data151 && typeof data151 == "object" && !Array.isArray(data151)){
-for(const key23 in data151){
-if(!(key23 === "replica_count")){
-const err279 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data151};
+for(const key22 in data151){
+if(!((key22 === "storage_class") || (key22 === "longhorn"))){
+const err279 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data151};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3744,10 +3748,12 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data151.replica_count !== undefined){
-let data152 = data151.replica_count;
-if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
-const err280 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data152};
+if(data151.storage_class !== undefined){
+let data152 = data151.storage_class;
+if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
+for(const key23 in data152){
+if(!(key23 === "replica_count")){
+const err280 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data152};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3756,9 +3762,11 @@ vErrors.push(err280);
 }
 errors++;
 }
-if((typeof data152 == "number") && (isFinite(data152))){
-if(data152 > 3 || isNaN(data152)){
-const err281 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data152};
+}
+if(data152.replica_count !== undefined){
+let data153 = data152.replica_count;
+if(!(((typeof data153 == "number") && (!(data153 % 1) && !isNaN(data153))) && (isFinite(data153)))){
+const err281 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data153};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3767,8 +3775,9 @@ vErrors.push(err281);
 }
 errors++;
 }
-if(data152 < 1 || isNaN(data152)){
-const err282 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data152};
+if((typeof data153 == "number") && (isFinite(data153))){
+if(data153 > 3 || isNaN(data153)){
+const err282 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data153};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3777,11 +3786,8 @@ vErrors.push(err282);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err283 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data151};
+if(data153 < 1 || isNaN(data153)){
+const err283 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data153};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3791,12 +3797,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data150.longhorn !== undefined){
-let data153 = data150.longhorn;
-if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
-for(const key24 in data153){
-if(!(key24 === "default_settings")){
-const err284 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data153};
+}
+}
+else {
+const err284 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data152};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3806,12 +3810,12 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data153.default_settings !== undefined){
-let data154 = data153.default_settings;
+if(data151.longhorn !== undefined){
+let data154 = data151.longhorn;
 if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
-for(const key25 in data154){
-if(!(key25 === "guaranteedInstanceManagerCPU")){
-const err285 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data154};
+for(const key24 in data154){
+if(!(key24 === "default_settings")){
+const err285 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data154};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3821,10 +3825,12 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data154.guaranteedInstanceManagerCPU !== undefined){
-let data155 = data154.guaranteedInstanceManagerCPU;
-if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
-const err286 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data155};
+if(data154.default_settings !== undefined){
+let data155 = data154.default_settings;
+if(data155 && typeof data155 == "object" && !Array.isArray(data155)){
+for(const key25 in data155){
+if(!(key25 === "guaranteedInstanceManagerCPU")){
+const err286 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data155};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3833,9 +3839,11 @@ vErrors.push(err286);
 }
 errors++;
 }
-if((typeof data155 == "number") && (isFinite(data155))){
-if(data155 > 12 || isNaN(data155)){
-const err287 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data155};
+}
+if(data155.guaranteedInstanceManagerCPU !== undefined){
+let data156 = data155.guaranteedInstanceManagerCPU;
+if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
+const err287 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data156};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3844,8 +3852,9 @@ vErrors.push(err287);
 }
 errors++;
 }
-if(data155 < 0 || isNaN(data155)){
-const err288 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data155};
+if((typeof data156 == "number") && (isFinite(data156))){
+if(data156 > 12 || isNaN(data156)){
+const err288 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data156};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3854,11 +3863,8 @@ vErrors.push(err288);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err289 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data154};
+if(data156 < 0 || isNaN(data156)){
+const err289 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data156};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3869,8 +3875,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err290 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data153};
+const err290 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data155};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3882,7 +3889,7 @@ errors++;
 }
 }
 else {
-const err291 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data150};
+const err291 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data154};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3892,15 +3899,9 @@ vErrors.push(err291);
 errors++;
 }
 }
-if(data89.webhooks !== undefined){
-let data156 = data89.webhooks;
-if(Array.isArray(data156)){
-const len10 = data156.length;
-for(let i10=0; i10<len10; i10++){
-let data157 = data156[i10];
-if(data157 && typeof data157 == "object" && !Array.isArray(data157)){
-if(data157.event === undefined){
-const err292 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data157};
+}
+else {
+const err292 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data151};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3909,8 +3910,16 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(data157.url === undefined){
-const err293 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data157};
+}
+if(data90.webhooks !== undefined){
+let data157 = data90.webhooks;
+if(Array.isArray(data157)){
+const len10 = data157.length;
+for(let i10=0; i10<len10; i10++){
+let data158 = data157[i10];
+if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
+if(data158.event === undefined){
+const err293 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data158};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3919,9 +3928,8 @@ vErrors.push(err293);
 }
 errors++;
 }
-for(const key26 in data157){
-if(!(((((((key26 === "event") || (key26 === "method")) || (key26 === "url")) || (key26 === "payload")) || (key26 === "headers")) || (key26 === "insecure")) || (key26 === "basicAuth"))){
-const err294 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data157};
+if(data158.url === undefined){
+const err294 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data158};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3930,11 +3938,9 @@ vErrors.push(err294);
 }
 errors++;
 }
-}
-if(data157.event !== undefined){
-let data158 = data157.event;
-if(typeof data158 !== "string"){
-const err295 = {instancePath:instancePath+"/install/webhooks/" + i10+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data158};
+for(const key26 in data158){
+if(!(((((((key26 === "event") || (key26 === "method")) || (key26 === "url")) || (key26 === "payload")) || (key26 === "headers")) || (key26 === "insecure")) || (key26 === "basicAuth"))){
+const err295 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data158};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3943,8 +3949,11 @@ vErrors.push(err295);
 }
 errors++;
 }
-if(!(((data158 === "STARTED") || (data158 === "SUCCEEDED")) || (data158 === "FAILED"))){
-const err296 = {instancePath:instancePath+"/install/webhooks/" + i10+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data158};
+}
+if(data158.event !== undefined){
+let data159 = data158.event;
+if(typeof data159 !== "string"){
+const err296 = {instancePath:instancePath+"/install/webhooks/" + i10+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data159};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3953,11 +3962,8 @@ vErrors.push(err296);
 }
 errors++;
 }
-}
-if(data157.method !== undefined){
-let data159 = data157.method;
-if(typeof data159 !== "string"){
-const err297 = {instancePath:instancePath+"/install/webhooks/" + i10+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data159};
+if(!(((data159 === "STARTED") || (data159 === "SUCCEEDED")) || (data159 === "FAILED"))){
+const err297 = {instancePath:instancePath+"/install/webhooks/" + i10+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data159};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3967,11 +3973,10 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data157.url !== undefined){
-let data160 = data157.url;
-if(typeof data160 === "string"){
-if(!pattern27.test(data160)){
-const err298 = {instancePath:instancePath+"/install/webhooks/" + i10+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data160};
+if(data158.method !== undefined){
+let data160 = data158.method;
+if(typeof data160 !== "string"){
+const err298 = {instancePath:instancePath+"/install/webhooks/" + i10+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data160};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3981,8 +3986,11 @@ vErrors.push(err298);
 errors++;
 }
 }
-else {
-const err299 = {instancePath:instancePath+"/install/webhooks/" + i10+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data160};
+if(data158.url !== undefined){
+let data161 = data158.url;
+if(typeof data161 === "string"){
+if(!pattern27.test(data161)){
+const err299 = {instancePath:instancePath+"/install/webhooks/" + i10+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data161};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3992,10 +4000,8 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data157.payload !== undefined){
-let data161 = data157.payload;
-if(typeof data161 !== "string"){
-const err300 = {instancePath:instancePath+"/install/webhooks/" + i10+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data161};
+else {
+const err300 = {instancePath:instancePath+"/install/webhooks/" + i10+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data161};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -4005,17 +4011,10 @@ vErrors.push(err300);
 errors++;
 }
 }
-if(data157.headers !== undefined){
-let data162 = data157.headers;
-if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
-for(const key27 in data162){
-let data163 = data162[key27];
-if(Array.isArray(data163)){
-const len11 = data163.length;
-for(let i11=0; i11<len11; i11++){
-let data164 = data163[i11];
-if(typeof data164 !== "string"){
-const err301 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i11,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data164};
+if(data158.payload !== undefined){
+let data162 = data158.payload;
+if(typeof data162 !== "string"){
+const err301 = {instancePath:instancePath+"/install/webhooks/" + i10+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data162};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -4025,9 +4024,17 @@ vErrors.push(err301);
 errors++;
 }
 }
-}
-else {
-const err302 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data163};
+if(data158.headers !== undefined){
+let data163 = data158.headers;
+if(data163 && typeof data163 == "object" && !Array.isArray(data163)){
+for(const key27 in data163){
+let data164 = data163[key27];
+if(Array.isArray(data164)){
+const len11 = data164.length;
+for(let i11=0; i11<len11; i11++){
+let data165 = data164[i11];
+if(typeof data165 !== "string"){
+const err302 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i11,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data165};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -4039,7 +4046,7 @@ errors++;
 }
 }
 else {
-const err303 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data162};
+const err303 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data164};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -4049,10 +4056,9 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data157.insecure !== undefined){
-let data165 = data157.insecure;
-if(typeof data165 !== "boolean"){
-const err304 = {instancePath:instancePath+"/install/webhooks/" + i10+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data165};
+}
+else {
+const err304 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data163};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -4062,12 +4068,10 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data157.basicAuth !== undefined){
-let data166 = data157.basicAuth;
-if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
-for(const key28 in data166){
-if(!((key28 === "user") || (key28 === "password"))){
-const err305 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data166};
+if(data158.insecure !== undefined){
+let data166 = data158.insecure;
+if(typeof data166 !== "boolean"){
+const err305 = {instancePath:instancePath+"/install/webhooks/" + i10+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data166};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -4077,10 +4081,12 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data166.user !== undefined){
-let data167 = data166.user;
-if(typeof data167 !== "string"){
-const err306 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data167};
+if(data158.basicAuth !== undefined){
+let data167 = data158.basicAuth;
+if(data167 && typeof data167 == "object" && !Array.isArray(data167)){
+for(const key28 in data167){
+if(!((key28 === "user") || (key28 === "password"))){
+const err306 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data167};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -4090,10 +4096,10 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(data166.password !== undefined){
-let data168 = data166.password;
+if(data167.user !== undefined){
+let data168 = data167.user;
 if(typeof data168 !== "string"){
-const err307 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data168};
+const err307 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data168};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4103,9 +4109,10 @@ vErrors.push(err307);
 errors++;
 }
 }
-}
-else {
-const err308 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data166};
+if(data167.password !== undefined){
+let data169 = data167.password;
+if(typeof data169 !== "string"){
+const err308 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data169};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4117,7 +4124,7 @@ errors++;
 }
 }
 else {
-const err309 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data157};
+const err309 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data167};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4129,7 +4136,7 @@ errors++;
 }
 }
 else {
-const err310 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data156};
+const err310 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data158};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4141,7 +4148,7 @@ errors++;
 }
 }
 else {
-const err311 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data89};
+const err311 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data157};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4153,12 +4160,24 @@ errors++;
 }
 }
 else {
-const err312 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err312 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data90};
 if(vErrors === null){
 vErrors = [err312];
 }
 else {
 vErrors.push(err312);
+}
+errors++;
+}
+}
+}
+else {
+const err313 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
 }
 errors++;
 }

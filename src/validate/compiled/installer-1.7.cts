@@ -3,18 +3,20 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.7.schema.json","title":"HarvesterInstallerConfig (Harvester v1.7)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"sans":{"type":"array","description":"Extra subject alternative names (hostnames or IPs) for the cluster TLS certificate, added after the VIP. Only has an effect in create mode.","items":{"type":"string","minLength":1},"x-since":"1.6"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","anyOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},{"type":"object","description":"Blacklist and exceptions by device and by WWID.","x-since":"1.7","additionalProperties":false,"properties":{"blacklist":{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistWwids":{"type":"array","description":"WWIDs to blacklist.","items":{"type":"string","minLength":1}},"blacklistExceptions":{"type":"array","description":"Devices exempt from the blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistExceptionWwids":{"type":"array","description":"WWIDs exempt from the blacklist.","items":{"type":"string","minLength":1}}}}],"x-message":{"anyOf":"must be a list of {vendor, product} or an object with blacklist, blacklistWwids, blacklistExceptions, blacklistExceptionWwids"}}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network. The installer lower-cases it before it reads it (harvgen writes it lower-cased).","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode. The installer lower-cases it before it reads it (harvgen writes it lower-cased); `none` passes its check like `static`.","enum":["static","dhcp","none"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."},"kubeovn_operator":{"$ref":"#/definitions/addon","description":"Kube-OVN operator addon. Enabled at install time when `enabled` is true.","x-since":"1.6"},"descheduler":{"$ref":"#/definitions/addon","description":"Descheduler addon. Enabled at install time when `enabled` is true.","x-since":"1.7"}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12},"storageReservedPercentageForDefaultDisk":{"type":"integer","description":"Percentage of the default Longhorn disk kept free.","minimum":0,"maximum":30,"x-since":"1.7"}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.7.schema.json","title":"HarvesterInstallerConfig (Harvester v1.7)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent (or empty) in create mode. The installer allows no path and no port other than 443.","pattern":"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"sans":{"type":"array","description":"Extra subject alternative names (hostnames or IPs) for the cluster TLS certificate, added after the VIP. Only has an effect in create mode.","items":{"type":"string","minLength":1},"x-since":"1.6"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4 or IPv6) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$","x-message":{"pattern":"must be an IPv4 or IPv6 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","anyOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},{"type":"object","description":"Blacklist and exceptions by device and by WWID.","x-since":"1.7","additionalProperties":false,"properties":{"blacklist":{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistWwids":{"type":"array","description":"WWIDs to blacklist.","items":{"type":"string","minLength":1}},"blacklistExceptions":{"type":"array","description":"Devices exempt from the blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistExceptionWwids":{"type":"array","description":"WWIDs exempt from the blacklist.","items":{"type":"string","minLength":1}}}}],"x-message":{"anyOf":"must be a list of {vendor, product} or an object with blacklist, blacklistWwids, blacklistExceptions, blacklistExceptionWwids"}}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`; empty is `default`.","enum":["","default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network. The installer lower-cases it before it reads it (harvgen writes it lower-cased).","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode. The installer lower-cases it before it reads it (harvgen writes it lower-cased); `none` passes its check like `static`.","enum":["static","dhcp","none"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`. The installer takes any text (empty: the first console it finds); harvgen warns of a space.","pattern":"^[^\\u0000-\\u001f\\u007f]*$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."},"kubeovn_operator":{"$ref":"#/definitions/addon","description":"Kube-OVN operator addon. Enabled at install time when `enabled` is true.","x-since":"1.6"},"descheduler":{"$ref":"#/definitions/addon","description":"Descheduler addon. Enabled at install time when `enabled` is true.","x-since":"1.7"}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12},"storageReservedPercentageForDefaultDisk":{"type":"integer","description":"Percentage of the default Longhorn disk kept free.","minimum":0,"maximum":30,"x-since":"1.7"}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"const":"","x-message":{"const":"must be absent (or empty) when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"properties":{"server_url":{"minLength":1,"x-message":{"minLength":"must not be empty when install.mode is join"}}},"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
 const schema12 = {"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}};
 const schema15 = {"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}};
 const schema16 = {"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}};
 const schema20 = {"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}};
 const schema23 = {"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}};
 const schema26 = {"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}};
-const pattern0 = new RegExp("^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$", "u");
+const func2 = require("ajv/dist/runtime/ucs2length").default;
+const func5 = Object.prototype.hasOwnProperty;
+const pattern0 = new RegExp("^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$", "u");
 const pattern1 = new RegExp("^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$", "u");
 const pattern2 = new RegExp("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$", "u");
 const pattern3 = new RegExp("^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$", "u");
-const pattern4 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$", "u");
+const pattern4 = new RegExp("^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$", "u");
 const pattern5 = new RegExp("^/", "u");
 const pattern6 = new RegExp("^[0-7]{3,4}$", "u");
 const pattern7 = new RegExp("^[A-Za-z0-9_-]+$", "u");
@@ -22,16 +24,15 @@ const pattern8 = new RegExp("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-
 const pattern9 = new RegExp("^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", "u");
 const pattern10 = new RegExp("^/(?!tmp(/|$))", "u");
 const pattern11 = new RegExp("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$", "u");
+const pattern12 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$", "u");
 const pattern13 = new RegExp("^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$", "u");
 const pattern15 = new RegExp("^[0-9]+$", "u");
 const pattern18 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$", "u");
 const pattern21 = new RegExp("^/dev/\\S+$", "u");
 const pattern23 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
 const pattern24 = new RegExp("^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$", "u");
-const pattern25 = new RegExp("^\\S+$", "u");
+const pattern25 = new RegExp("^[^\\u0000-\\u001f\\u007f]*$", "u");
 const pattern27 = new RegExp("^https?://", "u");
-const func2 = require("ajv/dist/runtime/ucs2length").default;
-const func4 = Object.prototype.hasOwnProperty;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/harvester-config-v1.7.schema.json" */;
@@ -124,7 +125,9 @@ if(_valid0){
 const _errs8 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.server_url !== undefined){
-const err5 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/0/then/properties/server_url/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.allOf[0].then.properties.server_url.not,parentSchema:schema11.allOf[0].then.properties.server_url,data:data.server_url};
+let data2 = data.server_url;
+if("" !== data2){
+const err5 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/0/then/properties/server_url/const",keyword:"const",params:{allowedValue: ""},message:"must be equal to constant",schema:"",parentSchema:schema11.allOf[0].then.properties.server_url,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -132,6 +135,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
+}
 }
 }
 var _valid0 = _errs8 === errors;
@@ -147,10 +151,10 @@ vErrors.push(err6);
 }
 errors++;
 }
-const _errs13 = errors;
+const _errs12 = errors;
 let valid5 = true;
-const _errs14 = errors;
-if(errors === _errs14){
+const _errs13 = errors;
+if(errors === _errs13){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
 if((data.install === undefined) && (missing2 = "install")){
@@ -166,8 +170,8 @@ errors++;
 else {
 if(data.install !== undefined){
 let data3 = data.install;
-const _errs16 = errors;
-if(errors === _errs16){
+const _errs15 = errors;
+if(errors === _errs15){
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 let missing3;
 if((data3.mode === undefined) && (missing3 = "mode")){
@@ -220,18 +224,18 @@ vErrors.push(err11);
 errors++;
 }
 }
-var _valid1 = _errs14 === errors;
-errors = _errs13;
+var _valid1 = _errs13 === errors;
+errors = _errs12;
 if(vErrors !== null){
-if(_errs13){
-vErrors.length = _errs13;
+if(_errs12){
+vErrors.length = _errs12;
 }
 else {
 vErrors = null;
 }
 }
 if(_valid1){
-const _errs19 = errors;
+const _errs18 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.server_url === undefined){
 const err12 = {instancePath,schemaPath:"#/allOf/1/then/required",keyword:"required",params:{missingProperty: "server_url"},message:"must have required property '"+"server_url"+"'",schema:schema11.allOf[1].then.required,parentSchema:schema11.allOf[1].then,data};
@@ -243,12 +247,11 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-var _valid1 = _errs19 === errors;
-valid5 = _valid1;
-}
-if(!valid5){
-const err13 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[1].if,parentSchema:schema11.allOf[1],data};
+if(data.server_url !== undefined){
+let data5 = data.server_url;
+if(typeof data5 === "string"){
+if(func2(data5) < 1){
+const err13 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/1/then/properties/server_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.allOf[1].then.properties.server_url,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -257,14 +260,14 @@ vErrors.push(err13);
 }
 errors++;
 }
-const _errs22 = errors;
-let valid8 = true;
-const _errs23 = errors;
-if(errors === _errs23){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing4;
-if((data.install === undefined) && (missing4 = "install")){
-const err14 = {};
+}
+}
+}
+var _valid1 = _errs18 === errors;
+valid5 = _valid1;
+}
+if(!valid5){
+const err14 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[1].if,parentSchema:schema11.allOf[1],data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -273,14 +276,13 @@ vErrors.push(err14);
 }
 errors++;
 }
-else {
-if(data.install !== undefined){
-let data5 = data.install;
-const _errs25 = errors;
-if(errors === _errs25){
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-let missing5;
-if((data5.management_interface === undefined) && (missing5 = "management_interface")){
+const _errs23 = errors;
+let valid9 = true;
+const _errs24 = errors;
+if(errors === _errs24){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing4;
+if((data.install === undefined) && (missing4 = "install")){
 const err15 = {};
 if(vErrors === null){
 vErrors = [err15];
@@ -291,13 +293,13 @@ vErrors.push(err15);
 errors++;
 }
 else {
-if(data5.management_interface !== undefined){
-let data6 = data5.management_interface;
-const _errs27 = errors;
-if(errors === _errs27){
+if(data.install !== undefined){
+let data6 = data.install;
+const _errs26 = errors;
+if(errors === _errs26){
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-let missing6;
-if((data6.method === undefined) && (missing6 = "method")){
+let missing5;
+if((data6.management_interface === undefined) && (missing5 = "management_interface")){
 const err16 = {};
 if(vErrors === null){
 vErrors = [err16];
@@ -308,8 +310,13 @@ vErrors.push(err16);
 errors++;
 }
 else {
-if(data6.method !== undefined){
-if("static" !== data6.method){
+if(data6.management_interface !== undefined){
+let data7 = data6.management_interface;
+const _errs28 = errors;
+if(errors === _errs28){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+let missing6;
+if((data7.method === undefined) && (missing6 = "method")){
 const err17 = {};
 if(vErrors === null){
 vErrors = [err17];
@@ -319,10 +326,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data7.method !== undefined){
+if("static" !== data7.method){
 const err18 = {};
 if(vErrors === null){
 vErrors = [err18];
@@ -331,7 +337,6 @@ else {
 vErrors.push(err18);
 }
 errors++;
-}
 }
 }
 }
@@ -361,24 +366,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-var _valid2 = _errs23 === errors;
-errors = _errs22;
-if(vErrors !== null){
-if(_errs22){
-vErrors.length = _errs22;
+}
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid2){
-const _errs30 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.os !== undefined){
-let data8 = data.os;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.dns_nameservers === undefined){
-const err21 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/required",keyword:"required",params:{missingProperty: "dns_nameservers"},message:"must have required property '"+"dns_nameservers"+"'",schema:schema11.allOf[2].then.properties.os.required,parentSchema:schema11.allOf[2].then.properties.os,data:data8};
+const err21 = {};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -387,11 +379,25 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(data8.dns_nameservers !== undefined){
-let data9 = data8.dns_nameservers;
-if(Array.isArray(data9)){
-if(data9.length < 1){
-const err22 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data9};
+}
+var _valid2 = _errs24 === errors;
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid2){
+const _errs31 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.os !== undefined){
+let data9 = data.os;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.dns_nameservers === undefined){
+const err22 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/required",keyword:"required",params:{missingProperty: "dns_nameservers"},message:"must have required property '"+"dns_nameservers"+"'",schema:schema11.allOf[2].then.properties.os.required,parentSchema:schema11.allOf[2].then.properties.os,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -400,9 +406,11 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.allOf[2].then.properties.os.properties.dns_nameservers.type,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data9};
+if(data9.dns_nameservers !== undefined){
+let data10 = data9.dns_nameservers;
+if(Array.isArray(data10)){
+if(data10.length < 1){
+const err23 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data10};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -412,9 +420,8 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
 else {
-const err24 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.allOf[2].then.properties.os.type,parentSchema:schema11.allOf[2].then.properties.os,data:data8};
+const err24 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.allOf[2].then.properties.os.properties.dns_nameservers.type,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -425,11 +432,8 @@ errors++;
 }
 }
 }
-var _valid2 = _errs30 === errors;
-valid8 = _valid2;
-}
-if(!valid8){
-const err25 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[2].if,parentSchema:schema11.allOf[2],data};
+else {
+const err25 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.allOf[2].then.properties.os.type,parentSchema:schema11.allOf[2].then.properties.os,data:data9};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -438,9 +442,13 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.scheme_version === undefined){
-const err26 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "scheme_version"},message:"must have required property '"+"scheme_version"+"'",schema:schema11.required,parentSchema:schema11,data};
+}
+}
+var _valid2 = _errs31 === errors;
+valid9 = _valid2;
+}
+if(!valid9){
+const err26 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[2].if,parentSchema:schema11.allOf[2],data};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -449,8 +457,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data.token === undefined){
-const err27 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.scheme_version === undefined){
+const err27 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "scheme_version"},message:"must have required property '"+"scheme_version"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -459,8 +468,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data.os === undefined){
-const err28 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "os"},message:"must have required property '"+"os"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.token === undefined){
+const err28 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -469,8 +478,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-if(data.install === undefined){
-const err29 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "install"},message:"must have required property '"+"install"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.os === undefined){
+const err29 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "os"},message:"must have required property '"+"os"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -479,9 +488,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(((((((key0 === "scheme_version") || (key0 === "server_url")) || (key0 === "token")) || (key0 === "sans")) || (key0 === "system_settings")) || (key0 === "os")) || (key0 === "install"))){
-const err30 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
+if(data.install === undefined){
+const err30 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "install"},message:"must have required property '"+"install"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -490,11 +498,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data.scheme_version !== undefined){
-let data10 = data.scheme_version;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err31 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.scheme_version.type,parentSchema:schema11.properties.scheme_version,data:data10};
+for(const key0 in data){
+if(!(((((((key0 === "scheme_version") || (key0 === "server_url")) || (key0 === "token")) || (key0 === "sans")) || (key0 === "system_settings")) || (key0 === "os")) || (key0 === "install"))){
+const err31 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -503,8 +509,11 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(1 !== data10){
-const err32 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant",schema:1,parentSchema:schema11.properties.scheme_version,data:data10};
+}
+if(data.scheme_version !== undefined){
+let data11 = data.scheme_version;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err32 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.scheme_version.type,parentSchema:schema11.properties.scheme_version,data:data11};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -513,12 +522,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data.server_url !== undefined){
-let data11 = data.server_url;
-if(typeof data11 === "string"){
-if(!pattern0.test(data11)){
-const err33 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/pattern",keyword:"pattern",params:{pattern: "^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},message:"must match pattern \""+"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"+"\"",schema:"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$",parentSchema:schema11.properties.server_url,data:data11};
+if(1 !== data11){
+const err33 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant",schema:1,parentSchema:schema11.properties.scheme_version,data:data11};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -528,8 +533,11 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.server_url.type,parentSchema:schema11.properties.server_url,data:data11};
+if(data.server_url !== undefined){
+let data12 = data.server_url;
+if(typeof data12 === "string"){
+if(!pattern0.test(data12)){
+const err34 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/pattern",keyword:"pattern",params:{pattern: "^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"},message:"must match pattern \""+"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"+"\"",schema:"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$",parentSchema:schema11.properties.server_url,data:data12};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -539,11 +547,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.token !== undefined){
-let data12 = data.token;
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err35 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.token,data:data12};
+else {
+const err35 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.server_url.type,parentSchema:schema11.properties.server_url,data:data12};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -552,8 +557,12 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(!pattern1.test(data12)){
-const err36 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},message:"must match pattern \""+"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"+"\"",schema:"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$",parentSchema:schema11.properties.token,data:data12};
+}
+if(data.token !== undefined){
+let data13 = data.token;
+if(typeof data13 === "string"){
+if(func2(data13) < 1){
+const err36 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -562,9 +571,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-else {
-const err37 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.token.type,parentSchema:schema11.properties.token,data:data12};
+if(!pattern1.test(data13)){
+const err37 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},message:"must match pattern \""+"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"+"\"",schema:"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$",parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -574,15 +582,8 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.sans !== undefined){
-let data13 = data.sans;
-if(Array.isArray(data13)){
-const len0 = data13.length;
-for(let i0=0; i0<len0; i0++){
-let data14 = data13[i0];
-if(typeof data14 === "string"){
-if(func2(data14) < 1){
-const err38 = {instancePath:instancePath+"/sans/" + i0,schemaPath:"#/properties/sans/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sans.items,data:data14};
+else {
+const err38 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.token.type,parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -592,8 +593,15 @@ vErrors.push(err38);
 errors++;
 }
 }
-else {
-const err39 = {instancePath:instancePath+"/sans/" + i0,schemaPath:"#/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sans.items.type,parentSchema:schema11.properties.sans.items,data:data14};
+if(data.sans !== undefined){
+let data14 = data.sans;
+if(Array.isArray(data14)){
+const len0 = data14.length;
+for(let i0=0; i0<len0; i0++){
+let data15 = data14[i0];
+if(typeof data15 === "string"){
+if(func2(data15) < 1){
+const err39 = {instancePath:instancePath+"/sans/" + i0,schemaPath:"#/properties/sans/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sans.items,data:data15};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -603,9 +611,8 @@ vErrors.push(err39);
 errors++;
 }
 }
-}
 else {
-const err40 = {instancePath:instancePath+"/sans",schemaPath:"#/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.sans.type,parentSchema:schema11.properties.sans,data:data13};
+const err40 = {instancePath:instancePath+"/sans/" + i0,schemaPath:"#/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sans.items.type,parentSchema:schema11.properties.sans.items,data:data15};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -615,12 +622,9 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data.system_settings !== undefined){
-let data15 = data.system_settings;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key1 in data15){
-if(!(func4.call(schema11.properties.system_settings.properties, key1))){
-const err41 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.system_settings,data:data15};
+}
+else {
+const err41 = {instancePath:instancePath+"/sans",schemaPath:"#/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.sans.type,parentSchema:schema11.properties.sans,data:data14};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -630,10 +634,12 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data15["additional-ca"] !== undefined){
-let data16 = data15["additional-ca"];
-if(typeof data16 !== "string"){
-const err42 = {instancePath:instancePath+"/system_settings/additional-ca",schemaPath:"#/properties/system_settings/properties/additional-ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["additional-ca"].type,parentSchema:schema11.properties.system_settings.properties["additional-ca"],data:data16};
+if(data.system_settings !== undefined){
+let data16 = data.system_settings;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+for(const key1 in data16){
+if(!(func5.call(schema11.properties.system_settings.properties, key1))){
+const err42 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.system_settings,data:data16};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -643,10 +649,10 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data15["api-ui-version"] !== undefined){
-let data17 = data15["api-ui-version"];
+if(data16["additional-ca"] !== undefined){
+let data17 = data16["additional-ca"];
 if(typeof data17 !== "string"){
-const err43 = {instancePath:instancePath+"/system_settings/api-ui-version",schemaPath:"#/properties/system_settings/properties/api-ui-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["api-ui-version"].type,parentSchema:schema11.properties.system_settings.properties["api-ui-version"],data:data17};
+const err43 = {instancePath:instancePath+"/system_settings/additional-ca",schemaPath:"#/properties/system_settings/properties/additional-ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["additional-ca"].type,parentSchema:schema11.properties.system_settings.properties["additional-ca"],data:data17};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -656,10 +662,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data15["auto-disk-provision-paths"] !== undefined){
-let data18 = data15["auto-disk-provision-paths"];
+if(data16["api-ui-version"] !== undefined){
+let data18 = data16["api-ui-version"];
 if(typeof data18 !== "string"){
-const err44 = {instancePath:instancePath+"/system_settings/auto-disk-provision-paths",schemaPath:"#/properties/system_settings/properties/auto-disk-provision-paths/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-disk-provision-paths"].type,parentSchema:schema11.properties.system_settings.properties["auto-disk-provision-paths"],data:data18};
+const err44 = {instancePath:instancePath+"/system_settings/api-ui-version",schemaPath:"#/properties/system_settings/properties/api-ui-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["api-ui-version"].type,parentSchema:schema11.properties.system_settings.properties["api-ui-version"],data:data18};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -669,10 +675,10 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data15["auto-rotate-rke2-certs"] !== undefined){
-let data19 = data15["auto-rotate-rke2-certs"];
+if(data16["auto-disk-provision-paths"] !== undefined){
+let data19 = data16["auto-disk-provision-paths"];
 if(typeof data19 !== "string"){
-const err45 = {instancePath:instancePath+"/system_settings/auto-rotate-rke2-certs",schemaPath:"#/properties/system_settings/properties/auto-rotate-rke2-certs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"].type,parentSchema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"],data:data19};
+const err45 = {instancePath:instancePath+"/system_settings/auto-disk-provision-paths",schemaPath:"#/properties/system_settings/properties/auto-disk-provision-paths/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-disk-provision-paths"].type,parentSchema:schema11.properties.system_settings.properties["auto-disk-provision-paths"],data:data19};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -682,10 +688,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data15["backup-target"] !== undefined){
-let data20 = data15["backup-target"];
+if(data16["auto-rotate-rke2-certs"] !== undefined){
+let data20 = data16["auto-rotate-rke2-certs"];
 if(typeof data20 !== "string"){
-const err46 = {instancePath:instancePath+"/system_settings/backup-target",schemaPath:"#/properties/system_settings/properties/backup-target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["backup-target"].type,parentSchema:schema11.properties.system_settings.properties["backup-target"],data:data20};
+const err46 = {instancePath:instancePath+"/system_settings/auto-rotate-rke2-certs",schemaPath:"#/properties/system_settings/properties/auto-rotate-rke2-certs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"].type,parentSchema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"],data:data20};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -695,10 +701,10 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data15["cluster-registration-url"] !== undefined){
-let data21 = data15["cluster-registration-url"];
+if(data16["backup-target"] !== undefined){
+let data21 = data16["backup-target"];
 if(typeof data21 !== "string"){
-const err47 = {instancePath:instancePath+"/system_settings/cluster-registration-url",schemaPath:"#/properties/system_settings/properties/cluster-registration-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["cluster-registration-url"].type,parentSchema:schema11.properties.system_settings.properties["cluster-registration-url"],data:data21};
+const err47 = {instancePath:instancePath+"/system_settings/backup-target",schemaPath:"#/properties/system_settings/properties/backup-target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["backup-target"].type,parentSchema:schema11.properties.system_settings.properties["backup-target"],data:data21};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -708,10 +714,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data15["containerd-registry"] !== undefined){
-let data22 = data15["containerd-registry"];
+if(data16["cluster-registration-url"] !== undefined){
+let data22 = data16["cluster-registration-url"];
 if(typeof data22 !== "string"){
-const err48 = {instancePath:instancePath+"/system_settings/containerd-registry",schemaPath:"#/properties/system_settings/properties/containerd-registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["containerd-registry"].type,parentSchema:schema11.properties.system_settings.properties["containerd-registry"],data:data22};
+const err48 = {instancePath:instancePath+"/system_settings/cluster-registration-url",schemaPath:"#/properties/system_settings/properties/cluster-registration-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["cluster-registration-url"].type,parentSchema:schema11.properties.system_settings.properties["cluster-registration-url"],data:data22};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -721,10 +727,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data15["csi-driver-config"] !== undefined){
-let data23 = data15["csi-driver-config"];
+if(data16["containerd-registry"] !== undefined){
+let data23 = data16["containerd-registry"];
 if(typeof data23 !== "string"){
-const err49 = {instancePath:instancePath+"/system_settings/csi-driver-config",schemaPath:"#/properties/system_settings/properties/csi-driver-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["csi-driver-config"].type,parentSchema:schema11.properties.system_settings.properties["csi-driver-config"],data:data23};
+const err49 = {instancePath:instancePath+"/system_settings/containerd-registry",schemaPath:"#/properties/system_settings/properties/containerd-registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["containerd-registry"].type,parentSchema:schema11.properties.system_settings.properties["containerd-registry"],data:data23};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -734,10 +740,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data15["default-storage-class"] !== undefined){
-let data24 = data15["default-storage-class"];
+if(data16["csi-driver-config"] !== undefined){
+let data24 = data16["csi-driver-config"];
 if(typeof data24 !== "string"){
-const err50 = {instancePath:instancePath+"/system_settings/default-storage-class",schemaPath:"#/properties/system_settings/properties/default-storage-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-storage-class"].type,parentSchema:schema11.properties.system_settings.properties["default-storage-class"],data:data24};
+const err50 = {instancePath:instancePath+"/system_settings/csi-driver-config",schemaPath:"#/properties/system_settings/properties/csi-driver-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["csi-driver-config"].type,parentSchema:schema11.properties.system_settings.properties["csi-driver-config"],data:data24};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -747,10 +753,10 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data15["default-vm-termination-grace-period-seconds"] !== undefined){
-let data25 = data15["default-vm-termination-grace-period-seconds"];
+if(data16["default-storage-class"] !== undefined){
+let data25 = data16["default-storage-class"];
 if(typeof data25 !== "string"){
-const err51 = {instancePath:instancePath+"/system_settings/default-vm-termination-grace-period-seconds",schemaPath:"#/properties/system_settings/properties/default-vm-termination-grace-period-seconds/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"].type,parentSchema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"],data:data25};
+const err51 = {instancePath:instancePath+"/system_settings/default-storage-class",schemaPath:"#/properties/system_settings/properties/default-storage-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-storage-class"].type,parentSchema:schema11.properties.system_settings.properties["default-storage-class"],data:data25};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -760,10 +766,10 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data15["harvester-csi-ccm-versions"] !== undefined){
-let data26 = data15["harvester-csi-ccm-versions"];
+if(data16["default-vm-termination-grace-period-seconds"] !== undefined){
+let data26 = data16["default-vm-termination-grace-period-seconds"];
 if(typeof data26 !== "string"){
-const err52 = {instancePath:instancePath+"/system_settings/harvester-csi-ccm-versions",schemaPath:"#/properties/system_settings/properties/harvester-csi-ccm-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"].type,parentSchema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"],data:data26};
+const err52 = {instancePath:instancePath+"/system_settings/default-vm-termination-grace-period-seconds",schemaPath:"#/properties/system_settings/properties/default-vm-termination-grace-period-seconds/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"].type,parentSchema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"],data:data26};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -773,10 +779,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data15["http-proxy"] !== undefined){
-let data27 = data15["http-proxy"];
+if(data16["harvester-csi-ccm-versions"] !== undefined){
+let data27 = data16["harvester-csi-ccm-versions"];
 if(typeof data27 !== "string"){
-const err53 = {instancePath:instancePath+"/system_settings/http-proxy",schemaPath:"#/properties/system_settings/properties/http-proxy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["http-proxy"].type,parentSchema:schema11.properties.system_settings.properties["http-proxy"],data:data27};
+const err53 = {instancePath:instancePath+"/system_settings/harvester-csi-ccm-versions",schemaPath:"#/properties/system_settings/properties/harvester-csi-ccm-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"].type,parentSchema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"],data:data27};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -786,10 +792,10 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data15["kubeconfig-default-token-ttl-minutes"] !== undefined){
-let data28 = data15["kubeconfig-default-token-ttl-minutes"];
+if(data16["http-proxy"] !== undefined){
+let data28 = data16["http-proxy"];
 if(typeof data28 !== "string"){
-const err54 = {instancePath:instancePath+"/system_settings/kubeconfig-default-token-ttl-minutes",schemaPath:"#/properties/system_settings/properties/kubeconfig-default-token-ttl-minutes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"].type,parentSchema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"],data:data28};
+const err54 = {instancePath:instancePath+"/system_settings/http-proxy",schemaPath:"#/properties/system_settings/properties/http-proxy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["http-proxy"].type,parentSchema:schema11.properties.system_settings.properties["http-proxy"],data:data28};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -799,10 +805,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data15["log-level"] !== undefined){
-let data29 = data15["log-level"];
+if(data16["kubeconfig-default-token-ttl-minutes"] !== undefined){
+let data29 = data16["kubeconfig-default-token-ttl-minutes"];
 if(typeof data29 !== "string"){
-const err55 = {instancePath:instancePath+"/system_settings/log-level",schemaPath:"#/properties/system_settings/properties/log-level/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["log-level"].type,parentSchema:schema11.properties.system_settings.properties["log-level"],data:data29};
+const err55 = {instancePath:instancePath+"/system_settings/kubeconfig-default-token-ttl-minutes",schemaPath:"#/properties/system_settings/properties/kubeconfig-default-token-ttl-minutes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"].type,parentSchema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"],data:data29};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -812,10 +818,10 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data15["ntp-servers"] !== undefined){
-let data30 = data15["ntp-servers"];
+if(data16["log-level"] !== undefined){
+let data30 = data16["log-level"];
 if(typeof data30 !== "string"){
-const err56 = {instancePath:instancePath+"/system_settings/ntp-servers",schemaPath:"#/properties/system_settings/properties/ntp-servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ntp-servers"].type,parentSchema:schema11.properties.system_settings.properties["ntp-servers"],data:data30};
+const err56 = {instancePath:instancePath+"/system_settings/log-level",schemaPath:"#/properties/system_settings/properties/log-level/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["log-level"].type,parentSchema:schema11.properties.system_settings.properties["log-level"],data:data30};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -825,10 +831,10 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data15["overcommit-config"] !== undefined){
-let data31 = data15["overcommit-config"];
+if(data16["ntp-servers"] !== undefined){
+let data31 = data16["ntp-servers"];
 if(typeof data31 !== "string"){
-const err57 = {instancePath:instancePath+"/system_settings/overcommit-config",schemaPath:"#/properties/system_settings/properties/overcommit-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["overcommit-config"].type,parentSchema:schema11.properties.system_settings.properties["overcommit-config"],data:data31};
+const err57 = {instancePath:instancePath+"/system_settings/ntp-servers",schemaPath:"#/properties/system_settings/properties/ntp-servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ntp-servers"].type,parentSchema:schema11.properties.system_settings.properties["ntp-servers"],data:data31};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -838,10 +844,10 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data15["release-download-url"] !== undefined){
-let data32 = data15["release-download-url"];
+if(data16["overcommit-config"] !== undefined){
+let data32 = data16["overcommit-config"];
 if(typeof data32 !== "string"){
-const err58 = {instancePath:instancePath+"/system_settings/release-download-url",schemaPath:"#/properties/system_settings/properties/release-download-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["release-download-url"].type,parentSchema:schema11.properties.system_settings.properties["release-download-url"],data:data32};
+const err58 = {instancePath:instancePath+"/system_settings/overcommit-config",schemaPath:"#/properties/system_settings/properties/overcommit-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["overcommit-config"].type,parentSchema:schema11.properties.system_settings.properties["overcommit-config"],data:data32};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -851,10 +857,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data15["server-version"] !== undefined){
-let data33 = data15["server-version"];
+if(data16["release-download-url"] !== undefined){
+let data33 = data16["release-download-url"];
 if(typeof data33 !== "string"){
-const err59 = {instancePath:instancePath+"/system_settings/server-version",schemaPath:"#/properties/system_settings/properties/server-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["server-version"].type,parentSchema:schema11.properties.system_settings.properties["server-version"],data:data33};
+const err59 = {instancePath:instancePath+"/system_settings/release-download-url",schemaPath:"#/properties/system_settings/properties/release-download-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["release-download-url"].type,parentSchema:schema11.properties.system_settings.properties["release-download-url"],data:data33};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -864,10 +870,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data15["ssl-certificates"] !== undefined){
-let data34 = data15["ssl-certificates"];
+if(data16["server-version"] !== undefined){
+let data34 = data16["server-version"];
 if(typeof data34 !== "string"){
-const err60 = {instancePath:instancePath+"/system_settings/ssl-certificates",schemaPath:"#/properties/system_settings/properties/ssl-certificates/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-certificates"].type,parentSchema:schema11.properties.system_settings.properties["ssl-certificates"],data:data34};
+const err60 = {instancePath:instancePath+"/system_settings/server-version",schemaPath:"#/properties/system_settings/properties/server-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["server-version"].type,parentSchema:schema11.properties.system_settings.properties["server-version"],data:data34};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -877,10 +883,10 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data15["ssl-parameters"] !== undefined){
-let data35 = data15["ssl-parameters"];
+if(data16["ssl-certificates"] !== undefined){
+let data35 = data16["ssl-certificates"];
 if(typeof data35 !== "string"){
-const err61 = {instancePath:instancePath+"/system_settings/ssl-parameters",schemaPath:"#/properties/system_settings/properties/ssl-parameters/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-parameters"].type,parentSchema:schema11.properties.system_settings.properties["ssl-parameters"],data:data35};
+const err61 = {instancePath:instancePath+"/system_settings/ssl-certificates",schemaPath:"#/properties/system_settings/properties/ssl-certificates/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-certificates"].type,parentSchema:schema11.properties.system_settings.properties["ssl-certificates"],data:data35};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -890,10 +896,10 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data15["storage-network"] !== undefined){
-let data36 = data15["storage-network"];
+if(data16["ssl-parameters"] !== undefined){
+let data36 = data16["ssl-parameters"];
 if(typeof data36 !== "string"){
-const err62 = {instancePath:instancePath+"/system_settings/storage-network",schemaPath:"#/properties/system_settings/properties/storage-network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["storage-network"].type,parentSchema:schema11.properties.system_settings.properties["storage-network"],data:data36};
+const err62 = {instancePath:instancePath+"/system_settings/ssl-parameters",schemaPath:"#/properties/system_settings/properties/ssl-parameters/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-parameters"].type,parentSchema:schema11.properties.system_settings.properties["ssl-parameters"],data:data36};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -903,10 +909,10 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data15["support-bundle-expiration"] !== undefined){
-let data37 = data15["support-bundle-expiration"];
+if(data16["storage-network"] !== undefined){
+let data37 = data16["storage-network"];
 if(typeof data37 !== "string"){
-const err63 = {instancePath:instancePath+"/system_settings/support-bundle-expiration",schemaPath:"#/properties/system_settings/properties/support-bundle-expiration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-expiration"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-expiration"],data:data37};
+const err63 = {instancePath:instancePath+"/system_settings/storage-network",schemaPath:"#/properties/system_settings/properties/storage-network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["storage-network"].type,parentSchema:schema11.properties.system_settings.properties["storage-network"],data:data37};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -916,10 +922,10 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data15["support-bundle-image"] !== undefined){
-let data38 = data15["support-bundle-image"];
+if(data16["support-bundle-expiration"] !== undefined){
+let data38 = data16["support-bundle-expiration"];
 if(typeof data38 !== "string"){
-const err64 = {instancePath:instancePath+"/system_settings/support-bundle-image",schemaPath:"#/properties/system_settings/properties/support-bundle-image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-image"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-image"],data:data38};
+const err64 = {instancePath:instancePath+"/system_settings/support-bundle-expiration",schemaPath:"#/properties/system_settings/properties/support-bundle-expiration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-expiration"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-expiration"],data:data38};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -929,10 +935,10 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data15["support-bundle-namespaces"] !== undefined){
-let data39 = data15["support-bundle-namespaces"];
+if(data16["support-bundle-image"] !== undefined){
+let data39 = data16["support-bundle-image"];
 if(typeof data39 !== "string"){
-const err65 = {instancePath:instancePath+"/system_settings/support-bundle-namespaces",schemaPath:"#/properties/system_settings/properties/support-bundle-namespaces/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-namespaces"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-namespaces"],data:data39};
+const err65 = {instancePath:instancePath+"/system_settings/support-bundle-image",schemaPath:"#/properties/system_settings/properties/support-bundle-image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-image"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-image"],data:data39};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -942,10 +948,10 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data15["support-bundle-node-collection-timeout"] !== undefined){
-let data40 = data15["support-bundle-node-collection-timeout"];
+if(data16["support-bundle-namespaces"] !== undefined){
+let data40 = data16["support-bundle-namespaces"];
 if(typeof data40 !== "string"){
-const err66 = {instancePath:instancePath+"/system_settings/support-bundle-node-collection-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-node-collection-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"],data:data40};
+const err66 = {instancePath:instancePath+"/system_settings/support-bundle-namespaces",schemaPath:"#/properties/system_settings/properties/support-bundle-namespaces/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-namespaces"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-namespaces"],data:data40};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -955,10 +961,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data15["support-bundle-timeout"] !== undefined){
-let data41 = data15["support-bundle-timeout"];
+if(data16["support-bundle-node-collection-timeout"] !== undefined){
+let data41 = data16["support-bundle-node-collection-timeout"];
 if(typeof data41 !== "string"){
-const err67 = {instancePath:instancePath+"/system_settings/support-bundle-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-timeout"],data:data41};
+const err67 = {instancePath:instancePath+"/system_settings/support-bundle-node-collection-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-node-collection-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"],data:data41};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -968,10 +974,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data15["ui-index"] !== undefined){
-let data42 = data15["ui-index"];
+if(data16["support-bundle-timeout"] !== undefined){
+let data42 = data16["support-bundle-timeout"];
 if(typeof data42 !== "string"){
-const err68 = {instancePath:instancePath+"/system_settings/ui-index",schemaPath:"#/properties/system_settings/properties/ui-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-index"],data:data42};
+const err68 = {instancePath:instancePath+"/system_settings/support-bundle-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-timeout"],data:data42};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -981,10 +987,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data15["ui-path"] !== undefined){
-let data43 = data15["ui-path"];
+if(data16["ui-index"] !== undefined){
+let data43 = data16["ui-index"];
 if(typeof data43 !== "string"){
-const err69 = {instancePath:instancePath+"/system_settings/ui-path",schemaPath:"#/properties/system_settings/properties/ui-path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-path"].type,parentSchema:schema11.properties.system_settings.properties["ui-path"],data:data43};
+const err69 = {instancePath:instancePath+"/system_settings/ui-index",schemaPath:"#/properties/system_settings/properties/ui-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-index"],data:data43};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -994,10 +1000,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data15["ui-plugin-index"] !== undefined){
-let data44 = data15["ui-plugin-index"];
+if(data16["ui-path"] !== undefined){
+let data44 = data16["ui-path"];
 if(typeof data44 !== "string"){
-const err70 = {instancePath:instancePath+"/system_settings/ui-plugin-index",schemaPath:"#/properties/system_settings/properties/ui-plugin-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-plugin-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-plugin-index"],data:data44};
+const err70 = {instancePath:instancePath+"/system_settings/ui-path",schemaPath:"#/properties/system_settings/properties/ui-path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-path"].type,parentSchema:schema11.properties.system_settings.properties["ui-path"],data:data44};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -1007,10 +1013,10 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data15["ui-source"] !== undefined){
-let data45 = data15["ui-source"];
+if(data16["ui-plugin-index"] !== undefined){
+let data45 = data16["ui-plugin-index"];
 if(typeof data45 !== "string"){
-const err71 = {instancePath:instancePath+"/system_settings/ui-source",schemaPath:"#/properties/system_settings/properties/ui-source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-source"].type,parentSchema:schema11.properties.system_settings.properties["ui-source"],data:data45};
+const err71 = {instancePath:instancePath+"/system_settings/ui-plugin-index",schemaPath:"#/properties/system_settings/properties/ui-plugin-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-plugin-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-plugin-index"],data:data45};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -1020,10 +1026,10 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data15["upgradable-versions"] !== undefined){
-let data46 = data15["upgradable-versions"];
+if(data16["ui-source"] !== undefined){
+let data46 = data16["ui-source"];
 if(typeof data46 !== "string"){
-const err72 = {instancePath:instancePath+"/system_settings/upgradable-versions",schemaPath:"#/properties/system_settings/properties/upgradable-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgradable-versions"].type,parentSchema:schema11.properties.system_settings.properties["upgradable-versions"],data:data46};
+const err72 = {instancePath:instancePath+"/system_settings/ui-source",schemaPath:"#/properties/system_settings/properties/ui-source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-source"].type,parentSchema:schema11.properties.system_settings.properties["ui-source"],data:data46};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1033,10 +1039,10 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data15["upgrade-checker-enabled"] !== undefined){
-let data47 = data15["upgrade-checker-enabled"];
+if(data16["upgradable-versions"] !== undefined){
+let data47 = data16["upgradable-versions"];
 if(typeof data47 !== "string"){
-const err73 = {instancePath:instancePath+"/system_settings/upgrade-checker-enabled",schemaPath:"#/properties/system_settings/properties/upgrade-checker-enabled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-enabled"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-enabled"],data:data47};
+const err73 = {instancePath:instancePath+"/system_settings/upgradable-versions",schemaPath:"#/properties/system_settings/properties/upgradable-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgradable-versions"].type,parentSchema:schema11.properties.system_settings.properties["upgradable-versions"],data:data47};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1046,10 +1052,10 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data15["upgrade-checker-url"] !== undefined){
-let data48 = data15["upgrade-checker-url"];
+if(data16["upgrade-checker-enabled"] !== undefined){
+let data48 = data16["upgrade-checker-enabled"];
 if(typeof data48 !== "string"){
-const err74 = {instancePath:instancePath+"/system_settings/upgrade-checker-url",schemaPath:"#/properties/system_settings/properties/upgrade-checker-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-url"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-url"],data:data48};
+const err74 = {instancePath:instancePath+"/system_settings/upgrade-checker-enabled",schemaPath:"#/properties/system_settings/properties/upgrade-checker-enabled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-enabled"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-enabled"],data:data48};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1059,10 +1065,10 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data15["vip-pools"] !== undefined){
-let data49 = data15["vip-pools"];
+if(data16["upgrade-checker-url"] !== undefined){
+let data49 = data16["upgrade-checker-url"];
 if(typeof data49 !== "string"){
-const err75 = {instancePath:instancePath+"/system_settings/vip-pools",schemaPath:"#/properties/system_settings/properties/vip-pools/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vip-pools"].type,parentSchema:schema11.properties.system_settings.properties["vip-pools"],data:data49};
+const err75 = {instancePath:instancePath+"/system_settings/upgrade-checker-url",schemaPath:"#/properties/system_settings/properties/upgrade-checker-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-url"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-url"],data:data49};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1072,10 +1078,10 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data15["vm-force-reset-policy"] !== undefined){
-let data50 = data15["vm-force-reset-policy"];
+if(data16["vip-pools"] !== undefined){
+let data50 = data16["vip-pools"];
 if(typeof data50 !== "string"){
-const err76 = {instancePath:instancePath+"/system_settings/vm-force-reset-policy",schemaPath:"#/properties/system_settings/properties/vm-force-reset-policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vm-force-reset-policy"].type,parentSchema:schema11.properties.system_settings.properties["vm-force-reset-policy"],data:data50};
+const err76 = {instancePath:instancePath+"/system_settings/vip-pools",schemaPath:"#/properties/system_settings/properties/vip-pools/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vip-pools"].type,parentSchema:schema11.properties.system_settings.properties["vip-pools"],data:data50};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1085,10 +1091,10 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data15["volume-snapshot-class"] !== undefined){
-let data51 = data15["volume-snapshot-class"];
+if(data16["vm-force-reset-policy"] !== undefined){
+let data51 = data16["vm-force-reset-policy"];
 if(typeof data51 !== "string"){
-const err77 = {instancePath:instancePath+"/system_settings/volume-snapshot-class",schemaPath:"#/properties/system_settings/properties/volume-snapshot-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["volume-snapshot-class"].type,parentSchema:schema11.properties.system_settings.properties["volume-snapshot-class"],data:data51};
+const err77 = {instancePath:instancePath+"/system_settings/vm-force-reset-policy",schemaPath:"#/properties/system_settings/properties/vm-force-reset-policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vm-force-reset-policy"].type,parentSchema:schema11.properties.system_settings.properties["vm-force-reset-policy"],data:data51};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1098,9 +1104,10 @@ vErrors.push(err77);
 errors++;
 }
 }
-}
-else {
-const err78 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.system_settings.type,parentSchema:schema11.properties.system_settings,data:data15};
+if(data16["volume-snapshot-class"] !== undefined){
+let data52 = data16["volume-snapshot-class"];
+if(typeof data52 !== "string"){
+const err78 = {instancePath:instancePath+"/system_settings/volume-snapshot-class",schemaPath:"#/properties/system_settings/properties/volume-snapshot-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["volume-snapshot-class"].type,parentSchema:schema11.properties.system_settings.properties["volume-snapshot-class"],data:data52};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1110,14 +1117,9 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data.os !== undefined){
-let data52 = data.os;
-const _errs126 = errors;
-let valid18 = false;
-const _errs127 = errors;
-if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
-if(data52.password === undefined){
-const err79 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/0/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema11.properties.os.anyOf[0].required,parentSchema:schema11.properties.os.anyOf[0],data:data52};
+}
+else {
+const err79 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.system_settings.type,parentSchema:schema11.properties.system_settings,data:data16};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1126,11 +1128,15 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data52.password !== undefined){
-let data53 = data52.password;
-if(typeof data53 === "string"){
-if(func2(data53) < 1){
-const err80 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data53};
+}
+if(data.os !== undefined){
+let data53 = data.os;
+const _errs127 = errors;
+let valid19 = false;
+const _errs128 = errors;
+if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
+if(data53.password === undefined){
+const err80 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/0/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema11.properties.os.anyOf[0].required,parentSchema:schema11.properties.os.anyOf[0],data:data53};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1139,9 +1145,11 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.anyOf[0].properties.password.type,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data53};
+if(data53.password !== undefined){
+let data54 = data53.password;
+if(typeof data54 === "string"){
+if(func2(data54) < 1){
+const err81 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data54};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1151,14 +1159,8 @@ vErrors.push(err81);
 errors++;
 }
 }
-}
-var _valid3 = _errs127 === errors;
-valid18 = valid18 || _valid3;
-if(!valid18){
-const _errs130 = errors;
-if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
-if(data52.ssh_authorized_keys === undefined){
-const err82 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/1/required",keyword:"required",params:{missingProperty: "ssh_authorized_keys"},message:"must have required property '"+"ssh_authorized_keys"+"'",schema:schema11.properties.os.anyOf[1].required,parentSchema:schema11.properties.os.anyOf[1],data:data52};
+else {
+const err82 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.anyOf[0].properties.password.type,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data54};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1167,11 +1169,15 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(data52.ssh_authorized_keys !== undefined){
-let data54 = data52.ssh_authorized_keys;
-if(Array.isArray(data54)){
-if(data54.length < 1){
-const err83 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data54};
+}
+}
+var _valid3 = _errs128 === errors;
+valid19 = valid19 || _valid3;
+if(!valid19){
+const _errs131 = errors;
+if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
+if(data53.ssh_authorized_keys === undefined){
+const err83 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/1/required",keyword:"required",params:{missingProperty: "ssh_authorized_keys"},message:"must have required property '"+"ssh_authorized_keys"+"'",schema:schema11.properties.os.anyOf[1].required,parentSchema:schema11.properties.os.anyOf[1],data:data53};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1180,9 +1186,11 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-else {
-const err84 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data54};
+if(data53.ssh_authorized_keys !== undefined){
+let data55 = data53.ssh_authorized_keys;
+if(Array.isArray(data55)){
+if(data55.length < 1){
+const err84 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data55};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1192,12 +1200,8 @@ vErrors.push(err84);
 errors++;
 }
 }
-}
-var _valid3 = _errs130 === errors;
-valid18 = valid18 || _valid3;
-}
-if(!valid18){
-const err85 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.anyOf,parentSchema:schema11.properties.os,data:data52};
+else {
+const err85 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data55};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1206,21 +1210,13 @@ vErrors.push(err85);
 }
 errors++;
 }
-else {
-errors = _errs126;
-if(vErrors !== null){
-if(_errs126){
-vErrors.length = _errs126;
-}
-else {
-vErrors = null;
 }
 }
+var _valid3 = _errs131 === errors;
+valid19 = valid19 || _valid3;
 }
-if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
-for(const key2 in data52){
-if(!(func4.call(schema11.properties.os.properties, key2))){
-const err86 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os,data:data52};
+if(!valid19){
+const err86 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.anyOf,parentSchema:schema11.properties.os,data:data53};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1229,12 +1225,21 @@ vErrors.push(err86);
 }
 errors++;
 }
+else {
+errors = _errs127;
+if(vErrors !== null){
+if(_errs127){
+vErrors.length = _errs127;
 }
-if(data52.hostname !== undefined){
-let data55 = data52.hostname;
-if(typeof data55 === "string"){
-if(func2(data55) > 253){
-const err87 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.os.properties.hostname,data:data55};
+else {
+vErrors = null;
+}
+}
+}
+if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
+for(const key2 in data53){
+if(!(func5.call(schema11.properties.os.properties, key2))){
+const err87 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os,data:data53};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1243,8 +1248,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(!pattern2.test(data55)){
-const err88 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$",parentSchema:schema11.properties.os.properties.hostname,data:data55};
+}
+if(data53.hostname !== undefined){
+let data56 = data53.hostname;
+if(typeof data56 === "string"){
+if(func2(data56) > 253){
+const err88 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.os.properties.hostname,data:data56};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1253,9 +1262,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-else {
-const err89 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.hostname.type,parentSchema:schema11.properties.os.properties.hostname,data:data55};
+if(!pattern2.test(data56)){
+const err89 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$",parentSchema:schema11.properties.os.properties.hostname,data:data56};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1265,11 +1273,8 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data52.password !== undefined){
-let data56 = data52.password;
-if(typeof data56 === "string"){
-if(func2(data56) < 1){
-const err90 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.password,data:data56};
+else {
+const err90 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.hostname.type,parentSchema:schema11.properties.os.properties.hostname,data:data56};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1278,8 +1283,12 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(!pattern3.test(data56)){
-const err91 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/pattern",keyword:"pattern",params:{pattern: "^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"},message:"must match pattern \""+"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"+"\"",schema:"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$",parentSchema:schema11.properties.os.properties.password,data:data56};
+}
+if(data53.password !== undefined){
+let data57 = data53.password;
+if(typeof data57 === "string"){
+if(func2(data57) < 1){
+const err91 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.password,data:data57};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1288,9 +1297,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-else {
-const err92 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.password.type,parentSchema:schema11.properties.os.properties.password,data:data56};
+if(!pattern3.test(data57)){
+const err92 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/pattern",keyword:"pattern",params:{pattern: "^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"},message:"must match pattern \""+"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"+"\"",schema:"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$",parentSchema:schema11.properties.os.properties.password,data:data57};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1300,15 +1308,8 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data52.ssh_authorized_keys !== undefined){
-let data57 = data52.ssh_authorized_keys;
-if(Array.isArray(data57)){
-const len1 = data57.length;
-for(let i1=0; i1<len1; i1++){
-let data58 = data57[i1];
-if(typeof data58 === "string"){
-if(func2(data58) < 1){
-const err93 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i1,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data58};
+else {
+const err93 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.password.type,parentSchema:schema11.properties.os.properties.password,data:data57};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1318,8 +1319,15 @@ vErrors.push(err93);
 errors++;
 }
 }
-else {
-const err94 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i1,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data58};
+if(data53.ssh_authorized_keys !== undefined){
+let data58 = data53.ssh_authorized_keys;
+if(Array.isArray(data58)){
+const len1 = data58.length;
+for(let i1=0; i1<len1; i1++){
+let data59 = data58[i1];
+if(typeof data59 === "string"){
+if(func2(data59) < 1){
+const err94 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i1,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data59};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1329,9 +1337,8 @@ vErrors.push(err94);
 errors++;
 }
 }
-}
 else {
-const err95 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys,data:data57};
+const err95 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i1,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data59};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1341,15 +1348,9 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data52.ntp_servers !== undefined){
-let data59 = data52.ntp_servers;
-if(Array.isArray(data59)){
-const len2 = data59.length;
-for(let i2=0; i2<len2; i2++){
-let data60 = data59[i2];
-if(typeof data60 === "string"){
-if(func2(data60) < 1){
-const err96 = {instancePath:instancePath+"/os/ntp_servers/" + i2,schemaPath:"#/properties/os/properties/ntp_servers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data60};
+}
+else {
+const err96 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys,data:data58};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1359,8 +1360,15 @@ vErrors.push(err96);
 errors++;
 }
 }
-else {
-const err97 = {instancePath:instancePath+"/os/ntp_servers/" + i2,schemaPath:"#/properties/os/properties/ntp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ntp_servers.items.type,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data60};
+if(data53.ntp_servers !== undefined){
+let data60 = data53.ntp_servers;
+if(Array.isArray(data60)){
+const len2 = data60.length;
+for(let i2=0; i2<len2; i2++){
+let data61 = data60[i2];
+if(typeof data61 === "string"){
+if(func2(data61) < 1){
+const err97 = {instancePath:instancePath+"/os/ntp_servers/" + i2,schemaPath:"#/properties/os/properties/ntp_servers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data61};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1370,9 +1378,8 @@ vErrors.push(err97);
 errors++;
 }
 }
-}
 else {
-const err98 = {instancePath:instancePath+"/os/ntp_servers",schemaPath:"#/properties/os/properties/ntp_servers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ntp_servers.type,parentSchema:schema11.properties.os.properties.ntp_servers,data:data59};
+const err98 = {instancePath:instancePath+"/os/ntp_servers/" + i2,schemaPath:"#/properties/os/properties/ntp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ntp_servers.items.type,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data61};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1382,15 +1389,9 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data52.dns_nameservers !== undefined){
-let data61 = data52.dns_nameservers;
-if(Array.isArray(data61)){
-const len3 = data61.length;
-for(let i3=0; i3<len3; i3++){
-let data62 = data61[i3];
-if(typeof data62 === "string"){
-if(!pattern4.test(data62)){
-const err99 = {instancePath:instancePath+"/os/dns_nameservers/" + i3,schemaPath:"#/properties/os/properties/dns_nameservers/items/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data62};
+}
+else {
+const err99 = {instancePath:instancePath+"/os/ntp_servers",schemaPath:"#/properties/os/properties/ntp_servers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ntp_servers.type,parentSchema:schema11.properties.os.properties.ntp_servers,data:data60};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1400,8 +1401,15 @@ vErrors.push(err99);
 errors++;
 }
 }
-else {
-const err100 = {instancePath:instancePath+"/os/dns_nameservers/" + i3,schemaPath:"#/properties/os/properties/dns_nameservers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.dns_nameservers.items.type,parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data62};
+if(data53.dns_nameservers !== undefined){
+let data62 = data53.dns_nameservers;
+if(Array.isArray(data62)){
+const len3 = data62.length;
+for(let i3=0; i3<len3; i3++){
+let data63 = data62[i3];
+if(typeof data63 === "string"){
+if(!pattern4.test(data63)){
+const err100 = {instancePath:instancePath+"/os/dns_nameservers/" + i3,schemaPath:"#/properties/os/properties/dns_nameservers/items/pattern",keyword:"pattern",params:{pattern: "^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$"},message:"must match pattern \""+"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$"+"\"",schema:"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$",parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data63};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1411,9 +1419,8 @@ vErrors.push(err100);
 errors++;
 }
 }
-}
 else {
-const err101 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.dns_nameservers.type,parentSchema:schema11.properties.os.properties.dns_nameservers,data:data61};
+const err101 = {instancePath:instancePath+"/os/dns_nameservers/" + i3,schemaPath:"#/properties/os/properties/dns_nameservers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.dns_nameservers.items.type,parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data63};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1423,15 +1430,9 @@ vErrors.push(err101);
 errors++;
 }
 }
-if(data52.write_files !== undefined){
-let data63 = data52.write_files;
-if(Array.isArray(data63)){
-const len4 = data63.length;
-for(let i4=0; i4<len4; i4++){
-let data64 = data63[i4];
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
-if(data64.path === undefined){
-const err102 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.os.properties.write_files.items.required,parentSchema:schema11.properties.os.properties.write_files.items,data:data64};
+}
+else {
+const err102 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.dns_nameservers.type,parentSchema:schema11.properties.os.properties.dns_nameservers,data:data62};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1440,9 +1441,16 @@ vErrors.push(err102);
 }
 errors++;
 }
-for(const key3 in data64){
-if(!(((((key3 === "path") || (key3 === "content")) || (key3 === "encoding")) || (key3 === "owner")) || (key3 === "permissions"))){
-const err103 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.write_files.items,data:data64};
+}
+if(data53.write_files !== undefined){
+let data64 = data53.write_files;
+if(Array.isArray(data64)){
+const len4 = data64.length;
+for(let i4=0; i4<len4; i4++){
+let data65 = data64[i4];
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.path === undefined){
+const err103 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.os.properties.write_files.items.required,parentSchema:schema11.properties.os.properties.write_files.items,data:data65};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1451,12 +1459,9 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-if(data64.path !== undefined){
-let data65 = data64.path;
-if(typeof data65 === "string"){
-if(!pattern5.test(data65)){
-const err104 = {instancePath:instancePath+"/os/write_files/" + i4+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data65};
+for(const key3 in data65){
+if(!(((((key3 === "path") || (key3 === "content")) || (key3 === "encoding")) || (key3 === "owner")) || (key3 === "permissions"))){
+const err104 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.write_files.items,data:data65};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1466,8 +1471,11 @@ vErrors.push(err104);
 errors++;
 }
 }
-else {
-const err105 = {instancePath:instancePath+"/os/write_files/" + i4+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.path.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data65};
+if(data65.path !== undefined){
+let data66 = data65.path;
+if(typeof data66 === "string"){
+if(!pattern5.test(data66)){
+const err105 = {instancePath:instancePath+"/os/write_files/" + i4+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data66};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1477,10 +1485,8 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data64.content !== undefined){
-let data66 = data64.content;
-if(typeof data66 !== "string"){
-const err106 = {instancePath:instancePath+"/os/write_files/" + i4+"/content",schemaPath:"#/properties/os/properties/write_files/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.content.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.content,data:data66};
+else {
+const err106 = {instancePath:instancePath+"/os/write_files/" + i4+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.path.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data66};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1490,10 +1496,10 @@ vErrors.push(err106);
 errors++;
 }
 }
-if(data64.encoding !== undefined){
-let data67 = data64.encoding;
+if(data65.content !== undefined){
+let data67 = data65.content;
 if(typeof data67 !== "string"){
-const err107 = {instancePath:instancePath+"/os/write_files/" + i4+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.encoding.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data67};
+const err107 = {instancePath:instancePath+"/os/write_files/" + i4+"/content",schemaPath:"#/properties/os/properties/write_files/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.content.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.content,data:data67};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1502,8 +1508,11 @@ vErrors.push(err107);
 }
 errors++;
 }
-if(!(((((((((data67 === "") || (data67 === "b64")) || (data67 === "base64")) || (data67 === "gz")) || (data67 === "gzip")) || (data67 === "gz+base64")) || (data67 === "gzip+base64")) || (data67 === "gz+b64")) || (data67 === "gzip+b64"))){
-const err108 = {instancePath:instancePath+"/os/write_files/" + i4+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/enum",keyword:"enum",params:{allowedValues: schema11.properties.os.properties.write_files.items.properties.encoding.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os.properties.write_files.items.properties.encoding.enum,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data67};
+}
+if(data65.encoding !== undefined){
+let data68 = data65.encoding;
+if(typeof data68 !== "string"){
+const err108 = {instancePath:instancePath+"/os/write_files/" + i4+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.encoding.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data68};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1512,12 +1521,8 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-if(data64.owner !== undefined){
-let data68 = data64.owner;
-if(typeof data68 === "string"){
-if(func2(data68) < 1){
-const err109 = {instancePath:instancePath+"/os/write_files/" + i4+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data68};
+if(!(((((((((data68 === "") || (data68 === "b64")) || (data68 === "base64")) || (data68 === "gz")) || (data68 === "gzip")) || (data68 === "gz+base64")) || (data68 === "gzip+base64")) || (data68 === "gz+b64")) || (data68 === "gzip+b64"))){
+const err109 = {instancePath:instancePath+"/os/write_files/" + i4+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/enum",keyword:"enum",params:{allowedValues: schema11.properties.os.properties.write_files.items.properties.encoding.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os.properties.write_files.items.properties.encoding.enum,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data68};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1527,8 +1532,11 @@ vErrors.push(err109);
 errors++;
 }
 }
-else {
-const err110 = {instancePath:instancePath+"/os/write_files/" + i4+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.owner.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data68};
+if(data65.owner !== undefined){
+let data69 = data65.owner;
+if(typeof data69 === "string"){
+if(func2(data69) < 1){
+const err110 = {instancePath:instancePath+"/os/write_files/" + i4+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data69};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1538,11 +1546,8 @@ vErrors.push(err110);
 errors++;
 }
 }
-if(data64.permissions !== undefined){
-let data69 = data64.permissions;
-if(typeof data69 === "string"){
-if(!pattern6.test(data69)){
-const err111 = {instancePath:instancePath+"/os/write_files/" + i4+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/pattern",keyword:"pattern",params:{pattern: "^[0-7]{3,4}$"},message:"must match pattern \""+"^[0-7]{3,4}$"+"\"",schema:"^[0-7]{3,4}$",parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data69};
+else {
+const err111 = {instancePath:instancePath+"/os/write_files/" + i4+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.owner.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data69};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1552,8 +1557,11 @@ vErrors.push(err111);
 errors++;
 }
 }
-else {
-const err112 = {instancePath:instancePath+"/os/write_files/" + i4+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.permissions.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data69};
+if(data65.permissions !== undefined){
+let data70 = data65.permissions;
+if(typeof data70 === "string"){
+if(!pattern6.test(data70)){
+const err112 = {instancePath:instancePath+"/os/write_files/" + i4+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/pattern",keyword:"pattern",params:{pattern: "^[0-7]{3,4}$"},message:"must match pattern \""+"^[0-7]{3,4}$"+"\"",schema:"^[0-7]{3,4}$",parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data70};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1563,9 +1571,8 @@ vErrors.push(err112);
 errors++;
 }
 }
-}
 else {
-const err113 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.write_files.items.type,parentSchema:schema11.properties.os.properties.write_files.items,data:data64};
+const err113 = {instancePath:instancePath+"/os/write_files/" + i4+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.permissions.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data70};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1577,7 +1584,7 @@ errors++;
 }
 }
 else {
-const err114 = {instancePath:instancePath+"/os/write_files",schemaPath:"#/properties/os/properties/write_files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.write_files.type,parentSchema:schema11.properties.os.properties.write_files,data:data63};
+const err114 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.write_files.items.type,parentSchema:schema11.properties.os.properties.write_files.items,data:data65};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1587,15 +1594,9 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data52.modules !== undefined){
-let data70 = data52.modules;
-if(Array.isArray(data70)){
-const len5 = data70.length;
-for(let i5=0; i5<len5; i5++){
-let data71 = data70[i5];
-if(typeof data71 === "string"){
-if(!pattern7.test(data71)){
-const err115 = {instancePath:instancePath+"/os/modules/" + i5,schemaPath:"#/properties/os/properties/modules/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema11.properties.os.properties.modules.items,data:data71};
+}
+else {
+const err115 = {instancePath:instancePath+"/os/write_files",schemaPath:"#/properties/os/properties/write_files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.write_files.type,parentSchema:schema11.properties.os.properties.write_files,data:data64};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1605,8 +1606,15 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/os/modules/" + i5,schemaPath:"#/properties/os/properties/modules/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.modules.items.type,parentSchema:schema11.properties.os.properties.modules.items,data:data71};
+if(data53.modules !== undefined){
+let data71 = data53.modules;
+if(Array.isArray(data71)){
+const len5 = data71.length;
+for(let i5=0; i5<len5; i5++){
+let data72 = data71[i5];
+if(typeof data72 === "string"){
+if(!pattern7.test(data72)){
+const err116 = {instancePath:instancePath+"/os/modules/" + i5,schemaPath:"#/properties/os/properties/modules/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema11.properties.os.properties.modules.items,data:data72};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1616,9 +1624,8 @@ vErrors.push(err116);
 errors++;
 }
 }
-}
 else {
-const err117 = {instancePath:instancePath+"/os/modules",schemaPath:"#/properties/os/properties/modules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.modules.type,parentSchema:schema11.properties.os.properties.modules,data:data70};
+const err117 = {instancePath:instancePath+"/os/modules/" + i5,schemaPath:"#/properties/os/properties/modules/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.modules.items.type,parentSchema:schema11.properties.os.properties.modules.items,data:data72};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1628,13 +1635,9 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data52.sysctls !== undefined){
-let data72 = data52.sysctls;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-for(const key4 in data72){
-let data73 = data72[key4];
-if(typeof data73 !== "string"){
-const err118 = {instancePath:instancePath+"/os/sysctls/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/sysctls/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.sysctls.additionalProperties.type,parentSchema:schema11.properties.os.properties.sysctls.additionalProperties,data:data73};
+}
+else {
+const err118 = {instancePath:instancePath+"/os/modules",schemaPath:"#/properties/os/properties/modules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.modules.type,parentSchema:schema11.properties.os.properties.modules,data:data71};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1644,9 +1647,13 @@ vErrors.push(err118);
 errors++;
 }
 }
-}
-else {
-const err119 = {instancePath:instancePath+"/os/sysctls",schemaPath:"#/properties/os/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sysctls.type,parentSchema:schema11.properties.os.properties.sysctls,data:data72};
+if(data53.sysctls !== undefined){
+let data73 = data53.sysctls;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+for(const key4 in data73){
+let data74 = data73[key4];
+if(typeof data74 !== "string"){
+const err119 = {instancePath:instancePath+"/os/sysctls/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/sysctls/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.sysctls.additionalProperties.type,parentSchema:schema11.properties.os.properties.sysctls.additionalProperties,data:data74};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1656,13 +1663,9 @@ vErrors.push(err119);
 errors++;
 }
 }
-if(data52.environment !== undefined){
-let data74 = data52.environment;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key5 in data74){
-let data75 = data74[key5];
-if(typeof data75 !== "string"){
-const err120 = {instancePath:instancePath+"/os/environment/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.environment.additionalProperties.type,parentSchema:schema11.properties.os.properties.environment.additionalProperties,data:data75};
+}
+else {
+const err120 = {instancePath:instancePath+"/os/sysctls",schemaPath:"#/properties/os/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sysctls.type,parentSchema:schema11.properties.os.properties.sysctls,data:data73};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1672,9 +1675,13 @@ vErrors.push(err120);
 errors++;
 }
 }
-}
-else {
-const err121 = {instancePath:instancePath+"/os/environment",schemaPath:"#/properties/os/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.environment.type,parentSchema:schema11.properties.os.properties.environment,data:data74};
+if(data53.environment !== undefined){
+let data75 = data53.environment;
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key5 in data75){
+let data76 = data75[key5];
+if(typeof data76 !== "string"){
+const err121 = {instancePath:instancePath+"/os/environment/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.environment.additionalProperties.type,parentSchema:schema11.properties.os.properties.environment.additionalProperties,data:data76};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1684,14 +1691,9 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data52.labels !== undefined){
-let data76 = data52.labels;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-for(const key6 in data76){
-const _errs186 = errors;
-if(typeof key6 === "string"){
-if(func2(key6) > 317){
-const err122 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
+}
+else {
+const err122 = {instancePath:instancePath+"/os/environment",schemaPath:"#/properties/os/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.environment.type,parentSchema:schema11.properties.os.properties.environment,data:data75};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1700,8 +1702,15 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(!pattern8.test(key6)){
-const err123 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"+"\"",schema:"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$",parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
+}
+if(data53.labels !== undefined){
+let data77 = data53.labels;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key6 in data77){
+const _errs187 = errors;
+if(typeof key6 === "string"){
+if(func2(key6) > 317){
+const err123 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1710,10 +1719,8 @@ vErrors.push(err123);
 }
 errors++;
 }
-}
-var valid35 = _errs186 === errors;
-if(!valid35){
-const err124 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema11.properties.os.properties.labels.propertyNames,parentSchema:schema11.properties.os.properties.labels,data:data76};
+if(!pattern8.test(key6)){
+const err124 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"+"\"",schema:"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$",parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1723,11 +1730,9 @@ vErrors.push(err124);
 errors++;
 }
 }
-for(const key7 in data76){
-let data77 = data76[key7];
-if(typeof data77 === "string"){
-if(!pattern9.test(data77)){
-const err125 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"},message:"must match pattern \""+"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"+"\"",schema:"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data77};
+var valid36 = _errs187 === errors;
+if(!valid36){
+const err125 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema11.properties.os.properties.labels.propertyNames,parentSchema:schema11.properties.os.properties.labels,data:data77};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1737,8 +1742,11 @@ vErrors.push(err125);
 errors++;
 }
 }
-else {
-const err126 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.labels.additionalProperties.type,parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data77};
+for(const key7 in data77){
+let data78 = data77[key7];
+if(typeof data78 === "string"){
+if(!pattern9.test(data78)){
+const err126 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"},message:"must match pattern \""+"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"+"\"",schema:"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data78};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1748,9 +1756,8 @@ vErrors.push(err126);
 errors++;
 }
 }
-}
 else {
-const err127 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.labels.type,parentSchema:schema11.properties.os.properties.labels,data:data76};
+const err127 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.labels.additionalProperties.type,parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data78};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1760,12 +1767,9 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data52.sshd !== undefined){
-let data78 = data52.sshd;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-for(const key8 in data78){
-if(!(key8 === "sftp")){
-const err128 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.sshd,data:data78};
+}
+else {
+const err128 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.labels.type,parentSchema:schema11.properties.os.properties.labels,data:data77};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1775,10 +1779,12 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(data78.sftp !== undefined){
-let data79 = data78.sftp;
-if(typeof data79 !== "boolean"){
-const err129 = {instancePath:instancePath+"/os/sshd/sftp",schemaPath:"#/properties/os/properties/sshd/properties/sftp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.sshd.properties.sftp.type,parentSchema:schema11.properties.os.properties.sshd.properties.sftp,data:data79};
+if(data53.sshd !== undefined){
+let data79 = data53.sshd;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+for(const key8 in data79){
+if(!(key8 === "sftp")){
+const err129 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.sshd,data:data79};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1788,9 +1794,10 @@ vErrors.push(err129);
 errors++;
 }
 }
-}
-else {
-const err130 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sshd.type,parentSchema:schema11.properties.os.properties.sshd,data:data78};
+if(data79.sftp !== undefined){
+let data80 = data79.sftp;
+if(typeof data80 !== "boolean"){
+const err130 = {instancePath:instancePath+"/os/sshd/sftp",schemaPath:"#/properties/os/properties/sshd/properties/sftp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.sshd.properties.sftp.type,parentSchema:schema11.properties.os.properties.sshd.properties.sftp,data:data80};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1800,15 +1807,9 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data52.persistent_state_paths !== undefined){
-let data80 = data52.persistent_state_paths;
-if(Array.isArray(data80)){
-const len6 = data80.length;
-for(let i6=0; i6<len6; i6++){
-let data81 = data80[i6];
-if(typeof data81 === "string"){
-if(!pattern10.test(data81)){
-const err131 = {instancePath:instancePath+"/os/persistent_state_paths/" + i6,schemaPath:"#/properties/os/properties/persistent_state_paths/items/pattern",keyword:"pattern",params:{pattern: "^/(?!tmp(/|$))"},message:"must match pattern \""+"^/(?!tmp(/|$))"+"\"",schema:"^/(?!tmp(/|$))",parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data81};
+}
+else {
+const err131 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sshd.type,parentSchema:schema11.properties.os.properties.sshd,data:data79};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1818,8 +1819,15 @@ vErrors.push(err131);
 errors++;
 }
 }
-else {
-const err132 = {instancePath:instancePath+"/os/persistent_state_paths/" + i6,schemaPath:"#/properties/os/properties/persistent_state_paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.persistent_state_paths.items.type,parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data81};
+if(data53.persistent_state_paths !== undefined){
+let data81 = data53.persistent_state_paths;
+if(Array.isArray(data81)){
+const len6 = data81.length;
+for(let i6=0; i6<len6; i6++){
+let data82 = data81[i6];
+if(typeof data82 === "string"){
+if(!pattern10.test(data82)){
+const err132 = {instancePath:instancePath+"/os/persistent_state_paths/" + i6,schemaPath:"#/properties/os/properties/persistent_state_paths/items/pattern",keyword:"pattern",params:{pattern: "^/(?!tmp(/|$))"},message:"must match pattern \""+"^/(?!tmp(/|$))"+"\"",schema:"^/(?!tmp(/|$))",parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data82};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1829,9 +1837,8 @@ vErrors.push(err132);
 errors++;
 }
 }
-}
 else {
-const err133 = {instancePath:instancePath+"/os/persistent_state_paths",schemaPath:"#/properties/os/properties/persistent_state_paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.persistent_state_paths.type,parentSchema:schema11.properties.os.properties.persistent_state_paths,data:data80};
+const err133 = {instancePath:instancePath+"/os/persistent_state_paths/" + i6,schemaPath:"#/properties/os/properties/persistent_state_paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.persistent_state_paths.items.type,parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data82};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1841,15 +1848,9 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data52.after_install_chroot_commands !== undefined){
-let data82 = data52.after_install_chroot_commands;
-if(Array.isArray(data82)){
-const len7 = data82.length;
-for(let i7=0; i7<len7; i7++){
-let data83 = data82[i7];
-if(typeof data83 === "string"){
-if(func2(data83) < 1){
-const err134 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i7,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data83};
+}
+else {
+const err134 = {instancePath:instancePath+"/os/persistent_state_paths",schemaPath:"#/properties/os/properties/persistent_state_paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.persistent_state_paths.type,parentSchema:schema11.properties.os.properties.persistent_state_paths,data:data81};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1859,8 +1860,15 @@ vErrors.push(err134);
 errors++;
 }
 }
-else {
-const err135 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i7,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.after_install_chroot_commands.items.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data83};
+if(data53.after_install_chroot_commands !== undefined){
+let data83 = data53.after_install_chroot_commands;
+if(Array.isArray(data83)){
+const len7 = data83.length;
+for(let i7=0; i7<len7; i7++){
+let data84 = data83[i7];
+if(typeof data84 === "string"){
+if(func2(data84) < 1){
+const err135 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i7,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data84};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1870,9 +1878,8 @@ vErrors.push(err135);
 errors++;
 }
 }
-}
 else {
-const err136 = {instancePath:instancePath+"/os/after_install_chroot_commands",schemaPath:"#/properties/os/properties/after_install_chroot_commands/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.after_install_chroot_commands.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands,data:data82};
+const err136 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i7,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.after_install_chroot_commands.items.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data84};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1882,12 +1889,9 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data52.externalStorageConfig !== undefined){
-let data84 = data52.externalStorageConfig;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key9 in data84){
-if(!((key9 === "enabled") || (key9 === "multiPathConfig"))){
-const err137 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data84};
+}
+else {
+const err137 = {instancePath:instancePath+"/os/after_install_chroot_commands",schemaPath:"#/properties/os/properties/after_install_chroot_commands/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.after_install_chroot_commands.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands,data:data83};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1897,10 +1901,12 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data84.enabled !== undefined){
-let data85 = data84.enabled;
-if(typeof data85 !== "boolean"){
-const err138 = {instancePath:instancePath+"/os/externalStorageConfig/enabled",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.externalStorageConfig.properties.enabled.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.enabled,data:data85};
+if(data53.externalStorageConfig !== undefined){
+let data85 = data53.externalStorageConfig;
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+for(const key9 in data85){
+if(!((key9 === "enabled") || (key9 === "multiPathConfig"))){
+const err138 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data85};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1910,18 +1916,10 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data84.multiPathConfig !== undefined){
-let data86 = data84.multiPathConfig;
-const _errs213 = errors;
-let valid43 = false;
-const _errs214 = errors;
-if(Array.isArray(data86)){
-const len8 = data86.length;
-for(let i8=0; i8<len8; i8++){
-let data87 = data86[i8];
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-if(data87.vendor === undefined){
-const err139 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data87};
+if(data85.enabled !== undefined){
+let data86 = data85.enabled;
+if(typeof data86 !== "boolean"){
+const err139 = {instancePath:instancePath+"/os/externalStorageConfig/enabled",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.externalStorageConfig.properties.enabled.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.enabled,data:data86};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1930,8 +1928,19 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(data87.product === undefined){
-const err140 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data87};
+}
+if(data85.multiPathConfig !== undefined){
+let data87 = data85.multiPathConfig;
+const _errs214 = errors;
+let valid44 = false;
+const _errs215 = errors;
+if(Array.isArray(data87)){
+const len8 = data87.length;
+for(let i8=0; i8<len8; i8++){
+let data88 = data87[i8];
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+if(data88.vendor === undefined){
+const err140 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data88};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1940,9 +1949,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-for(const key10 in data87){
-if(!((key10 === "vendor") || (key10 === "product"))){
-const err141 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data87};
+if(data88.product === undefined){
+const err141 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data88};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1951,12 +1959,9 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-if(data87.vendor !== undefined){
-let data88 = data87.vendor;
-if(typeof data88 === "string"){
-if(func2(data88) < 1){
-const err142 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data88};
+for(const key10 in data88){
+if(!((key10 === "vendor") || (key10 === "product"))){
+const err142 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data88};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1966,8 +1971,11 @@ vErrors.push(err142);
 errors++;
 }
 }
-else {
-const err143 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data88};
+if(data88.vendor !== undefined){
+let data89 = data88.vendor;
+if(typeof data89 === "string"){
+if(func2(data89) < 1){
+const err143 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data89};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1977,11 +1985,8 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(data87.product !== undefined){
-let data89 = data87.product;
-if(typeof data89 === "string"){
-if(func2(data89) < 1){
-const err144 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data89};
+else {
+const err144 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data89};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1991,8 +1996,11 @@ vErrors.push(err144);
 errors++;
 }
 }
-else {
-const err145 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data89};
+if(data88.product !== undefined){
+let data90 = data88.product;
+if(typeof data90 === "string"){
+if(func2(data90) < 1){
+const err145 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data90};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2002,9 +2010,8 @@ vErrors.push(err145);
 errors++;
 }
 }
-}
 else {
-const err146 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data87};
+const err146 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data90};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2016,7 +2023,7 @@ errors++;
 }
 }
 else {
-const err147 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[0].type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[0],data:data86};
+const err147 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data88};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2025,14 +2032,10 @@ vErrors.push(err147);
 }
 errors++;
 }
-var _valid4 = _errs214 === errors;
-valid43 = valid43 || _valid4;
-if(!valid43){
-const _errs224 = errors;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key11 in data86){
-if(!((((key11 === "blacklist") || (key11 === "blacklistWwids")) || (key11 === "blacklistExceptions")) || (key11 === "blacklistExceptionWwids"))){
-const err148 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1],data:data86};
+}
+}
+else {
+const err148 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[0].type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[0],data:data87};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2041,16 +2044,14 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-if(data86.blacklist !== undefined){
-let data90 = data86.blacklist;
-if(Array.isArray(data90)){
-const len9 = data90.length;
-for(let i9=0; i9<len9; i9++){
-let data91 = data90[i9];
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-if(data91.vendor === undefined){
-const err149 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data91};
+var _valid4 = _errs215 === errors;
+valid44 = valid44 || _valid4;
+if(!valid44){
+const _errs225 = errors;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+for(const key11 in data87){
+if(!((((key11 === "blacklist") || (key11 === "blacklistWwids")) || (key11 === "blacklistExceptions")) || (key11 === "blacklistExceptionWwids"))){
+const err149 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1],data:data87};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2059,8 +2060,16 @@ vErrors.push(err149);
 }
 errors++;
 }
-if(data91.product === undefined){
-const err150 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data91};
+}
+if(data87.blacklist !== undefined){
+let data91 = data87.blacklist;
+if(Array.isArray(data91)){
+const len9 = data91.length;
+for(let i9=0; i9<len9; i9++){
+let data92 = data91[i9];
+if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
+if(data92.vendor === undefined){
+const err150 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data92};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2069,9 +2078,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-for(const key12 in data91){
-if(!((key12 === "vendor") || (key12 === "product"))){
-const err151 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data91};
+if(data92.product === undefined){
+const err151 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data92};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2080,12 +2088,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-if(data91.vendor !== undefined){
-let data92 = data91.vendor;
-if(typeof data92 === "string"){
-if(func2(data92) < 1){
-const err152 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data92};
+for(const key12 in data92){
+if(!((key12 === "vendor") || (key12 === "product"))){
+const err152 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data92};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2095,8 +2100,11 @@ vErrors.push(err152);
 errors++;
 }
 }
-else {
-const err153 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data92};
+if(data92.vendor !== undefined){
+let data93 = data92.vendor;
+if(typeof data93 === "string"){
+if(func2(data93) < 1){
+const err153 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data93};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2106,11 +2114,8 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data91.product !== undefined){
-let data93 = data91.product;
-if(typeof data93 === "string"){
-if(func2(data93) < 1){
-const err154 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data93};
+else {
+const err154 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data93};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2120,8 +2125,11 @@ vErrors.push(err154);
 errors++;
 }
 }
-else {
-const err155 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data93};
+if(data92.product !== undefined){
+let data94 = data92.product;
+if(typeof data94 === "string"){
+if(func2(data94) < 1){
+const err155 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data94};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2131,9 +2139,8 @@ vErrors.push(err155);
 errors++;
 }
 }
-}
 else {
-const err156 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data91};
+const err156 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data94};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2145,7 +2152,7 @@ errors++;
 }
 }
 else {
-const err157 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklist.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklist,data:data90};
+const err157 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data92};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2155,15 +2162,9 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data86.blacklistWwids !== undefined){
-let data94 = data86.blacklistWwids;
-if(Array.isArray(data94)){
-const len10 = data94.length;
-for(let i10=0; i10<len10; i10++){
-let data95 = data94[i10];
-if(typeof data95 === "string"){
-if(func2(data95) < 1){
-const err158 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids/" + i10,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items,data:data95};
+}
+else {
+const err158 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklist.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklist,data:data91};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2173,8 +2174,15 @@ vErrors.push(err158);
 errors++;
 }
 }
-else {
-const err159 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids/" + i10,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items,data:data95};
+if(data87.blacklistWwids !== undefined){
+let data95 = data87.blacklistWwids;
+if(Array.isArray(data95)){
+const len10 = data95.length;
+for(let i10=0; i10<len10; i10++){
+let data96 = data95[i10];
+if(typeof data96 === "string"){
+if(func2(data96) < 1){
+const err159 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids/" + i10,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items,data:data96};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2184,9 +2192,8 @@ vErrors.push(err159);
 errors++;
 }
 }
-}
 else {
-const err160 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids,data:data94};
+const err160 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids/" + i10,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items,data:data96};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2196,15 +2203,9 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data86.blacklistExceptions !== undefined){
-let data96 = data86.blacklistExceptions;
-if(Array.isArray(data96)){
-const len11 = data96.length;
-for(let i11=0; i11<len11; i11++){
-let data97 = data96[i11];
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-if(data97.vendor === undefined){
-const err161 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data97};
+}
+else {
+const err161 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids,data:data95};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2213,8 +2214,16 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data97.product === undefined){
-const err162 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data97};
+}
+if(data87.blacklistExceptions !== undefined){
+let data97 = data87.blacklistExceptions;
+if(Array.isArray(data97)){
+const len11 = data97.length;
+for(let i11=0; i11<len11; i11++){
+let data98 = data97[i11];
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+if(data98.vendor === undefined){
+const err162 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data98};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2223,9 +2232,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-for(const key13 in data97){
-if(!((key13 === "vendor") || (key13 === "product"))){
-const err163 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data97};
+if(data98.product === undefined){
+const err163 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data98};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2234,12 +2242,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data97.vendor !== undefined){
-let data98 = data97.vendor;
-if(typeof data98 === "string"){
-if(func2(data98) < 1){
-const err164 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data98};
+for(const key13 in data98){
+if(!((key13 === "vendor") || (key13 === "product"))){
+const err164 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data98};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2249,8 +2254,11 @@ vErrors.push(err164);
 errors++;
 }
 }
-else {
-const err165 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data98};
+if(data98.vendor !== undefined){
+let data99 = data98.vendor;
+if(typeof data99 === "string"){
+if(func2(data99) < 1){
+const err165 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data99};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2260,11 +2268,8 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data97.product !== undefined){
-let data99 = data97.product;
-if(typeof data99 === "string"){
-if(func2(data99) < 1){
-const err166 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data99};
+else {
+const err166 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data99};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2274,8 +2279,11 @@ vErrors.push(err166);
 errors++;
 }
 }
-else {
-const err167 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data99};
+if(data98.product !== undefined){
+let data100 = data98.product;
+if(typeof data100 === "string"){
+if(func2(data100) < 1){
+const err167 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data100};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2285,9 +2293,8 @@ vErrors.push(err167);
 errors++;
 }
 }
-}
 else {
-const err168 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data97};
+const err168 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data100};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2299,7 +2306,7 @@ errors++;
 }
 }
 else {
-const err169 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptions.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptions,data:data96};
+const err169 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data98};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2309,15 +2316,9 @@ vErrors.push(err169);
 errors++;
 }
 }
-if(data86.blacklistExceptionWwids !== undefined){
-let data100 = data86.blacklistExceptionWwids;
-if(Array.isArray(data100)){
-const len12 = data100.length;
-for(let i12=0; i12<len12; i12++){
-let data101 = data100[i12];
-if(typeof data101 === "string"){
-if(func2(data101) < 1){
-const err170 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids/" + i12,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items,data:data101};
+}
+else {
+const err170 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptions.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptions,data:data97};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2327,8 +2328,15 @@ vErrors.push(err170);
 errors++;
 }
 }
-else {
-const err171 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids/" + i12,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items,data:data101};
+if(data87.blacklistExceptionWwids !== undefined){
+let data101 = data87.blacklistExceptionWwids;
+if(Array.isArray(data101)){
+const len12 = data101.length;
+for(let i12=0; i12<len12; i12++){
+let data102 = data101[i12];
+if(typeof data102 === "string"){
+if(func2(data102) < 1){
+const err171 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids/" + i12,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items,data:data102};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2338,9 +2346,8 @@ vErrors.push(err171);
 errors++;
 }
 }
-}
 else {
-const err172 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids,data:data100};
+const err172 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids/" + i12,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items,data:data102};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2352,7 +2359,7 @@ errors++;
 }
 }
 else {
-const err173 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1],data:data86};
+const err173 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids,data:data101};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2361,11 +2368,10 @@ vErrors.push(err173);
 }
 errors++;
 }
-var _valid4 = _errs224 === errors;
-valid43 = valid43 || _valid4;
 }
-if(!valid43){
-const err174 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig,data:data86};
+}
+else {
+const err174 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1],data:data87};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2374,11 +2380,24 @@ vErrors.push(err174);
 }
 errors++;
 }
+var _valid4 = _errs225 === errors;
+valid44 = valid44 || _valid4;
+}
+if(!valid44){
+const err175 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig,data:data87};
+if(vErrors === null){
+vErrors = [err175];
+}
 else {
-errors = _errs213;
+vErrors.push(err175);
+}
+errors++;
+}
+else {
+errors = _errs214;
 if(vErrors !== null){
-if(_errs213){
-vErrors.length = _errs213;
+if(_errs214){
+vErrors.length = _errs214;
 }
 else {
 vErrors = null;
@@ -2388,20 +2407,7 @@ vErrors = null;
 }
 }
 else {
-const err175 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.externalStorageConfig.type,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data84};
-if(vErrors === null){
-vErrors = [err175];
-}
-else {
-vErrors.push(err175);
-}
-errors++;
-}
-}
-if(data52.additionalKernelArguments !== undefined){
-let data102 = data52.additionalKernelArguments;
-if(typeof data102 !== "string"){
-const err176 = {instancePath:instancePath+"/os/additionalKernelArguments",schemaPath:"#/properties/os/properties/additionalKernelArguments/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.additionalKernelArguments.type,parentSchema:schema11.properties.os.properties.additionalKernelArguments,data:data102};
+const err176 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.externalStorageConfig.type,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data85};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2411,9 +2417,10 @@ vErrors.push(err176);
 errors++;
 }
 }
-}
-else {
-const err177 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.type,parentSchema:schema11.properties.os,data:data52};
+if(data53.additionalKernelArguments !== undefined){
+let data103 = data53.additionalKernelArguments;
+if(typeof data103 !== "string"){
+const err177 = {instancePath:instancePath+"/os/additionalKernelArguments",schemaPath:"#/properties/os/properties/additionalKernelArguments/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.additionalKernelArguments.type,parentSchema:schema11.properties.os.properties.additionalKernelArguments,data:data103};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2423,16 +2430,9 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data.install !== undefined){
-let data103 = data.install;
-const _errs263 = errors;
-let valid62 = true;
-const _errs264 = errors;
-if(errors === _errs264){
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-let missing7;
-if((data103.mode === undefined) && (missing7 = "mode")){
-const err178 = {};
+}
+else {
+const err178 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.type,parentSchema:schema11.properties.os,data:data53};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2441,9 +2441,16 @@ vErrors.push(err178);
 }
 errors++;
 }
-else {
-if(data103.mode !== undefined){
-if("create" !== data103.mode){
+}
+if(data.install !== undefined){
+let data104 = data.install;
+const _errs264 = errors;
+let valid63 = true;
+const _errs265 = errors;
+if(errors === _errs265){
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+let missing7;
+if((data104.mode === undefined) && (missing7 = "mode")){
 const err179 = {};
 if(vErrors === null){
 vErrors = [err179];
@@ -2453,10 +2460,9 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data104.mode !== undefined){
+if("create" !== data104.mode){
 const err180 = {};
 if(vErrors === null){
 vErrors = [err180];
@@ -2467,21 +2473,10 @@ vErrors.push(err180);
 errors++;
 }
 }
-var _valid5 = _errs264 === errors;
-errors = _errs263;
-if(vErrors !== null){
-if(_errs263){
-vErrors.length = _errs263;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid5){
-const _errs267 = errors;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-if(data103.vip === undefined){
-const err181 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data103};
+const err181 = {};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2490,8 +2485,22 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(data103.vip_mode === undefined){
-const err182 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip_mode"},message:"must have required property '"+"vip_mode"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data103};
+}
+var _valid5 = _errs265 === errors;
+errors = _errs264;
+if(vErrors !== null){
+if(_errs264){
+vErrors.length = _errs264;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid5){
+const _errs268 = errors;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+if(data104.vip === undefined){
+const err182 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data104};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2500,12 +2509,8 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-var _valid5 = _errs267 === errors;
-valid62 = _valid5;
-}
-if(!valid62){
-const err183 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[0].if,parentSchema:schema11.properties.install.allOf[0],data:data103};
+if(data104.vip_mode === undefined){
+const err183 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip_mode"},message:"must have required property '"+"vip_mode"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data104};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2514,14 +2519,12 @@ vErrors.push(err183);
 }
 errors++;
 }
-const _errs270 = errors;
-let valid64 = true;
-const _errs271 = errors;
-if(errors === _errs271){
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-let missing8;
-if((data103.vip_mode === undefined) && (missing8 = "vip_mode")){
-const err184 = {};
+}
+var _valid5 = _errs268 === errors;
+valid63 = _valid5;
+}
+if(!valid63){
+const err184 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[0].if,parentSchema:schema11.properties.install.allOf[0],data:data104};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2530,9 +2533,13 @@ vErrors.push(err184);
 }
 errors++;
 }
-else {
-if(data103.vip_mode !== undefined){
-if("dhcp" !== data103.vip_mode){
+const _errs271 = errors;
+let valid65 = true;
+const _errs272 = errors;
+if(errors === _errs272){
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+let missing8;
+if((data104.vip_mode === undefined) && (missing8 = "vip_mode")){
 const err185 = {};
 if(vErrors === null){
 vErrors = [err185];
@@ -2542,10 +2549,9 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data104.vip_mode !== undefined){
+if("dhcp" !== data104.vip_mode){
 const err186 = {};
 if(vErrors === null){
 vErrors = [err186];
@@ -2556,21 +2562,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-var _valid6 = _errs271 === errors;
-errors = _errs270;
-if(vErrors !== null){
-if(_errs270){
-vErrors.length = _errs270;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid6){
-const _errs274 = errors;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-if(data103.vip_hw_addr === undefined){
-const err187 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/then/required",keyword:"required",params:{missingProperty: "vip_hw_addr"},message:"must have required property '"+"vip_hw_addr"+"'",schema:schema11.properties.install.allOf[1].then.required,parentSchema:schema11.properties.install.allOf[1].then,data:data103};
+const err187 = {};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2580,11 +2575,21 @@ vErrors.push(err187);
 errors++;
 }
 }
-var _valid6 = _errs274 === errors;
-valid64 = _valid6;
+var _valid6 = _errs272 === errors;
+errors = _errs271;
+if(vErrors !== null){
+if(_errs271){
+vErrors.length = _errs271;
 }
-if(!valid64){
-const err188 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[1].if,parentSchema:schema11.properties.install.allOf[1],data:data103};
+else {
+vErrors = null;
+}
+}
+if(_valid6){
+const _errs275 = errors;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+if(data104.vip_hw_addr === undefined){
+const err188 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/then/required",keyword:"required",params:{missingProperty: "vip_hw_addr"},message:"must have required property '"+"vip_hw_addr"+"'",schema:schema11.properties.install.allOf[1].then.required,parentSchema:schema11.properties.install.allOf[1].then,data:data104};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2593,9 +2598,12 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-if(data103.mode === undefined){
-const err189 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data103};
+}
+var _valid6 = _errs275 === errors;
+valid65 = _valid6;
+}
+if(!valid65){
+const err189 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[1].if,parentSchema:schema11.properties.install.allOf[1],data:data104};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2604,8 +2612,9 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data103.management_interface === undefined){
-const err190 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "management_interface"},message:"must have required property '"+"management_interface"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data103};
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+if(data104.mode === undefined){
+const err190 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data104};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2614,8 +2623,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data103.device === undefined){
-const err191 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data103};
+if(data104.management_interface === undefined){
+const err191 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "management_interface"},message:"must have required property '"+"management_interface"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data104};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2624,8 +2633,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(data103.iso_url === undefined){
-const err192 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "iso_url"},message:"must have required property '"+"iso_url"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data103};
+if(data104.device === undefined){
+const err192 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data104};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2634,9 +2643,8 @@ vErrors.push(err192);
 }
 errors++;
 }
-for(const key14 in data103){
-if(!(func4.call(schema11.properties.install.properties, key14))){
-const err193 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install,data:data103};
+if(data104.iso_url === undefined){
+const err193 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "iso_url"},message:"must have required property '"+"iso_url"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data104};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2645,11 +2653,9 @@ vErrors.push(err193);
 }
 errors++;
 }
-}
-if(data103.mode !== undefined){
-let data106 = data103.mode;
-if(typeof data106 !== "string"){
-const err194 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.mode.type,parentSchema:schema11.properties.install.properties.mode,data:data106};
+for(const key14 in data104){
+if(!(func5.call(schema11.properties.install.properties, key14))){
+const err194 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install,data:data104};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2658,8 +2664,11 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(!((data106 === "create") || (data106 === "join"))){
-const err195 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.mode.enum,parentSchema:schema11.properties.install.properties.mode,data:data106};
+}
+if(data104.mode !== undefined){
+let data107 = data104.mode;
+if(typeof data107 !== "string"){
+const err195 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.mode.type,parentSchema:schema11.properties.install.properties.mode,data:data107};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2668,11 +2677,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-if(data103.role !== undefined){
-let data107 = data103.role;
-if(typeof data107 !== "string"){
-const err196 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.role.type,parentSchema:schema11.properties.install.properties.role,data:data107};
+if(!((data107 === "create") || (data107 === "join"))){
+const err196 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.mode.enum,parentSchema:schema11.properties.install.properties.mode,data:data107};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2681,8 +2687,11 @@ vErrors.push(err196);
 }
 errors++;
 }
-if(!((((data107 === "default") || (data107 === "management")) || (data107 === "worker")) || (data107 === "witness"))){
-const err197 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.role.enum,parentSchema:schema11.properties.install.properties.role,data:data107};
+}
+if(data104.role !== undefined){
+let data108 = data104.role;
+if(typeof data108 !== "string"){
+const err197 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.role.type,parentSchema:schema11.properties.install.properties.role,data:data108};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2691,17 +2700,8 @@ vErrors.push(err197);
 }
 errors++;
 }
-}
-if(data103.management_interface !== undefined){
-let data108 = data103.management_interface;
-const _errs285 = errors;
-let valid68 = true;
-const _errs286 = errors;
-if(errors === _errs286){
-if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-let missing9;
-if((data108.method === undefined) && (missing9 = "method")){
-const err198 = {};
+if(!(((((data108 === "") || (data108 === "default")) || (data108 === "management")) || (data108 === "worker")) || (data108 === "witness"))){
+const err198 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.role.enum,parentSchema:schema11.properties.install.properties.role,data:data108};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2710,9 +2710,16 @@ vErrors.push(err198);
 }
 errors++;
 }
-else {
-if(data108.method !== undefined){
-if("static" !== data108.method){
+}
+if(data104.management_interface !== undefined){
+let data109 = data104.management_interface;
+const _errs286 = errors;
+let valid69 = true;
+const _errs287 = errors;
+if(errors === _errs287){
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+let missing9;
+if((data109.method === undefined) && (missing9 = "method")){
 const err199 = {};
 if(vErrors === null){
 vErrors = [err199];
@@ -2722,10 +2729,9 @@ vErrors.push(err199);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data109.method !== undefined){
+if("static" !== data109.method){
 const err200 = {};
 if(vErrors === null){
 vErrors = [err200];
@@ -2736,21 +2742,10 @@ vErrors.push(err200);
 errors++;
 }
 }
-var _valid7 = _errs286 === errors;
-errors = _errs285;
-if(vErrors !== null){
-if(_errs285){
-vErrors.length = _errs285;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid7){
-const _errs289 = errors;
-if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-if(data108.ip === undefined){
-const err201 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data108};
+const err201 = {};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2759,8 +2754,22 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data108.subnet_mask === undefined){
-const err202 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "subnet_mask"},message:"must have required property '"+"subnet_mask"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data108};
+}
+var _valid7 = _errs287 === errors;
+errors = _errs286;
+if(vErrors !== null){
+if(_errs286){
+vErrors.length = _errs286;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid7){
+const _errs290 = errors;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+if(data109.ip === undefined){
+const err202 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data109};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2769,8 +2778,8 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(data108.gateway === undefined){
-const err203 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data108};
+if(data109.subnet_mask === undefined){
+const err203 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "subnet_mask"},message:"must have required property '"+"subnet_mask"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data109};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2779,10 +2788,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-if(data108.mtu !== undefined){
-let data110 = data108.mtu;
-if(!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))){
-const err204 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data110};
+if(data109.gateway === undefined){
+const err204 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data109};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2791,11 +2798,10 @@ vErrors.push(err204);
 }
 errors++;
 }
-const _errs293 = errors;
-let valid71 = false;
-const _errs294 = errors;
-if(0 !== data110){
-const err205 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data110};
+if(data109.mtu !== undefined){
+let data111 = data109.mtu;
+if(!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))){
+const err205 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data111};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2804,13 +2810,11 @@ vErrors.push(err205);
 }
 errors++;
 }
-var _valid8 = _errs294 === errors;
-valid71 = valid71 || _valid8;
-if(!valid71){
+const _errs294 = errors;
+let valid72 = false;
 const _errs295 = errors;
-if((typeof data110 == "number") && (isFinite(data110))){
-if(data110 > 9000 || isNaN(data110)){
-const err206 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data110};
+if(0 !== data111){
+const err206 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data111};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2819,8 +2823,13 @@ vErrors.push(err206);
 }
 errors++;
 }
-if(data110 < 576 || isNaN(data110)){
-const err207 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data110};
+var _valid8 = _errs295 === errors;
+valid72 = valid72 || _valid8;
+if(!valid72){
+const _errs296 = errors;
+if((typeof data111 == "number") && (isFinite(data111))){
+if(data111 > 9000 || isNaN(data111)){
+const err207 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data111};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2829,12 +2838,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-var _valid8 = _errs295 === errors;
-valid71 = valid71 || _valid8;
-}
-if(!valid71){
-const err208 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data110};
+if(data111 < 576 || isNaN(data111)){
+const err208 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data111};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2843,24 +2848,12 @@ vErrors.push(err208);
 }
 errors++;
 }
-else {
-errors = _errs293;
-if(vErrors !== null){
-if(_errs293){
-vErrors.length = _errs293;
 }
-else {
-vErrors = null;
+var _valid8 = _errs296 === errors;
+valid72 = valid72 || _valid8;
 }
-}
-}
-}
-}
-var _valid7 = _errs289 === errors;
-valid68 = _valid7;
-}
-if(!valid68){
-const err209 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data108};
+if(!valid72){
+const err209 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data111};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2869,9 +2862,24 @@ vErrors.push(err209);
 }
 errors++;
 }
-if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-if(data108.interfaces === undefined){
-const err210 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
+else {
+errors = _errs294;
+if(vErrors !== null){
+if(_errs294){
+vErrors.length = _errs294;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+var _valid7 = _errs290 === errors;
+valid69 = _valid7;
+}
+if(!valid69){
+const err210 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data109};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2880,8 +2888,9 @@ vErrors.push(err210);
 }
 errors++;
 }
-if(data108.method === undefined){
-const err211 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+if(data109.interfaces === undefined){
+const err211 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data109};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2890,9 +2899,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-for(const key15 in data108){
-if(!((((((((key15 === "interfaces") || (key15 === "method")) || (key15 === "ip")) || (key15 === "subnet_mask")) || (key15 === "gateway")) || (key15 === "mtu")) || (key15 === "vlan_id")) || (key15 === "bond_options"))){
-const err212 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
+if(data109.method === undefined){
+const err212 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data109};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2901,12 +2909,9 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-if(data108.interfaces !== undefined){
-let data111 = data108.interfaces;
-if(Array.isArray(data111)){
-if(data111.length < 1){
-const err213 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data111};
+for(const key15 in data109){
+if(!((((((((key15 === "interfaces") || (key15 === "method")) || (key15 === "ip")) || (key15 === "subnet_mask")) || (key15 === "gateway")) || (key15 === "mtu")) || (key15 === "vlan_id")) || (key15 === "bond_options"))){
+const err213 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data109};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2915,15 +2920,12 @@ vErrors.push(err213);
 }
 errors++;
 }
-const len13 = data111.length;
-for(let i13=0; i13<len13; i13++){
-let data112 = data111[i13];
-const _errs302 = errors;
-let valid75 = false;
-const _errs303 = errors;
-if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
-if(data112.name === undefined){
-const err214 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data112};
+}
+if(data109.interfaces !== undefined){
+let data112 = data109.interfaces;
+if(Array.isArray(data112)){
+if(data112.length < 1){
+const err214 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data112};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2932,14 +2934,15 @@ vErrors.push(err214);
 }
 errors++;
 }
-}
-var _valid9 = _errs303 === errors;
-valid75 = valid75 || _valid9;
-if(!valid75){
+const len13 = data112.length;
+for(let i13=0; i13<len13; i13++){
+let data113 = data112[i13];
+const _errs303 = errors;
+let valid76 = false;
 const _errs304 = errors;
-if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
-if(data112.hwAddr === undefined){
-const err215 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data112};
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+if(data113.name === undefined){
+const err215 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data113};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2950,10 +2953,12 @@ errors++;
 }
 }
 var _valid9 = _errs304 === errors;
-valid75 = valid75 || _valid9;
-}
-if(!valid75){
-const err216 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data112};
+valid76 = valid76 || _valid9;
+if(!valid76){
+const _errs305 = errors;
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+if(data113.hwAddr === undefined){
+const err216 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data113};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2962,21 +2967,12 @@ vErrors.push(err216);
 }
 errors++;
 }
-else {
-errors = _errs302;
-if(vErrors !== null){
-if(_errs302){
-vErrors.length = _errs302;
 }
-else {
-vErrors = null;
+var _valid9 = _errs305 === errors;
+valid76 = valid76 || _valid9;
 }
-}
-}
-if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
-for(const key16 in data112){
-if(!((key16 === "name") || (key16 === "hwAddr"))){
-const err217 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data112};
+if(!valid76){
+const err217 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data113};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2985,12 +2981,21 @@ vErrors.push(err217);
 }
 errors++;
 }
+else {
+errors = _errs303;
+if(vErrors !== null){
+if(_errs303){
+vErrors.length = _errs303;
 }
-if(data112.name !== undefined){
-let data113 = data112.name;
-if(typeof data113 === "string"){
-if(func2(data113) < 1){
-const err218 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data113};
+else {
+vErrors = null;
+}
+}
+}
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+for(const key16 in data113){
+if(!((key16 === "name") || (key16 === "hwAddr"))){
+const err218 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data113};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -3000,8 +3005,11 @@ vErrors.push(err218);
 errors++;
 }
 }
-else {
-const err219 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data113};
+if(data113.name !== undefined){
+let data114 = data113.name;
+if(typeof data114 === "string"){
+if(func2(data114) < 1){
+const err219 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data114};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -3011,11 +3019,8 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data112.hwAddr !== undefined){
-let data114 = data112.hwAddr;
-if(typeof data114 === "string"){
-if(!pattern11.test(data114)){
-const err220 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data114};
+else {
+const err220 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data114};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -3025,8 +3030,11 @@ vErrors.push(err220);
 errors++;
 }
 }
-else {
-const err221 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data114};
+if(data113.hwAddr !== undefined){
+let data115 = data113.hwAddr;
+if(typeof data115 === "string"){
+if(!pattern11.test(data115)){
+const err221 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data115};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -3036,9 +3044,8 @@ vErrors.push(err221);
 errors++;
 }
 }
-}
 else {
-const err222 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data112};
+const err222 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data115};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -3050,7 +3057,7 @@ errors++;
 }
 }
 else {
-const err223 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data111};
+const err223 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data113};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -3060,10 +3067,9 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data108.method !== undefined){
-let data115 = data108.method;
-if(typeof data115 !== "string"){
-const err224 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data115};
+}
+else {
+const err224 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data112};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -3072,8 +3078,11 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(!((data115 === "dhcp") || (data115 === "static"))){
-const err225 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data115};
+}
+if(data109.method !== undefined){
+let data116 = data109.method;
+if(typeof data116 !== "string"){
+const err225 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data116};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -3082,12 +3091,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-if(data108.ip !== undefined){
-let data116 = data108.ip;
-if(typeof data116 === "string"){
-if(!pattern4.test(data116)){
-const err226 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data116};
+if(!((data116 === "dhcp") || (data116 === "static"))){
+const err226 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data116};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -3097,8 +3102,11 @@ vErrors.push(err226);
 errors++;
 }
 }
-else {
-const err227 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data116};
+if(data109.ip !== undefined){
+let data117 = data109.ip;
+if(typeof data117 === "string"){
+if(!pattern12.test(data117)){
+const err227 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data117};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -3108,11 +3116,8 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data108.subnet_mask !== undefined){
-let data117 = data108.subnet_mask;
-if(typeof data117 === "string"){
-if(!pattern13.test(data117)){
-const err228 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data117};
+else {
+const err228 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data117};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3122,8 +3127,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data117};
+if(data109.subnet_mask !== undefined){
+let data118 = data109.subnet_mask;
+if(typeof data118 === "string"){
+if(!pattern13.test(data118)){
+const err229 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data118};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3133,11 +3141,8 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data108.gateway !== undefined){
-let data118 = data108.gateway;
-if(typeof data118 === "string"){
-if(!pattern4.test(data118)){
-const err230 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data118};
+else {
+const err230 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data118};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3147,8 +3152,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data118};
+if(data109.gateway !== undefined){
+let data119 = data109.gateway;
+if(typeof data119 === "string"){
+if(!pattern12.test(data119)){
+const err231 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data119};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3158,10 +3166,8 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data108.mtu !== undefined){
-let data119 = data108.mtu;
-if(!(((typeof data119 == "number") && (!(data119 % 1) && !isNaN(data119))) && (isFinite(data119)))){
-const err232 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data119};
+else {
+const err232 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data119};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3171,10 +3177,10 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data108.vlan_id !== undefined){
-let data120 = data108.vlan_id;
+if(data109.mtu !== undefined){
+let data120 = data109.mtu;
 if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
-const err233 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data120};
+const err233 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data120};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3183,9 +3189,11 @@ vErrors.push(err233);
 }
 errors++;
 }
-if((typeof data120 == "number") && (isFinite(data120))){
-if(data120 > 4094 || isNaN(data120)){
-const err234 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data120};
+}
+if(data109.vlan_id !== undefined){
+let data121 = data109.vlan_id;
+if(!(((typeof data121 == "number") && (!(data121 % 1) && !isNaN(data121))) && (isFinite(data121)))){
+const err234 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data121};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3194,8 +3202,9 @@ vErrors.push(err234);
 }
 errors++;
 }
-if(data120 < 0 || isNaN(data120)){
-const err235 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data120};
+if((typeof data121 == "number") && (isFinite(data121))){
+if(data121 > 4094 || isNaN(data121)){
+const err235 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data121};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3204,16 +3213,8 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-}
-if(data108.bond_options !== undefined){
-let data121 = data108.bond_options;
-if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
-for(const key17 in data121){
-if(!((key17 === "mode") || (key17 === "miimon"))){
-let data122 = data121[key17];
-if((typeof data122 !== "string") && (!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122))))){
-const err236 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data122};
+if(data121 < 0 || isNaN(data121)){
+const err236 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data121};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3224,10 +3225,14 @@ errors++;
 }
 }
 }
-if(data121.mode !== undefined){
-let data123 = data121.mode;
-if(typeof data123 !== "string"){
-const err237 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data123};
+if(data109.bond_options !== undefined){
+let data122 = data109.bond_options;
+if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
+for(const key17 in data122){
+if(!((key17 === "mode") || (key17 === "miimon"))){
+let data123 = data122[key17];
+if((typeof data123 !== "string") && (!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123))))){
+const err237 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data123};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3236,8 +3241,12 @@ vErrors.push(err237);
 }
 errors++;
 }
-if(!(((((((data123 === "balance-rr") || (data123 === "active-backup")) || (data123 === "balance-xor")) || (data123 === "broadcast")) || (data123 === "802.3ad")) || (data123 === "balance-tlb")) || (data123 === "balance-alb"))){
-const err238 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data123};
+}
+}
+if(data122.mode !== undefined){
+let data124 = data122.mode;
+if(typeof data124 !== "string"){
+const err238 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data124};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3246,11 +3255,8 @@ vErrors.push(err238);
 }
 errors++;
 }
-}
-if(data121.miimon !== undefined){
-let data124 = data121.miimon;
-if((!(((typeof data124 == "number") && (!(data124 % 1) && !isNaN(data124))) && (isFinite(data124)))) && (typeof data124 !== "string")){
-const err239 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data124};
+if(!(((((((data124 === "balance-rr") || (data124 === "active-backup")) || (data124 === "balance-xor")) || (data124 === "broadcast")) || (data124 === "802.3ad")) || (data124 === "balance-tlb")) || (data124 === "balance-alb"))){
+const err239 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data124};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3259,9 +3265,11 @@ vErrors.push(err239);
 }
 errors++;
 }
-if((typeof data124 == "number") && (isFinite(data124))){
-if(data124 < 0 || isNaN(data124)){
-const err240 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data124};
+}
+if(data122.miimon !== undefined){
+let data125 = data122.miimon;
+if((!(((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125))) && (isFinite(data125)))) && (typeof data125 !== "string")){
+const err240 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data125};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3270,10 +3278,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-}
-if(typeof data124 === "string"){
-if(!pattern15.test(data124)){
-const err241 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data124};
+if((typeof data125 == "number") && (isFinite(data125))){
+if(data125 < 0 || isNaN(data125)){
+const err241 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data125};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3283,10 +3290,9 @@ vErrors.push(err241);
 errors++;
 }
 }
-}
-}
-else {
-const err242 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data121};
+if(typeof data125 === "string"){
+if(!pattern15.test(data125)){
+const err242 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data125};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3297,8 +3303,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err243 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
+const err243 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data122};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3308,11 +3315,9 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data103.vip !== undefined){
-let data125 = data103.vip;
-if(typeof data125 === "string"){
-if(!pattern4.test(data125)){
-const err244 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data125};
+}
+else {
+const err244 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data109};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3322,8 +3327,11 @@ vErrors.push(err244);
 errors++;
 }
 }
-else {
-const err245 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data125};
+if(data104.vip !== undefined){
+let data126 = data104.vip;
+if(typeof data126 === "string"){
+if(!pattern12.test(data126)){
+const err245 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data126};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3333,10 +3341,8 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data103.vip_mode !== undefined){
-let data126 = data103.vip_mode;
-if(typeof data126 !== "string"){
-const err246 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data126};
+else {
+const err246 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data126};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3345,8 +3351,11 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(!(((data126 === "static") || (data126 === "dhcp")) || (data126 === "none"))){
-const err247 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data126};
+}
+if(data104.vip_mode !== undefined){
+let data127 = data104.vip_mode;
+if(typeof data127 !== "string"){
+const err247 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data127};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3355,12 +3364,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-if(data103.vip_hw_addr !== undefined){
-let data127 = data103.vip_hw_addr;
-if(typeof data127 === "string"){
-if(!pattern11.test(data127)){
-const err248 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data127};
+if(!(((data127 === "static") || (data127 === "dhcp")) || (data127 === "none"))){
+const err248 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data127};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3370,8 +3375,11 @@ vErrors.push(err248);
 errors++;
 }
 }
-else {
-const err249 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data127};
+if(data104.vip_hw_addr !== undefined){
+let data128 = data104.vip_hw_addr;
+if(typeof data128 === "string"){
+if(!pattern11.test(data128)){
+const err249 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data128};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3381,11 +3389,8 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data103.cluster_pod_cidr !== undefined){
-let data128 = data103.cluster_pod_cidr;
-if(typeof data128 === "string"){
-if(!pattern18.test(data128)){
-const err250 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data128};
+else {
+const err250 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data128};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3395,8 +3400,11 @@ vErrors.push(err250);
 errors++;
 }
 }
-else {
-const err251 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data128};
+if(data104.cluster_pod_cidr !== undefined){
+let data129 = data104.cluster_pod_cidr;
+if(typeof data129 === "string"){
+if(!pattern18.test(data129)){
+const err251 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data129};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3406,11 +3414,8 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data103.cluster_service_cidr !== undefined){
-let data129 = data103.cluster_service_cidr;
-if(typeof data129 === "string"){
-if(!pattern18.test(data129)){
-const err252 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data129};
+else {
+const err252 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data129};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3420,8 +3425,11 @@ vErrors.push(err252);
 errors++;
 }
 }
-else {
-const err253 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data129};
+if(data104.cluster_service_cidr !== undefined){
+let data130 = data104.cluster_service_cidr;
+if(typeof data130 === "string"){
+if(!pattern18.test(data130)){
+const err253 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data130};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3431,11 +3439,8 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data103.cluster_dns !== undefined){
-let data130 = data103.cluster_dns;
-if(typeof data130 === "string"){
-if(!pattern4.test(data130)){
-const err254 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data130};
+else {
+const err254 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data130};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3445,8 +3450,11 @@ vErrors.push(err254);
 errors++;
 }
 }
-else {
-const err255 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data130};
+if(data104.cluster_dns !== undefined){
+let data131 = data104.cluster_dns;
+if(typeof data131 === "string"){
+if(!pattern12.test(data131)){
+const err255 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data131};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3456,11 +3464,8 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data103.device !== undefined){
-let data131 = data103.device;
-if(typeof data131 === "string"){
-if(!pattern21.test(data131)){
-const err256 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data131};
+else {
+const err256 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data131};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3470,8 +3475,11 @@ vErrors.push(err256);
 errors++;
 }
 }
-else {
-const err257 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data131};
+if(data104.device !== undefined){
+let data132 = data104.device;
+if(typeof data132 === "string"){
+if(!pattern21.test(data132)){
+const err257 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data132};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3481,11 +3489,8 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data103.data_disk !== undefined){
-let data132 = data103.data_disk;
-if(typeof data132 === "string"){
-if(!pattern21.test(data132)){
-const err258 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data132};
+else {
+const err258 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data132};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3495,8 +3500,11 @@ vErrors.push(err258);
 errors++;
 }
 }
-else {
-const err259 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data132};
+if(data104.data_disk !== undefined){
+let data133 = data104.data_disk;
+if(typeof data133 === "string"){
+if(!pattern21.test(data133)){
+const err259 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data133};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3506,11 +3514,8 @@ vErrors.push(err259);
 errors++;
 }
 }
-if(data103.persistent_partition_size !== undefined){
-let data133 = data103.persistent_partition_size;
-if(typeof data133 === "string"){
-if(!pattern23.test(data133)){
-const err260 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data133};
+else {
+const err260 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data133};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3520,8 +3525,11 @@ vErrors.push(err260);
 errors++;
 }
 }
-else {
-const err261 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data133};
+if(data104.persistent_partition_size !== undefined){
+let data134 = data104.persistent_partition_size;
+if(typeof data134 === "string"){
+if(!pattern23.test(data134)){
+const err261 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data134};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3531,10 +3539,8 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data103.iso_url !== undefined){
-let data134 = data103.iso_url;
-if(typeof data134 !== "string"){
-const err262 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data134};
+else {
+const err262 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data134};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3543,9 +3549,11 @@ vErrors.push(err262);
 }
 errors++;
 }
-if(typeof data134 === "string"){
-if(!pattern24.test(data134)){
-const err263 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data134};
+}
+if(data104.iso_url !== undefined){
+let data135 = data104.iso_url;
+if(typeof data135 !== "string"){
+const err263 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data135};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3554,13 +3562,9 @@ vErrors.push(err263);
 }
 errors++;
 }
-}
-}
-if(data103.tty !== undefined){
-let data135 = data103.tty;
 if(typeof data135 === "string"){
-if(!pattern25.test(data135)){
-const err264 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema11.properties.install.properties.tty,data:data135};
+if(!pattern24.test(data135)){
+const err264 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data135};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3570,8 +3574,12 @@ vErrors.push(err264);
 errors++;
 }
 }
-else {
-const err265 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data135};
+}
+if(data104.tty !== undefined){
+let data136 = data104.tty;
+if(typeof data136 === "string"){
+if(!pattern25.test(data136)){
+const err265 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]*$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]*$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]*$",parentSchema:schema11.properties.install.properties.tty,data:data136};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3581,10 +3589,8 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data103.skipchecks !== undefined){
-let data136 = data103.skipchecks;
-if(typeof data136 !== "boolean"){
-const err266 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data136};
+else {
+const err266 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data136};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3594,10 +3600,10 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data103.with_net_images !== undefined){
-let data137 = data103.with_net_images;
+if(data104.skipchecks !== undefined){
+let data137 = data104.skipchecks;
 if(typeof data137 !== "boolean"){
-const err267 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data137};
+const err267 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data137};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3607,10 +3613,10 @@ vErrors.push(err267);
 errors++;
 }
 }
-if(data103.force_efi !== undefined){
-let data138 = data103.force_efi;
+if(data104.with_net_images !== undefined){
+let data138 = data104.with_net_images;
 if(typeof data138 !== "boolean"){
-const err268 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data138};
+const err268 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data138};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3620,10 +3626,10 @@ vErrors.push(err268);
 errors++;
 }
 }
-if(data103.force_mbr !== undefined){
-let data139 = data103.force_mbr;
+if(data104.force_efi !== undefined){
+let data139 = data104.force_efi;
 if(typeof data139 !== "boolean"){
-const err269 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data139};
+const err269 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data139};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3633,10 +3639,10 @@ vErrors.push(err269);
 errors++;
 }
 }
-if(data103.wipe_all_disks !== undefined){
-let data140 = data103.wipe_all_disks;
+if(data104.force_mbr !== undefined){
+let data140 = data104.force_mbr;
 if(typeof data140 !== "boolean"){
-const err270 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data140};
+const err270 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data140};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3646,15 +3652,10 @@ vErrors.push(err270);
 errors++;
 }
 }
-if(data103.wipe_disks_list !== undefined){
-let data141 = data103.wipe_disks_list;
-if(Array.isArray(data141)){
-const len14 = data141.length;
-for(let i14=0; i14<len14; i14++){
-let data142 = data141[i14];
-if(typeof data142 === "string"){
-if(!pattern21.test(data142)){
-const err271 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data142};
+if(data104.wipe_all_disks !== undefined){
+let data141 = data104.wipe_all_disks;
+if(typeof data141 !== "boolean"){
+const err271 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data141};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3664,8 +3665,15 @@ vErrors.push(err271);
 errors++;
 }
 }
-else {
-const err272 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data142};
+if(data104.wipe_disks_list !== undefined){
+let data142 = data104.wipe_disks_list;
+if(Array.isArray(data142)){
+const len14 = data142.length;
+for(let i14=0; i14<len14; i14++){
+let data143 = data142[i14];
+if(typeof data143 === "string"){
+if(!pattern21.test(data143)){
+const err272 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data143};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3675,9 +3683,8 @@ vErrors.push(err272);
 errors++;
 }
 }
-}
 else {
-const err273 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data141};
+const err273 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data143};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3687,10 +3694,9 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data103.poweroff !== undefined){
-let data143 = data103.poweroff;
-if(typeof data143 !== "boolean"){
-const err274 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data143};
+}
+else {
+const err274 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data142};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3700,10 +3706,10 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data103.debug !== undefined){
-let data144 = data103.debug;
+if(data104.poweroff !== undefined){
+let data144 = data104.poweroff;
 if(typeof data144 !== "boolean"){
-const err275 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data144};
+const err275 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data144};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3713,12 +3719,10 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(data103.addons !== undefined){
-let data145 = data103.addons;
-if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
-for(const key18 in data145){
-if(!((((((((key18 === "harvester_vm_import_controller") || (key18 === "harvester_pcidevices_controller")) || (key18 === "rancher_logging")) || (key18 === "rancher_monitoring")) || (key18 === "harvester_seeder")) || (key18 === "nvidia_driver_toolkit")) || (key18 === "kubeovn_operator")) || (key18 === "descheduler"))){
-const err276 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data145};
+if(data104.debug !== undefined){
+let data145 = data104.debug;
+if(typeof data145 !== "boolean"){
+const err276 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data145};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3728,11 +3732,12 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data145.harvester_vm_import_controller !== undefined){
-let data146 = data145.harvester_vm_import_controller;
+if(data104.addons !== undefined){
+let data146 = data104.addons;
 if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
-if(data146.enabled === undefined){
-const err277 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data146};
+for(const key18 in data146){
+if(!((((((((key18 === "harvester_vm_import_controller") || (key18 === "harvester_pcidevices_controller")) || (key18 === "rancher_logging")) || (key18 === "rancher_monitoring")) || (key18 === "harvester_seeder")) || (key18 === "nvidia_driver_toolkit")) || (key18 === "kubeovn_operator")) || (key18 === "descheduler"))){
+const err277 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data146};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3741,9 +3746,12 @@ vErrors.push(err277);
 }
 errors++;
 }
-for(const key19 in data146){
-if(!((key19 === "enabled") || (key19 === "values_content"))){
-const err278 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data146};
+}
+if(data146.harvester_vm_import_controller !== undefined){
+let data147 = data146.harvester_vm_import_controller;
+if(data147 && typeof data147 == "object" && !Array.isArray(data147)){
+if(data147.enabled === undefined){
+const err278 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data147};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3752,11 +3760,9 @@ vErrors.push(err278);
 }
 errors++;
 }
-}
-if(data146.enabled !== undefined){
-let data147 = data146.enabled;
-if(typeof data147 !== "boolean"){
-const err279 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data147};
+for(const key19 in data147){
+if(!((key19 === "enabled") || (key19 === "values_content"))){
+const err279 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data147};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3766,10 +3772,10 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data146.values_content !== undefined){
-let data148 = data146.values_content;
-if(typeof data148 !== "string"){
-const err280 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data148};
+if(data147.enabled !== undefined){
+let data148 = data147.enabled;
+if(typeof data148 !== "boolean"){
+const err280 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data148};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3779,9 +3785,10 @@ vErrors.push(err280);
 errors++;
 }
 }
-}
-else {
-const err281 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data146};
+if(data147.values_content !== undefined){
+let data149 = data147.values_content;
+if(typeof data149 !== "string"){
+const err281 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data149};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3791,11 +3798,9 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data145.harvester_pcidevices_controller !== undefined){
-let data149 = data145.harvester_pcidevices_controller;
-if(data149 && typeof data149 == "object" && !Array.isArray(data149)){
-if(data149.enabled === undefined){
-const err282 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data149};
+}
+else {
+const err282 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data147};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3804,9 +3809,12 @@ vErrors.push(err282);
 }
 errors++;
 }
-for(const key20 in data149){
-if(!((key20 === "enabled") || (key20 === "values_content"))){
-const err283 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data149};
+}
+if(data146.harvester_pcidevices_controller !== undefined){
+let data150 = data146.harvester_pcidevices_controller;
+if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
+if(data150.enabled === undefined){
+const err283 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data150};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3815,11 +3823,9 @@ vErrors.push(err283);
 }
 errors++;
 }
-}
-if(data149.enabled !== undefined){
-let data150 = data149.enabled;
-if(typeof data150 !== "boolean"){
-const err284 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data150};
+for(const key20 in data150){
+if(!((key20 === "enabled") || (key20 === "values_content"))){
+const err284 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data150};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3829,10 +3835,10 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data149.values_content !== undefined){
-let data151 = data149.values_content;
-if(typeof data151 !== "string"){
-const err285 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data151};
+if(data150.enabled !== undefined){
+let data151 = data150.enabled;
+if(typeof data151 !== "boolean"){
+const err285 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data151};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3842,9 +3848,10 @@ vErrors.push(err285);
 errors++;
 }
 }
-}
-else {
-const err286 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data149};
+if(data150.values_content !== undefined){
+let data152 = data150.values_content;
+if(typeof data152 !== "string"){
+const err286 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data152};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3854,11 +3861,9 @@ vErrors.push(err286);
 errors++;
 }
 }
-if(data145.rancher_logging !== undefined){
-let data152 = data145.rancher_logging;
-if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
-if(data152.enabled === undefined){
-const err287 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data152};
+}
+else {
+const err287 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data150};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3867,9 +3872,12 @@ vErrors.push(err287);
 }
 errors++;
 }
-for(const key21 in data152){
-if(!((key21 === "enabled") || (key21 === "values_content"))){
-const err288 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data152};
+}
+if(data146.rancher_logging !== undefined){
+let data153 = data146.rancher_logging;
+if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
+if(data153.enabled === undefined){
+const err288 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data153};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3878,11 +3886,9 @@ vErrors.push(err288);
 }
 errors++;
 }
-}
-if(data152.enabled !== undefined){
-let data153 = data152.enabled;
-if(typeof data153 !== "boolean"){
-const err289 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data153};
+for(const key21 in data153){
+if(!((key21 === "enabled") || (key21 === "values_content"))){
+const err289 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data153};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3892,10 +3898,10 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data152.values_content !== undefined){
-let data154 = data152.values_content;
-if(typeof data154 !== "string"){
-const err290 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data154};
+if(data153.enabled !== undefined){
+let data154 = data153.enabled;
+if(typeof data154 !== "boolean"){
+const err290 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data154};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3905,9 +3911,10 @@ vErrors.push(err290);
 errors++;
 }
 }
-}
-else {
-const err291 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data152};
+if(data153.values_content !== undefined){
+let data155 = data153.values_content;
+if(typeof data155 !== "string"){
+const err291 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data155};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3917,11 +3924,9 @@ vErrors.push(err291);
 errors++;
 }
 }
-if(data145.rancher_monitoring !== undefined){
-let data155 = data145.rancher_monitoring;
-if(data155 && typeof data155 == "object" && !Array.isArray(data155)){
-if(data155.enabled === undefined){
-const err292 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data155};
+}
+else {
+const err292 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data153};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3930,9 +3935,12 @@ vErrors.push(err292);
 }
 errors++;
 }
-for(const key22 in data155){
-if(!((key22 === "enabled") || (key22 === "values_content"))){
-const err293 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data155};
+}
+if(data146.rancher_monitoring !== undefined){
+let data156 = data146.rancher_monitoring;
+if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
+if(data156.enabled === undefined){
+const err293 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data156};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3941,11 +3949,9 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-if(data155.enabled !== undefined){
-let data156 = data155.enabled;
-if(typeof data156 !== "boolean"){
-const err294 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data156};
+for(const key22 in data156){
+if(!((key22 === "enabled") || (key22 === "values_content"))){
+const err294 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data156};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3955,10 +3961,10 @@ vErrors.push(err294);
 errors++;
 }
 }
-if(data155.values_content !== undefined){
-let data157 = data155.values_content;
-if(typeof data157 !== "string"){
-const err295 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data157};
+if(data156.enabled !== undefined){
+let data157 = data156.enabled;
+if(typeof data157 !== "boolean"){
+const err295 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data157};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3968,9 +3974,10 @@ vErrors.push(err295);
 errors++;
 }
 }
-}
-else {
-const err296 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data155};
+if(data156.values_content !== undefined){
+let data158 = data156.values_content;
+if(typeof data158 !== "string"){
+const err296 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data158};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3980,11 +3987,9 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data145.harvester_seeder !== undefined){
-let data158 = data145.harvester_seeder;
-if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
-if(data158.enabled === undefined){
-const err297 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data158};
+}
+else {
+const err297 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data156};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3993,9 +3998,12 @@ vErrors.push(err297);
 }
 errors++;
 }
-for(const key23 in data158){
-if(!((key23 === "enabled") || (key23 === "values_content"))){
-const err298 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data158};
+}
+if(data146.harvester_seeder !== undefined){
+let data159 = data146.harvester_seeder;
+if(data159 && typeof data159 == "object" && !Array.isArray(data159)){
+if(data159.enabled === undefined){
+const err298 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data159};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -4004,11 +4012,9 @@ vErrors.push(err298);
 }
 errors++;
 }
-}
-if(data158.enabled !== undefined){
-let data159 = data158.enabled;
-if(typeof data159 !== "boolean"){
-const err299 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data159};
+for(const key23 in data159){
+if(!((key23 === "enabled") || (key23 === "values_content"))){
+const err299 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data159};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -4018,10 +4024,10 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data158.values_content !== undefined){
-let data160 = data158.values_content;
-if(typeof data160 !== "string"){
-const err300 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data160};
+if(data159.enabled !== undefined){
+let data160 = data159.enabled;
+if(typeof data160 !== "boolean"){
+const err300 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data160};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -4031,9 +4037,10 @@ vErrors.push(err300);
 errors++;
 }
 }
-}
-else {
-const err301 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data158};
+if(data159.values_content !== undefined){
+let data161 = data159.values_content;
+if(typeof data161 !== "string"){
+const err301 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data161};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -4043,11 +4050,9 @@ vErrors.push(err301);
 errors++;
 }
 }
-if(data145.nvidia_driver_toolkit !== undefined){
-let data161 = data145.nvidia_driver_toolkit;
-if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
-if(data161.enabled === undefined){
-const err302 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data161};
+}
+else {
+const err302 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data159};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -4056,9 +4061,12 @@ vErrors.push(err302);
 }
 errors++;
 }
-for(const key24 in data161){
-if(!((key24 === "enabled") || (key24 === "values_content"))){
-const err303 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data161};
+}
+if(data146.nvidia_driver_toolkit !== undefined){
+let data162 = data146.nvidia_driver_toolkit;
+if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
+if(data162.enabled === undefined){
+const err303 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data162};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -4067,11 +4075,9 @@ vErrors.push(err303);
 }
 errors++;
 }
-}
-if(data161.enabled !== undefined){
-let data162 = data161.enabled;
-if(typeof data162 !== "boolean"){
-const err304 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data162};
+for(const key24 in data162){
+if(!((key24 === "enabled") || (key24 === "values_content"))){
+const err304 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data162};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -4081,10 +4087,10 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data161.values_content !== undefined){
-let data163 = data161.values_content;
-if(typeof data163 !== "string"){
-const err305 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data163};
+if(data162.enabled !== undefined){
+let data163 = data162.enabled;
+if(typeof data163 !== "boolean"){
+const err305 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data163};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -4094,9 +4100,10 @@ vErrors.push(err305);
 errors++;
 }
 }
-}
-else {
-const err306 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data161};
+if(data162.values_content !== undefined){
+let data164 = data162.values_content;
+if(typeof data164 !== "string"){
+const err306 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data164};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -4106,11 +4113,9 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(data145.kubeovn_operator !== undefined){
-let data164 = data145.kubeovn_operator;
-if(data164 && typeof data164 == "object" && !Array.isArray(data164)){
-if(data164.enabled === undefined){
-const err307 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data164};
+}
+else {
+const err307 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data162};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4119,9 +4124,12 @@ vErrors.push(err307);
 }
 errors++;
 }
-for(const key25 in data164){
-if(!((key25 === "enabled") || (key25 === "values_content"))){
-const err308 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data164};
+}
+if(data146.kubeovn_operator !== undefined){
+let data165 = data146.kubeovn_operator;
+if(data165 && typeof data165 == "object" && !Array.isArray(data165)){
+if(data165.enabled === undefined){
+const err308 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data165};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4130,11 +4138,9 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-if(data164.enabled !== undefined){
-let data165 = data164.enabled;
-if(typeof data165 !== "boolean"){
-const err309 = {instancePath:instancePath+"/install/addons/kubeovn_operator/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data165};
+for(const key25 in data165){
+if(!((key25 === "enabled") || (key25 === "values_content"))){
+const err309 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data165};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4144,10 +4150,10 @@ vErrors.push(err309);
 errors++;
 }
 }
-if(data164.values_content !== undefined){
-let data166 = data164.values_content;
-if(typeof data166 !== "string"){
-const err310 = {instancePath:instancePath+"/install/addons/kubeovn_operator/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data166};
+if(data165.enabled !== undefined){
+let data166 = data165.enabled;
+if(typeof data166 !== "boolean"){
+const err310 = {instancePath:instancePath+"/install/addons/kubeovn_operator/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data166};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4157,9 +4163,10 @@ vErrors.push(err310);
 errors++;
 }
 }
-}
-else {
-const err311 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data164};
+if(data165.values_content !== undefined){
+let data167 = data165.values_content;
+if(typeof data167 !== "string"){
+const err311 = {instancePath:instancePath+"/install/addons/kubeovn_operator/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data167};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4169,11 +4176,9 @@ vErrors.push(err311);
 errors++;
 }
 }
-if(data145.descheduler !== undefined){
-let data167 = data145.descheduler;
-if(data167 && typeof data167 == "object" && !Array.isArray(data167)){
-if(data167.enabled === undefined){
-const err312 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data167};
+}
+else {
+const err312 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data165};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4182,9 +4187,12 @@ vErrors.push(err312);
 }
 errors++;
 }
-for(const key26 in data167){
-if(!((key26 === "enabled") || (key26 === "values_content"))){
-const err313 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data167};
+}
+if(data146.descheduler !== undefined){
+let data168 = data146.descheduler;
+if(data168 && typeof data168 == "object" && !Array.isArray(data168)){
+if(data168.enabled === undefined){
+const err313 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data168};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4193,11 +4201,9 @@ vErrors.push(err313);
 }
 errors++;
 }
-}
-if(data167.enabled !== undefined){
-let data168 = data167.enabled;
-if(typeof data168 !== "boolean"){
-const err314 = {instancePath:instancePath+"/install/addons/descheduler/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data168};
+for(const key26 in data168){
+if(!((key26 === "enabled") || (key26 === "values_content"))){
+const err314 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data168};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4207,10 +4213,10 @@ vErrors.push(err314);
 errors++;
 }
 }
-if(data167.values_content !== undefined){
-let data169 = data167.values_content;
-if(typeof data169 !== "string"){
-const err315 = {instancePath:instancePath+"/install/addons/descheduler/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data169};
+if(data168.enabled !== undefined){
+let data169 = data168.enabled;
+if(typeof data169 !== "boolean"){
+const err315 = {instancePath:instancePath+"/install/addons/descheduler/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data169};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4220,9 +4226,10 @@ vErrors.push(err315);
 errors++;
 }
 }
-}
-else {
-const err316 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data167};
+if(data168.values_content !== undefined){
+let data170 = data168.values_content;
+if(typeof data170 !== "string"){
+const err316 = {instancePath:instancePath+"/install/addons/descheduler/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data170};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4234,7 +4241,7 @@ errors++;
 }
 }
 else {
-const err317 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data145};
+const err317 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data168};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4244,12 +4251,9 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data103.harvester !== undefined){
-let data170 = data103.harvester;
-if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
-for(const key27 in data170){
-if(!((key27 === "storage_class") || (key27 === "longhorn"))){
-const err318 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data170};
+}
+else {
+const err318 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data146};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4259,12 +4263,12 @@ vErrors.push(err318);
 errors++;
 }
 }
-if(data170.storage_class !== undefined){
-let data171 = data170.storage_class;
+if(data104.harvester !== undefined){
+let data171 = data104.harvester;
 if(data171 && typeof data171 == "object" && !Array.isArray(data171)){
-for(const key28 in data171){
-if(!(key28 === "replica_count")){
-const err319 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data171};
+for(const key27 in data171){
+if(!((key27 === "storage_class") || (key27 === "longhorn"))){
+const err319 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data171};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4274,10 +4278,12 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data171.replica_count !== undefined){
-let data172 = data171.replica_count;
-if(!(((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172))) && (isFinite(data172)))){
-const err320 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data172};
+if(data171.storage_class !== undefined){
+let data172 = data171.storage_class;
+if(data172 && typeof data172 == "object" && !Array.isArray(data172)){
+for(const key28 in data172){
+if(!(key28 === "replica_count")){
+const err320 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data172};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4286,9 +4292,11 @@ vErrors.push(err320);
 }
 errors++;
 }
-if((typeof data172 == "number") && (isFinite(data172))){
-if(data172 > 3 || isNaN(data172)){
-const err321 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data172};
+}
+if(data172.replica_count !== undefined){
+let data173 = data172.replica_count;
+if(!(((typeof data173 == "number") && (!(data173 % 1) && !isNaN(data173))) && (isFinite(data173)))){
+const err321 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data173};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4297,8 +4305,9 @@ vErrors.push(err321);
 }
 errors++;
 }
-if(data172 < 1 || isNaN(data172)){
-const err322 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data172};
+if((typeof data173 == "number") && (isFinite(data173))){
+if(data173 > 3 || isNaN(data173)){
+const err322 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data173};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4307,11 +4316,8 @@ vErrors.push(err322);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err323 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data171};
+if(data173 < 1 || isNaN(data173)){
+const err323 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data173};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4321,12 +4327,10 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data170.longhorn !== undefined){
-let data173 = data170.longhorn;
-if(data173 && typeof data173 == "object" && !Array.isArray(data173)){
-for(const key29 in data173){
-if(!(key29 === "default_settings")){
-const err324 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data173};
+}
+}
+else {
+const err324 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data172};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4336,12 +4340,12 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data173.default_settings !== undefined){
-let data174 = data173.default_settings;
+if(data171.longhorn !== undefined){
+let data174 = data171.longhorn;
 if(data174 && typeof data174 == "object" && !Array.isArray(data174)){
-for(const key30 in data174){
-if(!((key30 === "guaranteedInstanceManagerCPU") || (key30 === "storageReservedPercentageForDefaultDisk"))){
-const err325 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data174};
+for(const key29 in data174){
+if(!(key29 === "default_settings")){
+const err325 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data174};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4351,10 +4355,12 @@ vErrors.push(err325);
 errors++;
 }
 }
-if(data174.guaranteedInstanceManagerCPU !== undefined){
-let data175 = data174.guaranteedInstanceManagerCPU;
-if(!(((typeof data175 == "number") && (!(data175 % 1) && !isNaN(data175))) && (isFinite(data175)))){
-const err326 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data175};
+if(data174.default_settings !== undefined){
+let data175 = data174.default_settings;
+if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
+for(const key30 in data175){
+if(!((key30 === "guaranteedInstanceManagerCPU") || (key30 === "storageReservedPercentageForDefaultDisk"))){
+const err326 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data175};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4363,9 +4369,11 @@ vErrors.push(err326);
 }
 errors++;
 }
-if((typeof data175 == "number") && (isFinite(data175))){
-if(data175 > 12 || isNaN(data175)){
-const err327 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data175};
+}
+if(data175.guaranteedInstanceManagerCPU !== undefined){
+let data176 = data175.guaranteedInstanceManagerCPU;
+if(!(((typeof data176 == "number") && (!(data176 % 1) && !isNaN(data176))) && (isFinite(data176)))){
+const err327 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data176};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4374,8 +4382,9 @@ vErrors.push(err327);
 }
 errors++;
 }
-if(data175 < 0 || isNaN(data175)){
-const err328 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data175};
+if((typeof data176 == "number") && (isFinite(data176))){
+if(data176 > 12 || isNaN(data176)){
+const err328 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data176};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4384,12 +4393,8 @@ vErrors.push(err328);
 }
 errors++;
 }
-}
-}
-if(data174.storageReservedPercentageForDefaultDisk !== undefined){
-let data176 = data174.storageReservedPercentageForDefaultDisk;
-if(!(((typeof data176 == "number") && (!(data176 % 1) && !isNaN(data176))) && (isFinite(data176)))){
-const err329 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data176};
+if(data176 < 0 || isNaN(data176)){
+const err329 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data176};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4398,9 +4403,12 @@ vErrors.push(err329);
 }
 errors++;
 }
-if((typeof data176 == "number") && (isFinite(data176))){
-if(data176 > 30 || isNaN(data176)){
-const err330 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30",schema:30,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data176};
+}
+}
+if(data175.storageReservedPercentageForDefaultDisk !== undefined){
+let data177 = data175.storageReservedPercentageForDefaultDisk;
+if(!(((typeof data177 == "number") && (!(data177 % 1) && !isNaN(data177))) && (isFinite(data177)))){
+const err330 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data177};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4409,8 +4417,9 @@ vErrors.push(err330);
 }
 errors++;
 }
-if(data176 < 0 || isNaN(data176)){
-const err331 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data176};
+if((typeof data177 == "number") && (isFinite(data177))){
+if(data177 > 30 || isNaN(data177)){
+const err331 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30",schema:30,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data177};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4419,11 +4428,8 @@ vErrors.push(err331);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err332 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data174};
+if(data177 < 0 || isNaN(data177)){
+const err332 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data177};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4434,8 +4440,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err333 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data173};
+const err333 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data175};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4447,7 +4454,7 @@ errors++;
 }
 }
 else {
-const err334 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data170};
+const err334 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data174};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4457,15 +4464,9 @@ vErrors.push(err334);
 errors++;
 }
 }
-if(data103.webhooks !== undefined){
-let data177 = data103.webhooks;
-if(Array.isArray(data177)){
-const len15 = data177.length;
-for(let i15=0; i15<len15; i15++){
-let data178 = data177[i15];
-if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
-if(data178.event === undefined){
-const err335 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data178};
+}
+else {
+const err335 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data171};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4474,8 +4475,16 @@ vErrors.push(err335);
 }
 errors++;
 }
-if(data178.url === undefined){
-const err336 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data178};
+}
+if(data104.webhooks !== undefined){
+let data178 = data104.webhooks;
+if(Array.isArray(data178)){
+const len15 = data178.length;
+for(let i15=0; i15<len15; i15++){
+let data179 = data178[i15];
+if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
+if(data179.event === undefined){
+const err336 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data179};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4484,9 +4493,8 @@ vErrors.push(err336);
 }
 errors++;
 }
-for(const key31 in data178){
-if(!(((((((key31 === "event") || (key31 === "method")) || (key31 === "url")) || (key31 === "payload")) || (key31 === "headers")) || (key31 === "insecure")) || (key31 === "basicAuth"))){
-const err337 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data178};
+if(data179.url === undefined){
+const err337 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data179};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4495,11 +4503,9 @@ vErrors.push(err337);
 }
 errors++;
 }
-}
-if(data178.event !== undefined){
-let data179 = data178.event;
-if(typeof data179 !== "string"){
-const err338 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data179};
+for(const key31 in data179){
+if(!(((((((key31 === "event") || (key31 === "method")) || (key31 === "url")) || (key31 === "payload")) || (key31 === "headers")) || (key31 === "insecure")) || (key31 === "basicAuth"))){
+const err338 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data179};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4508,8 +4514,11 @@ vErrors.push(err338);
 }
 errors++;
 }
-if(!(((data179 === "STARTED") || (data179 === "SUCCEEDED")) || (data179 === "FAILED"))){
-const err339 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data179};
+}
+if(data179.event !== undefined){
+let data180 = data179.event;
+if(typeof data180 !== "string"){
+const err339 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data180};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4518,11 +4527,8 @@ vErrors.push(err339);
 }
 errors++;
 }
-}
-if(data178.method !== undefined){
-let data180 = data178.method;
-if(typeof data180 !== "string"){
-const err340 = {instancePath:instancePath+"/install/webhooks/" + i15+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data180};
+if(!(((data180 === "STARTED") || (data180 === "SUCCEEDED")) || (data180 === "FAILED"))){
+const err340 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data180};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4532,11 +4538,10 @@ vErrors.push(err340);
 errors++;
 }
 }
-if(data178.url !== undefined){
-let data181 = data178.url;
-if(typeof data181 === "string"){
-if(!pattern27.test(data181)){
-const err341 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data181};
+if(data179.method !== undefined){
+let data181 = data179.method;
+if(typeof data181 !== "string"){
+const err341 = {instancePath:instancePath+"/install/webhooks/" + i15+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data181};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4546,8 +4551,11 @@ vErrors.push(err341);
 errors++;
 }
 }
-else {
-const err342 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data181};
+if(data179.url !== undefined){
+let data182 = data179.url;
+if(typeof data182 === "string"){
+if(!pattern27.test(data182)){
+const err342 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data182};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4557,10 +4565,8 @@ vErrors.push(err342);
 errors++;
 }
 }
-if(data178.payload !== undefined){
-let data182 = data178.payload;
-if(typeof data182 !== "string"){
-const err343 = {instancePath:instancePath+"/install/webhooks/" + i15+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data182};
+else {
+const err343 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data182};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4570,17 +4576,10 @@ vErrors.push(err343);
 errors++;
 }
 }
-if(data178.headers !== undefined){
-let data183 = data178.headers;
-if(data183 && typeof data183 == "object" && !Array.isArray(data183)){
-for(const key32 in data183){
-let data184 = data183[key32];
-if(Array.isArray(data184)){
-const len16 = data184.length;
-for(let i16=0; i16<len16; i16++){
-let data185 = data184[i16];
-if(typeof data185 !== "string"){
-const err344 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data185};
+if(data179.payload !== undefined){
+let data183 = data179.payload;
+if(typeof data183 !== "string"){
+const err344 = {instancePath:instancePath+"/install/webhooks/" + i15+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data183};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4590,9 +4589,17 @@ vErrors.push(err344);
 errors++;
 }
 }
-}
-else {
-const err345 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data184};
+if(data179.headers !== undefined){
+let data184 = data179.headers;
+if(data184 && typeof data184 == "object" && !Array.isArray(data184)){
+for(const key32 in data184){
+let data185 = data184[key32];
+if(Array.isArray(data185)){
+const len16 = data185.length;
+for(let i16=0; i16<len16; i16++){
+let data186 = data185[i16];
+if(typeof data186 !== "string"){
+const err345 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data186};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4604,7 +4611,7 @@ errors++;
 }
 }
 else {
-const err346 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data183};
+const err346 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data185};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4614,10 +4621,9 @@ vErrors.push(err346);
 errors++;
 }
 }
-if(data178.insecure !== undefined){
-let data186 = data178.insecure;
-if(typeof data186 !== "boolean"){
-const err347 = {instancePath:instancePath+"/install/webhooks/" + i15+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data186};
+}
+else {
+const err347 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data184};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4627,12 +4633,10 @@ vErrors.push(err347);
 errors++;
 }
 }
-if(data178.basicAuth !== undefined){
-let data187 = data178.basicAuth;
-if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
-for(const key33 in data187){
-if(!((key33 === "user") || (key33 === "password"))){
-const err348 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data187};
+if(data179.insecure !== undefined){
+let data187 = data179.insecure;
+if(typeof data187 !== "boolean"){
+const err348 = {instancePath:instancePath+"/install/webhooks/" + i15+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data187};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4642,10 +4646,12 @@ vErrors.push(err348);
 errors++;
 }
 }
-if(data187.user !== undefined){
-let data188 = data187.user;
-if(typeof data188 !== "string"){
-const err349 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data188};
+if(data179.basicAuth !== undefined){
+let data188 = data179.basicAuth;
+if(data188 && typeof data188 == "object" && !Array.isArray(data188)){
+for(const key33 in data188){
+if(!((key33 === "user") || (key33 === "password"))){
+const err349 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data188};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4655,10 +4661,10 @@ vErrors.push(err349);
 errors++;
 }
 }
-if(data187.password !== undefined){
-let data189 = data187.password;
+if(data188.user !== undefined){
+let data189 = data188.user;
 if(typeof data189 !== "string"){
-const err350 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data189};
+const err350 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data189};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4668,9 +4674,10 @@ vErrors.push(err350);
 errors++;
 }
 }
-}
-else {
-const err351 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data187};
+if(data188.password !== undefined){
+let data190 = data188.password;
+if(typeof data190 !== "string"){
+const err351 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data190};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4682,7 +4689,7 @@ errors++;
 }
 }
 else {
-const err352 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data178};
+const err352 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data188};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4694,7 +4701,7 @@ errors++;
 }
 }
 else {
-const err353 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data177};
+const err353 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data179};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4706,7 +4713,7 @@ errors++;
 }
 }
 else {
-const err354 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data103};
+const err354 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data178};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4718,12 +4725,24 @@ errors++;
 }
 }
 else {
-const err355 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err355 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data104};
 if(vErrors === null){
 vErrors = [err355];
 }
 else {
 vErrors.push(err355);
+}
+errors++;
+}
+}
+}
+else {
+const err356 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
 }
 errors++;
 }

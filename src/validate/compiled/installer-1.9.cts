@@ -3,18 +3,20 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.9.schema.json","title":"HarvesterInstallerConfig (Harvester v1.9)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"sans":{"type":"array","description":"Extra subject alternative names (hostnames or IPs) for the cluster TLS certificate, added after the VIP. Only has an effect in create mode.","items":{"type":"string","minLength":1},"x-since":"1.6"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"additional-guest-memory-overhead-ratio":{"type":"string","description":"Harvester setting `additional-guest-memory-overhead-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-pod-security-standard":{"type":"string","description":"Harvester setting `cluster-pod-security-standard`, as the setting's string value (often JSON).","x-since":"1.8"},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"csi-online-expand-validation":{"type":"string","description":"Harvester setting `csi-online-expand-validation`, as the setting's string value (often JSON).","x-since":"1.8"},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"kubevirt-migration":{"type":"string","description":"Harvester setting `kubevirt-migration`, as the setting's string value (often JSON).","x-since":"1.8"},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"longhorn-v2-data-engine-enabled":{"type":"string","description":"Harvester setting `longhorn-v2-data-engine-enabled`, as the setting's string value (often JSON).","x-since":"1.8"},"max-hotplug-ratio":{"type":"string","description":"Harvester setting `max-hotplug-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"rancher-cluster":{"type":"string","description":"Harvester setting `rancher-cluster`, as the setting's string value (often JSON).","x-since":"1.8"},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-bundled-version":{"type":"string","description":"Harvester setting `ui-plugin-bundled-version`, as the setting's string value (often JSON).","x-since":"1.8"},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"upgrade-config":{"type":"string","description":"Harvester setting `upgrade-config`, as the setting's string value (often JSON).","x-since":"1.8"},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"vm-migration-network":{"type":"string","description":"Harvester setting `vm-migration-network`, as the setting's string value (often JSON).","x-since":"1.8"},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."},"disable_password_auth":{"type":"boolean","description":"Disable SSH password login. Without `ssh_authorized_keys` this leaves no SSH access.","x-since":"1.8"}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","anyOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},{"type":"object","description":"Blacklist and exceptions by device and by WWID.","x-since":"1.7","additionalProperties":false,"properties":{"blacklist":{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistWwids":{"type":"array","description":"WWIDs to blacklist.","items":{"type":"string","minLength":1}},"blacklistExceptions":{"type":"array","description":"Devices exempt from the blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistExceptionWwids":{"type":"array","description":"WWIDs exempt from the blacklist.","items":{"type":"string","minLength":1}}}}],"x-message":{"anyOf":"must be a list of {vendor, product} or an object with blacklist, blacklistWwids, blacklistExceptions, blacklistExceptionWwids"}}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network. The installer lower-cases it before it reads it (harvgen writes it lower-cased).","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode. The installer lower-cases it before it reads it (harvgen writes it lower-cased); `none` passes its check like `static`.","enum":["static","dhcp","none"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","anyOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"}},{"const":"local","x-since":"1.9"}],"x-message":{"anyOf":"must be an http(s)://, ftp:// or tftp:// URL, or local"}},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"cordoned":{"type":"boolean","description":"The node joins the cluster cordoned (label `harvesterhci.io/install-cordoned=true`). Refused in `create` mode and for the `witness` role.","x-since":"1.9"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."},"kubeovn_operator":{"$ref":"#/definitions/addon","description":"Kube-OVN operator addon. Enabled at install time when `enabled` is true.","x-since":"1.6"},"descheduler":{"$ref":"#/definitions/addon","description":"Descheduler addon. Enabled at install time when `enabled` is true.","x-since":"1.7"}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12},"storageReservedPercentageForDefaultDisk":{"type":"integer","description":"Percentage of the default Longhorn disk kept free.","minimum":0,"maximum":30,"x-since":"1.7"}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}},{"description":"From v1.8 legacy BIOS is rejected, and force_mbr needs it.","x-since":"1.8","properties":{"force_mbr":{"const":false,"x-message":{"const":"must not be true: v1.8 and later reject legacy BIOS, which force_mbr needs"}}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.9.schema.json","title":"HarvesterInstallerConfig (Harvester v1.9)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent (or empty) in create mode. The installer allows no path and no port other than 443.","pattern":"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"sans":{"type":"array","description":"Extra subject alternative names (hostnames or IPs) for the cluster TLS certificate, added after the VIP. Only has an effect in create mode.","items":{"type":"string","minLength":1},"x-since":"1.6"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"additional-guest-memory-overhead-ratio":{"type":"string","description":"Harvester setting `additional-guest-memory-overhead-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-pod-security-standard":{"type":"string","description":"Harvester setting `cluster-pod-security-standard`, as the setting's string value (often JSON).","x-since":"1.8"},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"csi-online-expand-validation":{"type":"string","description":"Harvester setting `csi-online-expand-validation`, as the setting's string value (often JSON).","x-since":"1.8"},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"kubevirt-migration":{"type":"string","description":"Harvester setting `kubevirt-migration`, as the setting's string value (often JSON).","x-since":"1.8"},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"longhorn-v2-data-engine-enabled":{"type":"string","description":"Harvester setting `longhorn-v2-data-engine-enabled`, as the setting's string value (often JSON).","x-since":"1.8"},"max-hotplug-ratio":{"type":"string","description":"Harvester setting `max-hotplug-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"rancher-cluster":{"type":"string","description":"Harvester setting `rancher-cluster`, as the setting's string value (often JSON).","x-since":"1.8"},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-bundled-version":{"type":"string","description":"Harvester setting `ui-plugin-bundled-version`, as the setting's string value (often JSON).","x-since":"1.8"},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"upgrade-config":{"type":"string","description":"Harvester setting `upgrade-config`, as the setting's string value (often JSON).","x-since":"1.8"},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"vm-migration-network":{"type":"string","description":"Harvester setting `vm-migration-network`, as the setting's string value (often JSON).","x-since":"1.8"},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4 or IPv6) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$","x-message":{"pattern":"must be an IPv4 or IPv6 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."},"disable_password_auth":{"type":"boolean","description":"Disable SSH password login. Without `ssh_authorized_keys` this leaves no SSH access.","x-since":"1.8"}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","anyOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},{"type":"object","description":"Blacklist and exceptions by device and by WWID.","x-since":"1.7","additionalProperties":false,"properties":{"blacklist":{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistWwids":{"type":"array","description":"WWIDs to blacklist.","items":{"type":"string","minLength":1}},"blacklistExceptions":{"type":"array","description":"Devices exempt from the blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistExceptionWwids":{"type":"array","description":"WWIDs exempt from the blacklist.","items":{"type":"string","minLength":1}}}}],"x-message":{"anyOf":"must be a list of {vendor, product} or an object with blacklist, blacklistWwids, blacklistExceptions, blacklistExceptionWwids"}}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`; empty is `default`.","enum":["","default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network. The installer lower-cases it before it reads it (harvgen writes it lower-cased).","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode. The installer lower-cases it before it reads it (harvgen writes it lower-cased); `none` passes its check like `static`.","enum":["static","dhcp","none"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","anyOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"}},{"const":"local","x-since":"1.9"}],"x-message":{"anyOf":"must be an http(s)://, ftp:// or tftp:// URL, or local"}},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`. The installer takes any text (empty: the first console it finds); harvgen warns of a space.","pattern":"^[^\\u0000-\\u001f\\u007f]*$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"cordoned":{"type":"boolean","description":"The node joins the cluster cordoned (label `harvesterhci.io/install-cordoned=true`). Refused in `create` mode and for the `witness` role.","x-since":"1.9"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."},"kubeovn_operator":{"$ref":"#/definitions/addon","description":"Kube-OVN operator addon. Enabled at install time when `enabled` is true.","x-since":"1.6"},"descheduler":{"$ref":"#/definitions/addon","description":"Descheduler addon. Enabled at install time when `enabled` is true.","x-since":"1.7"}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12},"storageReservedPercentageForDefaultDisk":{"type":"integer","description":"Percentage of the default Longhorn disk kept free.","minimum":0,"maximum":30,"x-since":"1.7"}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}},{"description":"From v1.8 legacy BIOS is rejected, and force_mbr needs it.","x-since":"1.8","properties":{"force_mbr":{"const":false,"x-message":{"const":"must not be true: v1.8 and later reject legacy BIOS, which force_mbr needs"}}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"const":"","x-message":{"const":"must be absent (or empty) when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"properties":{"server_url":{"minLength":1,"x-message":{"minLength":"must not be empty when install.mode is join"}}},"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
 const schema12 = {"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}};
 const schema15 = {"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}};
 const schema16 = {"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}};
 const schema20 = {"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}};
 const schema23 = {"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}};
 const schema26 = {"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}};
-const pattern0 = new RegExp("^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$", "u");
+const func2 = require("ajv/dist/runtime/ucs2length").default;
+const func5 = Object.prototype.hasOwnProperty;
+const pattern0 = new RegExp("^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$", "u");
 const pattern1 = new RegExp("^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$", "u");
 const pattern2 = new RegExp("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$", "u");
 const pattern3 = new RegExp("^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$", "u");
-const pattern4 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$", "u");
+const pattern4 = new RegExp("^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$", "u");
 const pattern5 = new RegExp("^/", "u");
 const pattern6 = new RegExp("^[0-7]{3,4}$", "u");
 const pattern7 = new RegExp("^[A-Za-z0-9_-]+$", "u");
@@ -22,16 +24,15 @@ const pattern8 = new RegExp("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-
 const pattern9 = new RegExp("^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", "u");
 const pattern10 = new RegExp("^/(?!tmp(/|$))", "u");
 const pattern11 = new RegExp("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$", "u");
+const pattern12 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$", "u");
 const pattern13 = new RegExp("^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$", "u");
 const pattern15 = new RegExp("^[0-9]+$", "u");
 const pattern18 = new RegExp("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$", "u");
 const pattern21 = new RegExp("^/dev/\\S+$", "u");
 const pattern23 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
 const pattern24 = new RegExp("^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$", "u");
-const pattern25 = new RegExp("^\\S+$", "u");
+const pattern25 = new RegExp("^[^\\u0000-\\u001f\\u007f]*$", "u");
 const pattern27 = new RegExp("^https?://", "u");
-const func2 = require("ajv/dist/runtime/ucs2length").default;
-const func4 = Object.prototype.hasOwnProperty;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/harvester-config-v1.9.schema.json" */;
@@ -124,7 +125,9 @@ if(_valid0){
 const _errs8 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.server_url !== undefined){
-const err5 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/0/then/properties/server_url/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.allOf[0].then.properties.server_url.not,parentSchema:schema11.allOf[0].then.properties.server_url,data:data.server_url};
+let data2 = data.server_url;
+if("" !== data2){
+const err5 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/0/then/properties/server_url/const",keyword:"const",params:{allowedValue: ""},message:"must be equal to constant",schema:"",parentSchema:schema11.allOf[0].then.properties.server_url,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -132,6 +135,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
+}
 }
 }
 var _valid0 = _errs8 === errors;
@@ -147,10 +151,10 @@ vErrors.push(err6);
 }
 errors++;
 }
-const _errs13 = errors;
+const _errs12 = errors;
 let valid5 = true;
-const _errs14 = errors;
-if(errors === _errs14){
+const _errs13 = errors;
+if(errors === _errs13){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
 if((data.install === undefined) && (missing2 = "install")){
@@ -166,8 +170,8 @@ errors++;
 else {
 if(data.install !== undefined){
 let data3 = data.install;
-const _errs16 = errors;
-if(errors === _errs16){
+const _errs15 = errors;
+if(errors === _errs15){
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 let missing3;
 if((data3.mode === undefined) && (missing3 = "mode")){
@@ -220,18 +224,18 @@ vErrors.push(err11);
 errors++;
 }
 }
-var _valid1 = _errs14 === errors;
-errors = _errs13;
+var _valid1 = _errs13 === errors;
+errors = _errs12;
 if(vErrors !== null){
-if(_errs13){
-vErrors.length = _errs13;
+if(_errs12){
+vErrors.length = _errs12;
 }
 else {
 vErrors = null;
 }
 }
 if(_valid1){
-const _errs19 = errors;
+const _errs18 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.server_url === undefined){
 const err12 = {instancePath,schemaPath:"#/allOf/1/then/required",keyword:"required",params:{missingProperty: "server_url"},message:"must have required property '"+"server_url"+"'",schema:schema11.allOf[1].then.required,parentSchema:schema11.allOf[1].then,data};
@@ -243,12 +247,11 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-var _valid1 = _errs19 === errors;
-valid5 = _valid1;
-}
-if(!valid5){
-const err13 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[1].if,parentSchema:schema11.allOf[1],data};
+if(data.server_url !== undefined){
+let data5 = data.server_url;
+if(typeof data5 === "string"){
+if(func2(data5) < 1){
+const err13 = {instancePath:instancePath+"/server_url",schemaPath:"#/allOf/1/then/properties/server_url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.allOf[1].then.properties.server_url,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -257,14 +260,14 @@ vErrors.push(err13);
 }
 errors++;
 }
-const _errs22 = errors;
-let valid8 = true;
-const _errs23 = errors;
-if(errors === _errs23){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing4;
-if((data.install === undefined) && (missing4 = "install")){
-const err14 = {};
+}
+}
+}
+var _valid1 = _errs18 === errors;
+valid5 = _valid1;
+}
+if(!valid5){
+const err14 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[1].if,parentSchema:schema11.allOf[1],data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -273,14 +276,13 @@ vErrors.push(err14);
 }
 errors++;
 }
-else {
-if(data.install !== undefined){
-let data5 = data.install;
-const _errs25 = errors;
-if(errors === _errs25){
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-let missing5;
-if((data5.management_interface === undefined) && (missing5 = "management_interface")){
+const _errs23 = errors;
+let valid9 = true;
+const _errs24 = errors;
+if(errors === _errs24){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing4;
+if((data.install === undefined) && (missing4 = "install")){
 const err15 = {};
 if(vErrors === null){
 vErrors = [err15];
@@ -291,13 +293,13 @@ vErrors.push(err15);
 errors++;
 }
 else {
-if(data5.management_interface !== undefined){
-let data6 = data5.management_interface;
-const _errs27 = errors;
-if(errors === _errs27){
+if(data.install !== undefined){
+let data6 = data.install;
+const _errs26 = errors;
+if(errors === _errs26){
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-let missing6;
-if((data6.method === undefined) && (missing6 = "method")){
+let missing5;
+if((data6.management_interface === undefined) && (missing5 = "management_interface")){
 const err16 = {};
 if(vErrors === null){
 vErrors = [err16];
@@ -308,8 +310,13 @@ vErrors.push(err16);
 errors++;
 }
 else {
-if(data6.method !== undefined){
-if("static" !== data6.method){
+if(data6.management_interface !== undefined){
+let data7 = data6.management_interface;
+const _errs28 = errors;
+if(errors === _errs28){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+let missing6;
+if((data7.method === undefined) && (missing6 = "method")){
 const err17 = {};
 if(vErrors === null){
 vErrors = [err17];
@@ -319,10 +326,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data7.method !== undefined){
+if("static" !== data7.method){
 const err18 = {};
 if(vErrors === null){
 vErrors = [err18];
@@ -331,7 +337,6 @@ else {
 vErrors.push(err18);
 }
 errors++;
-}
 }
 }
 }
@@ -361,24 +366,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-var _valid2 = _errs23 === errors;
-errors = _errs22;
-if(vErrors !== null){
-if(_errs22){
-vErrors.length = _errs22;
+}
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid2){
-const _errs30 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.os !== undefined){
-let data8 = data.os;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.dns_nameservers === undefined){
-const err21 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/required",keyword:"required",params:{missingProperty: "dns_nameservers"},message:"must have required property '"+"dns_nameservers"+"'",schema:schema11.allOf[2].then.properties.os.required,parentSchema:schema11.allOf[2].then.properties.os,data:data8};
+const err21 = {};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -387,11 +379,25 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(data8.dns_nameservers !== undefined){
-let data9 = data8.dns_nameservers;
-if(Array.isArray(data9)){
-if(data9.length < 1){
-const err22 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data9};
+}
+var _valid2 = _errs24 === errors;
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid2){
+const _errs31 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.os !== undefined){
+let data9 = data.os;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.dns_nameservers === undefined){
+const err22 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/required",keyword:"required",params:{missingProperty: "dns_nameservers"},message:"must have required property '"+"dns_nameservers"+"'",schema:schema11.allOf[2].then.properties.os.required,parentSchema:schema11.allOf[2].then.properties.os,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -400,9 +406,11 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.allOf[2].then.properties.os.properties.dns_nameservers.type,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data9};
+if(data9.dns_nameservers !== undefined){
+let data10 = data9.dns_nameservers;
+if(Array.isArray(data10)){
+if(data10.length < 1){
+const err23 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data10};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -412,9 +420,8 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
 else {
-const err24 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.allOf[2].then.properties.os.type,parentSchema:schema11.allOf[2].then.properties.os,data:data8};
+const err24 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/allOf/2/then/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.allOf[2].then.properties.os.properties.dns_nameservers.type,parentSchema:schema11.allOf[2].then.properties.os.properties.dns_nameservers,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -425,11 +432,8 @@ errors++;
 }
 }
 }
-var _valid2 = _errs30 === errors;
-valid8 = _valid2;
-}
-if(!valid8){
-const err25 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[2].if,parentSchema:schema11.allOf[2],data};
+else {
+const err25 = {instancePath:instancePath+"/os",schemaPath:"#/allOf/2/then/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.allOf[2].then.properties.os.type,parentSchema:schema11.allOf[2].then.properties.os,data:data9};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -438,9 +442,13 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.scheme_version === undefined){
-const err26 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "scheme_version"},message:"must have required property '"+"scheme_version"+"'",schema:schema11.required,parentSchema:schema11,data};
+}
+}
+var _valid2 = _errs31 === errors;
+valid9 = _valid2;
+}
+if(!valid9){
+const err26 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.allOf[2].if,parentSchema:schema11.allOf[2],data};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -449,8 +457,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data.token === undefined){
-const err27 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.scheme_version === undefined){
+const err27 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "scheme_version"},message:"must have required property '"+"scheme_version"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -459,8 +468,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data.os === undefined){
-const err28 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "os"},message:"must have required property '"+"os"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.token === undefined){
+const err28 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -469,8 +478,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-if(data.install === undefined){
-const err29 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "install"},message:"must have required property '"+"install"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.os === undefined){
+const err29 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "os"},message:"must have required property '"+"os"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -479,9 +488,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(((((((key0 === "scheme_version") || (key0 === "server_url")) || (key0 === "token")) || (key0 === "sans")) || (key0 === "system_settings")) || (key0 === "os")) || (key0 === "install"))){
-const err30 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
+if(data.install === undefined){
+const err30 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "install"},message:"must have required property '"+"install"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -490,11 +498,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data.scheme_version !== undefined){
-let data10 = data.scheme_version;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err31 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.scheme_version.type,parentSchema:schema11.properties.scheme_version,data:data10};
+for(const key0 in data){
+if(!(((((((key0 === "scheme_version") || (key0 === "server_url")) || (key0 === "token")) || (key0 === "sans")) || (key0 === "system_settings")) || (key0 === "os")) || (key0 === "install"))){
+const err31 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -503,8 +509,11 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(1 !== data10){
-const err32 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant",schema:1,parentSchema:schema11.properties.scheme_version,data:data10};
+}
+if(data.scheme_version !== undefined){
+let data11 = data.scheme_version;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err32 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.scheme_version.type,parentSchema:schema11.properties.scheme_version,data:data11};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -513,12 +522,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data.server_url !== undefined){
-let data11 = data.server_url;
-if(typeof data11 === "string"){
-if(!pattern0.test(data11)){
-const err33 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/pattern",keyword:"pattern",params:{pattern: "^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},message:"must match pattern \""+"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"+"\"",schema:"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$",parentSchema:schema11.properties.server_url,data:data11};
+if(1 !== data11){
+const err33 = {instancePath:instancePath+"/scheme_version",schemaPath:"#/properties/scheme_version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant",schema:1,parentSchema:schema11.properties.scheme_version,data:data11};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -528,8 +533,11 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.server_url.type,parentSchema:schema11.properties.server_url,data:data11};
+if(data.server_url !== undefined){
+let data12 = data.server_url;
+if(typeof data12 === "string"){
+if(!pattern0.test(data12)){
+const err34 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/pattern",keyword:"pattern",params:{pattern: "^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"},message:"must match pattern \""+"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$"+"\"",schema:"^(https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?)?$",parentSchema:schema11.properties.server_url,data:data12};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -539,11 +547,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.token !== undefined){
-let data12 = data.token;
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err35 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.token,data:data12};
+else {
+const err35 = {instancePath:instancePath+"/server_url",schemaPath:"#/properties/server_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.server_url.type,parentSchema:schema11.properties.server_url,data:data12};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -552,8 +557,12 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(!pattern1.test(data12)){
-const err36 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},message:"must match pattern \""+"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"+"\"",schema:"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$",parentSchema:schema11.properties.token,data:data12};
+}
+if(data.token !== undefined){
+let data13 = data.token;
+if(typeof data13 === "string"){
+if(func2(data13) < 1){
+const err36 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -562,9 +571,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-else {
-const err37 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.token.type,parentSchema:schema11.properties.token,data:data12};
+if(!pattern1.test(data13)){
+const err37 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},message:"must match pattern \""+"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"+"\"",schema:"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$",parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -574,15 +582,8 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.sans !== undefined){
-let data13 = data.sans;
-if(Array.isArray(data13)){
-const len0 = data13.length;
-for(let i0=0; i0<len0; i0++){
-let data14 = data13[i0];
-if(typeof data14 === "string"){
-if(func2(data14) < 1){
-const err38 = {instancePath:instancePath+"/sans/" + i0,schemaPath:"#/properties/sans/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sans.items,data:data14};
+else {
+const err38 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.token.type,parentSchema:schema11.properties.token,data:data13};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -592,8 +593,15 @@ vErrors.push(err38);
 errors++;
 }
 }
-else {
-const err39 = {instancePath:instancePath+"/sans/" + i0,schemaPath:"#/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sans.items.type,parentSchema:schema11.properties.sans.items,data:data14};
+if(data.sans !== undefined){
+let data14 = data.sans;
+if(Array.isArray(data14)){
+const len0 = data14.length;
+for(let i0=0; i0<len0; i0++){
+let data15 = data14[i0];
+if(typeof data15 === "string"){
+if(func2(data15) < 1){
+const err39 = {instancePath:instancePath+"/sans/" + i0,schemaPath:"#/properties/sans/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sans.items,data:data15};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -603,9 +611,8 @@ vErrors.push(err39);
 errors++;
 }
 }
-}
 else {
-const err40 = {instancePath:instancePath+"/sans",schemaPath:"#/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.sans.type,parentSchema:schema11.properties.sans,data:data13};
+const err40 = {instancePath:instancePath+"/sans/" + i0,schemaPath:"#/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sans.items.type,parentSchema:schema11.properties.sans.items,data:data15};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -615,12 +622,9 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data.system_settings !== undefined){
-let data15 = data.system_settings;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key1 in data15){
-if(!(func4.call(schema11.properties.system_settings.properties, key1))){
-const err41 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.system_settings,data:data15};
+}
+else {
+const err41 = {instancePath:instancePath+"/sans",schemaPath:"#/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.sans.type,parentSchema:schema11.properties.sans,data:data14};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -630,10 +634,12 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data15["additional-ca"] !== undefined){
-let data16 = data15["additional-ca"];
-if(typeof data16 !== "string"){
-const err42 = {instancePath:instancePath+"/system_settings/additional-ca",schemaPath:"#/properties/system_settings/properties/additional-ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["additional-ca"].type,parentSchema:schema11.properties.system_settings.properties["additional-ca"],data:data16};
+if(data.system_settings !== undefined){
+let data16 = data.system_settings;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+for(const key1 in data16){
+if(!(func5.call(schema11.properties.system_settings.properties, key1))){
+const err42 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.system_settings,data:data16};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -643,10 +649,10 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data15["additional-guest-memory-overhead-ratio"] !== undefined){
-let data17 = data15["additional-guest-memory-overhead-ratio"];
+if(data16["additional-ca"] !== undefined){
+let data17 = data16["additional-ca"];
 if(typeof data17 !== "string"){
-const err43 = {instancePath:instancePath+"/system_settings/additional-guest-memory-overhead-ratio",schemaPath:"#/properties/system_settings/properties/additional-guest-memory-overhead-ratio/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["additional-guest-memory-overhead-ratio"].type,parentSchema:schema11.properties.system_settings.properties["additional-guest-memory-overhead-ratio"],data:data17};
+const err43 = {instancePath:instancePath+"/system_settings/additional-ca",schemaPath:"#/properties/system_settings/properties/additional-ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["additional-ca"].type,parentSchema:schema11.properties.system_settings.properties["additional-ca"],data:data17};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -656,10 +662,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data15["api-ui-version"] !== undefined){
-let data18 = data15["api-ui-version"];
+if(data16["additional-guest-memory-overhead-ratio"] !== undefined){
+let data18 = data16["additional-guest-memory-overhead-ratio"];
 if(typeof data18 !== "string"){
-const err44 = {instancePath:instancePath+"/system_settings/api-ui-version",schemaPath:"#/properties/system_settings/properties/api-ui-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["api-ui-version"].type,parentSchema:schema11.properties.system_settings.properties["api-ui-version"],data:data18};
+const err44 = {instancePath:instancePath+"/system_settings/additional-guest-memory-overhead-ratio",schemaPath:"#/properties/system_settings/properties/additional-guest-memory-overhead-ratio/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["additional-guest-memory-overhead-ratio"].type,parentSchema:schema11.properties.system_settings.properties["additional-guest-memory-overhead-ratio"],data:data18};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -669,10 +675,10 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data15["auto-disk-provision-paths"] !== undefined){
-let data19 = data15["auto-disk-provision-paths"];
+if(data16["api-ui-version"] !== undefined){
+let data19 = data16["api-ui-version"];
 if(typeof data19 !== "string"){
-const err45 = {instancePath:instancePath+"/system_settings/auto-disk-provision-paths",schemaPath:"#/properties/system_settings/properties/auto-disk-provision-paths/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-disk-provision-paths"].type,parentSchema:schema11.properties.system_settings.properties["auto-disk-provision-paths"],data:data19};
+const err45 = {instancePath:instancePath+"/system_settings/api-ui-version",schemaPath:"#/properties/system_settings/properties/api-ui-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["api-ui-version"].type,parentSchema:schema11.properties.system_settings.properties["api-ui-version"],data:data19};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -682,10 +688,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data15["auto-rotate-rke2-certs"] !== undefined){
-let data20 = data15["auto-rotate-rke2-certs"];
+if(data16["auto-disk-provision-paths"] !== undefined){
+let data20 = data16["auto-disk-provision-paths"];
 if(typeof data20 !== "string"){
-const err46 = {instancePath:instancePath+"/system_settings/auto-rotate-rke2-certs",schemaPath:"#/properties/system_settings/properties/auto-rotate-rke2-certs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"].type,parentSchema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"],data:data20};
+const err46 = {instancePath:instancePath+"/system_settings/auto-disk-provision-paths",schemaPath:"#/properties/system_settings/properties/auto-disk-provision-paths/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-disk-provision-paths"].type,parentSchema:schema11.properties.system_settings.properties["auto-disk-provision-paths"],data:data20};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -695,10 +701,10 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data15["backup-target"] !== undefined){
-let data21 = data15["backup-target"];
+if(data16["auto-rotate-rke2-certs"] !== undefined){
+let data21 = data16["auto-rotate-rke2-certs"];
 if(typeof data21 !== "string"){
-const err47 = {instancePath:instancePath+"/system_settings/backup-target",schemaPath:"#/properties/system_settings/properties/backup-target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["backup-target"].type,parentSchema:schema11.properties.system_settings.properties["backup-target"],data:data21};
+const err47 = {instancePath:instancePath+"/system_settings/auto-rotate-rke2-certs",schemaPath:"#/properties/system_settings/properties/auto-rotate-rke2-certs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"].type,parentSchema:schema11.properties.system_settings.properties["auto-rotate-rke2-certs"],data:data21};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -708,10 +714,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data15["cluster-pod-security-standard"] !== undefined){
-let data22 = data15["cluster-pod-security-standard"];
+if(data16["backup-target"] !== undefined){
+let data22 = data16["backup-target"];
 if(typeof data22 !== "string"){
-const err48 = {instancePath:instancePath+"/system_settings/cluster-pod-security-standard",schemaPath:"#/properties/system_settings/properties/cluster-pod-security-standard/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["cluster-pod-security-standard"].type,parentSchema:schema11.properties.system_settings.properties["cluster-pod-security-standard"],data:data22};
+const err48 = {instancePath:instancePath+"/system_settings/backup-target",schemaPath:"#/properties/system_settings/properties/backup-target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["backup-target"].type,parentSchema:schema11.properties.system_settings.properties["backup-target"],data:data22};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -721,10 +727,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data15["cluster-registration-url"] !== undefined){
-let data23 = data15["cluster-registration-url"];
+if(data16["cluster-pod-security-standard"] !== undefined){
+let data23 = data16["cluster-pod-security-standard"];
 if(typeof data23 !== "string"){
-const err49 = {instancePath:instancePath+"/system_settings/cluster-registration-url",schemaPath:"#/properties/system_settings/properties/cluster-registration-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["cluster-registration-url"].type,parentSchema:schema11.properties.system_settings.properties["cluster-registration-url"],data:data23};
+const err49 = {instancePath:instancePath+"/system_settings/cluster-pod-security-standard",schemaPath:"#/properties/system_settings/properties/cluster-pod-security-standard/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["cluster-pod-security-standard"].type,parentSchema:schema11.properties.system_settings.properties["cluster-pod-security-standard"],data:data23};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -734,10 +740,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data15["containerd-registry"] !== undefined){
-let data24 = data15["containerd-registry"];
+if(data16["cluster-registration-url"] !== undefined){
+let data24 = data16["cluster-registration-url"];
 if(typeof data24 !== "string"){
-const err50 = {instancePath:instancePath+"/system_settings/containerd-registry",schemaPath:"#/properties/system_settings/properties/containerd-registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["containerd-registry"].type,parentSchema:schema11.properties.system_settings.properties["containerd-registry"],data:data24};
+const err50 = {instancePath:instancePath+"/system_settings/cluster-registration-url",schemaPath:"#/properties/system_settings/properties/cluster-registration-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["cluster-registration-url"].type,parentSchema:schema11.properties.system_settings.properties["cluster-registration-url"],data:data24};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -747,10 +753,10 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data15["csi-driver-config"] !== undefined){
-let data25 = data15["csi-driver-config"];
+if(data16["containerd-registry"] !== undefined){
+let data25 = data16["containerd-registry"];
 if(typeof data25 !== "string"){
-const err51 = {instancePath:instancePath+"/system_settings/csi-driver-config",schemaPath:"#/properties/system_settings/properties/csi-driver-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["csi-driver-config"].type,parentSchema:schema11.properties.system_settings.properties["csi-driver-config"],data:data25};
+const err51 = {instancePath:instancePath+"/system_settings/containerd-registry",schemaPath:"#/properties/system_settings/properties/containerd-registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["containerd-registry"].type,parentSchema:schema11.properties.system_settings.properties["containerd-registry"],data:data25};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -760,10 +766,10 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data15["csi-online-expand-validation"] !== undefined){
-let data26 = data15["csi-online-expand-validation"];
+if(data16["csi-driver-config"] !== undefined){
+let data26 = data16["csi-driver-config"];
 if(typeof data26 !== "string"){
-const err52 = {instancePath:instancePath+"/system_settings/csi-online-expand-validation",schemaPath:"#/properties/system_settings/properties/csi-online-expand-validation/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["csi-online-expand-validation"].type,parentSchema:schema11.properties.system_settings.properties["csi-online-expand-validation"],data:data26};
+const err52 = {instancePath:instancePath+"/system_settings/csi-driver-config",schemaPath:"#/properties/system_settings/properties/csi-driver-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["csi-driver-config"].type,parentSchema:schema11.properties.system_settings.properties["csi-driver-config"],data:data26};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -773,10 +779,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data15["default-storage-class"] !== undefined){
-let data27 = data15["default-storage-class"];
+if(data16["csi-online-expand-validation"] !== undefined){
+let data27 = data16["csi-online-expand-validation"];
 if(typeof data27 !== "string"){
-const err53 = {instancePath:instancePath+"/system_settings/default-storage-class",schemaPath:"#/properties/system_settings/properties/default-storage-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-storage-class"].type,parentSchema:schema11.properties.system_settings.properties["default-storage-class"],data:data27};
+const err53 = {instancePath:instancePath+"/system_settings/csi-online-expand-validation",schemaPath:"#/properties/system_settings/properties/csi-online-expand-validation/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["csi-online-expand-validation"].type,parentSchema:schema11.properties.system_settings.properties["csi-online-expand-validation"],data:data27};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -786,10 +792,10 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data15["default-vm-termination-grace-period-seconds"] !== undefined){
-let data28 = data15["default-vm-termination-grace-period-seconds"];
+if(data16["default-storage-class"] !== undefined){
+let data28 = data16["default-storage-class"];
 if(typeof data28 !== "string"){
-const err54 = {instancePath:instancePath+"/system_settings/default-vm-termination-grace-period-seconds",schemaPath:"#/properties/system_settings/properties/default-vm-termination-grace-period-seconds/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"].type,parentSchema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"],data:data28};
+const err54 = {instancePath:instancePath+"/system_settings/default-storage-class",schemaPath:"#/properties/system_settings/properties/default-storage-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-storage-class"].type,parentSchema:schema11.properties.system_settings.properties["default-storage-class"],data:data28};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -799,10 +805,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data15["harvester-csi-ccm-versions"] !== undefined){
-let data29 = data15["harvester-csi-ccm-versions"];
+if(data16["default-vm-termination-grace-period-seconds"] !== undefined){
+let data29 = data16["default-vm-termination-grace-period-seconds"];
 if(typeof data29 !== "string"){
-const err55 = {instancePath:instancePath+"/system_settings/harvester-csi-ccm-versions",schemaPath:"#/properties/system_settings/properties/harvester-csi-ccm-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"].type,parentSchema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"],data:data29};
+const err55 = {instancePath:instancePath+"/system_settings/default-vm-termination-grace-period-seconds",schemaPath:"#/properties/system_settings/properties/default-vm-termination-grace-period-seconds/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"].type,parentSchema:schema11.properties.system_settings.properties["default-vm-termination-grace-period-seconds"],data:data29};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -812,10 +818,10 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data15["http-proxy"] !== undefined){
-let data30 = data15["http-proxy"];
+if(data16["harvester-csi-ccm-versions"] !== undefined){
+let data30 = data16["harvester-csi-ccm-versions"];
 if(typeof data30 !== "string"){
-const err56 = {instancePath:instancePath+"/system_settings/http-proxy",schemaPath:"#/properties/system_settings/properties/http-proxy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["http-proxy"].type,parentSchema:schema11.properties.system_settings.properties["http-proxy"],data:data30};
+const err56 = {instancePath:instancePath+"/system_settings/harvester-csi-ccm-versions",schemaPath:"#/properties/system_settings/properties/harvester-csi-ccm-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"].type,parentSchema:schema11.properties.system_settings.properties["harvester-csi-ccm-versions"],data:data30};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -825,10 +831,10 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data15["kubeconfig-default-token-ttl-minutes"] !== undefined){
-let data31 = data15["kubeconfig-default-token-ttl-minutes"];
+if(data16["http-proxy"] !== undefined){
+let data31 = data16["http-proxy"];
 if(typeof data31 !== "string"){
-const err57 = {instancePath:instancePath+"/system_settings/kubeconfig-default-token-ttl-minutes",schemaPath:"#/properties/system_settings/properties/kubeconfig-default-token-ttl-minutes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"].type,parentSchema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"],data:data31};
+const err57 = {instancePath:instancePath+"/system_settings/http-proxy",schemaPath:"#/properties/system_settings/properties/http-proxy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["http-proxy"].type,parentSchema:schema11.properties.system_settings.properties["http-proxy"],data:data31};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -838,10 +844,10 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data15["kubevirt-migration"] !== undefined){
-let data32 = data15["kubevirt-migration"];
+if(data16["kubeconfig-default-token-ttl-minutes"] !== undefined){
+let data32 = data16["kubeconfig-default-token-ttl-minutes"];
 if(typeof data32 !== "string"){
-const err58 = {instancePath:instancePath+"/system_settings/kubevirt-migration",schemaPath:"#/properties/system_settings/properties/kubevirt-migration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["kubevirt-migration"].type,parentSchema:schema11.properties.system_settings.properties["kubevirt-migration"],data:data32};
+const err58 = {instancePath:instancePath+"/system_settings/kubeconfig-default-token-ttl-minutes",schemaPath:"#/properties/system_settings/properties/kubeconfig-default-token-ttl-minutes/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"].type,parentSchema:schema11.properties.system_settings.properties["kubeconfig-default-token-ttl-minutes"],data:data32};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -851,10 +857,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data15["log-level"] !== undefined){
-let data33 = data15["log-level"];
+if(data16["kubevirt-migration"] !== undefined){
+let data33 = data16["kubevirt-migration"];
 if(typeof data33 !== "string"){
-const err59 = {instancePath:instancePath+"/system_settings/log-level",schemaPath:"#/properties/system_settings/properties/log-level/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["log-level"].type,parentSchema:schema11.properties.system_settings.properties["log-level"],data:data33};
+const err59 = {instancePath:instancePath+"/system_settings/kubevirt-migration",schemaPath:"#/properties/system_settings/properties/kubevirt-migration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["kubevirt-migration"].type,parentSchema:schema11.properties.system_settings.properties["kubevirt-migration"],data:data33};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -864,10 +870,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data15["longhorn-v2-data-engine-enabled"] !== undefined){
-let data34 = data15["longhorn-v2-data-engine-enabled"];
+if(data16["log-level"] !== undefined){
+let data34 = data16["log-level"];
 if(typeof data34 !== "string"){
-const err60 = {instancePath:instancePath+"/system_settings/longhorn-v2-data-engine-enabled",schemaPath:"#/properties/system_settings/properties/longhorn-v2-data-engine-enabled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["longhorn-v2-data-engine-enabled"].type,parentSchema:schema11.properties.system_settings.properties["longhorn-v2-data-engine-enabled"],data:data34};
+const err60 = {instancePath:instancePath+"/system_settings/log-level",schemaPath:"#/properties/system_settings/properties/log-level/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["log-level"].type,parentSchema:schema11.properties.system_settings.properties["log-level"],data:data34};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -877,10 +883,10 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data15["max-hotplug-ratio"] !== undefined){
-let data35 = data15["max-hotplug-ratio"];
+if(data16["longhorn-v2-data-engine-enabled"] !== undefined){
+let data35 = data16["longhorn-v2-data-engine-enabled"];
 if(typeof data35 !== "string"){
-const err61 = {instancePath:instancePath+"/system_settings/max-hotplug-ratio",schemaPath:"#/properties/system_settings/properties/max-hotplug-ratio/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["max-hotplug-ratio"].type,parentSchema:schema11.properties.system_settings.properties["max-hotplug-ratio"],data:data35};
+const err61 = {instancePath:instancePath+"/system_settings/longhorn-v2-data-engine-enabled",schemaPath:"#/properties/system_settings/properties/longhorn-v2-data-engine-enabled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["longhorn-v2-data-engine-enabled"].type,parentSchema:schema11.properties.system_settings.properties["longhorn-v2-data-engine-enabled"],data:data35};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -890,10 +896,10 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data15["ntp-servers"] !== undefined){
-let data36 = data15["ntp-servers"];
+if(data16["max-hotplug-ratio"] !== undefined){
+let data36 = data16["max-hotplug-ratio"];
 if(typeof data36 !== "string"){
-const err62 = {instancePath:instancePath+"/system_settings/ntp-servers",schemaPath:"#/properties/system_settings/properties/ntp-servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ntp-servers"].type,parentSchema:schema11.properties.system_settings.properties["ntp-servers"],data:data36};
+const err62 = {instancePath:instancePath+"/system_settings/max-hotplug-ratio",schemaPath:"#/properties/system_settings/properties/max-hotplug-ratio/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["max-hotplug-ratio"].type,parentSchema:schema11.properties.system_settings.properties["max-hotplug-ratio"],data:data36};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -903,10 +909,10 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data15["overcommit-config"] !== undefined){
-let data37 = data15["overcommit-config"];
+if(data16["ntp-servers"] !== undefined){
+let data37 = data16["ntp-servers"];
 if(typeof data37 !== "string"){
-const err63 = {instancePath:instancePath+"/system_settings/overcommit-config",schemaPath:"#/properties/system_settings/properties/overcommit-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["overcommit-config"].type,parentSchema:schema11.properties.system_settings.properties["overcommit-config"],data:data37};
+const err63 = {instancePath:instancePath+"/system_settings/ntp-servers",schemaPath:"#/properties/system_settings/properties/ntp-servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ntp-servers"].type,parentSchema:schema11.properties.system_settings.properties["ntp-servers"],data:data37};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -916,10 +922,10 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data15["rancher-cluster"] !== undefined){
-let data38 = data15["rancher-cluster"];
+if(data16["overcommit-config"] !== undefined){
+let data38 = data16["overcommit-config"];
 if(typeof data38 !== "string"){
-const err64 = {instancePath:instancePath+"/system_settings/rancher-cluster",schemaPath:"#/properties/system_settings/properties/rancher-cluster/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["rancher-cluster"].type,parentSchema:schema11.properties.system_settings.properties["rancher-cluster"],data:data38};
+const err64 = {instancePath:instancePath+"/system_settings/overcommit-config",schemaPath:"#/properties/system_settings/properties/overcommit-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["overcommit-config"].type,parentSchema:schema11.properties.system_settings.properties["overcommit-config"],data:data38};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -929,10 +935,10 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data15["release-download-url"] !== undefined){
-let data39 = data15["release-download-url"];
+if(data16["rancher-cluster"] !== undefined){
+let data39 = data16["rancher-cluster"];
 if(typeof data39 !== "string"){
-const err65 = {instancePath:instancePath+"/system_settings/release-download-url",schemaPath:"#/properties/system_settings/properties/release-download-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["release-download-url"].type,parentSchema:schema11.properties.system_settings.properties["release-download-url"],data:data39};
+const err65 = {instancePath:instancePath+"/system_settings/rancher-cluster",schemaPath:"#/properties/system_settings/properties/rancher-cluster/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["rancher-cluster"].type,parentSchema:schema11.properties.system_settings.properties["rancher-cluster"],data:data39};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -942,10 +948,10 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data15["server-version"] !== undefined){
-let data40 = data15["server-version"];
+if(data16["release-download-url"] !== undefined){
+let data40 = data16["release-download-url"];
 if(typeof data40 !== "string"){
-const err66 = {instancePath:instancePath+"/system_settings/server-version",schemaPath:"#/properties/system_settings/properties/server-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["server-version"].type,parentSchema:schema11.properties.system_settings.properties["server-version"],data:data40};
+const err66 = {instancePath:instancePath+"/system_settings/release-download-url",schemaPath:"#/properties/system_settings/properties/release-download-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["release-download-url"].type,parentSchema:schema11.properties.system_settings.properties["release-download-url"],data:data40};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -955,10 +961,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data15["ssl-certificates"] !== undefined){
-let data41 = data15["ssl-certificates"];
+if(data16["server-version"] !== undefined){
+let data41 = data16["server-version"];
 if(typeof data41 !== "string"){
-const err67 = {instancePath:instancePath+"/system_settings/ssl-certificates",schemaPath:"#/properties/system_settings/properties/ssl-certificates/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-certificates"].type,parentSchema:schema11.properties.system_settings.properties["ssl-certificates"],data:data41};
+const err67 = {instancePath:instancePath+"/system_settings/server-version",schemaPath:"#/properties/system_settings/properties/server-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["server-version"].type,parentSchema:schema11.properties.system_settings.properties["server-version"],data:data41};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -968,10 +974,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data15["ssl-parameters"] !== undefined){
-let data42 = data15["ssl-parameters"];
+if(data16["ssl-certificates"] !== undefined){
+let data42 = data16["ssl-certificates"];
 if(typeof data42 !== "string"){
-const err68 = {instancePath:instancePath+"/system_settings/ssl-parameters",schemaPath:"#/properties/system_settings/properties/ssl-parameters/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-parameters"].type,parentSchema:schema11.properties.system_settings.properties["ssl-parameters"],data:data42};
+const err68 = {instancePath:instancePath+"/system_settings/ssl-certificates",schemaPath:"#/properties/system_settings/properties/ssl-certificates/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-certificates"].type,parentSchema:schema11.properties.system_settings.properties["ssl-certificates"],data:data42};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -981,10 +987,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data15["storage-network"] !== undefined){
-let data43 = data15["storage-network"];
+if(data16["ssl-parameters"] !== undefined){
+let data43 = data16["ssl-parameters"];
 if(typeof data43 !== "string"){
-const err69 = {instancePath:instancePath+"/system_settings/storage-network",schemaPath:"#/properties/system_settings/properties/storage-network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["storage-network"].type,parentSchema:schema11.properties.system_settings.properties["storage-network"],data:data43};
+const err69 = {instancePath:instancePath+"/system_settings/ssl-parameters",schemaPath:"#/properties/system_settings/properties/ssl-parameters/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ssl-parameters"].type,parentSchema:schema11.properties.system_settings.properties["ssl-parameters"],data:data43};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -994,10 +1000,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data15["support-bundle-expiration"] !== undefined){
-let data44 = data15["support-bundle-expiration"];
+if(data16["storage-network"] !== undefined){
+let data44 = data16["storage-network"];
 if(typeof data44 !== "string"){
-const err70 = {instancePath:instancePath+"/system_settings/support-bundle-expiration",schemaPath:"#/properties/system_settings/properties/support-bundle-expiration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-expiration"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-expiration"],data:data44};
+const err70 = {instancePath:instancePath+"/system_settings/storage-network",schemaPath:"#/properties/system_settings/properties/storage-network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["storage-network"].type,parentSchema:schema11.properties.system_settings.properties["storage-network"],data:data44};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -1007,10 +1013,10 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data15["support-bundle-image"] !== undefined){
-let data45 = data15["support-bundle-image"];
+if(data16["support-bundle-expiration"] !== undefined){
+let data45 = data16["support-bundle-expiration"];
 if(typeof data45 !== "string"){
-const err71 = {instancePath:instancePath+"/system_settings/support-bundle-image",schemaPath:"#/properties/system_settings/properties/support-bundle-image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-image"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-image"],data:data45};
+const err71 = {instancePath:instancePath+"/system_settings/support-bundle-expiration",schemaPath:"#/properties/system_settings/properties/support-bundle-expiration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-expiration"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-expiration"],data:data45};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -1020,10 +1026,10 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data15["support-bundle-namespaces"] !== undefined){
-let data46 = data15["support-bundle-namespaces"];
+if(data16["support-bundle-image"] !== undefined){
+let data46 = data16["support-bundle-image"];
 if(typeof data46 !== "string"){
-const err72 = {instancePath:instancePath+"/system_settings/support-bundle-namespaces",schemaPath:"#/properties/system_settings/properties/support-bundle-namespaces/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-namespaces"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-namespaces"],data:data46};
+const err72 = {instancePath:instancePath+"/system_settings/support-bundle-image",schemaPath:"#/properties/system_settings/properties/support-bundle-image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-image"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-image"],data:data46};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1033,10 +1039,10 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data15["support-bundle-node-collection-timeout"] !== undefined){
-let data47 = data15["support-bundle-node-collection-timeout"];
+if(data16["support-bundle-namespaces"] !== undefined){
+let data47 = data16["support-bundle-namespaces"];
 if(typeof data47 !== "string"){
-const err73 = {instancePath:instancePath+"/system_settings/support-bundle-node-collection-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-node-collection-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"],data:data47};
+const err73 = {instancePath:instancePath+"/system_settings/support-bundle-namespaces",schemaPath:"#/properties/system_settings/properties/support-bundle-namespaces/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-namespaces"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-namespaces"],data:data47};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1046,10 +1052,10 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data15["support-bundle-timeout"] !== undefined){
-let data48 = data15["support-bundle-timeout"];
+if(data16["support-bundle-node-collection-timeout"] !== undefined){
+let data48 = data16["support-bundle-node-collection-timeout"];
 if(typeof data48 !== "string"){
-const err74 = {instancePath:instancePath+"/system_settings/support-bundle-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-timeout"],data:data48};
+const err74 = {instancePath:instancePath+"/system_settings/support-bundle-node-collection-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-node-collection-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-node-collection-timeout"],data:data48};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1059,10 +1065,10 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data15["ui-index"] !== undefined){
-let data49 = data15["ui-index"];
+if(data16["support-bundle-timeout"] !== undefined){
+let data49 = data16["support-bundle-timeout"];
 if(typeof data49 !== "string"){
-const err75 = {instancePath:instancePath+"/system_settings/ui-index",schemaPath:"#/properties/system_settings/properties/ui-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-index"],data:data49};
+const err75 = {instancePath:instancePath+"/system_settings/support-bundle-timeout",schemaPath:"#/properties/system_settings/properties/support-bundle-timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["support-bundle-timeout"].type,parentSchema:schema11.properties.system_settings.properties["support-bundle-timeout"],data:data49};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1072,10 +1078,10 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data15["ui-path"] !== undefined){
-let data50 = data15["ui-path"];
+if(data16["ui-index"] !== undefined){
+let data50 = data16["ui-index"];
 if(typeof data50 !== "string"){
-const err76 = {instancePath:instancePath+"/system_settings/ui-path",schemaPath:"#/properties/system_settings/properties/ui-path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-path"].type,parentSchema:schema11.properties.system_settings.properties["ui-path"],data:data50};
+const err76 = {instancePath:instancePath+"/system_settings/ui-index",schemaPath:"#/properties/system_settings/properties/ui-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-index"],data:data50};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1085,10 +1091,10 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data15["ui-plugin-bundled-version"] !== undefined){
-let data51 = data15["ui-plugin-bundled-version"];
+if(data16["ui-path"] !== undefined){
+let data51 = data16["ui-path"];
 if(typeof data51 !== "string"){
-const err77 = {instancePath:instancePath+"/system_settings/ui-plugin-bundled-version",schemaPath:"#/properties/system_settings/properties/ui-plugin-bundled-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-plugin-bundled-version"].type,parentSchema:schema11.properties.system_settings.properties["ui-plugin-bundled-version"],data:data51};
+const err77 = {instancePath:instancePath+"/system_settings/ui-path",schemaPath:"#/properties/system_settings/properties/ui-path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-path"].type,parentSchema:schema11.properties.system_settings.properties["ui-path"],data:data51};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1098,10 +1104,10 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data15["ui-plugin-index"] !== undefined){
-let data52 = data15["ui-plugin-index"];
+if(data16["ui-plugin-bundled-version"] !== undefined){
+let data52 = data16["ui-plugin-bundled-version"];
 if(typeof data52 !== "string"){
-const err78 = {instancePath:instancePath+"/system_settings/ui-plugin-index",schemaPath:"#/properties/system_settings/properties/ui-plugin-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-plugin-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-plugin-index"],data:data52};
+const err78 = {instancePath:instancePath+"/system_settings/ui-plugin-bundled-version",schemaPath:"#/properties/system_settings/properties/ui-plugin-bundled-version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-plugin-bundled-version"].type,parentSchema:schema11.properties.system_settings.properties["ui-plugin-bundled-version"],data:data52};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1111,10 +1117,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data15["ui-source"] !== undefined){
-let data53 = data15["ui-source"];
+if(data16["ui-plugin-index"] !== undefined){
+let data53 = data16["ui-plugin-index"];
 if(typeof data53 !== "string"){
-const err79 = {instancePath:instancePath+"/system_settings/ui-source",schemaPath:"#/properties/system_settings/properties/ui-source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-source"].type,parentSchema:schema11.properties.system_settings.properties["ui-source"],data:data53};
+const err79 = {instancePath:instancePath+"/system_settings/ui-plugin-index",schemaPath:"#/properties/system_settings/properties/ui-plugin-index/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-plugin-index"].type,parentSchema:schema11.properties.system_settings.properties["ui-plugin-index"],data:data53};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1124,10 +1130,10 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data15["upgradable-versions"] !== undefined){
-let data54 = data15["upgradable-versions"];
+if(data16["ui-source"] !== undefined){
+let data54 = data16["ui-source"];
 if(typeof data54 !== "string"){
-const err80 = {instancePath:instancePath+"/system_settings/upgradable-versions",schemaPath:"#/properties/system_settings/properties/upgradable-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgradable-versions"].type,parentSchema:schema11.properties.system_settings.properties["upgradable-versions"],data:data54};
+const err80 = {instancePath:instancePath+"/system_settings/ui-source",schemaPath:"#/properties/system_settings/properties/ui-source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["ui-source"].type,parentSchema:schema11.properties.system_settings.properties["ui-source"],data:data54};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1137,10 +1143,10 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data15["upgrade-checker-enabled"] !== undefined){
-let data55 = data15["upgrade-checker-enabled"];
+if(data16["upgradable-versions"] !== undefined){
+let data55 = data16["upgradable-versions"];
 if(typeof data55 !== "string"){
-const err81 = {instancePath:instancePath+"/system_settings/upgrade-checker-enabled",schemaPath:"#/properties/system_settings/properties/upgrade-checker-enabled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-enabled"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-enabled"],data:data55};
+const err81 = {instancePath:instancePath+"/system_settings/upgradable-versions",schemaPath:"#/properties/system_settings/properties/upgradable-versions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgradable-versions"].type,parentSchema:schema11.properties.system_settings.properties["upgradable-versions"],data:data55};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1150,10 +1156,10 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data15["upgrade-checker-url"] !== undefined){
-let data56 = data15["upgrade-checker-url"];
+if(data16["upgrade-checker-enabled"] !== undefined){
+let data56 = data16["upgrade-checker-enabled"];
 if(typeof data56 !== "string"){
-const err82 = {instancePath:instancePath+"/system_settings/upgrade-checker-url",schemaPath:"#/properties/system_settings/properties/upgrade-checker-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-url"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-url"],data:data56};
+const err82 = {instancePath:instancePath+"/system_settings/upgrade-checker-enabled",schemaPath:"#/properties/system_settings/properties/upgrade-checker-enabled/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-enabled"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-enabled"],data:data56};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1163,10 +1169,10 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data15["upgrade-config"] !== undefined){
-let data57 = data15["upgrade-config"];
+if(data16["upgrade-checker-url"] !== undefined){
+let data57 = data16["upgrade-checker-url"];
 if(typeof data57 !== "string"){
-const err83 = {instancePath:instancePath+"/system_settings/upgrade-config",schemaPath:"#/properties/system_settings/properties/upgrade-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-config"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-config"],data:data57};
+const err83 = {instancePath:instancePath+"/system_settings/upgrade-checker-url",schemaPath:"#/properties/system_settings/properties/upgrade-checker-url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-checker-url"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-checker-url"],data:data57};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1176,10 +1182,10 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data15["vip-pools"] !== undefined){
-let data58 = data15["vip-pools"];
+if(data16["upgrade-config"] !== undefined){
+let data58 = data16["upgrade-config"];
 if(typeof data58 !== "string"){
-const err84 = {instancePath:instancePath+"/system_settings/vip-pools",schemaPath:"#/properties/system_settings/properties/vip-pools/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vip-pools"].type,parentSchema:schema11.properties.system_settings.properties["vip-pools"],data:data58};
+const err84 = {instancePath:instancePath+"/system_settings/upgrade-config",schemaPath:"#/properties/system_settings/properties/upgrade-config/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["upgrade-config"].type,parentSchema:schema11.properties.system_settings.properties["upgrade-config"],data:data58};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1189,10 +1195,10 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data15["vm-force-reset-policy"] !== undefined){
-let data59 = data15["vm-force-reset-policy"];
+if(data16["vip-pools"] !== undefined){
+let data59 = data16["vip-pools"];
 if(typeof data59 !== "string"){
-const err85 = {instancePath:instancePath+"/system_settings/vm-force-reset-policy",schemaPath:"#/properties/system_settings/properties/vm-force-reset-policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vm-force-reset-policy"].type,parentSchema:schema11.properties.system_settings.properties["vm-force-reset-policy"],data:data59};
+const err85 = {instancePath:instancePath+"/system_settings/vip-pools",schemaPath:"#/properties/system_settings/properties/vip-pools/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vip-pools"].type,parentSchema:schema11.properties.system_settings.properties["vip-pools"],data:data59};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1202,10 +1208,10 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data15["vm-migration-network"] !== undefined){
-let data60 = data15["vm-migration-network"];
+if(data16["vm-force-reset-policy"] !== undefined){
+let data60 = data16["vm-force-reset-policy"];
 if(typeof data60 !== "string"){
-const err86 = {instancePath:instancePath+"/system_settings/vm-migration-network",schemaPath:"#/properties/system_settings/properties/vm-migration-network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vm-migration-network"].type,parentSchema:schema11.properties.system_settings.properties["vm-migration-network"],data:data60};
+const err86 = {instancePath:instancePath+"/system_settings/vm-force-reset-policy",schemaPath:"#/properties/system_settings/properties/vm-force-reset-policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vm-force-reset-policy"].type,parentSchema:schema11.properties.system_settings.properties["vm-force-reset-policy"],data:data60};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1215,10 +1221,10 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data15["volume-snapshot-class"] !== undefined){
-let data61 = data15["volume-snapshot-class"];
+if(data16["vm-migration-network"] !== undefined){
+let data61 = data16["vm-migration-network"];
 if(typeof data61 !== "string"){
-const err87 = {instancePath:instancePath+"/system_settings/volume-snapshot-class",schemaPath:"#/properties/system_settings/properties/volume-snapshot-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["volume-snapshot-class"].type,parentSchema:schema11.properties.system_settings.properties["volume-snapshot-class"],data:data61};
+const err87 = {instancePath:instancePath+"/system_settings/vm-migration-network",schemaPath:"#/properties/system_settings/properties/vm-migration-network/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["vm-migration-network"].type,parentSchema:schema11.properties.system_settings.properties["vm-migration-network"],data:data61};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1228,9 +1234,10 @@ vErrors.push(err87);
 errors++;
 }
 }
-}
-else {
-const err88 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.system_settings.type,parentSchema:schema11.properties.system_settings,data:data15};
+if(data16["volume-snapshot-class"] !== undefined){
+let data62 = data16["volume-snapshot-class"];
+if(typeof data62 !== "string"){
+const err88 = {instancePath:instancePath+"/system_settings/volume-snapshot-class",schemaPath:"#/properties/system_settings/properties/volume-snapshot-class/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.system_settings.properties["volume-snapshot-class"].type,parentSchema:schema11.properties.system_settings.properties["volume-snapshot-class"],data:data62};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1240,14 +1247,9 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data.os !== undefined){
-let data62 = data.os;
-const _errs156 = errors;
-let valid18 = false;
-const _errs157 = errors;
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-if(data62.password === undefined){
-const err89 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/0/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema11.properties.os.anyOf[0].required,parentSchema:schema11.properties.os.anyOf[0],data:data62};
+}
+else {
+const err89 = {instancePath:instancePath+"/system_settings",schemaPath:"#/properties/system_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.system_settings.type,parentSchema:schema11.properties.system_settings,data:data16};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1256,11 +1258,15 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(data62.password !== undefined){
-let data63 = data62.password;
-if(typeof data63 === "string"){
-if(func2(data63) < 1){
-const err90 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data63};
+}
+if(data.os !== undefined){
+let data63 = data.os;
+const _errs157 = errors;
+let valid19 = false;
+const _errs158 = errors;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.password === undefined){
+const err90 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/0/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema11.properties.os.anyOf[0].required,parentSchema:schema11.properties.os.anyOf[0],data:data63};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1269,9 +1275,11 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-else {
-const err91 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.anyOf[0].properties.password.type,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data63};
+if(data63.password !== undefined){
+let data64 = data63.password;
+if(typeof data64 === "string"){
+if(func2(data64) < 1){
+const err91 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data64};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1281,14 +1289,8 @@ vErrors.push(err91);
 errors++;
 }
 }
-}
-var _valid3 = _errs157 === errors;
-valid18 = valid18 || _valid3;
-if(!valid18){
-const _errs160 = errors;
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-if(data62.ssh_authorized_keys === undefined){
-const err92 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/1/required",keyword:"required",params:{missingProperty: "ssh_authorized_keys"},message:"must have required property '"+"ssh_authorized_keys"+"'",schema:schema11.properties.os.anyOf[1].required,parentSchema:schema11.properties.os.anyOf[1],data:data62};
+else {
+const err92 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/anyOf/0/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.anyOf[0].properties.password.type,parentSchema:schema11.properties.os.anyOf[0].properties.password,data:data64};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1297,11 +1299,15 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data62.ssh_authorized_keys !== undefined){
-let data64 = data62.ssh_authorized_keys;
-if(Array.isArray(data64)){
-if(data64.length < 1){
-const err93 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data64};
+}
+}
+var _valid3 = _errs158 === errors;
+valid19 = valid19 || _valid3;
+if(!valid19){
+const _errs161 = errors;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.ssh_authorized_keys === undefined){
+const err93 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf/1/required",keyword:"required",params:{missingProperty: "ssh_authorized_keys"},message:"must have required property '"+"ssh_authorized_keys"+"'",schema:schema11.properties.os.anyOf[1].required,parentSchema:schema11.properties.os.anyOf[1],data:data63};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1310,9 +1316,11 @@ vErrors.push(err93);
 }
 errors++;
 }
-}
-else {
-const err94 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data64};
+if(data63.ssh_authorized_keys !== undefined){
+let data65 = data63.ssh_authorized_keys;
+if(Array.isArray(data65)){
+if(data65.length < 1){
+const err94 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data65};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1322,12 +1330,8 @@ vErrors.push(err94);
 errors++;
 }
 }
-}
-var _valid3 = _errs160 === errors;
-valid18 = valid18 || _valid3;
-}
-if(!valid18){
-const err95 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.anyOf,parentSchema:schema11.properties.os,data:data62};
+else {
+const err95 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/anyOf/1/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.anyOf[1].properties.ssh_authorized_keys,data:data65};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1336,21 +1340,13 @@ vErrors.push(err95);
 }
 errors++;
 }
-else {
-errors = _errs156;
-if(vErrors !== null){
-if(_errs156){
-vErrors.length = _errs156;
-}
-else {
-vErrors = null;
 }
 }
+var _valid3 = _errs161 === errors;
+valid19 = valid19 || _valid3;
 }
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-for(const key2 in data62){
-if(!(func4.call(schema11.properties.os.properties, key2))){
-const err96 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os,data:data62};
+if(!valid19){
+const err96 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.anyOf,parentSchema:schema11.properties.os,data:data63};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1359,12 +1355,21 @@ vErrors.push(err96);
 }
 errors++;
 }
+else {
+errors = _errs157;
+if(vErrors !== null){
+if(_errs157){
+vErrors.length = _errs157;
 }
-if(data62.hostname !== undefined){
-let data65 = data62.hostname;
-if(typeof data65 === "string"){
-if(func2(data65) > 253){
-const err97 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.os.properties.hostname,data:data65};
+else {
+vErrors = null;
+}
+}
+}
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+for(const key2 in data63){
+if(!(func5.call(schema11.properties.os.properties, key2))){
+const err97 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os,data:data63};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1373,8 +1378,12 @@ vErrors.push(err97);
 }
 errors++;
 }
-if(!pattern2.test(data65)){
-const err98 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$",parentSchema:schema11.properties.os.properties.hostname,data:data65};
+}
+if(data63.hostname !== undefined){
+let data66 = data63.hostname;
+if(typeof data66 === "string"){
+if(func2(data66) > 253){
+const err98 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.os.properties.hostname,data:data66};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1383,9 +1392,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-else {
-const err99 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.hostname.type,parentSchema:schema11.properties.os.properties.hostname,data:data65};
+if(!pattern2.test(data66)){
+const err99 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$",parentSchema:schema11.properties.os.properties.hostname,data:data66};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1395,11 +1403,8 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data62.password !== undefined){
-let data66 = data62.password;
-if(typeof data66 === "string"){
-if(func2(data66) < 1){
-const err100 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.password,data:data66};
+else {
+const err100 = {instancePath:instancePath+"/os/hostname",schemaPath:"#/properties/os/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.hostname.type,parentSchema:schema11.properties.os.properties.hostname,data:data66};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1408,8 +1413,12 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(!pattern3.test(data66)){
-const err101 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/pattern",keyword:"pattern",params:{pattern: "^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"},message:"must match pattern \""+"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"+"\"",schema:"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$",parentSchema:schema11.properties.os.properties.password,data:data66};
+}
+if(data63.password !== undefined){
+let data67 = data63.password;
+if(typeof data67 === "string"){
+if(func2(data67) < 1){
+const err101 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.password,data:data67};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1418,9 +1427,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-else {
-const err102 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.password.type,parentSchema:schema11.properties.os.properties.password,data:data66};
+if(!pattern3.test(data67)){
+const err102 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/pattern",keyword:"pattern",params:{pattern: "^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"},message:"must match pattern \""+"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$"+"\"",schema:"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$",parentSchema:schema11.properties.os.properties.password,data:data67};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1430,15 +1438,8 @@ vErrors.push(err102);
 errors++;
 }
 }
-if(data62.ssh_authorized_keys !== undefined){
-let data67 = data62.ssh_authorized_keys;
-if(Array.isArray(data67)){
-const len1 = data67.length;
-for(let i1=0; i1<len1; i1++){
-let data68 = data67[i1];
-if(typeof data68 === "string"){
-if(func2(data68) < 1){
-const err103 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i1,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data68};
+else {
+const err103 = {instancePath:instancePath+"/os/password",schemaPath:"#/properties/os/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.password.type,parentSchema:schema11.properties.os.properties.password,data:data67};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1448,8 +1449,15 @@ vErrors.push(err103);
 errors++;
 }
 }
-else {
-const err104 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i1,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data68};
+if(data63.ssh_authorized_keys !== undefined){
+let data68 = data63.ssh_authorized_keys;
+if(Array.isArray(data68)){
+const len1 = data68.length;
+for(let i1=0; i1<len1; i1++){
+let data69 = data68[i1];
+if(typeof data69 === "string"){
+if(func2(data69) < 1){
+const err104 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i1,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data69};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1459,9 +1467,8 @@ vErrors.push(err104);
 errors++;
 }
 }
-}
 else {
-const err105 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys,data:data67};
+const err105 = {instancePath:instancePath+"/os/ssh_authorized_keys/" + i1,schemaPath:"#/properties/os/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys.items,data:data69};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1471,15 +1478,9 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data62.ntp_servers !== undefined){
-let data69 = data62.ntp_servers;
-if(Array.isArray(data69)){
-const len2 = data69.length;
-for(let i2=0; i2<len2; i2++){
-let data70 = data69[i2];
-if(typeof data70 === "string"){
-if(func2(data70) < 1){
-const err106 = {instancePath:instancePath+"/os/ntp_servers/" + i2,schemaPath:"#/properties/os/properties/ntp_servers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data70};
+}
+else {
+const err106 = {instancePath:instancePath+"/os/ssh_authorized_keys",schemaPath:"#/properties/os/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.os.properties.ssh_authorized_keys,data:data68};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1489,8 +1490,15 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/os/ntp_servers/" + i2,schemaPath:"#/properties/os/properties/ntp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ntp_servers.items.type,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data70};
+if(data63.ntp_servers !== undefined){
+let data70 = data63.ntp_servers;
+if(Array.isArray(data70)){
+const len2 = data70.length;
+for(let i2=0; i2<len2; i2++){
+let data71 = data70[i2];
+if(typeof data71 === "string"){
+if(func2(data71) < 1){
+const err107 = {instancePath:instancePath+"/os/ntp_servers/" + i2,schemaPath:"#/properties/os/properties/ntp_servers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data71};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1500,9 +1508,8 @@ vErrors.push(err107);
 errors++;
 }
 }
-}
 else {
-const err108 = {instancePath:instancePath+"/os/ntp_servers",schemaPath:"#/properties/os/properties/ntp_servers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ntp_servers.type,parentSchema:schema11.properties.os.properties.ntp_servers,data:data69};
+const err108 = {instancePath:instancePath+"/os/ntp_servers/" + i2,schemaPath:"#/properties/os/properties/ntp_servers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.ntp_servers.items.type,parentSchema:schema11.properties.os.properties.ntp_servers.items,data:data71};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1512,15 +1519,9 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data62.dns_nameservers !== undefined){
-let data71 = data62.dns_nameservers;
-if(Array.isArray(data71)){
-const len3 = data71.length;
-for(let i3=0; i3<len3; i3++){
-let data72 = data71[i3];
-if(typeof data72 === "string"){
-if(!pattern4.test(data72)){
-const err109 = {instancePath:instancePath+"/os/dns_nameservers/" + i3,schemaPath:"#/properties/os/properties/dns_nameservers/items/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data72};
+}
+else {
+const err109 = {instancePath:instancePath+"/os/ntp_servers",schemaPath:"#/properties/os/properties/ntp_servers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.ntp_servers.type,parentSchema:schema11.properties.os.properties.ntp_servers,data:data70};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1530,8 +1531,15 @@ vErrors.push(err109);
 errors++;
 }
 }
-else {
-const err110 = {instancePath:instancePath+"/os/dns_nameservers/" + i3,schemaPath:"#/properties/os/properties/dns_nameservers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.dns_nameservers.items.type,parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data72};
+if(data63.dns_nameservers !== undefined){
+let data72 = data63.dns_nameservers;
+if(Array.isArray(data72)){
+const len3 = data72.length;
+for(let i3=0; i3<len3; i3++){
+let data73 = data72[i3];
+if(typeof data73 === "string"){
+if(!pattern4.test(data73)){
+const err110 = {instancePath:instancePath+"/os/dns_nameservers/" + i3,schemaPath:"#/properties/os/properties/dns_nameservers/items/pattern",keyword:"pattern",params:{pattern: "^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$"},message:"must match pattern \""+"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$"+"\"",schema:"^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7})$",parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data73};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1541,9 +1549,8 @@ vErrors.push(err110);
 errors++;
 }
 }
-}
 else {
-const err111 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.dns_nameservers.type,parentSchema:schema11.properties.os.properties.dns_nameservers,data:data71};
+const err111 = {instancePath:instancePath+"/os/dns_nameservers/" + i3,schemaPath:"#/properties/os/properties/dns_nameservers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.dns_nameservers.items.type,parentSchema:schema11.properties.os.properties.dns_nameservers.items,data:data73};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1553,15 +1560,9 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data62.write_files !== undefined){
-let data73 = data62.write_files;
-if(Array.isArray(data73)){
-const len4 = data73.length;
-for(let i4=0; i4<len4; i4++){
-let data74 = data73[i4];
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-if(data74.path === undefined){
-const err112 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.os.properties.write_files.items.required,parentSchema:schema11.properties.os.properties.write_files.items,data:data74};
+}
+else {
+const err112 = {instancePath:instancePath+"/os/dns_nameservers",schemaPath:"#/properties/os/properties/dns_nameservers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.dns_nameservers.type,parentSchema:schema11.properties.os.properties.dns_nameservers,data:data72};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1570,9 +1571,16 @@ vErrors.push(err112);
 }
 errors++;
 }
-for(const key3 in data74){
-if(!(((((key3 === "path") || (key3 === "content")) || (key3 === "encoding")) || (key3 === "owner")) || (key3 === "permissions"))){
-const err113 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.write_files.items,data:data74};
+}
+if(data63.write_files !== undefined){
+let data74 = data63.write_files;
+if(Array.isArray(data74)){
+const len4 = data74.length;
+for(let i4=0; i4<len4; i4++){
+let data75 = data74[i4];
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+if(data75.path === undefined){
+const err113 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.os.properties.write_files.items.required,parentSchema:schema11.properties.os.properties.write_files.items,data:data75};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1581,12 +1589,9 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-if(data74.path !== undefined){
-let data75 = data74.path;
-if(typeof data75 === "string"){
-if(!pattern5.test(data75)){
-const err114 = {instancePath:instancePath+"/os/write_files/" + i4+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data75};
+for(const key3 in data75){
+if(!(((((key3 === "path") || (key3 === "content")) || (key3 === "encoding")) || (key3 === "owner")) || (key3 === "permissions"))){
+const err114 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.write_files.items,data:data75};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1596,8 +1601,11 @@ vErrors.push(err114);
 errors++;
 }
 }
-else {
-const err115 = {instancePath:instancePath+"/os/write_files/" + i4+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.path.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data75};
+if(data75.path !== undefined){
+let data76 = data75.path;
+if(typeof data76 === "string"){
+if(!pattern5.test(data76)){
+const err115 = {instancePath:instancePath+"/os/write_files/" + i4+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data76};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1607,10 +1615,8 @@ vErrors.push(err115);
 errors++;
 }
 }
-if(data74.content !== undefined){
-let data76 = data74.content;
-if(typeof data76 !== "string"){
-const err116 = {instancePath:instancePath+"/os/write_files/" + i4+"/content",schemaPath:"#/properties/os/properties/write_files/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.content.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.content,data:data76};
+else {
+const err116 = {instancePath:instancePath+"/os/write_files/" + i4+"/path",schemaPath:"#/properties/os/properties/write_files/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.path.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.path,data:data76};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1620,10 +1626,10 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data74.encoding !== undefined){
-let data77 = data74.encoding;
+if(data75.content !== undefined){
+let data77 = data75.content;
 if(typeof data77 !== "string"){
-const err117 = {instancePath:instancePath+"/os/write_files/" + i4+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.encoding.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data77};
+const err117 = {instancePath:instancePath+"/os/write_files/" + i4+"/content",schemaPath:"#/properties/os/properties/write_files/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.content.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.content,data:data77};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1632,8 +1638,11 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(!(((((((((data77 === "") || (data77 === "b64")) || (data77 === "base64")) || (data77 === "gz")) || (data77 === "gzip")) || (data77 === "gz+base64")) || (data77 === "gzip+base64")) || (data77 === "gz+b64")) || (data77 === "gzip+b64"))){
-const err118 = {instancePath:instancePath+"/os/write_files/" + i4+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/enum",keyword:"enum",params:{allowedValues: schema11.properties.os.properties.write_files.items.properties.encoding.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os.properties.write_files.items.properties.encoding.enum,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data77};
+}
+if(data75.encoding !== undefined){
+let data78 = data75.encoding;
+if(typeof data78 !== "string"){
+const err118 = {instancePath:instancePath+"/os/write_files/" + i4+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.encoding.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data78};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1642,12 +1651,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-if(data74.owner !== undefined){
-let data78 = data74.owner;
-if(typeof data78 === "string"){
-if(func2(data78) < 1){
-const err119 = {instancePath:instancePath+"/os/write_files/" + i4+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data78};
+if(!(((((((((data78 === "") || (data78 === "b64")) || (data78 === "base64")) || (data78 === "gz")) || (data78 === "gzip")) || (data78 === "gz+base64")) || (data78 === "gzip+base64")) || (data78 === "gz+b64")) || (data78 === "gzip+b64"))){
+const err119 = {instancePath:instancePath+"/os/write_files/" + i4+"/encoding",schemaPath:"#/properties/os/properties/write_files/items/properties/encoding/enum",keyword:"enum",params:{allowedValues: schema11.properties.os.properties.write_files.items.properties.encoding.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os.properties.write_files.items.properties.encoding.enum,parentSchema:schema11.properties.os.properties.write_files.items.properties.encoding,data:data78};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1657,8 +1662,11 @@ vErrors.push(err119);
 errors++;
 }
 }
-else {
-const err120 = {instancePath:instancePath+"/os/write_files/" + i4+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.owner.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data78};
+if(data75.owner !== undefined){
+let data79 = data75.owner;
+if(typeof data79 === "string"){
+if(func2(data79) < 1){
+const err120 = {instancePath:instancePath+"/os/write_files/" + i4+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data79};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1668,11 +1676,8 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data74.permissions !== undefined){
-let data79 = data74.permissions;
-if(typeof data79 === "string"){
-if(!pattern6.test(data79)){
-const err121 = {instancePath:instancePath+"/os/write_files/" + i4+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/pattern",keyword:"pattern",params:{pattern: "^[0-7]{3,4}$"},message:"must match pattern \""+"^[0-7]{3,4}$"+"\"",schema:"^[0-7]{3,4}$",parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data79};
+else {
+const err121 = {instancePath:instancePath+"/os/write_files/" + i4+"/owner",schemaPath:"#/properties/os/properties/write_files/items/properties/owner/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.owner.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.owner,data:data79};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1682,8 +1687,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-else {
-const err122 = {instancePath:instancePath+"/os/write_files/" + i4+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.permissions.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data79};
+if(data75.permissions !== undefined){
+let data80 = data75.permissions;
+if(typeof data80 === "string"){
+if(!pattern6.test(data80)){
+const err122 = {instancePath:instancePath+"/os/write_files/" + i4+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/pattern",keyword:"pattern",params:{pattern: "^[0-7]{3,4}$"},message:"must match pattern \""+"^[0-7]{3,4}$"+"\"",schema:"^[0-7]{3,4}$",parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data80};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1693,9 +1701,8 @@ vErrors.push(err122);
 errors++;
 }
 }
-}
 else {
-const err123 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.write_files.items.type,parentSchema:schema11.properties.os.properties.write_files.items,data:data74};
+const err123 = {instancePath:instancePath+"/os/write_files/" + i4+"/permissions",schemaPath:"#/properties/os/properties/write_files/items/properties/permissions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.write_files.items.properties.permissions.type,parentSchema:schema11.properties.os.properties.write_files.items.properties.permissions,data:data80};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1707,7 +1714,7 @@ errors++;
 }
 }
 else {
-const err124 = {instancePath:instancePath+"/os/write_files",schemaPath:"#/properties/os/properties/write_files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.write_files.type,parentSchema:schema11.properties.os.properties.write_files,data:data73};
+const err124 = {instancePath:instancePath+"/os/write_files/" + i4,schemaPath:"#/properties/os/properties/write_files/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.write_files.items.type,parentSchema:schema11.properties.os.properties.write_files.items,data:data75};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1717,15 +1724,9 @@ vErrors.push(err124);
 errors++;
 }
 }
-if(data62.modules !== undefined){
-let data80 = data62.modules;
-if(Array.isArray(data80)){
-const len5 = data80.length;
-for(let i5=0; i5<len5; i5++){
-let data81 = data80[i5];
-if(typeof data81 === "string"){
-if(!pattern7.test(data81)){
-const err125 = {instancePath:instancePath+"/os/modules/" + i5,schemaPath:"#/properties/os/properties/modules/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema11.properties.os.properties.modules.items,data:data81};
+}
+else {
+const err125 = {instancePath:instancePath+"/os/write_files",schemaPath:"#/properties/os/properties/write_files/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.write_files.type,parentSchema:schema11.properties.os.properties.write_files,data:data74};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1735,8 +1736,15 @@ vErrors.push(err125);
 errors++;
 }
 }
-else {
-const err126 = {instancePath:instancePath+"/os/modules/" + i5,schemaPath:"#/properties/os/properties/modules/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.modules.items.type,parentSchema:schema11.properties.os.properties.modules.items,data:data81};
+if(data63.modules !== undefined){
+let data81 = data63.modules;
+if(Array.isArray(data81)){
+const len5 = data81.length;
+for(let i5=0; i5<len5; i5++){
+let data82 = data81[i5];
+if(typeof data82 === "string"){
+if(!pattern7.test(data82)){
+const err126 = {instancePath:instancePath+"/os/modules/" + i5,schemaPath:"#/properties/os/properties/modules/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\"",schema:"^[A-Za-z0-9_-]+$",parentSchema:schema11.properties.os.properties.modules.items,data:data82};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1746,9 +1754,8 @@ vErrors.push(err126);
 errors++;
 }
 }
-}
 else {
-const err127 = {instancePath:instancePath+"/os/modules",schemaPath:"#/properties/os/properties/modules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.modules.type,parentSchema:schema11.properties.os.properties.modules,data:data80};
+const err127 = {instancePath:instancePath+"/os/modules/" + i5,schemaPath:"#/properties/os/properties/modules/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.modules.items.type,parentSchema:schema11.properties.os.properties.modules.items,data:data82};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1758,13 +1765,9 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data62.sysctls !== undefined){
-let data82 = data62.sysctls;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-for(const key4 in data82){
-let data83 = data82[key4];
-if(typeof data83 !== "string"){
-const err128 = {instancePath:instancePath+"/os/sysctls/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/sysctls/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.sysctls.additionalProperties.type,parentSchema:schema11.properties.os.properties.sysctls.additionalProperties,data:data83};
+}
+else {
+const err128 = {instancePath:instancePath+"/os/modules",schemaPath:"#/properties/os/properties/modules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.modules.type,parentSchema:schema11.properties.os.properties.modules,data:data81};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1774,9 +1777,13 @@ vErrors.push(err128);
 errors++;
 }
 }
-}
-else {
-const err129 = {instancePath:instancePath+"/os/sysctls",schemaPath:"#/properties/os/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sysctls.type,parentSchema:schema11.properties.os.properties.sysctls,data:data82};
+if(data63.sysctls !== undefined){
+let data83 = data63.sysctls;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+for(const key4 in data83){
+let data84 = data83[key4];
+if(typeof data84 !== "string"){
+const err129 = {instancePath:instancePath+"/os/sysctls/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/sysctls/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.sysctls.additionalProperties.type,parentSchema:schema11.properties.os.properties.sysctls.additionalProperties,data:data84};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1786,13 +1793,9 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data62.environment !== undefined){
-let data84 = data62.environment;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key5 in data84){
-let data85 = data84[key5];
-if(typeof data85 !== "string"){
-const err130 = {instancePath:instancePath+"/os/environment/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.environment.additionalProperties.type,parentSchema:schema11.properties.os.properties.environment.additionalProperties,data:data85};
+}
+else {
+const err130 = {instancePath:instancePath+"/os/sysctls",schemaPath:"#/properties/os/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sysctls.type,parentSchema:schema11.properties.os.properties.sysctls,data:data83};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1802,9 +1805,13 @@ vErrors.push(err130);
 errors++;
 }
 }
-}
-else {
-const err131 = {instancePath:instancePath+"/os/environment",schemaPath:"#/properties/os/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.environment.type,parentSchema:schema11.properties.os.properties.environment,data:data84};
+if(data63.environment !== undefined){
+let data85 = data63.environment;
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+for(const key5 in data85){
+let data86 = data85[key5];
+if(typeof data86 !== "string"){
+const err131 = {instancePath:instancePath+"/os/environment/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/environment/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.environment.additionalProperties.type,parentSchema:schema11.properties.os.properties.environment.additionalProperties,data:data86};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1814,14 +1821,9 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data62.labels !== undefined){
-let data86 = data62.labels;
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-for(const key6 in data86){
-const _errs216 = errors;
-if(typeof key6 === "string"){
-if(func2(key6) > 317){
-const err132 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
+}
+else {
+const err132 = {instancePath:instancePath+"/os/environment",schemaPath:"#/properties/os/properties/environment/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.environment.type,parentSchema:schema11.properties.os.properties.environment,data:data85};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1830,8 +1832,15 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(!pattern8.test(key6)){
-const err133 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"+"\"",schema:"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$",parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
+}
+if(data63.labels !== undefined){
+let data87 = data63.labels;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+for(const key6 in data87){
+const _errs217 = errors;
+if(typeof key6 === "string"){
+if(func2(key6) > 317){
+const err133 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1840,10 +1849,8 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-var valid35 = _errs216 === errors;
-if(!valid35){
-const err134 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema11.properties.os.properties.labels.propertyNames,parentSchema:schema11.properties.os.properties.labels,data:data86};
+if(!pattern8.test(key6)){
+const err134 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"+"\"",schema:"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$",parentSchema:schema11.properties.os.properties.labels.propertyNames,data:key6,propertyName:key6};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1853,11 +1860,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-for(const key7 in data86){
-let data87 = data86[key7];
-if(typeof data87 === "string"){
-if(!pattern9.test(data87)){
-const err135 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"},message:"must match pattern \""+"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"+"\"",schema:"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data87};
+var valid36 = _errs217 === errors;
+if(!valid36){
+const err135 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid",schema:schema11.properties.os.properties.labels.propertyNames,parentSchema:schema11.properties.os.properties.labels,data:data87};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1867,8 +1872,11 @@ vErrors.push(err135);
 errors++;
 }
 }
-else {
-const err136 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.labels.additionalProperties.type,parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data87};
+for(const key7 in data87){
+let data88 = data87[key7];
+if(typeof data88 === "string"){
+if(!pattern9.test(data88)){
+const err136 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"},message:"must match pattern \""+"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"+"\"",schema:"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data88};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1878,9 +1886,8 @@ vErrors.push(err136);
 errors++;
 }
 }
-}
 else {
-const err137 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.labels.type,parentSchema:schema11.properties.os.properties.labels,data:data86};
+const err137 = {instancePath:instancePath+"/os/labels/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.labels.additionalProperties.type,parentSchema:schema11.properties.os.properties.labels.additionalProperties,data:data88};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1890,12 +1897,9 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data62.sshd !== undefined){
-let data88 = data62.sshd;
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-for(const key8 in data88){
-if(!((key8 === "sftp") || (key8 === "disable_password_auth"))){
-const err138 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.sshd,data:data88};
+}
+else {
+const err138 = {instancePath:instancePath+"/os/labels",schemaPath:"#/properties/os/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.labels.type,parentSchema:schema11.properties.os.properties.labels,data:data87};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1905,10 +1909,12 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data88.sftp !== undefined){
-let data89 = data88.sftp;
-if(typeof data89 !== "boolean"){
-const err139 = {instancePath:instancePath+"/os/sshd/sftp",schemaPath:"#/properties/os/properties/sshd/properties/sftp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.sshd.properties.sftp.type,parentSchema:schema11.properties.os.properties.sshd.properties.sftp,data:data89};
+if(data63.sshd !== undefined){
+let data89 = data63.sshd;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key8 in data89){
+if(!((key8 === "sftp") || (key8 === "disable_password_auth"))){
+const err139 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.sshd,data:data89};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1918,10 +1924,10 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data88.disable_password_auth !== undefined){
-let data90 = data88.disable_password_auth;
+if(data89.sftp !== undefined){
+let data90 = data89.sftp;
 if(typeof data90 !== "boolean"){
-const err140 = {instancePath:instancePath+"/os/sshd/disable_password_auth",schemaPath:"#/properties/os/properties/sshd/properties/disable_password_auth/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.sshd.properties.disable_password_auth.type,parentSchema:schema11.properties.os.properties.sshd.properties.disable_password_auth,data:data90};
+const err140 = {instancePath:instancePath+"/os/sshd/sftp",schemaPath:"#/properties/os/properties/sshd/properties/sftp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.sshd.properties.sftp.type,parentSchema:schema11.properties.os.properties.sshd.properties.sftp,data:data90};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1931,9 +1937,10 @@ vErrors.push(err140);
 errors++;
 }
 }
-}
-else {
-const err141 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sshd.type,parentSchema:schema11.properties.os.properties.sshd,data:data88};
+if(data89.disable_password_auth !== undefined){
+let data91 = data89.disable_password_auth;
+if(typeof data91 !== "boolean"){
+const err141 = {instancePath:instancePath+"/os/sshd/disable_password_auth",schemaPath:"#/properties/os/properties/sshd/properties/disable_password_auth/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.sshd.properties.disable_password_auth.type,parentSchema:schema11.properties.os.properties.sshd.properties.disable_password_auth,data:data91};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1943,15 +1950,9 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data62.persistent_state_paths !== undefined){
-let data91 = data62.persistent_state_paths;
-if(Array.isArray(data91)){
-const len6 = data91.length;
-for(let i6=0; i6<len6; i6++){
-let data92 = data91[i6];
-if(typeof data92 === "string"){
-if(!pattern10.test(data92)){
-const err142 = {instancePath:instancePath+"/os/persistent_state_paths/" + i6,schemaPath:"#/properties/os/properties/persistent_state_paths/items/pattern",keyword:"pattern",params:{pattern: "^/(?!tmp(/|$))"},message:"must match pattern \""+"^/(?!tmp(/|$))"+"\"",schema:"^/(?!tmp(/|$))",parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data92};
+}
+else {
+const err142 = {instancePath:instancePath+"/os/sshd",schemaPath:"#/properties/os/properties/sshd/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.sshd.type,parentSchema:schema11.properties.os.properties.sshd,data:data89};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1961,8 +1962,15 @@ vErrors.push(err142);
 errors++;
 }
 }
-else {
-const err143 = {instancePath:instancePath+"/os/persistent_state_paths/" + i6,schemaPath:"#/properties/os/properties/persistent_state_paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.persistent_state_paths.items.type,parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data92};
+if(data63.persistent_state_paths !== undefined){
+let data92 = data63.persistent_state_paths;
+if(Array.isArray(data92)){
+const len6 = data92.length;
+for(let i6=0; i6<len6; i6++){
+let data93 = data92[i6];
+if(typeof data93 === "string"){
+if(!pattern10.test(data93)){
+const err143 = {instancePath:instancePath+"/os/persistent_state_paths/" + i6,schemaPath:"#/properties/os/properties/persistent_state_paths/items/pattern",keyword:"pattern",params:{pattern: "^/(?!tmp(/|$))"},message:"must match pattern \""+"^/(?!tmp(/|$))"+"\"",schema:"^/(?!tmp(/|$))",parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data93};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1972,9 +1980,8 @@ vErrors.push(err143);
 errors++;
 }
 }
-}
 else {
-const err144 = {instancePath:instancePath+"/os/persistent_state_paths",schemaPath:"#/properties/os/properties/persistent_state_paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.persistent_state_paths.type,parentSchema:schema11.properties.os.properties.persistent_state_paths,data:data91};
+const err144 = {instancePath:instancePath+"/os/persistent_state_paths/" + i6,schemaPath:"#/properties/os/properties/persistent_state_paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.persistent_state_paths.items.type,parentSchema:schema11.properties.os.properties.persistent_state_paths.items,data:data93};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1984,15 +1991,9 @@ vErrors.push(err144);
 errors++;
 }
 }
-if(data62.after_install_chroot_commands !== undefined){
-let data93 = data62.after_install_chroot_commands;
-if(Array.isArray(data93)){
-const len7 = data93.length;
-for(let i7=0; i7<len7; i7++){
-let data94 = data93[i7];
-if(typeof data94 === "string"){
-if(func2(data94) < 1){
-const err145 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i7,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data94};
+}
+else {
+const err145 = {instancePath:instancePath+"/os/persistent_state_paths",schemaPath:"#/properties/os/properties/persistent_state_paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.persistent_state_paths.type,parentSchema:schema11.properties.os.properties.persistent_state_paths,data:data92};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2002,8 +2003,15 @@ vErrors.push(err145);
 errors++;
 }
 }
-else {
-const err146 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i7,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.after_install_chroot_commands.items.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data94};
+if(data63.after_install_chroot_commands !== undefined){
+let data94 = data63.after_install_chroot_commands;
+if(Array.isArray(data94)){
+const len7 = data94.length;
+for(let i7=0; i7<len7; i7++){
+let data95 = data94[i7];
+if(typeof data95 === "string"){
+if(func2(data95) < 1){
+const err146 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i7,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data95};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2013,9 +2021,8 @@ vErrors.push(err146);
 errors++;
 }
 }
-}
 else {
-const err147 = {instancePath:instancePath+"/os/after_install_chroot_commands",schemaPath:"#/properties/os/properties/after_install_chroot_commands/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.after_install_chroot_commands.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands,data:data93};
+const err147 = {instancePath:instancePath+"/os/after_install_chroot_commands/" + i7,schemaPath:"#/properties/os/properties/after_install_chroot_commands/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.after_install_chroot_commands.items.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands.items,data:data95};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2025,12 +2032,9 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data62.externalStorageConfig !== undefined){
-let data95 = data62.externalStorageConfig;
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-for(const key9 in data95){
-if(!((key9 === "enabled") || (key9 === "multiPathConfig"))){
-const err148 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data95};
+}
+else {
+const err148 = {instancePath:instancePath+"/os/after_install_chroot_commands",schemaPath:"#/properties/os/properties/after_install_chroot_commands/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.after_install_chroot_commands.type,parentSchema:schema11.properties.os.properties.after_install_chroot_commands,data:data94};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2040,10 +2044,12 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data95.enabled !== undefined){
-let data96 = data95.enabled;
-if(typeof data96 !== "boolean"){
-const err149 = {instancePath:instancePath+"/os/externalStorageConfig/enabled",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.externalStorageConfig.properties.enabled.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.enabled,data:data96};
+if(data63.externalStorageConfig !== undefined){
+let data96 = data63.externalStorageConfig;
+if(data96 && typeof data96 == "object" && !Array.isArray(data96)){
+for(const key9 in data96){
+if(!((key9 === "enabled") || (key9 === "multiPathConfig"))){
+const err149 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data96};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2053,18 +2059,10 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data95.multiPathConfig !== undefined){
-let data97 = data95.multiPathConfig;
-const _errs246 = errors;
-let valid43 = false;
-const _errs247 = errors;
-if(Array.isArray(data97)){
-const len8 = data97.length;
-for(let i8=0; i8<len8; i8++){
-let data98 = data97[i8];
-if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
-if(data98.vendor === undefined){
-const err150 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data98};
+if(data96.enabled !== undefined){
+let data97 = data96.enabled;
+if(typeof data97 !== "boolean"){
+const err150 = {instancePath:instancePath+"/os/externalStorageConfig/enabled",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os.properties.externalStorageConfig.properties.enabled.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.enabled,data:data97};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2073,8 +2071,19 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(data98.product === undefined){
-const err151 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data98};
+}
+if(data96.multiPathConfig !== undefined){
+let data98 = data96.multiPathConfig;
+const _errs247 = errors;
+let valid44 = false;
+const _errs248 = errors;
+if(Array.isArray(data98)){
+const len8 = data98.length;
+for(let i8=0; i8<len8; i8++){
+let data99 = data98[i8];
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+if(data99.vendor === undefined){
+const err151 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data99};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2083,9 +2092,8 @@ vErrors.push(err151);
 }
 errors++;
 }
-for(const key10 in data98){
-if(!((key10 === "vendor") || (key10 === "product"))){
-const err152 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data98};
+if(data99.product === undefined){
+const err152 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data99};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2094,12 +2102,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-if(data98.vendor !== undefined){
-let data99 = data98.vendor;
-if(typeof data99 === "string"){
-if(func2(data99) < 1){
-const err153 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data99};
+for(const key10 in data99){
+if(!((key10 === "vendor") || (key10 === "product"))){
+const err153 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data99};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2109,8 +2114,11 @@ vErrors.push(err153);
 errors++;
 }
 }
-else {
-const err154 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data99};
+if(data99.vendor !== undefined){
+let data100 = data99.vendor;
+if(typeof data100 === "string"){
+if(func2(data100) < 1){
+const err154 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data100};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2120,11 +2128,8 @@ vErrors.push(err154);
 errors++;
 }
 }
-if(data98.product !== undefined){
-let data100 = data98.product;
-if(typeof data100 === "string"){
-if(func2(data100) < 1){
-const err155 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data100};
+else {
+const err155 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data100};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2134,8 +2139,11 @@ vErrors.push(err155);
 errors++;
 }
 }
-else {
-const err156 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data100};
+if(data99.product !== undefined){
+let data101 = data99.product;
+if(typeof data101 === "string"){
+if(func2(data101) < 1){
+const err156 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data101};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2145,9 +2153,8 @@ vErrors.push(err156);
 errors++;
 }
 }
-}
 else {
-const err157 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data98};
+const err157 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data101};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2159,7 +2166,7 @@ errors++;
 }
 }
 else {
-const err158 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[0].type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[0],data:data97};
+const err158 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/" + i8,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data99};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2168,14 +2175,10 @@ vErrors.push(err158);
 }
 errors++;
 }
-var _valid4 = _errs247 === errors;
-valid43 = valid43 || _valid4;
-if(!valid43){
-const _errs257 = errors;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key11 in data97){
-if(!((((key11 === "blacklist") || (key11 === "blacklistWwids")) || (key11 === "blacklistExceptions")) || (key11 === "blacklistExceptionWwids"))){
-const err159 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1],data:data97};
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[0].type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[0],data:data98};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2184,16 +2187,14 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-if(data97.blacklist !== undefined){
-let data101 = data97.blacklist;
-if(Array.isArray(data101)){
-const len9 = data101.length;
-for(let i9=0; i9<len9; i9++){
-let data102 = data101[i9];
-if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
-if(data102.vendor === undefined){
-const err160 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data102};
+var _valid4 = _errs248 === errors;
+valid44 = valid44 || _valid4;
+if(!valid44){
+const _errs258 = errors;
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+for(const key11 in data98){
+if(!((((key11 === "blacklist") || (key11 === "blacklistWwids")) || (key11 === "blacklistExceptions")) || (key11 === "blacklistExceptionWwids"))){
+const err160 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1],data:data98};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2202,8 +2203,16 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(data102.product === undefined){
-const err161 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data102};
+}
+if(data98.blacklist !== undefined){
+let data102 = data98.blacklist;
+if(Array.isArray(data102)){
+const len9 = data102.length;
+for(let i9=0; i9<len9; i9++){
+let data103 = data102[i9];
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+if(data103.vendor === undefined){
+const err161 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data103};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2212,9 +2221,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-for(const key12 in data102){
-if(!((key12 === "vendor") || (key12 === "product"))){
-const err162 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data102};
+if(data103.product === undefined){
+const err162 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data103};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2223,12 +2231,9 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-if(data102.vendor !== undefined){
-let data103 = data102.vendor;
-if(typeof data103 === "string"){
-if(func2(data103) < 1){
-const err163 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data103};
+for(const key12 in data103){
+if(!((key12 === "vendor") || (key12 === "product"))){
+const err163 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data103};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2238,8 +2243,11 @@ vErrors.push(err163);
 errors++;
 }
 }
-else {
-const err164 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data103};
+if(data103.vendor !== undefined){
+let data104 = data103.vendor;
+if(typeof data104 === "string"){
+if(func2(data104) < 1){
+const err164 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data104};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2249,11 +2257,8 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data102.product !== undefined){
-let data104 = data102.product;
-if(typeof data104 === "string"){
-if(func2(data104) < 1){
-const err165 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data104};
+else {
+const err165 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data104};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2263,8 +2268,11 @@ vErrors.push(err165);
 errors++;
 }
 }
-else {
-const err166 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data104};
+if(data103.product !== undefined){
+let data105 = data103.product;
+if(typeof data105 === "string"){
+if(func2(data105) < 1){
+const err166 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data105};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2274,9 +2282,8 @@ vErrors.push(err166);
 errors++;
 }
 }
-}
 else {
-const err167 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data102};
+const err167 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data105};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2288,7 +2295,7 @@ errors++;
 }
 }
 else {
-const err168 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklist.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklist,data:data101};
+const err168 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist/" + i9,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data103};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2298,15 +2305,9 @@ vErrors.push(err168);
 errors++;
 }
 }
-if(data97.blacklistWwids !== undefined){
-let data105 = data97.blacklistWwids;
-if(Array.isArray(data105)){
-const len10 = data105.length;
-for(let i10=0; i10<len10; i10++){
-let data106 = data105[i10];
-if(typeof data106 === "string"){
-if(func2(data106) < 1){
-const err169 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids/" + i10,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items,data:data106};
+}
+else {
+const err169 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklist",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklist.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklist,data:data102};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2316,8 +2317,15 @@ vErrors.push(err169);
 errors++;
 }
 }
-else {
-const err170 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids/" + i10,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items,data:data106};
+if(data98.blacklistWwids !== undefined){
+let data106 = data98.blacklistWwids;
+if(Array.isArray(data106)){
+const len10 = data106.length;
+for(let i10=0; i10<len10; i10++){
+let data107 = data106[i10];
+if(typeof data107 === "string"){
+if(func2(data107) < 1){
+const err170 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids/" + i10,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items,data:data107};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2327,9 +2335,8 @@ vErrors.push(err170);
 errors++;
 }
 }
-}
 else {
-const err171 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids,data:data105};
+const err171 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids/" + i10,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.items,data:data107};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2339,15 +2346,9 @@ vErrors.push(err171);
 errors++;
 }
 }
-if(data97.blacklistExceptions !== undefined){
-let data107 = data97.blacklistExceptions;
-if(Array.isArray(data107)){
-const len11 = data107.length;
-for(let i11=0; i11<len11; i11++){
-let data108 = data107[i11];
-if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-if(data108.vendor === undefined){
-const err172 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data108};
+}
+else {
+const err172 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistWwids",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistWwids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistWwids,data:data106};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2356,8 +2357,16 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data108.product === undefined){
-const err173 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data108};
+}
+if(data98.blacklistExceptions !== undefined){
+let data108 = data98.blacklistExceptions;
+if(Array.isArray(data108)){
+const len11 = data108.length;
+for(let i11=0; i11<len11; i11++){
+let data109 = data108[i11];
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+if(data109.vendor === undefined){
+const err173 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'",schema:schema12.required,parentSchema:schema12,data:data109};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2366,9 +2375,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-for(const key13 in data108){
-if(!((key13 === "vendor") || (key13 === "product"))){
-const err174 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data108};
+if(data109.product === undefined){
+const err174 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/required",keyword:"required",params:{missingProperty: "product"},message:"must have required property '"+"product"+"'",schema:schema12.required,parentSchema:schema12,data:data109};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2377,12 +2385,9 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-if(data108.vendor !== undefined){
-let data109 = data108.vendor;
-if(typeof data109 === "string"){
-if(func2(data109) < 1){
-const err175 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data109};
+for(const key13 in data109){
+if(!((key13 === "vendor") || (key13 === "product"))){
+const err175 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema12,data:data109};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2392,8 +2397,11 @@ vErrors.push(err175);
 errors++;
 }
 }
-else {
-const err176 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data109};
+if(data109.vendor !== undefined){
+let data110 = data109.vendor;
+if(typeof data110 === "string"){
+if(func2(data110) < 1){
+const err176 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.vendor,data:data110};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2403,11 +2411,8 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data108.product !== undefined){
-let data110 = data108.product;
-if(typeof data110 === "string"){
-if(func2(data110) < 1){
-const err177 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data110};
+else {
+const err177 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/vendor",schemaPath:"#/definitions/multipathDevice/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.vendor.type,parentSchema:schema12.properties.vendor,data:data110};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2417,8 +2422,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-else {
-const err178 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data110};
+if(data109.product !== undefined){
+let data111 = data109.product;
+if(typeof data111 === "string"){
+if(func2(data111) < 1){
+const err178 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema12.properties.product,data:data111};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2428,9 +2436,8 @@ vErrors.push(err178);
 errors++;
 }
 }
-}
 else {
-const err179 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data108};
+const err179 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11+"/product",schemaPath:"#/definitions/multipathDevice/properties/product/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.product.type,parentSchema:schema12.properties.product,data:data111};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2442,7 +2449,7 @@ errors++;
 }
 }
 else {
-const err180 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptions.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptions,data:data107};
+const err180 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions/" + i11,schemaPath:"#/definitions/multipathDevice/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data:data109};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2452,15 +2459,9 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data97.blacklistExceptionWwids !== undefined){
-let data111 = data97.blacklistExceptionWwids;
-if(Array.isArray(data111)){
-const len12 = data111.length;
-for(let i12=0; i12<len12; i12++){
-let data112 = data111[i12];
-if(typeof data112 === "string"){
-if(func2(data112) < 1){
-const err181 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids/" + i12,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items,data:data112};
+}
+else {
+const err181 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptions",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptions.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptions,data:data108};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2470,8 +2471,15 @@ vErrors.push(err181);
 errors++;
 }
 }
-else {
-const err182 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids/" + i12,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items,data:data112};
+if(data98.blacklistExceptionWwids !== undefined){
+let data112 = data98.blacklistExceptionWwids;
+if(Array.isArray(data112)){
+const len12 = data112.length;
+for(let i12=0; i12<len12; i12++){
+let data113 = data112[i12];
+if(typeof data113 === "string"){
+if(func2(data113) < 1){
+const err182 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids/" + i12,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items,data:data113};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2481,9 +2489,8 @@ vErrors.push(err182);
 errors++;
 }
 }
-}
 else {
-const err183 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids,data:data111};
+const err183 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids/" + i12,schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.items,data:data113};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2495,7 +2502,7 @@ errors++;
 }
 }
 else {
-const err184 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1],data:data97};
+const err184 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig/blacklistExceptionWwids",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/properties/blacklistExceptionWwids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids.type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].properties.blacklistExceptionWwids,data:data112};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2504,11 +2511,10 @@ vErrors.push(err184);
 }
 errors++;
 }
-var _valid4 = _errs257 === errors;
-valid43 = valid43 || _valid4;
 }
-if(!valid43){
-const err185 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig,data:data97};
+}
+else {
+const err185 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1].type,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf[1],data:data98};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2517,11 +2523,24 @@ vErrors.push(err185);
 }
 errors++;
 }
+var _valid4 = _errs258 === errors;
+valid44 = valid44 || _valid4;
+}
+if(!valid44){
+const err186 = {instancePath:instancePath+"/os/externalStorageConfig/multiPathConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/properties/multiPathConfig/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig.anyOf,parentSchema:schema11.properties.os.properties.externalStorageConfig.properties.multiPathConfig,data:data98};
+if(vErrors === null){
+vErrors = [err186];
+}
 else {
-errors = _errs246;
+vErrors.push(err186);
+}
+errors++;
+}
+else {
+errors = _errs247;
 if(vErrors !== null){
-if(_errs246){
-vErrors.length = _errs246;
+if(_errs247){
+vErrors.length = _errs247;
 }
 else {
 vErrors = null;
@@ -2531,20 +2550,7 @@ vErrors = null;
 }
 }
 else {
-const err186 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.externalStorageConfig.type,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data95};
-if(vErrors === null){
-vErrors = [err186];
-}
-else {
-vErrors.push(err186);
-}
-errors++;
-}
-}
-if(data62.additionalKernelArguments !== undefined){
-let data113 = data62.additionalKernelArguments;
-if(typeof data113 !== "string"){
-const err187 = {instancePath:instancePath+"/os/additionalKernelArguments",schemaPath:"#/properties/os/properties/additionalKernelArguments/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.additionalKernelArguments.type,parentSchema:schema11.properties.os.properties.additionalKernelArguments,data:data113};
+const err187 = {instancePath:instancePath+"/os/externalStorageConfig",schemaPath:"#/properties/os/properties/externalStorageConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.properties.externalStorageConfig.type,parentSchema:schema11.properties.os.properties.externalStorageConfig,data:data96};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2554,9 +2560,10 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
-else {
-const err188 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.type,parentSchema:schema11.properties.os,data:data62};
+if(data63.additionalKernelArguments !== undefined){
+let data114 = data63.additionalKernelArguments;
+if(typeof data114 !== "string"){
+const err188 = {instancePath:instancePath+"/os/additionalKernelArguments",schemaPath:"#/properties/os/properties/additionalKernelArguments/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os.properties.additionalKernelArguments.type,parentSchema:schema11.properties.os.properties.additionalKernelArguments,data:data114};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2566,16 +2573,9 @@ vErrors.push(err188);
 errors++;
 }
 }
-if(data.install !== undefined){
-let data114 = data.install;
-const _errs296 = errors;
-let valid62 = true;
-const _errs297 = errors;
-if(errors === _errs297){
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-let missing7;
-if((data114.mode === undefined) && (missing7 = "mode")){
-const err189 = {};
+}
+else {
+const err189 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os.type,parentSchema:schema11.properties.os,data:data63};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2584,9 +2584,16 @@ vErrors.push(err189);
 }
 errors++;
 }
-else {
-if(data114.mode !== undefined){
-if("create" !== data114.mode){
+}
+if(data.install !== undefined){
+let data115 = data.install;
+const _errs297 = errors;
+let valid63 = true;
+const _errs298 = errors;
+if(errors === _errs298){
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+let missing7;
+if((data115.mode === undefined) && (missing7 = "mode")){
 const err190 = {};
 if(vErrors === null){
 vErrors = [err190];
@@ -2596,10 +2603,9 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data115.mode !== undefined){
+if("create" !== data115.mode){
 const err191 = {};
 if(vErrors === null){
 vErrors = [err191];
@@ -2610,21 +2616,10 @@ vErrors.push(err191);
 errors++;
 }
 }
-var _valid5 = _errs297 === errors;
-errors = _errs296;
-if(vErrors !== null){
-if(_errs296){
-vErrors.length = _errs296;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid5){
-const _errs300 = errors;
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-if(data114.vip === undefined){
-const err192 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data114};
+const err192 = {};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2633,8 +2628,22 @@ vErrors.push(err192);
 }
 errors++;
 }
-if(data114.vip_mode === undefined){
-const err193 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip_mode"},message:"must have required property '"+"vip_mode"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data114};
+}
+var _valid5 = _errs298 === errors;
+errors = _errs297;
+if(vErrors !== null){
+if(_errs297){
+vErrors.length = _errs297;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid5){
+const _errs301 = errors;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+if(data115.vip === undefined){
+const err193 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data115};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2643,12 +2652,8 @@ vErrors.push(err193);
 }
 errors++;
 }
-}
-var _valid5 = _errs300 === errors;
-valid62 = _valid5;
-}
-if(!valid62){
-const err194 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[0].if,parentSchema:schema11.properties.install.allOf[0],data:data114};
+if(data115.vip_mode === undefined){
+const err194 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/then/required",keyword:"required",params:{missingProperty: "vip_mode"},message:"must have required property '"+"vip_mode"+"'",schema:schema11.properties.install.allOf[0].then.required,parentSchema:schema11.properties.install.allOf[0].then,data:data115};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2657,14 +2662,12 @@ vErrors.push(err194);
 }
 errors++;
 }
-const _errs303 = errors;
-let valid64 = true;
-const _errs304 = errors;
-if(errors === _errs304){
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-let missing8;
-if((data114.vip_mode === undefined) && (missing8 = "vip_mode")){
-const err195 = {};
+}
+var _valid5 = _errs301 === errors;
+valid63 = _valid5;
+}
+if(!valid63){
+const err195 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[0].if,parentSchema:schema11.properties.install.allOf[0],data:data115};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2673,9 +2676,13 @@ vErrors.push(err195);
 }
 errors++;
 }
-else {
-if(data114.vip_mode !== undefined){
-if("dhcp" !== data114.vip_mode){
+const _errs304 = errors;
+let valid65 = true;
+const _errs305 = errors;
+if(errors === _errs305){
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+let missing8;
+if((data115.vip_mode === undefined) && (missing8 = "vip_mode")){
 const err196 = {};
 if(vErrors === null){
 vErrors = [err196];
@@ -2685,10 +2692,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data115.vip_mode !== undefined){
+if("dhcp" !== data115.vip_mode){
 const err197 = {};
 if(vErrors === null){
 vErrors = [err197];
@@ -2699,21 +2705,10 @@ vErrors.push(err197);
 errors++;
 }
 }
-var _valid6 = _errs304 === errors;
-errors = _errs303;
-if(vErrors !== null){
-if(_errs303){
-vErrors.length = _errs303;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid6){
-const _errs307 = errors;
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-if(data114.vip_hw_addr === undefined){
-const err198 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/then/required",keyword:"required",params:{missingProperty: "vip_hw_addr"},message:"must have required property '"+"vip_hw_addr"+"'",schema:schema11.properties.install.allOf[1].then.required,parentSchema:schema11.properties.install.allOf[1].then,data:data114};
+const err198 = {};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2723,11 +2718,21 @@ vErrors.push(err198);
 errors++;
 }
 }
-var _valid6 = _errs307 === errors;
-valid64 = _valid6;
+var _valid6 = _errs305 === errors;
+errors = _errs304;
+if(vErrors !== null){
+if(_errs304){
+vErrors.length = _errs304;
 }
-if(!valid64){
-const err199 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[1].if,parentSchema:schema11.properties.install.allOf[1],data:data114};
+else {
+vErrors = null;
+}
+}
+if(_valid6){
+const _errs308 = errors;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+if(data115.vip_hw_addr === undefined){
+const err199 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/then/required",keyword:"required",params:{missingProperty: "vip_hw_addr"},message:"must have required property '"+"vip_hw_addr"+"'",schema:schema11.properties.install.allOf[1].then.required,parentSchema:schema11.properties.install.allOf[1].then,data:data115};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2736,11 +2741,12 @@ vErrors.push(err199);
 }
 errors++;
 }
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-if(data114.force_mbr !== undefined){
-let data117 = data114.force_mbr;
-if(false !== data117){
-const err200 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/allOf/2/properties/force_mbr/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.install.allOf[2].properties.force_mbr,data:data117};
+}
+var _valid6 = _errs308 === errors;
+valid65 = _valid6;
+}
+if(!valid65){
+const err200 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.allOf[1].if,parentSchema:schema11.properties.install.allOf[1],data:data115};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2749,11 +2755,11 @@ vErrors.push(err200);
 }
 errors++;
 }
-}
-}
-if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
-if(data114.mode === undefined){
-const err201 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data114};
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+if(data115.force_mbr !== undefined){
+let data118 = data115.force_mbr;
+if(false !== data118){
+const err201 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/allOf/2/properties/force_mbr/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.install.allOf[2].properties.force_mbr,data:data118};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2762,8 +2768,11 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data114.management_interface === undefined){
-const err202 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "management_interface"},message:"must have required property '"+"management_interface"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data114};
+}
+}
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+if(data115.mode === undefined){
+const err202 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data115};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2772,8 +2781,8 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(data114.device === undefined){
-const err203 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data114};
+if(data115.management_interface === undefined){
+const err203 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "management_interface"},message:"must have required property '"+"management_interface"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data115};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2782,8 +2791,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-if(data114.iso_url === undefined){
-const err204 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "iso_url"},message:"must have required property '"+"iso_url"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data114};
+if(data115.device === undefined){
+const err204 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data115};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2792,9 +2801,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-for(const key14 in data114){
-if(!(func4.call(schema11.properties.install.properties, key14))){
-const err205 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install,data:data114};
+if(data115.iso_url === undefined){
+const err205 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/required",keyword:"required",params:{missingProperty: "iso_url"},message:"must have required property '"+"iso_url"+"'",schema:schema11.properties.install.required,parentSchema:schema11.properties.install,data:data115};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2803,11 +2811,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(data114.mode !== undefined){
-let data118 = data114.mode;
-if(typeof data118 !== "string"){
-const err206 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.mode.type,parentSchema:schema11.properties.install.properties.mode,data:data118};
+for(const key14 in data115){
+if(!(func5.call(schema11.properties.install.properties, key14))){
+const err206 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install,data:data115};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2816,8 +2822,11 @@ vErrors.push(err206);
 }
 errors++;
 }
-if(!((data118 === "create") || (data118 === "join"))){
-const err207 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.mode.enum,parentSchema:schema11.properties.install.properties.mode,data:data118};
+}
+if(data115.mode !== undefined){
+let data119 = data115.mode;
+if(typeof data119 !== "string"){
+const err207 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.mode.type,parentSchema:schema11.properties.install.properties.mode,data:data119};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2826,11 +2835,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-if(data114.role !== undefined){
-let data119 = data114.role;
-if(typeof data119 !== "string"){
-const err208 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.role.type,parentSchema:schema11.properties.install.properties.role,data:data119};
+if(!((data119 === "create") || (data119 === "join"))){
+const err208 = {instancePath:instancePath+"/install/mode",schemaPath:"#/properties/install/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.mode.enum,parentSchema:schema11.properties.install.properties.mode,data:data119};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2839,8 +2845,11 @@ vErrors.push(err208);
 }
 errors++;
 }
-if(!((((data119 === "default") || (data119 === "management")) || (data119 === "worker")) || (data119 === "witness"))){
-const err209 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.role.enum,parentSchema:schema11.properties.install.properties.role,data:data119};
+}
+if(data115.role !== undefined){
+let data120 = data115.role;
+if(typeof data120 !== "string"){
+const err209 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.role.type,parentSchema:schema11.properties.install.properties.role,data:data120};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2849,17 +2858,8 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-if(data114.management_interface !== undefined){
-let data120 = data114.management_interface;
-const _errs322 = errors;
-let valid69 = true;
-const _errs323 = errors;
-if(errors === _errs323){
-if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
-let missing9;
-if((data120.method === undefined) && (missing9 = "method")){
-const err210 = {};
+if(!(((((data120 === "") || (data120 === "default")) || (data120 === "management")) || (data120 === "worker")) || (data120 === "witness"))){
+const err210 = {instancePath:instancePath+"/install/role",schemaPath:"#/properties/install/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.role.enum,parentSchema:schema11.properties.install.properties.role,data:data120};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2868,9 +2868,16 @@ vErrors.push(err210);
 }
 errors++;
 }
-else {
-if(data120.method !== undefined){
-if("static" !== data120.method){
+}
+if(data115.management_interface !== undefined){
+let data121 = data115.management_interface;
+const _errs323 = errors;
+let valid70 = true;
+const _errs324 = errors;
+if(errors === _errs324){
+if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
+let missing9;
+if((data121.method === undefined) && (missing9 = "method")){
 const err211 = {};
 if(vErrors === null){
 vErrors = [err211];
@@ -2880,10 +2887,9 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-}
-}
 else {
+if(data121.method !== undefined){
+if("static" !== data121.method){
 const err212 = {};
 if(vErrors === null){
 vErrors = [err212];
@@ -2894,21 +2900,10 @@ vErrors.push(err212);
 errors++;
 }
 }
-var _valid7 = _errs323 === errors;
-errors = _errs322;
-if(vErrors !== null){
-if(_errs322){
-vErrors.length = _errs322;
+}
 }
 else {
-vErrors = null;
-}
-}
-if(_valid7){
-const _errs326 = errors;
-if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
-if(data120.ip === undefined){
-const err213 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data120};
+const err213 = {};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2917,8 +2912,22 @@ vErrors.push(err213);
 }
 errors++;
 }
-if(data120.subnet_mask === undefined){
-const err214 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "subnet_mask"},message:"must have required property '"+"subnet_mask"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data120};
+}
+var _valid7 = _errs324 === errors;
+errors = _errs323;
+if(vErrors !== null){
+if(_errs323){
+vErrors.length = _errs323;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid7){
+const _errs327 = errors;
+if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
+if(data121.ip === undefined){
+const err214 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data121};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2927,8 +2936,8 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(data120.gateway === undefined){
-const err215 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data120};
+if(data121.subnet_mask === undefined){
+const err215 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "subnet_mask"},message:"must have required property '"+"subnet_mask"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data121};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2937,10 +2946,8 @@ vErrors.push(err215);
 }
 errors++;
 }
-if(data120.mtu !== undefined){
-let data122 = data120.mtu;
-if(!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122)))){
-const err216 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data122};
+if(data121.gateway === undefined){
+const err216 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.install.properties.management_interface.allOf[0].then.required,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then,data:data121};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2949,11 +2956,10 @@ vErrors.push(err216);
 }
 errors++;
 }
-const _errs330 = errors;
-let valid72 = false;
-const _errs331 = errors;
-if(0 !== data122){
-const err217 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data122};
+if(data121.mtu !== undefined){
+let data123 = data121.mtu;
+if(!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123)))){
+const err217 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data123};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2962,13 +2968,11 @@ vErrors.push(err217);
 }
 errors++;
 }
-var _valid8 = _errs331 === errors;
-valid72 = valid72 || _valid8;
-if(!valid72){
+const _errs331 = errors;
+let valid73 = false;
 const _errs332 = errors;
-if((typeof data122 == "number") && (isFinite(data122))){
-if(data122 > 9000 || isNaN(data122)){
-const err218 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data122};
+if(0 !== data123){
+const err218 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data123};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2977,8 +2981,13 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(data122 < 576 || isNaN(data122)){
-const err219 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data122};
+var _valid8 = _errs332 === errors;
+valid73 = valid73 || _valid8;
+if(!valid73){
+const _errs333 = errors;
+if((typeof data123 == "number") && (isFinite(data123))){
+if(data123 > 9000 || isNaN(data123)){
+const err219 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data123};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2987,12 +2996,8 @@ vErrors.push(err219);
 }
 errors++;
 }
-}
-var _valid8 = _errs332 === errors;
-valid72 = valid72 || _valid8;
-}
-if(!valid72){
-const err220 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data122};
+if(data123 < 576 || isNaN(data123)){
+const err220 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data123};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -3001,24 +3006,12 @@ vErrors.push(err220);
 }
 errors++;
 }
-else {
-errors = _errs330;
-if(vErrors !== null){
-if(_errs330){
-vErrors.length = _errs330;
 }
-else {
-vErrors = null;
+var _valid8 = _errs333 === errors;
+valid73 = valid73 || _valid8;
 }
-}
-}
-}
-}
-var _valid7 = _errs326 === errors;
-valid69 = _valid7;
-}
-if(!valid69){
-const err221 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data120};
+if(!valid73){
+const err221 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data123};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -3027,9 +3020,24 @@ vErrors.push(err221);
 }
 errors++;
 }
-if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
-if(data120.interfaces === undefined){
-const err222 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
+else {
+errors = _errs331;
+if(vErrors !== null){
+if(_errs331){
+vErrors.length = _errs331;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+var _valid7 = _errs327 === errors;
+valid70 = _valid7;
+}
+if(!valid70){
+const err222 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data121};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -3038,8 +3046,9 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(data120.method === undefined){
-const err223 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
+if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
+if(data121.interfaces === undefined){
+const err223 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data121};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -3048,9 +3057,8 @@ vErrors.push(err223);
 }
 errors++;
 }
-for(const key15 in data120){
-if(!((((((((key15 === "interfaces") || (key15 === "method")) || (key15 === "ip")) || (key15 === "subnet_mask")) || (key15 === "gateway")) || (key15 === "mtu")) || (key15 === "vlan_id")) || (key15 === "bond_options"))){
-const err224 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
+if(data121.method === undefined){
+const err224 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data121};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -3059,12 +3067,9 @@ vErrors.push(err224);
 }
 errors++;
 }
-}
-if(data120.interfaces !== undefined){
-let data123 = data120.interfaces;
-if(Array.isArray(data123)){
-if(data123.length < 1){
-const err225 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data123};
+for(const key15 in data121){
+if(!((((((((key15 === "interfaces") || (key15 === "method")) || (key15 === "ip")) || (key15 === "subnet_mask")) || (key15 === "gateway")) || (key15 === "mtu")) || (key15 === "vlan_id")) || (key15 === "bond_options"))){
+const err225 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data121};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -3073,15 +3078,12 @@ vErrors.push(err225);
 }
 errors++;
 }
-const len13 = data123.length;
-for(let i13=0; i13<len13; i13++){
-let data124 = data123[i13];
-const _errs339 = errors;
-let valid76 = false;
-const _errs340 = errors;
-if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
-if(data124.name === undefined){
-const err226 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data124};
+}
+if(data121.interfaces !== undefined){
+let data124 = data121.interfaces;
+if(Array.isArray(data124)){
+if(data124.length < 1){
+const err226 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data124};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -3090,14 +3092,15 @@ vErrors.push(err226);
 }
 errors++;
 }
-}
-var _valid9 = _errs340 === errors;
-valid76 = valid76 || _valid9;
-if(!valid76){
+const len13 = data124.length;
+for(let i13=0; i13<len13; i13++){
+let data125 = data124[i13];
+const _errs340 = errors;
+let valid77 = false;
 const _errs341 = errors;
-if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
-if(data124.hwAddr === undefined){
-const err227 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data124};
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+if(data125.name === undefined){
+const err227 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data125};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -3108,10 +3111,12 @@ errors++;
 }
 }
 var _valid9 = _errs341 === errors;
-valid76 = valid76 || _valid9;
-}
-if(!valid76){
-const err228 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data124};
+valid77 = valid77 || _valid9;
+if(!valid77){
+const _errs342 = errors;
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+if(data125.hwAddr === undefined){
+const err228 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data125};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3120,21 +3125,12 @@ vErrors.push(err228);
 }
 errors++;
 }
-else {
-errors = _errs339;
-if(vErrors !== null){
-if(_errs339){
-vErrors.length = _errs339;
 }
-else {
-vErrors = null;
+var _valid9 = _errs342 === errors;
+valid77 = valid77 || _valid9;
 }
-}
-}
-if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
-for(const key16 in data124){
-if(!((key16 === "name") || (key16 === "hwAddr"))){
-const err229 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data124};
+if(!valid77){
+const err229 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data125};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3143,12 +3139,21 @@ vErrors.push(err229);
 }
 errors++;
 }
+else {
+errors = _errs340;
+if(vErrors !== null){
+if(_errs340){
+vErrors.length = _errs340;
 }
-if(data124.name !== undefined){
-let data125 = data124.name;
-if(typeof data125 === "string"){
-if(func2(data125) < 1){
-const err230 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data125};
+else {
+vErrors = null;
+}
+}
+}
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+for(const key16 in data125){
+if(!((key16 === "name") || (key16 === "hwAddr"))){
+const err230 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data125};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3158,8 +3163,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data125};
+if(data125.name !== undefined){
+let data126 = data125.name;
+if(typeof data126 === "string"){
+if(func2(data126) < 1){
+const err231 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data126};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3169,11 +3177,8 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data124.hwAddr !== undefined){
-let data126 = data124.hwAddr;
-if(typeof data126 === "string"){
-if(!pattern11.test(data126)){
-const err232 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data126};
+else {
+const err232 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data126};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3183,8 +3188,11 @@ vErrors.push(err232);
 errors++;
 }
 }
-else {
-const err233 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data126};
+if(data125.hwAddr !== undefined){
+let data127 = data125.hwAddr;
+if(typeof data127 === "string"){
+if(!pattern11.test(data127)){
+const err233 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data127};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3194,9 +3202,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-}
 else {
-const err234 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data124};
+const err234 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data127};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3208,7 +3215,7 @@ errors++;
 }
 }
 else {
-const err235 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data123};
+const err235 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data125};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3218,10 +3225,9 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data120.method !== undefined){
-let data127 = data120.method;
-if(typeof data127 !== "string"){
-const err236 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data127};
+}
+else {
+const err236 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data124};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3230,8 +3236,11 @@ vErrors.push(err236);
 }
 errors++;
 }
-if(!((data127 === "dhcp") || (data127 === "static"))){
-const err237 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data127};
+}
+if(data121.method !== undefined){
+let data128 = data121.method;
+if(typeof data128 !== "string"){
+const err237 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data128};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3240,12 +3249,8 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-if(data120.ip !== undefined){
-let data128 = data120.ip;
-if(typeof data128 === "string"){
-if(!pattern4.test(data128)){
-const err238 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data128};
+if(!((data128 === "dhcp") || (data128 === "static"))){
+const err238 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data128};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3255,8 +3260,11 @@ vErrors.push(err238);
 errors++;
 }
 }
-else {
-const err239 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data128};
+if(data121.ip !== undefined){
+let data129 = data121.ip;
+if(typeof data129 === "string"){
+if(!pattern12.test(data129)){
+const err239 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data129};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3266,11 +3274,8 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data120.subnet_mask !== undefined){
-let data129 = data120.subnet_mask;
-if(typeof data129 === "string"){
-if(!pattern13.test(data129)){
-const err240 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data129};
+else {
+const err240 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data129};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3280,8 +3285,11 @@ vErrors.push(err240);
 errors++;
 }
 }
-else {
-const err241 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data129};
+if(data121.subnet_mask !== undefined){
+let data130 = data121.subnet_mask;
+if(typeof data130 === "string"){
+if(!pattern13.test(data130)){
+const err241 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data130};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3291,11 +3299,8 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data120.gateway !== undefined){
-let data130 = data120.gateway;
-if(typeof data130 === "string"){
-if(!pattern4.test(data130)){
-const err242 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data130};
+else {
+const err242 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data130};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3305,8 +3310,11 @@ vErrors.push(err242);
 errors++;
 }
 }
-else {
-const err243 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data130};
+if(data121.gateway !== undefined){
+let data131 = data121.gateway;
+if(typeof data131 === "string"){
+if(!pattern12.test(data131)){
+const err243 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data131};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3316,10 +3324,8 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data120.mtu !== undefined){
-let data131 = data120.mtu;
-if(!(((typeof data131 == "number") && (!(data131 % 1) && !isNaN(data131))) && (isFinite(data131)))){
-const err244 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data131};
+else {
+const err244 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data131};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3329,10 +3335,10 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data120.vlan_id !== undefined){
-let data132 = data120.vlan_id;
+if(data121.mtu !== undefined){
+let data132 = data121.mtu;
 if(!(((typeof data132 == "number") && (!(data132 % 1) && !isNaN(data132))) && (isFinite(data132)))){
-const err245 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data132};
+const err245 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data132};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3341,9 +3347,11 @@ vErrors.push(err245);
 }
 errors++;
 }
-if((typeof data132 == "number") && (isFinite(data132))){
-if(data132 > 4094 || isNaN(data132)){
-const err246 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data132};
+}
+if(data121.vlan_id !== undefined){
+let data133 = data121.vlan_id;
+if(!(((typeof data133 == "number") && (!(data133 % 1) && !isNaN(data133))) && (isFinite(data133)))){
+const err246 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data133};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3352,8 +3360,9 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(data132 < 0 || isNaN(data132)){
-const err247 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data132};
+if((typeof data133 == "number") && (isFinite(data133))){
+if(data133 > 4094 || isNaN(data133)){
+const err247 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data133};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3362,16 +3371,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-}
-if(data120.bond_options !== undefined){
-let data133 = data120.bond_options;
-if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
-for(const key17 in data133){
-if(!((key17 === "mode") || (key17 === "miimon"))){
-let data134 = data133[key17];
-if((typeof data134 !== "string") && (!(((typeof data134 == "number") && (!(data134 % 1) && !isNaN(data134))) && (isFinite(data134))))){
-const err248 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data134};
+if(data133 < 0 || isNaN(data133)){
+const err248 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data133};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3382,10 +3383,14 @@ errors++;
 }
 }
 }
-if(data133.mode !== undefined){
-let data135 = data133.mode;
-if(typeof data135 !== "string"){
-const err249 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data135};
+if(data121.bond_options !== undefined){
+let data134 = data121.bond_options;
+if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
+for(const key17 in data134){
+if(!((key17 === "mode") || (key17 === "miimon"))){
+let data135 = data134[key17];
+if((typeof data135 !== "string") && (!(((typeof data135 == "number") && (!(data135 % 1) && !isNaN(data135))) && (isFinite(data135))))){
+const err249 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data135};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3394,8 +3399,12 @@ vErrors.push(err249);
 }
 errors++;
 }
-if(!(((((((data135 === "balance-rr") || (data135 === "active-backup")) || (data135 === "balance-xor")) || (data135 === "broadcast")) || (data135 === "802.3ad")) || (data135 === "balance-tlb")) || (data135 === "balance-alb"))){
-const err250 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data135};
+}
+}
+if(data134.mode !== undefined){
+let data136 = data134.mode;
+if(typeof data136 !== "string"){
+const err250 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data136};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3404,11 +3413,8 @@ vErrors.push(err250);
 }
 errors++;
 }
-}
-if(data133.miimon !== undefined){
-let data136 = data133.miimon;
-if((!(((typeof data136 == "number") && (!(data136 % 1) && !isNaN(data136))) && (isFinite(data136)))) && (typeof data136 !== "string")){
-const err251 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data136};
+if(!(((((((data136 === "balance-rr") || (data136 === "active-backup")) || (data136 === "balance-xor")) || (data136 === "broadcast")) || (data136 === "802.3ad")) || (data136 === "balance-tlb")) || (data136 === "balance-alb"))){
+const err251 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data136};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3417,9 +3423,11 @@ vErrors.push(err251);
 }
 errors++;
 }
-if((typeof data136 == "number") && (isFinite(data136))){
-if(data136 < 0 || isNaN(data136)){
-const err252 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data136};
+}
+if(data134.miimon !== undefined){
+let data137 = data134.miimon;
+if((!(((typeof data137 == "number") && (!(data137 % 1) && !isNaN(data137))) && (isFinite(data137)))) && (typeof data137 !== "string")){
+const err252 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data137};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3428,10 +3436,9 @@ vErrors.push(err252);
 }
 errors++;
 }
-}
-if(typeof data136 === "string"){
-if(!pattern15.test(data136)){
-const err253 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data136};
+if((typeof data137 == "number") && (isFinite(data137))){
+if(data137 < 0 || isNaN(data137)){
+const err253 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data137};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3441,10 +3448,9 @@ vErrors.push(err253);
 errors++;
 }
 }
-}
-}
-else {
-const err254 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data133};
+if(typeof data137 === "string"){
+if(!pattern15.test(data137)){
+const err254 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data137};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3455,8 +3461,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err255 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
+const err255 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data134};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3466,11 +3473,9 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data114.vip !== undefined){
-let data137 = data114.vip;
-if(typeof data137 === "string"){
-if(!pattern4.test(data137)){
-const err256 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data137};
+}
+else {
+const err256 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data121};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3480,8 +3485,11 @@ vErrors.push(err256);
 errors++;
 }
 }
-else {
-const err257 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data137};
+if(data115.vip !== undefined){
+let data138 = data115.vip;
+if(typeof data138 === "string"){
+if(!pattern12.test(data138)){
+const err257 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data138};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3491,10 +3499,8 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data114.vip_mode !== undefined){
-let data138 = data114.vip_mode;
-if(typeof data138 !== "string"){
-const err258 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data138};
+else {
+const err258 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data138};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3503,8 +3509,11 @@ vErrors.push(err258);
 }
 errors++;
 }
-if(!(((data138 === "static") || (data138 === "dhcp")) || (data138 === "none"))){
-const err259 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data138};
+}
+if(data115.vip_mode !== undefined){
+let data139 = data115.vip_mode;
+if(typeof data139 !== "string"){
+const err259 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data139};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3513,12 +3522,8 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-if(data114.vip_hw_addr !== undefined){
-let data139 = data114.vip_hw_addr;
-if(typeof data139 === "string"){
-if(!pattern11.test(data139)){
-const err260 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data139};
+if(!(((data139 === "static") || (data139 === "dhcp")) || (data139 === "none"))){
+const err260 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data139};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3528,8 +3533,11 @@ vErrors.push(err260);
 errors++;
 }
 }
-else {
-const err261 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data139};
+if(data115.vip_hw_addr !== undefined){
+let data140 = data115.vip_hw_addr;
+if(typeof data140 === "string"){
+if(!pattern11.test(data140)){
+const err261 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data140};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3539,11 +3547,8 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data114.cluster_pod_cidr !== undefined){
-let data140 = data114.cluster_pod_cidr;
-if(typeof data140 === "string"){
-if(!pattern18.test(data140)){
-const err262 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data140};
+else {
+const err262 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data140};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3553,8 +3558,11 @@ vErrors.push(err262);
 errors++;
 }
 }
-else {
-const err263 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data140};
+if(data115.cluster_pod_cidr !== undefined){
+let data141 = data115.cluster_pod_cidr;
+if(typeof data141 === "string"){
+if(!pattern18.test(data141)){
+const err263 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data141};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3564,11 +3572,8 @@ vErrors.push(err263);
 errors++;
 }
 }
-if(data114.cluster_service_cidr !== undefined){
-let data141 = data114.cluster_service_cidr;
-if(typeof data141 === "string"){
-if(!pattern18.test(data141)){
-const err264 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data141};
+else {
+const err264 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data141};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3578,8 +3583,11 @@ vErrors.push(err264);
 errors++;
 }
 }
-else {
-const err265 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data141};
+if(data115.cluster_service_cidr !== undefined){
+let data142 = data115.cluster_service_cidr;
+if(typeof data142 === "string"){
+if(!pattern18.test(data142)){
+const err265 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data142};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3589,11 +3597,8 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data114.cluster_dns !== undefined){
-let data142 = data114.cluster_dns;
-if(typeof data142 === "string"){
-if(!pattern4.test(data142)){
-const err266 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data142};
+else {
+const err266 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data142};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3603,8 +3608,11 @@ vErrors.push(err266);
 errors++;
 }
 }
-else {
-const err267 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data142};
+if(data115.cluster_dns !== undefined){
+let data143 = data115.cluster_dns;
+if(typeof data143 === "string"){
+if(!pattern12.test(data143)){
+const err267 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data143};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3614,11 +3622,8 @@ vErrors.push(err267);
 errors++;
 }
 }
-if(data114.device !== undefined){
-let data143 = data114.device;
-if(typeof data143 === "string"){
-if(!pattern21.test(data143)){
-const err268 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data143};
+else {
+const err268 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data143};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3628,8 +3633,11 @@ vErrors.push(err268);
 errors++;
 }
 }
-else {
-const err269 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data143};
+if(data115.device !== undefined){
+let data144 = data115.device;
+if(typeof data144 === "string"){
+if(!pattern21.test(data144)){
+const err269 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data144};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3639,11 +3647,8 @@ vErrors.push(err269);
 errors++;
 }
 }
-if(data114.data_disk !== undefined){
-let data144 = data114.data_disk;
-if(typeof data144 === "string"){
-if(!pattern21.test(data144)){
-const err270 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data144};
+else {
+const err270 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data144};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3653,8 +3658,11 @@ vErrors.push(err270);
 errors++;
 }
 }
-else {
-const err271 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data144};
+if(data115.data_disk !== undefined){
+let data145 = data115.data_disk;
+if(typeof data145 === "string"){
+if(!pattern21.test(data145)){
+const err271 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data145};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3664,11 +3672,8 @@ vErrors.push(err271);
 errors++;
 }
 }
-if(data114.persistent_partition_size !== undefined){
-let data145 = data114.persistent_partition_size;
-if(typeof data145 === "string"){
-if(!pattern23.test(data145)){
-const err272 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data145};
+else {
+const err272 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data145};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3678,8 +3683,11 @@ vErrors.push(err272);
 errors++;
 }
 }
-else {
-const err273 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data145};
+if(data115.persistent_partition_size !== undefined){
+let data146 = data115.persistent_partition_size;
+if(typeof data146 === "string"){
+if(!pattern23.test(data146)){
+const err273 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data146};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3689,10 +3697,8 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data114.iso_url !== undefined){
-let data146 = data114.iso_url;
-if(typeof data146 !== "string"){
-const err274 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data146};
+else {
+const err274 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data146};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3701,12 +3707,11 @@ vErrors.push(err274);
 }
 errors++;
 }
-const _errs414 = errors;
-let valid90 = false;
-const _errs415 = errors;
-if(typeof data146 === "string"){
-if(!pattern24.test(data146)){
-const err275 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.anyOf[0],data:data146};
+}
+if(data115.iso_url !== undefined){
+let data147 = data115.iso_url;
+if(typeof data147 !== "string"){
+const err275 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data147};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3715,13 +3720,12 @@ vErrors.push(err275);
 }
 errors++;
 }
-}
-var _valid10 = _errs415 === errors;
-valid90 = valid90 || _valid10;
-if(!valid90){
-const _errs417 = errors;
-if("local" !== data146){
-const err276 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/anyOf/1/const",keyword:"const",params:{allowedValue: "local"},message:"must be equal to constant",schema:"local",parentSchema:schema11.properties.install.properties.iso_url.anyOf[1],data:data146};
+const _errs415 = errors;
+let valid91 = false;
+const _errs416 = errors;
+if(typeof data147 === "string"){
+if(!pattern24.test(data147)){
+const err276 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.anyOf[0],data:data147};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3730,11 +3734,13 @@ vErrors.push(err276);
 }
 errors++;
 }
-var _valid10 = _errs417 === errors;
-valid90 = valid90 || _valid10;
 }
-if(!valid90){
-const err277 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.iso_url.anyOf,parentSchema:schema11.properties.install.properties.iso_url,data:data146};
+var _valid10 = _errs416 === errors;
+valid91 = valid91 || _valid10;
+if(!valid91){
+const _errs418 = errors;
+if("local" !== data147){
+const err277 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/anyOf/1/const",keyword:"const",params:{allowedValue: "local"},message:"must be equal to constant",schema:"local",parentSchema:schema11.properties.install.properties.iso_url.anyOf[1],data:data147};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3743,23 +3749,11 @@ vErrors.push(err277);
 }
 errors++;
 }
-else {
-errors = _errs414;
-if(vErrors !== null){
-if(_errs414){
-vErrors.length = _errs414;
+var _valid10 = _errs418 === errors;
+valid91 = valid91 || _valid10;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data114.tty !== undefined){
-let data147 = data114.tty;
-if(typeof data147 === "string"){
-if(!pattern25.test(data147)){
-const err278 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema11.properties.install.properties.tty,data:data147};
+if(!valid91){
+const err278 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.iso_url.anyOf,parentSchema:schema11.properties.install.properties.iso_url,data:data147};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3768,9 +3762,23 @@ vErrors.push(err278);
 }
 errors++;
 }
+else {
+errors = _errs415;
+if(vErrors !== null){
+if(_errs415){
+vErrors.length = _errs415;
 }
 else {
-const err279 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data147};
+vErrors = null;
+}
+}
+}
+}
+if(data115.tty !== undefined){
+let data148 = data115.tty;
+if(typeof data148 === "string"){
+if(!pattern25.test(data148)){
+const err279 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]*$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]*$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]*$",parentSchema:schema11.properties.install.properties.tty,data:data148};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3780,10 +3788,8 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data114.skipchecks !== undefined){
-let data148 = data114.skipchecks;
-if(typeof data148 !== "boolean"){
-const err280 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data148};
+else {
+const err280 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data148};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3793,10 +3799,10 @@ vErrors.push(err280);
 errors++;
 }
 }
-if(data114.with_net_images !== undefined){
-let data149 = data114.with_net_images;
+if(data115.skipchecks !== undefined){
+let data149 = data115.skipchecks;
 if(typeof data149 !== "boolean"){
-const err281 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data149};
+const err281 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data149};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3806,10 +3812,10 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data114.force_efi !== undefined){
-let data150 = data114.force_efi;
+if(data115.with_net_images !== undefined){
+let data150 = data115.with_net_images;
 if(typeof data150 !== "boolean"){
-const err282 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data150};
+const err282 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data150};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3819,10 +3825,10 @@ vErrors.push(err282);
 errors++;
 }
 }
-if(data114.force_mbr !== undefined){
-let data151 = data114.force_mbr;
+if(data115.force_efi !== undefined){
+let data151 = data115.force_efi;
 if(typeof data151 !== "boolean"){
-const err283 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data151};
+const err283 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data151};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3832,10 +3838,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data114.wipe_all_disks !== undefined){
-let data152 = data114.wipe_all_disks;
+if(data115.force_mbr !== undefined){
+let data152 = data115.force_mbr;
 if(typeof data152 !== "boolean"){
-const err284 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data152};
+const err284 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data152};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3845,15 +3851,10 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data114.wipe_disks_list !== undefined){
-let data153 = data114.wipe_disks_list;
-if(Array.isArray(data153)){
-const len14 = data153.length;
-for(let i14=0; i14<len14; i14++){
-let data154 = data153[i14];
-if(typeof data154 === "string"){
-if(!pattern21.test(data154)){
-const err285 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data154};
+if(data115.wipe_all_disks !== undefined){
+let data153 = data115.wipe_all_disks;
+if(typeof data153 !== "boolean"){
+const err285 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data153};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3863,8 +3864,15 @@ vErrors.push(err285);
 errors++;
 }
 }
-else {
-const err286 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data154};
+if(data115.wipe_disks_list !== undefined){
+let data154 = data115.wipe_disks_list;
+if(Array.isArray(data154)){
+const len14 = data154.length;
+for(let i14=0; i14<len14; i14++){
+let data155 = data154[i14];
+if(typeof data155 === "string"){
+if(!pattern21.test(data155)){
+const err286 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data155};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3874,9 +3882,8 @@ vErrors.push(err286);
 errors++;
 }
 }
-}
 else {
-const err287 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data153};
+const err287 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data155};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3886,10 +3893,9 @@ vErrors.push(err287);
 errors++;
 }
 }
-if(data114.cordoned !== undefined){
-let data155 = data114.cordoned;
-if(typeof data155 !== "boolean"){
-const err288 = {instancePath:instancePath+"/install/cordoned",schemaPath:"#/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.cordoned.type,parentSchema:schema11.properties.install.properties.cordoned,data:data155};
+}
+else {
+const err288 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data154};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3899,10 +3905,10 @@ vErrors.push(err288);
 errors++;
 }
 }
-if(data114.poweroff !== undefined){
-let data156 = data114.poweroff;
+if(data115.cordoned !== undefined){
+let data156 = data115.cordoned;
 if(typeof data156 !== "boolean"){
-const err289 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data156};
+const err289 = {instancePath:instancePath+"/install/cordoned",schemaPath:"#/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.cordoned.type,parentSchema:schema11.properties.install.properties.cordoned,data:data156};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3912,10 +3918,10 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data114.debug !== undefined){
-let data157 = data114.debug;
+if(data115.poweroff !== undefined){
+let data157 = data115.poweroff;
 if(typeof data157 !== "boolean"){
-const err290 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data157};
+const err290 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data157};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3925,12 +3931,10 @@ vErrors.push(err290);
 errors++;
 }
 }
-if(data114.addons !== undefined){
-let data158 = data114.addons;
-if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
-for(const key18 in data158){
-if(!((((((((key18 === "harvester_vm_import_controller") || (key18 === "harvester_pcidevices_controller")) || (key18 === "rancher_logging")) || (key18 === "rancher_monitoring")) || (key18 === "harvester_seeder")) || (key18 === "nvidia_driver_toolkit")) || (key18 === "kubeovn_operator")) || (key18 === "descheduler"))){
-const err291 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data158};
+if(data115.debug !== undefined){
+let data158 = data115.debug;
+if(typeof data158 !== "boolean"){
+const err291 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data158};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3940,11 +3944,12 @@ vErrors.push(err291);
 errors++;
 }
 }
-if(data158.harvester_vm_import_controller !== undefined){
-let data159 = data158.harvester_vm_import_controller;
+if(data115.addons !== undefined){
+let data159 = data115.addons;
 if(data159 && typeof data159 == "object" && !Array.isArray(data159)){
-if(data159.enabled === undefined){
-const err292 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data159};
+for(const key18 in data159){
+if(!((((((((key18 === "harvester_vm_import_controller") || (key18 === "harvester_pcidevices_controller")) || (key18 === "rancher_logging")) || (key18 === "rancher_monitoring")) || (key18 === "harvester_seeder")) || (key18 === "nvidia_driver_toolkit")) || (key18 === "kubeovn_operator")) || (key18 === "descheduler"))){
+const err292 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data159};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3953,9 +3958,12 @@ vErrors.push(err292);
 }
 errors++;
 }
-for(const key19 in data159){
-if(!((key19 === "enabled") || (key19 === "values_content"))){
-const err293 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data159};
+}
+if(data159.harvester_vm_import_controller !== undefined){
+let data160 = data159.harvester_vm_import_controller;
+if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
+if(data160.enabled === undefined){
+const err293 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data160};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3964,11 +3972,9 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-if(data159.enabled !== undefined){
-let data160 = data159.enabled;
-if(typeof data160 !== "boolean"){
-const err294 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data160};
+for(const key19 in data160){
+if(!((key19 === "enabled") || (key19 === "values_content"))){
+const err294 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data160};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3978,10 +3984,10 @@ vErrors.push(err294);
 errors++;
 }
 }
-if(data159.values_content !== undefined){
-let data161 = data159.values_content;
-if(typeof data161 !== "string"){
-const err295 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data161};
+if(data160.enabled !== undefined){
+let data161 = data160.enabled;
+if(typeof data161 !== "boolean"){
+const err295 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data161};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3991,9 +3997,10 @@ vErrors.push(err295);
 errors++;
 }
 }
-}
-else {
-const err296 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data159};
+if(data160.values_content !== undefined){
+let data162 = data160.values_content;
+if(typeof data162 !== "string"){
+const err296 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data162};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -4003,11 +4010,9 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data158.harvester_pcidevices_controller !== undefined){
-let data162 = data158.harvester_pcidevices_controller;
-if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
-if(data162.enabled === undefined){
-const err297 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data162};
+}
+else {
+const err297 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data160};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -4016,9 +4021,12 @@ vErrors.push(err297);
 }
 errors++;
 }
-for(const key20 in data162){
-if(!((key20 === "enabled") || (key20 === "values_content"))){
-const err298 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data162};
+}
+if(data159.harvester_pcidevices_controller !== undefined){
+let data163 = data159.harvester_pcidevices_controller;
+if(data163 && typeof data163 == "object" && !Array.isArray(data163)){
+if(data163.enabled === undefined){
+const err298 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data163};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -4027,11 +4035,9 @@ vErrors.push(err298);
 }
 errors++;
 }
-}
-if(data162.enabled !== undefined){
-let data163 = data162.enabled;
-if(typeof data163 !== "boolean"){
-const err299 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data163};
+for(const key20 in data163){
+if(!((key20 === "enabled") || (key20 === "values_content"))){
+const err299 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data163};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -4041,10 +4047,10 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data162.values_content !== undefined){
-let data164 = data162.values_content;
-if(typeof data164 !== "string"){
-const err300 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data164};
+if(data163.enabled !== undefined){
+let data164 = data163.enabled;
+if(typeof data164 !== "boolean"){
+const err300 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data164};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -4054,9 +4060,10 @@ vErrors.push(err300);
 errors++;
 }
 }
-}
-else {
-const err301 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data162};
+if(data163.values_content !== undefined){
+let data165 = data163.values_content;
+if(typeof data165 !== "string"){
+const err301 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data165};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -4066,11 +4073,9 @@ vErrors.push(err301);
 errors++;
 }
 }
-if(data158.rancher_logging !== undefined){
-let data165 = data158.rancher_logging;
-if(data165 && typeof data165 == "object" && !Array.isArray(data165)){
-if(data165.enabled === undefined){
-const err302 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data165};
+}
+else {
+const err302 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data163};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -4079,9 +4084,12 @@ vErrors.push(err302);
 }
 errors++;
 }
-for(const key21 in data165){
-if(!((key21 === "enabled") || (key21 === "values_content"))){
-const err303 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data165};
+}
+if(data159.rancher_logging !== undefined){
+let data166 = data159.rancher_logging;
+if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
+if(data166.enabled === undefined){
+const err303 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data166};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -4090,11 +4098,9 @@ vErrors.push(err303);
 }
 errors++;
 }
-}
-if(data165.enabled !== undefined){
-let data166 = data165.enabled;
-if(typeof data166 !== "boolean"){
-const err304 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data166};
+for(const key21 in data166){
+if(!((key21 === "enabled") || (key21 === "values_content"))){
+const err304 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data166};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -4104,10 +4110,10 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data165.values_content !== undefined){
-let data167 = data165.values_content;
-if(typeof data167 !== "string"){
-const err305 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data167};
+if(data166.enabled !== undefined){
+let data167 = data166.enabled;
+if(typeof data167 !== "boolean"){
+const err305 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data167};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -4117,9 +4123,10 @@ vErrors.push(err305);
 errors++;
 }
 }
-}
-else {
-const err306 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data165};
+if(data166.values_content !== undefined){
+let data168 = data166.values_content;
+if(typeof data168 !== "string"){
+const err306 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data168};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -4129,11 +4136,9 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(data158.rancher_monitoring !== undefined){
-let data168 = data158.rancher_monitoring;
-if(data168 && typeof data168 == "object" && !Array.isArray(data168)){
-if(data168.enabled === undefined){
-const err307 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data168};
+}
+else {
+const err307 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data166};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4142,9 +4147,12 @@ vErrors.push(err307);
 }
 errors++;
 }
-for(const key22 in data168){
-if(!((key22 === "enabled") || (key22 === "values_content"))){
-const err308 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data168};
+}
+if(data159.rancher_monitoring !== undefined){
+let data169 = data159.rancher_monitoring;
+if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
+if(data169.enabled === undefined){
+const err308 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data169};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4153,11 +4161,9 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-if(data168.enabled !== undefined){
-let data169 = data168.enabled;
-if(typeof data169 !== "boolean"){
-const err309 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data169};
+for(const key22 in data169){
+if(!((key22 === "enabled") || (key22 === "values_content"))){
+const err309 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data169};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4167,10 +4173,10 @@ vErrors.push(err309);
 errors++;
 }
 }
-if(data168.values_content !== undefined){
-let data170 = data168.values_content;
-if(typeof data170 !== "string"){
-const err310 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data170};
+if(data169.enabled !== undefined){
+let data170 = data169.enabled;
+if(typeof data170 !== "boolean"){
+const err310 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data170};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4180,9 +4186,10 @@ vErrors.push(err310);
 errors++;
 }
 }
-}
-else {
-const err311 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data168};
+if(data169.values_content !== undefined){
+let data171 = data169.values_content;
+if(typeof data171 !== "string"){
+const err311 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data171};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4192,11 +4199,9 @@ vErrors.push(err311);
 errors++;
 }
 }
-if(data158.harvester_seeder !== undefined){
-let data171 = data158.harvester_seeder;
-if(data171 && typeof data171 == "object" && !Array.isArray(data171)){
-if(data171.enabled === undefined){
-const err312 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data171};
+}
+else {
+const err312 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data169};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4205,9 +4210,12 @@ vErrors.push(err312);
 }
 errors++;
 }
-for(const key23 in data171){
-if(!((key23 === "enabled") || (key23 === "values_content"))){
-const err313 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data171};
+}
+if(data159.harvester_seeder !== undefined){
+let data172 = data159.harvester_seeder;
+if(data172 && typeof data172 == "object" && !Array.isArray(data172)){
+if(data172.enabled === undefined){
+const err313 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data172};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4216,11 +4224,9 @@ vErrors.push(err313);
 }
 errors++;
 }
-}
-if(data171.enabled !== undefined){
-let data172 = data171.enabled;
-if(typeof data172 !== "boolean"){
-const err314 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data172};
+for(const key23 in data172){
+if(!((key23 === "enabled") || (key23 === "values_content"))){
+const err314 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data172};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4230,10 +4236,10 @@ vErrors.push(err314);
 errors++;
 }
 }
-if(data171.values_content !== undefined){
-let data173 = data171.values_content;
-if(typeof data173 !== "string"){
-const err315 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data173};
+if(data172.enabled !== undefined){
+let data173 = data172.enabled;
+if(typeof data173 !== "boolean"){
+const err315 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data173};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4243,9 +4249,10 @@ vErrors.push(err315);
 errors++;
 }
 }
-}
-else {
-const err316 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data171};
+if(data172.values_content !== undefined){
+let data174 = data172.values_content;
+if(typeof data174 !== "string"){
+const err316 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data174};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4255,11 +4262,9 @@ vErrors.push(err316);
 errors++;
 }
 }
-if(data158.nvidia_driver_toolkit !== undefined){
-let data174 = data158.nvidia_driver_toolkit;
-if(data174 && typeof data174 == "object" && !Array.isArray(data174)){
-if(data174.enabled === undefined){
-const err317 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data174};
+}
+else {
+const err317 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data172};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4268,9 +4273,12 @@ vErrors.push(err317);
 }
 errors++;
 }
-for(const key24 in data174){
-if(!((key24 === "enabled") || (key24 === "values_content"))){
-const err318 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data174};
+}
+if(data159.nvidia_driver_toolkit !== undefined){
+let data175 = data159.nvidia_driver_toolkit;
+if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
+if(data175.enabled === undefined){
+const err318 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data175};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4279,11 +4287,9 @@ vErrors.push(err318);
 }
 errors++;
 }
-}
-if(data174.enabled !== undefined){
-let data175 = data174.enabled;
-if(typeof data175 !== "boolean"){
-const err319 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data175};
+for(const key24 in data175){
+if(!((key24 === "enabled") || (key24 === "values_content"))){
+const err319 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data175};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4293,10 +4299,10 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data174.values_content !== undefined){
-let data176 = data174.values_content;
-if(typeof data176 !== "string"){
-const err320 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data176};
+if(data175.enabled !== undefined){
+let data176 = data175.enabled;
+if(typeof data176 !== "boolean"){
+const err320 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data176};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4306,9 +4312,10 @@ vErrors.push(err320);
 errors++;
 }
 }
-}
-else {
-const err321 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data174};
+if(data175.values_content !== undefined){
+let data177 = data175.values_content;
+if(typeof data177 !== "string"){
+const err321 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data177};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4318,11 +4325,9 @@ vErrors.push(err321);
 errors++;
 }
 }
-if(data158.kubeovn_operator !== undefined){
-let data177 = data158.kubeovn_operator;
-if(data177 && typeof data177 == "object" && !Array.isArray(data177)){
-if(data177.enabled === undefined){
-const err322 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data177};
+}
+else {
+const err322 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data175};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4331,9 +4336,12 @@ vErrors.push(err322);
 }
 errors++;
 }
-for(const key25 in data177){
-if(!((key25 === "enabled") || (key25 === "values_content"))){
-const err323 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data177};
+}
+if(data159.kubeovn_operator !== undefined){
+let data178 = data159.kubeovn_operator;
+if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
+if(data178.enabled === undefined){
+const err323 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data178};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4342,11 +4350,9 @@ vErrors.push(err323);
 }
 errors++;
 }
-}
-if(data177.enabled !== undefined){
-let data178 = data177.enabled;
-if(typeof data178 !== "boolean"){
-const err324 = {instancePath:instancePath+"/install/addons/kubeovn_operator/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data178};
+for(const key25 in data178){
+if(!((key25 === "enabled") || (key25 === "values_content"))){
+const err324 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data178};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4356,10 +4362,10 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data177.values_content !== undefined){
-let data179 = data177.values_content;
-if(typeof data179 !== "string"){
-const err325 = {instancePath:instancePath+"/install/addons/kubeovn_operator/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data179};
+if(data178.enabled !== undefined){
+let data179 = data178.enabled;
+if(typeof data179 !== "boolean"){
+const err325 = {instancePath:instancePath+"/install/addons/kubeovn_operator/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data179};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4369,9 +4375,10 @@ vErrors.push(err325);
 errors++;
 }
 }
-}
-else {
-const err326 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data177};
+if(data178.values_content !== undefined){
+let data180 = data178.values_content;
+if(typeof data180 !== "string"){
+const err326 = {instancePath:instancePath+"/install/addons/kubeovn_operator/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data180};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4381,11 +4388,9 @@ vErrors.push(err326);
 errors++;
 }
 }
-if(data158.descheduler !== undefined){
-let data180 = data158.descheduler;
-if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
-if(data180.enabled === undefined){
-const err327 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data180};
+}
+else {
+const err327 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data178};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4394,9 +4399,12 @@ vErrors.push(err327);
 }
 errors++;
 }
-for(const key26 in data180){
-if(!((key26 === "enabled") || (key26 === "values_content"))){
-const err328 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data180};
+}
+if(data159.descheduler !== undefined){
+let data181 = data159.descheduler;
+if(data181 && typeof data181 == "object" && !Array.isArray(data181)){
+if(data181.enabled === undefined){
+const err328 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data181};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4405,11 +4413,9 @@ vErrors.push(err328);
 }
 errors++;
 }
-}
-if(data180.enabled !== undefined){
-let data181 = data180.enabled;
-if(typeof data181 !== "boolean"){
-const err329 = {instancePath:instancePath+"/install/addons/descheduler/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data181};
+for(const key26 in data181){
+if(!((key26 === "enabled") || (key26 === "values_content"))){
+const err329 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data181};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4419,10 +4425,10 @@ vErrors.push(err329);
 errors++;
 }
 }
-if(data180.values_content !== undefined){
-let data182 = data180.values_content;
-if(typeof data182 !== "string"){
-const err330 = {instancePath:instancePath+"/install/addons/descheduler/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data182};
+if(data181.enabled !== undefined){
+let data182 = data181.enabled;
+if(typeof data182 !== "boolean"){
+const err330 = {instancePath:instancePath+"/install/addons/descheduler/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data182};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4432,9 +4438,10 @@ vErrors.push(err330);
 errors++;
 }
 }
-}
-else {
-const err331 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data180};
+if(data181.values_content !== undefined){
+let data183 = data181.values_content;
+if(typeof data183 !== "string"){
+const err331 = {instancePath:instancePath+"/install/addons/descheduler/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data183};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4446,7 +4453,7 @@ errors++;
 }
 }
 else {
-const err332 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data158};
+const err332 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data181};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4456,12 +4463,9 @@ vErrors.push(err332);
 errors++;
 }
 }
-if(data114.harvester !== undefined){
-let data183 = data114.harvester;
-if(data183 && typeof data183 == "object" && !Array.isArray(data183)){
-for(const key27 in data183){
-if(!((key27 === "storage_class") || (key27 === "longhorn"))){
-const err333 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data183};
+}
+else {
+const err333 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data159};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4471,12 +4475,12 @@ vErrors.push(err333);
 errors++;
 }
 }
-if(data183.storage_class !== undefined){
-let data184 = data183.storage_class;
+if(data115.harvester !== undefined){
+let data184 = data115.harvester;
 if(data184 && typeof data184 == "object" && !Array.isArray(data184)){
-for(const key28 in data184){
-if(!(key28 === "replica_count")){
-const err334 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data184};
+for(const key27 in data184){
+if(!((key27 === "storage_class") || (key27 === "longhorn"))){
+const err334 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data184};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4486,10 +4490,12 @@ vErrors.push(err334);
 errors++;
 }
 }
-if(data184.replica_count !== undefined){
-let data185 = data184.replica_count;
-if(!(((typeof data185 == "number") && (!(data185 % 1) && !isNaN(data185))) && (isFinite(data185)))){
-const err335 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data185};
+if(data184.storage_class !== undefined){
+let data185 = data184.storage_class;
+if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
+for(const key28 in data185){
+if(!(key28 === "replica_count")){
+const err335 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data185};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4498,9 +4504,11 @@ vErrors.push(err335);
 }
 errors++;
 }
-if((typeof data185 == "number") && (isFinite(data185))){
-if(data185 > 3 || isNaN(data185)){
-const err336 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data185};
+}
+if(data185.replica_count !== undefined){
+let data186 = data185.replica_count;
+if(!(((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186))) && (isFinite(data186)))){
+const err336 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data186};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4509,8 +4517,9 @@ vErrors.push(err336);
 }
 errors++;
 }
-if(data185 < 1 || isNaN(data185)){
-const err337 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data185};
+if((typeof data186 == "number") && (isFinite(data186))){
+if(data186 > 3 || isNaN(data186)){
+const err337 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data186};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4519,11 +4528,8 @@ vErrors.push(err337);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err338 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data184};
+if(data186 < 1 || isNaN(data186)){
+const err338 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data186};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4533,12 +4539,10 @@ vErrors.push(err338);
 errors++;
 }
 }
-if(data183.longhorn !== undefined){
-let data186 = data183.longhorn;
-if(data186 && typeof data186 == "object" && !Array.isArray(data186)){
-for(const key29 in data186){
-if(!(key29 === "default_settings")){
-const err339 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data186};
+}
+}
+else {
+const err339 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data185};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4548,12 +4552,12 @@ vErrors.push(err339);
 errors++;
 }
 }
-if(data186.default_settings !== undefined){
-let data187 = data186.default_settings;
+if(data184.longhorn !== undefined){
+let data187 = data184.longhorn;
 if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
-for(const key30 in data187){
-if(!((key30 === "guaranteedInstanceManagerCPU") || (key30 === "storageReservedPercentageForDefaultDisk"))){
-const err340 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data187};
+for(const key29 in data187){
+if(!(key29 === "default_settings")){
+const err340 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data187};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4563,10 +4567,12 @@ vErrors.push(err340);
 errors++;
 }
 }
-if(data187.guaranteedInstanceManagerCPU !== undefined){
-let data188 = data187.guaranteedInstanceManagerCPU;
-if(!(((typeof data188 == "number") && (!(data188 % 1) && !isNaN(data188))) && (isFinite(data188)))){
-const err341 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data188};
+if(data187.default_settings !== undefined){
+let data188 = data187.default_settings;
+if(data188 && typeof data188 == "object" && !Array.isArray(data188)){
+for(const key30 in data188){
+if(!((key30 === "guaranteedInstanceManagerCPU") || (key30 === "storageReservedPercentageForDefaultDisk"))){
+const err341 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data188};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4575,9 +4581,11 @@ vErrors.push(err341);
 }
 errors++;
 }
-if((typeof data188 == "number") && (isFinite(data188))){
-if(data188 > 12 || isNaN(data188)){
-const err342 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data188};
+}
+if(data188.guaranteedInstanceManagerCPU !== undefined){
+let data189 = data188.guaranteedInstanceManagerCPU;
+if(!(((typeof data189 == "number") && (!(data189 % 1) && !isNaN(data189))) && (isFinite(data189)))){
+const err342 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data189};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4586,8 +4594,9 @@ vErrors.push(err342);
 }
 errors++;
 }
-if(data188 < 0 || isNaN(data188)){
-const err343 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data188};
+if((typeof data189 == "number") && (isFinite(data189))){
+if(data189 > 12 || isNaN(data189)){
+const err343 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data189};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4596,12 +4605,8 @@ vErrors.push(err343);
 }
 errors++;
 }
-}
-}
-if(data187.storageReservedPercentageForDefaultDisk !== undefined){
-let data189 = data187.storageReservedPercentageForDefaultDisk;
-if(!(((typeof data189 == "number") && (!(data189 % 1) && !isNaN(data189))) && (isFinite(data189)))){
-const err344 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data189};
+if(data189 < 0 || isNaN(data189)){
+const err344 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data189};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4610,9 +4615,12 @@ vErrors.push(err344);
 }
 errors++;
 }
-if((typeof data189 == "number") && (isFinite(data189))){
-if(data189 > 30 || isNaN(data189)){
-const err345 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30",schema:30,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data189};
+}
+}
+if(data188.storageReservedPercentageForDefaultDisk !== undefined){
+let data190 = data188.storageReservedPercentageForDefaultDisk;
+if(!(((typeof data190 == "number") && (!(data190 % 1) && !isNaN(data190))) && (isFinite(data190)))){
+const err345 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data190};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4621,8 +4629,9 @@ vErrors.push(err345);
 }
 errors++;
 }
-if(data189 < 0 || isNaN(data189)){
-const err346 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data189};
+if((typeof data190 == "number") && (isFinite(data190))){
+if(data190 > 30 || isNaN(data190)){
+const err346 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30",schema:30,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data190};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4631,11 +4640,8 @@ vErrors.push(err346);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err347 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data187};
+if(data190 < 0 || isNaN(data190)){
+const err347 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data190};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4646,8 +4652,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err348 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data186};
+const err348 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data188};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4659,7 +4666,7 @@ errors++;
 }
 }
 else {
-const err349 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data183};
+const err349 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data187};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4669,15 +4676,9 @@ vErrors.push(err349);
 errors++;
 }
 }
-if(data114.webhooks !== undefined){
-let data190 = data114.webhooks;
-if(Array.isArray(data190)){
-const len15 = data190.length;
-for(let i15=0; i15<len15; i15++){
-let data191 = data190[i15];
-if(data191 && typeof data191 == "object" && !Array.isArray(data191)){
-if(data191.event === undefined){
-const err350 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data191};
+}
+else {
+const err350 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data184};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4686,8 +4687,16 @@ vErrors.push(err350);
 }
 errors++;
 }
-if(data191.url === undefined){
-const err351 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data191};
+}
+if(data115.webhooks !== undefined){
+let data191 = data115.webhooks;
+if(Array.isArray(data191)){
+const len15 = data191.length;
+for(let i15=0; i15<len15; i15++){
+let data192 = data191[i15];
+if(data192 && typeof data192 == "object" && !Array.isArray(data192)){
+if(data192.event === undefined){
+const err351 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data192};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4696,9 +4705,8 @@ vErrors.push(err351);
 }
 errors++;
 }
-for(const key31 in data191){
-if(!(((((((key31 === "event") || (key31 === "method")) || (key31 === "url")) || (key31 === "payload")) || (key31 === "headers")) || (key31 === "insecure")) || (key31 === "basicAuth"))){
-const err352 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data191};
+if(data192.url === undefined){
+const err352 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data192};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4707,11 +4715,9 @@ vErrors.push(err352);
 }
 errors++;
 }
-}
-if(data191.event !== undefined){
-let data192 = data191.event;
-if(typeof data192 !== "string"){
-const err353 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data192};
+for(const key31 in data192){
+if(!(((((((key31 === "event") || (key31 === "method")) || (key31 === "url")) || (key31 === "payload")) || (key31 === "headers")) || (key31 === "insecure")) || (key31 === "basicAuth"))){
+const err353 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data192};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4720,8 +4726,11 @@ vErrors.push(err353);
 }
 errors++;
 }
-if(!(((data192 === "STARTED") || (data192 === "SUCCEEDED")) || (data192 === "FAILED"))){
-const err354 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data192};
+}
+if(data192.event !== undefined){
+let data193 = data192.event;
+if(typeof data193 !== "string"){
+const err354 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data193};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4730,11 +4739,8 @@ vErrors.push(err354);
 }
 errors++;
 }
-}
-if(data191.method !== undefined){
-let data193 = data191.method;
-if(typeof data193 !== "string"){
-const err355 = {instancePath:instancePath+"/install/webhooks/" + i15+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data193};
+if(!(((data193 === "STARTED") || (data193 === "SUCCEEDED")) || (data193 === "FAILED"))){
+const err355 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data193};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4744,11 +4750,10 @@ vErrors.push(err355);
 errors++;
 }
 }
-if(data191.url !== undefined){
-let data194 = data191.url;
-if(typeof data194 === "string"){
-if(!pattern27.test(data194)){
-const err356 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data194};
+if(data192.method !== undefined){
+let data194 = data192.method;
+if(typeof data194 !== "string"){
+const err356 = {instancePath:instancePath+"/install/webhooks/" + i15+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data194};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4758,8 +4763,11 @@ vErrors.push(err356);
 errors++;
 }
 }
-else {
-const err357 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data194};
+if(data192.url !== undefined){
+let data195 = data192.url;
+if(typeof data195 === "string"){
+if(!pattern27.test(data195)){
+const err357 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data195};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4769,10 +4777,8 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data191.payload !== undefined){
-let data195 = data191.payload;
-if(typeof data195 !== "string"){
-const err358 = {instancePath:instancePath+"/install/webhooks/" + i15+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data195};
+else {
+const err358 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data195};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4782,17 +4788,10 @@ vErrors.push(err358);
 errors++;
 }
 }
-if(data191.headers !== undefined){
-let data196 = data191.headers;
-if(data196 && typeof data196 == "object" && !Array.isArray(data196)){
-for(const key32 in data196){
-let data197 = data196[key32];
-if(Array.isArray(data197)){
-const len16 = data197.length;
-for(let i16=0; i16<len16; i16++){
-let data198 = data197[i16];
-if(typeof data198 !== "string"){
-const err359 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data198};
+if(data192.payload !== undefined){
+let data196 = data192.payload;
+if(typeof data196 !== "string"){
+const err359 = {instancePath:instancePath+"/install/webhooks/" + i15+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data196};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4802,9 +4801,17 @@ vErrors.push(err359);
 errors++;
 }
 }
-}
-else {
-const err360 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data197};
+if(data192.headers !== undefined){
+let data197 = data192.headers;
+if(data197 && typeof data197 == "object" && !Array.isArray(data197)){
+for(const key32 in data197){
+let data198 = data197[key32];
+if(Array.isArray(data198)){
+const len16 = data198.length;
+for(let i16=0; i16<len16; i16++){
+let data199 = data198[i16];
+if(typeof data199 !== "string"){
+const err360 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data199};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4816,7 +4823,7 @@ errors++;
 }
 }
 else {
-const err361 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data196};
+const err361 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data198};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4826,10 +4833,9 @@ vErrors.push(err361);
 errors++;
 }
 }
-if(data191.insecure !== undefined){
-let data199 = data191.insecure;
-if(typeof data199 !== "boolean"){
-const err362 = {instancePath:instancePath+"/install/webhooks/" + i15+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data199};
+}
+else {
+const err362 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data197};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4839,12 +4845,10 @@ vErrors.push(err362);
 errors++;
 }
 }
-if(data191.basicAuth !== undefined){
-let data200 = data191.basicAuth;
-if(data200 && typeof data200 == "object" && !Array.isArray(data200)){
-for(const key33 in data200){
-if(!((key33 === "user") || (key33 === "password"))){
-const err363 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data200};
+if(data192.insecure !== undefined){
+let data200 = data192.insecure;
+if(typeof data200 !== "boolean"){
+const err363 = {instancePath:instancePath+"/install/webhooks/" + i15+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data200};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4854,10 +4858,12 @@ vErrors.push(err363);
 errors++;
 }
 }
-if(data200.user !== undefined){
-let data201 = data200.user;
-if(typeof data201 !== "string"){
-const err364 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data201};
+if(data192.basicAuth !== undefined){
+let data201 = data192.basicAuth;
+if(data201 && typeof data201 == "object" && !Array.isArray(data201)){
+for(const key33 in data201){
+if(!((key33 === "user") || (key33 === "password"))){
+const err364 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data201};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4867,10 +4873,10 @@ vErrors.push(err364);
 errors++;
 }
 }
-if(data200.password !== undefined){
-let data202 = data200.password;
+if(data201.user !== undefined){
+let data202 = data201.user;
 if(typeof data202 !== "string"){
-const err365 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data202};
+const err365 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data202};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4880,9 +4886,10 @@ vErrors.push(err365);
 errors++;
 }
 }
-}
-else {
-const err366 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data200};
+if(data201.password !== undefined){
+let data203 = data201.password;
+if(typeof data203 !== "string"){
+const err366 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data203};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4894,7 +4901,7 @@ errors++;
 }
 }
 else {
-const err367 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data191};
+const err367 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data201};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4906,7 +4913,7 @@ errors++;
 }
 }
 else {
-const err368 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data190};
+const err368 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data192};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4918,7 +4925,7 @@ errors++;
 }
 }
 else {
-const err369 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data114};
+const err369 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data191};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4930,12 +4937,24 @@ errors++;
 }
 }
 else {
-const err370 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err370 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data115};
 if(vErrors === null){
 vErrors = [err370];
 }
 else {
 vErrors.push(err370);
+}
+errors++;
+}
+}
+}
+else {
+const err371 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
 }
 errors++;
 }

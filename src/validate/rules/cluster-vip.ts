@@ -4,6 +4,9 @@ import { normalizeMac } from '../../util/mac.ts';
 import { clusterScope } from '../../model/index.ts';
 import type { Rule } from '../rule.ts';
 
+/** An 8-byte (EUI-64) hardware address, which Go's net.ParseMAC takes. */
+const EUI64 = /^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){7}$/;
+
 /** VIP valid, inside the network, not a node IP, not in the DHCP pool; dhcp mode has a MAC. */
 export const clusterVipRule: Rule = {
   name: 'cluster-vip',
@@ -17,10 +20,13 @@ export const clusterVipRule: Rule = {
       report({
         code: 'CLUSTER_VIP_HW_ADDR',
         message:
-          input.cluster.vip_hw_addr === undefined
+          hwAddr === undefined
             ? '`vip_mode: dhcp` needs `vip_hw_addr`'
-            : `vip_hw_addr "${input.cluster.vip_hw_addr}" is not a MAC address`,
-        hint: 'Without a fixed MAC the installer leases a random VIP; set `vip_hw_addr` and reserve the VIP for it in DHCP.',
+            : EUI64.test(hwAddr)
+              ? // The installer's net.ParseMAC takes it; the kernel does not (test/real/installer-oracle.test.ts).
+                `vip_hw_addr "${hwAddr}" is an 8-byte (EUI-64) address: the installer takes it, but the VIP's MAC goes on a macvlan interface of the management network (the installer's DHCP request for the VIP, kube-vip in the cluster), and Linux refuses any but a 6-byte Ethernet address there ("RTNETLINK answers: Invalid argument")`
+              : `vip_hw_addr "${hwAddr}" is not a MAC address`,
+        hint: 'Without a fixed MAC the installer leases a random VIP; set `vip_hw_addr` to a 6-byte MAC (such as 02:00:00:00:01:20) and reserve the VIP for it in DHCP.',
         at: input.cluster.vip_hw_addr === undefined ? ['cluster', 'vip_mode'] : ['cluster', 'vip_hw_addr'],
       });
     }

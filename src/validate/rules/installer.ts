@@ -44,6 +44,21 @@ export function hardwareFacts(input: SiteInput, model: SiteModel, node: Harveste
   return { ...lab, ...node.hardware };
 }
 
+/**
+ * The machine as the node's installer sees it: measured facts (`facts/<hostname>.yaml`) over
+ * declared ones, and the firmware it boots with (what the installer-oracle tests fake for it too).
+ */
+export function installerMachine(
+  input: SiteInput,
+  model: SiteModel,
+  node: HarvesterNode,
+): { measured: ReturnType<typeof nodeMeasured>; facts: HardwareFacts; firmware: 'uefi' | 'bios' } {
+  const measured = nodeMeasured(model, node);
+  const declared: { -readonly [K in keyof HardwareFacts]?: HardwareFacts[K] } = { ...hardwareFacts(input, model, node) };
+  for (const k of measured?.settled ?? []) delete declared[k];
+  return { measured, facts: { ...declared, ...measured?.facts }, firmware: measured?.firmware?.value ?? nodeFirmware(model, node) };
+}
+
 /** The installer's rules of each Harvester node's release, against its effective config and facts. */
 export const installerRule: Rule = {
   name: 'installer',
@@ -58,17 +73,15 @@ export const installerRule: Rule = {
     'INSTALLER_SKIPCHECKS_IGNORED',
     'INSTALLER_CORDONED_INVALID',
     'INSTALLER_DEVICE_MISSING',
+    'INSTALLER_DEVICE_PATH',
+    'INSTALLER_NIC_INVALID',
   ],
   check(ctx) {
     const { input, model } = ctx;
     eachNode(ctx, 'installer', (node, report) => {
       if (node.boot !== 'harvester') return;
       const version = node.release.version;
-      // Measured facts (`facts/<hostname>.yaml`) over declared ones: the installer sees the machine.
-      const measured = nodeMeasured(model, node);
-      const declared: { -readonly [K in keyof HardwareFacts]?: HardwareFacts[K] } = { ...hardwareFacts(input, model, node) };
-      for (const k of measured?.settled ?? []) delete declared[k];
-      const facts = { ...declared, ...measured?.facts };
+      const { measured, facts, firmware } = installerMachine(input, model, node);
       const factAt = (fact: keyof HardwareFacts): InventoryPath => {
         const m = measured?.at[fact];
         if (m !== undefined) return m;
@@ -80,7 +93,7 @@ export const installerRule: Rule = {
       const subject = {
         node,
         version,
-        firmware: measured?.firmware?.value ?? nodeFirmware(model, node),
+        firmware,
         declaredFirmware: nodeFirmware(model, node),
         ...(measured?.firmware ? { firmwareAt: measured.firmware.at } : {}),
         ...(measured?.nicUntied?.fastest ? { nicSpeedUntied: true } : {}),
@@ -92,6 +105,8 @@ export const installerRule: Rule = {
       };
       for (const rule of INSTALLER_RULES) {
         if (!inReleases(version, rule.releases)) continue;
+        // Tests only: the rules without this one (test/real/installer-corpus.test.ts must catch it).
+        if (process.env.HARVGEN_TEST_MUTATE === `drop-installer-rule:${rule.id}`) continue;
         const found = rule.check(subject);
         const hits: readonly RuleHit[] = found === undefined ? [] : Array.isArray(found) ? found : [found];
         for (const hit of hits) {

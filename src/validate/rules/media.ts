@@ -3,7 +3,7 @@
 // with the ISO's script, then the node's own script: any URL iPXE can fetch.
 import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { atLeast } from '../../harvester/versions.ts';
-import { nodeAt, type ResolvedNode, type SiteModel } from '../../model/index.ts';
+import { ipv4Dns, nodeAt, type ResolvedNode, type SiteModel } from '../../model/index.ts';
 import { imageOf, isoFromLocal, mediumAllow, type MediumImage } from '../../derive/media/index.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
 import { PROFILE_LAYER, REPO_LAYER } from '../../types/layers.ts';
@@ -128,7 +128,7 @@ function needsStatic(model: SiteModel, node: ResolvedNode, image: MediumImage): 
       hint: "Give the node `method: static` and its `ip` (with prefix, gateway and dns, or the network's): the image's script writes them on its boot NIC.",
     };
   const host = /^https?:\/\/([^/:]+)/.exec(model.boot.server)?.[1] ?? '';
-  if (parseIpv4(host) === undefined && node.dns.length === 0)
+  if (parseIpv4(host) === undefined && ipv4Dns(node).length === 0)
     return {
       code: 'MEDIA_NEEDS_STATIC',
       message: `boot.server names the host ${host}, and node ${node.hostname} has no DNS server to resolve it with (its ${image.title} gets no DHCP)`,

@@ -1,4 +1,5 @@
 // network: the management network itself must be coherent before anything is placed in it.
+import { parseIpv6 } from '../../util/ipv6.ts';
 import { formatIpv4, inNetwork, parseCidr, parseIpv4, splitRange, unusableNetwork, type Ipv4Network } from '../../util/ipv4.ts';
 import type { Rule, RuleContext } from '../rule.ts';
 import { mediumOf } from '../../derive/media/index.ts';
@@ -121,8 +122,11 @@ function checkDns({ input, report }: RuleContext): void {
     if (parseIpv4(d) === undefined) {
       report({
         code: 'NET_DNS_INVALID',
-        message: `network.dns[${i}] "${d}" is not an IPv4 address`,
-        hint: 'DHCP option 6 and the installer take IPv4 addresses only.',
+        message: `network.dns[${i}] "${d}" is not an IPv4 address: network.dns is also what the DHCP servers hand out (DHCPv4's DNS option, which carries IPv4 addresses only)`,
+        hint:
+          parseIpv6(d) !== undefined
+            ? "Give IPv6 DNS servers to the nodes (`dns:` on a node, a profile or `defaults:`, which the installer takes), or to the site's IPv6 network (`network.ipv6.dns`)."
+            : 'Write a dotted quad such as 192.168.122.53.',
         at: ['network', 'dns', i],
       });
     }

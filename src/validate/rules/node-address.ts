@@ -4,6 +4,7 @@
 // that follows from it, so the gateway check is skipped for that node (no cascade).
 import { formatIpv4, inNetwork, maskToPrefix, parseCidr, parseIpv4, prefixToMask, type Ipv4Network } from '../../util/ipv4.ts';
 import { nodeAt, scopeOf } from '../../model/index.ts';
+import { checkIpv6, parseIpv6 } from '../../util/ipv6.ts';
 import type { ResolvedNode, SiteModel } from '../../model/types.ts';
 import { installerTakesAddress } from '../../derive/harvester/cmdline.ts';
 import type { SiteInput } from '../../types/site-input.ts';
@@ -145,11 +146,16 @@ function checkNodeResolvers({ report }: AddressFacts, node: ResolvedNode, name: 
   const dnsAt = node.sources.dns;
   if (!dnsAt) return;
   node.dns.forEach((d, k) => {
-    if (parseIpv4(d) !== undefined) return;
+    // IPv6 too: the installer takes both into the installed system's network (its initrd uses the IPv4 ones).
+    if (parseIpv4(d) !== undefined || parseIpv6(d) !== undefined) return;
+    const { canonical } = checkIpv6(d);
     report({
       code: 'NET_IP_INVALID',
-      message: `DNS server "${d}" of node ${name} is not an IPv4 address`,
-      hint: 'Write a dotted quad such as 192.168.122.1.',
+      message: `DNS server "${d}" of node ${name} is not an IPv4 or IPv6 address${canonical !== undefined ? ' in canonical form' : ''}`,
+      hint:
+        canonical !== undefined
+          ? `Write \`${canonical}\`.`
+          : 'Write a dotted quad such as 192.168.122.1, or an IPv6 address such as 2001:db8::53.',
       node: node.hostname,
       at: [...dnsAt, k],
     });
