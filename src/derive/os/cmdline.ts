@@ -1,7 +1,7 @@
 // The kernel command line of a generic OS node, and its cloud-init NoCloud seed.
 import { mediumOf } from '../media/index.ts';
 import type { OsNode, SiteModel } from '../../model/index.ts';
-import { nodeFirmware } from '../../model/index.ts';
+import { ipv4Dns, nodeFirmware } from '../../model/index.ts';
 import { macToHyphen } from '../../util/mac.ts';
 import type { BootImages } from '../types.ts';
 import { cloudInitPath, configFilePath } from '../file-names.ts';
@@ -33,7 +33,8 @@ export function ownerFor(format: ConfigFormat, node: OsNode, mac: string): strin
 /** The `ip=` of a generic node that boots from a medium without DHCP (`medium: iso`, a static address), else undefined. */
 export function mediaStaticIp(node: OsNode): string | undefined {
   if (mediumOf(node).dhcp || node.method !== 'static' || node.ip === undefined) return undefined;
-  const dns = node.dns.slice(0, 2);
+  // IPv4 ones only: `ip=` splits its fields at `:`.
+  const dns = ipv4Dns(node).slice(0, 2);
   return `ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}::none${dns.length > 0 ? `:${dns.join(':')}` : ''}`;
 }
 

@@ -137,6 +137,11 @@ export const OVER_STRICT: readonly OverStrictReason[] = [
     kind: 'policy',
     why: 'typed values: a number as a number (before v1.8 the installer refuses text here)',
   },
+  {
+    id: /^install\.management_interface\.interfaces (field interfaces|config:)=\[\{"name":"enp1s0","(mac|hwAddr)":"zz:54:00:00:00:02"\}\]$/,
+    kind: 'policy',
+    why: "a MAC is hex: the installer does not parse the MAC of a NIC it finds by name, and what the installed system's NetworkManager makes of it runs after the oracle",
+  },
   // hostname
   {
     id: /^os\.hostname field hostname="n2\.example\.com"$/,
