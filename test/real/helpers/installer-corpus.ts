@@ -66,19 +66,35 @@ export function setKey(obj: Doc, key: string, value: unknown): void {
 const nodeOf = (site: Doc, t: Target) => (site.nodes as Doc[]).find((n) => n.hostname === t)!;
 const show = (v: unknown) => JSON.stringify(v);
 
-/** A key under the target node's `config:`. */
-function viaConfig(family: string, key: string, values: readonly unknown[], target: Target = 'n2'): Mutation[] {
+/**
+ * One mutation per value: `route` says how it reaches the config (`config:=`, `field <name>=`,
+ * `site <path>=`), `edit` puts the value into the inventory, `toCfg` maps it to the config's value.
+ */
+function mutate(
+  family: string,
+  key: string,
+  route: string,
+  values: readonly unknown[],
+  target: Target,
+  edit: (site: Doc, v: unknown) => void,
+  toCfg: (v: unknown) => unknown = (v) => v,
+): Mutation[] {
   return values.map((v) => ({
-    id: `${key} config:=${show(v)}${target === 'n1' ? ' (n1)' : ''}`,
+    id: `${key} ${route}${show(v)}${target === 'n1' ? ' (n1)' : ''}`,
     family,
     target,
-    inv: (s) => {
-      const n = nodeOf(s, target);
-      n.config ??= {};
-      setKey(n.config as Doc, key, v);
-    },
-    cfg: [key, v],
+    inv: (s) => edit(s, v),
+    cfg: [key, toCfg(v)],
   }));
+}
+
+/** A key under the target node's `config:`. */
+function viaConfig(family: string, key: string, values: readonly unknown[], target: Target = 'n2'): Mutation[] {
+  return mutate(family, key, 'config:=', values, target, (s, v) => {
+    const n = nodeOf(s, target);
+    n.config ??= {};
+    setKey(n.config as Doc, key, v);
+  });
 }
 
 /** An inventory field of the target node (dotted), and the config key it becomes (`toCfg` maps the value). */
@@ -88,37 +104,14 @@ function viaField(
   key: string,
   values: readonly unknown[],
   target: Target = 'n2',
-  toCfg: (v: unknown) => unknown = (v) => v,
+  toCfg?: (v: unknown) => unknown,
 ): Mutation[] {
-  return values.map((v) => ({
-    id: `${key} field ${field}=${show(v)}${target === 'n1' ? ' (n1)' : ''}`,
-    family,
-    target,
-    inv: (s) => {
-      const n = nodeOf(s, target);
-      if (field.includes('.')) setKey(n, field, v);
-      else n[field] = v;
-    },
-    cfg: [key, toCfg(v)],
-  }));
+  return mutate(family, key, `field ${field}=`, values, target, (s, v) => setKey(nodeOf(s, target), field, v), toCfg);
 }
 
 /** A site setting (dotted path from the top of site.yaml). */
-function viaSite(
-  family: string,
-  at: string,
-  key: string,
-  values: readonly unknown[],
-  target: Target = 'n2',
-  toCfg: (v: unknown) => unknown = (v) => v,
-): Mutation[] {
-  return values.map((v) => ({
-    id: `${key} site ${at}=${show(v)}${target === 'n1' ? ' (n1)' : ''}`,
-    family,
-    target,
-    inv: (s) => setKey(s, at, v),
-    cfg: [key, toCfg(v)],
-  }));
+function viaSite(family: string, at: string, key: string, values: readonly unknown[], target: Target = 'n2'): Mutation[] {
+  return mutate(family, key, `site ${at}=`, values, target, (s, v) => setKey(s, at, v));
 }
 
 /**
