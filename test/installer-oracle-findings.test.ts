@@ -4,7 +4,8 @@
 //     runs lstat on the path as written ("lstat /dev/disk/by-id/os/: not a directory");
 //   - a management NIC named `lo`, or by a name no Linux interface can have, is refused;
 //   - `mtu: 0` and `vlan: 0` are unset, as the installer reads them; a node's IPv6 DNS server is
-//     taken (the kernel line keeps the IPv4 ones); `network.dns` stays IPv4 (the DHCP option);
+//     taken before v1.7 (the kernel line keeps the IPv4 ones) and refused from v1.7, where the
+//     installer writes it into an IPv4 NetworkManager setting that drops it; `network.dns` stays IPv4;
 //   - an empty `install.role` or `server_url` (on the create node) under `config:` passes, and a
 //     spaced `install.tty` passes with a warning;
 //   - before v1.8 a boolean key's text reads true only when it is `true`; a list is refused;
@@ -67,6 +68,9 @@ test('device paths: what the installer cannot look up as written', () => {
     assert.ok(devicePathProblem(p), p);
   for (const p of ['/dev/disk/by-id/os', '/dev/vda', '/dev/disk/by-path/pci-0000:00:17.0-ata-1', '/dev/mapper/os', '/dev/'])
     assert.is(devicePathProblem(p), undefined, p);
+  // A link the installer resolves (EvalSymlinks cleans it): a warning; a kernel name it compares as written: an error.
+  for (const p of ['/dev/disk/by-id//os', '/dev/disk//by-id/os', '/dev/disk/by-id/./os']) assert.is(devicePathProblem(p)?.warning, true, p);
+  for (const p of ['/dev//vda', '/dev/./vda', '/dev/disk/by-id/os/']) assert.is(devicePathProblem(p)?.warning, undefined, p);
 });
 
 test('a trailing slash on the install disk, the data disk or a wipe-list entry is INSTALLER_DEVICE_PATH, with the plain path', async () => {
@@ -110,10 +114,28 @@ test('mtu 0 and vlan 0 are unset, as the installer reads them', async () => {
   assert.is(mgmt.mtu, undefined);
   assert.is(mgmt.vlan_id, undefined);
   assert.not.ok(kernelArgs(r.model!, node!, node!.macs[0]).some((a) => a.startsWith('vlan=')));
+  // vlan 0 is the untagged VLAN the kernel line boots on: a config: vlan_id 10 disagrees with it.
+  const mismatch = await compile('v1.8.1', (_, n2) =>
+    Object.assign(n2, { vlan: 0, config: { install: { management_interface: { vlan_id: 10 } } } }),
+  );
+  assert.equal(mismatch.errors, ['NODE_VLAN_CONFIG_MISMATCH']);
 });
 
-test("a node's IPv6 DNS server is taken (IPv4 ones on the kernel line); network.dns stays IPv4 with the reason", async () => {
-  const { errors, node, r } = await compile('v1.8.1', (_, n2) => (n2.dns = ['2001:db8::53', '10.0.0.53']));
+test('a label whose prefix is longer than 253 characters is refused, as the installer refuses it', async () => {
+  const long = `${'a'.repeat(63)}.${'a'.repeat(63)}.${'a'.repeat(63)}.${'a'.repeat(63)}/a`;
+  const { errors } = await compile('v1.8.1', (_, n2) => (n2.config = { os: { labels: { [long]: 'x' } } }));
+  assert.equal(errors, ['HARVESTER_CONFIG_INVALID']);
+  const ok = await compile('v1.8.1', (_, n2) => (n2.config = { os: { labels: { [`${'a'.repeat(63)}.example.com/rack`]: 'r1' } } }));
+  assert.equal(ok.errors, []);
+});
+
+test("a node's IPv6 DNS server: taken before v1.7 (IPv4 ones on the kernel line), refused from v1.7 (NetworkManager drops it); network.dns stays IPv4", async () => {
+  const nm = await compile('v1.8.1', (_, n2) => (n2.dns = ['2001:db8::53', '10.0.0.53']));
+  assert.equal(nm.errors, ['INSTALLER_DNS_UNUSED']);
+  assert.match(nm.messages, '[ipv4] dns=');
+  const nmConfig = await compile('v1.7.1', (_, n2) => (n2.config = { os: { dns_nameservers: ['10.0.0.53', '2001:db8::53'] } }));
+  assert.equal(nmConfig.errors, ['INSTALLER_DNS_UNUSED']);
+  const { errors, node, r } = await compile('v1.6.1', (_, n2) => (n2.dns = ['2001:db8::53', '10.0.0.53']));
   assert.equal(errors, []);
   assert.equal((buildHarvesterConfig(r.model!, node!, 'filled').os as Doc).dns_nameservers, ['2001:db8::53', '10.0.0.53']);
   const args = kernelArgs(r.model!, node!, node!.macs[0]);
@@ -121,13 +143,15 @@ test("a node's IPv6 DNS server is taken (IPv4 ones on the kernel line); network.
     args.filter((a) => a.startsWith('nameserver=')),
     ['nameserver=10.0.0.53'],
   );
-  const underConfig = await compile('v1.8.1', (_, n2) => (n2.config = { os: { dns_nameservers: ['2001:db8::53'] } }));
+  const underConfig = await compile('v1.6.1', (_, n2) => (n2.config = { os: { dns_nameservers: ['2001:db8::53'] } }));
   assert.equal(underConfig.errors, []);
-  const nonCanonical = await compile('v1.8.1', (_, n2) => (n2.dns = ['2001:DB8:0::53']));
-  assert.equal(nonCanonical.errors, ['NET_IP_INVALID']);
+  const notAnAddress = await compile('v1.6.1', (_, n2) => (n2.config = { os: { dns_nameservers: [':::'] } }));
+  assert.equal(notAnAddress.errors, ['INSTALLER_DNS_UNUSED']);
+  const nonCanonical = await compile('v1.6.1', (_, n2) => (n2.dns = ['2001:DB8:0::53']));
+  assert.ok(nonCanonical.errors.includes('NET_IP_INVALID'), nonCanonical.errors.join());
   assert.match(nonCanonical.r.diagnostics.find((d) => d.code === 'NET_IP_INVALID')!.hint!, '2001:db8::53');
   const site = await compile('v1.8.1', (s) => ((s.network as Doc).dns = ['2001:db8::53']));
-  assert.equal(site.errors, ['NET_DNS_INVALID']);
+  assert.ok(site.errors.includes('NET_DNS_INVALID'), site.errors.join());
   assert.match(site.messages, "DHCPv4's DNS option");
 });
 
@@ -148,8 +172,12 @@ test('booleans as text: before v1.8 only `true` reads true and a list is refused
   const v17 = { major: 1, minor: 7 };
   const v18 = { major: 1, minor: 8 };
   assert.is(installerBool('true', v17), true);
-  for (const t of ['yes', 'TRUE', 'True', 't', 'y', ' true', 'on', '1', 1]) assert.is(installerBool(t, v17), false, String(t));
-  assert.is(installerBool(['yes'], v17), 'refused');
+  for (const t of ['yes', 'TRUE', 'True', 't', 'y', ' true', 'on', '1']) assert.is(installerBool(t, v17), false, String(t));
+  for (const t of [['yes'], 1, 0, { a: 1 }]) assert.is(installerBool(t, v17), 'refused', JSON.stringify(t));
+  // poweroff takes no text at any release (its field is spelt powerOff): the installer cannot load it.
+  assert.is(installerBool('true', v17, 'install.poweroff'), 'refused');
+  assert.is(installerBool('yes', v18, 'install.poweroff'), 'refused');
+  assert.is(installerBool(true, v18, 'install.poweroff'), true);
   for (const t of ['yes', 'TRUE', 'True', 't', 'y', ' true']) assert.is(installerBool(t, v18), true, t);
   for (const t of ['on', '1', 1]) assert.is(installerBool(t, v18), false, String(t));
   // The written config holds what the release reads.

@@ -12,7 +12,7 @@
 //    convert.go ToBool, as the installer's go.mod pins it);
 //  - before v1.8 the mapper converts no boolean (the installer's own code, run in CI by
 //    test/real/installer-corpus.test.ts, shows it): only the text `true` itself reads true, any
-//    other text or number reads false, and a list or a map fails the config's loading.
+//    other text reads false, and a number, a list or a map fails the config's loading.
 import { getKey } from './config-keys.ts';
 
 /** Keys the installer lower-cases before it reads them. */
@@ -55,11 +55,20 @@ export function mapperBool(v: unknown): boolean {
   return text === 'true' || text === 't' || text === 'yes' || text === 'y';
 }
 
-/** What the installer of a release reads for a boolean key: the boolean, or `refused` (its config fails to load). */
-export function installerBool(v: unknown, version: { readonly major: number; readonly minor: number }): boolean | 'refused' {
-  if (version.major > 1 || version.minor >= 8) return mapperBool(v);
+/**
+ * Boolean keys that take only a YAML boolean at every release: any text fails the config's loading
+ * (`install.poweroff`, whose field the installer spells `powerOff`; shown by its own code).
+ */
+const BOOLEAN_ONLY: ReadonlySet<string> = new Set(['install.poweroff']);
+
+/** What the installer of a release reads for boolean key `key`: the boolean, or `refused` (its config fails to load). */
+export function installerBool(v: unknown, version: { readonly major: number; readonly minor: number }, key = ''): boolean | 'refused' {
   if (typeof v === 'boolean') return v;
-  if (Array.isArray(v) || (typeof v === 'object' && v !== null)) return 'refused';
+  if (BOOLEAN_ONLY.has(key)) return v === null || v === undefined ? false : 'refused';
+  if (version.major > 1 || version.minor >= 8) return mapperBool(v);
+  if (v === null || v === undefined) return false;
+  // Only a string is decoded into the boolean field (JSON's way): a number, list or map fails.
+  if (typeof v !== 'string') return 'refused';
   return v === 'true';
 }
 
@@ -81,7 +90,7 @@ export function asInstallerReads(
   for (const key of booleans) {
     const v = getKey(out, key);
     if (v === undefined || typeof v === 'boolean') continue;
-    const read = installerBool(v, version);
+    const read = installerBool(v, version, key);
     // A value the installer cannot load stays as given: the boolean-values rule refuses it.
     if (read !== 'refused') out = setKey(out, key, read);
   }

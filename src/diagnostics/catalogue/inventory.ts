@@ -483,6 +483,11 @@ export const INVENTORY_CODES = {
     'invalid',
     'An install disk, data disk or wipe-list entry that is not a plain device path (a trailing slash, `//`, a `.` or `..` part): the installer looks the path up as written and refuses it.',
   ),
+  INSTALLER_DNS_UNUSED: c(
+    'error',
+    'invalid',
+    "A DNS server of a node's config that its installed system would never use: from v1.7 one that is not IPv4 (the installer writes them into the management bridge's IPv4 settings, where NetworkManager drops it), before v1.7 one that is no IP address.",
+  ),
   INSTALLER_NIC_INVALID: c(
     'error',
     'invalid',

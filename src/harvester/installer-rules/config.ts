@@ -12,9 +12,9 @@ export const CONFIG_RULES: readonly InstallerRule[] = [
     id: 'boolean-values',
     code: 'INSTALLER_VALUE_READ_AS',
     releases: '>=1.2.0',
-    when: 'a boolean setting that `config:` gives as something else (`"no"`, `1`, `on`, a list): from v1.8 the installer\'s config mapper takes a boolean as it is, and anything else as true only when its text, trimmed and lower-cased, is `true`, `t`, `yes` or `y`; before v1.8 only the text `true` itself reads true, and a list or a map fails the config',
+    when: 'a boolean setting that `config:` gives as something else (`"no"`, `1`, `on`, a list): from v1.8 the installer\'s config mapper takes a boolean as it is, and anything else as true only when its text, trimmed and lower-cased, is `true`, `t`, `yes` or `y`; before v1.8 only the text `true` itself reads true, and a number, a list or a map fails the config; `poweroff` takes no text at any release',
     effect:
-      'reads the boolean that gives, without a word (`on` and `1` read false; before v1.8 also `yes` and `TRUE`); harvgen writes that boolean. Before v1.8 a list or a map stops the install ("failed to convert to HarvesterConfig")',
+      'reads the boolean that gives, without a word (`on` and `1` read false; before v1.8 also `yes` and `TRUE`); harvgen writes that boolean. Before v1.8 a number, a list or a map stops the install ("failed to convert to HarvesterConfig")',
     source:
       "pkg/config/schemas.go LoadHarvesterConfig (yaml.v3 into a map, then the schema mapper), rancher/mapper convert.go ToBool @v1.8.0 to v1.8.1; pkg/installer/config/schemas.go @v1.9.0-rc6 (harvester/harvester); before v1.8 no boolean is converted: the installer's own code (v1.4.3 to v1.7.1, run by the installer oracle)",
     check(s) {
@@ -22,7 +22,7 @@ export const CONFIG_RULES: readonly InstallerRule[] = [
       for (const key of booleanKeys(`${s.version.major}.${s.version.minor}`)) {
         const given = s.config.given(key);
         if (given === undefined || typeof given === 'boolean') continue;
-        const read = installerBool(given, s.version);
+        const read = installerBool(given, s.version, key);
         if (read === 'refused') {
           hits.push({
             message: `${key} of node ${s.node.hostname} is ${JSON.stringify(given)}, not true or false: the Harvester ${s.version.raw} installer cannot load its config ("failed to convert to HarvesterConfig: json: cannot unmarshal ... of type bool") and stops`,

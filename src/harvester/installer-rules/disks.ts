@@ -32,18 +32,25 @@ function setBy(s: RuleSubject, key: string): string {
 }
 
 /**
- * Why the installer cannot take `path` as written, or undefined. Its device check runs os.Lstat on
- * the path as written, compares a path that is no link with lsblk's `/dev/<name>` as a string, and
- * sizes a data disk with lsblk on the path: a trailing slash fails Lstat ("not a directory"), and
- * `//` or a `.` part names no disk lsblk lists. A `..` part is refused as well: one spelling.
+ * What is wrong with `path` as the installer takes it, or undefined. Its device check runs os.Lstat
+ * on the path as written, resolves a link (filepath.EvalSymlinks, which cleans the path), and
+ * compares a path that is no link with lsblk's `/dev/<name>` as a string; a data disk is sized with
+ * lsblk on the path. So a trailing slash (or `/.`) always fails ("not a directory"), and `//` or a
+ * `.` part fails a kernel device name (`/dev//vda`: "device not found") but not a link under
+ * `/dev/disk/` or `/dev/mapper/`, which resolves: there it is `warning` (one spelling). `..` is
+ * refused everywhere (one spelling; the oracle's faked machine cannot show such a path).
  */
-export function devicePathProblem(path: string): string | undefined {
+export function devicePathProblem(path: string): { problem: string; warning?: true } | undefined {
   if (!path.startsWith('/dev/') || path === '/dev/') return undefined; // the schema's and NODE_DEVICE_MISSING's
-  if (path.endsWith('/')) return 'it ends with a slash';
-  if (path.includes('//')) return 'it has an empty part (`//`)';
-  const part = path.split('/').find((p) => p === '.' || p === '..');
-  if (part !== undefined) return `it has a \`${part}\` part`;
-  return undefined;
+  if (path.endsWith('/')) return { problem: 'it ends with a slash' };
+  if (path.endsWith('/.')) return { problem: 'it ends with `/.`' };
+  const parts = path.split('/');
+  if (parts.includes('..')) return { problem: 'it has a `..` part' };
+  const odd = path.includes('//') ? 'an empty part (`//`)' : parts.includes('.') ? 'a `.` part' : undefined;
+  if (odd === undefined) return undefined;
+  // A kernel device node is `/dev/<name>`; deeper paths (by-id, by-path, mapper, md) are links.
+  const kernelName = parts.filter((p) => p !== '' && p !== '.').length === 2;
+  return kernelName ? { problem: `it has ${odd}` } : { problem: `it has ${odd}`, warning: true };
 }
 
 /** `path` as it should be written: no trailing slash, no empty or `.` part, `..` resolved. */
@@ -63,7 +70,7 @@ export const DISK_RULES: readonly InstallerRule[] = [
     id: 'disk-device-path',
     code: 'INSTALLER_DEVICE_PATH',
     releases: '>=1.2.0',
-    when: '`install.device`, a data disk other than it, or (v1.5 and later) a `wipe_disks_list` entry that is not a plain path: a trailing slash, `//`, a `.` or `..` part',
+    when: '`install.device`, a data disk other than it, or (v1.5 and later) a `wipe_disks_list` entry that is not a plain path: a trailing slash or `/.`, a `..` part, or `//` or a `.` part in a kernel device name (`/dev//vda`; in a link such as `/dev/disk/by-id//x`, which the installer resolves, a warning)',
     effect:
       'stops the install ("lstat /dev/disk/by-id/x/: not a directory", "device not found", or a data disk it cannot size); skipchecks does not lift it',
     source:
@@ -82,12 +89,15 @@ export const DISK_RULES: readonly InstallerRule[] = [
       const hits: RuleHit[] = [];
       for (const [what, path, at] of paths) {
         if (typeof path !== 'string') continue;
-        const problem = devicePathProblem(path);
-        if (problem === undefined) continue;
+        const found = devicePathProblem(path);
+        if (found === undefined) continue;
         hits.push({
-          message: `${what} ${path} of node ${s.node.hostname} is not a plain device path: ${problem}; the Harvester ${s.version.raw} installer looks the path up as written and stops the install${path.endsWith('/') ? ` ("lstat ${path}: not a directory")` : ''}`,
+          message: found.warning
+            ? `${what} ${path} of node ${s.node.hostname} is not a plain device path: ${found.problem}; the Harvester ${s.version.raw} installer resolves the link, but write the path plainly`
+            : `${what} ${path} of node ${s.node.hostname} is not a plain device path: ${found.problem}; the Harvester ${s.version.raw} installer looks the path up as written and stops the install${path.endsWith('/') ? ` ("lstat ${path}: not a directory")` : ''}`,
           hint: `Write it as ${plainPath(path)}.`,
           at: at(),
+          ...(found.warning ? { severity: 'warning' as const } : {}),
         });
       }
       return hits;

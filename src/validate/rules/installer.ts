@@ -75,6 +75,7 @@ export const installerRule: Rule = {
     'INSTALLER_DEVICE_MISSING',
     'INSTALLER_DEVICE_PATH',
     'INSTALLER_NIC_INVALID',
+    'INSTALLER_DNS_UNUSED',
   ],
   check(ctx) {
     const { input, model } = ctx;

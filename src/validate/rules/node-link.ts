@@ -126,15 +126,17 @@ function tagOf(v: unknown): number | undefined {
  */
 function checkVlanAgreesWithConfig(ctx: RuleContext, node: HarvesterNode, report: Parameters<Parameters<typeof eachNode>[2]>[1]): void {
   // Without `vlan:` a `config:` vlan_id is the node's one VLAN setting (the installed system's).
-  if (node.vlan === undefined) return;
+  // `vlan: 0` (no VLAN: the model holds none) is the untagged VLAN the kernel line boots on.
+  const vlan = node.vlan ?? (node.sources.vlan !== undefined ? 0 : undefined);
+  if (vlan === undefined) return;
   const cfg = effectiveConfig(ctx.model, node);
   if (cfg.origin('install.management_interface.vlan_id') !== 'config') return;
   const given = cfg.get('install.management_interface.vlan_id');
-  if (tagOf(given) === tagOf(node.vlan)) return;
+  if (tagOf(given) === tagOf(vlan)) return;
   report({
     code: 'NODE_VLAN_CONFIG_MISMATCH',
     node: node.hostname,
-    message: `node ${node.hostname} is on ${tagOf(node.vlan) !== undefined ? `VLAN ${node.vlan}` : `untagged VLAN ${node.vlan}`} (\`vlan\`), but its \`config:\` sets install.management_interface.vlan_id ${JSON.stringify(given)}: its installer boots on the one (the kernel line) and the installed system tags the other`,
+    message: `node ${node.hostname} is on ${tagOf(vlan) !== undefined ? `VLAN ${vlan}` : `untagged VLAN ${vlan}`} (\`vlan\`), but its \`config:\` sets install.management_interface.vlan_id ${JSON.stringify(given)}: its installer boots on the one (the kernel line) and the installed system tags the other`,
     hint: 'Say the VLAN once, with `vlan:` (harvgen writes vlan_id and the kernel line from it), and remove vlan_id from `config:`.',
     at: cfg.at('install.management_interface.vlan_id'),
   });

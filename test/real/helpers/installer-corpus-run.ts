@@ -30,6 +30,11 @@ export interface CorpusOutcome {
   installer: { accepted: boolean; refusal: string; warnings: string[]; judged: 'harvgen-output' | 'value-as-written' };
   /** The config the installer judged (for a report). */
   config: string;
+  /**
+   * Where harvgen accepts but writes the value otherwise than given (a boolean read from text:
+   * INSTALLER_VALUE_READ_AS), the installer's verdict on the value as written too: it must match.
+   */
+  asWritten?: { accepted: boolean; refusal: string };
 }
 
 let seq = 0;
@@ -61,7 +66,19 @@ export async function runCorpus(releases: readonly string[], pick: (m: Mutation)
       partial: Omit<CorpusOutcome, 'installer' | 'config'>;
       input: InstallerInput;
       judged: CorpusOutcome['installer']['judged'];
+      asWritten?: InstallerInput;
     }[] = [];
+    /** The base site's config of the target node with the mutation's value put in as written. */
+    const asWrittenInput = (m: Mutation, k: number): InstallerInput => {
+      const cfg = structuredClone(buildHarvesterConfig(baseModel, baseNodes[k]!, 'filled'));
+      for (const [key, value] of [...(m.cfg ? [m.cfg] : []), ...(m.cfgMore ?? [])]) setKey(cfg, key, value);
+      const base = baseInputs[k]!;
+      return {
+        ...base,
+        machine: { ...base.machine, ...m.machine },
+        config: renderHarvesterConfig(baseModel, baseNodes[k]!, cfg, 'filled'),
+      };
+    };
     for (const m of chosen) {
       const doc = structuredClone(base);
       m.inv(doc);
@@ -76,36 +93,34 @@ export async function runCorpus(releases: readonly string[], pick: (m: Mutation)
       };
       let input: InstallerInput | undefined;
       let judged: CorpusOutcome['installer']['judged'] = 'harvgen-output';
+      let asWritten: InstallerInput | undefined;
       if (harvgen.accepted) {
         const node = c.model ? targetNode(c.model, k) : undefined;
         input = node ? installerInput({}, c.model!, node) : undefined;
         if (input === undefined) throw new Error(`corpus ${release} ${m.id}: accepted, but no node ${m.target} to judge`);
+        // A value harvgen writes otherwise than given (a boolean read from text) is judged as given too.
+        if (m.cfg && harvgen.warned.includes('INSTALLER_VALUE_READ_AS')) asWritten = asWrittenInput(m, k);
       } else {
-        const cfg = structuredClone(buildHarvesterConfig(baseModel, baseNodes[k]!, 'filled'));
-        for (const [key, value] of [...(m.cfg ? [m.cfg] : []), ...(m.cfgMore ?? [])]) setKey(cfg, key, value);
-        const base = baseInputs[k]!;
-        input = {
-          ...base,
-          machine: { ...base.machine, ...m.machine },
-          config: renderHarvesterConfig(baseModel, baseNodes[k]!, cfg, 'filled'),
-        };
+        input = asWrittenInput(m, k);
         judged = 'value-as-written';
       }
-      pending.push({ partial: { release, id: m.id, family: m.family, harvgen }, input, judged });
+      pending.push({ partial: { release, id: m.id, family: m.family, harvgen }, input, judged, ...(asWritten ? { asWritten } : {}) });
     }
     // Judge each distinct input once.
     const keyOf = (i: InstallerInput) => JSON.stringify([i.tag, i.config, i.cmdline, i.machine]);
     const distinct = new Map<string, InstallerInput>();
-    for (const p of pending) distinct.set(keyOf(p.input), p.input);
+    for (const p of pending) for (const i of [p.input, ...(p.asWritten ? [p.asWritten] : [])]) distinct.set(keyOf(i), i);
     const keys = [...distinct.keys()];
     const verdicts = await judgeAll(keys.map((k) => distinct.get(k)!));
     const byKey = new Map<string, OracleVerdict>(keys.map((k, i) => [k, verdicts[i]!]));
     for (const p of pending) {
       const v = byKey.get(keyOf(p.input))!;
+      const w = p.asWritten ? byKey.get(keyOf(p.asWritten))! : undefined;
       out.push({
         ...p.partial,
         installer: { accepted: acceptedWhole(v), refusal: refusal(v), warnings: v.warnings, judged: p.judged },
         config: p.input.config,
+        ...(w ? { asWritten: { accepted: acceptedWhole(w), refusal: refusal(w) } } : {}),
       });
     }
   }

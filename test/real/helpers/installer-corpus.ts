@@ -191,6 +191,9 @@ const DEVICES = [
   '/dev/disk/by-id/os//',
   '/dev/disk/by-id/os/.',
   '/dev/disk/by-id/../by-id/os',
+  '/dev/disk/by-id//os',
+  '/dev/disk//by-id/os',
+  '/dev/disk/by-id/./os',
   '/dev/disk/by-id/os',
   '/dev/disk/by-id/wwn-0x5000cca0aaaaaaaa',
   '/dev/disk/by-path/pci-0000:00:17.0-ata-1',
@@ -213,6 +216,18 @@ const DEVICES = [
 ];
 
 const MAC2 = '52:54:00:00:00:02';
+const DNS_LISTS = [
+  ['10.0.0.2'],
+  ['fe80::1'],
+  ['2001:db8::1'],
+  ['dns.example.com'],
+  [],
+  [' 10.0.0.1'],
+  ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'],
+  ['10.0.0.300'],
+];
+const VIP_MODES = ['dhcp', 'static', 'DHCP', 'Static', ' static', 'none', 'dhcpp', ''];
+const VIPS = ['10.0.0.20', '10.0.0.300', 'fe80::1', '10.0.0.10 ', '10.0.1.10', '010.0.0.10', '10.0.0.0', ''];
 
 /** Management NICs, in the inventory's spelling (`mac`; the config's is `hwAddr`). */
 const NICS: Doc[][] = [
@@ -270,37 +285,24 @@ export function mutations(): Mutation[] {
       'ttyS1,115200',
       '',
     ]),
-    ...viaSite('vip', 'cluster.vip_mode', 'install.vip_mode', ['dhcp', 'static', 'DHCP', 'Static', ' static', 'none', 'dhcpp', '']),
-    ...viaConfig('vip', 'install.vip_mode', ['dhcp', 'static', 'DHCP', 'Static', ' static', 'none', 'dhcpp', '']),
-    ...viaSite('vip', 'cluster.vip', 'install.vip', [
-      '10.0.0.20',
-      '10.0.0.300',
-      'fe80::1',
-      '10.0.0.10 ',
-      '10.0.1.10',
-      '010.0.0.10',
-      '10.0.0.0',
-      '',
-    ]),
-    ...viaConfig('vip', 'install.vip', ['10.0.0.20', '10.0.0.300', 'fe80::1', '10.0.0.10 ', '10.0.1.10', '010.0.0.10', '10.0.0.0', '']),
-    ...viaSite('vip', 'cluster.vip_hw_addr', 'install.vip_hw_addr', [
-      '52:54:00:00:00:aa',
-      '52:54:00:00:00:AA',
-      '02:00:00:00:00:00:00:01',
-      '52-54-00-00-00-aa',
-      '5254.0000.00aa',
-      'zz:54:00:00:00:aa',
-      '',
-    ]),
-    ...viaConfig('vip', 'install.vip_hw_addr', [
-      '52:54:00:00:00:aa',
-      '52:54:00:00:00:AA',
-      '02:00:00:00:00:00:00:01',
-      '52-54-00-00-00-aa',
-      '5254.0000.00aa',
-      'zz:54:00:00:00:aa',
-      '',
-    ]),
+    // The installer checks the VIP on the node that creates the cluster (commonCheck, create mode).
+    ...viaSite('vip', 'cluster.vip_mode', 'install.vip_mode', VIP_MODES, 'n1'),
+    ...viaConfig('vip', 'install.vip_mode', VIP_MODES, 'n1'),
+    ...viaSite('vip', 'cluster.vip', 'install.vip', VIPS, 'n1'),
+    ...viaConfig('vip', 'install.vip', VIPS, 'n1'),
+    ...viaSite(
+      'vip',
+      'cluster.vip_hw_addr',
+      'install.vip_hw_addr',
+      ['52:54:00:00:00:aa', '52:54:00:00:00:AA', '02:00:00:00:00:00:00:01', '52-54-00-00-00-aa', '5254.0000.00aa', 'zz:54:00:00:00:aa', ''],
+      'n1',
+    ),
+    ...viaConfig(
+      'vip',
+      'install.vip_hw_addr',
+      ['52:54:00:00:00:aa', '52:54:00:00:00:AA', '02:00:00:00:00:00:00:01', '52-54-00-00-00-aa', '5254.0000.00aa', 'zz:54:00:00:00:aa', ''],
+      'n1',
+    ),
     ...both('network', 'method', 'install.management_interface.method', [
       'dhcp',
       'static',
@@ -367,26 +369,8 @@ export function mutations(): Mutation[] {
       ' n2',
       'n2x',
     ]),
-    ...viaField('dns', 'dns', 'os.dns_nameservers', [
-      ['10.0.0.2'],
-      ['fe80::1'],
-      ['2001:db8::1'],
-      ['dns.example.com'],
-      [],
-      [' 10.0.0.1'],
-      ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'],
-      ['10.0.0.300'],
-    ]),
-    ...viaConfig('dns', 'os.dns_nameservers', [
-      ['10.0.0.2'],
-      ['fe80::1'],
-      ['2001:db8::1'],
-      ['dns.example.com'],
-      [],
-      [' 10.0.0.1'],
-      ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'],
-      ['10.0.0.300'],
-    ]),
+    ...viaField('dns', 'dns', 'os.dns_nameservers', DNS_LISTS),
+    ...viaConfig('dns', 'os.dns_nameservers', DNS_LISTS),
     ...viaSite('dns', 'network.dns', 'os.dns_nameservers', [
       ['10.0.0.2'],
       ['2001:db8::1'],
@@ -486,7 +470,12 @@ export function mutations(): Mutation[] {
     ...viaConfig('os', 'os.modules', [['kvm'], [''], ['bad module']]),
     ...viaConfig('os', 'os.sysctls', [{ 'net.ipv4.ip_forward': '1' }, { 'kernel.panic': 10 }]),
     ...viaConfig('os', 'os.environment', [{ http_proxy: 'http://10.0.0.1:3128' }, { COUNT: 1 }]),
-    ...viaConfig('os', 'os.labels', [{ rack: 'r1' }, { 'bad label!': 'x' }]),
+    ...viaConfig('os', 'os.labels', [
+      { rack: 'r1' },
+      { 'bad label!': 'x' },
+      { [`${'a'.repeat(63)}.${'a'.repeat(63)}.${'a'.repeat(63)}.${'a'.repeat(63)}/a`]: 'x' },
+      { [`${'a'.repeat(63)}.example.com/rack`]: 'r1' },
+    ]),
     ...viaConfig('os', 'os.write_files', [
       [{ path: '/etc/motd', content: 'hi', permissions: '0644' }],
       [{ path: '/etc/motd', content: 'hi', permissions: 644 }],
@@ -544,13 +533,20 @@ export function mutations(): Mutation[] {
 /** What a rule's cases must show: both verdicts refuse, both accept, or the same verdict on both sides; or the installer warns. */
 export type Expect = 'both-refuse' | 'both-accept' | 'agree' | { installerWarns: RegExp };
 
+/** Corpus mutations that show a rule, and what they must show; `code`: the code harvgen reports there, when not the rule's. */
+export interface RuleCase {
+  id: RegExp;
+  expect: Expect;
+  code?: string;
+}
+
 /**
  * The corpus cases that run the installer's code on each rule `RULES_IN_CI` says CI judges
  * (src/harvester/installer-rules.ts): mutation ids, what they must show at the rule's releases, and
  * the code harvgen reports there (the rule's own, unless `code` says another rule of harvgen's
  * reports the same installer check first).
  */
-export const RULE_CASES: Readonly<Record<string, { id: RegExp; expect: Expect; code?: string }>> = {
+export const RULE_CASES: Readonly<Record<string, RuleCase | readonly RuleCase[]>> = {
   'preflight-bios-v1.7': { id: /^machine firmware=bios$/, expect: 'both-refuse' },
   'preflight-cpu': { id: /^machine cpus=8$/, expect: 'both-refuse' },
   // The site's own BIOS (HARVESTER_BIOS_UNSUPPORTED) meets the same check of the installer that a
@@ -563,7 +559,12 @@ export const RULE_CASES: Readonly<Record<string, { id: RegExp; expect: Expect; c
   'nic-name': { id: /^install\.management_interface\.interfaces .*\[\{"name":"lo"/, expect: 'both-refuse' },
   'cordoned-create': { id: /^install\.cordoned config:=true \(n1\)$/, expect: 'both-refuse' },
   'cordoned-witness': { id: /^install\.cordoned field install\.cordoned=true on a witness$/, expect: 'both-refuse' },
-  'disk-device-path': { id: /^install\.device .*="\/dev\/disk\/by-id\/os\/"$/, expect: 'both-refuse' },
+  'disk-device-path': [
+    { id: /^install\.device .*="\/dev\/disk\/by-id\/os\/"$/, expect: 'both-refuse' },
+    { id: /^install\.device .*="\/dev\/(\/|\.\/)vda"$/, expect: 'both-refuse' },
+    // A link the installer resolves: harvgen warns and both accept.
+    { id: /^install\.device .*="\/dev\/disk\/(by-id\/\/|\/by-id\/|by-id\/\.\/)os"$/, expect: 'both-accept' },
+  ],
   'disk-install-min': { id: /^machine disk_gib=(249|179 data disk)$/, expect: 'both-refuse' },
   'disk-data-min': { id: /^machine data_disk_gib=49$/, expect: 'both-refuse' },
   'partition-min': { id: /^install\.persistent_partition_size .*="149Gi"$/, expect: 'both-refuse' },
@@ -571,6 +572,5 @@ export const RULE_CASES: Readonly<Record<string, { id: RegExp; expect: Expect; c
   'force-mbr': { id: /^install\.force_mbr config:=true$/, expect: 'both-refuse' },
   'boolean-values': { id: /^install\.force_mbr config:=("yes"|"TRUE"|"on"|"1"|"t"|\["yes"\])$/, expect: 'agree' },
   webhooks: { id: /^install\.webhooks config:=\[\{"event":"started"/, expect: { installerWarns: /^Invalid webhook/ } },
-  'tty-spaced': { id: /^install\.tty config:="tty 1"$/, expect: 'both-accept' },
   'containerd-registry-json': { id: /^system_settings config:=\{"containerd-registry":"not json"\} \(n1\)$/, expect: 'both-refuse' },
 };

@@ -13,7 +13,7 @@
  * (`installerMachine`: measured facts over declared ones, a lab domain's sizing); what harvgen
  * does not know is a machine that passes every hardware check.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './initramfs.ts';
 import { describe, run } from './proc.ts';
@@ -62,6 +62,8 @@ export interface OracleVerdict {
   not_run: string[];
   stage: string;
   mode: string;
+  /** Not the oracle's: the NetworkManager profiles the installer wrote (file name to text), read from the run's /etc overlay. */
+  profiles?: Record<string, string>;
 }
 
 /** The installer's first refusal, in its own words. */
@@ -115,7 +117,7 @@ let built: Promise<void> | undefined;
  * skip (a failure under HARVGEN_REQUIRE_REAL=1). Builds the binaries once when any is missing.
  */
 export async function oraclesReady(): Promise<boolean> {
-  if (!requireRoot() || !requireProgram('unshare', 'ip')) return false;
+  if (!requireRoot() || !requireProgram('unshare', 'ip', 'flock')) return false;
   if (!existsSync(path.join(ORACLE_SRC, 'build.sh'))) {
     if (!requireProgram(path.join(ORACLE_SRC, 'build.sh'))) return false;
   }
@@ -124,10 +126,28 @@ export async function oraclesReady(): Promise<boolean> {
     if (!requireProgram('go')) return false;
     built ??= (async () => {
       mkdirSync(ORACLE_OUT, { recursive: true });
-      const r = await run(['sh', path.join(ORACLE_SRC, 'build.sh'), ...missing], {
-        env: { ...process.env, ORACLE_OUT, GOTOOLCHAIN: 'local' },
-        timeoutMs: 1_200_000,
-      });
+      // One build at a time over ORACLE_OUT (two test files may start at once): build.sh removes
+      // and rewrites build/<tag> and bin/ there.
+      // What is still missing is asked again under the lock: another process may have built it.
+      const script =
+        'b=$1; o=$2; shift 2; m=; for t; do [ -x "$o/bin/installer-oracle-$t" ] || m="$m $t"; done; [ -z "$m" ] || exec sh "$b" $m';
+      const r = await run(
+        [
+          'flock',
+          path.join(ORACLE_OUT, '.build.lock'),
+          'sh',
+          '-c',
+          script,
+          'build',
+          path.join(ORACLE_SRC, 'build.sh'),
+          ORACLE_OUT,
+          ...missing,
+        ],
+        {
+          env: { ...process.env, ORACLE_OUT, GOTOOLCHAIN: 'local' },
+          timeoutMs: 1_200_000,
+        },
+      );
       const still = missing.filter((t) => !existsSync(path.join(ORACLE_OUT, 'bin', `installer-oracle-${t}`)));
       if (r.code !== 0 || still.length > 0) throw new Error(`building the installer oracles (${still.join(', ')}) failed:\n${describe(r)}`);
     })();
@@ -190,6 +210,8 @@ export async function judge(i: InstallerInput): Promise<OracleVerdict> {
   }
   if (r.code !== 0 || v === undefined || typeof v.accepted !== 'boolean')
     throw new Error(`installer-oracle ${i.tag} failed on ${path.join(priv, 'tmp/config.yaml')}:\n${describe(r)}`);
+  const nm = path.join(priv, 'etc-up/NetworkManager/system-connections');
+  if (existsSync(nm)) v.profiles = Object.fromEntries(readdirSync(nm).map((f) => [f, readFileSync(path.join(nm, f), 'utf8')]));
   rmSync(priv, { recursive: true, force: true });
   return v;
 }

@@ -64,43 +64,28 @@ export const OVER_STRICT: readonly OverStrictReason[] = [
   },
   // console
   {
-    id: /^install\.tty field install\.tty=/,
+    id: /^install\.tty field install\.tty=(" tty1"|"tty1 "|"tty 1"|"")$/,
     kind: 'policy',
     why: 'the inventory field takes a console name (`tty1`, `ttyS0,115200n8`); under `config:` any text the installer takes passes, with a warning for a space',
   },
   // VIP
   {
-    id: /^install\.vip_mode (site cluster\.vip_mode|config:)="(dhcp|DHCP)"$/,
-    kind: 'later',
-    why: 'DHCP mode without `vip_hw_addr`: the VIP is leased for a random MAC, so it cannot be reserved and changes between installs (CLUSTER_VIP_HW_ADDR)',
-  },
-  {
-    id: /^install\.vip_mode site cluster\.vip_mode=/,
+    id: /^install\.vip_mode site cluster\.vip_mode="(DHCP|Static| static|none|dhcpp|)" \(n1\)$/,
     kind: 'policy',
     why: 'the inventory field takes `static` or `dhcp`, in lower case; under `config:` the installer lower-cases it and harvgen reads it the same way',
   },
   {
-    id: /^install\.vip_mode config:="( static|dhcpp|)"$/,
-    kind: 'policy',
-    why: 'a VIP mode the installer does not know reads as static without a word; harvgen asks for `static`, `dhcp` or `none`',
-  },
-  {
-    id: /^install\.vip (site cluster\.vip|config:)="(10\.0\.0\.300|fe80::1|10\.0\.0\.10 |010\.0\.0\.10|)"$/,
-    kind: 'policy',
-    why: 'the VIP must be an IPv4 address, which harvgen reserves and checks against the network; the installer does not check it before the cluster (kube-vip) uses it',
-  },
-  {
-    id: /^install\.vip site cluster\.vip="(10\.0\.1\.10|10\.0\.0\.0)"$/,
+    id: /^install\.vip site cluster\.vip="(10\.0\.1\.10|10\.0\.0\.0)"( \(n1\))?$/,
     kind: 'later',
     why: 'a VIP that is not a host address of the management network: the nodes and clients there cannot reach the cluster at it (CLUSTER_VIP_OUTSIDE_NETWORK)',
   },
   {
-    id: /^install\.vip_hw_addr (site cluster\.vip_hw_addr|config:)="02:00:00:00:00:00:00:01"$/,
+    id: /^install\.vip_hw_addr (site cluster\.vip_hw_addr|config:)="02:00:00:00:00:00:00:01"( \(n1\))?$/,
     kind: 'later',
     why: 'an 8-byte (EUI-64) address: the VIP MAC goes on a macvlan interface, and Linux refuses any but a 6-byte Ethernet address there (shown in test/real/installer-oracle.test.ts)',
   },
   {
-    id: /^install\.vip_hw_addr (site cluster\.vip_hw_addr|config:)="(zz:54:00:00:00:aa|52-54-00-00-00-aa|5254\.0000\.00aa|)"$/,
+    id: /^install\.vip_hw_addr (site cluster\.vip_hw_addr|config:)="(zz:54:00:00:00:aa|52-54-00-00-00-aa|5254\.0000\.00aa|)"( \(n1\))?$/,
     kind: 'policy',
     why: 'one spelling of a MAC (colon-separated hex), checked whatever the VIP mode; the installer parses it only in DHCP mode',
   },
@@ -158,6 +143,12 @@ export const OVER_STRICT: readonly OverStrictReason[] = [
     id: /^os\.dns_nameservers (field dns|config:)=\[("dns\.example\.com"|" 10\.0\.0\.1"|"10\.0\.0\.300")\]$/,
     kind: 'policy',
     why: 'a DNS server is an IP address (NetworkManager takes addresses; it sets up the installed network after the oracle); the installer does not check it',
+  },
+  {
+    id: /^os\.dns_nameservers (field dns|config:)=\["(2001:db8::1|fe80::1)"\]$/,
+    releases: ['v1.7.1', 'v1.8.1', 'v1.9.0'],
+    kind: 'later',
+    why: "from v1.7 the installer writes the DNS servers into the management bridge's IPv4 NetworkManager settings, where NetworkManager drops an IPv6 one (test/real/installer-oracle.test.ts runs nmcli on the installer's own profile) (INSTALLER_DNS_UNUSED)",
   },
   {
     id: /^os\.dns_nameservers site network\.dns=\["2001:db8::1"\]$/,
@@ -237,7 +228,7 @@ export const OVER_STRICT: readonly OverStrictReason[] = [
   },
   // webhooks
   {
-    id: /^install\.webhooks config:=/,
+    id: /^install\.webhooks config:=\[\{"event":"(started","method":"GET"|STARTED","url"|STARTED","method":"GET","url":"http:\/\/10\.0\.0\.1\/\{\{\.Nope")/,
     kind: 'later',
     why: "the installer cannot prepare the webhook and drops every webhook of the node, harvgen's install reports included (INSTALLER_WEBHOOK_INVALID)",
     warns: /^Invalid webhook/,
@@ -247,7 +238,7 @@ export const OVER_STRICT: readonly OverStrictReason[] = [
   { id: /^sans (site cluster\.sans|config:)=\[""\] \(n1\)$/, kind: 'policy', why: 'an empty entry says nothing: leave it out' },
   { id: /^install\.cordoned /, releases: BEFORE_1_9, kind: 'policy', why: UNREAD },
   {
-    id: /^install\.automatic config:=/,
+    id: /^install\.automatic config:=(false|"false")$/,
     kind: 'policy',
     why: 'the automatic install is switched on the kernel command line, which harvgen writes; in the file the key only says what the line says',
   },

@@ -28,7 +28,7 @@ export interface CompiledForOracle {
   /** False when the inventory did not get as far as a model (schema errors and the like). */
   modelled: boolean;
   /** `written`: the node's config file in the rendered tree, when the site rendered. */
-  nodes: { hostname: string; version: string; input: InstallerInput; written?: string }[];
+  nodes: { hostname: string; index: number; version: string; input: InstallerInput; written?: string }[];
   /** Harvester nodes of releases no oracle judges (v1.2, v1.3). */
   unjudged: string[];
 }
@@ -97,7 +97,13 @@ export async function compileForOracle(site: OracleSite): Promise<CompiledForOra
         const file = m.artifacts?.find((a) => a.path === configPath(model, node));
         const written =
           file === undefined ? undefined : typeof file.contents === 'string' ? file.contents : Buffer.from(file.contents).toString('utf8');
-        nodes.push({ hostname: node.hostname, version: node.release.version.raw, input: i, ...(written !== undefined ? { written } : {}) });
+        nodes.push({
+          hostname: node.hostname,
+          index: node.index,
+          version: node.release.version.raw,
+          input: i,
+          ...(written !== undefined ? { written } : {}),
+        });
       }
     }
   }

@@ -33,6 +33,8 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   'ssh-keygen': 'openssh-client',
   ip: 'iproute2',
   unshare: 'util-linux',
+  flock: 'util-linux',
+  nmcli: 'network-manager',
   'apt-get': 'apt',
   'dpkg-deb': 'dpkg',
   '/usr/lib/ipxe/undionly.kpxe': 'ipxe',
