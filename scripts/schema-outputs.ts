@@ -132,7 +132,13 @@ export function renderInstallerRulesDocs(): string {
   for (const r of INSTALLER_RULES) {
     const ci = RULES_IN_CI[r.id];
     const inCi =
-      ci === undefined ? '?' : ci.by === 'installer' ? "run by the installer's code" : ci.by === 'after' ? `run: ${ci.why}` : `not run: ${ci.why}`;
+      ci === undefined
+        ? '?'
+        : ci.by === 'installer'
+          ? "run by the installer's code"
+          : ci.by === 'after'
+            ? `run: ${ci.why}`
+            : `not run: ${ci.why}`;
     rows.push(
       `| \`${r.id}\` | \`${r.releases}\` | ${cell(r.when)} | ${cell(r.effect)} | ${r.lifted ? `\`${r.lifted}\`` : 'no'} | \`${r.code}\` | ${cell(inCi)} | ${cell(r.source)} |`,
     );
