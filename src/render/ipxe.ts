@@ -141,6 +141,7 @@ export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlwa
 export function embedStatics(nodes: readonly ResolvedNode[], start: number): EmbedStatic[] {
   const out: EmbedStatic[] = [];
   for (const n of nodes) {
+    const dns = ipv4Dns(n)[0];
     for (const mac of n.macs) {
       out.push({
         index: start + out.length,
@@ -149,7 +150,7 @@ export function embedStatics(nodes: readonly ResolvedNode[], start: number): Emb
         ip: n.ip!,
         netmask: n.netmask,
         gateway: n.gateway,
-        ...(ipv4Dns(n)[0] !== undefined ? { dns: ipv4Dns(n)[0]! } : {}),
+        ...(dns !== undefined ? { dns } : {}),
       });
     }
   }
