@@ -10,7 +10,7 @@ import { LAYOUT } from './layout.ts';
 
 /** What a problem with the failover section says, and where. */
 export interface FailoverProblem {
-  readonly code: 'FAILOVER_SHARED_ADDRESS' | 'FAILOVER_SERVER_ADDRESS' | 'FAILOVER_UNSUPPORTED';
+  readonly code: 'FAILOVER_SHARED_ADDRESS' | 'FAILOVER_SERVER_ADDRESS' | 'FAILOVER_INTERFACE' | 'FAILOVER_UNSUPPORTED';
   readonly message: string;
   readonly hint: string;
   readonly at: readonly (string | number)[];
@@ -54,6 +54,15 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
       'Remove `failover:` or `network.vlans`.',
       ['network', 'vlans'],
     );
+  // Each server's DHCP listens where keepalived holds the shared address: failover.interface.
+  const dhcpIface = model.dnsmasq.interface;
+  if (model.outputs.dhcp && dhcpIface !== undefined && dhcpIface !== f.interface)
+    out.push({
+      code: 'FAILOVER_INTERFACE',
+      message: `dnsmasq.interface ${dhcpIface} is not failover.interface ${f.interface}: each server's DHCP server listens on failover.interface, where the nodes and the shared address are`,
+      hint: `Remove \`dnsmasq.interface\` (with failover: it is failover.interface), or give both the same name (\`${f.interface}\`).`,
+      at: ['dnsmasq', 'interface'],
+    });
   const listen = model.nginx.listen;
   const port = String(model.boot.port);
   const listenPort = /^(?:\*:)?([0-9]+)$/.exec(listen)?.[1];

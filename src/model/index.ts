@@ -293,8 +293,10 @@ function sitePublish(input: SiteInput): SitePublish {
 /** `dnsmasq:` with its defaults. */
 function siteDnsmasq(input: SiteInput): SiteModel['dnsmasq'] {
   const d = input.dnsmasq;
+  // With failover: the DHCP server listens where keepalived holds the shared address.
+  const iface = d?.interface ?? input.failover?.interface;
   return {
-    ...(d?.interface !== undefined ? { interface: d.interface } : {}),
+    ...(iface !== undefined ? { interface: iface } : {}),
     tftpRoot: d?.tftp_root ?? D.dnsmasq.tftpRoot,
     leaseTime: d?.lease_time ?? D.dnsmasq.leaseTime,
     dns: d?.dns ?? D.dnsmasq.dns,

@@ -99,6 +99,11 @@ export const INVENTORY_CODES = {
     'invalid',
     "A `failover.servers` entry's address is not its own on the nodes' network (outside `network.cidr`, in the pool, the shared address, a node's or the other server's), or two servers share a name.",
   ),
+  FAILOVER_INTERFACE: c(
+    'error',
+    'invalid',
+    "With `failover:`, `dnsmasq.interface` names another interface than `failover.interface`: each server's DHCP server (Kea or dnsmasq) listens on `failover.interface`, where keepalived holds the shared address.",
+  ),
   FAILOVER_UNSUPPORTED: c(
     'error',
     'invalid',

@@ -5,7 +5,7 @@ import type { Rule } from '../rule.ts';
 
 export const failoverRule: Rule = {
   name: 'failover',
-  codes: ['FAILOVER_SHARED_ADDRESS', 'FAILOVER_SERVER_ADDRESS', 'FAILOVER_UNSUPPORTED'],
+  codes: ['FAILOVER_SHARED_ADDRESS', 'FAILOVER_SERVER_ADDRESS', 'FAILOVER_INTERFACE', 'FAILOVER_UNSUPPORTED'],
   check({ model, report }) {
     if (!model.failover) return;
     const nodes = model.nodes.flatMap((n) => (n.ip !== undefined ? [n.ip] : []));
