@@ -155,15 +155,19 @@ export function poolOf(model: SiteModel, server: FailoverServer): { start: strin
   return b >= a ? { start: formatIpv4(a), end: formatIpv4(b) } : undefined;
 }
 
-/** The files of each server: its keepalived.conf and, where its DHCP server has one, its DHCP config. */
+/** Where each server's check.sh is installed: keepalived.conf runs it from there. */
+export const CHECK_SCRIPT = '/etc/keepalived/harvgen-check.sh';
+
+/** The files of each server: its keepalived.conf, its check and, where its DHCP server has one, its DHCP config. */
 export function failoverFiles(
   model: SiteModel,
-): { readonly path: string; readonly server: FailoverServer; readonly kind: 'keepalived' | 'dhcp' }[] {
+): { readonly path: string; readonly server: FailoverServer; readonly kind: 'keepalived' | 'check' | 'dhcp' }[] {
   const f = model.failover;
   if (!f) return [];
   const dhcp = model.outputs.dhcp ? dhcpServerOf(model).failover : undefined;
   return f.servers.flatMap((server) => [
     { path: LAYOUT.failover(server.name, 'keepalived.conf'), server, kind: 'keepalived' as const },
+    { path: LAYOUT.failover(server.name, 'check.sh'), server, kind: 'check' as const },
     ...(dhcp ? [{ path: LAYOUT.failover(server.name, dhcp.file), server, kind: 'dhcp' as const }] : []),
   ]);
 }

@@ -3,7 +3,8 @@
 // with its half of the pool, or Kea with the high-availability hook in hot-standby. Never served.
 import type { FailoverServer, SiteModel } from '../model/index.ts';
 import { LAYOUT } from '../derive/layout.ts';
-import { peerOf, poolOf } from '../derive/failover.ts';
+import { CHECK_SCRIPT, peerOf, poolOf } from '../derive/failover.ts';
+import { releases, servesRelease } from '../model/served-releases.ts';
 import { escapers } from '../formats/escape.ts';
 import { dnsmasqConf } from './dnsmasq.ts';
 import { keaConfig } from './kea.ts';
@@ -16,6 +17,31 @@ import { renderTemplate } from './templates.ts';
  */
 export function healthUrl(model: SiteModel, server: FailoverServer): string {
   return `http://${server.address}:${model.boot.port}${model.boot.prefix}/${LAYOUT.entryScript}`;
+}
+
+/**
+ * One server's check.sh (keepalived's check, installed as CHECK_SCRIPT): nginx here serves the
+ * entry script, and each release file the nodes fetch with the size artifacts/fetch.sh verified.
+ */
+export function renderCheckScript(model: SiteModel, server: FailoverServer): string {
+  return renderTemplate('keepalived-check.sh', {
+    site: model.site,
+    name: server.name,
+    path: CHECK_SCRIPT,
+    entry: healthUrl(model, server),
+    releases: releases(model)
+      .filter((r) => servesRelease(model, r))
+      .flatMap((r) => {
+        const a = r.artifacts;
+        const path = new URL(a.base).pathname.replace(/\/+$/, '');
+        return [a.kernelName, a.initrdName, a.rootfsName, a.isoName].map((file) => ({
+          url: `http://${server.address}:${model.boot.port}${path}/${file}`,
+          dir: r.artifactsDir,
+          list: a.checksumName,
+          file,
+        }));
+      }),
+  });
 }
 
 /** One server's keepalived.conf. */
@@ -36,7 +62,8 @@ export function renderKeepalived(model: SiteModel, server: FailoverServer): stri
     routerId: `harvgen-${model.site}-${server.name}`,
     instance: `harvgen_${model.site}`,
     check: url,
-    script: ['/usr/bin/curl', '-fsS', '-o', '/dev/null', '--max-time', '2', url],
+    checkPath: CHECK_SCRIPT,
+    script: [CHECK_SCRIPT],
   });
 }
 

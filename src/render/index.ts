@@ -20,7 +20,7 @@ import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
 import { renderMetal3Host, renderMetal3Kustomization } from './metal3.ts';
-import { renderFailoverDhcp, renderKeepalived } from './failover.ts';
+import { renderCheckScript, renderFailoverDhcp, renderKeepalived } from './failover.ts';
 import { failoverFiles } from '../derive/failover.ts';
 import { isBareMetalHost, metal3Host } from '../derive/metal3-host.ts';
 import { computeAlways, nodeMemo, type NodeMemo } from './fragments.ts';
@@ -261,11 +261,13 @@ function addSiteFiles(
   if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model, memo));
   if (model.metal3.export) addMetal3(model, tree);
   for (const f of failoverFiles(model))
-    tree.add(f.path, () =>
-      f.kind === 'keepalived'
-        ? renderKeepalived(model, f.server)
-        : renderFailoverDhcp(model, f.server, dhcpServerOf(model).failover!.format),
-    );
+    if (f.kind === 'check') tree.add(f.path, () => renderCheckScript(model, f.server), { mode: 0o755 });
+    else
+      tree.add(f.path, () =>
+        f.kind === 'keepalived'
+          ? renderKeepalived(model, f.server)
+          : renderFailoverDhcp(model, f.server, dhcpServerOf(model).failover!.format),
+      );
   if (o.dhcp) addDhcp(model, tree);
   // Every served file is known here (the node files and the join config came first).
   const guarded = guardedFiles(model, tree.files, memo);

@@ -7,7 +7,7 @@
  * in hot-standby). Nothing leaves the namespaces.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createNetns, type Netns } from './netns.ts';
 import { startDnsmasq, testableDnsmasqConf, type DnsmasqCopyOptions } from './dnsmasq.ts';
@@ -24,6 +24,8 @@ export interface PairServer {
   address: string;
   ns: Netns;
   nginx: NginxSetup;
+  /** Its copy of the release files (nginx serves them, its check reads their verified sizes). */
+  artifactsDir: string;
   daemons: { dhcp?: Daemon; tftp?: Daemon; nginx?: Daemon; keepalived?: Daemon };
 }
 
@@ -58,6 +60,8 @@ export interface PairOptions {
   limitRate?: string;
   /** A change to one server's generated keepalived.conf (a mutation), applied to a copy. */
   keepalived?: { server: string; edit: (text: string) => string };
+  /** A change to one server's generated check.sh (a mutation), applied to the copy keepalived runs. */
+  check?: { server: string; edit: (text: string) => string };
   /** A change to every server's parsed Kea config (a mutation). */
   kea?: (dhcp4: Record<string, unknown>) => void;
 }
@@ -97,6 +101,73 @@ export function writeFailoverDnsmasqConf(treeDir: string, name: string, out: str
   return out;
 }
 
+/**
+ * A release mirror (`<mirror>/<version>/`) as artifacts/fetch.sh takes one: the test's kernel and
+ * initramfs under the release's names, small stand-ins for the rootfs and the ISO, and the
+ * release's SHA-512 list.
+ */
+export async function releaseMirror(tree: SiteTree, artifacts: LabArtifacts, mirror: string): Promise<void> {
+  const release = tree.manifest.artifacts;
+  if (!release) return;
+  const version = /\/(v[^/]+)\/[^/]+$/.exec(new URL(release.kernel).pathname)?.[1];
+  if (!version) throw new Error(`no release version in ${release.kernel}`);
+  const dir = path.join(mirror, version);
+  await mkdir(dir, { recursive: true });
+  const name = (u: string) => path.posix.basename(new URL(u).pathname);
+  await copyFile(artifacts.kernel, path.join(dir, name(release.kernel)));
+  await copyFile(artifacts.initrd, path.join(dir, name(release.initrd)));
+  for (const u of [release.rootfs, release.iso]) if (u) writeFileSync(path.join(dir, name(u)), `stand-in for ${name(u)}\n`);
+  const files = [release.kernel, release.initrd, release.rootfs, release.iso].flatMap((u) => (u ? [name(u)] : []));
+  const list = /^fetch \S+ "\$target" (\S+) /m.exec(readFileSync(path.join(tree.dir, 'artifacts/fetch.sh'), 'utf8'))?.[1];
+  if (!list) throw new Error('artifacts/fetch.sh names no SHA-512 list');
+  const sums = await run(['sha512sum', ...files], { cwd: dir, timeoutMs: 60_000 });
+  if (sums.code !== 0) throw new Error(`sha512sum: ${sums.stderr}`);
+  writeFileSync(path.join(dir, list), sums.stdout);
+}
+
+/** The tree's own artifacts/fetch.sh, from `mirror` into `target`: downloads, verifies, records the sizes keepalived's check compares. */
+export async function runFetch(tree: SiteTree, mirror: string, target: string): Promise<void> {
+  if (!tree.manifest.artifacts) return;
+  const r = await run(['sh', path.join(tree.dir, 'artifacts/fetch.sh'), target], {
+    env: { ...process.env, HARVGEN_RELEASE_BASE: `file://${mirror}` },
+    timeoutMs: 120_000,
+  });
+  if (r.code !== 0) throw new Error(`artifacts/fetch.sh failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/**
+ * keepalived in `ns` with `conf`, and the server's generated check.sh installed where keepalived.conf
+ * names it (/etc/keepalived/harvgen-check.sh) and the release files where check.sh reads their
+ * verified sizes: both bind mounts in the mount namespace `ip netns exec` gives the command, so the
+ * host's /etc and /srv are untouched. `check` changes the installed copy (a mutation).
+ */
+export function startKeepalived(
+  ns: Netns,
+  label: string,
+  conf: string,
+  o: { tree: string; server: string; runDir: string; artifactsDir: string; check?: (text: string) => string },
+): Daemon {
+  const etc = path.join(o.runDir, 'etc-keepalived');
+  mkdirSync(etc, { recursive: true });
+  const generated = readFileSync(path.join(o.tree, 'failover', o.server, 'check.sh'), 'utf8');
+  const check = o.check ? o.check(generated) : generated;
+  if (o.check && check === generated) throw new Error(`the check.sh mutation did not apply to ${o.server}`);
+  writeFileSync(path.join(etc, 'harvgen-check.sh'), check, { mode: 0o755 });
+  const dirs = [...new Set([...generated.matchAll(/^release \S+ (\S+) /gm)].map((m) => m[1]!))];
+  const pid = (f: string) => path.join(o.runDir, f);
+  const script = [
+    'set -e',
+    `mount --bind ${etc} /etc/keepalived`,
+    ...(dirs.length ? ['mount -t tmpfs tmpfs /srv'] : []),
+    ...dirs.flatMap((d) => {
+      if (!d.startsWith('/srv/')) throw new Error(`check.sh reads release files outside /srv: ${d}`);
+      return [`mkdir -p ${d}`, `mount --bind ${o.artifactsDir} ${d}`];
+    }),
+    `exec keepalived -n -l -D -P -f ${conf} -p ${pid('k.pid')} -r ${pid('v.pid')} -c ${pid('c.pid')}`,
+  ].join('\n');
+  return startDaemon(label, ns.exec(['sh', '-c', script]));
+}
+
 /** Start both servers and wait until the first holds the shared address and it serves boot.ipxe. */
 export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opts: PairOptions = {}): Promise<BootPair> {
   const failover = (tree.input as { failover?: FailoverInput }).failover;
@@ -122,16 +193,12 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
     await client.sh(['ip', 'link', 'set', tap, 'up']);
 
     // What every server serves alike: the release files (the test's kernel and initramfs under
-    // the release's names) and iPXE for the TFTP root.
-    const artDir = path.join(workDir, 'artifacts');
+    // the release's names), fetched and verified by the tree's own artifacts/fetch.sh from a
+    // mirror, and iPXE for the TFTP root.
     const tftpRoot = path.join(workDir, 'tftp');
-    await mkdir(artDir);
     await mkdir(tftpRoot);
-    const release = tree.manifest.artifacts;
-    if (release) {
-      await copyFile(artifacts.kernel, path.join(artDir, path.posix.basename(new URL(release.kernel).pathname)));
-      await copyFile(artifacts.initrd, path.join(artDir, path.posix.basename(new URL(release.initrd).pathname)));
-    }
+    const mirror = path.join(workDir, 'mirror');
+    await releaseMirror(tree, artifacts, mirror);
     for (const f of ['undionly.kpxe', 'snponly.efi']) await copyFile(path.join(IPXE_DIR, f), path.join(tftpRoot, f));
     const snippet = readFileSync(path.join(tree.dir, 'nginx/harvgen.conf'), 'utf8');
 
@@ -142,13 +209,16 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
       await plugServer(client, ns, iface, name, [`${address}/${prefixLen}`, `fd00:4861:7276::${i + 2}/64`]);
       const dir = path.join(workDir, name);
       await mkdir(dir);
+      // Each server's own copy of the release files, fetched as docs/failover.md says to on both.
+      const artDir = path.join(dir, 'artifacts');
+      await runFetch(tree, mirror, artDir);
       const nginx = await prepareNginx({
         prefix: path.join(dir, 'nginx'),
         snippet,
         rewrite: { treeDir: tree.dir, artifactsDir: artDir },
         ...(opts.limitRate ? { extraServer: `    limit_rate ${opts.limitRate};` } : {}),
       });
-      const server: PairServer = { name, address, ns, nginx, daemons: {} };
+      const server: PairServer = { name, address, ns, nginx, artifactsDir: artDir, daemons: {} };
       servers.push(server);
 
       if (dhcp === 'kea') {
@@ -183,7 +253,6 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
         server.daemons.dhcp = await startDnsmasq(ns, conf);
       }
       server.daemons.nginx = await startNginx(nginx, { host: address, port: hostPort(tree.manifest.boot.server).port }, ns);
-      const pids = (f: string) => path.join(dir, f);
       let keepalivedConf = path.join(tree.dir, 'failover', name, 'keepalived.conf');
       if (opts.keepalived?.server === name) {
         const text = readFileSync(keepalivedConf, 'utf8');
@@ -192,15 +261,13 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
         keepalivedConf = path.join(dir, 'keepalived.conf');
         writeFileSync(keepalivedConf, changed);
       }
-      server.daemons.keepalived = startDaemon(
-        `keepalived ${name}`,
-        ns.exec([
-          'keepalived',
-          ...['-n', '-l', '-D', '-P'],
-          ...['-f', keepalivedConf],
-          ...['-p', pids('k.pid'), '-r', pids('v.pid'), '-c', pids('c.pid')],
-        ]),
-      );
+      server.daemons.keepalived = startKeepalived(ns, `keepalived ${name}`, keepalivedConf, {
+        tree: tree.dir,
+        server: name,
+        runDir: dir,
+        artifactsDir: artDir,
+        ...(opts.check?.server === name ? { check: opts.check.edit } : {}),
+      });
     }
 
     const holds = async (s: PairServer) =>
