@@ -19,7 +19,10 @@
 #   ovmf             UEFI firmware for QEMU
 #   busybox-static   the test initramfs, and udhcpc/tftp as DHCP test clients
 #   cpio             packs the initramfs
-#   iproute2         network namespaces, veth and tap devices
+#   iproute2         network namespaces, veth and tap devices (and `bridge`: port isolation cuts a failover
+#                    pair's link in test/real/failover-split.test.ts)
+#   iptables nftables  a firewall dropping VRRP on one server (failover-split), and the nftables rules
+#                    harvgen writes for each failover server (failover/<server>/nftables.conf)
 #   grub-efi-amd64-bin  grub-mkstandalone's x86_64-efi modules: the installed-system stand-in on the
 #                    boot lifecycle test's UEFI disk (only the -bin package: the host's boot loader
 #                    is not touched)
@@ -94,7 +97,7 @@ if [[ $(id -u) != 0 ]]; then
 fi
 
 packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
-  busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools xorriso genisoimage isolinux syslinux-common tgt
+  busybox-static cpio iproute2 iptables nftables grub-efi-amd64-bin dosfstools mtools xorriso genisoimage isolinux syslinux-common tgt
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu libvirt-daemon python3-libvirt python3-venv qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
   openssh-client shellcheck dash openipmi ipmitool jq openssl curl python3-sushy
@@ -110,7 +113,7 @@ apt-get install -y -q --no-install-recommends "${packages[@]}"
 # network-manager is here for its nm-initrd-generator alone (test/real/installer-network.test.ts):
 # its daemon is stopped too, unless it was running before (a desktop that uses it).
 if [[ -d /run/systemd/system ]]; then
-  systemctl disable --now kea-dhcp4-server.service kea-dhcp6-server.service isc-dhcp-server.service isc-dhcp-server6.service keepalived.service >/dev/null 2>&1 || true
+  systemctl disable --now kea-dhcp4-server.service kea-dhcp6-server.service isc-dhcp-server.service isc-dhcp-server6.service keepalived.service nftables.service >/dev/null 2>&1 || true
   [[ ${nm_was_active:-} == yes ]] || systemctl disable --now NetworkManager.service >/dev/null 2>&1 || true
 fi
 

@@ -92,6 +92,7 @@ const VM_FILES = [
   'vlan',
   'disk-selector',
   'failover-install',
+  'failover-split',
 ];
 
 const uvu = join(repo, 'node_modules/uvu/bin.js');

@@ -856,6 +856,17 @@ const schema = {
       file_key: secret(
         'A secret that makes the names of the files holding a secret or one node\'s data unguessable: each known node\'s iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, "Threat model".',
       ),
+      verify_from: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 64,
+        uniqueItems: true,
+        items: str('Address or CIDR block of a host that runs `harvgen verify` (IPv4, e.g. `10.0.0.9` or `10.0.0.0/28`).', {
+          pattern: CIDR_PATTERN,
+        }),
+        description:
+          "Hosts besides the boot server(s) that may read every file that holds a secret or one node's data, so that `harvgen verify` run there checks each node's files too (their bytes could drift unseen otherwise). The boot server itself may always: loopback, `boot.server`'s address and, with `failover:`, each server's own address (the files are on its disk anyway). Give only hosts trusted with the deploy tree.",
+      },
       real_ip: obj(
         "A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.",
         {
@@ -933,7 +944,7 @@ const schema = {
       },
     ),
     failover: obj(
-      "Two boot servers for the site (docs/failover.md): both serve the same tree; keepalived (VRRP) holds `boot.server`'s address, the shared address, on the one whose nginx answers, and DHCP fails over with them (Kea's high-availability hook in hot-standby, or two dnsmasq with the same reservations and halves of the pool). harvgen writes `failover/<server>/` for each: its keepalived.conf and its DHCP config.",
+      "Two boot servers for the site (docs/failover.md): both serve the same tree; keepalived (VRRP) holds `boot.server`'s address, the shared address, on one that can install a node, and DHCP fails over with them (Kea's high-availability hook in hot-standby, or two dnsmasq with the same reservations and halves of the pool); each server's DHCP sends nodes to its own address, and their scripts move on to the other server when one fails. harvgen writes `failover/<server>/` for each: its keepalived.conf, check.sh and notify.sh, and its DHCP config.",
       {
         interface: value(
           'ifname',
@@ -969,6 +980,10 @@ const schema = {
                 pattern: '^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$',
               }),
               address: ipv4('Its own address on the network, inside `network.cidr`.'),
+              mac: str(
+                "The MAC address of its `failover.interface`, in colon form (`52:54:00:aa:bb:01`). With it, the other server's nftables rules (`failover/<name>/nftables.conf`) take VRRP adverts from this server only from this MAC too: a host that forges this server's address, but not its MAC, cannot take the shared address.",
+                { pattern: '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$' },
+              ),
             },
             { required: ['name', 'address'] },
           ),

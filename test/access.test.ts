@@ -13,6 +13,8 @@ import { parseLocations } from './helpers/nginx-access.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/real/access');
+/** boot.server's host: nginx also serves every protected file to it and to loopback (the boot server itself). */
+const BOOT_HOST = '10.77.0.1';
 const POOL = ['10.77.0.100/30', '10.77.0.104/29', '10.77.0.112/28', '10.77.0.128/26', '10.77.0.192/29'];
 
 /** The reference cover: walk the tree of CIDR blocks from 0.0.0.0/0, keeping a block wholly inside the range. */
@@ -129,6 +131,7 @@ test("every file with a secret or one node's data gets an exact location allowin
   const { file, manifest, site } = await compiled(FIXTURE);
   const allowed = Object.fromEntries(manifest.files.flatMap((f) => (f.allow ? [[f.path, f.allow]] : [])));
   assert.equal(allowed, EXPECTED, 'manifest.json files[].allow');
+  assert.equal(manifest.boot.verifiers, ['127.0.0.1', '::1', BOOT_HOST], 'manifest.json boot.verifiers: loopback and boot.server');
   for (const f of manifest.files) {
     if (/^(harvester|cloud-init|unknown)\//.test(f.path)) assert.ok(f.allow && f.url, `${f.path}: served, with allow`);
     else assert.is(f.allow, undefined, `${f.path}: open to all, no allow`);
@@ -138,7 +141,8 @@ test("every file with a secret or one node's data gets an exact location allowin
     for (const [path, allow] of Object.entries(EXPECTED)) {
       const l = locs.filter((x) => x.kind === '=' && x.match === `/access/${path}`);
       assert.is(l.length, 1, `${name}: one exact location for ${path}`);
-      assert.equal(l[0]!.allow, allow, `${name} ${path}: allow`);
+      // The boot server itself first (harvgen verify there reads every file: manifest boot.verifiers), then the file's fetchers.
+      assert.equal(l[0]!.allow, [...manifest.boot.verifiers!, ...allow], `${name} ${path}: allow`);
       assert.ok(l[0]!.denyAll, `${name} ${path}: deny all after the allow list`);
     }
     // Nothing else is restricted, and no pattern serves a protected directory to anyone.

@@ -124,7 +124,8 @@ test('a new config format through the recipe alone: served, protected, keyed, on
   const checks = JSON.parse(plan.out) as { path: string; expect: { kind: string; allow?: string[]; type?: string; what?: string } }[];
   const served = checks.find((c) => c.path === `/${path}`);
   assert.equal(served?.expect.kind, 'served');
-  assert.equal(served?.expect.allow, ['10.9.0.11']);
+  // The node's address, after the boot server's own (verify run there reads every file).
+  assert.equal(served?.expect.allow, ['127.0.0.1', '::1', '10.9.0.1', '10.9.0.11']);
   assert.is(served?.expect.type, 'text');
   assert.ok(
     checks.some((c) => c.expect.kind === 'refused' && /^\/ignition\/harvgen-probe-[0-9a-f]+\.ign$/.test(c.path)),

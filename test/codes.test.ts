@@ -20,6 +20,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   FACTS_READ_FAILED: 'cli-facts',
   DISCOVER_DIR_UNSAFE: 'discover-stub',
   DISCOVER_CAPPED: 'discover-stub',
+  FAILOVER_SPLIT: 'status-failover',
   LOAD_SITE_DIR_NOT_FOUND: 'cli-bad-input',
   LOAD_SITE_YAML_MISSING: 'cli-bad-input',
   LOAD_FILE_TOO_LARGE: 'cli-bad-input',

@@ -25,6 +25,7 @@ function formatOf(name: string): string {
   if (name === 'dnsmasq.conf.eta' || name === 'dnsmasq-global.conf.eta') return 'dnsmasq';
   if (name.endsWith('.grub.cfg.eta')) return 'grub';
   if (name === 'keepalived.conf.eta') return 'keepalived';
+  if (name === 'nftables.conf.eta') return 'nftables';
   throw new Error(`test/escape.test.ts does not know the format of templates/${name}: add it`);
 }
 

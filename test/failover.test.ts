@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { compileModel } from '../src/pipeline.ts';
 import { check } from '../src/index.ts';
 import { failoverUrls, poolOf } from '../src/derive/failover.ts';
-import { renderKeepalived } from '../src/render/failover.ts';
+import { renderCheckScript, renderKeepalived } from '../src/render/failover.ts';
 import { UnsafeValueError } from '../src/formats/escape.ts';
 import { serverAddresses } from '../src/status/origin.ts';
 import { status } from '../src/status/index.ts';
@@ -116,12 +116,14 @@ test("keepalived.conf: the shared address on the servers' network, the primary's
   assert.match(ka, /\n {8}10\.32\.0\.5\/24 dev enp1s0\n/);
   assert.match(ka, /\n {4}priority 150\n/);
   assert.match(ka, /\n {4}unicast_src_ip 10\.32\.0\.2\n[\s\S]*?\n {4}unicast_peer \{\n {8}10\.32\.0\.3\n/);
-  assert.match(ka, /script "\/usr\/bin\/curl -fsS -o \/dev\/null --max-time 2 http:\/\/10\.32\.0\.2:80\/boot\.ipxe"/);
+  assert.match(ka, /script "\/etc\/keepalived\/harvgen-check\.sh"/);
+  assert.match(ka, /\n {4}notify \/etc\/keepalived\/harvgen-notify\.sh\n/);
+  assert.match(renderCheckScript(m, a!), /\ncurl -fsS -o \/dev\/null --max-time 2 http:\/\/10\.32\.0\.2:80\/boot\.ipxe \|\| exit 1\n/);
   assert.match(renderKeepalived(m, b!), /\n {4}priority 100\n/);
   assert.match(ka, /\n {4}check_unicast_src\n/);
   // boot.server's port and path prefix are where the check asks, at the server's own address.
   const prefixed = (await compiled((y) => y.replace('server: http://10.32.0.5', 'server: http://10.32.0.5:8080/fo'))).model!;
-  assert.match(renderKeepalived(prefixed, prefixed.failover!.servers[1]!), /http:\/\/10\.32\.0\.3:8080\/fo\/boot\.ipxe"/);
+  assert.match(renderCheckScript(prefixed, prefixed.failover!.servers[1]!), /http:\/\/10\.32\.0\.3:8080\/fo\/boot\.ipxe \|\| exit 1\n/);
   assert.is(prefixed.nginx.listen, '8080');
   assert.is(m.nginx.listen, '80');
   // A value that slipped past validation (a forged model) cannot open a block or end a line.

@@ -60,7 +60,7 @@ function resolve(conf: { root: string; locations: readonly Location[] }, path: s
 }
 
 interface Manifest {
-  boot: { server: string };
+  boot: { server: string; verifiers?: string[] };
   files: { path: string; url?: string; allow?: string[] }[];
 }
 
@@ -80,7 +80,8 @@ function problems(manifest: Manifest, conf: ReturnType<typeof parseNginx>): stri
     if (hit.loc.returns !== undefined) out.push(`${f.path}: its location returns ${hit.loc.returns}`);
     const want = `${conf.root}/${f.path}`;
     if (hit.file !== want) out.push(`${f.path}: served from ${hit.file ?? '(nothing)'}, not ${want} (prefix ${prefix || '/'})`);
-    const allow = f.allow ?? [];
+    // A protected file: the boot server itself (boot.verifiers) first, then the file's own fetchers.
+    const allow = f.allow !== undefined ? [...(manifest.boot.verifiers ?? []), ...f.allow] : [];
     if (
       JSON.stringify(hit.loc.allow) !== JSON.stringify(allow) ||
       hit.loc.deny !== allow.length > 0 ||

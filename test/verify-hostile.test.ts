@@ -27,6 +27,8 @@ const site = exampleWithSecrets('location_x');
 const deploy = join(tempDir('verify-hostile'), 'deploy');
 const tree = join(deploy, 'location_x');
 let served: File[] = [];
+/** The boot server's own addresses, which the generated nginx also serves every protected file to (manifest boot.verifiers). */
+let verifiers: string[] = [];
 /** Two open scripts of the tree (each MAC's own), and their bytes. */
 let a: File;
 let b: File;
@@ -37,7 +39,9 @@ const u = () => served.find((f) => f.path === 'unknown.ipxe')!;
 test.before(async () => {
   const built = await build({ sites: [site], outDir: deploy, secrets: 'filled' });
   assert.ok(built.ok, JSON.stringify(built.diagnostics));
-  served = (JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as { files: File[] }).files.filter((f) => f.url !== undefined);
+  const m = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as { boot: { verifiers?: string[] }; files: File[] };
+  served = m.files.filter((f) => f.url !== undefined);
+  verifiers = m.boot.verifiers ?? [];
   const scripts = served.filter((f) => f.path.startsWith('ipxe/') && f.allow === undefined);
   assert.ok(scripts.length >= 2, 'two open per-MAC scripts');
   [a, b] = [scripts[0]!, scripts[1]!];
@@ -49,7 +53,7 @@ function serve(script: Record<string, Behaviour>): Promise<HostileServer> {
   return hostileHttp(script, (path, from) => {
     const f = byPath.get(path);
     if (f === undefined) return { status: path.includes('/../') ? 400 : 404, body: '<h1>404 Not Found</h1>' };
-    if (f.allow && !allowed(from, f.allow)) return { status: 403, body: '<h1>403 Forbidden</h1>' };
+    if (f.allow && !allowed(from, [...verifiers, ...f.allow])) return { status: 403, body: '<h1>403 Forbidden</h1>' };
     return { status: 200, body: bytes(f), type: contentKind(f.path) === 'text' ? 'text/plain; charset=utf-8' : 'application/octet-stream' };
   });
 }

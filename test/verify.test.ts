@@ -22,7 +22,7 @@ import { tempDir } from './helpers/tmp.ts';
 interface Manifest {
   site: string;
   secrets: string;
-  boot: { server: string };
+  boot: { server: string; verifiers?: string[] };
   artifacts?: Record<string, string>;
   harvester_version?: string;
   files: { path: string; sha256: string; size: number; url?: string; allow?: string[] }[];
@@ -82,7 +82,11 @@ async function serve(faults: Faults = {}, root = tree, files = served, prefix = 
     const f = byPath.get(path);
     if (f) {
       // As the generated nginx does: a protected file only to the addresses its manifest entry allows.
-      const allow = faults.open ? undefined : faults.allow ? faults.allow[rel] : f.allow;
+      const allow = faults.open
+        ? undefined
+        : faults.allow
+          ? faults.allow[rel]
+          : f.allow && [...(manifest.boot.verifiers ?? []), ...f.allow];
       if (allow && !allowed(req.socket.remoteAddress?.replace(/^::ffff:/, ''), allow)) return send(403, '<h1>403 Forbidden</h1>');
       if (faults.missing?.includes(rel)) return send(404, '<h1>404 Not Found</h1>');
       const type = faults.contentType?.[rel] ?? (contentKind(f.path) === 'text' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
@@ -159,9 +163,9 @@ test('a server serving the deploy tree as nginx does passes: every served file, 
         url: s.url,
         checks: probes,
         failed: 0,
-        // The node configs, which the generated rules serve to their nodes only.
+        // None: the generated rules serve the node configs to their nodes and to the boot server itself (loopback).
         refused: served
-          .filter((f) => f.allow !== undefined && !allowed('127.0.0.1', f.allow))
+          .filter((f) => f.allow !== undefined && !allowed('127.0.0.1', [...(manifest.boot.verifiers ?? []), ...f.allow]))
           .map((f) => `${s.url}/${f.path}`)
           .sort(),
         source: '127.0.0.1',
@@ -273,8 +277,10 @@ test('access rules (files[].allow): 403 to an address they leave out is right; 2
   const copy = join(out, 'location_x');
   await import('node:fs/promises').then((fs) => fs.cp(tree, copy, { recursive: true }));
   const m = JSON.parse(manifestText) as Manifest;
-  // Only the two entries this test is about keep access rules.
+  // Only the two entries this test is about keep access rules, and no address besides theirs (a
+  // tree whose rules leave verify's loopback out: a host not in nginx.verify_from).
   for (const f of m.files) delete f.allow;
+  delete m.boot.verifiers;
   const hv1 = m.files.find((f) => f.path === 'harvester/hv-1.yaml')!;
   hv1.allow = ['192.168.122.11'];
   m.files.find((f) => f.path === 'harvester/hv-2.yaml')!.allow = ['127.0.0.0/8'];

@@ -157,28 +157,80 @@ export function poolOf(model: SiteModel, server: FailoverServer): { start: strin
 
 /** Where each server's check.sh is installed: keepalived.conf runs it from there. */
 export const CHECK_SCRIPT = '/etc/keepalived/harvgen-check.sh';
+/** The query parameter each server's check.sh names itself with when it asks through the shared address (`status` reads it: src/status/holders.ts). */
+export const HOLDER_PARAM = 'harvgen-holder';
+/** Where each server's notify.sh is installed (with the site's DHCP files): keepalived.conf runs it at each change of state. */
+export const NOTIFY_SCRIPT = '/etc/keepalived/harvgen-notify.sh';
 
-/** The files of each server: its keepalived.conf, its check and, where its DHCP server has one, its DHCP config. */
+/** The files of each server: its keepalived.conf, its check, its nftables rules and, where its DHCP server has one, its DHCP config and the notify script that runs it only while the server can install a node. */
 export function failoverFiles(
   model: SiteModel,
-): { readonly path: string; readonly server: FailoverServer; readonly kind: 'keepalived' | 'check' | 'dhcp' }[] {
+): { readonly path: string; readonly server: FailoverServer; readonly kind: 'keepalived' | 'check' | 'nftables' | 'notify' | 'dhcp' }[] {
   const f = model.failover;
   if (!f) return [];
   const dhcp = model.outputs.dhcp ? dhcpServerOf(model).failover : undefined;
   return f.servers.flatMap((server) => [
     { path: LAYOUT.failover(server.name, 'keepalived.conf'), server, kind: 'keepalived' as const },
     { path: LAYOUT.failover(server.name, 'check.sh'), server, kind: 'check' as const },
-    ...(dhcp ? [{ path: LAYOUT.failover(server.name, dhcp.file), server, kind: 'dhcp' as const }] : []),
+    { path: LAYOUT.failover(server.name, 'nftables.conf'), server, kind: 'nftables' as const },
+    ...(dhcp
+      ? [
+          { path: LAYOUT.failover(server.name, dhcp.file), server, kind: 'dhcp' as const },
+          { path: LAYOUT.failover(server.name, 'notify.sh'), server, kind: 'notify' as const },
+        ]
+      : []),
   ]);
 }
 
 /** The other server of the pair. */
 export const peerOf = (f: SiteFailover, server: FailoverServer): FailoverServer => f.servers.find((s) => s !== server)!;
 
+/** `address`'s origin on boot.server's scheme and port (`http://10.20.0.6:8080`). */
+function originAt(model: SiteModel, address: string): string {
+  const u = new URL(model.boot.server);
+  return `${u.protocol}//${address}${u.port ? `:${u.port}` : ''}`;
+}
+
+/**
+ * What a node's iPXE scripts try, in order, for every file of the boot server: the shared
+ * address, then each server's own (origins, no path). The iPXE stage does not depend on the
+ * shared address alone: when both servers hold it (they cannot hear each other) iPXE's
+ * connections to it are reset, and a server that fails leaves its own address dead.
+ */
+export function failoverBases(model: SiteModel): { readonly shared: string; readonly servers: readonly string[] } | undefined {
+  const f = model.failover;
+  if (!f) return undefined;
+  return { shared: originAt(model, f.shared), servers: f.servers.map((s) => originAt(model, s.address)) };
+}
+
+/** The shared address's origin as a URL may spell it (`http://10.20.0.5` and `http://10.20.0.5:80`): what a node's script writes as `${harvgen_base}`. */
+export function sharedOrigins(model: SiteModel): string[] {
+  const b = failoverBases(model);
+  if (!b) return [];
+  const u = new URL(b.shared);
+  return u.port ? [b.shared] : [b.shared, `${b.shared}:${u.protocol === 'https:' ? 443 : 80}`];
+}
+
+/**
+ * The site as one server of the pair answers DHCP for it: boot.server at the server's own
+ * address (iPXE's boot file, UEFI HTTP boot's loader, keyed node scripts), and the TFTP server
+ * (next-server) too where it was the shared address. A node then starts from the server whose
+ * DHCP answered, whatever holds the shared address; that server answers DHCP only while its
+ * check passes (notify.sh).
+ */
+export function serverView(model: SiteModel, server: FailoverServer): SiteModel {
+  const f = model.failover!;
+  const next = model.dhcp.nextServer;
+  return {
+    ...model,
+    boot: { ...model.boot, server: `${originAt(model, server.address)}${model.boot.prefix}`, host: server.address },
+    dhcp: { ...model.dhcp, ...(next === undefined || next === f.shared ? { nextServer: server.address } : {}) },
+  };
+}
+
 /** Each server's own base URL: boot.server with the server's address in place of the shared one (the fleet record's `servers`). */
 export function failoverUrls(model: SiteModel): string[] {
   const f = model.failover;
   if (!f) return [];
-  const u = new URL(model.boot.server);
-  return f.servers.map((s) => `${u.protocol}//${s.address}${u.port ? `:${u.port}` : ''}${model.boot.prefix}`);
+  return f.servers.map((s) => `${originAt(model, s.address)}${model.boot.prefix}`);
 }

@@ -88,6 +88,19 @@ export const escapers = {
       .join(' ');
   },
 
+  /**
+   * One iPXE argument (checked whole, as `ipxe`) in which each of `origins` (a URL's scheme, host
+   * and port), where it is followed by `/` or ends the argument, is written `${harvgen_base}`: the
+   * same argument on whichever server that setting names when the script runs (`failover:`). The
+   * setting's name is the only `$` the argument can hold.
+   */
+  ipxeOn(value: string | number, origins: readonly string[]): string {
+    const v = ipxeWord(text(value));
+    if (origins.length === 0) return v;
+    const alt = origins.map((o) => o.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
+    return v.replace(new RegExp(`(?:${alt})(?=/|$)`, 'g'), () => '${harvgen_base}');
+  },
+
   nginx,
 
   /** A literal path inside a double-quoted nginx regex: plain path characters only, dots escaped. */
@@ -133,6 +146,16 @@ export const escapers = {
     const prefix = m?.[2] === undefined ? 32 : Number(m[2]);
     if (ip === undefined || prefix > 32) refuse('an nginx address', v, 'only an IPv4 or IPv6 address or CIDR block is allowed there');
     if ((ip & prefixToMask(prefix)) >>> 0 !== ip) refuse('an nginx address', v, 'the block has host bits set');
+    return v;
+  },
+
+  /**
+   * One word of an nftables ruleset (an address, a MAC, an interface name inside its quotes):
+   * plain characters only, so no value can end a string, a statement or a block.
+   */
+  nft(value: string | number): string {
+    const v = oneLine('an nftables word', text(value));
+    if (!/^[A-Za-z0-9._:/-]+$/.test(v)) refuse('an nftables word', v, 'only letters, digits and ._:/- are allowed there');
     return v;
   },
 
@@ -245,7 +268,7 @@ export type Escapers = typeof escapers;
 
 /** Which escapers each output format may use (test/templates.test.ts enforces it per template). */
 export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escapers)[]>> = {
-  ipxe: ['ipxe', 'ipxeText', 'int'],
+  ipxe: ['ipxe', 'ipxeOn', 'ipxeText', 'int'],
   nginx: ['nginx', 'nginxRegex', 'nginxPattern', 'nginxCapture', 'nginxAddress', 'comment', 'int'],
   dnsmasq: ['dnsmasq', 'comment', 'int'],
   systemd: ['systemd', 'systemdArg', 'comment', 'int'],
@@ -253,6 +276,7 @@ export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escaper
   xml: ['xml', 'xmlComment', 'int'],
   dhcpd: ['dhcpdString', 'dhcpdName', 'dhcpdAddress', 'dhcpdMac', 'comment', 'int'],
   keepalived: ['keepalived', 'comment', 'int'],
+  nftables: ['nft', 'comment', 'int'],
 };
 
 /** A host inside a socat address, where `:` and `,` are separators: an IPv4 address or a DNS name. */

@@ -224,6 +224,7 @@ function siteFailover(f: NonNullable<SiteInput['failover']>, serverUrl: URL): Si
       address: s.address,
       role: i === 0 ? ('primary' as const) : ('standby' as const),
       priority: i === 0 ? 150 : 100,
+      ...(s.mac !== undefined ? { mac: s.mac.toLowerCase() } : {}),
     })),
   };
 }
@@ -265,6 +266,15 @@ function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['n
     root: n?.root ?? `${D.nginx.rootBase}/${input.site}`,
     accessLog: n?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
     access: n?.access ?? D.nginx.access,
+    verifiers: [
+      ...new Set([
+        '127.0.0.1',
+        '::1',
+        ...(isAddressHost(serverUrl.hostname) ? [serverUrl.hostname.replace(/^\[|\]$/g, '')] : []),
+        ...(input.failover?.servers.map((s) => s.address) ?? []),
+        ...(n?.verify_from ?? []),
+      ]),
+    ],
     ...(n?.real_ip !== undefined ? { realIp: { from: [...n.real_ip.from], header: n.real_ip.header } } : {}),
     ...(typeof n?.file_key === 'string' ? { fileKey: n.file_key } : {}),
   };

@@ -300,6 +300,12 @@ export interface SiteModel {
     readonly accessLog: string;
     /** `nodes`: a node's files only to its address(es) (src/render/access.ts); `open`: to every client. */
     readonly access: 'nodes' | 'open';
+    /**
+     * Who may read every file of a node besides its own addresses (src/render/access.ts): the boot
+     * server itself (loopback, boot.server's address, each failover server's own) and
+     * `nginx.verify_from`, so that `harvgen verify` run there checks every node's files.
+     */
+    readonly verifiers: readonly string[];
     /** A proxy or NAT in front of nginx: trust `header` for the client address from these addresses/CIDRs. */
     readonly realIp?: { readonly from: readonly string[]; readonly header: string };
     /**
@@ -383,6 +389,8 @@ export interface FailoverServer {
   readonly role: 'primary' | 'standby';
   /** Its VRRP priority (the primary's higher). */
   readonly priority: number;
+  /** The MAC of its failover.interface (lower-case colons): the other server's nftables rules take its adverts only from it. */
+  readonly mac?: string;
 }
 
 /** The families of files a site's tree holds besides its boot scripts, node configs and manifest. */

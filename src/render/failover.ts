@@ -3,7 +3,8 @@
 // with its half of the pool, or Kea with the high-availability hook in hot-standby. Never served.
 import type { FailoverServer, SiteModel } from '../model/index.ts';
 import { LAYOUT } from '../derive/layout.ts';
-import { CHECK_SCRIPT, peerOf, poolOf } from '../derive/failover.ts';
+import { CHECK_SCRIPT, HOLDER_PARAM, NOTIFY_SCRIPT, peerOf, poolOf, serverView } from '../derive/failover.ts';
+import { dhcpServerOf } from '../derive/dhcp-servers/index.ts';
 import { releases, servesRelease } from '../model/served-releases.ts';
 import { escapers } from '../formats/escape.ts';
 import { dnsmasqConf } from './dnsmasq.ts';
@@ -29,6 +30,8 @@ export function renderCheckScript(model: SiteModel, server: FailoverServer): str
     name: server.name,
     path: CHECK_SCRIPT,
     entry: healthUrl(model, server),
+    shared: model.failover!.shared,
+    holder: `${model.boot.server}/${LAYOUT.entryScript}?${HOLDER_PARAM}=${server.name}`,
     releases: releases(model)
       .filter((r) => servesRelease(model, r))
       .flatMap((r) => {
@@ -41,6 +44,32 @@ export function renderCheckScript(model: SiteModel, server: FailoverServer): str
           file,
         }));
       }),
+  });
+}
+
+/** One server's notify.sh (installed as NOTIFY_SCRIPT): its DHCP server runs only while keepalived's check passes. */
+export function renderNotifyScript(model: SiteModel, server: FailoverServer): string {
+  const dhcp = dhcpServerOf(model);
+  return renderTemplate('keepalived-notify.sh', {
+    site: model.site,
+    name: server.name,
+    path: NOTIFY_SCRIPT,
+    dhcp: dhcp.title,
+    file: LAYOUT.failover(server.name, dhcp.failover!.file),
+    unit: dhcp.failover!.unit,
+  });
+}
+
+/** One server's nftables.conf: VRRP (and Kea's HA port) only from the other server (its MAC too, where the inventory gives it). */
+export function renderNftables(model: SiteModel, server: FailoverServer): string {
+  const f = model.failover!;
+  const peer = peerOf(f, server);
+  const kea = model.outputs.dhcp && dhcpServerOf(model).failover?.format === 'kea4';
+  return renderTemplate('nftables.conf', {
+    site: model.site,
+    name: server.name,
+    peer: { name: peer.name, address: peer.address, mac: peer.mac },
+    haPort: kea ? f.keaHaPort : undefined,
   });
 }
 
@@ -64,15 +93,19 @@ export function renderKeepalived(model: SiteModel, server: FailoverServer): stri
     check: url,
     checkPath: CHECK_SCRIPT,
     script: [CHECK_SCRIPT],
+    // Its DHCP server runs only while the check passes (its answers send nodes to this server).
+    notify: model.outputs.dhcp && dhcpServerOf(model).failover ? NOTIFY_SCRIPT : undefined,
   });
 }
 
 /** One server's DHCP config: its DHCP server's failover format. */
 export function renderFailoverDhcp(model: SiteModel, server: FailoverServer, format: 'dnsmasq' | 'kea4'): string {
   const peer = peerOf(model.failover!, server);
+  // Its boot files name this server's own address (serverView).
+  const view = serverView(model, server);
   return format === 'dnsmasq'
-    ? dnsmasqConf(model, { name: server.name, peer: peer.name, pool: poolOf(model, server) })
-    : renderKeaFailover(model, server);
+    ? dnsmasqConf(view, { name: server.name, peer: peer.name, pool: poolOf(model, server) })
+    : renderKeaFailover(view, server);
 }
 
 /**

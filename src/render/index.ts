@@ -20,7 +20,7 @@ import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
 import { renderMetal3Host, renderMetal3Kustomization } from './metal3.ts';
-import { renderCheckScript, renderFailoverDhcp, renderKeepalived } from './failover.ts';
+import { renderCheckScript, renderFailoverDhcp, renderKeepalived, renderNftables, renderNotifyScript } from './failover.ts';
 import { failoverFiles } from '../derive/failover.ts';
 import { isBareMetalHost, metal3Host } from '../derive/metal3-host.ts';
 import { computeAlways, nodeMemo, type NodeMemo } from './fragments.ts';
@@ -262,6 +262,8 @@ function addSiteFiles(
   if (model.metal3.export) addMetal3(model, tree);
   for (const f of failoverFiles(model))
     if (f.kind === 'check') tree.add(f.path, () => renderCheckScript(model, f.server), { mode: 0o755 });
+    else if (f.kind === 'notify') tree.add(f.path, () => renderNotifyScript(model, f.server), { mode: 0o755 });
+    else if (f.kind === 'nftables') tree.add(f.path, () => renderNftables(model, f.server));
     else
       tree.add(f.path, () =>
         f.kind === 'keepalived'

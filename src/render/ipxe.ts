@@ -7,6 +7,7 @@ import { installerScript } from './kinds/harvester/index.ts';
 import { namesKeyed, nodeScriptUrl } from '../derive/file-names.ts';
 import { macToHyphen } from '../util/mac.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
+import { failoverBases } from '../derive/failover.ts';
 import { renderPart, renderTemplate, type Keep } from './templates.ts';
 
 /** boot.ipxe. */
@@ -19,7 +20,21 @@ export function renderEntryScript(model: SiteModel): string {
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
     ipv6: model.network.ipv6 !== undefined,
+    failover: failoverEntry(model),
   });
+}
+
+/** boot.ipxe's bases with `failover:` (src/derive/failover.ts): where it tries, and how it knows which server's DHCP sent it. */
+function failoverEntry(model: SiteModel) {
+  const bases = failoverBases(model);
+  if (!bases) return undefined;
+  const prefix = model.boot.prefix;
+  return {
+    ...bases,
+    entryPath: `${prefix}/${LAYOUT.entryScript}`,
+    scriptsPath: `${prefix}/${DIRS.scripts}`,
+    unknownPath: `${prefix}/${LAYOUT.unknownScript}`,
+  };
 }
 
 /** unknown.ipxe, as `boot.unknown` says: wait (install nothing), boot the local disk, or join. */

@@ -59,6 +59,10 @@ export interface Manifest {
     file_names?: 'keyed';
     /** `boot.server` at the boot server's address on each VLAN (`network.vlans`), where those installers fetch their root and config. */
     vlan_servers?: string[];
+    /** `failover:`: `boot.server` at each boot server's own address (verify checks each, and the shared one). */
+    failover_servers?: string[];
+    /** `nginx.access: nodes`: the addresses besides a file's own `allow` that nginx serves every such file to (the boot server itself, `nginx.verify_from`). */
+    verifiers?: string[];
   };
   /** URLs of the release files (served by the artifacts server, not by this tree). */
   readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };

@@ -8,6 +8,7 @@ import { uefiBootFile } from '../model/boot-files.ts';
 import { releaseShim, releases } from '../model/served-releases.ts';
 import { kindOf } from './kinds/index.ts';
 import { configUrl } from '../derive/harvester/cmdline.ts';
+import { failoverUrls } from '../derive/failover.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import type { Manifest } from './manifest-types.ts';
 import type { ProtectedFile } from './access.ts';
@@ -74,6 +75,8 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
       ...(namesKeyed(model) ? { file_names: 'keyed' as const } : {}),
       // The boot server as each VLAN's installers reach it (`network.vlans`): verify checks these too.
       ...(model.network.vlans.length > 0 ? { vlan_servers: vlanServers(model) } : {}),
+      ...(model.failover ? { failover_servers: failoverUrls(model) } : {}),
+      ...(model.nginx.access === 'nodes' ? { verifiers: [...model.nginx.verifiers] } : {}),
     },
     // The site's release files, when a node installs them (nginx serves and fetch.sh downloads only those).
     ...(model.release && releases(model).includes(model.release)

@@ -52,6 +52,8 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
       locationRealIp: standalone ? undefined : realIp,
       // A boot ISO is served as bytes; every other protected file as text.
       protected: opts.protected.map((f) => ({ ...f, binary: f.path.startsWith(`${DIRS.media}/`) })),
+      // The boot server itself and nginx.verify_from read every protected file (harvgen verify).
+      verifiers: [...model.nginx.verifiers],
       media: open && model.nodes.some((n) => imageOf(n) !== undefined),
       // The images' names (their declarations'): a pattern of harvgen's own, not an inventory value.
       mediaName: mediaNamePattern(namesKeyed(model)),

@@ -10,6 +10,7 @@ import { streamLogs } from './read-logs.ts';
 import { problemWords, unreadableHint } from './problems.ts';
 import { streamIncremental } from './cursor.ts';
 import { MAX_STRANGERS, modelFingerprint, SiteTally, type SiteAggregate } from './tally.ts';
+import { HolderWatch } from './holders.ts';
 import { loadUnit, newUnit, StateWriter, unitFile, unusableReason } from './state.ts';
 import { lockState } from './lock.ts';
 import { bmcUnreadableHint, lastBmcActions, readBmcLogs } from './bmc-log.ts';
@@ -116,10 +117,21 @@ export async function statusOfLogs(options: StatusOptions): Promise<StatusResult
       notes.push(`${site}: ${a.strangersOmitted} request(s) of unknown MACs past the first ${MAX_STRANGERS} not listed`);
     counts.push({ site, requests: a.requests, ...c, ...(a.lastRequest !== undefined ? { lastRequest: a.lastRequest } : {}) });
   };
+  // Two boot servers: when both held the shared address (src/status/holders.ts).
+  const holders = HolderWatch.of(models);
+  const splits = () => holders.flatMap((h) => h.diagnostics());
   if (options.state === undefined) {
     const tallies = models.map((m) => new SiteTally(m));
-    const logs = await streamLogs(options.logs, (r) => tallies.forEach((t) => t.add(r)), options.since);
+    const logs = await streamLogs(
+      options.logs,
+      (r) => {
+        tallies.forEach((t) => t.add(r));
+        holders.forEach((h) => h.add(r));
+      },
+      options.since,
+    );
     diagnostics.unshift(...unreadableDiagnostics(logs.unreadable));
+    diagnostics.push(...splits());
     for (const tally of tallies) {
       const model = tally.model;
       nodes.push(...tally.nodes(loopWindow));
@@ -152,8 +164,17 @@ export async function statusOfLogs(options: StatusOptions): Promise<StatusResult
     const saved = loadUnit(file, fingerprints);
     if (saved.unusable) notes.push(`${file}: not merged (${unusableReason(saved.unusable)}): the logs are read from their first line`);
     const tallies = models.map((m) => new SiteTally(m, saved.state?.sites[m.site]?.aggregate));
-    const read = await streamIncremental(options.logs, (r) => tallies.forEach((t) => t.add(r)), saved.state?.cursors ?? []);
+    const read = await streamIncremental(
+      options.logs,
+      (r) => {
+        tallies.forEach((t) => t.add(r));
+        holders.forEach((h) => h.add(r));
+      },
+      saved.state?.cursors ?? [],
+    );
     diagnostics.unshift(...unreadableDiagnostics(read.unreadable));
+    // The lines read this run only: a split the last run reported is not named again.
+    diagnostics.push(...splits());
     const aggregates: Record<string, { fingerprint: string; aggregate: SiteAggregate }> = {};
     for (const tally of tallies) {
       const model = tally.model;

@@ -485,6 +485,15 @@ export interface SiteInput {
           file?: string;
         };
     /**
+     * Hosts besides the boot server(s) that may read every file that holds a secret or one node's data, so that `harvgen verify` run there checks each node's files too (their bytes could drift unseen otherwise). The boot server itself may always: loopback, `boot.server`'s address and, with `failover:`, each server's own address (the files are on its disk anyway). Give only hosts trusted with the deploy tree.
+     *
+     * @minItems 1
+     * @maxItems 64
+     *
+     * Items: Address or CIDR block of a host that runs `harvgen verify` (IPv4, e.g. `10.0.0.9` or `10.0.0.0/28`).
+     */
+    verify_from?: [string, ...string[]];
+    /**
      * A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.
      */
     real_ip?: {
@@ -572,7 +581,7 @@ export interface SiteInput {
     namespace?: string;
   };
   /**
-   * Two boot servers for the site (docs/failover.md): both serve the same tree; keepalived (VRRP) holds `boot.server`'s address, the shared address, on the one whose nginx answers, and DHCP fails over with them (Kea's high-availability hook in hot-standby, or two dnsmasq with the same reservations and halves of the pool). harvgen writes `failover/<server>/` for each: its keepalived.conf and its DHCP config.
+   * Two boot servers for the site (docs/failover.md): both serve the same tree; keepalived (VRRP) holds `boot.server`'s address, the shared address, on one that can install a node, and DHCP fails over with them (Kea's high-availability hook in hot-standby, or two dnsmasq with the same reservations and halves of the pool); each server's DHCP sends nodes to its own address, and their scripts move on to the other server when one fails. harvgen writes `failover/<server>/` for each: its keepalived.conf, check.sh and notify.sh, and its DHCP config.
    */
   failover?: {
     /**
@@ -609,6 +618,10 @@ export interface SiteInput {
          * Its own address on the network, inside `network.cidr`. (IPv4 address, dotted quad)
          */
         address: string;
+        /**
+         * The MAC address of its `failover.interface`, in colon form (`52:54:00:aa:bb:01`). With it, the other server's nftables rules (`failover/<name>/nftables.conf`) take VRRP adverts from this server only from this MAC too: a host that forges this server's address, but not its MAC, cannot take the shared address.
+         */
+        mac?: string;
       },
       {
         /**
@@ -619,6 +632,10 @@ export interface SiteInput {
          * Its own address on the network, inside `network.cidr`. (IPv4 address, dotted quad)
          */
         address: string;
+        /**
+         * The MAC address of its `failover.interface`, in colon form (`52:54:00:aa:bb:01`). With it, the other server's nftables rules (`failover/<name>/nftables.conf`) take VRRP adverts from this server only from this MAC too: a host that forges this server's address, but not its MAC, cannot take the shared address.
+         */
+        mac?: string;
       }
     ];
   };

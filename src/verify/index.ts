@@ -272,9 +272,13 @@ function planTree(t: TreeOf, key: TrustedKey | undefined, options: Pick<VerifyOp
   };
 }
 
-/** The servers verify checks by default: boot.server, and the boot server's address on each VLAN its installers fetch from. */
+/**
+ * The servers verify checks by default: boot.server, the boot server's address on each VLAN its
+ * installers fetch from, and with failover each server at its own address (each serves the tree,
+ * whichever holds the shared one).
+ */
 export function defaultServers(m: Pick<DeployManifest, 'boot'>): string[] {
-  return [m.boot.server, ...(m.boot.vlan_servers ?? [])];
+  return [m.boot.server, ...(m.boot.vlan_servers ?? []), ...(m.boot.failover_servers ?? [])];
 }
 
 /** Each check once: the same URL twice (two sites sharing release files) is fetched once. */

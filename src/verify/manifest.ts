@@ -13,7 +13,14 @@ export interface DeployManifest {
   readonly site: string;
   readonly secrets: 'filled' | 'markers';
   readonly harvester_version?: string;
-  readonly boot: { readonly server: string; readonly vlan_servers?: readonly string[] };
+  readonly boot: {
+    readonly server: string;
+    readonly vlan_servers?: readonly string[];
+    /** `failover:`: each boot server's own URL (checked by default beside the shared one). */
+    readonly failover_servers?: readonly string[];
+    /** Addresses nginx serves every protected file to besides the file's own `allow` (the boot server itself, `nginx.verify_from`). */
+    readonly verifiers?: readonly string[];
+  };
   readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };
   /** A planned upgrade: the target's ISO and the SHA-512 the inventory pins (kept only in this exact shape). */
   readonly upgrade?: { version: string; iso: string; iso_sha512: string };
@@ -111,24 +118,36 @@ export function readDeployManifest(siteOut: string, text?: string): ReadManifest
       : undefined;
   // The VLAN addresses, kept only as boot.server with another host (a request is made to each).
   const base = new URL(boot.server);
-  const vlanServers = (
-    Array.isArray((boot as { vlan_servers?: unknown }).vlan_servers) ? (boot as { vlan_servers: unknown[] }).vlan_servers : []
-  )
-    .filter((v): v is string => typeof v === 'string' && v.length <= 300 && /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v))
-    .filter((v) => {
-      const u = new URL(v);
-      return (
-        u.protocol === base.protocol &&
-        u.port === base.port &&
-        u.pathname.replace(/\/+$/, '') === base.pathname.replace(/\/+$/, '') &&
-        u.username === '' &&
-        u.search === ''
-      );
-    });
+  const sameServer = (key: string) =>
+    (Array.isArray((boot as Record<string, unknown>)[key]) ? ((boot as Record<string, unknown>)[key] as unknown[]) : [])
+      .filter((v): v is string => typeof v === 'string' && v.length <= 300 && /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v))
+      .filter((v) => {
+        const u = new URL(v);
+        return (
+          u.protocol === base.protocol &&
+          u.port === base.port &&
+          u.pathname.replace(/\/+$/, '') === base.pathname.replace(/\/+$/, '') &&
+          u.username === '' &&
+          u.search === ''
+        );
+      })
+      .slice(0, 64);
+  const vlanServers = sameServer('vlan_servers');
+  // With failover: the servers' own addresses, kept the same way (a request is made to each).
+  const failoverServers = sameServer('failover_servers').slice(0, 2);
+  // The addresses every protected file is also served to: plain addresses and CIDR blocks only.
+  const verifiers = (Array.isArray((boot as { verifiers?: unknown }).verifiers) ? (boot as { verifiers: unknown[] }).verifiers : [])
+    .filter((v): v is string => typeof v === 'string' && v.length <= 64 && /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/.test(v))
+    .slice(0, 128);
   const { upgrade: _ignored, ...rest } = m as unknown as DeployManifest;
   const manifest = {
     ...rest,
-    boot: { server: boot.server, ...(vlanServers.length > 0 ? { vlan_servers: vlanServers } : {}) },
+    boot: {
+      server: boot.server,
+      ...(vlanServers.length > 0 ? { vlan_servers: vlanServers } : {}),
+      ...(failoverServers.length > 0 ? { failover_servers: failoverServers } : {}),
+      ...(verifiers.length > 0 ? { verifiers } : {}),
+    },
     ...(upgrade ? { upgrade } : {}),
     files,
     nodes,

@@ -100,7 +100,8 @@ export function planSite(m: DeployManifest, server: Server, secretFiles: readonl
   for (const f of m.files) {
     if (f.url === undefined) continue;
     const rel = f.url.startsWith(`${boot}/`) ? f.url.slice(boot.length + 1) : f.path;
-    out.push(servedCheck(m.site, server, rel, f));
+    // A protected file is also served to the boot server itself and nginx.verify_from (manifest boot.verifiers).
+    out.push(servedCheck(m.site, server, rel, f.allow !== undefined ? { ...f, allow: [...(m.boot.verifiers ?? []), ...f.allow] } : f));
   }
   const refused = refuser(m.site, server, out);
   // The tree's files nginx does not serve: a few of each directory show whether it is exposed.

@@ -20,6 +20,8 @@ import { build } from '../../src/index.ts';
 
 const BASE = 'http://192.168.122.1';
 const NODE = '192.168.122.11';
+/** An address of no node and no boot server: what a workstation outside nginx.verify_from sees. */
+const ELSEWHERE = '192.168.122.77';
 
 interface Doc {
   ok: boolean;
@@ -56,6 +58,7 @@ async function verifyServed(
   return withNetns('verify', async (ns: Netns) => {
     await ns.sh(['ip', 'addr', 'add', '192.168.122.1/24', 'dev', 'lo']);
     await ns.sh(['ip', 'addr', 'add', `${NODE}/32`, 'dev', 'lo']);
+    await ns.sh(['ip', 'addr', 'add', `${ELSEWHERE}/32`, 'dev', 'lo']);
     const nginx = await startNginx(setup, { host: '192.168.122.1', port: 80 }, ns);
     try {
       const r = await run(
@@ -169,6 +172,52 @@ caught(
 );
 
 caught(
+  "a stale tree checked on the boot server itself is VERIFY_DRIFT at every node's config (the access rules let the boot server read them all)",
+  'stale-all',
+  {
+    compareRoot: async (tree) => {
+      const site = path.join(tempDir('verify-stale-site'), 'location_x');
+      await cp(tree.sourceDir, site, { recursive: true });
+      await writeFile(path.join(site, 'secrets/token'), 'RotatedToken.456\n');
+      const root = path.join(tempDir('verify-stale-out'), 'deploy');
+      const b = await build({ sites: [site], outDir: root, secrets: 'filled' });
+      assert.ok(b.ok, JSON.stringify(b.diagnostics));
+      return root;
+    },
+  },
+  (doc, report) => {
+    found(
+      doc,
+      ['hv-1', 'hv-2', 'hv-3'].map((h) => ['VERIFY_DRIFT', `/harvester/${h}.yaml`]),
+      report,
+    );
+  },
+);
+
+test("mutation: without the boot server's own allow lines, verify on the boot server cannot read the stale configs and says so (exit 0, each refused)", async () => {
+  const s = await setup('stale-hidden');
+  if (!s) return;
+  const site = path.join(tempDir('verify-stale-site'), 'location_x');
+  await cp(s.tree.sourceDir, site, { recursive: true });
+  await writeFile(path.join(site, 'secrets/token'), 'RotatedToken.456\n');
+  const root = path.join(tempDir('verify-stale-out'), 'deploy');
+  const b = await build({ sites: [site], outDir: root, secrets: 'filled' });
+  assert.ok(b.ok, JSON.stringify(b.diagnostics));
+  const r = await verifyServed(s.tree, {
+    served: s.served.dir,
+    compareRoot: root,
+    edit: (c) => c.replace(/\n *allow (127\.0\.0\.1|::1|192\.168\.122\.1);/g, ''),
+  });
+  assert.is(r.code, 0, r.report);
+  assert.equal(r.doc.diagnostics, [], r.report);
+  assert.equal(
+    r.doc.servers[0]!.refused,
+    ['hv-1', 'hv-2', 'hv-3'].map((h) => `${BASE}/harvester/${h}.yaml`),
+    r.report,
+  );
+});
+
+caught(
   'a one-byte edit on the server is VERIFY_DRIFT at that file',
   'edit',
   {
@@ -254,11 +303,15 @@ caught(
   },
 );
 
-test("access rules (files[].allow): the generated rules refuse each config to verify's address, and verify names them; from a node's address that node's config is checked; without the rules each is VERIFY_EXPOSED", async () => {
+test("access rules (files[].allow): on the boot server itself verify reads every config; from another host the generated rules refuse each, and verify names them; from a node's address that node's config is checked; without the rules each is VERIFY_EXPOSED", async () => {
   const s = await setup('allow');
   if (!s) return;
   const configs = ['hv-1', 'hv-2', 'hv-3'].map((h) => `${BASE}/harvester/${h}.yaml`);
-  const guarded = await verifyServed(s.tree, { served: s.served.dir, compareRoot: compare(s.tree) });
+  // On the boot server (its own address, boot.server's): every config checked, none refused.
+  const onServer = await verifyServed(s.tree, { served: s.served.dir, compareRoot: compare(s.tree) });
+  assert.is(onServer.code, 0, onServer.report);
+  assert.equal(onServer.doc.servers[0]!.refused, [], onServer.report);
+  const guarded = await verifyServed(s.tree, { served: s.served.dir, compareRoot: compare(s.tree), args: ['--source', ELSEWHERE] });
   assert.is(guarded.code, 0, guarded.report);
   assert.equal(guarded.doc.servers[0]!.refused, configs, guarded.report);
   const fromNode = await verifyServed(s.tree, { served: s.served.dir, compareRoot: compare(s.tree), args: ['--source', NODE] });
@@ -270,6 +323,7 @@ test("access rules (files[].allow): the generated rules refuse each config to ve
     served: s.served.dir,
     compareRoot: compare(s.tree),
     edit: (c) => c.replace(/\n *allow [^;\n]+;/g, '').replace(/\n *deny all;/g, ''),
+    args: ['--source', ELSEWHERE],
   });
   assert.is(open.code, 1, open.report);
   found(

@@ -100,7 +100,8 @@ export async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutp
   for (const s of result.servers.filter((x) => x.refused.length > 0)) {
     const site = result.sites.find((x) => x.site === s.site);
     out.note(
-      `${s.site} at ${s.url}: ${s.refused.length} file(s) only their nodes may fetch were refused to ${s.source ?? 'verify'}, as their access rules say (e.g. ${s.refused[0]}).\n` +
+      `${s.site} at ${s.url}: ${s.refused.length} file(s) only their nodes may fetch were refused to ${s.source ?? 'verify'}, as their access rules say (e.g. ${s.refused[0]}); their bytes were not checked.\n` +
+        `  To check them all, run verify on the boot server itself, or from a host listed in nginx.verify_from.\n` +
         `  To check that a node gets its own files, run verify from its address on a host that has it:\n` +
         `  harvgen verify ${site?.dir ?? '<site-dir>'} --url ${s.url} --source <node-address>   (or: curl --interface <node-address> ${s.refused[0]})`,
     );

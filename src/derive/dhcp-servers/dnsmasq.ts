@@ -23,5 +23,6 @@ export const DNSMASQ: DhcpServer = {
     file: 'dnsmasq.conf',
     format: 'dnsmasq',
     how: "the site's config with half of the pool each (the first server the lower half) and the same reservations, neither authoritative",
+    unit: 'dnsmasq.service',
   },
 };

@@ -27,5 +27,6 @@ export const KEA: DhcpServer = {
     file: 'kea-dhcp4.json',
     format: 'kea4',
     how: "the site's config with Kea's high-availability hook in hot-standby (the first server the primary), each Kea talking to the other on `failover.kea_ha_port`",
+    unit: 'kea-dhcp4-server.service',
   },
 };

@@ -58,7 +58,13 @@ export interface DhcpServer {
    * (`failover/<server>/<file>`), its format, and how two of it share the network; undefined:
    * harvgen writes no failover config for it (FAILOVER_UNSUPPORTED).
    */
-  readonly failover?: { readonly file: string; readonly format: 'dnsmasq' | 'kea4'; readonly how: string };
+  readonly failover?: {
+    readonly file: string;
+    readonly format: 'dnsmasq' | 'kea4';
+    readonly how: string;
+    /** Its systemd unit on Debian, which each server's notify.sh stops while the server cannot install a node. */
+    readonly unit: string;
+  };
   /** The operator's step after a build, for the file it names: "merge into Kea kea/harvgen.json". */
   readonly nextStep: { readonly file: string; readonly verb: string };
 }

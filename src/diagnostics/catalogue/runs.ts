@@ -51,6 +51,11 @@ export const RUN_CODES = {
   DISCOVER_DIR_UNSAFE: c('error', 'failed', "A site's `discovered/` is a symbolic link or not a directory: discover writes no stub there."),
   DISCOVER_CAPPED: c('warning', 'failed', 'discover wrote the most stubs one run writes; the other unknown MACs got none this run.'),
   STATUS_LOG_UNREADABLE: c('error', 'failed', 'A log given to `harvgen status` or `harvgen discover` cannot be read.'),
+  FAILOVER_SPLIT: c(
+    'warning',
+    'failed',
+    "`status`: both boot servers of a pair held the shared address at once (each server's keepalived check leaves a mark in its access log while it holds it): they could not hear each other.",
+  ),
   STATUS_LOCKED: c('error', 'failed', 'Another `harvgen status` is reading logs into the same `--state` directory.'),
   STATUS_BMC_LOG_UNREADABLE: c(
     'error',

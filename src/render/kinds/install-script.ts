@@ -5,6 +5,7 @@ import type { ResolvedNode, SiteModel } from '../../model/index.ts';
 import { kernelShim } from '../../model/index.ts';
 import { renderTemplate } from '../templates.ts';
 import type { BootImages } from '../../derive/types.ts';
+import { failoverBases, sharedOrigins } from '../../derive/failover.ts';
 
 /** `file://<volume><file>`: the iPXE URI of the file whose presence means "installed" (UEFI). */
 export function installedMarkerUri(model: SiteModel): string {
@@ -59,5 +60,8 @@ export function renderInstallScript(model: SiteModel, node: ResolvedNode, mac: s
     what: target.what,
     whatShort: target.whatShort,
     artifactsBase: target.artifactsBase,
+    // failover: the boot server's URLs on ${harvgen_base}, moved on to the next server when a try fails.
+    origins: sharedOrigins(model),
+    failover: failoverBases(model),
   });
 }

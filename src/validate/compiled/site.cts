@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"},"upgrade":{"type":"object","description":"An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.","additionalProperties":false,"properties":{"to":{"type":"string","description":"The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"iso_checksum":{"type":"string","description":"SHA-512 of the target's ISO for the cluster's architecture (its create node's), 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (`-arm64.sha512` for an arm64 cluster; Harvester refuses any other form).","pattern":"^[a-f0-9]{128}$"},"release_date":{"type":"string","description":"The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.","pattern":"^[0-9]{8}$"},"apply":{"type":"boolean","description":"Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI."},"done":{"type":"boolean","description":"The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false."}},"required":["to","iso_checksum"]}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3), the same on BIOS and UEFI. A node's script that gives up returns to the firmware, whose next step is its own: a firmware may go on to its next boot entry, or start network boot again (then the tries start over, which looks like retrying without end). From a boot medium the script never gives up (docs/install-without-pxe.md, \"Retries\")."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the boot media (`medium: iso` or `usb`). A relative path is relative to the site directory (the one with `site.yaml`), also when it is written in `sites/_defaults.yaml` or a profile. By fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` and `ipxe.efi` (Debian 13's `ipxe`: an `ipxe.efi` that runs `autoexec.ipxe` from its medium; Debian 12's does not), and for USB images `isohdpfx.bin` (Debian's `isolinux`). They are copied unmodified into every image (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`. Needed where a machine leases an address: a network-booting node without `ip`, any node on a VLAN (its firmware boots on this network), and `boot.unknown: join`. Without it the DHCP server answers reserved addresses only, and unknown machines get none; a site whose nodes all boot from a medium needs no pool."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`. Needed where a machine leases an address: a network-booting node without `ip`, any node on a VLAN (its firmware boots on this network), and `boot.unknown: join`. Without it the DHCP server answers reserved addresses only, and unknown machines get none; a site whose nodes all boot from a medium needs no pool."}},"required":["cidr","gateway","dns"]},"dependencies":{"cidr":["gateway","dns"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf` (and `dnsmasq/global.conf`, once per dnsmasq), DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea), and `kea/harvgen6.json` with `network.ipv6`. `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. A server that is not its own TFTP server (`kea`, `isc`) gets no dnsmasq file: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"metal3":{"type":"object","description":"Metal3 (baremetal-operator and Ironic): a `BareMetalHost` per node with a BMC, to install through Metal3 what this inventory describes. docs/metal3.md.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `metal3/<hostname>.yaml`, one `BareMetalHost` per node with a BMC (its BMC in Ironic's URL form, boot MAC, boot mode, a credentials Secret by name only, root device hint from the install disk, and the node's boot ISO as a `live-iso` image with its SHA-256), and `metal3/kustomization.yaml` listing them. `METAL3_NODE_NOT_EXPORTED` names the nodes left out; `METAL3_HOST_INVALID` what baremetal-operator would refuse. Default false."},"namespace":{"type":"string","description":"The namespace of the `BareMetalHost` objects and of their credentials Secrets (default `metal3`).","pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"}}},"failover":{"type":"object","description":"Two boot servers for the site (docs/failover.md): both serve the same tree; keepalived (VRRP) holds `boot.server`'s address, the shared address, on the one whose nginx answers, and DHCP fails over with them (Kea's high-availability hook in hot-standby, or two dnsmasq with the same reservations and halves of the pool). harvgen writes `failover/<server>/` for each: its keepalived.conf and its DHCP config.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"The boot servers' interface on the nodes' network (the same name on both), where keepalived holds the shared address. Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"virtual_router_id":{"type":"integer","minimum":1,"maximum":255,"description":"The VRRP router id (1-255), unique among the VRRP routers on that network. Default 51."},"kea_ha_port":{"type":"integer","minimum":1,"maximum":65535,"description":"With `dhcp.server: kea`: the port each Kea listens on for its peer (the HA hook's own HTTP listener). Default 8001."},"kea_hooks_dir":{"type":"string","description":"With `dhcp.server: kea`: where the boot servers' Kea keeps its hook libraries (`libdhcp_ha.so`, `libdhcp_lease_cmds.so`). Default `/usr/lib/x86_64-linux-gnu/kea/hooks` (Debian and Ubuntu on x86-64). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"servers":{"type":"array","minItems":2,"maxItems":2,"description":"The two boot servers, the first preferred (the primary): each with a name and its own address on the network. `boot.server` names the shared address, which neither holds of its own.","items":{"type":"object","description":"One boot server.","additionalProperties":false,"properties":{"name":{"type":"string","description":"Its name (lower-case letters, digits and hyphens): the directory of its files, `failover/<name>/`.","pattern":"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$"},"address":{"type":"string","description":"Its own address on the network, inside `network.cidr`. (IPv4 address, dotted quad)"}},"required":["name","address"]}}},"required":["interface","servers"]},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mirror":{"type":"string","description":"The registry and namespace the boot server pulls from, when it is not `registry`: the site's own mirror of the central registry (filled with `skopeo sync`, or a registry's pull-through cache). Its pull.json then names `<mirror>/<site>`; `publish` still pushes to `registry`. The boot server checks the same signatures whichever registry it reads. docs/fleet.md, \"Site mirrors\". Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"cosign_key":{"type":["string","object"],"minLength":1,"description":"A cosign signing key: `publish` attaches a cosign signature (sigstore's tag scheme, `sha256-<digest>.sig`) to every site artifact it pushes, so that `cosign verify --key`, Flux's `OCIRepository` (`verify.provider: cosign`), Kyverno and Harbor can check it. An unencrypted PEM private key: Ed25519 (`openssl genpkey -algorithm ed25519 -out secrets/cosign.key`; its signatures are the same at every publish), ECDSA P-256 (`openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out secrets/cosign.key`) or RSA (2048 to 4096 bits). Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git. Needs `cosign_public_key`. docs/fleet.md, \"Signatures other tools check\".","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"cosign_public_key":{"type":"string","description":"The public half of `cosign_key`, as PEM (`-----BEGIN PUBLIC KEY-----` ... `-----END PUBLIC KEY-----`; `openssl pkey -in secrets/cosign.key -pubout`). Plain data, safe to commit: the tree holds it as `publish/cosign.pub`, the file `cosign verify --key` and Flux take.","pattern":"^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$","maxLength":1500}},"required":["registry","key"],"dependencies":{"cosign_key":["cosign_public_key"],"cosign_public_key":["cosign_key"]}},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true. Turn it off when no DHCP server of yours serves the segment: another team's server is configured by hand (reserve the nodes' `ip` there, and let it hand out iPXE's boot file as docs/deploy.md shows), or every node boots from a medium with no DHCP (`medium: iso` or `usb`). Nothing else changes: the scripts, configs and nginx are the same."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"},"upgrade":{"type":"object","description":"An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.","additionalProperties":false,"properties":{"to":{"type":"string","description":"The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"iso_checksum":{"type":"string","description":"SHA-512 of the target's ISO for the cluster's architecture (its create node's), 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (`-arm64.sha512` for an arm64 cluster; Harvester refuses any other form).","pattern":"^[a-f0-9]{128}$"},"release_date":{"type":"string","description":"The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.","pattern":"^[0-9]{8}$"},"apply":{"type":"boolean","description":"Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI."},"done":{"type":"boolean","description":"The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false."}},"required":["to","iso_checksum"]}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3), the same on BIOS and UEFI. A node's script that gives up returns to the firmware, whose next step is its own: a firmware may go on to its next boot entry, or start network boot again (then the tries start over, which looks like retrying without end). From a boot medium the script never gives up (docs/install-without-pxe.md, \"Retries\")."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the boot media (`medium: iso` or `usb`). A relative path is relative to the site directory (the one with `site.yaml`), also when it is written in `sites/_defaults.yaml` or a profile. By fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` and `ipxe.efi` (Debian 13's `ipxe`: an `ipxe.efi` that runs `autoexec.ipxe` from its medium; Debian 12's does not), and for USB images `isohdpfx.bin` (Debian's `isolinux`). They are copied unmodified into every image (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`. Needed where a machine leases an address: a network-booting node without `ip`, any node on a VLAN (its firmware boots on this network), and `boot.unknown: join`. Without it the DHCP server answers reserved addresses only, and unknown machines get none; a site whose nodes all boot from a medium needs no pool."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`. Needed where a machine leases an address: a network-booting node without `ip`, any node on a VLAN (its firmware boots on this network), and `boot.unknown: join`. Without it the DHCP server answers reserved addresses only, and unknown machines get none; a site whose nodes all boot from a medium needs no pool."}},"required":["cidr","gateway","dns"]},"dependencies":{"cidr":["gateway","dns"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":["string","object"],"description":"Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`) or a selector; `/dev/sdX` names can change between boots and get a warning. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"data_disk":{"type":["string","object"],"description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`. Either a path under `/dev/` without control characters, or a map that names the disk by what it is (`serial`, `wwn`, `model`, `min_gib`, `max_gib`; every key given must match): harvgen finds it among the disks measured of the node's machine (`harvgen facts`, a dump) and writes its `/dev/disk/by-id/` path (docs/inventory.md, \"The install disk by what it is\").","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$","additionalProperties":false,"minProperties":1,"properties":{"serial":{"type":"string","description":"The disk's serial number, as its facts file lists it.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"wwn":{"type":"string","description":"The disk's World Wide Name: 16 or 32 hexadecimal digits, optionally after `0x` or `naa.` (`eui.` for an NVMe EUI-64 or NGUID).","pattern":"^((0x|naa\\.|eui\\.)?[0-9A-Fa-f]{16}|(0x|naa\\.|eui\\.)?[0-9A-Fa-f]{32})$"},"model":{"type":"string","description":"The disk model, as its facts file lists it; `*` stands for any run of characters; upper and lower case match alike.","pattern":"^[!-~]([ -~]{0,126}[!-~])?$","maxLength":128},"min_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at least this many GiB (2^30 bytes)."},"max_gib":{"type":"integer","minimum":1,"maximum":1048576,"description":"The disk has at most this many GiB."}},"title":"DiskSelectorInput"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso","usb"],"description":"How the machine reaches its boot script: `network`: network boot (PXE or UEFI HTTP boot, with DHCP; the default); `iso`: a boot ISO (`media/shared.boot.iso`, or `media/<hostname>.iso` with `medium_image: own`), which the node's BMC mounts as a virtual CD (`bmc/<hostname>.sh media-boot`); `usb`: a USB disk image (`media/shared.boot.img`, or `media/<hostname>.img` with `medium_image: own`), which the node's BMC mounts as a virtual USB stick, or which is written to a USB stick. A medium with an image sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"medium_image":{"type":"string","enum":["shared","own"],"description":"Which image of its medium the node boots (`medium: iso` or `usb`): `shared` (default), the site's one image of that medium, which carries the table of every node that shares it (boot MAC, address, netmask, gateway, DNS) and finds its node by the MAC of a NIC; `own`, an image of the node alone (`media/<hostname>.<ext>`), for a node whose BMC must not learn the other nodes' addresses (docs/install-without-pxe.md, \"One image for many nodes\")."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"verify_from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of a host that runs `harvgen verify` (IPv4, e.g. `10.0.0.9` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Hosts besides the boot server(s) that may read every file that holds a secret or one node's data, so that `harvgen verify` run there checks each node's files too (their bytes could drift unseen otherwise). The boot server itself may always: loopback, `boot.server`'s address and, with `failover:`, each server's own address (the files are on its disk anyway). Give only hosts trusted with the deploy tree."},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf` (and `dnsmasq/global.conf`, once per dnsmasq), DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea), and `kea/harvgen6.json` with `network.ipv6`. `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. A server that is not its own TFTP server (`kea`, `isc`) gets no dnsmasq file: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"metal3":{"type":"object","description":"Metal3 (baremetal-operator and Ironic): a `BareMetalHost` per node with a BMC, to install through Metal3 what this inventory describes. docs/metal3.md.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `metal3/<hostname>.yaml`, one `BareMetalHost` per node with a BMC (its BMC in Ironic's URL form, boot MAC, boot mode, a credentials Secret by name only, root device hint from the install disk, and the node's boot ISO as a `live-iso` image with its SHA-256), and `metal3/kustomization.yaml` listing them. `METAL3_NODE_NOT_EXPORTED` names the nodes left out; `METAL3_HOST_INVALID` what baremetal-operator would refuse. Default false."},"namespace":{"type":"string","description":"The namespace of the `BareMetalHost` objects and of their credentials Secrets (default `metal3`).","pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"}}},"failover":{"type":"object","description":"Two boot servers for the site (docs/failover.md): both serve the same tree; keepalived (VRRP) holds `boot.server`'s address, the shared address, on one that can install a node, and DHCP fails over with them (Kea's high-availability hook in hot-standby, or two dnsmasq with the same reservations and halves of the pool); each server's DHCP sends nodes to its own address, and their scripts move on to the other server when one fails. harvgen writes `failover/<server>/` for each: its keepalived.conf, check.sh and notify.sh, and its DHCP config.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"The boot servers' interface on the nodes' network (the same name on both), where keepalived holds the shared address. Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"virtual_router_id":{"type":"integer","minimum":1,"maximum":255,"description":"The VRRP router id (1-255), unique among the VRRP routers on that network. Default 51."},"kea_ha_port":{"type":"integer","minimum":1,"maximum":65535,"description":"With `dhcp.server: kea`: the port each Kea listens on for its peer (the HA hook's own HTTP listener). Default 8001."},"kea_hooks_dir":{"type":"string","description":"With `dhcp.server: kea`: where the boot servers' Kea keeps its hook libraries (`libdhcp_ha.so`, `libdhcp_lease_cmds.so`). Default `/usr/lib/x86_64-linux-gnu/kea/hooks` (Debian and Ubuntu on x86-64). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"servers":{"type":"array","minItems":2,"maxItems":2,"description":"The two boot servers, the first preferred (the primary): each with a name and its own address on the network. `boot.server` names the shared address, which neither holds of its own.","items":{"type":"object","description":"One boot server.","additionalProperties":false,"properties":{"name":{"type":"string","description":"Its name (lower-case letters, digits and hyphens): the directory of its files, `failover/<name>/`.","pattern":"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$"},"address":{"type":"string","description":"Its own address on the network, inside `network.cidr`. (IPv4 address, dotted quad)"},"mac":{"type":"string","description":"The MAC address of its `failover.interface`, in colon form (`52:54:00:aa:bb:01`). With it, the other server's nftables rules (`failover/<name>/nftables.conf`) take VRRP adverts from this server only from this MAC too: a host that forges this server's address, but not its MAC, cannot take the shared address.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"}},"required":["name","address"]}}},"required":["interface","servers"]},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mirror":{"type":"string","description":"The registry and namespace the boot server pulls from, when it is not `registry`: the site's own mirror of the central registry (filled with `skopeo sync`, or a registry's pull-through cache). Its pull.json then names `<mirror>/<site>`; `publish` still pushes to `registry`. The boot server checks the same signatures whichever registry it reads. docs/fleet.md, \"Site mirrors\". Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"cosign_key":{"type":["string","object"],"minLength":1,"description":"A cosign signing key: `publish` attaches a cosign signature (sigstore's tag scheme, `sha256-<digest>.sig`) to every site artifact it pushes, so that `cosign verify --key`, Flux's `OCIRepository` (`verify.provider: cosign`), Kyverno and Harbor can check it. An unencrypted PEM private key: Ed25519 (`openssl genpkey -algorithm ed25519 -out secrets/cosign.key`; its signatures are the same at every publish), ECDSA P-256 (`openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out secrets/cosign.key`) or RSA (2048 to 4096 bits). Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git. Needs `cosign_public_key`. docs/fleet.md, \"Signatures other tools check\".","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"cosign_public_key":{"type":"string","description":"The public half of `cosign_key`, as PEM (`-----BEGIN PUBLIC KEY-----` ... `-----END PUBLIC KEY-----`; `openssl pkey -in secrets/cosign.key -pubout`). Plain data, safe to commit: the tree holds it as `publish/cosign.pub`, the file `cosign verify --key` and Flux take.","pattern":"^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$","maxLength":1500}},"required":["registry","key"],"dependencies":{"cosign_key":["cosign_public_key"],"cosign_public_key":["cosign_key"]}},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true. Turn it off when no DHCP server of yours serves the segment: another team's server is configured by hand (reserve the nodes' `ip` there, and let it hand out iPXE's boot file as docs/deploy.md shows), or every node boots from a medium with no DHCP (`medium: iso` or `usb`). Nothing else changes: the scripts, configs and nginx are the same."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$", "u");
@@ -40,15 +40,16 @@ const pattern78 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
 const pattern79 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
 const pattern81 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
 const pattern86 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
-const pattern87 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
-const pattern88 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
-const pattern90 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
-const pattern91 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
-const pattern93 = new RegExp("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "u");
-const pattern96 = new RegExp("^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$", "u");
-const pattern98 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
-const pattern99 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
-const pattern105 = new RegExp("^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$", "u");
+const pattern88 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
+const pattern89 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
+const pattern91 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
+const pattern92 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
+const pattern94 = new RegExp("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "u");
+const pattern97 = new RegExp("^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$", "u");
+const pattern98 = new RegExp("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$", "u");
+const pattern100 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
+const pattern101 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
+const pattern107 = new RegExp("^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/site.schema.json" */;
@@ -7769,7 +7770,7 @@ if(data.nginx !== undefined){
 let data285 = data.nginx;
 if(data285 && typeof data285 == "object" && !Array.isArray(data285)){
 for(const key42 in data285){
-if(!(((((((key42 === "listen") || (key42 === "root")) || (key42 === "artifacts_dir")) || (key42 === "access_log")) || (key42 === "access")) || (key42 === "file_key")) || (key42 === "real_ip"))){
+if(!((((((((key42 === "listen") || (key42 === "root")) || (key42 === "artifacts_dir")) || (key42 === "access_log")) || (key42 === "access")) || (key42 === "file_key")) || (key42 === "verify_from")) || (key42 === "real_ip"))){
 const err631 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data285};
 if(vErrors === null){
 vErrors = [err631];
@@ -8052,11 +8053,11 @@ errors++;
 }
 }
 }
-if(data285.real_ip !== undefined){
-let data294 = data285.real_ip;
-if(data294 && typeof data294 == "object" && !Array.isArray(data294)){
-if(data294.from === undefined){
-const err655 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
+if(data285.verify_from !== undefined){
+let data294 = data285.verify_from;
+if(Array.isArray(data294)){
+if(data294.length > 64){
+const err655 = {instancePath:instancePath+"/nginx/verify_from",schemaPath:"#/properties/nginx/properties/verify_from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.verify_from,data:data294};
 if(vErrors === null){
 vErrors = [err655];
 }
@@ -8065,8 +8066,8 @@ vErrors.push(err655);
 }
 errors++;
 }
-if(data294.header === undefined){
-const err656 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
+if(data294.length < 1){
+const err656 = {instancePath:instancePath+"/nginx/verify_from",schemaPath:"#/properties/nginx/properties/verify_from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.verify_from,data:data294};
 if(vErrors === null){
 vErrors = [err656];
 }
@@ -8075,9 +8076,12 @@ vErrors.push(err656);
 }
 errors++;
 }
-for(const key44 in data294){
-if(!((key44 === "from") || (key44 === "header"))){
-const err657 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
+const len22 = data294.length;
+for(let i22=0; i22<len22; i22++){
+let data295 = data294[i22];
+if(typeof data295 === "string"){
+if(!pattern86.test(data295)){
+const err657 = {instancePath:instancePath+"/nginx/verify_from/" + i22,schemaPath:"#/properties/nginx/properties/verify_from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.verify_from.items,data:data295};
 if(vErrors === null){
 vErrors = [err657];
 }
@@ -8087,11 +8091,8 @@ vErrors.push(err657);
 errors++;
 }
 }
-if(data294.from !== undefined){
-let data295 = data294.from;
-if(Array.isArray(data295)){
-if(data295.length > 64){
-const err658 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
+else {
+const err658 = {instancePath:instancePath+"/nginx/verify_from/" + i22,schemaPath:"#/properties/nginx/properties/verify_from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.verify_from.items.type,parentSchema:schema11.properties.nginx.properties.verify_from.items,data:data295};
 if(vErrors === null){
 vErrors = [err658];
 }
@@ -8100,59 +8101,24 @@ vErrors.push(err658);
 }
 errors++;
 }
-if(data295.length < 1){
-const err659 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
-if(vErrors === null){
-vErrors = [err659];
 }
-else {
-vErrors.push(err659);
-}
-errors++;
-}
-const len22 = data295.length;
-for(let i22=0; i22<len22; i22++){
-let data296 = data295[i22];
-if(typeof data296 === "string"){
-if(!pattern86.test(data296)){
-const err660 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data296};
-if(vErrors === null){
-vErrors = [err660];
-}
-else {
-vErrors.push(err660);
-}
-errors++;
-}
-}
-else {
-const err661 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data296};
-if(vErrors === null){
-vErrors = [err661];
-}
-else {
-vErrors.push(err661);
-}
-errors++;
-}
-}
-let i23 = data295.length;
+let i23 = data294.length;
 let j0;
 if(i23 > 1){
 const indices0 = {};
 for(;i23--;){
-let item0 = data295[i23];
+let item0 = data294[i23];
 if(typeof item0 !== "string"){
 continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err662 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
+const err659 = {instancePath:instancePath+"/nginx/verify_from",schemaPath:"#/properties/nginx/properties/verify_from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.verify_from,data:data294};
 if(vErrors === null){
-vErrors = [err662];
+vErrors = [err659];
 }
 else {
-vErrors.push(err662);
+vErrors.push(err659);
 }
 errors++;
 break;
@@ -8162,7 +8128,42 @@ indices0[item0] = i23;
 }
 }
 else {
-const err663 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data295};
+const err660 = {instancePath:instancePath+"/nginx/verify_from",schemaPath:"#/properties/nginx/properties/verify_from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.verify_from.type,parentSchema:schema11.properties.nginx.properties.verify_from,data:data294};
+if(vErrors === null){
+vErrors = [err660];
+}
+else {
+vErrors.push(err660);
+}
+errors++;
+}
+}
+if(data285.real_ip !== undefined){
+let data296 = data285.real_ip;
+if(data296 && typeof data296 == "object" && !Array.isArray(data296)){
+if(data296.from === undefined){
+const err661 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data296};
+if(vErrors === null){
+vErrors = [err661];
+}
+else {
+vErrors.push(err661);
+}
+errors++;
+}
+if(data296.header === undefined){
+const err662 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data296};
+if(vErrors === null){
+vErrors = [err662];
+}
+else {
+vErrors.push(err662);
+}
+errors++;
+}
+for(const key44 in data296){
+if(!((key44 === "from") || (key44 === "header"))){
+const err663 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data296};
 if(vErrors === null){
 vErrors = [err663];
 }
@@ -8172,11 +8173,11 @@ vErrors.push(err663);
 errors++;
 }
 }
-if(data294.header !== undefined){
-let data297 = data294.header;
-if(typeof data297 === "string"){
-if(!pattern87.test(data297)){
-const err664 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data297};
+if(data296.from !== undefined){
+let data297 = data296.from;
+if(Array.isArray(data297)){
+if(data297.length > 64){
+const err664 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data297};
 if(vErrors === null){
 vErrors = [err664];
 }
@@ -8185,9 +8186,8 @@ vErrors.push(err664);
 }
 errors++;
 }
-}
-else {
-const err665 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data297};
+if(data297.length < 1){
+const err665 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data297};
 if(vErrors === null){
 vErrors = [err665];
 }
@@ -8196,10 +8196,12 @@ vErrors.push(err665);
 }
 errors++;
 }
-}
-}
-else {
-const err666 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data294};
+const len23 = data297.length;
+for(let i24=0; i24<len23; i24++){
+let data298 = data297[i24];
+if(typeof data298 === "string"){
+if(!pattern86.test(data298)){
+const err666 = {instancePath:instancePath+"/nginx/real_ip/from/" + i24,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data298};
 if(vErrors === null){
 vErrors = [err666];
 }
@@ -8209,9 +8211,8 @@ vErrors.push(err666);
 errors++;
 }
 }
-}
 else {
-const err667 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data285};
+const err667 = {instancePath:instancePath+"/nginx/real_ip/from/" + i24,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data298};
 if(vErrors === null){
 vErrors = [err667];
 }
@@ -8221,12 +8222,18 @@ vErrors.push(err667);
 errors++;
 }
 }
-if(data.dnsmasq !== undefined){
-let data298 = data.dnsmasq;
-if(data298 && typeof data298 == "object" && !Array.isArray(data298)){
-for(const key45 in data298){
-if(!(((((((key45 === "interface") || (key45 === "tftp_root")) || (key45 === "lease_time")) || (key45 === "dns")) || (key45 === "host")) || (key45 === "hosts_dir")) || (key45 === "mode"))){
-const err668 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data298};
+let i25 = data297.length;
+let j1;
+if(i25 > 1){
+const indices1 = {};
+for(;i25--;){
+let item1 = data297[i25];
+if(typeof item1 !== "string"){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err668 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i25, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i25+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data297};
 if(vErrors === null){
 vErrors = [err668];
 }
@@ -8234,13 +8241,14 @@ else {
 vErrors.push(err668);
 }
 errors++;
+break;
+}
+indices1[item1] = i25;
 }
 }
-if(data298.interface !== undefined){
-let data299 = data298.interface;
-if(typeof data299 === "string"){
-if(func3(data299) > 16){
-const err669 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
+}
+else {
+const err669 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data297};
 if(vErrors === null){
 vErrors = [err669];
 }
@@ -8249,8 +8257,12 @@ vErrors.push(err669);
 }
 errors++;
 }
+}
+if(data296.header !== undefined){
+let data299 = data296.header;
+if(typeof data299 === "string"){
 if(!pattern88.test(data299)){
-const err670 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
+const err670 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data299};
 if(vErrors === null){
 vErrors = [err670];
 }
@@ -8261,7 +8273,7 @@ errors++;
 }
 }
 else {
-const err671 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data299};
+const err671 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data299};
 if(vErrors === null){
 vErrors = [err671];
 }
@@ -8271,11 +8283,9 @@ vErrors.push(err671);
 errors++;
 }
 }
-if(data298.tftp_root !== undefined){
-let data300 = data298.tftp_root;
-if(typeof data300 === "string"){
-if(func3(data300) > 512){
-const err672 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
+}
+else {
+const err672 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data296};
 if(vErrors === null){
 vErrors = [err672];
 }
@@ -8284,8 +8294,10 @@ vErrors.push(err672);
 }
 errors++;
 }
-if(!pattern79.test(data300)){
-const err673 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
+}
+}
+else {
+const err673 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data285};
 if(vErrors === null){
 vErrors = [err673];
 }
@@ -8295,8 +8307,12 @@ vErrors.push(err673);
 errors++;
 }
 }
-else {
-const err674 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data300};
+if(data.dnsmasq !== undefined){
+let data300 = data.dnsmasq;
+if(data300 && typeof data300 == "object" && !Array.isArray(data300)){
+for(const key45 in data300){
+if(!(((((((key45 === "interface") || (key45 === "tftp_root")) || (key45 === "lease_time")) || (key45 === "dns")) || (key45 === "host")) || (key45 === "hosts_dir")) || (key45 === "mode"))){
+const err674 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data300};
 if(vErrors === null){
 vErrors = [err674];
 }
@@ -8306,11 +8322,11 @@ vErrors.push(err674);
 errors++;
 }
 }
-if(data298.lease_time !== undefined){
-let data301 = data298.lease_time;
+if(data300.interface !== undefined){
+let data301 = data300.interface;
 if(typeof data301 === "string"){
-if(!pattern90.test(data301)){
-const err675 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data301};
+if(func3(data301) > 16){
+const err675 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data301};
 if(vErrors === null){
 vErrors = [err675];
 }
@@ -8319,9 +8335,8 @@ vErrors.push(err675);
 }
 errors++;
 }
-}
-else {
-const err676 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data301};
+if(!pattern89.test(data301)){
+const err676 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data301};
 if(vErrors === null){
 vErrors = [err676];
 }
@@ -8331,10 +8346,8 @@ vErrors.push(err676);
 errors++;
 }
 }
-if(data298.dns !== undefined){
-let data302 = data298.dns;
-if(typeof data302 !== "boolean"){
-const err677 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data302};
+else {
+const err677 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data301};
 if(vErrors === null){
 vErrors = [err677];
 }
@@ -8344,11 +8357,11 @@ vErrors.push(err677);
 errors++;
 }
 }
-if(data298.host !== undefined){
-let data303 = data298.host;
-if(typeof data303 === "string"){
-if(func3(data303) > 253){
-const err678 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
+if(data300.tftp_root !== undefined){
+let data302 = data300.tftp_root;
+if(typeof data302 === "string"){
+if(func3(data302) > 512){
+const err678 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data302};
 if(vErrors === null){
 vErrors = [err678];
 }
@@ -8357,8 +8370,8 @@ vErrors.push(err678);
 }
 errors++;
 }
-if(func3(data303) < 1){
-const err679 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
+if(!pattern79.test(data302)){
+const err679 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data302};
 if(vErrors === null){
 vErrors = [err679];
 }
@@ -8367,8 +8380,9 @@ vErrors.push(err679);
 }
 errors++;
 }
-if(!pattern91.test(data303)){
-const err680 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
+}
+else {
+const err680 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data302};
 if(vErrors === null){
 vErrors = [err680];
 }
@@ -8378,8 +8392,11 @@ vErrors.push(err680);
 errors++;
 }
 }
-else {
-const err681 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data303};
+if(data300.lease_time !== undefined){
+let data303 = data300.lease_time;
+if(typeof data303 === "string"){
+if(!pattern91.test(data303)){
+const err681 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data303};
 if(vErrors === null){
 vErrors = [err681];
 }
@@ -8389,11 +8406,8 @@ vErrors.push(err681);
 errors++;
 }
 }
-if(data298.hosts_dir !== undefined){
-let data304 = data298.hosts_dir;
-if(typeof data304 === "string"){
-if(func3(data304) > 512){
-const err682 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
+else {
+const err682 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data303};
 if(vErrors === null){
 vErrors = [err682];
 }
@@ -8402,8 +8416,11 @@ vErrors.push(err682);
 }
 errors++;
 }
-if(!pattern79.test(data304)){
-const err683 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
+}
+if(data300.dns !== undefined){
+let data304 = data300.dns;
+if(typeof data304 !== "boolean"){
+const err683 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data304};
 if(vErrors === null){
 vErrors = [err683];
 }
@@ -8413,8 +8430,11 @@ vErrors.push(err683);
 errors++;
 }
 }
-else {
-const err684 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data304};
+if(data300.host !== undefined){
+let data305 = data300.host;
+if(typeof data305 === "string"){
+if(func3(data305) > 253){
+const err684 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data305};
 if(vErrors === null){
 vErrors = [err684];
 }
@@ -8423,11 +8443,8 @@ vErrors.push(err684);
 }
 errors++;
 }
-}
-if(data298.mode !== undefined){
-let data305 = data298.mode;
-if(typeof data305 !== "string"){
-const err685 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data305};
+if(func3(data305) < 1){
+const err685 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data305};
 if(vErrors === null){
 vErrors = [err685];
 }
@@ -8436,8 +8453,8 @@ vErrors.push(err685);
 }
 errors++;
 }
-if(!((data305 === "server") || (data305 === "proxy"))){
-const err686 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data305};
+if(!pattern92.test(data305)){
+const err686 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data305};
 if(vErrors === null){
 vErrors = [err686];
 }
@@ -8447,9 +8464,8 @@ vErrors.push(err686);
 errors++;
 }
 }
-}
 else {
-const err687 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data298};
+const err687 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data305};
 if(vErrors === null){
 vErrors = [err687];
 }
@@ -8459,12 +8475,11 @@ vErrors.push(err687);
 errors++;
 }
 }
-if(data.dhcp !== undefined){
-let data306 = data.dhcp;
-if(data306 && typeof data306 == "object" && !Array.isArray(data306)){
-for(const key46 in data306){
-if(!((key46 === "server") || (key46 === "next_server"))){
-const err688 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data306};
+if(data300.hosts_dir !== undefined){
+let data306 = data300.hosts_dir;
+if(typeof data306 === "string"){
+if(func3(data306) > 512){
+const err688 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data306};
 if(vErrors === null){
 vErrors = [err688];
 }
@@ -8473,11 +8488,8 @@ vErrors.push(err688);
 }
 errors++;
 }
-}
-if(data306.server !== undefined){
-let data307 = data306.server;
-if(typeof data307 !== "string"){
-const err689 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data307};
+if(!pattern79.test(data306)){
+const err689 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data306};
 if(vErrors === null){
 vErrors = [err689];
 }
@@ -8486,8 +8498,9 @@ vErrors.push(err689);
 }
 errors++;
 }
-if(!(((data307 === "dnsmasq") || (data307 === "kea")) || (data307 === "isc"))){
-const err690 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data307};
+}
+else {
+const err690 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data306};
 if(vErrors === null){
 vErrors = [err690];
 }
@@ -8497,10 +8510,10 @@ vErrors.push(err690);
 errors++;
 }
 }
-if(data306.next_server !== undefined){
-let data308 = data306.next_server;
-if(typeof data308 !== "string"){
-const err691 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data308};
+if(data300.mode !== undefined){
+let data307 = data300.mode;
+if(typeof data307 !== "string"){
+const err691 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data307};
 if(vErrors === null){
 vErrors = [err691];
 }
@@ -8509,10 +8522,8 @@ vErrors.push(err691);
 }
 errors++;
 }
-}
-}
-else {
-const err692 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data306};
+if(!((data307 === "server") || (data307 === "proxy"))){
+const err692 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data307};
 if(vErrors === null){
 vErrors = [err692];
 }
@@ -8522,12 +8533,9 @@ vErrors.push(err692);
 errors++;
 }
 }
-if(data.bss !== undefined){
-let data309 = data.bss;
-if(data309 && typeof data309 == "object" && !Array.isArray(data309)){
-for(const key47 in data309){
-if(!(key47 === "export")){
-const err693 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data309};
+}
+else {
+const err693 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data300};
 if(vErrors === null){
 vErrors = [err693];
 }
@@ -8537,10 +8545,12 @@ vErrors.push(err693);
 errors++;
 }
 }
-if(data309.export !== undefined){
-let data310 = data309.export;
-if(typeof data310 !== "boolean"){
-const err694 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data310};
+if(data.dhcp !== undefined){
+let data308 = data.dhcp;
+if(data308 && typeof data308 == "object" && !Array.isArray(data308)){
+for(const key46 in data308){
+if(!((key46 === "server") || (key46 === "next_server"))){
+const err694 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data308};
 if(vErrors === null){
 vErrors = [err694];
 }
@@ -8550,9 +8560,10 @@ vErrors.push(err694);
 errors++;
 }
 }
-}
-else {
-const err695 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data309};
+if(data308.server !== undefined){
+let data309 = data308.server;
+if(typeof data309 !== "string"){
+const err695 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data309};
 if(vErrors === null){
 vErrors = [err695];
 }
@@ -8561,13 +8572,8 @@ vErrors.push(err695);
 }
 errors++;
 }
-}
-if(data.metal3 !== undefined){
-let data311 = data.metal3;
-if(data311 && typeof data311 == "object" && !Array.isArray(data311)){
-for(const key48 in data311){
-if(!((key48 === "export") || (key48 === "namespace"))){
-const err696 = {instancePath:instancePath+"/metal3",schemaPath:"#/properties/metal3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.metal3,data:data311};
+if(!(((data309 === "dnsmasq") || (data309 === "kea")) || (data309 === "isc"))){
+const err696 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data309};
 if(vErrors === null){
 vErrors = [err696];
 }
@@ -8577,10 +8583,10 @@ vErrors.push(err696);
 errors++;
 }
 }
-if(data311.export !== undefined){
-let data312 = data311.export;
-if(typeof data312 !== "boolean"){
-const err697 = {instancePath:instancePath+"/metal3/export",schemaPath:"#/properties/metal3/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.metal3.properties.export.type,parentSchema:schema11.properties.metal3.properties.export,data:data312};
+if(data308.next_server !== undefined){
+let data310 = data308.next_server;
+if(typeof data310 !== "string"){
+const err697 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data310};
 if(vErrors === null){
 vErrors = [err697];
 }
@@ -8590,11 +8596,9 @@ vErrors.push(err697);
 errors++;
 }
 }
-if(data311.namespace !== undefined){
-let data313 = data311.namespace;
-if(typeof data313 === "string"){
-if(!pattern93.test(data313)){
-const err698 = {instancePath:instancePath+"/metal3/namespace",schemaPath:"#/properties/metal3/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.metal3.properties.namespace,data:data313};
+}
+else {
+const err698 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data308};
 if(vErrors === null){
 vErrors = [err698];
 }
@@ -8604,8 +8608,12 @@ vErrors.push(err698);
 errors++;
 }
 }
-else {
-const err699 = {instancePath:instancePath+"/metal3/namespace",schemaPath:"#/properties/metal3/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.metal3.properties.namespace.type,parentSchema:schema11.properties.metal3.properties.namespace,data:data313};
+if(data.bss !== undefined){
+let data311 = data.bss;
+if(data311 && typeof data311 == "object" && !Array.isArray(data311)){
+for(const key47 in data311){
+if(!(key47 === "export")){
+const err699 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data311};
 if(vErrors === null){
 vErrors = [err699];
 }
@@ -8615,9 +8623,10 @@ vErrors.push(err699);
 errors++;
 }
 }
-}
-else {
-const err700 = {instancePath:instancePath+"/metal3",schemaPath:"#/properties/metal3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.metal3.type,parentSchema:schema11.properties.metal3,data:data311};
+if(data311.export !== undefined){
+let data312 = data311.export;
+if(typeof data312 !== "boolean"){
+const err700 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data312};
 if(vErrors === null){
 vErrors = [err700];
 }
@@ -8627,11 +8636,9 @@ vErrors.push(err700);
 errors++;
 }
 }
-if(data.failover !== undefined){
-let data314 = data.failover;
-if(data314 && typeof data314 == "object" && !Array.isArray(data314)){
-if(data314.interface === undefined){
-const err701 = {instancePath:instancePath+"/failover",schemaPath:"#/properties/failover/required",keyword:"required",params:{missingProperty: "interface"},message:"must have required property '"+"interface"+"'",schema:schema11.properties.failover.required,parentSchema:schema11.properties.failover,data:data314};
+}
+else {
+const err701 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data311};
 if(vErrors === null){
 vErrors = [err701];
 }
@@ -8640,8 +8647,13 @@ vErrors.push(err701);
 }
 errors++;
 }
-if(data314.servers === undefined){
-const err702 = {instancePath:instancePath+"/failover",schemaPath:"#/properties/failover/required",keyword:"required",params:{missingProperty: "servers"},message:"must have required property '"+"servers"+"'",schema:schema11.properties.failover.required,parentSchema:schema11.properties.failover,data:data314};
+}
+if(data.metal3 !== undefined){
+let data313 = data.metal3;
+if(data313 && typeof data313 == "object" && !Array.isArray(data313)){
+for(const key48 in data313){
+if(!((key48 === "export") || (key48 === "namespace"))){
+const err702 = {instancePath:instancePath+"/metal3",schemaPath:"#/properties/metal3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.metal3,data:data313};
 if(vErrors === null){
 vErrors = [err702];
 }
@@ -8650,9 +8662,11 @@ vErrors.push(err702);
 }
 errors++;
 }
-for(const key49 in data314){
-if(!(((((key49 === "interface") || (key49 === "virtual_router_id")) || (key49 === "kea_ha_port")) || (key49 === "kea_hooks_dir")) || (key49 === "servers"))){
-const err703 = {instancePath:instancePath+"/failover",schemaPath:"#/properties/failover/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.failover,data:data314};
+}
+if(data313.export !== undefined){
+let data314 = data313.export;
+if(typeof data314 !== "boolean"){
+const err703 = {instancePath:instancePath+"/metal3/export",schemaPath:"#/properties/metal3/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.metal3.properties.export.type,parentSchema:schema11.properties.metal3.properties.export,data:data314};
 if(vErrors === null){
 vErrors = [err703];
 }
@@ -8662,11 +8676,11 @@ vErrors.push(err703);
 errors++;
 }
 }
-if(data314.interface !== undefined){
-let data315 = data314.interface;
+if(data313.namespace !== undefined){
+let data315 = data313.namespace;
 if(typeof data315 === "string"){
-if(func3(data315) > 15){
-const err704 = {instancePath:instancePath+"/failover/interface",schemaPath:"#/properties/failover/properties/interface/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.failover.properties.interface,data:data315};
+if(!pattern94.test(data315)){
+const err704 = {instancePath:instancePath+"/metal3/namespace",schemaPath:"#/properties/metal3/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.metal3.properties.namespace,data:data315};
 if(vErrors === null){
 vErrors = [err704];
 }
@@ -8675,8 +8689,9 @@ vErrors.push(err704);
 }
 errors++;
 }
-if(!pattern21.test(data315)){
-const err705 = {instancePath:instancePath+"/failover/interface",schemaPath:"#/properties/failover/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.failover.properties.interface,data:data315};
+}
+else {
+const err705 = {instancePath:instancePath+"/metal3/namespace",schemaPath:"#/properties/metal3/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.metal3.properties.namespace.type,parentSchema:schema11.properties.metal3.properties.namespace,data:data315};
 if(vErrors === null){
 vErrors = [err705];
 }
@@ -8686,8 +8701,9 @@ vErrors.push(err705);
 errors++;
 }
 }
+}
 else {
-const err706 = {instancePath:instancePath+"/failover/interface",schemaPath:"#/properties/failover/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.failover.properties.interface.type,parentSchema:schema11.properties.failover.properties.interface,data:data315};
+const err706 = {instancePath:instancePath+"/metal3",schemaPath:"#/properties/metal3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.metal3.type,parentSchema:schema11.properties.metal3,data:data313};
 if(vErrors === null){
 vErrors = [err706];
 }
@@ -8697,10 +8713,11 @@ vErrors.push(err706);
 errors++;
 }
 }
-if(data314.virtual_router_id !== undefined){
-let data316 = data314.virtual_router_id;
-if(!(((typeof data316 == "number") && (!(data316 % 1) && !isNaN(data316))) && (isFinite(data316)))){
-const err707 = {instancePath:instancePath+"/failover/virtual_router_id",schemaPath:"#/properties/failover/properties/virtual_router_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.failover.properties.virtual_router_id.type,parentSchema:schema11.properties.failover.properties.virtual_router_id,data:data316};
+if(data.failover !== undefined){
+let data316 = data.failover;
+if(data316 && typeof data316 == "object" && !Array.isArray(data316)){
+if(data316.interface === undefined){
+const err707 = {instancePath:instancePath+"/failover",schemaPath:"#/properties/failover/required",keyword:"required",params:{missingProperty: "interface"},message:"must have required property '"+"interface"+"'",schema:schema11.properties.failover.required,parentSchema:schema11.properties.failover,data:data316};
 if(vErrors === null){
 vErrors = [err707];
 }
@@ -8709,9 +8726,8 @@ vErrors.push(err707);
 }
 errors++;
 }
-if((typeof data316 == "number") && (isFinite(data316))){
-if(data316 > 255 || isNaN(data316)){
-const err708 = {instancePath:instancePath+"/failover/virtual_router_id",schemaPath:"#/properties/failover/properties/virtual_router_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.failover.properties.virtual_router_id,data:data316};
+if(data316.servers === undefined){
+const err708 = {instancePath:instancePath+"/failover",schemaPath:"#/properties/failover/required",keyword:"required",params:{missingProperty: "servers"},message:"must have required property '"+"servers"+"'",schema:schema11.properties.failover.required,parentSchema:schema11.properties.failover,data:data316};
 if(vErrors === null){
 vErrors = [err708];
 }
@@ -8720,8 +8736,9 @@ vErrors.push(err708);
 }
 errors++;
 }
-if(data316 < 1 || isNaN(data316)){
-const err709 = {instancePath:instancePath+"/failover/virtual_router_id",schemaPath:"#/properties/failover/properties/virtual_router_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.failover.properties.virtual_router_id,data:data316};
+for(const key49 in data316){
+if(!(((((key49 === "interface") || (key49 === "virtual_router_id")) || (key49 === "kea_ha_port")) || (key49 === "kea_hooks_dir")) || (key49 === "servers"))){
+const err709 = {instancePath:instancePath+"/failover",schemaPath:"#/properties/failover/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.failover,data:data316};
 if(vErrors === null){
 vErrors = [err709];
 }
@@ -8731,11 +8748,11 @@ vErrors.push(err709);
 errors++;
 }
 }
-}
-if(data314.kea_ha_port !== undefined){
-let data317 = data314.kea_ha_port;
-if(!(((typeof data317 == "number") && (!(data317 % 1) && !isNaN(data317))) && (isFinite(data317)))){
-const err710 = {instancePath:instancePath+"/failover/kea_ha_port",schemaPath:"#/properties/failover/properties/kea_ha_port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.failover.properties.kea_ha_port.type,parentSchema:schema11.properties.failover.properties.kea_ha_port,data:data317};
+if(data316.interface !== undefined){
+let data317 = data316.interface;
+if(typeof data317 === "string"){
+if(func3(data317) > 15){
+const err710 = {instancePath:instancePath+"/failover/interface",schemaPath:"#/properties/failover/properties/interface/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.failover.properties.interface,data:data317};
 if(vErrors === null){
 vErrors = [err710];
 }
@@ -8744,9 +8761,8 @@ vErrors.push(err710);
 }
 errors++;
 }
-if((typeof data317 == "number") && (isFinite(data317))){
-if(data317 > 65535 || isNaN(data317)){
-const err711 = {instancePath:instancePath+"/failover/kea_ha_port",schemaPath:"#/properties/failover/properties/kea_ha_port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.failover.properties.kea_ha_port,data:data317};
+if(!pattern21.test(data317)){
+const err711 = {instancePath:instancePath+"/failover/interface",schemaPath:"#/properties/failover/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.failover.properties.interface,data:data317};
 if(vErrors === null){
 vErrors = [err711];
 }
@@ -8755,8 +8771,9 @@ vErrors.push(err711);
 }
 errors++;
 }
-if(data317 < 1 || isNaN(data317)){
-const err712 = {instancePath:instancePath+"/failover/kea_ha_port",schemaPath:"#/properties/failover/properties/kea_ha_port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.failover.properties.kea_ha_port,data:data317};
+}
+else {
+const err712 = {instancePath:instancePath+"/failover/interface",schemaPath:"#/properties/failover/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.failover.properties.interface.type,parentSchema:schema11.properties.failover.properties.interface,data:data317};
 if(vErrors === null){
 vErrors = [err712];
 }
@@ -8766,12 +8783,10 @@ vErrors.push(err712);
 errors++;
 }
 }
-}
-if(data314.kea_hooks_dir !== undefined){
-let data318 = data314.kea_hooks_dir;
-if(typeof data318 === "string"){
-if(func3(data318) > 512){
-const err713 = {instancePath:instancePath+"/failover/kea_hooks_dir",schemaPath:"#/properties/failover/properties/kea_hooks_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.failover.properties.kea_hooks_dir,data:data318};
+if(data316.virtual_router_id !== undefined){
+let data318 = data316.virtual_router_id;
+if(!(((typeof data318 == "number") && (!(data318 % 1) && !isNaN(data318))) && (isFinite(data318)))){
+const err713 = {instancePath:instancePath+"/failover/virtual_router_id",schemaPath:"#/properties/failover/properties/virtual_router_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.failover.properties.virtual_router_id.type,parentSchema:schema11.properties.failover.properties.virtual_router_id,data:data318};
 if(vErrors === null){
 vErrors = [err713];
 }
@@ -8780,8 +8795,9 @@ vErrors.push(err713);
 }
 errors++;
 }
-if(!pattern79.test(data318)){
-const err714 = {instancePath:instancePath+"/failover/kea_hooks_dir",schemaPath:"#/properties/failover/properties/kea_hooks_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.failover.properties.kea_hooks_dir,data:data318};
+if((typeof data318 == "number") && (isFinite(data318))){
+if(data318 > 255 || isNaN(data318)){
+const err714 = {instancePath:instancePath+"/failover/virtual_router_id",schemaPath:"#/properties/failover/properties/virtual_router_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.failover.properties.virtual_router_id,data:data318};
 if(vErrors === null){
 vErrors = [err714];
 }
@@ -8790,9 +8806,8 @@ vErrors.push(err714);
 }
 errors++;
 }
-}
-else {
-const err715 = {instancePath:instancePath+"/failover/kea_hooks_dir",schemaPath:"#/properties/failover/properties/kea_hooks_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.failover.properties.kea_hooks_dir.type,parentSchema:schema11.properties.failover.properties.kea_hooks_dir,data:data318};
+if(data318 < 1 || isNaN(data318)){
+const err715 = {instancePath:instancePath+"/failover/virtual_router_id",schemaPath:"#/properties/failover/properties/virtual_router_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.failover.properties.virtual_router_id,data:data318};
 if(vErrors === null){
 vErrors = [err715];
 }
@@ -8802,11 +8817,11 @@ vErrors.push(err715);
 errors++;
 }
 }
-if(data314.servers !== undefined){
-let data319 = data314.servers;
-if(Array.isArray(data319)){
-if(data319.length > 2){
-const err716 = {instancePath:instancePath+"/failover/servers",schemaPath:"#/properties/failover/properties/servers/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema11.properties.failover.properties.servers,data:data319};
+}
+if(data316.kea_ha_port !== undefined){
+let data319 = data316.kea_ha_port;
+if(!(((typeof data319 == "number") && (!(data319 % 1) && !isNaN(data319))) && (isFinite(data319)))){
+const err716 = {instancePath:instancePath+"/failover/kea_ha_port",schemaPath:"#/properties/failover/properties/kea_ha_port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.failover.properties.kea_ha_port.type,parentSchema:schema11.properties.failover.properties.kea_ha_port,data:data319};
 if(vErrors === null){
 vErrors = [err716];
 }
@@ -8815,8 +8830,9 @@ vErrors.push(err716);
 }
 errors++;
 }
-if(data319.length < 2){
-const err717 = {instancePath:instancePath+"/failover/servers",schemaPath:"#/properties/failover/properties/servers/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema11.properties.failover.properties.servers,data:data319};
+if((typeof data319 == "number") && (isFinite(data319))){
+if(data319 > 65535 || isNaN(data319)){
+const err717 = {instancePath:instancePath+"/failover/kea_ha_port",schemaPath:"#/properties/failover/properties/kea_ha_port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.failover.properties.kea_ha_port,data:data319};
 if(vErrors === null){
 vErrors = [err717];
 }
@@ -8825,12 +8841,8 @@ vErrors.push(err717);
 }
 errors++;
 }
-const len23 = data319.length;
-for(let i24=0; i24<len23; i24++){
-let data320 = data319[i24];
-if(data320 && typeof data320 == "object" && !Array.isArray(data320)){
-if(data320.name === undefined){
-const err718 = {instancePath:instancePath+"/failover/servers/" + i24,schemaPath:"#/properties/failover/properties/servers/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.failover.properties.servers.items.required,parentSchema:schema11.properties.failover.properties.servers.items,data:data320};
+if(data319 < 1 || isNaN(data319)){
+const err718 = {instancePath:instancePath+"/failover/kea_ha_port",schemaPath:"#/properties/failover/properties/kea_ha_port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.failover.properties.kea_ha_port,data:data319};
 if(vErrors === null){
 vErrors = [err718];
 }
@@ -8839,8 +8851,13 @@ vErrors.push(err718);
 }
 errors++;
 }
-if(data320.address === undefined){
-const err719 = {instancePath:instancePath+"/failover/servers/" + i24,schemaPath:"#/properties/failover/properties/servers/items/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema11.properties.failover.properties.servers.items.required,parentSchema:schema11.properties.failover.properties.servers.items,data:data320};
+}
+}
+if(data316.kea_hooks_dir !== undefined){
+let data320 = data316.kea_hooks_dir;
+if(typeof data320 === "string"){
+if(func3(data320) > 512){
+const err719 = {instancePath:instancePath+"/failover/kea_hooks_dir",schemaPath:"#/properties/failover/properties/kea_hooks_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.failover.properties.kea_hooks_dir,data:data320};
 if(vErrors === null){
 vErrors = [err719];
 }
@@ -8849,9 +8866,8 @@ vErrors.push(err719);
 }
 errors++;
 }
-for(const key50 in data320){
-if(!((key50 === "name") || (key50 === "address"))){
-const err720 = {instancePath:instancePath+"/failover/servers/" + i24,schemaPath:"#/properties/failover/properties/servers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.failover.properties.servers.items,data:data320};
+if(!pattern79.test(data320)){
+const err720 = {instancePath:instancePath+"/failover/kea_hooks_dir",schemaPath:"#/properties/failover/properties/kea_hooks_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.failover.properties.kea_hooks_dir,data:data320};
 if(vErrors === null){
 vErrors = [err720];
 }
@@ -8861,11 +8877,8 @@ vErrors.push(err720);
 errors++;
 }
 }
-if(data320.name !== undefined){
-let data321 = data320.name;
-if(typeof data321 === "string"){
-if(!pattern96.test(data321)){
-const err721 = {instancePath:instancePath+"/failover/servers/" + i24+"/name",schemaPath:"#/properties/failover/properties/servers/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$",parentSchema:schema11.properties.failover.properties.servers.items.properties.name,data:data321};
+else {
+const err721 = {instancePath:instancePath+"/failover/kea_hooks_dir",schemaPath:"#/properties/failover/properties/kea_hooks_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.failover.properties.kea_hooks_dir.type,parentSchema:schema11.properties.failover.properties.kea_hooks_dir,data:data320};
 if(vErrors === null){
 vErrors = [err721];
 }
@@ -8875,8 +8888,11 @@ vErrors.push(err721);
 errors++;
 }
 }
-else {
-const err722 = {instancePath:instancePath+"/failover/servers/" + i24+"/name",schemaPath:"#/properties/failover/properties/servers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.failover.properties.servers.items.properties.name.type,parentSchema:schema11.properties.failover.properties.servers.items.properties.name,data:data321};
+if(data316.servers !== undefined){
+let data321 = data316.servers;
+if(Array.isArray(data321)){
+if(data321.length > 2){
+const err722 = {instancePath:instancePath+"/failover/servers",schemaPath:"#/properties/failover/properties/servers/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema11.properties.failover.properties.servers,data:data321};
 if(vErrors === null){
 vErrors = [err722];
 }
@@ -8885,11 +8901,8 @@ vErrors.push(err722);
 }
 errors++;
 }
-}
-if(data320.address !== undefined){
-let data322 = data320.address;
-if(typeof data322 !== "string"){
-const err723 = {instancePath:instancePath+"/failover/servers/" + i24+"/address",schemaPath:"#/properties/failover/properties/servers/items/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.failover.properties.servers.items.properties.address.type,parentSchema:schema11.properties.failover.properties.servers.items.properties.address,data:data322};
+if(data321.length < 2){
+const err723 = {instancePath:instancePath+"/failover/servers",schemaPath:"#/properties/failover/properties/servers/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema11.properties.failover.properties.servers,data:data321};
 if(vErrors === null){
 vErrors = [err723];
 }
@@ -8898,10 +8911,12 @@ vErrors.push(err723);
 }
 errors++;
 }
-}
-}
-else {
-const err724 = {instancePath:instancePath+"/failover/servers/" + i24,schemaPath:"#/properties/failover/properties/servers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.failover.properties.servers.items.type,parentSchema:schema11.properties.failover.properties.servers.items,data:data320};
+const len24 = data321.length;
+for(let i26=0; i26<len24; i26++){
+let data322 = data321[i26];
+if(data322 && typeof data322 == "object" && !Array.isArray(data322)){
+if(data322.name === undefined){
+const err724 = {instancePath:instancePath+"/failover/servers/" + i26,schemaPath:"#/properties/failover/properties/servers/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.failover.properties.servers.items.required,parentSchema:schema11.properties.failover.properties.servers.items,data:data322};
 if(vErrors === null){
 vErrors = [err724];
 }
@@ -8910,10 +8925,8 @@ vErrors.push(err724);
 }
 errors++;
 }
-}
-}
-else {
-const err725 = {instancePath:instancePath+"/failover/servers",schemaPath:"#/properties/failover/properties/servers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.failover.properties.servers.type,parentSchema:schema11.properties.failover.properties.servers,data:data319};
+if(data322.address === undefined){
+const err725 = {instancePath:instancePath+"/failover/servers/" + i26,schemaPath:"#/properties/failover/properties/servers/items/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema11.properties.failover.properties.servers.items.required,parentSchema:schema11.properties.failover.properties.servers.items,data:data322};
 if(vErrors === null){
 vErrors = [err725];
 }
@@ -8922,10 +8935,9 @@ vErrors.push(err725);
 }
 errors++;
 }
-}
-}
-else {
-const err726 = {instancePath:instancePath+"/failover",schemaPath:"#/properties/failover/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.failover.type,parentSchema:schema11.properties.failover,data:data314};
+for(const key50 in data322){
+if(!(((key50 === "name") || (key50 === "address")) || (key50 === "mac"))){
+const err726 = {instancePath:instancePath+"/failover/servers/" + i26,schemaPath:"#/properties/failover/properties/servers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.failover.properties.servers.items,data:data322};
 if(vErrors === null){
 vErrors = [err726];
 }
@@ -8935,11 +8947,11 @@ vErrors.push(err726);
 errors++;
 }
 }
-if(data.signing !== undefined){
-let data323 = data.signing;
-if(data323 && typeof data323 == "object" && !Array.isArray(data323)){
-if(data323.private_key === undefined){
-const err727 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data323};
+if(data322.name !== undefined){
+let data323 = data322.name;
+if(typeof data323 === "string"){
+if(!pattern97.test(data323)){
+const err727 = {instancePath:instancePath+"/failover/servers/" + i26+"/name",schemaPath:"#/properties/failover/properties/servers/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$",parentSchema:schema11.properties.failover.properties.servers.items.properties.name,data:data323};
 if(vErrors === null){
 vErrors = [err727];
 }
@@ -8948,8 +8960,9 @@ vErrors.push(err727);
 }
 errors++;
 }
-if(data323.public_key === undefined){
-const err728 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data323};
+}
+else {
+const err728 = {instancePath:instancePath+"/failover/servers/" + i26+"/name",schemaPath:"#/properties/failover/properties/servers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.failover.properties.servers.items.properties.name.type,parentSchema:schema11.properties.failover.properties.servers.items.properties.name,data:data323};
 if(vErrors === null){
 vErrors = [err728];
 }
@@ -8958,9 +8971,11 @@ vErrors.push(err728);
 }
 errors++;
 }
-for(const key51 in data323){
-if(!((key51 === "private_key") || (key51 === "public_key"))){
-const err729 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data323};
+}
+if(data322.address !== undefined){
+let data324 = data322.address;
+if(typeof data324 !== "string"){
+const err729 = {instancePath:instancePath+"/failover/servers/" + i26+"/address",schemaPath:"#/properties/failover/properties/servers/items/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.failover.properties.servers.items.properties.address.type,parentSchema:schema11.properties.failover.properties.servers.items.properties.address,data:data324};
 if(vErrors === null){
 vErrors = [err729];
 }
@@ -8970,11 +8985,11 @@ vErrors.push(err729);
 errors++;
 }
 }
-if(data323.private_key !== undefined){
-let data324 = data323.private_key;
-if(data324 && typeof data324 == "object" && !Array.isArray(data324)){
-if(Object.keys(data324).length > 1){
-const err730 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data324};
+if(data322.mac !== undefined){
+let data325 = data322.mac;
+if(typeof data325 === "string"){
+if(!pattern98.test(data325)){
+const err730 = {instancePath:instancePath+"/failover/servers/" + i26+"/mac",schemaPath:"#/properties/failover/properties/servers/items/properties/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema11.properties.failover.properties.servers.items.properties.mac,data:data325};
 if(vErrors === null){
 vErrors = [err730];
 }
@@ -8983,8 +8998,9 @@ vErrors.push(err730);
 }
 errors++;
 }
-if(Object.keys(data324).length < 1){
-const err731 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data324};
+}
+else {
+const err731 = {instancePath:instancePath+"/failover/servers/" + i26+"/mac",schemaPath:"#/properties/failover/properties/servers/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.failover.properties.servers.items.properties.mac.type,parentSchema:schema11.properties.failover.properties.servers.items.properties.mac,data:data325};
 if(vErrors === null){
 vErrors = [err731];
 }
@@ -8993,9 +9009,10 @@ vErrors.push(err731);
 }
 errors++;
 }
-for(const key52 in data324){
-if(!((key52 === "env") || (key52 === "file"))){
-const err732 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data324};
+}
+}
+else {
+const err732 = {instancePath:instancePath+"/failover/servers/" + i26,schemaPath:"#/properties/failover/properties/servers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.failover.properties.servers.items.type,parentSchema:schema11.properties.failover.properties.servers.items,data:data322};
 if(vErrors === null){
 vErrors = [err732];
 }
@@ -9005,11 +9022,9 @@ vErrors.push(err732);
 errors++;
 }
 }
-if(data324.env !== undefined){
-let data325 = data324.env;
-if(typeof data325 === "string"){
-if(!pattern22.test(data325)){
-const err733 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data325};
+}
+else {
+const err733 = {instancePath:instancePath+"/failover/servers",schemaPath:"#/properties/failover/properties/servers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.failover.properties.servers.type,parentSchema:schema11.properties.failover.properties.servers,data:data321};
 if(vErrors === null){
 vErrors = [err733];
 }
@@ -9019,8 +9034,9 @@ vErrors.push(err733);
 errors++;
 }
 }
+}
 else {
-const err734 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data325};
+const err734 = {instancePath:instancePath+"/failover",schemaPath:"#/properties/failover/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.failover.type,parentSchema:schema11.properties.failover,data:data316};
 if(vErrors === null){
 vErrors = [err734];
 }
@@ -9030,11 +9046,11 @@ vErrors.push(err734);
 errors++;
 }
 }
-if(data324.file !== undefined){
-let data326 = data324.file;
-if(typeof data326 === "string"){
-if(func3(data326) < 1){
-const err735 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data326};
+if(data.signing !== undefined){
+let data326 = data.signing;
+if(data326 && typeof data326 == "object" && !Array.isArray(data326)){
+if(data326.private_key === undefined){
+const err735 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data326};
 if(vErrors === null){
 vErrors = [err735];
 }
@@ -9043,9 +9059,8 @@ vErrors.push(err735);
 }
 errors++;
 }
-}
-else {
-const err736 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data326};
+if(data326.public_key === undefined){
+const err736 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data326};
 if(vErrors === null){
 vErrors = [err736];
 }
@@ -9054,10 +9069,9 @@ vErrors.push(err736);
 }
 errors++;
 }
-}
-}
-else {
-const err737 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data324};
+for(const key51 in data326){
+if(!((key51 === "private_key") || (key51 === "public_key"))){
+const err737 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data326};
 if(vErrors === null){
 vErrors = [err737];
 }
@@ -9067,11 +9081,11 @@ vErrors.push(err737);
 errors++;
 }
 }
-if(data323.public_key !== undefined){
-let data327 = data323.public_key;
-if(typeof data327 === "string"){
-if(func3(data327) > 4096){
-const err738 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data327};
+if(data326.private_key !== undefined){
+let data327 = data326.private_key;
+if(data327 && typeof data327 == "object" && !Array.isArray(data327)){
+if(Object.keys(data327).length > 1){
+const err738 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data327};
 if(vErrors === null){
 vErrors = [err738];
 }
@@ -9080,8 +9094,8 @@ vErrors.push(err738);
 }
 errors++;
 }
-if(!pattern98.test(data327)){
-const err739 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data327};
+if(Object.keys(data327).length < 1){
+const err739 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data327};
 if(vErrors === null){
 vErrors = [err739];
 }
@@ -9090,9 +9104,9 @@ vErrors.push(err739);
 }
 errors++;
 }
-}
-else {
-const err740 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data327};
+for(const key52 in data327){
+if(!((key52 === "env") || (key52 === "file"))){
+const err740 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data327};
 if(vErrors === null){
 vErrors = [err740];
 }
@@ -9102,9 +9116,11 @@ vErrors.push(err740);
 errors++;
 }
 }
-}
-else {
-const err741 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data323};
+if(data327.env !== undefined){
+let data328 = data327.env;
+if(typeof data328 === "string"){
+if(!pattern22.test(data328)){
+const err741 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data328};
 if(vErrors === null){
 vErrors = [err741];
 }
@@ -9114,11 +9130,8 @@ vErrors.push(err741);
 errors++;
 }
 }
-if(data.publish !== undefined){
-let data328 = data.publish;
-if(data328 && typeof data328 == "object" && !Array.isArray(data328)){
-if(data328.registry === undefined){
-const err742 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data328};
+else {
+const err742 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data328};
 if(vErrors === null){
 vErrors = [err742];
 }
@@ -9127,8 +9140,12 @@ vErrors.push(err742);
 }
 errors++;
 }
-if(data328.key === undefined){
-const err743 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data328};
+}
+if(data327.file !== undefined){
+let data329 = data327.file;
+if(typeof data329 === "string"){
+if(func3(data329) < 1){
+const err743 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data329};
 if(vErrors === null){
 vErrors = [err743];
 }
@@ -9137,9 +9154,9 @@ vErrors.push(err743);
 }
 errors++;
 }
-for(const key53 in data328){
-if(!((((((((key53 === "registry") || (key53 === "key")) || (key53 === "keep")) || (key53 === "state_dir")) || (key53 === "key_file")) || (key53 === "mirror")) || (key53 === "cosign_key")) || (key53 === "cosign_public_key"))){
-const err744 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data328};
+}
+else {
+const err744 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data329};
 if(vErrors === null){
 vErrors = [err744];
 }
@@ -9149,12 +9166,9 @@ vErrors.push(err744);
 errors++;
 }
 }
-if(data328.cosign_key !== undefined){
-if(data328.cosign_public_key === undefined){
-const err745 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/dependencies",keyword:"dependencies",params:{property: "cosign_key",
-    missingProperty: "cosign_public_key",
-    depsCount: 1,
-    deps: "cosign_public_key"},message:"must have property cosign_public_key when property cosign_key is present",schema:schema11.properties.publish.dependencies,parentSchema:schema11.properties.publish,data:data328};
+}
+else {
+const err745 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data327};
 if(vErrors === null){
 vErrors = [err745];
 }
@@ -9164,12 +9178,11 @@ vErrors.push(err745);
 errors++;
 }
 }
-if(data328.cosign_public_key !== undefined){
-if(data328.cosign_key === undefined){
-const err746 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/dependencies",keyword:"dependencies",params:{property: "cosign_public_key",
-    missingProperty: "cosign_key",
-    depsCount: 1,
-    deps: "cosign_key"},message:"must have property cosign_key when property cosign_public_key is present",schema:schema11.properties.publish.dependencies,parentSchema:schema11.properties.publish,data:data328};
+if(data326.public_key !== undefined){
+let data330 = data326.public_key;
+if(typeof data330 === "string"){
+if(func3(data330) > 4096){
+const err746 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data330};
 if(vErrors === null){
 vErrors = [err746];
 }
@@ -9178,12 +9191,8 @@ vErrors.push(err746);
 }
 errors++;
 }
-}
-if(data328.registry !== undefined){
-let data329 = data328.registry;
-if(typeof data329 === "string"){
-if(func3(data329) > 200){
-const err747 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data329};
+if(!pattern100.test(data330)){
+const err747 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data330};
 if(vErrors === null){
 vErrors = [err747];
 }
@@ -9192,8 +9201,9 @@ vErrors.push(err747);
 }
 errors++;
 }
-if(!pattern99.test(data329)){
-const err748 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data329};
+}
+else {
+const err748 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data330};
 if(vErrors === null){
 vErrors = [err748];
 }
@@ -9203,8 +9213,9 @@ vErrors.push(err748);
 errors++;
 }
 }
+}
 else {
-const err749 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data329};
+const err749 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data326};
 if(vErrors === null){
 vErrors = [err749];
 }
@@ -9214,10 +9225,11 @@ vErrors.push(err749);
 errors++;
 }
 }
-if(data328.key !== undefined){
-let data330 = data328.key;
-if((typeof data330 !== "string") && (!(data330 && typeof data330 == "object" && !Array.isArray(data330)))){
-const err750 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data330};
+if(data.publish !== undefined){
+let data331 = data.publish;
+if(data331 && typeof data331 == "object" && !Array.isArray(data331)){
+if(data331.registry === undefined){
+const err750 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data331};
 if(vErrors === null){
 vErrors = [err750];
 }
@@ -9226,9 +9238,8 @@ vErrors.push(err750);
 }
 errors++;
 }
-if(typeof data330 === "string"){
-if(func3(data330) < 1){
-const err751 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data330};
+if(data331.key === undefined){
+const err751 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data331};
 if(vErrors === null){
 vErrors = [err751];
 }
@@ -9237,10 +9248,9 @@ vErrors.push(err751);
 }
 errors++;
 }
-}
-if(data330 && typeof data330 == "object" && !Array.isArray(data330)){
-if(Object.keys(data330).length > 1){
-const err752 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data330};
+for(const key53 in data331){
+if(!((((((((key53 === "registry") || (key53 === "key")) || (key53 === "keep")) || (key53 === "state_dir")) || (key53 === "key_file")) || (key53 === "mirror")) || (key53 === "cosign_key")) || (key53 === "cosign_public_key"))){
+const err752 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data331};
 if(vErrors === null){
 vErrors = [err752];
 }
@@ -9249,8 +9259,13 @@ vErrors.push(err752);
 }
 errors++;
 }
-if(Object.keys(data330).length < 1){
-const err753 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data330};
+}
+if(data331.cosign_key !== undefined){
+if(data331.cosign_public_key === undefined){
+const err753 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/dependencies",keyword:"dependencies",params:{property: "cosign_key",
+    missingProperty: "cosign_public_key",
+    depsCount: 1,
+    deps: "cosign_public_key"},message:"must have property cosign_public_key when property cosign_key is present",schema:schema11.properties.publish.dependencies,parentSchema:schema11.properties.publish,data:data331};
 if(vErrors === null){
 vErrors = [err753];
 }
@@ -9259,9 +9274,13 @@ vErrors.push(err753);
 }
 errors++;
 }
-for(const key54 in data330){
-if(!((key54 === "env") || (key54 === "file"))){
-const err754 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data330};
+}
+if(data331.cosign_public_key !== undefined){
+if(data331.cosign_key === undefined){
+const err754 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/dependencies",keyword:"dependencies",params:{property: "cosign_public_key",
+    missingProperty: "cosign_key",
+    depsCount: 1,
+    deps: "cosign_key"},message:"must have property cosign_key when property cosign_public_key is present",schema:schema11.properties.publish.dependencies,parentSchema:schema11.properties.publish,data:data331};
 if(vErrors === null){
 vErrors = [err754];
 }
@@ -9271,11 +9290,11 @@ vErrors.push(err754);
 errors++;
 }
 }
-if(data330.env !== undefined){
-let data331 = data330.env;
-if(typeof data331 === "string"){
-if(!pattern22.test(data331)){
-const err755 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data331};
+if(data331.registry !== undefined){
+let data332 = data331.registry;
+if(typeof data332 === "string"){
+if(func3(data332) > 200){
+const err755 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data332};
 if(vErrors === null){
 vErrors = [err755];
 }
@@ -9284,9 +9303,8 @@ vErrors.push(err755);
 }
 errors++;
 }
-}
-else {
-const err756 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data331};
+if(!pattern101.test(data332)){
+const err756 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data332};
 if(vErrors === null){
 vErrors = [err756];
 }
@@ -9296,11 +9314,8 @@ vErrors.push(err756);
 errors++;
 }
 }
-if(data330.file !== undefined){
-let data332 = data330.file;
-if(typeof data332 === "string"){
-if(func3(data332) < 1){
-const err757 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data332};
+else {
+const err757 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data332};
 if(vErrors === null){
 vErrors = [err757];
 }
@@ -9310,8 +9325,10 @@ vErrors.push(err757);
 errors++;
 }
 }
-else {
-const err758 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data332};
+if(data331.key !== undefined){
+let data333 = data331.key;
+if((typeof data333 !== "string") && (!(data333 && typeof data333 == "object" && !Array.isArray(data333)))){
+const err758 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data333};
 if(vErrors === null){
 vErrors = [err758];
 }
@@ -9320,13 +9337,9 @@ vErrors.push(err758);
 }
 errors++;
 }
-}
-}
-}
-if(data328.keep !== undefined){
-let data333 = data328.keep;
-if(!(((typeof data333 == "number") && (!(data333 % 1) && !isNaN(data333))) && (isFinite(data333)))){
-const err759 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data333};
+if(typeof data333 === "string"){
+if(func3(data333) < 1){
+const err759 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data333};
 if(vErrors === null){
 vErrors = [err759];
 }
@@ -9335,9 +9348,10 @@ vErrors.push(err759);
 }
 errors++;
 }
-if((typeof data333 == "number") && (isFinite(data333))){
-if(data333 > 100 || isNaN(data333)){
-const err760 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data333};
+}
+if(data333 && typeof data333 == "object" && !Array.isArray(data333)){
+if(Object.keys(data333).length > 1){
+const err760 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data333};
 if(vErrors === null){
 vErrors = [err760];
 }
@@ -9346,8 +9360,8 @@ vErrors.push(err760);
 }
 errors++;
 }
-if(data333 < 2 || isNaN(data333)){
-const err761 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data333};
+if(Object.keys(data333).length < 1){
+const err761 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data333};
 if(vErrors === null){
 vErrors = [err761];
 }
@@ -9356,13 +9370,9 @@ vErrors.push(err761);
 }
 errors++;
 }
-}
-}
-if(data328.state_dir !== undefined){
-let data334 = data328.state_dir;
-if(typeof data334 === "string"){
-if(func3(data334) > 512){
-const err762 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data334};
+for(const key54 in data333){
+if(!((key54 === "env") || (key54 === "file"))){
+const err762 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data333};
 if(vErrors === null){
 vErrors = [err762];
 }
@@ -9371,8 +9381,12 @@ vErrors.push(err762);
 }
 errors++;
 }
-if(!pattern79.test(data334)){
-const err763 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data334};
+}
+if(data333.env !== undefined){
+let data334 = data333.env;
+if(typeof data334 === "string"){
+if(!pattern22.test(data334)){
+const err763 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data334};
 if(vErrors === null){
 vErrors = [err763];
 }
@@ -9383,7 +9397,7 @@ errors++;
 }
 }
 else {
-const err764 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data334};
+const err764 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data334};
 if(vErrors === null){
 vErrors = [err764];
 }
@@ -9393,11 +9407,11 @@ vErrors.push(err764);
 errors++;
 }
 }
-if(data328.key_file !== undefined){
-let data335 = data328.key_file;
+if(data333.file !== undefined){
+let data335 = data333.file;
 if(typeof data335 === "string"){
-if(func3(data335) > 512){
-const err765 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data335};
+if(func3(data335) < 1){
+const err765 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data335};
 if(vErrors === null){
 vErrors = [err765];
 }
@@ -9406,8 +9420,9 @@ vErrors.push(err765);
 }
 errors++;
 }
-if(!pattern79.test(data335)){
-const err766 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data335};
+}
+else {
+const err766 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data335};
 if(vErrors === null){
 vErrors = [err766];
 }
@@ -9417,8 +9432,12 @@ vErrors.push(err766);
 errors++;
 }
 }
-else {
-const err767 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data335};
+}
+}
+if(data331.keep !== undefined){
+let data336 = data331.keep;
+if(!(((typeof data336 == "number") && (!(data336 % 1) && !isNaN(data336))) && (isFinite(data336)))){
+const err767 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data336};
 if(vErrors === null){
 vErrors = [err767];
 }
@@ -9427,12 +9446,9 @@ vErrors.push(err767);
 }
 errors++;
 }
-}
-if(data328.mirror !== undefined){
-let data336 = data328.mirror;
-if(typeof data336 === "string"){
-if(func3(data336) > 200){
-const err768 = {instancePath:instancePath+"/publish/mirror",schemaPath:"#/properties/publish/properties/mirror/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.mirror,data:data336};
+if((typeof data336 == "number") && (isFinite(data336))){
+if(data336 > 100 || isNaN(data336)){
+const err768 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data336};
 if(vErrors === null){
 vErrors = [err768];
 }
@@ -9441,8 +9457,8 @@ vErrors.push(err768);
 }
 errors++;
 }
-if(!pattern99.test(data336)){
-const err769 = {instancePath:instancePath+"/publish/mirror",schemaPath:"#/properties/publish/properties/mirror/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.mirror,data:data336};
+if(data336 < 2 || isNaN(data336)){
+const err769 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data336};
 if(vErrors === null){
 vErrors = [err769];
 }
@@ -9452,8 +9468,12 @@ vErrors.push(err769);
 errors++;
 }
 }
-else {
-const err770 = {instancePath:instancePath+"/publish/mirror",schemaPath:"#/properties/publish/properties/mirror/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.mirror.type,parentSchema:schema11.properties.publish.properties.mirror,data:data336};
+}
+if(data331.state_dir !== undefined){
+let data337 = data331.state_dir;
+if(typeof data337 === "string"){
+if(func3(data337) > 512){
+const err770 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data337};
 if(vErrors === null){
 vErrors = [err770];
 }
@@ -9462,11 +9482,8 @@ vErrors.push(err770);
 }
 errors++;
 }
-}
-if(data328.cosign_key !== undefined){
-let data337 = data328.cosign_key;
-if((typeof data337 !== "string") && (!(data337 && typeof data337 == "object" && !Array.isArray(data337)))){
-const err771 = {instancePath:instancePath+"/publish/cosign_key",schemaPath:"#/properties/publish/properties/cosign_key/type",keyword:"type",params:{type: schema11.properties.publish.properties.cosign_key.type},message:"must be string,object",schema:schema11.properties.publish.properties.cosign_key.type,parentSchema:schema11.properties.publish.properties.cosign_key,data:data337};
+if(!pattern79.test(data337)){
+const err771 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data337};
 if(vErrors === null){
 vErrors = [err771];
 }
@@ -9475,9 +9492,9 @@ vErrors.push(err771);
 }
 errors++;
 }
-if(typeof data337 === "string"){
-if(func3(data337) < 1){
-const err772 = {instancePath:instancePath+"/publish/cosign_key",schemaPath:"#/properties/publish/properties/cosign_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.cosign_key,data:data337};
+}
+else {
+const err772 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data337};
 if(vErrors === null){
 vErrors = [err772];
 }
@@ -9487,9 +9504,11 @@ vErrors.push(err772);
 errors++;
 }
 }
-if(data337 && typeof data337 == "object" && !Array.isArray(data337)){
-if(Object.keys(data337).length > 1){
-const err773 = {instancePath:instancePath+"/publish/cosign_key",schemaPath:"#/properties/publish/properties/cosign_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.cosign_key,data:data337};
+if(data331.key_file !== undefined){
+let data338 = data331.key_file;
+if(typeof data338 === "string"){
+if(func3(data338) > 512){
+const err773 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data338};
 if(vErrors === null){
 vErrors = [err773];
 }
@@ -9498,8 +9517,8 @@ vErrors.push(err773);
 }
 errors++;
 }
-if(Object.keys(data337).length < 1){
-const err774 = {instancePath:instancePath+"/publish/cosign_key",schemaPath:"#/properties/publish/properties/cosign_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.cosign_key,data:data337};
+if(!pattern79.test(data338)){
+const err774 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data338};
 if(vErrors === null){
 vErrors = [err774];
 }
@@ -9508,9 +9527,9 @@ vErrors.push(err774);
 }
 errors++;
 }
-for(const key55 in data337){
-if(!((key55 === "env") || (key55 === "file"))){
-const err775 = {instancePath:instancePath+"/publish/cosign_key",schemaPath:"#/properties/publish/properties/cosign_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.cosign_key,data:data337};
+}
+else {
+const err775 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data338};
 if(vErrors === null){
 vErrors = [err775];
 }
@@ -9520,11 +9539,11 @@ vErrors.push(err775);
 errors++;
 }
 }
-if(data337.env !== undefined){
-let data338 = data337.env;
-if(typeof data338 === "string"){
-if(!pattern22.test(data338)){
-const err776 = {instancePath:instancePath+"/publish/cosign_key/env",schemaPath:"#/properties/publish/properties/cosign_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.cosign_key.properties.env,data:data338};
+if(data331.mirror !== undefined){
+let data339 = data331.mirror;
+if(typeof data339 === "string"){
+if(func3(data339) > 200){
+const err776 = {instancePath:instancePath+"/publish/mirror",schemaPath:"#/properties/publish/properties/mirror/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.mirror,data:data339};
 if(vErrors === null){
 vErrors = [err776];
 }
@@ -9533,9 +9552,8 @@ vErrors.push(err776);
 }
 errors++;
 }
-}
-else {
-const err777 = {instancePath:instancePath+"/publish/cosign_key/env",schemaPath:"#/properties/publish/properties/cosign_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.cosign_key.properties.env.type,parentSchema:schema11.properties.publish.properties.cosign_key.properties.env,data:data338};
+if(!pattern101.test(data339)){
+const err777 = {instancePath:instancePath+"/publish/mirror",schemaPath:"#/properties/publish/properties/mirror/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.mirror,data:data339};
 if(vErrors === null){
 vErrors = [err777];
 }
@@ -9545,11 +9563,8 @@ vErrors.push(err777);
 errors++;
 }
 }
-if(data337.file !== undefined){
-let data339 = data337.file;
-if(typeof data339 === "string"){
-if(func3(data339) < 1){
-const err778 = {instancePath:instancePath+"/publish/cosign_key/file",schemaPath:"#/properties/publish/properties/cosign_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.cosign_key.properties.file,data:data339};
+else {
+const err778 = {instancePath:instancePath+"/publish/mirror",schemaPath:"#/properties/publish/properties/mirror/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.mirror.type,parentSchema:schema11.properties.publish.properties.mirror,data:data339};
 if(vErrors === null){
 vErrors = [err778];
 }
@@ -9559,8 +9574,10 @@ vErrors.push(err778);
 errors++;
 }
 }
-else {
-const err779 = {instancePath:instancePath+"/publish/cosign_key/file",schemaPath:"#/properties/publish/properties/cosign_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.cosign_key.properties.file.type,parentSchema:schema11.properties.publish.properties.cosign_key.properties.file,data:data339};
+if(data331.cosign_key !== undefined){
+let data340 = data331.cosign_key;
+if((typeof data340 !== "string") && (!(data340 && typeof data340 == "object" && !Array.isArray(data340)))){
+const err779 = {instancePath:instancePath+"/publish/cosign_key",schemaPath:"#/properties/publish/properties/cosign_key/type",keyword:"type",params:{type: schema11.properties.publish.properties.cosign_key.type},message:"must be string,object",schema:schema11.properties.publish.properties.cosign_key.type,parentSchema:schema11.properties.publish.properties.cosign_key,data:data340};
 if(vErrors === null){
 vErrors = [err779];
 }
@@ -9569,14 +9586,9 @@ vErrors.push(err779);
 }
 errors++;
 }
-}
-}
-}
-if(data328.cosign_public_key !== undefined){
-let data340 = data328.cosign_public_key;
 if(typeof data340 === "string"){
-if(func3(data340) > 1500){
-const err780 = {instancePath:instancePath+"/publish/cosign_public_key",schemaPath:"#/properties/publish/properties/cosign_public_key/maxLength",keyword:"maxLength",params:{limit: 1500},message:"must NOT have more than 1500 characters",schema:1500,parentSchema:schema11.properties.publish.properties.cosign_public_key,data:data340};
+if(func3(data340) < 1){
+const err780 = {instancePath:instancePath+"/publish/cosign_key",schemaPath:"#/properties/publish/properties/cosign_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.cosign_key,data:data340};
 if(vErrors === null){
 vErrors = [err780];
 }
@@ -9585,8 +9597,10 @@ vErrors.push(err780);
 }
 errors++;
 }
-if(!pattern105.test(data340)){
-const err781 = {instancePath:instancePath+"/publish/cosign_public_key",schemaPath:"#/properties/publish/properties/cosign_public_key/pattern",keyword:"pattern",params:{pattern: "^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$"},message:"must match pattern \""+"^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$"+"\"",schema:"^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$",parentSchema:schema11.properties.publish.properties.cosign_public_key,data:data340};
+}
+if(data340 && typeof data340 == "object" && !Array.isArray(data340)){
+if(Object.keys(data340).length > 1){
+const err781 = {instancePath:instancePath+"/publish/cosign_key",schemaPath:"#/properties/publish/properties/cosign_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.cosign_key,data:data340};
 if(vErrors === null){
 vErrors = [err781];
 }
@@ -9595,9 +9609,8 @@ vErrors.push(err781);
 }
 errors++;
 }
-}
-else {
-const err782 = {instancePath:instancePath+"/publish/cosign_public_key",schemaPath:"#/properties/publish/properties/cosign_public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.cosign_public_key.type,parentSchema:schema11.properties.publish.properties.cosign_public_key,data:data340};
+if(Object.keys(data340).length < 1){
+const err782 = {instancePath:instancePath+"/publish/cosign_key",schemaPath:"#/properties/publish/properties/cosign_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.cosign_key,data:data340};
 if(vErrors === null){
 vErrors = [err782];
 }
@@ -9606,10 +9619,9 @@ vErrors.push(err782);
 }
 errors++;
 }
-}
-}
-else {
-const err783 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data328};
+for(const key55 in data340){
+if(!((key55 === "env") || (key55 === "file"))){
+const err783 = {instancePath:instancePath+"/publish/cosign_key",schemaPath:"#/properties/publish/properties/cosign_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.cosign_key,data:data340};
 if(vErrors === null){
 vErrors = [err783];
 }
@@ -9619,12 +9631,11 @@ vErrors.push(err783);
 errors++;
 }
 }
-if(data.outputs !== undefined){
-let data341 = data.outputs;
-if(data341 && typeof data341 == "object" && !Array.isArray(data341)){
-for(const key56 in data341){
-if(!((((((((key56 === "lab") || (key56 === "forward")) || (key56 === "dhcp")) || (key56 === "nginx")) || (key56 === "embed")) || (key56 === "oci")) || (key56 === "fetch")) || (key56 === "bmc"))){
-const err784 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data341};
+if(data340.env !== undefined){
+let data341 = data340.env;
+if(typeof data341 === "string"){
+if(!pattern22.test(data341)){
+const err784 = {instancePath:instancePath+"/publish/cosign_key/env",schemaPath:"#/properties/publish/properties/cosign_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.cosign_key.properties.env,data:data341};
 if(vErrors === null){
 vErrors = [err784];
 }
@@ -9634,10 +9645,8 @@ vErrors.push(err784);
 errors++;
 }
 }
-if(data341.lab !== undefined){
-let data342 = data341.lab;
-if(typeof data342 !== "boolean"){
-const err785 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data342};
+else {
+const err785 = {instancePath:instancePath+"/publish/cosign_key/env",schemaPath:"#/properties/publish/properties/cosign_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.cosign_key.properties.env.type,parentSchema:schema11.properties.publish.properties.cosign_key.properties.env,data:data341};
 if(vErrors === null){
 vErrors = [err785];
 }
@@ -9647,10 +9656,11 @@ vErrors.push(err785);
 errors++;
 }
 }
-if(data341.forward !== undefined){
-let data343 = data341.forward;
-if(typeof data343 !== "boolean"){
-const err786 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data343};
+if(data340.file !== undefined){
+let data342 = data340.file;
+if(typeof data342 === "string"){
+if(func3(data342) < 1){
+const err786 = {instancePath:instancePath+"/publish/cosign_key/file",schemaPath:"#/properties/publish/properties/cosign_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.cosign_key.properties.file,data:data342};
 if(vErrors === null){
 vErrors = [err786];
 }
@@ -9660,10 +9670,8 @@ vErrors.push(err786);
 errors++;
 }
 }
-if(data341.dhcp !== undefined){
-let data344 = data341.dhcp;
-if(typeof data344 !== "boolean"){
-const err787 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data344};
+else {
+const err787 = {instancePath:instancePath+"/publish/cosign_key/file",schemaPath:"#/properties/publish/properties/cosign_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.cosign_key.properties.file.type,parentSchema:schema11.properties.publish.properties.cosign_key.properties.file,data:data342};
 if(vErrors === null){
 vErrors = [err787];
 }
@@ -9673,10 +9681,13 @@ vErrors.push(err787);
 errors++;
 }
 }
-if(data341.nginx !== undefined){
-let data345 = data341.nginx;
-if(typeof data345 !== "boolean"){
-const err788 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data345};
+}
+}
+if(data331.cosign_public_key !== undefined){
+let data343 = data331.cosign_public_key;
+if(typeof data343 === "string"){
+if(func3(data343) > 1500){
+const err788 = {instancePath:instancePath+"/publish/cosign_public_key",schemaPath:"#/properties/publish/properties/cosign_public_key/maxLength",keyword:"maxLength",params:{limit: 1500},message:"must NOT have more than 1500 characters",schema:1500,parentSchema:schema11.properties.publish.properties.cosign_public_key,data:data343};
 if(vErrors === null){
 vErrors = [err788];
 }
@@ -9685,11 +9696,8 @@ vErrors.push(err788);
 }
 errors++;
 }
-}
-if(data341.embed !== undefined){
-let data346 = data341.embed;
-if(typeof data346 !== "boolean"){
-const err789 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data346};
+if(!pattern107.test(data343)){
+const err789 = {instancePath:instancePath+"/publish/cosign_public_key",schemaPath:"#/properties/publish/properties/cosign_public_key/pattern",keyword:"pattern",params:{pattern: "^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$"},message:"must match pattern \""+"^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$"+"\"",schema:"^-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/=\\n]{40,1400}-----END PUBLIC KEY-----\\n?$",parentSchema:schema11.properties.publish.properties.cosign_public_key,data:data343};
 if(vErrors === null){
 vErrors = [err789];
 }
@@ -9699,10 +9707,8 @@ vErrors.push(err789);
 errors++;
 }
 }
-if(data341.oci !== undefined){
-let data347 = data341.oci;
-if(typeof data347 !== "boolean"){
-const err790 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data347};
+else {
+const err790 = {instancePath:instancePath+"/publish/cosign_public_key",schemaPath:"#/properties/publish/properties/cosign_public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.cosign_public_key.type,parentSchema:schema11.properties.publish.properties.cosign_public_key,data:data343};
 if(vErrors === null){
 vErrors = [err790];
 }
@@ -9712,10 +9718,9 @@ vErrors.push(err790);
 errors++;
 }
 }
-if(data341.fetch !== undefined){
-let data348 = data341.fetch;
-if(typeof data348 !== "boolean"){
-const err791 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data348};
+}
+else {
+const err791 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data331};
 if(vErrors === null){
 vErrors = [err791];
 }
@@ -9725,10 +9730,12 @@ vErrors.push(err791);
 errors++;
 }
 }
-if(data341.bmc !== undefined){
-let data349 = data341.bmc;
-if(typeof data349 !== "boolean"){
-const err792 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data349};
+if(data.outputs !== undefined){
+let data344 = data.outputs;
+if(data344 && typeof data344 == "object" && !Array.isArray(data344)){
+for(const key56 in data344){
+if(!((((((((key56 === "lab") || (key56 === "forward")) || (key56 === "dhcp")) || (key56 === "nginx")) || (key56 === "embed")) || (key56 === "oci")) || (key56 === "fetch")) || (key56 === "bmc"))){
+const err792 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data344};
 if(vErrors === null){
 vErrors = [err792];
 }
@@ -9738,9 +9745,10 @@ vErrors.push(err792);
 errors++;
 }
 }
-}
-else {
-const err793 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data341};
+if(data344.lab !== undefined){
+let data345 = data344.lab;
+if(typeof data345 !== "boolean"){
+const err793 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data345};
 if(vErrors === null){
 vErrors = [err793];
 }
@@ -9750,12 +9758,10 @@ vErrors.push(err793);
 errors++;
 }
 }
-if(data.forward !== undefined){
-let data350 = data.forward;
-if(data350 && typeof data350 == "object" && !Array.isArray(data350)){
-for(const key57 in data350){
-if(!(((key57 === "enabled") || (key57 === "ports")) || (key57 === "listen_address"))){
-const err794 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data350};
+if(data344.forward !== undefined){
+let data346 = data344.forward;
+if(typeof data346 !== "boolean"){
+const err794 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data346};
 if(vErrors === null){
 vErrors = [err794];
 }
@@ -9765,10 +9771,10 @@ vErrors.push(err794);
 errors++;
 }
 }
-if(data350.enabled !== undefined){
-let data351 = data350.enabled;
-if(typeof data351 !== "boolean"){
-const err795 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data351};
+if(data344.dhcp !== undefined){
+let data347 = data344.dhcp;
+if(typeof data347 !== "boolean"){
+const err795 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data347};
 if(vErrors === null){
 vErrors = [err795];
 }
@@ -9778,11 +9784,10 @@ vErrors.push(err795);
 errors++;
 }
 }
-if(data350.ports !== undefined){
-let data352 = data350.ports;
-if(Array.isArray(data352)){
-if(data352.length < 1){
-const err796 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data352};
+if(data344.nginx !== undefined){
+let data348 = data344.nginx;
+if(typeof data348 !== "boolean"){
+const err796 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data348};
 if(vErrors === null){
 vErrors = [err796];
 }
@@ -9791,11 +9796,11 @@ vErrors.push(err796);
 }
 errors++;
 }
-const len24 = data352.length;
-for(let i25=0; i25<len24; i25++){
-let data353 = data352[i25];
-if(!(((typeof data353 == "number") && (!(data353 % 1) && !isNaN(data353))) && (isFinite(data353)))){
-const err797 = {instancePath:instancePath+"/forward/ports/" + i25,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data353};
+}
+if(data344.embed !== undefined){
+let data349 = data344.embed;
+if(typeof data349 !== "boolean"){
+const err797 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data349};
 if(vErrors === null){
 vErrors = [err797];
 }
@@ -9804,9 +9809,11 @@ vErrors.push(err797);
 }
 errors++;
 }
-if((typeof data353 == "number") && (isFinite(data353))){
-if(data353 > 65535 || isNaN(data353)){
-const err798 = {instancePath:instancePath+"/forward/ports/" + i25,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data353};
+}
+if(data344.oci !== undefined){
+let data350 = data344.oci;
+if(typeof data350 !== "boolean"){
+const err798 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data350};
 if(vErrors === null){
 vErrors = [err798];
 }
@@ -9815,8 +9822,11 @@ vErrors.push(err798);
 }
 errors++;
 }
-if(data353 < 1 || isNaN(data353)){
-const err799 = {instancePath:instancePath+"/forward/ports/" + i25,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data353};
+}
+if(data344.fetch !== undefined){
+let data351 = data344.fetch;
+if(typeof data351 !== "boolean"){
+const err799 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data351};
 if(vErrors === null){
 vErrors = [err799];
 }
@@ -9826,19 +9836,10 @@ vErrors.push(err799);
 errors++;
 }
 }
-}
-let i26 = data352.length;
-let j1;
-if(i26 > 1){
-const indices1 = {};
-for(;i26--;){
-let item1 = data352[i26];
-if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err800 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i26, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i26+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data352};
+if(data344.bmc !== undefined){
+let data352 = data344.bmc;
+if(typeof data352 !== "boolean"){
+const err800 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data352};
 if(vErrors === null){
 vErrors = [err800];
 }
@@ -9846,14 +9847,11 @@ else {
 vErrors.push(err800);
 }
 errors++;
-break;
-}
-indices1[item1] = i26;
 }
 }
 }
 else {
-const err801 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data352};
+const err801 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data344};
 if(vErrors === null){
 vErrors = [err801];
 }
@@ -9863,10 +9861,12 @@ vErrors.push(err801);
 errors++;
 }
 }
-if(data350.listen_address !== undefined){
-let data354 = data350.listen_address;
-if(typeof data354 !== "string"){
-const err802 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data354};
+if(data.forward !== undefined){
+let data353 = data.forward;
+if(data353 && typeof data353 == "object" && !Array.isArray(data353)){
+for(const key57 in data353){
+if(!(((key57 === "enabled") || (key57 === "ports")) || (key57 === "listen_address"))){
+const err802 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data353};
 if(vErrors === null){
 vErrors = [err802];
 }
@@ -9876,9 +9876,10 @@ vErrors.push(err802);
 errors++;
 }
 }
-}
-else {
-const err803 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data350};
+if(data353.enabled !== undefined){
+let data354 = data353.enabled;
+if(typeof data354 !== "boolean"){
+const err803 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data354};
 if(vErrors === null){
 vErrors = [err803];
 }
@@ -9888,14 +9889,124 @@ vErrors.push(err803);
 errors++;
 }
 }
-}
-else {
-const err804 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data353.ports !== undefined){
+let data355 = data353.ports;
+if(Array.isArray(data355)){
+if(data355.length < 1){
+const err804 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data355};
 if(vErrors === null){
 vErrors = [err804];
 }
 else {
 vErrors.push(err804);
+}
+errors++;
+}
+const len25 = data355.length;
+for(let i27=0; i27<len25; i27++){
+let data356 = data355[i27];
+if(!(((typeof data356 == "number") && (!(data356 % 1) && !isNaN(data356))) && (isFinite(data356)))){
+const err805 = {instancePath:instancePath+"/forward/ports/" + i27,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data356};
+if(vErrors === null){
+vErrors = [err805];
+}
+else {
+vErrors.push(err805);
+}
+errors++;
+}
+if((typeof data356 == "number") && (isFinite(data356))){
+if(data356 > 65535 || isNaN(data356)){
+const err806 = {instancePath:instancePath+"/forward/ports/" + i27,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data356};
+if(vErrors === null){
+vErrors = [err806];
+}
+else {
+vErrors.push(err806);
+}
+errors++;
+}
+if(data356 < 1 || isNaN(data356)){
+const err807 = {instancePath:instancePath+"/forward/ports/" + i27,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data356};
+if(vErrors === null){
+vErrors = [err807];
+}
+else {
+vErrors.push(err807);
+}
+errors++;
+}
+}
+}
+let i28 = data355.length;
+let j2;
+if(i28 > 1){
+const indices2 = {};
+for(;i28--;){
+let item2 = data355[i28];
+if(!(((typeof item2 == "number") && (!(item2 % 1) && !isNaN(item2))) && (isFinite(item2)))){
+continue;
+}
+if(typeof indices2[item2] == "number"){
+j2 = indices2[item2];
+const err808 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i28, j: j2},message:"must NOT have duplicate items (items ## "+j2+" and "+i28+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data355};
+if(vErrors === null){
+vErrors = [err808];
+}
+else {
+vErrors.push(err808);
+}
+errors++;
+break;
+}
+indices2[item2] = i28;
+}
+}
+}
+else {
+const err809 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data355};
+if(vErrors === null){
+vErrors = [err809];
+}
+else {
+vErrors.push(err809);
+}
+errors++;
+}
+}
+if(data353.listen_address !== undefined){
+let data357 = data353.listen_address;
+if(typeof data357 !== "string"){
+const err810 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data357};
+if(vErrors === null){
+vErrors = [err810];
+}
+else {
+vErrors.push(err810);
+}
+errors++;
+}
+}
+}
+else {
+const err811 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data353};
+if(vErrors === null){
+vErrors = [err811];
+}
+else {
+vErrors.push(err811);
+}
+errors++;
+}
+}
+}
+else {
+const err812 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err812];
+}
+else {
+vErrors.push(err812);
 }
 errors++;
 }

@@ -7,7 +7,7 @@
  * in hot-standby). Nothing leaves the namespaces.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createNetns, type Netns } from './netns.ts';
 import { startDnsmasq, testableDnsmasqConf, type DnsmasqCopyOptions } from './dnsmasq.ts';
@@ -17,6 +17,9 @@ import { killPid, run, sleep, startDaemon, waitFor, type Daemon } from './proc.t
 import { IPXE_DIR, speedupLines, type LabArtifacts } from './lab.ts';
 import { hostPort, type SiteTree } from './tree.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { releaseMirror, runFetch, startKeepalived } from './failover-server.ts';
+
+export { releaseMirror, runFetch, startKeepalived } from './failover-server.ts';
 
 /** One server of the pair and what runs on it. */
 export interface PairServer {
@@ -24,6 +27,12 @@ export interface PairServer {
   address: string;
   ns: Netns;
   nginx: NginxSetup;
+  /** What its notify.sh asked of systemctl (`stop kea-dhcp4-server.service`), in order. */
+  notified: string[];
+  /** Everything its DHCP server said, across the restarts its notify.sh made. */
+  dhcpOutput(): string;
+  /** Start its DHCP server again (as `systemctl start` would). */
+  startDhcp(): Promise<void>;
   /** Its copy of the release files (nginx serves them, its check reads their verified sizes). */
   artifactsDir: string;
   daemons: { dhcp?: Daemon; tftp?: Daemon; nginx?: Daemon; keepalived?: Daemon };
@@ -60,6 +69,8 @@ export interface PairOptions {
   limitRate?: string;
   /** A change to one server's generated keepalived.conf (a mutation), applied to a copy. */
   keepalived?: { server: string; edit: (text: string) => string };
+  /** One server serves a copy of the tree changed by `edit` (a stale or edited server). */
+  serverTree?: { server: string; edit: (dir: string) => void };
   /** A change to one server's generated check.sh (a mutation), applied to the copy keepalived runs. */
   check?: { server: string; edit: (text: string) => string };
   /** A change to every server's parsed Kea config (a mutation). */
@@ -68,7 +79,7 @@ export interface PairOptions {
 
 interface FailoverInput {
   interface: string;
-  servers: { name: string; address: string }[];
+  servers: { name: string; address: string; mac?: string }[];
 }
 
 /** A bridge `br0` in the nodes' namespace, up, holding `address` (CIDR form) when given. */
@@ -101,73 +112,6 @@ export function writeFailoverDnsmasqConf(treeDir: string, name: string, out: str
   return out;
 }
 
-/**
- * A release mirror (`<mirror>/<version>/`) as artifacts/fetch.sh takes one: the test's kernel and
- * initramfs under the release's names, small stand-ins for the rootfs and the ISO, and the
- * release's SHA-512 list.
- */
-export async function releaseMirror(tree: SiteTree, artifacts: LabArtifacts, mirror: string): Promise<void> {
-  const release = tree.manifest.artifacts;
-  if (!release) return;
-  const version = /\/(v[^/]+)\/[^/]+$/.exec(new URL(release.kernel).pathname)?.[1];
-  if (!version) throw new Error(`no release version in ${release.kernel}`);
-  const dir = path.join(mirror, version);
-  await mkdir(dir, { recursive: true });
-  const name = (u: string) => path.posix.basename(new URL(u).pathname);
-  await copyFile(artifacts.kernel, path.join(dir, name(release.kernel)));
-  await copyFile(artifacts.initrd, path.join(dir, name(release.initrd)));
-  for (const u of [release.rootfs, release.iso]) if (u) writeFileSync(path.join(dir, name(u)), `stand-in for ${name(u)}\n`);
-  const files = [release.kernel, release.initrd, release.rootfs, release.iso].flatMap((u) => (u ? [name(u)] : []));
-  const list = /^fetch \S+ "\$target" (\S+) /m.exec(readFileSync(path.join(tree.dir, 'artifacts/fetch.sh'), 'utf8'))?.[1];
-  if (!list) throw new Error('artifacts/fetch.sh names no SHA-512 list');
-  const sums = await run(['sha512sum', ...files], { cwd: dir, timeoutMs: 60_000 });
-  if (sums.code !== 0) throw new Error(`sha512sum: ${sums.stderr}`);
-  writeFileSync(path.join(dir, list), sums.stdout);
-}
-
-/** The tree's own artifacts/fetch.sh, from `mirror` into `target`: downloads, verifies, records the sizes keepalived's check compares. */
-export async function runFetch(tree: SiteTree, mirror: string, target: string): Promise<void> {
-  if (!tree.manifest.artifacts) return;
-  const r = await run(['sh', path.join(tree.dir, 'artifacts/fetch.sh'), target], {
-    env: { ...process.env, HARVGEN_RELEASE_BASE: `file://${mirror}` },
-    timeoutMs: 120_000,
-  });
-  if (r.code !== 0) throw new Error(`artifacts/fetch.sh failed:\n${r.stdout}\n${r.stderr}`);
-}
-
-/**
- * keepalived in `ns` with `conf`, and the server's generated check.sh installed where keepalived.conf
- * names it (/etc/keepalived/harvgen-check.sh) and the release files where check.sh reads their
- * verified sizes: both bind mounts in the mount namespace `ip netns exec` gives the command, so the
- * host's /etc and /srv are untouched. `check` changes the installed copy (a mutation).
- */
-export function startKeepalived(
-  ns: Netns,
-  label: string,
-  conf: string,
-  o: { tree: string; server: string; runDir: string; artifactsDir: string; check?: (text: string) => string },
-): Daemon {
-  const etc = path.join(o.runDir, 'etc-keepalived');
-  mkdirSync(etc, { recursive: true });
-  const generated = readFileSync(path.join(o.tree, 'failover', o.server, 'check.sh'), 'utf8');
-  const check = o.check ? o.check(generated) : generated;
-  if (o.check && check === generated) throw new Error(`the check.sh mutation did not apply to ${o.server}`);
-  writeFileSync(path.join(etc, 'harvgen-check.sh'), check, { mode: 0o755 });
-  const dirs = [...new Set([...generated.matchAll(/^release \S+ (\S+) /gm)].map((m) => m[1]!))];
-  const pid = (f: string) => path.join(o.runDir, f);
-  const script = [
-    'set -e',
-    `mount --bind ${etc} /etc/keepalived`,
-    ...(dirs.length ? ['mount -t tmpfs tmpfs /srv'] : []),
-    ...dirs.flatMap((d) => {
-      if (!d.startsWith('/srv/')) throw new Error(`check.sh reads release files outside /srv: ${d}`);
-      return [`mkdir -p ${d}`, `mount --bind ${o.artifactsDir} ${d}`];
-    }),
-    `exec keepalived -n -l -D -P -f ${conf} -p ${pid('k.pid')} -r ${pid('v.pid')} -c ${pid('c.pid')}`,
-  ].join('\n');
-  return startDaemon(label, ns.exec(['sh', '-c', script]));
-}
-
 /** Start both servers and wait until the first holds the shared address and it serves boot.ipxe. */
 export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opts: PairOptions = {}): Promise<BootPair> {
   const failover = (tree.input as { failover?: FailoverInput }).failover;
@@ -181,7 +125,9 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
   const servers: PairServer[] = [];
   // The site's DHCP server, from the files the tree holds for its first server.
   const dhcp = existsSync(path.join(tree.dir, 'failover', failover.servers[0]!.name, 'kea-dhcp4.json')) ? 'kea' : 'dnsmasq';
+  let stopNotifier = () => {};
   const stop = async (): Promise<void> => {
+    stopNotifier();
     for (const s of [...servers].reverse()) for (const d of Object.values(s.daemons).reverse()) await d?.stop();
     for (const s of servers) await s.ns.delete();
     await client.delete();
@@ -207,23 +153,51 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
       const iface = failover.interface;
       // The IPv6 address is for the RA of speedupLines (IPv4 only otherwise).
       await plugServer(client, ns, iface, name, [`${address}/${prefixLen}`, `fd00:4861:7276::${i + 2}/64`]);
+      // The MAC the inventory gives the server (failover.servers[].mac: the other's nftables rules name it).
+      const mac = failover.servers[i]!.mac;
+      if (mac) await ns.sh(['ip', 'link', 'set', 'dev', iface, 'address', mac.toLowerCase()]);
       const dir = path.join(workDir, name);
       await mkdir(dir);
       // Each server's own copy of the release files, fetched as docs/failover.md says to on both.
       const artDir = path.join(dir, 'artifacts');
       await runFetch(tree, mirror, artDir);
+      let treeDir = tree.dir;
+      if (opts.serverTree?.server === name) {
+        treeDir = path.join(dir, 'tree');
+        cpSync(tree.dir, treeDir, { recursive: true });
+        opts.serverTree.edit(treeDir);
+      }
       const nginx = await prepareNginx({
         prefix: path.join(dir, 'nginx'),
         snippet,
-        rewrite: { treeDir: tree.dir, artifactsDir: artDir },
+        rewrite: { treeDir, artifactsDir: artDir },
         ...(opts.limitRate ? { extraServer: `    limit_rate ${opts.limitRate};` } : {}),
       });
-      const server: PairServer = { name, address, ns, nginx, artifactsDir: artDir, daemons: {} };
+      let past = '';
+      const server: PairServer = {
+        name,
+        address,
+        ns,
+        nginx,
+        artifactsDir: artDir,
+        daemons: {},
+        notified: [],
+        dhcpOutput: () => past + (server.daemons.dhcp?.output() ?? ''),
+        async startDhcp() {
+          past += server.daemons.dhcp?.output() ?? '';
+          server.daemons.dhcp = await startDhcp();
+        },
+      };
       servers.push(server);
+      const kea = path.join(tree.dir, 'failover', name, 'kea-dhcp4.json');
+      const dnsmasqConf = path.join(dir, 'dnsmasq.conf');
+      const startDhcp = () =>
+        dhcp === 'kea'
+          ? startKea(ns, kea, dir, { iface, keepInterfaces: true, ...(opts.kea ? { change: opts.kea } : {}) })
+          : startDnsmasq(ns, dnsmasqConf);
 
       if (dhcp === 'kea') {
-        const kea = path.join(tree.dir, 'failover', name, 'kea-dhcp4.json');
-        server.daemons.dhcp = await startKea(ns, kea, dir, { iface, keepInterfaces: true, ...(opts.kea ? { change: opts.kea } : {}) });
+        server.daemons.dhcp = await startDhcp();
         // TFTP beside Kea as docs/deploy.md says to run it: dnsmasq with no DHCPv4 range and no DNS.
         // Test-only: its router advertisement ends iPXE's wait for one (lab.ts).
         const tftp = startDaemon(
@@ -244,13 +218,13 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
         await waitFor(() => tftp.exited() || /TFTP root is/.test(tftp.output()), 10_000);
         if (tftp.exited()) throw new Error(`TFTP-only dnsmasq did not start:\n${tftp.output()}`);
       } else {
-        const conf = writeFailoverDnsmasqConf(tree.dir, name, path.join(dir, 'dnsmasq.conf'), {
+        writeFailoverDnsmasqConf(tree.dir, name, dnsmasqConf, {
           iface,
           tftpRoot,
           leaseFile: path.join(dir, 'leases'),
           extra: speedupLines(iface),
         });
-        server.daemons.dhcp = await startDnsmasq(ns, conf);
+        server.daemons.dhcp = await startDhcp();
       }
       server.daemons.nginx = await startNginx(nginx, { host: address, port: hostPort(tree.manifest.boot.server).port }, ns);
       let keepalivedConf = path.join(tree.dir, 'failover', name, 'keepalived.conf');
@@ -270,6 +244,32 @@ export async function startBootPair(tree: SiteTree, artifacts: LabArtifacts, opt
       });
     }
 
+    // What each server's notify.sh asked of systemctl, carried out on the test's DHCP daemons in order.
+    const seen = new Map<string, number>();
+    let busy = false;
+    const carryOut = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        for (const s of servers) {
+          const log = path.join(workDir, s.name, 'systemctl.log');
+          // No systemctl.log yet: keepalived has not run notify.sh there.
+          if (!existsSync(log)) continue;
+          const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+          for (const line of lines.slice(seen.get(s.name) ?? 0)) {
+            seen.set(s.name, (seen.get(s.name) ?? 0) + 1);
+            s.notified.push(line);
+            const d = s.daemons.dhcp;
+            if (line.startsWith('stop ')) await d?.stop();
+            else if (line.startsWith('start ') && (!d || d.exited())) await s.startDhcp();
+          }
+        }
+      } finally {
+        busy = false;
+      }
+    };
+    const notifier = setInterval(() => void carryOut(), 100);
+    stopNotifier = () => clearInterval(notifier);
     const holds = async (s: PairServer) =>
       (await run(s.ns.exec(['ip', '-4', 'addr', 'show', failover.interface]), { timeoutMs: 5000 })).stdout.includes(`${shared}/`);
     const pair: BootPair = {
