@@ -23,11 +23,11 @@ import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
-import { ensureKernel, buildInitramfs, REPO_ROOT } from './helpers/initramfs.ts';
 import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.ts';
-import { buildFixtureTrees, type SiteTree } from './helpers/tree.ts';
+import type { SiteTree } from './helpers/tree.ts';
 import { requests, selectedCases } from './helpers/boot-log.ts';
 import { nodeBootDone, nodeBootProblems } from './helpers/node-boot.ts';
+import { pairBootPrep, pairLogLines, readPairLogs } from './helpers/failover-boot.ts';
 import { startBootPair, type BootPair } from './helpers/failover-pair.ts';
 import { sleep, waitFor } from './helpers/proc.ts';
 
@@ -38,13 +38,12 @@ const LIMIT_MS = 240_000;
 /** The two fixtures and the node each case boots (its first). */
 const SITES = {
   dnsmasq: {
-    dir: 'test/fixtures/build/failover-dnsmasq/site',
     node: 'd1',
     mac: '52:54:00:32:00:01',
     ip: '10.32.0.11',
     gateway: '10.32.0.1',
   },
-  kea: { dir: 'test/fixtures/build/failover-kea/site', node: 'f1', mac: '52:54:00:31:00:01', ip: '10.31.0.11', gateway: '10.31.0.1' },
+  kea: { node: 'f1', mac: '52:54:00:31:00:01', ip: '10.31.0.11', gateway: '10.31.0.1' },
 } as const;
 type Site = keyof typeof SITES;
 
@@ -241,11 +240,7 @@ async function runCase(c: FailoverCase, tree: SiteTree, artifacts: { kernel: str
       await director;
     }
     out.holderAfter = await p.holder();
-    for (const s of p.servers) {
-      out.access[s.name] = await p.accessLog(s.name);
-      out.dhcp[s.name] = s.dhcpOutput();
-      out.keepalived[s.name] = s.daemons.keepalived?.output() ?? '';
-    }
+    await readPairLogs(p, out);
   } catch (err) {
     out.error = err;
   } finally {
@@ -256,15 +251,7 @@ async function runCase(c: FailoverCase, tree: SiteTree, artifacts: { kernel: str
 
 const outcome = lazyBoots(
   SELECTED,
-  async () => {
-    const kernel = await ensureKernel();
-    const initrd = await buildInitramfs(kernel);
-    const trees = await buildFixtureTrees('failover-install', {
-      dnsmasq: path.join(REPO_ROOT, SITES.dnsmasq.dir),
-      kea: path.join(REPO_ROOT, SITES.kea.dir),
-    });
-    return { kernel: kernel.vmlinuz, initrd, trees };
-  },
+  () => pairBootPrep('failover-install'),
   (c, { kernel, initrd, trees }) => runCase(c, trees[c.site], { kernel, initrd }),
 );
 
@@ -276,9 +263,7 @@ function report(o: Outcome, problems: string[]): string {
     o.error ? `error: ${o.error instanceof Error ? o.error.stack : String(o.error)}` : '',
     o.result ? `QEMU: ${o.result.cmd}\nserial (last 4000 chars):\n${tail(cleanSerial(o.result.serial), 4000)}` : '',
     `failure at ${o.failedAt ?? '-'} ms; moved after ${o.moved ?? '-'} s; first served after ${o.firstServed ?? '-'} s; holder at the end: ${o.holderAfter ?? '-'}`,
-    ...Object.entries(o.access).map(([n, a]) => `nginx ${n} access log:\n${tail(a)}`),
-    ...Object.entries(o.dhcp).map(([n, a]) => `DHCP ${n}:\n${tail(a, 6000)}`),
-    ...Object.entries(o.keepalived).map(([n, a]) => `keepalived ${n}:\n${tail(a, 1500)}`),
+    ...pairLogLines(o),
   ]
     .filter(Boolean)
     .join('\n');

@@ -19,11 +19,11 @@ import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
-import { ensureKernel, buildInitramfs, REPO_ROOT } from './helpers/initramfs.ts';
 import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.ts';
-import { buildFixtureTrees, type SiteTree } from './helpers/tree.ts';
+import type { SiteTree } from './helpers/tree.ts';
 import { requests, selectedCases } from './helpers/boot-log.ts';
 import { nodeBootDone, nodeBootProblems } from './helpers/node-boot.ts';
+import { pairBootPrep, pairLogLines, readPairLogs } from './helpers/failover-boot.ts';
 import { startBootPair, type BootPair, type PairOptions } from './helpers/failover-pair.ts';
 import { waitFor } from './helpers/proc.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -36,7 +36,6 @@ const LIMIT_MS = 240_000;
 
 const SITES = {
   dnsmasq: {
-    dir: 'test/fixtures/build/failover-dnsmasq/site',
     nodes: [
       { hostname: 'd1', mac: '52:54:00:32:00:01', ip: '10.32.0.11' },
       { hostname: 'd2', mac: '52:54:00:32:00:02', ip: '10.32.0.12' },
@@ -44,7 +43,6 @@ const SITES = {
     gateway: '10.32.0.1',
   },
   kea: {
-    dir: 'test/fixtures/build/failover-kea/site',
     nodes: [
       { hostname: 'f1', mac: '52:54:00:31:00:01', ip: '10.31.0.11' },
       { hostname: 'f2', mac: '52:54:00:31:00:02', ip: '10.31.0.12' },
@@ -308,12 +306,8 @@ async function runCase(c: SplitCase, tree0: SiteTree, artifacts: { kernel: strin
       boot.problems = await nodeBootProblems(tree, node.hostname, boot.result.serial, site.gateway, { staticIp: false });
     }
     out.holderAfter = await p.holder();
-    for (const s of p.servers) {
-      out.access[s.name] = await p.accessLog(s.name);
-      out.dhcp[s.name] = s.dhcpOutput();
-      out.keepalived[s.name] = s.daemons.keepalived?.output() ?? '';
-      out.notified[s.name] = s.notified;
-    }
+    await readPairLogs(p, out);
+    for (const s of p.servers) out.notified[s.name] = s.notified;
     // status, given both servers' access logs, names a split (their checks' marks through the shared address).
     const logs = p.servers.map((s) => {
       const f = path.join(p.workDir, `${s.name}.access.log`);
@@ -332,15 +326,7 @@ async function runCase(c: SplitCase, tree0: SiteTree, artifacts: { kernel: strin
 
 const outcome = lazyBoots(
   SELECTED,
-  async () => {
-    const kernel = await ensureKernel();
-    const initrd = await buildInitramfs(kernel);
-    const trees = await buildFixtureTrees('failover-split', {
-      dnsmasq: path.join(REPO_ROOT, SITES.dnsmasq.dir),
-      kea: path.join(REPO_ROOT, SITES.kea.dir),
-    });
-    return { kernel: kernel.vmlinuz, initrd, trees };
-  },
+  () => pairBootPrep('failover-split'),
   (c, { kernel, initrd, trees }) => runCase(c, trees[c.site], { kernel, initrd }),
 );
 
@@ -355,9 +341,7 @@ function report(o: Outcome, problems: string[]): string {
       (b, i) =>
         `boot ${i + 1} (${b.hostname}): ${b.result?.stoppedBecause ?? '-'}; problems: ${b.problems.join('; ') || 'none'}\n${tail(cleanSerial(b.result?.serial ?? ''), 2500)}`,
     ),
-    ...Object.entries(o.access).map(([n, a]) => `nginx ${n} access log:\n${tail(a)}`),
-    ...Object.entries(o.dhcp).map(([n, a]) => `DHCP ${n}:\n${tail(a, 4000)}`),
-    ...Object.entries(o.keepalived).map(([n, a]) => `keepalived ${n}:\n${tail(a, 1500)}`),
+    ...pairLogLines(o, 4000),
     ...Object.entries(o.notified).map(([n, a]) => `notify ${n}: ${a.join(', ')}`),
     `status: ${o.splits.join(' | ') || 'no split'}`,
   ]

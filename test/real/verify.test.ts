@@ -101,6 +101,17 @@ async function setup(label: string) {
 
 const compare = (tree: SiteTree) => path.dirname(tree.dir);
 
+/** The deploy tree built again with a rotated token, whose root verify compares with: the server still has the old one. */
+async function staleDeploy(tree: SiteTree): Promise<string> {
+  const site = path.join(tempDir('verify-stale-site'), 'location_x');
+  await cp(tree.sourceDir, site, { recursive: true });
+  await writeFile(path.join(site, 'secrets/token'), 'RotatedToken.456\n');
+  const root = path.join(tempDir('verify-stale-out'), 'deploy');
+  const b = await build({ sites: [site], outDir: root, secrets: 'filled' });
+  assert.ok(b.ok, JSON.stringify(b.diagnostics));
+  return root;
+}
+
 test('a freshly served deploy tree passes: every served file, every refusal (exit 0)', async () => {
   const s = await setup('fresh');
   if (!s) return;
@@ -152,15 +163,7 @@ caught(
     // The configs are served to their nodes only: verify sees hv-1's from hv-1's address.
     args: ['--source', NODE],
     // The deploy tree built again with a new token; the server still has the old one.
-    compareRoot: async (tree) => {
-      const site = path.join(tempDir('verify-stale-site'), 'location_x');
-      await cp(tree.sourceDir, site, { recursive: true });
-      await writeFile(path.join(site, 'secrets/token'), 'RotatedToken.456\n');
-      const root = path.join(tempDir('verify-stale-out'), 'deploy');
-      const b = await build({ sites: [site], outDir: root, secrets: 'filled' });
-      assert.ok(b.ok, JSON.stringify(b.diagnostics));
-      return root;
-    },
+    compareRoot: staleDeploy,
   },
   (doc, report) => {
     found(doc, [['VERIFY_DRIFT', '/harvester/hv-1.yaml']], report);
@@ -175,15 +178,7 @@ caught(
   "a stale tree checked on the boot server itself is VERIFY_DRIFT at every node's config (the access rules let the boot server read them all)",
   'stale-all',
   {
-    compareRoot: async (tree) => {
-      const site = path.join(tempDir('verify-stale-site'), 'location_x');
-      await cp(tree.sourceDir, site, { recursive: true });
-      await writeFile(path.join(site, 'secrets/token'), 'RotatedToken.456\n');
-      const root = path.join(tempDir('verify-stale-out'), 'deploy');
-      const b = await build({ sites: [site], outDir: root, secrets: 'filled' });
-      assert.ok(b.ok, JSON.stringify(b.diagnostics));
-      return root;
-    },
+    compareRoot: staleDeploy,
   },
   (doc, report) => {
     found(
@@ -197,12 +192,7 @@ caught(
 test("mutation: without the boot server's own allow lines, verify on the boot server cannot read the stale configs and says so (exit 0, each refused)", async () => {
   const s = await setup('stale-hidden');
   if (!s) return;
-  const site = path.join(tempDir('verify-stale-site'), 'location_x');
-  await cp(s.tree.sourceDir, site, { recursive: true });
-  await writeFile(path.join(site, 'secrets/token'), 'RotatedToken.456\n');
-  const root = path.join(tempDir('verify-stale-out'), 'deploy');
-  const b = await build({ sites: [site], outDir: root, secrets: 'filled' });
-  assert.ok(b.ok, JSON.stringify(b.diagnostics));
+  const root = await staleDeploy(s.tree);
   const r = await verifyServed(s.tree, {
     served: s.served.dir,
     compareRoot: root,
