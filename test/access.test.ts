@@ -131,7 +131,7 @@ test("every file with a secret or one node's data gets an exact location allowin
   const { file, manifest, site } = await compiled(FIXTURE);
   const allowed = Object.fromEntries(manifest.files.flatMap((f) => (f.allow ? [[f.path, f.allow]] : [])));
   assert.equal(allowed, EXPECTED, 'manifest.json files[].allow');
-  assert.equal(manifest.boot.verifiers, ['127.0.0.1', '::1', BOOT_HOST], 'manifest.json boot.verifiers: loopback and boot.server');
+  assert.equal(manifest.boot.verifiers, ['127.0.0.0/8', '::1', BOOT_HOST], 'manifest.json boot.verifiers: loopback and boot.server');
   for (const f of manifest.files) {
     if (/^(harvester|cloud-init|unknown)\//.test(f.path)) assert.ok(f.allow && f.url, `${f.path}: served, with allow`);
     else assert.is(f.allow, undefined, `${f.path}: open to all, no allow`);

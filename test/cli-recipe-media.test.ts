@@ -97,7 +97,7 @@ nodes:
     ...checks.find((c) => c.path === '/media/shared.boot.dvd')!.expect,
     kind: 'served',
     // The BMCs' addresses, after the boot server's own (verify run there reads every file).
-    allow: ['127.0.0.1', '::1', '10.9.0.1', '10.9.0.201', '10.9.0.202'],
+    allow: ['127.0.0.0/8', '::1', '10.9.0.1', '10.9.0.201', '10.9.0.202'],
   });
   // status: hv-2's BMC fetching the shared image is hv-2's download.
   const log = join(copy, 'access.log');

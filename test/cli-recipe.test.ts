@@ -125,7 +125,7 @@ test('a new config format through the recipe alone: served, protected, keyed, on
   const served = checks.find((c) => c.path === `/${path}`);
   assert.equal(served?.expect.kind, 'served');
   // The node's address, after the boot server's own (verify run there reads every file).
-  assert.equal(served?.expect.allow, ['127.0.0.1', '::1', '10.9.0.1', '10.9.0.11']);
+  assert.equal(served?.expect.allow, ['127.0.0.0/8', '::1', '10.9.0.1', '10.9.0.11']);
   assert.is(served?.expect.type, 'text');
   assert.ok(
     checks.some((c) => c.expect.kind === 'refused' && /^\/ignition\/harvgen-probe-[0-9a-f]+\.ign$/.test(c.path)),

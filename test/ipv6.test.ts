@@ -107,7 +107,7 @@ const V6_ONLY = {
 
 /** The `allow` lines of nginx's location for `path`. */
 /** The boot server itself (loopback and boot.server's address on either family): allowed every protected file first (harvgen verify there). */
-const SERVER = new Set(['127.0.0.1', '::1', '10.0.0.1', 'fd00:6::1']);
+const SERVER = new Set(['127.0.0.0/8', '::1', '10.0.0.1', 'fd00:6::1']);
 
 /** The allow lines of a path's location: the boot server's own first, then (returned) its fetchers'. */
 function allowOf(nginx: string, path: string): string[] {
@@ -116,7 +116,7 @@ function allowOf(nginx: string, path: string): string[] {
   const block = nginx.slice(start, nginx.indexOf('\n    }', start));
   const all = [...block.matchAll(/^\s+allow (\S+);$/gm)].map((m) => m[1]!);
   const own = all.findIndex((a) => !SERVER.has(a));
-  assert.ok(own >= 2 && all.slice(0, own).includes('127.0.0.1'), `${path}: the boot server's own allow lines first: ${all.join(' ')}`);
+  assert.ok(own >= 2 && all.slice(0, own).includes('127.0.0.0/8'), `${path}: the boot server's own allow lines first: ${all.join(' ')}`);
   return all.slice(own);
 }
 

@@ -60,7 +60,7 @@ test("a server's mark from its own address (the other held the address) is no ho
 test('two splits an hour apart are named apart', async () => {
   const d = await splits([
     marks('pxe1', '10.32.0.5', 0, 4000),
-    [...marks('pxe2', '10.32.0.5', 100, 130), ...marks('pxe2', '10.32.0.5', 3600, 3700)],
+    [...marks('pxe2', '10.32.0.5', 100, 140), ...marks('pxe2', '10.32.0.5', 3600, 3700)],
   ]);
   assert.is(d.length, 2, JSON.stringify(d));
 });

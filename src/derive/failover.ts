@@ -159,6 +159,22 @@ export function poolOf(model: SiteModel, server: FailoverServer): { start: strin
 export const CHECK_SCRIPT = '/etc/keepalived/harvgen-check.sh';
 /** The query parameter each server's check.sh names itself with when it asks through the shared address (`status` reads it: src/status/holders.ts). */
 export const HOLDER_PARAM = 'harvgen-holder';
+/**
+ * `<SHA-512 list>.verified` beside a release's files: a line `<size> <name>` for each file checked
+ * against the list. artifacts/fetch.sh writes it (templates/fetch.sh.eta) after `sha512sum --check`,
+ * `harvgen pull` after placing the files its signed provenance gives (verifiedText); each server's
+ * check.sh compares nginx's answers with it.
+ */
+export const VERIFIED_SUFFIX = '.verified';
+
+/** The text of a `<list>.verified` for `files` (the list itself left out). */
+export function verifiedText(files: readonly { readonly name: string; readonly size: number }[], list: string): string {
+  return files
+    .filter((f) => f.name !== list)
+    .map((f) => `${f.size} ${f.name}\n`)
+    .join('');
+}
+
 /** Where each server's notify.sh is installed (with the site's DHCP files): keepalived.conf runs it at each change of state. */
 export const NOTIFY_SCRIPT = '/etc/keepalived/harvgen-notify.sh';
 

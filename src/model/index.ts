@@ -30,6 +30,7 @@ import type { Layers } from '../types/layers.ts';
 import { factsFromDocument } from '../facts/file.ts';
 import type { MeasuredFacts } from '../facts/types.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
+import { checkIpv6 } from '../util/ipv6.ts';
 import { isAddressHost, siteNetwork } from './network.ts';
 
 export type * from './types.ts';
@@ -266,12 +267,25 @@ function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['n
     root: n?.root ?? `${D.nginx.rootBase}/${input.site}`,
     accessLog: n?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
     access: n?.access ?? D.nginx.access,
+    // The boot server itself (its files are on its disk anyway): loopback and each of its own
+    // addresses. Behind a proxy (nginx.real_ip) a request that reaches nginx without the header
+    // keeps the proxy's address, which may be one of these: then only nginx.verify_from.
     verifiers: [
       ...new Set([
-        '127.0.0.1',
-        '::1',
-        ...(isAddressHost(serverUrl.hostname) ? [serverUrl.hostname.replace(/^\[|\]$/g, '')] : []),
-        ...(input.failover?.servers.map((s) => s.address) ?? []),
+        ...(n?.real_ip === undefined
+          ? [
+              '127.0.0.0/8',
+              '::1',
+              ...(isAddressHost(serverUrl.hostname) ? [serverUrl.hostname.replace(/^\[|\]$/g, '')] : []),
+              ...(() => {
+                const v6 = input.network.ipv6?.server;
+                const canonical = v6 !== undefined ? checkIpv6(v6).canonical : undefined;
+                return canonical !== undefined ? [canonical] : [];
+              })(),
+              ...(input.network.vlans ?? []).map((v) => v.server),
+              ...(input.failover?.servers.map((s) => s.address) ?? []),
+            ]
+          : []),
         ...(n?.verify_from ?? []),
       ]),
     ],

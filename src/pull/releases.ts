@@ -20,6 +20,7 @@ import { atomicTempPath, fsyncDir, removeStaleTemps, writeFileAtomic } from '../
 import { PullRefused, type Fetched } from './fetch.ts';
 import { checkProvenance } from '../publish/sign.ts';
 import { pausePoint } from './pause.ts';
+import { VERIFIED_SUFFIX, verifiedText } from '../derive/failover.ts';
 
 type Known = Record<string, { size: number; mtimeMs: number; sha256: string }>;
 
@@ -69,7 +70,14 @@ export async function placeReleases(source: Source, fetched: Fetched, stateDir: 
         throw new PullRefused(`release file ${f.name} is not what the signed provenance says`);
     }
   }
-  return await restoreReleases(source, releaseFiles(p.releases), stateDir);
+  const written = await restoreReleases(source, releaseFiles(p.releases), stateDir);
+  // Each release's files are in place and checked: recorded as fetch.sh records them, for the
+  // keepalived check of a failover pair (src/derive/failover.ts, VERIFIED_SUFFIX).
+  for (const r of p.releases) {
+    const list = r.files.find((f) => f.name.endsWith('.sha512'))?.name;
+    if (list !== undefined) writeFileAtomic(join(r.dir, `${list}${VERIFIED_SUFFIX}`), verifiedText(r.files, list));
+  }
+  return written;
 }
 
 /**

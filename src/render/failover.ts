@@ -1,11 +1,11 @@
 // failover/<server>/ (`failover:`, docs/failover.md): each boot server's keepalived.conf and, as its
 // DHCP server's declaration says (src/derive/dhcp-servers/: `failover`), its DHCP config: dnsmasq
 // with its half of the pool, or Kea with the high-availability hook in hot-standby. Never served.
-import type { FailoverServer, SiteModel } from '../model/index.ts';
+import type { FailoverServer, Release, SiteModel } from '../model/index.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { CHECK_SCRIPT, HOLDER_PARAM, NOTIFY_SCRIPT, peerOf, poolOf, serverView } from '../derive/failover.ts';
 import { dhcpServerOf } from '../derive/dhcp-servers/index.ts';
-import { releases, servesRelease } from '../model/served-releases.ts';
+import { installers, releases, servesRelease } from '../model/served-releases.ts';
 import { escapers } from '../formats/escape.ts';
 import { dnsmasqConf } from './dnsmasq.ts';
 import { keaConfig } from './kea.ts';
@@ -32,19 +32,32 @@ export function renderCheckScript(model: SiteModel, server: FailoverServer): str
     entry: healthUrl(model, server),
     shared: model.failover!.shared,
     holder: `${model.boot.server}/${LAYOUT.entryScript}?${HOLDER_PARAM}=${server.name}`,
-    releases: releases(model)
-      .filter((r) => servesRelease(model, r))
-      .flatMap((r) => {
-        const a = r.artifacts;
-        const path = new URL(a.base).pathname.replace(/\/+$/, '');
-        return [a.kernelName, a.initrdName, a.rootfsName, a.isoName].map((file) => ({
-          url: `http://${server.address}:${model.boot.port}${path}/${file}`,
-          dir: r.artifactsDir,
-          list: a.checksumName,
-          file,
-        }));
-      }),
+    releases: checkedReleases(model).flatMap((r) => {
+      const a = r.artifacts;
+      const path = new URL(a.base).pathname.replace(/\/+$/, '');
+      return [a.kernelName, a.initrdName, a.rootfsName, a.isoName].map((file) => ({
+        url: `http://${server.address}:${model.boot.port}${path}/${file}`,
+        dir: r.artifactsDir,
+        list: a.checksumName,
+        file,
+      }));
+    }),
   });
+}
+
+/**
+ * The releases check.sh asks for: those the site's nodes install and this nginx serves (not a
+ * planned upgrade's target, which no node fetches).
+ */
+function checkedReleases(model: SiteModel): readonly Release[] {
+  const key = (r: Release) => `${r.version.raw}/${r.arch}`;
+  const installed = new Set(installers(model).map((n) => key(n.release)));
+  return releases(model).filter((r) => servesRelease(model, r) && installed.has(key(r)));
+}
+
+/** keepalived's time limit for check.sh: its requests, 2 s each at most, and a margin. */
+export function checkTimeout(model: SiteModel): number {
+  return 4 + 2 * (2 + 4 * checkedReleases(model).length);
 }
 
 /** One server's notify.sh (installed as NOTIFY_SCRIPT): its DHCP server runs only while keepalived's check passes. */
@@ -57,6 +70,8 @@ export function renderNotifyScript(model: SiteModel, server: FailoverServer): st
     dhcp: dhcp.title,
     file: LAYOUT.failover(server.name, dhcp.failover!.file),
     unit: dhcp.failover!.unit,
+    // The entry script through the shared address: only the other server answers it while this one is in FAULT.
+    shared: `${model.boot.server}/${LAYOUT.entryScript}`,
   });
 }
 
@@ -68,6 +83,7 @@ export function renderNftables(model: SiteModel, server: FailoverServer): string
   return renderTemplate('nftables.conf', {
     site: model.site,
     name: server.name,
+    interface: f.interface,
     peer: { name: peer.name, address: peer.address, mac: peer.mac },
     haPort: kea ? f.keaHaPort : undefined,
   });
@@ -93,6 +109,7 @@ export function renderKeepalived(model: SiteModel, server: FailoverServer): stri
     check: url,
     checkPath: CHECK_SCRIPT,
     script: [CHECK_SCRIPT],
+    timeout: checkTimeout(model),
     // Its DHCP server runs only while the check passes (its answers send nodes to this server).
     notify: model.outputs.dhcp && dhcpServerOf(model).failover ? NOTIFY_SCRIPT : undefined,
   });

@@ -14,10 +14,11 @@ const AT_ONCE_MS = 2_500;
 /** Times "at once" this close are one split. */
 const SAME_SPLIT_MS = 15_000;
 /**
- * Times "at once" a split needs: a failover leaves one pair of records a few seconds apart (the
- * old holder's last, the new one's first), a split a pair every 2 s.
+ * Times "at once" a split needs: a failover leaves a pair of records a few seconds apart (the old
+ * holder's last, the new one's first; a few more when the servers' clocks disagree by seconds), a
+ * split a pair every 2 s: one of at least 8 s is named.
  */
-const MIN_AT_ONCE = 3;
+const MIN_AT_ONCE = 5;
 /** The most holder records kept per server (a long log of a healthy pair holds one every 2 s). */
 const MAX_RECORDS = 1_000_000;
 
@@ -46,7 +47,9 @@ export class HolderWatch {
     if (name === undefined || !this.names.includes(name)) return;
     let t = this.times.get(name);
     if (!t) this.times.set(name, (t = []));
-    if (t.length < MAX_RECORDS) t.push(r.time);
+    t.push(r.time);
+    // A log longer than the bound keeps its newest records (a split late in it is still named).
+    if (t.length > 2 * MAX_RECORDS) t.splice(0, t.length - MAX_RECORDS);
   }
 
   /** The splits seen: spans when both servers held the shared address. */

@@ -189,20 +189,22 @@ caught(
   },
 );
 
-test("mutation: without the boot server's own allow lines, verify on the boot server cannot read the stale configs and says so (exit 0, each refused)", async () => {
+test("mutation: an nginx config without the boot server's own allow lines (an old one) does not hide the stale configs: verify on the boot server says each is refused where it must be served (exit 1)", async () => {
   const s = await setup('stale-hidden');
   if (!s) return;
-  const root = await staleDeploy(s.tree);
   const r = await verifyServed(s.tree, {
     served: s.served.dir,
-    compareRoot: root,
-    edit: (c) => c.replace(/\n *allow (127\.0\.0\.1|::1|192\.168\.122\.1);/g, ''),
+    compareRoot: await staleDeploy(s.tree),
+    edit: (c) => c.replace(/\n *allow (127\.0\.0\.0\/8|::1|192\.168\.122\.1);/g, ''),
   });
-  assert.is(r.code, 0, r.report);
-  assert.equal(r.doc.diagnostics, [], r.report);
-  assert.equal(
-    r.doc.servers[0]!.refused,
-    ['hv-1', 'hv-2', 'hv-3'].map((h) => `${BASE}/harvester/${h}.yaml`),
+  assert.is(r.code, 1, r.report);
+  found(
+    r.doc,
+    ['hv-1', 'hv-2', 'hv-3'].map((h) => ['VERIFY_DRIFT', `/harvester/${h}.yaml`]),
+    r.report,
+  );
+  assert.ok(
+    r.doc.diagnostics.every((d) => /answered 403; expected 200/.test(d.message)),
     r.report,
   );
 });

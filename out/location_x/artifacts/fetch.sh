@@ -19,7 +19,6 @@ list() {
 fetch() {
   version=$1 target=$2 sums=$3
   shift 3
-  rm -f "$target/$sums.verified"
   list "$version" "$target" "$sums"
   (
     cd "$target"
@@ -33,11 +32,12 @@ fetch() {
       fi
     done
     for f in "$@"; do
-      grep -q " \*\{0,1\}$f\$" "$sums" || { echo "$f is not listed in $sums" >&2; exit 1; }
+      grep -q " \*\{0,1\}$f\$" "$sums" || { echo "$f is not listed in $sums" >&2; rm -f "$sums.verified"; exit 1; }
     done
-    sha512sum --check --ignore-missing "$sums"
-    # The size of each file just verified: with two boot servers (failover:), keepalived's check
-    # (failover/<server>/check.sh) holds the shared address only where nginx serves them so.
+    sha512sum --check --ignore-missing "$sums" || { rm -f "$sums.verified"; exit 1; }
+    # The size of each file just verified (replaced whole, and removed when a check fails): with two
+    # boot servers (failover:), keepalived's check (failover/<server>/check.sh) holds the shared
+    # address only where nginx serves them so. A run that finds the files unchanged keeps it valid.
     for f in "$@"; do
       printf '%s %s\n' "$(wc -c <"$f" | tr -d ' ')" "$f"
     done >"$sums.verified.part"

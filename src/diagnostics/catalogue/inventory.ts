@@ -214,6 +214,11 @@ export const INVENTORY_CODES = {
     'invalid',
     "With `dnsmasq.mode: proxy` harvgen reserves no address: a DHCP node with `ip` (or the VIP of `vip_mode: dhcp`) needs a reservation on the network's DHCP server.",
   ),
+  NGINX_VERIFY_FROM_NODES: c(
+    'error',
+    'invalid',
+    "`nginx.verify_from` holds a node's address or part of a DHCP pool: every node's config (the cluster token, the password hash) would be served to it.",
+  ),
   NODE_FILES_OPEN_TO_POOL: c(
     'warning',
     'invalid',
