@@ -72,6 +72,7 @@ export function renderNotifyScript(model: SiteModel, server: FailoverServer): st
     unit: dhcp.failover!.unit,
     // The entry script through the shared address: only the other server answers it while this one is in FAULT.
     shared: `${model.boot.server}/${LAYOUT.entryScript}`,
+    check: CHECK_SCRIPT,
   });
 }
 
