@@ -23,6 +23,7 @@ import { startDnsmasq } from './helpers/dnsmasq.ts';
 import {
   addBridge,
   plugServer,
+  runFetch,
   startBootPair,
   writeFailoverDnsmasqConf,
   type BootPair,
@@ -392,22 +393,34 @@ function spoil(p: BootPair, server: string, file: 'kernel' | 'iso'): string {
   return f;
 }
 
-for (const file of ['kernel', 'iso'] as const) {
-  test(`keepalived's check proves the server can install a node: with its ${file} not the verified file, the holder gives the address up`, async () => {
-    if (!ready) return;
-    await withPair({}, async (p) => {
+test("keepalived's check proves the server can install a node: with its kernel, then its ISO, not the verified file, the holder gives the address up", async () => {
+  if (!ready) return;
+  await withPair({}, async (p) => {
+    let spoiled = '';
+    for (const [file, from, to] of [
+      ['kernel', 'pxe1', 'pxe2'],
+      ['iso', 'pxe2', 'pxe1'],
+    ] as const) {
+      // The other server's copy is whole again first (it takes the address back only with it): the
+      // spoiled file removed, fetch.sh downloads and verifies it again (it keeps a file it has).
+      if (file === 'iso') {
+        rmSync(spoiled, { force: true });
+        await runFetch(p.tree, path.join(p.workDir, 'mirror'), p.server('pxe1').artifactsDir);
+      }
       const t0 = Date.now();
-      spoil(p, 'pxe1', file);
-      assert.ok(await waitFor(async () => (await p.holder()) === 'pxe2', 30_000, 100), `pxe2 did not take the address:\n${said(p)}`);
+      spoiled = spoil(p, from, file);
+      assert.ok(await waitFor(async () => (await p.holder()) === to, 30_000, 100), `${to} did not take the address:\n${said(p)}`);
       const moved = (Date.now() - t0) / 1000;
       assert.ok(await p.served(), 'the shared address serves again');
-      // nginx on pxe1 still answers the entry script: only the release file check failed.
-      const entry = await run(p.client.exec(['curl', '-fsS', '--max-time', '2', '-o', '/dev/null', 'http://10.32.0.2/boot.ipxe']));
-      assert.is(entry.code, 0, 'pxe1 still serves boot.ipxe');
-      console.log(`  failover: the address moved ${moved.toFixed(1)} s after pxe1's ${file} stopped being the verified file`);
-    });
+      // nginx there still answers the entry script: only the release file check failed.
+      const entry = await run(
+        p.client.exec(['curl', '-fsS', '--max-time', '2', '-o', '/dev/null', `http://${p.server(from).address}/boot.ipxe`]),
+      );
+      assert.is(entry.code, 0, `${from} still serves boot.ipxe`);
+      console.log(`  failover: the address moved ${moved.toFixed(1)} s after ${from}'s ${file} stopped being the verified file`);
+    }
   });
-}
+});
 
 test("keepalived's check: a server that never ran artifacts/fetch.sh (nothing verified) does not take the address when the holder fails", async () => {
   if (!ready) return;

@@ -57,19 +57,25 @@ function skopeoInspect(ref: string) {
 }
 
 /** GET inside the namespace: status and body. */
-async function get(url: string): Promise<{ status: number; body: string }> {
-  const r = await run(w.ns.exec(['curl', '-s', '-o', '-', '-w', '\n%{http_code}', url]), { timeoutMs: 20_000 });
+/** A GET from the boot server's namespace (from its own address, or from `from`). */
+async function get(url: string, from?: string): Promise<{ status: number; body: string }> {
+  const r = await run(w.ns.exec(['curl', '-s', ...(from ? ['--interface', from] : []), '-o', '-', '-w', '\n%{http_code}', url]), {
+    timeoutMs: 20_000,
+  });
   const i = r.stdout.lastIndexOf('\n');
   return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
 }
 
 const served = () => realpathSync(join(w.base, 'srv/location_y'));
+const ELSEWHERE = '10.20.0.77';
 const versionOf = (digest: string) => join(w.base, 'state/versions', digest.slice(7));
 
 test.before(async () => {
   if (!ready) return;
   const ns = await createNetns('fleet');
   await ns.sh(['ip', 'addr', 'add', '10.20.0.5/24', 'dev', 'lo']);
+  // An address of no node and no boot server (a workstation on the network).
+  await ns.sh(['ip', 'addr', 'add', `${ELSEWHERE}/32`, 'dev', 'lo']);
   const reg = await startRegistry({ ns });
   const base = tempDir('fleet-boot');
   // nginx's workers (another user) read the served tree: the test directory is not private.
@@ -177,7 +183,13 @@ test('pull (in the namespace) switches nginx to the tree, places the release fil
   // A node's config: sealed in the registry, served (to its own address only) from the tree.
   const config = readFileSync(join(served(), 'harvester/y-hv-01.yaml'), 'utf8');
   assert.ok(config.includes(w.repo.secrets[0]!), 'the token is filled in');
-  assert.is((await get('http://10.20.0.5:8080/harvester/y-hv-01.yaml')).status, 403, 'refused to the boot server itself');
+  // The boot server itself may read it (harvgen verify there compares every node's files); another address may not.
+  assert.equal(
+    await get('http://10.20.0.5:8080/harvester/y-hv-01.yaml'),
+    { status: 200, body: config },
+    'served to the boot server itself',
+  );
+  assert.is((await get('http://10.20.0.5:8080/harvester/y-hv-01.yaml', ELSEWHERE)).status, 403, 'refused to another address');
 });
 
 let second = '';

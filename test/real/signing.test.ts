@@ -78,9 +78,12 @@ function signWith(key: string, file: string, namespace: string): string {
   return r.stdout.toString();
 }
 
-/** A boot server in this process serving a deploy tree as the generated nginx does (403 where `allow` leaves 127.0.0.1 out). */
+/** A boot server in this process serving a deploy tree as the generated nginx does (403 where `allow` and boot.verifiers leave 127.0.0.1 out). */
 async function serve(tree: string): Promise<{ url: string; close: () => Promise<void> }> {
-  const m = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as { files: { path: string; url?: string; allow?: string[] }[] };
+  const m = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as {
+    boot: { verifiers?: string[] };
+    files: { path: string; url?: string; allow?: string[] }[];
+  };
   const byPath = new Map(m.files.filter((f) => f.url !== undefined).map((f) => [`/${f.path}`, f]));
   const server = http.createServer((req, res) => {
     const f = byPath.get(req.url ?? '');
@@ -89,7 +92,8 @@ async function serve(tree: string): Promise<{ url: string; close: () => Promise<
       res.end(body);
     };
     if (!f) return send(req.url?.includes('/../') ? 400 : 404, 'not found', 'text/html');
-    if (f.allow && !allowed('127.0.0.1', f.allow)) return send(403, 'forbidden', 'text/html');
+    // As nginx does: a protected file to its own addresses and to the boot server itself (boot.verifiers).
+    if (f.allow && !allowed('127.0.0.1', [...(m.boot.verifiers ?? []), ...f.allow])) return send(403, 'forbidden', 'text/html');
     send(200, readFileSync(join(tree, f.path)), contentKind(f.path) === 'text' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
