@@ -220,12 +220,17 @@ export function failoverBases(model: SiteModel): { readonly shared: string; read
 }
 
 /** The shared address's origin as a URL may spell it (`http://10.20.0.5` and `http://10.20.0.5:80`): what a node's script writes as `${harvgen_base}`. */
-export function sharedOrigins(model: SiteModel): string[] {
+export function sharedOrigins(model: SiteModel): readonly string[] {
+  let found = originsOf.get(model);
+  if (found) return found;
   const b = failoverBases(model);
-  if (!b) return [];
-  const u = new URL(b.shared);
-  return u.port ? [b.shared] : [b.shared, `${b.shared}:${u.protocol === 'https:' ? 443 : 80}`];
+  const u = b ? new URL(b.shared) : undefined;
+  found = Object.freeze(!b || !u ? [] : u.port ? [b.shared] : [b.shared, `${b.shared}:${u.protocol === 'https:' ? 443 : 80}`]);
+  originsOf.set(model, found);
+  return found;
 }
+/** Each model's shared origins, found once (every node script of the site asks; escapers.ipxeOn keeps its pattern per list). */
+const originsOf = new WeakMap<SiteModel, readonly string[]>();
 
 /**
  * The site as one server of the pair answers DHCP for it: boot.server at the server's own

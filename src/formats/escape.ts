@@ -71,6 +71,9 @@ function nginx(value: string | number): string {
   return `"${v.replace(/[\\"]/g, '\\$&')}"`;
 }
 
+/** ipxeOn's pattern for each list of origins (a site's list is one array: src/derive/failover.ts, sharedOrigins). */
+const originPatterns = new WeakMap<readonly string[], RegExp>();
+
 /** Values as each generated format reads them. */
 export const escapers = {
   int,
@@ -97,8 +100,12 @@ export const escapers = {
   ipxeOn(value: string | number, origins: readonly string[]): string {
     const v = ipxeWord(text(value));
     if (origins.length === 0) return v;
-    const alt = origins.map((o) => o.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
-    return v.replace(new RegExp(`(?:${alt})(?=/|$)`, 'g'), () => '${harvgen_base}');
+    let pattern = originPatterns.get(origins);
+    if (!pattern) {
+      const alt = origins.map((o) => o.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
+      originPatterns.set(origins, (pattern = new RegExp(`(?:${alt})(?=/|$)`, 'g')));
+    }
+    return v.replace(pattern, () => '${harvgen_base}');
   },
 
   nginx,

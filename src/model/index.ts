@@ -277,11 +277,7 @@ function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['n
               '127.0.0.0/8',
               '::1',
               ...(isAddressHost(serverUrl.hostname) ? [serverUrl.hostname.replace(/^\[|\]$/g, '')] : []),
-              ...(() => {
-                const v6 = input.network.ipv6?.server;
-                const canonical = v6 !== undefined ? checkIpv6(v6).canonical : undefined;
-                return canonical !== undefined ? [canonical] : [];
-              })(),
+              ...[checkIpv6(input.network.ipv6?.server ?? '').canonical ?? []].flat(),
               ...(input.network.vlans ?? []).map((v) => v.server),
               ...(input.failover?.servers.map((s) => s.address) ?? []),
             ]

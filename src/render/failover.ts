@@ -56,7 +56,7 @@ function checkedReleases(model: SiteModel): readonly Release[] {
 }
 
 /** keepalived's time limit for check.sh: its requests, 2 s each at most, and a margin. */
-export function checkTimeout(model: SiteModel): number {
+function checkTimeout(model: SiteModel): number {
   return 4 + 2 * (2 + 4 * checkedReleases(model).length);
 }
 

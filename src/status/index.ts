@@ -120,16 +120,14 @@ export async function statusOfLogs(options: StatusOptions): Promise<StatusResult
   // Two boot servers: when both held the shared address (src/status/holders.ts).
   const holders = HolderWatch.of(models);
   const splits = () => holders.flatMap((h) => h.diagnostics());
+  // Each request to every site's tally and split watch.
+  const feed = (tallies: readonly SiteTally[]) => (r: LogRequest) => {
+    for (const t of tallies) t.add(r);
+    for (const h of holders) h.add(r);
+  };
   if (options.state === undefined) {
     const tallies = models.map((m) => new SiteTally(m));
-    const logs = await streamLogs(
-      options.logs,
-      (r) => {
-        tallies.forEach((t) => t.add(r));
-        holders.forEach((h) => h.add(r));
-      },
-      options.since,
-    );
+    const logs = await streamLogs(options.logs, feed(tallies), options.since);
     diagnostics.unshift(...unreadableDiagnostics(logs.unreadable));
     diagnostics.push(...splits());
     for (const tally of tallies) {
@@ -164,14 +162,7 @@ export async function statusOfLogs(options: StatusOptions): Promise<StatusResult
     const saved = loadUnit(file, fingerprints);
     if (saved.unusable) notes.push(`${file}: not merged (${unusableReason(saved.unusable)}): the logs are read from their first line`);
     const tallies = models.map((m) => new SiteTally(m, saved.state?.sites[m.site]?.aggregate));
-    const read = await streamIncremental(
-      options.logs,
-      (r) => {
-        tallies.forEach((t) => t.add(r));
-        holders.forEach((h) => h.add(r));
-      },
-      saved.state?.cursors ?? [],
-    );
+    const read = await streamIncremental(options.logs, feed(tallies), saved.state?.cursors ?? []);
     diagnostics.unshift(...unreadableDiagnostics(read.unreadable));
     // The lines read this run only: a split the last run reported is not named again.
     diagnostics.push(...splits());
