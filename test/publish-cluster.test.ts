@@ -37,13 +37,13 @@ function untar(tar: Buffer): { name: string; type: string; bytes: Buffer; mode: 
   return out;
 }
 
-test("the upgrade fixture's cluster side: Flux's media types, one layer holding exactly the tree's Version and Upgrade, the same digest every time", async () => {
+test("the upgrade fixture's cluster side: Flux's media types, one layer holding exactly the tree's Version and Upgrade (each in a directory of its own, for two Kustomizations), the same digest every time", async () => {
   const site = join(repoRoot, 'test/fixtures/build/upgrade/site');
   const built = await compileSite(site, { cwd: repoRoot });
   const meta = { created: '2027-01-15T08:00:00.000Z', revision: 'a'.repeat(40), source: `oci://${REGISTRY}/upgrade` };
   const c = clusterArtifact('upgrade', built.artifacts!, meta)!;
   assert.ok(c, 'an upgrade planned: a cluster side');
-  assert.equal(c.files, ['upgrade/version.yaml', 'upgrade/upgrade.yaml']);
+  assert.equal(c.files, ['version/version.yaml', 'upgrade/upgrade.yaml']);
   const m = JSON.parse(c.manifest.bytes.toString('utf8'));
   assert.is(m.mediaType, 'application/vnd.oci.image.manifest.v1+json');
   assert.is(m.config.mediaType, FLUX.config);
@@ -55,10 +55,11 @@ test("the upgrade fixture's cluster side: Flux's media types, one layer holding 
   const entries = untar(gunzipSync(layer.bytes));
   assert.equal(
     entries.map((e) => `${e.type} ${e.name}`),
-    ['5 upgrade/', '0 upgrade/upgrade.yaml', '0 upgrade/version.yaml'],
+    ['5 upgrade/', '5 version/', '0 upgrade/upgrade.yaml', '0 version/version.yaml'],
   );
   for (const e of entries.filter((x) => x.type === '0')) {
-    assert.ok(e.bytes.equals(readFileSync(join(site, '../expected', e.name))), `${e.name} as the tree holds it`);
+    const tree = e.name.replace(/^version\//, 'upgrade/');
+    assert.ok(e.bytes.equals(readFileSync(join(site, '../expected', tree))), `${e.name} as the tree holds ${tree}`);
     assert.is(e.mode, 0o644);
     assert.is(e.mtime, 0);
   }
@@ -94,9 +95,9 @@ test('publish pushes the cluster side as <site>-cluster, signed for cosign, befo
   const entries = untar(gunzipSync(reg.blobs.get(REPO)!.get(m.layers[0].digest)!));
   assert.equal(
     entries.filter((e) => e.type === '0').map((e) => e.name),
-    ['upgrade/upgrade.yaml', 'upgrade/version.yaml'],
+    ['upgrade/upgrade.yaml', 'version/version.yaml'],
   );
-  assert.match(entries.find((e) => e.name === 'upgrade/version.yaml')!.bytes.toString('utf8'), /kind: Version/);
+  assert.match(entries.find((e) => e.name === 'version/version.yaml')!.bytes.toString('utf8'), /kind: Version/);
   order.length = 0;
   await publish({ sites: [repo.site], sinkFor, cwd: repo.root, recordDir: null });
   assert.not.ok(order.includes('location_y-cluster'), `unchanged: ${order.join(' ')}`);

@@ -13,8 +13,11 @@ import { BLOCK, roundUp, tarHeader } from '../oci/tar.ts';
 import { ANNOTATION, MEDIA } from './media.ts';
 import { jsonBlob, sha256, type Blob, type ManifestBlob } from './artifact.ts';
 
-/** The files of a tree a cluster applies, in the order they are applied. */
-export const CLUSTER_SIDE: readonly string[] = [LAYOUT.upgradeVersion, LAYOUT.upgradeUpgrade];
+/** The files of a tree a cluster applies (`tree`), in the order they are applied, and where the cluster artifact holds each (`at`). */
+export const CLUSTER_SIDE: readonly { readonly tree: string; readonly at: string }[] = [
+  { tree: LAYOUT.upgradeVersion, at: 'version/version.yaml' },
+  { tree: LAYOUT.upgradeUpgrade, at: 'upgrade/upgrade.yaml' },
+];
 
 /** Flux's media types (fluxcd/pkg/oci globals.go). */
 export const FLUX = {
@@ -74,9 +77,9 @@ export function clusterArtifact(
   deploy: readonly Artifact[],
   meta: { readonly created: string; readonly revision?: string; readonly source: string },
 ): ClusterArtifact | undefined {
-  const files = CLUSTER_SIDE.flatMap((path) => {
-    const a = deploy.find((x) => x.path === path);
-    return a ? [{ path, bytes: Buffer.from(a.contents) }] : [];
+  const files = CLUSTER_SIDE.flatMap(({ tree, at }) => {
+    const a = deploy.find((x) => x.path === tree);
+    return a ? [{ path: at, bytes: Buffer.from(a.contents) }] : [];
   });
   if (files.length === 0) return undefined;
   const layer = blob(gzipFixed(clusterTar(files)));

@@ -4,8 +4,11 @@
 // and `flux pull artifact` use; test/oracle/flux-pull), which unpacks exactly the tree's Version and
 // Upgrade, byte for byte; `cosign verify --key` accepts its signature. Mutations: a layer changed
 // in the registry's storage is refused by Flux's library (its digest), and the artifact signed with
-// another key is refused by cosign.
-import { readFileSync, writeFileSync } from 'node:fs';
+// another key is refused by cosign. The docs' Flux objects are taken by Flux's own packages as
+// Flux would (test/oracle/flux-docs: flux2 v2.9.5's API types, OCI client and kustomize build,
+// kustomize-controller's dependsOn and dry-run-before-apply), and the site's own tag is shown to
+// be no Flux artifact.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +19,7 @@ import { cosignPair, planUpgrade, publishedRepo } from '../helpers/publish.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { cosignPresent, cosignVerify } from './helpers/cosign.ts';
 import { buildOracle } from './helpers/go.ts';
+import { REPO_ROOT } from './helpers/initramfs.ts';
 import { describe, run } from './helpers/proc.ts';
 import { requireProgram } from './helpers/programs.ts';
 import { publishToRegistry, REGISTRY_PROGRAMS, registryBlobFile, startRegistry, type TestRegistry } from './helpers/registry.ts';
@@ -62,8 +66,11 @@ test("Flux's OCI library pulls <site>-cluster and unpacks exactly the tree's Ver
   const { cluster, file, pub, ref } = await publishUpgrade(reg);
   const pulled = await pullWithFlux(reg, `${ref}:${cluster.tag}`);
   assert.is(pulled.res.code, 0, describe(pulled.res));
-  assert.equal(pulled.json!.files, ['upgrade/upgrade.yaml', 'upgrade/version.yaml']);
-  for (const f of pulled.json!.files) assert.ok(readFileSync(path.join(pulled.out, f)).equals(file(f)), `${f} as the tree holds it`);
+  assert.equal(pulled.json!.files, ['upgrade/upgrade.yaml', 'version/version.yaml']);
+  for (const f of pulled.json!.files) {
+    const tree = f.replace(/^version\//, 'upgrade/');
+    assert.ok(readFileSync(path.join(pulled.out, f)).equals(file(tree)), `${f} as the tree holds ${tree}`);
+  }
   assert.is(pulled.json!.digest, `${ref}@${cluster.digest}`);
   assert.match(pulled.json!.revision, /^[0-9a-f]{40}$/);
   const v = await cosignVerify(reg, pub, `${ref}:${cluster.tag}`);
@@ -122,7 +129,123 @@ test('air gap: export to an OCI layout and import elsewhere carries the cluster 
   }
   const pulled = await pullWithFlux(reg, `${ref}:${cluster.tag}`);
   assert.is(pulled.res.code, 0, describe(pulled.res));
-  assert.equal(pulled.json!.files, ['upgrade/upgrade.yaml', 'upgrade/version.yaml']);
+  assert.equal(pulled.json!.files, ['upgrade/upgrade.yaml', 'version/version.yaml']);
+});
+
+let fluxDocsBuild: Promise<string> | undefined;
+/** Flux's packages taking a stream of Flux objects (test/oracle/flux-docs, built once). */
+function fluxDocs(): Promise<string> {
+  fluxDocsBuild ??= buildOracle('flux-docs', path.join(tempDir('flux-docs'), 'flux-docs'));
+  return fluxDocsBuild;
+}
+
+interface Judged {
+  kind: string;
+  name: string;
+  ready: boolean;
+  round?: number;
+  failures: number;
+  applied?: string[];
+  files?: string[];
+  error?: string;
+}
+
+/** The docs' objects (`docs`, the docs' site renamed to the published one) as Flux takes them from `r`. */
+async function judgeWithFlux(r: TestRegistry, docs: string, resume: boolean): Promise<Map<string, Judged>> {
+  const request = {
+    docs: docs.replaceAll('location_x', 'location_y'),
+    rewrites: [{ from: 'registry.example.net/harvgen', to: `${r.host}/flux` }],
+    ca: r.caFile,
+    user: r.username,
+    password: r.password,
+    existing: [],
+    resume,
+  };
+  const res = await run([await fluxDocs()], { input: JSON.stringify(request), timeoutMs: 180_000 });
+  assert.is(res.code, 0, describe(res));
+  const objects = (JSON.parse(res.stdout) as { objects: Judged[] }).objects;
+  return new Map(objects.map((o) => [`${o.kind}/${o.name}`, o]));
+}
+
+/** Every YAML block of the docs that holds a Flux object, as one stream. */
+function fluxBlocksOfDocs(): string {
+  const docsDir = path.join(REPO_ROOT, 'docs');
+  const blocks = readdirSync(docsDir)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .flatMap((f) => [...readFileSync(path.join(docsDir, f), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!))
+    .filter((b) => /toolkit\.fluxcd\.io/.test(b));
+  assert.ok(blocks.length > 0, 'the docs hold Flux objects');
+  return blocks.join('---\n');
+}
+
+test("the docs' Flux objects, taken by Flux's packages: the source fetched, the Version applied, the Upgrade after it once resumed, no failed attempt", async () => {
+  if (!ready()) return;
+  reg ??= await startRegistry();
+  await publishUpgrade(reg);
+  const docs = fluxBlocksOfDocs();
+  const judged = await judgeWithFlux(reg, docs, true);
+  const kinds = [...judged.values()].map((o) => o.kind);
+  assert.ok(
+    kinds.every((k) => k === 'OCIRepository' || k === 'Kustomization'),
+    `only Flux objects this test judges: ${kinds.join(', ')}`,
+  );
+  for (const o of judged.values()) {
+    assert.ok(o.ready, `${o.kind}/${o.name} gets ready: ${o.error ?? ''}`);
+    assert.is(o.failures, 0, `${o.kind}/${o.name} never fails on the way: ${o.error ?? ''}`);
+  }
+  const source = judged.get('OCIRepository/location-x-cluster')!;
+  assert.equal(source.files, ['upgrade/upgrade.yaml', 'version/version.yaml']);
+  const version = judged.get('Kustomization/location-x-version')!;
+  const upgrade = judged.get('Kustomization/location-x-upgrade')!;
+  assert.equal(version.applied, ['Version/harvester-system/v1.6.1']);
+  assert.equal(
+    upgrade.applied?.map((a) => a.split('/')[0]),
+    ['Upgrade'],
+  );
+  assert.ok(upgrade.round! > version.round!, `the Upgrade after the Version: rounds ${version.round} and ${upgrade.round}`);
+  // Not resumed: the Version is applied, the Upgrade waits.
+  const waiting = await judgeWithFlux(reg, docs, false);
+  assert.ok(waiting.get('Kustomization/location-x-version')!.ready);
+  assert.not.ok(waiting.get('Kustomization/location-x-upgrade')!.ready, 'suspended: not applied');
+});
+
+test('mutation: one Kustomization over the Version and the Upgrade never gets ready (the dry-run of the Upgrade meets no Version)', async () => {
+  if (!ready()) return;
+  reg ??= await startRegistry();
+  await publishUpgrade(reg);
+  const docs = fluxBlocksOfDocs();
+  const one = docs
+    .split(/^---\n/m)
+    .filter((d) => !/name: location-x-version\n/.test(d))
+    .join('---\n')
+    .replace(/  dependsOn:\n    - name: location-x-version.*\n/, '')
+    .replace('path: ./upgrade', 'path: ./');
+  assert.ok(one !== docs && !one.includes('dependsOn'), 'the mutation took');
+  const judged = await judgeWithFlux(reg, one, true);
+  const k = judged.get('Kustomization/location-x-upgrade')!;
+  assert.not.ok(k.ready);
+  assert.match(k.error ?? '', /Upgrade\/harvester-system\/.* dry-run failed: .*version v1\.6\.1 is not found/);
+  // Without dependsOn the two race: the Upgrade's first attempt fails.
+  const race = docs.replace(/  dependsOn:\n    - name: location-x-version.*\n/, '').replace(/  suspend: true.*\n/, '');
+  const raced = await judgeWithFlux(reg, race, true);
+  assert.ok(raced.get('Kustomization/location-x-upgrade')!.failures > 0, 'without dependsOn an attempt fails');
+});
+
+test("the site's own tag is no Flux artifact: Flux refuses it (the docs send Flux to <site>-cluster)", async () => {
+  if (!ready()) return;
+  reg ??= await startRegistry();
+  await publishUpgrade(reg);
+  const docs = fluxBlocksOfDocs();
+  assert.not.match(docs, /tag: location_x\n/, 'no Flux object of the docs reads a site tag');
+  const site = docs
+    .split(/^---\n/m)
+    .find((d) => /kind: OCIRepository/.test(d))!
+    .replace('tag: location_x-cluster', 'tag: location_x');
+  const judged = await judgeWithFlux(reg, site, false);
+  const source = judged.get('OCIRepository/location-x-cluster')!;
+  assert.not.ok(source.ready, 'Flux takes no site tag');
+  assert.match(source.error ?? '', /gzip: invalid header/);
 });
 
 test.run();
