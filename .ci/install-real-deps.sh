@@ -32,6 +32,8 @@
 #                    xorriso and isoinfo read the per-node boot ISO harvgen writes itself (El Torito
 #                    entries, files, xorriso's own -boot-info-table to compare); fsck.fat (dosfstools)
 #                    and mtools read its FAT image: test/real/media-image.test.ts
+#   gdisk fdisk      sgdisk -v, sfdisk --json and fdisk -l read the USB image's GPT (its EFI system partition,
+#                    its CRCs): test/real/media-image.test.ts
 #   isolinux syslinux-common
 #                    isolinux.bin and ldlinux.c32, the BIOS boot programs of the per-node boot ISOs that
 #                    test/real/media.test.ts boots (with ipxe's ipxe.lkrn and a GRUB made by grub-mkimage,
@@ -97,7 +99,7 @@ if [[ $(id -u) != 0 ]]; then
 fi
 
 packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
-  busybox-static cpio iproute2 iptables nftables grub-efi-amd64-bin dosfstools mtools xorriso genisoimage isolinux syslinux-common tgt
+  busybox-static cpio iproute2 iptables nftables grub-efi-amd64-bin dosfstools mtools xorriso genisoimage gdisk fdisk isolinux syslinux-common tgt
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu libvirt-daemon python3-libvirt python3-venv qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
   openssh-client shellcheck dash openipmi ipmitool jq openssl curl python3-sushy

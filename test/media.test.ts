@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { build, compileSite, type Diagnostic } from '../src/index.ts';
 import type { CompileOptions } from '../src/pipeline.ts';
 import { status } from '../src/status/index.ts';
+import { EFI_SYSTEM_PARTITION, guidText } from '../src/formats/gpt.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { mediaLoaders, mediaSite, type MediaDoc } from './helpers/media.ts';
 
@@ -105,7 +106,7 @@ test('medium_image: own gives the node an image of its own, which names no other
   assert.not.match(own, '10.0.5.12', 'nor its address');
   const shared = renderedScript(bytesOf(r.artifacts!.find((a) => a.path === SHARED)!.contents).toString('latin1'));
   assert.not.match(shared, '52:54:00:4d:00:01', 'the shared image leaves out the node with its own');
-  // A USB disk image: the same ISO, made a disk too (an MBR and an EFI system partition).
+  // A USB disk image: the same ISO, made a disk too (a protective MBR and a GPT with an EFI system partition).
   const usb = await deploy(site((d) => (d.defaults.medium = 'usb')));
   const img = usb.artifacts!.find((a) => a.path === 'media/shared.boot.img');
   assert.ok(
@@ -117,8 +118,10 @@ test('medium_image: own gives the node an image of its own, which names no other
   );
   const disk = bytesOf(img!.contents);
   assert.is(disk.readUInt16LE(510), 0xaa55, 'an MBR boot signature');
-  assert.is(disk[446], 0x80, 'the first partition is active');
-  assert.is(disk[446 + 16 + 4], 0xef, 'the second partition is an EFI system partition');
+  assert.is(disk[446 + 4], 0xee, 'a protective MBR');
+  assert.is(disk.toString('latin1', 512, 520), 'EFI PART', 'a GPT header at LBA 1');
+  assert.is(guidText(disk.subarray(1024, 1040)), EFI_SYSTEM_PARTITION, 'its first partition is the EFI system partition');
+  assert.is(disk.toString('latin1', disk.byteLength - 512, disk.byteLength - 504), 'EFI PART', 'the backup header in the last block');
   assert.match(renderedScript(disk.toString('latin1')), 'set harvgen_medium usb\n');
 });
 

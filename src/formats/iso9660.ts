@@ -12,11 +12,11 @@
 // and type M path tables; the boot catalog; every directory, in path table order; every file's
 // data, in the same walk, each from a block boundary. The boot catalog is not a file of the tree
 // (it has no directory record, as with xorriso's --boot-catalog-hide): nothing reads it by name.
-// The image ends with the last file's last block, with no further padding.
+// The image ends with the last file's last block (a hybrid image: then the blocks of its backup GPT).
 // Deterministic: sorted directories, fixed dates, no identifiers that change between runs.
 import type { ImageFile } from './fat.ts';
 
-import { writeHybridMbr } from './hybrid-mbr.ts';
+import { HYBRID_TAIL_BYTES, writeHybridMbr } from './hybrid-mbr.ts';
 export type { ImageFile } from './fat.ts';
 
 export interface IsoOptions {
@@ -32,9 +32,9 @@ export interface IsoOptions {
    * Make the image a disk as well (an "isohybrid" image, as syslinux's isohybrid and xorriso's
    * -isohybrid-mbr write it): `mbr` is ISOLINUX's hybrid MBR code (isohdpfx.bin, 432 bytes), which
    * a BIOS booting the disk runs and which starts `biosBoot` (ISOLINUX) at the LBA written after
-   * it; the partition table holds the whole image as an entry of type 0 (bootable, ignored by a
-   * UEFI firmware) and `efiBoot`'s FAT image as an EFI system partition (type 0xEF), which a UEFI
-   * firmware boots as a removable disk. Needs both boot entries.
+   * it; a protective MBR and a GPT name `efiBoot`'s FAT image as the EFI system partition, which a
+   * UEFI firmware boots as a removable disk (src/formats/hybrid-mbr.ts). The image ends with free
+   * blocks for the backup GPT. Needs both boot entries.
    */
   readonly hybrid?: { readonly mbr: Uint8Array };
 }
@@ -88,7 +88,7 @@ export function isoImage(o: IsoOptions): Uint8Array {
   const bios = o.biosBoot && findFile(root, o.biosBoot.path, 'biosBoot');
   const efi = o.efiBoot && findFile(root, o.efiBoot.path, 'efiBoot');
   if (bios && bios.bytes.length < 64) throw new Error(`isoImage: biosBoot ${o.biosBoot?.path} is too short for a boot info table`);
-  const plan = planLayout(root, bios !== undefined || efi !== undefined);
+  const plan = planLayout(root, bios !== undefined || efi !== undefined, o.hybrid ? HYBRID_TAIL_BYTES / BLOCK : 0);
   const image = new Uint8Array(plan.totalBlocks * BLOCK);
   writePrimaryDescriptor(image, o.volumeId, plan, root);
   if (plan.catalog !== undefined) writeBootRecord(image, plan.catalog);
@@ -195,7 +195,7 @@ function directoryBlocks(dir: IsoDir): number {
 }
 
 /** Directories in path table order (ECMA-119 6.9.1: by level, parent number, identifier): breadth first. */
-function planLayout(root: IsoDir, boot: boolean): Plan {
+function planLayout(root: IsoDir, boot: boolean, tail: number): Plan {
   const dirs: IsoDir[] = [root];
   for (let i = 0; i < dirs.length; i++) {
     const d = dirs[i]!;
@@ -225,7 +225,7 @@ function planLayout(root: IsoDir, boot: boolean): Plan {
       next += Math.ceil(e.bytes.length / BLOCK);
       files.push(e);
     }
-  return { dirs, files, terminator, pathTableSize, lTable, mTable, catalog, totalBlocks: next };
+  return { dirs, files, terminator, pathTableSize, lTable, mTable, catalog, totalBlocks: next + tail };
 }
 
 function pathRecordLength(d: IsoDir): number {

@@ -36,3 +36,22 @@ export function mediaSite(change: (doc: MediaDoc) => void = () => undefined, at 
   writeFileSync(join(dir, 'site.yaml'), stringify(doc));
   return dir;
 }
+
+/** The fixture's nodes made `n`: its Harvester node, then generic nodes like its second, each with its own MAC, address and BMC (a /20). */
+export function withMediaNodes(doc: MediaDoc, n: number): void {
+  const [hv, os] = doc.nodes as MediaDoc[];
+  doc.network.cidr = '10.0.0.0/20';
+  doc.nodes = [hv];
+  for (let i = 1; i < n; i++) {
+    const mac = `52:54:00:4e:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
+    const ip = `10.0.${8 + Math.floor(i / 250)}.${(i % 250) + 1}`;
+    // A copy of the node, so that the YAML written has no aliases.
+    doc.nodes.push({
+      ...(JSON.parse(JSON.stringify(os)) as MediaDoc),
+      hostname: `os-${i}`,
+      mac,
+      ip,
+      bmc: { address: `10.0.${12 + Math.floor(i / 250)}.${(i % 250) + 1}` },
+    });
+  }
+}

@@ -1,7 +1,9 @@
 // Real readers of the boot media writers (src/formats/fat.ts, src/formats/iso9660.ts): fsck.fat
 // (dosfstools) finds the FAT images clean and mtools reads their files back; xorriso and isoinfo
 // (genisoimage) see the ISO's two El Torito entries where its files are, list and extract those
-// files, and xorriso's own -boot-info-table patches ISOLINUX's file as we do. Booting the image is
+// files, and xorriso's own -boot-info-table patches ISOLINUX's file as we do. sgdisk, sfdisk and
+// fdisk (util-linux) and xorriso read the USB image's GPT: one EFI system partition, the FAT
+// image's extent, every CRC right. Booting the image is
 // another test's (QEMU, OVMF and SeaBIOS); test/media-image.test.ts reads the same structures
 // with readers of its own.
 import { test } from 'uvu';
@@ -13,6 +15,9 @@ import { isoImage } from '../../src/formats/iso9660.ts';
 import { prng } from '../helpers/prng.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { requireProgram } from './helpers/programs.ts';
+import { mediaLoaders, mediaLoadersAvailable } from './helpers/media-loaders.ts';
+import { mediaSite, withMediaNodes } from '../helpers/media.ts';
+import { compileSite } from '../../src/index.ts';
 import { describe, run, type RunResult } from './helpers/proc.ts';
 
 function bytes(n: number, seed: number): Uint8Array {
@@ -215,6 +220,120 @@ test("xorriso's own -boot-info-table and catalog agree with ours for the same fi
   assert.ok(eq(mine.subarray(0, 12), xorriso.subarray(0, 12)) && eq(mine.subarray(16), xorriso.subarray(16)), 'boot info tables agree');
   assert.is(mine.readUInt32LE(12), Number(a.entries[0]?.split(' ')[3]));
   assert.is(xorriso.readUInt32LE(12), Number(b.entries[0]?.split(' ')[3]));
+});
+
+/** The USB image (a hybrid of the same files): ISOLINUX's MBR code stands in as 432 bytes. */
+const usb = isoImage({
+  volumeId: 'HARVGEN',
+  files: FILES,
+  biosBoot: { path: 'isolinux/isolinux.bin' },
+  efiBoot: { path: 'efi.img' },
+  hybrid: { mbr: new Uint8Array(432).fill(0x90) },
+});
+
+/** sgdisk -v's verdict: its text, and whether it found the disk clean (it exits 0 either way). */
+async function sgdiskVerify(path: string): Promise<{ clean: boolean; text: string }> {
+  const r = await ok(['sgdisk', '-v', path]);
+  const text = r.stdout + r.stderr;
+  // The one caution it may add: the partition (the FAT image's extent) ends on no 32-sector boundary.
+  const rest = text.replace(
+    /Caution: Partition 1 doesn't end on a 32-sector boundary\. This may\nresult in problems with some disk encryption tools\.\n/,
+    '',
+  );
+  return {
+    clean: /^No problems found\. \d+ free sectors/.test(rest.trim()) && !/Warning|Caution|ERROR|Problem|Creating new GPT/.test(rest),
+    text,
+  };
+}
+
+/** sfdisk --json's partition table, and what it said on stderr. */
+async function sfdiskTable(path: string): Promise<{ table: Record<string, any>; stderr: string }> {
+  const r = await ok(['sfdisk', '--json', path]);
+  return { table: (JSON.parse(r.stdout) as { partitiontable: Record<string, any> }).partitiontable, stderr: r.stderr };
+}
+
+test("sgdisk finds the USB image's GPT clean, and sfdisk, fdisk and xorriso see its EFI system partition where the FAT image is", async () => {
+  if (!requireProgram('sgdisk', 'sfdisk', 'fdisk', 'xorriso', 'isoinfo')) return;
+  const path = join(dir, 'usb.img');
+  writeFileSync(path, usb);
+  const v = await sgdiskVerify(path);
+  assert.ok(v.clean, v.text);
+  const efi = (await isoinfoFiles(path)).get('/EFI.IMG')!;
+  const { table, stderr } = await sfdiskTable(path);
+  assert.is(stderr, '');
+  assert.is(table.label, 'gpt');
+  assert.equal([table.firstlba, table.lastlba, table.sectorsize], [34, usb.length / 512 - 34, 512]);
+  assert.is(table.partitions.length, 1, JSON.stringify(table));
+  const [p] = table.partitions;
+  assert.is(p.type, 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B');
+  assert.equal([p.start, p.size], [efi.lba * 4, efiFat.length / 512], 'the partition is the FAT image');
+  assert.match(p.uuid, /^[0-9A-F]{8}-[0-9A-F]{4}-8/, 'a derived GUID (version 8)');
+  const fdisk = (await ok(['fdisk', '-l', path])).stdout;
+  assert.match(fdisk, /^Disklabel type: gpt$/m, fdisk);
+  assert.match(fdisk, new RegExp(`^${path}1 +${efi.lba * 4} +\\d+ +${efiFat.length / 512} .* EFI System$`, 'm'), fdisk);
+  const area = (await ok(['xorriso', '-indev', path, '-report_system_area', 'plain'])).stdout;
+  assert.match(area, /^System area summary: MBR .*GPT$/m, area);
+  assert.match(area, /^MBR partition +: +1 +0x00 +0xee +1 +\d+$/m, 'a protective MBR');
+  assert.match(area, /^GPT partition path : +1 +\/EFI\.IMG$/m, "xorriso maps the partition to the ISO's EFI.IMG");
+  assert.match(area, /^GPT type GUID +: +1 +28732ac11ff8d211ba4b00a0c93ec93b$/m);
+  // Still the ISO: its El Torito entries and files are where they were.
+  assert.equal((await elTorito(path)).entries.length, 2);
+});
+
+test('mutation: sgdisk refuses a wrong header CRC or entry array, and sfdisk sees no GPT in the MBR-only image of before', async () => {
+  if (!requireProgram('sgdisk', 'sfdisk')) return;
+  const mutant = async (name: string, change: (b: Buffer) => void): Promise<string> => {
+    const b = Buffer.from(usb);
+    change(b);
+    const path = join(dir, name);
+    writeFileSync(path, b);
+    return path;
+  };
+  const header = await sgdiskVerify(await mutant('crc.img', (b) => (b[512 + 16] = b[512 + 16]! ^ 1)));
+  assert.ok(!header.clean && /Main header: ERROR/.test(header.text), header.text);
+  const entries = await sgdiskVerify(await mutant('entries.img', (b) => (b[1024 + 32] = b[1024 + 32]! ^ 1)));
+  assert.ok(!entries.clean && /Main partition table: ERROR/.test(entries.text), entries.text);
+  // The layout of before: an MBR of two partitions (the whole image, active, type 0; the FAT image, 0xEF), no GPT.
+  const before = await mutant('mbr-only.img', (b) => {
+    const efiSector = b.readUInt32LE(1024 + 32);
+    b.fill(0, 512, 34 * 512);
+    b.fill(0, b.length - 33 * 512);
+    b.fill(0, 440, 510);
+    b.set([0x80, 0xfe, 0xff, 0xff, 0x00, 0xfe, 0xff, 0xff], 446);
+    b.writeUInt32LE(0, 454);
+    b.writeUInt32LE(b.length / 512, 458);
+    b.set([0x00, 0xfe, 0xff, 0xff, 0xef, 0xfe, 0xff, 0xff], 462);
+    b.writeUInt32LE(efiSector, 470);
+    b.writeUInt32LE(efiFat.length / 512, 474);
+  });
+  assert.is((await sfdiskTable(before)).table.label, 'dos');
+  const old = await sgdiskVerify(before);
+  assert.match(old.text, /Found invalid GPT and valid MBR|Creating new GPT entries/, old.text);
+});
+
+const MiB = 1024 * 1024;
+
+test("the shared USB image with Debian's boot programs: about 1.5 MiB for one node, growing about 1 KiB a node (2.5 MiB at 1,000)", async () => {
+  if (!mediaLoadersAvailable()) return;
+  const loaders = await mediaLoaders();
+  const sizes = new Map<number, number>();
+  for (const n of [1, 100, 1000]) {
+    const site = mediaSite((d) => ((d.defaults.medium = 'usb'), withMediaNodes(d, n)), tempDir('media-size'), loaders);
+    const r = await compileSite(site, { secrets: 'filled' });
+    const img = r.artifacts?.find((a) => a.path === 'media/shared.boot.img');
+    assert.ok(img, r.diagnostics.map((d) => d.message).join('\n'));
+    sizes.set(n, (img!.contents as Uint8Array).byteLength);
+  }
+  const [one, hundred, thousand] = [sizes.get(1)!, sizes.get(100)!, sizes.get(1000)!];
+  const perNode = (thousand - one) / 999;
+  const report = `sizes ${JSON.stringify([...sizes])}, ${perNode.toFixed(0)} bytes a node`;
+  console.log(`  USB image: ${report}`);
+  assert.ok(one > 1.4 * MiB && one < 1.6 * MiB, report);
+  assert.ok(hundred > one && hundred < 1.7 * MiB, report);
+  assert.ok(thousand > 2.4 * MiB && thousand < 2.6 * MiB, report);
+  // The table (MAC, address, gateway, DNS server and script URL of each node) twice: in the ISO's
+  // script for BIOS and in the FAT image's autoexec.ipxe for UEFI.
+  assert.ok(perNode > 900 && perNode < 1200, report);
 });
 
 test.run();

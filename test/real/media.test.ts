@@ -39,6 +39,7 @@ import { FETCHED_IPXE, mediaLoaders, mediaLoadersAvailable } from './helpers/med
 import { nodeBootProblems } from './helpers/node-boot.ts';
 import { describe, run, startDaemon, type Daemon } from './helpers/proc.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { strictUsbImage, type StrictUsb } from './helpers/usb-image.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'test/fixtures/real/media');
 const GATEWAY = '10.0.5.1';
@@ -74,6 +75,8 @@ interface MediaCase {
   snponly?: true;
   /** The site's USB image (`medium: usb`) as a USB stick, in place of the ISO in a CD drive. */
   usb?: true;
+  /** The USB image as a firmware that finds the EFI system partition in a GPT alone boots it, or a mutation of its GPT (helpers/usb-image.ts). */
+  strictUsb?: StrictUsb;
   /** A machine whose MAC is in no table boots the shared image: told so, it asks nothing of the network. */
   unknownMac?: string;
   title: string;
@@ -156,6 +159,31 @@ const CASES: MediaCase[] = [
     hostname: 'os-m1',
     usb: true,
     title: "BIOS (SeaBIOS): the shared USB image boots the generic node's kernel with a static ip= and its NoCloud seed, no DHCP",
+  },
+  {
+    id: 'uefi-usb-gpt',
+    firmware: 'uefi',
+    hostname: 'hv-m1',
+    usb: true,
+    strictUsb: 'gpt',
+    title:
+      "UEFI (OVMF, its El Torito reading of a disk left out): the USB image boots from its GPT's EFI system partition alone, to the node's installer and config",
+  },
+  {
+    id: 'uefi-usb-bad-gpt-crc',
+    firmware: 'uefi',
+    hostname: 'hv-m1',
+    usb: true,
+    strictUsb: 'bad-gpt-crc',
+    title: "mutation: with both GPT headers' CRCs wrong, OVMF (El Torito left out) finds no EFI system partition on the USB image",
+  },
+  {
+    id: 'uefi-usb-no-protective-mbr',
+    firmware: 'uefi',
+    hostname: 'hv-m1',
+    usb: true,
+    strictUsb: 'no-protective-mbr',
+    title: 'mutation: without the protective MBR, OVMF (El Torito left out) does not read the GPT and finds no EFI system partition',
   },
   {
     id: 'uefi-wrong-gateway',
@@ -359,10 +387,10 @@ async function runCase(c: MediaCase, tree: SiteTree, artifacts: { kernel: string
       : c.snponly
         ? await snponlyMedium(tree, c.hostname)
         : isoPath(tree, c.hostname);
-  const iso = c.wrongGateway ? await withWrongGateway(built) : built;
+  const iso = c.wrongGateway ? await withWrongGateway(built) : c.strictUsb ? await strictUsbImage(built, c.strictUsb) : built;
   const node = tree.manifest.nodes.find((n) => n.hostname === c.hostname)!;
   const out: Outcome = { tree, iso, access: '', dhcp: '', flaky: '' };
-  const fails = c.wrongGateway || c.snponly || c.grubNoNic || c.unknownMac !== undefined;
+  const fails = c.wrongGateway || c.snponly || c.grubNoNic || c.unknownMac !== undefined || (c.strictUsb && c.strictUsb !== 'gpt');
   try {
     await withLab(
       tree,
@@ -474,6 +502,20 @@ for (const c of SELECTED) {
       assert.not.match(serial, /static address/, report(o, ["it took a node's address"]));
       return;
     }
+    if (c.strictUsb && c.strictUsb !== 'gpt') {
+      // The firmware found no EFI system partition: it says it could not load from the USB disk and
+      // ends in its shell; iPXE never started, nothing was asked of the boot server.
+      assert.match(
+        cleanSerial(o.result!.serial),
+        /BdsDxe: failed to load Boot\d+ "UEFI QEMU QEMU USB HARDDRIVE[^"]*" from [^\n]*: Not Found/,
+        report(o, ['OVMF did not say it found nothing to boot on the USB disk']),
+      );
+      assert.is(o.result!.stoppedBecause, 'Shell> ', report(o, ['OVMF did not end in its shell']));
+      assert.is(markers(o.result!.serial).cmdline, undefined, report(o, ['a kernel booted']));
+      assert.not.match(cleanSerial(o.result!.serial), /iPXE initialising devices/, report(o, ['the firmware started iPXE']));
+      assert.equal(requests(o.access), [], report(o, ['it asked the boot server']));
+      return;
+    }
     if (c.wrongGateway || c.snponly || c.grubNoNic) {
       const m = markers(o.result!.serial);
       const fetched = requests(o.access).filter((q) => q.status === 200);
@@ -512,6 +554,7 @@ for (const c of SELECTED) {
       return;
     }
     assert.equal(found, [], report(o, found));
+    if (c.usb) assert.match(cleanSerial(o.result!.serial), /iPXE initialising devices/, report(o, ['iPXE did not say it started']));
     // Both nodes boot the one image of their medium: the shared one, whose table holds them both.
     assert.is(path.basename(o.iso), c.usb ? 'shared.boot.img' : 'shared.boot.iso');
     // Each file the boot fetched came from the node's own address, through its gateway.
