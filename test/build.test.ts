@@ -45,6 +45,12 @@ const goldens: { name: string; site: string; expected: string }[] = [
     site: join(repo, 'test/fixtures/build/metal3/site'),
     expected: join(repo, 'test/fixtures/build/metal3/expected'),
   },
+  // ... of a Secure Boot site (UEFISecureBoot), install disks by serial, WWN, model and size, and by id.
+  {
+    name: 'fixture metal3-secure-boot',
+    site: join(repo, 'test/fixtures/build/metal3-secure-boot/site'),
+    expected: join(repo, 'test/fixtures/build/metal3-secure-boot/expected'),
+  },
   // Two boot servers (failover:): keepalived and the HA hook's Kea config per server, nginx on every address.
   {
     name: 'fixture failover-kea',

@@ -2,16 +2,24 @@
 // baremetal-operator takes it (github.com/metal3-io/baremetal-operator/apis, metal3.io/v1alpha1;
 // its admission webhook's validation judges every one in test/real/metal3.test.ts). What the
 // operator refuses is refused here first (METAL3_HOST_INVALID), with the rule that says so:
-// - a root device hint `deviceName` must be `/dev/<name>` or `/dev/disk/by-path/<name>`
-//   (validateRootDeviceHints): an install disk by id or by label cannot be one;
+// - an install disk no root device hint can name (src/derive/metal3-hints.ts);
+// - `bootMode: UEFISecureBoot` on an IPMI BMC (validateBMCAccess: the ipmi driver's
+//   SupportsSecureBoot is false): a Secure Boot site's IPMI node;
 // - a name that is a UUID (validateBMHName);
 // - Redfish with virtual media needs a boot MAC (NeedsMAC): every node has one.
+// What Ironic then does that the inventory may not expect is a warning (metal3Notes): an IPMI
+// node's live ISO is booted by Ironic's own iPXE (the ipmi driver's boot interface is `ipxe`):
+// the node boots from Ironic's provisioning network, its DHCP, and iPXE `sanboot`s the ISO from
+// Ironic's HTTP server (ironic's ipxe_config.template), not as virtual media.
 // The BMC's credentials stay out of the tree: `credentialsName` names a Secret the operator's
 // namespace holds (`<hostname>-bmc`, keys `username` and `password`).
 import type { InventoryPath } from '../util/paths.ts';
-import { nodeAt, type ResolvedNode, type SiteModel } from '../model/index.ts';
-import { effectiveConfig } from './harvester/effective.ts';
+import { nodeAt, nodeFirmware, type ResolvedNode, type SiteModel } from '../model/index.ts';
 import { imageOf } from './media/index.ts';
+import { metal3DiskHints, type RootDeviceHints } from './metal3-hints.ts';
+
+/** Ironic's boot modes, as baremetal-operator spells them. */
+export type Metal3BootMode = 'UEFI' | 'UEFISecureBoot' | 'legacy';
 
 /** A BareMetalHost object (the fields harvgen writes). */
 export interface BareMetalHost {
@@ -21,16 +29,17 @@ export interface BareMetalHost {
   readonly spec: {
     readonly online: boolean;
     readonly bootMACAddress: string;
-    readonly bootMode: 'UEFI' | 'legacy';
+    readonly bootMode: Metal3BootMode;
     readonly bmc: { readonly address: string; readonly credentialsName: string; readonly disableCertificateVerification?: boolean };
-    readonly rootDeviceHints?: { readonly deviceName: string };
-    readonly image?: { readonly url: string; readonly checksum: string; readonly checksumType: 'sha256'; readonly format: 'live-iso' };
+    readonly rootDeviceHints?: RootDeviceHints;
+    // No checksum: baremetal-operator hands a live ISO's URL alone to Ironic (GetChecksum ignores it).
+    readonly image?: { readonly url: string; readonly format: 'live-iso' };
   };
 }
 
-/** A node the export leaves out (a warning) or that the operator would refuse (an error), and why. */
+/** A node the export leaves out or warns about (a warning) or that the operator would refuse (an error), and why. */
 export interface Metal3Problem {
-  readonly code: 'METAL3_NODE_NOT_EXPORTED' | 'METAL3_HOST_INVALID';
+  readonly code: 'METAL3_NODE_NOT_EXPORTED' | 'METAL3_HOST_INVALID' | 'METAL3_ISO_OVER_IPXE';
   readonly reason: string;
   readonly hint: string;
   readonly at: InventoryPath;
@@ -44,22 +53,37 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The Secret a node's BareMetalHost names for its BMC's credentials. */
 export const metal3Credentials = (node: Pick<ResolvedNode, 'hostname'>) => `${node.hostname}-bmc`;
 
-/** The install disk of a Harvester node as its config says it (none for other nodes). */
-function installDevice(model: SiteModel, node: ResolvedNode): string | undefined {
-  if (node.boot !== 'harvester') return undefined;
-  const d = effectiveConfig(model, node).get('install.device');
-  return typeof d === 'string' && d !== '' ? d : undefined;
+/**
+ * The boot mode Ironic sets: the node's firmware, with Secure Boot where the site boots with it
+ * (`boot.secure_boot`, x86-64 UEFI machines, as the tree's shim chain). A node that boots its
+ * boot ISO stays `UEFI`: the ISO's iPXE is unsigned (MEDIA_UNSUPPORTED says so), and with
+ * `UEFISecureBoot` Ironic turns Secure Boot on before it boots the image (configure_secure_boot_if_needed).
+ */
+export function metal3BootMode(model: SiteModel, node: ResolvedNode): Metal3BootMode {
+  if (nodeFirmware(model, node) !== 'uefi') return 'legacy';
+  const secure = model.boot.secureBoot !== undefined && node.arch === 'x86_64' && imageOf(node) === undefined;
+  return secure ? 'UEFISecureBoot' : 'UEFI';
+}
+
+/** What the export warns about a node it writes: an IPMI node's boot ISO, which Ironic boots over the network. */
+export function metal3Notes(model: SiteModel, node: ResolvedNode): Metal3Problem[] {
+  const image = imageOf(node);
+  if (node.bmc?.type !== 'ipmi' || image === undefined || !model.metal3.export) return [];
+  return [
+    {
+      code: 'METAL3_ISO_OVER_IPXE',
+      reason: `node ${node.hostname} has an IPMI BMC, which mounts no virtual media: Ironic boots its ${image.title} (spec.image, live-iso) over the network instead. The node boots from Ironic's provisioning network (Ironic's DHCP and iPXE), and Ironic's iPXE \`sanboot\`s the image from Ironic's own HTTP server`,
+      hint: "Put the node's boot NIC on Ironic's provisioning network, or give it a Redfish BMC (virtual media), or leave spec.image out where you apply it and boot the image yourself (docs/metal3.md).",
+      at: nodeAt(node, 'medium'),
+    },
+  ];
 }
 
 /**
- * The node's BareMetalHost, or why it is left out or refused. `image`: the URL and SHA-256 of the
- * boot ISO it boots (its medium's image in the tree), when it has one.
+ * The node's BareMetalHost, or why it is left out or refused. `imageUrl`: the URL of the boot
+ * image it boots (its medium's image in the tree), when it has one.
  */
-export function metal3Host(
-  model: SiteModel,
-  node: ResolvedNode,
-  image?: { readonly url: string; readonly sha256: string },
-): BareMetalHost | Metal3Problem {
+export function metal3Host(model: SiteModel, node: ResolvedNode, imageUrl?: string): BareMetalHost | Metal3Problem {
   const bmc = node.bmc;
   if (bmc === undefined)
     return {
@@ -75,18 +99,20 @@ export function metal3Host(
       hint: 'Give the node another hostname.',
       at: nodeAt(node, 'hostname'),
     };
-  const device = installDevice(model, node);
-  if (device !== undefined && !/^\/dev\/(?:disk\/by-path\/)?[^/]+$/.test(device))
+  const bootMode = metal3BootMode(model, node);
+  if (bootMode === 'UEFISecureBoot' && bmc.type === 'ipmi')
     return {
       code: 'METAL3_HOST_INVALID',
-      reason: `node ${node.hostname}: its install disk ${device} cannot be Metal3's root device hint (deviceName takes /dev/<name> or /dev/disk/by-path/<name>; baremetal-operator refuses any other)`,
-      hint: 'Name the install disk by its kernel name or by path (`install.device: /dev/disk/by-path/...`), or leave the node out of Metal3.',
-      at: nodeAt(node, 'install'),
+      reason: `node ${node.hostname} boots with Secure Boot (boot.secure_boot), and its BMC is IPMI: baremetal-operator refuses bootMode UEFISecureBoot for IPMI ("BMC driver ipmi does not support secure boot"), and bootMode UEFI would have Ironic boot it without Secure Boot`,
+      hint: 'Give the node a Redfish BMC (`bmc.type: redfish`), which can turn Secure Boot on, or leave it out of Metal3 (no `bmc:`).',
+      at: nodeAt(node, 'bmc'),
     };
+  const disk = metal3DiskHints(model, node);
+  if (disk.kind === 'refused')
+    return { code: 'METAL3_HOST_INVALID', reason: `node ${node.hostname}: ${disk.reason}`, hint: disk.hint, at: nodeAt(node, 'install') };
   // Ironic's URL forms: virtual media over Redfish (the system's path when the inventory names it), IPMI.
   const host = bmc.host.includes(':') ? `[${bmc.host}]` : bmc.host;
   const address = bmc.type === 'redfish' ? `redfish-virtualmedia://${host}:${bmc.port}${bmc.system ?? ''}` : `ipmi://${host}:${bmc.port}`;
-  const firmware = model.boot.firmware;
   return {
     apiVersion: 'metal3.io/v1alpha1',
     kind: 'BareMetalHost',
@@ -94,16 +120,14 @@ export function metal3Host(
     spec: {
       online: true,
       bootMACAddress: node.macs[0]!,
-      bootMode: firmware === 'uefi' ? 'UEFI' : 'legacy',
+      bootMode,
       bmc: {
         address,
         credentialsName: metal3Credentials(node),
         ...(bmc.type === 'redfish' && bmc.insecure ? { disableCertificateVerification: true } : {}),
       },
-      ...(device !== undefined ? { rootDeviceHints: { deviceName: device } } : {}),
-      ...(image !== undefined && imageOf(node) !== undefined
-        ? { image: { url: image.url, checksum: image.sha256, checksumType: 'sha256' as const, format: 'live-iso' as const } }
-        : {}),
+      ...(disk.kind === 'hints' ? { rootDeviceHints: disk.hints } : {}),
+      ...(imageUrl !== undefined && imageOf(node) !== undefined ? { image: { url: imageUrl, format: 'live-iso' as const } } : {}),
     },
   };
 }

@@ -332,7 +332,7 @@ function guardedFiles(model: SiteModel, files: readonly Artifact[], memo: NodeMe
 
 /**
  * metal3/: a BareMetalHost per node the export takes (src/derive/metal3-host.ts), its boot ISO's
- * URL and SHA-256 read from the image already in the tree (its bytes are made once), and the
+ * URL (and SHA-256, for the header) read from the image already in the tree (its bytes are made once), and the
  * kustomization that lists them.
  */
 function addMetal3(model: SiteModel, tree: TreeFiles): void {
@@ -343,10 +343,10 @@ function addMetal3(model: SiteModel, tree: TreeFiles): void {
   for (const node of model.nodes) {
     const path = mediumPath(model, node);
     const sha256 = path !== undefined ? digests.get(path) : undefined;
-    const host = metal3Host(model, node, sha256 !== undefined ? { url: `${model.boot.server}/${path}`, sha256 } : undefined);
+    const host = metal3Host(model, node, sha256 !== undefined ? `${model.boot.server}/${path}` : undefined);
     if (!isBareMetalHost(host)) continue;
     names.push(node.hostname);
-    tree.add(LAYOUT.metal3Host(node.hostname), () => renderMetal3Host(model, host));
+    tree.add(LAYOUT.metal3Host(node.hostname), () => renderMetal3Host(model, host, host.spec.image !== undefined ? sha256 : undefined));
   }
   tree.add(LAYOUT.metal3Kustomization, () => renderMetal3Kustomization(model, names));
 }

@@ -7,11 +7,14 @@ import { LAYOUT } from '../derive/layout.ts';
 import { header } from './upgrade.ts';
 import { toYaml } from '../formats/yaml.ts';
 
-/** One node's BareMetalHost. */
-export function renderMetal3Host(model: SiteModel, host: BareMetalHost): string {
+/** One node's BareMetalHost; `sha256`: its live ISO's, said in the header (Metal3 checks none). */
+export function renderMetal3Host(model: SiteModel, host: BareMetalHost, sha256?: string): string {
   return (
     header(model, `Metal3 BareMetalHost ${host.metadata.name}`, [
       `Its BMC credentials: the Secret ${host.spec.bmc.credentialsName} (keys username and password) in namespace ${host.metadata.namespace}.`,
+      ...(sha256 !== undefined
+        ? [`Its image's SHA-256: ${sha256} (Metal3 does not check a live ISO's checksum; manifest.json lists it too).`]
+        : []),
     ]) + toYaml(host)
   );
 }

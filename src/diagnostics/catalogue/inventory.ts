@@ -450,7 +450,12 @@ export const INVENTORY_CODES = {
   METAL3_HOST_INVALID: c(
     'error',
     'invalid',
-    "`metal3.export`: baremetal-operator would refuse the node's BareMetalHost: its install disk is no root device hint (`/dev/<name>` or `/dev/disk/by-path/<name>`), or its hostname is a UUID.",
+    "`metal3.export`: baremetal-operator would refuse the node's BareMetalHost, or Ironic would not install on the disk the inventory names: its install disk cannot be a root device hint (a by-id link whose model and serial harvgen cannot tell apart without facts, a label or UUID), it boots with Secure Boot through an IPMI BMC, or its hostname is a UUID.",
+  ),
+  METAL3_ISO_OVER_IPXE: c(
+    'warning',
+    'invalid',
+    "`metal3.export`: an IPMI node's boot ISO (`spec.image`, live-iso) is not mounted as virtual media: Ironic boots the node from its own provisioning network (its DHCP and iPXE), and iPXE boots the image from Ironic's HTTP server.",
   ),
   // cluster section
   CLUSTER_SECTION_MISSING: c('error', 'invalid', 'A node installs Harvester but the site has no `harvester:` or `cluster:` section.'),
