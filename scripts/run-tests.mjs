@@ -82,6 +82,7 @@ const VM_FILES = [
   'boot',
   'generic',
   'media',
+  'media-messages',
   'dhcp-forms',
   'dnsmasq-proxy',
   'secureboot',

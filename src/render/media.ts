@@ -33,6 +33,18 @@ export const MEDIUM_FILES = {
   autoexec: 'autoexec.ipxe',
 } as const;
 
+/**
+ * What iPXE's `${errno}` reads after a fetch the server answered 404 (`-ENOENT_404` of
+ * src/net/tcp/httpcore.c, formatted `%#lx`), on each firmware's build: POSIX ENOENT (0x2d) << 24,
+ * httpcore's file id (ERRFILE_NET | 0x000c0000, since 2012), its disambiguator 0x01 << 8, and the
+ * platform's code for ENOENT: PXENV_STATUS_TFTP_FILE_NOT_FOUND (0x3b) on BIOS, EFI_NOT_FOUND
+ * compressed (0x8e) on UEFI. test/real/media-messages.test.ts boots both.
+ */
+export const IPXE_HTTP_404 = ['0x2d0c613b', '0x2d0c618e'] as const;
+
+/** How many times boot.retry_delay the image waits after a 404 before it asks again: a missing script is no passing fault. */
+export const MISSING_SCRIPT_WAIT_FACTOR = 6;
+
 /** ISOLINUX's config: boot iPXE with the node's script as its initrd. */
 const ISOLINUX_CFG = `# harvgen: boot ISO, BIOS path. Generated; do not edit.
 DEFAULT harvgen
@@ -110,6 +122,8 @@ export function renderMediumScript(model: SiteModel, nodes: readonly ResolvedNod
       what: own ? `node ${nodes[0]!.hostname}` : `${nodes.length} node(s)`,
       server: model.boot.server,
       retryDelay: model.boot.retryDelay,
+      missingDelay: model.boot.retryDelay * MISSING_SCRIPT_WAIT_FACTOR,
+      notFound: IPXE_HTTP_404,
       scripts: nodes.flatMap((n) => n.macs.map((mac) => ({ mac, url: nodeScriptUrl(model, mac) }))),
     },
     {

@@ -95,6 +95,20 @@ const CASES: Case[] = [
     mutation: { name: 'no read-back', from: '  if ! read_boot; then', to: '  if false; then' },
   },
   {
+    name: 'virtual-media whose override fails its read-back after the insert (exit 3) ejects the image again and clears the override',
+    quirks: { revert: [{ field: 'BootSourceOverrideMode', to: 'Legacy', times: 99 }] },
+    systems: { '1': {} },
+    args: ['virtual-media', ISO],
+    check: (r, rf) =>
+      all(
+        exit(r, 3),
+        problem(!rf.media.Cd1!.Inserted && !rf.media.Cd1!.Image, `the CD is empty again: ${json(rf.media.Cd1)}`, r),
+        problem(bootOf(rf, '1').BootSourceOverrideEnabled === 'Disabled', `the override cleared: ${json(bootOf(rf, '1'))}`, r),
+        problem(/r1: the override was cleared, \S+\/Cd1 ejected again\n/.test(r.stderr), 'what was undone is said', r),
+      ),
+    mutation: { name: 'nothing undone', from: 'failure_hook=on_failure\n', to: 'failure_hook=\n' },
+  },
+  {
     name: 'a BMC that forgets a mode not sent gets it on the second write (Mode already UEFI; Redfishtool)',
     quirks: { forgetModeUnlessSent: true },
     systems: { '1': { Boot: { BootSourceOverrideTarget: 'None', BootSourceOverrideEnabled: 'Disabled', BootSourceOverrideMode: 'UEFI' } } },

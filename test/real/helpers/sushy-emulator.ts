@@ -116,6 +116,8 @@ export async function startSushyEmulator(o: {
   driver: SushyDriver;
   ns?: Netns;
   listen?: string;
+  /** More lines of the emulator's config (Python), e.g. SUSHY_EMULATOR_VMEDIA_DEVICES. */
+  extraConfig?: string;
 }): Promise<SushyEmulator> {
   const dir = tempDir('sushy');
   const { certFile, keyFile } = await certificate(o.listen ? [o.listen] : []);
@@ -165,7 +167,7 @@ SUSHY_EMULATOR_SSL_KEY = ${py(keyFile)}
 SUSHY_EMULATOR_AUTH_FILE = ${py(htpasswd)}
 SUSHY_EMULATOR_STATE_DIR = ${py(state)}
 SUSHY_EMULATOR_VMEDIA_VERIFY_SSL = False
-${drive}`;
+${drive}${o.extraConfig ?? ''}`;
     writeFileSync(configFile, config);
     const argv = [SUSHY_EMULATOR, '--config', configFile, ...('fake' in o.driver ? ['--fake'] : []), '-i', bind, '-p', String(inner)];
     const daemon = startDaemon('sushy-emulator', o.ns ? o.ns.exec(argv) : argv, {
