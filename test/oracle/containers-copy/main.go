@@ -51,6 +51,7 @@ func main() {
 		SystemRegistriesConfDirPath: filepath.Join(filepath.Dir(dest), "registries.conf.d"),
 		DockerCertPath:              certDir,
 		AuthFilePath:                authFile,
+		BlobInfoCacheDir:            filepath.Join(filepath.Dir(dest), "blob-info-cache"),
 	}
 	policy, err := signature.NewPolicyFromFile(policyPath)
 	if err != nil {

@@ -16,11 +16,18 @@ export const GO_ENV = {
   GOFLAGS: '-mod=readonly',
 };
 
+/** How an oracle is built beyond the defaults: build tags, and cgo off (no C compiler or C library needed). */
+export interface OracleBuild {
+  readonly tags?: readonly string[];
+  readonly noCgo?: boolean;
+}
+
 /** `go build` the oracle `test/oracle/<name>` (with `modfile`, one of its other go.mod files) into `out`; throws with Go's output. */
-export async function buildOracle(name: string, out: string, modfile = 'go.mod'): Promise<string> {
-  const built = await run(['go', 'build', `-modfile=${modfile}`, '-o', out, '.'], {
+export async function buildOracle(name: string, out: string, modfile = 'go.mod', build: OracleBuild = {}): Promise<string> {
+  const tags = build.tags && build.tags.length > 0 ? [`-tags=${build.tags.join(',')}`] : [];
+  const built = await run(['go', 'build', `-modfile=${modfile}`, ...tags, '-o', out, '.'], {
     cwd: path.join(REPO_ROOT, 'test/oracle', name),
-    env: GO_ENV,
+    env: build.noCgo ? { ...GO_ENV, CGO_ENABLED: '0' } : GO_ENV,
     timeoutMs: 600_000,
   });
   if (built.code !== 0) throw new Error(`building test/oracle/${name} (${modfile}) failed:\n${describe(built)}`);
