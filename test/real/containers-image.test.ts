@@ -4,7 +4,8 @@
 // RSA) and its release files to the real Distribution registry (TLS, Basic auth) is copied whole
 // (`copy.Image`, CopyAllImages: the index and every manifest it names, each one's signature checked)
 // under the policy docs/fleet.md gives: `sigstoreSigned` with the tree's publish/cosign.pub and
-// `signedIdentity: matchRepository`, sigstore attachments on in registries.d; by tag and by digest.
+// `signedIdentity: matchRepository`, sigstore attachments on in registries.d; by tag and by digest;
+// and after `export` to an OCI archive and `import` into its registry.
 // Refused: another key; no registries.d (its signatures are not looked for); a part whose signature
 // is deleted (the mutation of a publish that signs the index alone); the index's signature copied
 // onto a part's `.sig` tag; signatures made for another repository; the tag moved to an index that
@@ -18,9 +19,9 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSite } from '../../src/pipeline.ts';
-import { publishSites } from '../../src/publish/run.ts';
+import { exportSites, publishSites } from '../../src/publish/run.ts';
 import { signatureTag } from '../../src/publish/cosign.ts';
-import { registryTarget } from '../../src/publish/stores.ts';
+import { importLayout, registryTarget } from '../../src/publish/stores.ts';
 import type { Sink, Source } from '../../src/publish/sink.ts';
 import { Registry } from '../../src/oci/client.ts';
 import { cosignPair, fakeReleases, publishedRepo, type CosignKeyType, type PublishedRepo } from '../helpers/publish.ts';
@@ -130,6 +131,26 @@ for (const type of ['ed25519', 'p256', 'rsa'] as const) {
     }
   });
 }
+
+test('a site exported to an OCI layout and imported into its registry keeps every signature: containers/image copies it', async () => {
+  if (!ready()) return;
+  const r = await registry();
+  const repo = publishedRepo(`${r.host}/airgap`, { cosign: 'ed25519', label: 'cimage-airgap' });
+  const layout = path.join(tempDir('cimage-layout'), 'layout');
+  const exported = await exportSites({ sites: [repo.site], to: `oci-archive:${layout}.tar`, cwd: repo.root, releasesDir });
+  if ('problem' in exported) throw new Error(exported.problem);
+  const imported = await importLayout(`oci-archive:${layout}.tar`, `${r.host}/airgap`, {
+    certDir: r.certDir,
+    env: { ...process.env, REGISTRY_AUTH_FILE: r.authFile },
+  });
+  assert.equal(imported.diagnostics, []);
+  const committed = await compileSite(repo.site, { cwd: repo.root });
+  const pub = path.join(tempDir('cimage-airgap-pub'), 'cosign.pub');
+  writeFileSync(pub, String(committed.artifacts!.find((a) => a.path === 'publish/cosign.pub')!.contents));
+  const copied = await copyWhole(r, pub, `${r.host}/airgap/location_y:location_y`);
+  assert.is(copied.code, 0, describe(copied));
+  assert.is(copied.stdout.trim(), `copied ${exported.published[0]!.digest}`);
+});
 
 test('containers/image refuses: another key, no registries.d, a policy without matchRepository, a part whose signature is deleted, a signature of another digest at a part’s tag', async () => {
   if (!ready()) return;
