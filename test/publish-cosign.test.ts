@@ -77,12 +77,14 @@ test('an Ed25519 key signs the payload itself, and the same signature at every s
   assert.ok(verify(null, payload, createPublicKey(pub), Buffer.from(sig, 'base64')));
 });
 
-test('the signature is pushed before any tag names the index; an unchanged republish keeps it', async () => {
+test('the signatures are pushed before any tag names the index; an unchanged republish keeps them', async () => {
   const { reg, order, run, site } = await published();
   const sigTag = signatureTag(site.digest!);
-  const firstTag = order.findIndex((r) => !r.startsWith('sha256:') && r !== sigTag);
+  const firstTag = order.findIndex((r) => !r.startsWith('sha256:') && !r.endsWith('.sig'));
   assert.ok(order.indexOf(site.digest!) >= 0 && order.indexOf(site.digest!) < order.indexOf(sigTag), order.join(' '));
   assert.ok(order.indexOf(sigTag) < firstTag, order.join(' '));
+  assert.ok(order.filter((r) => r.endsWith('.sig')).length > 2, 'the parts are signed too');
+  assert.ok(order.findLastIndex((r) => r.endsWith('.sig')) < firstTag, order.join(' '));
   const before = reg.tags.get(REPO)!.get(sigTag);
   order.length = 0;
   const again = await run();

@@ -150,16 +150,23 @@ export class OciLayout {
 
   /** Name `descriptor` as `ref` in index.json (replacing an entry of that name). */
   async setRef(ref: string, descriptor: Descriptor): Promise<void> {
-    if (!REF_NAME_RE.test(ref) && !TAG_RE.test(ref)) throw new LayoutError(`"${ref}" is not a valid reference name for an OCI layout`);
-    const kept = (await this.index()).filter((d) => d.annotations?.[REF_NAME] !== ref);
-    const entry: Descriptor = {
+    await this.setRefs([{ ref, descriptor }]);
+  }
+
+  /** Name several descriptors at once (index.json read and written once), each replacing what its name named. */
+  async setRefs(entries: readonly { readonly ref: string; readonly descriptor: Descriptor }[]): Promise<void> {
+    for (const { ref } of entries)
+      if (!REF_NAME_RE.test(ref) && !TAG_RE.test(ref)) throw new LayoutError(`"${ref}" is not a valid reference name for an OCI layout`);
+    const names = new Set(entries.map((e) => e.ref));
+    const kept = (await this.index()).filter((d) => !names.has(d.annotations?.[REF_NAME] ?? ''));
+    const added = entries.map(({ ref, descriptor }) => ({
       mediaType: descriptor.mediaType,
       digest: descriptor.digest,
       size: descriptor.size,
       ...(descriptor.artifactType ? { artifactType: descriptor.artifactType } : {}),
       annotations: { ...(descriptor.annotations ?? {}), [REF_NAME]: ref },
-    };
-    await this.writeIndex([...kept, entry]);
+    }));
+    await this.writeIndex([...kept, ...added]);
   }
 
   private async writeIndex(manifests: readonly Descriptor[]): Promise<void> {

@@ -21,6 +21,8 @@ export interface Sink {
   putManifest(reference: string, mediaType: string, bytes: Buffer): Promise<void>;
   /** What `tag` names now, or undefined. */
   resolveTag(tag: string): Promise<string | undefined>;
+  /** The bytes of the manifest `tag` names (one request), or undefined when there is no such tag. */
+  readTag(tag: string, maxBytes: number): Promise<Buffer | undefined>;
 }
 
 /** Read side, for pull and import. */

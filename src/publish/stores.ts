@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { Registry, RegistryError, type RegistryOptions } from '../oci/client.ts';
-import { OciLayout, readArchive, REF_NAME, writeArchive } from '../oci/layout.ts';
+import { OciLayout, readArchive, REF_NAME, writeArchive, type Descriptor } from '../oci/layout.ts';
 import { copyArtifact, layoutStore as graphLayoutStore, registryStore, type Store as GraphStore } from '../oci/graph.ts';
 import { isValueOfKind, VALUE_KINDS } from '../util/value-kinds.ts';
 import { ANNOTATION, MEDIA } from './media.ts';
@@ -82,6 +82,14 @@ export function registryTarget(options: RegistryTargetOptions = {}) {
           throw e;
         }
       },
+      readTag: async (tag, max) => {
+        try {
+          return (await c.getManifest(path, tag, ACCEPT, { maxBytes: Math.min(max, MAX_MANIFEST) })).bytes;
+        } catch (e) {
+          if (e instanceof RegistryError && e.status === 404) return undefined;
+          throw e;
+        }
+      },
       getManifest: async (d, max) => (await c.getManifest(path, d, ACCEPT, { maxBytes: Math.min(max, MAX_MANIFEST) })).bytes,
       getBlob: (d, max) => c.getBlob(path, d, { maxBytes: max }),
       streamBlob: (d) => c.openBlob(path, d),
@@ -113,8 +121,29 @@ export function registryTarget(options: RegistryTargetOptions = {}) {
   };
 }
 
-/** A layout as a Sink and Source: one store for every repository (a tag names a site or a release). */
-function layoutSink(layout: OciLayout, counts: SinkCounts): Sink & Source {
+/** cosign's signature tags (`sha256-<hex>.sig`), which a layout names after their site. */
+const SIGNATURE_TAG = /^sha256-[0-9a-f]{64}\.sig$/;
+
+/**
+ * The layout's name of `tag` of `repository`. One layout holds many sites, and a release part
+ * booted by two sites has a signature in each site's repository (its payload names it), so a
+ * signature is named `<site>/sha256-<hex>.sig` (the repository's last component, as import names
+ * repositories); any other tag is its own name.
+ */
+export function layoutRefName(repository: string, tag: string): string {
+  return SIGNATURE_TAG.test(tag) ? `${repository.slice(repository.lastIndexOf('/') + 1)}/${tag}` : tag;
+}
+
+/**
+ * A layout as a Sink and Source: one store for every repository (a tag names a site or a release).
+ * The names it gives are kept in memory and written into index.json at once by `flush` (an export
+ * of many sites names thousands: index.json written at each would grow as their square).
+ */
+function layoutSink(layout: OciLayout, counts: SinkCounts): Sink & Source & { flush(): Promise<void> } {
+  const pending = new Map<string, Descriptor>();
+  let written: Promise<Descriptor[]> | undefined;
+  const lookup = async (tag: string): Promise<string | undefined> =>
+    pending.get(tag)?.digest ?? (await (written ??= layout.index())).find((d) => d.annotations?.[REF_NAME] === tag)?.digest;
   return {
     name: `oci:${layout.dir}`,
     hasBlob: (d) => layout.hasBlob(d),
@@ -141,7 +170,8 @@ function layoutSink(layout: OciLayout, counts: SinkCounts): Sink & Source {
       counts.manifestsPut++;
       if (ref.startsWith('sha256:')) return;
       const m = JSON.parse(bytes.toString('utf8')) as { artifactType?: string; annotations?: Record<string, string> };
-      await layout.setRef(ref, {
+      written ??= layout.index();
+      pending.set(ref, {
         mediaType,
         digest,
         size: bytes.length,
@@ -149,10 +179,20 @@ function layoutSink(layout: OciLayout, counts: SinkCounts): Sink & Source {
         ...(m.annotations?.[ANNOTATION.site] ? { annotations: { [ANNOTATION.site]: m.annotations[ANNOTATION.site]! } } : {}),
       });
     },
-    resolveTag: async (tag) => (await layout.index()).find((d) => d.annotations?.[REF_NAME] === tag)?.digest,
+    resolveTag: lookup,
+    readTag: async (tag, max) => {
+      const d = await lookup(tag);
+      return d === undefined ? undefined : layout.readBlob(d, { maxBytes: Math.min(max, MAX_MANIFEST) });
+    },
     getManifest: (d, max) => layout.readBlob(d, { maxBytes: Math.min(max, MAX_MANIFEST) }),
     getBlob: (d, max) => layout.readBlob(d, { maxBytes: max }),
     streamBlob: async (d): Promise<Readable> => layout.openBlob(d),
+    flush: async () => {
+      if (pending.size === 0) return;
+      await layout.setRefs([...pending].map(([ref, descriptor]) => ({ ref, descriptor })));
+      written = undefined;
+      pending.clear();
+    },
   };
 }
 
@@ -169,7 +209,7 @@ export function layoutTarget(text: string) {
   if ('problem' in ref) return ref;
   const counts = zeroCounts();
   const dir = ref.kind === 'dir' ? ref.path : mkdtempSync(join(tmpdir(), 'harvgen-export-'));
-  let store: Promise<Sink & Source> | undefined;
+  let store: Promise<ReturnType<typeof layoutSink>> | undefined;
   const open = () => (store ??= OciLayout.create(dir).then((l) => layoutSink(l, counts)));
   const lazy: Sink = {
     name: `${text}`,
@@ -180,20 +220,30 @@ export function layoutTarget(text: string) {
     hasManifest: async (d) => (await open()).hasManifest(d),
     putManifest: async (r, m, b) => (await open()).putManifest(r, m, b),
     resolveTag: async (t) => (await open()).resolveTag(t),
+    readTag: async (t, m) => (await open()).readTag(t, m),
   };
   return {
-    sinkFor: (_repository: string): Sink => lazy,
-    /** Write the archive (when one was asked for) and drop the temporary directory. */
+    /** The layout seen from `repository`: its signature tags named after its site (layoutRefName). */
+    sinkFor: (repository: string): Sink => {
+      const name = (tag: string) => layoutRefName(repository, tag);
+      return {
+        ...lazy,
+        putManifest: (r, m, b) => lazy.putManifest(r.startsWith('sha256:') ? r : name(r), m, b),
+        resolveTag: (t) => lazy.resolveTag(name(t)),
+        readTag: (t, m) => lazy.readTag(name(t), m),
+      };
+    },
+    /** Write the names into index.json, then the archive (when one was asked for), and drop the temporary directory. */
     async close(ok: boolean): Promise<SinkCounts> {
-      if (ref.kind === 'archive') {
-        try {
-          if (ok) {
-            await open();
-            await writeArchive(dir, ref.path);
-          }
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
+      if (ref.kind === 'dir') {
+        if (store) await (await store).flush();
+        return counts;
+      }
+      try {
+        if (ok) await (await open()).flush();
+        if (ok) await writeArchive(dir, ref.path);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
       return counts;
     },
@@ -248,10 +298,12 @@ export async function importLayout(
     const sites = named.filter((x) => x.e.artifactType === MEDIA.site);
     const releases = named.filter((x) => x.e.artifactType === MEDIA.part);
     // A site's companions (no artifact type): its cluster side (`<site>-cluster`) and the cosign
-    // signatures (`sha256-<hex>.sig`) of its index and cluster side go into the site's repository.
+    // signatures of every manifest it pushed, `<site>/sha256-<hex>.sig` (layoutRefName; a layout
+    // of an older harvgen: `sha256-<hex>.sig`, its index's and cluster side's alone), go into
+    // the site's repository as `sha256-<hex>.sig`.
     const companions = named.filter((x) => x.e.artifactType === undefined);
     const clusters = companions.filter((x) => x.name.endsWith('-cluster'));
-    const signatures = companions.filter((x) => /^sha256-[0-9a-f]{64}\.sig$/.test(x.name));
+    const signatures = companions.filter((x) => /^(?:[^/]+\/)?sha256-[0-9a-f]{64}\.sig$/.test(x.name));
     for (const { e, name } of releases) await copyArtifact(source, target.graphStore(`${registry}/releases`), e, { tags: [name] });
     // As publish does: everything by digest first, then the signatures, then the tags that name
     // what they sign (a verifier that follows a tag finds its signature there).
@@ -275,9 +327,14 @@ export async function importLayout(
       tagged.push({ e, name, repository });
       repositoryOf.set(e.digest, repository);
     }
+    const siteRepositories = new Set(repositoryOf.values());
     for (const { e, name } of signatures) {
-      const repository = repositoryOf.get(name.slice(0, -'.sig'.length).replace('-', ':'));
-      if (repository !== undefined) await copyArtifact(source, target.graphStore(repository), e, { tags: [name] });
+      const slash = name.indexOf('/');
+      const tag = name.slice(slash + 1);
+      const repository =
+        slash < 0 ? repositoryOf.get(tag.slice(0, -'.sig'.length).replace('-', ':')) : `${registry}/${name.slice(0, slash)}`;
+      if (repository !== undefined && siteRepositories.has(repository))
+        await copyArtifact(source, target.graphStore(repository), e, { tags: [tag] });
     }
     for (const { e, name, repository } of tagged) await copyArtifact(source, target.graphStore(repository), e, { tags: [name] });
     return { imported, diagnostics: [] };

@@ -701,7 +701,7 @@ export interface SiteInput {
      */
     mirror?: string;
     /**
-     * A cosign signing key: `publish` attaches a cosign signature (sigstore's tag scheme, `sha256-<digest>.sig`) to every site artifact it pushes, so that `cosign verify --key`, Flux's `OCIRepository` (`verify.provider: cosign`), Kyverno and Harbor can check it. An unencrypted PEM private key: Ed25519 (`openssl genpkey -algorithm ed25519 -out secrets/cosign.key`; its signatures are the same at every publish), ECDSA P-256 (`openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out secrets/cosign.key`) or RSA (2048 to 4096 bits). Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git. Needs `cosign_public_key`. docs/fleet.md, "Signatures other tools check".
+     * A cosign signing key: `publish` signs every manifest it pushes (the index, its parts, the release parts it names, the cluster side) in sigstore's tag scheme (`sha256-<digest>.sig`), so that `cosign verify --key`, Flux's `OCIRepository` (`verify.provider: cosign`), Kyverno, Harbor and podman, skopeo and CRI-O (a `sigstoreSigned` policy) can check it. An unencrypted PEM private key: Ed25519 (`openssl genpkey -algorithm ed25519 -out secrets/cosign.key`; its signatures are the same at every publish), ECDSA P-256 (`openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out secrets/cosign.key`) or RSA (2048 to 4096 bits). Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git. Needs `cosign_public_key`. docs/fleet.md, "Signatures other tools check".
      */
     cosign_key?:
       | string

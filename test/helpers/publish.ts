@@ -62,6 +62,9 @@ const git = (root: string, ...args: string[]) =>
     },
   });
 
+/** The cosign key types harvgen signs with. */
+export type CosignKeyType = 'p256' | 'ed25519' | 'rsa';
+
 /** location_y, published to `registry` (`host[:port]/namespace`), in a new git repository. */
 export function publishedRepo(
   registry: string,
@@ -69,8 +72,8 @@ export function publishedRepo(
     fileKey?: boolean;
     label?: string;
     bootServer?: { base: string; nginxTest?: string[]; nginxReload?: string[] };
-    /** A cosign key pair (openssl; ECDSA P-256 unless `ed25519`): `publish.cosign_key` and `cosign_public_key`. */
-    cosign?: boolean | 'ed25519';
+    /** A cosign key pair (openssl; ECDSA P-256 unless another type): `publish.cosign_key` and `cosign_public_key`. */
+    cosign?: boolean | CosignKeyType;
   } = {},
 ): PublishedRepo {
   const root = tempDir(opts.label ?? 'publish');
@@ -91,7 +94,7 @@ export function publishedRepo(
   yaml += `\nsigning:\n  private_key: { file: secrets/sign }\n  public_key: ${publicKey}\npublish:\n  registry: ${registry}\n  key: { file: secrets/publish-key }\n  keep: 3\n`;
   let cosignPublicKey: string | undefined;
   if (opts.cosign) {
-    cosignPublicKey = cosignPair(join(site, 'secrets/cosign.key'), opts.cosign === 'ed25519' ? 'ed25519' : 'p256');
+    cosignPublicKey = cosignPair(join(site, 'secrets/cosign.key'), opts.cosign === true ? 'p256' : opts.cosign);
     yaml += `  cosign_key: { file: secrets/cosign.key }\n  cosign_public_key: |\n${cosignPublicKey
       .trimEnd()
       .split('\n')
@@ -233,6 +236,10 @@ export class MemoryRegistry {
       async resolveTag(tag) {
         return tags.get(tag);
       },
+      async readTag(tag) {
+        const d = tags.get(tag);
+        return d === undefined ? undefined : manifests.get(d);
+      },
       async getManifest(d) {
         const b = manifests.get(d);
         if (!b) throw new Error(`manifest ${d} not found`);
@@ -274,9 +281,11 @@ export function fakeReleases(dir: string, version = 'v1.6.0'): string {
   return dir;
 }
 
-/** A key pair made with openssl (ECDSA P-256 or Ed25519): the private key (PKCS#8 PEM) written to `file`; returns the public key's PEM. */
-export function cosignPair(file: string, type: 'p256' | 'ed25519' = 'p256'): string {
+/** A key pair made with openssl (ECDSA P-256, Ed25519 or RSA 2048): the private key (PKCS#8 PEM) written to `file`; returns the public key's PEM. */
+export function cosignPair(file: string, type: CosignKeyType = 'p256'): string {
   if (type === 'ed25519') execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', file]);
+  else if (type === 'rsa')
+    execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', file], { stdio: 'pipe' });
   else {
     const ec = execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout']);
     execFileSync('openssl', ['pkcs8', '-topk8', '-nocrypt', '-out', file], { input: ec });

@@ -3,6 +3,7 @@
  * upgrade guard of Harvester's installer, Flux's OCI library) with the machine's Go: the module
  * and build caches under .tmp (kept between runs), no newer toolchain, go.sum as committed.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './initramfs.ts';
 import { describe, run } from './proc.ts';
@@ -16,11 +17,28 @@ export const GO_ENV = {
   GOFLAGS: '-mod=readonly',
 };
 
+/**
+ * How the oracle `name` is built beyond the defaults: its `build.env` (lines `CGO_ENABLED=0`,
+ * `GOFLAGS=<more flags>`; `#` comments), which scripts/warm-oracles.sh reads too, so that a test
+ * finds the build it warmed in the cache.
+ */
+export function oracleEnv(name: string): NodeJS.ProcessEnv {
+  const file = path.join(REPO_ROOT, 'test/oracle', name, 'build.env');
+  const env: NodeJS.ProcessEnv = { ...GO_ENV };
+  if (!existsSync(file)) return env;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^(CGO_ENABLED|GOFLAGS)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    env[m[1]!] = m[1] === 'GOFLAGS' ? `${GO_ENV.GOFLAGS} ${m[2]}` : m[2];
+  }
+  return env;
+}
+
 /** `go build` the oracle `test/oracle/<name>` (with `modfile`, one of its other go.mod files) into `out`; throws with Go's output. */
 export async function buildOracle(name: string, out: string, modfile = 'go.mod'): Promise<string> {
   const built = await run(['go', 'build', `-modfile=${modfile}`, '-o', out, '.'], {
     cwd: path.join(REPO_ROOT, 'test/oracle', name),
-    env: GO_ENV,
+    env: oracleEnv(name),
     timeoutMs: 600_000,
   });
   if (built.code !== 0) throw new Error(`building test/oracle/${name} (${modfile}) failed:\n${describe(built)}`);
