@@ -851,7 +851,7 @@ const schema = {
         type: 'string',
         enum: ['nodes', 'open'],
         description:
-          'Who may fetch the files that hold a secret or one node\'s data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node\'s own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, "Threat model".',
+          'Who may fetch the files that hold a secret or one node\'s data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node\'s own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it; but the config and seed of a node that boots from an image (`medium: iso`, `usb`) stay served to its own `ip` only, since the image, which a BMC fetches, names them. docs/security.md, "Threat model".',
       },
       file_key: secret(
         'A secret that makes the names of the files holding a secret or one node\'s data unguessable: each known node\'s iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, "Threat model".',

@@ -8,8 +8,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { compileSite, type Manifest } from '../src/index.ts';
+import { status } from '../src/status/index.ts';
 import { formatIpv4, parseIpv4, rangeToCidrs } from '../src/util/ipv4.ts';
 import { parseLocations } from './helpers/nginx-access.ts';
+import { mediaLoaders } from './helpers/media.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/real/access');
@@ -177,6 +179,91 @@ test('nginx.access: open serves the node directories by pattern to everyone, as 
     site.diagnostics.some((d) => d.code === 'NODE_FILES_OPEN_TO_POOL'),
     'no pool warning when access is open',
   );
+});
+
+test('nginx.access: open keeps the configs and seeds of the nodes that boot from an image to their own ip, in front of the patterns; their images and every other file stay open', async () => {
+  const { file, manifest } = await compiled(
+    variant((d) => {
+      d.nginx = { access: 'open' };
+      d.boot.media_loaders = mediaLoaders();
+      d.nodes.push(
+        { hostname: 'ac-iso', mac: '52:54:00:ac:00:07', ip: '10.77.0.17', method: 'static', medium: 'iso', bmc: { address: '10.88.0.17' } },
+        {
+          hostname: 'ac-usb',
+          mac: '52:54:00:ac:00:08',
+          ip: '10.77.0.18',
+          method: 'static',
+          medium: 'usb',
+          os: 'tiny',
+          bmc: { address: '10.88.0.18' },
+        },
+      );
+    }),
+  );
+  const bound = {
+    'cloud-init/52-54-00-ac-00-08/meta-data': ['10.77.0.18'],
+    'cloud-init/52-54-00-ac-00-08/user-data': ['10.77.0.18'],
+    'cloud-init/52-54-00-ac-00-08/vendor-data': ['10.77.0.18'],
+    'harvester/ac-iso.yaml': ['10.77.0.17'],
+  };
+  assert.equal(
+    Object.fromEntries(manifest.files.flatMap((f) => (f.allow ? [[f.path, f.allow]] : []))),
+    bound,
+    'manifest.json files[].allow',
+  );
+  assert.equal(manifest.boot.verifiers, ['127.0.0.0/8', '::1', BOOT_HOST], 'boot.verifiers: verify reads them on the boot server');
+  assert.ok(
+    manifest.files.some((f) => f.path === 'media/shared.boot.iso' && f.url && !f.allow),
+    'the ISO is open',
+  );
+  assert.ok(
+    manifest.files.some((f) => f.path === 'media/shared.boot.img' && f.url && !f.allow),
+    'the USB image is open',
+  );
+  for (const name of ['nginx/harvgen.conf', 'nginx/locations.conf']) {
+    const locs = parseLocations(file(name));
+    const restricted = locs.filter((l) => l.denyAll || l.allow.length > 0);
+    assert.equal(
+      restricted.map((l) => [l.kind, l.match, l.allow]).sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+      Object.entries(bound).map(([p, allow]) => ['=', `/access/${p}`, [...manifest.boot.verifiers!, ...allow]]),
+      `${name}: an exact location for each, and nothing else restricted`,
+    );
+    for (const dir of ['harvester', 'cloud-init', 'media'])
+      assert.ok(
+        locs.some((l) => l.kind === '~' && l.match.includes(`/access/${dir}/`)),
+        `${name}: ${dir}/ still by pattern for the others`,
+      );
+    assert.ok(locs.some((l) => l.match === '/access/unknown/join.yaml' && !l.denyAll));
+  }
+  // Without a medium the site is as before: no rules at all.
+  const plain = await compiled(variant((d) => (d.nginx = { access: 'open' })));
+  assert.ok(plain.manifest.files.every((f) => f.allow === undefined) && plain.manifest.boot.verifiers === undefined);
+});
+
+test("status: under nginx.access: open a media node's config refused (403) is put down to its access rules, a network node's to the file", async () => {
+  const dir = variant((d) => {
+    d.nginx = { access: 'open' };
+    d.boot.media_loaders = mediaLoaders();
+    d.nodes.push({
+      hostname: 'ac-iso',
+      mac: '52:54:00:ac:00:07',
+      ip: '10.77.0.17',
+      method: 'static',
+      medium: 'iso',
+      bmc: { address: '10.88.0.17' },
+    });
+  });
+  const log = join(tempDir('access-status'), 'access.log');
+  const line = (ip: string, path: string) =>
+    `${ip} - - [26/Nov/2026:22:00:00 +0000] "GET /access/${path} HTTP/1.1" 403 100 "-" "curl/7.88"`;
+  writeFileSync(log, [line('10.77.0.17', 'harvester/ac-iso.yaml'), line('10.77.0.12', 'harvester/ac-static.yaml')].join('\n') + '\n');
+  const r = await status({ sites: [dir], logs: [log] });
+  const problems = (host: string) => r.nodes.find((n) => n.hostname === host)!.problems.join('\n');
+  assert.match(
+    problems('ac-iso'),
+    "its access rules (kept under nginx.access: open for a node that boots from an image) allow only the node's addresses (10.77.0.17)",
+  );
+  assert.match(problems('ac-static'), 'nginx may not read the file');
 });
 
 test('nginx.real_ip goes into the server block once, and into each protected location of locations.conf', async () => {

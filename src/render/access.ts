@@ -1,7 +1,9 @@
 // Who may fetch which file (`nginx.access: nodes`, the default): a file that holds a secret or one
 // node's data (a Harvester config, a NoCloud seed, the join config of unknown machines) is served
 // only to the addresses that fetch it, by the generated nginx (`allow`/`deny all`) and listed with
-// them in manifest.json (`files[].allow`). Everything else stays open to the network.
+// them in manifest.json (`files[].allow`). Everything else stays open to the network. Under
+// `nginx.access: open` only the configs and seeds of the nodes that boot from an image keep their
+// rules (`nodeFilesBound`): the image, which names them, goes to a BMC.
 import type { ResolvedNode, SiteModel, VlanScope } from '../model/index.ts';
 import { scopeOf } from '../model/index.ts';
 import { computeAlways, memoEach, type NodeMemo } from '../model/memo.ts';
@@ -9,7 +11,7 @@ import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
 import { parseIpv6, rangeToCidrs6, reservation6 } from '../util/ipv6.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 import { configFilePath, mediumPath } from '../derive/file-names.ts';
-import { mediumAllow } from '../derive/media/index.ts';
+import { imageOf, mediumAllow } from '../derive/media/index.ts';
 import { servedOverIpv6 } from '../derive/dhcp-boot.ts';
 import { formatOfPath, servedConfigs } from '../derive/configs/index.ts';
 import { sameItems } from '../util/same-items.ts';
@@ -66,6 +68,19 @@ export function nodeAllow(model: SiteModel, node: ResolvedNode): string[] {
   ];
 }
 
+/**
+ * Whether nginx serves a node's configs and seeds to its addresses only (`nodeAllow`): always under
+ * `nginx.access: nodes`; under `open`, for a node that boots from an image (`medium: iso`, `usb`).
+ * Its image names its scripts (the shared one every sharing node's), each script names its config,
+ * and the image goes to its BMC, which fetches it from an address that is no node's, and its URL to
+ * whoever reads the BMC's virtual media: served to all, the configs would be too. The node itself
+ * fetches them from its static address (a medium without DHCP needs `method: static` and `ip`),
+ * which the inventory gives. Its image, its scripts and the release files stay open.
+ */
+export function nodeFilesBound(model: SiteModel, node: ResolvedNode): boolean {
+  return model.nginx.access === 'nodes' || imageOf(node) !== undefined;
+}
+
 /** Who may fetch each node's files, by the list of each node's own (under watch's memo; site-level values do not change while that list is kept). */
 const ownersKept = new WeakMap<readonly unknown[], Map<string, readonly string[]>>();
 
@@ -75,19 +90,23 @@ export function holdsNodeData(path: string): boolean {
 }
 
 /**
- * The protected files among the served paths, each with who may fetch it; none with
- * `nginx.access: open`. A served path that holds node data but has no owner here gets an empty
- * list (refused to everyone), so a new kind of file is never served to all by mistake.
+ * The protected files among the served paths, each with who may fetch it. Under `nginx.access:
+ * open`, only the configs and seeds of the nodes `nodeFilesBound` keeps (the images, the join config
+ * and every other node's files are served to all). A served path that holds node data but has no
+ * owner here gets an empty list under `nodes` (refused to everyone), so a new kind of file is never
+ * served to all by mistake.
  */
 export function protectedFiles(model: SiteModel, served: readonly string[], memo: NodeMemo = computeAlways): ProtectedFile[] {
-  if (model.nginx.access === 'open') return [];
+  const open = model.nginx.access === 'open';
   // Each node's config paths with its addresses, kept per node (watch), and the map of them all
   // kept with the list of them (the same list while no node's changed: memoEach).
   const ownOf = (node: ResolvedNode) => {
+    if (!nodeFilesBound(model, node)) return UNBOUND;
     const allow = nodeAllow(model, node);
     const paths: string[] = [];
     for (const { format, owners: of } of servedConfigs(node)) for (const o of of) paths.push(configFilePath(model, format, o));
-    const path = mediumPath(model, node);
+    // Under `open` an image is served to all (its BMC may fetch from any address).
+    const path = open ? undefined : mediumPath(model, node);
     const medium = path !== undefined ? { path, allow: mediumAllow(node) } : undefined;
     return { allow, paths, medium };
   };
@@ -117,20 +136,38 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
     }
     for (const [path, allow] of media) owners.set(path, [...allow]);
     // An unknown machine joins Harvester, over IPv4 only.
-    if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
+    if (model.unknownJoin && !open) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
     if (memo !== computeAlways) ownersKept.set(owns, owners);
   }
+  // Under `open` with no image in the site, nothing (the served paths are not walked).
+  if (open && owners.size === 0) return NONE;
   // Under watch's memo the list of last time, while the owners and the served paths are the same
   // (the same array: nginx's text and manifest.json's entries are kept by it).
   const state = memo.parts?.state;
   const last = state?.get(KEPT) as KeptProtected | undefined;
   if (last && last.owners === owners && sameItems(last.served, served)) return last.files;
-  const files = served
-    .filter(holdsNodeData)
-    .map((path) => ({ path, allow: owners.get(path) ?? owners.get(path.slice(0, path.lastIndexOf('/') + 1)) ?? [] }));
+  const ownersOf = (path: string) => owners.get(path) ?? owners.get(path.slice(0, path.lastIndexOf('/') + 1));
+  // Under `open` the files of the nodes it keeps, by their owners; every other file is served to all.
+  const files = (open ? served.filter((path) => ownersOf(path) !== undefined) : served.filter(holdsNodeData)).map((path) => ({
+    path,
+    allow: ownersOf(path) ?? [],
+  }));
   state?.set(KEPT, { owners, served, files });
   return files;
 }
+
+/** No protected file (one array: what is kept by it stays). */
+const NONE: ProtectedFile[] = [];
+
+/** A node whose files nginx serves to all (`nginx.access: open`, no image). */
+const UNBOUND: {
+  readonly allow: readonly string[];
+  readonly paths: readonly string[];
+  readonly medium?: { path: string; allow: string[] };
+} = {
+  allow: [],
+  paths: [],
+};
 
 /** Where protectedFiles keeps its last list (NodeParts.state). */
 const KEPT = 'access:protected';

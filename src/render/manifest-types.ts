@@ -61,7 +61,7 @@ export interface Manifest {
     vlan_servers?: string[];
     /** `failover:`: `boot.server` at each boot server's own address (verify checks each, and the shared one). */
     failover_servers?: string[];
-    /** `nginx.access: nodes`: the addresses besides a file's own `allow` that nginx serves every such file to (the boot server itself, `nginx.verify_from`). */
+    /** `nginx.access: nodes`, or some file has `allow` under `open`: the addresses besides a file's own `allow` that nginx serves every such file to (the boot server itself, `nginx.verify_from`). */
     verifiers?: string[];
   };
   /** URLs of the release files (served by the artifacts server, not by this tree). */
@@ -71,8 +71,9 @@ export interface Manifest {
   readonly nodes: ManifestNode[];
   /**
    * Every file of the tree. `url`: nginx serves it. `allow`: nginx serves it only to these
-   * addresses and CIDR blocks (`nginx.access: nodes`; a file that holds a secret or one node's
-   * data), 403 to every other client; absent for a file served to all.
+   * addresses and CIDR blocks (`nginx.access: nodes`: a file that holds a secret or one node's
+   * data; `open`: the configs and seeds of the nodes that boot from an image), 403 to every other
+   * client; absent for a file served to all.
    */
   readonly files: { path: string; sha256: string; size: number; url?: string; allow?: string[] }[];
 }

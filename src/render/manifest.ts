@@ -76,7 +76,8 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
       // The boot server as each VLAN's installers reach it (`network.vlans`): verify checks these too.
       ...(model.network.vlans.length > 0 ? { vlan_servers: vlanServers(model) } : {}),
       ...(model.failover ? { failover_servers: failoverUrls(model) } : {}),
-      ...(model.nginx.access === 'nodes' ? { verifiers: [...model.nginx.verifiers] } : {}),
+      // Whoever else reads the protected files (under `nginx.access: open`, those of the nodes that boot from an image).
+      ...(model.nginx.access === 'nodes' || allow.size > 0 ? { verifiers: [...model.nginx.verifiers] } : {}),
     },
     // The site's release files, when a node installs them (nginx serves and fetch.sh downloads only those).
     ...(model.release && releases(model).includes(model.release)

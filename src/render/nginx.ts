@@ -17,7 +17,7 @@ export interface NginxOptions {
   readonly standalone: boolean;
   /** iPXE binaries copied into the tree. */
   readonly binaries: readonly string[];
-  /** Served files with their allowed clients (`protectedFiles`, src/render/access.ts); none with `nginx.access: open`. */
+  /** Served files with their allowed clients (`protectedFiles`, src/render/access.ts); with `nginx.access: open`, the media nodes' configs and seeds only. */
   readonly protected: readonly ProtectedFile[];
 }
 
@@ -27,7 +27,8 @@ export interface NginxOptions {
  * A shared block serves only the release files under the site's own prefix (others would be
  * served twice; the cross-site check refuses that). With `nginx.access: nodes` each protected
  * file has its own exact location with its `allow` list; with `open` the per-node directories are
- * served by pattern to everyone. `nginx.real_ip` goes into the server block, or, in the shared
+ * served by pattern to everyone, but for the configs and seeds of the nodes that boot from an image,
+ * which keep their exact locations (nginx picks an exact location before any pattern). `nginx.real_ip` goes into the server block, or, in the shared
  * form, into each protected location (`real_ip_header` may appear once per server block, and the
  * realip module reads a location's settings before the access check).
  */
@@ -41,6 +42,7 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
     'nginx.conf',
     {
       standalone,
+      open,
       site: model.site,
       prefix: model.boot.prefix,
       listen: model.nginx.listen,

@@ -6,7 +6,7 @@ import type { ResolvedNode, ResolvedOs, SiteModel } from '../model/index.ts';
 import { osFiles, unservedOnBootServer } from '../model/os-files.ts';
 import { servesRelease } from '../model/served-releases.ts';
 import type { LogRequest } from './log.ts';
-import { nodeAllow } from '../render/access.ts';
+import { nodeAllow, nodeFilesBound } from '../render/access.ts';
 import type { FetchKind } from './types.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -75,15 +75,20 @@ function missingFile(model: SiteModel, node: ResolvedNode, r: LogRequest): strin
   return 'is the file on the server?';
 }
 
-/** Data of one node served to its addresses only (`nginx.access: nodes`). */
-const guarded = (model: SiteModel, kind: FetchKind) => model.nginx.access === 'nodes' && (kind === 'config' || kind === 'seed');
+/** Data of one node served to its addresses only (`nginx.access: nodes`; under `open`, a node that boots from an image). */
+const guarded = (model: SiteModel, kind: FetchKind, node: ResolvedNode) =>
+  nodeFilesBound(model, node) && (kind === 'config' || kind === 'seed');
+
+/** Which rule serves a node's files to its addresses only, for the message. */
+const ruleOf = (model: SiteModel) =>
+  model.nginx.access === 'nodes' ? 'nginx.access: nodes' : 'kept under nginx.access: open for a node that boots from an image';
 
 /** What a fetch answered with an error status means for the node. */
 export function problemOf(model: SiteModel, kind: FetchKind, r: LogRequest, node: ResolvedNode): string {
   const at = `${iso(r.time)} from ${r.ip}`;
   if (r.status === 403)
-    return guarded(model, kind)
-      ? `${kind} refused (403) ${at}: its access rules (nginx.access: nodes) allow only the node's addresses (${nodeAllow(model, node).join(', ') || 'none'}); did the node boot from another address?`
+    return guarded(model, kind, node)
+      ? `${kind} refused (403) ${at}: its access rules (${ruleOf(model)}) allow only the node's addresses (${nodeAllow(model, node).join(', ') || 'none'}); did the node boot from another address?`
       : `${kind} refused (403) ${at}: nginx may not read the file (its permissions or SELinux label on the boot server)`;
   if (r.status === 404)
     return kind === 'script' || kind === 'config' || kind === 'seed'

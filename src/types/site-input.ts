@@ -466,7 +466,7 @@ export interface SiteInput {
      */
     access_log?: string;
     /**
-     * Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, "Threat model".
+     * Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it; but the config and seed of a node that boots from an image (`medium: iso`, `usb`) stay served to its own `ip` only, since the image, which a BMC fetches, names them. docs/security.md, "Threat model".
      */
     access?: 'nodes' | 'open';
     /**

@@ -58,7 +58,7 @@ export const mediaRule: Rule = {
             node.bmc === undefined
               ? `node ${node.hostname} has no bmc.address: nginx (nginx.access: nodes) serves its ${image.title} to nobody`
               : `node ${node.hostname}'s bmc.address ${node.bmc.host} is not an IPv4 address: nginx (nginx.access: nodes) serves its ${image.title} to nobody`,
-          hint: 'Give the node\'s bmc.address as the IPv4 address its BMC fetches from, or serve the tree with nginx.access: open behind a firewall that admits only the BMCs (docs/install-without-pxe.md, "Who may fetch an ISO").',
+          hint: 'Give the node\'s bmc.address as the IPv4 address its BMC fetches from, or serve the tree with nginx.access: open, which serves the image to every address and keeps its nodes\' configs and seeds to their own addresses (docs/install-without-pxe.md, "Who may fetch an ISO").',
         });
     });
   },
