@@ -31,7 +31,8 @@
 #   xorriso genisoimage
 #                    xorriso and isoinfo read the per-node boot ISO harvgen writes itself (El Torito
 #                    entries, files, xorriso's own -boot-info-table to compare); fsck.fat (dosfstools)
-#                    and mtools read its FAT image: test/real/media-image.test.ts
+#                    and mtools read its FAT image: test/real/media-image.test.ts; both read the
+#                    images a BMC fetches in test/real/media-access.test.ts
 #   gdisk fdisk      sgdisk -v, sfdisk --json and fdisk -l read the USB image's GPT (its EFI system partition,
 #                    its CRCs): test/real/media-image.test.ts
 #   isolinux syslinux-common

@@ -21,6 +21,8 @@ export interface FetchRequest {
   /** Source address (must be on the namespace's lo). */
   readonly from: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** A file to write the body to (whatever the status). */
+  readonly save?: string;
 }
 
 /** One answer: status, body SHA-256 and size (status 0 and `error` when no answer came). */

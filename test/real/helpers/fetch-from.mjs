@@ -1,9 +1,10 @@
 // Runs inside a test network namespace (`ip netns exec <ns> node fetch-from.mjs <requests.json>`):
 // GETs each request from its own source address (one of the namespace's), never following a
-// redirect, and prints the results as one JSON line: status, body SHA-256, size and type. Plain
-// JavaScript so that it starts without tsx. Used by test/real/helpers/access.ts.
+// redirect, and prints the results as one JSON line: status, body SHA-256, size and type; a request
+// with `save` also has its body written to that file. Plain JavaScript so that it starts without
+// tsx. Used by test/real/helpers/access.ts.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 
 const { host, port, requests } = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -25,6 +26,7 @@ function get(r) {
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
           const body = Buffer.concat(chunks);
+          if (r.save) writeFileSync(r.save, body);
           resolve({
             status: res.statusCode ?? 0,
             sha256: createHash('sha256').update(body).digest('hex'),
