@@ -85,6 +85,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   VERIFY_UNREACHABLE: 'verify',
   VERIFY_NO_DEPLOY_TREE: 'verify',
   VERIFY_STALE_CONFIG: 'pull-config',
+  VERIFY_CONFIG_SILENT: 'pull-config',
   VERIFY_RELEASE_FILE: 'pull',
 };
 
