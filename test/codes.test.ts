@@ -85,6 +85,10 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   VERIFY_UNREACHABLE: 'verify',
   VERIFY_NO_DEPLOY_TREE: 'verify',
   VERIFY_STALE_CONFIG: 'pull-config',
+  VERIFY_CONFIG_SILENT: 'pull-config',
+  // Needs a key file of a given mode, which a committed check fixture cannot carry (git keeps 0644).
+  SECRET_KEY_UNPROTECTED: 'key-mode',
+  SECRET_KEY_READABLE: 'key-mode',
   VERIFY_RELEASE_FILE: 'pull',
 };
 

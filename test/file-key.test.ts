@@ -164,7 +164,7 @@ test('a short key is refused where it is written; a missing one is an error only
   assert.ok(missing.diagnostics.some((x) => x.code === 'SECRET_ENV_MISSING' && x.path === 'nginx.file_key'));
   const dir = keyedSite({ file: 'secrets/file-key' });
   mkdirSync(join(dir, 'secrets'));
-  writeFileSync(join(dir, 'secrets/file-key'), `${KEY}\n`);
+  writeFileSync(join(dir, 'secrets/file-key'), `${KEY}\n`, { mode: 0o600 });
   const fromFile = await files(dir, 'filled');
   const fromEnv = await files(keyedSite(), 'filled');
   assert.equal([...fromFile.keys()].sort(), [...fromEnv.keys()].sort());

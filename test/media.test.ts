@@ -174,7 +174,7 @@ test("nginx: the shared ISO is served only to its nodes' BMCs (nginx.access: nod
 
 test('nginx.file_key: the shared ISO has a keyed name, and holds the keyed script URLs', async () => {
   const dir = site((d) => (d.nginx = { file_key: { file: 'file-key' } }));
-  writeFileSync(join(dir, 'file-key'), `${'k'.repeat(40)}\n`);
+  writeFileSync(join(dir, 'file-key'), `${'k'.repeat(40)}\n`, { mode: 0o600 });
   const r = await deploy(dir);
   const iso = r.artifacts!.find((a) => /^media\/shared\.boot-[0-9a-f]{32}\.iso$/.test(a.path));
   assert.ok(iso, `keyed ISO name: ${r.artifacts!.map((a) => a.path).filter((p) => p.startsWith('media/'))}`);
@@ -373,7 +373,7 @@ test("status: a BMC's download of the shared ISO is counted for its node, from i
   assert.is(own.foreignRequests, 1, "os-m1's BMC asking for hv-m1's own image");
   // Keyed names (nginx.file_key): the ISO's tag is part of its name.
   const keyedDir = site((d) => (d.nginx = { file_key: { file: 'file-key' } }));
-  writeFileSync(join(keyedDir, 'file-key'), `${'k'.repeat(40)}\n`);
+  writeFileSync(join(keyedDir, 'file-key'), `${'k'.repeat(40)}\n`, { mode: 0o600 });
   const keyedIso = (await deploy(keyedDir)).artifacts!.find((a) => a.path.startsWith('media/shared.boot-'))!.path;
   writeFileSync(log, [line('10.0.5.201', `/real_media/${keyedIso}`), line('10.0.5.201', iso, 404)].join('\n') + '\n');
   const keyed = await status({ sites: [keyedDir], logs: [log] });

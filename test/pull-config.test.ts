@@ -244,12 +244,17 @@ test('waitForConfig does not wait for a tree built without an id (a rollback to 
   }
 });
 
-test('a server that answers once, then not at all, is left to verify within seconds (unreachable, not a stale config)', async () => {
+test('a server that answers once, then not at all, is left to verify within seconds (silent, not a stale config)', async () => {
   const s = await answering((_, n) => (n === 0 ? [200, `${'1'.repeat(64)}\n`] : null));
   try {
     const t = fakeTree(`${s.origin}/pre`, true);
     const started = performance.now();
-    assert.is(await waitForConfig(t.tree, undefined, 20_000), undefined);
+    const wait = await waitForConfig(t.tree, undefined, 20_000);
+    assert.is(wait?.kind, 'silent');
+    assert.match(
+      wait?.problem ?? '',
+      /^VERIFY_CONFIG_SILENT: http:\/\/127\.0\.0\.1:\d+\/pre\/\.harvgen\/config gave no answer: not a byte in 3(\.\d)? s/,
+    );
     const took = performance.now() - started;
     assert.ok(took >= 3000 && took < 10_000, `${took} ms`);
     assert.ok(s.asked.length >= 3, s.asked.join(' '));
@@ -265,7 +270,7 @@ test('a hung server does not stretch the wait past its budget by more than a mom
     const t = fakeTree(`http://127.0.0.1:${(hung.address() as AddressInfo).port}/pre`, true);
     const started = performance.now();
     // Each ask times out (no answer), so it ends as unreachable after 3 s; the budget of 1.5 s comes first.
-    const problem = await waitForConfig(t.tree, undefined, 1500);
+    const problem = (await waitForConfig(t.tree, undefined, 1500))?.problem;
     const took = performance.now() - started;
     assert.ok(took < 2500, `${took} ms`);
     assert.match(problem ?? '', /^VERIFY_STALE_CONFIG: .* answered no answer .*, 1\.\d s after the reload/);
@@ -286,7 +291,7 @@ test('two servers behind one address, one not reloaded: new answers that end in 
   });
   try {
     t = fakeTree(`${s.origin}/pre`, true);
-    const problem = await waitForConfig(t.tree, undefined, 1500);
+    const problem = (await waitForConfig(t.tree, undefined, 1500))?.problem;
     assert.match(problem ?? '', /^VERIFY_STALE_CONFIG: .* answered another config's id \("1{64}"\)/);
     assert.ok(performance.now() - started < 3000, 'the settling ends soon after the budget');
   } finally {
@@ -300,7 +305,7 @@ test('answers that alternate between the new id and another never settle', async
   try {
     t = fakeTree(`${s.origin}/pre`, true);
     for (const budget of [700, 1000, 1300])
-      assert.match((await waitForConfig(t.tree, undefined, budget)) ?? 'settled', /^VERIFY_STALE_CONFIG: /);
+      assert.match((await waitForConfig(t.tree, undefined, budget))?.problem ?? 'settled', /^VERIFY_STALE_CONFIG: /);
   } finally {
     await s.close();
   }
@@ -322,7 +327,7 @@ test("an id dripped a byte a second does not stretch the wait past its budget; a
   try {
     t = fakeTree(`http://127.0.0.1:${(drip.address() as AddressInfo).port}/pre`, true);
     const started = performance.now();
-    const problem = await waitForConfig(t.tree, undefined, 1500);
+    const problem = (await waitForConfig(t.tree, undefined, 1500))?.problem;
     const took = performance.now() - started;
     assert.ok(took < 2500, `${took} ms`);
     assert.match(problem ?? '', /answered no answer \(no whole answer within 1(\.\d)? s\)/);
@@ -333,11 +338,38 @@ test("an id dripped a byte a second does not stretch the wait past its budget; a
   const big = await answering(() => [200, `${t!.server}\n${'#'.repeat(300)}`]);
   try {
     t = fakeTree(`${big.origin}/pre`, true);
-    const problem = await waitForConfig(t.tree, undefined, 600);
+    const problem = (await waitForConfig(t.tree, undefined, 600))?.problem;
     assert.match(problem ?? '', /answered an answer larger than the 256 bytes an id takes, not the id/);
     assert.not.match(problem ?? '', /another config's id/);
   } finally {
     await big.close();
+  }
+});
+
+test('a `.harvgen/config` that drips the new id is silent after 3 s, and says it dripped (not a stale config, not settled)', async () => {
+  let t: ReturnType<typeof fakeTree> | undefined;
+  // The headers at once, then the right id a byte every 200 ms: no ask is answered whole in time.
+  const drip = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '65' });
+    const body = `${t!.server}\n`;
+    let i = 0;
+    const timer = setInterval(() => (i < body.length && !res.destroyed ? res.write(body[i++]!) : clearInterval(timer)), 200);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((r) => drip.listen(0, '127.0.0.1', r));
+  try {
+    t = fakeTree(`http://127.0.0.1:${(drip.address() as AddressInfo).port}/pre`, true);
+    const started = performance.now();
+    const wait = await waitForConfig(t.tree, undefined, 20_000);
+    assert.ok(performance.now() - started < 7000, 'the wait ends after the first asks, not at the budget');
+    assert.is(wait?.kind, 'silent', JSON.stringify(wait));
+    assert.match(
+      wait!.problem,
+      /^VERIFY_CONFIG_SILENT: http:\/\/127\.0\.0\.1:\d+\/pre\/\.harvgen\/config dripped its answer: \d+ bytes in \d+(\.\d)? s and never a whole one/,
+    );
+  } finally {
+    drip.closeAllConnections();
+    await new Promise((r) => drip.close(r));
   }
 });
 

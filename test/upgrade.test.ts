@@ -244,13 +244,76 @@ test('apply.sh run against a stub kubectl: it stops on another cluster, a cordon
   }
 });
 
+test('apply.sh prints what the cluster says with no control byte: ESC sequences, CR, BEL, DEL, NUL and non-ASCII bytes show as ?, under dash and bash', async () => {
+  const script = (await files(input())).get('upgrade/apply.sh')!;
+  const dir = tempDir('apply-controls');
+  mkdirSync(join(dir, 'upgrade'));
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(join(dir, 'upgrade/apply.sh'), script);
+  // A hostile cluster: kubectl prints what the environment gives, its escapes made bytes by printf.
+  writeFileSync(
+    join(dir, 'bin/kubectl'),
+    [
+      '#!/bin/sh',
+      'case "$*" in',
+      '  "get settings.harvesterhci.io server-version "*) printf "$STUB_RUNNING" ;;',
+      '  *unschedulable*) printf "$STUB_CORDONED" ;;',
+      '  *Ready*) printf "$STUB_READY" ;;',
+      '  "apply -f "*) printf "$STUB_APPLY" >&2; exit 1 ;;',
+      '  *) exit 0 ;;',
+      'esac',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  // ESC sequences (clear screen, set the window title, colours), CR (overwrite the line), BEL, DEL, NUL, a C1 CSI byte, a line break.
+  const hostile = '\\033[2J\\033]0;owned\\007\\r\\033[31mX\\177\\000\\233Y\\nZ';
+  // Shown: ?[2J?]0;owned???[31mX?(?)?Y then the line break as ? (kept by kubectl's messages); a NUL never reaches a shell variable.
+  const seen = String.raw`\?\[2J\?\]0;owned\?\?\?\[31mX\?\??\?Y`;
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['the running release', { STUB_RUNNING: `v1.7${hostile}` }, new RegExp(`the cluster runs v1\\.7${seen}\\?Z, the inventory says`)],
+    ['a cordoned node', { STUB_CORDONED: `u${hostile} ` }, new RegExp(`cordoned nodes: u${seen}\\?Z; uncordon`)],
+    ['a node not Ready', { STUB_READY: `u1=True u${hostile}=False ` }, new RegExp(`nodes not Ready: u${seen} Z=False\n`)],
+    [
+      "kubectl's own error",
+      { STUB_APPLY: `error: admission webhook denied: ${hostile}\\n` },
+      new RegExp(`error: admission webhook denied: ${seen}\nZ\n$`),
+    ],
+  ];
+  const shells = ['dash', 'bash'].filter((sh) => spawnSync(sh, ['-c', 'true']).status === 0);
+  if (process.env.HARVGEN_REQUIRE_REAL) assert.equal(shells, ['dash', 'bash']);
+  assert.ok(shells.length > 0);
+  for (const shell of shells)
+    for (const [what, env, shown] of cases) {
+      const r = spawnSync(shell, [join(dir, 'upgrade/apply.sh')], {
+        env: {
+          PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+          KUBECONFIG: '/dev/null',
+          // A UTF-8 locale, where a byte past ASCII is no character: grep and sed must still pass it on.
+          LC_ALL: 'C.UTF-8',
+          STUB_RUNNING: 'v1.8.2',
+          STUB_CORDONED: '',
+          STUB_READY: 'u1=True ',
+          STUB_APPLY: '',
+          ...env,
+        },
+      });
+      const out = Buffer.concat([r.stdout, r.stderr]);
+      assert.is.not(r.status, 0, `${shell}, ${what}: it went on`);
+      // No byte but printable ASCII and the line break.
+      const bad = [...out].filter((b) => (b < 0x20 && b !== 0x0a) || b >= 0x7f);
+      assert.equal(bad, [], `${shell}, ${what}: ${JSON.stringify(out.toString('latin1'))}`);
+      assert.match(r.stderr.toString('latin1'), shown, `${shell}, ${what}`);
+    }
+});
+
 test('the apply script reads the kubeconfig from KUBECONFIG, refuses cordoned or unready nodes, and is valid sh', async () => {
   const f = await files(input());
   const script = f.get('upgrade/apply.sh')!;
   assert.match(script, /KUBECONFIG:\?/);
   assert.match(script, /spec\.unschedulable==true/);
-  assert.match(script, /kubectl apply -f "\$here\/version\.yaml"/);
-  assert.match(script, /kubectl create -f "\$here\/upgrade\.yaml"/);
+  assert.match(script, /\nkube apply -f "\$here\/version\.yaml"/);
+  assert.match(script, /\n {2}kube create -f "\$here\/upgrade\.yaml"/);
   const dir = tempDir('apply');
   writeFileSync(join(dir, 'apply.sh'), script);
   const r = spawnSync('sh', ['-n', join(dir, 'apply.sh')], { encoding: 'utf8' });

@@ -33,7 +33,7 @@ export function fileKeyStandIn(
       code: 'FILE_KEY_TOO_SHORT',
       severity: 'error',
       message: `nginx.file_key is ${[...key].length} characters long; a file key must have at least ${MIN_FILE_KEY}`,
-      hint: 'Make one with `openssl rand -hex 32 > secrets/file-key` and name it with `file_key: { file: secrets/file-key }`.',
+      hint: 'Make one with `(umask 077; openssl rand -hex 32 > secrets/file-key)` (a file only you may read) and name it with `file_key: { file: secrets/file-key }`.',
       path: 'nginx.file_key',
       ...(locate(['nginx', 'file_key']) ?? {}),
     });

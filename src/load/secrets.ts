@@ -21,6 +21,13 @@ import type { Locator } from './locate.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 import { fileKeyStandIn } from './file-key.ts';
 import { configSecrets } from './config-secrets.ts';
+import { keyModeProblem, keyModeText, type KeyKind } from './key-mode.ts';
+
+/** A secret file's mode and owner, as read (the private keys' check, src/load/key-mode.ts). */
+export interface KeyFileStat {
+  readonly mode: number;
+  readonly uid: number;
+}
 
 export { FILE_KEY_MARKER, MIN_FILE_KEY } from './file-key.ts';
 export { configBlockSecrets } from './config-secrets.ts';
@@ -108,7 +115,7 @@ export async function readSecretFile(
   file: string,
   written: string,
   root: string,
-): Promise<{ text: string; stamp: InputStamp; problem?: undefined } | { problem: string }> {
+): Promise<{ text: string; stamp: InputStamp; stat: KeyFileStat; problem?: undefined } | { problem: string }> {
   if (isAbsolute(written)) return { problem: 'is an absolute path (write it relative to the YAML file)' };
   // The repository boundary (src/load/repo.ts), by real path: no link or `../` leads out of it.
   const outside = outsideProblem(file, root);
@@ -130,7 +137,7 @@ export async function readSecretFile(
     return { problem: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
   }
   if (text.replace(/\r?\n$/, '') === '') return { problem: 'is empty' };
-  return { text, stamp };
+  return { text, stamp, stat: { mode: st.mode, uid: st.uid } };
 }
 
 /**
@@ -150,7 +157,8 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
     const [section, key] = path as [string, string];
     const holder = out[section] as Record<string, unknown> | undefined;
     const value = holder?.[key];
-    const field: SecretField = { path, key, where: `${section}.${key}`, at: secretDiagnostic(`${section}.${key}`, locate(path)) };
+    const where = `${section}.${key}`;
+    const field: SecretField = { path, key, where, at: secretDiagnostic(where, locate(path)), fileAt: locate([...path, 'file']) };
     if (typeof value === 'string') {
       inlineSecret(field, value, holder!, r);
       continue;
@@ -168,7 +176,7 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
       if (file) refuseOutside(field, file, options.root, r);
       if (typeof ref.env === 'string' || file) holder[key] = UNRESOLVED;
     } else if (typeof ref.env === 'string') holder[key] = envSecret(field, ref.env, options.env, r);
-    else if (file) holder[key] = await fileSecret(field, file, options.root, r);
+    else if (file) holder[key] = await fileSecret(field, file, options, r);
   }
   fileKeyStandIn(out, locate, options.mode ?? 'markers', r.diagnostics, UNRESOLVED);
   configSecretsFound(out, locate, r);
@@ -220,7 +228,16 @@ interface SecretField {
   /** Its dotted name. */
   readonly where: string;
   readonly at: (hint: string, message: string, code: string, severity?: 'error' | 'warning') => Diagnostic;
+  /** Where its `{ file }` names the file. */
+  readonly fileAt?: ReturnType<Locator>;
 }
+
+/** The secrets that are private keys, whose files only their owner may read (src/load/key-mode.ts); the signing key is src/sign/key.ts's. */
+const PRIVATE_KEY_FIELDS: ReadonlyMap<string, KeyKind> = new Map([
+  ['nginx.file_key', 'other'],
+  ['publish.key', 'other'],
+  ['publish.cosign_key', 'other'],
+]);
 
 /** Diagnostics at one secret field. */
 function secretDiagnostic(where: string, loc: ReturnType<Locator> | undefined): SecretField['at'] {
@@ -287,7 +304,13 @@ function envSecret(f: SecretField, name: string, env: SecretOptions['env'], r: S
 }
 
 /** A secret from a file inside the repository: its text without the last line break, or UNRESOLVED. */
-async function fileSecret(f: SecretField, file: { written: string; abs: string }, root: string, r: SecretsFound): Promise<string> {
+async function fileSecret(
+  f: SecretField,
+  file: { written: string; abs: string },
+  options: Pick<SecretOptions, 'root' | 'cwd'>,
+  r: SecretsFound,
+): Promise<string> {
+  const root = options.root;
   const text = await readSecretFile(file.abs, file.written, root);
   if (text.problem !== undefined) {
     r.diagnostics.push(
@@ -300,6 +323,12 @@ async function fileSecret(f: SecretField, file: { written: string; abs: string }
     return UNRESOLVED;
   }
   r.stamps.push(text.stamp);
+  const kind = PRIVATE_KEY_FIELDS.get(f.where);
+  const open = kind !== undefined ? keyModeProblem(text.stat, kind) : undefined;
+  if (open !== undefined) {
+    const t = keyModeText(open, { where: f.where, ...file, cwd: options.cwd, kind: kind! });
+    r.diagnostics.push({ ...f.at(t.hint, t.message, open.code, open.severity), ...(f.fileAt ?? {}) });
+  }
   const v = text.text.replace(/\r?\n$/, '');
   r.secrets.push(v);
   const long = secretTooLong(v);

@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isValueOfKind } from '../util/value-kinds.ts';
 import { parsePublicKey } from '../util/ssh-public-key.ts';
+import { accessOf } from '../load/key-mode.ts';
 
 /** pull.json, checked. */
 export interface PullConfig {
@@ -93,9 +94,10 @@ export function readKeyFile(file: string): string {
     throw new PullConfigError(`the publishing key ${file} does not exist: copy the site's key there (install -m 0600 ...)`);
   }
   if (!st.isFile()) throw new PullConfigError(`the publishing key ${file} is not a regular file`);
+  // As ssh refuses a private key others may access, whoever owns it (pull runs as root).
   if ((st.mode & 0o077) !== 0)
     throw new PullConfigError(
-      `the publishing key ${file} can be read by others (mode ${(st.mode & 0o777).toString(8)}): \`chmod 600 ${file}\``,
+      `the publishing key ${file} is open to others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}: ${accessOf(st.mode)}): \`chmod 600 ${file}\``,
     );
   const text = readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-fA-F]{64}$/.test(text)) throw new PullConfigError(`the publishing key ${file} is not 64 hexadecimal digits`);

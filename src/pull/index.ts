@@ -284,6 +284,9 @@ async function finish(
   // The wait for nginx's new config ran out (src/pull/verify.ts waitForConfig): say that, not a count of checks.
   const code = 'VERIFY_STALE_CONFIG: ';
   const stale = verdict.problems?.find((p) => p.startsWith(code))?.slice(code.length);
+  // Or `.harvgen/config` gave no whole answer while the rest did: which config runs is not known.
+  const mute = 'VERIFY_CONFIG_SILENT: ';
+  const silent = verdict.problems?.find((p) => p.startsWith(mute))?.slice(mute.length);
   const gap = 'VERIFY_RELEASE_FILE: ';
   const gaps = (verdict.problems ?? []).filter((p) => p.startsWith(gap)).map((p) => p.slice(gap.length));
   const unrepaired =
@@ -307,15 +310,21 @@ async function finish(
                   `${state.digest} is switched to, but nginx does not run its config: ${stale}`,
                   "Fix the reload command (pull.json `nginx_reload`) or nginx's include of the served nginx/harvgen.conf, and reload nginx; `harvgen verify` of the tree then checks what it serves.",
                 )
-              : diag(
-                  'PULL_FAILED',
-                  `the local server does not serve ${state.digest} as built: ${verdict.failed} of ${verdict.checks} checks failed${
-                    gaps.length > 0 ? ` (release files not in place: ${gaps.join('; ')})` : ''
-                  }`,
-                  extra.releasesFailed !== undefined
-                    ? `Its release files could not be put back (${extra.releasesFailed}): make the registry reachable and run \`harvgen pull\` again, or copy them into place.`
-                    : 'See `harvgen verify` of the tree (its first problems are in state.json); `harvgen pull --rollback` serves the previous version again.',
-                ),
+              : silent !== undefined
+                ? diag(
+                    'PULL_FAILED',
+                    `${state.digest} is switched to, but which nginx config answers is not known: ${silent}`,
+                    "Find what holds back `.harvgen/config` (a proxy or load balancer in front of nginx, nginx's error log), then run `harvgen pull` again or `harvgen verify` of the tree.",
+                  )
+                : diag(
+                    'PULL_FAILED',
+                    `the local server does not serve ${state.digest} as built: ${verdict.failed} of ${verdict.checks} checks failed${
+                      gaps.length > 0 ? ` (release files not in place: ${gaps.join('; ')})` : ''
+                    }`,
+                    extra.releasesFailed !== undefined
+                      ? `Its release files could not be put back (${extra.releasesFailed}): make the registry reachable and run \`harvgen pull\` again, or copy them into place.`
+                      : 'See `harvgen verify` of the tree (its first problems are in state.json); `harvgen pull --rollback` serves the previous version again.',
+                  ),
           ]
         : [];
   const { releasesFailed: _failed, source: _source, ...counts } = extra;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { LAYOUT } from '../derive/layout.ts';
 import { configIdBody, configIdOf } from '../render/nginx-config-id.ts';
 import { verifyTree } from '../verify/index.ts';
-import { get } from '../verify/http.ts';
+import { get, type NetworkError } from '../verify/http.ts';
 import { readDeployManifest } from '../verify/manifest.ts';
 import { serverFor } from '../verify/plan.ts';
 import { readBounded } from '../util/read-bounded.ts';
@@ -55,14 +55,14 @@ export async function verifyServed(
   const releases =
     hex !== undefined ? await releaseProblems(config.stateDir, hex, config.site, config.publicKey) : { checked: 0, problems: [] };
   const missing = releases.problems.map((p) => `VERIFY_RELEASE_FILE: ${p} (a release file the served tree's URLs name)`);
-  const stale = await waitForConfig(tree, url, configWaitMs);
-  if (stale !== undefined)
+  const wait = await waitForConfig(tree, url, configWaitMs);
+  if (wait?.kind === 'stale')
     return {
       ok: false,
       checks: 1 + releases.checked,
       failed: 1 + missing.length,
       at: new Date().toISOString(),
-      problems: [stale, ...missing].slice(0, KEEP_PROBLEMS),
+      problems: [wait.problem, ...missing].slice(0, KEEP_PROBLEMS),
     };
   const once = () =>
     verifyTree({
@@ -84,15 +84,19 @@ export async function verifyServed(
   const failed = result.servers.reduce((n, s) => n + s.failed, 0) + (result.servers.length === 0 ? errors.length : 0);
   // A problem that is no check of its own (the server answered nothing it was asked) still counts as one.
   const failedServed = result.ok ? 0 : Math.max(failed, errors.length, 1);
+  // `.harvgen/config` silent while the server answers the rest: which config nginx runs is not known,
+  // however well the rest answers. (A server that answers nothing is verify's VERIFY_UNREACHABLE.)
+  const silent = wait?.kind === 'silent' && !errors.some((d) => d.code === 'VERIFY_UNREACHABLE') ? [wait.problem] : [];
   return {
-    ok: result.ok && missing.length === 0,
-    checks: Math.max(result.checks, failedServed) + releases.checked,
-    failed: failedServed + missing.length,
+    ok: result.ok && missing.length === 0 && silent.length === 0,
+    checks: Math.max(result.checks, failedServed) + releases.checked + silent.length,
+    failed: failedServed + missing.length + silent.length,
     at: new Date().toISOString(),
-    problems: [...missing, ...errors.map((d) => redactKeyed(`${d.code}: ${d.file !== undefined ? `${d.file}: ` : ''}${d.message}`))].slice(
-      0,
-      KEEP_PROBLEMS,
-    ),
+    problems: [
+      ...silent,
+      ...missing,
+      ...errors.map((d) => redactKeyed(`${d.code}: ${d.file !== undefined ? `${d.file}: ` : ''}${d.message}`)),
+    ].slice(0, KEEP_PROBLEMS),
   };
 }
 
@@ -107,6 +111,12 @@ export function redactKeyed(text: string): string {
   return text.replace(KEYED_TAG, '-<key>');
 }
 
+/** What the wait for the new config found when it did not settle: another answer (`stale`), or no whole answer at all (`silent`); the problem as state.json records it. */
+export interface ConfigWaitProblem {
+  readonly kind: 'stale' | 'silent';
+  readonly problem: string;
+}
+
 /**
  * Wait until the boot server runs the tree's nginx config: `nginx -s reload` returns before nginx
  * has read it, and its old workers go on taking new connections for a moment after the new ones
@@ -116,17 +126,18 @@ export function redactKeyed(text: string): string {
  *
  * Undefined once only one of those ids has been answered for SETTLE_MS (new answers that began
  * before the budget ran out may settle a moment after it; another answer meanwhile is stale);
- * at once when the tree's config has no id (built before it, or unreadable: verify says what is
- * wrong); or when nothing has answered for UNREACHABLE_AFTER_MS (verify reports the server
- * unreachable). Else, once `budgetMs` ran out, the problem as state.json records it. Each ask must
- * be answered whole within what is left of the budget (at most 5 s).
+ * or at once when the tree's config has no id (built before it, or unreadable: verify says what
+ * is wrong). `silent` when no ask has been answered whole for UNREACHABLE_AFTER_MS (hung, or
+ * dripping): verify then runs, and the verdict fails unless verify finds the whole server
+ * unreachable. Else, once `budgetMs` ran out, `stale`. Each ask must be answered whole within
+ * what is left of the budget (at most 5 s).
  */
 export async function waitForConfig(
   tree: string,
   url: string | undefined,
   budgetMs: number,
   intervalMs = 100,
-): Promise<string | undefined> {
+): Promise<ConfigWaitProblem | undefined> {
   const ids = new Set<string>();
   for (const file of [LAYOUT.nginx, LAYOUT.nginxLocations]) {
     const text = readConfig(join(tree, file));
@@ -143,6 +154,8 @@ export async function waitForConfig(
   let last = 'nothing';
   /** Since when every ask has had no answer (a network error). */
   let silentSince: number | undefined;
+  /** Bytes of the answers given up on since then (a drip when not 0). */
+  let dripped = 0;
   /** Since when every answer has been the new id. */
   let newSince: number | undefined;
   const endOf = (since: number | undefined) => (since !== undefined ? Math.max(until, since + SETTLE_MS + 2 * SETTLE_INTERVAL_MS) : until);
@@ -153,10 +166,15 @@ export async function waitForConfig(
     const answer = await askConfig(server.origin, path, Math.max(200, Math.min(5000, limit - now)));
     if (answer.kind === 'silent') {
       newSince = undefined;
+      if (silentSince === undefined) dripped = 0;
       silentSince ??= now;
+      dripped += answer.received;
       last = `no answer (${answer.why})`;
-      // A server that does not answer at all is not a config to wait for: verify says it is unreachable.
-      if (performance.now() - silentSince >= UNREACHABLE_AFTER_MS) return undefined;
+      // No whole answer for 3 s: not a config to wait for. verify runs: a server that answers
+      // nothing is unreachable; one that answers the rest has a silent `.harvgen/config`.
+      const silentFor = performance.now() - silentSince;
+      if (silentFor >= UNREACHABLE_AFTER_MS)
+        return { kind: 'silent', problem: silentProblem(server.origin.origin + path, silentFor, dripped, answer.why) };
     } else {
       silentSince = undefined;
       if (answer.kind === 'id' && ids.has(answer.id)) {
@@ -175,13 +193,26 @@ export async function waitForConfig(
   // connections alternate between the new config and another (two nginx, one not reloaded) is stale.
   if (newSince !== undefined) last = `the new id for less than ${SETTLE_MS} ms, between other answers`;
   const seconds = Math.round((performance.now() - start) / 100) / 10;
-  return `VERIFY_STALE_CONFIG: ${server.origin.origin}${path} answered ${last}, not the id of the served tree's ${LAYOUT.nginx} (or ${LAYOUT.nginxLocations}), ${seconds} s after the reload: nginx does not run the new config (did nginx_reload reload this nginx, and does its config include the served ${LAYOUT.nginx}? See nginx's error log)`;
+  return {
+    kind: 'stale',
+    problem: `VERIFY_STALE_CONFIG: ${server.origin.origin}${path} answered ${last}, not the id of the served tree's ${LAYOUT.nginx} (or ${LAYOUT.nginxLocations}), ${seconds} s after the reload: nginx does not run the new config (did nginx_reload reload this nginx, and does its config include the served ${LAYOUT.nginx}? See nginx's error log)`,
+  };
+}
+
+/** VERIFY_CONFIG_SILENT as state.json records it: hung (nothing came) or dripped (bytes came, never a whole answer). */
+function silentProblem(url: string, ms: number, dripped: number, why: string): string {
+  const seconds = Math.round(ms / 100) / 10;
+  const how =
+    dripped > 0
+      ? `dripped its answer: ${dripped} bytes in ${seconds} s and never a whole one (last: ${why})`
+      : `gave no answer: not a byte in ${seconds} s (last: ${why})`;
+  return `VERIFY_CONFIG_SILENT: ${url} ${how}, while the server answered the other requests: pull cannot tell which config nginx runs (is \`.harvgen/config\` answered by the served ${LAYOUT.nginx}, not by a proxy or another server in front of it?)`;
 }
 
 /** The largest answer of `.harvgen/config` read: an id and a newline. */
 const CONFIG_ANSWER_BYTES = 256;
 
-type ConfigAnswer = { kind: 'id'; id: string } | { kind: 'other'; what: string } | { kind: 'silent'; why: string };
+type ConfigAnswer = { kind: 'id'; id: string } | { kind: 'other'; what: string } | { kind: 'silent'; why: string; received: number };
 
 /**
  * One ask of `.harvgen/config` on a new connection, whole within `ms` (a server that drips its
@@ -204,7 +235,7 @@ async function askConfig(origin: URL, path: string, ms: number): Promise<ConfigA
     if (r.cut !== undefined) return { kind: 'other', what: `an answer cut short (${r.size} bytes)` };
     return { kind: 'id', id: r.head.toString('latin1') };
   } catch (e) {
-    return { kind: 'silent', why: (e as Error).message };
+    return { kind: 'silent', why: (e as Error).message, received: (e as NetworkError).received ?? 0 };
   } finally {
     clearTimeout(timer);
   }

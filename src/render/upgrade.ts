@@ -94,8 +94,12 @@ export function renderUpgrade(model: SiteModel, u: SiteUpgrade): string {
  * upgrade webhook refuses and harvgen can see from outside (a cordoned node, a node not Ready),
  * applies the Version, then creates the Upgrade once (an Upgrade already there is left alone).
  * Every kubectl is run on its own, never inside a pipeline, so that `set -e` stops on its failure.
- * What the cluster says is printed with `printf '%s'`, never `echo`: dash's echo would turn a
- * backslash in it into a terminal escape.
+ * What the cluster says is printed with `printf '%s'`, never `echo` (dash's echo would turn a
+ * backslash in it into a terminal escape), and as printable ASCII: `visible` writes every other
+ * byte (ESC, CR, BEL, DEL, a line break, a byte past ASCII) as `?` (`sed` with a bracket
+ * expression in the C locale: POSIX, unlike `tr -c` with a short second set, which busybox fills
+ * differently), and `kube` passes kubectl's own messages (the API server's text, which kubectl
+ * prints as it comes) through the same `sed`, line breaks kept.
  */
 export function renderApplyScript(model: SiteModel, u: SiteUpgrade): string {
   const sh = escapers.sh;
@@ -108,35 +112,43 @@ export function renderApplyScript(model: SiteModel, u: SiteUpgrade): string {
     'set -eu',
     'here=$(cd "$(dirname "$0")" && pwd)',
     ': "${KUBECONFIG:?set KUBECONFIG to the kubeconfig of the cluster}"',
+    '# What the cluster says is printed as printable ASCII: any other byte (a terminal escape, CR, BEL) as ?.',
+    "visible() { printf '%s' \"$1\" | LC_ALL=C tr '\\n' '?' | LC_ALL=C sed 's/[^ -~]/?/g'; }",
+    "# kubectl, its messages (the cluster's text) through the same sed, line breaks kept; its exit status and output kept.",
+    'kube() {',
+    '  if kube_err=$(kubectl "$@" 2>&1 >&3 3>&-); then kube_rc=0; else kube_rc=$?; fi 3>&1',
+    '  [ -z "$kube_err" ] || printf \'%s\\n\' "$kube_err" | LC_ALL=C sed \'s/[^ -~]/?/g\' >&2',
+    '  return \"$kube_rc\"',
+    '}',
     `from=${sh(from)}`,
     `to=${sh(u.to.version.raw)}`,
     "# The cluster's running release (Harvester's server-version setting): the inventory's harvester.version.",
-    "running=$(kubectl get settings.harvesterhci.io server-version -o jsonpath='{.value}')",
+    "running=$(kube get settings.harvesterhci.io server-version -o jsonpath='{.value}')",
     'if [ "$running" = "$to" ]; then',
     '  printf \'apply.sh: the cluster runs %s already: record the upgrade done (harvester.upgrade.done: true)\\n\' "$to" >&2',
     '  exit 1',
     'fi',
     'if [ "$running" != "$from" ]; then',
-    '  printf \'apply.sh: the cluster runs %s, the inventory says %s (harvester.version): the kubeconfig of another cluster, or an inventory behind its cluster\\n\' "${running:-an unknown release}" "$from" >&2',
+    '  printf \'apply.sh: the cluster runs %s, the inventory says %s (harvester.version): the kubeconfig of another cluster, or an inventory behind its cluster\\n\' "$(visible "${running:-an unknown release}")" "$from" >&2',
     '  exit 1',
     'fi',
     '# Harvester refuses an upgrade while a node is cordoned or not Ready (its upgrade webhook): say which first.',
-    'cordoned=$(kubectl get nodes -o jsonpath=\'{range .items[?(@.spec.unschedulable==true)]}{.metadata.name}{" "}{end}\')',
+    'cordoned=$(kube get nodes -o jsonpath=\'{range .items[?(@.spec.unschedulable==true)]}{.metadata.name}{" "}{end}\')',
     'if [ -n "$cordoned" ]; then',
-    '  printf \'apply.sh: cordoned nodes: %s; uncordon them (kubectl uncordon <node>) before the upgrade\\n\' "${cordoned% }" >&2',
+    '  printf \'apply.sh: cordoned nodes: %s; uncordon them (kubectl uncordon <node>) before the upgrade\\n\' "$(visible "${cordoned% }")" >&2',
     '  exit 1',
     'fi',
-    'ready=$(kubectl get nodes -o jsonpath=\'{range .items[*]}{.metadata.name}{"="}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}\')',
-    "notready=$(printf '%s' \"$ready\" | tr ' ' '\\n' | grep -v '=True$' | grep . | tr '\\n' ' ' || true)",
+    'ready=$(kube get nodes -o jsonpath=\'{range .items[*]}{.metadata.name}{"="}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}\')',
+    "notready=$(printf '%s' \"$ready\" | tr ' ' '\\n' | LC_ALL=C grep -v '=True$' | LC_ALL=C grep . | tr '\\n' ' ' || true)",
     'if [ -n "$notready" ]; then',
-    '  printf \'apply.sh: nodes not Ready: %s\\n\' "$notready" >&2',
+    '  printf \'apply.sh: nodes not Ready: %s\\n\' "$(visible "${notready% }")" >&2',
     '  exit 1',
     'fi',
-    'kubectl apply -f "$here/version.yaml"',
-    `if kubectl -n ${sh(UPGRADE_NAMESPACE)} get upgrades.harvesterhci.io ${sh(upgradeName(u))} >/dev/null 2>&1; then`,
+    'kube apply -f "$here/version.yaml"',
+    `if kube -n ${sh(UPGRADE_NAMESPACE)} get upgrades.harvesterhci.io ${sh(upgradeName(u))} >/dev/null 2>&1; then`,
     `  echo "apply.sh: the upgrade ${escapers.comment(upgradeName(u))} exists already; follow it with: kubectl -n ${UPGRADE_NAMESPACE} get upgrades.harvesterhci.io"`,
     'else',
-    '  kubectl create -f "$here/upgrade.yaml"',
+    '  kube create -f "$here/upgrade.yaml"',
     'fi',
     '',
   ].join('\n');

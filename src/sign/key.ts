@@ -8,6 +8,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/locate.ts';
 import { outsideProblem } from '../load/repo.ts';
 import { readSecretFile, secretTooLong } from '../load/secrets.ts';
+import { keyModeProblem, keyModeText } from '../load/key-mode.ts';
 import type { InputStamp } from '../load/stamps.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 
@@ -80,6 +81,8 @@ export async function resolveSigningKey(input: Record<string, unknown>, locate: 
     at: (message, hint, code) => ({ code, severity: 'error', message, hint, path: 'signing.private_key', ...(locate([...AT]) ?? {}) }),
     fileOf: (written) => resolve(options.cwd, dirname(locate([...AT])?.file ?? '.'), written),
     fileHint: `Create it with \`ssh-keygen -t ed25519 -N '' -f <path>\`, relative to the YAML file that names it and inside ${options.root}, and keep it out of git.`,
+    fileAt: locate([...AT, 'file']),
+    cwd: options.cwd,
   };
   // The committed tree never reads the key; a file outside the repository is refused all the same.
   if (options.mode !== 'filled') return typeof ref.file === 'string' ? refuseOutsideKey(k, ref.file, options.root) : NO_KEY;
@@ -109,9 +112,16 @@ const NO_KEY: KeyResolution = { diagnostics: [], stamps: [], fromEnv: false, mas
 
 /** How a problem with `signing.private_key` is reported, and where its file is. */
 interface KeyRef {
-  readonly at: (message: string, hint: string, code: 'SECRET_FILE_MISSING' | 'SECRET_ENV_MISSING' | 'SECRET_TOO_LONG') => Diagnostic;
+  readonly at: (
+    message: string,
+    hint: string,
+    code: 'SECRET_FILE_MISSING' | 'SECRET_ENV_MISSING' | 'SECRET_TOO_LONG' | 'SECRET_KEY_UNPROTECTED',
+  ) => Diagnostic;
   readonly fileOf: (written: string) => string;
   readonly fileHint: string;
+  /** Where `{ file }` names the key file. */
+  readonly fileAt: ReturnType<Locator>;
+  readonly cwd: string;
 }
 
 /** A key's text and where it came from, or the resolution that reports why there is none. */
@@ -144,7 +154,19 @@ function keyFromEnv(k: KeyRef, name: string, env: KeyOptions['env']): KeyRead {
 /** The key from a file inside the repository. */
 async function keyFromFile(k: KeyRef, file: string, root: string): Promise<KeyRead> {
   const read = await readSecretFile(k.fileOf(file), file, root);
-  if (read.problem === undefined) return { text: read.text, source: `the file ${file}`, stamps: [read.stamp] };
+  if (read.problem === undefined) {
+    // ssh's own rule for an SSH key (src/load/key-mode.ts): a key others may read or write is refused.
+    const open = keyModeProblem(read.stat, 'ssh');
+    if (open === undefined) return { text: read.text, source: `the file ${file}`, stamps: [read.stamp] };
+    const t = keyModeText(open, { where: 'signing.private_key', written: file, abs: k.fileOf(file), cwd: k.cwd, kind: 'ssh' });
+    return {
+      failed: {
+        ...NO_KEY,
+        stamps: [read.stamp],
+        diagnostics: [{ ...k.at(t.message, t.hint, 'SECRET_KEY_UNPROTECTED'), ...(k.fileAt ?? {}) }],
+      },
+    };
+  }
   const d = k.at(
     `signing.private_key comes from the file ${file} (${k.fileOf(file)}), which ${read.problem}`,
     k.fileHint,

@@ -38,7 +38,10 @@ export interface Fetched {
 export type Cut = 'over' | 'short' | 'long';
 
 /** A request that got no HTTP answer (refused, reset, timed out, name not found, TLS failure). */
-export class NetworkError extends Error {}
+export class NetworkError extends Error {
+  /** When this end gave up (idle timeout, the caller's signal): the bytes the server had sent by then (a drip, when not 0). */
+  received?: number;
+}
 
 /** Options of one GET. */
 export interface GetOptions {
@@ -82,7 +85,10 @@ export function get(origin: URL, rawPath: string, o: GetOptions): Promise<Fetche
     let settled = false;
     /** Why this end gave up (idle timeout, the caller's signal): the answer then failed, it was not cut short by the server. */
     let gaveUp: NetworkError | undefined;
+    /** Bytes of the server's answer (head and body) so far. */
+    let received = 0;
     const giveUp = (e: NetworkError) => {
+      e.received ??= received;
       gaveUp ??= e;
       req.destroy(e);
     };
@@ -160,6 +166,11 @@ export function get(origin: URL, rawPath: string, o: GetOptions): Promise<Fetche
       else o.signal.addEventListener('abort', abort, { once: true });
       req.once('close', () => o.signal!.removeEventListener('abort', abort));
     }
+    req.on('socket', (socket) => {
+      const count = (c: Buffer) => void (received += c.length);
+      socket.on('data', count);
+      req.once('close', () => socket.off('data', count));
+    });
     req.setTimeout(o.timeoutMs, () => giveUp(new NetworkError(`no data for ${Math.round(o.timeoutMs / 100) / 10} s (timeout)`)));
     req.on('error', fail);
     req.end();

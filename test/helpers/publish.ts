@@ -3,7 +3,7 @@
 // the provenance has a commit; and an in-memory registry (Sink + Source) that counts what it is sent.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Sink, Source } from '../../src/publish/sink.ts';
@@ -86,8 +86,8 @@ export function publishedRepo(
   const publishKey = randomBytes(32).toString('hex');
   writeFileSync(join(site, 'secrets/token'), `${token}\n`);
   writeFileSync(join(site, 'secrets/password'), `${password}\n`);
-  writeFileSync(join(site, 'secrets/file-key'), `${fileKey}\n`);
-  writeFileSync(join(site, 'secrets/publish-key'), `${publishKey}\n`);
+  writeFileSync(join(site, 'secrets/file-key'), `${fileKey}\n`, { mode: 0o600 });
+  writeFileSync(join(site, 'secrets/publish-key'), `${publishKey}\n`, { mode: 0o600 });
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'harvgen-test', '-f', join(site, 'secrets/sign')]);
   const publicKey = readFileSync(join(site, 'secrets/sign.pub'), 'utf8').trim();
   let yaml = readFileSync(join(site, 'site.yaml'), 'utf8');
@@ -290,6 +290,7 @@ export function cosignPair(file: string, type: CosignKeyType = 'p256'): string {
     const ec = execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout']);
     execFileSync('openssl', ['pkcs8', '-topk8', '-nocrypt', '-out', file], { input: ec });
   }
+  chmodSync(file, 0o600); // a private key: its owner's only (harvgen warns of one others can read)
   return execFileSync('openssl', ['pkey', '-in', file, '-pubout'], { encoding: 'utf8' });
 }
 

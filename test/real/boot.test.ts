@@ -147,7 +147,7 @@ async function keyedVariant(base: SiteTree): Promise<SiteTree> {
   doc.nginx = { ...(doc.nginx ?? {}), file_key: { file: 'secrets/file-key' } };
   await writeFile(path.join(dir, 'site.yaml'), stringifyYaml(doc));
   await mkdir(path.join(dir, 'secrets'), { recursive: true });
-  await writeFile(path.join(dir, 'secrets/file-key'), `${randomBytes(32).toString('hex')}\n`);
+  await writeFile(path.join(dir, 'secrets/file-key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
   return (await buildFixtureTrees('boot-keyed', { keyed: dir })).keyed;
 }
 

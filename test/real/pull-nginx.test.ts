@@ -2,10 +2,13 @@
 // `nginx -t` against a good and a broken tree (nginx's own message comes back, the tree is not
 // rewritten), and a running nginx that serves the store's link: a new version with a new
 // location is tested beside the running server (its listen address in use), switched to and
-// reloaded; a broken one is refused and the old one stays served.
+// reloaded; a broken one is refused and the old one stays served. And a whole `harvgen pull`
+// against nginx behind a proxy that answers everything but hangs or drips `.harvgen/config`: the
+// verdict fails, VERIFY_CONFIG_SILENT says which (through the same proxy passing it, it is ok).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { requireProgram } from './helpers/programs.ts';
 import { startDaemon, waitFor, type Daemon } from './helpers/proc.ts';
@@ -14,6 +17,9 @@ import { tempDir } from '../helpers/tmp.ts';
 import { hashTree } from '../helpers/pull-store.ts';
 import { NginxError, nginxCheck, nginxReload } from '../../src/pull/nginx.ts';
 import { VersionStore } from '../../src/pull/store.ts';
+import { pull } from '../../src/pull/index.ts';
+import { publish } from '../../src/publish/index.ts';
+import { fakeReleases, MemoryRegistry, publishedRepo } from '../helpers/publish.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/pull-store');
 
@@ -147,6 +153,121 @@ test('a running nginx serves the link: a new version is tested beside it, switch
   } finally {
     await nginx?.stop();
   }
+});
+
+/**
+ * A TCP proxy to `upstream` that looks at each connection's first request: `.harvgen/config` is
+ * hung (never answered) or dripped (the headers, then a byte a second), or passed like the rest.
+ */
+async function configProxy(upstream: number, mode: 'pass' | 'hang' | 'drip') {
+  const sockets = new Set<net.Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => {});
+    client.once('data', (first) => {
+      if (mode !== 'pass' && first.toString('latin1').startsWith('GET /.harvgen/config ')) {
+        if (mode === 'drip') {
+          client.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 65\r\n\r\n');
+          const t = setInterval(() => client.write('0'), 1000);
+          timers.add(t);
+          client.on('close', () => clearInterval(t));
+        }
+        return;
+      }
+      const up = net.connect(upstream, '127.0.0.1');
+      sockets.add(up);
+      up.on('close', () => sockets.delete(up));
+      up.on('error', () => client.destroy());
+      up.write(first);
+      client.pipe(up).pipe(client);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: async () => {
+      for (const t of timers) clearInterval(t);
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** location_y published (memory registry), nginx running the boot server's config, and a pull of it through a proxy in `mode`. */
+async function pullBehindProxy(mode: 'pass' | 'hang' | 'drip') {
+  const base = tempDir(`pull-nginx-${mode}`);
+  chmodSync(base, 0o755); // nginx's workers (nobody when run as root) read the tree
+  const port = await freePort();
+  const prefix = path.join(base, 'nginx');
+  mkdirSync(prefix);
+  const main = path.join(prefix, 'nginx.conf');
+  // The site's config is included from the served tree (a glob: nginx starts before the first pull).
+  writeFileSync(
+    main,
+    `pid ${prefix}/nginx.pid;\nerror_log ${prefix}/error.log;\nevents {}\nhttp {\n    include ${base}/srv/location_y/nginx/harvgen.con[f];\n    server { listen 127.0.0.1:${await freePort()}; location / { return 404; } }\n}\n`,
+  );
+  const nginxArgs = ['nginx', '-p', `${prefix}/`, '-c', main];
+  const repo = publishedRepo('registry.example.net/harvgen', {
+    label: `pull-nginx-${mode}`,
+    bootServer: { base, nginxTest: ['nginx', '-t'], nginxReload: [...nginxArgs, '-s', 'reload'] },
+  });
+  // nginx listens on a free local port (the site's boot server address is no address of this machine).
+  const yaml = path.join(repo.site, 'site.yaml');
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/\nnginx:\n/, `\nnginx:\n  listen: 127.0.0.1:${port}\n`));
+  repo.commit('listen on a local port');
+  const reg = new MemoryRegistry();
+  const config = await repo.pullConfig(base);
+  const releases = fakeReleases(tempDir('pull-nginx-releases'));
+  const p = await publish({ sites: [repo.site], sinkFor: (x) => reg.sink(x), cwd: repo.root, recordDir: null, releasesDir: releases });
+  assert.ok(p.sites[0]?.digest !== undefined, JSON.stringify(p.diagnostics));
+  const nginx = startDaemon('nginx', [...nginxArgs, '-g', 'daemon off;']);
+  const proxy = await configProxy(port, mode);
+  try {
+    await waitFor(() => nginx.output().length > 0 || readdirSync(prefix).includes('nginx.pid'), 10_000);
+    const started = performance.now();
+    const r = await pull({ config, source: (c) => reg.sink(c.repository), verifyUrl: proxy.url });
+    return { r, ms: performance.now() - started, nginx: nginx.output() };
+  } finally {
+    await proxy.close();
+    await nginx.stop();
+  }
+}
+
+test('pull through a proxy that passes everything to nginx: verify ok (the judge of the two below)', async () => {
+  if (!requireProgram('nginx')) return;
+  const { r, nginx } = await pullBehindProxy('pass');
+  assert.is(r.action, 'switched', JSON.stringify(r.diagnostics));
+  assert.ok(r.verdict?.ok, `${JSON.stringify(r.verdict)}\n${nginx}`);
+  assert.ok(r.verdict!.checks > 20, JSON.stringify(r.verdict));
+});
+
+test('pull through a proxy that hangs only .harvgen/config: the verdict fails with VERIFY_CONFIG_SILENT (no answer), although nginx answers every other check', async () => {
+  if (!requireProgram('nginx')) return;
+  const { r, ms } = await pullBehindProxy('hang');
+  assert.is(r.action, 'switched', JSON.stringify(r.diagnostics));
+  assert.is(r.verdict?.ok, false, JSON.stringify(r.verdict));
+  assert.is(r.verdict?.failed, 1, JSON.stringify(r.verdict));
+  assert.match(
+    r.verdict?.problems?.[0] ?? '',
+    /^VERIFY_CONFIG_SILENT: http:\/\/127\.0\.0\.1:\d+\/\.harvgen\/config gave no answer: not a byte in \d+(\.\d)? s/,
+  );
+  assert.is(r.diagnostics[0]?.code, 'PULL_FAILED');
+  assert.match(r.diagnostics[0]!.message, /is switched to, but which nginx config answers is not known: .*gave no answer/);
+  assert.ok(ms < 60_000, `${ms} ms`);
+});
+
+test('pull through a proxy that drips only .harvgen/config: the verdict fails with VERIFY_CONFIG_SILENT and says it dripped', async () => {
+  if (!requireProgram('nginx')) return;
+  const { r } = await pullBehindProxy('drip');
+  assert.is(r.verdict?.ok, false, JSON.stringify(r.verdict));
+  assert.is(r.verdict?.failed, 1, JSON.stringify(r.verdict));
+  assert.match(
+    r.verdict?.problems?.[0] ?? '',
+    /^VERIFY_CONFIG_SILENT: http:\/\/127\.0\.0\.1:\d+\/\.harvgen\/config dripped its answer: \d+ bytes in \d+(\.\d)? s and never a whole one/,
+  );
+  assert.match(r.diagnostics[0]!.message, /dripped its answer/);
 });
 
 test('nginxReload passes on the command stderr; a missing command is named', async () => {

@@ -56,6 +56,16 @@ export const INVENTORY_CODES = {
     'invalid',
     'A private key file (`signing.private_key`, `publish.key` as `{ file }`) is tracked by git, or not ignored by the repository: `git add -A` would commit it. Ignore its directory in .gitignore.',
   ),
+  SECRET_KEY_UNPROTECTED: c(
+    'error',
+    'invalid',
+    'A private key file others may access: the signing key (an SSH key) that its group or other users may read or write, as ssh refuses it ("UNPROTECTED PRIVATE KEY FILE"), or any key file (`publish.key`, `publish.cosign_key`, `nginx.file_key`) they may write. Read by deploy builds and `publish`; `chmod 600` the file.',
+  ),
+  SECRET_KEY_READABLE: c(
+    'warning',
+    'invalid',
+    'A private key file (`publish.key`, `publish.cosign_key`, `nginx.file_key`) you own that its group or other users may read (a 0644 file): anyone else on the machine can read the key. `chmod 600` the file.',
+  ),
   SECRET_TOO_LONG: c(
     'error',
     'invalid',

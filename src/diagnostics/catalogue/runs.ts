@@ -82,6 +82,11 @@ export const RUN_CODES = {
     'failed',
     "`pull`: after the reload, the boot server did not answer `.harvgen/config` with the id of the new tree's nginx config (`nginx/harvgen.conf`, or `nginx/locations.conf` on a server block shared by sites) within 30 s, but another id or another status: nginx still runs another config (the reload command reloaded another nginx or failed, or nginx does not include the served config). The verdict in state.json fails, nothing else is checked, and pull ends with `PULL_FAILED` (exit 2).",
   ),
+  VERIFY_CONFIG_SILENT: c(
+    'error',
+    'failed',
+    "`pull`: after the reload, the boot server gave no whole answer to `.harvgen/config` for 3 s (it hung, or dripped its answer too slowly to finish) while it answered verify's other requests: pull cannot tell which config nginx runs. The verdict in state.json fails and says which; pull ends with `PULL_FAILED` (exit 2).",
+  ),
   VERIFY_RELEASE_FILE: c(
     'error',
     'failed',

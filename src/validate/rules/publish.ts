@@ -29,7 +29,7 @@ export const publishRule: Rule = {
       report({
         code: 'PUBLISH_KEY_INVALID',
         message: `publish.key must be 64 hexadecimal digits (256 bits); it is ${[...p.key].length} characters${/^[0-9a-fA-F]*$/.test(p.key) ? '' : ' and not all hexadecimal'}`,
-        hint: 'Make one with `openssl rand -hex 32 > secrets/publish-key`, name it with `key: { file: secrets/publish-key }`, and put the same file on the boot server (`publish.key_file`).',
+        hint: 'Make one with `(umask 077; openssl rand -hex 32 > secrets/publish-key)` (a file only you may read), name it with `key: { file: secrets/publish-key }`, and put the same file on the boot server (`publish.key_file`).',
         at: ['publish', 'key'],
       });
     checkCosign(p, report);
