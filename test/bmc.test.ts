@@ -272,6 +272,32 @@ test("media-boot: a network node's script refuses it (exit 2) before any request
   assert.is(sh('all.sh', 'eject-all').status, 2);
 });
 
+test('an option after the subcommand (`media-boot --dry-run`) is refused with the command line it meant, before any request', async () => {
+  const { dir, bin, calls, sh } = await mediumScripts('bmc-option-order');
+  for (const tool of ['curl', 'jq', 'ipmitool'])
+    writeFileSync(join(bin, tool), `#!/bin/sh\necho ${tool} >>'${calls}'\nexit 99\n`, { mode: 0o755 });
+  const cases: [string[], string][] = [
+    [['n1.sh', 'media-boot', '--dry-run'], `${join(dir, 'n1.sh')} --dry-run media-boot`],
+    [['n1.sh', 'media-boot', '--dry-run', '--keep-override'], `${join(dir, 'n1.sh')} --dry-run --keep-override media-boot`],
+    [
+      ['n1.sh', 'virtual-media', 'http://10.0.0.1/x.iso', '--dry-run'],
+      `${join(dir, 'n1.sh')} --dry-run virtual-media http://10.0.0.1/x.iso`,
+    ],
+    [['n3.sh', 'pxe-once', '--dry-run'], `${join(dir, 'n3.sh')} --dry-run pxe-once`],
+    [['all.sh', 'media-boot', 'n1', '--dry-run'], `${join(dir, 'all.sh')} --dry-run media-boot n1`],
+  ];
+  for (const [args, meant] of cases) {
+    const p = sh(...args);
+    assert.is(p.status, 2, `${args.join(' ')}: ${p.stderr}`);
+    const lines = p.stderr.split('\n');
+    assert.is(lines[0], `options come before the subcommand: ${meant}`, p.stderr);
+    assert.match(lines[1] ?? '', /^usage: /);
+  }
+  assert.not.ok(existsSync(calls), 'no request was sent');
+  // Before the subcommand, the same option is taken (the dry run reaches the stand-in curl).
+  assert.is(sh('n1.sh', '--dry-run', 'media-boot').status, 1);
+});
+
 test('the BMC password reaches no program the script runs: read by the shell before any starts, then unset', async () => {
   const { dir, bin, calls, sh } = await mediumScripts('bmc-password');
   // Every program the scripts may run, wrapped: each call is recorded, and so is one that sees the password.

@@ -10,7 +10,17 @@
 // harvgen command and flag they name (the deploy job's too, which needs a boot server and is not
 // run) must exist, and no step may go missing. One file, so that one `npm pack` and one install
 // serve all of it.
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -94,7 +104,14 @@ function assertInstalled(user: string): void {
     'examples/ci/gitlab-ci.yml',
   ])
     assert.ok(existsSync(join(pkg, f)), `${f} missing from the installed package`);
-  for (const f of ['src', 'test', 'scripts', 'tsconfig.json']) assert.not.ok(existsSync(join(pkg, f)), `${f} is shipped`);
+  for (const f of ['src', 'test', 'tsconfig.json']) assert.not.ok(existsSync(join(pkg, f)), `${f} is shipped`);
+  // Of scripts/, only what docs/install-without-pxe.md tells users to run, and what it sources.
+  assert.equal(readdirSync(join(pkg, 'scripts'), { recursive: true, encoding: 'utf8' }).sort(), [
+    'fetch-media-loaders.sh',
+    'lib',
+    'lib/apt.sh',
+  ]);
+  assert.ok((statSync(join(pkg, 'scripts/fetch-media-loaders.sh')).mode & 0o111) !== 0, 'the script is executable');
 }
 
 test('a release tarball installs pinned by its content into a user repository, and its command builds a site', () => {

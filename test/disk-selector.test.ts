@@ -206,6 +206,18 @@ test('none, several, no stable path: refused at the selector, with the disks see
   assert.is(noPath.length, 1, noPath.join('\n'));
   assert.match(noPath[0]!, /^NODE_DISK_SELECTOR_NO_PATH/, noPath[0]);
   assert.match(noPath[0]!, /^NODE_DISK_SELECTOR_NO_PATH .*disk vdz 500 GiB, which has no \/dev\/disk\/by-id\/ name/);
+  // The advice is never the kernel name the selector is there to avoid.
+  assert.match(noPath[0]!, /hint: Give the disk a serial number .* or set the disk by its slot: its `\/dev\/disk\/by-path\/` link/);
+  assert.not.match(noPath[0]!, /\/dev\/vdz/);
+  // A dump with no by-id link at all was taken where udev made none: measure again.
+  const unlinked = await errors(site('{ device: { min_gib: 3000 } }', dumpFacts(DUMP.replace(/^byid .*\n/gm, ''))));
+  assert.is(unlinked.length, 1, unlinked.join('\n'));
+  assert.match(unlinked[0]!, /^NODE_DISK_SELECTOR_NO_PATH .*disk sdc /);
+  assert.match(
+    unlinked[0]!,
+    /hint: No disk of this dump has a \/dev\/disk\/by-id\/ name: it was taken where udev made no links .*Take the dump again/,
+  );
+  assert.not.match(unlinked[0]!, /\/dev\/sdc\b/);
   // The same disk as install and data disk under two of its names.
   const same = await errors(
     site('{ device: /dev/disk/by-id/ata-SAMSUNG_MZ7LH480_S45PNA0M100001, data_disk: { wwn: "0x5002538e00000001" } }'),

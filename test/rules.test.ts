@@ -1,6 +1,6 @@
 // Every validation rule has a failing fixture (the code at the marked line:col, and no other
 // error) and a passing counterpart (no such code, no error at all).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -65,6 +65,23 @@ test('a duplicate hostname tells the two nodes apart by their place and boot MAC
   const result = await check({ sites: [join(root, 'node-duplicate-hostname', 'bad')] });
   const d = result.diagnostics.find((x) => x.code === 'NODE_DUPLICATE_HOSTNAME');
   assert.is(d?.message, 'hostname "n1" is used by two nodes: nodes[0] (MAC 52:54:00:00:00:01) and nodes[1] (MAC 52:54:00:00:00:02)');
+});
+
+test('a node that boots from an image and has no ip is told to add it, never to lease one (its image gets no DHCP)', async () => {
+  const dir = tempDir('media-no-ip');
+  const text = readFileSync(join(root, 'media-bmc-refused', 'good', 'site.yaml'), 'utf8');
+  cpSync(join(root, 'media-bmc-refused', 'good', 'loaders'), join(dir, 'loaders'), { recursive: true });
+  writeFileSync(join(dir, 'site.yaml'), text.replace('    ip: 10.0.0.11\n', ''));
+  const found = (await check({ sites: [dir] })).diagnostics.filter((d) => d.severity === 'error');
+  const d = found.find((x) => x.code === 'NODE_STATIC_WITHOUT_IP');
+  assert.ok(d, found.map((x) => x.code).join(', '));
+  assert.match(d!.hint ?? '', /^Add `ip:` to the node: it boots from its boot ISO \(medium: iso\), which gets no DHCP/);
+  assert.not.match(d!.hint ?? '', /method: dhcp/);
+  for (const x of found) assert.not.match(x.hint ?? '', /use `method: dhcp`/, `${x.code}: ${x.hint}`);
+  // A network node keeps both ways out.
+  writeFileSync(join(dir, 'site.yaml'), text.replace('    ip: 10.0.0.11\n', '').replace('    medium: iso\n', ''));
+  const net = (await check({ sites: [dir] })).diagnostics.find((x) => x.code === 'NODE_STATIC_WITHOUT_IP');
+  assert.is(net?.hint, 'Add `ip:` to the node, or use `method: dhcp`.');
 });
 
 test.run();

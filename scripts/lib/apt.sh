@@ -17,17 +17,21 @@ download() {
   (cd "$work/dl" && apt-get download -q "$@" >/dev/null)
 }
 
-# alt_apt: a private apt state for Debian 13 (trixie) and unstable (sid) under .tmp/real/apt-alt
-# (the host's apt sources and lists are untouched); sets $alt (APT_CONFIG=$alt/apt.conf uses it).
+# alt_apt: a private apt state for Debian 13 (trixie) and unstable (sid) under .tmp/real/apt-alt,
+# or $HARVGEN_APT_STATE (the host's apt sources and lists are untouched); sets $alt
+# (APT_CONFIG=$alt/apt.conf uses it). $alt_suites (default "trixie sid") names the suites.
 # alt_update: `apt-get update` of that state, once per script.
 alt_apt() {
-  alt=$repo_root/.tmp/real/apt-alt
-  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  alt=${HARVGEN_APT_STATE:-$repo_root/.tmp/real/apt-alt}
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg suite
+  if [[ ! -r $keyring ]]; then
+    echo "$keyring is missing: install the debian-archive-keyring package (Debian's archive key, which apt checks the packages with)" >&2
+    exit 1
+  fi
   mkdir -p "$alt/lists/partial" "$alt/cache/archives/partial" "$alt/sources.list.d"
-  cat > "$alt/sources.list" <<SL
-deb [signed-by=$keyring] http://deb.debian.org/debian trixie main
-deb [signed-by=$keyring] http://deb.debian.org/debian sid main
-SL
+  for suite in ${alt_suites:-trixie sid}; do
+    echo "deb [signed-by=$keyring] http://deb.debian.org/debian $suite main"
+  done > "$alt/sources.list"
   [[ -e $alt/status ]] || : > "$alt/status"
   cat > "$alt/apt.conf" <<CONF
 Dir::Etc::sourcelist "$alt/sources.list";

@@ -54,6 +54,15 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
       'Remove `failover:` or `network.vlans`.',
       ['network', 'vlans'],
     );
+  // An address where the interface's name belongs (the server's own address, most likely): Linux
+  // would take it for a name, and keepalived finds no such interface on either server.
+  if (parseIpv4(f.interface) !== undefined)
+    out.push({
+      code: 'FAILOVER_INTERFACE',
+      message: `failover.interface ${f.interface} is an address, not an interface name: keepalived holds the shared address on the interface of that name, which neither server has`,
+      hint: "Give the name of the servers' interface on the nodes' network, the same on both (`ip -brief address` on a server lists each interface with its addresses), e.g. `interface: eno1`.",
+      at: ['failover', 'interface'],
+    });
   // Each server's DHCP listens where keepalived holds the shared address: failover.interface.
   const dhcpIface = model.dnsmasq.interface;
   if (model.outputs.dhcp && dhcpIface !== undefined && dhcpIface !== f.interface)
@@ -111,7 +120,7 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
           : net !== undefined && (ip === net.address || ip === net.broadcast)
             ? `failover server ${s.name}'s address ${s.address} is the network's ${ip === net.address ? 'network' : 'broadcast'} address`
             : s.address === f.shared
-              ? `failover server ${s.name}'s address ${s.address} is the shared address (boot.server): each server needs one of its own`
+              ? `failover server ${s.name}'s address ${s.address} is the shared address (boot.server's host): keepalived moves the shared address between the servers, so each needs one of its own besides it (if ${s.address} is ${s.name}'s own, give boot.server a free address of the network as the shared one)`
               : taken.has(s.address)
                 ? `failover server ${s.name}'s address ${s.address} is ${taken.get(s.address)}`
                 : inPool(ip)
@@ -131,9 +140,11 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
         at: ['failover', 'servers', i, named ? 'name' : 'address'],
       });
   });
-  // TFTP (firmware PXE) from one server's own address would not fail over.
+  // TFTP (firmware PXE) from one server's own address would not fail over. A next_server that is
+  // the shared address (boot.server's host, what it is unless written) is the shared address's
+  // problem, reported above at boot.server when a server has it: not a second one here.
   const next = model.dhcp.nextServer;
-  const owner = next !== undefined ? f.servers.find((s) => s.address === next) : undefined;
+  const owner = next !== undefined && next !== f.shared ? f.servers.find((s) => s.address === next) : undefined;
   if (owner)
     out.push({
       code: 'FAILOVER_SHARED_ADDRESS',

@@ -105,10 +105,10 @@ export function loadMediaLoaders(
       required,
       optional: MEDIA_LOADERS.optional,
       codes: { missing: 'BOOT_MEDIA_LOADER_MISSING', invalid: 'BOOT_MEDIA_LOADER_INVALID' },
-      dirHint: 'Make the directory of the boot ISOs\' programs: docs/install-without-pxe.md, "The boot programs".',
+      dirHint: `Make the directory of the boot ISOs' programs: ${FETCH_LOADERS} (docs/install-without-pxe.md, "The boot programs").`,
       missing: (name, dir) => ({
         why: `every ${[...new Set(model.nodes.flatMap((n) => (imageOf(n)?.loaders.includes(name) ? [imageOf(n)!.title] : [])))].join(' and ')} carries ${name}`,
-        hint: `${MEDIA_LOADERS.source[name] ?? 'Copy it there'} (docs/install-without-pxe.md, "The boot programs").${
+        hint: `${MEDIA_LOADERS.source[name] ?? 'Copy it there'}; ${FETCH_LOADERS} makes the whole directory (docs/install-without-pxe.md, "The boot programs").${
           name === 'ipxe.efi' && existsSync(resolve(dir, 'bootx64.efi'))
             ? ' The UEFI path is iPXE now, no longer GRUB: the bootx64.efi there is not used.'
             : ''
@@ -124,6 +124,9 @@ export function loadMediaLoaders(
     repo,
   );
 }
+
+/** The command that makes the directory of the boot programs, as the package ships it (scripts/fetch-media-loaders.sh). */
+const FETCH_LOADERS = '`bash node_modules/harvgen/scripts/fetch-media-loaders.sh <dir>`';
 
 /** Where to find each boot program of the media's images (src/derive/media/: which image needs which), by its name in `boot.media_loaders`. */
 export const MEDIA_LOADERS = {

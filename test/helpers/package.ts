@@ -2,11 +2,20 @@
 // (npm pack, npm's `prepare` in a git dependency, a moved mtime) touches this checkout's dist/
 // while other test files run the binary from it.
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tempDir } from './tmp.ts';
 
 export const repo = resolve(import.meta.dirname, '../..');
+
+/** True when `path` is a symbolic link (whether or not its target exists). */
+const isLink = (path: string): boolean => {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
 
 /** What a shell command printed and how it ended. */
 export type ShResult = { readonly code: number; readonly out: string };
@@ -53,15 +62,20 @@ export function must(cmd: string, args: readonly string[], cwd: string): string 
  * A copy of this checkout as one commit of a fresh git repository: the files git tracks or would
  * track (untracked ones too, so that uncommitted work is what is tested), without node_modules/
  * or dist/ (ignored). Its HEAD is what `npm install git+file://<copy>#<commit>` installs.
+ * node_modules, .tmp and dist are left out by name too: in a worktree they may be symbolic links
+ * (to another checkout's), which `node_modules/` in .gitignore does not match, and an `npm ci` in
+ * a clone of a copy holding such a link would empty the directory it points to.
  */
 export function snapshotRepo(): { dir: string; commit: string } {
   const dir = tempDir('snapshot');
   // tar copies the listed files fast, skipping any deleted in the working tree but still in the index.
   const r = shLine(
-    `git -C ${JSON.stringify(repo)} ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C ${JSON.stringify(dir)}`,
+    `git -C ${JSON.stringify(repo)} ls-files -z --cached --others --exclude-standard -- . ':(exclude)node_modules' ':(exclude).tmp' ':(exclude)dist' | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C ${JSON.stringify(dir)}`,
     repo,
   );
   if (r.code !== 0) throw new Error(`copying the checkout failed:\n${r.out}`);
+  for (const f of ['node_modules', '.tmp', 'dist'])
+    if (existsSync(join(dir, f)) || isLink(join(dir, f))) throw new Error(`the copy of the checkout holds ${f}`);
   must('git', ['init', '-q', '-b', 'main'], dir);
   must('git', ['add', '-A'], dir);
   must('git', ['commit', '-q', '-m', 'snapshot'], dir);

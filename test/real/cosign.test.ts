@@ -14,7 +14,7 @@ import { compileSite } from '../../src/pipeline.ts';
 import { cosignPair, publishedRepo } from '../helpers/publish.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { requireProgram } from './helpers/programs.ts';
-import { cosignPresent, cosignVerify } from './helpers/cosign.ts';
+import { airGap, cosignPresent, cosignVerify } from './helpers/cosign.ts';
 import { describe } from './helpers/proc.ts';
 import { publishToRegistry, REGISTRY_PROGRAMS, startRegistry, type TestRegistry } from './helpers/registry.ts';
 import { registryTarget } from '../../src/publish/stores.ts';
@@ -60,6 +60,36 @@ for (const type of ['ed25519', 'p256'] as const) {
     }
   });
 }
+
+test('air-gapped: with --trusted-root of no keys, cosign verify --offline asks no host but the registry and verifies; --offline alone calls out first', async () => {
+  if (!ready()) return;
+  const r = await registry();
+  const { site, pub, ref } = await publishSigned(r, 'ed25519', 'offline');
+  const target = `${ref}@${site.digest}`;
+  // docs/fleet.md's trusted root: the media type alone, no keys (a key verify needs none).
+  const root = path.join(tempDir('cosign-root'), 'trusted_root.json');
+  writeFileSync(root, '{ "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1" }\n');
+  const gap = await airGap();
+  try {
+    const gapped = await cosignVerify(r, pub, target, { env: gap.env, args: ['--trusted-root', root] });
+    assert.is(gapped.code, 0, `cosign verify --offline --trusted-root with every other host out of reach:\n${describe(gapped)}`);
+    assert.is(gap.tries(), 0, `cosign verify --offline --trusted-root tried to reach another host:\n${describe(gapped)}`);
+    // Still a verify: another key is refused the same way.
+    const other = path.join(tempDir('cosign-other'), 'other.pub');
+    writeFileSync(other, cosignPair(path.join(path.dirname(other), 'other.key')));
+    const wrong = await cosignVerify(r, other, target, { env: gap.env, args: ['--trusted-root', root] });
+    assert.is(wrong.code, 12, describe(wrong));
+    assert.is(gap.tries(), 0);
+    // The mutation: --offline alone asks Sigstore's TUF repository for its trusted root first (it
+    // warns when it gets nothing, and goes on with the key).
+    const online = await cosignVerify(r, pub, target, { env: gap.env });
+    assert.is(online.code, 0, describe(online));
+    assert.ok(gap.tries() > 0, `cosign verify --offline without --trusted-root called no other host:\n${describe(online)}`);
+    assert.match(online.stderr, /Could not fetch trusted_root\.json from the TUF repository/);
+  } finally {
+    await gap.close();
+  }
+});
 
 test('mutations cosign refuses: another key, a tag moved to an unsigned index, a payload of another digest, a swapped signature', async () => {
   if (!ready()) return;

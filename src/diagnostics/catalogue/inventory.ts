@@ -112,7 +112,7 @@ export const INVENTORY_CODES = {
   FAILOVER_INTERFACE: c(
     'error',
     'invalid',
-    "With `failover:`, `dnsmasq.interface` names another interface than `failover.interface`: each server's DHCP server (Kea or dnsmasq) listens on `failover.interface`, where keepalived holds the shared address.",
+    "With `failover:`, `failover.interface` is an address rather than an interface's name, or `dnsmasq.interface` names another interface than `failover.interface`: each server's DHCP server (Kea or dnsmasq) listens on `failover.interface`, where keepalived holds the shared address.",
   ),
   FAILOVER_UNSUPPORTED: c(
     'error',
@@ -400,9 +400,9 @@ export const INVENTORY_CODES = {
     "A node that boots from its own ISO is on a tagged VLAN, which the ISO's boot programs cannot tag.",
   ),
   MEDIA_BMC_REFUSED: c(
-    'warning',
+    'error',
     'invalid',
-    "nginx serves a node's boot ISO only to its BMC's address, and the node has no BMC address nginx can allow.",
+    "nginx serves a node's boot ISO only to its BMC's address, and the node's `bmc.address` is a name or an IPv6 address, which nginx cannot allow (an error: the BMC's download gets 403); with no `bmc.address` at all, a warning (the image can still reach the machine by hand).",
   ),
   BOOT_UNKNOWN_JOIN_INCOMPLETE: c(
     'error',

@@ -51,15 +51,29 @@ export const mediaRule: Rule = {
           message: `node ${node.hostname} is on VLAN ${node.vlan}, and its ${image.title} sends untagged: the image's script tags no VLAN, so the image, and the installer it starts, reach the boot server untagged`,
           hint: 'Give the boot NIC\'s switch port this VLAN untagged (native) for the install, and tagged once the node is installed: the installed system tags it as its config says (docs/install-without-pxe.md, "VLANs").',
         });
-      if (model.nginx.access === 'nodes' && mediumAllow(node).length === 0)
-        say({
-          code: 'MEDIA_BMC_REFUSED',
-          message:
-            node.bmc === undefined
-              ? `node ${node.hostname} has no bmc.address: nginx (nginx.access: nodes) serves its ${image.title} to nobody`
-              : `node ${node.hostname}'s bmc.address ${node.bmc.host} is not an IPv4 address: nginx (nginx.access: nodes) serves its ${image.title} to nobody`,
-          hint: 'Give the node\'s bmc.address as the IPv4 address its BMC fetches from, or serve the tree with nginx.access: open, which serves the image to every address and keeps its nodes\' configs and seeds to their own addresses (docs/install-without-pxe.md, "Who may fetch an ISO").',
-        });
+      if (model.nginx.access === 'nodes' && mediumAllow(node).length === 0) {
+        const hint =
+          'Give the node\'s bmc.address as the IPv4 address its BMC fetches from, or serve the tree with nginx.access: open, which serves the image to every address and keeps its nodes\' configs and seeds to their own addresses (docs/install-without-pxe.md, "Who may fetch an ISO").';
+        // nginx allows an image to IPv4 addresses only (allow takes no name): a BMC given by a name
+        // or an IPv6 address asks from an address nginx refuses, always; `media-boot` then fails
+        // with the BMC's 403. Without a BMC the image may still reach the machine by hand (a USB
+        // stick written from the deploy tree, an upload through the BMC's web console): a warning.
+        if (node.bmc === undefined)
+          say({
+            code: 'MEDIA_BMC_REFUSED',
+            severity: 'warning',
+            message: `node ${node.hostname} has no bmc.address: nginx (nginx.access: nodes) serves its ${image.title} to nobody`,
+            hint,
+          });
+        else
+          say({
+            code: 'MEDIA_BMC_REFUSED',
+            at: nodeAt(node, 'bmc.address'),
+            target: 'value',
+            message: `node ${node.hostname}'s bmc.address ${node.bmc.host} is not an IPv4 address: nginx (nginx.access: nodes) allows its ${image.title} to IPv4 addresses only, so the BMC's download (\`bmc/${node.hostname}.sh media-boot\`) gets 403`,
+            hint,
+          });
+      }
     });
   },
 };

@@ -7,6 +7,7 @@ import { nodeAt, scopeOf } from '../../model/index.ts';
 import { checkIpv6, parseIpv6 } from '../../util/ipv6.ts';
 import type { ResolvedNode, SiteModel } from '../../model/types.ts';
 import { installerTakesAddress } from '../../derive/harvester/cmdline.ts';
+import { imageOf } from '../../derive/media/index.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 import { eachNode, type Rule, type RuleContext } from '../rule.ts';
 
@@ -116,7 +117,10 @@ function checkStaticComplete({ report }: AddressFacts, node: ResolvedNode, name:
     report({
       code: 'NODE_STATIC_WITHOUT_IP',
       message: `node ${name} has \`method: static\` but no \`ip\``,
-      hint: 'Add `ip:` to the node, or use `method: dhcp`.',
+      // A node that boots from an image gets no DHCP (MEDIA_NEEDS_STATIC): `method: dhcp` is no way out there.
+      hint: imageOf(node)
+        ? `Add \`ip:\` to the node: it boots from its ${imageOf(node)!.title} (medium: ${node.medium}), which gets no DHCP, so it needs its static address.`
+        : 'Add `ip:` to the node, or use `method: dhcp`.',
       node: node.hostname,
       at: nodeAt(node, 'method'),
     });

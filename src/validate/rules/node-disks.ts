@@ -177,7 +177,7 @@ function selectorFindings(model: SiteModel, node: HarvesterNode): Finding[] {
         out.push({
           code: 'NODE_DISK_SELECTOR_NO_PATH',
           message: `${what} is disk ${describeDisk(choice.disk)}, which has no /dev/disk/by-id/ name (${facts}): only its kernel name, which can change between boots`,
-          hint: `Give the disk a serial number its kernel reports (a virtual disk: \`serial=\` in QEMU, \`<serial>\` in libvirt) and measure again, or set its path: /dev/${choice.disk.name ?? '...'}.`,
+          hint: noLinkHint(disks),
           node: node.hostname,
           at,
         });
@@ -230,4 +230,18 @@ function witnessDataFindings(model: SiteModel, node: HarvesterNode): Finding[] {
     });
   }
   return out;
+}
+
+/**
+ * What to do about a chosen disk without a /dev/disk/by-id/ name. Never its kernel name: that is
+ * what the selector is there to avoid (NODE_DEVICE_UNSTABLE for an sdX name). A dump none of whose
+ * disks has a by-id name was taken where udev made no links (a container, a minimal initramfs):
+ * measure again; one where only this disk has none: a disk without a serial or WWN.
+ */
+function noLinkHint(disks: readonly MeasuredDisk[]): string {
+  const byPath =
+    'or set the disk by its slot: its `/dev/disk/by-path/` link (`ls -l /dev/disk/by-path/` on the machine), which stays while the disk stays where it is';
+  if (!disks.some((d) => d.byId !== undefined))
+    return `No disk of this dump has a /dev/disk/by-id/ name: it was taken where udev made no links (a container, a minimal initramfs). Take the dump again on the machine's running system or in the Harvester ISO's shell (\`harvgen facts --script\`), ${byPath}.`;
+  return `Give the disk a serial number its kernel reports (a virtual disk: \`serial=\` in QEMU, \`<serial>\` in libvirt) and measure again, ${byPath}.`;
 }

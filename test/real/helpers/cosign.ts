@@ -4,6 +4,7 @@
  * it with a key: offline, no transparency log, against a test registry (its CA and credentials).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from '../../helpers/tmp.ts';
 import { REPO_ROOT } from './initramfs.ts';
@@ -23,13 +24,43 @@ export function cosignPresent(): boolean {
   return false;
 }
 
+/** What a verify may change: `offline: false` leaves `--offline` out; `env` is added to cosign's environment. */
+export interface CosignVerifyOptions {
+  readonly offline?: boolean;
+  readonly env?: Readonly<Record<string, string>>;
+  /** More arguments, before the reference. */
+  readonly args?: readonly string[];
+}
+
+/**
+ * Every host but the loopback registry out of reach, and each try to reach one counted: HTTP(S)
+ * goes through a "proxy" on loopback that counts the connections it gets and closes each at once
+ * (Go's net/http never proxies a loopback address, so the test registry is still reached directly).
+ * A cosign that calls out (Rekor, the TUF repository, Fulcio) is seen here, and gets nothing.
+ */
+export async function airGap(): Promise<{ env: Record<string, string>; tries: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const server = net.createServer((socket) => {
+    count++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxy = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return {
+    env: { HTTPS_PROXY: proxy, HTTP_PROXY: proxy, https_proxy: proxy, http_proxy: proxy, NO_PROXY: '', no_proxy: '' },
+    tries: () => count,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 /** `cosign verify --key <key> --insecure-ignore-tlog --offline <ref>` against the test registry. */
-export async function cosignVerify(r: TestRegistry, key: string, ref: string) {
+export async function cosignVerify(r: TestRegistry, key: string, ref: string, opts: CosignVerifyOptions = {}) {
   const home = tempDir('cosign-home');
   mkdirSync(path.join(home, '.docker'), { recursive: true });
   // cosign reads registry credentials from Docker's config.json (the same `auths` form as containers' auth.json).
   writeFileSync(path.join(home, '.docker/config.json'), readFileSync(r.authFile));
-  return run([COSIGN, 'verify', '--key', key, '--insecure-ignore-tlog', '--offline', ref], {
+  const offline = opts.offline === false ? [] : ['--offline'];
+  return run([COSIGN, 'verify', '--key', key, '--insecure-ignore-tlog', ...offline, ...(opts.args ?? []), ref], {
     timeoutMs: 60_000,
     env: {
       ...process.env,
@@ -37,6 +68,7 @@ export async function cosignVerify(r: TestRegistry, key: string, ref: string) {
       DOCKER_CONFIG: path.join(home, '.docker'),
       SSL_CERT_FILE: r.caFile,
       TUF_ROOT: path.join(home, 'tuf'),
+      ...opts.env,
     },
   });
 }
