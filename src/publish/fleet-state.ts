@@ -15,7 +15,6 @@
 // inputs changed; at worst a site is compiled.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { codeContent } from '../cache/code.ts';
 import { inventoryInput } from '../cache/inputs.ts';
@@ -23,30 +22,19 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { MAX_BOUND_INPUT, stampsHold, type InputStamp } from '../load/stamps.ts';
 import type { SigningKey } from '../sign/key.ts';
 import { readBounded } from '../util/read-bounded.ts';
-import { jsonBlob, sha256 } from './artifact.ts';
+import { sha256 } from './artifact.ts';
 import { touches, type GitChanges } from './git-changes.ts';
-import { FLEET_STATE_REPOSITORY, MEDIA } from './media.ts';
+import { FLEET_STATE_REPOSITORY } from './media.ts';
+import { entryDigest, readState, saveNamespace, type StateRead, type StateStore } from './fleet-store.ts';
 
 export { FLEET_STATE_REPOSITORY };
-import { readRecordText } from './record.ts';
-import type { Sink, Source } from './sink.ts';
+export { entryDigest, FLEET_STATE_MEDIA, FLEET_STATE_TAG, namespaceOf, STATE_SHARDS, stateStore } from './fleet-store.ts';
+import { parseRecord, recordDigest } from './record.ts';
+export { recordedStates, recordDigest } from './record.ts';
 import type { PublishRunOptions, PublishSite } from './types.ts';
 import { answeredSite } from './remembered.ts';
 import type { PublishedAnswer } from './state.ts';
 
-export const FLEET_STATE_TAG = 'state';
-export const FLEET_STATE_MEDIA = {
-  artifact: 'application/vnd.harvgen.fleet-state.v1',
-  layer: 'application/vnd.harvgen.fleet-state.v1+json+gzip',
-  empty: 'application/vnd.oci.empty.v1+json',
-} as const;
-/** Entries are kept in this many layers (by the SHA-256 of the site's name): a run that changed one site uploads one. */
-export const STATE_SHARDS = 16;
-/** Largest fleet state read: its manifest, each compressed layer, each layer unpacked, its entries. */
-const MAX_MANIFEST = 64 * 1024;
-const MAX_LAYER = 16 * 1024 * 1024;
-const MAX_UNPACKED = 64 * 1024 * 1024;
-const MAX_ENTRIES = 65_536;
 /** Largest signing key read again (as the compile reads it: a secret file). */
 const MAX_KEY = 64 * 1024;
 
@@ -84,9 +72,6 @@ export interface StateEntry {
   readonly published: PublishedAnswer;
 }
 
-/** The record field that names an entry: `sha256:<hex>` of its text. */
-export const entryDigest = (text: string): string => sha256(Buffer.from(text, 'utf8'));
-
 /** The key the entry's HMACs are made with: derived from the signing key's text. */
 function fleetKey(signingText: string): Buffer {
   return createHmac('sha256', signingText).update('harvgen publish fleet state 1').digest();
@@ -115,16 +100,6 @@ function listingOf(top: string, dirs: readonly string[]): string | undefined {
     hash.update(`${d}\0${names.join('\0')}\n`);
   }
   return hash.digest('hex');
-}
-
-/** The record's text without `state`, hashed: what the entry says the committed record holds. */
-export function recordDigest(text: string): string | undefined {
-  try {
-    const { state: _state, ...rest } = JSON.parse(text) as Record<string, unknown>;
-    return sha256(Buffer.from(`${JSON.stringify(rest, null, 2)}\n`, 'utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /** What makes a site's entry, after it was published. */
@@ -292,105 +267,6 @@ export function entryChanged(
   return undefined;
 }
 
-/** The read and write side of a namespace's state repository (a registry's Sink and Source). */
-type StateStore = Pick<Sink, 'putBlob' | 'putManifest' | 'resolveTag'> & Pick<Source, 'getManifest' | 'getBlob'>;
-
-/** A state store of a sink, when it can be read too (a registry); undefined for a layout. */
-export function stateStore(sink: Sink): StateStore | undefined {
-  const s = sink as Sink & Partial<Source>;
-  return typeof s.getManifest === 'function' && typeof s.getBlob === 'function' ? (s as StateStore) : undefined;
-}
-
-/** `<namespace>` of a repository `<namespace>/<site>`. */
-export const namespaceOf = (repository: string): string => repository.replace(/\/[^/]+$/, '');
-
-/** Entries by site name: text as stored. */
-type Entries = Map<string, string>;
-
-/** The shard (layer) of a site's entry. */
-const shardOf = (site: string): number => createHash('sha256').update(site).digest()[0]! % STATE_SHARDS;
-
-/** A namespace's state as read: its entries and layers, or undefined when there is none or it cannot be read (then every site compiles). */
-interface ReadState {
-  readonly entries: Entries;
-  /** Each shard's layer, as the manifest names it. */
-  readonly layers: readonly { readonly digest: string; readonly size: number }[];
-}
-
-/** Read a namespace's state: every entry, or with `keep`, only those whose digest it holds (what the committed records name). */
-async function readState(store: StateStore, keep?: ReadonlySet<string>): Promise<ReadState | undefined> {
-  try {
-    const digest = await store.resolveTag(FLEET_STATE_TAG);
-    if (digest === undefined) return undefined;
-    const manifest = JSON.parse((await store.getManifest(digest, MAX_MANIFEST)).toString('utf8')) as {
-      artifactType?: unknown;
-      layers?: { mediaType?: unknown; digest?: unknown; size?: unknown }[];
-    };
-    const layers = manifest.layers;
-    if (manifest.artifactType !== FLEET_STATE_MEDIA.artifact || !Array.isArray(layers) || layers.length !== STATE_SHARDS) return undefined;
-    for (const l of layers)
-      if (l.mediaType !== FLEET_STATE_MEDIA.layer || typeof l.digest !== 'string' || typeof l.size !== 'number' || l.size > MAX_LAYER)
-        return undefined;
-    const digests = layers.map((l) => l.digest as string);
-    // Each distinct layer once, all at once.
-    const bodies = new Map<string, Promise<Buffer>>();
-    for (const d of digests) if (!bodies.has(d)) bodies.set(d, store.getBlob(d, MAX_LAYER));
-    const entries: Entries = new Map();
-    let seen = 0;
-    for (const d of new Set(digests)) {
-      const body = gunzipSync(await bodies.get(d)!, { maxOutputLength: MAX_UNPACKED });
-      const doc = JSON.parse(body.toString('utf8')) as { format?: unknown; entries?: unknown };
-      if (doc.format !== 1 || typeof doc.entries !== 'object' || doc.entries === null || Array.isArray(doc.entries)) return undefined;
-      for (const [site, text] of Object.entries(doc.entries)) {
-        if (++seen > MAX_ENTRIES) return undefined;
-        if (typeof text === 'string' && (keep === undefined || keep.has(entryDigest(text)))) entries.set(site, text);
-      }
-    }
-    return { entries, layers: layers.map((l) => ({ digest: l.digest as string, size: l.size as number })) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The layer of one shard's entries. */
-function shardLayer(entries: Entries, shard: number): Buffer {
-  const mine = [...entries].filter(([site]) => shardOf(site) === shard).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  return gzipSync(jsonBlob({ entries: Object.fromEntries(mine), format: 1 }), { level: 6 });
-}
-
-/** Write a namespace's state: the layers of the shards `changed` (the others are there already), an empty config, the manifest tagged `state`. */
-async function writeState(
-  store: StateStore,
-  entries: Entries,
-  before: ReadState['layers'] | undefined,
-  changed: ReadonlySet<number>,
-): Promise<void> {
-  const config = Buffer.from('{}');
-  const configDigest = sha256(config);
-  await store.putBlob(configDigest, config);
-  const layers: { digest: string; size: number }[] = [];
-  const put = new Set<string>();
-  for (let shard = 0; shard < STATE_SHARDS; shard++) {
-    if (before !== undefined && !changed.has(shard)) {
-      layers.push(before[shard]!);
-      continue;
-    }
-    const layer = shardLayer(entries, shard);
-    const digest = sha256(layer);
-    if (!put.has(digest)) await store.putBlob(digest, layer);
-    put.add(digest);
-    layers.push({ digest, size: layer.length });
-  }
-  const manifest = jsonBlob({
-    schemaVersion: 2,
-    mediaType: MEDIA.manifest,
-    artifactType: FLEET_STATE_MEDIA.artifact,
-    config: { mediaType: FLEET_STATE_MEDIA.empty, digest: configDigest, size: config.length },
-    layers: layers.map((l) => ({ mediaType: FLEET_STATE_MEDIA.layer, ...l })),
-  });
-  await store.putManifest(FLEET_STATE_TAG, MEDIA.manifest, manifest);
-}
-
 /**
  * The fleet states of one publish run: read once per namespace at the start (the namespaces the
  * committed records name, or `--registry`), only the entries those records name kept, looked up
@@ -399,7 +275,7 @@ async function writeState(
  */
 export class FleetStates {
   readonly #stores: (namespace: string) => StateStore | undefined;
-  readonly #read = new Map<string, Promise<ReadState | undefined>>();
+  readonly #read = new Map<string, Promise<StateRead>>();
   readonly #changes = new Map<string, Map<string, string | null>>();
   /** The committed records as read at the start, by site (a site's record is written only by its own publish, later). */
   #records: ReadonlyMap<string, string> = new Map();
@@ -415,7 +291,7 @@ export class FleetStates {
     for (const ns of namespaces) {
       if (this.#read.has(ns)) continue;
       const store = this.#stores(ns);
-      this.#read.set(ns, store ? readState(store, named) : Promise.resolve(undefined));
+      this.#read.set(ns, store ? readState(store, named) : Promise.resolve({ kind: 'absent' }));
     }
   }
 
@@ -423,8 +299,9 @@ export class FleetStates {
   async entryFor(dir: string): Promise<{ namespace: string; text: string; entry: StateEntry } | undefined> {
     this.#byDir ??= (async () => {
       const byDir = new Map<string, { namespace: string; text: string; entry: StateEntry }>();
-      for (const [namespace, read] of this.#read) {
-        for (const text of (await read)?.entries.values() ?? []) {
+      for (const [namespace, pending] of this.#read) {
+        const read = await pending;
+        for (const text of read.kind === 'read' ? read.entries.values() : []) {
           try {
             const entry = JSON.parse(text) as StateEntry;
             if (typeof entry.dir === 'string') byDir.set(entry.dir, { namespace, text, entry });
@@ -450,74 +327,15 @@ export class FleetStates {
     m.set(site, text);
   }
 
-  /** Write each changed namespace's state, merged into what it holds now; a warning for one that could not be written. */
+  /** Write each changed namespace's state, merged into what it holds now (fleet-store.ts saveNamespace); a warning for each that was not simply written. */
   async save(): Promise<Diagnostic[]> {
     const problems: Diagnostic[] = [];
     for (const [namespace, changes] of this.#changes) {
       const store = this.#stores(namespace);
-      if (!store) continue;
-      try {
-        // Merged into what is there now; read back, and merged once more when another run wrote meanwhile.
-        for (let attempt = 0; ; attempt++) {
-          const now = await readState(store);
-          const entries = new Map(now?.entries);
-          const shards = new Set<number>();
-          for (const [site, text] of changes) {
-            if (text === null ? entries.has(site) : entries.get(site) !== text) shards.add(shardOf(site));
-            if (text === null) entries.delete(site);
-            else entries.set(site, text);
-          }
-          if (shards.size === 0) break;
-          if (attempt === 2) throw new Error('another publish kept writing it');
-          await writeState(store, entries, now?.layers, now === undefined ? new Set() : shards);
-        }
-      } catch (e) {
-        problems.push({
-          code: 'PUBLISH_STATE_NOT_SAVED',
-          severity: 'warning',
-          message: `the fleet state of ${namespace} was not written (${(e as Error).message}): the sites published are published, and a run on another machine compiles them again`,
-          hint: `Check that your credentials may push to ${namespace}/${FLEET_STATE_REPOSITORY}.`,
-        });
-      }
+      const problem = store ? await saveNamespace(store, namespace, changes) : undefined;
+      if (problem) problems.push(problem);
     }
     return problems;
-  }
-}
-
-/** What the committed records in `recordDir` say: the namespaces that hold their entries (with `--registry`, that one alone) and the entries' digests. */
-export function recordedStates(
-  recordDir: string,
-  registry: string | undefined,
-): { namespaces: string[]; named: Set<string>; records: Map<string, string> } {
-  const namespaces = new Set<string>();
-  const named = new Set<string>();
-  const records = new Map<string, string>();
-  let names: string[];
-  try {
-    names = readdirSync(recordDir).filter((n) => n.endsWith('.json'));
-  } catch {
-    return { namespaces: [], named, records };
-  }
-  for (const name of names) {
-    const text = readRecordText(join(recordDir, name));
-    const record = parseRecord(text);
-    if (record?.state === undefined) continue;
-    namespaces.add(namespaceOf(record.repository));
-    named.add(record.state);
-    records.set(name.slice(0, -'.json'.length), record.text);
-  }
-  return { namespaces: registry !== undefined ? [registry] : [...namespaces].sort(), named, records };
-}
-
-/** The fields of a committed record this module reads, and its text, or undefined. */
-function parseRecord(text: string | undefined): { repository: string; digest: string; state?: string; text: string } | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const r = JSON.parse(text) as { repository?: unknown; digest?: unknown; state?: unknown };
-    if (typeof r.repository !== 'string' || typeof r.digest !== 'string') return undefined;
-    return { repository: r.repository, digest: r.digest, ...(typeof r.state === 'string' ? { state: r.state } : {}), text };
-  } catch {
-    return undefined;
   }
 }
 

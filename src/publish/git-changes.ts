@@ -5,6 +5,16 @@ import { execFileSync } from 'node:child_process';
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { stampsHold, type InputStamp } from '../load/stamps.ts';
+import {
+  gitlinkOf,
+  hiddenChanges,
+  indexFacts,
+  LS_FILES_ARGS,
+  STATUS_ARGS,
+  statusPaths,
+  TRUSTED_GIT,
+  type IndexFacts,
+} from './git-trust.ts';
 
 /**
  * What git says, asked once per repository (or recorded HEAD) in a run, whatever the number of
@@ -20,7 +30,7 @@ export class GitChanges {
   private readonly tops = new Map<string, string | undefined>();
   private readonly shallow = new Map<string, boolean>();
   private readonly status = new Map<string, ReadonlySet<string> | undefined>();
-  private readonly trackedFiles = new Map<string, ReadonlySet<string> | undefined>();
+  private readonly indexes = new Map<string, IndexFacts | undefined>();
   /** When each work tree's status was asked (Date.now() before git ran). */
   private readonly statusAt = new Map<string, number>();
 
@@ -54,7 +64,7 @@ export class GitChanges {
     const top = this.topOf(dir);
     if (top === undefined) return undefined;
     const history = this.history(top);
-    const rel = history && gitPaths(top, paths);
+    const rel = history && this.asked(top, gitPaths(top, paths));
     if (!history || !rel) return undefined;
     let newest = -1;
     for (const p of rel) {
@@ -140,11 +150,52 @@ export class GitChanges {
 
   /** The files git tracks (`git ls-files`, from the top), asked once per work tree; undefined when git cannot say. */
   tracked(root: string): ReadonlySet<string> | undefined {
-    if (!this.trackedFiles.has(root)) {
-      const out = this.git(root, ['ls-files', '-z', '--full-name']);
-      this.trackedFiles.set(root, out === undefined ? undefined : new Set(out.split('\0').filter((e) => e !== '')));
+    return this.index(root)?.tracked;
+  }
+
+  /**
+   * The index of the work tree at `root` (git-trust.ts): its tracked paths, its submodules, and
+   * the entries git status skips, those of its submodules too. Asked once per work tree.
+   */
+  private index(root: string): IndexFacts | undefined {
+    if (!this.indexes.has(root)) {
+      const out = this.git(root, [...LS_FILES_ARGS]);
+      let facts = out === undefined ? undefined : indexFacts(out);
+      if (facts && facts.gitlinks.length > 0) {
+        // A submodule's own marked files: git status in the superproject does not look at them either.
+        const all = this.git(root, [...LS_FILES_ARGS, '--recurse-submodules']);
+        const inner = all === undefined ? undefined : indexFacts(all).flagged.filter((e) => gitlinkOf(e.path, facts!.gitlinks));
+        facts = inner === undefined ? undefined : { ...facts, flagged: [...facts.flagged, ...inner] };
+      }
+      this.indexes.set(root, facts);
     }
-    return this.trackedFiles.get(root);
+    return this.indexes.get(root);
+  }
+
+  /** Paths from the top as git's history and status of this work tree can answer for them: a file in a submodule is its submodule. */
+  private asked(top: string, rel: readonly string[] | undefined): string[] | undefined {
+    const links = rel && this.index(top)?.gitlinks;
+    if (!rel || !links) return undefined;
+    return [...new Set(rel.map((p) => gitlinkOf(p, links) ?? p))].sort();
+  }
+
+  /**
+   * What git is asked about a site's inputs (absolute paths in, absolute paths out): each as its
+   * real path (a link's target is the input), a file in a submodule as the submodule. Undefined
+   * when one is outside the work tree or git cannot say.
+   */
+  pathspecs(dir: string, paths: readonly string[]): string[] | undefined {
+    const top = this.topOf(dir);
+    const rel = top !== undefined ? this.asked(top, gitPaths(top, paths, true)) : undefined;
+    return top !== undefined && rel !== undefined ? rel.map((p) => join(top, p)) : undefined;
+  }
+
+  /** The marked entries under `paths` (absolute) whose content is not what the index holds, hashed now; undefined when git cannot say. */
+  hiddenFor(dir: string, paths: readonly string[]): string[] | undefined {
+    const top = this.topOf(dir);
+    const rel = top !== undefined ? gitPaths(top, paths, true) : undefined;
+    const index = top !== undefined ? this.index(top) : undefined;
+    return top !== undefined && rel !== undefined && index !== undefined ? hiddenChanges(top, index.flagged, rel) : undefined;
   }
 
   /** A shallow clone: the last commit that changed an input may lie past its history (no state is kept). */
@@ -153,22 +204,19 @@ export class GitChanges {
     return this.shallow.get(root)!;
   }
 
-  /** The paths `git status` reports (staged, unstaged, untracked and not ignored), from the top. */
+  /**
+   * The paths `git status` reports (staged, unstaged, untracked and not ignored, from the top), with
+   * nothing git was told to skip skipped (git-trust.ts), and the marked files whose content is not
+   * the index's.
+   */
   changes(root: string): ReadonlySet<string> | undefined {
     if (!this.status.has(root)) {
       this.statusAt.set(root, Date.now());
-      const out = this.git(root, ['status', '--porcelain', '-z']);
-      // `-z`: one NUL-terminated `XY path` entry each (a rename's old path follows as an entry of its own, kept as a path).
+      const out = this.git(root, [...STATUS_ARGS]);
+      const index = out === undefined ? undefined : this.index(root);
       this.status.set(
         root,
-        out === undefined
-          ? undefined
-          : new Set(
-              out
-                .split('\0')
-                .filter((e) => e !== '')
-                .map((e) => (/^[ MADRCUT?!]{2} /.test(e) ? e.slice(3) : e)),
-            ),
+        out === undefined || index === undefined ? undefined : new Set([...statusPaths(out), ...hiddenChanges(root, index.flagged)]),
       );
     }
     return this.status.get(root);
@@ -215,7 +263,7 @@ export class GitChanges {
 
   private git(root: string, args: string[], maxBuffer = 256 * 1024 * 1024): string | undefined {
     try {
-      return execFileSync('git', ['-c', 'core.quotePath=false', ...args], {
+      return execFileSync('git', [...TRUSTED_GIT, ...args], {
         cwd: root,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'ignore'],
@@ -280,7 +328,8 @@ const ancestry = new WeakMap<ReadonlySet<string>, Set<string>>();
 
 /**
  * Whether a changed path is one of the inputs (`paths`: files, and directories that cover what is
- * below them), or an input lies in a changed directory (git status names an untracked one `dir/`).
+ * below them), or an input lies in a changed directory (git status names an untracked one `dir/`,
+ * a submodule with changes by its path).
  */
 export function touches(changed: ReadonlySet<string>, paths: readonly string[]): boolean {
   if (changed.size === 0) return false;
@@ -295,7 +344,9 @@ export function touches(changed: ReadonlySet<string>, paths: readonly string[]):
   }
   for (const p of paths) {
     if (covered.has(p)) return true;
-    for (let at = p.lastIndexOf('/'); at > 0; at = p.lastIndexOf('/', at - 1)) if (changed.has(`${p.slice(0, at)}/`)) return true;
+    // A directory above an input named as changed: untracked (`dir/`), or a submodule (its gitlink `dir`).
+    for (let at = p.lastIndexOf('/'); at > 0; at = p.lastIndexOf('/', at - 1))
+      if (changed.has(`${p.slice(0, at)}/`) || changed.has(p.slice(0, at))) return true;
   }
   return false;
 }

@@ -13,7 +13,8 @@ import { failoverUrls } from '../derive/failover.ts';
 import { harvgenVersion } from '../util/version.ts';
 import { repoBoundary } from '../load/repo.ts';
 import { buildSiteArtifact, jsonBlob, sha256, type SiteArtifact } from './artifact.ts';
-import { gitState, inputHashes, type Provenance } from './provenance.ts';
+import { inputHashes, type Provenance } from './provenance.ts';
+import { dirtyProblem, dirtyWarning, siteGit } from './site-git.ts';
 import { releaseParts, type ReleaseCache } from './releases.ts';
 import { CosignKey, signatureTag } from './cosign.ts';
 import { clusterArtifact, clusterTag, type ClusterArtifact } from './cluster.ts';
@@ -231,22 +232,13 @@ export async function siteArtifact(
       ],
     };
   const manifest = deploy.artifacts.find((a) => a.path === LAYOUT.manifest)!;
-  // The site's own inputs: its directory, and the shared layers (sites/_defaults.yaml, profiles) it read.
-  const siteDir = resolve(dir);
-  const read = Object.keys(deploy.sources).map((p) => resolve(options.cwd ?? process.cwd(), p));
-  const outside = (f: string) => !f.startsWith(`${siteDir}/`) && f !== siteDir && !f.endsWith('/.git');
-  // Uncommitted changes count in every input read (layers, profiles, secret files), not only the YAML the commit is taken of.
-  const watched = (modelled.inputs?.stamps ?? []).map((st) => st[0]).filter(outside);
-  const tracked = [siteDir, ...read.filter(outside)].sort();
-  const watchedPaths = [...new Set([siteDir, ...read.filter(outside), ...watched])].sort();
-  const stamps = modelled.inputs?.stamps;
-  const git = await gitState(
-    siteDir,
+  // The site's own inputs (its directory, the shared layers and link targets it read) and what git says of them.
+  const {
     tracked,
-    watchedPaths,
-    gitAnswers && (() => gitAnswers.changesFor(siteDir, watchedPaths, stamps)),
-    gitAnswers && (() => gitAnswers.lastCommit(siteDir, tracked)),
-  );
+    watched: watchedPaths,
+    git,
+  } = await siteGit(dir, { cwd: options.cwd, sources: Object.keys(deploy.sources), stamps: modelled.inputs?.stamps }, gitAnswers);
+  const read = Object.keys(deploy.sources).map((p) => resolve(options.cwd ?? process.cwd(), p));
   if (git?.dirty && !options.allowDirty) return { site, diagnostics: [...warnings, dirtyProblem(site, dir, git)] };
   const root = repoBoundary(resolve(dir)).root;
   const provenance: Provenance = {
@@ -315,23 +307,6 @@ export async function siteArtifact(
     ...(cosign ? { cosign } : {}),
     ...(cluster ? { cluster } : {}),
     signing: signing.key,
-  };
-}
-
-/** The uncommitted changes of a site's inputs, listed (the first few). */
-function changedList(changed: readonly string[]): string {
-  const shown = changed.slice(0, 5).join(', ');
-  return changed.length > 5 ? `${shown} and ${changed.length - 5} more` : shown;
-}
-
-/** A site whose inputs have uncommitted changes: refused, the `<site>-<commit>` tag would name what no commit holds. */
-function dirtyProblem(site: string, dir: string, git: { commit: string; changed: readonly string[] }): Diagnostic {
-  return {
-    code: 'PUBLISH_DIRTY',
-    severity: 'error',
-    message: `${site} has uncommitted changes (${changedList(git.changed)}): published now, the tag ${site}-${git.commit.slice(0, 12)} would name inputs that commit does not hold`,
-    hint: 'Commit the changes first (`git add` and `git commit`), then publish. To publish them anyway, add --allow-dirty: the artifact is then tagged <site>-<commit>-dirty-<digest>, never <site>-<commit>.',
-    file: join(dir, 'site.yaml'),
   };
 }
 
@@ -440,16 +415,6 @@ async function shipOne(
       ],
     };
   }
-}
-
-/** `--allow-dirty` said out loud: what was published, and under which tag. */
-function dirtyWarning(site: string, tags: readonly string[], changed: readonly string[]): Diagnostic {
-  return {
-    code: 'PUBLISH_DIRTY',
-    severity: 'warning',
-    message: `${site} is published with uncommitted changes (${changedList(changed)}), tagged ${tags.join(' and ')}: no commit holds these inputs`,
-    hint: 'Commit the changes and publish again, so that the site is tagged with the commit that holds them.',
-  };
 }
 
 /** Whether an error is OpenSSL reading a plain HTTP answer as TLS (a registry without TLS, asked over https). */

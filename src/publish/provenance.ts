@@ -4,6 +4,9 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import type { InputStamp } from '../load/stamps.ts';
+import { GitChanges } from './git-changes.ts';
+import { STATUS_ARGS, statusPaths, TRUSTED_GIT } from './git-trust.ts';
 
 export interface ProvenanceRelease {
   readonly arch: string;
@@ -30,44 +33,61 @@ export interface Provenance {
   readonly site: string;
 }
 
+/** What gitState asks about a site. */
+export interface GitQuestion {
+  /** The site's own inputs (its directory, the shared layers it read, the targets of its links): the commit is the last that changed them. */
+  readonly paths: readonly string[];
+  /** Every input read (layers, profiles, secret files): an uncommitted change to any is a change. */
+  readonly watched: readonly string[];
+  /** What the compile read (its stamps): with them, this run's one status may answer (GitChanges.changesFor). */
+  readonly stamps?: readonly InputStamp[] | undefined;
+  /** This run's answers from git; without it, git is asked for this site alone. */
+  readonly answers?: GitChanges | undefined;
+}
+
+/** A site's git state: the commit, its time (the serial), the changed inputs, and which of them git status does not show. */
+export interface GitState {
+  readonly commit: string;
+  readonly dirty: boolean;
+  readonly changed: string[];
+  /** Changed inputs whose index entry is marked skip-worktree or assume-unchanged (git status does not show them). */
+  readonly hidden: string[];
+  readonly serial: number;
+}
+
 /**
- * The last commit that changed the site's own inputs (its directory and the shared layers it
- * read, `paths`), its committer time (the serial), and the uncommitted changes (staged, unstaged,
- * untracked and not ignored) to those or to `watched` (every input read: layers, profiles, secret
- * files). A commit elsewhere in the repository changes neither, so it does not give every site of a
- * fleet a new artifact (and every boot server a pull).
+ * The last commit that changed the site's own inputs, its committer time (the serial), and the
+ * uncommitted changes (staged, unstaged, untracked and not ignored) to those or to `watched`, with
+ * nothing git was told to skip skipped (git-trust.ts: marked index entries compared by content,
+ * fsmonitor off, submodules looked into, a file in one asked about as its submodule). A commit
+ * elsewhere in the repository changes neither, so it does not give every site of a fleet a new
+ * artifact (and every boot server a pull).
  */
-export async function gitState(
-  dir: string,
-  paths: readonly string[],
-  watched: readonly string[] = paths,
-  /** The changes to `watched` when known without asking git (GitChanges.changesFor), else undefined. */
-  known?: () => string[] | undefined,
-  /** The last commit that changed `paths` when known without asking git (GitChanges.lastCommit), else undefined. */
-  last?: () => { commit: string; serial: number } | undefined,
-): Promise<{ commit: string; dirty: boolean; changed: string[]; serial: number } | undefined> {
+export async function gitState(dir: string, question: GitQuestion): Promise<GitState | undefined> {
   // Not synchronous: while git runs, the sites being sent go on (publish compiles one site while it sends two).
   const git = (...args: string[]) =>
     new Promise<string>((done, fail) =>
-      execFile('git', args, { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (e, out) =>
+      execFile('git', [...TRUSTED_GIT, ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (e, out) =>
         e ? fail(e) : done(out),
       ),
     );
+  const answers = question.answers ?? new GitChanges();
   try {
-    const walked = last?.();
+    const walked = answers.lastCommit(dir, question.paths);
     const [commit, time] = walked
       ? [walked.commit, String(walked.serial)]
-      : (await git('log', '-1', '--format=%H %ct', 'HEAD', '--', ...paths)).trim().split(' ');
+      : (await git('log', '-1', '--format=%H %ct', 'HEAD', '--', ...(answers.pathspecs(dir, question.paths) ?? question.paths)))
+          .trim()
+          .split(' ');
     if (commit === undefined || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
-    // `-z`: one NUL-terminated `XY path` entry each (a rename's old path follows as an entry of its own).
+    const hidden = answers.hiddenFor(dir, question.watched);
+    if (hidden === undefined) return undefined;
     const changed =
-      known?.() ??
-      (await git('status', '--porcelain', '-z', '--', ...watched))
-        .split('\0')
-        .filter((e) => /^[ MADRCU?!]{2} /.test(e))
-        .map((e) => e.slice(3));
+      answers.changesFor(dir, question.watched, question.stamps) ??
+      statusPaths(await git(...STATUS_ARGS, '--', ...(answers.pathspecs(dir, question.watched) ?? question.watched)));
+    const all = [...new Set([...changed, ...hidden])];
     const serial = Number(time);
-    return { commit, dirty: changed.length > 0, changed, serial: Number.isSafeInteger(serial) ? serial : 0 };
+    return { commit, dirty: all.length > 0, changed: all, hidden, serial: Number.isSafeInteger(serial) ? serial : 0 };
   } catch {
     return undefined;
   }

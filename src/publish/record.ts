@@ -1,11 +1,12 @@
 // The fleet record of a site (`published/<site>.json`, docs/dev/fleet-format.md): its shape, its
 // bytes as written, and writing it atomically (a reader sees the old record or the new one).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../durable/index.ts';
 import { regularFile } from '../util/lstat.ts';
 import { readBounded } from '../util/read-bounded.ts';
-import type { SiteArtifact } from './artifact.ts';
+import { sha256, type SiteArtifact } from './artifact.ts';
+import { namespaceOf } from './fleet-store.ts';
 
 /** The fleet record of one site (`published/<site>.json`, docs/dev/fleet-format.md). */
 export interface FleetRecord {
@@ -41,4 +42,51 @@ export function readRecordText(file: string): string | undefined {
   if (!st || st.size > 1024 * 1024) return undefined;
   const bytes = readBounded(file, st.size, { follow: false });
   return bytes ? Buffer.from(bytes).toString('utf8') : undefined;
+}
+
+/** The record's text without `state`, hashed: what the entry says the committed record holds. */
+export function recordDigest(text: string): string | undefined {
+  try {
+    const { state: _state, ...rest } = JSON.parse(text) as Record<string, unknown>;
+    return sha256(Buffer.from(`${JSON.stringify(rest, null, 2)}\n`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the committed records in `recordDir` say: the namespaces that hold their entries (with `--registry`, that one alone) and the entries' digests. */
+export function recordedStates(
+  recordDir: string,
+  registry: string | undefined,
+): { namespaces: string[]; named: Set<string>; records: Map<string, string> } {
+  const namespaces = new Set<string>();
+  const named = new Set<string>();
+  const records = new Map<string, string>();
+  let names: string[];
+  try {
+    names = readdirSync(recordDir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return { namespaces: [], named, records };
+  }
+  for (const name of names) {
+    const text = readRecordText(join(recordDir, name));
+    const record = parseRecord(text);
+    if (record?.state === undefined) continue;
+    namespaces.add(namespaceOf(record.repository));
+    named.add(record.state);
+    records.set(name.slice(0, -'.json'.length), record.text);
+  }
+  return { namespaces: registry !== undefined ? [registry] : [...namespaces].sort(), named, records };
+}
+
+/** The fields of a committed record this module reads, and its text, or undefined. */
+export function parseRecord(text: string | undefined): { repository: string; digest: string; state?: string; text: string } | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const r = JSON.parse(text) as { repository?: unknown; digest?: unknown; state?: unknown };
+    if (typeof r.repository !== 'string' || typeof r.digest !== 'string') return undefined;
+    return { repository: r.repository, digest: r.digest, ...(typeof r.state === 'string' ? { state: r.state } : {}), text };
+  } catch {
+    return undefined;
+  }
 }
