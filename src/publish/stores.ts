@@ -170,7 +170,6 @@ function layoutSink(layout: OciLayout, counts: SinkCounts): Sink & Source & { fl
       counts.manifestsPut++;
       if (ref.startsWith('sha256:')) return;
       const m = JSON.parse(bytes.toString('utf8')) as { artifactType?: string; annotations?: Record<string, string> };
-      written ??= layout.index();
       pending.set(ref, {
         mediaType,
         digest,

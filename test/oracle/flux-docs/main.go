@@ -324,10 +324,7 @@ func reconcile(k *kust, sources map[string]*source, kusts []*kust, cluster map[s
 	if err := os.CopyFS(tmp, os.DirFS(src.dir)); err != nil {
 		return nil, err.Error()
 	}
-	dirPath, err := securePath(tmp, k.obj.Spec.Path)
-	if err != nil {
-		return nil, err.Error()
-	}
+	dirPath := insideRoot(tmp, k.obj.Spec.Path)
 	if _, err := os.Stat(dirPath); err != nil {
 		return nil, fmt.Sprintf("kustomization path not found: %s", k.obj.Spec.Path)
 	}
@@ -375,10 +372,9 @@ func admit(kind, ns string, m map[string]any, cluster map[string]bool) string {
 	return ""
 }
 
-// securePath joins a Kustomization's path to the artifact's root, never leaving it.
-func securePath(root, p string) (string, error) {
-	clean := filepath.Clean(filepath.Join("/", p))
-	return filepath.Join(root, clean), nil
+// insideRoot joins a Kustomization's path to the artifact's root, never leaving it.
+func insideRoot(root, p string) string {
+	return filepath.Join(root, filepath.Clean(filepath.Join("/", p)))
 }
 
 func fail(err error) {
