@@ -5,9 +5,15 @@
 # runs it in the background while the Debian packages install; a contributor never needs to.
 # Every go.mod beside each oracle (upgrade-guard keeps one per pin) is built, with the oracle's
 # build.env when it has one (CGO_ENABLED, more GOFLAGS), as buildOracle reads it. About 4 minutes
-# on two cores with empty caches. Exits non-zero when one fails to build.
+# on two cores with empty caches. Exits non-zero when one fails to build. It holds
+# .tmp/real/warm-oracles.lock while it runs: a test's buildOracle waits for it (flock -s), so that
+# .ci/run need not wait for it before the tests start.
 set -eu
 cd "$(dirname "$0")/.."
+if [ -z "${WARM_ORACLES_LOCKED:-}" ]; then
+  mkdir -p .tmp/real
+  exec env WARM_ORACLES_LOCKED=1 flock .tmp/real/warm-oracles.lock sh scripts/warm-oracles.sh "$@"
+fi
 export GOMODCACHE="$PWD/.tmp/real/gomod" GOCACHE="$PWD/.tmp/real/gocache" GOTOOLCHAIN=local
 rc=0
 for dir in test/oracle/*/; do

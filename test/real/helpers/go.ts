@@ -3,7 +3,7 @@
  * upgrade guard of Harvester's installer, Flux's OCI library) with the machine's Go: the module
  * and build caches under .tmp (kept between runs), no newer toolchain, go.sum as committed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './initramfs.ts';
 import { describe, run } from './proc.ts';
@@ -34,9 +34,17 @@ export function oracleEnv(name: string): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The lock scripts/warm-oracles.sh holds while it compiles into the caches (.ci/run starts it beside
+ * the tests): a build waits for it to end (a shared lock), so that it links what was compiled
+ * instead of compiling the same packages a second time.
+ */
+export const WARM_LOCK = path.join(REPO_ROOT, '.tmp/real/warm-oracles.lock');
+
 /** `go build` the oracle `test/oracle/<name>` (with `modfile`, one of its other go.mod files) into `out`; throws with Go's output. */
 export async function buildOracle(name: string, out: string, modfile = 'go.mod'): Promise<string> {
-  const built = await run(['go', 'build', `-modfile=${modfile}`, '-o', out, '.'], {
+  mkdirSync(path.dirname(WARM_LOCK), { recursive: true });
+  const built = await run(['flock', '-s', WARM_LOCK, 'go', 'build', `-modfile=${modfile}`, '-o', out, '.'], {
     cwd: path.join(REPO_ROOT, 'test/oracle', name),
     env: oracleEnv(name),
     timeoutMs: 600_000,

@@ -13,6 +13,7 @@
  * (`installerMachine`: measured facts over declared ones, a lab domain's sizing); what harvgen
  * does not know is a machine that passes every hardware check.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './initramfs.ts';
@@ -122,37 +123,28 @@ export async function oraclesReady(): Promise<boolean> {
     if (!requireProgram(path.join(ORACLE_SRC, 'build.sh'))) return false;
   }
   const missing = Object.values(ORACLE_TAGS).filter((t) => !existsSync(path.join(ORACLE_OUT, 'bin', `installer-oracle-${t}`)));
-  if (missing.length > 0) {
-    if (!requireProgram('go')) return false;
-    built ??= (async () => {
-      mkdirSync(ORACLE_OUT, { recursive: true });
-      // One build at a time over ORACLE_OUT (two test files may start at once): build.sh removes
-      // and rewrites build/<tag> and bin/ there.
-      // What is still missing is asked again under the lock: another process may have built it.
-      const script =
-        'b=$1; o=$2; shift 2; m=; for t; do [ -x "$o/bin/installer-oracle-$t" ] || m="$m $t"; done; [ -z "$m" ] || exec sh "$b" $m';
-      const r = await run(
-        [
-          'flock',
-          path.join(ORACLE_OUT, '.build.lock'),
-          'sh',
-          '-c',
-          script,
-          'build',
-          path.join(ORACLE_SRC, 'build.sh'),
-          ORACLE_OUT,
-          ...missing,
-        ],
-        {
-          env: { ...process.env, ORACLE_OUT, GOTOOLCHAIN: 'local' },
-          timeoutMs: 1_200_000,
-        },
-      );
-      const still = missing.filter((t) => !existsSync(path.join(ORACLE_OUT, 'bin', `installer-oracle-${t}`)));
-      if (r.code !== 0 || still.length > 0) throw new Error(`building the installer oracles (${still.join(', ')}) failed:\n${describe(r)}`);
-    })();
-    await built;
-  }
+  if (missing.length > 0 && !requireProgram('go')) return false;
+  // Always under the build lock, even when every binary is there: a build running elsewhere (.ci/run
+  // starts one beside the tests, holding the lock) writes them in place, and a half-written binary
+  // must not be run. What is missing is asked again under the lock: another process may have built it.
+  built ??= (async () => {
+    mkdirSync(ORACLE_OUT, { recursive: true });
+    // One build at a time over ORACLE_OUT (two test files may start at once): build.sh removes
+    // and rewrites build/<tag> and bin/ there.
+    const script =
+      'b=$1; o=$2; shift 2; m=; for t; do [ -x "$o/bin/installer-oracle-$t" ] || m="$m $t"; done; [ -z "$m" ] || exec sh "$b" $m';
+    const tags = Object.values(ORACLE_TAGS);
+    const r = await run(
+      ['flock', path.join(ORACLE_OUT, '.build.lock'), 'sh', '-c', script, 'build', path.join(ORACLE_SRC, 'build.sh'), ORACLE_OUT, ...tags],
+      {
+        env: { ...process.env, ORACLE_OUT, GOTOOLCHAIN: 'local' },
+        timeoutMs: 1_200_000,
+      },
+    );
+    const still = tags.filter((t) => !existsSync(path.join(ORACLE_OUT, 'bin', `installer-oracle-${t}`)));
+    if (r.code !== 0 || still.length > 0) throw new Error(`building the installer oracles (${still.join(', ')}) failed:\n${describe(r)}`);
+  })();
+  await built;
   return true;
 }
 
@@ -175,6 +167,22 @@ const ISOLATE = [
   'mount --bind "$p/tmp" /tmp',
   'exec sh "$@"',
 ].join('\n');
+
+/**
+ * The PATH run-oracle.sh is given: the directory of the Python interpreter `python3` names put first.
+ * A version manager's `python3` (pyenv's shim) is a script that costs as much as the rest of an
+ * oracle run; the corpus runs the oracle thousands of times.
+ */
+let oraclePath: string | undefined;
+function pathForOracle(): string {
+  if (oraclePath === undefined) {
+    const base = process.env.PATH ?? '/usr/bin:/bin';
+    const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 30_000 });
+    const exe = r.status === 0 ? r.stdout.trim() : '';
+    oraclePath = path.isAbsolute(exe) ? `${path.dirname(exe)}:${base}` : base;
+  }
+  return oraclePath;
+}
 
 /** Run the oracle of `i.tag` on one installer input (ISOLATE); throws when the oracle itself fails. */
 export async function judge(i: InstallerInput): Promise<OracleVerdict> {
@@ -200,7 +208,7 @@ export async function judge(i: InstallerInput): Promise<OracleVerdict> {
       '/tmp/config.yaml',
       i.cmdline,
     ],
-    { env: { ...process.env, ORACLE_OUT, ...i.machine }, timeoutMs: 60_000 },
+    { env: { ...process.env, PATH: pathForOracle(), ORACLE_OUT, ...i.machine }, timeoutMs: 60_000 },
   );
   let v: OracleVerdict | undefined;
   try {
