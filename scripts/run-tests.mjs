@@ -98,9 +98,12 @@ const VM_FILES = [
 
 const uvu = join(repo, 'node_modules/uvu/bin.js');
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Real-program files that build a test oracle or run the installer's (they wait for .ci/run's builds). */
+const ORACLE_USE = /\b(buildOracle|oraclesReady)\(/;
 /** One uvu process for one real-program test file. */
 const realJob = (name) => ({
   name: `test/real/${name}.test.ts`,
+  oracle: ORACLE_USE.test(readFileSync(join(repo, 'test/real', `${name}.test.ts`), 'utf8')),
   timeoutS: REAL_TIMEOUT_S,
   argv: [uvu, '-r', 'tsx', 'test/real', `^${escape(name)}\\.test\\.ts$`, '-i', 'helpers'],
 });
@@ -385,8 +388,18 @@ const queues = new Map(lanes.map(({ lane, jobs }) => [lane, [...jobs]]));
  * The next file for `lane`: its own first, then (the vm lane only) the other lane's last. While the
  * downloads run, the vm lane takes the other lane's last files first (its own wait for them).
  */
+/**
+ * The other lane's last file that does not build or run an oracle (test/oracle/, the installer's):
+ * .ci/run builds those beside the first files, and a file that waits for their build's lock would
+ * hold the vm lane still while it waits.
+ */
+const borrowable = () => {
+  const q = queues.get('other') ?? [];
+  for (let i = q.length - 1; i >= 0; i--) if (!q[i].oracle) return q.splice(i, 1)[0];
+  return undefined;
+};
 const nextJob = (lane) => {
-  const borrowed = lane === 'vm' && !fetchDone ? queues.get('other')?.pop() : undefined;
+  const borrowed = lane === 'vm' && !fetchDone ? borrowable() : undefined;
   return borrowed ?? queues.get(lane).shift() ?? (lane === 'vm' ? queues.get('other')?.pop() : undefined);
 };
 await Promise.all(
