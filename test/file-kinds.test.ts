@@ -94,6 +94,17 @@ test('request paths: a keyed site reads its tagged names and its plain script na
   assert.is(nameReader({ root: '', forms: treeForms }).read('harvgen-events/hv-1/STARTED'), undefined);
 });
 
+test("publish reads a node's every file back to its node, a USB image too, and nothing else", () => {
+  const owner = nodeOwner('s', [{ hostname: 'hv-1', macs: [MAC] }]);
+  assert.is(owner('media/hv-1.img'), 'hv-1');
+  assert.is(owner(`media/hv-1-${TAG_HEX}.img`), 'hv-1');
+  assert.is(owner('metal3/hv-1.yaml'), 'hv-1');
+  assert.is(owner('media/shared.boot.iso'), '');
+  // Another site's reservation, and files of no node's, stay in the site part.
+  assert.is(owner('dnsmasq/hosts/t.hv-1'), '');
+  assert.is(owner('upgrade/version.yaml'), '');
+});
+
 // The recipe: one more kind in a copy of the table (a GRUB config per boot MAC, served to the
 // node, keyed under nginx.file_key, counted by status as a config fetch).
 const GRUB: FileKind = shapedKind({
