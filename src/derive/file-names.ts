@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { FILE_KEY_MARKER } from '../load/file-key.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { imageOf } from './media/index.ts';
-import { LAYOUT } from './layout.ts';
+import { MEDIUM_FILE, SCRIPT_FILE, SHARED_MEDIUM_FILE, withTag, type FileKind } from './file-kinds.ts';
 import { TAG_LENGTH } from './name-patterns.ts';
 import { HARVESTER_CONFIG, NOCLOUD_SEED, servedConfigs, type ConfigFormat } from './configs/index.ts';
 
@@ -28,23 +28,20 @@ export function keyedTag(model: SiteModel, plain: string): string | undefined {
   return createHmac('sha256', key).update(tagInput(model.site, plain)).digest('hex').slice(0, TAG_LENGTH);
 }
 
-/** `dir/name.ext` keyed: `dir/name-<tag>.ext` (a directory, `dir/name/`: `dir/name-<tag>/`). */
-function withTag(plain: string, tag: string | undefined): string {
-  if (tag === undefined) return plain;
-  if (plain.endsWith('/')) return `${plain.slice(0, -1)}-${tag}/`;
-  const dot = plain.lastIndexOf('.');
-  return `${plain.slice(0, dot)}-${tag}${plain.slice(dot)}`;
-}
-
 /** True when the site's node files have keyed names. */
 export function namesKeyed(model: SiteModel): boolean {
   return model.nginx.fileKey !== undefined;
 }
 
+/** The path of one owner's file of `kind` (declared in src/derive/file-kinds.ts), keyed when the kind and the site are. */
+export function nodeFilePath(model: SiteModel, kind: FileKind, owner: string, detail = ''): string {
+  const plain = kind.path(owner, detail);
+  return kind.keyed ? kind.path(owner, detail, keyedTag(model, plain)) : plain;
+}
+
 /** The path of the script of one boot MAC of a node the site knows. */
 export function nodeScriptPath(model: SiteModel, mac: string): string {
-  const plain = LAYOUT.nodeScript(mac);
-  return withTag(plain, keyedTag(model, plain));
+  return nodeFilePath(model, SCRIPT_FILE, mac);
 }
 
 /** The URL of the script of one boot MAC (what DHCP, embed.ipxe, the manifest and explain name). */
@@ -56,13 +53,18 @@ export function nodeScriptUrl(model: SiteModel, mac: string): string {
 export function plainMediumPath(node: Pick<ResolvedNode, 'hostname' | 'medium' | 'mediumImage'>): string | undefined {
   const image = imageOf(node);
   if (!image) return undefined;
-  return node.mediumImage === 'own' ? LAYOUT.medium(node.hostname, image.ext) : LAYOUT.sharedMedium(image.ext);
+  return imageKind(node).path(node.hostname, image.ext);
+}
+
+/** The kind of the image a node boots from: its own, or its medium's shared one. */
+function imageKind(node: Pick<ResolvedNode, 'mediumImage'>): FileKind {
+  return node.mediumImage === 'own' ? MEDIUM_FILE : SHARED_MEDIUM_FILE;
 }
 
 /** The path of the image a node boots from (keyed like its other files: it holds the nodes' network); undefined for network boot. */
 export function mediumPath(model: SiteModel, node: ResolvedNode): string | undefined {
-  const plain = plainMediumPath(node);
-  return plain === undefined ? undefined : withTag(plain, keyedTag(model, plain));
+  const image = imageOf(node);
+  return image === undefined ? undefined : nodeFilePath(model, imageKind(node), node.hostname, image.ext);
 }
 
 /** The URL the node's BMC inserts as virtual media (`bmc/<hostname>.sh media-boot`); undefined for a node that boots from the network. */

@@ -1,13 +1,22 @@
 // The layout of the output tree: every path a site's files are written at, in one place. The
 // renderers, the manifest, nginx's locations (whose patterns match these directories) and the
 // tests take their paths from here.
-import { macToHyphen } from '../util/mac.ts';
+// A node's own files are named by their kinds' declarations (src/derive/file-kinds.ts), which
+// also read them back.
 import { HARVESTER_CONFIG, NOCLOUD_SEED } from './configs/index.ts';
+import {
+  BMC_SCRIPT_FILE,
+  DNSMASQ_HOST_FILE,
+  EVENT_PATH,
+  LAB_DOMAIN_FILE,
+  MEDIUM_FILE,
+  METAL3_HOST_FILE,
+  SCRIPT_FILE,
+  SHARED_MEDIUM_FILE,
+  type INSTALL_EVENTS,
+} from './file-kinds.ts';
 
-/** The name of a medium's shared image (`media/shared.boot.<ext>`): not a hostname, which has no dot. */
-export const SHARED_MEDIUM = 'shared.boot';
-/** SHARED_MEDIUM as a regular expression (nginx, status). */
-export const SHARED_MEDIUM_PATTERN = 'shared\\.boot';
+export { INSTALL_EVENTS, SHARED_MEDIUM, SHARED_MEDIUM_PATTERN, UNKNOWN_EVENT_HOST } from './file-kinds.ts';
 
 /** The file name of the script that runs a BMC subcommand over several nodes. */
 export const BMC_ALL_SCRIPT = 'all.sh';
@@ -15,18 +24,18 @@ export const BMC_ALL_SCRIPT = 'all.sh';
 /** Directories of the tree whose files are one per node or per MAC (nginx serves each by pattern). */
 export const DIRS = {
   /** One iPXE script per boot MAC. */
-  scripts: 'ipxe',
+  scripts: SCRIPT_FILE.dir,
   /** One Harvester config per Harvester node (src/derive/configs/harvester.ts). */
   configs: HARVESTER_CONFIG.dir,
   /** One NoCloud seed directory per boot MAC of a generic OS node (src/derive/configs/nocloud.ts). */
   cloudInit: NOCLOUD_SEED.dir,
   /** The images of the media (src/derive/media/, src/render/media.ts): one shared per medium, one per node that has its own. */
-  media: 'media',
+  media: MEDIUM_FILE.dir,
   /** The config of unknown machines joining (`boot.unknown: join`). */
   unknown: 'unknown',
-  libvirt: 'libvirt',
+  libvirt: LAB_DOMAIN_FILE.dir,
   /** One BMC script per node with a `bmc:`, and all.sh (never served). */
-  bmc: 'bmc',
+  bmc: BMC_SCRIPT_FILE.dir,
   systemd: 'systemd',
   /** `publish:`: the boot server's materializer (pull.json and its units; never served). */
   publish: 'publish',
@@ -39,20 +48,20 @@ export const LAYOUT = {
   embedScript: 'embed.ipxe',
   ociLaunchScript: 'oci/launch.ipxe',
   /** The script of one boot MAC: `ipxe/52-54-00-aa-bb-cc.ipxe`. */
-  nodeScript: (mac: string) => `${DIRS.scripts}/${macToHyphen(mac)}.ipxe`,
+  nodeScript: (mac: string) => SCRIPT_FILE.path(mac, ''),
   /** The NoCloud seed directory of one boot MAC, with a trailing slash. */
   cloudInitDir: NOCLOUD_SEED.plain,
   harvesterConfig: HARVESTER_CONFIG.plain,
   /** The image of a node's own (`medium_image: own`): `media/hv-1.iso`. */
-  medium: (hostname: string, ext: string) => `${DIRS.media}/${hostname}.${ext}`,
+  medium: (hostname: string, ext: string) => MEDIUM_FILE.path(hostname, ext),
   /** The site's shared image of a medium: `media/shared.boot.iso` (no hostname has a dot). */
-  sharedMedium: (ext: string) => `${DIRS.media}/${SHARED_MEDIUM}.${ext}`,
+  sharedMedium: (ext: string) => SHARED_MEDIUM_FILE.path('', ext),
   unknownJoinConfig: `${DIRS.unknown}/join.yaml`,
-  labDomain: (hostname: string) => `${DIRS.libvirt}/${hostname}.xml`,
+  labDomain: (hostname: string) => LAB_DOMAIN_FILE.path(hostname, ''),
   labNetwork: `${DIRS.libvirt}/network.xml`,
   defineScript: `${DIRS.libvirt}/define.sh`,
   /** The BMC script of one node (`bmc:`): `bmc/hv-1.sh`. */
-  bmcScript: (hostname: string) => `${DIRS.bmc}/${hostname}.sh`,
+  bmcScript: (hostname: string) => BMC_SCRIPT_FILE.path(hostname, ''),
   bmcAllScript: `${DIRS.bmc}/${BMC_ALL_SCRIPT}`,
   forwardUnit: (unit: string) => `${DIRS.systemd}/${unit}`,
   /** `publish:`: what `harvgen pull` reads on the boot server (installed as `PULL_CONFIG_PATH`). */
@@ -74,7 +83,7 @@ export const LAYOUT = {
   servedConfig: '.harvgen/config',
   bss: 'bss/bootparameters.json',
   /** `metal3.export`: a node's BareMetalHost, and the kustomization that lists them (never served). */
-  metal3Host: (hostname: string) => `metal3/${hostname}.yaml`,
+  metal3Host: (hostname: string) => METAL3_HOST_FILE.path(hostname, ''),
   metal3Kustomization: 'metal3/kustomization.yaml',
   /** `failover:`: one boot server's own files (keepalived.conf, its DHCP config; never served). */
   failover: (server: string, file: string) => `failover/${server}/${file}`,
@@ -88,7 +97,7 @@ export const LAYOUT = {
   /** What one dnsmasq process holds once, whatever number of sites it serves. */
   dnsmasqGlobal: 'dnsmasq/global.conf',
   /** One node's reservation for `dhcp-hostsdir`, named `<site>.<hostname>` (unique on a host shared by sites). */
-  dnsmasqHost: (name: string) => `dnsmasq/hosts/${name}`,
+  dnsmasqHost: (site: string, hostname: string) => DNSMASQ_HOST_FILE.path(hostname, site),
   nginx: 'nginx/harvgen.conf',
   nginxLocations: 'nginx/locations.conf',
   fetchScript: 'artifacts/fetch.sh',
@@ -98,15 +107,11 @@ export const LAYOUT = {
   upgradeApply: 'upgrade/apply.sh',
   manifest: 'manifest.json',
   /** Where nodes report install events (`boot.report`): nginx logs the request and answers 200 with an empty body; no file. */
-  eventsDir: 'harvgen-events',
+  eventsDir: EVENT_PATH.dir,
+  /** The URL path (under boot.server) of one node's install event: `harvgen-events/hv-1/STARTED`. */
+  event: (host: string, event: (typeof INSTALL_EVENTS)[number]) => EVENT_PATH.path(host, event),
   /** Where unknown.ipxe reports an unknown machine (`boot.report`): logged, 200 with an empty body; no file. */
   discover: 'harvgen-discover',
   /** The deploy tree's signature of manifest.json (`signing:`; never served, never listed in the manifest). */
   manifestSignature: 'manifest.json.sig',
 } as const;
-
-/** The installer's events (harvester-installer pkg/console/webhooks.go, the same in v1.2 to v1.8 and master). */
-export const INSTALL_EVENTS = ['STARTED', 'SUCCEEDED', 'FAILED'] as const;
-
-/** What the events path names in place of a hostname for machines the site does not know (no hostname has a `_`). */
-export const UNKNOWN_EVENT_HOST = '_unknown';

@@ -9,3 +9,14 @@ export const HOSTNAME_PATTERN = '[a-z0-9](?:[a-z0-9-]*[a-z0-9])?';
 
 /** The tag of a keyed name (nginx.file_key) after its `-`: the real one, or the committed tree's mask. */
 export const TAG_PATTERN = `-(?:[0-9a-f]{${TAG_LENGTH}}|x{${TAG_LENGTH}})`;
+
+/** A MAC as file names write it (`52-54-00-aa-bb-cc`). */
+export const MAC_HYPHEN_PATTERN = '[0-9a-f]{2}(?:-[0-9a-f]{2}){5}';
+
+/** A site's name (the schema's form). */
+export const SITE_NAME_PATTERN = '[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?';
+
+/** `s` as a regular expression's source that matches it literally. */
+export function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { sha256Digest } from '../oci/ref.ts';
 import { LAYOUT } from '../derive/layout.ts';
+import type { FileKind } from '../derive/file-kinds.ts';
+import { nameReader, treeForms } from '../derive/read-names.ts';
 import type { Artifact } from '../render/artifact.ts';
 import {
   ANNOTATION,
@@ -87,89 +89,149 @@ export function jsonBlob(value: unknown): Buffer {
 
 /** Build a site's artifact. */
 export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
-  const blobs = new Map<string, Buffer>();
-  const addBlob = (bytes: Buffer): string => {
-    const digest = sha256(bytes);
-    blobs.set(digest, bytes);
-    return digest;
-  };
-  const committed = new Map(input.committed.map((a) => [a.path, bytesOf(a.contents)]));
+  const blobs = new Blobs();
   // The binaries the committed tree lists and does not hold (images, iPXE binaries): public when
   // the committed manifest lists the same bytes (as when it held them: a public layer, shared by
   // digest with every site that has it).
   const listed = committedList(input.committed);
-  const listedOnly = listedShas(listed, committed);
-  const owner = nodeOwner(input.site, input.nodes);
-  // The parts by key: '' the site part, then each node part (a few nodes, nodeParts) in order.
-  const groups = new Map<string, Descriptor[]>([['', []]]);
-  const members = nodeParts(input.nodes.map((n) => n.hostname));
-  const partOf = new Map<string, string>();
-  for (const [key, hostnames] of members) {
-    groups.set(key, []);
-    for (const h of hostnames) partOf.set(h, key);
-  }
-  const publicFiles: { path: string; sha256: string; size: number }[] = [];
-  // A part's small files travel together in one sealed pack: about 5 blobs fewer per node and 10
-  // in the site part (two requests each) on a cold publish. A node's edit uploads its pack again
-  // (a few KiB); the site part's pack is kept to SITE_PACK_UP_TO, as it is sent again on most
-  // edits, and manifest.json and its signature stay layers of their own (pull reads them first).
-  const packs = new Map<string, SealedFile[]>();
-  let sitePacked = 0;
-  const packable = (node: string, path: string, size: number): boolean => {
-    if (size > PACK_UP_TO) return false;
-    if (node !== '') return true;
-    if (path === LAYOUT.manifest || path === LAYOUT.manifestSignature || sitePacked + size > SITE_PACK_UP_TO) return false;
-    sitePacked += size;
-    return true;
+  const parts = new PartLayers(input);
+  const laid = layFiles(input, parts, blobs, listed);
+  const sig = Buffer.from(input.signature, 'utf8');
+  parts.layers('').push({
+    mediaType: MEDIA.signature,
+    digest: blobs.add(sig),
+    size: sig.length,
+    annotations: { [ANNOTATION.title]: PROVENANCE_SIGNATURE },
+  });
+  const { manifests, entries } = partManifests(input, parts, blobs);
+  const indexBytes = jsonBlob(siteIndex(input, entries));
+  return {
+    site: input.site,
+    index: { digest: sha256(indexBytes), bytes: indexBytes, mediaType: MEDIA.index },
+    parts: manifests,
+    blobs: blobs.all,
+    releases: input.releases,
+    sample: samplePublic(laid.publicFiles, openlyServed(listed)),
+    counts: { public: laid.publicFiles.length, sealed: laid.sealed, nodes: input.nodes.length },
   };
+}
+
+/** The blobs the parts reference, by digest, in the order first added. */
+class Blobs {
+  readonly all = new Map<string, Buffer>();
+  /** Keep `bytes`; its digest. */
+  add(bytes: Buffer): string {
+    const digest = sha256(bytes);
+    this.all.set(digest, bytes);
+    return digest;
+  }
+}
+
+/** The parts by key ('' the site part, then each node part in order) and the layers each holds. */
+class PartLayers {
+  /** Each node part's hostnames (nodeParts). */
+  readonly members: Map<string, string[]>;
+  readonly groups = new Map<string, Descriptor[]>([['', []]]);
+  private readonly partOf = new Map<string, string>();
+  private readonly owner: (path: string) => string;
+
+  constructor(input: ArtifactInput) {
+    this.members = nodeParts(input.nodes.map((n) => n.hostname));
+    for (const [key, hostnames] of this.members) {
+      this.groups.set(key, []);
+      for (const h of hostnames) this.partOf.set(h, key);
+    }
+    this.owner = nodeOwner(input.site, input.nodes);
+  }
+
+  /** The key of the part a file of the tree goes into. */
+  partOfPath(path: string): string {
+    const host = this.owner(path);
+    return host === '' ? '' : this.partOf.get(host)!;
+  }
+
+  layers(part: string): Descriptor[] {
+    return this.groups.get(part)!;
+  }
+}
+
+/**
+ * Which small files travel in their part's sealed pack. A part's small files travel together in
+ * one sealed pack: about 5 blobs fewer per node and 10 in the site part (two requests each) on a
+ * cold publish. A node's edit uploads its pack again (a few KiB); the site part's pack is kept to
+ * SITE_PACK_UP_TO, as it is sent again on most edits, and manifest.json and its signature stay
+ * layers of their own (pull reads them first).
+ */
+class Packs {
+  readonly byPart = new Map<string, SealedFile[]>();
+  private sitePacked = 0;
+
+  /** Pack `file` when it may go into its part's pack; false when it is a layer of its own. */
+  add(part: string, file: SealedFile): boolean {
+    const size = file.contents.length;
+    if (size > PACK_UP_TO) return false;
+    if (part === '') {
+      if (file.path === LAYOUT.manifest || file.path === LAYOUT.manifestSignature || this.sitePacked + size > SITE_PACK_UP_TO) return false;
+      this.sitePacked += size;
+    }
+    const pack = this.byPart.get(part) ?? [];
+    this.byPart.set(part, pack);
+    pack.push(file);
+    return true;
+  }
+}
+
+/** Put each file of the deploy tree into its part (in path order): packed, a public layer, or sealed. */
+function layFiles(input: ArtifactInput, parts: PartLayers, blobs: Blobs, listed: readonly ListedFile[]) {
+  const committed = new Map(input.committed.map((a) => [a.path, bytesOf(a.contents)]));
+  const listedOnly = listedShas(listed, committed);
+  const publicFiles: { path: string; sha256: string; size: number }[] = [];
+  const packs = new Packs();
   let sealed = 0;
   for (const a of [...input.deploy].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0))) {
     const bytes = bytesOf(a.contents);
     const twin = committed.get(a.path);
-    const host = owner(a.path);
-    const node = host === '' ? '' : partOf.get(host)!;
-    const group = groups.get(node)!;
+    const part = parts.partOfPath(a.path);
     const isPublic = twin !== undefined ? twin.equals(bytes) : listedOnly.get(a.path) === sha256(bytes).slice(7);
     if (isPublic) publicFiles.push({ path: a.path, sha256: sha256(bytes).slice(7), size: bytes.length });
-    if (packable(node, a.path, bytes.length)) {
+    if (packs.add(part, { path: a.path, mode: a.mode === 0o755 ? 0o755 : 0o644, contents: bytes })) {
       if (!isPublic) sealed++;
-      const pack = packs.get(node) ?? [];
-      packs.set(node, pack);
-      pack.push({ path: a.path, mode: a.mode === 0o755 ? 0o755 : 0o644, contents: bytes });
     } else if (isPublic) {
-      const digest = sha256(bytes);
-      const annotations: Record<string, string> = { [ANNOTATION.title]: a.path };
-      if (a.mode === 0o755) annotations[ANNOTATION.mode] = '0755';
-      if (bytes.length > GZIP_ABOVE) {
-        const gz = gzipSync(bytes, { level: 9 });
-        annotations[ANNOTATION.sha256] = digest.slice(7);
-        group.push({ mediaType: MEDIA.fileGzip, digest: addBlob(gz), size: gz.length, annotations: sortKeys(annotations) });
-      } else {
-        group.push({ mediaType: MEDIA.file, digest: addBlob(bytes), size: bytes.length, annotations: sortKeys(annotations) });
-      }
+      parts.layers(part).push(publicLayer(a, bytes, blobs));
     } else {
       sealed++;
       const blob = input.key.seal(a.path, a.mode, bytes);
-      group.push({ mediaType: MEDIA.sealed, digest: addBlob(blob), size: blob.length });
+      parts.layers(part).push({ mediaType: MEDIA.sealed, digest: blobs.add(blob), size: blob.length });
     }
   }
-  for (const [node, files] of packs) {
+  for (const [part, files] of packs.byPart) {
     const blob = input.key.sealPack(files); // in path order, as the deploy tree was walked
-    groups.get(node)!.push({ mediaType: MEDIA.pack, digest: addBlob(blob), size: blob.length });
+    parts.layers(part).push({ mediaType: MEDIA.pack, digest: blobs.add(blob), size: blob.length });
   }
-  const sig = Buffer.from(input.signature, 'utf8');
-  groups.get('')!.push({
-    mediaType: MEDIA.signature,
-    digest: addBlob(sig),
-    size: sig.length,
-    annotations: { [ANNOTATION.title]: PROVENANCE_SIGNATURE },
-  });
+  return { publicFiles, sealed };
+}
+
+/** A public file as a layer of its own (gzipped when large). */
+function publicLayer(a: Artifact, bytes: Buffer, blobs: Blobs): Descriptor {
+  const digest = sha256(bytes);
+  const annotations: Record<string, string> = { [ANNOTATION.title]: a.path };
+  if (a.mode === 0o755) annotations[ANNOTATION.mode] = '0755';
+  if (bytes.length > GZIP_ABOVE) {
+    const gz = gzipSync(bytes, { level: 9 });
+    annotations[ANNOTATION.sha256] = digest.slice(7);
+    return { mediaType: MEDIA.fileGzip, digest: blobs.add(gz), size: gz.length, annotations: sortKeys(annotations) };
+  }
+  return { mediaType: MEDIA.file, digest: blobs.add(bytes), size: bytes.length, annotations: sortKeys(annotations) };
+}
+
+/** Each part's manifest, and the index's entries for the parts and the releases. */
+function partManifests(input: ArtifactInput, parts: PartLayers, blobs: Blobs): { manifests: ManifestBlob[]; entries: Descriptor[] } {
   const provenance = jsonBlob(input.provenance);
-  const parts: ManifestBlob[] = [];
+  const manifests: ManifestBlob[] = [];
   const entries: Descriptor[] = [];
-  for (const [node, layers] of groups) {
+  for (const [part, layers] of parts.groups) {
     const config =
-      node === ''
+      part === ''
         ? { mediaType: MEDIA.provenance, bytes: provenance }
         : // One config for every node part of a site (one blob, not one per part): the index names each part's nodes.
           { mediaType: MEDIA.partConfig, bytes: jsonBlob({ part: 'node', site: input.site }) };
@@ -177,14 +239,14 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
       schemaVersion: 2,
       mediaType: MEDIA.manifest,
       artifactType: MEDIA.part,
-      config: { mediaType: config.mediaType, digest: addBlob(config.bytes), size: config.bytes.length },
+      config: { mediaType: config.mediaType, digest: blobs.add(config.bytes), size: config.bytes.length },
       layers: sortLayers(layers),
     };
     const bytes = jsonBlob(manifest);
     const m: ManifestBlob = { digest: sha256(bytes), bytes, mediaType: MEDIA.manifest };
-    parts.push(m);
+    manifests.push(m);
     const annotations: Record<string, string> =
-      node === '' ? { [ANNOTATION.part]: 'site' } : { [ANNOTATION.nodes]: members.get(node)!.join(' '), [ANNOTATION.part]: 'node' };
+      part === '' ? { [ANNOTATION.part]: 'site' } : { [ANNOTATION.nodes]: parts.members.get(part)!.join(' '), [ANNOTATION.part]: 'node' };
     // No artifactType on the entries: skopeo copy --all rewrites an index whose entries carry one (a new digest).
     entries.push({ mediaType: MEDIA.manifest, digest: m.digest, size: bytes.length, annotations });
   }
@@ -195,7 +257,12 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
       size: r.manifest.bytes.length,
       annotations: { [ANNOTATION.part]: 'release', [ANNOTATION.release]: r.version },
     });
-  const index: SiteIndex = {
+  return { manifests, entries };
+}
+
+/** The site's index over its parts and releases. */
+function siteIndex(input: ArtifactInput, entries: Descriptor[]): SiteIndex {
+  return {
     schemaVersion: 2,
     mediaType: MEDIA.index,
     artifactType: MEDIA.site,
@@ -204,16 +271,6 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
       [ANNOTATION.site]: input.site,
       ...(input.commit !== undefined ? { [ANNOTATION.revision]: input.commit } : {}),
     }),
-  };
-  const indexBytes = jsonBlob(index);
-  return {
-    site: input.site,
-    index: { digest: sha256(indexBytes), bytes: indexBytes, mediaType: MEDIA.index },
-    parts,
-    blobs,
-    releases: input.releases,
-    sample: samplePublic(publicFiles, openlyServed(listed)),
-    counts: { public: publicFiles.length, sealed, nodes: input.nodes.length },
   };
 }
 
@@ -242,24 +299,21 @@ export function nodeParts(hostnames: readonly string[]): Map<string, string[]> {
   );
 }
 
-/** The node (a hostname, or '' for the site part) each path of the tree belongs to. */
-export function nodeOwner(site: string, nodes: ArtifactInput['nodes']): (path: string) => string {
-  const byKey = new Map<string, string>();
-  for (const n of nodes) {
-    byKey.set(n.hostname, n.hostname);
-    byKey.set(`${site}.${n.hostname}`, n.hostname);
-    for (const mac of n.macs) byKey.set(mac.toLowerCase().replace(/:/g, '-'), n.hostname);
-  }
+/**
+ * The node (a hostname, or '' for the site part) each path of the tree belongs to, read back by
+ * the declaration of the nodes' file names (src/derive/file-kinds.ts): `harvester/hv-1.yaml`,
+ * `ipxe/<mac>-<tag>.ipxe`, `cloud-init/<mac>-<tag>/user-data`, `dnsmasq/hosts/<site>.<host>`,
+ * `media/hv-1.iso` (a node's boot image, about 1 MiB: in the site part every edit would upload
+ * it). `kinds`: the declared ones unless given.
+ */
+export function nodeOwner(site: string, nodes: ArtifactInput['nodes'], kinds?: readonly FileKind[]): (path: string) => string {
+  const hosts = new Set(nodes.map((n) => n.hostname));
+  const byMac = new Map(nodes.flatMap((n) => n.macs.map((mac) => [mac.toLowerCase(), n.hostname] as const)));
+  const names = nameReader({ root: '', forms: treeForms, site, ...(kinds ? { kinds } : {}) });
   return (path) => {
-    // The first segment that names a node: `harvester/hv-1.yaml`, `harvester/hv-1-<tag>.yaml`,
-    // `ipxe/<mac>.ipxe`, `cloud-init/<mac>-<tag>/user-data`, `dnsmasq/hosts/<site>.<host>`,
-    // `media/hv-1.iso` (a node's boot ISO, about 1 MiB: in the site part every edit would upload it).
-    for (const seg of path.split('/').slice(1)) {
-      const stem = seg.replace(/\.(yaml|ipxe|xml|sh|iso)$/, '');
-      const hit = byKey.get(stem) ?? byKey.get(stem.replace(/-[0-9a-fx]{32}$/, ''));
-      if (hit !== undefined) return hit;
-    }
-    return '';
+    const name = names.read(path);
+    const host = name?.kind.owner === 'host' ? name.owner : name?.kind.owner === 'mac' ? byMac.get(name.owner) : undefined;
+    return host !== undefined && hosts.has(host) ? host : '';
   };
 }
 

@@ -255,11 +255,6 @@ export function renderDnsmasqGlobal(model: SiteModel): string {
   return renderTemplate('dnsmasq-global.conf', dnsmasqGlobals(model));
 }
 
-/** The name of a node's reservation file: `<site>.<hostname>` (neither holds a dot). */
-export function dnsmasqHostName(model: SiteModel, hostname: string): string {
-  return `${model.site}.${hostname}`;
-}
-
 /**
  * One reservation file per node for `dhcp-hostsdir` (a `dhcp-host=` value without the key): all
  * its boot MACs, its address when fixed, its name. None in proxy mode (`hasDnsmasqHostFiles`):
@@ -280,7 +275,7 @@ export function renderDnsmasqHostFile(model: SiteModel, n: ResolvedNode): string
 
 /** Where a node's reservation file goes (renderDnsmasqHostFile). */
 export function dnsmasqHostPath(model: SiteModel, n: ResolvedNode): string {
-  return LAYOUT.dnsmasqHost(dnsmasqHostName(model, n.hostname));
+  return LAYOUT.dnsmasqHost(model.site, n.hostname);
 }
 
 /** Whether the site writes a reservation file per node (not in proxy mode). */

@@ -111,7 +111,9 @@ export function renderMedium(
  * from the boot server. A machine none of whose NICs is in the table is told so and left alone.
  */
 export function renderMediumScript(model: SiteModel, nodes: readonly ResolvedNode[], image: MediumImage): string {
-  const statics = embedStatics(nodes, 0);
+  // One table, a row per boot MAC: the address its NIC gets (embed-static) and the script it
+  // then fetches (`scripts`), so the two lists the script matches a MAC against cannot disagree.
+  const statics = embedStatics(nodes, 0).map((s) => ({ ...s, url: nodeScriptUrl(model, s.mac) }));
   const own = nodes.length === 1 && nodes[0]!.mediumImage === 'own';
   return renderTemplate(
     'media.ipxe',
@@ -124,7 +126,7 @@ export function renderMediumScript(model: SiteModel, nodes: readonly ResolvedNod
       retryDelay: model.boot.retryDelay,
       missingDelay: model.boot.retryDelay * MISSING_SCRIPT_WAIT_FACTOR,
       notFound: IPXE_HTTP_404,
-      scripts: nodes.flatMap((n) => n.macs.map((mac) => ({ mac, url: nodeScriptUrl(model, mac) }))),
+      scripts: statics,
     },
     {
       './embed-match.ipxe.eta': renderPart('embed-match.ipxe.eta', { statics }),

@@ -1,19 +1,17 @@
 // One site's tally of its requests: each node's fetches, events and problems, and the unknown
 // machines, kept as plain data (`SiteAggregate`) so that `status --state` can save it and merge
 // the requests of the next run into it: an incremental run then says what a run over every line
-// would say. The site's model says which request belongs to which node (scripts by MAC, configs
-// and events by hostname, release files by the address that fetched the node's script); keyed
-// names (nginx.file_key) are matched by their shape, so no key is read.
+// would say. The site's model says which request belongs to which node (src/status/requests.ts
+// reads each path back by the declaration of the node's file names; release files belong to the
+// node whose address last fetched its script).
 import { createHash } from 'node:crypto';
-import { kindOf } from '../render/kinds/index.ts';
-import { CONFIG_FORMATS, type ConfigFormat } from '../derive/configs/index.ts';
 import type { SiteModel } from '../model/index.ts';
 import { nodeAllow, poolsAllow } from '../render/access.ts';
-import { imageOf, mediaNamePattern, mediumAllow } from '../derive/media/index.ts';
-import { DIRS, LAYOUT, SHARED_MEDIUM, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
-import { namesKeyed } from '../derive/file-names.ts';
-import { TAG_PATTERN } from '../derive/name-patterns.ts';
+import { imageOf, mediumAllow } from '../derive/media/index.ts';
+import { UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
+import type { FileKind } from '../derive/file-kinds.ts';
 import { addressAllowed } from '../util/ipv4.ts';
+import { classify, matcher, type Matcher, type RequestKind as Kind } from './requests.ts';
 import type { LogRequest } from './log.ts';
 import { completeNode, emptyNode, iso, NodeLog, seen, summarize, type NodeAggregate } from './node-tally.ts';
 
@@ -21,10 +19,7 @@ export type { NodeAggregate, Seen } from './node-tally.ts';
 import { VerifyFilter, type Subject } from './verify-requests.ts';
 import { Origins, serverAddresses, type Origin } from './origin.ts';
 import { problemOf } from './problems.ts';
-import type { NodeStatus, StatusEvent, UnknownMachine } from './types.ts';
-
-const MAC_HEX = '[0-9a-f]{2}(?:-[0-9a-f]{2}){5}';
-/** A keyed name's tag (the committed tree's `x`s too). */
+import type { NodeStatus, UnknownMachine } from './types.ts';
 
 /** The unknown machines a site keeps (a log can name any number of made-up MACs), and the addresses kept of each. */
 export const MAX_STRANGERS = 10_000;
@@ -63,77 +58,6 @@ export interface SiteAggregate {
   lastRequest?: number;
 }
 
-/** What one request of a site's tree is, by its path under the site's prefix. */
-type Kind =
-  | { kind: 'script'; mac: string; stub: boolean }
-  | { kind: 'served'; format: ConfigFormat; owner: string }
-  | { kind: 'event'; host: string; event: StatusEvent['event'] }
-  | { kind: 'discover' }
-  | { kind: 'file'; what: 'kernel' | 'initrd' | 'rootfs' | 'iso' }
-  | { kind: 'medium'; host: string; ext: string };
-
-/** How requests of one site are recognised. */
-interface Matcher {
-  readonly prefix: string;
-  /** `nginx.file_key`: a node's files have keyed names, and the plain script name is the stub. */
-  readonly keyed: boolean;
-  readonly script: RegExp;
-  /** Each served config format's names (src/derive/configs/), with the fetch kind it counts as. */
-  readonly configs: readonly { readonly re: RegExp; readonly format: ConfigFormat }[];
-  readonly event: RegExp;
-  /** A node's boot medium (`media/<hostname>.iso`, keyed under nginx.file_key), which its BMC fetches. */
-  readonly medium: RegExp;
-  /** URL path -> kind of release or OS file. */
-  readonly files: ReadonlyMap<string, 'kernel' | 'initrd' | 'rootfs' | 'iso'>;
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function matcher(model: SiteModel): Matcher {
-  const p = escapeRe(model.boot.prefix);
-  const files = new Map<string, 'kernel' | 'initrd' | 'rootfs' | 'iso'>();
-  const path = (url: string) => {
-    try {
-      return new URL(url).pathname;
-    } catch {
-      return url;
-    }
-  };
-  // The boot files each node fetches, as its kind says (src/render/kinds/).
-  for (const n of model.nodes) for (const f of kindOf(n).fetches(model)) files.set(path(f.url), f.what);
-  return {
-    prefix: model.boot.prefix,
-    keyed: namesKeyed(model),
-    // A keyed site's names carry the tag (the hostname before it); the plain script name is the stub.
-    script: new RegExp(`^${p}/${DIRS.scripts}/(${MAC_HEX})(${TAG_PATTERN})?\\.ipxe$`),
-    configs: CONFIG_FORMATS.map((format) => ({
-      format,
-      re: new RegExp(`^${p}/${escapeRe(format.dir)}/${format.pattern(namesKeyed(model)).status}$`),
-    })),
-    event: new RegExp(`^${p}/${LAYOUT.eventsDir}/([a-z0-9-]+|${UNKNOWN_EVENT_HOST})/(STARTED|SUCCEEDED|FAILED)$`),
-    // Keyed names carry the tag, which a hostname-shaped name could swallow: it is required then.
-    // A node's own image (its hostname), or a medium's shared one (`shared.boot`), of any medium's extension.
-    medium: new RegExp(`^${p}/${DIRS.media}/${mediaNamePattern(namesKeyed(model))}$`),
-    files,
-  };
-}
-
-function classify(m: Matcher, r: LogRequest): Kind | undefined {
-  let x = m.script.exec(r.path);
-  if (x) return { kind: 'script', mac: x[1]!.replaceAll('-', ':'), stub: m.keyed && x[2] === undefined };
-  for (const { re, format } of m.configs) {
-    if (!(x = re.exec(r.path))) continue;
-    return { kind: 'served', format, owner: format.owner === 'host' ? x[1]! : x[1]!.replaceAll('-', ':') };
-  }
-  if ((x = m.event.exec(r.path))) return { kind: 'event', host: x[1]!, event: x[2] as StatusEvent['event'] };
-  if (r.path === `${m.prefix}/${LAYOUT.discover}`) return { kind: 'discover' };
-  if ((x = m.medium.exec(r.path))) return { kind: 'medium', host: x[1]!, ext: x[2]! };
-  const f = m.files.get(r.path);
-  return f ? { kind: 'file', what: f } : undefined;
-}
-
 /** An empty tally. */
 export function emptyAggregate(): SiteAggregate {
   return { nodes: {}, strangers: {}, byIp: {}, requests: 0, verifyRequests: 0 };
@@ -150,10 +74,7 @@ export function modelFingerprint(model: SiteModel): string {
     site: model.site,
     prefix: m.prefix,
     keyed: m.keyed,
-    script: m.script.source,
-    configs: m.configs.map((c) => c.re.source),
-    event: m.event.source,
-    medium: m.medium.source,
+    names: m.names.sources,
     files: [...m.files].sort(),
     pool: poolsAllow(model),
     server: serverAddresses(model),
@@ -194,9 +115,11 @@ export class SiteTally {
   private readonly origins: Origins;
   private strangerCount: number | undefined;
 
+  /** @param kinds the node files' kinds to recognise: the declared ones (src/derive/file-kinds.ts) unless given. */
   constructor(
     readonly model: SiteModel,
     saved?: SiteAggregate,
+    kinds?: readonly FileKind[],
   ) {
     this.aggregate = saved ?? emptyAggregate();
     this.logs = model.nodes.map((n) => {
@@ -208,7 +131,7 @@ export class SiteTally {
       this.byHost.set(l.node.hostname, l);
     }
     this.pool = poolsAllow(model);
-    this.m = matcher(model);
+    this.m = matcher(model, kinds);
     const allows = new Map(this.logs.map((l) => [l.node, l.allow]));
     this.verify = new VerifyFilter(allows);
     this.origins = new Origins(model, allows, this.pool);
@@ -259,15 +182,13 @@ export class SiteTally {
    */
   private medium(k: Extract<Kind, { kind: 'medium' }>, r: LogRequest): void {
     // A node's own image is its own; a shared one is the node's whose BMC fetched it.
-    const l =
-      k.host === SHARED_MEDIUM ? this.sharing(k.ext).find((n) => addressAllowed(r.ip, mediumAllow(n.node))) : this.byHost.get(k.host);
+    const l = k.shared ? this.sharing(k.ext).find((n) => addressAllowed(r.ip, mediumAllow(n.node))) : this.byHost.get(k.host);
     const origin = this.origins.of(r.ip, 'other');
     if (origin === 'server') {
       this.aggregate.serverRequests = (this.aggregate.serverRequests ?? 0) + 1;
       return;
     }
-    const own = k.host !== SHARED_MEDIUM;
-    if (!l || imageOf(l.node)?.ext !== k.ext || (l.node.mediumImage === 'own') !== own || !addressAllowed(r.ip, mediumAllow(l.node))) {
+    if (!l || imageOf(l.node)?.ext !== k.ext || (l.node.mediumImage === 'own') === k.shared || !addressAllowed(r.ip, mediumAllow(l.node))) {
       this.aggregate.foreignRequests = (this.aggregate.foreignRequests ?? 0) + 1;
       return;
     }
@@ -281,8 +202,13 @@ export class SiteTally {
     if (origin === 'server') this.aggregate.serverRequests = (this.aggregate.serverRequests ?? 0) + 1;
     else this.aggregate.foreignRequests = (this.aggregate.foreignRequests ?? 0) + 1;
     if (origin !== 'foreign' || k?.kind !== 'served' || r.status !== 403) return;
-    const l = k.format.owner === 'host' ? this.byHost.get(k.owner) : this.byMac.get(k.owner);
-    l?.problem(problemOf(this.model, k.format.fetch, r, l.node));
+    const l = this.ownerLog(k.file, k.owner);
+    l?.problem(problemOf(this.model, k.use.fetch, r, l.node));
+  }
+
+  /** The node a file of `file`'s kind belongs to, by its owner (a hostname or a boot MAC). */
+  private ownerLog(file: FileKind, owner: string): NodeLog | undefined {
+    return file.owner === 'host' ? this.byHost.get(owner) : file.owner === 'mac' ? this.byMac.get(owner) : undefined;
   }
 
   /** What a classified request is about, for telling verify's requests apart (src/status/verify-requests.ts). */
@@ -293,7 +219,7 @@ export class SiteTally {
         return l ? { of: 'node', node: l.node } : { of: 'unknown-mac', mac: k.mac };
       }
       case 'served': {
-        const l = k.format.owner === 'host' ? this.byHost.get(k.owner) : this.byMac.get(k.owner);
+        const l = this.ownerLog(k.file, k.owner);
         return l ? { of: 'node', node: l.node } : { of: 'unknown-owner', owner: k.owner };
       }
       case 'file':
@@ -314,10 +240,10 @@ export class SiteTally {
       case 'script':
         return this.script(k, r);
       case 'served': {
-        const l = k.format.owner === 'host' ? this.byHost.get(k.owner) : this.byMac.get(k.owner);
+        const l = this.ownerLog(k.file, k.owner);
         if (!l) return;
-        l.fetch(k.format.fetch, r);
-        if (r.status < 400 && k.format.startsInstall) l.start(r.time);
+        l.fetch(k.use.fetch, r);
+        if (r.status < 400 && k.use.startsInstall) l.start(r.time);
         return;
       }
       case 'file': {

@@ -3,10 +3,11 @@
 // tree (`secrets: filled`: the committed tree's markers install nothing, so no server should
 // serve it), and every path and URL in it must be plain.
 import { readFileSync } from 'node:fs';
-import { formatOfPath } from '../derive/configs/index.ts';
 import { join } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { LAYOUT } from '../derive/layout.ts';
+import type { FileKind } from '../derive/file-kinds.ts';
+import { nameReader, type NameForms } from '../derive/read-names.ts';
 
 /** The parts of manifest.json verify reads. */
 export interface DeployManifest {
@@ -41,19 +42,26 @@ export interface DeployManifest {
 export type ReadManifest =
   { readonly manifest: DeployManifest; readonly dropped: readonly string[] } | { readonly problem: string; readonly committed?: true };
 
+/** A node's keyed data: the files it fetches (a served config's), in their keyed form. */
+const keyedData: NameForms = (kind) => (kind.keyed && kind.served?.as === 'fetch' ? [true] : []);
+
+const KEYED_DATA = nameReader({ root: '', forms: keyedData });
+
 /**
- * The plain paths of the nodes' keyed data: each served config file (src/derive/configs/) whose
- * name carries a keyed tag, without it (for a format served as a directory, its first file only).
+ * The plain paths of the nodes' keyed data: each file a node fetches (a served config,
+ * src/derive/configs/) whose name carries a keyed tag, without it (for a format served as a
+ * directory, its first file only), read back by the declaration of the names
+ * (src/derive/file-kinds.ts; `kinds`: the declared ones unless given).
  */
-function plainDataOf(files: readonly { readonly path: string }[]): string[] {
+export function plainDataOf(files: readonly { readonly path: string }[], kinds?: readonly FileKind[]): string[] {
+  const reader = kinds ? nameReader({ root: '', forms: keyedData, kinds }) : KEYED_DATA;
   const out: string[] = [];
   for (const f of files) {
-    const format = formatOfPath(f.path);
-    if (format === undefined) continue;
-    const plain = f.path.replace(/-[0-9a-f]{32}(?=[./])/, '');
-    if (plain === f.path) continue;
-    if (format.entries !== undefined && !plain.endsWith(`/${format.entries[0]}`)) continue;
-    out.push(plain);
+    const name = reader.read(f.path);
+    if (name === undefined) continue;
+    const first = name.kind.format?.entries?.[0];
+    if (first !== undefined && !f.path.endsWith(`/${first}`)) continue;
+    out.push(`${name.kind.path(name.owner, name.detail)}${first ?? ''}`);
   }
   return out;
 }
@@ -81,26 +89,7 @@ export function readDeployManifest(siteOut: string, text?: string): ReadManifest
       problem: `${file} is the committed tree (secrets: ${String(m.secrets)}), whose configs hold markers in place of the secrets; a boot server serves the deploy tree`,
       committed: true,
     };
-  const dropped: string[] = [];
-  const files: DeployManifest['files'][number][] = [];
-  for (const f of m.files as unknown[]) {
-    const e = f as Record<string, unknown>;
-    const plain =
-      typeof e === 'object' &&
-      e !== null &&
-      typeof e.path === 'string' &&
-      isSafeRelativePath(e.path) &&
-      typeof e.sha256 === 'string' &&
-      /^[0-9a-f]{64}$/.test(e.sha256) &&
-      typeof e.size === 'number' &&
-      (e.url === undefined || (typeof e.url === 'string' && e.url === `${boot.server}/${e.path}`)) &&
-      (e.allow === undefined || (Array.isArray(e.allow) && e.allow.every((a) => typeof a === 'string')));
-    if (!plain) {
-      dropped.push(typeof e?.path === 'string' ? e.path : JSON.stringify(f).slice(0, 80));
-      continue;
-    }
-    files.push(e as unknown as DeployManifest['files'][number]);
-  }
+  const { files, dropped } = plainFiles(m.files as unknown[], boot.server);
   const nodes = Array.isArray(m.nodes) ? (m.nodes as unknown[]) : [];
   const keyed = (boot as { file_names?: unknown }).file_names === 'keyed';
   // The upgrade's pin, in the exact shape harvgen writes it, or nothing (a request is made from it).
@@ -116,10 +105,49 @@ export function readDeployManifest(siteOut: string, text?: string): ReadManifest
     /^[a-f0-9]{128}$/.test(u.iso_sha512)
       ? { version: u.version, iso: u.iso, iso_sha512: u.iso_sha512 }
       : undefined;
+  const { upgrade: _ignored, ...rest } = m as unknown as DeployManifest;
+  const manifest = {
+    ...rest,
+    boot: bootOf(boot as Record<string, unknown>, boot.server),
+    ...(upgrade ? { upgrade } : {}),
+    files,
+    nodes,
+    plainData: keyed ? plainDataOf(files) : [],
+  };
+  return { manifest, dropped };
+}
+
+/** The manifest's files whose path and URL are plain, and the paths of the others (dropped). */
+function plainFiles(list: readonly unknown[], server: string): { files: DeployManifest['files'][number][]; dropped: string[] } {
+  const dropped: string[] = [];
+  const files: DeployManifest['files'][number][] = [];
+  for (const f of list) {
+    const e = f as Record<string, unknown>;
+    const plain =
+      typeof e === 'object' &&
+      e !== null &&
+      typeof e.path === 'string' &&
+      isSafeRelativePath(e.path) &&
+      typeof e.sha256 === 'string' &&
+      /^[0-9a-f]{64}$/.test(e.sha256) &&
+      typeof e.size === 'number' &&
+      (e.url === undefined || (typeof e.url === 'string' && e.url === `${server}/${e.path}`)) &&
+      (e.allow === undefined || (Array.isArray(e.allow) && e.allow.every((a) => typeof a === 'string')));
+    if (!plain) {
+      dropped.push(typeof e?.path === 'string' ? e.path : JSON.stringify(f).slice(0, 80));
+      continue;
+    }
+    files.push(e as unknown as DeployManifest['files'][number]);
+  }
+  return { files, dropped };
+}
+
+/** The manifest's `boot`, each list of addresses kept only in the shapes verify requests. */
+function bootOf(boot: Record<string, unknown>, server: string): DeployManifest['boot'] {
   // The VLAN addresses, kept only as boot.server with another host (a request is made to each).
-  const base = new URL(boot.server);
+  const base = new URL(server);
   const sameServer = (key: string) =>
-    (Array.isArray((boot as Record<string, unknown>)[key]) ? ((boot as Record<string, unknown>)[key] as unknown[]) : [])
+    (Array.isArray(boot[key]) ? (boot[key] as unknown[]) : [])
       .filter((v): v is string => typeof v === 'string' && v.length <= 300 && /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v))
       .filter((v) => {
         const u = new URL(v);
@@ -136,22 +164,13 @@ export function readDeployManifest(siteOut: string, text?: string): ReadManifest
   // With failover: the servers' own addresses, kept the same way (a request is made to each).
   const failoverServers = sameServer('failover_servers').slice(0, 2);
   // The addresses every protected file is also served to: plain addresses and CIDR blocks only.
-  const verifiers = (Array.isArray((boot as { verifiers?: unknown }).verifiers) ? (boot as { verifiers: unknown[] }).verifiers : [])
+  const verifiers = (Array.isArray(boot.verifiers) ? (boot.verifiers as unknown[]) : [])
     .filter((v): v is string => typeof v === 'string' && v.length <= 64 && /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/.test(v))
     .slice(0, 128);
-  const { upgrade: _ignored, ...rest } = m as unknown as DeployManifest;
-  const manifest = {
-    ...rest,
-    boot: {
-      server: boot.server,
-      ...(vlanServers.length > 0 ? { vlan_servers: vlanServers } : {}),
-      ...(failoverServers.length > 0 ? { failover_servers: failoverServers } : {}),
-      ...(verifiers.length > 0 ? { verifiers } : {}),
-    },
-    ...(upgrade ? { upgrade } : {}),
-    files,
-    nodes,
-    plainData: keyed ? plainDataOf(files) : [],
+  return {
+    server,
+    ...(vlanServers.length > 0 ? { vlan_servers: vlanServers } : {}),
+    ...(failoverServers.length > 0 ? { failover_servers: failoverServers } : {}),
+    ...(verifiers.length > 0 ? { verifiers } : {}),
   };
-  return { manifest, dropped };
 }

@@ -183,6 +183,6 @@ export function reportWebhooks(model: SiteModel, node: HarvesterNode): Record<st
   return INSTALL_EVENTS.map((event) => ({
     event,
     method: 'GET',
-    url: `${base}/${LAYOUT.eventsDir}/${host}/${event}?${query}`,
+    url: `${base}/${LAYOUT.event(host, event)}?${query}`,
   }));
 }
