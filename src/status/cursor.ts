@@ -14,8 +14,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { MAX_LOG_BYTES, type LogRequest } from './log.ts';
-import { openAll, problemOf } from './read-logs.ts';
-import { HEAD_BYTES, mergeByTime, requestBatches, type LineCounts, type LogFile } from './stream.ts';
+import { mergeCounted, openAll } from './read-logs.ts';
+import { HEAD_BYTES, requestBatches, type LineCounts, type LogFile } from './stream.ts';
 
 export { HEAD_BYTES } from './stream.ts';
 
@@ -120,14 +120,7 @@ export async function streamIncremental(
         counts[k]!,
       ),
     );
-    await mergeByTime(
-      batches,
-      (r) => {
-        requests++;
-        each(r);
-      },
-      (k, e) => unreadable.push({ file: fresh[k]!.file, problem: problemOf(e) }),
-    );
+    requests += await mergeCounted(fresh, batches, each, unreadable);
     let bytes = 0;
     fresh.forEach((o, k) => {
       const from = startOf.get(o)?.offset ?? 0;

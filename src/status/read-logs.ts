@@ -44,14 +44,7 @@ export async function streamLogs(
     const batches = opened.map((f, k) =>
       requestBatches(f, { from: 0, max: maxBytes, last: 'parse', keep, tag: (n) => `${f.file}:${n}` }, counts[k]!),
     );
-    await mergeByTime(
-      batches,
-      (r) => {
-        requests++;
-        each(r);
-      },
-      (k, e) => unreadable.push({ file: opened[k]!.file, problem: problemOf(e) }),
-    );
+    requests = await mergeCounted(opened, batches, each, unreadable);
   } finally {
     for (const f of opened) closeSync(f.fd);
   }
@@ -68,4 +61,26 @@ export async function readLogs(
   const list: LogRequest[] = [];
   const counts = await streamLogs(files, (r) => list.push(r), since, maxBytes);
   return { ...counts, list };
+}
+
+/**
+ * Merge the logs' requests by time into `each` (mergeByTime); a log whose read fails is named in
+ * `unreadable`. Returns how many requests were passed on.
+ */
+export async function mergeCounted(
+  files: readonly { readonly file: string }[],
+  batches: readonly AsyncIterator<LogRequest[]>[],
+  each: (r: LogRequest) => void,
+  unreadable: { file: string; problem: string }[],
+): Promise<number> {
+  let requests = 0;
+  await mergeByTime(
+    batches,
+    (r) => {
+      requests++;
+      each(r);
+    },
+    (k, e) => unreadable.push({ file: files[k]!.file, problem: problemOf(e) }),
+  );
+  return requests;
 }

@@ -4,9 +4,10 @@
 // offset and cut into lines (one line at most MAX_LINE_BYTES: a longer one is counted and
 // skipped). Several logs are merged by time: each log is read in its own order, and the next
 // request is always the earliest of the logs' next ones (a tie: the log given first).
-import { closeSync, createReadStream, readSync } from 'node:fs';
+import { closeSync, createReadStream } from 'node:fs';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { readWhole } from '../util/read-fd.ts';
 import { logError, MAX_LINE_BYTES, openLog, parseLine, type LogRequest } from './log.ts';
 
 /** The first bytes of content a cursor hashes (src/status/cursor.ts). */
@@ -36,17 +37,6 @@ export interface LineCounts {
   long: number;
   /** Content offset after the last line consumed. */
   consumed: number;
-}
-
-function readAt(fd: number, pos: number, len: number): Buffer {
-  const b = Buffer.allocUnsafe(len);
-  let got = 0;
-  while (got < len) {
-    const n = readSync(fd, b, got, len - got, pos + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got === len ? b : b.subarray(0, got);
 }
 
 /** The raw bytes of an open file from `start` (the descriptor stays open). */
@@ -85,10 +75,10 @@ export async function openLogFile(
 ): Promise<LogFile> {
   const st = openLog(file, max);
   try {
-    const magic = readAt(st.fd, 0, 2);
+    const magic = readWhole(st.fd, 2);
     const gz = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
     const base = { file, fd: st.fd, dev: st.dev, ino: st.ino, size: st.size, gz };
-    if (!gz) return { ...base, length: st.size, head: readAt(st.fd, 0, Math.min(HEAD_BYTES, st.size)) };
+    if (!gz) return { ...base, length: st.size, head: readWhole(st.fd, Math.min(HEAD_BYTES, st.size)) };
     if (known?.(base)) return { ...base, length: 0, head: Buffer.alloc(0), known: true };
     let length = 0;
     const heads: Buffer[] = [];

@@ -138,3 +138,20 @@ export interface Rule {
   readonly codes: readonly Code[];
   readonly check: (ctx: RuleContext) => void;
 }
+
+/**
+ * `NET_IP_INVALID` for a field that takes an IPv4 address: `<what> "<value>" is not an IPv4
+ * address`, with the field's own hint.
+ */
+export function notIpv4(
+  report: (finding: Finding) => void,
+  f: { what: string; value: string; hint: string; at: Finding['at']; target?: Finding['target'] },
+): void {
+  report({
+    code: 'NET_IP_INVALID',
+    message: `${f.what} "${f.value}" is not an IPv4 address`,
+    hint: f.hint,
+    at: f.at,
+    ...(f.target !== undefined ? { target: f.target } : {}),
+  });
+}

@@ -104,7 +104,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 }
 
 /** What `verifyTree` checks: one site's tree, without its inventory (the materializer, `harvgen pull`, on the boot server). */
-export interface VerifyTreeOptions {
+export interface VerifyTreeOptions extends Pick<
+  VerifyOptions,
+  'releases' | 'releaseBase' | 'concurrency' | 'timeoutMs' | 'deadlineMs' | 'source' | 'onProgress'
+> {
   /** The directory holding the site's deploy tree (its manifest.json). */
   readonly tree: string;
   /** The site's name: the tree's manifest.json must be this site's. */
@@ -117,14 +120,6 @@ export interface VerifyTreeOptions {
   readonly secretFiles?: readonly string[];
   /** Files served beside the manifest's (path under boot.server, SHA-256, size): checked as served files. */
   readonly extraServed?: readonly { readonly path: string; readonly sha256: string; readonly size: number }[];
-  readonly releases?: boolean;
-  readonly releaseBase?: string;
-  readonly concurrency?: number;
-  readonly timeoutMs?: number;
-  /** The whole run's time limit (default 900,000 ms), as `VerifyOptions.deadlineMs`. */
-  readonly deadlineMs?: number;
-  readonly source?: string;
-  readonly onProgress?: (e: VerifyProgress) => void;
 }
 
 /**

@@ -1,7 +1,7 @@
 // cluster: Kubernetes pod/service networks must not collide with the management network,
 // and the cluster DNS address must sit in the service network (the installer's TUI rule).
 import { inNetwork, networksOverlap, parseCidr, parseIpv4, type Ipv4Network } from '../../util/ipv4.ts';
-import type { Rule } from '../rule.ts';
+import { notIpv4, type Rule } from '../rule.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 
 const DEFAULT_POD = '10.52.0.0/16';
@@ -68,9 +68,9 @@ export const clusterCidrsRule: Rule = {
     }
     const dns = parseIpv4(dnsText);
     if (dns === undefined) {
-      report({
-        code: 'NET_IP_INVALID',
-        message: `cluster.cluster_dns "${dnsText}" is not an IPv4 address`,
+      notIpv4(report, {
+        what: 'cluster.cluster_dns',
+        value: dnsText,
         hint: 'Write a dotted quad inside the service network.',
         at: ['cluster', 'cluster_dns'],
       });

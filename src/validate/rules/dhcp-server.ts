@@ -2,7 +2,7 @@
 // siaddr field), which is `dhcp.next_server` or the host of `boot.server` when that is an address.
 // dnsmasq is its own TFTP server and needs neither.
 import { parseIpv4 } from '../../util/ipv4.ts';
-import type { Rule } from '../rule.ts';
+import { notIpv4, type Rule } from '../rule.ts';
 import { bootClasses, ipxeHostBootFile } from '../../derive/dhcp-boot.ts';
 import { dhcpServerOf } from '../../derive/dhcp-servers/index.ts';
 
@@ -41,9 +41,9 @@ export const dhcpServerRule: Rule = {
     }
     const given = input.dhcp?.next_server;
     if (given !== undefined && parseIpv4(given) === undefined) {
-      report({
-        code: 'NET_IP_INVALID',
-        message: `dhcp.next_server "${given}" is not an IPv4 address`,
+      notIpv4(report, {
+        what: 'dhcp.next_server',
+        value: given,
         hint: 'Write the TFTP server as a dotted quad, e.g. 192.168.122.1 (the siaddr field holds an address, not a name).',
         at: ['dhcp', 'next_server'],
         target: 'value',

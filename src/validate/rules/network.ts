@@ -1,7 +1,7 @@
 // network: the management network itself must be coherent before anything is placed in it.
 import { parseIpv6 } from '../../util/ipv6.ts';
 import { formatIpv4, inNetwork, parseCidr, parseIpv4, splitRange, unusableNetwork, type Ipv4Network } from '../../util/ipv4.ts';
-import type { Rule, RuleContext } from '../rule.ts';
+import { notIpv4, type Rule, type RuleContext } from '../rule.ts';
 import { mediumOf } from '../../derive/media/index.ts';
 import { scopeOf } from '../../model/index.ts';
 import type { SiteInput } from '../../types/site-input.ts';
@@ -99,9 +99,9 @@ function checkCidr({ input, report }: RuleContext): Ipv4Network | undefined {
 function checkGateway({ input, report }: RuleContext, net: Ipv4Network | undefined): number | undefined {
   const gw = parseIpv4(v4in(input).gateway);
   if (gw === undefined) {
-    report({
-      code: 'NET_IP_INVALID',
-      message: `network.gateway "${v4in(input).gateway}" is not an IPv4 address`,
+    notIpv4(report, {
+      what: 'network.gateway',
+      value: String(v4in(input).gateway),
       hint: 'Write a dotted quad such as 192.168.122.1.',
       at: ['network', 'gateway'],
     });

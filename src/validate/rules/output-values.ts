@@ -4,7 +4,7 @@
 // bytes with the final NUL; longer lines are cut silently, dropping harvgen's own arguments).
 import { bootImages } from '../../derive/boot-images.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
-import { eachNode, type Rule } from '../rule.ts';
+import { eachNode, notIpv4, type Rule } from '../rule.ts';
 
 /** Longest kernel command line the installer can be given (bytes, without the NUL). */
 export const MAX_CMDLINE = 2047;
@@ -17,9 +17,9 @@ export const outputValuesRule: Rule = {
     const { input, model, report } = ctx;
     const listen = input.forward?.listen_address;
     if (listen !== undefined && parseIpv4(listen) === undefined) {
-      report({
-        code: 'NET_IP_INVALID',
-        message: `forward.listen_address "${listen}" is not an IPv4 address`,
+      notIpv4(report, {
+        what: 'forward.listen_address',
+        value: listen,
         hint: 'Write a dotted quad such as 192.168.1.10, or leave it out to listen on all addresses.',
         at: ['forward', 'listen_address'],
       });
