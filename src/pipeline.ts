@@ -235,23 +235,38 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
     const read = readInputFiles(model, loaded.dir, loaded.locate, loaded.repo);
     if (stamps) stamps = [...stamps, ...read.stamps];
     if (read.diagnostics.length > 0) return done({ ...base, diagnostics: [...checked, ...read.diagnostics] });
-    const renderable: Renderable = {
-      model,
-      locate: loaded.locate,
-      files: { binaries: read.binaries, userData: read.userData, mediaLoaders: read.mediaLoaders },
-      secrets: mode,
-      ...(cache ? { cache } : {}),
-      ...(!cache && options.reuseOutput !== undefined
-        ? { reuse: { outRoot: options.reuseOutput, siteDir: resolve(options.cwd ?? process.cwd(), dir) } }
-        : {}),
-      ...(!cache && options.spillTo !== undefined ? { spillTo: options.spillTo } : {}),
-      ...(signing ? { signing } : {}),
-    };
+    const renderable = renderableOf({ model, loaded, read, mode, cache, signing, dir, options });
     const { complete, env } = envCoverage(resolved, signingKey, stamps !== undefined);
     return done({ ...base, diagnostics: checked, renderable }, complete, env);
   } catch (e) {
     return done({ dir, diagnostics: [internalErrorOf(dir, e)] });
   }
+}
+
+/** What the second pass renders from: the model, the files read for it, how to keep or spill the output. */
+function renderableOf(a: {
+  model: SiteModel;
+  loaded: LoadedSite;
+  read: ReturnType<typeof readInputFiles>;
+  mode: SecretMode;
+  cache: ReturnType<typeof watchCache>;
+  signing: Renderable['signing'];
+  dir: string;
+  options: CompileOptions;
+}): Renderable {
+  const { cache, options, read } = a;
+  return {
+    model: a.model,
+    locate: a.loaded.locate,
+    files: { binaries: read.binaries, userData: read.userData, mediaLoaders: read.mediaLoaders },
+    secrets: a.mode,
+    ...(cache ? { cache } : {}),
+    ...(!cache && options.reuseOutput !== undefined
+      ? { reuse: { outRoot: options.reuseOutput, siteDir: resolve(options.cwd ?? process.cwd(), a.dir) } }
+      : {}),
+    ...(!cache && options.spillTo !== undefined ? { spillTo: options.spillTo } : {}),
+    ...(a.signing ? { signing: a.signing } : {}),
+  };
 }
 
 /** The site's secrets and its signing key (read by a deploy build only, masked like the secrets). */

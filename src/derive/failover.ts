@@ -4,7 +4,7 @@
 // (src/derive/dhcp-servers/: `failover`). The rule (src/validate/rules/failover.ts) and render
 // (src/render/failover.ts) read the same functions.
 import type { FailoverServer, SiteFailover, SiteModel } from '../model/index.ts';
-import { formatIpv4, inNetwork, parseCidr, parseIpv4 } from '../util/ipv4.ts';
+import { formatIpv4, inNetwork, parseCidr, parseIpv4, type Ipv4Network } from '../util/ipv4.ts';
 import { dhcpServerOf } from './dhcp-servers/index.ts';
 import { LAYOUT } from './layout.ts';
 
@@ -20,40 +20,100 @@ export interface FailoverProblem {
 export function failoverProblems(model: SiteModel, nodeAddresses: readonly string[]): FailoverProblem[] {
   const f = model.failover;
   if (!f) return [];
-  const out: FailoverProblem[] = [];
+  const use = networkUse(model, nodeAddresses);
+  return [
+    ...unsupportedSite(model),
+    ...interfaceProblems(model, f),
+    ...listenProblems(model),
+    ...sharedAddressProblems(use, f),
+    ...serverAddressProblems(use, f),
+    ...nextServerProblems(model, f),
+  ];
+}
+
+/** What the nodes' network already gives out, which a failover address must keep clear of. */
+interface NetworkUse {
+  readonly v4: SiteModel['network']['ipv4'];
+  readonly net: Ipv4Network | undefined;
+  readonly inPool: (ip: number) => boolean;
+  /** Addresses the network already gives another job: the gateway, DNS servers, the cluster's VIP. */
+  readonly taken: ReadonlyMap<string, string>;
+  readonly nodes: ReadonlySet<string>;
+}
+
+/** The site's network, pool, reserved addresses and node addresses. */
+function networkUse(model: SiteModel, nodeAddresses: readonly string[]): NetworkUse {
   const v4 = model.network.ipv4;
-  const net = v4 ? parseCidr(v4.cidr).net : undefined;
   const start = v4?.dhcpStart !== undefined ? parseIpv4(v4.dhcpStart) : undefined;
   const end = v4?.dhcpEnd !== undefined ? parseIpv4(v4.dhcpEnd) : undefined;
-  const inPool = (ip: number) => start !== undefined && end !== undefined && ip >= start && ip <= end;
-  const nodes = new Set(nodeAddresses);
-  // Addresses the network already gives another job: the gateway, DNS servers, the cluster's VIP.
-  const taken = new Map<string, string>([
-    ...(v4 ? [[v4.gateway, 'the gateway (network.gateway)'] as const] : []),
-    ...(v4?.dns ?? []).map((d) => [d, 'a DNS server (network.dns)'] as const),
-    ...(model.cluster ? [[model.cluster.vip, "the cluster's VIP (cluster.vip)"] as const] : []),
-  ]);
-  const unsupported = (message: string, hint: string, at: readonly (string | number)[]) =>
-    out.push({ code: 'FAILOVER_UNSUPPORTED', message, hint, at });
+  return {
+    v4,
+    net: v4 ? parseCidr(v4.cidr).net : undefined,
+    inPool: (ip) => start !== undefined && end !== undefined && ip >= start && ip <= end,
+    taken: new Map<string, string>([
+      ...(v4 ? [[v4.gateway, 'the gateway (network.gateway)'] as const] : []),
+      ...(v4?.dns ?? []).map((d) => [d, 'a DNS server (network.dns)'] as const),
+      ...(model.cluster ? [[model.cluster.vip, "the cluster's VIP (cluster.vip)"] as const] : []),
+    ]),
+    nodes: new Set(nodeAddresses),
+  };
+}
+
+/** Why `ip` is no host address of the network (undefined: it is one, or the network is unknown). */
+function outsideProblem({ net, v4 }: NetworkUse, ip: number): string | undefined {
+  if (net === undefined) return undefined;
+  if (!inNetwork(ip, net)) return `is outside network.cidr ${v4?.cidr}`;
+  if (ip === net.address || ip === net.broadcast) return `is the network's ${ip === net.address ? 'network' : 'broadcast'} address`;
+  return undefined;
+}
+
+/** Why `address` is not free (undefined: it is): another job's, the pool's, or a node's. */
+function takenProblem({ taken, inPool, nodes, v4 }: NetworkUse, address: string, ip: number): string | undefined {
+  if (taken.has(address)) return `is ${taken.get(address)}`;
+  if (inPool(ip)) return `is in the DHCP pool ${v4?.dhcpStart}-${v4?.dhcpEnd}`;
+  if (nodes.has(address)) return "is a node's address";
+  return undefined;
+}
+
+/** A FAILOVER_UNSUPPORTED problem. */
+function unsupported(message: string, hint: string, at: readonly (string | number)[]): FailoverProblem {
+  return { code: 'FAILOVER_UNSUPPORTED', message, hint, at };
+}
+
+/** The site features failover has no config for yet: its DHCP server's, IPv6, VLANs. */
+function unsupportedSite(model: SiteModel): FailoverProblem[] {
+  const out: FailoverProblem[] = [];
   const dhcp = dhcpServerOf(model);
   if (model.outputs.dhcp && dhcp.failover === undefined)
-    unsupported(
-      `failover: harvgen writes no failover config for ${dhcp.title}`,
-      'Use `dhcp.server: kea` (its high-availability hook) or `dnsmasq` (two with halves of the pool), or turn the DHCP files off (`outputs: { dhcp: false }`) and fail your DHCP over yourself.',
-      ['dhcp', 'server'],
+    out.push(
+      unsupported(
+        `failover: harvgen writes no failover config for ${dhcp.title}`,
+        'Use `dhcp.server: kea` (its high-availability hook) or `dnsmasq` (two with halves of the pool), or turn the DHCP files off (`outputs: { dhcp: false }`) and fail your DHCP over yourself.',
+        ['dhcp', 'server'],
+      ),
     );
   if (model.network.ipv6)
-    unsupported(
-      'failover: a site with `network.ipv6` is not supported yet (the DHCPv6 side has no failover config)',
-      'Remove `failover:` or `network.ipv6`.',
-      ['network', 'ipv6'],
+    out.push(
+      unsupported(
+        'failover: a site with `network.ipv6` is not supported yet (the DHCPv6 side has no failover config)',
+        'Remove `failover:` or `network.ipv6`.',
+        ['network', 'ipv6'],
+      ),
     );
   if (model.network.vlans.length > 0)
-    unsupported(
-      'failover: a site with `network.vlans` is not supported yet (the VLAN scopes have no failover config)',
-      'Remove `failover:` or `network.vlans`.',
-      ['network', 'vlans'],
+    out.push(
+      unsupported(
+        'failover: a site with `network.vlans` is not supported yet (the VLAN scopes have no failover config)',
+        'Remove `failover:` or `network.vlans`.',
+        ['network', 'vlans'],
+      ),
     );
+  return out;
+}
+
+/** failover.interface is an interface name, and the one the DHCP server listens on. */
+function interfaceProblems(model: SiteModel, f: SiteFailover): FailoverProblem[] {
+  const out: FailoverProblem[] = [];
   // An address where the interface's name belongs (the server's own address, most likely): Linux
   // would take it for a name, and keepalived finds no such interface on either server.
   if (parseIpv4(f.interface) !== undefined)
@@ -72,64 +132,65 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
       hint: `Remove \`dnsmasq.interface\` (with failover: it is failover.interface), or give both the same name (\`${f.interface}\`).`,
       at: ['dnsmasq', 'interface'],
     });
+  return out;
+}
+
+/** nginx listens on every address (either server may hold the shared one) at boot.server's port. */
+function listenProblems(model: SiteModel): FailoverProblem[] {
   const listen = model.nginx.listen;
   const port = String(model.boot.port);
   const listenPort = /^(?:\*:)?([0-9]+)$/.exec(listen)?.[1];
   if (listenPort === undefined)
-    unsupported(
-      `failover: nginx.listen ${listen} names an address, which only one of the servers has at a time`,
-      'Remove `nginx.listen` (nginx then listens on every address of the port), or give `*:<port>`.',
-      ['nginx', 'listen'],
-    );
-  else if (listenPort !== port)
-    unsupported(
-      `failover: nginx.listen ${listen} is not boot.server's port ${port}: keepalived's check asks each server at boot.server's port`,
-      'Remove `nginx.listen`, or give `*:<port of boot.server>`.',
-      ['nginx', 'listen'],
-    );
-  const shared = parseIpv4(f.shared);
-  const sharedProblem =
-    shared === undefined || v4 === undefined
-      ? `boot.server's host ${f.shared} is not an IPv4 address: with failover it is the shared address keepalived moves`
-      : net !== undefined && !inNetwork(shared, net)
-        ? `boot.server's host ${f.shared} is outside network.cidr ${v4.cidr}: keepalived holds the shared address on the nodes' network`
-        : net !== undefined && (shared === net.address || shared === net.broadcast)
-          ? `boot.server's host ${f.shared} is the network's ${shared === net.address ? 'network' : 'broadcast'} address`
-          : taken.has(f.shared)
-            ? `boot.server's host ${f.shared} is ${taken.get(f.shared)}`
-            : inPool(shared)
-              ? `boot.server's host ${f.shared} is in the DHCP pool ${v4.dhcpStart}-${v4.dhcpEnd}`
-              : nodes.has(f.shared)
-                ? `boot.server's host ${f.shared} is a node's address`
-                : undefined;
-  if (sharedProblem)
-    out.push({
+    return [
+      unsupported(
+        `failover: nginx.listen ${listen} names an address, which only one of the servers has at a time`,
+        'Remove `nginx.listen` (nginx then listens on every address of the port), or give `*:<port>`.',
+        ['nginx', 'listen'],
+      ),
+    ];
+  if (listenPort !== port)
+    return [
+      unsupported(
+        `failover: nginx.listen ${listen} is not boot.server's port ${port}: keepalived's check asks each server at boot.server's port`,
+        'Remove `nginx.listen`, or give `*:<port of boot.server>`.',
+        ['nginx', 'listen'],
+      ),
+    ];
+  return [];
+}
+
+/** The shared address (boot.server's host) is a free host address of the nodes' network. */
+function sharedAddressProblems(use: NetworkUse, f: SiteFailover): FailoverProblem[] {
+  const problem = sharedAddressProblem(use, f);
+  if (!problem) return [];
+  return [
+    {
       code: 'FAILOVER_SHARED_ADDRESS',
-      message: sharedProblem,
+      message: problem,
       hint: "Name the boot server by an address of its own on the nodes' network, outside the pool, that neither server has: `boot.server: http://<shared address>`.",
       at: ['boot', 'server'],
-    });
+    },
+  ];
+}
+
+/** What is wrong with the shared address (undefined: nothing). */
+function sharedAddressProblem(use: NetworkUse, f: SiteFailover): string | undefined {
+  const shared = parseIpv4(f.shared);
+  const of = `boot.server's host ${f.shared}`;
+  if (shared === undefined || use.v4 === undefined)
+    return `${of} is not an IPv4 address: with failover it is the shared address keepalived moves`;
+  if (use.net !== undefined && !inNetwork(shared, use.net))
+    return `${of} is outside network.cidr ${use.v4.cidr}: keepalived holds the shared address on the nodes' network`;
+  const problem = outsideProblem(use, shared) ?? takenProblem(use, f.shared, shared);
+  return problem === undefined ? undefined : `${of} ${problem}`;
+}
+
+/** Each server has a name and a free host address of the nodes' network of its own. */
+function serverAddressProblems(use: NetworkUse, f: SiteFailover): FailoverProblem[] {
+  const out: FailoverProblem[] = [];
   const seen = new Map<string, number>();
   f.servers.forEach((s, i) => {
-    const ip = parseIpv4(s.address);
-    const problem =
-      ip === undefined
-        ? `failover server ${s.name}'s address ${s.address} is not an IPv4 address`
-        : net !== undefined && !inNetwork(ip, net)
-          ? `failover server ${s.name}'s address ${s.address} is outside network.cidr ${v4?.cidr}`
-          : net !== undefined && (ip === net.address || ip === net.broadcast)
-            ? `failover server ${s.name}'s address ${s.address} is the network's ${ip === net.address ? 'network' : 'broadcast'} address`
-            : s.address === f.shared
-              ? `failover server ${s.name}'s address ${s.address} is the shared address (boot.server's host): keepalived moves the shared address between the servers, so each needs one of its own besides it (if ${s.address} is ${s.name}'s own, give boot.server a free address of the network as the shared one)`
-              : taken.has(s.address)
-                ? `failover server ${s.name}'s address ${s.address} is ${taken.get(s.address)}`
-                : inPool(ip)
-                  ? `failover server ${s.name}'s address ${s.address} is in the DHCP pool ${v4?.dhcpStart}-${v4?.dhcpEnd}`
-                  : nodes.has(s.address)
-                    ? `failover server ${s.name}'s address ${s.address} is a node's address`
-                    : seen.has(s.address)
-                      ? `failover servers ${f.servers[seen.get(s.address)!]!.name} and ${s.name} have the same address ${s.address}`
-                      : undefined;
+    const problem = serverAddressProblem(use, f, s, seen);
     seen.set(s.address, i);
     const named = problem === undefined && f.servers.findIndex((o) => o.name === s.name) !== i;
     if (problem || named)
@@ -140,19 +201,40 @@ export function failoverProblems(model: SiteModel, nodeAddresses: readonly strin
         at: ['failover', 'servers', i, named ? 'name' : 'address'],
       });
   });
-  // TFTP (firmware PXE) from one server's own address would not fail over. A next_server that is
-  // the shared address (boot.server's host, what it is unless written) is the shared address's
-  // problem, reported above at boot.server when a server has it: not a second one here.
+  return out;
+}
+
+/** What is wrong with one server's address (undefined: nothing), given the addresses of the servers before it. */
+function serverAddressProblem(use: NetworkUse, f: SiteFailover, s: FailoverServer, seen: ReadonlyMap<string, number>): string | undefined {
+  const ip = parseIpv4(s.address);
+  const of = `failover server ${s.name}'s address ${s.address}`;
+  if (ip === undefined) return `${of} is not an IPv4 address`;
+  const outside = outsideProblem(use, ip);
+  if (outside !== undefined) return `${of} ${outside}`;
+  if (s.address === f.shared)
+    return `${of} is the shared address (boot.server's host): keepalived moves the shared address between the servers, so each needs one of its own besides it (if ${s.address} is ${s.name}'s own, give boot.server a free address of the network as the shared one)`;
+  const taken = takenProblem(use, s.address, ip);
+  if (taken !== undefined) return `${of} ${taken}`;
+  if (seen.has(s.address))
+    return `failover servers ${f.servers[seen.get(s.address)!]!.name} and ${s.name} have the same address ${s.address}`;
+  return undefined;
+}
+
+/** TFTP (firmware PXE) from one server's own address would not fail over. */
+function nextServerProblems(model: SiteModel, f: SiteFailover): FailoverProblem[] {
+  // A next_server that is the shared address (boot.server's host, what it is unless written) is
+  // the shared address's problem, reported at boot.server when a server has it: not a second one here.
   const next = model.dhcp.nextServer;
   const owner = next !== undefined && next !== f.shared ? f.servers.find((s) => s.address === next) : undefined;
-  if (owner)
-    out.push({
+  if (!owner) return [];
+  return [
+    {
       code: 'FAILOVER_SHARED_ADDRESS',
       message: `dhcp.next_server ${next} is ${owner.name}'s own address: firmware PXE would get iPXE from it alone, and not at all while it is down`,
       hint: `Name the shared address (\`dhcp.next_server: ${f.shared}\`) and run the TFTP server on both servers.`,
       at: ['dhcp', 'next_server'],
-    });
-  return out;
+    },
+  ];
 }
 
 /** A server's half of the DHCP pool (the primary the lower half); undefined: no pool, or none left for it. */

@@ -75,49 +75,14 @@ export async function plan(
   // of the site against the walk, or (trusted) each path this emit writes, below.
   const checkPath = linkGuard(root, kindOf);
   if (!trusted) for (const a of artifacts) checkPath(a.path);
-  const written: string[] = [];
-  const missing: string[] = [];
-  const unchanged: string[] = [];
-  const renames: { path: string; mode: number }[] = [];
-  const chmods: { path: string; mode: number }[] = [];
-  const onDisk = sameOnDisk(root, previous, options);
+  const out: Outcome = { written: [], missing: [], unchanged: [], renames: [], chmods: [] };
+  const compare: Compare = { root, trusted, exact: options.exact, kindOf, onDisk: sameOnDisk(root, previous, options) };
   for (const a of artifacts) {
     const last = known?.get(a.path);
     if (last) knownMade++;
-    if (last && (trusted || kindOf(a.path) === 'file') && !isOnDisk(last) && !isOnDisk(a)) {
-      // By SHA-256, which both have (manifest.json lists every file's): a site-wide text rendered
-      // again is a new string, which `===` would walk whole (flattening it first). manifest.json
-      // itself, which no list hashes, by its parts where they tell (sameParts).
-      const same = last === a || (sameParts(last, a) ?? artifactSha(last) === artifactSha(a));
-      if (same && last.mode === a.mode) {
-        unchanged.push(a.path);
-        continue;
-      }
-      // Other bytes than this process wrote there: written, not read back to compare.
-      if (!same) {
-        written.push(a.path);
-        renames.push({ path: a.path, mode: a.mode });
-        continue;
-      }
-    }
-    // A reused file this build already found as recorded (mode included): not statted twice.
-    if (isOnDisk(a) && a.checked && !options.exact && kindOf(a.path) === 'file') {
-      unchanged.push(a.path);
-      continue;
-    }
-    const st = kindOf(a.path) === 'file' ? lstatOrUndefined(join(root, a.path)) : undefined;
-    const same = st !== undefined && onDisk(a, st);
-    if (same && (st.mode & 0o777) === a.mode) {
-      unchanged.push(a.path);
-      continue;
-    }
-    written.push(a.path);
-    if (kindOf(a.path) === undefined) missing.push(a.path);
-    // A file with other hard links is replaced, never chmodded in place: the chmod would reach
-    // the same inode under its other names, possibly outside the output directory.
-    if (same && st.nlink === 1) chmods.push({ path: a.path, mode: a.mode });
-    else renames.push({ path: a.path, mode: a.mode });
+    compareArtifact(a, last, compare, out);
   }
+  const { written, missing, unchanged, renames, chmods } = out;
   // manifest.json is renamed last: until then the old manifest still describes the old tree. Its
   // signature just before it, so the two change together.
   renames.sort(manifestLast);
@@ -135,6 +100,63 @@ export async function plan(
     },
     journal: { version: 1, renames, chmods, removals },
   };
+}
+
+/** What comparing the artifacts gives: the paths by outcome, and the journal's renames and chmods. */
+interface Outcome {
+  readonly written: string[];
+  readonly missing: string[];
+  readonly unchanged: string[];
+  readonly renames: { path: string; mode: number }[];
+  readonly chmods: { path: string; mode: number }[];
+}
+
+/** How an artifact is compared with the tree. */
+interface Compare {
+  readonly root: string;
+  /** The tree is as this process left it: what was written last is taken as written. */
+  readonly trusted: boolean;
+  readonly exact: boolean;
+  readonly kindOf: (path: string) => EntryKind | undefined;
+  readonly onDisk: ReturnType<typeof sameOnDisk>;
+}
+
+/** One artifact against what this process wrote there last (`last`) or what is on disk: unchanged, chmodded or written. */
+function compareArtifact(a: Artifact, last: Artifact | undefined, c: Compare, out: Outcome): void {
+  const { kindOf } = c;
+  if (last && (c.trusted || kindOf(a.path) === 'file') && !isOnDisk(last) && !isOnDisk(a)) {
+    // By SHA-256, which both have (manifest.json lists every file's): a site-wide text rendered
+    // again is a new string, which `===` would walk whole (flattening it first). manifest.json
+    // itself, which no list hashes, by its parts where they tell (sameParts).
+    const same = last === a || (sameParts(last, a) ?? artifactSha(last) === artifactSha(a));
+    if (same && last.mode === a.mode) {
+      out.unchanged.push(a.path);
+      return;
+    }
+    // Other bytes than this process wrote there: written, not read back to compare.
+    if (!same) {
+      out.written.push(a.path);
+      out.renames.push({ path: a.path, mode: a.mode });
+      return;
+    }
+  }
+  // A reused file this build already found as recorded (mode included): not statted twice.
+  if (isOnDisk(a) && a.checked && !c.exact && kindOf(a.path) === 'file') {
+    out.unchanged.push(a.path);
+    return;
+  }
+  const st = kindOf(a.path) === 'file' ? lstatOrUndefined(join(c.root, a.path)) : undefined;
+  const same = st !== undefined && c.onDisk(a, st);
+  if (same && (st.mode & 0o777) === a.mode) {
+    out.unchanged.push(a.path);
+    return;
+  }
+  out.written.push(a.path);
+  if (kindOf(a.path) === undefined) out.missing.push(a.path);
+  // A file with other hard links is replaced, never chmodded in place: the chmod would reach
+  // the same inode under its other names, possibly outside the output directory.
+  if (same && st.nlink === 1) out.chmods.push({ path: a.path, mode: a.mode });
+  else out.renames.push({ path: a.path, mode: a.mode });
 }
 
 /** `paths` in code-unit order: as they come when the artifacts came sorted (render sorts them), else sorted. */

@@ -52,72 +52,28 @@ export interface MeasuredView {
 /** The measured view of a node (`m` is its facts file, `node` how the inventory describes it). */
 export function measuredView(m: MeasuredFacts, node: NodeShape): MeasuredView {
   const base: InventoryPath = [MEASURED_LAYER, node.hostname];
-  const facts: { -readonly [K in keyof HardwareFacts]?: HardwareFacts[K] } = {};
-  const at: Partial<Record<keyof HardwareFacts, InventoryPath>> = {};
-  const put = <K extends keyof HardwareFacts>(k: K, v: HardwareFacts[K] | undefined, path: InventoryPath) => {
-    if (v === undefined) return;
-    facts[k] = v;
-    at[k] = path;
-  };
-  put('cpus', m.cpus, [...base, 'cpus']);
-  put('memoryGib', m.memoryGib, [...base, 'memory_gib']);
-  put('memoryTotalGib', m.memoryTotalGib, [...base, 'memory_total_gib']);
-  put('virtualized', m.virtualized, [...base, 'virtualized']);
-  put('kvm', m.kvm, [...base, 'kvm']);
+  const v = new ViewFacts(base);
+  v.put('cpus', m.cpus, ['cpus']);
+  v.put('memoryGib', m.memoryGib, ['memory_gib']);
+  v.put('memoryTotalGib', m.memoryTotalGib, ['memory_total_gib']);
+  v.put('virtualized', m.virtualized, ['virtualized']);
+  v.put('kvm', m.kvm, ['kvm']);
   // Disks not reported (a BMC without Storage) say nothing of the install disk.
   const disks = m.disks ?? [];
   const install = diskNamed(disks, node.device, true);
-  if (install !== undefined) put('diskGib', disks[install]!.sizeGib, [...base, 'disks', install, 'size_gib']);
+  if (install !== undefined) v.put('diskGib', disks[install]!.sizeGib, ['disks', install, 'size_gib']);
   const data = node.dataDisk !== '' && node.dataDisk !== node.device ? diskNamed(disks, node.dataDisk, false) : undefined;
-  if (data !== undefined) put('dataDiskGib', disks[data]!.sizeGib, [...base, 'disks', data, 'size_gib']);
-  // The installer checks each NIC of the management interface; one with no speed (virtio's -1)
-  // or a link down (its sysfs speed is -1 or unreadable) it skips. A NIC is the measured one of
-  // its MAC (the permanent one or the one it is set to now), or of its name when it has no MAC.
-  let slowest: number | undefined;
-  let nicsMeasured = false;
-  const untiedNames: string[] = [];
-  node.interfaces.forEach((nic) => {
-    const i = m.nics.findIndex((n) =>
-      nic.mac !== undefined ? n.mac === nic.mac || n.configuredMac === nic.mac : nic.name !== undefined && n.name === nic.name,
-    );
-    if (i < 0 && nic.mac === undefined && nic.name !== undefined && !m.nics.some((n) => n.name !== undefined)) untiedNames.push(nic.name);
-    if (i >= 0) nicsMeasured = true;
-    const speed = i < 0 || m.nics[i]!.link === 'down' ? undefined : m.nics[i]!.speedMbps;
-    if (i >= 0 && m.nics[i]!.driver !== undefined && facts.nicDriver === undefined)
-      put('nicDriver', m.nics[i]!.driver, [...base, 'nics', i, 'driver']);
-    if (speed !== undefined && (slowest === undefined || speed < m.nics[slowest]!.speedMbps!)) slowest = i;
-  });
-  if (slowest !== undefined) put('nicSpeedMbps', m.nics[slowest]!.speedMbps, [...base, 'nics', slowest, 'speed_mbps']);
-  // Interfaces named only by kernel name, with facts that name no NIC (Redfish): the installer
-  // checks NICs the facts cannot tie to them. The NICs that report a speed stand in: all below
-  // 10 Gbps (and one of them up), the installer fails whichever it checks that is up (judged on
-  // the fastest); some at 10 Gbps or more and some below, harvgen cannot tell and says so.
-  let nicUntied: MeasuredView['nicUntied'];
-  if (untiedNames.length > 0) {
-    // NICs whose link is up and that report a speed. A BMC that reports neither (the host off, or
-    // no SpeedMbps) settles nothing: a declared speed stands. A NIC of unknown link with a speed
-    // counts against the verdict only when it reaches 10 Gbps (it may be the one named).
-    const withSpeed = m.nics.map((n, i) => [n, i] as const).filter(([n]) => n.link !== 'down' && n.speedMbps !== undefined);
-    const up = withSpeed.filter(([n]) => n.link === 'up');
-    if (up.length > 0) nicsMeasured = true;
-    if (up.length > 0 && withSpeed.every(([n]) => n.speedMbps! < PRODUCTION_NIC_MBPS)) {
-      const [fastest, i] = withSpeed.reduce((a, b) => (b[0].speedMbps! > a[0].speedMbps! ? b : a));
-      if (facts.nicSpeedMbps === undefined || fastest.speedMbps! < facts.nicSpeedMbps)
-        put('nicSpeedMbps', fastest.speedMbps, [...base, 'nics', i, 'speed_mbps']);
-      nicUntied = { names: untiedNames, fastest: true };
-    } else if (
-      withSpeed.some(([n]) => n.speedMbps! >= PRODUCTION_NIC_MBPS) &&
-      withSpeed.some(([n]) => n.speedMbps! < PRODUCTION_NIC_MBPS)
-    ) {
-      nicUntied = { names: untiedNames, fastest: false, speeds: withSpeed.map(([n]) => `${n.mac} ${n.speedMbps} Mbps`).join(', ') };
-    }
-  }
+  if (data !== undefined) v.put('dataDiskGib', disks[data]!.sizeGib, ['disks', data, 'size_gib']);
+  const tied = tiedNics(m, node, v);
+  const untied = tied.untiedNames.length > 0 ? untiedNics(m, tied.untiedNames, v) : { measured: false, nicUntied: undefined };
+  const nicUntied = untied.nicUntied;
   const settled: (keyof HardwareFacts)[] = [];
-  if (nicsMeasured && facts.nicSpeedMbps === undefined && nicUntied?.fastest !== false) settled.push('nicSpeedMbps');
+  if ((tied.measured || untied.measured) && v.facts.nicSpeedMbps === undefined && nicUntied?.fastest !== false)
+    settled.push('nicSpeedMbps');
   if (m.memoryGib === undefined && m.memoryTotalGib !== undefined) settled.push('memoryGib');
   return {
-    facts,
-    at,
+    facts: v.facts,
+    at: v.at,
     settled,
     ...(nicUntied ? { nicUntied } : {}),
     ...(m.firmware ? { firmware: { value: m.firmware, at: [...base, 'firmware'] } } : {}),
@@ -133,6 +89,72 @@ export function measuredView(m: MeasuredFacts, node: NodeShape): MeasuredView {
         }
       : {}),
   };
+}
+
+/** The facts a view takes from the measured layer, each with where in it it was read. */
+class ViewFacts {
+  readonly facts: { -readonly [K in keyof HardwareFacts]?: HardwareFacts[K] } = {};
+  readonly at: Partial<Record<keyof HardwareFacts, InventoryPath>> = {};
+  constructor(private readonly base: InventoryPath) {}
+
+  /** Take `v` (unless undefined) as the fact `k`, read at `path` under the node's facts. */
+  put<K extends keyof HardwareFacts>(k: K, v: HardwareFacts[K] | undefined, path: readonly (string | number)[]): void {
+    if (v === undefined) return;
+    this.facts[k] = v;
+    this.at[k] = [...this.base, ...path];
+  }
+}
+
+/**
+ * The NICs of the management interface among the measured ones: the slowest speed and the first
+ * driver. The installer checks each NIC of the management interface; one with no speed (virtio's -1)
+ * or a link down (its sysfs speed is -1 or unreadable) it skips. A NIC is the measured one of
+ * its MAC (the permanent one or the one it is set to now), or of its name when it has no MAC.
+ */
+function tiedNics(m: MeasuredFacts, node: NodeShape, v: ViewFacts): { measured: boolean; untiedNames: string[] } {
+  let slowest: number | undefined;
+  let measured = false;
+  const untiedNames: string[] = [];
+  node.interfaces.forEach((nic) => {
+    const i = m.nics.findIndex((n) =>
+      nic.mac !== undefined ? n.mac === nic.mac || n.configuredMac === nic.mac : nic.name !== undefined && n.name === nic.name,
+    );
+    if (i < 0 && nic.mac === undefined && nic.name !== undefined && !m.nics.some((n) => n.name !== undefined)) untiedNames.push(nic.name);
+    if (i >= 0) measured = true;
+    const speed = i < 0 || m.nics[i]!.link === 'down' ? undefined : m.nics[i]!.speedMbps;
+    if (i >= 0 && m.nics[i]!.driver !== undefined && v.facts.nicDriver === undefined)
+      v.put('nicDriver', m.nics[i]!.driver, ['nics', i, 'driver']);
+    if (speed !== undefined && (slowest === undefined || speed < m.nics[slowest]!.speedMbps!)) slowest = i;
+  });
+  if (slowest !== undefined) v.put('nicSpeedMbps', m.nics[slowest]!.speedMbps, ['nics', slowest, 'speed_mbps']);
+  return { measured, untiedNames };
+}
+
+/**
+ * Interfaces named only by kernel name, with facts that name no NIC (Redfish): the installer
+ * checks NICs the facts cannot tie to them. The NICs that report a speed stand in: all below
+ * 10 Gbps (and one of them up), the installer fails whichever it checks that is up (judged on
+ * the fastest); some at 10 Gbps or more and some below, harvgen cannot tell and says so.
+ */
+function untiedNics(m: MeasuredFacts, untiedNames: string[], v: ViewFacts): { measured: boolean; nicUntied: MeasuredView['nicUntied'] } {
+  // NICs whose link is up and that report a speed. A BMC that reports neither (the host off, or
+  // no SpeedMbps) settles nothing: a declared speed stands. A NIC of unknown link with a speed
+  // counts against the verdict only when it reaches 10 Gbps (it may be the one named).
+  const withSpeed = m.nics.map((n, i) => [n, i] as const).filter(([n]) => n.link !== 'down' && n.speedMbps !== undefined);
+  const up = withSpeed.filter(([n]) => n.link === 'up');
+  const measured = up.length > 0;
+  if (up.length > 0 && withSpeed.every(([n]) => n.speedMbps! < PRODUCTION_NIC_MBPS)) {
+    const [fastest, i] = withSpeed.reduce((a, b) => (b[0].speedMbps! > a[0].speedMbps! ? b : a));
+    if (v.facts.nicSpeedMbps === undefined || fastest.speedMbps! < v.facts.nicSpeedMbps)
+      v.put('nicSpeedMbps', fastest.speedMbps, ['nics', i, 'speed_mbps']);
+    return { measured, nicUntied: { names: untiedNames, fastest: true } };
+  }
+  if (withSpeed.some(([n]) => n.speedMbps! >= PRODUCTION_NIC_MBPS) && withSpeed.some(([n]) => n.speedMbps! < PRODUCTION_NIC_MBPS))
+    return {
+      measured,
+      nicUntied: { names: untiedNames, fastest: false, speeds: withSpeed.map(([n]) => `${n.mac} ${n.speedMbps} Mbps`).join(', ') },
+    };
+  return { measured, nicUntied: undefined };
 }
 
 /** A disk the facts name as the kernel does (a dump). */

@@ -42,59 +42,10 @@ export function registryTarget(options: RegistryTargetOptions = {}) {
   let manifestsPut = 0;
   const client = (host: string) => {
     let c = clients.get(host);
-    if (!c)
-      clients.set(
-        host,
-        (c = new Registry({
-          registry: host,
-          ...(options.insecure ? { insecure: true } : {}),
-          ...(options.certDir ? { certDir: options.certDir } : {}),
-          ...(options.env ? { env: options.env } : {}),
-          ...options.limits,
-          userAgent: 'harvgen',
-        })),
-      );
+    if (!c) clients.set(host, (c = registryClient(host, options)));
     return c;
   };
-  const repo = (repository: string): Sink & Source => {
-    const { host, path } = split(repository);
-    const c = client(host);
-    return {
-      name: repository,
-      hasBlob: (d) => c.hasBlob(path, d),
-      putBlob: async (d, bytes, o) => void (await c.pushBlob(path, d, bytes, o)),
-      putBlobFile: async (d, file, size) => void (await c.pushBlob(path, d, { size, open: () => createReadStream(file) })),
-      mountBlob: async (d, from) => {
-        const other = split(from);
-        if (other.host !== host) return false;
-        return (await c.mountBlob(path, d, other.path)) !== 'not-mounted';
-      },
-      hasManifest: (d) => c.hasManifest(path, d, ACCEPT),
-      putManifest: async (ref, mediaType, bytes) => {
-        await c.putManifest(path, ref, mediaType, bytes);
-        manifestsPut++;
-      },
-      resolveTag: async (tag) => {
-        try {
-          return (await c.resolve(path, tag, ACCEPT)).digest;
-        } catch (e) {
-          if (e instanceof RegistryError && e.status === 404) return undefined;
-          throw e;
-        }
-      },
-      readTag: async (tag, max) => {
-        try {
-          return (await c.getManifest(path, tag, ACCEPT, { maxBytes: Math.min(max, MAX_MANIFEST) })).bytes;
-        } catch (e) {
-          if (e instanceof RegistryError && e.status === 404) return undefined;
-          throw e;
-        }
-      },
-      getManifest: async (d, max) => (await c.getManifest(path, d, ACCEPT, { maxBytes: Math.min(max, MAX_MANIFEST) })).bytes,
-      getBlob: (d, max) => c.getBlob(path, d, { maxBytes: max }),
-      streamBlob: (d) => c.openBlob(path, d),
-    };
-  };
+  const repo = (repository: string) => registryRepository(client(split(repository).host), repository, () => manifestsPut++);
   return {
     /** The repository as the OCI library's own copy store (import). */
     graphStore: (repository: string): GraphStore => {
@@ -118,6 +69,54 @@ export function registryTarget(options: RegistryTargetOptions = {}) {
     close: () => {
       for (const c of clients.values()) c.close();
     },
+  };
+}
+
+/** The client of one registry host. */
+function registryClient(host: string, options: RegistryTargetOptions): Registry {
+  return new Registry({
+    registry: host,
+    ...(options.insecure ? { insecure: true } : {}),
+    ...(options.certDir ? { certDir: options.certDir } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...options.limits,
+    userAgent: 'harvgen',
+  });
+}
+
+/** What `read` gives, or undefined when the registry answers 404 (no such tag). */
+async function unless404<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    if (e instanceof RegistryError && e.status === 404) return undefined;
+    throw e;
+  }
+}
+
+/** One repository of a registry as a Sink and a Source (`putManifest` calls `counted` after each manifest). */
+function registryRepository(c: Registry, repository: string, counted: () => void): Sink & Source {
+  const { host, path } = split(repository);
+  return {
+    name: repository,
+    hasBlob: (d) => c.hasBlob(path, d),
+    putBlob: async (d, bytes, o) => void (await c.pushBlob(path, d, bytes, o)),
+    putBlobFile: async (d, file, size) => void (await c.pushBlob(path, d, { size, open: () => createReadStream(file) })),
+    mountBlob: async (d, from) => {
+      const other = split(from);
+      if (other.host !== host) return false;
+      return (await c.mountBlob(path, d, other.path)) !== 'not-mounted';
+    },
+    hasManifest: (d) => c.hasManifest(path, d, ACCEPT),
+    putManifest: async (ref, mediaType, bytes) => {
+      await c.putManifest(path, ref, mediaType, bytes);
+      counted();
+    },
+    resolveTag: (tag) => unless404(async () => (await c.resolve(path, tag, ACCEPT)).digest),
+    readTag: (tag, max) => unless404(async () => (await c.getManifest(path, tag, ACCEPT, { maxBytes: Math.min(max, MAX_MANIFEST) })).bytes),
+    getManifest: async (d, max) => (await c.getManifest(path, d, ACCEPT, { maxBytes: Math.min(max, MAX_MANIFEST) })).bytes,
+    getBlob: (d, max) => c.getBlob(path, d, { maxBytes: max }),
+    streamBlob: (d) => c.openBlob(path, d),
   };
 }
 

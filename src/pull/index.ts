@@ -8,26 +8,18 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { SealKey } from '../publish/seal.ts';
 import type { Source } from '../publish/sink.ts';
 import { fetchTree, PullRefused, readHead } from './fetch.ts';
-import {
-  forgetReleases,
-  placeReleases,
-  recordReleases,
-  releaseFiles,
-  releaseProblems,
-  restoreReleases,
-  type ReleaseFile,
-} from './releases.ts';
+import { forgetReleases, placeReleases, recordReleases, releaseFiles, releaseProblems, restoreFrom, restoreReleases } from './releases.ts';
 import { readKeyFile, readPullConfig, PullConfigError, type PullConfig } from './config.ts';
 import { VersionStore, type PullVerdict } from './store.ts';
 import { SOURCE } from './state.ts';
 import { DurableError } from '../durable/index.ts';
-import { nginxCheck, nginxReload } from './nginx.ts';
+import { nginxHooks } from './nginx.ts';
 import { DEFAULT_TIMEOUT_MS, PullTimedOut, showDuration, startDeadline, withDeadline, type Deadline } from './deadline.ts';
 import { registryTarget } from '../publish/stores.ts';
 
 export { readPullConfig, type PullConfig } from './config.ts';
 export { DEFAULT_TIMEOUT_MS, parseDuration } from './deadline.ts';
-import type { PullOptions, PullResult, VersionInfo } from './types.ts';
+import type { PullOptions, PullResult, PullState, VersionInfo } from './types.ts';
 export type { PullOptions, PullResult, PullState, PullVerdict, VersionInfo } from './types.ts';
 
 /** `harvgen pull --list`: the versions kept, newest first. */
@@ -102,26 +94,17 @@ function sourceOf(config: PullConfig, options: PullRunOptions, deadline: Deadlin
 
 /** A pull under the store's lock, after recovery. */
 async function run(config: PullConfig, key: SealKey, store: VersionStore, options: PullOptions, deadline: Deadline): Promise<PullResult> {
-  const step = options.onStep ?? (() => {});
-  const hooks = {
-    check: (dir: string) => {
-      deadline.check();
-      return nginxCheck(dir, config.site, { command: config.nginxTest });
-    },
-    reload: () => nginxReload(config.nginxReload),
+  const p: PullRun = {
+    config,
+    store,
+    options,
+    deadline,
+    step: options.onStep ?? (() => {}),
+    hooks: nginxHooks(config.site, { test: config.nginxTest, reload: config.nginxReload }, () => deadline.check()),
   };
-  if (options.rollback) {
-    step('rolling back');
-    const r = await store.rollback(options.rollbackTo, hooks);
-    // Stay there while the tag still names what was left.
-    if (r.from !== undefined && r.from !== r.to) store.hold(r.from);
-    // Its release files, put back from the registry when one is missing (a rollback needs the
-    // registry only then); when that fails, the verdict names the files.
-    const repaired = await repairReleases(config, store, () => sourceOf(config, options, deadline), step);
-    return await finish(config, store, options, 'rolled-back', repaired);
-  }
+  if (options.rollback) return rollBack(p);
   // A run killed between its switch and nginx's reload: reload now.
-  if (await store.resumeReload(hooks)) step('reloaded nginx after an interrupted switch');
+  if (await store.resumeReload(p.hooks)) p.step('reloaded nginx after an interrupted switch');
   const source = sourceOf(config, options, deadline);
   const state = store.state();
   const digest = options.digest ?? (await source.resolveTag(config.tag));
@@ -133,34 +116,68 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
       action: 'failed',
       diagnostics: [diag('PULL_FAILED', `${source.name}:${config.tag} does not exist`, 'Publish the site first (`harvgen publish`).')],
     };
-  // What is served must have its release files: one deleted since is put back, and verified.
+  return (
+    (await servedWhole(p, source, state, digest)) ?? upToDate(p, state, digest) ?? (await fetchAndSwitch(p, key, source, state, digest))
+  );
+}
+
+/** One pull run: what it pulls for, where to, and how it reports its steps. */
+interface PullRun {
+  readonly config: PullConfig;
+  readonly store: VersionStore;
+  readonly options: PullOptions;
+  readonly deadline: Deadline;
+  readonly step: (what: string) => void;
+  readonly hooks: ReturnType<typeof nginxHooks>;
+}
+
+/** `--rollback`: back to the version before (or the one named), its release files put back. */
+async function rollBack({ config, store, options, deadline, step, hooks }: PullRun): Promise<PullResult> {
+  step('rolling back');
+  const r = await store.rollback(options.rollbackTo, hooks);
+  // Stay there while the tag still names what was left.
+  if (r.from !== undefined && r.from !== r.to) store.hold(r.from);
+  // Its release files, put back from the registry when one is missing (a rollback needs the
+  // registry only then); when that fails, the verdict names the files.
+  const repaired = await repairReleases(config, store, () => sourceOf(config, options, deadline), step);
+  return await finish(config, store, options, 'rolled-back', repaired);
+}
+
+/**
+ * What is served (the tag's version, or the one a rollback holds) must have its release files:
+ * one deleted since is put back, and verified; one with no verdict is verified. Undefined: nothing to do.
+ */
+async function servedWhole(p: PullRun, source: Source, state: PullState | undefined, digest: string): Promise<PullResult | undefined> {
+  const { config, store, options, step } = p;
   const servedNow = store.servedHex();
-  if (
-    servedNow !== undefined &&
-    ((options.digest === undefined && state?.held === digest) || (state?.digest === digest && servedNow === hex0(digest)))
-  ) {
-    // A version pulled before its release files were recorded: its signed provenance read again (once).
-    let missing = await releaseProblems(config.stateDir, servedNow, config.site, config.publicKey);
-    if (!missing.recorded) {
-      step('recording the release files of the served version');
-      recordReleases(config.stateDir, servedNow, (await readHead(source, `sha256:${servedNow}`, config.site, config.publicKey)).signed);
-      missing = await releaseProblems(config.stateDir, servedNow, config.site, config.publicKey);
-    }
-    if (missing.problems.length > 0) {
-      step(`release files not in place: ${missing.problems.join('; ')}`);
-      const repaired = await restoreFrom(() => source, missing.files, config.stateDir, step);
-      return await finish(config, store, options, 'up-to-date', {
-        ...repaired,
-        ...(SOURCE.test(source.name) ? { source: source.name } : {}),
-      });
-    }
-    // The run that switched to it was killed before it recorded a verdict (during nginx's wait,
-    // or verify): verify now, so that state.json never goes on without one.
-    if (state?.verdict === undefined) {
-      step('no verdict recorded for the served version: verifying');
-      return await finish(config, store, options, 'up-to-date', {});
-    }
+  const current = (options.digest === undefined && state?.held === digest) || (state?.digest === digest && servedNow === hex0(digest));
+  if (servedNow === undefined || !current) return undefined;
+  // A version pulled before its release files were recorded: its signed provenance read again (once).
+  let missing = await releaseProblems(config.stateDir, servedNow, config.site, config.publicKey);
+  if (!missing.recorded) {
+    step('recording the release files of the served version');
+    recordReleases(config.stateDir, servedNow, (await readHead(source, `sha256:${servedNow}`, config.site, config.publicKey)).signed);
+    missing = await releaseProblems(config.stateDir, servedNow, config.site, config.publicKey);
   }
+  if (missing.problems.length > 0) {
+    step(`release files not in place: ${missing.problems.join('; ')}`);
+    const repaired = await restoreFrom(() => source, missing.files, config.stateDir, step);
+    return await finish(config, store, options, 'up-to-date', {
+      ...repaired,
+      ...(SOURCE.test(source.name) ? { source: source.name } : {}),
+    });
+  }
+  // The run that switched to it was killed before it recorded a verdict (during nginx's wait,
+  // or verify): verify now, so that state.json never goes on without one.
+  if (state?.verdict === undefined) {
+    step('no verdict recorded for the served version: verifying');
+    return await finish(config, store, options, 'up-to-date', {});
+  }
+  return undefined;
+}
+
+/** Nothing to pull: a rollback holds the served version, or the tag's version is served. Undefined: there is. */
+function upToDate({ config, store, options, step }: PullRun, state: PullState | undefined, digest: string): PullResult | undefined {
   if (options.digest === undefined && state?.held === digest) {
     step(`held at ${state.digest} by a rollback: the tag still names ${digest}, which was rolled back from`);
     return { ok: true, site: config.site, ...(state.digest ? { digest: state.digest } : {}), action: 'up-to-date', diagnostics: [] };
@@ -174,6 +191,12 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
       ...(state.verdict ? { verdict: state.verdict } : {}),
       diagnostics: [],
     };
+  return undefined;
+}
+
+/** The tag's version: its signed head checked, its tree fetched (unless kept), its release files placed, then switched to. */
+async function fetchAndSwitch(p: PullRun, key: SealKey, source: Source, state: PullState | undefined, digest: string): Promise<PullResult> {
+  const { config, store, options, step } = p;
   const hex = hex0(digest);
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new PullRefused(`${digest} is not a sha256 digest`);
   step(`checking ${digest}`);
@@ -192,7 +215,7 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     step('release files');
     extra.releasesWritten = await placeReleases(source, fetched, config.stateDir);
     recordReleases(config.stateDir, hex, head.signed);
-    deadline.check();
+    p.deadline.check();
     store.commit(hex);
   } else {
     // A version still kept (a tag moved back to it): its release files may have gone since.
@@ -201,7 +224,7 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     extra.releasesWritten = await restoreReleases(source, releaseFiles(head.provenance.releases), config.stateDir);
   }
   step('switching');
-  await store.switchTo(hex, meta(head.provenance, digest), hooks);
+  await store.switchTo(hex, meta(head.provenance, digest), p.hooks);
   return await finish(config, store, options, 'switched', extra);
 }
 
@@ -355,20 +378,4 @@ async function repairReleases(
   if (hex === undefined) return {};
   const missing = await releaseProblems(config.stateDir, hex, config.site, config.publicKey);
   return missing.problems.length === 0 ? {} : await restoreFrom(source, missing.files, config.stateDir, step);
-}
-
-/** Put back release files from the source (made only now: a rollback needs the registry only then); a failure is said, not thrown. */
-async function restoreFrom(
-  source: () => Source,
-  files: readonly ReleaseFile[],
-  stateDir: string,
-  step: (s: string) => void,
-): Promise<{ releasesWritten?: number; releasesFailed?: string }> {
-  step('putting back release files');
-  try {
-    return { releasesWritten: await restoreReleases(source(), files, stateDir) };
-  } catch (e) {
-    if (e instanceof PullTimedOut) throw e;
-    return { releasesFailed: (e as Error).message };
-  }
 }

@@ -166,3 +166,18 @@ export async function nginxReload(command: readonly string[] = DEFAULT_RELOAD, t
   if (r.code !== 0)
     throw new NginxError(`nginx reload failed (${command.join(' ')}): ${failure(r, timeoutMs)}`, r.stderr.trim() || r.stdout.trim());
 }
+
+/** What the version store runs around a switch: `before` (the run's deadline), the test of the new tree, then the reload. */
+export function nginxHooks(
+  site: string,
+  commands: { readonly test: readonly string[]; readonly reload: readonly string[] },
+  before: () => void,
+): { check: (dir: string) => Promise<void>; reload: () => Promise<void> } {
+  return {
+    check: (dir: string) => {
+      before();
+      return nginxCheck(dir, site, { command: commands.test });
+    },
+    reload: () => nginxReload(commands.reload),
+  };
+}

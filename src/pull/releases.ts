@@ -20,6 +20,7 @@ import { atomicTempPath, fsyncDir, removeStaleTemps, writeFileAtomic } from '../
 import { PullRefused, type Fetched } from './fetch.ts';
 import { checkProvenance } from '../publish/sign.ts';
 import { pausePoint } from './pause.ts';
+import { PullTimedOut } from './deadline.ts';
 import { VERIFIED_SUFFIX, verifiedText } from '../derive/failover.ts';
 
 type Known = Record<string, { size: number; mtimeMs: number; sha256: string }>;
@@ -240,5 +241,21 @@ async function download(source: Source, digest: string, f: { sha256: string; siz
     fsyncDir(dirname(target));
   } finally {
     rmSync(tmp, { force: true });
+  }
+}
+
+/** Put back release files from the source (made only now: a rollback needs the registry only then); a failure is said, not thrown. */
+export async function restoreFrom(
+  source: () => Source,
+  files: readonly ReleaseFile[],
+  stateDir: string,
+  step: (s: string) => void,
+): Promise<{ releasesWritten?: number; releasesFailed?: string }> {
+  step('putting back release files');
+  try {
+    return { releasesWritten: await restoreReleases(source(), files, stateDir) };
+  } catch (e) {
+    if (e instanceof PullTimedOut) throw e;
+    return { releasesFailed: (e as Error).message };
   }
 }

@@ -163,7 +163,6 @@ function addNode(
   inputs: RenderInputs,
   placed?: RenderedNodeFiles | null,
 ): RenderedNodeFiles | undefined {
-  const add = tree.add;
   // The entry of this very node object at its place (`null`: it had none), else by hostname.
   const hit = placed === null ? undefined : (placed ?? cache?.nodes.get(node.hostname));
   // The node's user-data file is read from the node only when it is not the node the entry was made from.
@@ -192,6 +191,33 @@ function addNode(
   const first = tree.files.length;
   const before = tree.diagnostics.length;
   const tooLarge = budget.tooLargeCount;
+  const { clean, configBytes } = addNodeFiles(model, node, tree, budget, inputs);
+  if (cache && clean && tree.diagnostics.length === before && budget.tooLargeCount === tooLarge && !budget.over) {
+    const entry: RenderedNodeFiles = {
+      key,
+      node,
+      userData: userDataFile,
+      ...(userDataPath !== undefined ? { userDataPath } : {}),
+      ...(media !== '' ? { media } : {}),
+      files: tree.files.slice(first),
+      configBytes,
+    };
+    cache.nodes.set(node.hostname, entry);
+    cache.touched?.add(node.hostname);
+    return entry;
+  }
+  return undefined;
+}
+
+/** Render one node's files into the tree: whether its config fitted the budget (`clean`), and its size. */
+function addNodeFiles(
+  model: SiteModel,
+  node: ResolvedNode,
+  tree: TreeFiles,
+  budget: ConfigBudget,
+  inputs: RenderInputs,
+): { clean: boolean; configBytes: number } {
+  const add = tree.add;
   for (const mac of node.macs) {
     add(nodeScriptPath(model, mac), () => renderNodeScript(model, node, mac), { served: true });
     if (namesKeyed(model)) add(LAYOUT.nodeScript(mac), () => renderKeyedStub(model, mac), { served: true });
@@ -220,21 +246,7 @@ function addNode(
   // Its dnsmasq reservation: kept and reused with the node's other files (by watch, and by a plain
   // build from the record), not made again for every node at every build.
   if (dnsmasqHostFiles(model)) add(dnsmasqHostPath(model, node), () => renderDnsmasqHostFile(model, node));
-  if (cache && clean && tree.diagnostics.length === before && budget.tooLargeCount === tooLarge && !budget.over) {
-    const entry: RenderedNodeFiles = {
-      key,
-      node,
-      userData: userDataFile,
-      ...(userDataPath !== undefined ? { userDataPath } : {}),
-      ...(media !== '' ? { media } : {}),
-      files: tree.files.slice(first),
-      configBytes,
-    };
-    cache.nodes.set(node.hostname, entry);
-    cache.touched?.add(node.hostname);
-    return entry;
-  }
-  return undefined;
+  return { clean, configBytes };
 }
 
 /** What a node's render-cache key adds for its boot ISO: the digest of the boot programs (kept per map). */

@@ -43,22 +43,38 @@ export interface ManifestOptions {
  * `test/manifest-parts.test.ts` compares both ways.
  */
 export function renderManifest(model: SiteModel, artifacts: readonly Artifact[], opts: ManifestOptions): string[] {
-  const { secrets, shas } = opts;
-  const memo = opts.memo ?? computeAlways;
-  const kept = opts.memo !== undefined && opts.memo !== computeAlways;
   const allow = allowOf(opts.guarded ?? []);
-  const sha256 = (a: Artifact) => {
-    if (isOnDisk(a) || isSpilled(a)) return a.sha256;
-    const known = shas?.get(a.path);
-    if (known && known.contents === a.contents) {
-      knownSha(a, known.sha);
-      return known.sha;
-    }
-    const sha = artifactSha(a);
-    shas?.set(a.path, { contents: a.contents, sha });
-    return sha;
-  };
-  const head: Omit<Manifest, 'nodes' | 'files'> = {
+  const head = manifestHead(model, opts.secrets, allow);
+  const entry = (a: Artifact) => fileEntry(a, allow, opts.shas);
+  // A build without watch's memo: one JSON.stringify of the whole, one part (measured: entries
+  // serialized one by one cost a cold build of 10,000 nodes about 0.3 s and 12 MB more peak RSS,
+  // which only the entries kept across watch's rebuilds pay back).
+  if (opts.memo === undefined || opts.memo === computeAlways) {
+    const nodes = model.nodes.map((n) => manifestNode(model, n));
+    return [`${JSON.stringify({ ...head, nodes, files: artifacts.map(entry) }, null, 2)}\n`];
+  }
+  const memo = opts.memo;
+  // The head as JSON.stringify writes it with both lists last, cut where each list goes.
+  const whole = JSON.stringify({ ...head, nodes: 0, files: 0 }, null, 2);
+  const tail = '\n  "nodes": 0,\n  "files": 0\n}';
+  if (!whole.endsWith(tail)) throw new Error('manifest.json: the head does not end with its two lists');
+  const parts: string[] = [`${whole.slice(0, whole.length - tail.length)}\n  "nodes": `];
+  const state = memo.parts?.state;
+  const nodeText = (n: ResolvedNode) => entryText(manifestNode(model, n));
+  pushList(parts, state, 'manifest:node-chunks', memoEach(memo, 'manifest-text', model.nodes, nodeText));
+  parts.push(',\n  "files": ');
+  pushList(parts, state, 'manifest:file-chunks', fileEntryTexts(artifacts, allow, state, entry));
+  parts.push('\n}\n');
+  return parts;
+}
+
+/** Everything in manifest.json but its two lists: the site, its boot server's URLs, its release. */
+function manifestHead(
+  model: SiteModel,
+  secrets: SecretMode,
+  allow: ReadonlyMap<string, readonly string[]>,
+): Omit<Manifest, 'nodes' | 'files'> {
+  return {
     generator: 'harvgen',
     manifest_version: MANIFEST_VERSION,
     site: model.site,
@@ -95,50 +111,61 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
       ? { upgrade: { version: model.upgrade.to.version.raw, iso: model.upgrade.to.artifacts.iso, iso_sha512: model.upgrade.isoChecksum } }
       : {}),
   };
-  const fileEntry = (a: Artifact) => {
-    const allowed = allow.get(a.path);
-    return {
-      path: a.path,
-      sha256: sha256(a),
-      size: artifactSize(a),
-      ...(a.url !== undefined ? { url: a.url } : {}),
-      ...(allowed ? { allow: [...allowed] } : {}),
-    };
-  };
-  // A build without watch's memo: one JSON.stringify of the whole, one part (measured: entries
-  // serialized one by one cost a cold build of 10,000 nodes about 0.3 s and 12 MB more peak RSS,
-  // which only the entries kept across watch's rebuilds pay back).
-  if (!kept) {
-    const nodes = model.nodes.map((n) => manifestNode(model, n));
-    return [`${JSON.stringify({ ...head, nodes, files: artifacts.map(fileEntry) }, null, 2)}\n`];
+}
+
+/** A file's SHA-256: its own when on disk, last render's for the same contents (`shas`), else computed and kept there. */
+function fileSha(a: Artifact, shas: ManifestOptions['shas']): string {
+  if (isOnDisk(a) || isSpilled(a)) return a.sha256;
+  const known = shas?.get(a.path);
+  if (known && known.contents === a.contents) {
+    knownSha(a, known.sha);
+    return known.sha;
   }
-  // The head as JSON.stringify writes it with both lists last, cut where each list goes.
-  const whole = JSON.stringify({ ...head, nodes: 0, files: 0 }, null, 2);
-  const tail = '\n  "nodes": 0,\n  "files": 0\n}';
-  if (!whole.endsWith(tail)) throw new Error('manifest.json: the head does not end with its two lists');
-  const parts: string[] = [`${whole.slice(0, whole.length - tail.length)}\n  "nodes": `];
-  const state = memo.parts?.state;
-  // The entries joined by runs of CHUNK, each run's text kept while its entries are the same (a
-  // part per entry was some 100,000 parts a render to list, compare and write).
-  const list = (name: string, texts: readonly string[]) => {
-    if (texts.length === 0) {
-      parts.push('[]');
-      return;
-    }
-    const last = state?.get(name) as KeptChunks | undefined;
-    const chunks: string[] = [];
-    for (let from = 0, c = 0; from < texts.length; from += CHUNK, c++) {
-      const to = Math.min(from + CHUNK, texts.length);
-      chunks.push(last !== undefined && sameRun(last.texts, texts, from, to) ? last.chunks[c]! : texts.slice(from, to).join(',\n    '));
-    }
-    state?.set(name, { texts, chunks });
-    parts.push('[\n    ');
-    chunks.forEach((t, i) => (i === 0 ? parts.push(t) : parts.push(',\n    ', t)));
-    parts.push('\n  ]');
+  const sha = artifactSha(a);
+  shas?.set(a.path, { contents: a.contents, sha });
+  return sha;
+}
+
+/** The manifest entry of one file. */
+function fileEntry(a: Artifact, allow: ReadonlyMap<string, readonly string[]>, shas: ManifestOptions['shas']) {
+  const allowed = allow.get(a.path);
+  return {
+    path: a.path,
+    sha256: fileSha(a, shas),
+    size: artifactSize(a),
+    ...(a.url !== undefined ? { url: a.url } : {}),
+    ...(allowed ? { allow: [...allowed] } : {}),
   };
-  const nodeText = (n: ResolvedNode) => entryText(manifestNode(model, n));
-  list('manifest:node-chunks', memoEach(memo, 'manifest-text', model.nodes, nodeText));
-  parts.push(',\n  "files": ');
+}
+
+/**
+ * The entries joined by runs of CHUNK, each run's text kept while its entries are the same (a
+ * part per entry was some 100,000 parts a render to list, compare and write).
+ */
+function pushList(parts: string[], state: Map<string, unknown> | undefined, name: string, texts: readonly string[]): void {
+  if (texts.length === 0) {
+    parts.push('[]');
+    return;
+  }
+  const last = state?.get(name) as KeptChunks | undefined;
+  const chunks: string[] = [];
+  for (let from = 0, c = 0; from < texts.length; from += CHUNK, c++) {
+    const to = Math.min(from + CHUNK, texts.length);
+    chunks.push(last !== undefined && sameRun(last.texts, texts, from, to) ? last.chunks[c]! : texts.slice(from, to).join(',\n    '));
+  }
+  state?.set(name, { texts, chunks });
+  parts.push('[\n    ');
+  chunks.forEach((t, i) => (i === 0 ? parts.push(t) : parts.push(',\n    ', t)));
+  parts.push('\n  ]');
+}
+
+/** Each file's entry text under watch, last render's where the file and who may fetch it are the same. */
+function fileEntryTexts(
+  artifacts: readonly Artifact[],
+  allow: ReadonlyMap<string, readonly string[]>,
+  state: Map<string, unknown> | undefined,
+  entry: (a: Artifact) => object,
+): string[] {
   // The entries of last time by place, while the files there and who may fetch them are the same
   // objects (most of a rebuild's 40,000 files): no lookup for each.
   const lastFiles = state?.get(KEPT_FILES) as KeptFiles | undefined;
@@ -148,15 +175,13 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
     const allowed = allow.get(a.path);
     const last = fileTexts.get(a);
     if (last && sameList(last.allow, allowed)) return last.text;
-    const text = entryText(fileEntry(a));
+    const text = entryText(entry(a));
     fileTexts.set(a, { allow: allowed, text });
     return text;
   });
   // A copy: renderSite puts manifest.json itself into `artifacts` afterwards.
   state?.set(KEPT_FILES, { artifacts: artifacts.slice(), allow, texts });
-  list('manifest:file-chunks', texts);
-  parts.push('\n}\n');
-  return parts;
+  return texts;
 }
 
 /** Who may fetch each protected file, by path (kept by the list, which watch's render keeps while no owner or served path changed). */

@@ -153,137 +153,176 @@ function emptyVerdicts(): Record<Verdict, number> {
  * (the generator's end): a run stopped half-way leaves the previous state whole.
  */
 export async function* statusFleet(o: FleetOptions): AsyncGenerator<FleetSite> {
-  const loopWindow = o.loopWindowMs ?? 3_600_000;
-  const neverMs = o.neverBootedMs ?? 24 * 3_600_000;
-  const now = o.now ?? Date.now();
-  let writer: StateWriter | undefined;
+  const run: FleetRun = {
+    o,
+    loopWindow: o.loopWindowMs ?? 3_600_000,
+    neverMs: o.neverBootedMs ?? 24 * 3_600_000,
+    now: o.now ?? Date.now(),
+  };
   let release: (() => Promise<void>) | undefined;
   if (o.state !== undefined) {
     const locked = await lockState(o.state);
     if ('diagnostic' in locked) {
-      yield { summary: blank(o.state, basename(o.state), neverMs), diagnostics: [locked.diagnostic], notes: [], fatal: true };
+      yield { summary: blank(o.state, basename(o.state), run.neverMs), diagnostics: [locked.diagnostic], notes: [], fatal: true };
       return;
     }
     release = locked.release;
-    writer = new StateWriter(o.state);
+    run.writer = new StateWriter(o.state);
   }
   let done = false;
   try {
-    for (const dir of o.sites) {
-      // With a state: the model saved by the last run while every input it was made of is unchanged.
-      const abs = resolve(dir);
-      const name0 = basename(abs);
-      const raw = writer && /^[a-z0-9_-]+$/.test(name0) ? readUnit(unitFile(writer.dir, { site: name0 })) : undefined;
-      const hit = raw?.value !== undefined ? cachedModelOf(raw.value, abs) : undefined;
-      let model: SiteModel | undefined;
-      let errors: Diagnostic[] = [];
-      let cache: CachedModel | undefined;
-      let siteName = name0;
-      let fromCache = false;
-      if (hit && hit.model.site === name0 && stampsHold(hit.stamps)) {
-        model = hit.model;
-        cache = hit;
-        fromCache = true;
-      } else {
-        const compiled = await compileModel(dir, writer ? { stamps: true } : {});
-        model = compiled.renderable?.model;
-        errors = compiled.diagnostics.filter((d) => d.severity === 'error');
-        siteName = compiled.site ?? name0;
-        if (model && compiled.inputs?.complete && model.site === name0) cache = { dir: abs, stamps: compiled.inputs.stamps, model };
-      }
-      if (!model) {
-        yield { summary: blank(dir, siteName, neverMs), diagnostics: errors, notes: [] };
-        continue;
-      }
-      const notes: string[] = [];
-      const logDir = join(o.logDir, model.site);
-      let files: string[];
-      try {
-        files = siteLogs(logDir);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-        yield {
-          summary: { ...blank(dir, model.site, neverMs), nodes: model.nodes.length },
-          diagnostics: [
-            ...errors,
-            {
-              code: 'STATUS_LOG_UNREADABLE',
-              severity: 'error',
-              message: `no logs of site ${model.site}: ${logDir} cannot be read (${code})`,
-              hint: `Collect the access logs of the site's boot server into ${logDir}/ (its *.log* files: plain, rotated or .gz), or leave the site out of this run.`,
-              file: logDir,
-            },
-          ],
-          notes,
-        };
-        continue;
-      }
-      let tally: SiteTally;
-      let skipped: number;
-      let unreadable: { file: string; problem: string }[];
-      if (writer) {
-        const fingerprint = modelFingerprint(model);
-        const file = unitFile(writer.dir, { site: model.site });
-        const again = model.site === name0 ? raw : readUnit(file);
-        const saved: { state?: UnitState; unusable?: Unusable } =
-          again?.value !== undefined
-            ? checkUnit(again.value, { [model.site]: fingerprint })
-            : again?.unusable
-              ? { unusable: again.unusable }
-              : {};
-        if (saved.unusable) notes.push(`${file}: not merged (${unusableReason(saved.unusable)}): the logs are read from their first line`);
-        const t = (tally = new SiteTally(model, saved.state?.sites[model.site]?.aggregate));
-        const read = await streamIncremental(files, (r) => t.add(r), saved.state?.cursors ?? []);
-        const requests = (saved.state?.requests ?? 0) + read.requests;
-        skipped = (saved.state?.skipped ?? 0) + read.skipped + read.long;
-        unreadable = read.unreadable;
-        if (unreadable.length === 0)
-          writer.stage(
-            file,
-            newUnit({ [model.site]: { fingerprint, aggregate: tally.aggregate } }, read.cursors, requests, skipped, cache),
-          );
-        else notes.push(`${file}: not updated (a log could not be read)`);
-      } else {
-        const t = (tally = new SiteTally(model));
-        const read = await streamLogs(files, (r) => t.add(r), o.since);
-        skipped = read.skipped + read.long;
-        unreadable = [...read.unreadable];
-      }
-      const nodes = tally.nodes(loopWindow);
-      const unknown = tally.unknownMachines();
-      const diagnostics = [...errors, ...unreadableDiagnostics(unreadable)];
-      yield {
-        summary: siteSummary({
-          dir,
-          site: model.site,
-          ok: diagnostics.length === 0,
-          nodes,
-          unknown: unknown.length,
-          requests: tally.aggregate.requests,
-          verifyRequests: tally.aggregate.verifyRequests,
-          serverRequests: tally.aggregate.serverRequests ?? 0,
-          foreignRequests: tally.aggregate.foreignRequests ?? 0,
-          skipped,
-          logFiles: files.length,
-          lastRequest: tally.aggregate.lastRequest,
-          deployed: deployTime(model.site, logDir, o.outDir, o.deployedAt),
-          now,
-          neverMs,
-        }),
-        diagnostics,
-        notes,
-        ...(fromCache ? { cached: true } : {}),
-        ...(o.detail ? { nodes, unknown } : {}),
-      };
-    }
+    for (const dir of o.sites) yield await fleetSite(run, dir);
     done = true;
   } finally {
-    if (writer) {
-      if (done) writer.commit();
-      else writer.abandon();
+    if (run.writer) {
+      if (done) run.writer.commit();
+      else run.writer.abandon();
     }
     await release?.();
   }
+}
+
+/** One run over the fleet: its options with their defaults, and the state it stages (with `state`). */
+interface FleetRun {
+  readonly o: FleetOptions;
+  readonly loopWindow: number;
+  readonly neverMs: number;
+  readonly now: number;
+  writer?: StateWriter;
+}
+
+/** A site's model: the one saved by the last run while every input it was made of is unchanged, else compiled. */
+interface SiteModelOf {
+  readonly model: SiteModel | undefined;
+  readonly errors: Diagnostic[];
+  /** What to save for the next run (a model whose every input was stamped). */
+  readonly cache: CachedModel | undefined;
+  /** The site's name: its directory's, or the inventory's when it compiled. */
+  readonly site: string;
+  readonly fromCache: boolean;
+  /** The state file under the directory's name, as read. */
+  readonly raw: ReturnType<typeof readUnit> | undefined;
+  /** The directory's name. */
+  readonly name0: string;
+}
+
+/** The model of the site in `dir`, from the state directory or compiled. */
+async function siteModelOf(writer: StateWriter | undefined, dir: string): Promise<SiteModelOf> {
+  const abs = resolve(dir);
+  const name0 = basename(abs);
+  const raw = writer && /^[a-z0-9_-]+$/.test(name0) ? readUnit(unitFile(writer.dir, { site: name0 })) : undefined;
+  const hit = raw?.value !== undefined ? cachedModelOf(raw.value, abs) : undefined;
+  if (hit && hit.model.site === name0 && stampsHold(hit.stamps))
+    return { model: hit.model, errors: [], cache: hit, site: name0, fromCache: true, raw, name0 };
+  const compiled = await compileModel(dir, writer ? { stamps: true } : {});
+  const model = compiled.renderable?.model;
+  const cache =
+    model && compiled.inputs?.complete && model.site === name0 ? { dir: abs, stamps: compiled.inputs.stamps, model } : undefined;
+  const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
+  return { model, errors, cache, site: compiled.site ?? name0, fromCache: false, raw, name0 };
+}
+
+/** What reading a site's logs gave. */
+interface SiteRead {
+  readonly tally: SiteTally;
+  readonly skipped: number;
+  readonly unreadable: readonly { file: string; problem: string }[];
+}
+
+/** One site of the fleet: its model, its logs, its summary. */
+async function fleetSite(run: FleetRun, dir: string): Promise<FleetSite> {
+  const { o, neverMs } = run;
+  const of = await siteModelOf(run.writer, dir);
+  const { model, errors } = of;
+  if (!model) return { summary: blank(dir, of.site, neverMs), diagnostics: errors, notes: [] };
+  const notes: string[] = [];
+  const logDir = join(o.logDir, model.site);
+  let files: string[];
+  try {
+    files = siteLogs(logDir);
+  } catch (e) {
+    return {
+      summary: { ...blank(dir, model.site, neverMs), nodes: model.nodes.length },
+      diagnostics: [...errors, logDirUnreadable(model.site, logDir, e)],
+      notes,
+    };
+  }
+  const { tally, skipped, unreadable } = run.writer
+    ? await readSince(run.writer, of, model, files, notes)
+    : await readAll(model, files, o.since);
+  const nodes = tally.nodes(run.loopWindow);
+  const unknown = tally.unknownMachines();
+  const diagnostics = [...errors, ...unreadableDiagnostics(unreadable)];
+  return {
+    summary: siteSummary({
+      dir,
+      site: model.site,
+      ok: diagnostics.length === 0,
+      nodes,
+      unknown: unknown.length,
+      requests: tally.aggregate.requests,
+      verifyRequests: tally.aggregate.verifyRequests,
+      serverRequests: tally.aggregate.serverRequests ?? 0,
+      foreignRequests: tally.aggregate.foreignRequests ?? 0,
+      skipped,
+      logFiles: files.length,
+      lastRequest: tally.aggregate.lastRequest,
+      deployed: deployTime(model.site, logDir, o.outDir, o.deployedAt),
+      now: run.now,
+      neverMs,
+    }),
+    diagnostics,
+    notes,
+    ...(of.fromCache ? { cached: true } : {}),
+    ...(o.detail ? { nodes, unknown } : {}),
+  };
+}
+
+/** STATUS_LOG_UNREADABLE for a site whose log directory cannot be listed. */
+function logDirUnreadable(site: string, logDir: string, e: unknown): Diagnostic {
+  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  return {
+    code: 'STATUS_LOG_UNREADABLE',
+    severity: 'error',
+    message: `no logs of site ${site}: ${logDir} cannot be read (${code})`,
+    hint: `Collect the access logs of the site's boot server into ${logDir}/ (its *.log* files: plain, rotated or .gz), or leave the site out of this run.`,
+    file: logDir,
+  };
+}
+
+/** The site's logs from where the last run stopped, onto its saved tally; stages the new state unless a log could not be read. */
+async function readSince(
+  writer: StateWriter,
+  of: SiteModelOf,
+  model: SiteModel,
+  files: readonly string[],
+  notes: string[],
+): Promise<SiteRead> {
+  const fingerprint = modelFingerprint(model);
+  const file = unitFile(writer.dir, { site: model.site });
+  const again = model.site === of.name0 ? of.raw : readUnit(file);
+  const saved: { state?: UnitState; unusable?: Unusable } =
+    again?.value !== undefined
+      ? checkUnit(again.value, { [model.site]: fingerprint })
+      : again?.unusable
+        ? { unusable: again.unusable }
+        : {};
+  if (saved.unusable) notes.push(`${file}: not merged (${unusableReason(saved.unusable)}): the logs are read from their first line`);
+  const tally = new SiteTally(model, saved.state?.sites[model.site]?.aggregate);
+  const read = await streamIncremental(files, (r) => tally.add(r), saved.state?.cursors ?? []);
+  const requests = (saved.state?.requests ?? 0) + read.requests;
+  const skipped = (saved.state?.skipped ?? 0) + read.skipped + read.long;
+  if (read.unreadable.length === 0)
+    writer.stage(file, newUnit({ [model.site]: { fingerprint, aggregate: tally.aggregate } }, read.cursors, requests, skipped, of.cache));
+  else notes.push(`${file}: not updated (a log could not be read)`);
+  return { tally, skipped, unreadable: read.unreadable };
+}
+
+/** The site's logs from their first line (or from `since`), without a state. */
+async function readAll(model: SiteModel, files: readonly string[], since: number | undefined): Promise<SiteRead> {
+  const tally = new SiteTally(model);
+  const read = await streamLogs(files, (r) => tally.add(r), since);
+  return { tally, skipped: read.skipped + read.long, unreadable: [...read.unreadable] };
 }
 
 /** A site's summary from its nodes and counts. */

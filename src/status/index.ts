@@ -93,10 +93,42 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
 
 /** status without the BMC log, with the models of the sites it read (discover's stubs read their facts). */
 export async function statusOfLogs(options: StatusOptions): Promise<StatusResult & { models: readonly SiteModel[] }> {
-  const loopWindow = options.loopWindowMs ?? 3_600_000;
+  const run = await compileSites(options);
+  if (options.state === undefined) return readAll(run, options);
+  // Incremental: the cursors and tallies of the last run, merged with what the logs gained since.
+  const locked = await lockState(options.state);
+  if ('diagnostic' in locked) {
+    run.diagnostics.push(locked.diagnostic);
+    const { sites, nodes, unknown, diagnostics, left, notes, models } = run;
+    return { sites, nodes, unknown, diagnostics, requests: 0, ...left, skipped: 0, notes, models };
+  }
+  try {
+    return await readSince(run, options, options.state);
+  } finally {
+    await locked.release();
+  }
+}
+
+/** One status run: the sites compiled, and what their tallies gave so far. */
+interface LogsRun {
+  readonly loopWindow: number;
+  readonly sites: { dir: string; site?: string; diagnostics: Diagnostic[] }[];
+  readonly models: SiteModel[];
+  readonly diagnostics: Diagnostic[];
+  readonly notes: string[];
+  readonly nodes: NodeStatus[];
+  readonly unknown: UnknownMachine[];
+  readonly counts: NonNullable<StatusResult['counts']>[number][];
+  /** Requests left out, by why. */
+  readonly left: { verifyRequests: number; serverRequests: number; foreignRequests: number };
+  /** Two boot servers: when both held the shared address (src/status/holders.ts). */
+  readonly holders: readonly HolderWatch[];
+}
+
+/** Each site compiled (its errors kept); the run that reads their logs. */
+async function compileSites(options: StatusOptions): Promise<LogsRun> {
   const diagnostics: Diagnostic[] = [];
-  const notes: string[] = [];
-  const sites: { dir: string; site?: string; diagnostics: Diagnostic[] }[] = [];
+  const sites: LogsRun['sites'] = [];
   const models: SiteModel[] = [];
   for (const dir of options.sites) {
     const compiled = await compileModel(dir);
@@ -106,85 +138,78 @@ export async function statusOfLogs(options: StatusOptions): Promise<StatusResult
     diagnostics.push(...errors);
     if (model) models.push(model);
   }
-  const nodes: NodeStatus[] = [];
-  const unknown: UnknownMachine[] = [];
-  const counts: NonNullable<StatusResult['counts']>[number][] = [];
   const left = { verifyRequests: 0, serverRequests: 0, foreignRequests: 0 };
-  const count = (site: string, a: SiteAggregate) => {
-    const c = { verifyRequests: a.verifyRequests, serverRequests: a.serverRequests ?? 0, foreignRequests: a.foreignRequests ?? 0 };
-    for (const k of Object.keys(left) as (keyof typeof left)[]) left[k] += c[k];
-    if (a.strangersOmitted)
-      notes.push(`${site}: ${a.strangersOmitted} request(s) of unknown MACs past the first ${MAX_STRANGERS} not listed`);
-    counts.push({ site, requests: a.requests, ...c, ...(a.lastRequest !== undefined ? { lastRequest: a.lastRequest } : {}) });
-  };
-  // Two boot servers: when both held the shared address (src/status/holders.ts).
   const holders = HolderWatch.of(models);
-  const splits = () => holders.flatMap((h) => h.diagnostics());
-  // Each request to every site's tally and split watch.
-  const feed = (tallies: readonly SiteTally[]) => (r: LogRequest) => {
-    for (const t of tallies) t.add(r);
-    for (const h of holders) h.add(r);
+  return {
+    loopWindow: options.loopWindowMs ?? 3_600_000,
+    sites,
+    models,
+    diagnostics,
+    notes: [],
+    nodes: [],
+    unknown: [],
+    counts: [],
+    left,
+    holders,
   };
-  if (options.state === undefined) {
-    const tallies = models.map((m) => new SiteTally(m));
-    const logs = await streamLogs(options.logs, feed(tallies), options.since);
-    diagnostics.unshift(...unreadableDiagnostics(logs.unreadable));
-    diagnostics.push(...splits());
-    for (const tally of tallies) {
-      const model = tally.model;
-      nodes.push(...tally.nodes(loopWindow));
-      unknown.push(...tally.unknownMachines());
-      count(model.site, tally.aggregate);
-    }
-    return {
-      sites,
-      nodes,
-      unknown,
-      diagnostics,
-      requests: logs.requests,
-      ...left,
-      skipped: logs.skipped + logs.long,
-      notes,
-      counts,
-      models,
-    };
+}
+
+/** Each request to every site's tally and split watch. */
+function feed(run: LogsRun, tallies: readonly SiteTally[]): (r: LogRequest) => void {
+  return (r) => {
+    for (const t of tallies) t.add(r);
+    for (const h of run.holders) h.add(r);
+  };
+}
+
+/** What the logs gave: the unreadable ones first, the splits last; each site's nodes, unknown machines and counts. */
+function takeTallies(run: LogsRun, tallies: readonly SiteTally[], unreadable: Parameters<typeof unreadableDiagnostics>[0]): void {
+  run.diagnostics.unshift(...unreadableDiagnostics(unreadable));
+  run.diagnostics.push(...run.holders.flatMap((h) => h.diagnostics()));
+  for (const tally of tallies) {
+    const a = tally.aggregate;
+    run.nodes.push(...tally.nodes(run.loopWindow));
+    run.unknown.push(...tally.unknownMachines());
+    const c = { verifyRequests: a.verifyRequests, serverRequests: a.serverRequests ?? 0, foreignRequests: a.foreignRequests ?? 0 };
+    for (const k of Object.keys(run.left) as (keyof typeof run.left)[]) run.left[k] += c[k];
+    const site = tally.model.site;
+    if (a.strangersOmitted)
+      run.notes.push(`${site}: ${a.strangersOmitted} request(s) of unknown MACs past the first ${MAX_STRANGERS} not listed`);
+    run.counts.push({ site, requests: a.requests, ...c, ...(a.lastRequest !== undefined ? { lastRequest: a.lastRequest } : {}) });
   }
-  // Incremental: the cursors and tallies of the last run, merged with what the logs gained since.
-  const locked = await lockState(options.state);
-  if ('diagnostic' in locked) {
-    diagnostics.push(locked.diagnostic);
-    return { sites, nodes, unknown, diagnostics, requests: 0, ...left, skipped: 0, notes, models };
-  }
-  try {
-    const writer = new StateWriter(options.state);
-    const fingerprints = Object.fromEntries(models.map((m) => [m.site, modelFingerprint(m)]));
-    const file = unitFile(options.state, 'logs');
-    const saved = loadUnit(file, fingerprints);
-    if (saved.unusable) notes.push(`${file}: not merged (${unusableReason(saved.unusable)}): the logs are read from their first line`);
-    const tallies = models.map((m) => new SiteTally(m, saved.state?.sites[m.site]?.aggregate));
-    const read = await streamIncremental(options.logs, feed(tallies), saved.state?.cursors ?? []);
-    diagnostics.unshift(...unreadableDiagnostics(read.unreadable));
-    // The lines read this run only: a split the last run reported is not named again.
-    diagnostics.push(...splits());
-    const aggregates: Record<string, { fingerprint: string; aggregate: SiteAggregate }> = {};
-    for (const tally of tallies) {
-      const model = tally.model;
-      nodes.push(...tally.nodes(loopWindow));
-      unknown.push(...tally.unknownMachines());
-      count(model.site, tally.aggregate);
-      aggregates[model.site] = { fingerprint: fingerprints[model.site]!, aggregate: tally.aggregate };
-    }
-    const requests = (saved.state?.requests ?? 0) + read.requests;
-    const skipped = (saved.state?.skipped ?? 0) + read.skipped + read.long;
-    // Saved only when every log was read and every site compiled: the next run then merges into a whole.
-    if (read.unreadable.length === 0 && models.length === options.sites.length) {
-      writer.stage(file, newUnit(aggregates, read.cursors, requests, skipped));
-      writer.commit();
-    } else notes.push(`${file}: not updated (a log could not be read or a site did not compile)`);
-    return { sites, nodes, unknown, diagnostics, requests, ...left, skipped, notes, counts, models };
-  } finally {
-    await locked.release();
-  }
+}
+
+/** The logs from their first line (or from `since`), without a state. */
+async function readAll(run: LogsRun, options: StatusOptions): Promise<StatusResult & { models: readonly SiteModel[] }> {
+  const tallies = run.models.map((m) => new SiteTally(m));
+  const logs = await streamLogs(options.logs, feed(run, tallies), options.since);
+  takeTallies(run, tallies, logs.unreadable);
+  const { sites, nodes, unknown, diagnostics, left, notes, counts, models } = run;
+  return { sites, nodes, unknown, diagnostics, requests: logs.requests, ...left, skipped: logs.skipped + logs.long, notes, counts, models };
+}
+
+/** The logs from where the last run stopped, onto its saved tallies (under the state's lock); the state saved when whole. */
+async function readSince(run: LogsRun, options: StatusOptions, state: string): Promise<StatusResult & { models: readonly SiteModel[] }> {
+  const writer = new StateWriter(state);
+  const fingerprints = Object.fromEntries(run.models.map((m) => [m.site, modelFingerprint(m)]));
+  const file = unitFile(state, 'logs');
+  const saved = loadUnit(file, fingerprints);
+  if (saved.unusable) run.notes.push(`${file}: not merged (${unusableReason(saved.unusable)}): the logs are read from their first line`);
+  const tallies = run.models.map((m) => new SiteTally(m, saved.state?.sites[m.site]?.aggregate));
+  const read = await streamIncremental(options.logs, feed(run, tallies), saved.state?.cursors ?? []);
+  // The lines read this run only: a split the last run reported is not named again.
+  takeTallies(run, tallies, read.unreadable);
+  const aggregates: Record<string, { fingerprint: string; aggregate: SiteAggregate }> = {};
+  for (const tally of tallies) aggregates[tally.model.site] = { fingerprint: fingerprints[tally.model.site]!, aggregate: tally.aggregate };
+  const requests = (saved.state?.requests ?? 0) + read.requests;
+  const skipped = (saved.state?.skipped ?? 0) + read.skipped + read.long;
+  // Saved only when every log was read and every site compiled: the next run then merges into a whole.
+  if (read.unreadable.length === 0 && run.models.length === options.sites.length) {
+    writer.stage(file, newUnit(aggregates, read.cursors, requests, skipped));
+    writer.commit();
+  } else run.notes.push(`${file}: not updated (a log could not be read or a site did not compile)`);
+  const { sites, nodes, unknown, diagnostics, left, notes, counts, models } = run;
+  return { sites, nodes, unknown, diagnostics, requests, ...left, skipped, notes, counts, models };
 }
 
 /** One site's nodes and unknown machines, from the requests (in time order), and how many requests were verify's (left out). */

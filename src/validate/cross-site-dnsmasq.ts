@@ -32,80 +32,94 @@ export function dnsmasqSharingDiagnostics(sites: readonly CrossSiteFacts[]): Dia
   const out: Diagnostic[] = [];
   for (const [host, group] of groups) {
     if (group.length < 2) continue;
-    const first = group[0]!;
-    const firstGlobals = first.dnsmasq.globals;
-    for (const s of group.slice(1)) {
-      const globals = s.dnsmasq.globals;
-      for (const k of Object.keys(DNSMASQ_GLOBAL_KEYS) as (keyof DnsmasqGlobals)[]) {
-        if (globals[k] === firstGlobals[k]) continue;
-        const key = DNSMASQ_GLOBAL_KEYS[k];
-        // Point at the site that wrote the setting (the other one has the default).
-        const at = s.locate.has(['dnsmasq', key]) || !first.locate.has(['dnsmasq', key]) ? s : first;
-        out.push(
-          conflict(
-            at,
-            ['dnsmasq', key],
-            `sites ${first.site} and ${s.site} share one dnsmasq on ${host}, but their dnsmasq.${key} differ (${String(firstGlobals[k])} and ${String(globals[k])}): dnsmasq holds one for the whole process, so one site's dnsmasq/global.conf would decide for both`,
-            `Give every site on ${host} the same \`dnsmasq.${key}\`, so that their dnsmasq/global.conf is one file. ${HINT_HOST}`,
-          ),
-        );
-      }
-    }
-    const listening = group.filter((s) => s.dnsmasq.interface !== undefined);
-    if (listening.length > 0 && listening.length < group.length) {
-      for (const s of group.filter((g) => g.dnsmasq.interface === undefined)) {
-        out.push(
-          conflict(
-            s,
-            ['dnsmasq'],
-            `site ${s.site} sets no dnsmasq.interface, but shares one dnsmasq on ${host} with ${listening.map((l) => `${l.site} (interface ${l.dnsmasq.interface})`).join(', ')}: with any interface= line dnsmasq listens only on the interfaces named, so ${s.site}'s machines would get no answer`,
-            `Set \`dnsmasq.interface\` to the interface of ${s.site}'s network on ${host} (each site adds its own interface= line). ${HINT_HOST}`,
-          ),
-        );
-      }
-    }
-    for (let i = 0; i < group.length; i++) {
-      for (const s of group.slice(i + 1)) {
-        const a6 = group[i]!.dnsmasq.cidr6 !== undefined ? parseCidr6(group[i]!.dnsmasq.cidr6!).net : undefined;
-        const b6 = s.dnsmasq.cidr6 !== undefined ? parseCidr6(s.dnsmasq.cidr6).net : undefined;
-        if (a6 && b6 && a6.address <= b6.last && b6.address <= a6.last) {
-          out.push(
-            conflict(
-              s,
-              ['network', 'ipv6', 'prefix'],
-              `sites ${group[i]!.site} and ${s.site} share one dnsmasq on ${host} and their IPv6 prefixes overlap (${group[i]!.dnsmasq.cidr6} and ${s.dnsmasq.cidr6}): dnsmasq would pick either site's DHCPv6 range for a machine, and with it that site's boot files`,
-              `Put sites that share one dnsmasq on separate networks, or give each its own \`dnsmasq.host\` (its own dnsmasq). ${HINT_HOST}`,
-            ),
-          );
-        }
-        // Every IPv4 range of each: the network's, and each VLAN's (network.vlans).
-        const ranges = (d: Located['dnsmasq']) => [
-          { cidr: d.cidr, at: ['network', 'cidr'] },
-          ...(d.vlans ?? []).map((cidr) => ({ cidr, at: ['network', 'vlans'] })),
-        ];
-        const found = ranges(group[i]!.dnsmasq)
-          .flatMap((x) => ranges(s.dnsmasq).map((y) => [x, y] as const))
-          .find(([x, y]) => {
-            const a = parseCidr(x.cidr).net;
-            const b = parseCidr(y.cidr).net;
-            return a !== undefined && b !== undefined && networksOverlap(a, b);
-          });
-        if (!found) continue;
-        const [x, y] = found;
-        out.push(
-          conflict(
-            s,
-            y.at,
-            `sites ${group[i]!.site} and ${s.site} share one dnsmasq on ${host} and their networks overlap (${x.cidr}${x.at[1] === 'vlans' ? ', a VLAN' : ''} and ${y.cidr}${y.at[1] === 'vlans' ? ', a VLAN' : ''}): dnsmasq would pick either site's range for a machine, and with it that site's router and boot files`,
-            `Put sites that share one dnsmasq on separate networks, or give each its own \`dnsmasq.host\` (its own dnsmasq). ${HINT_HOST}`,
-          ),
-        );
-      }
+    out.push(...globalsDiffer(host, group), ...listenersMissing(host, group));
+    for (let i = 0; i < group.length; i++) for (const s of group.slice(i + 1)) out.push(...networksOverlapping(host, group[i]!, s));
+  }
+  return out;
+}
+
+/** The process-wide settings (dnsmasq/global.conf) of each site that differ from the first site's. */
+function globalsDiffer(host: string, group: readonly Located[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const first = group[0]!;
+  const firstGlobals = first.dnsmasq.globals;
+  for (const s of group.slice(1)) {
+    const globals = s.dnsmasq.globals;
+    for (const k of Object.keys(DNSMASQ_GLOBAL_KEYS) as (keyof DnsmasqGlobals)[]) {
+      if (globals[k] === firstGlobals[k]) continue;
+      const key = DNSMASQ_GLOBAL_KEYS[k];
+      // Point at the site that wrote the setting (the other one has the default).
+      const at = s.locate.has(['dnsmasq', key]) || !first.locate.has(['dnsmasq', key]) ? s : first;
+      out.push(
+        conflict(
+          at,
+          ['dnsmasq', key],
+          `sites ${first.site} and ${s.site} share one dnsmasq on ${host}, but their dnsmasq.${key} differ (${String(firstGlobals[k])} and ${String(globals[k])}): dnsmasq holds one for the whole process, so one site's dnsmasq/global.conf would decide for both`,
+          `Give every site on ${host} the same \`dnsmasq.${key}\`, so that their dnsmasq/global.conf is one file. ${HINT_HOST}`,
+        ),
+      );
     }
   }
   return out;
 }
 
+/** The sites without `dnsmasq.interface` when another site of the group names one. */
+function listenersMissing(host: string, group: readonly Located[]): Diagnostic[] {
+  const listening = group.filter((s) => s.dnsmasq.interface !== undefined);
+  if (listening.length === 0 || listening.length === group.length) return [];
+  return group
+    .filter((g) => g.dnsmasq.interface === undefined)
+    .map((s) =>
+      conflict(
+        s,
+        ['dnsmasq'],
+        `site ${s.site} sets no dnsmasq.interface, but shares one dnsmasq on ${host} with ${listening.map((l) => `${l.site} (interface ${l.dnsmasq.interface})`).join(', ')}: with any interface= line dnsmasq listens only on the interfaces named, so ${s.site}'s machines would get no answer`,
+        `Set \`dnsmasq.interface\` to the interface of ${s.site}'s network on ${host} (each site adds its own interface= line). ${HINT_HOST}`,
+      ),
+    );
+}
+
+/** Every IPv4 range of a site: the network's, and each VLAN's (network.vlans). */
+function ranges(d: Located['dnsmasq']): { cidr: string; at: string[] }[] {
+  return [{ cidr: d.cidr, at: ['network', 'cidr'] }, ...(d.vlans ?? []).map((cidr) => ({ cidr, at: ['network', 'vlans'] }))];
+}
+
+/** Two sites of a group whose IPv6 prefixes overlap, and whose IPv4 networks do (the first such pair of ranges). */
+function networksOverlapping(host: string, a: Located, s: Located): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const a6 = a.dnsmasq.cidr6 !== undefined ? parseCidr6(a.dnsmasq.cidr6).net : undefined;
+  const b6 = s.dnsmasq.cidr6 !== undefined ? parseCidr6(s.dnsmasq.cidr6).net : undefined;
+  if (a6 && b6 && a6.address <= b6.last && b6.address <= a6.last) {
+    out.push(
+      conflict(
+        s,
+        ['network', 'ipv6', 'prefix'],
+        `sites ${a.site} and ${s.site} share one dnsmasq on ${host} and their IPv6 prefixes overlap (${a.dnsmasq.cidr6} and ${s.dnsmasq.cidr6}): dnsmasq would pick either site's DHCPv6 range for a machine, and with it that site's boot files`,
+        `Put sites that share one dnsmasq on separate networks, or give each its own \`dnsmasq.host\` (its own dnsmasq). ${HINT_HOST}`,
+      ),
+    );
+  }
+  const found = ranges(a.dnsmasq)
+    .flatMap((x) => ranges(s.dnsmasq).map((y) => [x, y] as const))
+    .find(([x, y]) => {
+      const p = parseCidr(x.cidr).net;
+      const q = parseCidr(y.cidr).net;
+      return p !== undefined && q !== undefined && networksOverlap(p, q);
+    });
+  if (!found) return out;
+  const [x, y] = found;
+  out.push(
+    conflict(
+      s,
+      y.at,
+      `sites ${a.site} and ${s.site} share one dnsmasq on ${host} and their networks overlap (${x.cidr}${x.at[1] === 'vlans' ? ', a VLAN' : ''} and ${y.cidr}${y.at[1] === 'vlans' ? ', a VLAN' : ''}): dnsmasq would pick either site's range for a machine, and with it that site's router and boot files`,
+      `Put sites that share one dnsmasq on separate networks, or give each its own \`dnsmasq.host\` (its own dnsmasq). ${HINT_HOST}`,
+    ),
+  );
+  return out;
+}
+
+/** A SITE_DNSMASQ_CONFLICT at `at` of site `s`. */
 function conflict(s: Located, at: string[], message: string, hint: string): Diagnostic {
   return findingToDiagnostic({ code: 'SITE_DNSMASQ_CONFLICT', message, hint, at }, s.locate);
 }

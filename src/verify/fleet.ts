@@ -8,28 +8,16 @@
 // No deploy tree, no inventory, no key: what the center holds is the record.
 import { resolve } from 'node:path';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
-import { DIGEST, listFleetRecords, readFleetRecord, type FleetRecord } from './fleet-record.ts';
-import { createAgents, get, type Fetched } from './http.ts';
+import { listFleetRecords, readFleetRecord, type FleetRecord } from './fleet-record.ts';
+import { judgeState, STATE_MAX_BYTES, type FleetVerdict } from './fleet-identity.ts';
+import { createAgents, get, type Agents, type Fetched } from './http.ts';
 import { STATE_PATH } from './identity.ts';
-import { SOURCE } from '../pull/state.ts';
-import { contentKind, serverFor, treelessProbes, type Check } from './plan.ts';
+import { contentKind, serverFor, treelessProbes, type Check, type Server } from './plan.ts';
 import { Run } from './run.ts';
 import type { VerifyServer } from './types.ts';
 
 export { listFleetRecords, readFleetRecord, type FleetRecord } from './fleet-record.ts';
-
-/** The materializer's last verdict, as its state.json says. */
-export interface FleetVerdict {
-  readonly ok: boolean;
-  readonly checks: number | null;
-  readonly failed: number | null;
-  readonly at: string | null;
-  /** Why the materializer did not verify (`not verified: --no-verify`), when it said so. */
-  readonly skipped?: string;
-}
-
-/** The journal of a site's materializer on its boot server (its unit: src/render/publish.ts `pullUnitNames`). */
-const pullJournal = (site: string) => `journalctl -u harvgen-${site.replace(/_/g, '-')}-pull.service`;
+export type { FleetVerdict } from './fleet-identity.ts';
 
 /** How a site fared, worst first in the order of the union (see `fleetState`). */
 export type FleetState = 'record' | 'unreachable' | 'timeout' | 'identity' | 'drift' | 'differs' | 'verdict' | 'ok';
@@ -89,9 +77,6 @@ export interface VerifyFleetResult {
   readonly checks: number;
   readonly durationMs: number;
 }
-
-/** The most bytes of a state.json read. */
-const STATE_MAX_BYTES = 1 << 16;
 
 /** Verify every site of the fleet record against its boot server. Never throws for a server's answers. */
 export async function verifyFleet(options: VerifyFleetOptions): Promise<VerifyFleetResult> {
@@ -183,199 +168,131 @@ async function verifyServer(file: string, rec: FleetRecord, url: string, o: Veri
     limitMs,
   );
   const perSite = Math.max(1, o.perSite ?? 4);
-  const agents = createAgents(perSite);
-  const server = serverFor(url);
-  const found: Diagnostic[] = [];
-  let checks = 0;
-  let failed = 0;
-  let reachable = true;
-  let served: string | null = null;
-  let source: string | null = null;
-  let verdict: FleetVerdict | null = null;
+  const ask: ServerAsk = { o, perSite, agents: createAgents(perSite), signal: abort.signal, server: serverFor(url) };
+  const f: ServerFindings = { found: [], checks: 0, failed: 0, reachable: true, served: null, source: null, verdict: null };
   try {
-    const stateUrl = `${server.origin.origin}${server.prefix}/${STATE_PATH}`;
-    let r: Fetched | undefined;
-    try {
-      checks++;
-      r = await get(server.origin, `${server.prefix}/${STATE_PATH}`, {
-        timeoutMs: o.timeoutMs ?? 10_000,
-        hash: 'sha256',
-        keep: STATE_MAX_BYTES + 1,
-        headOnly: true,
-        agents,
-        signal: abort.signal,
-        ...(o.source !== undefined ? { localAddress: o.source } : {}),
-      });
-    } catch (e) {
-      reachable = false;
-      failed++;
-      found.push({
-        code: 'VERIFY_UNREACHABLE',
-        severity: 'error',
-        message: `${rec.site}: ${server.origin.origin} did not answer: ${(e as Error).message}; the site's other checks were not made`,
-        hint: 'Is the boot server up, nginx running and listening there, and is `boot_server` in the record right? Network errors make verify exit 2.',
-        file: stateUrl,
-      });
-    }
-    if (r !== undefined) {
-      const judged = judgeState(rec, r, stateUrl, url);
-      served = judged.served;
-      source = judged.source;
-      verdict = judged.verdict;
-      if (judged.found.length > 0) failed++;
-      found.push(...judged.found);
-      const planned: Check[] = [];
-      // A site that serves another artifact or another site: its sample would only repeat that.
-      if (!judged.other)
-        for (const s of rec.sample)
-          planned.push({
-            site: rec.site,
-            server,
-            rawPath: `${server.prefix}/${s.path}`,
-            url: `${server.origin.origin}${server.prefix}/${s.path}`,
-            expect: { kind: 'served', path: s.path, sha256: s.sha256, size: s.size, type: contentKind(s.path) },
-          });
-      planned.push(...treelessProbes(rec.site, server, o.random));
-      const run = new Run(planned, agents, {
-        timeoutMs: o.timeoutMs ?? 10_000,
-        concurrency: perSite,
-        signal: abort.signal,
-        ...(o.source !== undefined ? { source: o.source } : {}),
-      });
-      await run.all(new Map());
-      checks += run.made;
-      const tally = run.servers()[0];
-      if (tally) {
-        failed += tally.failed;
-        reachable = tally.reachable;
-      }
-      found.push(
-        ...sortDiagnostics(run.diagnostics).map((d) => ({
-          ...d,
-          message: `${rec.site}: ${d.message}`,
-          ...(d.code === 'VERIFY_DRIFT' ? { hint: SAMPLE_HINT } : {}),
-        })),
-      );
-    }
+    const r = await fetchState(rec, ask, f);
+    if (r !== undefined) await checkServed(rec, url, r, ask, f);
   } finally {
     clearTimeout(timer);
-    agents.destroy();
+    ask.agents.destroy();
   }
   const timedOut = abort.signal.aborted;
-  const diagnostics = timedOut ? found.map((d) => (d.code === 'VERIFY_UNREACHABLE' ? { ...d, hint: TIMEOUT_HINT } : d)) : found;
+  const diagnostics = timedOut ? f.found.map((d) => (d.code === 'VERIFY_UNREACHABLE' ? { ...d, hint: TIMEOUT_HINT } : d)) : f.found;
   return {
     record: file,
     site: rec.site,
     url,
     state: fleetState(diagnostics, timedOut),
     expected: rec.digest,
-    served,
-    source,
-    verdict,
-    checks,
-    failed,
-    reachable: reachable && !timedOut,
+    served: f.served,
+    source: f.source,
+    verdict: f.verdict,
+    checks: f.checks,
+    failed: f.failed,
+    reachable: f.reachable && !timedOut,
     durationMs: Math.round(performance.now() - started),
     diagnostics,
+  };
+}
+
+/** How one boot server is asked: the options, its sockets and the site's time limit. */
+interface ServerAsk {
+  readonly o: VerifyFleetOptions;
+  readonly perSite: number;
+  readonly agents: Agents;
+  readonly signal: AbortSignal;
+  readonly server: Server;
+}
+
+/** What one boot server's checks found so far. */
+interface ServerFindings {
+  readonly found: Diagnostic[];
+  checks: number;
+  failed: number;
+  reachable: boolean;
+  served: string | null;
+  source: string | null;
+  verdict: FleetVerdict | null;
+}
+
+/** The materializer's state.json (its head); undefined, reported, when the server does not answer. */
+async function fetchState(rec: FleetRecord, { o, agents, signal, server }: ServerAsk, f: ServerFindings): Promise<Fetched | undefined> {
+  f.checks++;
+  try {
+    return await get(server.origin, `${server.prefix}/${STATE_PATH}`, {
+      timeoutMs: o.timeoutMs ?? 10_000,
+      hash: 'sha256',
+      keep: STATE_MAX_BYTES + 1,
+      headOnly: true,
+      agents,
+      signal,
+      ...(o.source !== undefined ? { localAddress: o.source } : {}),
+    });
+  } catch (e) {
+    f.reachable = false;
+    f.failed++;
+    f.found.push({
+      code: 'VERIFY_UNREACHABLE',
+      severity: 'error',
+      message: `${rec.site}: ${server.origin.origin} did not answer: ${(e as Error).message}; the site's other checks were not made`,
+      hint: 'Is the boot server up, nginx running and listening there, and is `boot_server` in the record right? Network errors make verify exit 2.',
+      file: `${server.origin.origin}${server.prefix}/${STATE_PATH}`,
+    });
+    return undefined;
+  }
+}
+
+/** What state.json says, judged; then the sample (unless it serves another artifact or site) and the probes. */
+async function checkServed(rec: FleetRecord, url: string, r: Fetched, ask: ServerAsk, f: ServerFindings): Promise<void> {
+  const { o, server } = ask;
+  const judged = judgeState(rec, r, `${server.origin.origin}${server.prefix}/${STATE_PATH}`, url);
+  f.served = judged.served;
+  f.source = judged.source;
+  f.verdict = judged.verdict;
+  if (judged.found.length > 0) f.failed++;
+  f.found.push(...judged.found);
+  // A site that serves another artifact or another site: its sample would only repeat that.
+  const planned: Check[] = judged.other ? [] : rec.sample.map((s) => sampleCheck(rec.site, server, s));
+  planned.push(...treelessProbes(rec.site, server, o.random));
+  const run = new Run(planned, ask.agents, {
+    timeoutMs: o.timeoutMs ?? 10_000,
+    concurrency: ask.perSite,
+    signal: ask.signal,
+    ...(o.source !== undefined ? { source: o.source } : {}),
+  });
+  await run.all(new Map());
+  f.checks += run.made;
+  const tally = run.servers()[0];
+  if (tally) {
+    f.failed += tally.failed;
+    f.reachable = tally.reachable;
+  }
+  f.found.push(
+    ...sortDiagnostics(run.diagnostics).map((d) => ({
+      ...d,
+      message: `${rec.site}: ${d.message}`,
+      ...(d.code === 'VERIFY_DRIFT' ? { hint: SAMPLE_HINT } : {}),
+    })),
+  );
+}
+
+/** The check of one sampled file: served with its size and SHA-256. */
+function sampleCheck(site: string, server: Server, s: FleetRecord['sample'][number]): Check {
+  return {
+    site,
+    server,
+    rawPath: `${server.prefix}/${s.path}`,
+    url: `${server.origin.origin}${server.prefix}/${s.path}`,
+    expect: { kind: 'served', path: s.path, sha256: s.sha256, size: s.size, type: contentKind(s.path) },
   };
 }
 
 const TIMEOUT_HINT =
   'The server answers too slowly or not at all (a request that trickles data is not caught by --timeout); look at the boot server, or raise --site-timeout.';
 
-/** What a site's state.json says, judged against its record. `other`: it serves another artifact or site. */
-function judgeState(
-  rec: FleetRecord,
-  r: Fetched,
-  url: string,
-  /** The boot server asked (`boot_server`, or one of `servers`). */
-  server: string,
-): { found: Diagnostic[]; served: string | null; source: string | null; verdict: FleetVerdict | null; other: boolean } {
-  const none = (message: string, hint: string) => ({
-    found: [{ code: 'VERIFY_FLEET_STATE', severity: 'error' as const, message: `${rec.site}: ${message}`, hint, file: url }],
-    served: null,
-    source: null,
-    verdict: null,
-    other: false,
-  });
-  if (r.status !== 200)
-    return none(
-      `the boot server answered ${r.status} for the materializer's state file; expected 200${r.status === 404 ? ' (no harvgen pull has switched this site yet, or its nginx config has no state location)' : ''}`,
-      'Install the site with its pull units (out/<site>/publish/), let `harvgen pull` run once, and deploy the nginx config the site was published with.',
-    );
-  if (r.size > STATE_MAX_BYTES) return none(`the state file is larger than ${STATE_MAX_BYTES} bytes: not the materializer's`, STATE_HINT);
-  let s: Record<string, unknown>;
-  try {
-    const v = JSON.parse(r.head.toString('utf8')) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-    s = v as Record<string, unknown>;
-  } catch (e) {
-    return none(`the state file is not JSON (${(e as Error).message})`, STATE_HINT);
-  }
-  if (s.format !== 1 || typeof s.site !== 'string' || typeof s.digest !== 'string' || !DIGEST.test(s.digest))
-    return none('the state file is not a materializer state (format 1 with `site` and a sha256 `digest`)', STATE_HINT);
-  if (s.site !== rec.site) {
-    const r = none(
-      `the boot server ${server} serves the site ${s.site}, not ${rec.site}`,
-      `Check \`boot_server\` in ${rec.file} and the pull config on that server: two sites at one address, or a server set up for another site.`,
-    );
-    return { ...r, served: s.digest, source: sourceOf(s), other: true };
-  }
-  const verdict = readVerdict(s.verdict);
-  const found: Diagnostic[] = [];
-  const other = s.digest !== rec.digest;
-  if (other)
-    found.push({
-      code: 'VERIFY_FLEET_DRIFT',
-      severity: 'error',
-      message: `${rec.site}: serves ${s.digest}, git says ${rec.digest}`,
-      hint: `The site has not pulled the published artifact yet (its timer), refused it (see \`${pullJournal(rec.site)}\` on the boot server), or was changed by hand; the record is ${rec.file}.`,
-      file: url,
-    });
-  if (verdict === null)
-    found.push({
-      code: 'VERIFY_FLEET_VERDICT',
-      severity: 'warning',
-      message: `${rec.site}: the materializer recorded no verdict for what it serves (its own verify has not finished)`,
-      hint: `Look again after the pull finishes; a pull that stops before its verdict is in \`${pullJournal(rec.site)}\` on the boot server.`,
-      file: url,
-    });
-  else if (verdict.skipped !== undefined)
-    found.push({
-      code: 'VERIFY_FLEET_VERDICT',
-      severity: 'warning',
-      message: `${rec.site}: the materializer did not verify what it serves (${verdict.skipped.slice(0, 80)})`,
-      hint: `Its pull ran with --no-verify: run \`harvgen pull\` there without it, or \`harvgen verify\` on the boot server; this fleet check sampled the served files all the same.`,
-      file: url,
-    });
-  else if (!verdict.ok)
-    found.push({
-      code: 'VERIFY_FLEET_VERDICT',
-      severity: 'error',
-      message: `${rec.site}: the materializer's last verify failed${verdict.failed !== null ? ` (${verdict.failed} of ${verdict.checks ?? '?'} checks)` : ''}${verdict.at !== null ? ` at ${verdict.at}` : ''}`,
-      hint: `Run \`harvgen verify\` on the boot server for the details, or read \`${pullJournal(rec.site)}\` there.`,
-      file: url,
-    });
-  return { found, served: s.digest, source: sourceOf(s), verdict, other };
-}
-
 const SAMPLE_HINT =
   "The boot server does not serve the published files its state says it serves: an edit on the server, or a tree changed after the switch. Run `harvgen pull` there again (it restores the artifact's tree) and look at who writes the served directory; edit the inventory, never the served files.";
-
-const STATE_HINT = 'The state file is written by `harvgen pull` only; look at what serves `.harvgen/state.json` on that boot server.';
-
-function readVerdict(v: unknown): FleetVerdict | null {
-  if (typeof v !== 'object' || v === null || typeof (v as { ok?: unknown }).ok !== 'boolean') return null;
-  const x = v as Record<string, unknown>;
-  const n = (k: string) => (typeof x[k] === 'number' && Number.isSafeInteger(x[k]) ? (x[k] as number) : null);
-  return {
-    ok: x.ok as boolean,
-    checks: n('checks'),
-    failed: n('failed'),
-    at: typeof x.at === 'string' ? x.at.slice(0, 64) : null,
-    ...(typeof x.skipped === 'string' ? { skipped: x.skipped.slice(0, 200) } : {}),
-  };
-}
 
 /** The worst of a site's findings. */
 function fleetState(diagnostics: readonly Diagnostic[], timedOut: boolean): FleetState {
@@ -387,9 +304,4 @@ function fleetState(diagnostics: readonly Diagnostic[], timedOut: boolean): Flee
   if (errors.has('VERIFY_DRIFT') || errors.has('VERIFY_EXPOSED')) return 'differs';
   if (errors.has('VERIFY_FLEET_VERDICT')) return 'verdict';
   return 'ok';
-}
-
-/** state.json's `source` when it is one (a boot server's word, printed: never more than a short reference). */
-function sourceOf(s: Record<string, unknown>): string | null {
-  return typeof s.source === 'string' && SOURCE.test(s.source) && s.source.length <= 300 ? s.source : null;
 }

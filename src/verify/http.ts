@@ -79,101 +79,122 @@ export function createAgents(sockets: number): Agents {
  */
 export function get(origin: URL, rawPath: string, o: GetOptions): Promise<Fetched> {
   const tls = origin.protocol === 'https:';
-  const mod = tls ? https : http;
-  const keep = o.keep ?? 4096;
   return new Promise((resolve, reject) => {
-    let settled = false;
-    /** Why this end gave up (idle timeout, the caller's signal): the answer then failed, it was not cut short by the server. */
-    let gaveUp: NetworkError | undefined;
-    /** Bytes of the server's answer (head and body) so far. */
-    let received = 0;
-    const giveUp = (e: NetworkError) => {
-      e.received ??= received;
-      gaveUp ??= e;
-      req.destroy(e);
-    };
-    /** Settles with the answer as received so far, once its headers came. */
-    let answered: ((cut: Cut) => void) | undefined;
-    const fail = (e: Error) => {
-      // Bytes after the body its Content-Length announced: HTTP's parser fails, but the server did answer.
-      if (answered && /^HPE_/.test(String((e as NodeJS.ErrnoException).code))) return answered('long');
-      if (settled) return;
-      settled = true;
-      reject(e instanceof NetworkError ? e : new NetworkError(networkMessage(e)));
-    };
-    const req = mod.request(
-      {
-        protocol: origin.protocol,
-        hostname: origin.hostname.replace(/^\[|\]$/g, ''),
-        port: origin.port || (tls ? 443 : 80),
-        path: rawPath,
-        method: 'GET',
-        headers: { Host: origin.host, 'User-Agent': verifyUserAgent(), Accept: '*/*' },
-        agent: o.agents ? (tls ? o.agents.https : o.agents.http) : false,
-        ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}),
-      },
-      (res) => {
-        const hash = createHash(o.hash);
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        let size = 0;
-        const localAddress = plainAddress(res.socket?.localAddress);
-        const length = res.headers['content-length'];
-        const contentLength = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
-        const done = (cut?: Cut | 'head') => {
-          if (settled) return;
-          settled = true;
-          resolve({
-            status: res.statusCode ?? 0,
-            ...(res.headers.location !== undefined ? { location: res.headers.location } : {}),
-            ...(res.headers['content-type'] !== undefined ? { contentType: res.headers['content-type'] } : {}),
-            ...(contentLength !== undefined ? { contentLength } : {}),
-            size,
-            digest: cut === undefined ? hash.digest('hex') : '',
-            head: Buffer.concat(chunks),
-            ...(localAddress !== undefined ? { localAddress } : {}),
-            ...(cut !== undefined && cut !== 'head' ? { cut } : {}),
-          });
-        };
-        answered = done;
-        const stop = (cut: 'over' | 'head') => {
-          done(cut);
-          res.destroy();
-        };
-        if (o.maxBytes !== undefined && contentLength !== undefined && contentLength > o.maxBytes) return stop('over');
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (kept < keep) {
-            chunks.push(c.subarray(0, keep - kept));
-            kept += Math.min(c.length, keep - kept);
-          }
-          if (o.headOnly && kept >= keep) return stop('head');
-          if (o.maxBytes !== undefined && size > o.maxBytes) return stop('over');
-          hash.update(c);
-        });
-        res.on('end', () => done());
-        // Headers came and the body did not end: cut short by the server (judged by the caller), unless this end gave up.
-        const ended = () => (gaveUp ? fail(gaveUp) : done('short'));
-        res.on('error', ended);
-        res.on('close', () => {
-          if (!res.complete) ended();
-        });
-      },
-    );
+    const call = new GetCall(resolve, reject);
+    const req = (tls ? https : http).request(requestOptions(origin, rawPath, o), (res) => readAnswer(res, o, call));
+    call.req = req;
     if (o.signal) {
-      const abort = () => giveUp(new NetworkError(String((o.signal!.reason as Error | undefined)?.message ?? 'aborted')));
+      const abort = () => call.giveUp(new NetworkError(String((o.signal!.reason as Error | undefined)?.message ?? 'aborted')));
       if (o.signal.aborted) abort();
       else o.signal.addEventListener('abort', abort, { once: true });
       req.once('close', () => o.signal!.removeEventListener('abort', abort));
     }
     req.on('socket', (socket) => {
-      const count = (c: Buffer) => void (received += c.length);
+      const count = (c: Buffer) => void (call.received += c.length);
       socket.on('data', count);
       req.once('close', () => socket.off('data', count));
     });
-    req.setTimeout(o.timeoutMs, () => giveUp(new NetworkError(`no data for ${Math.round(o.timeoutMs / 100) / 10} s (timeout)`)));
-    req.on('error', fail);
+    req.setTimeout(o.timeoutMs, () => call.giveUp(new NetworkError(`no data for ${Math.round(o.timeoutMs / 100) / 10} s (timeout)`)));
+    req.on('error', (e) => call.fail(e));
     req.end();
+  });
+}
+
+/** The request as sent: the raw path, verify's headers, the agent and local address asked for. */
+function requestOptions(origin: URL, rawPath: string, o: GetOptions): http.RequestOptions {
+  const tls = origin.protocol === 'https:';
+  return {
+    protocol: origin.protocol,
+    hostname: origin.hostname.replace(/^\[|\]$/g, ''),
+    port: origin.port || (tls ? 443 : 80),
+    path: rawPath,
+    method: 'GET',
+    headers: { Host: origin.host, 'User-Agent': verifyUserAgent(), Accept: '*/*' },
+    agent: o.agents ? (tls ? o.agents.https : o.agents.http) : false,
+    ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}),
+  };
+}
+
+/** One GET under way: settled once, with an answer or a NetworkError. */
+class GetCall {
+  settled = false;
+  /** Why this end gave up (idle timeout, the caller's signal): the answer then failed, it was not cut short by the server. */
+  gaveUp: NetworkError | undefined;
+  /** Bytes of the server's answer (head and body) so far. */
+  received = 0;
+  /** Settles with the answer as received so far, once its headers came. */
+  answered: ((cut: Cut) => void) | undefined;
+  req: http.ClientRequest | undefined;
+
+  constructor(
+    readonly resolve: (f: Fetched) => void,
+    private readonly reject: (e: Error) => void,
+  ) {}
+
+  /** This end stops waiting: the request is destroyed with `e`. */
+  giveUp(e: NetworkError): void {
+    e.received ??= this.received;
+    this.gaveUp ??= e;
+    this.req!.destroy(e);
+  }
+
+  /** The request failed (unless the server did answer and only its body ran long). */
+  fail(e: Error): void {
+    // Bytes after the body its Content-Length announced: HTTP's parser fails, but the server did answer.
+    if (this.answered && /^HPE_/.test(String((e as NodeJS.ErrnoException).code))) return this.answered('long');
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(e instanceof NetworkError ? e : new NetworkError(networkMessage(e)));
+  }
+}
+
+/** The answer's body hashed as it streams in, its first bytes kept, read no further than allowed. */
+function readAnswer(res: http.IncomingMessage, o: GetOptions, call: GetCall): void {
+  const keep = o.keep ?? 4096;
+  const hash = createHash(o.hash);
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let size = 0;
+  const localAddress = plainAddress(res.socket?.localAddress);
+  const length = res.headers['content-length'];
+  const contentLength = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+  const done = (cut?: Cut | 'head') => {
+    if (call.settled) return;
+    call.settled = true;
+    call.resolve({
+      status: res.statusCode ?? 0,
+      ...(res.headers.location !== undefined ? { location: res.headers.location } : {}),
+      ...(res.headers['content-type'] !== undefined ? { contentType: res.headers['content-type'] } : {}),
+      ...(contentLength !== undefined ? { contentLength } : {}),
+      size,
+      digest: cut === undefined ? hash.digest('hex') : '',
+      head: Buffer.concat(chunks),
+      ...(localAddress !== undefined ? { localAddress } : {}),
+      ...(cut !== undefined && cut !== 'head' ? { cut } : {}),
+    });
+  };
+  call.answered = done;
+  const stop = (cut: 'over' | 'head') => {
+    done(cut);
+    res.destroy();
+  };
+  if (o.maxBytes !== undefined && contentLength !== undefined && contentLength > o.maxBytes) return stop('over');
+  res.on('data', (c: Buffer) => {
+    size += c.length;
+    if (kept < keep) {
+      chunks.push(c.subarray(0, keep - kept));
+      kept += Math.min(c.length, keep - kept);
+    }
+    if (o.headOnly && kept >= keep) return stop('head');
+    if (o.maxBytes !== undefined && size > o.maxBytes) return stop('over');
+    hash.update(c);
+  });
+  res.on('end', () => done());
+  // Headers came and the body did not end: cut short by the server (judged by the caller), unless this end gave up.
+  const ended = () => (call.gaveUp ? call.fail(call.gaveUp) : done('short'));
+  res.on('error', ended);
+  res.on('close', () => {
+    if (!res.complete) ended();
   });
 }
 

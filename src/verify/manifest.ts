@@ -82,42 +82,40 @@ export function readDeployManifest(siteOut: string, text?: string): ReadManifest
   const m = raw as Record<string, unknown>;
   if (typeof m !== 'object' || m === null || m.generator !== 'harvgen' || typeof m.site !== 'string' || !Array.isArray(m.files))
     return { problem: `${file} is not a manifest.json harvgen wrote` };
-  const boot = m.boot as { server?: unknown } | undefined;
+  const boot = m.boot as Record<string, unknown> | undefined;
   if (typeof boot?.server !== 'string' || !/^https?:\/\//.test(boot.server)) return { problem: `${file} has no boot.server URL` };
   if (m.secrets !== 'filled')
     return {
       problem: `${file} is the committed tree (secrets: ${String(m.secrets)}), whose configs hold markers in place of the secrets; a boot server serves the deploy tree`,
       committed: true,
     };
-  const { files, dropped } = plainFiles(m.files as unknown[], boot.server);
+  const server = boot.server;
+  const { files, dropped } = plainFiles(m.files as unknown[], server);
   const nodes = Array.isArray(m.nodes) ? (m.nodes as unknown[]) : [];
-  const keyed = (boot as { file_names?: unknown }).file_names === 'keyed';
-  // The upgrade's pin, in the exact shape harvgen writes it, or nothing (a request is made from it).
-  const u = m.upgrade as Record<string, unknown> | undefined;
-  const upgrade =
-    typeof u === 'object' &&
-    u !== null &&
-    typeof u.version === 'string' &&
-    /^v[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?$/.test(u.version) &&
-    typeof u.iso === 'string' &&
-    /^https?:\/\/[^\s]+$/.test(u.iso) &&
-    typeof u.iso_sha512 === 'string' &&
-    /^[a-f0-9]{128}$/.test(u.iso_sha512)
-      ? { version: u.version, iso: u.iso, iso_sha512: u.iso_sha512 }
-      : undefined;
+  const upgrade = upgradeOf(m.upgrade);
+  // The VLAN addresses, kept only as boot.server with another host (a request is made to each).
+  const vlanServers = sameServers(boot.vlan_servers, server);
+  // With failover: the servers' own addresses, kept the same way (a request is made to each).
+  const failoverServers = sameServers(boot.failover_servers, server).slice(0, 2);
+  const verifiers = verifiersOf(boot.verifiers);
   const { upgrade: _ignored, ...rest } = m as unknown as DeployManifest;
   const manifest = {
     ...rest,
-    boot: bootOf(boot as Record<string, unknown>, boot.server),
+    boot: {
+      server,
+      ...(vlanServers.length > 0 ? { vlan_servers: vlanServers } : {}),
+      ...(failoverServers.length > 0 ? { failover_servers: failoverServers } : {}),
+      ...(verifiers.length > 0 ? { verifiers } : {}),
+    },
     ...(upgrade ? { upgrade } : {}),
     files,
     nodes,
-    plainData: keyed ? plainDataOf(files) : [],
+    plainData: boot.file_names === 'keyed' ? plainDataOf(files) : [],
   };
   return { manifest, dropped };
 }
 
-/** The manifest's files whose path and URL are plain, and the paths of the others (dropped). */
+/** The file entries whose path, digest, size, URL (the path under `server`) and `allow` are plain; the others' names. */
 function plainFiles(list: readonly unknown[], server: string): { files: DeployManifest['files'][number][]; dropped: string[] } {
   const dropped: string[] = [];
   const files: DeployManifest['files'][number][] = [];
@@ -142,35 +140,42 @@ function plainFiles(list: readonly unknown[], server: string): { files: DeployMa
   return { files, dropped };
 }
 
-/** The manifest's `boot`, each list of addresses kept only in the shapes verify requests. */
-function bootOf(boot: Record<string, unknown>, server: string): DeployManifest['boot'] {
-  // The VLAN addresses, kept only as boot.server with another host (a request is made to each).
+/** The upgrade's pin, in the exact shape harvgen writes it, or nothing (a request is made from it). */
+function upgradeOf(value: unknown): DeployManifest['upgrade'] {
+  const u = value as Record<string, unknown> | undefined;
+  return typeof u === 'object' &&
+    u !== null &&
+    typeof u.version === 'string' &&
+    /^v[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?$/.test(u.version) &&
+    typeof u.iso === 'string' &&
+    /^https?:\/\/[^\s]+$/.test(u.iso) &&
+    typeof u.iso_sha512 === 'string' &&
+    /^[a-f0-9]{128}$/.test(u.iso_sha512)
+    ? { version: u.version, iso: u.iso, iso_sha512: u.iso_sha512 }
+    : undefined;
+}
+
+/** The URLs of a list that are `server` with another host (scheme, port and path the same, no user or query); at most 64. */
+function sameServers(list: unknown, server: string): string[] {
   const base = new URL(server);
-  const sameServer = (key: string) =>
-    (Array.isArray(boot[key]) ? (boot[key] as unknown[]) : [])
-      .filter((v): v is string => typeof v === 'string' && v.length <= 300 && /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v))
-      .filter((v) => {
-        const u = new URL(v);
-        return (
-          u.protocol === base.protocol &&
-          u.port === base.port &&
-          u.pathname.replace(/\/+$/, '') === base.pathname.replace(/\/+$/, '') &&
-          u.username === '' &&
-          u.search === ''
-        );
-      })
-      .slice(0, 64);
-  const vlanServers = sameServer('vlan_servers');
-  // With failover: the servers' own addresses, kept the same way (a request is made to each).
-  const failoverServers = sameServer('failover_servers').slice(0, 2);
-  // The addresses every protected file is also served to: plain addresses and CIDR blocks only.
-  const verifiers = (Array.isArray(boot.verifiers) ? (boot.verifiers as unknown[]) : [])
+  return (Array.isArray(list) ? (list as unknown[]) : [])
+    .filter((v): v is string => typeof v === 'string' && v.length <= 300 && /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v))
+    .filter((v) => {
+      const u = new URL(v);
+      return (
+        u.protocol === base.protocol &&
+        u.port === base.port &&
+        u.pathname.replace(/\/+$/, '') === base.pathname.replace(/\/+$/, '') &&
+        u.username === '' &&
+        u.search === ''
+      );
+    })
+    .slice(0, 64);
+}
+
+/** The addresses every protected file is also served to: plain addresses and CIDR blocks only; at most 128. */
+function verifiersOf(list: unknown): string[] {
+  return (Array.isArray(list) ? (list as unknown[]) : [])
     .filter((v): v is string => typeof v === 'string' && v.length <= 64 && /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/.test(v))
     .slice(0, 128);
-  return {
-    server,
-    ...(vlanServers.length > 0 ? { vlan_servers: vlanServers } : {}),
-    ...(failoverServers.length > 0 ? { failover_servers: failoverServers } : {}),
-    ...(verifiers.length > 0 ? { verifiers } : {}),
-  };
 }

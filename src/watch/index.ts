@@ -50,119 +50,155 @@ export interface WatchHandle {
 
 /** Build now, then again after each change to an input of the sites. */
 export function watch(options: WatchOptions): WatchHandle {
-  const { debounceMs = 50, onBuild, onError, ...buildOptions } = options;
-  const cwd = options.cwd ?? process.cwd();
-  const siteDirs = options.sites.map((dir) => ({ dir, abs: resolve(cwd, dir) }));
-  const layers = layerPaths(siteDirs.map((s) => s.abs));
+  return new SiteWatch(options);
+}
+
+/** A running watch: its caches, its watchers and its queue of builds. */
+class SiteWatch implements WatchHandle {
+  readonly ready: Promise<void>;
+  readonly stopped: Promise<void>;
+  private stop: () => void = () => undefined;
+  private readonly debounceMs: number;
+  private readonly buildOptions: BuildOptions;
+  private readonly cwd: string;
+  private readonly siteDirs: readonly { dir: string; abs: string }[];
   // Clean parses of inventory files, reused while their stamps hold.
   // Trusted without a stat from the watcher's `ready` on (see ParseCache), until an event says otherwise.
-  const parseCache: ParseCache = new Map();
+  private readonly parseCache: ParseCache = new Map();
   // Rendered nodes of each site, reused while a node's resolved model is unchanged.
-  const renderCaches = new Map<string, RenderCache>();
+  private readonly renderCaches = new Map<string, RenderCache>();
   // What each site's last emit wrote (its files with the same bytes are not looked at again).
-  const emitted = new Map<string, EmittedSite>();
+  private readonly emitted = new Map<string, EmittedSite>();
   // Sites (as given) this watch built and has seen no change to since.
-  const trusted = new Set<string>();
-  let pending = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
-  /** A change seen: a build once no other change came for debounceMs. */
-  const seen = (path: string) => {
-    pending.add(path);
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      const changed = [...pending].sort();
-      pending = new Set();
-      void run(changed);
-    }, debounceMs);
-  };
-  const inputs = inputWatch(cwd, options.cwd, [...siteDirs.map((s) => s.abs), ...layers], seen);
-  const untrust = (changed: readonly string[]) => {
-    for (const p of changed) {
-      const abs = resolve(cwd, p);
-      const owner = siteDirs.filter((s) => abs === s.abs || abs.startsWith(s.abs + sep) || inputs.readBy(s.dir, abs));
-      if (owner.length === 0) trusted.clear(); // a shared layer (or a path no site read): every site may have changed
-      for (const s of owner) trusted.delete(s.dir);
-    }
-  };
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<void>((r) => (stop = r));
-  let running: Promise<void> = Promise.resolve();
-  let closed = false;
-  const run = (changed: string[]) => {
-    running = running.then(async () => {
-      if (closed) return;
-      const gone = options.sites.find((dir) => !existsSync(resolve(cwd, dir)));
-      if (gone !== undefined) {
-        closed = true;
-        inputs.close();
-        inventory?.close();
-        await (await watcher).close();
-        onError?.(siteGone(gone));
-        stop();
-        return;
-      }
-      untrust(changed);
-      const startedAt = new Date();
-      const t0 = performance.now();
-      const result = await build({ ...buildOptions, trusted: new Set(trusted), parseCache, renderCaches, emitted });
-      const built = new Set(result.sites.map((s) => s.site));
-      for (const c of result.compiled) if (c.site !== undefined && built.has(c.site)) trusted.add(c.dir);
-      // Watched before the event is reported, so that a change made after it is seen.
-      if (!closed) inputs.update(result.compiled);
-      onBuild({ result, changed, startedAt, durationMs: Math.round(performance.now() - t0) });
-    });
-    return running;
-  };
+  private readonly trusted = new Set<string>();
+  private pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inputs: ReturnType<typeof inputWatch>;
+  private running: Promise<void> = Promise.resolve();
+  private closed = false;
   // The inventory, watched before the first build starts (below).
-  let inventory: InventoryWatch | undefined;
+  private inventory: InventoryWatch | undefined;
   // A watch that failed (even before chokidar is ready): no parse is trusted from then on.
-  let watchFailed = false;
-  const watcher: Promise<FSWatcher> = Promise.resolve().then(() => {
-    inventory = watchInventory(
-      siteDirs,
-      cwd,
-      options.cwd,
+  private watchFailed = false;
+  private readonly watcher: Promise<FSWatcher>;
+
+  constructor(private readonly options: WatchOptions) {
+    const { debounceMs = 50, onBuild: _onBuild, onError: _onError, ...buildOptions } = options;
+    this.debounceMs = debounceMs;
+    this.buildOptions = buildOptions;
+    this.cwd = options.cwd ?? process.cwd();
+    this.siteDirs = options.sites.map((dir) => ({ dir, abs: resolve(this.cwd, dir) }));
+    const layers = layerPaths(this.siteDirs.map((s) => s.abs));
+    this.inputs = inputWatch(this.cwd, options.cwd, [...this.siteDirs.map((s) => s.abs), ...layers], (path) => this.seen(path));
+    this.stopped = new Promise<void>((r) => (this.stop = r));
+    this.watcher = Promise.resolve().then(() => this.watchInventory());
+    this.ready = this.firstBuild();
+  }
+
+  /** Stop watching, after the build under way. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await (await this.watcher).close();
+    await this.running;
+    this.inputs.close();
+    this.inventory?.close();
+  }
+
+  /** A change seen: a build once no other change came for debounceMs. */
+  private seen(path: string): void {
+    this.pending.add(path);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      const changed = [...this.pending].sort();
+      this.pending = new Set();
+      void this.run(changed);
+    }, this.debounceMs);
+  }
+
+  /** The sites a changed path belongs to are no longer trusted (all of them for a shared path). */
+  private untrust(changed: readonly string[]): void {
+    for (const p of changed) {
+      const abs = resolve(this.cwd, p);
+      const owner = this.siteDirs.filter((s) => abs === s.abs || abs.startsWith(s.abs + sep) || this.inputs.readBy(s.dir, abs));
+      if (owner.length === 0) this.trusted.clear(); // a shared layer (or a path no site read): every site may have changed
+      for (const s of owner) this.trusted.delete(s.dir);
+    }
+  }
+
+  /** Queue a build after the one under way. */
+  private run(changed: string[]): Promise<void> {
+    this.running = this.running.then(() => this.rebuild(changed));
+    return this.running;
+  }
+
+  /** One build for `changed`, or the end of the watch when a site directory is gone. */
+  private async rebuild(changed: string[]): Promise<void> {
+    if (this.closed) return;
+    const gone = this.options.sites.find((dir) => !existsSync(resolve(this.cwd, dir)));
+    if (gone !== undefined) return this.stopGone(gone);
+    this.untrust(changed);
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const { parseCache, renderCaches, emitted } = this;
+    const result = await build({ ...this.buildOptions, trusted: new Set(this.trusted), parseCache, renderCaches, emitted });
+    const built = new Set(result.sites.map((s) => s.site));
+    for (const c of result.compiled) if (c.site !== undefined && built.has(c.site)) this.trusted.add(c.dir);
+    // Watched before the event is reported, so that a change made after it is seen.
+    if (!this.closed) this.inputs.update(result.compiled);
+    this.options.onBuild({ result, changed, startedAt, durationMs: Math.round(performance.now() - t0) });
+  }
+
+  /** Stop watching by itself: the site directory `gone` disappeared. */
+  private async stopGone(gone: string): Promise<void> {
+    this.closed = true;
+    this.inputs.close();
+    this.inventory?.close();
+    await (await this.watcher).close();
+    this.options.onError?.(siteGone(gone));
+    this.stop();
+  }
+
+  /** Watch the inventory: an event takes back the parse cache's trust and queues a build. */
+  private watchInventory(): FSWatcher {
+    this.inventory = watchInventory(
+      this.siteDirs,
+      this.cwd,
+      this.options.cwd,
       (event, abs, shown) => {
-        distrust(parseCache, event, abs);
-        seen(shown);
+        distrust(this.parseCache, event, abs);
+        this.seen(shown);
       },
       () => {
-        watchFailed = true;
-        parseCache.trust = undefined;
+        this.watchFailed = true;
+        this.parseCache.trust = undefined;
       },
     );
-    return inventory.chokidar;
-  });
-  // The first build starts once every watcher is ready, so that a change made while it runs, or
-  // right after it, is always seen: chokidar's first scan of the inventory could otherwise end
-  // after the build (it does when the build never yields), and an edit or a removed site directory
-  // in between went unnoticed. Its `ready` holds because it is given no missing path (layers.ts).
-  const ready = watcher
-    .then(
-      (w) =>
-        new Promise<void>((r) =>
-          w.once('ready', () => {
-            // Every inventory file is watched from here on: a parse read or checked since is
-            // reused without a stat until its file's event. A watcher error ends that for good.
-            if (!watchFailed) parseCache.trust = 0;
-            r();
-          }),
-        ),
-    )
-    .then(() => run([]))
-    .then(() => undefined);
-  return {
-    ready,
-    stopped,
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      await (await watcher).close();
-      await running;
-      inputs.close();
-      inventory?.close();
-    },
-  };
+    return this.inventory.chokidar;
+  }
+
+  /**
+   * The first build starts once every watcher is ready, so that a change made while it runs, or
+   * right after it, is always seen: chokidar's first scan of the inventory could otherwise end
+   * after the build (it does when the build never yields), and an edit or a removed site directory
+   * in between went unnoticed. Its `ready` holds because it is given no missing path (layers.ts).
+   */
+  private firstBuild(): Promise<void> {
+    return this.watcher
+      .then(
+        (w) =>
+          new Promise<void>((r) =>
+            w.once('ready', () => {
+              // Every inventory file is watched from here on: a parse read or checked since is
+              // reused without a stat until its file's event. A watcher error ends that for good.
+              if (!this.watchFailed) this.parseCache.trust = 0;
+              r();
+            }),
+          ),
+      )
+      .then(() => this.run([]))
+      .then(() => undefined);
+  }
 }
 
 /** The error that stops watch when a site directory disappears. */

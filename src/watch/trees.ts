@@ -39,46 +39,84 @@ export function nodeTreeWatch(
   failed: () => void,
   name = 'nodes',
 ): TreeWatch {
+  const trees = new NodeTrees(report, failed);
+  for (const site of sites) trees.watchSite(site, name);
+  return trees;
+}
+
+/** The watches of some node trees, with what their events mean. */
+class NodeTrees implements TreeWatch {
   /** The open watches by absolute path: the trees' directories, YAML links, the site directories. */
-  const open = new Map<string, FSWatcher>();
-  let closed = false;
-  const start = (path: string, onEvent: (event: string, name: string | null) => void): boolean => {
-    if (open.has(path)) return true;
+  private readonly open = new Map<string, FSWatcher>();
+  private closed = false;
+
+  constructor(
+    private readonly report: (event: TreeEvent, abs: string) => void,
+    private readonly failed: () => void,
+  ) {}
+
+  /** Watch `<site>/<name>` and the site directory for that name (made, removed or replaced). */
+  watchSite(site: string, name: string): void {
+    const nodes = join(site, name);
+    this.start(site, (event, entry) => {
+      if (entry !== null && (entry !== name || event !== 'rename')) return;
+      this.drop(nodes);
+      if (isDirectory(nodes, true)) this.enter(nodes);
+      this.report('other', nodes);
+    });
+    // `nodes` itself may be a link to a directory (the loader follows it inside the repository).
+    if (isDirectory(nodes, true)) this.enter(nodes);
+  }
+
+  /** Stop every watch; no event is reported after. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.open.values()) w.close();
+    this.open.clear();
+  }
+
+  /** Watch `path` (unless it is); whether it is watched. */
+  private start(path: string, onEvent: (event: string, name: string | null) => void): boolean {
+    if (this.open.has(path)) return true;
     try {
       const w = watch(path, { persistent: true }, (event, name) => {
-        if (!closed) onEvent(event, name === null ? null : name.toString());
+        if (!this.closed) onEvent(event, name === null ? null : name.toString());
       });
       w.on('error', () => {
-        stop(path);
-        failed();
+        this.stop(path);
+        this.failed();
       });
-      open.set(path, w);
+      this.open.set(path, w);
       return true;
     } catch (e) {
       // Gone before it could be watched (its parent's event says so), or a dangling link: not a failure.
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') failed();
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.failed();
       return false;
     }
-  };
-  const stop = (path: string) => {
-    open.get(path)?.close();
-    open.delete(path);
-  };
+  }
+
+  /** Stop watching `path` itself. */
+  private stop(path: string): void {
+    this.open.get(path)?.close();
+    this.open.delete(path);
+  }
+
   /** Stop watching `path` and everything under it; whether anything was. */
-  const drop = (path: string): boolean => {
+  private drop(path: string): boolean {
     let any = false;
-    for (const p of [...open.keys()]) {
+    for (const p of [...this.open.keys()]) {
       if (p === path || p.startsWith(path + sep)) {
-        stop(p);
+        this.stop(p);
         any = true;
       }
     }
     return any;
-  };
+  }
+
   /** Watch the directory `dir` and its subdirectories, and the YAML links in them. */
-  const enter = (dir: string) => {
-    if (!start(dir, (event, name) => seen(dir, event, name))) return;
+  private enter(dir: string): void {
+    if (!this.start(dir, (event, name) => this.seen(dir, event, name))) return;
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -88,68 +126,53 @@ export function nodeTreeWatch(
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const path = join(dir, e.name);
-      if (e.isDirectory()) enter(path);
-      else if (e.isSymbolicLink() && YAML.test(e.name)) watchLink(path);
+      if (e.isDirectory()) this.enter(path);
+      else if (e.isSymbolicLink() && YAML.test(e.name)) this.watchLink(path);
     }
-  };
+  }
+
   /** An event in the watched directory `dir`. */
-  const seen = (dir: string, event: string, name: string | null) => {
+  private seen(dir: string, event: string, name: string | null): void {
     if (name === null) {
       // No name (not seen on Linux, where libuv drops the kernel's queue-overflow event: a burst of
       // more events than the queue holds is lost, as it was for chokidar): anything under `dir`.
-      drop(dir);
-      if (isDirectory(dir, true)) enter(dir);
-      report('other', dir);
+      this.drop(dir);
+      if (isDirectory(dir, true)) this.enter(dir);
+      this.report('other', dir);
       return;
     }
     if (name.startsWith('.')) return;
     const path = join(dir, name);
     if (event === 'change') {
-      if (YAML.test(name) && !open.has(path)) report('change', path);
+      if (YAML.test(name) && !this.open.has(path)) this.report('change', path);
       return;
     }
     // Made, removed or renamed. A directory is watched again (or no more): everything under it
     // is new. A YAML file is a new file at its path, whose parse alone is taken back.
     const at = lstatSync(path, { throwIfNoEntry: false });
-    const watched = drop(path);
+    const watched = this.drop(path);
     if (at?.isDirectory()) {
-      enter(path);
-      report('other', path);
+      this.enter(path);
+      this.report('other', path);
     } else if (YAML.test(name)) {
-      if (at?.isSymbolicLink()) watchLink(path);
-      report('change', path);
-    } else if (watched) report('other', path);
-  };
+      if (at?.isSymbolicLink()) this.watchLink(path);
+      this.report('change', path);
+    } else if (watched) this.report('other', path);
+  }
+
   /**
    * A YAML link is watched itself too (fs.watch follows it): its target's edits, wherever it lies.
    * A target replaced by a rename (an editor's save) is another file: watched anew.
    */
-  const watchLink = (path: string) =>
-    start(path, (event) => {
+  private watchLink(path: string): boolean {
+    return this.start(path, (event) => {
       if (event === 'rename') {
-        stop(path);
-        if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) watchLink(path);
+        this.stop(path);
+        if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) this.watchLink(path);
       }
-      report('change', path);
+      this.report('change', path);
     });
-  for (const site of sites) {
-    const nodes = join(site, name);
-    start(site, (event, entry) => {
-      if (entry !== null && (entry !== name || event !== 'rename')) return;
-      drop(nodes);
-      if (isDirectory(nodes, true)) enter(nodes);
-      report('other', nodes);
-    });
-    // `nodes` itself may be a link to a directory (the loader follows it inside the repository).
-    if (isDirectory(nodes, true)) enter(nodes);
   }
-  return {
-    close() {
-      closed = true;
-      for (const w of open.values()) w.close();
-      open.clear();
-    },
-  };
 }
 
 /** Whether `path` is a directory (through a link when `follow`). */

@@ -5,7 +5,7 @@ import { hasFailures, type Diagnostic } from '../../diagnostics/types.ts';
 import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
 import type { NodeStatus, UnknownMachine } from '../../status/types.ts';
-import type { SiteSummary } from '../../status/fleet.ts';
+import type { FleetSite, SiteSummary } from '../../status/fleet.ts';
 
 /** The flags of status and discover (cac camel-cases them). */
 export interface LogFlags extends Flags {
@@ -147,28 +147,48 @@ export async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutp
   return exitCode(ok, diagnostics);
 }
 
+/** The flags of `--log-dir` once read. */
+interface FleetFlags {
+  logDir: string;
+  state?: string;
+  metrics?: string;
+  outDir: string;
+  neverBootedMs: number;
+  deployedAt?: number;
+}
+
+/** What a fleet run gathers from its sites, for the totals and `--json`. */
+interface FleetGathered {
+  readonly summaries: SiteSummary[];
+  readonly diagnostics: Diagnostic[];
+  readonly sites: ReturnType<typeof jsonSite>[];
+  readonly nodes: NodeStatus[];
+  readonly unknown: UnknownMachine[];
+}
+
+/** How one site is printed: the flags, whether with its nodes, the site column's width, the text forms. */
+interface FleetPrint {
+  readonly flags: StatusFlags;
+  readonly detail: boolean;
+  readonly many: boolean;
+  readonly width: number;
+  readonly text: typeof import('../../status/text.ts');
+  readonly out: CliOutput;
+}
+
 /** `--log-dir`: one site at a time, a summary line each as it is done. */
-async function runFleet(
-  dirs: string[],
-  flags: StatusFlags,
-  f: { logDir: string; state?: string; metrics?: string; outDir: string; neverBootedMs: number; deployedAt?: number },
-  out: CliOutput,
-): Promise<number> {
+async function runFleet(dirs: string[], flags: StatusFlags, f: FleetFlags, out: CliOutput): Promise<number> {
   const { parseSince } = await import('../../status/index.ts');
   const { statusFleet } = await import('../../status/fleet.ts');
-  const { writeMetrics } = await import('../../status/report.ts');
-  const { leftOutNote, nodeLine, summaryLine, unknownLine } = await import('../../status/text.ts');
+  const text = await import('../../status/text.ts');
   // The logs are the site directories' (--log-dir), not --log.
   const o = logOptions(flags, Date.now(), parseSince, true);
   if ('problem' in o) return out.usageError(o.problem!);
   const { since, loopWindowMs } = o as { since?: number; loopWindowMs: number };
   const detail = flags.nodes === true || dirs.length === 1;
-  const summaries: SiteSummary[] = [];
-  const diagnostics: Diagnostic[] = [];
-  const sites: ReturnType<typeof jsonSite>[] = [];
-  const nodes: NodeStatus[] = [];
-  const unknown: UnknownMachine[] = [];
+  const got: FleetGathered = { summaries: [], diagnostics: [], sites: [], nodes: [], unknown: [] };
   const width = Math.max(8, ...dirs.map((d) => d.split('/').pop()!.length));
+  const print: FleetPrint = { flags, detail, many: dirs.length > 1, width, text, out };
   for await (const s of statusFleet({
     sites: dirs,
     logDir: f.logDir,
@@ -179,40 +199,52 @@ async function runFleet(
     neverBootedMs: f.neverBootedMs,
     ...(f.deployedAt !== undefined ? { deployedAt: f.deployedAt } : {}),
     detail,
-  })) {
-    diagnostics.push(...s.diagnostics);
-    if (s.fatal) {
-      if (!flags.json) out.report(s.diagnostics, {}, flags);
-      continue;
-    }
-    // A log of the site that could not be read: its verdicts would be judged without its requests
-    // (as with --log): none are given, in text, JSON or metrics.
-    if (s.diagnostics.some((d) => d.code === 'STATUS_LOG_UNREADABLE')) {
-      sites.push(jsonSite({ dir: s.summary.dir, site: s.summary.site, summary: { nodes: s.summary.nodes }, diagnostics: s.diagnostics }));
-      if (!flags.json) {
-        out.report(s.diagnostics, {}, flags);
-        out.note(
-          `${s.summary.site}: no verdicts: a log could not be read, and without its requests they would be wrong (fix the log above and run again)`,
-        );
-      }
-      continue;
-    }
-    summaries.push(s.summary);
-    sites.push(jsonSite({ dir: s.summary.dir, site: s.summary.site, summary: { nodes: s.summary.nodes }, diagnostics: s.diagnostics }));
-    if (flags.json) {
-      if (detail) (nodes.push(...(s.nodes ?? [])), unknown.push(...(s.unknown ?? [])));
-      continue;
-    }
-    out.report(s.diagnostics, {}, flags);
-    for (const n of s.notes) out.note(`note: ${n}`);
-    if (detail) {
-      const w = Math.max(8, ...(s.nodes ?? []).map((n) => n.hostname.length));
-      for (const n of s.nodes ?? []) out.print(nodeLine(n, w));
-      for (const u of s.unknown ?? []) out.print(unknownLine(u, w));
-    }
-    if (!detail || dirs.length > 1) out.print(summaryLine(s.summary, width));
+  }))
+    takeSite(s, got, print);
+  return await fleetEnd(got, f, print);
+}
+
+/** One site as the fleet run yields it: gathered, and printed unless `--json`. */
+function takeSite(s: FleetSite, got: FleetGathered, { flags, detail, many, width, text, out }: FleetPrint): void {
+  got.diagnostics.push(...s.diagnostics);
+  if (s.fatal) {
+    if (!flags.json) out.report(s.diagnostics, {}, flags);
+    return;
   }
+  const site = jsonSite({ dir: s.summary.dir, site: s.summary.site, summary: { nodes: s.summary.nodes }, diagnostics: s.diagnostics });
+  // A log of the site that could not be read: its verdicts would be judged without its requests
+  // (as with --log): none are given, in text, JSON or metrics.
+  if (s.diagnostics.some((d) => d.code === 'STATUS_LOG_UNREADABLE')) {
+    got.sites.push(site);
+    if (!flags.json) {
+      out.report(s.diagnostics, {}, flags);
+      out.note(
+        `${s.summary.site}: no verdicts: a log could not be read, and without its requests they would be wrong (fix the log above and run again)`,
+      );
+    }
+    return;
+  }
+  got.summaries.push(s.summary);
+  got.sites.push(site);
+  if (flags.json) {
+    if (detail) (got.nodes.push(...(s.nodes ?? [])), got.unknown.push(...(s.unknown ?? [])));
+    return;
+  }
+  out.report(s.diagnostics, {}, flags);
+  for (const n of s.notes) out.note(`note: ${n}`);
+  if (detail) {
+    const w = Math.max(8, ...(s.nodes ?? []).map((n) => n.hostname.length));
+    for (const n of s.nodes ?? []) out.print(text.nodeLine(n, w));
+    for (const u of s.unknown ?? []) out.print(text.unknownLine(u, w));
+  }
+  if (!detail || many) out.print(text.summaryLine(s.summary, width));
+}
+
+/** After the last site: the metrics file, then the totals (a JSON document with `--json`, else a note); the exit code. */
+async function fleetEnd(got: FleetGathered, f: FleetFlags, { flags, text, out }: FleetPrint): Promise<number> {
+  const { summaries, diagnostics } = got;
   if (f.metrics !== undefined) {
+    const { writeMetrics } = await import('../../status/report.ts');
     const failed = await writeMetrics(f.metrics, summaries);
     if (failed) {
       diagnostics.push(failed);
@@ -220,20 +252,21 @@ async function runFleet(
     }
   }
   const ok = !hasFailures(diagnostics, flags.strict === true);
-  const requests = summaries.reduce((a, s) => a + s.requests, 0);
-  const verifyRequests = summaries.reduce((a, s) => a + s.verify_requests, 0);
-  const serverRequests = summaries.reduce((a, s) => a + s.server_requests, 0);
-  const foreignRequests = summaries.reduce((a, s) => a + s.foreign_requests, 0);
+  const sum = (of: (s: SiteSummary) => number) => summaries.reduce((a, s) => a + of(s), 0);
+  const requests = sum((s) => s.requests);
+  const verifyRequests = sum((s) => s.verify_requests);
+  const serverRequests = sum((s) => s.server_requests);
+  const foreignRequests = sum((s) => s.foreign_requests);
   if (flags.json) {
     const doc = jsonOutput({
       command: 'status',
       ok,
-      sites,
+      sites: got.sites,
       diagnostics,
       debug: flags.debug === true,
       extra: {
-        nodes,
-        unknown,
+        nodes: got.nodes,
+        unknown: got.unknown,
         requests,
         verify_requests: verifyRequests,
         server_requests: serverRequests,
@@ -243,10 +276,8 @@ async function runFleet(
     out.printJson({ ...doc, summaries } as JsonOutput);
     return exitCode(ok, diagnostics);
   }
-  const total = summaries.reduce((a, s) => a + s.nodes, 0);
-  const never = summaries.reduce((a, s) => a + s.never_booted.length, 0);
   out.note(
-    `${summaries.length} site(s), ${total} node(s), ${never} never booted ${f.neverBootedMs / 3_600_000} h after their deploy, ${requests} request(s) counted; left out: ${leftOutNote(verifyRequests, serverRequests, foreignRequests)}`,
+    `${summaries.length} site(s), ${sum((s) => s.nodes)} node(s), ${sum((s) => s.never_booted.length)} never booted ${f.neverBootedMs / 3_600_000} h after their deploy, ${requests} request(s) counted; left out: ${text.leftOutNote(verifyRequests, serverRequests, foreignRequests)}`,
   );
   return exitCode(ok, diagnostics);
 }

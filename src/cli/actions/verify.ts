@@ -7,7 +7,8 @@ import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
 import { startProgress } from '../progress.ts';
 import { parsePublicKey } from '../../util/ssh-public-key.ts';
-import type { FleetState } from '../../verify/fleet.ts';
+import type { FleetState, VerifyFleetResult } from '../../verify/fleet.ts';
+import type { VerifyResult } from '../../verify/index.ts';
 import { baseUrlFault, type BaseUrlFault } from '../../util/base-url.ts';
 
 /** The flags of verify (cac camel-cases them). */
@@ -24,36 +25,65 @@ export interface VerifyFlags extends Flags {
   readonly siteTimeout?: number | string;
 }
 
-export async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Promise<number> {
-  if (flags.siteTimeout !== undefined) return out.usageError('--site-timeout applies to --fleet only (a whole site of the fleet record)');
+/** The single-site verify's flags, checked. */
+interface VerifyInputs {
+  readonly urls: string[];
+  readonly concurrency: number;
+  readonly timeout: number;
+  readonly deadline: number;
+  readonly publicKey?: { line: string; from: string };
+}
+
+/** A numeric flag (`fallback` when not given), or undefined when `fits` refuses it. */
+function numberFlag(value: number | string | undefined, fallback: number, fits: (n: number) => boolean): number | undefined {
+  const n = value === undefined ? fallback : Number(value);
+  return fits(n) ? n : undefined;
+}
+
+/** A whole number from 1 to `max`. */
+const wholeUpTo = (max: number) => (n: number) => Number.isInteger(n) && n >= 1 && n <= max;
+/** Seconds, more than 0, at most `max`. */
+const secondsUpTo = (max: number) => (n: number) => Number.isFinite(n) && n > 0 && n <= max;
+
+/** Why --source is not an address of this machine (undefined: it is, or it is not given). */
+async function sourceProblem(flags: VerifyFlags): Promise<string | undefined> {
+  if (flags.source !== undefined && (await import('node:net')).isIP(String(flags.source)) === 0)
+    return `--source ${String(flags.source)}: an IP address of this machine`;
+  return undefined;
+}
+
+/** The flags of the single-site verify, checked in order: what verify() takes from them, or the first usage error. */
+async function verifyInputs(flags: VerifyFlags): Promise<VerifyInputs | string> {
+  if (flags.siteTimeout !== undefined) return '--site-timeout applies to --fleet only (a whole site of the fleet record)';
   const urls = flags.url === undefined ? [] : (Array.isArray(flags.url) ? flags.url : [flags.url]).map(String);
   for (const u of urls) {
     const problem = badUrl(u);
-    if (problem) return out.usageError(`--url ${u}: ${problem}`);
+    if (problem) return `--url ${u}: ${problem}`;
   }
   const releaseBaseProblem = flags.releaseBase === undefined ? undefined : badUrl(String(flags.releaseBase));
-  if (releaseBaseProblem) return out.usageError(`--release-base ${String(flags.releaseBase)}: ${releaseBaseProblem}`);
-  const concurrency = flags.concurrency === undefined ? 8 : Number(flags.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
-    return out.usageError(`--concurrency ${String(flags.concurrency)}: a whole number from 1 to 64`);
-  const timeout = flags.timeout === undefined ? 10 : Number(flags.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 3600)
-    return out.usageError(`--timeout ${String(flags.timeout)}: seconds, more than 0`);
-  const deadline = flags.deadline === undefined ? 900 : Number(flags.deadline);
-  if (!Number.isFinite(deadline) || deadline <= 0 || deadline > 86_400)
-    return out.usageError(`--deadline ${String(flags.deadline)}: seconds, more than 0 (at most 86400)`);
-  if (flags.source !== undefined && (await import('node:net')).isIP(String(flags.source)) === 0)
-    return out.usageError(`--source ${String(flags.source)}: an IP address of this machine`);
+  if (releaseBaseProblem) return `--release-base ${String(flags.releaseBase)}: ${releaseBaseProblem}`;
+  const concurrency = numberFlag(flags.concurrency, 8, wholeUpTo(64));
+  if (concurrency === undefined) return `--concurrency ${String(flags.concurrency)}: a whole number from 1 to 64`;
+  const timeout = numberFlag(flags.timeout, 10, secondsUpTo(3600));
+  if (timeout === undefined) return `--timeout ${String(flags.timeout)}: seconds, more than 0`;
+  const deadline = numberFlag(flags.deadline, 900, secondsUpTo(86_400));
+  if (deadline === undefined) return `--deadline ${String(flags.deadline)}: seconds, more than 0 (at most 86400)`;
+  const source = await sourceProblem(flags);
+  if (source !== undefined) return source;
+  if (flags.publicKey === undefined) return { urls, concurrency, timeout, deadline };
+  const file = String(flags.publicKey);
+  const text = readPublicKeyFile(file);
+  if (text.problem !== undefined) return `--public-key ${file}: ${text.problem}`;
+  const parsed = parsePublicKey(text.line);
+  if ('problem' in parsed) return `--public-key ${file}: its line ${parsed.problem}`;
+  return { urls, concurrency, timeout, deadline, publicKey: { line: text.line, from: `the key of --public-key ${file}` } };
+}
 
-  let publicKey: { line: string; from: string } | undefined;
-  if (flags.publicKey !== undefined) {
-    const file = String(flags.publicKey);
-    const text = readPublicKeyFile(file);
-    if (text.problem !== undefined) return out.usageError(`--public-key ${file}: ${text.problem}`);
-    const parsed = parsePublicKey(text.line);
-    if ('problem' in parsed) return out.usageError(`--public-key ${file}: its line ${parsed.problem}`);
-    publicKey = { line: text.line, from: `the key of --public-key ${file}` };
-  }
+/** `harvgen verify <site>...`: each site's boot servers against its deploy tree. */
+export async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Promise<number> {
+  const inputs = await verifyInputs(flags);
+  if (typeof inputs === 'string') return out.usageError(inputs);
+  const { urls, concurrency, timeout, deadline, publicKey } = inputs;
   // Startup: the command modules load with --version/--help; verify (node:https) only when it runs.
   const { verify } = await import('../../verify/index.ts');
   const progress = flags.json ? undefined : startProgress(out.io.err);
@@ -70,8 +100,7 @@ export async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutp
     ...(publicKey ? { publicKey } : {}),
     onProgress: (p) => progress?.update(`harvgen: verifying ${p.done}/${p.total} ${p.url}`),
   }).finally(() => progress?.done());
-  const strict = flags.strict === true;
-  const ok = !hasFailures(result.diagnostics, strict);
+  const ok = !hasFailures(result.diagnostics, flags.strict === true);
   if (flags.json) {
     const sites = result.sites.map((s) => ({
       ...jsonSite({ dir: s.dir, ...(s.site !== undefined ? { site: s.site } : {}), diagnostics: s.diagnostics }),
@@ -80,18 +109,16 @@ export async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutp
       out: s.out ?? null,
     }));
     const servers = result.servers.map((s) => ({ ...s, source: s.source ?? null }));
-    out.printJson(
-      jsonOutput({
-        command: 'verify',
-        ok,
-        sites,
-        diagnostics: result.diagnostics,
-        debug: flags.debug === true,
-        extra: { servers, checks: result.checks, skipped: result.skipped, duration_ms: result.durationMs },
-      }),
-    );
+    const extra = { servers, checks: result.checks, skipped: result.skipped, duration_ms: result.durationMs };
+    out.printJson(jsonOutput({ command: 'verify', ok, sites, diagnostics: result.diagnostics, debug: flags.debug === true, extra }));
     return exitCode(ok, result.diagnostics);
   }
+  printVerify(result, flags, out);
+  return exitCode(ok, result.diagnostics);
+}
+
+/** verify's text report: the diagnostics, a line per server, the files refused to verify's address, the totals. */
+function printVerify(result: VerifyResult, flags: VerifyFlags, out: CliOutput): void {
   out.report(result.diagnostics, {}, flags);
   for (const s of result.servers) {
     const state = !s.reachable ? 'UNREACHABLE' : s.failed > 0 ? 'DIFFERS' : 'ok';
@@ -111,7 +138,6 @@ export async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutp
   out.note(
     `${result.checks} check(s) on ${result.servers.length} server(s) in ${result.durationMs} ms: ${errors === 0 ? 'every server serves the deploy tree' : `${errors} difference(s) or failure(s)`}`,
   );
-  return exitCode(ok, result.diagnostics);
 }
 
 /** Flags of the single-site verify that mean nothing with --fleet (the record names each site's server; no tree is read). */
@@ -124,71 +150,79 @@ const NOT_WITH_FLEET: readonly (readonly [keyof VerifyFlags, string, string?])[]
   ['deadline', '--deadline', 'each site of the fleet has its own time limit, --site-timeout'],
 ];
 
-/** `verify --fleet <dir>`: every site of the fleet record, one line each, then a summary. */
-export async function runFleet(given: string[], flags: VerifyFlags, out: CliOutput): Promise<number> {
+/** The flags of `verify --fleet`, checked in order: what verifyFleet() takes from them, or the first usage error. */
+async function fleetInputs(
+  given: string[],
+  flags: VerifyFlags,
+): Promise<{ dir: string; concurrency: number; timeout: number; siteTimeout: number } | string> {
   const dir = String(flags.fleet);
   if ((flags.fleet as unknown) === true || dir === '' || dir === 'true')
-    return out.usageError('--fleet needs the fleet record directory (e.g. --fleet published/)');
+    return '--fleet needs the fleet record directory (e.g. --fleet published/)';
   if (given.length > 0)
-    return out.usageError(
-      `--fleet ${dir} verifies the sites of its records; site directories (${given.join(' ')}) cannot be given with it`,
-    );
+    return `--fleet ${dir} verifies the sites of its records; site directories (${given.join(' ')}) cannot be given with it`;
   for (const [k, name, why] of NOT_WITH_FLEET)
     if (flags[k] !== undefined && flags[k] !== false)
-      return out.usageError(
-        `${name} cannot be used with --fleet (${why ?? "the record names each site's boot server; no deploy tree is read"})`,
-      );
-  const concurrency = flags.concurrency === undefined ? 32 : Number(flags.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
-    return out.usageError(
-      `--concurrency ${String(flags.concurrency)}: with --fleet, the sites checked at once, a whole number from 1 to 1024`,
-    );
-  const timeout = flags.timeout === undefined ? 10 : Number(flags.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 3600)
-    return out.usageError(`--timeout ${String(flags.timeout)}: seconds, more than 0`);
-  const siteTimeout = flags.siteTimeout === undefined ? 30 : Number(flags.siteTimeout);
-  if (!Number.isFinite(siteTimeout) || siteTimeout <= 0 || siteTimeout > 86_400)
-    return out.usageError(`--site-timeout ${String(flags.siteTimeout)}: seconds, more than 0`);
-  if (flags.source !== undefined && (await import('node:net')).isIP(String(flags.source)) === 0)
-    return out.usageError(`--source ${String(flags.source)}: an IP address of this machine`);
+      return `${name} cannot be used with --fleet (${why ?? "the record names each site's boot server; no deploy tree is read"})`;
+  const concurrency = numberFlag(flags.concurrency, 32, wholeUpTo(1024));
+  if (concurrency === undefined)
+    return `--concurrency ${String(flags.concurrency)}: with --fleet, the sites checked at once, a whole number from 1 to 1024`;
+  const timeout = numberFlag(flags.timeout, 10, secondsUpTo(3600));
+  if (timeout === undefined) return `--timeout ${String(flags.timeout)}: seconds, more than 0`;
+  const siteTimeout = numberFlag(flags.siteTimeout, 30, secondsUpTo(86_400));
+  if (siteTimeout === undefined) return `--site-timeout ${String(flags.siteTimeout)}: seconds, more than 0`;
+  return (await sourceProblem(flags)) ?? { dir, concurrency, timeout, siteTimeout };
+}
+
+/** `verify --fleet <dir>`: every site of the fleet record, one line each, then a summary. */
+export async function runFleet(given: string[], flags: VerifyFlags, out: CliOutput): Promise<number> {
+  const inputs = await fleetInputs(given, flags);
+  if (typeof inputs === 'string') return out.usageError(inputs);
   const { verifyFleet } = await import('../../verify/fleet.ts');
   const progress = flags.json ? undefined : startProgress(out.io.err);
   const result = await verifyFleet({
-    dir,
-    concurrency,
-    timeoutMs: Math.round(timeout * 1000),
-    siteTimeoutMs: Math.round(siteTimeout * 1000),
+    dir: inputs.dir,
+    concurrency: inputs.concurrency,
+    timeoutMs: Math.round(inputs.timeout * 1000),
+    siteTimeoutMs: Math.round(inputs.siteTimeout * 1000),
     ...(flags.source !== undefined ? { source: String(flags.source) } : {}),
     onSite: (s, done, total) => progress?.update(`harvgen: verified ${done}/${total} sites (${s.site})`),
   }).finally(() => progress?.done());
   const ok = !hasFailures(result.diagnostics, flags.strict === true);
-  if (flags.json) {
-    const sites = result.sites.map((s) => ({
-      ...jsonSite({ dir: s.record, site: s.site, diagnostics: s.diagnostics }),
-      nodes: null,
-      files: null,
-      out: null,
-    }));
-    const fleet = result.sites.map((s) => ({
-      site: s.site,
-      record: s.record,
-      url: s.url,
-      state: s.state,
-      expected: s.expected,
-      served: s.served,
-      source: s.source,
-      verdict: s.verdict,
-      checks: s.checks,
-      failed: s.failed,
-      reachable: s.reachable,
-      duration_ms: s.durationMs,
-    }));
-    const servers = result.servers.map((s) => ({ ...s, source: s.source ?? null }));
-    // `fleet` is verify --fleet's own field (schema/cli-output.schema.json), beside the envelope's.
-    const extra = { servers, checks: result.checks, duration_ms: result.durationMs, fleet };
-    out.printJson(jsonOutput({ command: 'verify', ok, sites, diagnostics: result.diagnostics, debug: flags.debug === true, extra }));
-    return exitCode(ok, result.diagnostics);
-  }
+  if (flags.json) printFleetJson(result, ok, flags, out);
+  else printFleet(result, ok, flags, out);
+  return exitCode(ok, result.diagnostics);
+}
+
+/** verify --fleet's JSON document: the envelope, and `fleet`, a line per site and boot server. */
+function printFleetJson(result: VerifyFleetResult, ok: boolean, flags: VerifyFlags, out: CliOutput): void {
+  const sites = result.sites.map((s) => ({
+    ...jsonSite({ dir: s.record, site: s.site, diagnostics: s.diagnostics }),
+    nodes: null,
+    files: null,
+    out: null,
+  }));
+  const fleet = result.sites.map((s) => ({
+    site: s.site,
+    record: s.record,
+    url: s.url,
+    state: s.state,
+    expected: s.expected,
+    served: s.served,
+    source: s.source,
+    verdict: s.verdict,
+    checks: s.checks,
+    failed: s.failed,
+    reachable: s.reachable,
+    duration_ms: s.durationMs,
+  }));
+  const servers = result.servers.map((s) => ({ ...s, source: s.source ?? null }));
+  // `fleet` is verify --fleet's own field (schema/cli-output.schema.json), beside the envelope's.
+  const extra = { servers, checks: result.checks, duration_ms: result.durationMs, fleet };
+  out.printJson(jsonOutput({ command: 'verify', ok, sites, diagnostics: result.diagnostics, debug: flags.debug === true, extra }));
+}
+
+/** verify --fleet's text report: the diagnostics, a line per site and boot server, the totals. */
+function printFleet(result: VerifyFleetResult, ok: boolean, flags: VerifyFlags, out: CliOutput): void {
   out.report(result.diagnostics, {}, flags);
   const width = Math.max(0, ...result.sites.map((s) => s.site.length));
   // A site with several boot servers (failover) has a line for each: each says which.
@@ -211,7 +245,6 @@ export async function runFleet(given: string[], flags: VerifyFlags, out: CliOutp
   out.note(
     `${plural(result.sites.length, 'site')} (${tally || 'none'}), ${plural(result.checks, 'check')} in ${(result.durationMs / 1000).toFixed(1)} s: ${result.sites.length === 0 ? 'nothing verified' : ok ? 'every site serves what git says' : 'see the sites above'}`,
   );
-  return exitCode(ok, result.diagnostics);
 }
 
 /** How a site's state reads in the one-line report. */

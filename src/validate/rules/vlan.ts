@@ -58,10 +58,30 @@ function checkOneNetwork({ model, report }: RuleContext): void {
 
 /** Each scope's network (undefined where it does not parse), in order. */
 function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
-  const { input, model, report } = ctx;
-  const vlans = input.network.vlans ?? [];
-  const bad = (k: number, field: string, message: string, hint: string) =>
-    report({ code: 'NET_VLAN_INVALID', message, hint, at: ['network', 'vlans', k, field] });
+  const vlans = ctx.input.network.vlans ?? [];
+  checkSiteAllowsVlans(ctx);
+  const seen: SeenScopes = { nets: [], ids: new Map(), ifaces: new Map() };
+  for (let k = 0; k < vlans.length; k++) checkScope(ctx, seen, k);
+  checkUnknownJoin(ctx);
+  checkKeaParent(ctx);
+  checkVipMode(ctx);
+  return seen.nets;
+}
+
+/** What the scopes before the one being checked claimed: networks, IDs and interfaces. */
+interface SeenScopes {
+  readonly nets: (Ipv4Network | undefined)[];
+  readonly ids: Map<number, number>;
+  readonly ifaces: Map<string, number>;
+}
+
+/** A NET_VLAN_INVALID on one field of `network.vlans[k]`. */
+function badScope({ report }: RuleContext, k: number, field: string, message: string, hint: string): void {
+  report({ code: 'NET_VLAN_INVALID', message, hint, at: ['network', 'vlans', k, field] });
+}
+
+/** The sites that cannot have VLAN scopes: IPv6-only, a proxy DHCP, the libvirt lab. */
+function checkSiteAllowsVlans({ input, model, report }: RuleContext): void {
   if (!model.network.ipv4)
     report({
       code: 'NET_VLAN_INVALID',
@@ -86,103 +106,148 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
       at: ['network', 'vlans'],
       target: 'key',
     });
-  const native = input.network.cidr !== undefined ? parseCidr(input.network.cidr).net : undefined;
-  const nets: (Ipv4Network | undefined)[] = [];
-  const ids = new Map<number, number>();
-  const ifaces = new Map<string, number>();
-  vlans.forEach((v, k) => {
-    const parsed = parseCidr(v.cidr);
-    const unusable = parsed.net ? unusableNetwork(parsed.net) : undefined;
-    const net = parsed.net && parsed.net.prefix <= 30 && unusable === undefined ? parsed.net : undefined;
-    nets.push(net);
-    if (!net)
-      bad(
-        k,
-        'cidr',
-        `VLAN ${v.id}: cidr "${v.cidr}" ${parsed.problem ?? unusable ?? `is too small (prefix /${parsed.net?.prefix})`}`,
-        "Write the VLAN's network as `a.b.c.d/prefix` (/30 or larger) of unicast addresses, e.g. `10.100.0.0/24`.",
-      );
-    const prev = ids.get(v.id);
-    if (prev !== undefined) bad(k, 'id', `VLAN ${v.id} is listed twice (network.vlans[${prev}] and [${k}])`, 'Give each VLAN one entry.');
-    else ids.set(v.id, k);
-    const prevIf = ifaces.get(v.interface);
-    if (prevIf !== undefined || v.interface === model.dnsmasq.interface)
-      bad(
-        k,
-        'interface',
-        `VLAN ${v.id}: interface ${v.interface} is also ${prevIf !== undefined ? `VLAN ${vlans[prevIf]!.id}'s` : "the native network's (`dnsmasq.interface`)"}`,
-        'Each VLAN reaches the boot server on an interface of its own (e.g. `eth0.100`): the DHCP server tells its scopes apart by the interface a request comes in on.',
-      );
-    else ifaces.set(v.interface, k);
-    (v.dns ?? []).forEach((d, j) => {
-      if (parseIpv4(d) === undefined)
-        report({
-          code: 'NET_VLAN_INVALID',
-          message: `VLAN ${v.id}: DNS server "${d}" is not an IPv4 address`,
-          hint: 'Write a dotted quad such as 10.100.0.53.',
-          at: ['network', 'vlans', k, 'dns', j],
-        });
-    });
-    if (!net) return;
-    const host = (text: string) => {
-      const a = parseIpv4(text);
-      return a !== undefined && inNetwork(a, net) && a !== net.address && a !== net.broadcast ? a : undefined;
-    };
-    if (host(v.gateway) === undefined)
-      bad(
-        k,
-        'gateway',
-        `VLAN ${v.id}: gateway ${v.gateway} is not a host address of ${v.cidr}`,
-        "Use the VLAN's router address inside its network.",
-      );
-    const server = host(v.server);
-    if (server === undefined)
-      bad(
-        k,
-        'server',
-        `VLAN ${v.id}: server ${v.server} is not a host address of ${v.cidr}`,
-        "Use the boot server's own address on the VLAN (the address of its interface there): the installers fetch from it.",
-      );
-    if (native && networksOverlap(native, net))
-      bad(
-        k,
-        'cidr',
-        `VLAN ${v.id}: ${v.cidr} overlaps the native network ${input.network.cidr}`,
-        'A VLAN is a network of its own: give it a subnet apart from `network.cidr`.',
-      );
-    nets.slice(0, k).forEach((other, j) => {
-      if (other && networksOverlap(other, net))
-        bad(k, 'cidr', `VLAN ${v.id}: ${v.cidr} overlaps VLAN ${vlans[j]!.id}'s ${vlans[j]!.cidr}`, 'Give each VLAN a subnet of its own.');
-    });
-    if (v.dhcp_range !== undefined) {
-      // The native range's form (the network rule): two addresses, nothing else.
-      const m = splitRange(v.dhcp_range);
-      const start = m ? host(m[0]) : undefined;
-      const end = m ? host(m[1]) : undefined;
-      const gw = parseIpv4(v.gateway);
-      if (start === undefined || end === undefined || start > end)
-        bad(
-          k,
-          'dhcp_range',
-          `VLAN ${v.id}: dhcp_range "${v.dhcp_range}" is not a range \`first-last\` of host addresses of ${v.cidr}`,
-          "Write `first-last` inside the VLAN's network, e.g. `10.100.0.100-10.100.0.199`.",
-        );
-      else if (server !== undefined && server >= start && server <= end)
-        bad(
-          k,
-          'dhcp_range',
-          `VLAN ${v.id}: the server ${v.server} lies inside dhcp_range ${v.dhcp_range}`,
-          "Keep the boot server's address out of the pool: DHCP could lease it to a machine.",
-        );
-      else if (gw !== undefined && gw >= start && gw <= end)
-        bad(
-          k,
-          'dhcp_range',
-          `VLAN ${v.id}: dhcp_range ${v.dhcp_range} contains the gateway ${v.gateway}`,
-          'Move the range so that it excludes the gateway.',
-        );
-    }
+}
+
+/** Scope k on its own and against the scopes before it; records what it claims in `seen`. */
+function checkScope(ctx: RuleContext, seen: SeenScopes, k: number): void {
+  const net = scopeNetwork(ctx, k);
+  seen.nets.push(net);
+  checkScopeIdentity(ctx, seen, k);
+  if (net) checkScopeAddresses(ctx, seen.nets, k, net);
+}
+
+/** Scope k's network, or undefined (reported) where it does not parse or is too small. */
+function scopeNetwork(ctx: RuleContext, k: number): Ipv4Network | undefined {
+  const v = ctx.input.network.vlans![k]!;
+  const parsed = parseCidr(v.cidr);
+  const unusable = parsed.net ? unusableNetwork(parsed.net) : undefined;
+  const net = parsed.net && parsed.net.prefix <= 30 && unusable === undefined ? parsed.net : undefined;
+  if (!net)
+    badScope(
+      ctx,
+      k,
+      'cidr',
+      `VLAN ${v.id}: cidr "${v.cidr}" ${parsed.problem ?? unusable ?? `is too small (prefix /${parsed.net?.prefix})`}`,
+      "Write the VLAN's network as `a.b.c.d/prefix` (/30 or larger) of unicast addresses, e.g. `10.100.0.0/24`.",
+    );
+  return net;
+}
+
+/** Scope k's ID and interface are its own; its DNS servers are addresses. */
+function checkScopeIdentity(ctx: RuleContext, seen: SeenScopes, k: number): void {
+  const vlans = ctx.input.network.vlans!;
+  const v = vlans[k]!;
+  const prev = seen.ids.get(v.id);
+  if (prev !== undefined)
+    badScope(ctx, k, 'id', `VLAN ${v.id} is listed twice (network.vlans[${prev}] and [${k}])`, 'Give each VLAN one entry.');
+  else seen.ids.set(v.id, k);
+  const prevIf = seen.ifaces.get(v.interface);
+  if (prevIf !== undefined || v.interface === ctx.model.dnsmasq.interface)
+    badScope(
+      ctx,
+      k,
+      'interface',
+      `VLAN ${v.id}: interface ${v.interface} is also ${prevIf !== undefined ? `VLAN ${vlans[prevIf]!.id}'s` : "the native network's (`dnsmasq.interface`)"}`,
+      'Each VLAN reaches the boot server on an interface of its own (e.g. `eth0.100`): the DHCP server tells its scopes apart by the interface a request comes in on.',
+    );
+  else seen.ifaces.set(v.interface, k);
+  (v.dns ?? []).forEach((d, j) => {
+    if (parseIpv4(d) === undefined)
+      ctx.report({
+        code: 'NET_VLAN_INVALID',
+        message: `VLAN ${v.id}: DNS server "${d}" is not an IPv4 address`,
+        hint: 'Write a dotted quad such as 10.100.0.53.',
+        at: ['network', 'vlans', k, 'dns', j],
+      });
   });
+}
+
+/** A host address of `net` (neither its network nor its broadcast address), or undefined. */
+function hostIn(net: Ipv4Network, text: string): number | undefined {
+  const a = parseIpv4(text);
+  return a !== undefined && inNetwork(a, net) && a !== net.address && a !== net.broadcast ? a : undefined;
+}
+
+/** Scope k's gateway and server inside its network, which overlaps no other; then its pool. */
+function checkScopeAddresses(ctx: RuleContext, nets: readonly (Ipv4Network | undefined)[], k: number, net: Ipv4Network): void {
+  const { input } = ctx;
+  const vlans = input.network.vlans!;
+  const v = vlans[k]!;
+  if (hostIn(net, v.gateway) === undefined)
+    badScope(
+      ctx,
+      k,
+      'gateway',
+      `VLAN ${v.id}: gateway ${v.gateway} is not a host address of ${v.cidr}`,
+      "Use the VLAN's router address inside its network.",
+    );
+  if (hostIn(net, v.server) === undefined)
+    badScope(
+      ctx,
+      k,
+      'server',
+      `VLAN ${v.id}: server ${v.server} is not a host address of ${v.cidr}`,
+      "Use the boot server's own address on the VLAN (the address of its interface there): the installers fetch from it.",
+    );
+  const native = input.network.cidr !== undefined ? parseCidr(input.network.cidr).net : undefined;
+  if (native && networksOverlap(native, net))
+    badScope(
+      ctx,
+      k,
+      'cidr',
+      `VLAN ${v.id}: ${v.cidr} overlaps the native network ${input.network.cidr}`,
+      'A VLAN is a network of its own: give it a subnet apart from `network.cidr`.',
+    );
+  nets.slice(0, k).forEach((other, j) => {
+    if (other && networksOverlap(other, net))
+      badScope(
+        ctx,
+        k,
+        'cidr',
+        `VLAN ${v.id}: ${v.cidr} overlaps VLAN ${vlans[j]!.id}'s ${vlans[j]!.cidr}`,
+        'Give each VLAN a subnet of its own.',
+      );
+  });
+  if (v.dhcp_range !== undefined) checkScopePool(ctx, k, net, v.dhcp_range);
+}
+
+/** Scope k's `dhcp_range`: host addresses, in order, without the server or the gateway. */
+function checkScopePool(ctx: RuleContext, k: number, net: Ipv4Network, range: string): void {
+  const v = ctx.input.network.vlans![k]!;
+  // The native range's form (the network rule): two addresses, nothing else.
+  const m = splitRange(range);
+  const start = m ? hostIn(net, m[0]) : undefined;
+  const end = m ? hostIn(net, m[1]) : undefined;
+  const server = hostIn(net, v.server);
+  const gw = parseIpv4(v.gateway);
+  if (start === undefined || end === undefined || start > end)
+    badScope(
+      ctx,
+      k,
+      'dhcp_range',
+      `VLAN ${v.id}: dhcp_range "${range}" is not a range \`first-last\` of host addresses of ${v.cidr}`,
+      "Write `first-last` inside the VLAN's network, e.g. `10.100.0.100-10.100.0.199`.",
+    );
+  else if (server !== undefined && server >= start && server <= end)
+    badScope(
+      ctx,
+      k,
+      'dhcp_range',
+      `VLAN ${v.id}: the server ${v.server} lies inside dhcp_range ${range}`,
+      "Keep the boot server's address out of the pool: DHCP could lease it to a machine.",
+    );
+  else if (gw !== undefined && gw >= start && gw <= end)
+    badScope(
+      ctx,
+      k,
+      'dhcp_range',
+      `VLAN ${v.id}: dhcp_range ${range} contains the gateway ${v.gateway}`,
+      'Move the range so that it excludes the gateway.',
+    );
+}
+
+/** Unknown machines that would join on a VLAN scope: harvgen knows no NIC of theirs to tag. */
+function checkUnknownJoin({ model, report }: RuleContext): void {
   if (model.unknownJoin && scopeOf(model, model.unknownJoin))
     report({
       code: 'NODE_VLAN_SCOPE_MISMATCH',
@@ -190,19 +255,26 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
       hint: 'Give each machine a node entry (its MACs and NIC names), or set `boot.unknown: wait`.',
       at: ['boot', 'unknown'],
     });
+}
+
+/** A Kea server listening on a VLAN interface and on its parent (older Kea mixes them up). */
+function checkKeaParent({ input, model, report }: RuleContext): void {
   const server = dhcpServerOf(model);
-  if (server.vlanOnParent && model.dnsmasq.interface !== undefined) {
-    const parent = model.dnsmasq.interface;
-    vlans.forEach((v, k) => {
-      if (!v.interface.startsWith(`${parent}.`)) return;
-      report({
-        code: 'DHCP_KEA_VLAN_PARENT',
-        message: `Kea listens on ${parent} and on its VLAN interface ${v.interface}: Kea before 3.1.7 (Debian 12 ships 2.2) also reads VLAN ${v.id}'s requests on ${parent}, and may answer them from the native subnet`,
-        hint: `Give Kea an interface per network that is no other's parent (a bridge per VLAN, e.g. \`br${v.id}\` over ${v.interface}, or a second NIC), or use Kea 3.1.7 or later, or dnsmasq.`,
-        at: ['network', 'vlans', k, 'interface'],
-      });
+  if (!server.vlanOnParent || model.dnsmasq.interface === undefined) return;
+  const parent = model.dnsmasq.interface;
+  (input.network.vlans ?? []).forEach((v, k) => {
+    if (!v.interface.startsWith(`${parent}.`)) return;
+    report({
+      code: 'DHCP_KEA_VLAN_PARENT',
+      message: `Kea listens on ${parent} and on its VLAN interface ${v.interface}: Kea before 3.1.7 (Debian 12 ships 2.2) also reads VLAN ${v.id}'s requests on ${parent}, and may answer them from the native subnet`,
+      hint: `Give Kea an interface per network that is no other's parent (a bridge per VLAN, e.g. \`br${v.id}\` over ${v.interface}, or a second NIC), or use Kea 3.1.7 or later, or dnsmasq.`,
+      at: ['network', 'vlans', k, 'interface'],
     });
-  }
+  });
+}
+
+/** `vip_mode: dhcp` with the cluster on a VLAN: harvgen reserves the VIP on the native network only. */
+function checkVipMode({ model, report }: RuleContext): void {
   const home = clusterScope(model);
   if (model.cluster?.vipMode === 'dhcp' && home)
     report({
@@ -211,7 +283,6 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
       hint: "Use `vip_mode: static` (the VIP an address of the VLAN's network outside its pool), or reserve the VIP on the VLAN's DHCP server yourself.",
       at: ['cluster', 'vip_mode'],
     });
-  return nets;
 }
 
 /** One node's `vlan` and `ip` against the scopes. */
