@@ -1,8 +1,9 @@
 // `harvgen publish` (docs/fleet.md): compile each site twice in memory (the committed tree and the
-// deploy tree), turn the deploy tree into an OCI artifact (src/publish/artifact.ts: public files as
-// they are, secret-bearing ones sealed to the site's key, a signed provenance), push it with its
-// release parts to the site's repository, tag it, and record its digest where git keeps it. At
-// most three sites in memory (one compiling, two being sent), whatever the number of sites.
+// deploy tree, src/publish/site-artifact.ts), turn the deploy tree into an OCI artifact
+// (src/publish/artifact.ts: public files as they are, secret-bearing ones sealed to the site's
+// key, a signed provenance), push it with its release parts to the site's repository, tag it, and
+// record its digest where git keeps it. At most three sites in memory (one compiling, two being
+// sent), whatever the number of sites.
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { listSitesForKeys, type KeyFileAnswers } from '../validate/rules/private-keys.ts';
