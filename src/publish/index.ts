@@ -1,32 +1,25 @@
 // `harvgen publish` (docs/fleet.md): compile each site twice in memory (the committed tree and the
-// deploy tree), turn the deploy tree into an OCI artifact (src/publish/artifact.ts: public files as
-// they are, secret-bearing ones sealed to the site's key, a signed provenance), push it with its
-// release parts to the site's repository, tag it, and record its digest where git keeps it. At
-// most three sites in memory (one compiling, two being sent), whatever the number of sites.
-import { join, resolve } from 'node:path';
+// deploy tree, src/publish/site-artifact.ts), turn the deploy tree into an OCI artifact
+// (src/publish/artifact.ts: public files as they are, secret-bearing ones sealed to the site's
+// key, a signed provenance), push it with its release parts to the site's repository, tag it, and
+// record its digest where git keeps it. At most three sites in memory (one compiling, two being
+// sent), whatever the number of sites.
+import { resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { compileModel, renderModelled } from '../pipeline.ts';
-import type { ParseCache } from '../load/index.ts';
 import { listSitesForKeys, type KeyFileAnswers } from '../validate/rules/private-keys.ts';
-import { LAYOUT } from '../derive/layout.ts';
-import { failoverUrls } from '../derive/failover.ts';
-import { harvgenVersion } from '../util/version.ts';
 import { repoBoundary } from '../load/repo.ts';
-import { buildSiteArtifact, jsonBlob, sha256, type SiteArtifact } from './artifact.ts';
-import { inputHashes, type Provenance } from './provenance.ts';
-import { dirtyProblem, dirtyWarning, siteGit } from './site-git.ts';
-import { releaseParts, type ReleaseCache } from './releases.ts';
-import { CosignKey, signatureTag } from './cosign.ts';
-import { clusterArtifact, clusterTag, type ClusterArtifact } from './cluster.ts';
-import { SealKey } from './seal.ts';
-import { signProvenance } from './sign.ts';
+import { dirtyWarning } from './site-git.ts';
+import type { ReleaseCache } from './releases.ts';
+import { signatureTag } from './cosign.ts';
+import { clusterTag } from './cluster.ts';
 import { pushSite } from './push.ts';
 import { GitChanges, gitPaths, gitPathsWithin } from './git-changes.ts';
 import { pruneStates } from './state.ts';
-import { headBefore, publishedAnswer, remember, unchanged, type SiteRead } from './remembered.ts';
+import { headBefore, publishedAnswer, remember, unchanged } from './remembered.ts';
 import { recordText, writeRecord, type FleetRecord } from './record.ts';
 import type { Sink } from './sink.ts';
-import type { SigningKey } from '../sign/key.ts';
+import { problem } from './problem.ts';
+import { siteArtifact, type BuiltSite } from './site-artifact.ts';
 import {
   answerFromState,
   entryDigest,
@@ -43,6 +36,7 @@ export { SealKey, SealError } from './seal.ts';
 export type { SiteArtifact } from './artifact.ts';
 export type { Sink, Source, SinkCounts } from './sink.ts';
 export { writeRecord, type FleetRecord } from './record.ts';
+export { siteArtifact, type BuiltSite, type SiteRefused } from './site-artifact.ts';
 
 import type { PublishRunOptions, PublishResult, PublishSite } from './types.ts';
 export type { PublishRunOptions, PublishResult, PublishSite } from './types.ts';
@@ -129,187 +123,6 @@ const failed = (dir: string, e: unknown): PublishSite => ({
   diagnostics: [problem('PUBLISH_FAILED', `${dir}: ${(e as Error).message}`, 'Run again with --debug and report it if it persists.')],
 });
 
-const problem = (code: string, message: string, hint: string, file?: string): Diagnostic => ({
-  code,
-  severity: 'error',
-  message,
-  hint,
-  ...(file !== undefined ? { file } : {}),
-});
-
-/** Build one site's artifact (both trees, provenance, signature, release parts): the artifact or the problems. */
-export async function siteArtifact(
-  dir: string,
-  options: Pick<PublishOptions, 'cwd' | 'env' | 'registry' | 'releasesDir' | 'allowDirty'>,
-  releaseCache: ReleaseCache = new Map(),
-  keyFileAnswers: KeyFileAnswers = new Map(),
-  /** This run's answers from git: one `git status` for every site whose inputs settled before it. */
-  gitAnswers?: GitChanges,
-): Promise<
-  | {
-      artifact: SiteArtifact;
-      record: FleetRecord;
-      repository: string;
-      commit?: string;
-      dirty?: string[];
-      diagnostics: Diagnostic[];
-      /** What the deploy compile read, and the tracked inputs (the site directory, the files read outside it). */
-      read: SiteRead;
-      /** `publish.cosign_key`: the key that signs the artifact for cosign, Flux, Kyverno and Harbor. */
-      cosign?: CosignKey;
-      /** The cluster side for Flux (`src/publish/cluster.ts`), when the tree holds any. */
-      cluster?: ClusterArtifact;
-      /** The signing key (the fleet state's entry is keyed with it). */
-      signing?: SigningKey;
-    }
-  | { site?: string; diagnostics: Diagnostic[] }
-> {
-  // The two compiles read the same inventory: YAML parsed once (a parse is reused while its file's
-  // stamp holds), and git asked once about the key files (for the whole run).
-  const compile = {
-    ...(options.cwd ? { cwd: options.cwd } : {}),
-    ...(options.env ? { env: options.env } : {}),
-    parseCache: new Map() as ParseCache,
-    keyFileAnswers,
-  };
-  const committed = renderModelled(await compileModel(dir, { ...compile, secrets: 'markers' }));
-  if (!committed.artifacts) return { ...(committed.site ? { site: committed.site } : {}), diagnostics: [...committed.diagnostics] };
-  const modelled = await compileModel(dir, { ...compile, secrets: 'filled', stamps: true });
-  const signing = modelled.renderable?.signing;
-  const deploy = renderModelled(modelled);
-  if (!deploy.artifacts || !deploy.model) return { ...(deploy.site ? { site: deploy.site } : {}), diagnostics: [...deploy.diagnostics] };
-  const model = deploy.model;
-  const site = model.site;
-  const warnings = [...deploy.diagnostics];
-  if (!model.publish)
-    return {
-      site,
-      diagnostics: [
-        ...warnings,
-        problem(
-          'PUBLISH_FAILED',
-          `${site} has no \`publish:\` section: its boot server would have no pull.json to follow a registry with`,
-          'Add `publish: { registry: <host/namespace>, key: { file: secrets/publish-key } }` (and `signing:`) to its site.yaml. docs/fleet.md.',
-          join(dir, 'site.yaml'),
-        ),
-      ],
-    };
-  if (!signing)
-    return {
-      site,
-      diagnostics: [...warnings, problem('PUBLISH_UNSIGNED', `${site} has no signing key`, 'Add `signing:`. docs/fleet.md.')],
-    };
-  const cosign = model.publish.cosign ? CosignKey.from(model.publish.cosign.key, model.publish.cosign.publicKey) : undefined;
-  if (cosign !== undefined && !(cosign instanceof CosignKey))
-    return {
-      site,
-      diagnostics: [
-        ...warnings,
-        problem(
-          'PUBLISH_COSIGN_KEY',
-          `publish.cosign_key of ${site} ${cosign.problem}`,
-          'Make a key pair with `openssl genpkey -algorithm ed25519 -out secrets/cosign.key` and `openssl pkey -in secrets/cosign.key -pubout` (its output is `cosign_public_key`). docs/fleet.md, "Signatures other tools check".',
-          join(dir, 'site.yaml'),
-        ),
-      ],
-    };
-  const releases = options.releasesDir
-    ? await releaseParts(model, resolve(options.releasesDir), releaseCache)
-    : { parts: [], provenance: [], problems: [], stamps: [] };
-  if (releases.problems.length > 0)
-    return {
-      site,
-      diagnostics: [
-        ...warnings,
-        ...releases.problems.map((p) =>
-          problem(
-            'PUBLISH_RELEASE_MISSING',
-            `release files of ${site}: ${p.message}`,
-            p.hint ??
-              'Fill the mirror as fetch.sh does (`sh out/<site>/artifacts/fetch.sh` with its target directory), then publish again.',
-          ),
-        ),
-      ],
-    };
-  const manifest = deploy.artifacts.find((a) => a.path === LAYOUT.manifest)!;
-  // The site's own inputs (its directory, the shared layers and link targets it read) and what git says of them.
-  const {
-    tracked,
-    watched: watchedPaths,
-    git,
-  } = await siteGit(dir, { cwd: options.cwd, sources: Object.keys(deploy.sources), stamps: modelled.inputs?.stamps }, gitAnswers);
-  const read = Object.keys(deploy.sources).map((p) => resolve(options.cwd ?? process.cwd(), p));
-  if (git?.dirty && !options.allowDirty) return { site, diagnostics: [...warnings, dirtyProblem(site, dir, git)] };
-  const root = repoBoundary(resolve(dir)).root;
-  const provenance: Provenance = {
-    format: 1,
-    git: git ? { commit: git.commit, dirty: git.dirty } : null,
-    harvgen: harvgenVersion(),
-    inputs: inputHashes(read, root),
-    manifest_sha256: sha256(Buffer.from(manifest.contents as string, 'utf8')).slice(7),
-    releases: releases.provenance,
-    serial: git?.serial ?? 0,
-    serve: { boot_server: model.boot.server, root: model.nginx.root },
-    site,
-  };
-  const provenanceBytes = jsonBlob(provenance);
-  const signed = signProvenance(signing.key, provenanceBytes);
-  if ('problem' in signed)
-    return {
-      site,
-      diagnostics: [
-        ...warnings,
-        problem('SIGNING_FAILED', signed.problem, "Install OpenSSH's ssh-keygen (openssh-client) on the machine that publishes."),
-      ],
-    };
-  const artifact = buildSiteArtifact({
-    site,
-    committed: committed.artifacts,
-    deploy: deploy.artifacts,
-    nodes: model.nodes.map((n) => ({ hostname: n.hostname, macs: n.macs })),
-    provenance,
-    signature: signed.signature,
-    key: new SealKey(model.publish.key, site),
-    releases: releases.parts,
-    ...(git ? { commit: git.commit } : {}),
-  });
-  const repository = options.registry ? `${options.registry}/${site.toLowerCase()}` : model.publish.repository;
-  const cluster = clusterArtifact(site, deploy.artifacts, {
-    created: new Date((git?.serial ?? 0) * 1000).toISOString(),
-    ...(git ? { revision: git.commit } : {}),
-    source: `oci://${repository}`,
-  });
-  const servers = failoverUrls(model);
-  const record: FleetRecord = {
-    boot_server: model.boot.server,
-    digest: artifact.index.digest,
-    repository,
-    sample: artifact.sample,
-    ...(servers.length > 0 ? { servers } : {}),
-    site,
-    tag: model.publish.tag,
-  };
-  const dirty = git?.dirty ? { dirty: git.changed } : {};
-  const readInfo: SiteRead = {
-    ...(modelled.inputs ? { inputs: modelled.inputs } : {}),
-    paths: tracked,
-    watched: watchedPaths,
-    releases: releases.stamps,
-  };
-  return {
-    artifact,
-    record,
-    repository,
-    ...(git ? { commit: git.commit } : {}),
-    ...dirty,
-    diagnostics: warnings,
-    read: readInfo,
-    ...(cosign ? { cosign } : {}),
-    ...(cluster ? { cluster } : {}),
-    signing: signing.key,
-  };
-}
-
 /** The tags of a published site: `<site>`, and `<site>-<commit>` (with uncommitted changes `<site>-<commit>-dirty-<digest>`). */
 export function publishTags(tag: string, digest: string, commit?: string, dirty?: readonly string[]): string[] {
   if (commit === undefined) return [tag];
@@ -321,7 +134,7 @@ export function publishTags(tag: string, digest: string, commit?: string, dirty?
 interface Prepared {
   readonly dir: string;
   readonly head: ReturnType<typeof headBefore>;
-  readonly built: Extract<Awaited<ReturnType<typeof siteArtifact>>, { artifact: SiteArtifact }>;
+  readonly built: BuiltSite;
 }
 
 /** A site answered from its last publish, or its problems, or its artifact to send. */

@@ -1,4 +1,4 @@
-// The git side of one site's publish (src/publish/index.ts siteArtifact): which inputs git is
+// The git side of one site's publish (src/publish/site-artifact.ts): which inputs git is
 // asked about, the commit that holds them and the uncommitted changes (provenance.ts gitState),
 // and what publish says of a site whose inputs no commit holds (PUBLISH_DIRTY).
 import { realpathSync } from 'node:fs';
