@@ -17,17 +17,8 @@ export interface Ipv4Net {
  * One tagged VLAN of `network.vlans`: a DHCP scope on the boot server's interface on it, and the
  * server's address there, from which the installers of the nodes on it (`vlan: <id>`) fetch.
  */
-export interface VlanScope {
+export interface VlanScope extends Ipv4Net {
   readonly id: number;
-  readonly cidr: string;
-  readonly address: string;
-  readonly prefix: number;
-  readonly netmask: string;
-  readonly gateway: string;
-  readonly dns: readonly string[];
-  /** The dynamic pool; absent: reservations only. */
-  readonly dhcpStart?: string;
-  readonly dhcpEnd?: string;
   readonly server: string;
   readonly interface: string;
 }

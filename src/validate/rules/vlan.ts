@@ -173,22 +173,12 @@ function checkScopeAddresses(ctx: RuleContext, nets: readonly (Ipv4Network | und
   const { input } = ctx;
   const vlans = input.network.vlans!;
   const v = vlans[k]!;
-  if (hostIn(net, v.gateway) === undefined)
-    badScope(
-      ctx,
-      k,
-      'gateway',
-      `VLAN ${v.id}: gateway ${v.gateway} is not a host address of ${v.cidr}`,
-      "Use the VLAN's router address inside its network.",
-    );
-  if (hostIn(net, v.server) === undefined)
-    badScope(
-      ctx,
-      k,
-      'server',
-      `VLAN ${v.id}: server ${v.server} is not a host address of ${v.cidr}`,
-      "Use the boot server's own address on the VLAN (the address of its interface there): the installers fetch from it.",
-    );
+  const hosts = [
+    ['gateway', "Use the VLAN's router address inside its network."],
+    ['server', "Use the boot server's own address on the VLAN (the address of its interface there): the installers fetch from it."],
+  ] as const;
+  for (const [key, hint] of hosts)
+    if (hostIn(net, v[key]) === undefined) badScope(ctx, k, key, `VLAN ${v.id}: ${key} ${v[key]} is not a host address of ${v.cidr}`, hint);
   const native = input.network.cidr !== undefined ? parseCidr(input.network.cidr).net : undefined;
   if (native && networksOverlap(native, net))
     badScope(
