@@ -262,6 +262,33 @@ export const escapers = {
     return only('a dhcpd MAC', text(value), /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'a MAC address aa:bb:cc:dd:ee:ff');
   },
 
+  /**
+   * HTML element text (the report, src/page/): `& < > " '` as character references, so no value
+   * opens a tag, an entity or ends an attribute. Control characters other than tab and newline
+   * become U+FFFD (a log line may hold any byte; HTML forbids them and a page must still be written).
+   */
+  html(value: string | number): string {
+    return htmlText(text(value));
+  },
+  /** A double-quoted HTML attribute value: as `html`, and tab and newline as references (one line). */
+  htmlAttr(value: string | number): string {
+    return htmlText(text(value)).replace(/\t/g, '&#9;').replace(/\n/g, '&#10;');
+  },
+  /**
+   * A link between the report's own pages (`href`, `src`): a relative path of plain characters
+   * with an optional `#fragment`. No scheme, no `//`, no leading `/`, no `..` past the report:
+   * a page can never point outside its own tree (it must work offline, from a file).
+   */
+  htmlHref(value: string | number): string {
+    const v = text(value);
+    if (
+      !/^(?:\.\.\/)*[A-Za-z0-9_][A-Za-z0-9._/-]*(?:#[A-Za-z0-9._-]+)?$|^#[A-Za-z0-9._-]+$/.test(v) ||
+      /\/\/|\/\.\.?(?:\/|$|#)/.test(v.replace(/^(?:\.\.\/)+/, ''))
+    )
+      refuse('an HTML link', v, 'only a relative path inside the report (letters, digits, ._/- and a #fragment) is allowed there');
+    return v;
+  },
+
   /** Text inside an XML comment, which may not contain `--` or end with `-`. */
   xmlComment(value: string | number): string {
     return oneLine('XML comment text', text(value))
@@ -269,6 +296,17 @@ export const escapers = {
       .replace(/-$/, '- ');
   },
 } as const;
+
+/** `html` and `htmlAttr`'s common part. */
+function htmlText(v: string): string {
+  return v
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
 
 /** The escaper set handed to every template as `it.esc`. */
 export type Escapers = typeof escapers;
@@ -284,6 +322,7 @@ export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escaper
   dhcpd: ['dhcpdString', 'dhcpdName', 'dhcpdAddress', 'dhcpdMac', 'comment', 'int'],
   keepalived: ['keepalived', 'comment', 'int'],
   nftables: ['nft', 'comment', 'int'],
+  html: ['html', 'htmlAttr', 'htmlHref', 'int'],
 };
 
 /** A host inside a socat address, where `:` and `,` are separators: an IPv4 address or a DNS name. */

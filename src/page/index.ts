@@ -1,0 +1,130 @@
+// `harvgen report`: the sites (and, given, the boot servers' access logs and the fleet record) as
+// a static HTML tree: an index of the sites, a few pages per site (nodes table, states from
+// status, explain's main settings, a picture, a print view). Pure up to `writeReport`: the same
+// inputs and `generatedAt` give the same bytes. Sites are compiled as for the committed tree
+// (secrets as markers, never read), so no secret and no keyed name can reach a page.
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { hasFailures } from '../diagnostics/types.ts';
+import { UnsafeValueError } from '../formats/escape.ts';
+import { compileModel, type CompiledSite } from '../pipeline.ts';
+import type { SiteModel } from '../model/index.ts';
+import type { NodeStatus } from '../status/types.ts';
+import { fleetTable, readFleet } from './fleet.ts';
+import { indexPages, type IndexSite } from './index-page.ts';
+import { countRows, nodeRow } from './rows.ts';
+import { sitePages } from './site-page.ts';
+import type { PageFile } from './types.ts';
+
+export type { PageFile } from './types.ts';
+export { writeReport } from './write.ts';
+
+/** Nodes on one page of a site's table, by default. */
+export const NODES_PER_PAGE = 100;
+
+export interface ReportOptions {
+  readonly sites: readonly string[];
+  /** nginx access logs of the boot servers (status reads them); none: states unknown. */
+  readonly logs?: readonly string[];
+  /** The fleet record directory (`harvgen publish --record`). */
+  readonly fleet?: string;
+  /** The time the footer shows (ISO 8601): fixed, the pages are reproducible. */
+  readonly generatedAt: string;
+  readonly perPage?: number;
+  readonly cwd?: string;
+}
+
+export interface ReportResult {
+  readonly ok: boolean;
+  /** The pages: empty when `ok` is false (nothing is to be written). */
+  readonly files: readonly PageFile[];
+  readonly sites: readonly { readonly dir: string; readonly site?: string; readonly nodes: number }[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Each node's status by site and hostname, from the logs (none: an empty map). */
+async function statuses(options: ReportOptions, diagnostics: Diagnostic[]): Promise<Map<string, NodeStatus>> {
+  const byNode = new Map<string, NodeStatus>();
+  if (!options.logs || options.logs.length === 0) return byNode;
+  const { status } = await import('../status/index.ts');
+  const result = await status({ sites: options.sites, logs: options.logs });
+  // The sites' own diagnostics come from the compile below; the logs' are status's own.
+  diagnostics.push(...result.diagnostics.filter((d) => d.code.startsWith('STATUS_')));
+  for (const n of result.nodes) byNode.set(`${n.site}\u0000${n.hostname}`, n);
+  return byNode;
+}
+
+/** Compile every site (committed-tree mode); a site with an error stops the report. */
+async function compileAll(
+  options: ReportOptions,
+  diagnostics: Diagnostic[],
+): Promise<{ dir: string; compiled: CompiledSite; model?: SiteModel }[]> {
+  const out: { dir: string; compiled: CompiledSite; model?: SiteModel }[] = [];
+  const seen = new Map<string, string>();
+  for (const dir of options.sites) {
+    const compiled = (await compileModel(dir, {
+      secrets: 'markers',
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    })) as CompiledSite;
+    diagnostics.push(...compiled.diagnostics);
+    const model = compiled.model;
+    if (model && seen.has(model.site))
+      diagnostics.push({
+        code: 'EMIT_DUPLICATE_SITE',
+        severity: 'error',
+        message: `${dir} and ${seen.get(model.site)!} both declare the site ${model.site}`,
+        hint: 'give each site once',
+      });
+    if (model) seen.set(model.site, dir);
+    out.push({ dir, compiled, ...(model ? { model } : {}) });
+  }
+  return out;
+}
+
+/** The report of the sites, in memory. Never throws for bad input: see `diagnostics`. */
+export async function report(options: ReportOptions): Promise<ReportResult> {
+  const diagnostics: Diagnostic[] = [];
+  const compiled = await compileAll(options, diagnostics);
+  const fleet = options.fleet !== undefined ? readFleet(options.fleet) : undefined;
+  if (fleet) diagnostics.push(...fleet.diagnostics);
+  const byNode = hasFailures(diagnostics) ? new Map<string, NodeStatus>() : await statuses(options, diagnostics);
+  const sites = compiled.map((c) => ({ dir: c.dir, ...(c.model ? { site: c.model.site } : {}), nodes: c.model?.nodes.length ?? 0 }));
+  if (hasFailures(diagnostics) || compiled.some((c) => !c.model)) return { ok: false, files: [], sites, diagnostics };
+  const logs = (options.logs?.length ?? 0) > 0;
+  const files: PageFile[] = [];
+  const index: IndexSite[] = [];
+  try {
+    for (const c of compiled) {
+      const model = c.model!;
+      const rows = model.nodes.map((n) => nodeRow(model, n, byNode.get(`${model.site}\u0000${n.hostname}`), logs));
+      files.push(
+        ...sitePages({
+          compiled: c.compiled,
+          model,
+          rows,
+          logs,
+          generatedAt: options.generatedAt,
+          perPage: options.perPage ?? NODES_PER_PAGE,
+        }),
+      );
+      index.push({
+        site: model.site,
+        ...(model.description !== undefined ? { description: model.description } : {}),
+        counts: countRows(rows),
+      });
+    }
+    index.sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
+    const fleetPart = fleet ? fleetTable(fleet.records, new Set(index.map((s) => s.site))) : undefined;
+    files.push(...indexPages({ sites: index, logs, generatedAt: options.generatedAt, ...(fleetPart ? { fleet: fleetPart } : {}) }));
+  } catch (e) {
+    if (!(e instanceof UnsafeValueError)) throw e;
+    diagnostics.push({
+      code: 'RENDER_UNSAFE_VALUE',
+      severity: 'error',
+      message: `the report: ${e.message}`,
+      hint: 'this is a bug of harvgen report: please report it',
+    });
+    return { ok: false, files: [], sites, diagnostics };
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { ok: true, files, sites, diagnostics };
+}
