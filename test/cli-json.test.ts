@@ -194,6 +194,7 @@ test('the schema lists every command that prints JSON', () => {
     'import',
     'pull',
     'facts',
+    'report',
     null,
   ]);
 });

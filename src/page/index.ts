@@ -37,7 +37,13 @@ export interface ReportResult {
   readonly ok: boolean;
   /** The pages: empty when `ok` is false (nothing is to be written). */
   readonly files: readonly PageFile[];
-  readonly sites: readonly { readonly dir: string; readonly site?: string; readonly nodes: number }[];
+  /** Each site given: its name and nodes when it compiled, and its own diagnostics. */
+  readonly sites: readonly {
+    readonly dir: string;
+    readonly site?: string;
+    readonly nodes: number;
+    readonly diagnostics: readonly Diagnostic[];
+  }[];
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -87,7 +93,12 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   const fleet = options.fleet !== undefined ? readFleet(options.fleet) : undefined;
   if (fleet) diagnostics.push(...fleet.diagnostics);
   const byNode = hasFailures(diagnostics) ? new Map<string, NodeStatus>() : await statuses(options, diagnostics);
-  const sites = compiled.map((c) => ({ dir: c.dir, ...(c.model ? { site: c.model.site } : {}), nodes: c.model?.nodes.length ?? 0 }));
+  const sites = compiled.map((c) => ({
+    dir: c.dir,
+    ...(c.model ? { site: c.model.site } : {}),
+    nodes: c.model?.nodes.length ?? 0,
+    diagnostics: c.compiled.diagnostics,
+  }));
   if (hasFailures(diagnostics) || compiled.some((c) => !c.model)) return { ok: false, files: [], sites, diagnostics };
   const logs = (options.logs?.length ?? 0) > 0;
   const files: PageFile[] = [];

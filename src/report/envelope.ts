@@ -46,6 +46,7 @@ export const JSON_COMMANDS = [
   'import',
   'pull',
   'facts',
+  'report',
 ] as const;
 
 /** The commands that print a `--json` document (null: a usage error, before any command ran). */
@@ -67,6 +68,15 @@ export interface JsonFileDiff {
 
 /** The `--json` document of one run (or one rebuild under `watch --json`). */
 export interface JsonOutput {
+  /** report: where it was written, the time its pages show, and how many pages it wrote. */
+  readonly report?: {
+    readonly out: string;
+    readonly generated_at: string;
+    readonly pages: number;
+    readonly written?: number;
+    readonly unchanged?: number;
+    readonly removed?: number;
+  };
   readonly version: number;
   readonly command: JsonCommand | null;
   readonly ok: boolean;
@@ -199,6 +209,7 @@ export type JsonExtra = Pick<
   | 'versions'
   | 'fleet'
   | 'machines'
+  | 'report'
 >;
 
 /** Build the envelope; internal details (stack traces) only with `debug`. */

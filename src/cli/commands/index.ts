@@ -18,6 +18,7 @@ import * as discover from './discover.ts';
 import * as facts from './facts.ts';
 import * as publish from './publish.ts';
 import * as pull from './pull.ts';
+import * as report from './report.ts';
 import * as help from './help.ts';
 
 /** A command: `register` declares it on the cac instance, its action resolves to the exit code. */
@@ -33,6 +34,7 @@ export const COMMANDS: readonly CommandModule[] = [
   publish,
   pull,
   status,
+  report,
   discover,
   facts,
   explain,
