@@ -87,6 +87,9 @@
 #                    its daemon is stopped and disabled below unless it was running before
 #   udev             udevadm, scsi_id and 60-persistent-storage.rules, copied into the disk test's guest
 #                    (test/real/disk-selector.test.ts), which names its disks under /dev/disk/by-id/
+#   chromium         Debian's browser, headless, driven by puppeteer-core (a pinned dev dependency that
+#                    downloads no browser): test/real/report-browser.test.ts loads `harvgen report`'s
+#                    pages, screenshots them, runs axe-core and watches every request they make
 # Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
 set -euo pipefail
 
@@ -104,7 +107,7 @@ packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-client
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu libvirt-daemon python3-libvirt python3-venv qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
   openssh-client shellcheck dash openipmi ipmitool jq openssl curl python3-sushy
-  kea-dhcp4-server kea-dhcp6-server isc-dhcp-server keepalived zsh man-db network-manager udev)
+  kea-dhcp4-server kea-dhcp6-server isc-dhcp-server keepalived zsh man-db network-manager udev chromium)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive

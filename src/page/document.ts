@@ -18,7 +18,7 @@ td.mono,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.85re
 .state{display:inline-block;padding:0 0.4rem;border-radius:0.3rem;border:1px solid #555;white-space:nowrap}
 .s-installed{background:#dff3e4;color:#0b3d1a}.s-installing,.s-booting,.s-booted{background:#fff3cd;color:#4d3800}
 .s-never-booted,.s-unknown,.s-local{background:#eee;color:#222}.s-failed,.s-loop,.problem{background:#fde2e1;color:#6b0b07}
-.problem{padding:0 0.2rem}
+.problem{padding:0 0.2rem}td.problems{min-width:28rem}
 dl.counts{display:flex;flex-wrap:wrap;gap:0.25rem 1rem;margin:0.25rem 0}dl.counts div{display:flex;gap:0.3rem}
 dl.counts dt{font-weight:600}dl.counts dd{margin:0}
 details{margin:0.2rem 0}summary{cursor:pointer}

@@ -66,7 +66,7 @@ function nodeTableRow(r: NodeRow): Markup {
     <td>${r.release}</td>
     <td>${r.generation}</td>
     <td>${r.lastBoot}</td>
-    <td>${problems}</td>
+    <td class="problems">${problems}</td>
   </tr>`;
 }
 

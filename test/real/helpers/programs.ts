@@ -8,6 +8,7 @@ import path from 'node:path';
 /** Debian package that provides each program or file the suite uses (for the skip message). */
 export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   nginx: 'nginx',
+  chromium: 'chromium',
   pgrep: 'procps',
   zsh: 'zsh',
   man: 'man-db',
