@@ -23,6 +23,7 @@ export const TOPICS: readonly HelpTopic[] = [
   { name: 'verify-server', page: 'verify.md', summary: 'Check a boot server against the deploy tree; signed trees' },
   { name: 'fleet', page: 'fleet.md', summary: 'publish through an OCI registry, pull at each site, air gaps, the fleet from one place' },
   { name: 'day-2', page: 'day-2.md', summary: 'status, discover, install once, reinstalls, unknown machines, BMC scripts' },
+  { name: 'site-report', page: 'report.md', summary: 'The sites as static HTML pages: nodes, states, a picture, a print view' },
   { name: 'hardware-facts', page: 'facts.md', summary: "Measure machines (BMC or a dump) and check the installer's rules on them" },
   { name: 'generic-os', page: 'generic-os.md', summary: 'OS profiles, cloud-init, OpenCHAMI BSS, arm64, iSCSI' },
   { name: 'boot-modes', page: 'boot-modes.md', summary: 'Secure Boot, UEFI HTTP boot, embedded iPXE, Oracle Cloud' },
