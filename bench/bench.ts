@@ -36,6 +36,8 @@
 // checks the limits (shared: at most 1.3x network, at most 5 MB of images, no image written by
 // the one-node edit) and writes bench/results-media.json.
 //   npm run bench -- --media [--rounds 3] [--quick]
+// `--report` measures only `harvgen report` (bench/report.ts: 1,000 sites of 10 nodes, one site of
+// 10,000 nodes, against `harvgen check`); the full run measures it too, last.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg as loadavgOf, totalmem, tmpdir } from 'node:os';
@@ -777,6 +779,13 @@ function row(c: CaseResult): string {
   const { ms, ratios } = c;
   return `| ${c.nodes} ${c.inventory} nodes in ${c.sites} site${c.sites > 1 ? 's' : ''} | ${c.files} | ${f(ms.floor!)} | ${f(ms.cold!)} | ${r(ratios.coldVsFloor)} | ${f(ms.noop!)} | ${r(ratios.noopVsCold)} | ${f(ms.edit!)} | ${r(ratios.editVsCold)} | ${f(ms.watchEdit!)} | ${r(ratios.watchEditVsCold)} | ${f(ms.check!)} | ${r(ratios.checkVsCold)} | ${f(ms.deploy!)} | ${r(ratios.deployVsCold)} | ${f(ms.deployNoop!)} | ${r(ratios.deployNoopVsDeploy)} | ${f(c.rssMb.cold!)} | ${c.load[0]}; ${c.load[1]} |`;
 }
+// `--report`: only `harvgen report` at fleet scale (bench/report.ts).
+if (flag('--report')) {
+  const { benchReport } = await import('./report.ts');
+  benchReport(work, probe, Number(value('--rounds') ?? 3), quick);
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
 // `--only a,b`: just those cases (by name).
 const only = value('--only')?.split(',');
 const rounds = value('--rounds');
@@ -806,6 +815,10 @@ const skipRest = only !== undefined;
 const start = skipRest ? undefined : startup(15);
 if (!skipRest) process.stderr.write('  bounds...\n');
 const bounds = skipRest ? [] : measureBounds(2);
+if (!skipRest) {
+  process.stderr.write('  report...\n');
+  (await import('./report.ts')).benchReport(work, probe, 3, quick);
+}
 rmSync(work, { recursive: true, force: true });
 
 console.log(
