@@ -197,4 +197,49 @@ test('a site with errors gives no pages, only its diagnostics', async () => {
   assert.ok(r.diagnostics.some((d) => d.severity === 'error' && d.file !== undefined));
 });
 
+test('--fleet: every record on the index with its digest and servers, linked to its site page; a bad record stops the report', async () => {
+  const { dir } = fixture();
+  const fleet = join(tempDir('report-fleet'), 'published');
+  mkdirSync(fleet);
+  const digest = `sha256:${'ab'.repeat(32)}`;
+  const record = (site: string) => ({
+    site,
+    boot_server: 'http://10.0.0.1',
+    servers: ['http://10.0.0.2', 'http://10.0.0.3'],
+    digest,
+    repository: 'registry.example:5000/harvgen',
+    tag: site,
+    sample: [{ path: 'boot.ipxe', sha256: 'cd'.repeat(32), size: 100 }],
+  });
+  writeFileSync(join(fleet, 'rep.json'), JSON.stringify(record('rep')));
+  writeFileSync(join(fleet, 'other.json'), JSON.stringify(record('other')));
+  const r = await report({ sites: [dir], fleet, generatedAt: AT });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  const doc = parseHtml(page(r.files, 'index.html'));
+  const rows = findAll(doc, (e) => e.tag === 'table' && e.attrs.id === 'fleet').flatMap((t) => findAll(t, (e) => e.tag === 'tr').slice(1));
+  assert.equal(
+    rows.map((tr) => flat(tr).trim().split(' ').slice(0, 2)),
+    [
+      ['other', 'http://10.0.0.1'],
+      ['rep', 'http://10.0.0.1'],
+    ],
+  );
+  assert.match(flat(rows[1]!), `${digest}`);
+  assert.match(flat(rows[1]!), 'http://10.0.0.2 http://10.0.0.3');
+  // The site in the report is linked, the other is not; a server's URL is text, never a link.
+  assert.equal(
+    findAll(rows[1]!, (e) => e.tag === 'a').map((a) => a.attrs.href),
+    ['sites/rep/index.html'],
+  );
+  assert.equal(
+    findAll(rows[0]!, (e) => e.tag === 'a'),
+    [],
+  );
+  writeFileSync(join(fleet, 'broken.json'), '{"site": "broken"');
+  const bad = await report({ sites: [dir], fleet, generatedAt: AT });
+  assert.not.ok(bad.ok);
+  assert.equal(bad.files, []);
+  assert.ok(bad.diagnostics.some((d) => d.code === 'VERIFY_FLEET_RECORD' && d.file === join(fleet, 'broken.json')));
+});
+
 test.run();
