@@ -16,7 +16,8 @@ import { buildSiteArtifact, jsonBlob, sha256, type SiteArtifact } from './artifa
 import { inputHashes, type Provenance } from './provenance.ts';
 import { dirtyProblem, dirtyWarning, siteGit } from './site-git.ts';
 import { releaseParts, type ReleaseCache } from './releases.ts';
-import { CosignKey, signatureTag } from './cosign.ts';
+import { signatureTag } from './cosign.ts';
+import { CosignKey } from '../sign/cosign-key.ts';
 import { clusterArtifact, clusterTag, type ClusterArtifact } from './cluster.ts';
 import { SealKey } from './seal.ts';
 import { signProvenance } from './sign.ts';

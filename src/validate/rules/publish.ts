@@ -3,8 +3,8 @@
 // key it can use, and a site name that is a registry repository name.
 import type { Rule, RuleContext } from '../rule.ts';
 import type { SiteInput } from '../../types/site-input.ts';
-import { CosignKey, cosignPublicKey } from '../../publish/cosign.ts';
-import { FLEET_STATE_REPOSITORY } from '../../publish/media.ts';
+import { CosignKey, cosignPublicKey } from '../../sign/cosign-key.ts';
+import { FLEET_STATE_REPOSITORY } from '../../types/registry.ts';
 
 /** Repository path components of the OCI distribution spec. */
 const REPOSITORY_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
