@@ -3,8 +3,7 @@
 import type { HardwareFacts } from '../harvester/hardware-facts.ts';
 import type { MeasuredFacts } from '../facts/types.ts';
 import type { DiskSelector } from '../facts/disk-selector.ts';
-import type { MediumName } from '../derive/media/types.ts';
-import type { DhcpServerName } from '../derive/dhcp-servers/names.ts';
+import type { DhcpServerName, MediumName } from '../types/kinds.ts';
 import type { HarvesterVersion } from '../harvester/versions.ts';
 import type { Code } from '../diagnostics/codes.ts';
 import type { InventoryPath } from '../util/paths.ts';
