@@ -19,7 +19,7 @@ import {
 } from './releases.ts';
 import { readKeyFile, readPullConfig, PullConfigError, type PullConfig } from './config.ts';
 import { VersionStore, type PullVerdict } from './store.ts';
-import { SOURCE } from './state.ts';
+import { SOURCE_RE } from '../oci/ref.ts';
 import { DurableError } from '../durable/index.ts';
 import { nginxCheck, nginxReload } from './nginx.ts';
 import { DEFAULT_TIMEOUT_MS, PullTimedOut, showDuration, startDeadline, withDeadline, type Deadline } from './deadline.ts';
@@ -151,7 +151,7 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
       const repaired = await restoreFrom(() => source, missing.files, config.stateDir, step);
       return await finish(config, store, options, 'up-to-date', {
         ...repaired,
-        ...(SOURCE.test(source.name) ? { source: source.name } : {}),
+        ...(SOURCE_RE.test(source.name) ? { source: source.name } : {}),
       });
     }
     // The run that switched to it was killed before it recorded a verdict (during nginx's wait,
@@ -183,7 +183,7 @@ async function run(config: PullConfig, key: SealKey, store: VersionStore, option
     throw new PullRefused(
       `${digest} was built from an older commit (serial ${head.provenance.serial}) than one this server has served (${newest}): a replayed tag; to go back on purpose use \`harvgen pull --rollback\` or --allow-older`,
     );
-  const extra: { files?: number; releasesWritten?: number; source?: string } = SOURCE.test(source.name) ? { source: source.name } : {};
+  const extra: { files?: number; releasesWritten?: number; source?: string } = SOURCE_RE.test(source.name) ? { source: source.name } : {};
   if (!store.has(hex)) {
     const stage = store.stage(hex);
     step('fetching');

@@ -11,7 +11,7 @@ import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
 import { DIGEST, listFleetRecords, readFleetRecord, type FleetRecord } from './fleet-record.ts';
 import { createAgents, get, type Fetched } from './http.ts';
 import { STATE_PATH } from './identity.ts';
-import { SOURCE } from '../pull/state.ts';
+import { SOURCE_RE } from '../oci/ref.ts';
 import { contentKind, serverFor, treelessProbes, type Check } from './plan.ts';
 import { Run } from './run.ts';
 import type { VerifyServer } from './types.ts';
@@ -391,5 +391,5 @@ function fleetState(diagnostics: readonly Diagnostic[], timedOut: boolean): Flee
 
 /** state.json's `source` when it is one (a boot server's word, printed: never more than a short reference). */
 function sourceOf(s: Record<string, unknown>): string | null {
-  return typeof s.source === 'string' && SOURCE.test(s.source) && s.source.length <= 300 ? s.source : null;
+  return typeof s.source === 'string' && SOURCE_RE.test(s.source) && s.source.length <= 300 ? s.source : null;
 }
