@@ -1,7 +1,7 @@
 // `verify --fleet`: what a site's boot server says it serves (the materializer's state.json at
 // `<boot_server>/.harvgen/state.json`), judged against the site's fleet record.
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { SOURCE } from '../pull/state.ts';
+import { SOURCE_RE } from '../oci/ref.ts';
 import { DIGEST, type FleetRecord } from './fleet-record.ts';
 import type { Fetched } from './http.ts';
 
@@ -115,5 +115,5 @@ function readVerdict(v: unknown): FleetVerdict | null {
 
 /** state.json's `source` when it is one (a boot server's word, printed: never more than a short reference). */
 function sourceOf(s: Record<string, unknown>): string | null {
-  return typeof s.source === 'string' && SOURCE.test(s.source) && s.source.length <= 300 ? s.source : null;
+  return typeof s.source === 'string' && SOURCE_RE.test(s.source) && s.source.length <= 300 ? s.source : null;
 }
