@@ -4,16 +4,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { SOURCE_RE } from '../oci/ref.ts';
 import { DIGEST, type FleetRecord } from './fleet-record.ts';
 import type { Fetched } from './http.ts';
-
-/** The materializer's last verdict, as its state.json says. */
-export interface FleetVerdict {
-  readonly ok: boolean;
-  readonly checks: number | null;
-  readonly failed: number | null;
-  readonly at: string | null;
-  /** Why the materializer did not verify (`not verified: --no-verify`), when it said so. */
-  readonly skipped?: string;
-}
+import type { FleetVerdict } from './types.ts';
 
 /** The journal of a site's materializer on its boot server (its unit: src/render/publish.ts `pullUnitNames`). */
 const pullJournal = (site: string) => `journalctl -u harvgen-${site.replace(/_/g, '-')}-pull.service`;
