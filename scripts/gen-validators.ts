@@ -1,6 +1,7 @@
-// Writes src/validate/compiled/: the JSON Schema validators of the inventory (site and layer
-// schemas) and of the Harvester installer config (one per release line harvgen supports), as
-// ajv standalone code. Compiling a schema with ajv took about a third of a `harvgen check`;
+// Writes the JSON Schema validators, as ajv standalone code, beside their users:
+// src/validate/compiled/, those of the inventory (site, layer and facts schemas), and
+// src/harvester/compiled/, those of the Harvester installer config (one per release line harvgen
+// supports; src/harvester/installer-schema.ts calls them). Compiling a schema with ajv took about a third of a `harvgen check`;
 // with the code generated here and committed, no run compiles a schema or loads ajv's compiler.
 // `npm run gen:validators` (also run by `npm run gen:schema`); test/validators-drift.test.ts
 // fails when the committed files differ from what this writes today.
@@ -13,15 +14,21 @@ import { SUPPORTED_RANGE } from '../src/harvester/versions.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Where the generated modules live, relative to the repository. */
+/** Where the inventory's generated modules live, relative to the repository. */
 export const COMPILED_DIR = 'src/validate/compiled/';
+
+/** Where the installer config's generated modules live, relative to the repository. */
+export const INSTALLER_DIR = 'src/harvester/compiled/';
+
+/** The folders this writes, each all generated (a file no longer generated is removed). */
+export const GENERATED_DIRS: readonly string[] = [COMPILED_DIR, INSTALLER_DIR];
 
 /** The command that rewrites them (named by the drift test's message). */
 export const REGENERATE = 'npm run gen:validators';
 
 // Standalone code, one statement a line so a schema change reads as a diff. CommonJS, not ES
 // modules: a run loads the one installer validator its release line needs, synchronously, on
-// first use (src/validate/compiled/index.ts requires it). As ES modules they would all be static
+// first use (src/harvester/compiled/index.ts requires it). As ES modules they would all be static
 // imports of every run: the eight installer lines and the inventory's cost about 110 ms to load,
 // where one line's costs about 20.
 const CODE: Options['code'] = { source: true, esm: false, lines: true };
@@ -98,7 +105,7 @@ export function installerModule(minor: string): string {
   return `installer-${minor}`;
 }
 
-/** Every file of src/validate/compiled/, in a fixed order. */
+/** Every file of src/validate/compiled/ and src/harvester/compiled/, in a fixed order. */
 export function renderValidators(sources: ValidatorSources = committedSources()): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   const inventory = (name: string, from: string, schema: object): void => {
@@ -112,11 +119,12 @@ export function renderValidators(sources: ValidatorSources = committedSources())
     const ajv = installerAjv(sources.ajvOptions);
     const code = standalone(ajv, ajv.compile(sources.installer(minor)));
     files.push({
-      path: `${COMPILED_DIR}${installerModule(minor)}.cts`,
+      path: `${INSTALLER_DIR}${installerModule(minor)}.cts`,
       text: moduleText(`schema/harvester-config.schema.json as Harvester v${minor} knows it (installerSchemaFor('${minor}'))`, code),
     });
   }
-  files.push({ path: `${COMPILED_DIR}index.ts`, text: indexText(sources.minors) });
+  files.push({ path: `${COMPILED_DIR}index.ts`, text: INVENTORY_INDEX });
+  files.push({ path: `${INSTALLER_DIR}index.ts`, text: installerIndexText(sources.minors) });
   return files;
 }
 
@@ -151,38 +159,11 @@ function moduleText(from: string, code: string): string {
   ].join('\n');
 }
 
-function indexText(minors: readonly string[]): string {
-  return `${HEADER}
-// Loads the validators of src/validate/compiled/ on first use: a schema is never compiled at run
-// time, and a run loads only the validators it calls (each module is 100-400 kB of code to parse).
-// The modules are CommonJS so that loading one is a synchronous require; the validating functions
-// are synchronous.
-import { createRequire } from 'node:module';
-import type { ErrorObject } from 'ajv';
-import { join } from 'node:path';
-import { codeDir, fromSource, packageFile } from '../../util/package-root.ts';
+const INVENTORY_INDEX = `${HEADER}
+// Loads the validators of src/validate/compiled/ on first use (src/util/compiled-validators.ts).
+import { validatorLoader, type CompiledValidator } from '../../util/compiled-validators.ts';
 
-/** What an ajv standalone validator is to its callers: a test of one value, with the errors of the last failed test. */
-export type CompiledValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
-
-// Resolved from this module's own place in dist/ (or src/): the CLI's bundle (dist/cli.js) is elsewhere.
-const require = createRequire(join(codeDir(), 'validate', 'compiled', 'index.js'));
-const loaded = new Map<string, CompiledValidator>();
-// From the sources (the tests, through tsx) the modules are .cts files, which plain require cannot
-// load: tsx's own require compiles them, whichever of its hooks the thread registered (a worker
-// thread of src/orchestrate/pool.ts registers only its ES module ones).
-
-function load(module: string): CompiledValidator {
-  let validate = loaded.get(module);
-  if (!validate) {
-    const exports = fromSource
-      ? (require('tsx/cjs/api') as { require: (id: string, from: string) => unknown }).require(\`./\${module}.cts\`, packageFile('src', 'validate', 'compiled', 'index.ts'))
-      : require(\`./\${module}.cjs\`);
-    validate = (exports as { validate: CompiledValidator }).validate;
-    loaded.set(module, validate);
-  }
-  return validate;
-}
+const load = validatorLoader('validate/compiled');
 
 /** The validator of schema/site.schema.json. */
 export function siteValidator(): CompiledValidator {
@@ -198,6 +179,15 @@ export function layerValidator(): CompiledValidator {
 export function factsValidator(): CompiledValidator {
   return load('facts');
 }
+`;
+
+function installerIndexText(minors: readonly string[]): string {
+  return `${HEADER}
+// Loads the installer config validators of src/harvester/compiled/ on first use
+// (src/util/compiled-validators.ts); src/harvester/installer-schema.ts calls them.
+import { validatorLoader, type CompiledValidator } from '../../util/compiled-validators.ts';
+
+const load = validatorLoader('harvester/compiled');
 
 /** The release lines with an installer config validator: every line harvgen supports. */
 export const INSTALLER_LINES: readonly string[] = ${JSON.stringify(minors).replace(/"/g, "'").replace(/,/g, ', ')};
@@ -212,16 +202,16 @@ export function installerValidator(minor: string): CompiledValidator | undefined
 /** Write the files, and remove a module no longer generated (a release line dropped from the range). */
 export function writeValidators(): void {
   const files = renderValidators();
-  mkdirSync(`${root}${COMPILED_DIR}`, { recursive: true });
   const keep = new Set(files.map((f) => f.path));
-  for (const name of readdirSync(`${root}${COMPILED_DIR}`)) {
-    if (!keep.has(`${COMPILED_DIR}${name}`)) rmSync(`${root}${COMPILED_DIR}${name}`);
+  for (const dir of GENERATED_DIRS) {
+    mkdirSync(`${root}${dir}`, { recursive: true });
+    for (const name of readdirSync(`${root}${dir}`)) if (!keep.has(`${dir}${name}`)) rmSync(`${root}${dir}${name}`);
   }
   // Only the files that change: an unchanged file keeps its time, so dist/ does not look older
   // than src/ (bin/harvgen.js refuses to run then) after a regeneration that changed nothing.
   const changed = files.filter((f) => !existsSync(`${root}${f.path}`) || readFileSync(`${root}${f.path}`, 'utf8') !== f.text);
   for (const f of changed) writeFileSync(`${root}${f.path}`, f.text);
-  console.log(`${COMPILED_DIR}: ${changed.length} of ${files.length} validator modules written (the others were up to date)`);
+  console.log(`${GENERATED_DIRS.join(', ')}: ${changed.length} of ${files.length} validator modules written (the others were up to date)`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) writeValidators();

@@ -5,6 +5,7 @@
 //   vm     the real-program tests that boot QEMU guests (two at a time each, one guest per core)
 //   other  the unit and golden tests (test/*.test.ts), then the other real-program tests, one
 //          file after another
+//   wait   the files that mostly wait on other programs' timers (WAITING), one after another
 //
 // The suites are CPU-bound on a 2-core machine, but the other lane also waits a lot (cloud-init's
 // retries, nginx and dnsmasq starting in their namespaces): side by side they take the time of
@@ -98,12 +99,19 @@ const VM_FILES = [
 
 const uvu = join(repo, 'node_modules/uvu/bin.js');
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Each real-program file's source, read once (what it calls decides its lane and whether it waits). */
+const sources = new Map();
+const realSource = (name) => {
+  if (!sources.has(name)) sources.set(name, readFileSync(join(repo, 'test/real', `${name}.test.ts`), 'utf8'));
+  return sources.get(name);
+};
 /** Real-program files that build a test oracle or run the installer's (they wait for .ci/run's builds). */
 const ORACLE_USE = /\b(buildOracle|oraclesReady)\(/;
 /** One uvu process for one real-program test file. */
 const realJob = (name) => ({
   name: `test/real/${name}.test.ts`,
-  oracle: ORACLE_USE.test(readFileSync(join(repo, 'test/real', `${name}.test.ts`), 'utf8')),
+  real: name,
+  oracle: ORACLE_USE.test(realSource(name)),
   timeoutS: REAL_TIMEOUT_S,
   argv: [uvu, '-r', 'tsx', 'test/real', `^${escape(name)}\\.test\\.ts$`, '-i', 'helpers'],
 });
@@ -129,7 +137,7 @@ const unitNames = testNames(unitDir).sort((a, b) => Number(b.startsWith('cli')) 
 const realNames = testNames('test/real');
 // A file that boots guests (QEMU directly, or libvirt domains) belongs to the vm lane (two lanes of
 // guests would overload 2 cores).
-const boots = realNames.filter((n) => /\b(bootVm|defineDomain)\(/.test(readFileSync(join(repo, 'test/real', `${n}.test.ts`), 'utf8')));
+const boots = realNames.filter((n) => /\b(bootVm|defineDomain)\(/.test(realSource(n)));
 const unlisted = boots.filter((n) => !VM_FILES.includes(n));
 if (unlisted.length > 0) {
   console.error(`run-tests: ${unlisted.join(', ')} boot QEMU guests: add them to VM_FILES in scripts/run-tests.mjs`);
@@ -152,6 +160,29 @@ const other = [
   ...(what === 'real' ? [] : unitNames.map(unitJob)),
   ...(what === 'unit' ? [] : realNames.filter((n) => !VM_FILES.includes(n) && !AFTER_VM.includes(n)).map(realJob)),
 ];
+/**
+ * Files that mostly wait, on the timers of the programs they drive (keepalived's and Kea's
+ * failover, a BMC emulator's, a killed build's grace, a watcher's debounce), not on the CPU: with
+ * the two lanes (`all`, `real`) they run in a third lane of their own, one at a time, beside them
+ * (CI, 2 cores: about 360 s of wall time for 75 s of CPU, taken off the two lanes).
+ */
+const WAITING = [
+  'real:failover',
+  'real:failover-guard',
+  'real:bmc-sushy-tools',
+  'unit:cli-crash',
+  'unit:pull-hostile',
+  'unit:watch-random',
+];
+const waits = (j) => WAITING.includes(j.unit !== undefined ? `unit:${j.unit}` : `real:${j.real}`);
+const unknownWaiting = WAITING.filter((w) => {
+  const [kind, name] = w.split(':');
+  return !(kind === 'unit' ? unitNames : realNames).includes(name) || VM_FILES.includes(name);
+});
+if (unknownWaiting.length > 0 && dirAt < 0) {
+  console.error(`run-tests: WAITING names files that do not exist or boot guests: ${unknownWaiting.join(', ')}`);
+  process.exit(2);
+}
 // `--only a,b`: just the files of those names (`unit`: every unit file; `unit:<name>`: one).
 const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') : undefined;
@@ -172,8 +203,9 @@ const lanes = (
     : what === 'unit'
       ? [{ lane: 'unit', jobs: picked(other) }]
       : [
-          { lane: 'vm', jobs: picked(vm) },
-          { lane: 'other', jobs: picked(other) },
+          { lane: 'vm', jobs: picked(vm.filter((j) => !waits(j))) },
+          { lane: 'other', jobs: picked(other.filter((j) => !waits(j))) },
+          { lane: 'wait', jobs: picked([...other, ...vm].filter(waits)) },
         ]
 ).filter((l) => l.jobs.length > 0);
 
@@ -385,10 +417,6 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // move to the other lane: two lanes of guests would overload 2 cores.
 const queues = new Map(lanes.map(({ lane, jobs }) => [lane, [...jobs]]));
 /**
- * The next file for `lane`: its own first, then (the vm lane only) the other lane's last. While the
- * downloads run, the vm lane takes the other lane's last files first (its own wait for them).
- */
-/**
  * The other lane's last file that does not build or run an oracle (test/oracle/, the installer's):
  * .ci/run builds those beside the first files, and a file that waits for their build's lock would
  * hold the vm lane still while it waits.
@@ -398,6 +426,10 @@ const borrowable = () => {
   for (let i = q.length - 1; i >= 0; i--) if (!q[i].oracle) return q.splice(i, 1)[0];
   return undefined;
 };
+/**
+ * The next file for `lane`: its own first, then (the vm lane only) the other lane's last. While the
+ * downloads run, the vm lane takes the other lane's last files first (its own wait for them).
+ */
 const nextJob = (lane) => {
   const borrowed = lane === 'vm' && !fetchDone ? borrowable() : undefined;
   return borrowed ?? queues.get(lane).shift() ?? (lane === 'vm' ? queues.get('other')?.pop() : undefined);

@@ -36,7 +36,7 @@ export const DVD: Medium = {
 test('a new boot medium through the recipe alone: its image made and listed, served to the BMCs, mounted in its slot, planned by verify, counted by status', async () => {
   const copy = copyWith('recipe-medium', {
     'src/derive/media/dvd.ts': DVD,
-    'src/derive/media/types.ts': [
+    'src/types/kinds.ts': [
       ["export type MediumName = 'network' | 'iso' | 'usb';", "export type MediumName = 'network' | 'iso' | 'usb' | 'dvd';"],
     ],
     'src/derive/media/list.ts': [
@@ -143,7 +143,7 @@ export function renderUdhcpd(model: SiteModel): string {
 test("a new DHCP server through the recipe alone: its file in place of every other server's, its needs checked, named by explain and the next steps", async () => {
   const copy = copyWith('recipe-dhcp', {
     'src/derive/dhcp-servers/udhcpd.ts': UDHCPD,
-    'src/derive/dhcp-servers/names.ts': [
+    'src/types/kinds.ts': [
       ["export type DhcpServerName = 'dnsmasq' | 'kea' | 'isc';", "export type DhcpServerName = 'dnsmasq' | 'kea' | 'isc' | 'udhcpd';"],
     ],
     'src/derive/dhcp-servers/types.ts': [

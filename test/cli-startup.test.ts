@@ -120,7 +120,7 @@ test('a check validates with the compiled validators and loads no ajv compiler',
   assert.is(r.code, 0);
   // The site's validator and one installer line's, each a CommonJS module: the hook sees require().
   assert.ok(r.modules.includes('dist/validate/compiled/site.cjs'), 'the compiled site validator is loaded');
-  const lines = r.modules.filter((m) => /^dist\/validate\/compiled\/installer-[\d.]+\.cjs$/.test(m));
+  const lines = r.modules.filter((m) => /^dist\/harvester\/compiled\/installer-[\d.]+\.cjs$/.test(m));
   assert.is(lines.length, 1, `one installer line's validator, not all of them: ${lines.join(', ')}`);
   // ajv's run-time helpers (ajv/dist/runtime/) are what the generated code calls; anything else of
   // ajv (its entry, ajv/dist/core, ajv/dist/compile/, the vocabularies) is the schema compiler.

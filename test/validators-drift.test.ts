@@ -1,4 +1,4 @@
-// The validators of src/validate/compiled/ are generated from the schemas by
+// The validators of src/validate/compiled/ and src/harvester/compiled/ are generated from the schemas by
 // scripts/gen-validators.ts; the committed files must be exactly what it writes today, or a run
 // would validate against a schema that is no longer the one in schema/.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,7 +8,9 @@ import * as assert from 'uvu/assert';
 import {
   COMPILED_DIR,
   committedSources,
+  GENERATED_DIRS,
   type GeneratedFile,
+  INSTALLER_DIR,
   installerModule,
   REGENERATE,
   renderValidators,
@@ -23,15 +25,15 @@ const repo = resolve(import.meta.dirname, '..');
 function drift(files: readonly GeneratedFile[]): { differ: string[]; extra: string[] } {
   const differ = files.filter((f) => readFileSync(resolve(repo, f.path), 'utf8') !== f.text).map((f) => f.path);
   const generated = new Set(files.map((f) => f.path));
-  const extra = readdirSync(resolve(repo, COMPILED_DIR))
-    .map((name) => `${COMPILED_DIR}${name}`)
-    .filter((p) => !generated.has(p));
+  const extra = GENERATED_DIRS.flatMap((dir) => readdirSync(resolve(repo, dir)).map((name) => `${dir}${name}`)).filter(
+    (p) => !generated.has(p),
+  );
   return { differ, extra };
 }
 
 const sources = committedSources();
 
-test(`src/validate/compiled/ is what scripts/gen-validators.ts writes (run \`${REGENERATE}\`)`, () => {
+test(`src/validate/compiled/ and src/harvester/compiled/ are what scripts/gen-validators.ts writes (run \`${REGENERATE}\`)`, () => {
   const files = renderValidators(sources);
   const { differ, extra } = drift(files);
   assert.equal(differ, [], `these validators are not those of the schemas today: run \`${REGENERATE}\` and commit the result`);
@@ -45,9 +47,9 @@ test('every release line harvgen supports has an installer validator', () => {
   assert.is(minors[0], SUPPORTED_RANGE.oldest);
   assert.is(minors[minors.length - 1], SUPPORTED_RANGE.newest);
   for (const m of minors) assert.ok(sources.minors.includes(m), m);
-  const index = readFileSync(resolve(repo, COMPILED_DIR, 'index.ts'), 'utf8');
+  const index = readFileSync(resolve(repo, INSTALLER_DIR, 'index.ts'), 'utf8');
   for (const m of minors) {
-    assert.ok(readdirSync(resolve(repo, COMPILED_DIR)).includes(`${installerModule(m)}.cts`), `${installerModule(m)}.cts`);
+    assert.ok(readdirSync(resolve(repo, INSTALLER_DIR)).includes(`${installerModule(m)}.cts`), `${installerModule(m)}.cts`);
     assert.ok(index.includes(`'${m}'`), `index.ts lists ${m}`);
   }
 });
@@ -72,7 +74,7 @@ test('a schema edited without regenerating is caught, in the module of that sche
     return s;
   };
   assert.equal(driftFrom({ site, layer, installer }), {
-    differ: [`${COMPILED_DIR}site.cts`, `${COMPILED_DIR}layer.cts`, `${COMPILED_DIR}${installerModule('1.5')}.cts`],
+    differ: [`${COMPILED_DIR}site.cts`, `${COMPILED_DIR}layer.cts`, `${INSTALLER_DIR}${installerModule('1.5')}.cts`],
     extra: [],
   });
 });
@@ -82,7 +84,7 @@ test('a changed ajv option is caught in every module', () => {
     `${COMPILED_DIR}site.cts`,
     `${COMPILED_DIR}layer.cts`,
     `${COMPILED_DIR}facts.cts`,
-    ...sources.minors.map((m) => `${COMPILED_DIR}${installerModule(m)}.cts`),
+    ...sources.minors.map((m) => `${INSTALLER_DIR}${installerModule(m)}.cts`),
   ];
   // Not verbose: no error would carry the schema and data its diagnostic is made from.
   assert.equal(driftFrom({ ajvOptions: { verbose: false } }).differ, all);
@@ -90,7 +92,7 @@ test('a changed ajv option is caught in every module', () => {
 
 test('a release line dropped from the range leaves its module to remove', () => {
   const minors = sources.minors.filter((m) => m !== '1.9');
-  assert.equal(driftFrom({ minors }), { differ: [`${COMPILED_DIR}index.ts`], extra: [`${COMPILED_DIR}${installerModule('1.9')}.cts`] });
+  assert.equal(driftFrom({ minors }), { differ: [`${INSTALLER_DIR}index.ts`], extra: [`${INSTALLER_DIR}${installerModule('1.9')}.cts`] });
 });
 
 test.run();

@@ -1,4 +1,4 @@
-// The validators compiled ahead of time (src/validate/compiled/) must report exactly what ajv
+// The validators compiled ahead of time (src/validate/compiled/, src/harvester/compiled/) must report exactly what ajv
 // compiling the same schemas at run time reports, with the options harvgen used before they were
 // generated: the same pass or fail, and deep-equal error lists, `schema`, `parentSchema` and `data`
 // of every error included (diagnostics are built from them: `x-message`, `x-note`, positions).
@@ -17,13 +17,9 @@ import { SUPPORTED_RANGE } from '../src/harvester/versions.ts';
 import { loadSite } from '../src/load/index.ts';
 import { compileModel } from '../src/pipeline.ts';
 import type { HarvesterNode, SiteModel } from '../src/model/types.ts';
-import {
-  type CompiledValidator,
-  INSTALLER_LINES,
-  installerValidator,
-  layerValidator,
-  siteValidator,
-} from '../src/validate/compiled/index.ts';
+import { layerValidator, siteValidator } from '../src/validate/compiled/index.ts';
+import { INSTALLER_LINES, installerValidator } from '../src/harvester/compiled/index.ts';
+import type { CompiledValidator } from '../src/util/compiled-validators.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 

@@ -72,6 +72,7 @@ function codeFiles(): string[] {
         join(pkg, 'dist/cli-worker.js'),
         ...files(join(pkg, 'dist/chunks')),
         ...files(join(pkg, 'dist/validate/compiled')),
+        ...files(join(pkg, 'dist/harvester/compiled')),
       ]
     : files(codeDir());
   return [...[join(pkg, 'package.json'), ...code, ...files(join(pkg, 'templates')), ...files(join(pkg, 'schema'))].sort(), ...libraries];

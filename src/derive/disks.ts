@@ -4,7 +4,7 @@
 // disk's path; rules/disk-selector.ts says why a selector chose none.
 import { chooseDisk, type DiskChoice } from '../facts/disk-selector.ts';
 import type { HarvesterNode, SiteModel } from '../model/index.ts';
-import { measuredOf } from './measured.ts';
+import { measuredOf } from '../model/measured.ts';
 
 /** What each selector of a node chose (absent: that disk is a path, or not set). */
 export interface NodeDisks {

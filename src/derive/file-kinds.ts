@@ -155,6 +155,9 @@ export function formatKind(format: ConfigFormat): FileKind {
 /** Every image extension of the media (`iso`, `img`). */
 const IMAGE_EXTS = [...new Set(Object.values(MEDIA).flatMap((m) => (m.image ? [m.image.ext] : [])))];
 
+/** An image's name: its owner, the keyed tag, and one of the media's extensions. */
+const IMAGE_PARTS = [OWNER, TAG, '.', detail(IMAGE_EXTS.join('|'))] as const;
+
 /** The script of one boot MAC: `ipxe/52-54-00-aa-bb-cc.ipxe`. */
 export const SCRIPT_FILE = shapedKind({
   name: 'script',
@@ -171,7 +174,7 @@ export const MEDIUM_FILE = shapedKind({
   name: 'medium',
   dir: 'media',
   owner: 'host',
-  parts: [OWNER, TAG, '.', detail(IMAGE_EXTS.join('|'))],
+  parts: IMAGE_PARTS,
   keyed: true,
   served: { as: 'medium' },
 });
@@ -181,7 +184,7 @@ export const SHARED_MEDIUM_FILE = shapedKind({
   name: 'shared-medium',
   dir: 'media',
   owner: 'shared',
-  parts: [OWNER, TAG, '.', detail(IMAGE_EXTS.join('|'))],
+  parts: IMAGE_PARTS,
   keyed: true,
   served: { as: 'medium' },
 });

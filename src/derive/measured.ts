@@ -1,18 +1,14 @@
 // A node's measured facts as its installer would see them (src/facts/installer-view.ts): matched
 // against the NICs of its management interface and the disks of its effective config, once per
-// node and facts file.
+// node and facts file (the facts file itself: measuredOf, src/model/measured.ts).
 import { measuredView, type MeasuredView } from '../facts/installer-view.ts';
 import type { MeasuredFacts } from '../facts/types.ts';
 import { installView } from '../harvester/installer-rules.ts';
 import type { HarvesterNode, SiteModel } from '../model/index.ts';
+import { measuredOf } from '../model/measured.ts';
 import { effectiveConfig } from './harvester/effective.ts';
 
 const views = new WeakMap<MeasuredFacts, WeakMap<HarvesterNode, MeasuredView>>();
-
-/** The facts file of `hostname`, an own entry only (a node named `constructor` has none unless measured). */
-export function measuredOf(model: SiteModel, hostname: string): MeasuredFacts | undefined {
-  return model.measured !== undefined && Object.hasOwn(model.measured, hostname) ? model.measured[hostname] : undefined;
-}
 
 /** The measured view of a Harvester node, undefined without a facts file of its hostname. */
 export function nodeMeasured(model: SiteModel, node: HarvesterNode): MeasuredView | undefined {

@@ -18,7 +18,7 @@ import type { DiskSelector } from '../facts/disk-selector.ts';
 import type { MeasuredDisk } from '../facts/types.ts';
 import { effectiveConfig } from './harvester/effective.ts';
 import { nodeDisks } from './disks.ts';
-import { measuredOf } from './measured.ts';
+import { measuredOf } from '../model/measured.ts';
 
 /** baremetal-operator's RootDeviceHints (the fields harvgen writes). */
 export interface RootDeviceHints {

@@ -5,7 +5,8 @@
 // of the lines are compiled ahead of time from these narrowed copies (scripts/gen-validators.ts).
 import { readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
-import { installerValidator, type CompiledValidator } from '../validate/compiled/index.ts';
+import { installerValidator } from './compiled/index.ts';
+import type { CompiledValidator } from '../util/compiled-validators.ts';
 import { atLeast, isSupported, parseVersion, type HarvesterVersion } from './versions.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
 import { packageFile } from '../util/package-root.ts';

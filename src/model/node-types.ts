@@ -2,7 +2,7 @@
 // defaults applied. Code that handles one kind narrows on `boot`.
 import type { HardwareFacts } from '../harvester/hardware-facts.ts';
 import type { DiskSelector } from '../facts/disk-selector.ts';
-import type { MediumName } from '../derive/media/types.ts';
+import type { MediumName } from '../types/kinds.ts';
 import type { InventoryPath } from '../util/paths.ts';
 import type { Release, ResolvedCluster } from './harvester-types.ts';
 

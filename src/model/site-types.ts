@@ -1,7 +1,7 @@
 // The whole site as the renderers see it, and the settings of its boot servers, its publishing and
 // its outputs.
 import type { MeasuredFacts } from '../facts/types.ts';
-import type { DhcpServerName } from '../derive/dhcp-servers/names.ts';
+import type { DhcpServerName } from '../types/kinds.ts';
 import type { Code } from '../diagnostics/codes.ts';
 import type { InventoryPath } from '../util/paths.ts';
 import type { Release, ResolvedCluster, SiteUpgrade } from './harvester-types.ts';

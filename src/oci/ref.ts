@@ -13,6 +13,11 @@ export const TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 /** The longest repository name (host excluded) Distribution accepts. */
 export const MAX_REPOSITORY_LENGTH = 255;
+/**
+ * A source as the materializer's state.json records it (src/pull/state.ts) and `verify --fleet`
+ * reads it back: a repository (`host[:port]/path`) or a layout (`oci:`/`oci-archive:` and a path).
+ */
+export const SOURCE_RE = /^(?:oci(?:-archive)?:[^\0\n]{1,4096}|[A-Za-z0-9.\-\[\]:]{1,261}\/[a-z0-9._\/-]{1,255})$/;
 
 const HOST_LABEL_RE = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 

@@ -5,7 +5,8 @@
 // one request: its tag's manifest), so a republish asks one request per manifest it does not
 // send, and a key changed since, or a signature tag removed, is signed again.
 import { sha256 } from './artifact.ts';
-import { COSIGN, cosignVerifies, signatureManifest, signatureTag, simpleSigningPayload, type CosignKey } from './cosign.ts';
+import { COSIGN, signatureManifest, signatureTag, simpleSigningPayload } from './cosign.ts';
+import { cosignVerifies, type CosignKey } from '../sign/cosign-key.ts';
 import type { Sink } from './sink.ts';
 
 /** Who signs, for which repository (the `docker-reference` of every payload). */

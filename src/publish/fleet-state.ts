@@ -24,7 +24,7 @@ import type { SigningKey } from '../sign/key.ts';
 import { readBounded } from '../util/read-bounded.ts';
 import { sha256 } from './artifact.ts';
 import { touches, type GitChanges } from './git-changes.ts';
-import { FLEET_STATE_REPOSITORY } from './media.ts';
+import { FLEET_STATE_REPOSITORY } from '../types/registry.ts';
 import { entryDigest, readState, saveNamespace, type StateRead, type StateStore } from './fleet-store.ts';
 
 export { FLEET_STATE_REPOSITORY };

@@ -7,7 +7,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { jsonBlob, sha256 } from './artifact.ts';
-import { FLEET_STATE_REPOSITORY, MEDIA } from './media.ts';
+import { MEDIA } from './media.ts';
+import { FLEET_STATE_REPOSITORY } from '../types/registry.ts';
 import type { Sink, Source } from './sink.ts';
 
 /** The record field that names an entry: `sha256:<hex>` of its text. */

@@ -35,9 +35,6 @@ export const ANNOTATION = {
   sha256: 'io.harvgen.sha256',
 } as const;
 
-/** The repository of a namespace's fleet state (src/publish/fleet-state.ts): no site may be named so. */
-export const FLEET_STATE_REPOSITORY = 'harvgen-fleet';
-
 /** The signature namespace of a provenance (`ssh-keygen -Y sign -n`): never valid for a manifest.json. */
 export const PUBLISH_SIGNATURE_NAMESPACE = 'harvgen-publish';
 

@@ -19,7 +19,7 @@ import { buildSiteArtifact, jsonBlob, sha256, type SiteArtifact } from './artifa
 import { inputHashes, type Provenance } from './provenance.ts';
 import { dirtyProblem, siteGit, type SiteGit } from './site-git.ts';
 import { releaseParts, type ReleaseCache } from './releases.ts';
-import { CosignKey } from './cosign.ts';
+import { CosignKey } from '../sign/cosign-key.ts';
 import { clusterArtifact, type ClusterArtifact } from './cluster.ts';
 import { SealKey } from './seal.ts';
 import { signProvenance } from './sign.ts';

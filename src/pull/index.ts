@@ -11,7 +11,7 @@ import { fetchTree, PullRefused, readHead } from './fetch.ts';
 import { forgetReleases, placeReleases, recordReleases, releaseFiles, releaseProblems, restoreFrom, restoreReleases } from './releases.ts';
 import { readKeyFile, readPullConfig, PullConfigError, type PullConfig } from './config.ts';
 import { VersionStore, type PullVerdict } from './store.ts';
-import { SOURCE } from './state.ts';
+import { SOURCE_RE } from '../oci/ref.ts';
 import { DurableError } from '../durable/index.ts';
 import { nginxHooks } from './nginx.ts';
 import { DEFAULT_TIMEOUT_MS, PullTimedOut, showDuration, startDeadline, withDeadline, type Deadline } from './deadline.ts';
@@ -164,7 +164,7 @@ async function servedWhole(p: PullRun, source: Source, state: PullState | undefi
     const repaired = await restoreFrom(() => source, missing.files, config.stateDir, step);
     return await finish(config, store, options, 'up-to-date', {
       ...repaired,
-      ...(SOURCE.test(source.name) ? { source: source.name } : {}),
+      ...(SOURCE_RE.test(source.name) ? { source: source.name } : {}),
     });
   }
   // The run that switched to it was killed before it recorded a verdict (during nginx's wait,
@@ -206,7 +206,7 @@ async function fetchAndSwitch(p: PullRun, key: SealKey, source: Source, state: P
     throw new PullRefused(
       `${digest} was built from an older commit (serial ${head.provenance.serial}) than one this server has served (${newest}): a replayed tag; to go back on purpose use \`harvgen pull --rollback\` or --allow-older`,
     );
-  const extra: { files?: number; releasesWritten?: number; source?: string } = SOURCE.test(source.name) ? { source: source.name } : {};
+  const extra: { files?: number; releasesWritten?: number; source?: string } = SOURCE_RE.test(source.name) ? { source: source.name } : {};
   if (!store.has(hex)) {
     const stage = store.stage(hex);
     step('fetching');

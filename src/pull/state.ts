@@ -1,6 +1,7 @@
 // state.json of the materializer (`<stateDir>/state.json`, served at `<boot.server>/.harvgen/state.json`):
 // its shape, its validation when read (it is a file on disk, so untrusted), and its bytes when
 // written (fixed key order). The store (src/pull/store.ts) reads and writes it.
+import { SOURCE_RE } from '../oci/ref.ts';
 
 /** The last verdict of verify against the local server. */
 export interface PullVerdict {
@@ -96,9 +97,6 @@ export function isNonNegInt(v: unknown): v is number {
 }
 
 /** Validate a parsed state.json; a message naming the first problem, or undefined. */
-/** A source as state.json records it: a repository (`host[:port]/path`) or a layout (`oci:`/`oci-archive:` and a path). */
-export const SOURCE = /^(?:oci(?:-archive)?:[^\0\n]{1,4096}|[A-Za-z0-9.\-\[\]:]{1,261}\/[a-z0-9._\/-]{1,255})$/;
-
 export function stateProblem(v: unknown, site: string): string | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
   const o = v as Record<string, unknown>;
@@ -129,7 +127,7 @@ export function stateProblem(v: unknown, site: string): string | undefined {
   if (o.switched_at !== undefined && (typeof o.switched_at !== 'string' || !ISO_TIME.test(o.switched_at)))
     return `"switched_at" must be an ISO 8601 UTC time`;
   if (o.reloaded !== undefined && typeof o.reloaded !== 'boolean') return `"reloaded" must be true or false`;
-  if (o.source !== undefined && (typeof o.source !== 'string' || !SOURCE.test(o.source)))
+  if (o.source !== undefined && (typeof o.source !== 'string' || !SOURCE_RE.test(o.source)))
     return `"source" must be a repository or an OCI layout reference`;
   if (o.verdict !== undefined) {
     const p = verdictProblem(o.verdict);

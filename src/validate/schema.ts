@@ -9,7 +9,8 @@ import { closest } from '../util/suggest.ts';
 import { newestOfLine, newestRelease } from '../harvester/releases.ts';
 import { formatPath, type InventoryPath, pointerToPath } from '../util/paths.ts';
 import { explainValue, VALUE_KINDS, type ValueKindName } from '../util/value-kinds.ts';
-import { factsValidator, layerValidator, siteValidator, type CompiledValidator } from './compiled/index.ts';
+import { factsValidator, layerValidator, siteValidator } from './compiled/index.ts';
+import type { CompiledValidator } from '../util/compiled-validators.ts';
 
 const VALUE_KEYWORD = 'x-harvgen-value';
 

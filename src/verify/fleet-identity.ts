@@ -1,19 +1,10 @@
 // `verify --fleet`: what a site's boot server says it serves (the materializer's state.json at
 // `<boot_server>/.harvgen/state.json`), judged against the site's fleet record.
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { SOURCE } from '../pull/state.ts';
+import { SOURCE_RE } from '../oci/ref.ts';
 import { DIGEST, type FleetRecord } from './fleet-record.ts';
 import type { Fetched } from './http.ts';
-
-/** The materializer's last verdict, as its state.json says. */
-export interface FleetVerdict {
-  readonly ok: boolean;
-  readonly checks: number | null;
-  readonly failed: number | null;
-  readonly at: string | null;
-  /** Why the materializer did not verify (`not verified: --no-verify`), when it said so. */
-  readonly skipped?: string;
-}
+import type { FleetVerdict } from './types.ts';
 
 /** The journal of a site's materializer on its boot server (its unit: src/render/publish.ts `pullUnitNames`). */
 const pullJournal = (site: string) => `journalctl -u harvgen-${site.replace(/_/g, '-')}-pull.service`;
@@ -115,5 +106,5 @@ function readVerdict(v: unknown): FleetVerdict | null {
 
 /** state.json's `source` when it is one (a boot server's word, printed: never more than a short reference). */
 function sourceOf(s: Record<string, unknown>): string | null {
-  return typeof s.source === 'string' && SOURCE.test(s.source) && s.source.length <= 300 ? s.source : null;
+  return typeof s.source === 'string' && SOURCE_RE.test(s.source) && s.source.length <= 300 ? s.source : null;
 }

@@ -9,15 +9,15 @@
 import { resolve } from 'node:path';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
 import { listFleetRecords, readFleetRecord, type FleetRecord } from './fleet-record.ts';
-import { judgeState, STATE_MAX_BYTES, type FleetVerdict } from './fleet-identity.ts';
+import { judgeState, STATE_MAX_BYTES } from './fleet-identity.ts';
 import { createAgents, get, type Agents, type Fetched } from './http.ts';
 import { STATE_PATH } from './identity.ts';
 import { contentKind, serverFor, treelessProbes, type Check, type Server } from './plan.ts';
 import { Run } from './run.ts';
-import type { VerifyServer } from './types.ts';
+import type { FleetVerdict, VerifyServer } from './types.ts';
 
 export { listFleetRecords, readFleetRecord, type FleetRecord } from './fleet-record.ts';
-export type { FleetVerdict } from './fleet-identity.ts';
+export type { FleetVerdict } from './types.ts';
 
 /** How a site fared, worst first in the order of the union (see `fleetState`). */
 export type FleetState = 'record' | 'unreachable' | 'timeout' | 'identity' | 'drift' | 'differs' | 'verdict' | 'ok';

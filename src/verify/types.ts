@@ -22,3 +22,13 @@ export interface VerifyServer {
   /** False when the server did not answer (the remaining checks were not made). */
   readonly reachable: boolean;
 }
+
+/** The materializer's last verdict, as its state.json says. */
+export interface FleetVerdict {
+  readonly ok: boolean;
+  readonly checks: number | null;
+  readonly failed: number | null;
+  readonly at: string | null;
+  /** Why the materializer did not verify (`not verified: --no-verify`), when it said so. */
+  readonly skipped?: string;
+}

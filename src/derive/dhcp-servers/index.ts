@@ -3,9 +3,10 @@ import type { SiteModel } from '../../model/index.ts';
 import { DNSMASQ } from './dnsmasq.ts';
 import { ISC } from './isc.ts';
 import { KEA } from './kea.ts';
-import type { DhcpServer, DhcpServerName } from './types.ts';
+import type { DhcpServer } from './types.ts';
+import type { DhcpServerName } from '../../types/kinds.ts';
 
-export type { DhcpFile, DhcpFileFormat, DhcpServer, DhcpServerName } from './types.ts';
+export type { DhcpFile, DhcpFileFormat, DhcpServer } from './types.ts';
 
 /** Every DHCP server by its name (the inventory's `dhcp.server` enum is these keys: scripts/site-schema.ts). */
 export const DHCP_SERVERS: Readonly<Record<DhcpServerName, DhcpServer>> = { dnsmasq: DNSMASQ, kea: KEA, isc: ISC };

@@ -6,9 +6,7 @@
 // next steps. ARCHITECTURE.md "Adding a DHCP server" is the recipe. A name no declaration has
 // cannot reach render: the schema's enum is the declarations' names, and `dhcpServerOf` throws.
 import type { SiteModel } from '../../model/index.ts';
-import type { DhcpServerName } from './names.ts';
-
-export type { DhcpServerName } from './names.ts';
+import type { DhcpServerName } from '../../types/kinds.ts';
 
 /** The formats of the DHCP files render knows how to write (src/render/dhcp-servers.ts, one renderer each). */
 export type DhcpFileFormat = 'dnsmasq' | 'dnsmasq-global' | 'kea4' | 'kea6' | 'dhcpd';

@@ -2,7 +2,8 @@
 import type { ResolvedNode } from '../../model/index.ts';
 import { ISO } from './iso.ts';
 import { NETWORK } from './network.ts';
-import type { Medium, MediumName } from './types.ts';
+import type { Medium } from './types.ts';
+import type { MediumName } from '../../types/kinds.ts';
 import { USB } from './usb.ts';
 
 /** Every medium by its name (the inventory's `medium:` enum is these keys: scripts/site-schema.ts). */

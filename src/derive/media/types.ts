@@ -4,9 +4,7 @@
 // cannot do: tag a VLAN, speak IPv6), the renderers (the image and its file, nginx, access, the
 // BMC scripts' slot and boot target, the installer's kernel line), `status` (a BMC's download of
 // the image) and verify. ARCHITECTURE.md "Adding a boot medium" is the recipe.
-
-/** The names of the media (the inventory's `medium:` values). */
-export type MediumName = 'network' | 'iso' | 'usb';
+import type { MediumName } from '../../types/kinds.ts';
 
 /** The image a medium carries, which a node's BMC mounts (or a USB stick holds). */
 export interface MediumImage {

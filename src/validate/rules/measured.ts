@@ -3,7 +3,8 @@
 // measured value (installer.ts); this says where the two disagree, at the declared fact, so the
 // inventory can be corrected: a `hardware:` fact, the site's firmware and Secure Boot, a boot MAC
 // no NIC of the machine has. A facts file that names no node is reported at the file.
-import { measuredOf, nodeMeasured } from '../../derive/measured.ts';
+import { nodeMeasured } from '../../derive/measured.ts';
+import { measuredOf } from '../../model/measured.ts';
 import type { MeasuredFacts } from '../../facts/types.ts';
 import type { HardwareFacts } from '../../harvester/hardware-facts.ts';
 import { nodeFirmware, type ResolvedNode, type SiteModel } from '../../model/index.ts';

@@ -7,7 +7,7 @@ import { nodeAt } from '../../model/index.ts';
 import { eachNode, type Finding, type Rule } from '../rule.ts';
 import { PLACEHOLDER_DISK } from '../../util/init-placeholders.ts';
 import { nodeDisks } from '../../derive/disks.ts';
-import { measuredOf } from '../../derive/measured.ts';
+import { measuredOf } from '../../model/measured.ts';
 import { describeDisk, describeSelector, diskPaths } from '../../facts/disk-selector.ts';
 import type { MeasuredDisk } from '../../facts/types.ts';
 

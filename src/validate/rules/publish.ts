@@ -3,11 +3,9 @@
 // key it can use, and a site name that is a registry repository name.
 import type { Rule, RuleContext } from '../rule.ts';
 import type { SiteInput } from '../../types/site-input.ts';
-import { CosignKey, cosignPublicKey } from '../../publish/cosign.ts';
-import { FLEET_STATE_REPOSITORY } from '../../publish/media.ts';
-
-/** Repository path components of the OCI distribution spec. */
-const REPOSITORY_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+import { CosignKey, cosignPublicKey } from '../../sign/cosign-key.ts';
+import { FLEET_STATE_REPOSITORY } from '../../types/registry.ts';
+import { REPO_COMPONENT_RE } from '../../oci/ref.ts';
 
 /** What resolving leaves in place of a secret reference that was not read (the committed tree). */
 const UNREAD = 'unresolved-secret';
@@ -33,7 +31,7 @@ export const publishRule: Rule = {
         at: ['publish', 'key'],
       });
     checkCosign(p, report);
-    if (!REPOSITORY_COMPONENT.test(input.site))
+    if (!REPO_COMPONENT_RE.test(input.site))
       report({
         code: 'PUBLISH_SITE_NAME',
         message: `the site name ${input.site} is not a registry repository name, which the site's repository <registry>/${input.site} must be (lower-case letters and digits joined by one \`.\`, one or two \`_\`, or hyphens)`,
