@@ -3,7 +3,7 @@
 // summary, exit 0/1/2 as the rest of harvgen, the --json document against the published schema,
 // and the arguments it refuses.
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -153,6 +153,39 @@ test('--json: one schema-valid verify document with a per-site fleet array', asy
       [['VERIFY_FLEET_DRIFT', `${srv.url}/beta/${STATE_PATH}`]],
     );
     assert.is(r.stderr, '');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('the --json document is what report --verified reads: each server with its state, what it serves and the drift', async () => {
+  const srv = await serve({ alpha: D1, beta: D2 });
+  try {
+    const dir = record('report', { alpha: srv.url, beta: srv.url });
+    const r = await cli(['verify', '--fleet', dir, '--json']);
+    assert.is(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as { fleet: { site: string; problem: string | null }[] };
+    assert.equal(
+      doc.fleet.map((s) => [s.site, s.problem]),
+      [
+        ['alpha', null],
+        ['beta', `serves ${D2}, git says ${D1}`],
+      ],
+    );
+    const saved = join(tempDir('cli-fleet-verified'), 'verified.json');
+    writeFileSync(saved, r.stdout);
+    const out = join(tempDir('cli-fleet-report'), 'report');
+    const rep = await cli(['report', '--out', out, '--fleet', dir, '--verified', saved, '--generated-at', '2026-11-23T12:00:00Z']);
+    assert.is(rep.code, 0, rep.stderr);
+    const page = readFileSync(join(out, 'fleet.html'), 'utf8').replace(/\s+/g, ' ');
+    assert.match(page, `<tr data-state="ok">`);
+    assert.match(page, `<td class="mono">${srv.url}/alpha</td> <td><span class="state s-ok">ok</span></td> <td class="mono">${D1}</td>`);
+    assert.match(
+      page,
+      `<td class="mono">${srv.url}/beta</td> <td><span class="state s-drift">drift</span></td> <td class="mono">${D2}</td>`,
+    );
+    assert.match(page, `<span class="problem">serves ${D2}, git says ${D1}</span>`);
+    assert.match(page, '2 published site(s); boot servers: 1 drift, 1 ok.');
   } finally {
     await srv.close();
   }

@@ -52,6 +52,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   SIGNING_FAILED: 'real/signing',
   VERIFY_SIGNATURE: 'real/signing',
   VERIFY_FLEET_RECORD: 'verify-fleet',
+  REPORT_VERIFIED: 'report-fleet',
   VERIFY_FLEET_STATE: 'verify-fleet',
   VERIFY_FLEET_DRIFT: 'verify-fleet',
   VERIFY_FLEET_VERDICT: 'verify-fleet',

@@ -9,12 +9,13 @@ import * as assert from 'uvu/assert';
 import { report, writeReport, type PageFile } from '../src/page/index.ts';
 import { status } from '../src/status/index.ts';
 import { findAll, parseHtml, textOf } from './helpers/html-scan.ts';
-import { logs, site } from './helpers/status.ts';
+import { holderMarks, logs, site } from './helpers/status.ts';
 import { PASSWORD, TOKEN } from './helpers/secrets.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { minimalSiteHead } from './helpers/example.ts';
 
 const AT = '2026-11-23T12:00:00Z';
+const FAILOVER_SITE = join(import.meta.dirname, 'fixtures/build/failover-dnsmasq/site');
 const FILE_KEY = 'f1le-key-from-the-vault-0123456789abcdef';
 
 /** The status site with a hostile description (and `keyed`: an nginx.file_key), and its log. */
@@ -197,49 +198,22 @@ test('a site with errors gives no pages, only its diagnostics', async () => {
   assert.ok(r.diagnostics.some((d) => d.severity === 'error' && d.file !== undefined));
 });
 
-test('--fleet: every record on the index with its digest and servers, linked to its site page; a bad record stops the report', async () => {
-  const { dir } = fixture();
-  const fleet = join(tempDir('report-fleet'), 'published');
-  mkdirSync(fleet);
-  const digest = `sha256:${'ab'.repeat(32)}`;
-  const record = (site: string) => ({
-    site,
-    boot_server: 'http://10.0.0.1',
-    servers: ['http://10.0.0.2', 'http://10.0.0.3'],
-    digest,
-    repository: 'registry.example:5000/harvgen',
-    tag: site,
-    sample: [{ path: 'boot.ipxe', sha256: 'cd'.repeat(32), size: 100 }],
-  });
-  writeFileSync(join(fleet, 'rep.json'), JSON.stringify(record('rep')));
-  writeFileSync(join(fleet, 'other.json'), JSON.stringify(record('other')));
-  const r = await report({ sites: [dir], fleet, generatedAt: AT });
+test('what the logs show beyond each node is on the index: a failover pair that could not hear itself', async () => {
+  const dir = tempDir('report-split');
+  const log = join(dir, 'access.log');
+  writeFileSync(log, `${[...holderMarks('pxe1', '10.32.0.5', 0, 60), ...holderMarks('pxe2', '10.32.0.5', 21, 51)].join('\n')}\n`);
+  const r = await report({ sites: [FAILOVER_SITE], logs: [log], generatedAt: AT });
   assert.ok(r.ok, JSON.stringify(r.diagnostics));
-  const doc = parseHtml(page(r.files, 'index.html'));
-  const rows = findAll(doc, (e) => e.tag === 'table' && e.attrs.id === 'fleet').flatMap((t) => findAll(t, (e) => e.tag === 'tr').slice(1));
+  const split = r.diagnostics.find((d) => d.code === 'FAILOVER_SPLIT');
+  assert.ok(split, JSON.stringify(r.diagnostics));
+  const findings = findAll(parseHtml(page(r.files, 'index.html')), (e) => e.tag === 'ul' && e.attrs.class === 'findings');
   assert.equal(
-    rows.map((tr) => flat(tr).trim().split(' ').slice(0, 2)),
-    [
-      ['other', 'http://10.0.0.1'],
-      ['rep', 'http://10.0.0.1'],
-    ],
+    findings.map((f) => flat(f).trim()),
+    [split!.message],
   );
-  assert.match(flat(rows[1]!), `${digest}`);
-  assert.match(flat(rows[1]!), 'http://10.0.0.2 http://10.0.0.3');
-  // The site in the report is linked, the other is not; a server's URL is text, never a link.
-  assert.equal(
-    findAll(rows[1]!, (e) => e.tag === 'a').map((a) => a.attrs.href),
-    ['sites/rep/index.html'],
-  );
-  assert.equal(
-    findAll(rows[0]!, (e) => e.tag === 'a'),
-    [],
-  );
-  writeFileSync(join(fleet, 'broken.json'), '{"site": "broken"');
-  const bad = await report({ sites: [dir], fleet, generatedAt: AT });
-  assert.not.ok(bad.ok);
-  assert.equal(bad.files, []);
-  assert.ok(bad.diagnostics.some((d) => d.code === 'VERIFY_FLEET_RECORD' && d.file === join(fleet, 'broken.json')));
+  // Without a split, the index has no such list.
+  const quiet = await report({ sites: [FAILOVER_SITE], generatedAt: AT });
+  assert.not.match(page(quiet.files, 'index.html'), 'class="findings"');
 });
 
 test.run();

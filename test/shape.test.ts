@@ -41,7 +41,7 @@ export const STAGES: readonly (readonly string[])[] = [
   ['inputs'],
   ['pipeline.ts'],
   ['measure', 'orchestrate', 'status', 'explain', 'publish'],
-  ['watch', 'report', 'pull'],
+  ['watch', 'report', 'pull', 'page'],
   ['index.ts'],
   ['cli', 'cli.ts'],
 ];

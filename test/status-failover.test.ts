@@ -6,22 +6,11 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { status } from '../src/status/index.ts';
+import { holderMarks } from './helpers/status.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const SITE = join(import.meta.dirname, 'fixtures/build/failover-dnsmasq/site');
-const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
-
-/** A combined-format line at T0 + `s` seconds. */
-function line(ip: string, s: number, path: string): string {
-  const d = new Date(T0 + s * 1000);
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  const t = `${p2(d.getUTCDate())}/Nov/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
-  return `${ip} - - [${t}] "GET ${path} HTTP/1.1" 200 1104 "-" "curl/7.88.1"`;
-}
-
-/** One server's check marks, every 2 s from `from` to `to` seconds, from `ip`. */
-const marks = (server: string, ip: string, from: number, to: number) =>
-  Array.from({ length: Math.floor((to - from) / 2) + 1 }, (_, i) => line(ip, from + 2 * i, `/boot.ipxe?harvgen-holder=${server}`));
+const marks = holderMarks;
 
 async function splits(logs: string[][]) {
   const dir = tempDir('status-failover');

@@ -11,13 +11,14 @@ h1{font-size:1.5rem;margin:0.5rem 0}h2{font-size:1.2rem;margin:1.25rem 0 0.5rem}
 a{color:#0645ad}a:focus,input:focus{outline:2px solid #0645ad;outline-offset:2px}
 nav ul{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:0.75rem}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid #ccc}
-table{border-collapse:collapse;width:100%;font-size:0.9rem}
+table{border-collapse:collapse;width:100%;font-size:0.9rem}caption{text-align:left;font-weight:600;padding:0.3rem 0.5rem}
 th,td{text-align:left;padding:0.3rem 0.5rem;border-bottom:1px solid #ddd;vertical-align:top}
 th{background:#f0f0f0;position:sticky;top:0}
 td.mono,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.85rem;white-space:nowrap}
 .state{display:inline-block;padding:0 0.4rem;border-radius:0.3rem;border:1px solid #555;white-space:nowrap}
-.s-installed{background:#dff3e4;color:#0b3d1a}.s-installing,.s-booting,.s-booted{background:#fff3cd;color:#4d3800}
-.s-never-booted,.s-unknown,.s-local{background:#eee;color:#222}.s-failed,.s-loop,.problem{background:#fde2e1;color:#6b0b07}
+.s-installing,.s-booting,.s-booted{background:#fff3cd;color:#4d3800}
+.s-installed,.s-ok{background:#dff3e4;color:#0b3d1a}.s-never-booted,.s-unknown,.s-local,.s-not-verified{background:#eee;color:#222}
+.s-failed,.s-loop,.problem,.s-drift,.s-differs,.s-identity,.s-verdict,.s-unreachable,.s-timeout,.s-record,.s-stale{background:#fde2e1;color:#6b0b07}
 .problem{padding:0 0.2rem}td.problems{min-width:28rem}
 dl.counts{display:flex;flex-wrap:wrap;gap:0.25rem 1rem;margin:0.25rem 0}dl.counts div{display:flex;gap:0.3rem}
 dl.counts dt{font-weight:600}dl.counts dd{margin:0}
@@ -33,9 +34,10 @@ footer{margin-top:2rem;font-size:0.8rem;color:#444}
   .trim()
   .replace(/\n/g, '');
 
-// Filters the rows of every table marked data-filter by the text of its input. Optional.
+// Filters the rows of the table an input names (data-for) by the input's text: a table of several
+// bodies (a fleet site's servers) by body. Optional.
 const SCRIPT =
-  "document.documentElement.className='js';document.addEventListener('input',function(e){var i=e.target;if(!i.dataset||!i.dataset.for)return;var t=document.getElementById(i.dataset.for);if(!t)return;var q=i.value.toLowerCase();t.querySelectorAll('tbody tr').forEach(function(r){r.hidden=q!==''&&r.textContent.toLowerCase().indexOf(q)<0});});";
+  "document.documentElement.className='js';document.addEventListener('input',function(e){var i=e.target;if(!i.dataset||!i.dataset.for)return;var t=document.getElementById(i.dataset.for);if(!t)return;var q=i.value.toLowerCase();var g=t.tBodies.length>1?t.tBodies:t.querySelectorAll('tbody tr');Array.prototype.forEach.call(g,function(r){r.hidden=q!==''&&r.textContent.toLowerCase().indexOf(q)<0});});";
 
 /** One page: its title, where the report's index is from it, its body. */
 export interface PageFrame {

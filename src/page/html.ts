@@ -37,3 +37,8 @@ export function attr(value: string | number): Markup {
 export function href(value: string): Markup {
   return new Markup(escapers.htmlHref(value));
 }
+
+/** A wide table's box: it scrolls sideways on its own (a phone), and takes the keyboard's focus so it can be scrolled without a mouse (WCAG 2.1.1). */
+export function scrollBox(label: string, table: Markup): Markup {
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="${label}">${table}</div>`;
+}

@@ -2,9 +2,11 @@
 // linked to the site's pages; with `--fleet`, the fleet's published digests. Bounded: a fleet of
 // many sites is paged like a site's nodes.
 import { pageDocument } from './document.ts';
-import { html, href, type Markup, type Part } from './html.ts';
+import { html, href, type Markup, type Part, scrollBox } from './html.ts';
 import type { SiteCounts } from './rows.ts';
 import { countsList } from './site-page.ts';
+import { fleetPageName } from './fleet.ts';
+import { pager } from './pager.ts';
 import type { PageFile } from './types.ts';
 
 /** One site on the index. */
@@ -33,30 +35,41 @@ function siteRow(s: IndexSite, logs: boolean): Markup {
   </tr>`;
 }
 
-function indexPager(page: number, pages: number): Part {
-  if (pages <= 1) return '';
-  return html`<nav class="pager" aria-label="Pages of sites">
-    <ul>
-      ${Array.from({ length: pages }, (_, i) => i + 1).map((p) =>
-        p === page ? html`<li><span aria-current="page">${p}</span></li>` : html`<li><a href="${href(indexPageName(p))}">${p}</a></li>`,
-      )}
+/** Findings of the logs shown on the index, at most. */
+export const FINDINGS_SHOWN = 100;
+
+/** What the logs show beyond each node (a failover pair that could not hear itself, an unreadable log). */
+function findingsList(findings: readonly string[]): Part {
+  if (findings.length === 0) return '';
+  const more = findings.length - FINDINGS_SHOWN;
+  return html`<h2>What the boot servers' logs show</h2>
+    <ul class="findings">
+      ${findings.slice(0, FINDINGS_SHOWN).map((f) => html`<li class="problem">${f}</li>`)}
     </ul>
-  </nav>`;
+    ${more > 0 ? html`<p>And ${more} more: <code>harvgen status</code> lists them all.</p>` : ''}`;
 }
 
 /** Every page of the index. */
-export function indexPages(o: { sites: readonly IndexSite[]; logs: boolean; generatedAt: string; fleet?: Markup }): PageFile[] {
+export function indexPages(o: {
+  sites: readonly IndexSite[];
+  logs: boolean;
+  findings: readonly string[];
+  generatedAt: string;
+  fleet?: Markup;
+}): PageFile[] {
   const pages = Math.max(1, Math.ceil(o.sites.length / SITES_PER_PAGE));
   const files: PageFile[] = [];
   for (let page = 1; page <= pages; page++) {
+    const nav = pager(page, pages, indexPageName, 'Pages of sites');
     const sites = o.sites.slice((page - 1) * SITES_PER_PAGE, page * SITES_PER_PAGE);
     const body = html`<p>
         ${o.sites.length} site(s), ${o.sites.reduce((a, s) => a + s.counts.nodes, 0)}
         node(s).${o.logs ? '' : ' No boot-server log was read: counts by role and kind only.'}
       </p>
-      ${indexPager(page, pages)}
-      <div class="scroll">
-        <table id="sites">
+      ${page === 1 ? findingsList(o.findings) : ''} ${nav}
+      ${scrollBox(
+        'The sites table',
+        html` <table id="sites">
           <caption>
             Sites
           </caption>
@@ -71,13 +84,14 @@ export function indexPages(o: { sites: readonly IndexSite[]; logs: boolean; gene
           <tbody>
             ${sites.map((s) => siteRow(s, o.logs))}
           </tbody>
-        </table>
-      </div>
-      ${indexPager(page, pages)}
+        </table>`,
+      )}
+      ${nav}
       ${
         page === 1 && o.fleet
           ? html`<h2>Fleet</h2>
-              ${o.fleet}`
+              ${o.fleet}
+              <p><a href="${href(fleetPageName(1))}">The fleet: every published site and what its boot servers serve</a></p>`
           : ''
       }`;
     files.push({

@@ -5,7 +5,7 @@ import { explainNode } from '../explain/index.ts';
 import type { CompiledSite } from '../pipeline.ts';
 import type { ResolvedNode } from '../model/index.ts';
 import type { Provenance } from '../types/explain.ts';
-import { html, type Markup } from './html.ts';
+import { html, type Markup, scrollBox } from './html.ts';
 
 /** The keys shown: exact names, or a prefix ending in `.`. */
 const SHOWN = [
@@ -59,8 +59,9 @@ export function nodeSettings(site: CompiledSite, node: ResolvedNode): Markup {
   );
   return html`<details id="settings-${node.hostname}">
     <summary>${node.hostname}</summary>
-    <div class="scroll">
-      <table>
+    ${scrollBox(
+      `Settings of ${node.hostname}`,
+      html` <table>
         <caption>
           Settings of ${node.hostname}
         </caption>
@@ -74,7 +75,7 @@ export function nodeSettings(site: CompiledSite, node: ResolvedNode): Markup {
         <tbody>
           ${rows}
         </tbody>
-      </table>
-    </div>
+      </table>`,
+    )}
   </details> `;
 }

@@ -4,10 +4,11 @@
 import type { CompiledSite } from '../pipeline.ts';
 import type { SiteModel } from '../model/index.ts';
 import { pageDocument } from './document.ts';
-import { html, href, type Markup, type Part } from './html.ts';
+import { html, href, type Markup, scrollBox } from './html.ts';
 import { sitePicture } from './picture.ts';
 import { countRows, type NodeRow, type SiteCounts } from './rows.ts';
 import { nodeSettings } from './settings.ts';
+import { pager } from './pager.ts';
 import { printPages } from './print.ts';
 import type { PageFile } from './types.ts';
 
@@ -19,6 +20,8 @@ export interface SitePages {
   readonly logs: boolean;
   readonly generatedAt: string;
   readonly perPage: number;
+  /** With a fleet record: the site's published digest and what its boot servers serve. */
+  readonly published?: Markup;
 }
 
 /** The file of the `page`th page of a site's nodes (1-based), relative to the site's folder. */
@@ -91,8 +94,9 @@ function nodesTable(rows: readonly NodeRow[], id: string): Markup {
   return html`<p class="filter">
       <label for="${id}-filter">Filter the nodes on this page</label> <input id="${id}-filter" type="search" data-for="${id}" />
     </p>
-    <div class="scroll">
-      <table id="${id}">
+    ${scrollBox(
+      'The nodes table',
+      html` <table id="${id}">
         <caption>
           Nodes
         </caption>
@@ -105,23 +109,8 @@ function nodesTable(rows: readonly NodeRow[], id: string): Markup {
         <tbody>
           ${rows.map(nodeTableRow)}
         </tbody>
-      </table>
-    </div>`;
-}
-
-/** Links to every page of the nodes. */
-function pager(page: number, pages: number): Part {
-  if (pages <= 1) return '';
-  const links = Array.from({ length: pages }, (_, i) => i + 1).map((p) =>
-    p === page ? html`<li><span aria-current="page">${p}</span></li>` : html`<li><a href="${href(nodesPageName(p))}">${p}</a></li>`,
-  );
-  const next = page < pages ? html` <a href="${href(nodesPageName(page + 1))}" rel="next">next page</a>` : '';
-  return html`<nav class="pager" aria-label="Pages of nodes">
-    <p>Page ${page} of ${pages}.${next}</p>
-    <ul>
-      ${links}
-    </ul>
-  </nav>`;
+      </table>`,
+    )}`;
 }
 
 /** The boot servers in words (beside the picture, for a screen reader and a search). */
@@ -148,17 +137,23 @@ export function sitePages(s: SitePages): PageFile[] {
   for (let page = 1; page <= pages; page++) {
     const rows = s.rows.slice((page - 1) * s.perPage, page * s.perPage);
     const first = page === 1;
+    const nav = pager(page, pages, nodesPageName, 'Pages of nodes');
     const body = html`${
         first
           ? html`<h2>Counts</h2>
               ${countsList(counts, s.logs)}
               <h2>Boot servers and networks</h2>
-              ${serversText(s.model)}${sitePicture(s.model, s.rows)}`
+              ${serversText(s.model)}${sitePicture(s.model, s.rows)}${
+                s.published
+                  ? html`<h2>Published</h2>
+                      ${s.published}`
+                  : ''
+              }`
           : ''
       }
       ${s.logs ? '' : html`<p>No boot-server log was read: states are unknown.</p>`}
       <h2>Nodes${pages > 1 ? ` (page ${page} of ${pages})` : ''}</h2>
-      ${pager(page, pages)}${nodesTable(rows, 'nodes')}${pager(page, pages)}
+      ${nav}${nodesTable(rows, 'nodes')}${nav}
       <h2>Settings</h2>
       <p>What explain says of each node's main settings, and where each came from.</p>
       ${rows.map((r) => nodeSettings(s.compiled, byHost.get(r.hostname)!))}`;
@@ -176,6 +171,6 @@ export function sitePages(s: SitePages): PageFile[] {
       }),
     });
   }
-  files.push(...printPages(s));
+  files.push(...printPages({ site: s.model.site, rows: s.rows, generatedAt: s.generatedAt }));
   return files;
 }

@@ -30,7 +30,8 @@ const SERVERS_MAX = 8;
 const RECORD_MAX_BYTES = 1 << 20;
 /** The most sample files a record may name (publish writes up to 16). */
 const SAMPLE_MAX = 16;
-const SITE_NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
+/** A site's name as site.yaml allows it (a record's `site`, a verified site). */
+export const SITE_NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
 /** An artifact digest as a record (and a materializer's state) gives it. */
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 

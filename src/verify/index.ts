@@ -13,6 +13,7 @@ import { readDeployManifest, type DeployManifest } from './manifest.ts';
 import { planReleases, planSite, servedCheck, serverFor, type Check, type ReleaseSums } from './plan.ts';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { Run } from './run.ts';
+import { SITE_NAME } from './fleet-record.ts';
 import { checkSignature, type TrustedKey } from './signature.ts';
 import type { VerifyProgress, VerifyServer } from './types.ts';
 
@@ -204,9 +205,6 @@ async function planInventory(dir: string, outRoot: string, options: VerifyOption
   const tree: TreeOf = { dir, name, out: join(outRoot, name), secretFiles: secretFileRefs(loaded.input), extraServed: [] };
   return planTree(tree, key, options, plan);
 }
-
-/** A site's name as site.yaml allows it. */
-const SITE_NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
 
 /** One site's tree as planTree reads it. */
 interface TreeOf {

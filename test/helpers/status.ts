@@ -42,6 +42,12 @@ export function line(ip: string, minutes: number, path: string, code: number): s
   return `${ip} - - [${t}] "GET ${path} HTTP/1.1" ${code} 512 "-" "iPXE/1.21.1+"`;
 }
 
+/** One failover server's keepalived check marks (src/status/holders.ts), every 2 s from `from` to `to` seconds after T0, from `ip`. */
+export const holderMarks = (server: string, ip: string, from: number, to: number): string[] =>
+  Array.from({ length: Math.floor((to - from) / 2) + 1 }, (_, i) =>
+    line(ip, (from + 2 * i) / 60, `/boot.ipxe?harvgen-holder=${server}`, 200),
+  );
+
 export const ART = '/artifacts/harvester-v1.5.1';
 
 export const ev = (h: string, e: string, i: number) => `/harvgen-events/${h}/${e}?mac=52:54:00:00:00:0${i}&ip=10.0.0.${10 + i}`;

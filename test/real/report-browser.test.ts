@@ -1,7 +1,7 @@
 // `harvgen report`'s pages in a real browser: Debian's chromium, headless, through puppeteer-core.
 // The index and a site page are loaded from file://, every request watched: each node is in the
 // DOM with the state status computes from a fixture log, links resolve, the screenshot is not
-// blank, axe-core finds no WCAG 2.1 A/AA violation, no request leaves the report's directory, a
+// blank, axe-core finds no WCAG 2.1 A/AA violation (the fleet page's too), no request leaves the report's directory, a
 // phone's width needs no sideways scroll, and the pages read the same with JavaScript off. Each
 // judge is shown to catch its fault (a page with one). HARVGEN_REPORT_SCREENSHOT=1 saves the site
 // page's screenshot as docs/img/report-site.png (the one in the README).
@@ -19,6 +19,8 @@ import { requireProgram } from './helpers/programs.ts';
 import { axeViolations, colourCount, startBrowser, watchedPage } from './helpers/browser.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
+const D1 = `sha256:${'ab'.repeat(32)}`;
+const D2 = `sha256:${'cd'.repeat(32)}`;
 const haveChromium = requireProgram('chromium');
 
 /** The report of the status site (one node per verdict) and its log, written to a temporary directory. */
@@ -26,7 +28,42 @@ async function written(): Promise<{ out: string; verdicts: Map<string, string> }
   const dir = site('browser');
   const log = join(dir, '..', 'access.log');
   writeFileSync(log, `${logs().join('\n')}\n`);
-  const r = await report({ sites: [dir], logs: [log], generatedAt: '2026-11-23T12:00:00Z' });
+  // The fleet: this site published and served, a second one drifted; the verify results saved.
+  const fleet = join(dir, '..', 'published');
+  mkdirSync(fleet);
+  for (const site of ['browser', 'far'])
+    writeFileSync(
+      join(fleet, `${site}.json`),
+      JSON.stringify({
+        site,
+        boot_server: `http://10.0.${site.length}.1`,
+        digest: D1,
+        repository: 'registry.example/harvgen',
+        tag: site,
+        sample: [],
+      }),
+    );
+  const served = (site: string, digest: string, state: string) => ({
+    site,
+    record: `${fleet}/${site}.json`,
+    url: `http://10.0.${site.length}.1`,
+    state,
+    expected: D1,
+    served: digest,
+    source: 'registry.example/harvgen',
+    verdict: { ok: true, checks: 9, failed: 0, at: '2026-11-23T11:00:00Z' },
+    checks: 12,
+    failed: state === 'ok' ? 0 : 1,
+    reachable: true,
+    duration_ms: 20,
+    problem: state === 'ok' ? null : `serves ${digest}, git says ${D1}`,
+  });
+  const verified = join(dir, '..', 'verified.json');
+  writeFileSync(
+    verified,
+    JSON.stringify({ command: 'verify', ok: false, fleet: [served('browser', D1, 'ok'), served('far', D2, 'drift')] }),
+  );
+  const r = await report({ sites: [dir], logs: [log], fleet, verified, generatedAt: '2026-11-23T12:00:00Z' });
   assert.ok(r.ok, JSON.stringify(r.diagnostics));
   const out = join(tempDir('report-browser'), 'report');
   const w = writeReport(out, r.files);
@@ -118,6 +155,26 @@ test('a site page: every node with the state status computes, explain settings, 
   // A phone: the page is as wide as the screen (the tables scroll in their own box).
   await page.setViewport({ width: 375, height: 812, isMobile: true });
   assert.ok(Number(await page.evaluate(`document.documentElement.scrollWidth`)) <= 375, 'no sideways scroll on a phone');
+  assert.equal(await axeViolations(page), []);
+  assert.equal(outside, []);
+  await page.close();
+});
+
+test('the fleet page: each boot server with its state and drift, the site linked, no axe violation, no request outside', async () => {
+  if (!haveChromium) return;
+  const { page, outside } = await load('fleet.html');
+  const states = (await page.evaluate(
+    `[...document.querySelectorAll('#fleet tbody tr')].map((r) => [r.dataset.state, r.querySelector('.state').textContent])`,
+  )) as [string, string][];
+  assert.equal(states, [
+    ['ok', 'ok'],
+    ['drift', 'drift'],
+  ]);
+  assert.match(String(await page.evaluate(`document.body.innerText`)), `serves ${D2}, git says ${D1}`);
+  assert.ok((await assertLinks(page)) >= 2);
+  // The optional filter hides a whole site (its servers' rows together).
+  await page.type('#fleet-filter', 'far');
+  assert.equal(await page.evaluate(`[...document.querySelectorAll('#fleet tbody')].map((b) => b.hidden)`), [true, false]);
   assert.equal(await axeViolations(page), []);
   assert.equal(outside, []);
   await page.close();

@@ -9,6 +9,7 @@ import type { CliOutput } from '../output.ts';
 export interface ReportFlags extends Flags {
   readonly log?: string | readonly string[];
   readonly fleet?: string;
+  readonly verified?: string;
   readonly generatedAt?: string;
   readonly perPage?: string | number;
 }
@@ -38,6 +39,8 @@ function optionsOf(flags: ReportFlags) {
   if (raw.some((f) => typeof f !== 'string' || f === '')) return { problem: '--log needs a file' } as const;
   if (flags.fleet !== undefined && (typeof flags.fleet !== 'string' || flags.fleet === ''))
     return { problem: '--fleet needs the fleet record directory (given once)' } as const;
+  if (flags.verified !== undefined && (typeof flags.verified !== 'string' || flags.verified === ''))
+    return { problem: '--verified needs the file a `harvgen verify --fleet <dir> --json` was saved to (given once)' } as const;
   const perPage = flags.perPage === undefined ? 100 : Number(flags.perPage);
   if (!Number.isSafeInteger(perPage) || perPage < 1 || perPage > 10_000)
     return { problem: `--per-page ${String(flags.perPage)}: a whole number of nodes from 1 to 10000` } as const;
@@ -47,6 +50,7 @@ function optionsOf(flags: ReportFlags) {
     out: flags.out,
     logs: raw as string[],
     ...(flags.fleet !== undefined ? { fleet: flags.fleet } : {}),
+    ...(flags.verified !== undefined ? { verified: flags.verified } : {}),
     perPage,
     generatedAt: at.at,
   };
@@ -67,6 +71,7 @@ export async function runReport(dirs: string[], flags: ReportFlags, out: CliOutp
     generatedAt: o.generatedAt,
     perPage: o.perPage,
     ...(o.fleet !== undefined ? { fleet: o.fleet } : {}),
+    ...(o.verified !== undefined ? { verified: o.verified } : {}),
   });
   const diagnostics = [...r.diagnostics];
   const written = r.ok ? writeReport(o.out, r.files) : undefined;

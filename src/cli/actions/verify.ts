@@ -7,7 +7,7 @@ import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
 import { startProgress } from '../progress.ts';
 import { parsePublicKey } from '../../util/ssh-public-key.ts';
-import type { FleetState, VerifyFleetResult } from '../../verify/fleet.ts';
+import type { FleetSite, FleetState, VerifyFleetResult } from '../../verify/fleet.ts';
 import type { VerifyResult } from '../../verify/index.ts';
 import { baseUrlFault, type BaseUrlFault } from '../../util/base-url.ts';
 
@@ -214,6 +214,7 @@ function printFleetJson(result: VerifyFleetResult, ok: boolean, flags: VerifyFla
     failed: s.failed,
     reachable: s.reachable,
     duration_ms: s.durationMs,
+    problem: firstProblem(s),
   }));
   const servers = result.servers.map((s) => ({ ...s, source: s.source ?? null }));
   // `fleet` is verify --fleet's own field (schema/cli-output.schema.json), beside the envelope's.
@@ -230,10 +231,8 @@ function printFleet(result: VerifyFleetResult, ok: boolean, flags: VerifyFlags, 
   for (const s of result.sites) lines.set(s.site, (lines.get(s.site) ?? 0) + 1);
   for (const s of result.sites) {
     const digest = s.served !== null ? s.served.slice(0, 15) : '-'.padEnd(15);
-    const problem = s.diagnostics.find((d) => d.severity === 'error');
-    const why = problem
-      ? `  ${problem.message.startsWith(`${s.site}: `) ? problem.message.slice(s.site.length + 2) : problem.message}`
-      : '';
+    const problem = firstProblem(s);
+    const why = problem !== null ? `  ${problem}` : '';
     const from = `${(lines.get(s.site) ?? 0) > 1 ? `  at ${s.url}` : ''}${s.source !== null ? `  from ${s.source}` : ''}`;
     out.print(
       `${FLEET_LABEL[s.state].padEnd(11)} ${s.site.padEnd(width)}  ${digest}  ${plural(s.checks, 'check')}  ${s.durationMs} ms${from}${why}`,
@@ -245,6 +244,13 @@ function printFleet(result: VerifyFleetResult, ok: boolean, flags: VerifyFlags, 
   out.note(
     `${plural(result.sites.length, 'site')} (${tally || 'none'}), ${plural(result.checks, 'check')} in ${(result.durationMs / 1000).toFixed(1)} s: ${result.sites.length === 0 ? 'nothing verified' : ok ? 'every site serves what git says' : 'see the sites above'}`,
   );
+}
+
+/** A site's first error as its line shows it (without the site's name in front), or null. */
+function firstProblem(s: FleetSite): string | null {
+  const problem = s.diagnostics.find((d) => d.severity === 'error');
+  if (problem === undefined) return null;
+  return problem.message.startsWith(`${s.site}: `) ? problem.message.slice(s.site.length + 2) : problem.message;
 }
 
 /** How a site's state reads in the one-line report. */

@@ -17,10 +17,15 @@ export function register(cli: CAC, out: CliOutput): void {
     .option('--out <dir>', 'The directory to write the report into (required; an empty or new directory, or an earlier report)')
     .option('--log <file>', "An nginx access log of a boot server: each node's state, last boot and problems (repeatable)")
     .option('--fleet <dir>', 'The fleet record `harvgen publish --record` writes: every published site, its digest and boot servers')
+    .option(
+      '--verified <file>',
+      'With --fleet: a saved `harvgen verify --fleet <dir> --json`, to show what each boot server serves and its drift from the record',
+    )
     .option('--generated-at <time>', 'The time the pages show (ISO 8601), for reproducible pages (default SOURCE_DATE_EPOCH, else now)')
     .option('--per-page <n>', 'Nodes on one page of a site (default 100)')
     .example('harvgen report sites/location_x sites/location_y --out public/report')
     .example('harvgen report --out /srv/harvgen-report --log /var/log/nginx/harvgen-location_x.access.log')
     .example('harvgen report --out report --fleet fleet --generated-at 2026-11-23T10:00:00Z --json')
+    .example('harvgen verify --fleet published --json > verified.json; harvgen report --out report --fleet published --verified verified.json')
     .action(overSites(out, async (dirs, flags) => (await implementation()).runReport(dirs, flags as ReportFlags, out)));
 }

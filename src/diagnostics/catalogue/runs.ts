@@ -122,6 +122,11 @@ export const RUN_CODES = {
     'invalid',
     "`verify --fleet`: the materializer's own verify of what the site serves failed (its state.json's last `verdict`); a warning while it has recorded no verdict yet.",
   ),
+  REPORT_VERIFIED: c(
+    'error',
+    'failed',
+    "`report --verified`: the verify results cannot be used: not a regular file, larger than 64 MiB, not JSON, not `harvgen verify --fleet --json`'s document, an entry with a value that is not what it should be, or given without `--fleet` (nothing is written; exit 2); a warning when they name sites or servers the fleet record does not (those are left out).",
+  ),
   // command line
   CLI_USAGE: c('error', 'failed', 'The command line is wrong (unknown command or option, missing argument).'),
   INTERNAL_ERROR: c('error', 'failed', 'harvgen itself failed (a bug).'),
