@@ -26,6 +26,8 @@ export function register(cli: CAC, out: CliOutput): void {
     .example('harvgen report sites/location_x sites/location_y --out public/report')
     .example('harvgen report --out /srv/harvgen-report --log /var/log/nginx/harvgen-location_x.access.log')
     .example('harvgen report --out report --fleet fleet --generated-at 2026-11-23T10:00:00Z --json')
-    .example('harvgen verify --fleet published --json > verified.json; harvgen report --out report --fleet published --verified verified.json')
+    .example(
+      'harvgen verify --fleet published --json > verified.json; harvgen report --out report --fleet published --verified verified.json',
+    )
     .action(overSites(out, async (dirs, flags) => (await implementation()).runReport(dirs, flags as ReportFlags, out)));
 }
