@@ -4,7 +4,8 @@
 // round so that a noisy moment hits both alike:
 //   floor   harvgen check (the compile every report needs: load, validate, model)
 //   report  harvgen report --out <fresh dir> (the compile, status's view of no logs, explain's
-//           settings of every node, the pages, written atomically)
+//           settings of every node, the pages, written atomically; the 1,000 sites with their
+//           fleet record and a verify result of each, the fleet's pages)
 // and once, the size of the largest page (pages are bounded: a site's nodes are paged). The
 // limits: report at most 3x its floor, the per-node cost of the 10,000-node site at most 2x that
 // of the 1,000 sites (time proportional to the nodes, not to their grouping), no page over 1 MB.
@@ -12,7 +13,8 @@
 //   npm run bench -- --report [--rounds N] [--dir /dev/shm]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, join, resolve } from 'node:path';
 import { generateRepo } from './gen.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -58,18 +60,51 @@ function sizes(dir: string): number[] {
   return out;
 }
 
+/** A fleet record of every site and a verify result for it (every tenth site drifted): the report's fleet arguments. */
+function writeFleet(root: string, dirs: readonly string[]): string[] {
+  mkdirSync(join(root, 'published'));
+  const digest = (i: number) => `sha256:${createHash('sha256').update(String(i)).digest('hex')}`;
+  const fleet = dirs.map((dir, i) => {
+    const site = basename(dir);
+    const url = `http://10.${i >> 8}.${i & 255}.1`;
+    writeFileSync(
+      join(root, 'published', `${site}.json`),
+      JSON.stringify({ site, boot_server: url, digest: digest(i), repository: 'registry.example/harvgen', tag: site, sample: [] }),
+    );
+    const drift = i % 10 === 0;
+    return {
+      site,
+      record: `published/${site}.json`,
+      url,
+      state: drift ? 'drift' : 'ok',
+      expected: digest(i),
+      served: drift ? digest(i + 1) : digest(i),
+      source: 'registry.example/harvgen',
+      verdict: { ok: true, checks: 20, failed: 0, at: '2026-11-23T10:00:00Z' },
+      checks: 20,
+      failed: 0,
+      reachable: true,
+      duration_ms: 15,
+      problem: drift ? `serves ${digest(i + 1)}, git says ${digest(i)}` : null,
+    };
+  });
+  writeFileSync(join(root, 'verified.json'), JSON.stringify({ command: 'verify', ok: false, fleet }));
+  return ['--fleet', 'published', '--verified', 'verified.json'];
+}
+
 /** Measure one inventory of `sites` x `nodes` under `work`. */
 function measureOne(work: string, probe: string, plan: { name: string; sites: number; nodes: number; rounds: number }): ReportCase {
   const root = join(work, plan.name);
   mkdirSync(root, { recursive: true });
-  generateRepo(root, plan.sites, plan.nodes);
+  const dirs = generateRepo(root, plan.sites, plan.nodes);
+  const fleet = plan.sites > 1 ? writeFleet(root, dirs) : [];
   const floor: number[] = [];
   const report: { ms: number; rssMb: number }[] = [];
   let out = '';
   for (let i = 0; i < plan.rounds; i++) {
     floor.push(timed(['check'], root, probe).ms);
     out = join(root, `report-${i + 1}`);
-    report.push(timed(['report', '--out', out], root, probe));
+    report.push(timed(['report', '--out', out, ...fleet], root, probe));
   }
   const pages = sizes(out);
   const slowest = report.reduce((a, b) => (b.ms > a.ms ? b : a));
