@@ -47,6 +47,12 @@ test('usage errors and a bad site exit non-zero with a diagnostic, no stack trac
     [['report', dir], 2, /--out <dir>/],
     [['report', dir, '--out', join(root, 'a'), '--generated-at', 'yesterday'], 2, /--generated-at yesterday: an ISO 8601 time/],
     [['report', dir, '--out', join(root, 'b'), '--per-page', '0'], 2, /--per-page 0/],
+    [
+      ['report', dir, '--out', join(root, 'e'), '--generated-at', '2026-02-30T10:00:00Z'],
+      2,
+      /--generated-at 2026-02-30T10:00:00Z: an ISO 8601 time/,
+    ],
+    [['report', dir, '--out', join(root, 'f'), '--verified', join(root, 'v.json')], 2, /--verified needs --fleet/],
     [['report', dir, '--out', join(root, 'c'), '--fleet', join(root, 'nofleet')], 2, /VERIFY_FLEET_RECORD/],
     [['report', join(root, 'nosuch'), '--out', join(root, 'd')], 1, /LOAD_SITE_DIR_NOT_FOUND/],
   ];
@@ -56,7 +62,7 @@ test('usage errors and a bad site exit non-zero with a diagnostic, no stack trac
     assert.match(r.stderr, message);
     assert.not.ok(hasStackTrace(r.stderr), r.stderr);
   }
-  for (const d of ['a', 'b', 'c', 'd']) assert.not.ok(existsSync(join(root, d)), `${d} was written`);
+  for (const d of ['a', 'b', 'c', 'd', 'e', 'f']) assert.not.ok(existsSync(join(root, d)), `${d} was written`);
   // A directory that is not a report is never written into.
   const foreign = join(root, 'foreign');
   mkdirSync(foreign);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { report, type PageFile } from '../src/page/index.ts';
+import { pagerPages } from '../src/page/pager.ts';
 import { findAll, parseHtml, textOf, type El } from './helpers/html-scan.ts';
 import { site } from './helpers/status.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -90,9 +91,11 @@ test('--fleet: every record on the fleet page with its digest and servers, linke
   const r = await report({ sites: [dir], fleet, generatedAt: AT });
   assert.ok(r.ok, JSON.stringify(r.diagnostics));
   const html = page(r.files, 'fleet.html');
+  // A failover site: its shared address first, then each server's own (as verify --fleet checks them).
   assert.equal(fleetLines(html), [
     ['other', 'http://10.0.5.1', 'not verified', '', 'no verify results given'],
-    ['rep', 'http://10.0.0.2', 'not verified', '', 'no verify results given'],
+    ['rep', 'http://10.0.3.1', 'not verified', '', 'no verify results given'],
+    ['', 'http://10.0.0.2', 'not verified', '', 'no verify results given'],
     ['', 'http://10.0.0.3', 'not verified', '', 'no verify results given'],
   ]);
   assert.match(html, D1);
@@ -105,7 +108,7 @@ test('--fleet: every record on the fleet page with its digest and servers, linke
   const index = page(r.files, 'index.html');
   assert.match(index.replace(/\s+/g, ' '), '2 published site(s); no verify results given');
   assert.match(index, 'href="fleet.html"');
-  assert.equal(fleetLines(page(r.files, 'sites/rep/index.html'), 'published').length, 2);
+  assert.equal(fleetLines(page(r.files, 'sites/rep/index.html'), 'published').length, 3);
   writeFileSync(join(fleet, 'broken.json'), '{"site": "broken"');
   const bad = await report({ sites: [dir], fleet, generatedAt: AT });
   assert.not.ok(bad.ok);
@@ -117,6 +120,8 @@ test('--verified: each server with the state verify found, what it serves and th
   const dir = site('rep');
   const fleet = fleetDir({ rep: { servers: ['http://10.0.0.2', 'http://10.0.0.3'] }, other: {}, third: {}, fourth: {} });
   const verified = verifiedFile([
+    // The shared address the nodes boot from drifted: it is on the page, not left out.
+    entry('rep', 'http://10.0.3.1', { state: 'drift', served: D2, problem: `serves ${D2}, git says ${D1}` }),
     entry('rep', 'http://10.0.0.2'),
     entry('rep', 'http://10.0.0.3', { state: 'drift', served: D2, verdict: null, problem: `serves ${D2}, git says ${D1}` }),
     entry('other', 'http://10.0.5.1', { state: 'unreachable', served: null, source: null, verdict: null, problem: 'did not answer' }),
@@ -129,18 +134,19 @@ test('--verified: each server with the state verify found, what it serves and th
   assert.equal(fleetLines(page(r.files, 'fleet.html')), [
     ['fourth', 'http://10.0.6.1', 'not verified', '', 'the verify results do not name this server'],
     ['other', 'http://10.0.5.1', 'unreachable', '', 'did not answer'],
-    ['rep', 'http://10.0.0.2', 'ok', D1, ''],
+    ['rep', 'http://10.0.3.1', 'drift', D2, `serves ${D2}, git says ${D1}`],
+    ['', 'http://10.0.0.2', 'ok', D1, ''],
     ['', 'http://10.0.0.3', 'drift', D2, `serves ${D2}, git says ${D1}`],
     ['third', 'http://10.0.5.1', 'stale', D2, `verified against ${D2}; the record now says ${D1}: verify again`],
   ]);
   assert.match(page(r.files, 'fleet.html'), /data-state="drift"[\s\S]*class="state s-drift"/);
   assert.match(
     page(r.files, 'index.html').replace(/\s+/g, ' '),
-    '4 published site(s); boot servers: 1 drift, 1 not verified, 1 ok, 1 stale, 1 unreachable.',
+    '4 published site(s); boot servers: 2 drift, 1 not verified, 1 ok, 1 stale, 1 unreachable.',
   );
   assert.equal(
     fleetLines(page(r.files, 'sites/rep/index.html'), 'published').map((l) => l[2]),
-    ['ok', 'drift'],
+    ['drift', 'ok', 'drift'],
   );
   const extra = r.diagnostics.filter((d) => d.code === 'REPORT_VERIFIED');
   assert.equal(
@@ -184,6 +190,10 @@ test('--verified is untrusted: markup in its texts stays text, and a document th
     [verifiedFile([entry('rep', 'http://10.0.3.1', { served: 'sha256:abc' })]), /expected and served are sha256/],
     [verifiedFile([entry('rep', 'http://10.0.3.1', { checks: -1 })]), /checks and failed are counts/],
     [verifiedFile([entry('rep', 'http://10.0.3.1', { verdict: 'yes' })]), /verdict is not the materializer's verdict/],
+    [
+      verifiedFile([entry('rep', 'http://10.0.3.1'), entry('rep', 'http://10.0.3.1', { state: 'drift' })]),
+      /fleet\[1\] names rep at http:\/\/10\.0\.3\.1 again/,
+    ],
   ];
   for (const [file, message] of cases) {
     const bad = await report({ sites: [dir], fleet, verified: file, generatedAt: AT });
@@ -209,6 +219,13 @@ test('a fleet of many sites is paged: each record on exactly one page, the pages
   const seen = pages.flatMap((p) => fleetLines(page(r.files, p)).map((l) => l[0]));
   assert.equal(seen.sort(), Object.keys(names).sort());
   assert.match(page(r.files, 'fleet.html'), 'href="fleet-2.html" rel="next"');
+});
+
+test('the pager names the first, the last and the pages near the current one: bounded however many pages', () => {
+  assert.equal(pagerPages(1, 3), [1, 2, 3]);
+  assert.equal(pagerPages(1, 10), [1, 2, 3, 4, undefined, 10]);
+  assert.equal(pagerPages(50, 10_000), [1, undefined, 47, 48, 49, 50, 51, 52, 53, undefined, 10_000]);
+  assert.equal(pagerPages(10_000, 10_000), [1, undefined, 9997, 9998, 9999, 10_000]);
 });
 
 test.run();

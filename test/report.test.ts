@@ -2,12 +2,13 @@
 // its synthetic log, read back through a strict HTML reader (test/helpers/html-scan.ts): every
 // node on its page with the state status computes, links that resolve, no external URL, no
 // secret, the same bytes twice, bounded pages. The real browser: test/real/report-browser.test.ts.
-import { readFileSync, statSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { cpSync, readFileSync, statSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { basename, dirname, join, posix } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { report, writeReport, type PageFile } from '../src/page/index.ts';
 import { status } from '../src/status/index.ts';
+import { compileSite } from '../src/pipeline.ts';
 import { findAll, parseHtml, textOf } from './helpers/html-scan.ts';
 import { holderMarks, logs, site } from './helpers/status.ts';
 import { PASSWORD, TOKEN } from './helpers/secrets.ts';
@@ -107,9 +108,15 @@ test('no secret and no keyed name is on any page, even with the secrets in the e
   try {
     const r = await report({ sites: [dir], logs: [log], generatedAt: AT });
     assert.ok(r.ok);
+    // The keyed names the deploy tree serves (made with the key): each file name that the
+    // committed tree, without the key, does not have.
+    const deploy = await compileSite(dir, { secrets: 'filled' });
+    const committed = new Set((await compileSite(dir, { secrets: 'markers' })).artifacts!.map((a) => basename(a.path)));
+    const keyed = deploy.artifacts!.map((a) => basename(a.path)).filter((n) => !committed.has(n));
+    assert.ok(keyed.length >= 7, `keyed names: ${keyed.join(' ')}`);
     for (const f of r.files)
-      for (const secret of [TOKEN, PASSWORD, FILE_KEY, FILE_KEY.slice(0, 12)])
-        assert.not.ok(f.contents.includes(secret), `${f.path} holds a secret`);
+      for (const secret of [TOKEN, PASSWORD, FILE_KEY, FILE_KEY.slice(0, 12), ...keyed])
+        assert.not.ok(f.contents.includes(secret), `${f.path} holds a secret (${secret})`);
   } finally {
     for (const k of ['HARVGEN_TOKEN', 'HARVGEN_PASSWORD', 'HARVGEN_FILE_KEY']) if (saved[k] === undefined) delete process.env[k];
   }
@@ -120,6 +127,13 @@ test('the same inputs give the same bytes; only the generation time changes the 
   const a = await report({ sites: [dir], logs: [log], generatedAt: AT });
   const b = await report({ sites: [dir], logs: [log], generatedAt: AT });
   assert.equal(b.files, a.files);
+  // The same inventory in another checkout (another directory, another working directory).
+  const elsewhere = join(tempDir('report-elsewhere'), 'deeper', 'rep');
+  cpSync(dir, elsewhere, { recursive: true });
+  const d = await report({ sites: ['deeper/rep'], logs: [log], generatedAt: AT, cwd: dirname(dirname(elsewhere)) });
+  assert.ok(d.ok, JSON.stringify(d.diagnostics));
+  assert.equal(d.files, a.files);
+  assert.match(page(a.files, 'sites/rep/index.html'), /site\.yaml:\d+:\d+ \(/);
   const c = await report({ sites: [dir], logs: [log], generatedAt: '2027-01-01T00:00:00Z' });
   assert.equal(
     c.files.map((f) => f.contents.replace('2027-01-01T00:00:00Z', AT)),
@@ -168,19 +182,19 @@ test('writeReport: atomic pages, unchanged ones kept, stale ones removed; a fore
   const { dir } = fixture();
   const out = join(tempDir('report-out'), 'r');
   const r = await report({ sites: [dir], generatedAt: AT });
-  const first = writeReport(out, r.files);
+  const first = await writeReport(out, r.files);
   assert.ok(!('diagnostic' in first) && first.written === r.files.length);
   const mtime = statSync(join(out, 'index.html')).mtimeMs;
   writeFileSync(join(out, 'sites/rep/nodes-9.html'), 'old');
   writeFileSync(join(out, '.harvgen-report'), `${readFileSync(join(out, '.harvgen-report'), 'utf8')}sites/rep/nodes-9.html\n`);
-  const again = writeReport(out, r.files);
+  const again = await writeReport(out, r.files);
   assert.equal(again, { written: 0, unchanged: r.files.length, removed: 1 });
   assert.is(statSync(join(out, 'index.html')).mtimeMs, mtime);
   assert.not.ok(existsSync(join(out, 'sites/rep/nodes-9.html')));
   const foreign = join(tempDir('report-foreign'), 'etc');
   mkdirSync(foreign);
   writeFileSync(join(foreign, 'passwd'), 'x');
-  const refused = writeReport(foreign, r.files);
+  const refused = await writeReport(foreign, r.files);
   assert.ok('diagnostic' in refused && refused.diagnostic.code === 'EMIT_WRITE_FAILED');
   assert.not.ok(existsSync(join(foreign, 'index.html')));
   assert.ok(existsSync(dirname(foreign)));

@@ -410,6 +410,11 @@ test('records: each problem names the file; the site is not checked (VERIFY_FLEE
     [{ ...good, digest: 'sha256:abc' }, /`digest` is not sha256:<64 hex digits>/],
     [{ ...good, sample: [{ path: '../etc/passwd', sha256: 'a'.repeat(64), size: 1 }] }, /`sample\[0\]\.path` is not a plain path/],
     [{ ...good, sample: Array.from({ length: 17 }, () => ({ path: 'boot.ipxe', sha256: 'a'.repeat(64), size: 1 })) }, /at most 16/],
+    // Texts a page would show whole are bounded by their grammar.
+    [{ ...good, repository: `r/${'x'.repeat(900_000)}` }, /`repository` is not a registry repository/],
+    [{ ...good, repository: 'r/x"><script>' }, /`repository` is not a registry repository/],
+    [{ ...good, tag: 'x'.repeat(129) }, /`tag` is not a tag/],
+    [{ ...good, boot_server: `http://127.0.0.1:9/${'x'.repeat(2048)}` }, /`boot_server` is not a URL/],
   ];
   for (const [body, re] of cases) {
     const f = join(dir, 'x.json');

@@ -263,16 +263,14 @@ export const escapers = {
   },
 
   /**
-   * HTML element text (the report, src/page/): `& < > " '` as character references, so no value
-   * opens a tag, an entity or ends an attribute. Control characters other than tab and newline
-   * become U+FFFD (a log line may hold any byte; HTML forbids them and a page must still be written).
+   * HTML text, in an element or a double-quoted attribute (the report, src/page/): `& < > " '` as
+   * character references, so no value opens a tag, an entity or ends an attribute. Control
+   * characters other than tab and newline become U+FFFD (a log line may hold any byte; HTML forbids
+   * them and a page must still be written), and so do the bidirectional overrides and isolates,
+   * which could make one digest or name read as another.
    */
   html(value: string | number): string {
     return htmlText(text(value));
-  },
-  /** A double-quoted HTML attribute value: as `html`, and tab and newline as references (one line). */
-  htmlAttr(value: string | number): string {
-    return htmlText(text(value)).replace(/\t/g, '&#9;').replace(/\n/g, '&#10;');
   },
   /**
    * A link between the report's own pages (`href`, `src`): a relative path of plain characters
@@ -297,10 +295,10 @@ export const escapers = {
   },
 } as const;
 
-/** `html` and `htmlAttr`'s common part. */
+/** The HTML escaping of a text. */
 function htmlText(v: string): string {
   return v
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\ufffd')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -322,7 +320,7 @@ export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escaper
   dhcpd: ['dhcpdString', 'dhcpdName', 'dhcpdAddress', 'dhcpdMac', 'comment', 'int'],
   keepalived: ['keepalived', 'comment', 'int'],
   nftables: ['nft', 'comment', 'int'],
-  html: ['html', 'htmlAttr', 'htmlHref', 'int'],
+  html: ['html', 'htmlHref', 'int'],
 };
 
 /** A host inside a socat address, where `:` and `,` are separators: an IPv4 address or a DNS name. */

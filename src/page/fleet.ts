@@ -5,7 +5,7 @@
 // its state, the digest it serves, where it read it, its materializer's own verdict, the drift.
 // Its own pages (`fleet.html`, `fleet-<n>.html`), paged like the index; a site's page shows its rows.
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { listFleetRecords, readFleetRecord, type FleetRecord } from '../verify/fleet-record.ts';
+import { listFleetRecords, readFleetRecord, recordServers, type FleetRecord } from '../verify/fleet-record.ts';
 import { pageDocument } from './document.ts';
 import { html, href, type Markup, type Part, scrollBox } from './html.ts';
 import { pager } from './pager.ts';
@@ -68,8 +68,7 @@ export function fleetRows(
   for (const s of verified?.servers ?? []) found.set(`${s.site}\u0000${s.url ?? ''}`, s);
   const named = new Set<string>();
   const rows = records.map((record) => {
-    const urls = record.servers.length > 0 ? record.servers : [record.boot_server];
-    const servers = urls.map((url): ServedRow => {
+    const servers = recordServers(record).map((url): ServedRow => {
       const key = `${record.site}\u0000${url}`;
       named.add(key);
       return servedRow(record, url, verified ? found.get(key) : undefined, verified !== undefined);

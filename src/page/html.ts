@@ -28,11 +28,6 @@ export function html(strings: TemplateStringsArray, ...parts: readonly Part[]): 
   return new Markup(out);
 }
 
-/** One attribute value (to put inside double quotes). */
-export function attr(value: string | number): Markup {
-  return new Markup(escapers.htmlAttr(value));
-}
-
 /** A link to another page of the report (relative; refused otherwise). */
 export function href(value: string): Markup {
   return new Markup(escapers.htmlHref(value));

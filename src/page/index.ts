@@ -3,6 +3,7 @@
 // status, explain's main settings, a picture, a print view). Pure up to `writeReport`: the same
 // inputs and `generatedAt` give the same bytes. Sites are compiled as for the committed tree
 // (secrets as markers, never read), so no secret and no keyed name can reach a page.
+import { resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { hasFailures } from '../diagnostics/types.ts';
 import { UnsafeValueError } from '../formats/escape.ts';
@@ -55,7 +56,9 @@ async function statuses(options: ReportOptions, diagnostics: Diagnostic[]): Prom
   const byNode = new Map<string, NodeStatus>();
   if (!options.logs || options.logs.length === 0) return byNode;
   const { status } = await import('../status/index.ts');
-  const result = await status({ sites: options.sites, logs: options.logs });
+  // Status knows no working directory of its own: the sites as the report found them.
+  const cwd = resolve(options.cwd ?? '.');
+  const result = await status({ sites: options.sites.map((d) => resolve(cwd, d)), logs: options.logs });
   // The sites' own diagnostics come from the compile below; the logs' are status's own.
   const ofSites = new Set(result.sites.flatMap((s) => s.diagnostics));
   diagnostics.push(...result.diagnostics.filter((d) => !ofSites.has(d)));
@@ -118,7 +121,7 @@ async function compileAll(
 /** Every page, from the compiled sites, the nodes' statuses and the fleet's rows. May throw UnsafeValueError (a bug). */
 function pagesOf(
   options: ReportOptions,
-  compiled: readonly { compiled: CompiledSite; model?: SiteModel }[],
+  compiled: readonly { dir: string; compiled: CompiledSite; model?: SiteModel }[],
   logged: { readonly byNode: ReadonlyMap<string, NodeStatus>; readonly findings: readonly string[] },
   fleet: readonly FleetRow[] | undefined,
 ): PageFile[] {
@@ -126,6 +129,7 @@ function pagesOf(
   const logs = (options.logs?.length ?? 0) > 0;
   const files: PageFile[] = [];
   const index: IndexSite[] = [];
+  const cwd = resolve(options.cwd ?? '.');
   const fleetOfSite = new Map((fleet ?? []).map((r) => [r.record.site, r] as const));
   for (const c of compiled) {
     const model = c.model!;
@@ -134,6 +138,7 @@ function pagesOf(
     files.push(
       ...sitePages({
         compiled: c.compiled,
+        files: { siteDir: resolve(cwd, c.dir), cwd },
         model,
         rows,
         logs,

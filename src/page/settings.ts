@@ -1,6 +1,7 @@
 // What `explain` says of a node's main settings and where each came from, for its site page.
 // Only the settings a person at the site asks about: never a cluster secret, a derived URL (a
 // keyed file name would be one), a kernel command line or a lab size.
+import { relative, resolve, sep } from 'node:path';
 import { explainNode } from '../explain/index.ts';
 import type { CompiledSite } from '../pipeline.ts';
 import type { ResolvedNode } from '../model/index.ts';
@@ -33,11 +34,22 @@ function shown(key: string): boolean {
   return SHOWN.some((k) => (k.endsWith('.') ? key.startsWith(k) : key === k));
 }
 
-/** Where a value came from, in words. */
-export function sourceText(s: Provenance): string {
+/** Where the files are named from: the site's directory; the directory the run displays paths against (both absolute). */
+export interface FilesFrom {
+  readonly siteDir: string;
+  readonly cwd: string;
+}
+
+/**
+ * Where a value came from, in words; a file by its path from the site's directory (`site.yaml`,
+ * `nodes/n1.yaml`, `../_defaults.yaml`), so that the page is the same wherever the checkout is.
+ */
+export function sourceText(s: Provenance, where: FilesFrom): string {
   if (s.kind === 'built-in') return 'built-in default';
   if (s.kind === 'derived') return `derived from ${s.from}`;
-  return s.file !== undefined ? `${s.file}:${s.line ?? 0}:${s.col ?? 0} (${s.path})` : s.path;
+  if (s.file === undefined) return s.path;
+  const file = relative(where.siteDir, resolve(where.cwd, s.file)).split(sep).join('/');
+  return `${file}:${s.line ?? 0}:${s.col ?? 0} (${s.path})`;
 }
 
 function valueText(v: unknown): string {
@@ -47,14 +59,14 @@ function valueText(v: unknown): string {
 }
 
 /** A node's main settings as a collapsible table. */
-export function nodeSettings(site: CompiledSite, node: ResolvedNode): Markup {
+export function nodeSettings(site: CompiledSite, node: ResolvedNode, where: FilesFrom): Markup {
   const values = explainNode(site, node).values.filter((v) => shown(v.key));
   const rows = values.map(
     (v) =>
       html`<tr>
         <th scope="row">${v.key}</th>
         <td class="mono">${valueText(v.value)}</td>
-        <td>${sourceText(v.source)}</td>
+        <td>${sourceText(v.source, where)}</td>
       </tr>`,
   );
   return html`<details id="settings-${node.hostname}">

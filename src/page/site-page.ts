@@ -7,7 +7,7 @@ import { pageDocument } from './document.ts';
 import { html, href, type Markup, scrollBox } from './html.ts';
 import { sitePicture } from './picture.ts';
 import { countRows, type NodeRow, type SiteCounts } from './rows.ts';
-import { nodeSettings } from './settings.ts';
+import { nodeSettings, type FilesFrom } from './settings.ts';
 import { pager } from './pager.ts';
 import { printPages } from './print.ts';
 import type { PageFile } from './types.ts';
@@ -15,6 +15,8 @@ import type { PageFile } from './types.ts';
 /** What a site's pages are made from. */
 export interface SitePages {
   readonly compiled: CompiledSite;
+  /** Where the settings' files are named from. */
+  readonly files: FilesFrom;
   readonly model: SiteModel;
   readonly rows: readonly NodeRow[];
   readonly logs: boolean;
@@ -156,7 +158,7 @@ export function sitePages(s: SitePages): PageFile[] {
       ${nav}${nodesTable(rows, 'nodes')}${nav}
       <h2>Settings</h2>
       <p>What explain says of each node's main settings, and where each came from.</p>
-      ${rows.map((r) => nodeSettings(s.compiled, byHost.get(r.hostname)!))}`;
+      ${rows.map((r) => nodeSettings(s.compiled, byHost.get(r.hostname)!, s.files))}`;
     files.push({
       path: `${dir}/${nodesPageName(page)}`,
       contents: pageDocument({

@@ -6,7 +6,8 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { baseUrlFault } from '../util/base-url.ts';
 import { statOrUndefined } from '../util/lstat.ts';
 import { readBounded } from '../util/read-bounded.ts';
-import { DIGEST, SITE_NAME } from '../verify/fleet-record.ts';
+import { DIGEST_RE } from '../oci/ref.ts';
+import { SITE_NAME } from '../verify/fleet-record.ts';
 import type { FleetState } from '../verify/fleet.ts';
 
 /** One site on one boot server as `verify --fleet` found it. */
@@ -53,7 +54,7 @@ const STATES: ReadonlySet<string> = new Set<FleetState>([
 
 const cut = (s: string) => (s.length > TEXT_MAX ? `${s.slice(0, TEXT_MAX)}…` : s);
 const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const digestOrNull = (v: unknown) => v === null || (typeof v === 'string' && DIGEST.test(v));
+const digestOrNull = (v: unknown) => v === null || (typeof v === 'string' && DIGEST_RE.test(v));
 const textOrNull = (v: unknown) => v === null || v === undefined || typeof v === 'string';
 
 /** One entry of `fleet`, checked: its values, or what is wrong with it. */
@@ -124,9 +125,14 @@ export function readVerified(file: string): Verified | { diagnostic: Diagnostic 
   if (doc.fleet.length > VERIFIED_MAX_ENTRIES)
     return problem(`names ${doc.fleet.length} servers; at most ${VERIFIED_MAX_ENTRIES} are read`);
   const servers: VerifiedServer[] = [];
+  const seen = new Set<string>();
   for (const [i, e] of (doc.fleet as unknown[]).entries()) {
     const s = serverOf(e, i);
     if (typeof s === 'string') return problem(s);
+    // verify --fleet names each site on each server once: two answers for one are two documents joined.
+    const key = `${s.site} ${s.url ?? ''}`;
+    if (seen.has(key)) return problem(`fleet[${i}] names ${s.site} at ${s.url ?? 'no server'} again`);
+    seen.add(key);
     servers.push(s);
   }
   return { servers };

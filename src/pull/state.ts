@@ -1,7 +1,7 @@
 // state.json of the materializer (`<stateDir>/state.json`, served at `<boot.server>/.harvgen/state.json`):
 // its shape, its validation when read (it is a file on disk, so untrusted), and its bytes when
 // written (fixed key order). The store (src/pull/store.ts) reads and writes it.
-import { SOURCE_RE } from '../oci/ref.ts';
+import { DIGEST_RE, SOURCE_RE } from '../oci/ref.ts';
 
 /** The last verdict of verify against the local server. */
 export interface PullVerdict {
@@ -86,7 +86,6 @@ export class PullStoreError extends Error {
 export const HISTORY_MAX = 64;
 
 export const HEX = /^[0-9a-f]{64}$/;
-export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 export const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 export const STATE_FILE = 'state.json';
@@ -120,7 +119,7 @@ export function stateProblem(v: unknown, site: string): string | undefined {
   if (o.format !== 1) return `"format" must be 1`;
   if (o.site !== site) return `"site" is ${JSON.stringify(o.site)}, this store is site "${site}"`;
   for (const k of ['digest', 'previous', 'held'] as const)
-    if (o[k] !== undefined && (typeof o[k] !== 'string' || !DIGEST.test(o[k]))) return `"${k}" must be sha256:<64 hex>`;
+    if (o[k] !== undefined && (typeof o[k] !== 'string' || !DIGEST_RE.test(o[k]))) return `"${k}" must be sha256:<64 hex>`;
   if (o.serial !== undefined && !isNonNegInt(o.serial)) return `"serial" must be a non-negative integer`;
   if (o.max_serial !== undefined && !isNonNegInt(o.max_serial)) return `"max_serial" must be a non-negative integer`;
   if (o.commit !== undefined && (typeof o.commit !== 'string' || !COMMIT.test(o.commit))) return `"commit" must be a git commit (hex)`;
@@ -154,7 +153,7 @@ function recordProblem(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not an object';
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!['digest', 'serial', 'commit', 'switched_at'].includes(k)) return `unknown key "${k}"`;
-  if (typeof o.digest !== 'string' || !DIGEST.test(o.digest)) return `"digest" must be sha256:<64 hex>`;
+  if (typeof o.digest !== 'string' || !DIGEST_RE.test(o.digest)) return `"digest" must be sha256:<64 hex>`;
   if (o.serial !== undefined && !isNonNegInt(o.serial)) return `"serial" must be a non-negative integer`;
   if (o.commit !== undefined && (typeof o.commit !== 'string' || !COMMIT.test(o.commit))) return `"commit" must be a git commit (hex)`;
   if (typeof o.switched_at !== 'string' || !ISO_TIME.test(o.switched_at)) return `"switched_at" must be an ISO 8601 UTC time`;

@@ -2,7 +2,8 @@
 // `<boot_server>/.harvgen/state.json`), judged against the site's fleet record.
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { SOURCE_RE } from '../oci/ref.ts';
-import { DIGEST, type FleetRecord } from './fleet-record.ts';
+import { DIGEST_RE } from '../oci/ref.ts';
+import type { FleetRecord } from './fleet-record.ts';
 import type { Fetched } from './http.ts';
 import type { FleetVerdict } from './types.ts';
 
@@ -41,7 +42,7 @@ export function judgeState(
   } catch (e) {
     return none(`the state file is not JSON (${(e as Error).message})`, STATE_HINT);
   }
-  if (s.format !== 1 || typeof s.site !== 'string' || typeof s.digest !== 'string' || !DIGEST.test(s.digest))
+  if (s.format !== 1 || typeof s.site !== 'string' || typeof s.digest !== 'string' || !DIGEST_RE.test(s.digest))
     return none('the state file is not a materializer state (format 1 with `site` and a sha256 `digest`)', STATE_HINT);
   if (s.site !== rec.site) {
     const r = none(

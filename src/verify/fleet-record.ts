@@ -2,10 +2,12 @@
 // reads it: one `<site>.json` per site naming its boot server, the artifact digest it should
 // serve and a sample of its public files. Every value is checked before it is used: a record is
 // untrusted data (its size, its site against its file name, URLs, digests, plain paths).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
+import { DIGEST_RE, SOURCE_RE, TAG_RE } from '../oci/ref.ts';
 import { baseUrlFault, type BaseUrlFault } from '../util/base-url.ts';
+import { readBounded } from '../util/read-bounded.ts';
 
 /** What one `<site>.json` of the fleet record says (unknown keys are ignored: fields are only added). */
 export interface FleetRecord {
@@ -23,8 +25,16 @@ export interface FleetRecord {
   readonly servers: readonly string[];
 }
 
+/** Every boot server a record names, each checked: the shared address (`boot_server`) first, then each server's own. */
+export function recordServers(rec: FleetRecord): string[] {
+  return [rec.boot_server, ...rec.servers];
+}
+
 /** The most boot servers a record names besides `boot_server`. */
 const SERVERS_MAX = 8;
+
+/** The most records a fleet record directory holds. */
+const RECORDS_MAX = 100_000;
 
 /** A record file larger than this is not a fleet record. */
 const RECORD_MAX_BYTES = 1 << 20;
@@ -32,8 +42,6 @@ const RECORD_MAX_BYTES = 1 << 20;
 const SAMPLE_MAX = 16;
 /** A site's name as site.yaml allows it (a record's `site`, a verified site). */
 export const SITE_NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
-/** An artifact digest as a record (and a materializer's state) gives it. */
-export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** The record files of `dir` (`*.json`, by name) and the problems that stop the run (no directory, no record). */
 export function listFleetRecords(dir: string): { files: string[]; problem?: string } {
@@ -55,6 +63,8 @@ export function listFleetRecords(dir: string): { files: string[]; problem?: stri
     };
   }
   names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (names.length > RECORDS_MAX)
+    return { files: [], problem: `${dir} holds ${names.length} records; a fleet record holds at most ${RECORDS_MAX}` };
   if (names.length === 0)
     return { files: [], problem: `${dir} holds no <site>.json (the fleet record \`harvgen publish --record\` writes)` };
   return { files: names.map((n) => join(dir, n)) };
@@ -64,8 +74,13 @@ export function listFleetRecords(dir: string): { files: string[]; problem?: stri
 export function readFleetRecord(file: string): { record: FleetRecord } | { problem: string } {
   let raw: unknown;
   try {
-    if (statSync(file).size > RECORD_MAX_BYTES) return { problem: `is larger than ${RECORD_MAX_BYTES} bytes: not a fleet record` };
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    const st = statSync(file);
+    if (!st.isFile()) return { problem: 'is not a regular file' };
+    if (st.size > RECORD_MAX_BYTES) return { problem: `is larger than ${RECORD_MAX_BYTES} bytes: not a fleet record` };
+    // One read of the size seen, through a descriptor a FIFO swapped in cannot block.
+    const bytes = readBounded(file, st.size, { follow: true });
+    if (bytes === undefined) return { problem: 'changed while it was read' };
+    raw = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { problem: code ? `cannot be read (${code})` : `is not JSON (${(e as Error).message})` };
@@ -75,12 +90,14 @@ export function readFleetRecord(file: string): { record: FleetRecord } | { probl
   const stem = file.slice(file.lastIndexOf('/') + 1).replace(/\.json$/, '');
   if (typeof r.site !== 'string' || !SITE_NAME.test(r.site)) return { problem: '`site` is not a site name' };
   if (r.site !== stem) return { problem: `names the site ${r.site}; the record of a site is <site>.json (${r.site}.json)` };
-  const fault = typeof r.boot_server === 'string' ? baseUrlFault(r.boot_server) : 'not-url';
+  const fault = typeof r.boot_server === 'string' ? urlFault(r.boot_server) : 'not-url';
   if (fault !== undefined || typeof r.boot_server !== 'string')
     return { problem: `\`boot_server\` ${BOOT_SERVER_PROBLEM[fault ?? 'not-url']}` };
-  if (typeof r.digest !== 'string' || !DIGEST.test(r.digest)) return { problem: '`digest` is not sha256:<64 hex digits>' };
-  if (typeof r.repository !== 'string' || r.repository === '') return { problem: '`repository` is not a repository name' };
-  if (typeof r.tag !== 'string' || r.tag === '') return { problem: '`tag` is not a tag' };
+  if (typeof r.digest !== 'string' || !DIGEST_RE.test(r.digest)) return { problem: '`digest` is not sha256:<64 hex digits>' };
+  if (typeof r.repository !== 'string' || !SOURCE_RE.test(r.repository))
+    return { problem: '`repository` is not a registry repository (`<registry>/<path>`)' };
+  if (typeof r.tag !== 'string' || !TAG_RE.test(r.tag))
+    return { problem: '`tag` is not a tag (at most 128 letters, digits, `_`, `.`, `-`)' };
   if (!Array.isArray(r.sample)) return { problem: '`sample` is not a list' };
   if (r.sample.length > SAMPLE_MAX) return { problem: `\`sample\` names ${r.sample.length} files; a record samples at most ${SAMPLE_MAX}` };
   const sample: FleetRecord['sample'][number][] = [];
@@ -99,7 +116,7 @@ export function readFleetRecord(file: string): { record: FleetRecord } | { probl
     if (!Array.isArray(r.servers) || r.servers.length > SERVERS_MAX)
       return { problem: `\`servers\` is not a list of at most ${SERVERS_MAX} boot server URLs` };
     for (const [i, u] of (r.servers as unknown[]).entries()) {
-      const bad = typeof u === 'string' ? baseUrlFault(u) : 'not-url';
+      const bad = typeof u === 'string' ? urlFault(u) : 'not-url';
       if (bad !== undefined || typeof u !== 'string') return { problem: `\`servers[${i}]\` ${BOOT_SERVER_PROBLEM[bad ?? 'not-url']}` };
       servers.push(u);
     }
@@ -108,6 +125,12 @@ export function readFleetRecord(file: string): { record: FleetRecord } | { probl
     record: { file, site: r.site, boot_server: r.boot_server, digest: r.digest, repository: r.repository, tag: r.tag, sample, servers },
   };
 }
+
+/** The longest boot server URL a record may name. */
+const URL_MAX = 2048;
+
+/** What is wrong with a record's boot server URL (a URL that long is none). */
+const urlFault = (u: string): BaseUrlFault | undefined => (u.length > URL_MAX ? 'not-url' : baseUrlFault(u));
 
 /** Why a boot server URL is not one to check (undefined: it is one). */
 const BOOT_SERVER_PROBLEM: Readonly<Record<BaseUrlFault, string>> = {

@@ -8,7 +8,7 @@
 // No deploy tree, no inventory, no key: what the center holds is the record.
 import { resolve } from 'node:path';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
-import { listFleetRecords, readFleetRecord, type FleetRecord } from './fleet-record.ts';
+import { listFleetRecords, readFleetRecord, recordServers, type FleetRecord } from './fleet-record.ts';
 import { judgeState, STATE_MAX_BYTES } from './fleet-identity.ts';
 import { createAgents, get, type Agents, type Fetched } from './http.ts';
 import { STATE_PATH } from './identity.ts';
@@ -155,7 +155,7 @@ async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetS
     ];
   }
   const rec = read.record;
-  return Promise.all([rec.boot_server, ...rec.servers].map((url) => verifyServer(file, rec, url, o)));
+  return Promise.all(recordServers(rec).map((url) => verifyServer(file, rec, url, o)));
 }
 
 /** One boot server of a site: identity, sample and probes within the site's time limit. */

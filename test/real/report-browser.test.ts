@@ -66,7 +66,7 @@ async function written(): Promise<{ out: string; verdicts: Map<string, string> }
   const r = await report({ sites: [dir], logs: [log], fleet, verified, generatedAt: '2026-11-23T12:00:00Z' });
   assert.ok(r.ok, JSON.stringify(r.diagnostics));
   const out = join(tempDir('report-browser'), 'report');
-  const w = writeReport(out, r.files);
+  const w = await writeReport(out, r.files);
   assert.not.ok('diagnostic' in w);
   const st = await status({ sites: [dir], logs: [log] });
   return { out, verdicts: new Map(st.nodes.map((n) => [n.hostname, n.verdict])) };

@@ -40,7 +40,7 @@ test("docs/report.md's nginx block: pages for the operators' network only, never
   if (!haveNginx) return;
   const r = await report({ sites: [site('served')], generatedAt: '2026-11-23T12:00:00Z' });
   const out = join(tempDir('report-served'), 'report');
-  assert.not.ok('diagnostic' in writeReport(out, r.files));
+  assert.not.ok('diagnostic' in (await writeReport(out, r.files)));
   writeFileSync(join(out, '.hidden-test'), 'x');
   // As the doc gives it: 127.0.0.1 is not in 10.20.0.0/24.
   const outsider = await serve(out);

@@ -19,7 +19,16 @@ export function generatedAtOf(flags: ReportFlags, env: NodeJS.ProcessEnv, now: n
   const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (flags.generatedAt !== undefined) {
     const text = String(flags.generatedAt);
-    const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) ? Date.parse(text) : NaN;
+    const m = /^(\d{4})-(\d{2})-(\d{2})(T(\d{2}):(\d{2})(:(\d{2}))?(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$/.exec(text);
+    // A day the month has, an hour of the day: Date.parse takes 2026-02-30 as 2026-03-02.
+    const real =
+      m !== null &&
+      Number(m[3]) >= 1 &&
+      Number(m[3]) <= new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate() &&
+      Number(m[5] ?? 0) < 24 &&
+      Number(m[6] ?? 0) < 60 &&
+      Number(m[8] ?? 0) < 60;
+    const ms = real ? Date.parse(text) : NaN;
     if (Number.isNaN(ms)) return { problem: `--generated-at ${text}: an ISO 8601 time (2026-11-23T10:00:00Z)` };
     return { at: iso(ms) };
   }
@@ -74,7 +83,9 @@ export async function runReport(dirs: string[], flags: ReportFlags, out: CliOutp
     ...(o.verified !== undefined ? { verified: o.verified } : {}),
   });
   const diagnostics = [...r.diagnostics];
-  const written = r.ok ? writeReport(o.out, r.files) : undefined;
+  // With --strict a warning fails the run, and a run that fails writes nothing.
+  const write = r.ok && !hasFailures(diagnostics, flags.strict === true);
+  const written = write ? await writeReport(o.out, r.files) : undefined;
   if (written && 'diagnostic' in written) diagnostics.push(written.diagnostic);
   const ok = r.ok && !hasFailures(diagnostics, flags.strict === true);
   const counts = written && !('diagnostic' in written) ? written : undefined;
