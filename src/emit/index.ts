@@ -6,9 +6,9 @@
 // symbolic link (src/durable/safe-path.ts). The comparison is plan.ts. ARCHITECTURE.md, "Emit: crash safety".
 // Synchronous calls throughout: emit's few calls per site would each wait for libuv's thread pool
 // while the main thread has nothing else to do (src/util/lstat.ts).
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isParts, isSpilled, type Artifact } from '../render/artifact.ts';
+import type { Artifact } from '../render/artifact.ts';
 import {
   applyJournal,
   crashPoint,
@@ -22,7 +22,8 @@ import {
 import { acquireLock, SafePaths, TEMP_SUFFIX, tempFor } from '../durable/index.ts';
 
 import { lstatOrUndefined } from '../util/lstat.ts';
-import { writeText } from '../util/utf8-chunks.ts';
+import { emitFresh } from './fresh.ts';
+import { NewFiles } from './write-file.ts';
 
 import { plan, type EmitResult, type PreviousManifest } from './plan.ts';
 
@@ -63,6 +64,11 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
     // its timestamps say; CI's stale-output check must not trust anything on disk.
     const { result } = await plan(paths, artifacts, { exact: true });
     return { ...result, ...(interrupted ? { interrupted } : {}) };
+  }
+  // A site directory not there yet (a first build): written whole beside it and renamed into place.
+  if (options.known === undefined && lstatOrUndefined(root) === undefined) {
+    const fresh = emitFresh(root, artifacts);
+    if (fresh !== undefined) return fresh;
   }
   mkdirSync(root, { recursive: true });
   await paths.checkRoot();
@@ -105,17 +111,16 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
 
 /**
  * Write every temp of the journal: each directory created once, each temp created exclusively
- * (O_EXCL: never through a link or over a file someone else made). The mode is set at creation;
- * a chmod follows only when the process umask narrowed it (learned from the first temp).
- * Synchronous, like the stats in plan(): on these 2-core machines 30,000 small writes take
- * 3.4 s of build against 4.0 s with 16 promises in flight (tmpfs; disk noise hides either).
+ * (src/emit/write-file.ts). Synchronous, like the stats in plan(): on these 2-core machines 30,000
+ * small writes take 3.4 s of build against 4.0 s with 16 promises in flight (tmpfs; disk noise
+ * hides either).
  */
 function writeTemps(root: string, journal: Journal, artifacts: readonly Artifact[]): void {
   const wanted = new Set(journal.renames.map((r) => r.path));
   const byPath = new Map<string, Artifact>();
   for (const a of artifacts) if (wanted.has(a.path)) byPath.set(a.path, a);
   const dirs = new Set<string>();
-  let narrowed: number | undefined;
+  const files = new NewFiles();
   let n = 0;
   for (const r of journal.renames) {
     const temp = join(root, tempFor(r.path));
@@ -124,38 +129,8 @@ function writeTemps(root: string, journal: Journal, artifacts: readonly Artifact
       mkdirSync(dir, { recursive: true });
       dirs.add(dir);
     }
-    const a = byPath.get(r.path)!;
-    if (isSpilled(a)) {
-      const fd = openSync(temp, 'wx', r.mode);
-      try {
-        a.writeTo(fd);
-      } finally {
-        closeSync(fd);
-      }
-    } else writeNew(temp, isParts(a) ? a.parts : a.contents, r.mode);
-    narrowed ??= r.mode & ~lstatSync(temp).mode & 0o777;
-    if ((r.mode & narrowed) !== 0) chmodSync(temp, r.mode);
+    files.write(temp, byPath.get(r.path)!, r.mode);
     crashPoint('temp', ++n);
-  }
-}
-
-/**
- * Create `file` exclusively with `mode` and write `contents`. A text goes through one reused
- * buffer (src/util/utf8-chunks.ts), large ones in slices: writeFileSync would allocate a buffer
- * per text outside the heap, which the collector frees only when the heap itself grows (for a
- * 10,000-node site's 49,000 files about 38 MB more peak RSS than rendering reached, README "Speed
- * II"), and a fresh one per large text (manifest.json) costs its page faults again.
- */
-function writeNew(file: string, contents: string | readonly string[] | Uint8Array, mode: number): void {
-  if (contents instanceof Uint8Array) {
-    writeFileSync(file, contents, { mode, flag: 'wx' });
-    return;
-  }
-  const fd = openSync(file, 'wx', mode);
-  try {
-    writeText(fd, contents);
-  } finally {
-    closeSync(fd);
   }
 }
 
