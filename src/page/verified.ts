@@ -8,24 +8,15 @@ import { statOrUndefined } from '../util/lstat.ts';
 import { readBounded } from '../util/read-bounded.ts';
 import { DIGEST_RE } from '../oci/ref.ts';
 import { SITE_NAME } from '../verify/fleet-record.ts';
-import type { FleetState } from '../verify/fleet.ts';
+import type { FleetSite, FleetState } from '../verify/fleet.ts';
 
-/** One site on one boot server as `verify --fleet` found it. */
-export interface VerifiedServer {
-  readonly site: string;
-  /** The boot server checked (null when its record could not be read). */
-  readonly url: string | null;
-  readonly state: FleetState;
-  /** The digest the record said when verify ran. */
-  readonly expected: string | null;
-  /** The digest the server said it serves. */
-  readonly served: string | null;
-  readonly source: string | null;
-  /** The materializer's own last verify: ok, or why not. */
+/**
+ * One site on one boot server as `verify --fleet` found it: its result's own fields (`FleetSite`,
+ * whose `expected` is the digest the record said when verify ran), the materializer's verdict as
+ * far as a page shows it, and the site's first problem as verify worded it.
+ */
+export interface VerifiedServer extends Pick<FleetSite, 'site' | 'url' | 'state' | 'expected' | 'served' | 'source' | 'checks' | 'failed'> {
   readonly verdict: { readonly ok: boolean; readonly at: string | null } | null;
-  readonly checks: number;
-  readonly failed: number;
-  /** Its first problem, as verify worded it (without the site's name in front). */
   readonly problem: string | null;
 }
 
