@@ -89,19 +89,20 @@ export async function writeFileAtomicAsync(file: string, data: string | Uint8Arr
 
 /**
  * Remove the temps this layer's writers left in `dir` (not below it) when killed: those whose
- * writer's pid no longer runs. Returns the names removed (sorted). A directory that cannot be
+ * writer's pid no longer runs (`names`: another writer's names, the pid in its first group, such
+ * as emit's staging directories). Returns the names removed (sorted). A directory that cannot be
  * read gives nothing.
  */
-export function removeStaleTemps(dir: string): string[] {
-  let names: string[];
+export function removeStaleTemps(dir: string, names: RegExp = TEMP_NAME): string[] {
+  let found: string[];
   try {
-    names = readdirSync(dir);
+    found = readdirSync(dir);
   } catch {
     return [];
   }
   const removed: string[] = [];
-  for (const name of names.sort()) {
-    const m = TEMP_NAME.exec(name);
+  for (const name of found.sort()) {
+    const m = names.exec(name);
     if (!m || processAlive(Number(m[1]))) continue;
     rmSync(join(dir, name), { force: true, recursive: true });
     removed.push(name);

@@ -4,33 +4,21 @@
 // directory at all (never a torn one) and a staging directory the next first build of that site
 // removes. Nothing goes through a link: the staging directory is made exclusively, each
 // directory in it one level at a time and checked, each file with O_EXCL.
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { processAlive } from '../durable/index.ts';
+import { removeStaleTemps } from '../durable/index.ts';
 import type { Artifact } from '../render/artifact.ts';
 import { crashPoint } from './journal.ts';
-import type { EmitResult } from './plan.ts';
-import { LAYOUT } from '../derive/layout.ts';
+import { manifestRank, type EmitResult } from './plan.ts';
 import { NewFiles } from './write-file.ts';
 
 /** What names a staging directory: `.<site>` + this + the writer's pid. */
 export const STAGING_MARK = '.harvgen-staging-';
 
-/** Remove the staging directories of `site` in `parent` that no live process is writing. */
-function removeDeadStaging(parent: string, site: string): void {
-  const prefix = `.${site}${STAGING_MARK}`;
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length));
-    if (!Number.isSafeInteger(pid) || pid <= 0 || (pid !== process.pid && processAlive(pid))) continue;
-    rmSync(join(parent, name), { recursive: true, force: true });
-  }
+/** The names of `site`'s staging directories, the writer's pid in the first group. */
+function stagingNames(site: string): RegExp {
+  const literal = (t: string) => t.replace(/[.]/g, '\\.');
+  return new RegExp(`^\\.${literal(site)}${literal(STAGING_MARK)}(\\d+)$`);
 }
 
 /** Make each directory from `root` down to `dir` that is missing, one level at a time; refuse anything that is not a directory. */
@@ -47,11 +35,10 @@ function makeDirs(root: string, dir: string, made: Set<string>): void {
   made.add(dir);
 }
 
-/** The artifacts in their order, with manifest.json's signature and then manifest.json moved to the end. */
+/** The artifacts in their order, with manifest.json's signature and then manifest.json moved to the end (as plan() renames them). */
 function manifestLast(artifacts: readonly Artifact[]): Artifact[] {
-  const rank = (p: string) => (p === LAYOUT.manifest ? 2 : p === LAYOUT.manifestSignature ? 1 : 0);
-  const others = artifacts.filter((a) => rank(a.path) === 0);
-  const last = artifacts.filter((a) => rank(a.path) !== 0).sort((x, y) => rank(x.path) - rank(y.path));
+  const others = artifacts.filter((a) => manifestRank(a.path) === 0);
+  const last = artifacts.filter((a) => manifestRank(a.path) !== 0).sort((x, y) => manifestRank(x.path) - manifestRank(y.path));
   return [...others, ...last];
 }
 
@@ -66,7 +53,8 @@ const taken = (e: unknown) => ['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EISDIR'].inclu
 export function emitFresh(root: string, artifacts: readonly Artifact[]): EmitResult | undefined {
   const parent = dirname(root);
   mkdirSync(parent, { recursive: true });
-  removeDeadStaging(parent, basename(root));
+  // What a killed first build of this site left (its writer's pid gone).
+  removeStaleTemps(parent, stagingNames(basename(root)));
   const staging = join(parent, `.${basename(root)}${STAGING_MARK}${process.pid}`);
   mkdirSync(staging);
   try {

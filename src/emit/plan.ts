@@ -244,8 +244,12 @@ function sameOnDisk(
 
 /** Path order with manifest.json last and its signature just before it. */
 function manifestLast(x: { path: string }, y: { path: string }): number {
-  const rank = (p: string) => (p === LAYOUT.manifest ? 2 : p === LAYOUT.manifestSignature ? 1 : 0);
-  return rank(x.path) - rank(y.path) || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
+  return manifestRank(x.path) - manifestRank(y.path) || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
+}
+
+/** Where a path goes among the last writes: manifest.json last (2), its signature just before it (1), any other file first (0). */
+export function manifestRank(path: string): number {
+  return path === LAYOUT.manifest ? 2 : path === LAYOUT.manifestSignature ? 1 : 0;
 }
 
 /**

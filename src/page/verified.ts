@@ -4,8 +4,7 @@
 // it is (a site name, a digest, a URL, a state of the list) before a page shows it, texts cut.
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { baseUrlFault } from '../util/base-url.ts';
-import { statOrUndefined } from '../util/lstat.ts';
-import { readBounded } from '../util/read-bounded.ts';
+import { readRegularFile } from '../util/read-bounded.ts';
 import { DIGEST_RE } from '../oci/ref.ts';
 import { SITE_NAME } from '../verify/fleet-record.ts';
 import type { FleetSite, FleetState } from '../verify/fleet.ts';
@@ -83,12 +82,12 @@ function serverOf(raw: unknown, i: number): VerifiedServer | string {
 
 /** The bytes of `file` when it is a regular file of at most `max` bytes (links followed), or why not. */
 function readDocument(file: string, max: number): Uint8Array | string {
-  const st = statOrUndefined(file);
-  if (st === undefined) return 'cannot be read (no such file, or no permission)';
-  if (!st.isFile()) return 'is not a regular file';
-  if (st.size > max) return `is larger than ${max} bytes: not a verify --fleet result`;
-  // One read through a descriptor that cannot block on a FIFO put in its place, of the size seen.
-  return readBounded(file, st.size, { follow: true }) ?? 'changed while it was read, or cannot be read';
+  const read = readRegularFile(file, max, { follow: true });
+  if ('bytes' in read) return read.bytes;
+  if (read.problem === 'unreadable') return 'cannot be read (no such file, or no permission)';
+  if (read.problem === 'not-file') return 'is not a regular file';
+  if (read.problem === 'too-large') return `is larger than ${max} bytes: not a verify --fleet result`;
+  return 'changed while it was read, or cannot be read';
 }
 
 /** The saved `verify --fleet --json` document at `file`, checked; or a diagnostic saying why it cannot be used. */

@@ -12,7 +12,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { AtomicBatch, fsyncDir, removeStaleTemps, SafePaths } from '../durable/index.ts';
 import { removeEmptyParents } from '../emit/journal.ts';
 import { lstatOrUndefined } from '../util/lstat.ts';
-import { readBounded } from '../util/read-bounded.ts';
+import { readBounded, readRegularFile } from '../util/read-bounded.ts';
 import type { PageFile } from './types.ts';
 
 /** The file that lists the pages of the report in a directory. */
@@ -39,18 +39,11 @@ export function outDirProblem(dir: string): string | undefined {
   return undefined;
 }
 
-/** The bytes of a regular file (not a link, not a FIFO) of at most `max` bytes, else undefined. */
-function readRegular(file: string, max: number): Uint8Array | undefined {
-  const st = lstatOrUndefined(file);
-  if (!st?.isFile() || st.size > max) return undefined;
-  return readBounded(file, st.size, { follow: false });
-}
-
 /** The pages the last report listed (plain relative `.html` paths only: the list is read as untrusted). */
 function previousPages(dir: string): string[] {
-  const bytes = readRegular(join(dir, REPORT_LIST), MAX_LIST);
-  if (bytes === undefined) return [];
-  return Buffer.from(bytes)
+  const read = readRegularFile(join(dir, REPORT_LIST), MAX_LIST, { follow: false });
+  if (!('bytes' in read)) return [];
+  return Buffer.from(read.bytes)
     .toString('utf8')
     .split('\n')
     .filter((l) => /^[A-Za-z0-9_][A-Za-z0-9._/-]*\.html$/.test(l) && !l.split('/').includes('..'));

@@ -2,7 +2,7 @@
 // exactly the size expected, read in one pass; a FIFO put in its place cannot block the read
 // (O_NONBLOCK), a grown or shrunk file is not read. Used for inputs whose content a record binds
 // (src/load/stamps.ts) and for output files a build reuses (src/render/artifact.ts).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 
 /**
  * The bytes of `file` when it is a regular file of exactly `size` bytes, else undefined (whatever
@@ -31,4 +31,32 @@ export function readBounded(file: string, size: number, options: { readonly foll
   } finally {
     closeSync(fd);
   }
+}
+
+/** Why `readRegularFile` read nothing. */
+export type RegularFileProblem =
+  | { readonly problem: 'unreadable'; readonly code: string }
+  | { readonly problem: 'not-file' }
+  | { readonly problem: 'too-large'; readonly size: number }
+  | { readonly problem: 'changed' };
+
+/**
+ * A file given from elsewhere, read once: a regular file (`follow: false`: not a link either) of
+ * at most `max` bytes, through `readBounded` (a FIFO put in its place cannot block the read).
+ */
+export function readRegularFile(
+  file: string,
+  max: number,
+  options: { readonly follow: boolean },
+): { readonly bytes: Uint8Array } | RegularFileProblem {
+  let st;
+  try {
+    st = options.follow ? statSync(file) : lstatSync(file);
+  } catch (e) {
+    return { problem: 'unreadable', code: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+  }
+  if (!st.isFile()) return { problem: 'not-file' };
+  if (st.size > max) return { problem: 'too-large', size: st.size };
+  const bytes = readBounded(file, st.size, options);
+  return bytes === undefined ? { problem: 'changed' } : { bytes };
 }

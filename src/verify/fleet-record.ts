@@ -2,12 +2,12 @@
 // reads it: one `<site>.json` per site naming its boot server, the artifact digest it should
 // serve and a sample of its public files. Every value is checked before it is used: a record is
 // untrusted data (its size, its site against its file name, URLs, digests, plain paths).
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { DIGEST_RE, SOURCE_RE, TAG_RE } from '../oci/ref.ts';
 import { baseUrlFault, type BaseUrlFault } from '../util/base-url.ts';
-import { readBounded } from '../util/read-bounded.ts';
+import { readRegularFile } from '../util/read-bounded.ts';
 
 /** What one `<site>.json` of the fleet record says (unknown keys are ignored: fields are only added). */
 export interface FleetRecord {
@@ -73,17 +73,17 @@ export function listFleetRecords(dir: string): { files: string[]; problem?: stri
 /** One record file, checked: its values or why it is not a fleet record. */
 export function readFleetRecord(file: string): { record: FleetRecord } | { problem: string } {
   let raw: unknown;
+  const read = readRegularFile(file, RECORD_MAX_BYTES, { follow: true });
+  if ('problem' in read) {
+    if (read.problem === 'unreadable') return { problem: `cannot be read (${read.code})` };
+    if (read.problem === 'not-file') return { problem: 'is not a regular file' };
+    if (read.problem === 'too-large') return { problem: `is larger than ${RECORD_MAX_BYTES} bytes: not a fleet record` };
+    return { problem: 'changed while it was read' };
+  }
   try {
-    const st = statSync(file);
-    if (!st.isFile()) return { problem: 'is not a regular file' };
-    if (st.size > RECORD_MAX_BYTES) return { problem: `is larger than ${RECORD_MAX_BYTES} bytes: not a fleet record` };
-    // One read of the size seen, through a descriptor a FIFO swapped in cannot block.
-    const bytes = readBounded(file, st.size, { follow: true });
-    if (bytes === undefined) return { problem: 'changed while it was read' };
-    raw = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    raw = JSON.parse(Buffer.from(read.bytes).toString('utf8'));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { problem: code ? `cannot be read (${code})` : `is not JSON (${(e as Error).message})` };
+    return { problem: `is not JSON (${(e as Error).message})` };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { problem: 'is not a JSON object' };
   const r = raw as Record<string, unknown>;
