@@ -8,6 +8,7 @@ import { escapers } from '../formats/escape.ts';
 import { strict } from './strict.ts';
 import { generalPath } from '../util/general-path.ts';
 import { packageFile } from '../util/package-root.ts';
+import { STAMPED, stamped } from './stamp.ts';
 
 const views = packageFile('templates');
 const eta = new Eta({
@@ -39,6 +40,14 @@ export function renderTemplate(name: string, data: object, parts?: Parts, keep?:
     keep.texts.set(keep.key, { name, data, parts, text });
     return text;
   }
+  // A per-node template is rendered once per family of nodes and filled per node (./stamp.ts);
+  // never on the general path, which test/fast-path.test.ts compares with this one.
+  if (!parts && !finish && STAMPED[name] && !generalPath())
+    return stamped(name, data as Record<string, unknown>, {
+      renderWith: (d, esc) => eta.render(`./${name}.eta`, { ...d, esc }),
+      plain: () => renderChecked(`./${name}.eta`, data),
+      source: () => readFileSync(join(views, `${name}.eta`), 'utf8'),
+    });
   const text = renderChecked(`./${name}.eta`, parts ? { ...data, part: partsOf(name, parts) } : data);
   // What the caller does to every rendered text (kept as finished: not done again for a kept one).
   return finish ? finish(text) : text;

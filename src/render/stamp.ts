@@ -1,0 +1,337 @@
+// Stamping: a per-node template rendered once per family of nodes, then filled per node. The nodes
+// of a site fall into a few families (the same release, role, boot server, retries...) that differ
+// only in a few values (hostname, MAC, the kernel arguments that carry its address). A template
+// declares those values as its holes (STAMPED). For each family, keyed by every other value of
+// the template's data, it is rendered once with a sentinel in each hole; each escaper that meets
+// a sentinel writes a mark and records itself with its other arguments. The text is cut at the
+// marks into literal pieces, and a node of the family is its pieces joined with its own values,
+// each through the escaper recorded for that place: the same escaper, with the same arguments, as
+// a render of the node would call there, so that the bytes are the same and no value can change
+// a file's structure.
+//
+// What makes that sound: a hole reaches the template only as the first argument of an escaper
+// (checkHoles reads the template's code and refuses anything else: a condition, a comparison, a
+// concatenation on a hole); every other value, the types of the holes and the lengths of list
+// holes are in the family's key. A family whose render shows a sentinel anywhere but through an
+// escaper, or whose text would be checked strictly (it holds `undefined`), is rendered plainly,
+// node by node. test/stamp.test.ts and test/fast-path.test.ts (which renders every fixture
+// without stamping) compare the two.
+import { randomBytes } from 'node:crypto';
+import { escapers } from '../formats/escape.ts';
+
+/**
+ * A template's holes: fields of its data holding a string or number (`values`), a list of them
+ * (`lists`: each element a hole), or a list of records with some fields holes (`records`).
+ */
+export interface StampHoles {
+  readonly values: readonly string[];
+  readonly lists: readonly string[];
+  readonly records?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The templates rendered by stamping, and their holes (a declaration: test/stamp.test.ts checks each). */
+export const STAMPED: Readonly<Record<string, StampHoles>> = {
+  'node-install.ipxe': { values: ['hostname', 'mac', 'configUrl'], lists: ['kernelArgs'], records: { served: ['url'] } },
+  'node-iscsi.ipxe': { values: ['hostname', 'mac', 'initiator', 'target', 'rootPath'], lists: [] },
+};
+
+type Escapers = typeof escapers;
+type Escaper = (value: unknown, ...rest: unknown[]) => string;
+
+/** One place of a stamp: the hole (a field, its element for a list, the element's field for a record), the escaper and its other arguments. */
+interface Use {
+  readonly field: string;
+  readonly index: number;
+  readonly sub: string | undefined;
+  readonly fn: Escaper;
+  readonly rest: readonly unknown[];
+}
+
+/** A family's template: literal pieces around its uses (pieces.length = uses.length + 1). */
+interface Stamp {
+  readonly pieces: readonly string[];
+  readonly uses: readonly Use[];
+}
+
+/** How a stamped template is rendered: with data and the escapers it calls as `it.esc`; plainly; its source text. */
+export interface Rendering {
+  readonly renderWith: (data: object, esc: Escapers) => string;
+  readonly plain: () => string;
+  readonly source: () => string;
+}
+
+/** Families kept per template; past this, the kept ones are dropped and made again as nodes need them. */
+const MAX_FAMILIES = 512;
+/** After this many families were made for a template with fewer nodes served than families, stamping is off for it. */
+const TRIAL = 64;
+
+/** One template's families and how well they serve. */
+interface Book {
+  readonly families: Map<string, Stamp | null>;
+  made: number;
+  served: number;
+  off: boolean;
+}
+
+const books = new Map<string, Book>();
+/** The process's sentinel nonce: no inventory value can spell a sentinel. */
+const NONCE = randomBytes(8).toString('hex');
+const SENTINEL = new RegExp(`^\\u{E000}${NONCE}:(\\d+)\\u{E001}$`, 'u');
+const MARK = /\uE002(\d+)\uE003/g;
+const RESERVED = /[\uE000-\uE003]/;
+
+/**
+ * The text of template `name` with `data`, rendered by stamping when `name` is in STAMPED and the
+ * data allow it, else by `plain` (the template's usual render).
+ */
+export function stamped(name: string, data: Record<string, unknown>, how: Rendering): string {
+  const { plain } = how;
+  const holes = STAMPED[name];
+  if (!holes) return plain();
+  let book = books.get(name);
+  // A template whose code uses a hole some other way is never stamped (test/stamp.test.ts fails first).
+  if (!book) books.set(name, (book = { families: new Map(), made: 0, served: 0, off: checkHoles(how.source(), holes).length > 0 }));
+  if (book.off) return plain();
+  const key = familyKey(data, holes);
+  if (key === undefined) return plain();
+  let stamp = book.families.get(key);
+  if (stamp === undefined) {
+    // Full (a long watch session, edits to the site's values): start over.
+    if (book.families.size >= MAX_FAMILIES) book.families.clear();
+    stamp = makeStamp(data, holes, how.renderWith);
+    book.families.set(key, stamp);
+    book.made++;
+    // Every node its own family so far: the keys and stamps cost more than they save.
+    if (book.made >= TRIAL && book.served < book.made) book.off = true;
+  } else book.served++;
+  return stamp === null ? plain() : fill(stamp, data);
+}
+
+/** Tests: forget every family (and whether stamping was turned off for a template). */
+export function resetStamps(): void {
+  books.clear();
+}
+
+/** Tests and the bench: a template's families, how many texts they served, whether stamping is off for it. */
+export function stampStats(name: string): { families: number; served: number; off: boolean } | undefined {
+  const b = books.get(name);
+  return b && { families: b.families.size, served: b.served, off: b.off };
+}
+
+/** A node's text: the family's pieces joined with the node's values, each through its escaper. */
+function fill(stamp: Stamp, data: Record<string, unknown>): string {
+  const { pieces, uses } = stamp;
+  let out = pieces[0]!;
+  for (let i = 0; i < uses.length; i++) {
+    const u = uses[i]!;
+    const v =
+      u.index < 0
+        ? data[u.field]
+        : u.sub === undefined
+          ? (data[u.field] as readonly unknown[])[u.index]
+          : (data[u.field] as readonly Record<string, unknown>[])[u.index]![u.sub];
+    out += u.fn(v, ...u.rest) + pieces[i + 1]!;
+  }
+  return out;
+}
+
+/**
+ * Render the family of `data` with a sentinel in each hole. Null when the family cannot be
+ * stamped: a sentinel not taken by an escaper, a reserved character in a value, or a text that
+ * holds `undefined` (its render is checked strictly, node by node).
+ */
+function makeStamp(data: Record<string, unknown>, holes: StampHoles, renderWith: Rendering['renderWith']): Stamp | null {
+  const slots: { field: string; index: number; sub: string | undefined }[] = [];
+  const sentinel = (field: string, index: number, sub?: string) => {
+    slots.push({ field, index, sub });
+    return `\uE000${NONCE}:${slots.length - 1}\uE001`;
+  };
+  const withSentinels: Record<string, unknown> = { ...data };
+  for (const f of holes.values) if (data[f] !== undefined) withSentinels[f] = sentinel(f, -1);
+  for (const f of holes.lists) withSentinels[f] = (data[f] as readonly unknown[]).map((_, i) => sentinel(f, i));
+  for (const [f, subs] of Object.entries(holes.records ?? {}))
+    withSentinels[f] = (data[f] as readonly Record<string, unknown>[]).map((r, i) => {
+      const copy = { ...r };
+      for (const sub of subs) if (r[sub] !== undefined) copy[sub] = sentinel(f, i, sub);
+      return copy;
+    });
+  const uses: Use[] = [];
+  let leaked = false;
+  const esc = {} as Record<string, Escaper>;
+  for (const [k, real] of Object.entries(escapers) as [string, Escaper][]) {
+    esc[k] = (value: unknown, ...rest: unknown[]) => {
+      const m = typeof value === 'string' ? SENTINEL.exec(value) : null;
+      if (!m) return real.call(escapers, value, ...rest);
+      // A hole among the other arguments would be fixed to this node's value for the family.
+      if (rest.some(holds)) leaked = true;
+      uses.push({ ...slots[Number(m[1])]!, fn: (v, ...r) => real.call(escapers, v, ...r), rest });
+      return `\uE002${uses.length - 1}\uE003`;
+    };
+  }
+  let text: string;
+  try {
+    text = renderWith(withSentinels, esc as unknown as Escapers);
+  } catch {
+    // A value the plain render refuses (it says which): this family is rendered plainly.
+    return null;
+  }
+  if (leaked) return null;
+  const pieces: string[] = [];
+  let last = 0;
+  let n = 0;
+  for (const m of text.matchAll(MARK)) {
+    if (Number(m[1]) !== n++) return null;
+    pieces.push(text.slice(last, m.index));
+    last = m.index + m[0].length;
+  }
+  pieces.push(text.slice(last));
+  if (n !== uses.length) return null;
+  // A sentinel written some other way than by an escaper, or a value holding a reserved character.
+  for (const p of pieces) if (RESERVED.test(p) || p.includes('undefined')) return null;
+  return { pieces, uses };
+}
+
+/** Whether an escaper's other argument holds a reserved character (a sentinel), in it or in a list. */
+function holds(v: unknown): boolean {
+  if (typeof v === 'string') return RESERVED.test(v);
+  return Array.isArray(v) && v.some(holds);
+}
+
+/**
+ * The key of `data`'s family: every field but the holes, exactly (types told apart: a template
+ * may test any of them), and of the holes their types and the lengths of the lists. Undefined
+ * when some value is not plain data (it is then rendered plainly).
+ */
+export function familyKey(data: Record<string, unknown>, holes: StampHoles): string | undefined {
+  let key = '';
+  for (const k in data) {
+    const v = data[k];
+    const subs = holes.records?.[k];
+    if (holes.values.includes(k)) key += `${k}?${typeof v};`;
+    else if (subs) {
+      if (!Array.isArray(v)) return undefined;
+      key += `${k}#${v.length}`;
+      for (const r of v) {
+        if (typeof r !== 'object' || r === null || Object.getPrototypeOf(r) !== Object.prototype) return undefined;
+        const e = encode(r, 0, subs);
+        if (e === undefined) return undefined;
+        key += `,${e}`;
+      }
+      key += ';';
+    } else if (holes.lists.includes(k)) {
+      if (!Array.isArray(v)) return undefined;
+      key += `${k}#${v.length}`;
+      for (const e of v) {
+        if (typeof e !== 'string' && typeof e !== 'number') return undefined;
+        key += typeof e === 'string' ? 's' : 'n';
+      }
+      key += ';';
+    } else {
+      const e = encode(v, 0);
+      if (e === undefined) return undefined;
+      key += `${k}=${e};`;
+    }
+  }
+  return key;
+}
+
+/**
+ * A value as a key: its type and contents; undefined for anything but plain data (or too deep).
+ * `holes`: of a record, the fields that are holes (only their types count).
+ */
+function encode(v: unknown, depth: number, holes?: readonly string[]): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return `s${v.length}:${v}`;
+    case 'number':
+      return Object.is(v, -0) ? 'n-0' : `n${v}`;
+    case 'boolean':
+      return v ? 'T' : 'F';
+    case 'undefined':
+      return 'U';
+    case 'object': {
+      if (v === null) return 'N';
+      if (depth > 8) return undefined;
+      let out: string;
+      if (Array.isArray(v)) {
+        out = `[${v.length}`;
+        for (const e of v) {
+          const x = encode(e, depth + 1);
+          if (x === undefined) return undefined;
+          out += `,${x}`;
+        }
+        return `${out}]`;
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) return undefined;
+      out = '{';
+      for (const k of Object.keys(v)) {
+        const f = (v as Record<string, unknown>)[k];
+        if (holes?.includes(k)) {
+          out += `${k.length}:${k}?${typeof f},`;
+          continue;
+        }
+        const x = encode(f, depth + 1);
+        if (x === undefined) return undefined;
+        out += `${k.length}:${k}=${x},`;
+      }
+      return `${out}}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Problems of template `source` (its text) as a stamped template with `holes`: each hole may
+ * appear in its code only as the first argument of an escaper (`it.esc.<name>(it.<hole>, ...)` or
+ * `(it.<hole>)`); a list hole only as `for (const <v> of it.<list>)`, its element `<v>` only as
+ * such an argument; `it` only as `it.<field>`, with no include or part. Empty when it may be stamped.
+ */
+export function checkHoles(source: string, holes: StampHoles): string[] {
+  const code = [...source.matchAll(/<%[=~]?([\s\S]*?)-?%>/g)].map((m) => m[1]!).join('\n;\n');
+  const problems: string[] = [];
+  if (/\bit\b(?!\.\w)/.test(code)) problems.push('`it` is used other than as `it.<field>`');
+  if (/\b(?:include|includeAsync|part)\s*\(|\bit\.part\b/.test(code)) problems.push('it includes another template or a part');
+  if (/\bit\.esc\b(?!\.\w+\()/.test(code)) problems.push('the escapers are used other than by a call');
+  const asArgument = /it\.esc\.\w+\($/;
+  const onlyAsArgument = (pattern: string, what: string) => {
+    for (const m of code.matchAll(new RegExp(pattern, 'g'))) {
+      const before = code.slice(0, m.index);
+      const after = code.slice(m.index + m[0].length);
+      if (!asArgument.test(before) || !/^\s*[,)]/.test(after))
+        problems.push(
+          `${what} is used other than as the first argument of an escaper: ...${code.slice(Math.max(0, m.index - 30), m.index + m[0].length + 10)}...`,
+        );
+    }
+  };
+  for (const h of holes.values) onlyAsArgument(`\\bit\\.${h}\\b`, `it.${h}`);
+  for (const [l, subs] of Object.entries(holes.records ?? {})) {
+    const loops = [...code.matchAll(new RegExp(`for\\s*\\(\\s*const\\s+(\\w+)\\s+of\\s+it\\.${l}\\s*\\)`, 'g'))];
+    const uses = [...code.matchAll(new RegExp(`\\bit\\.${l}\\b`, 'g'))];
+    if (uses.length !== loops.length) problems.push(`it.${l} is used other than by \`for (const <v> of it.${l})\``);
+    for (const loop of loops) {
+      const v = loop[1]!;
+      const headers = [...code.matchAll(new RegExp(`for\\s*\\(\\s*const\\s+${v}\\s+of\\b`, 'g'))].length;
+      if (headers !== 1) problems.push(`the element ${v} of it.${l} shares its name with another loop's`);
+      // The record itself only by its fields; a hole field only as an escaper's first argument.
+      const bare = [...code.matchAll(new RegExp(`\\b${v}\\b(?!\\.\\w)`, 'g'))].length;
+      if (bare !== headers) problems.push(`the element ${v} of it.${l} is used other than by its fields`);
+      for (const sub of subs) onlyAsArgument(`\\b${v}\\.${sub}\\b`, `${v}.${sub}`);
+    }
+  }
+  for (const l of holes.lists) {
+    const loops = [...code.matchAll(new RegExp(`for\\s*\\(\\s*const\\s+(\\w+)\\s+of\\s+it\\.${l}\\s*\\)`, 'g'))];
+    const uses = [...code.matchAll(new RegExp(`\\bit\\.${l}\\b`, 'g'))];
+    if (uses.length !== loops.length) problems.push(`it.${l} is used other than by \`for (const <v> of it.${l})\``);
+    for (const loop of loops) {
+      const v = loop[1]!;
+      const all = [...code.matchAll(new RegExp(`\\b${v}\\b`, 'g'))].length;
+      const headers = [...code.matchAll(new RegExp(`for\\s*\\(\\s*const\\s+${v}\\s+of\\b`, 'g'))].length;
+      if (headers !== 1) problems.push(`the element ${v} of it.${l} shares its name with another loop's`);
+      const args = [...code.matchAll(new RegExp(`it\\.esc\\.\\w+\\(${v}\\s*[,)]`, 'g'))].length;
+      if (all !== headers + args) problems.push(`the element ${v} of it.${l} is used other than as the first argument of an escaper`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,181 @@
+// Stamping (src/render/stamp.ts): a per-node template rendered once per family and filled per
+// node must give the bytes of a plain render, and refuse every value the plain render refuses,
+// with the same message. Each stamped template's code is checked to use its holes only as an
+// escaper's first argument, and the check is shown catching each other use. test/fast-path.test.ts
+// compares whole trees (every fixture, a rich inventory) with and without stamping.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { checkHoles, resetStamps, STAMPED, stampStats } from '../src/render/stamp.ts';
+import { renderPart, renderTemplate } from '../src/render/templates.ts';
+
+const templates = resolve(import.meta.dirname, '../templates');
+const source = (name: string) => readFileSync(join(templates, `${name}.eta`), 'utf8');
+
+/** The text, or the error's message, of a render. */
+function outcome(render: () => string): string {
+  try {
+    return `text:${render()}`;
+  } catch (e) {
+    return `error:${(e as Error).message}`;
+  }
+}
+const stampedRender = (name: string, data: object) => outcome(() => renderTemplate(name, data));
+const plainRender = (name: string, data: object) => outcome(() => renderPart(`${name}.eta`, data));
+
+test('each stamped template uses its holes only as an escaper first argument, and uses every hole it declares', () => {
+  for (const [name, holes] of Object.entries(STAMPED)) {
+    const src = source(name);
+    assert.equal(checkHoles(src, holes), [], name);
+    for (const h of [...holes.values, ...holes.lists, ...Object.keys(holes.records ?? {})])
+      assert.ok(src.includes(`it.${h}`), `${name}: hole ${h} is not in the template`);
+    for (const subs of Object.values(holes.records ?? {}))
+      for (const s of subs) assert.match(src, new RegExp(`\\b\\w+\\.${s}\\b`), `${name}: ${s}`);
+  }
+});
+
+test('the check refuses a hole used any other way (each mutation of node-install.ipxe caught)', () => {
+  const holes = STAMPED['node-install.ipxe']!;
+  const src = source('node-install.ipxe');
+  const mutations: Record<string, string> = {
+    'a comparison': `<% if (it.hostname === 'x') { -%>x<% } -%>`,
+    'a condition': `<% if (it.mac) { -%>x<% } -%>`,
+    'a concatenation': `<%= it.esc.ipxeText(it.hostname + '-a') %>`,
+    'a raw output': `<%~ it.hostname %>`,
+    'an unescaped output': `<%= it.configUrl %>`,
+    'another argument': `<%= it.esc.ipxeOn(it.kernelUrl, it.mac) %>`,
+    'a method': `<%= it.esc.ipxeText(it.hostname.toUpperCase()) %>`,
+    'a list element unescaped': `<% for (const z of it.kernelArgs) { %><%= z %><% } %>`,
+    'a list by index': `<%= it.esc.ipxe(it.kernelArgs[0]) %>`,
+    'the list length': `<%= it.esc.int(it.kernelArgs.length) %>`,
+    'a record field concatenated (the form before stamping)': `<% for (const q of it.served) { %><%= it.esc.ipxeText(q.url + q.after) %><% } %>`,
+    'a record whole': `<% for (const q of it.served) { %><%= it.esc.ipxeText(JSON.stringify(q)) %><% } %>`,
+    'it whole': `<%= it.esc.ipxeText(JSON.stringify(it)) %>`,
+    'an include': `<%~ include('./boot.ipxe', it) %>`,
+    'the escapers passed on': `<% const e = it.esc; %>`,
+  };
+  for (const [what, line] of Object.entries(mutations)) {
+    const mutant = src.replace('set harvgen_try:int32 0\n', `${line}\nset harvgen_try:int32 0\n`);
+    assert.ok(mutant !== src, what);
+    assert.ok(checkHoles(mutant, holes).length > 0, `not caught: ${what}`);
+  }
+});
+
+/** The data install-script.ts gives node-install.ipxe, with a node's own values. */
+function installData(n: number, over: Record<string, unknown> = {}): Record<string, unknown> {
+  const os = n % 3 === 2;
+  return {
+    site: 'lab',
+    unknown: false,
+    hostname: `node-${n}`,
+    role: n % 2 === 0 ? 'join' : 'create',
+    mac: `52:54:00:00:00:${(n % 256).toString(16).padStart(2, '0')}`,
+    once: n % 5 === 0,
+    marker: 'file://COS_GRUB/EFI/BOOT/bootx64.efi',
+    generation: n % 7 === 0 ? 2 : undefined,
+    retries: 3,
+    retryDelay: 5,
+    arch: 'x86_64',
+    waitSeconds: 60,
+    kernelUrl: 'http://10.0.0.5:8080/artifacts/vmlinuz',
+    kernelArgs: ['initrd=initrd', `ip=10.0.1.${n}::10.0.0.1:255.255.0.0:node-${n}:eno1:none`, ...(n % 4 === 0 ? ['vlan=vlan20:eno1'] : [])],
+    initrds: [{ name: 'initrd', url: 'http://10.0.0.5:8080/artifacts/initrd' }],
+    shimUrl: undefined,
+    shimImage: undefined,
+    os: os ? 'rocky9' : undefined,
+    served: os ? [{ what: 'cloud-init NoCloud data', after: '{user-data,meta-data}', url: `http://10.0.0.5:8080/cloud-init/${n}/` }] : [],
+    version: os ? undefined : 'v1.6.0',
+    configUrl: os ? undefined : `http://10.0.0.5:8080/harvester/node-${n}.yaml`,
+    what: os ? 'rocky9' : 'the Harvester v1.6.0 installer',
+    whatShort: os ? 'rocky9' : 'the installer',
+    artifactsBase: os ? undefined : 'http://10.0.0.5:8080/artifacts',
+    origins: n % 6 === 0 ? ['http://10.0.0.5:8080'] : [],
+    failover: undefined,
+    ...over,
+  };
+}
+
+test('node-install.ipxe: 400 nodes in a few families, stamped and plain, byte for byte', () => {
+  resetStamps();
+  for (let n = 0; n < 400; n++) {
+    const data = installData(n);
+    assert.is(stampedRender('node-install.ipxe', data), plainRender('node-install.ipxe', data), `node ${n}`);
+  }
+  const stats = stampStats('node-install.ipxe')!;
+  assert.ok(stats.families < 60 && stats.served > 300 && !stats.off, JSON.stringify(stats));
+});
+
+test('a hostile hole value is refused as the plain render refuses it, and changes no other node', () => {
+  resetStamps();
+  const hostile: Record<string, unknown>[] = [
+    { hostname: 'a b' },
+    { hostname: 'x\ngoto evil' },
+    { hostname: '${evil}' },
+    { mac: '#comment' },
+    { configUrl: 'http://x/ y' },
+    { kernelArgs: ['initrd=initrd', 'ip=a b'] },
+    { kernelArgs: ['initrd=initrd', '||'] },
+    { hostname: `\uE000${'0'.repeat(16)}:0\uE001` },
+    { hostname: '\uE002' + '0\uE003' },
+    {
+      served: [{ what: 'cloud-init NoCloud data', after: '{user-data,meta-data}', url: 'http://x/$y/' }],
+      os: 'rocky9',
+      version: undefined,
+      configUrl: undefined,
+    },
+  ];
+  for (const [i, over] of hostile.entries()) {
+    // A good member of the family first, so that the hostile one is filled from its stamp.
+    assert.is(stampedRender('node-install.ipxe', installData(8)), plainRender('node-install.ipxe', installData(8)));
+    const bad = installData(8, over);
+    const s = stampedRender('node-install.ipxe', bad);
+    assert.is(s, plainRender('node-install.ipxe', bad), `case ${i}`);
+  }
+  // Still the same text for a good node after them.
+  assert.is(stampedRender('node-install.ipxe', installData(9)), plainRender('node-install.ipxe', installData(9)));
+});
+
+test('a value holding a reserved character in a shared field: that family is rendered plainly, the same', () => {
+  resetStamps();
+  for (const site of ['lab\uE000', 'lab\uE002', 'lab\uE0030\uE003']) {
+    const a = installData(1, { site });
+    const b = installData(3, { site });
+    assert.is(stampedRender('node-install.ipxe', a), plainRender('node-install.ipxe', a));
+    assert.is(stampedRender('node-install.ipxe', b), plainRender('node-install.ipxe', b));
+  }
+});
+
+test('node-iscsi.ipxe: stamped and plain, byte for byte', () => {
+  resetStamps();
+  for (let n = 0; n < 50; n++) {
+    const data = {
+      site: 'lab',
+      hostname: `disk-${n}`,
+      mac: `52:54:00:00:01:${n.toString(16).padStart(2, '0')}`,
+      server: '10.0.0.6',
+      port: 3260,
+      lun: n % 2,
+      target: `iqn.2026-11.net.example:store-${n}`,
+      initiator: `iqn.2010-04.org.ipxe:disk-${n}`,
+      rootPath: `iscsi:10.0.0.6::3260:${n % 2}:iqn.2026-11.net.example:store-${n}`,
+      retries: 3,
+      retryDelay: 5,
+    };
+    assert.is(stampedRender('node-iscsi.ipxe', data), plainRender('node-iscsi.ipxe', data), `node ${n}`);
+  }
+  assert.is(stampStats('node-iscsi.ipxe')!.families, 2);
+});
+
+test('every node its own family: stamping turns itself off for the template, and the texts stay the same', () => {
+  resetStamps();
+  for (let n = 0; n < 100; n++) {
+    const data = installData(1, { site: `site-${n}` });
+    assert.is(stampedRender('node-install.ipxe', data), plainRender('node-install.ipxe', data));
+  }
+  const stats = stampStats('node-install.ipxe')!;
+  assert.ok(stats.off, JSON.stringify(stats));
+  assert.is(stats.families, 64);
+});
+
+test.run();
