@@ -26,7 +26,8 @@
 // build() runs pass 1 for every site (the checks between sites need every model), then pass 2
 // one site at a time, writing each and letting its files go, so that only one site's files are
 // in memory at once.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { lstatOrUndefined } from './util/lstat.ts';
 import type { Diagnostic } from './diagnostics/types.ts';
 import { readInputFiles, type InputFiles } from './inputs/index.ts';
 import { loadSite, type LoadedSite, type Locator, type ParseCache, type SourceFile } from './load/index.ts';
@@ -99,6 +100,8 @@ export interface Renderable {
   readonly reuse?: { readonly outRoot: string; readonly siteDir: string };
   /** A build that writes: the real output root, where a large site's texts wait for emit (src/render/spill.ts). */
   readonly spillTo?: string;
+  /** With `spillTo`: where a site's staged spill is collected for its build to discard (CompileOptions.spills). */
+  readonly spills?: Set<Spill>;
   /** A deploy build of a site with `signing:`: the key, checked against its public key (src/sign/). */
   readonly signing?: Signing;
 }
@@ -150,6 +153,12 @@ export interface CompileOptions {
    * site's texts are set aside there while it renders (src/render/spill.ts).
    */
   readonly spillTo?: string;
+  /**
+   * With `spillTo`: a site whose directory there is not there yet (its first build) has its texts
+   * written straight into its staging directory (Spill.staged), and its spill is added here; the
+   * build discards each one no emit adopted when it ends. Without it, texts are set aside as above.
+   */
+  readonly spills?: Set<Spill>;
   /**
    * git's answers about private key files (src/validate/rules/private-keys.ts), kept for one run:
    * publish's two compiles of a site, and sites that share a key file, ask git once.
@@ -243,6 +252,11 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
   }
 }
 
+/** Where a site's texts wait for emit: its staging directory when its directory is not there yet (and the build collects staged spills), else the output root's spill. */
+function spillOf(root: string, site: string, spills: Set<Spill> | undefined): Spill {
+  return spills && lstatOrUndefined(join(root, site)) === undefined ? Spill.staged(root, site, spills) : new Spill(root);
+}
+
 /** What the second pass renders from: the model, the files read for it, how to keep or spill the output. */
 function renderableOf(a: {
   model: SiteModel;
@@ -265,6 +279,7 @@ function renderableOf(a: {
       ? { reuse: { outRoot: options.reuseOutput, siteDir: resolve(options.cwd ?? process.cwd(), a.dir) } }
       : {}),
     ...(!cache && options.spillTo !== undefined ? { spillTo: options.spillTo } : {}),
+    ...(!cache && options.spillTo !== undefined && options.spills ? { spills: options.spills } : {}),
     ...(a.signing ? { signing: a.signing } : {}),
   };
 }
@@ -329,7 +344,7 @@ export function renderModelled(modelled: ModelledSite): CompiledSite {
       mediaLoaders: renderable.files.mediaLoaders,
       secrets: renderable.secrets,
       // A build writes into the output root: a large site's texts wait there, not in memory.
-      ...(renderable.spillTo !== undefined ? { spill: new Spill(renderable.spillTo) } : {}),
+      ...(renderable.spillTo !== undefined ? { spill: spillOf(renderable.spillTo, model.site, renderable.spills) } : {}),
     });
     added = rendered.diagnostics;
     if (!added.some((d) => d.severity === 'error')) artifacts = rendered.artifacts;

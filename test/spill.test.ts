@@ -1,7 +1,9 @@
 // A large site's texts set aside on disk while it renders (src/render/spill.ts): the tree written
 // is byte for byte the one kept in memory gives, an edit over a spilled tree writes only what
 // changed, nothing is left in the output, and a spill that cannot be made keeps the texts in memory.
-import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+// A site's first build stages every text in its staging directory as it renders: the same tree,
+// each text written once, and nothing left when the site is not written.
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,6 +39,8 @@ test('every text set aside on disk: the very tree kept in memory gives, its file
   const memory = tempDir('spill-memory');
   const spilled = tempDir('spill-disk');
   await buildWith(false, siteCopy('location_y'), memory);
+  // Its directory there already (empty): the output root's spill, not a first build's staging.
+  mkdirSync(join(spilled, 'location_y'));
   const r = await buildWith(true, siteCopy('location_y'), spilled, true);
   assert.equal(readTree(join(spilled, 'location_y')), readTree(join(memory, 'location_y')));
   assert.equal(
@@ -98,7 +102,7 @@ test('a spill that cannot be made keeps the texts in memory', () => {
   try {
     const spill = new Spill('/dev/null/harvgen'); // not a directory: mkdir fails
     assert.ok(spill.wants(5));
-    assert.is(spill.putText('hello'), undefined);
+    assert.is(spill.putText('hello', 'a', 0o644), undefined);
     assert.not.ok(spill.engaged, 'no further text is set aside');
     assert.is(spill.putParts(['a', 'b']), undefined);
   } finally {
@@ -112,6 +116,7 @@ test("a spill left by a killed build (its process gone) is removed by the next o
   const live = join(out, `.harvgen-spill-${process.pid}-0123456789ab`);
   writeFileSync(dead, 'old');
   writeFileSync(live, 'mine');
+  mkdirSync(join(out, 'location_x'));
   await buildWith(true, siteCopy('location_x'), out);
   assert.not.ok(existsSync(dead), "the dead build's spill is gone");
   assert.ok(existsSync(live), 'a running process keeps its own');
@@ -158,12 +163,55 @@ test('a deploy build spills into a new directory, never into one it then refuses
   }
 });
 
-test('a site below the threshold sets nothing aside', async () => {
+test('a site below the threshold sets nothing aside (its directory there already)', async () => {
   const out = tempDir('spill-none');
+  mkdirSync(join(out, 'location_x'));
   const r = await buildWith(false, siteCopy('location_x'), out, true);
   const artifacts = (r.compiled?.[0] as { artifacts?: readonly Artifact[] } | undefined)?.artifacts ?? [];
   assert.ok(artifacts.length > 10);
   assert.equal(artifacts.filter(isSpilled), []);
+});
+
+test("a first build: every text written once, into the site's staging directory as it renders; the tree of a build in memory; nothing else left", async () => {
+  const memory = tempDir('stage-memory');
+  mkdirSync(join(memory, 'location_y'));
+  await buildWith(false, siteCopy('location_y'), memory);
+  const staged = tempDir('stage-first');
+  const r = await buildWith(false, siteCopy('location_y'), staged, true);
+  assert.equal(readTree(join(staged, 'location_y')), readTree(join(memory, 'location_y')));
+  const artifacts = (r.compiled?.[0] as { artifacts?: readonly Artifact[] } | undefined)?.artifacts ?? [];
+  const set = artifacts.filter(isSpilled);
+  // Every text but manifest.json (kept in memory, written last) went straight to its file.
+  assert.equal(
+    artifacts.filter((a) => !isSpilled(a)).map((a) => a.path),
+    ['manifest.json'],
+  );
+  assert.ok(set.length > 10);
+  for (const a of set) {
+    assert.is(a.contents, readFileSync(join(staged, 'location_y', a.path), 'utf8'), `${a.path} reads back from its place`);
+    assert.is(statSync(join(staged, 'location_y', a.path)).mode & 0o777, a.mode & ~process.umask(), `${a.path}: its mode`);
+  }
+  assert.equal(
+    readdirSync(staged).filter((f) => f !== 'location_y' && f !== '.harvgen-cache'),
+    [],
+    'no staging directory or spill is left',
+  );
+  // manifest.json is the newest file: the next build's check relies on it.
+  const manifest = statSync(join(staged, 'location_y/manifest.json')).mtimeMs;
+  for (const a of set) assert.ok(statSync(join(staged, 'location_y', a.path)).mtimeMs <= manifest, a.path);
+});
+
+test('first builds that are not written (--all-or-nothing with an error in another site) leave no staging directory', async () => {
+  const good = siteCopy('location_y');
+  const bad = siteCopy('location_x');
+  // An unknown key: an error in that site. --all-or-nothing renders the other (staging its texts) and writes neither.
+  writeFileSync(join(bad, 'site.yaml'), `${readFileSync(join(bad, 'site.yaml'), 'utf8')}no_such_key: 1\n`);
+  const out = tempDir('stage-failed');
+  const r = await build({ sites: [good, bad], outDir: out, allOrNothing: true, keepArtifacts: true });
+  assert.not.ok(r.ok);
+  const staged = r.compiled.flatMap((s) => (s.artifacts ?? []).filter(isSpilled));
+  assert.ok(staged.length > 10, `the good site was rendered and staged: ${staged.length}`);
+  assert.equal(existsSync(out) ? readdirSync(out) : [], [], 'nothing in the output, no staging directory');
 });
 
 test.run();

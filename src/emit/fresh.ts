@@ -4,36 +4,16 @@
 // directory at all (never a torn one) and a staging directory the next first build of that site
 // removes. Nothing goes through a link: the staging directory is made exclusively, each
 // directory in it one level at a time and checked, each file with O_EXCL.
-import { lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { removeStaleTemps } from '../durable/index.ts';
-import type { Artifact } from '../render/artifact.ts';
+import { makeDirs, stagingNames, stagingPath } from '../durable/staging.ts';
+import { isSpilled, type Artifact } from '../render/artifact.ts';
 import { crashPoint } from './journal.ts';
 import { manifestRank, type EmitResult } from './plan.ts';
 import { NewFiles } from './write-file.ts';
 
-/** What names a staging directory: `.<site>` + this + the writer's pid. */
-export const STAGING_MARK = '.harvgen-staging-';
-
-/** The names of `site`'s staging directories, the writer's pid in the first group. */
-function stagingNames(site: string): RegExp {
-  const literal = (t: string) => t.replace(/[.]/g, '\\.');
-  return new RegExp(`^\\.${literal(site)}${literal(STAGING_MARK)}(\\d+)$`);
-}
-
-/** Make each directory from `root` down to `dir` that is missing, one level at a time; refuse anything that is not a directory. */
-function makeDirs(root: string, dir: string, made: Set<string>): void {
-  if (dir === root || made.has(dir)) return;
-  makeDirs(root, dirname(dir), made);
-  try {
-    mkdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
-  // lstat: a link someone put there is not a directory.
-  if (!lstatSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
-  made.add(dir);
-}
+export { STAGING_MARK } from '../durable/staging.ts';
 
 /** The artifacts in their order, with manifest.json's signature and then manifest.json moved to the end (as plan() renames them). */
 function manifestLast(artifacts: readonly Artifact[]): Artifact[] {
@@ -47,16 +27,24 @@ const taken = (e: unknown) => ['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EISDIR'].inclu
 
 /**
  * Write every artifact of a site whose directory `root` does not exist, through a staging
- * directory renamed into place. Undefined when another build made `root` meanwhile (nothing of
- * this one is left: the caller then writes as it would into an existing tree).
+ * directory renamed into place: the one its render already wrote its texts to (src/render/spill.ts),
+ * or one of its own. Undefined when another build made `root` meanwhile (the caller then writes as
+ * it would into an existing tree; a staging directory of its own is removed, the render's is read
+ * from and discarded by its build).
  */
 export function emitFresh(root: string, artifacts: readonly Artifact[]): EmitResult | undefined {
   const parent = dirname(root);
-  mkdirSync(parent, { recursive: true });
-  // What a killed first build of this site left (its writer's pid gone).
-  removeStaleTemps(parent, stagingNames(basename(root)));
-  const staging = join(parent, `.${basename(root)}${STAGING_MARK}${process.pid}`);
-  mkdirSync(staging);
+  const staging = stagingPath(parent, basename(root));
+  // The render's: the texts in it are not written again.
+  const staged = artifacts.find(isSpilled)?.stagedIn === staging ? artifacts.find(isSpilled)!.spill : undefined;
+  if (!staged) {
+    mkdirSync(parent, { recursive: true });
+    // What a killed first build of this site left (its writer's pid gone).
+    removeStaleTemps(parent, stagingNames(basename(root)));
+    mkdirSync(staging);
+  }
+  // A staging directory of its own is removed when this fails; the render's, by its build.
+  const drop = () => (staged ? undefined : rmSync(staging, { recursive: true, force: true }));
   try {
     const made = new Set<string>();
     const files = new NewFiles();
@@ -64,6 +52,7 @@ export function emitFresh(root: string, artifacts: readonly Artifact[]): EmitRes
     // manifest.json (and its signature) last, as the journal renames them: every other file is
     // then older than the manifest that lists it, which the next build's check relies on.
     for (const a of manifestLast(artifacts)) {
+      if (staged && isSpilled(a) && a.stagedIn === staging) continue;
       const file = join(staging, a.path);
       makeDirs(staging, dirname(file), made);
       files.write(file, a, a.mode);
@@ -71,16 +60,17 @@ export function emitFresh(root: string, artifacts: readonly Artifact[]): EmitRes
     }
     crashPoint('before-staging-rename');
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
+    drop();
     throw e;
   }
   try {
     renameSync(staging, root);
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
+    drop();
     if (taken(e)) return undefined;
     throw e;
   }
+  staged?.adopt(root);
   const paths = artifacts.map((a) => a.path);
   // In the order plan() gives them (code unit order; a render's files already are).
   if (paths.some((p, i) => i > 0 && paths[i - 1]! > p)) paths.sort();

@@ -11,6 +11,7 @@
 // manifest.json lists, never through a link); one that does not is discarded unapplied,
 // deleted, and reported once, so it can neither touch another file nor fail every build.
 // Synchronous calls: each asynchronous one would wait for libuv's thread pool (src/util/lstat.ts).
+import { crashPoint } from '../durable/crash-point.ts';
 import {
   chmodSync,
   closeSync,
@@ -164,16 +165,6 @@ export function verifyJournal(root: string, journal: Journal, tree: ReadonlyMap<
 }
 
 const exists = (p: string): boolean => lstatOrUndefined(p) !== undefined;
-
-/**
- * Test only (test/cli-crash.test.ts): with HARVGEN_TEST_CRASH=<point>:<n> the process kills itself
- * (SIGKILL) at the n-th pass of that point: `temp` (a temp file written), `journal` (committed),
- * `rename` (a file renamed into place), `manifest` (manifest.json renamed), `before-journal-delete`.
- */
-export function crashPoint(point: string, n = 1): void {
-  const want = process.env.HARVGEN_TEST_CRASH;
-  if (want !== undefined && want === `${point}:${n}`) process.kill(process.pid, 'SIGKILL');
-}
 
 /**
  * Apply a committed journal; every step can run again after a crash with the same result.
@@ -344,3 +335,5 @@ export async function recoverScanned(paths: SafePaths): Promise<{ recovery: Reco
 export function isInterrupted(root: string): boolean {
   return interruptedIn(scanTree(root));
 }
+
+export { crashPoint };

@@ -17,6 +17,7 @@ import { nextTask } from '../util/next-task.ts';
 import type { BuildOptions, BuildResult, CountedBuildOptions, SiteBuild, SiteBuildCounts } from './build-options.ts';
 import { finishSite, letGo, renderAll, startRendering, type Rendering } from './rendering.ts';
 import { listed, writeSite, type Output } from './write-site.ts';
+import type { Spill } from '../render/spill.ts';
 
 export type {
   BuildOptions,
@@ -36,9 +37,13 @@ export function build(options: CountedBuildOptions): Promise<BuildResult<SiteBui
 export function build(options: BuildOptions): Promise<BuildResult>;
 export async function build(options: BuildOptions & { readonly paths?: false }): Promise<BuildResult<SiteBuildCounts>> {
   let passes: Passes | undefined;
+  // The staging directories of the sites built for the first time (src/render/spill.ts): each one
+  // no emit renamed into place (a site not written: an error, --strict, a refused output) goes.
+  const spills = new Set<Spill>();
   try {
-    return await buildWith(options, async (count) => (passes = await openPasses(options, count)));
+    return await buildWith(options, async (count) => (passes = await openPasses(options, count)), spills);
   } finally {
+    for (const spill of spills) spill.discard();
     await passes?.close();
   }
 }
@@ -46,6 +51,7 @@ export async function build(options: BuildOptions & { readonly paths?: false }):
 async function buildWith(
   options: BuildOptions & { readonly paths?: false },
   open: (count: number) => Promise<Passes>,
+  spills: Set<Spill>,
 ): Promise<BuildResult<SiteBuildCounts>> {
   const cwd = options.cwd ?? process.cwd();
   const outRoot = resolve(cwd, options.outDir ?? 'out');
@@ -73,7 +79,7 @@ async function buildWith(
     ...options,
     stamps: !compare,
     ...(reuse ? { reuseOutput: out.realRoot } : {}),
-    ...(spill ? { spillTo: out.realRoot } : {}),
+    ...(spill ? { spillTo: out.realRoot, spills } : {}),
   };
   // The first pass's list of sites is not held past here: `run` holds each site until it is written.
   const { run, skipped } = await compileAll(compile, records, passes.model, passes.concurrent).then(({ result, skipped }) => ({

@@ -167,8 +167,7 @@ export class SpilledText implements Artifact {
     return true;
   }
   readonly url: string | undefined;
-  readonly #spill: Spill;
-  readonly #offset: number;
+  readonly #place: SpillPlace;
   constructor(
     readonly path: string,
     readonly mode: number,
@@ -178,8 +177,7 @@ export class SpilledText implements Artifact {
     readonly sha256: string,
   ) {
     this.url = url;
-    this.#spill = place.spill;
-    this.#offset = place.offset;
+    this.#place = place;
   }
   get contents(): string {
     const b = this.bytes();
@@ -187,15 +185,23 @@ export class SpilledText implements Artifact {
   }
   /** The file's bytes, read back from the spill. */
   bytes(): Uint8Array {
-    return this.#spill.read(this.#offset, this.size);
+    return this.#place.spill.read(this.#place, this.size);
   }
   /** Let go of the spill this file is in (and every other file in it): after its site is written. */
   releaseSpill(): void {
-    this.#spill.close();
+    this.#place.spill.close();
   }
   /** Write the file's bytes to `fd` (emit) without holding them. */
   writeTo(fd: number): void {
-    this.#spill.copyTo(this.#offset, this.size, fd);
+    this.#place.spill.copyTo(this.#place, this.size, fd);
+  }
+  /** The staging directory this file is already written to, under its own path (a first build: src/emit/fresh.ts). */
+  get stagedIn(): string | undefined {
+    return this.#place.path === this.path ? this.#place.spill.stagingDir : undefined;
+  }
+  /** The spill it is in (emit tells it where its staging directory went). */
+  get spill(): Spill {
+    return this.#place.spill;
   }
 }
 

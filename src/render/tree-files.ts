@@ -35,7 +35,7 @@ export class TreeFiles {
   private readonly prefix: string;
   constructor(
     server: string,
-    /** A plain build of a large site: texts past the first few MB are set aside on disk (src/render/spill.ts). */
+    /** A plain build of a large site: texts past the first few MB are set aside on disk; a first build: every text, into its staging directory (src/render/spill.ts). */
     private readonly spill?: Spill,
   ) {
     this.prefix = `${server}/`;
@@ -67,7 +67,7 @@ export class TreeFiles {
         opts.deployOnly === true,
       );
     if (this.spill && typeof contents === 'string' && this.spill.wants(contents.length)) {
-      const put = this.spill.putText(contents);
+      const put = this.spill.putText(contents, path, opts.mode ?? 0o644);
       if (put) return new SpilledText(path, opts.mode ?? 0o644, url, put.place, put.size, put.sha256);
     }
     return { path, contents, mode: opts.mode ?? 0o644, ...(url !== undefined ? { url } : {}) };
