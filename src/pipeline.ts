@@ -37,7 +37,7 @@ import type { InputStamp } from './load/stamps.ts';
 import { envDigests } from './cache/env.ts';
 import { renderedNodes, reusableRender, type RenderedNodes } from './cache/reuse.ts';
 import type { SiteModel } from './model/index.ts';
-import { Spill } from './render/spill.ts';
+import { Spill, type StagingScope } from './render/spill.ts';
 import { renderCache, renderSite, type Artifact, type RenderCache } from './render/index.ts';
 import { checkSigningKey, resolveSigningKey, signManifest, type Signing } from './sign/index.ts';
 import { MaskedValues } from './util/masked.ts';
@@ -100,8 +100,8 @@ export interface Renderable {
   readonly reuse?: { readonly outRoot: string; readonly siteDir: string };
   /** A build that writes: the real output root, where a large site's texts wait for emit (src/render/spill.ts). */
   readonly spillTo?: string;
-  /** With `spillTo`: where a site's staged spill is collected for its build to discard (CompileOptions.spills). */
-  readonly spills?: Set<Spill>;
+  /** With `spillTo`: the build's first builds (CompileOptions.staging). */
+  readonly staging?: StagingScope;
   /** A deploy build of a site with `signing:`: the key, checked against its public key (src/sign/). */
   readonly signing?: Signing;
 }
@@ -154,11 +154,12 @@ export interface CompileOptions {
    */
   readonly spillTo?: string;
   /**
-   * With `spillTo`: a site whose directory there is not there yet (its first build) has its texts
-   * written straight into its staging directory (Spill.staged), and its spill is added here; the
-   * build discards each one no emit adopted when it ends. Without it, texts are set aside as above.
+   * With `spillTo`: a site rendered while `staging.writing` whose directory there is not there yet
+   * (its first build) has its texts written straight into its staging directory (Spill.staged),
+   * and its spill is added to the scope; the build discards each one no emit adopted when it ends.
+   * Otherwise texts are set aside as above.
    */
-  readonly spills?: Set<Spill>;
+  readonly staging?: StagingScope;
   /**
    * git's answers about private key files (src/validate/rules/private-keys.ts), kept for one run:
    * publish's two compiles of a site, and sites that share a key file, ask git once.
@@ -252,9 +253,9 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
   }
 }
 
-/** Where a site's texts wait for emit: its staging directory when its directory is not there yet (and the build collects staged spills), else the output root's spill. */
-function spillOf(root: string, site: string, spills: Set<Spill> | undefined): Spill {
-  return spills && lstatOrUndefined(join(root, site)) === undefined ? Spill.staged(root, site, spills) : new Spill(root);
+/** Where a site's texts wait for emit: its staging directory when it is about to be written for the first time, else the output root's spill. */
+function spillOf(root: string, site: string, staging: StagingScope | undefined): Spill {
+  return staging?.writing && lstatOrUndefined(join(root, site)) === undefined ? Spill.staged(root, site, staging) : new Spill(root);
 }
 
 /** What the second pass renders from: the model, the files read for it, how to keep or spill the output. */
@@ -279,7 +280,7 @@ function renderableOf(a: {
       ? { reuse: { outRoot: options.reuseOutput, siteDir: resolve(options.cwd ?? process.cwd(), a.dir) } }
       : {}),
     ...(!cache && options.spillTo !== undefined ? { spillTo: options.spillTo } : {}),
-    ...(!cache && options.spillTo !== undefined && options.spills ? { spills: options.spills } : {}),
+    ...(!cache && options.spillTo !== undefined && options.staging ? { staging: options.staging } : {}),
     ...(a.signing ? { signing: a.signing } : {}),
   };
 }
@@ -344,7 +345,7 @@ export function renderModelled(modelled: ModelledSite): CompiledSite {
       mediaLoaders: renderable.files.mediaLoaders,
       secrets: renderable.secrets,
       // A build writes into the output root: a large site's texts wait there, not in memory.
-      ...(renderable.spillTo !== undefined ? { spill: spillOf(renderable.spillTo, model.site, renderable.spills) } : {}),
+      ...(renderable.spillTo !== undefined ? { spill: spillOf(renderable.spillTo, model.site, renderable.staging) } : {}),
     });
     added = rendered.diagnostics;
     if (!added.some((d) => d.severity === 'error')) artifacts = rendered.artifacts;

@@ -4,7 +4,7 @@
 // staging directory the next build removes; a staging directory a live process writes is left;
 // a site directory that appears meanwhile is written the usual way.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { build, type Artifact } from '../src/index.ts';
 import { emitSite } from '../src/emit/index.ts';
 import { emitFresh, STAGING_MARK } from '../src/emit/fresh.ts';
+import { makeStaging, releaseStaging } from '../src/durable/staging.ts';
 import { modeOf, readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -90,6 +91,24 @@ test("a live process's staging directory is left alone; one of a dead process is
   assert.ok(r && r.written.length === artifacts.length);
   assert.ok(existsSync(live) && existsSync(other));
   assert.not.ok(existsSync(dead));
+});
+
+test("one named with this process's pid that it does not hold (an earlier process's of the same pid) is removed; one it holds is never touched", async () => {
+  const out = tempDir('emit-fresh-pid');
+  const mine = join(out, `.location_x${STAGING_MARK}${process.pid}`);
+  mkdirSync(mine);
+  writeFileSync(join(mine, 'stale.txt'), 'left by a process that had this pid');
+  const r = emitFresh(join(out, 'location_x'), artifacts);
+  assert.ok(r && r.written.length === artifacts.length);
+  assert.not.ok(existsSync(mine));
+  assert.not.ok(existsSync(join(out, 'location_x/stale.txt')));
+  // Held by this process (a render staging the site): emitFresh leaves it and says to write the usual way.
+  const again = tempDir('emit-fresh-held');
+  const held = makeStaging(again, 'location_x')!;
+  writeFileSync(join(held.dir, 'boot.ipxe'), 'being written');
+  assert.is(emitFresh(join(again, 'location_x'), artifacts), undefined);
+  assert.is(readFileSync(join(held.dir, 'boot.ipxe'), 'utf8'), 'being written');
+  releaseStaging(held.dir);
 });
 
 test('a site directory that appears meanwhile: the staged files are dropped and the build writes it the usual way', async () => {

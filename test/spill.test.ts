@@ -9,7 +9,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from '../src/index.ts';
 import { artifactsToWire, isSpilled, SpilledText, type Artifact } from '../src/render/artifact.ts';
-import { setSpillAfterForTests, Spill } from '../src/render/spill.ts';
+import { recordStagedForTests, setSpillAfterForTests, setStageBatchForTests, Spill, StagingScope } from '../src/render/spill.ts';
+import { compileModel, renderModelled } from '../src/pipeline.ts';
+import { emitSite } from '../src/emit/index.ts';
+import { STAGING_MARK } from '../src/durable/staging.ts';
 import { exampleWithSecrets } from './helpers/example.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -172,46 +175,113 @@ test('a site below the threshold sets nothing aside (its directory there already
   assert.equal(artifacts.filter(isSpilled), []);
 });
 
+/** Compile and render `site` as build() does for a site it is about to write into `out` for the first time. */
+async function stagedRender(site: string, out: string) {
+  const staging = new StagingScope();
+  staging.writing = true;
+  const compiled = renderModelled(await compileModel(site, { spillTo: out, staging }));
+  return { staging, artifacts: compiled.artifacts ?? [] };
+}
+
 test("a first build: every text written once, into the site's staging directory as it renders; the tree of a build in memory; nothing else left", async () => {
   const memory = tempDir('stage-memory');
   mkdirSync(join(memory, 'location_y'));
   await buildWith(false, siteCopy('location_y'), memory);
-  const staged = tempDir('stage-first');
-  const r = await buildWith(false, siteCopy('location_y'), staged, true);
-  assert.equal(readTree(join(staged, 'location_y')), readTree(join(memory, 'location_y')));
-  const artifacts = (r.compiled?.[0] as { artifacts?: readonly Artifact[] } | undefined)?.artifacts ?? [];
+  const out = tempDir('stage-first');
+  const { staging, artifacts } = await stagedRender(siteCopy('location_y'), out);
   const set = artifacts.filter(isSpilled);
   // Every text but manifest.json (kept in memory, written last) went straight to its file.
   assert.equal(
     artifacts.filter((a) => !isSpilled(a)).map((a) => a.path),
     ['manifest.json'],
   );
-  assert.ok(set.length > 10);
+  // Held back to be written together: nothing on disk until the batch is full, or emit asks.
+  assert.not.ok(existsSync(out) && readdirSync(out).length > 0, 'a small site: its batch is not written yet');
+  set[0]!.spill.flush();
+  assert.ok(set.length > 10 && set.every((a) => a.stagedIn === join(out, `.location_y${STAGING_MARK}${process.pid}`)));
+  const r = await emitSite(join(out, 'location_y'), artifacts);
+  assert.is(r.written.length, artifacts.length);
+  staging.discard();
+  assert.equal(readTree(join(out, 'location_y')), readTree(join(memory, 'location_y')));
   for (const a of set) {
-    assert.is(a.contents, readFileSync(join(staged, 'location_y', a.path), 'utf8'), `${a.path} reads back from its place`);
-    assert.is(statSync(join(staged, 'location_y', a.path)).mode & 0o777, a.mode & ~process.umask(), `${a.path}: its mode`);
+    assert.is(a.contents, readFileSync(join(out, 'location_y', a.path), 'utf8'), `${a.path} reads back from its place`);
+    assert.is(statSync(join(out, 'location_y', a.path)).mode & 0o777, a.mode & ~process.umask(), `${a.path}: its mode`);
   }
-  assert.equal(
-    readdirSync(staged).filter((f) => f !== 'location_y' && f !== '.harvgen-cache'),
-    [],
-    'no staging directory or spill is left',
-  );
+  assert.equal(readdirSync(out), ['location_y'], 'no staging directory or spill is left');
   // manifest.json is the newest file: the next build's check relies on it.
-  const manifest = statSync(join(staged, 'location_y/manifest.json')).mtimeMs;
-  for (const a of set) assert.ok(statSync(join(staged, 'location_y', a.path)).mtimeMs <= manifest, a.path);
+  const manifest = statSync(join(out, 'location_y/manifest.json')).mtimeMs;
+  for (const a of set) assert.ok(statSync(join(out, 'location_y', a.path)).mtimeMs <= manifest, a.path);
 });
 
-test('first builds that are not written (--all-or-nothing with an error in another site) leave no staging directory', async () => {
+test('staged in small batches (written when full; a text larger than a batch at once): the same tree', async () => {
+  const memory = tempDir('stage-batch-memory');
+  mkdirSync(join(memory, 'location_y'));
+  await buildWith(false, siteCopy('location_y'), memory);
+  const out = tempDir('stage-batch');
+  setStageBatchForTests(4096);
+  try {
+    const { staging, artifacts } = await stagedRender(siteCopy('location_y'), out);
+    const set = artifacts.filter(isSpilled);
+    assert.ok(set.some((a) => a.size * 3 > 4096) && set.some((a) => a.size < 1000), 'texts of both kinds');
+    assert.ok(readdirSync(out).length === 1, 'full batches were written while it rendered');
+    await emitSite(join(out, 'location_y'), artifacts);
+    staging.discard();
+    assert.equal(readTree(join(out, 'location_y')), readTree(join(memory, 'location_y')));
+  } finally {
+    setStageBatchForTests(undefined);
+  }
+});
+
+test('a staged first build that is not written leaves no staging directory, nor the output root it made', async () => {
+  const out = join(tempDir('stage-failed'), 'out');
+  const { staging, artifacts } = await stagedRender(siteCopy('location_y'), out);
+  assert.ok(artifacts.filter(isSpilled).length > 10);
+  artifacts.find(isSpilled)!.spill.flush();
+  assert.equal(readdirSync(out), [`.location_y${STAGING_MARK}${process.pid}`]);
+  staging.discard();
+  assert.not.ok(existsSync(out), 'the output root it made is gone');
+  assert.throws(() => artifacts.find(isSpilled)!.contents, /removed/);
+});
+
+test('build() stages a site it writes for the first time, and not one whose directory is there', async () => {
+  const staged: string[] = [];
+  recordStagedForTests(staged);
+  try {
+    const out = tempDir('stage-build');
+    const site = siteCopy('location_y');
+    assert.ok((await build({ sites: [site], outDir: out })).ok);
+    assert.equal(staged, ['location_y']);
+    assert.ok((await build({ sites: [site], outDir: out, force: true })).ok);
+    assert.equal(staged, ['location_y'], 'its directory is there: not staged');
+    assert.equal(readdirSync(out).sort(), ['.harvgen-cache', 'location_y']);
+  } finally {
+    recordStagedForTests(undefined);
+  }
+});
+
+test('build() stages only the sites it is about to write: not under --all-or-nothing before it knows, nor for a caller keeping the files', async () => {
   const good = siteCopy('location_y');
   const bad = siteCopy('location_x');
-  // An unknown key: an error in that site. --all-or-nothing renders the other (staging its texts) and writes neither.
   writeFileSync(join(bad, 'site.yaml'), `${readFileSync(join(bad, 'site.yaml'), 'utf8')}no_such_key: 1\n`);
-  const out = tempDir('stage-failed');
-  const r = await build({ sites: [good, bad], outDir: out, allOrNothing: true, keepArtifacts: true });
-  assert.not.ok(r.ok);
-  const staged = r.compiled.flatMap((s) => (s.artifacts ?? []).filter(isSpilled));
-  assert.ok(staged.length > 10, `the good site was rendered and staged: ${staged.length}`);
-  assert.equal(existsSync(out) ? readdirSync(out) : [], [], 'nothing in the output, no staging directory');
+  const out = join(tempDir('stage-aon'), 'out');
+  const staged: string[] = [];
+  recordStagedForTests(staged);
+  try {
+    const r = await build({ sites: [good, bad], outDir: out, allOrNothing: true });
+    assert.not.ok(r.ok);
+    assert.equal(staged, [], 'rendered to report only: nothing staged');
+    assert.not.ok(existsSync(out), 'no output root');
+    const kept = await build({ sites: [good], outDir: out, keepArtifacts: true });
+    assert.ok(kept.ok);
+    assert.equal(staged, [], 'the files kept for the caller: not staged');
+  } finally {
+    recordStagedForTests(undefined);
+  }
+  // A deploy build into a new directory with --all-or-nothing: written (never refused for a staging directory of its own).
+  const deploy = join(tempDir('stage-deploy'), 'deploy');
+  const d = await build({ sites: [exampleWithSecrets('location_x')], outDir: deploy, secrets: 'filled', allOrNothing: true });
+  assert.ok(d.ok, JSON.stringify(d.diagnostics));
+  assert.ok(readdirSync(deploy).every((n) => !n.includes(STAGING_MARK)));
 });
 
 test.run();

@@ -54,6 +54,16 @@ test('the check refuses a hole used any other way (each mutation of node-install
     'it whole': `<%= it.esc.ipxeText(JSON.stringify(it)) %>`,
     'an include': `<%~ include('./boot.ipxe', it) %>`,
     'the escapers passed on': `<% const e = it.esc; %>`,
+    "the escaper's result changed": `<%= it.esc.ipxe(it.mac).replace(/:/g, '') %>`,
+    "the escaper's result kept in code": `<% const m = it.esc.ipxe(it.mac) %><%= m %>`,
+    "the escaper's result in a condition": `<% if (it.esc.ipxe(it.mac).startsWith('aa')) { %>x<% } %>`,
+    'another object named like the escapers': `<% const myit = { esc: it.esc }; %><%= myit.esc.ipxe(it.mac) %>`,
+    'a code tag with whitespace control': `<%_ it.mac %>`,
+    'an escape sequence in a name': `<%= it.esc.ipxe(it.m\\u0061c) %>`,
+    'by index': `<%= it.esc.ipxe(it['mac']) %>`,
+    'a tag that ends inside a string': `<% const q = "%>"; it.esc.ipxe(it.mac) %>`,
+    'a list element declared twice': `<% for (const a of it.initrds) { %><%= it.esc.ipxe(a.url) %><% } %>`,
+    'a record hole field passed on': `<% for (const q of it.served) { %><%= it.esc.ipxeOn(q.what, q.url) %><% } %>`,
   };
   for (const [what, line] of Object.entries(mutations)) {
     const mutant = src.replace('set harvgen_try:int32 0\n', `${line}\nset harvgen_try:int32 0\n`);

@@ -4,9 +4,9 @@
 // through a link), each file created exclusively (O_EXCL) with its mode. Render writes a new
 // site's texts into it as they are made (src/render/spill.ts), emit the rest and renames it
 // (src/emit/fresh.ts).
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { removeStaleTemps } from './atomic.ts';
 
 /** What names a staging directory: `.<site>` + this + the writer's pid. */
 export const STAGING_MARK = '.harvgen-staging-';
@@ -20,6 +20,37 @@ export function stagingNames(site: string): RegExp {
 /** This process's staging directory for `site` in `parent`. */
 export function stagingPath(parent: string, site: string): string {
   return join(parent, `.${site}${STAGING_MARK}${process.pid}`);
+}
+
+/** The staging directories this process holds now (a render's or an emit's). */
+const held = new Set<string>();
+
+/**
+ * Make this process's staging directory for `site` in `parent` (made when missing: `madeFrom` is
+ * the first directory made for it, as mkdirSync says). The ones dead processes left are removed
+ * first, and one with this process's pid that it does not hold (left by an earlier process that
+ * had the same pid, as in a container) too. Undefined when this process holds it already.
+ */
+export function makeStaging(parent: string, site: string): { readonly dir: string; readonly madeFrom: string | undefined } | undefined {
+  const madeFrom = mkdirSync(parent, { recursive: true });
+  removeStaleTemps(parent, stagingNames(site));
+  const dir = stagingPath(parent, site);
+  if (held.has(dir)) return undefined;
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // Its name is this process's, and this process does not hold it: an earlier one's (rmSync removes a link, never what it points to).
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+  }
+  held.add(dir);
+  return { dir, madeFrom };
+}
+
+/** The staging directory `dir` is renamed into place or removed: this process holds it no more. */
+export function releaseStaging(dir: string): void {
+  held.delete(dir);
 }
 
 /** Make each directory from `root` down to `dir` that is missing, one level at a time; refuse anything that is not a directory. */

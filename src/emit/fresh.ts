@@ -4,10 +4,9 @@
 // directory at all (never a torn one) and a staging directory the next first build of that site
 // removes. Nothing goes through a link: the staging directory is made exclusively, each
 // directory in it one level at a time and checked, each file with O_EXCL.
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { removeStaleTemps } from '../durable/index.ts';
-import { makeDirs, stagingNames, stagingPath } from '../durable/staging.ts';
+import { makeDirs, makeStaging, releaseStaging, stagingPath } from '../durable/staging.ts';
 import { isSpilled, type Artifact } from '../render/artifact.ts';
 import { crashPoint } from './journal.ts';
 import { manifestRank, type EmitResult } from './plan.ts';
@@ -35,16 +34,18 @@ const taken = (e: unknown) => ['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EISDIR'].inclu
 export function emitFresh(root: string, artifacts: readonly Artifact[]): EmitResult | undefined {
   const parent = dirname(root);
   const staging = stagingPath(parent, basename(root));
-  // The render's: the texts in it are not written again.
-  const staged = artifacts.find(isSpilled)?.stagedIn === staging ? artifacts.find(isSpilled)!.spill : undefined;
-  if (!staged) {
-    mkdirSync(parent, { recursive: true });
-    // What a killed first build of this site left (its writer's pid gone).
-    removeStaleTemps(parent, stagingNames(basename(root)));
-    mkdirSync(staging);
-  }
+  // The render's: the texts in it are not written again (those it holds back are written first).
+  const spilled = artifacts.find(isSpilled);
+  spilled?.spill.flush();
+  const staged = spilled?.stagedIn === staging ? spilled.spill : undefined;
+  // Otherwise one of its own; none when another build of this process holds that name: the usual way then.
+  if (!staged && makeStaging(parent, basename(root)) === undefined) return undefined;
   // A staging directory of its own is removed when this fails; the render's, by its build.
-  const drop = () => (staged ? undefined : rmSync(staging, { recursive: true, force: true }));
+  const drop = () => {
+    if (staged) return;
+    rmSync(staging, { recursive: true, force: true });
+    releaseStaging(staging);
+  };
   try {
     const made = new Set<string>();
     const files = new NewFiles();
@@ -70,7 +71,8 @@ export function emitFresh(root: string, artifacts: readonly Artifact[]): EmitRes
     if (taken(e)) return undefined;
     throw e;
   }
-  staged?.adopt(root);
+  if (staged) staged.adopt(root);
+  else releaseStaging(staging);
   const paths = artifacts.map((a) => a.path);
   // In the order plan() gives them (code unit order; a render's files already are).
   if (paths.some((p, i) => i > 0 && paths[i - 1]! > p)) paths.sort();

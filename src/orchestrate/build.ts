@@ -17,7 +17,7 @@ import { nextTask } from '../util/next-task.ts';
 import type { BuildOptions, BuildResult, CountedBuildOptions, SiteBuild, SiteBuildCounts } from './build-options.ts';
 import { finishSite, letGo, renderAll, startRendering, type Rendering } from './rendering.ts';
 import { listed, writeSite, type Output } from './write-site.ts';
-import type { Spill } from '../render/spill.ts';
+import { StagingScope } from '../render/spill.ts';
 
 export type {
   BuildOptions,
@@ -38,12 +38,12 @@ export function build(options: BuildOptions): Promise<BuildResult>;
 export async function build(options: BuildOptions & { readonly paths?: false }): Promise<BuildResult<SiteBuildCounts>> {
   let passes: Passes | undefined;
   // The staging directories of the sites built for the first time (src/render/spill.ts): each one
-  // no emit renamed into place (a site not written: an error, --strict, a refused output) goes.
-  const spills = new Set<Spill>();
+  // no emit renamed into place (a site not written: an error, --strict, a failed write) goes.
+  const staging = new StagingScope();
   try {
-    return await buildWith(options, async (count) => (passes = await openPasses(options, count)), spills);
+    return await buildWith(options, async (count) => (passes = await openPasses(options, count)), staging);
   } finally {
-    for (const spill of spills) spill.discard();
+    staging.discard();
     await passes?.close();
   }
 }
@@ -51,7 +51,7 @@ export async function build(options: BuildOptions & { readonly paths?: false }):
 async function buildWith(
   options: BuildOptions & { readonly paths?: false },
   open: (count: number) => Promise<Passes>,
-  spills: Set<Spill>,
+  staging: StagingScope,
 ): Promise<BuildResult<SiteBuildCounts>> {
   const cwd = options.cwd ?? process.cwd();
   const outRoot = resolve(cwd, options.outDir ?? 'out');
@@ -79,7 +79,7 @@ async function buildWith(
     ...options,
     stamps: !compare,
     ...(reuse ? { reuseOutput: out.realRoot } : {}),
-    ...(spill ? { spillTo: out.realRoot, spills } : {}),
+    ...(spill ? { spillTo: out.realRoot, staging } : {}),
   };
   // The first pass's list of sites is not held past here: `run` holds each site until it is written.
   const { run, skipped } = await compileAll(compile, records, passes.model, passes.concurrent).then(({ result, skipped }) => ({
@@ -105,6 +105,9 @@ async function buildWith(
     return failedBuild(run);
   }
   if (secrets === 'filled' && !compare) markDeployTree(out.realRoot);
+  // From here on a site is rendered to be written: a first build's texts go straight to its
+  // staging directory. Not for a caller that keeps the files to read them (--diff, the library).
+  staging.writing = !options.keepArtifacts;
   const { sites, diagnostics: emitDiagnostics } = await writeSites(run, writable, skippedDirs, out, options);
   const diagnostics = [...sortDiagnostics(run.compileDiagnostics), ...emitDiagnostics];
   // A repaired tree is news, not a problem: it never fails a build, even with --strict.

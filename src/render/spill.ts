@@ -6,19 +6,15 @@
 // build killed in between left is removed by the next spill there, its process gone), and its
 // descriptor closes when no file of the site needs it any more.
 //
-// A site whose directory is not there yet (its first build) is staged instead (`Spill.staged`):
-// every text is written once, as it is rendered, to its own file in the site's staging directory
-// (src/durable/staging.ts) and hashed in the same pass; emit writes the rest there (manifest.json
-// last) and renames the directory into place (src/emit/fresh.ts), which `adopt` records. A staging
-// directory no emit adopted is removed by `discard` (build() discards its own when it ends, and
-// the process on exit); one a killed build left, by the next first build of its site.
+// A site whose directory is not there yet (its first build) is staged instead (`Spill.staged`,
+// ./staged.ts): every text written once, to its own file in the site's staging directory.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, opendirSync, openSync, readSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, lstatSync, mkdirSync, opendirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { eachUtf8Chunk, eachUtf8ChunkOf } from '../util/utf8-chunks.ts';
-import { removeStaleTemps } from '../durable/index.ts';
-import { crashPoint } from '../durable/crash-point.ts';
-import { makeDirs, NewFileCreator, stagingNames, stagingPath } from '../durable/staging.ts';
+import { StagedTexts, type StagingScope } from './staged.ts';
+
+export { recordStagedForTests, setStageBatchForTests, StagingScope } from './staged.ts';
 
 /** Texts of a site kept in memory before the next ones are set aside (a site below it never spills). */
 export const SPILL_AFTER = 8 * 1024 * 1024;
@@ -100,25 +96,6 @@ export interface SpillPlace {
   readonly path?: string;
 }
 
-/** Staging directories not adopted nor discarded yet: removed when the process exits. */
-const live = new Set<Spill>();
-/** An output root a staging made, and the first directory made for it (removed again, when empty, by a discard). */
-const madeFor = new Map<string, string>();
-let exitHook = false;
-
-/** A site's staging: its directory, and where its files are now (the staging directory, or the site's once adopted). */
-interface Staging {
-  readonly parent: string;
-  readonly site: string;
-  readonly dir: string;
-  base: string;
-  created: boolean;
-  adopted: boolean;
-  count: number;
-  readonly made: Set<string>;
-  readonly creator: NewFileCreator;
-}
-
 /** One site's spill. `put` says where a text went, or undefined to keep it in memory. */
 export class Spill {
   #fd: number | undefined;
@@ -126,28 +103,19 @@ export class Spill {
   #seen = 0;
   #failed = false;
   readonly #after = state[TEST_AFTER] ?? SPILL_AFTER;
-  #staging: Staging | undefined;
+  /** A first build's texts, staged (./staged.ts). */
+  #staged: StagedTexts | undefined;
   /** `dir`: the output root (created when missing, as emit would). */
   constructor(private readonly dir: string) {}
 
   /**
    * The spill of site `site`, whose directory in `dir` (the output root) is not there yet: its
-   * texts are staged (see the top of this file). `made` collects it, for its build to discard.
+   * texts are staged (./staged.ts). `scope` collects it, for its build to discard.
    */
-  static staged(dir: string, site: string, made: Set<Spill>): Spill {
+  static staged(dir: string, site: string, scope: StagingScope): Spill {
     const spill = new Spill(dir);
-    spill.#staging = {
-      parent: dir,
-      site,
-      dir: stagingPath(dir, site),
-      base: stagingPath(dir, site),
-      created: false,
-      adopted: false,
-      count: 0,
-      made: new Set(),
-      creator: new NewFileCreator(),
-    };
-    made.add(spill);
+    spill.#staged = new StagedTexts(dir, site);
+    scope.add(spill, site);
     return spill;
   }
 
@@ -159,7 +127,7 @@ export class Spill {
 
   /** Whether texts are being set aside (the site is past the threshold, or staged, and the spill works). */
   get engaged(): boolean {
-    return (this.#staging !== undefined || this.#seen > this.#after) && !this.#failed;
+    return this.#staged ? !this.#staged.failed : this.#seen > this.#after && !this.#failed;
   }
 
   /**
@@ -167,96 +135,36 @@ export class Spill {
    * (keep it in memory). Staged: written to `path` (a safe relative path) with `mode`.
    */
   putText(text: string, path: string, mode: number): Spilled | undefined {
-    if (this.#staging) return this.#stage(this.#staging, path, mode, (each) => eachUtf8Chunk(text, each));
+    if (this.#staged) {
+      const put = this.#staged.put(text, path, mode);
+      return put && { place: { spill: this, offset: 0, path }, ...put };
+    }
     return this.#put((each) => eachUtf8Chunk(text, each));
   }
 
   /** A text kept as parts (manifest.json), written part by part, never joined (staged: kept in memory, emit writes it last). */
   putParts(parts: readonly string[]): Spilled | undefined {
-    return this.engaged && !this.#staging ? this.#put((each) => eachUtf8ChunkOf(parts, each)) : undefined;
+    return this.engaged && !this.#staged ? this.#put((each) => eachUtf8ChunkOf(parts, each)) : undefined;
   }
 
   /** The staging directory the site's texts were written to, while no emit has adopted it. */
   get stagingDir(): string | undefined {
-    const st = this.#staging;
-    return st?.created && !st.adopted && !this.#failed ? st.dir : undefined;
+    return this.#staged?.dir;
   }
 
   /** Emit renamed the staging directory to `root`: the staged files are read from there now. */
   adopt(root: string): void {
-    const st = this.#staging;
-    if (!st) return;
-    st.adopted = true;
-    st.base = root;
-    live.delete(this);
+    this.#staged?.adopt(root);
   }
 
   /** Remove the staging directory unless emit adopted it; reading a staged file then throws. */
   discard(): void {
-    const st = this.#staging;
-    live.delete(this);
-    if (!st || st.adopted) return;
-    this.#failed = true;
-    if (st.created) rmSync(st.dir, { recursive: true, force: true });
-    st.created = false;
-    // A build that writes nothing leaves no output root either: the directories a staging made go once empty.
-    const from = madeFor.get(st.parent);
-    for (let d = st.parent; from !== undefined; d = dirname(d)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        return; // not empty (another site's files, or its staging directory): kept
-      }
-      if (d === from || dirname(d) === d) break;
-    }
-    madeFor.delete(st.parent);
+    this.#staged?.discard();
   }
 
-  /** Write one staged file, hashed as it is written. */
-  #stage(st: Staging, path: string, mode: number, chunks: (each: (bytes: Uint8Array) => void) => void): Spilled | undefined {
-    if (this.#failed) return undefined;
-    try {
-      if (!st.created) this.#createStaging(st);
-      const file = join(st.dir, path);
-      makeDirs(st.dir, dirname(file), st.made);
-      const h = createHash('sha256');
-      let size = 0;
-      st.creator.create(file, mode, (fd) =>
-        chunks((bytes) => {
-          h.update(bytes);
-          for (let n = 0; n < bytes.byteLength;) n += writeSync(fd, bytes, n, bytes.byteLength - n);
-          size += bytes.byteLength;
-        }),
-      );
-      crashPoint('staged', ++st.count);
-      return { place: { spill: this, offset: 0, path }, size, sha256: h.digest('hex') };
-    } catch {
-      // No room or no right to write there, or the path is another file's too (a duplicate, which
-      // the render reports): this text stays in memory, and emit writes it.
-      return undefined;
-    }
-  }
-
-  /** Make the staging directory (exclusively), once the ones killed builds left are removed. */
-  #createStaging(st: Staging): void {
-    const made = mkdirSync(st.parent, { recursive: true });
-    if (made !== undefined) madeFor.set(st.parent, made);
-    removeStaleTemps(st.parent, stagingNames(st.site));
-    try {
-      mkdirSync(st.dir);
-    } catch (e) {
-      // Another build of this process stages the site (or a dead one's could not be removed).
-      this.#failed = true;
-      throw e;
-    }
-    st.created = true;
-    live.add(this);
-    if (!exitHook) {
-      exitHook = true;
-      process.once('exit', () => {
-        for (const spill of [...live]) spill.discard();
-      });
-    }
+  /** Write the texts staged so far (emit does, before it takes the staging directory). Throws what a write met. */
+  flush(): void {
+    this.#staged?.flush();
   }
 
   /**
@@ -296,10 +204,8 @@ export class Spill {
 
   /** Call `read` with the descriptor a text at `place` is read from and its offset there. */
   #reading(place: SpillPlace, read: (fd: number, offset: number) => void): void {
-    const st = this.#staging;
-    if (st && place.path !== undefined) {
-      if (!st.adopted && !st.created) throw new Error('the staging directory of these files was removed');
-      const fd = openSync(join(st.base, place.path), 'r');
+    if (this.#staged && place.path !== undefined) {
+      const fd = this.#staged.open(place.path);
       try {
         read(fd, 0);
       } finally {

@@ -282,56 +282,67 @@ function encode(v: unknown, depth: number, holes?: readonly string[]): string | 
   }
 }
 
+/** An eta tag: its whitespace control, its kind (`=` output, `~` raw output, '' code) and its code. */
+const TAG = /<%([-_]?)([=~]?)([\s\S]*?)[-_]?%>/g;
+
 /**
- * Problems of template `source` (its text) as a stamped template with `holes`: each hole may
- * appear in its code only as the first argument of an escaper (`it.esc.<name>(it.<hole>, ...)` or
- * `(it.<hole>)`); a list hole only as `for (const <v> of it.<list>)`, its element `<v>` only as
- * such an argument; `it` only as `it.<field>`, with no include or part. Empty when it may be stamped.
+ * Problems of template `source` (its text) as a stamped template with `holes`; empty when it may
+ * be stamped. A tag that names a hole must be an output tag that is one escaper call with the hole
+ * as its first argument and fields of `it` after it (`<%= it.esc.<name>(it.<hole>, it.<field>) %>`),
+ * nothing done to the escaper's result; a list or record hole is named by a code tag only as
+ * `for (const <v> of it.<list>) {`, its element `<v>` (or a hole field `<v>.<field>`) then as such
+ * an argument only. `it` is used only by its fields, the escapers only by a call, with no include,
+ * part, index, `arguments`, escape sequence or eval; no hole is named outside a tag.
  */
 export function checkHoles(source: string, holes: StampHoles): string[] {
-  const code = [...source.matchAll(/<%[=~]?([\s\S]*?)-?%>/g)].map((m) => m[1]!).join('\n;\n');
+  const tags = [...source.matchAll(TAG)];
   const problems: string[] = [];
-  if (/\bit\b(?!\.\w)/.test(code)) problems.push('`it` is used other than as `it.<field>`');
-  if (/\b(?:include|includeAsync|part)\s*\(|\bit\.part\b/.test(code)) problems.push('it includes another template or a part');
-  if (/\bit\.esc\b(?!\.\w+\()/.test(code)) problems.push('the escapers are used other than by a call');
-  const asArgument = /it\.esc\.\w+\($/;
-  const onlyAsArgument = (pattern: string, what: string) => {
-    for (const m of code.matchAll(new RegExp(pattern, 'g'))) {
-      const before = code.slice(0, m.index);
-      const after = code.slice(m.index + m[0].length);
-      if (!asArgument.test(before) || !/^\s*[,)]/.test(after))
-        problems.push(
-          `${what} is used other than as the first argument of an escaper: ...${code.slice(Math.max(0, m.index - 30), m.index + m[0].length + 10)}...`,
-        );
-    }
-  };
-  for (const h of holes.values) onlyAsArgument(`\\bit\\.${h}\\b`, `it.${h}`);
-  for (const [l, subs] of Object.entries(holes.records ?? {})) {
-    const loops = [...code.matchAll(new RegExp(`for\\s*\\(\\s*const\\s+(\\w+)\\s+of\\s+it\\.${l}\\s*\\)`, 'g'))];
-    const uses = [...code.matchAll(new RegExp(`\\bit\\.${l}\\b`, 'g'))];
-    if (uses.length !== loops.length) problems.push(`it.${l} is used other than by \`for (const <v> of it.${l})\``);
-    for (const loop of loops) {
-      const v = loop[1]!;
-      const headers = [...code.matchAll(new RegExp(`for\\s*\\(\\s*const\\s+${v}\\s+of\\b`, 'g'))].length;
-      if (headers !== 1) problems.push(`the element ${v} of it.${l} shares its name with another loop's`);
-      // The record itself only by its fields; a hole field only as an escaper's first argument.
-      const bare = [...code.matchAll(new RegExp(`\\b${v}\\b(?!\\.\\w)`, 'g'))].length;
-      if (bare !== headers) problems.push(`the element ${v} of it.${l} is used other than by its fields`);
-      for (const sub of subs) onlyAsArgument(`\\b${v}\\.${sub}\\b`, `${v}.${sub}`);
-    }
+  const literal = source.replace(TAG, '');
+  const lists = [...holes.lists, ...Object.keys(holes.records ?? {})];
+  const named = [...holes.values, ...lists];
+  // The elements of list and record holes, by the loops over them.
+  const elements = new Map<string, string>();
+  for (const t of tags) {
+    const loop = /^\s*for\s*\(\s*const\s+(\w+)\s+of\s+it\.(\w+)\s*\)\s*\{\s*$/.exec(t[3]!);
+    if (loop && lists.includes(loop[2]!)) elements.set(loop[1]!, loop[2]!);
   }
-  for (const l of holes.lists) {
-    const loops = [...code.matchAll(new RegExp(`for\\s*\\(\\s*const\\s+(\\w+)\\s+of\\s+it\\.${l}\\s*\\)`, 'g'))];
-    const uses = [...code.matchAll(new RegExp(`\\bit\\.${l}\\b`, 'g'))];
-    if (uses.length !== loops.length) problems.push(`it.${l} is used other than by \`for (const <v> of it.${l})\``);
-    for (const loop of loops) {
-      const v = loop[1]!;
-      const all = [...code.matchAll(new RegExp(`\\b${v}\\b`, 'g'))].length;
-      const headers = [...code.matchAll(new RegExp(`for\\s*\\(\\s*const\\s+${v}\\s+of\\b`, 'g'))].length;
-      if (headers !== 1) problems.push(`the element ${v} of it.${l} shares its name with another loop's`);
-      const args = [...code.matchAll(new RegExp(`it\\.esc\\.\\w+\\(${v}\\s*[,)]`, 'g'))].length;
-      if (all !== headers + args) problems.push(`the element ${v} of it.${l} is used other than as the first argument of an escaper`);
-    }
+  const code = tags.map((t) => t[3]!).join('\n');
+  for (const [v] of elements)
+    if ((code.match(new RegExp(`\\b(?:const|let|var|function)\\s+${v}\\b|[(,]\\s*${v}\\s*[,)]\\s*=>`, 'g')) ?? []).length !== 1)
+      problems.push(`the element ${v} of a list hole is declared more than once`);
+  if (/\bit\b(?!\s*\.\s*\w)|\bit\s*\[|\barguments\b|\\u|\beval\b|\bFunction\b|\binclude\w*\s*\(|\bpart\s*\(|\bit\.part\b/.test(code))
+    problems.push('it uses `it` whole, an index, arguments, an escape sequence, eval, an include or a part');
+  if (/\bit\.esc\b(?!\.\w+\()/.test(code)) problems.push('the escapers are used other than by a call');
+  if (literal.includes('%>') || named.some((h) => new RegExp(`\\bit\\s*\\.\\s*${h}\\b`).test(literal)))
+    problems.push('a tag ends inside its code, or a hole is named outside a tag');
+  // A list's element is a hole wherever it is named; a record's, where it is named whole or by a hole field.
+  const elementUse = (v: string, list: string) => {
+    const subs = holes.records?.[list];
+    return subs ? new RegExp(`\\b${v}\\b(?!\\s*\\.)|\\b${v}\\s*\\.\\s*(?:${subs.join('|')})\\b`) : new RegExp(`\\b${v}\\b`);
+  };
+  const names = (c: string) => [
+    ...named.filter((h) => new RegExp(`\\bit\\s*\\.\\s*${h}\\b`).test(c)),
+    ...[...elements].filter(([v, l]) => elementUse(v, l).test(c)).map(([v]) => v),
+  ];
+  for (const t of tags) {
+    const c = t[3]!;
+    const used = names(c);
+    if (used.length === 0) continue;
+    const loop = /^\s*for\s*\(\s*const\s+(\w+)\s+of\s+it\.(\w+)\s*\)\s*\{\s*$/.exec(c);
+    if (t[2] === '' && loop && elements.get(loop[1]!) === loop[2]) continue;
+    const call = /^\s*it\.esc\.\w+\(\s*([\w.]+)\s*(?:,\s*it(?:\.\w+)+\s*)?\)\s*$/.exec(c);
+    const arg = call?.[1];
+    const hole =
+      arg !== undefined &&
+      (holes.values.some((h) => arg === `it.${h}`) ||
+        holes.lists.some((l) => elements.get(arg) === l) ||
+        Object.entries(holes.records ?? {}).some(([r, subs]) =>
+          subs.some((f) => [...elements].some(([v, l]) => l === r && arg === `${v}.${f}`)),
+        ));
+    const restNamesHole = call !== null && call !== undefined && names(c.slice(c.indexOf(arg!) + arg!.length)).length > 0;
+    const recordWhole = arg !== undefined && elements.has(arg) && !holes.lists.includes(elements.get(arg)!);
+    if (t[2] !== '=' || !hole || restNamesHole || recordWhole)
+      problems.push(`a hole is used other than as the first argument of an escaper whose result is written: <%${t[2]}${c}%>`);
   }
   return problems;
 }
