@@ -2,7 +2,7 @@
 // spread moments in time: after recovery each tree is exactly the old one or exactly the new
 // one, no temp file or journal is left, and the next build gives exactly the new tree. The
 // number of kills is bounded (15, about 25 s on 2 idle cores); the test-only crash points are
-// HARVGEN_TEST_CRASH=<point>:<n> (src/emit/journal.ts, crashPoint). The killed builds run
+// HARVGEN_TEST_CRASH=<point>:<n> (src/durable/crash-point.ts, crashPoint). The killed builds run
 // bin/harvgen.js, that is dist/: `npm run build` first (npm test does).
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';

@@ -8,7 +8,7 @@ import { renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { makeDirs, makeStaging, releaseStaging, stagingPath } from '../durable/staging.ts';
 import { isSpilled, type Artifact } from '../render/artifact.ts';
-import { crashPoint } from './journal.ts';
+import { crashPoint } from '../durable/crash-point.ts';
 import { manifestRank, type EmitResult } from './plan.ts';
 import { NewFiles } from './write-file.ts';
 

@@ -9,16 +9,8 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Artifact } from '../render/artifact.ts';
-import {
-  applyJournal,
-  crashPoint,
-  isInterrupted,
-  JOURNAL_FILE,
-  recoverDir,
-  recoverScanned,
-  type Journal,
-  type RecoveryResult,
-} from './journal.ts';
+import { crashPoint } from '../durable/crash-point.ts';
+import { applyJournal, isInterrupted, JOURNAL_FILE, recoverDir, recoverScanned, type Journal, type RecoveryResult } from './journal.ts';
 import { acquireLock, SafePaths, TEMP_SUFFIX, tempFor } from '../durable/index.ts';
 
 import { lstatOrUndefined } from '../util/lstat.ts';

@@ -335,5 +335,3 @@ export async function recoverScanned(paths: SafePaths): Promise<{ recovery: Reco
 export function isInterrupted(root: string): boolean {
   return interruptedIn(scanTree(root));
 }
-
-export { crashPoint };
