@@ -59,6 +59,11 @@ const work = mkdtempSync(join(value('--dir') ?? tmpdir(), 'harvgen-bench-'));
 interface Run {
   ms: number;
   rssMb: number;
+  /** CPU time, user + system, every thread. */
+  cpuMs: number;
+  /** Bytes allocated on the main thread's heap, and the time spent collecting them (bench/rss-probe.cjs). */
+  allocMb: number;
+  gcMs: number;
   code: number | null;
 }
 
@@ -92,9 +97,9 @@ function run(cmd: string[], cwd: string, exit = 0, limitMs?: number): Run {
   if (limitMs !== undefined && r.signal === 'SIGKILL' && ms >= limitMs)
     throw new TimedOut(`${cmd.join(' ')}: stopped after ${(ms / 60_000).toFixed(1)} min`);
   if (r.status !== exit) throw new Error(`${cmd.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 2000)}`);
-  const rssKb = Number(readFileSync(rssFile, 'utf8'));
+  const [rssKb, cpuUs, allocated, gcUs] = readFileSync(rssFile, 'utf8').split(' ').map(Number) as [number, number, number, number];
   rmSync(rssFile);
-  return { ms, rssMb: rssKb / 1024, code: r.status };
+  return { ms, rssMb: rssKb / 1024, cpuMs: cpuUs / 1000, allocMb: allocated / 2 ** 20, gcMs: gcUs / 1000, code: r.status };
 }
 
 /**
@@ -253,8 +258,16 @@ interface CaseResult {
   files: number;
   ms: Record<string, number>;
   rssMb: Record<string, number>;
+  /** Medians of CPU time (user + system) and main-thread garbage collection, in ms; allocated KB per node. */
+  cpuMs: Record<string, number>;
+  gcMs: Record<string, number>;
+  allocKbPerNode: Record<string, number>;
   ratios: {
     coldVsFloor: number;
+    /** By CPU time: what the speed targets are set in (wall time adds the disk's writeback). */
+    coldVsFloorCpu: number;
+    noopVsColdCpu: number;
+    editVsColdCpu: number;
     noopVsCold: number;
     editVsCold: number;
     watchEditVsCold: number;
@@ -301,8 +314,15 @@ async function measureCase(name: string, inventory: Inventory, sites: number, pe
   const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v.map((r) => r.ms))]));
   ms.watchEdit = median(watch);
   const rssMb = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.max(...v.map((r) => r.rssMb))]));
+  const medianOf = (f: (r: Run) => number) => Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v.map(f))]));
+  const cpuMs = medianOf((r) => r.cpuMs);
+  const gcMs = medianOf((r) => r.gcMs);
+  const allocKbPerNode = medianOf((r) => (r.allocMb * 1024) / (sites * perSite));
   const ratios: CaseResult['ratios'] = {
     coldVsFloor: ms.cold! / ms.floor!,
+    coldVsFloorCpu: cpuMs.cold! / cpuMs.floor!,
+    noopVsColdCpu: cpuMs.noop! / cpuMs.cold!,
+    editVsColdCpu: cpuMs.edit! / cpuMs.cold!,
     noopVsCold: ms.noop! / ms.cold!,
     editVsCold: ms.edit! / ms.cold!,
     watchEditVsCold: ms.watchEdit! / ms.cold!,
@@ -311,7 +331,20 @@ async function measureCase(name: string, inventory: Inventory, sites: number, pe
     deployNoopVsDeploy: ms.deployNoop! / ms.deploy!,
   };
   rmSync(root, { recursive: true, force: true });
-  return { name, inventory, sites, nodes: sites * perSite, files, ms, rssMb, ratios, load: [loadAtStart, loadavg()] };
+  return {
+    name,
+    inventory,
+    sites,
+    nodes: sites * perSite,
+    files,
+    ms,
+    rssMb,
+    cpuMs,
+    gcMs,
+    allocKbPerNode,
+    ratios,
+    load: [loadAtStart, loadavg()],
+  };
 }
 
 interface CoresResult {
@@ -779,6 +812,11 @@ function row(c: CaseResult): string {
   const { ms, ratios } = c;
   return `| ${c.nodes} ${c.inventory} nodes in ${c.sites} site${c.sites > 1 ? 's' : ''} | ${c.files} | ${f(ms.floor!)} | ${f(ms.cold!)} | ${r(ratios.coldVsFloor)} | ${f(ms.noop!)} | ${r(ratios.noopVsCold)} | ${f(ms.edit!)} | ${r(ratios.editVsCold)} | ${f(ms.watchEdit!)} | ${r(ratios.watchEditVsCold)} | ${f(ms.check!)} | ${r(ratios.checkVsCold)} | ${f(ms.deploy!)} | ${r(ratios.deployVsCold)} | ${f(ms.deployNoop!)} | ${r(ratios.deployNoopVsDeploy)} | ${f(c.rssMb.cold!)} | ${c.load[0]}; ${c.load[1]} |`;
 }
+/** One case's CPU time, allocation and garbage collection, as a row of the second table. */
+function cpuRow(c: CaseResult): string {
+  const { cpuMs, ratios, allocKbPerNode: a, gcMs } = c;
+  return `| ${c.nodes} ${c.inventory} nodes in ${c.sites} site${c.sites > 1 ? 's' : ''} | ${f(cpuMs.floor!)} | ${f(cpuMs.cold!)} | ${r(ratios.coldVsFloorCpu)} | ${f(cpuMs.noop!)} | ${r(ratios.noopVsColdCpu)} | ${f(cpuMs.edit!)} | ${r(ratios.editVsColdCpu)} | ${f(a.cold!)} | ${f(a.edit!)} | ${f(gcMs.cold!)} | ${f(gcMs.edit!)} |`;
+}
 // `--report`: only `harvgen report` at fleet scale (bench/report.ts).
 if (flag('--report')) {
   const { benchReport } = await import('./report.ts');
@@ -809,7 +847,7 @@ for (const [name, inventory, sites, perSite, n] of plan) {
   if (only && !only.includes(name)) continue;
   process.stderr.write(`  ${name} (load ${loadavg()})...\n`);
   cases.push(await measureCase(name, inventory, sites, perSite, rounds ? Number(rounds) : n));
-  process.stderr.write(`${row(cases.at(-1)!)}\n`);
+  process.stderr.write(`${row(cases.at(-1)!)}\n${cpuRow(cases.at(-1)!)}\n`);
 }
 const skipRest = only !== undefined;
 const start = skipRest ? undefined : startup(15);
@@ -826,6 +864,11 @@ console.log(
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const c of cases) console.log(row(c));
+console.log(
+  '\n| inventory | floor CPU ms | cold CPU ms | /floor | no-op CPU ms | /cold | edit (build) CPU ms | /cold | allocated KB per node, cold | edit | GC ms (main thread), cold | edit |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const c of cases) console.log(cpuRow(c));
 const perNode = (name: string) => {
   const c = cases.find((x) => x.name === name);
   return c ? c.ms.cold! / c.nodes : undefined;
@@ -850,6 +893,13 @@ const limits = cases
     { case: c.name, what: 'no-op / cold', value: c.ratios.noopVsCold, limit: 0.1 },
     { case: c.name, what: 'deploy no-op / deploy', value: c.ratios.deployNoopVsDeploy, limit: 0.1 },
     ...(c.nodes >= 10_000 && c.sites === 1 ? [{ case: c.name, what: 'peak RSS MB (cold)', value: c.rssMb.cold!, limit: 300 }] : []),
+    // The speed goals, by CPU time against the floor's in the same run.
+    ...(c.nodes >= 10_000
+      ? [
+          { case: c.name, what: 'cold CPU / floor CPU', value: c.ratios.coldVsFloorCpu, limit: c.sites === 1 ? 3 : 4 },
+          { case: c.name, what: 'edit (build) CPU / cold CPU', value: c.ratios.editVsColdCpu, limit: 0.05 },
+        ]
+      : []),
   ])
   .map((l) => ({ ...l, value: Math.round(l.value * 1000) / 1000, met: l.value <= l.limit }));
 for (const l of limits) console.log(`limit ${l.case} ${l.what}: ${l.value} (<= ${l.limit}: ${l.met ? 'met' : 'MISSED'})`);

@@ -198,7 +198,7 @@ async function main() {
       fleet: { state: string }[];
       diagnostics: unknown[];
     };
-    const rssKiB = Number(readFileSync(rssFile, 'utf8'));
+    const rssKiB = Number(readFileSync(rssFile, 'utf8').split(' ')[0]);
     // The baseline: curl fetching every site's state.json (what a script would do), 8 at a time
     // as verify runs its checks, each body read and thrown away.
     const urls = join(work, 'curl-urls');

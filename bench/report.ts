@@ -47,7 +47,7 @@ function timed(args: readonly string[], cwd: string, probe: string): { ms: numbe
   });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`harvgen ${args.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 2000)}`);
-  const rssMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
+  const rssMb = Number(readFileSync(rssFile, 'utf8').split(' ')[0]) / 1024;
   rmSync(rssFile);
   return { ms, rssMb };
 }
