@@ -159,9 +159,33 @@ test('strings a YAML reader would take for something else are quoted', () => {
     'a #b',
     '- a',
     '<<',
+    // A pattern is skipped by the first character (src/formats/yaml.ts): each first character one can match at.
+    'e5',
+    'E1',
+    '+1',
+    '-1',
+    '.5',
+    '=',
+    'Y',
+    'OFF',
+    'Null',
+    'TRUE',
+    'False',
   ])
     assert.is(toYaml({ k: s }), `k: ${JSON.stringify(s)}\n`, s);
-  for (const s of ['192.168.1.1', 'http://10.0.0.1/x', '$6$salt$hash', 'tty1,115200n8', '0.suse.pool.ntp.org', '/dev/vda'])
+  for (const s of [
+    '192.168.1.1',
+    'http://10.0.0.1/x',
+    '$6$salt$hash',
+    'tty1,115200n8',
+    '0.suse.pool.ntp.org',
+    '/dev/vda',
+    'e',
+    'nx',
+    'yess',
+    'h5',
+    'ON5',
+  ])
     assert.is(toYaml({ k: s }), `k: ${s}\n`, s);
 });
 

@@ -104,8 +104,17 @@ const NOT_STRING = [
   /^(<<|=)$/,
 ];
 
+/**
+ * The first characters a NOT_STRING pattern can match at: `~`, a digit, a sign, `.`, `<`, `=`, `e`
+ * and `E` (`e5` is taken as a number by one pattern) and the first letters of null, the booleans,
+ * y/n and on/off. A plain string starting with any other
+ * character (a hostname, a URL, a path) is no other type: its patterns are not tried.
+ */
+const MAY_NOT_BE_STRING = /^[~0-9+\-.<=nNtTfFyYoOeE]/;
+
 function plainSafe(s: string): boolean {
   if (!PLAIN.test(s) || s.endsWith(' ') || s.endsWith(':') || s.includes(': ') || s.includes(' #') || s.includes('  ')) return false;
+  if (!MAY_NOT_BE_STRING.test(s)) return true;
   for (const re of NOT_STRING) if (re.test(s)) return false;
   return true;
 }

@@ -29,9 +29,22 @@ function isCanonicalMac(t: string): boolean {
   return true;
 }
 
+/**
+ * The hyphen form of each MAC asked for: a node's file paths are made from it many times over
+ * (its scripts, its config's URL, the manifest, nginx's allow list). Up to HYPHENS MACs are kept.
+ */
+const hyphens = new Map<string, string>();
+const HYPHENS = 65_536;
+
 /** `aa:bb:cc:dd:ee:ff` -> `aa-bb-cc-dd-ee-ff` (the name of the node's iPXE script). */
 export function macToHyphen(mac: string): string {
-  return mac.replace(/:/g, '-');
+  let h = hyphens.get(mac);
+  if (h === undefined) {
+    h = mac.replaceAll(':', '-');
+    if (hyphens.size >= HYPHENS) hyphens.clear();
+    hyphens.set(mac, h);
+  }
+  return h;
 }
 
 /** True for a multicast MAC (lowest bit of the first octet), which no NIC boots with. */

@@ -58,6 +58,39 @@ const WRITTEN_FROM: readonly (readonly [string, { node?: readonly string[]; site
 ];
 
 /**
+ * Where the origin of a config key is looked up, the same for every node: the `sources` keys of
+ * the key and of each key above it (`config.install.device`, `config.install`), the longest entry
+ * of WRITTEN_FROM it falls under, and for each node field of that entry the field's key with the
+ * rest of the config key (`install.device.<rest>`), undefined when there is no rest. Made once
+ * per key: the rules ask about the same few dozen keys for every node.
+ */
+interface KeyPlan {
+  readonly configKeys: readonly string[];
+  readonly best: (typeof WRITTEN_FROM)[number] | undefined;
+  readonly fieldKeys: readonly (string | undefined)[];
+}
+const plans = new Map<string, KeyPlan>();
+/** Keys are the rules' and a node's `config:` keys (bounded by its size limits): kept up to this many. */
+const MAX_PLANS = 4096;
+
+function planOf(key: string): KeyPlan {
+  let plan = plans.get(key);
+  if (plan !== undefined) return plan;
+  const configKeys: string[] = [];
+  for (let k = key; k !== ''; k = k.includes('.') ? k.slice(0, k.lastIndexOf('.')) : '') configKeys.push(`config.${k}`);
+  let best: (typeof WRITTEN_FROM)[number] | undefined;
+  for (const entry of WRITTEN_FROM) {
+    if ((key === entry[0] || key.startsWith(`${entry[0]}.`)) && (!best || entry[0].length > best[0].length)) best = entry;
+  }
+  const sub = best ? key.slice(best[0].length + 1) : '';
+  const fieldKeys = (best?.[1].node ?? []).map((field) => (sub !== '' ? `${field}.${sub}` : undefined));
+  plan = { configKeys, best, fieldKeys };
+  if (plans.size >= MAX_PLANS) plans.clear();
+  plans.set(key, plan);
+  return plan;
+}
+
+/**
  * Each node's effective config, built once for all the rules that read it. Keyed by the node
  * alone, which holds because a resolved node is frozen, belongs to one site, and is reused
  * (watch's model cache, src/model/cache.ts) only while every site-level input it was resolved
@@ -89,21 +122,19 @@ function buildEffective(model: SiteModel, node: HarvesterNode): EffectiveConfig 
       : built;
   const nodePath: InventoryPath = node.index >= 0 ? ['nodes', node.index] : ['defaults'];
   const origin = (key: string): { origin: ConfigOrigin; at: InventoryPath } => {
+    const plan = planOf(key);
     // A `config:` key set in some layer (or a list or scalar above it, which replaced the
     // whole value there): the strongest one's line. Maps are not recorded: they set no value.
-    for (let k = key; k !== ''; k = k.includes('.') ? k.slice(0, k.lastIndexOf('.')) : '') {
-      const at = node.sources[`config.${k}`];
+    for (const k of plan.configKeys) {
+      const at = node.sources[k];
       if (at !== undefined) return { origin: 'config', at };
     }
     if (key === 'install.skipchecks' && model.boot.skipchecks) return { origin: 'field', at: ['boot', 'skipchecks'] };
-    let best: (typeof WRITTEN_FROM)[number] | undefined;
-    for (const entry of WRITTEN_FROM) {
-      if ((key === entry[0] || key.startsWith(`${entry[0]}.`)) && (!best || entry[0].length > best[0].length)) best = entry;
-    }
+    const best = plan.best;
     if (best) {
-      const sub = key.slice(best[0].length + 1);
-      for (const field of best[1].node ?? []) {
-        const at = (sub !== '' ? node.sources[`${field}.${sub}`] : undefined) ?? node.sources[field];
+      for (const [i, field] of (best[1].node ?? []).entries()) {
+        const subKey = plan.fieldKeys[i];
+        const at = (subKey !== undefined ? node.sources[subKey] : undefined) ?? node.sources[field];
         if (at !== undefined) return { origin: 'field', at };
       }
       // iso_url: harvester.iso_url when the site sets one, else the artifacts it is derived from.

@@ -70,14 +70,19 @@ export interface InstallerRule {
   readonly check: (s: RuleSubject) => RuleHit | RuleHit[] | undefined;
 }
 
-/** Answers of inReleases by release and range: rules ask the same few for every node. */
-const rangeAnswers = new Map<string, boolean>();
+/**
+ * Answers of inReleases by release and range: rules ask the same few for every node. By the
+ * release object (a site's nodes of one release share it; it is never changed) and the range (the
+ * rules' own texts): no key is made for each question.
+ */
+const rangeAnswers = new WeakMap<HarvesterVersion, Map<string, boolean>>();
 
 /** `>=1.3.1 <1.8.0`-style range test on a release (release candidates count as their release). */
 export function inReleases(v: HarvesterVersion, range: string): boolean {
-  const key = `${v.major}.${v.minor}.${v.patch} ${range}`;
-  let answer = rangeAnswers.get(key);
-  if (answer === undefined) rangeAnswers.set(key, (answer = testRange(v, range)));
+  let answers = rangeAnswers.get(v);
+  if (answers === undefined) rangeAnswers.set(v, (answers = new Map()));
+  let answer = answers.get(range);
+  if (answer === undefined) answers.set(range, (answer = testRange(v, range)));
   return answer;
 }
 

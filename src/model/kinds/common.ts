@@ -53,32 +53,34 @@ export function resolveBase(r: NodeReader, ctx: SiteContext, scope?: ScopeDefaul
   const gateway = r.pick('gateway');
   const dns = r.pick('dns');
   const bmc = resolveBmc(r.mergeMap<NonNullable<NodeInput['bmc']>>('bmc'));
-  return {
-    arch,
-    index,
-    hostname: node.hostname ?? '',
-    macs: macList.map((m) => normalizeMac(m) ?? m),
-    ...(node.ip !== undefined ? { ip: node.ip } : {}),
-    ...(node.ip6 !== undefined ? { ip6: node.ip6 } : {}),
-    method,
-    prefix,
-    netmask: formatIpv4(prefixToMask(Math.min(32, Math.max(0, prefix)))),
-    // An IPv6-only network has no IPv4 gateway or DNS (NETWORK_IPV6_ONLY refuses the nodes that need them).
-    gateway: gateway ?? scope?.gateway ?? ctx.input.network.gateway ?? '',
-    dns: dns ?? scope?.dns ?? ctx.input.network.dns ?? [],
-    state: r.pick('state') ?? D.node.state,
-    medium: r.pick('medium') ?? D.node.medium,
-    mediumImage: r.pick('medium_image') ?? D.node.mediumImage,
-    lab: {
-      memoryMib: lab.memory_mib ?? D.node.lab.memoryMib,
-      vcpus: lab.vcpus ?? D.node.lab.vcpus,
-      diskGib: lab.disk_gib ?? D.node.lab.diskGib,
-      dataDiskGib: lab.data_disk_gib ?? D.node.lab.dataDiskGib,
-      nicModel: lab.nic_model ?? D.node.lab.nicModel,
-    },
-    ...(bmc ? { bmc } : {}),
-    sources,
+  // Built by assignment, in this order: a literal with conditional spreads makes an object of a
+  // map of its own for each node (src/util/shared-shape.ts), which the node's kind then extends.
+  const out: Record<string, unknown> = {};
+  out.arch = arch;
+  out.index = index;
+  out.hostname = node.hostname ?? '';
+  out.macs = macList.map((m) => normalizeMac(m) ?? m);
+  if (node.ip !== undefined) out.ip = node.ip;
+  if (node.ip6 !== undefined) out.ip6 = node.ip6;
+  out.method = method;
+  out.prefix = prefix;
+  out.netmask = formatIpv4(prefixToMask(Math.min(32, Math.max(0, prefix))));
+  // An IPv6-only network has no IPv4 gateway or DNS (NETWORK_IPV6_ONLY refuses the nodes that need them).
+  out.gateway = gateway ?? scope?.gateway ?? ctx.input.network.gateway ?? '';
+  out.dns = dns ?? scope?.dns ?? ctx.input.network.dns ?? [];
+  out.state = r.pick('state') ?? D.node.state;
+  out.medium = r.pick('medium') ?? D.node.medium;
+  out.mediumImage = r.pick('medium_image') ?? D.node.mediumImage;
+  out.lab = {
+    memoryMib: lab.memory_mib ?? D.node.lab.memoryMib,
+    vcpus: lab.vcpus ?? D.node.lab.vcpus,
+    diskGib: lab.disk_gib ?? D.node.lab.diskGib,
+    dataDiskGib: lab.data_disk_gib ?? D.node.lab.dataDiskGib,
+    nicModel: lab.nic_model ?? D.node.lab.nicModel,
   };
+  if (bmc) out.bmc = bmc;
+  out.sources = sources;
+  return out as unknown as NodeBase;
 }
 
 /** The node's BMC from its merged `bmc:` map (none without an address: the rules report a node's own map without one). */

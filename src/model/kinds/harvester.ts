@@ -61,38 +61,55 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
   const mtuGiven = r.pick('mtu');
   const mtu = mtuGiven === 0 ? undefined : mtuGiven;
   const reinstall = r.pick('reinstall');
-  return {
-    ...base,
-    ...(configMethod !== undefined ? { method: configMethod } : {}),
-    boot: 'harvester',
-    role: node.role ?? 'join',
-    harvesterRole: r.pick('harvester_role') ?? D.node.harvesterRole,
-    ...(mtu !== undefined ? { mtu } : {}),
-    ...(vlan !== undefined ? { vlan } : {}),
-    bond: { ...D.node.bond, ...bondIn },
-    interfaces,
-    install: sharedShape({
-      // A disk by path, or by what it is (resolved against the measured facts: src/derive/disks.ts).
-      ...(typeof install.device === 'string' ? { device: install.device } : {}),
-      ...(typeof install.device === 'object' ? { deviceSelector: diskSelector(install.device) } : {}),
-      ...(typeof install.data_disk === 'string' ? { dataDisk: install.data_disk } : {}),
-      ...(typeof install.data_disk === 'object' ? { dataDiskSelector: diskSelector(install.data_disk) } : {}),
-      ...(install.tty !== undefined ? { tty: install.tty } : {}),
-      ...(install.persistent_partition_size !== undefined ? { persistentPartitionSize: install.persistent_partition_size } : {}),
-      ...(install.wipe_all_disks !== undefined ? { wipeAllDisks: install.wipe_all_disks } : {}),
-      ...(install.wipe_disks_list !== undefined ? { wipeDisksList: install.wipe_disks_list } : {}),
-      ...(install.cordoned !== undefined ? { cordoned: install.cordoned } : {}),
-      ...(install.power_off !== undefined ? { powerOff: install.power_off } : {}),
-      ...(install.iso_url !== undefined ? { isoUrl: install.iso_url } : {}),
-    }),
-    kernelArgs: r.pick('kernel_args') ?? [],
-    release: harvester.release(version, base.arch),
-    cluster,
-    config,
-    // `hardware.memory_gib` -> `memoryGib`, ... (only the facts a layer declares).
-    hardware: Object.fromEntries(
-      Object.entries(hardwareIn).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]),
-    ) as HardwareFacts,
-    ...(reinstall !== undefined ? { reinstall } : {}),
-  };
+  // `base` (made for this node alone) extended by assignment, in the order a spread of each part
+  // would give (a key already in it keeps its place): a spread copied it into an object of a map
+  // of its own, and each conditional part made an object of its own.
+  const out = base as unknown as Record<string, unknown>;
+  if (configMethod !== undefined) out.method = configMethod;
+  out.boot = 'harvester';
+  out.role = node.role ?? 'join';
+  out.harvesterRole = r.pick('harvester_role') ?? D.node.harvesterRole;
+  if (mtu !== undefined) out.mtu = mtu;
+  if (vlan !== undefined) out.vlan = vlan;
+  out.bond = { ...D.node.bond, ...bondIn };
+  out.interfaces = interfaces;
+  out.install = resolveInstall(install);
+  out.kernelArgs = r.pick('kernel_args') ?? [];
+  out.release = harvester.release(version, base.arch);
+  out.cluster = cluster;
+  out.config = config;
+  // `hardware.memory_gib` -> `memoryGib`, ... (only the facts a layer declares).
+  const hardware: Record<string, unknown> = {};
+  for (const k of Object.keys(hardwareIn)) hardware[camel(k)] = hardwareIn[k as keyof typeof hardwareIn];
+  out.hardware = hardware as HardwareFacts;
+  if (reinstall !== undefined) out.reinstall = reinstall;
+  return out as unknown as HarvesterNode;
+}
+
+/** The node's install settings, by their names in the model (a disk by path, or by what it is: src/derive/disks.ts). */
+function resolveInstall(install: Partial<NonNullable<NodeInput['install']>>): HarvesterNode['install'] {
+  const out: Record<string, unknown> = {};
+  if (typeof install.device === 'string') out.device = install.device;
+  if (typeof install.device === 'object') out.deviceSelector = diskSelector(install.device);
+  if (typeof install.data_disk === 'string') out.dataDisk = install.data_disk;
+  if (typeof install.data_disk === 'object') out.dataDiskSelector = diskSelector(install.data_disk);
+  if (install.tty !== undefined) out.tty = install.tty;
+  if (install.persistent_partition_size !== undefined) out.persistentPartitionSize = install.persistent_partition_size;
+  if (install.wipe_all_disks !== undefined) out.wipeAllDisks = install.wipe_all_disks;
+  if (install.wipe_disks_list !== undefined) out.wipeDisksList = install.wipe_disks_list;
+  if (install.cordoned !== undefined) out.cordoned = install.cordoned;
+  if (install.power_off !== undefined) out.powerOff = install.power_off;
+  if (install.iso_url !== undefined) out.isoUrl = install.iso_url;
+  return sharedShape(out) as HarvesterNode['install'];
+}
+
+/** `memory_gib` -> `memoryGib`: the hardware facts' names, kept (they are the schema's few keys). */
+const camels = new Map<string, string>();
+function camel(k: string): string {
+  let c = camels.get(k);
+  if (c === undefined) {
+    c = k.replace(/_([a-z])/g, (_, x: string) => x.toUpperCase());
+    if (camels.size < 256) camels.set(k, c);
+  }
+  return c;
 }

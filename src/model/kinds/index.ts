@@ -29,7 +29,7 @@ export function resolveNode(r: NodeReader, ctx: SiteContext): ResolvedNode | Mod
   // table (about 1.7 KB a rich node, and a shape of its own once frozen); fromEntries makes a
   // plain object of them, of the shape the same keys have on other nodes.
   if (!('sources' in node)) return node;
-  return sharedShape({ ...node, sources: Object.fromEntries(Object.entries(node.sources)) });
+  return sharedShape(node, { sources: Object.fromEntries(Object.entries(node.sources)) });
 }
 
 function resolveKind(r: NodeReader, ctx: SiteContext): ResolvedNode | ModelProblem {

@@ -79,6 +79,8 @@ export const installerRule: Rule = {
   ],
   check(ctx) {
     const { input, model } = ctx;
+    // Read once: process.env makes a string at each read.
+    const mutation = process.env.HARVGEN_TEST_MUTATE;
     eachNode(ctx, 'installer', (node, report) => {
       if (node.boot !== 'harvester') return;
       const version = node.release.version;
@@ -107,7 +109,7 @@ export const installerRule: Rule = {
       for (const rule of INSTALLER_RULES) {
         if (!inReleases(version, rule.releases)) continue;
         // Tests only: the rules without this one (test/real/installer-corpus.test.ts must catch it).
-        if (process.env.HARVGEN_TEST_MUTATE === `drop-installer-rule:${rule.id}`) continue;
+        if (mutation !== undefined && mutation === `drop-installer-rule:${rule.id}`) continue;
         const found = rule.check(subject);
         const hits: readonly RuleHit[] = found === undefined ? [] : Array.isArray(found) ? found : [found];
         for (const hit of hits) {
