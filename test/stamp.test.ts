@@ -177,6 +177,40 @@ test('node-iscsi.ipxe: stamped and plain, byte for byte', () => {
   assert.is(stampStats('node-iscsi.ipxe')!.families, 2);
 });
 
+test('families told apart by values that hash alike, and a shared list changed after its family was made', () => {
+  resetStamps();
+  // The same length and ends: the same hash bucket, two families (and -0 is not 0).
+  for (const site of ['lab1x', 'lab2x', 'lab1x', 'lab2x']) {
+    const data = installData(2, { site });
+    assert.is(stampedRender('node-install.ipxe', data), plainRender('node-install.ipxe', data), site);
+  }
+  assert.is(stampStats('node-install.ipxe')!.families, 2);
+  for (const retries of [0, -0, 0]) {
+    const data = installData(2, { retries });
+    assert.is(stampedRender('node-install.ipxe', data), plainRender('node-install.ipxe', data));
+  }
+  assert.is(stampStats('node-install.ipxe')!.families, 4);
+  // A list shared by the nodes (the release's initrds), changed in place between two of them: the
+  // family made before the change does not serve the node after it.
+  const initrds = [{ name: 'initrd', url: 'http://10.0.0.5:8080/artifacts/initrd' }];
+  const first = installData(6, { initrds });
+  assert.is(stampedRender('node-install.ipxe', first), plainRender('node-install.ipxe', first));
+  initrds[0]!.name = 'inixrd'; // the same length and ends: the same hash
+  const second = installData(18, { initrds });
+  assert.is(stampedRender('node-install.ipxe', second), plainRender('node-install.ipxe', second));
+  assert.ok(plainRender('node-install.ipxe', second).includes('--name inixrd '));
+});
+
+test('a value filled in as the node before it was takes its text; the next different one is escaped again', () => {
+  resetStamps();
+  const same = installData(3);
+  for (let i = 0; i < 3; i++) assert.is(stampedRender('node-install.ipxe', same), plainRender('node-install.ipxe', same));
+  for (const hostname of ['node-3', 'node-3b', 'a b', 'node-3b']) {
+    const data = installData(3, { hostname });
+    assert.is(stampedRender('node-install.ipxe', data), plainRender('node-install.ipxe', data), hostname);
+  }
+});
+
 test('every node its own family: stamping turns itself off for the template, and the texts stay the same', () => {
   resetStamps();
   for (let n = 0; n < 100; n++) {

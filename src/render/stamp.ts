@@ -18,6 +18,7 @@
 // without stamping) compare the two.
 import { randomBytes } from 'node:crypto';
 import { escapers } from '../formats/escape.ts';
+import { familyData, familyHash, sameFamily, type FamilyData } from './family.ts';
 
 /**
  * A template's holes: fields of its data holding a string or number (`values`), a list of them
@@ -51,7 +52,17 @@ interface Use {
 interface Stamp {
   readonly pieces: readonly string[];
   readonly uses: readonly Use[];
+  /**
+   * The value last filled in at each use and its escaped text: a node's value equal to the one
+   * filled before it (by Object.is) takes the same text, as an escaper is a function of its
+   * arguments alone (most of a family's kernel arguments are its nodes' alike).
+   */
+  readonly lastValue: unknown[];
+  readonly lastText: string[];
 }
+
+/** No value filled in yet (no inventory value is this object). */
+const NOTHING = Object.freeze({});
 
 /** How a stamped template is rendered: with data and the escapers it calls as `it.esc`; plainly; its source text. */
 export interface Rendering {
@@ -67,7 +78,10 @@ const TRIAL = 64;
 
 /** One template's families and how well they serve. */
 interface Book {
-  readonly families: Map<string, Stamp | null>;
+  /** By familyHash: each family's data and stamp (null: rendered plainly). */
+  readonly families: Map<number, { readonly family: FamilyData; readonly stamp: Stamp | null }[]>;
+  /** Families kept. */
+  size: number;
   made: number;
   served: number;
   off: boolean;
@@ -90,16 +104,26 @@ export function stamped(name: string, data: Record<string, unknown>, how: Render
   if (!holes) return plain();
   let book = books.get(name);
   // A template whose code uses a hole some other way is never stamped (test/stamp.test.ts fails first).
-  if (!book) books.set(name, (book = { families: new Map(), made: 0, served: 0, off: checkHoles(how.source(), holes).length > 0 }));
+  if (!book)
+    books.set(name, (book = { families: new Map(), size: 0, made: 0, served: 0, off: checkHoles(how.source(), holes).length > 0 }));
   if (book.off) return plain();
-  const key = familyKey(data, holes);
-  if (key === undefined) return plain();
-  let stamp = book.families.get(key);
+  const hash = familyHash(data, holes);
+  if (hash === undefined) return plain();
+  let kin = book.families.get(hash);
+  let stamp: Stamp | null | undefined;
+  for (let i = 0; kin !== undefined && i < kin.length && stamp === undefined; i++)
+    if (sameFamily(kin[i]!.family, data, holes)) stamp = kin[i]!.stamp;
   if (stamp === undefined) {
     // Full (a long watch session, edits to the site's values): start over.
-    if (book.families.size >= MAX_FAMILIES) book.families.clear();
+    if (book.size >= MAX_FAMILIES) {
+      book.families.clear();
+      book.size = 0;
+      kin = undefined;
+    }
     stamp = makeStamp(data, holes, how.renderWith);
-    book.families.set(key, stamp);
+    if (!kin) book.families.set(hash, (kin = []));
+    kin.push({ family: familyData(data), stamp });
+    book.size++;
     book.made++;
     // Every node its own family so far: the keys and stamps cost more than they save.
     if (book.made >= TRIAL && book.served < book.made) book.off = true;
@@ -115,7 +139,7 @@ export function resetStamps(): void {
 /** Tests and the bench: a template's families, how many texts they served, whether stamping is off for it. */
 export function stampStats(name: string): { families: number; served: number; off: boolean } | undefined {
   const b = books.get(name);
-  return b && { families: b.families.size, served: b.served, off: b.off };
+  return b && { families: b.size, served: b.served, off: b.off };
 }
 
 /** A node's text: the family's pieces joined with the node's values, each through its escaper. */
@@ -130,7 +154,14 @@ function fill(stamp: Stamp, data: Record<string, unknown>): string {
         : u.sub === undefined
           ? (data[u.field] as readonly unknown[])[u.index]
           : (data[u.field] as readonly Record<string, unknown>[])[u.index]![u.sub];
-    out += u.fn(v, ...u.rest) + pieces[i + 1]!;
+    let text: string;
+    if (Object.is(v, stamp.lastValue[i])) text = stamp.lastText[i]!;
+    else {
+      text = u.rest.length === 0 ? u.fn(v) : u.rest.length === 1 ? u.fn(v, u.rest[0]) : u.fn(v, ...u.rest);
+      stamp.lastValue[i] = v;
+      stamp.lastText[i] = text;
+    }
+    out += text + pieces[i + 1]!;
   }
   return out;
 }
@@ -164,7 +195,7 @@ function makeStamp(data: Record<string, unknown>, holes: StampHoles, renderWith:
       if (!m) return real.call(escapers, value, ...rest);
       // A hole among the other arguments would be fixed to this node's value for the family.
       if (rest.some(holds)) leaked = true;
-      uses.push({ ...slots[Number(m[1])]!, fn: (v, ...r) => real.call(escapers, v, ...r), rest });
+      uses.push({ ...slots[Number(m[1])]!, fn: real.bind(escapers), rest });
       return `\uE002${uses.length - 1}\uE003`;
     };
   }
@@ -188,98 +219,13 @@ function makeStamp(data: Record<string, unknown>, holes: StampHoles, renderWith:
   if (n !== uses.length) return null;
   // A sentinel written some other way than by an escaper, or a value holding a reserved character.
   for (const p of pieces) if (RESERVED.test(p) || p.includes('undefined')) return null;
-  return { pieces, uses };
+  return { pieces, uses, lastValue: uses.map(() => NOTHING), lastText: uses.map(() => '') };
 }
 
 /** Whether an escaper's other argument holds a reserved character (a sentinel), in it or in a list. */
 function holds(v: unknown): boolean {
   if (typeof v === 'string') return RESERVED.test(v);
   return Array.isArray(v) && v.some(holds);
-}
-
-/**
- * The key of `data`'s family: every field but the holes, exactly (types told apart: a template
- * may test any of them), and of the holes their types and the lengths of the lists. Undefined
- * when some value is not plain data (it is then rendered plainly).
- */
-export function familyKey(data: Record<string, unknown>, holes: StampHoles): string | undefined {
-  let key = '';
-  for (const k in data) {
-    const v = data[k];
-    const subs = holes.records?.[k];
-    if (holes.values.includes(k)) key += `${k}?${typeof v};`;
-    else if (subs) {
-      if (!Array.isArray(v)) return undefined;
-      key += `${k}#${v.length}`;
-      for (const r of v) {
-        if (typeof r !== 'object' || r === null || Object.getPrototypeOf(r) !== Object.prototype) return undefined;
-        const e = encode(r, 0, subs);
-        if (e === undefined) return undefined;
-        key += `,${e}`;
-      }
-      key += ';';
-    } else if (holes.lists.includes(k)) {
-      if (!Array.isArray(v)) return undefined;
-      key += `${k}#${v.length}`;
-      for (const e of v) {
-        if (typeof e !== 'string' && typeof e !== 'number') return undefined;
-        key += typeof e === 'string' ? 's' : 'n';
-      }
-      key += ';';
-    } else {
-      const e = encode(v, 0);
-      if (e === undefined) return undefined;
-      key += `${k}=${e};`;
-    }
-  }
-  return key;
-}
-
-/**
- * A value as a key: its type and contents; undefined for anything but plain data (or too deep).
- * `holes`: of a record, the fields that are holes (only their types count).
- */
-function encode(v: unknown, depth: number, holes?: readonly string[]): string | undefined {
-  switch (typeof v) {
-    case 'string':
-      return `s${v.length}:${v}`;
-    case 'number':
-      return Object.is(v, -0) ? 'n-0' : `n${v}`;
-    case 'boolean':
-      return v ? 'T' : 'F';
-    case 'undefined':
-      return 'U';
-    case 'object': {
-      if (v === null) return 'N';
-      if (depth > 8) return undefined;
-      let out: string;
-      if (Array.isArray(v)) {
-        out = `[${v.length}`;
-        for (const e of v) {
-          const x = encode(e, depth + 1);
-          if (x === undefined) return undefined;
-          out += `,${x}`;
-        }
-        return `${out}]`;
-      }
-      const proto = Object.getPrototypeOf(v) as unknown;
-      if (proto !== Object.prototype && proto !== null) return undefined;
-      out = '{';
-      for (const k of Object.keys(v)) {
-        const f = (v as Record<string, unknown>)[k];
-        if (holes?.includes(k)) {
-          out += `${k.length}:${k}?${typeof f},`;
-          continue;
-        }
-        const x = encode(f, depth + 1);
-        if (x === undefined) return undefined;
-        out += `${k.length}:${k}=${x},`;
-      }
-      return `${out}}`;
-    }
-    default:
-      return undefined;
-  }
 }
 
 /** An eta tag: its whitespace control, its kind (`=` output, `~` raw output, '' code) and its code. */
