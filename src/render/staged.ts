@@ -10,8 +10,12 @@ import { createHash } from 'node:crypto';
 import { openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { eachUtf8Chunk } from '../util/utf8-chunks.ts';
+import { isSafeRelativePath } from '../util/paths.ts';
 import { crashPoint } from '../durable/crash-point.ts';
 import { makeDirs, makeStaging, NewFileCreator, releaseStaging, stagingPath } from '../durable/staging.ts';
+
+/** `dir`/`path`, as text when `path` is a plain relative one (every rendered file's is), else by path.join (which normalises it first). */
+const under = (dir: string, path: string): string => (isSafeRelativePath(path) ? `${dir}/${path}` : join(dir, path));
 
 /** The bytes of staged texts written together. */
 const BATCH = 8 * 1024 * 1024;
@@ -160,7 +164,7 @@ export class StagedTexts {
       this.#create();
       const batch = this.#batch!;
       for (const p of this.#pending) {
-        const file = join(this.#dir, p.path);
+        const file = under(this.#dir, p.path);
         makeDirs(this.#dir, dirname(file), this.#made);
         this.#creator.create(file, p.mode, (fd) => {
           for (let n = 0; n < p.size;) n += writeSync(fd, batch, p.start + n, p.size - n);
