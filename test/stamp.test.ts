@@ -5,10 +5,14 @@
 // compares whole trees (every fixture, a rich inventory) with and without stamping.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkHoles, resetStamps, STAMPED, stampStats } from '../src/render/stamp.ts';
 import { renderPart, renderTemplate } from '../src/render/templates.ts';
+import { generateRichRepo, nodeFile, RICH_TOKEN_ENV } from '../bench/gen.ts';
+import { build, watch, type WatchEvent } from '../src/index.ts';
+import { readTree } from './helpers/tree.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 const templates = resolve(import.meta.dirname, '../templates');
 const source = (name: string) => readFileSync(join(templates, `${name}.eta`), 'utf8');
@@ -220,6 +224,49 @@ test('every node its own family: stamping turns itself off for the template, and
   const stats = stampStats('node-install.ipxe')!;
   assert.ok(stats.off, JSON.stringify(stats));
   assert.is(stats.families, 64);
+});
+
+test('a watch edit to the address of one node re-fills its holes from the families made: none is made again', async () => {
+  process.env[RICH_TOKEN_ENV] ??= 'bench-env-token-0123456789abcdef';
+  resetStamps();
+  const root = tempDir('stamp-watch');
+  const [siteDir] = generateRichRepo(root, 1, 24);
+  const sites = [siteDir!.slice(root.length + 1)];
+  const events: WatchEvent[] = [];
+  let notify: () => void = () => undefined;
+  const handle = watch({ cwd: root, sites, outDir: 'out-watch', debounceMs: 30, onBuild: (e) => (events.push(e), notify()) });
+  try {
+    await handle.ready;
+    assert.ok(events[0]!.result.ok);
+    const before = stampStats('node-install.ipxe')!;
+    assert.ok(before.made > 0 && before.served > 0, JSON.stringify(before));
+    const script = () => readFileSync(join(root, 'out-watch/r000/ipxe/b4-96-01-10-00-07.ipxe'), 'utf8');
+    assert.ok(script().includes('ip=10.100.1.8::'), 'the address is a kernel argument of its install script');
+    const rebuilt = new Promise<void>((r) => {
+      notify = r;
+      setTimeout(r, 20_000);
+    });
+    const file = nodeFile(root, 0, 7);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^ip: [^\n]*/m, 'ip: 10.100.1.88'));
+    await rebuilt;
+    assert.is(events.length, 2, 'rebuilt once');
+    assert.ok(events[1]!.result.ok);
+    const after = stampStats('node-install.ipxe')!;
+    assert.ok(script().includes('ip=10.100.1.88::'), 'the new address is in the script');
+    // Only the edited node was rendered again: its script filled from its family, no family made.
+    assert.is(after.made, before.made, 'no family made');
+    assert.is(after.families, before.families);
+    assert.ok(after.served > before.served && after.served - before.served <= 2, JSON.stringify({ before, after }));
+    const fresh = await build({ cwd: root, sites, outDir: 'out-fresh' });
+    assert.ok(fresh.ok);
+    const [watched, built] = [readTree(join(root, 'out-watch')), readTree(join(root, 'out-fresh'))];
+    const differ = [...new Set([...watched.keys(), ...built.keys()])].filter(
+      (p) => !p.includes('.harvgen') && watched.get(p) !== built.get(p),
+    );
+    assert.equal(differ, [], 'byte-identical to a fresh build');
+  } finally {
+    await handle.close();
+  }
 });
 
 test.run();

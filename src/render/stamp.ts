@@ -87,7 +87,9 @@ interface Book {
   off: boolean;
 }
 
-const books = new Map<string, Book>();
+/** Process-wide: a test loader may load this module twice (the build's instance and the test's share the families). */
+const BOOKS = Symbol.for('harvgen.stampBooks');
+const books: Map<string, Book> = ((globalThis as { [BOOKS]?: Map<string, Book> })[BOOKS] ??= new Map());
 /** The process's sentinel nonce: no inventory value can spell a sentinel. */
 const NONCE = randomBytes(8).toString('hex');
 const SENTINEL = new RegExp(`^\\u{E000}${NONCE}:(\\d+)\\u{E001}$`, 'u');
@@ -136,10 +138,10 @@ export function resetStamps(): void {
   books.clear();
 }
 
-/** Tests and the bench: a template's families, how many texts they served, whether stamping is off for it. */
-export function stampStats(name: string): { families: number; served: number; off: boolean } | undefined {
+/** Tests and the bench: a template's families kept and made, how many texts they served, whether stamping is off for it. */
+export function stampStats(name: string): { families: number; made: number; served: number; off: boolean } | undefined {
   const b = books.get(name);
-  return b && { families: b.size, served: b.served, off: b.off };
+  return b && { families: b.size, made: b.made, served: b.served, off: b.off };
 }
 
 /** A node's text: the family's pieces joined with the node's values, each through its escaper. */
