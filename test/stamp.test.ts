@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkHoles, resetStamps, STAMPED, stampStats } from '../src/render/stamp.ts';
+import { oneBucketForTests } from '../src/render/family.ts';
 import { renderPart, renderTemplate } from '../src/render/templates.ts';
 import { generateRichRepo, nodeFile, RICH_TOKEN_ENV } from '../bench/gen.ts';
 import { build, watch, type WatchEvent } from '../src/index.ts';
@@ -181,9 +182,31 @@ test('node-iscsi.ipxe: stamped and plain, byte for byte', () => {
   assert.is(stampStats('node-iscsi.ipxe')!.families, 2);
 });
 
-test('families told apart by values that hash alike, and a shared list changed after its family was made', () => {
+test('families told apart when they share a hash bucket, and a shared list changed after its family was made', () => {
   resetStamps();
-  // The same length and ends: the same hash bucket, two families (and -0 is not 0).
+  // Every family in one bucket: each lookup is decided by the comparison alone.
+  oneBucketForTests(true);
+  try {
+    familiesToldApart();
+  } finally {
+    oneBucketForTests(false);
+  }
+});
+
+test('values alike but in their middle are hashed apart (a lookup compares with few families)', () => {
+  resetStamps();
+  for (let n = 0; n < 40; n++) {
+    const data = installData(2, { marker: `file://COS_GRUB/harvgen/lab/hv-${String(n).padStart(4, '0')}.1` });
+    assert.is(stampedRender('node-install.ipxe', data), plainRender('node-install.ipxe', data));
+    assert.is(stampedRender('node-install.ipxe', data), plainRender('node-install.ipxe', data));
+  }
+  const stats = stampStats('node-install.ipxe')!;
+  assert.is(stats.families, 40);
+  assert.ok(stats.buckets >= 38, JSON.stringify(stats));
+});
+
+function familiesToldApart(): void {
+  // Alike in length and ends, and -0 against 0: each its own family.
   for (const site of ['lab1x', 'lab2x', 'lab1x', 'lab2x']) {
     const data = installData(2, { site });
     assert.is(stampedRender('node-install.ipxe', data), plainRender('node-install.ipxe', data), site);
@@ -193,17 +216,18 @@ test('families told apart by values that hash alike, and a shared list changed a
     const data = installData(2, { retries });
     assert.is(stampedRender('node-install.ipxe', data), plainRender('node-install.ipxe', data));
   }
+  // (-0 is written as 0: the family count alone shows it is a family of its own, as the key text made it.)
   assert.is(stampStats('node-install.ipxe')!.families, 4);
   // A list shared by the nodes (the release's initrds), changed in place between two of them: the
   // family made before the change does not serve the node after it.
   const initrds = [{ name: 'initrd', url: 'http://10.0.0.5:8080/artifacts/initrd' }];
   const first = installData(6, { initrds });
   assert.is(stampedRender('node-install.ipxe', first), plainRender('node-install.ipxe', first));
-  initrds[0]!.name = 'inixrd'; // the same length and ends: the same hash
+  initrds[0]!.name = 'inixrd';
   const second = installData(18, { initrds });
   assert.is(stampedRender('node-install.ipxe', second), plainRender('node-install.ipxe', second));
   assert.ok(plainRender('node-install.ipxe', second).includes('--name inixrd '));
-});
+}
 
 test('a value filled in as the node before it was takes its text; the next different one is escaped again', () => {
   resetStamps();
@@ -242,13 +266,15 @@ test('a watch edit to the address of one node re-fills its holes from the famili
     assert.ok(before.made > 0 && before.served > 0, JSON.stringify(before));
     const script = () => readFileSync(join(root, 'out-watch/r000/ipxe/b4-96-01-10-00-07.ipxe'), 'utf8');
     assert.ok(script().includes('ip=10.100.1.8::'), 'the address is a kernel argument of its install script');
+    let timer: NodeJS.Timeout | undefined;
     const rebuilt = new Promise<void>((r) => {
       notify = r;
-      setTimeout(r, 20_000);
+      timer = setTimeout(r, 20_000);
     });
     const file = nodeFile(root, 0, 7);
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^ip: [^\n]*/m, 'ip: 10.100.1.88'));
     await rebuilt;
+    clearTimeout(timer);
     assert.is(events.length, 2, 'rebuilt once');
     assert.ok(events[1]!.result.ok);
     const after = stampStats('node-install.ipxe')!;

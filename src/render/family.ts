@@ -1,8 +1,8 @@
 // The family of a stamped template's data (src/render/stamp.ts): every field but the holes,
 // exactly, and of the holes their types and the lengths of the lists. Found without making a key:
-// a hash of the data's shape picks the families to compare, and a family is the same when every
-// field compares equal to the data it was made from. (A key string of each node's data, hashed by
-// the Map that held the families, was most of what stamping cost.)
+// a hash of the data (every field but the holes' values) picks the families to compare, and a
+// family is the same when every field compares equal to the data it was made from. (A key string
+// of each node's data, hashed by the Map that held the families, was most of what stamping cost.)
 
 /** A stamped template's holes (StampHoles in src/render/stamp.ts, which this file serves). */
 interface StampHoles {
@@ -18,6 +18,16 @@ const MAX_DEPTH = 8;
 export interface FamilyData {
   readonly data: Record<string, unknown>;
   readonly fields: number;
+}
+
+/** Tests only, process-wide (a test loader may load this module twice): every family in one bucket, so that each lookup compares. */
+const ONE_BUCKET = Symbol.for('harvgen.familiesInOneBucket');
+const testState = globalThis as { [ONE_BUCKET]?: boolean };
+
+/** Tests only: put every family in one bucket (true), so that sameFamily decides alone; false restores the hash. */
+export function oneBucketForTests(on: boolean): void {
+  if (on) testState[ONE_BUCKET] = true;
+  else delete testState[ONE_BUCKET];
 }
 
 const mix = (h: number, x: number): number => Math.imul(h ^ x, 0x01000193) >>> 0;
@@ -74,16 +84,20 @@ export function familyHash(data: Record<string, unknown>, holes: StampHoles): nu
       h = mix(h, x);
     }
   }
-  return h;
+  return testState[ONE_BUCKET] ? 0 : h;
 }
 
-/** A value's hash: its type, a string's length and ends, a number, a list's and an object's contents. `holes`: of a record, the fields whose type alone counts. */
+/** A value's hash: its type, a string, a number, a list's and an object's contents. `holes`: of a record, the fields whose type alone counts. */
 function valueHash(v: unknown, depth: number, holes?: readonly string[]): number | undefined {
   switch (typeof v) {
-    case 'string':
-      return v.length === 0 ? 11 : mix(mix(v.length, v.charCodeAt(0)), v.charCodeAt(v.length - 1));
+    case 'string': {
+      // Every character: values alike at their ends (a URL ending in a node's name) must not share a bucket.
+      let h = mix(11, v.length);
+      for (let i = 0; i < v.length; i++) h = mix(h, v.charCodeAt(i));
+      return h;
+    }
     case 'number':
-      return mix(12, v | 0);
+      return mix(mix(12, v | 0), (v / 4294967296) | 0);
     case 'boolean':
     case 'undefined':
       return typeCode(v);

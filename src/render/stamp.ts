@@ -17,6 +17,7 @@
 // node by node. test/stamp.test.ts and test/fast-path.test.ts (which renders every fixture
 // without stamping) compare the two.
 import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import { escapers } from '../formats/escape.ts';
 import { familyData, familyHash, sameFamily, type FamilyData } from './family.ts';
 
@@ -69,6 +70,8 @@ export interface Rendering {
   readonly renderWith: (data: object, esc: Escapers) => string;
   readonly plain: () => string;
   readonly source: () => string;
+  /** The template's file: two copies of harvgen in one process keep their families apart. */
+  readonly file: string;
 }
 
 /** Families kept per template; past this, the kept ones are dropped and made again as nodes need them. */
@@ -87,7 +90,7 @@ interface Book {
   off: boolean;
 }
 
-/** Process-wide: a test loader may load this module twice (the build's instance and the test's share the families). */
+/** By template file, process-wide: a test loader may load this module twice (the build's instance and the test's share the families). */
 const BOOKS = Symbol.for('harvgen.stampBooks');
 const books: Map<string, Book> = ((globalThis as { [BOOKS]?: Map<string, Book> })[BOOKS] ??= new Map());
 /** The process's sentinel nonce: no inventory value can spell a sentinel. */
@@ -104,10 +107,10 @@ export function stamped(name: string, data: Record<string, unknown>, how: Render
   const { plain } = how;
   const holes = STAMPED[name];
   if (!holes) return plain();
-  let book = books.get(name);
+  let book = books.get(how.file);
   // A template whose code uses a hole some other way is never stamped (test/stamp.test.ts fails first).
   if (!book)
-    books.set(name, (book = { families: new Map(), size: 0, made: 0, served: 0, off: checkHoles(how.source(), holes).length > 0 }));
+    books.set(how.file, (book = { families: new Map(), size: 0, made: 0, served: 0, off: checkHoles(how.source(), holes).length > 0 }));
   if (book.off) return plain();
   const hash = familyHash(data, holes);
   if (hash === undefined) return plain();
@@ -122,9 +125,13 @@ export function stamped(name: string, data: Record<string, unknown>, how: Render
       book.size = 0;
       kin = undefined;
     }
-    stamp = makeStamp(data, holes, how.renderWith);
+    // The family's data copied before its render, and rendered from a copy of its own: what the
+    // stamp holds (an escaper's other arguments) and what later nodes are compared with are the
+    // data as they were, whatever happens to the node's objects afterwards.
+    const family = familyData(data);
+    stamp = makeStamp(familyData(data).data, holes, how.renderWith);
     if (!kin) book.families.set(hash, (kin = []));
-    kin.push({ family: familyData(data), stamp });
+    kin.push({ family, stamp });
     book.size++;
     book.made++;
     // Every node its own family so far: the keys and stamps cost more than they save.
@@ -138,10 +145,10 @@ export function resetStamps(): void {
   books.clear();
 }
 
-/** Tests and the bench: a template's families kept and made, how many texts they served, whether stamping is off for it. */
-export function stampStats(name: string): { families: number; made: number; served: number; off: boolean } | undefined {
-  const b = books.get(name);
-  return b && { families: b.size, made: b.made, served: b.served, off: b.off };
+/** Tests and the bench: a template's families kept and made, the hash buckets they are in, how many texts they served, whether stamping is off for it. */
+export function stampStats(name: string): { families: number; made: number; buckets: number; served: number; off: boolean } | undefined {
+  const b = [...books].find(([file]) => basename(file) === `${name}.eta`)?.[1];
+  return b && { families: b.size, made: b.made, buckets: b.families.size, served: b.served, off: b.off };
 }
 
 /** A node's text: the family's pieces joined with the node's values, each through its escaper. */

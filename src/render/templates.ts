@@ -11,6 +11,9 @@ import { packageFile } from '../util/package-root.ts';
 import { STAMPED, stamped } from './stamp.ts';
 
 const views = packageFile('templates');
+/** Each stamped template's file (made once: it keys the template's families, src/render/stamp.ts). */
+const files = new Map<string, string>();
+const fileOf = (name: string): string => files.get(name) ?? (files.set(name, join(views, `${name}.eta`)), files.get(name)!);
 const eta = new Eta({
   views,
   autoEscape: false,
@@ -47,6 +50,7 @@ export function renderTemplate(name: string, data: object, parts?: Parts, keep?:
       renderWith: (d, esc) => eta.render(`./${name}.eta`, { ...d, esc }),
       plain: () => renderChecked(`./${name}.eta`, data),
       source: () => readFileSync(join(views, `${name}.eta`), 'utf8'),
+      file: fileOf(name),
     });
   const text = renderChecked(`./${name}.eta`, parts ? { ...data, part: partsOf(name, parts) } : data);
   // What the caller does to every rendered text (kept as finished: not done again for a kept one).

@@ -11,7 +11,8 @@ export function sharedShape<T extends object>(o: T, replace?: Partial<T>): T {
   const out: Record<string, unknown> = {};
   for (const k in o) {
     if (!Object.hasOwn(o, k)) continue;
-    // `replace`: a key's value taken from it instead (the key keeps its place): one copy, not a spread and a copy.
+    // `replace`: a key's value taken from it instead (the key keeps its place): one copy, not a
+    // spread and a copy. A key of `replace` that `o` lacks is not added.
     const v =
       replace !== undefined && Object.hasOwn(replace, k) ? (replace as Record<string, unknown>)[k] : (o as Record<string, unknown>)[k];
     if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });

@@ -55,7 +55,7 @@ export function resolveBase(r: NodeReader, ctx: SiteContext, scope?: ScopeDefaul
   const bmc = resolveBmc(r.mergeMap<NonNullable<NodeInput['bmc']>>('bmc'));
   // Built by assignment, in this order: a literal with conditional spreads makes an object of a
   // map of its own for each node (src/util/shared-shape.ts), which the node's kind then extends.
-  const out: Record<string, unknown> = {};
+  const out: Building<NodeBase> = {};
   out.arch = arch;
   out.index = index;
   out.hostname = node.hostname ?? '';
@@ -80,8 +80,11 @@ export function resolveBase(r: NodeReader, ctx: SiteContext, scope?: ScopeDefaul
   };
   if (bmc) out.bmc = bmc;
   out.sources = sources;
-  return out as unknown as NodeBase;
+  return out as NodeBase;
 }
+
+/** An object being built field by field: each field typed as in T (checked by tsc), set in the order wanted. */
+export type Building<T> = { -readonly [K in keyof T]?: T[K] };
 
 /** The node's BMC from its merged `bmc:` map (none without an address: the rules report a node's own map without one). */
 export function resolveBmc(b: Partial<NonNullable<NodeInput['bmc']>>): ResolvedBmc | undefined {

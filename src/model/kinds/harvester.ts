@@ -10,7 +10,7 @@ import { BUILTIN_DEFAULTS as D } from '../defaults.ts';
 import type { NodeReader } from '../layers.ts';
 import type { HarvesterNode, ModelProblem, ResolvedNic } from '../types.ts';
 import type { HardwareFacts } from '../../harvester/hardware-facts.ts';
-import { resolveBase, scopeDefaults, type SiteContext } from './common.ts';
+import { resolveBase, scopeDefaults, type Building, type SiteContext } from './common.ts';
 
 /** What a Harvester node ignores, and what to do instead. */
 export const HARVESTER_IGNORES: Readonly<Record<string, string>> = {
@@ -64,7 +64,7 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
   // `base` (made for this node alone) extended by assignment, in the order a spread of each part
   // would give (a key already in it keeps its place): a spread copied it into an object of a map
   // of its own, and each conditional part made an object of its own.
-  const out = base as unknown as Record<string, unknown>;
+  const out: Building<HarvesterNode> = base;
   if (configMethod !== undefined) out.method = configMethod;
   out.boot = 'harvester';
   out.role = node.role ?? 'join';
@@ -83,12 +83,12 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
   for (const k of Object.keys(hardwareIn)) hardware[camel(k)] = hardwareIn[k as keyof typeof hardwareIn];
   out.hardware = hardware as HardwareFacts;
   if (reinstall !== undefined) out.reinstall = reinstall;
-  return out as unknown as HarvesterNode;
+  return out as HarvesterNode;
 }
 
 /** The node's install settings, by their names in the model (a disk by path, or by what it is: src/derive/disks.ts). */
 function resolveInstall(install: Partial<NonNullable<NodeInput['install']>>): HarvesterNode['install'] {
-  const out: Record<string, unknown> = {};
+  const out: Building<HarvesterNode['install']> = {};
   if (typeof install.device === 'string') out.device = install.device;
   if (typeof install.device === 'object') out.deviceSelector = diskSelector(install.device);
   if (typeof install.data_disk === 'string') out.dataDisk = install.data_disk;
@@ -100,7 +100,7 @@ function resolveInstall(install: Partial<NonNullable<NodeInput['install']>>): Ha
   if (install.cordoned !== undefined) out.cordoned = install.cordoned;
   if (install.power_off !== undefined) out.powerOff = install.power_off;
   if (install.iso_url !== undefined) out.isoUrl = install.iso_url;
-  return sharedShape(out) as HarvesterNode['install'];
+  return sharedShape(out);
 }
 
 /** `memory_gib` -> `memoryGib`: the hardware facts' names, kept (they are the schema's few keys). */
