@@ -4,6 +4,8 @@
 // family is the same when every field compares equal to the data it was made from. (A key string
 // of each node's data, hashed by the Map that held the families, was most of what stamping cost.)
 
+import { clonePlain } from '../util/clone.ts';
+
 /** A stamped template's holes (StampHoles in src/render/stamp.ts, which this file serves). */
 interface StampHoles {
   readonly values: readonly string[];
@@ -135,18 +137,10 @@ export function familyData(data: Record<string, unknown>): FamilyData {
   const copy: Record<string, unknown> = {};
   let fields = 0;
   for (const k in data) {
-    copy[k] = copied(data[k]);
+    copy[k] = clonePlain(data[k]);
     fields++;
   }
   return { data: copy, fields };
-}
-
-function copied(v: unknown): unknown {
-  if (typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) return v.map(copied);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = copied((v as Record<string, unknown>)[k]);
-  return out;
 }
 
 /** Whether `data` (whose familyHash is defined) is of the family made from `family`. */
