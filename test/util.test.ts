@@ -141,7 +141,20 @@ test('keyJson is JSON.stringify for plain values and tells NaN, the infinities a
   assert.is(keyJson(plain), JSON.stringify(plain));
   const distinct = [0, -0, NaN, Infinity, -Infinity, null];
   const deep = (v: unknown) => ({ a: [1, { b: [v] }] });
-  for (const wrap of [(v: unknown) => v, deep, (v: unknown) => [v]]) {
+  // Every place JSON.stringify writes a value: the whole text, an array's first, middle and last
+  // item, an object's first and last value (after a string that looks like one), and what a
+  // toJSON returns.
+  const places = [
+    (v: unknown) => v,
+    deep,
+    (v: unknown) => [v],
+    (v: unknown) => [v, 1],
+    (v: unknown) => [1, v, 2],
+    (v: unknown) => ({ a: v, b: 1 }),
+    (v: unknown) => ({ a: 'x:0,', b: v }),
+    (v: unknown) => ({ a: { toJSON: () => [v] } }),
+  ];
+  for (const wrap of places) {
     const keys = distinct.map((v) => keyJson(wrap(v)));
     assert.is(new Set(keys).size, distinct.length, keys.join(' '));
   }

@@ -4,8 +4,11 @@
 // `before-journal-delete`; a first build's `staged` (a file written into its staging directory)
 // and `before-staging-rename`.
 
+// Read once: a process is started with it (process.env makes a string at each read, and a build
+// passes a point for every file it writes).
+const WANT = process.env.HARVGEN_TEST_CRASH;
+
 /** Kill this process here when HARVGEN_TEST_CRASH names this point and pass. */
 export function crashPoint(point: string, n = 1): void {
-  const want = process.env.HARVGEN_TEST_CRASH;
-  if (want !== undefined && want === `${point}:${n}`) process.kill(process.pid, 'SIGKILL');
+  if (WANT !== undefined && WANT === `${point}:${n}`) process.kill(process.pid, 'SIGKILL');
 }

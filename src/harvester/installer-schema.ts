@@ -108,11 +108,18 @@ export function installerKeySince(path: readonly (string | number)[]): string | 
  * (test/validators-drift.test.ts fails then too).
  */
 function validatorFor(minor: string): CompiledValidator {
-  const line = lineOf(minor);
-  const validate = installerValidator(`${line.major}.${line.minor}`);
-  if (!validate) throw new Error(`no installer config validator for Harvester v${minor}: run \`npm run gen:validators\``);
+  // Kept per line: a build checks every node's config (the lines are a handful, from SUPPORTED_RANGE).
+  let validate = validators.get(minor);
+  if (validate === undefined) {
+    const line = lineOf(minor);
+    validate = installerValidator(`${line.major}.${line.minor}`);
+    if (!validate) throw new Error(`no installer config validator for Harvester v${minor}: run \`npm run gen:validators\``);
+    validators.set(minor, validate);
+  }
   return validate;
 }
+
+const validators = new Map<string, CompiledValidator>();
 
 function lineOf(minor: string): HarvesterVersion {
   const v = /^\d+\.\d+$/.test(minor) ? parseVersion(`${minor}.0`) : undefined;
