@@ -263,6 +263,32 @@ test('a server that answers once, then not at all, is left to verify within seco
   }
 });
 
+test('a port where nothing listens yet (nginx still reloading) is asked on: once it answers the new id after 5 s, the wait settles', async () => {
+  // A port taken, then let go: refused until the server listens there again, 5 s later.
+  const probe = http.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const t = fakeTree(`http://127.0.0.1:${port}/pre`, true);
+  const late = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(req.url === '/pre/.harvgen/config' ? `${t.server}\n` : '');
+  });
+  const opening = setTimeout(() => late.listen(port, '127.0.0.1'), 5000);
+  try {
+    const started = performance.now();
+    const wait = await waitForConfig(t.tree, undefined, 30_000);
+    const took = performance.now() - started;
+    // Caught when refusals count as a hung server's silence (3 s): `silent` before the port opens.
+    assert.is(wait, undefined, JSON.stringify(wait));
+    assert.ok(took >= 5000 && took < 10_000, `${took} ms`);
+  } finally {
+    clearTimeout(opening);
+    late.closeAllConnections();
+    await new Promise((r) => late.close(() => r(undefined)));
+  }
+});
+
 test('a hung server does not stretch the wait past its budget by more than a moment', async () => {
   const hung = http.createServer(() => {});
   await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
@@ -404,7 +430,7 @@ test('a server that answers the new id, and endless bodies for everything else: 
   }
 });
 
-test('a server that does not answer at all is not waited for: verify reports it unreachable', async () => {
+test('a port where nothing ever listens is asked for 15 s, not the whole budget: verify reports it unreachable', async () => {
   const { reg, config } = await publishedSite();
   // A port nothing listens on: taken, then let go.
   const probe = http.createServer();

@@ -34,6 +34,13 @@ const SETTLE_INTERVAL_MS = 25;
 /** How long a server that never answers is asked before verify is left to report it unreachable. */
 const UNREACHABLE_AFTER_MS = 3000;
 
+/**
+ * How long a port where nothing listens is asked (every ask refused): `nginx -s reload` returns
+ * before nginx has read the new config, and a config that adds the port (a site's first pull) opens
+ * it only then, which took more than 5 s on a loaded machine (test/pull-config.test.ts).
+ */
+export const REFUSED_FOR_MS = 15_000;
+
 /** The largest nginx config read for its id (a 10,000-node site's is a few MiB). */
 const MAX_CONFIG_BYTES = 64 << 20;
 
@@ -128,7 +135,7 @@ export interface ConfigWaitProblem {
  * before the budget ran out may settle a moment after it; another answer meanwhile is stale);
  * or at once when the tree's config has no id (built before it, or unreadable: verify says what
  * is wrong). `silent` when no ask has been answered whole for UNREACHABLE_AFTER_MS (hung, or
- * dripping): verify then runs, and the verdict fails unless verify finds the whole server
+ * dripping), or every ask has been refused for REFUSED_FOR_MS (nothing listens): verify then runs, and the verdict fails unless verify finds the whole server
  * unreachable. Else, once `budgetMs` ran out, `stale`. Each ask must be answered whole within
  * what is left of the budget (at most 5 s).
  */
@@ -156,6 +163,8 @@ export async function waitForConfig(
   let silentSince: number | undefined;
   /** Bytes of the answers given up on since then (a drip when not 0). */
   let dripped = 0;
+  /** Whether every ask since then was refused (nothing listens: nginx may still be reloading). */
+  let refusedOnly = true;
   /** Since when every answer has been the new id. */
   let newSince: number | undefined;
   const endOf = (since: number | undefined) => (since !== undefined ? Math.max(until, since + SETTLE_MS + 2 * SETTLE_INTERVAL_MS) : until);
@@ -166,14 +175,19 @@ export async function waitForConfig(
     const answer = await askConfig(server.origin, path, Math.max(200, Math.min(5000, limit - now)));
     if (answer.kind === 'silent') {
       newSince = undefined;
-      if (silentSince === undefined) dripped = 0;
+      if (silentSince === undefined) {
+        dripped = 0;
+        refusedOnly = true;
+      }
       silentSince ??= now;
       dripped += answer.received;
+      refusedOnly &&= answer.refused;
       last = `no answer (${answer.why})`;
-      // No whole answer for 3 s: not a config to wait for. verify runs: a server that answers
-      // nothing is unreachable; one that answers the rest has a silent `.harvgen/config`.
+      // No whole answer for 3 s (15 s while nothing listens): not a config to wait for. verify
+      // runs: a server that answers nothing is unreachable; one that answers the rest has a
+      // silent `.harvgen/config`.
       const silentFor = performance.now() - silentSince;
-      if (silentFor >= UNREACHABLE_AFTER_MS)
+      if (silentFor >= (refusedOnly ? REFUSED_FOR_MS : UNREACHABLE_AFTER_MS))
         return { kind: 'silent', problem: silentProblem(server.origin.origin + path, silentFor, dripped, answer.why) };
     } else {
       silentSince = undefined;
@@ -212,7 +226,8 @@ function silentProblem(url: string, ms: number, dripped: number, why: string): s
 /** The largest answer of `.harvgen/config` read: an id and a newline. */
 const CONFIG_ANSWER_BYTES = 256;
 
-type ConfigAnswer = { kind: 'id'; id: string } | { kind: 'other'; what: string } | { kind: 'silent'; why: string; received: number };
+type ConfigAnswer =
+  { kind: 'id'; id: string } | { kind: 'other'; what: string } | { kind: 'silent'; why: string; received: number; refused: boolean };
 
 /**
  * One ask of `.harvgen/config` on a new connection, whole within `ms` (a server that drips its
@@ -235,7 +250,12 @@ async function askConfig(origin: URL, path: string, ms: number): Promise<ConfigA
     if (r.cut !== undefined) return { kind: 'other', what: `an answer cut short (${r.size} bytes)` };
     return { kind: 'id', id: r.head.toString('latin1') };
   } catch (e) {
-    return { kind: 'silent', why: (e as Error).message, received: (e as NetworkError).received ?? 0 };
+    return {
+      kind: 'silent',
+      why: (e as Error).message,
+      received: (e as NetworkError).received ?? 0,
+      refused: (e as NetworkError).code === 'ECONNREFUSED',
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -41,6 +41,8 @@ export type Cut = 'over' | 'short' | 'long';
 export class NetworkError extends Error {
   /** When this end gave up (idle timeout, the caller's signal): the bytes the server had sent by then (a drip, when not 0). */
   received?: number;
+  /** The system's error code, when it gave one (`ECONNREFUSED`: nothing listens there). */
+  code?: string;
 }
 
 /** Options of one GET. */
@@ -144,7 +146,11 @@ class GetCall {
     if (this.answered && /^HPE_/.test(String((e as NodeJS.ErrnoException).code))) return this.answered('long');
     if (this.settled) return;
     this.settled = true;
-    this.reject(e instanceof NetworkError ? e : new NetworkError(networkMessage(e)));
+    if (e instanceof NetworkError) return void this.reject(e);
+    const failure = new NetworkError(networkMessage(e));
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined) failure.code = code;
+    this.reject(failure);
   }
 }
 

@@ -209,9 +209,16 @@ async function pullBehindProxy(mode: 'pass' | 'hang' | 'drip') {
     `pid ${prefix}/nginx.pid;\nerror_log ${prefix}/error.log;\nevents {}\nhttp {\n    include ${base}/srv/location_y/nginx/harvgen.con[f];\n    server { listen 127.0.0.1:${await freePort()}; location / { return 404; } }\n}\n`,
   );
   const nginxArgs = ['nginx', '-p', `${prefix}/`, '-c', main];
+  // The reload returns once nginx listens on the site's port. `nginx -s reload` returns before
+  // nginx has read the new config, and this is nginx's first config with the site: on a loaded
+  // machine its port opened more than 5 s later. pull asks a port that refuses for 15 s, but the
+  // proxy takes each connection and resets it when nginx refuses, and pull takes a server that
+  // resets every connection for 3 s for one that is down. These tests judge a proxy in front of
+  // a server that is up.
+  const reload = `${nginxArgs.join(' ')} -s reload || exit 1; for i in $(seq 200); do curl -s -o /dev/null --max-time 1 http://127.0.0.1:${port}/ && exit 0; sleep 0.1; done`;
   const repo = publishedRepo('registry.example.net/harvgen', {
     label: `pull-nginx-${mode}`,
-    bootServer: { base, nginxTest: ['nginx', '-t'], nginxReload: [...nginxArgs, '-s', 'reload'] },
+    bootServer: { base, nginxTest: ['nginx', '-t'], nginxReload: ['sh', '-c', reload] },
   });
   // nginx listens on a free local port (the site's boot server address is no address of this machine).
   const yaml = path.join(repo.site, 'site.yaml');
@@ -236,7 +243,7 @@ async function pullBehindProxy(mode: 'pass' | 'hang' | 'drip') {
 }
 
 test('pull through a proxy that passes everything to nginx: verify ok (the judge of the two below)', async () => {
-  if (!requireProgram('nginx')) return;
+  if (!requireProgram('nginx', 'curl')) return;
   const { r, nginx } = await pullBehindProxy('pass');
   assert.is(r.action, 'switched', JSON.stringify(r.diagnostics));
   assert.ok(r.verdict?.ok, `${JSON.stringify(r.verdict)}\n${nginx}`);
@@ -244,7 +251,7 @@ test('pull through a proxy that passes everything to nginx: verify ok (the judge
 });
 
 test('pull through a proxy that hangs only .harvgen/config: the verdict fails with VERIFY_CONFIG_SILENT (no answer), although nginx answers every other check', async () => {
-  if (!requireProgram('nginx')) return;
+  if (!requireProgram('nginx', 'curl')) return;
   const { r, ms } = await pullBehindProxy('hang');
   assert.is(r.action, 'switched', JSON.stringify(r.diagnostics));
   assert.is(r.verdict?.ok, false, JSON.stringify(r.verdict));
@@ -259,7 +266,7 @@ test('pull through a proxy that hangs only .harvgen/config: the verdict fails wi
 });
 
 test('pull through a proxy that drips only .harvgen/config: the verdict fails with VERIFY_CONFIG_SILENT and says it dripped', async () => {
-  if (!requireProgram('nginx')) return;
+  if (!requireProgram('nginx', 'curl')) return;
   const { r } = await pullBehindProxy('drip');
   assert.is(r.verdict?.ok, false, JSON.stringify(r.verdict));
   assert.is(r.verdict?.failed, 1, JSON.stringify(r.verdict));
