@@ -101,6 +101,9 @@ export function installerKeySince(path: readonly (string | number)[]): string | 
   return keyGate(path)?.since;
 }
 
+/** The validators looked up so far, by the release line asked for (a build asks once per node). */
+const validators = new Map<string, CompiledValidator>();
+
 /**
  * The validator of release line `minor`. scripts/gen-validators.ts generates one for every line
  * from SUPPORTED_RANGE.oldest to .newest, and lineOf refuses any other line, so there is none to
@@ -108,7 +111,6 @@ export function installerKeySince(path: readonly (string | number)[]): string | 
  * (test/validators-drift.test.ts fails then too).
  */
 function validatorFor(minor: string): CompiledValidator {
-  // Kept per line: a build checks every node's config (the lines are a handful, from SUPPORTED_RANGE).
   let validate = validators.get(minor);
   if (validate === undefined) {
     const line = lineOf(minor);
@@ -118,8 +120,6 @@ function validatorFor(minor: string): CompiledValidator {
   }
   return validate;
 }
-
-const validators = new Map<string, CompiledValidator>();
 
 function lineOf(minor: string): HarvesterVersion {
   const v = /^\d+\.\d+$/.test(minor) ? parseVersion(`${minor}.0`) : undefined;

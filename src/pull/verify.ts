@@ -39,7 +39,7 @@ const UNREACHABLE_AFTER_MS = 3000;
  * before nginx has read the new config, and a config that adds the port (a site's first pull) opens
  * it only then, which took more than 5 s on a loaded machine (test/pull-config.test.ts).
  */
-export const REFUSED_FOR_MS = 15_000;
+const REFUSED_FOR_MS = 15_000;
 
 /** The largest nginx config read for its id (a 10,000-node site's is a few MiB). */
 const MAX_CONFIG_BYTES = 64 << 20;
@@ -135,8 +135,8 @@ export interface ConfigWaitProblem {
  * before the budget ran out may settle a moment after it; another answer meanwhile is stale);
  * or at once when the tree's config has no id (built before it, or unreadable: verify says what
  * is wrong). `silent` when no ask has been answered whole for UNREACHABLE_AFTER_MS (hung, or
- * dripping), or every ask has been refused for REFUSED_FOR_MS (nothing listens): verify then runs, and the verdict fails unless verify finds the whole server
- * unreachable. Else, once `budgetMs` ran out, `stale`. Each ask must be answered whole within
+ * dripping), or every ask has been refused for REFUSED_FOR_MS (nothing listens): verify then
+ * runs, and the verdict fails unless verify finds the whole server unreachable. Else, once `budgetMs` ran out, `stale`. Each ask must be answered whole within
  * what is left of the budget (at most 5 s).
  */
 export async function waitForConfig(
